@@ -1,0 +1,3 @@
+// Compiles Asio and Beast once for the whole program (separate compilation).
+#include <boost/asio/impl/src.hpp>
+#include <boost/beast/src.hpp>

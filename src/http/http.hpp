@@ -1,0 +1,106 @@
+// Plain HTTP request/response values, a small router and the server that
+// feeds them. This header is the only one other subsystems include: it pulls
+// in no Beast or Asio, so handlers (api/, portal/) compile in a second.
+//
+// Threading: the Server calls the Handler from its I/O threads, possibly
+// concurrently for different connections; handlers must be thread-safe.
+// Request and Response are plain values.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.hpp"
+
+namespace plumbline::http {
+
+struct Header {
+  std::string name;
+  std::string value;
+};
+
+struct Request {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // raw request target, "/path?query"
+  std::string path;    // target before '?', still percent-encoded
+  std::string query;   // target after '?', without it
+  std::vector<Header> headers;  // arrival order, names as sent
+  std::string body;
+  std::string remote_address;
+  // Path parameters captured by the Router ("{name}" segments), decoded.
+  std::map<std::string, std::string> params;
+
+  // First header with this name (case-insensitive), or nullptr.
+  const std::string* FindHeader(std::string_view name) const;
+  // Value of a cookie from the Cookie header, or "" when absent.
+  std::string Cookie(std::string_view name) const;
+  const std::string& Param(const std::string& name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::vector<Header> headers;
+  std::string body;
+
+  // Replaces any header of that name.
+  void Set(std::string_view name, std::string value);
+  static Response Text(int status, std::string body, std::string content_type = "text/plain");
+  static Response Json(int status, std::string body);
+};
+
+using Handler = std::function<Response(const Request&)>;
+
+// Routes by method and path pattern. Patterns are literal segments and
+// "{name}" segments that capture one path segment ("/worker/api/jobs/{job}/claim").
+// A pattern ending in "/*" matches any rest of the path. Not thread-safe to
+// modify; safe to Dispatch concurrently once built.
+class Router {
+ public:
+  void Add(std::string method, std::string pattern, Handler handler);
+  // Calls the first matching route; 404 when no pattern matches the path,
+  // 405 when it matches with another method.
+  Response Dispatch(Request& request) const;
+
+ private:
+  struct Route {
+    std::string method;
+    std::vector<std::string> segments;
+    bool prefix = false;
+    Handler handler;
+  };
+  std::vector<Route> routes_;
+};
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;        // 0 picks a free port; see Server::port()
+  int threads = 4;             // I/O threads; handlers may block on storage
+  size_t max_body_bytes = 64u << 20;   // larger bodies get 413
+  size_t max_header_bytes = 16u << 10; // larger header blocks get 431
+};
+
+// An HTTP/1.1 server with keep-alive. Start() binds and listens before it
+// returns, so the port is known and connections queue until Run().
+class Server {
+ public:
+  virtual ~Server() = default;
+  // Fails with kUnavailable when the address cannot be bound.
+  static Result<std::unique_ptr<Server>> Start(const ServerOptions& options, Handler handler);
+  virtual uint16_t port() const = 0;
+  // Serves on the calling thread plus options.threads-1 more; returns after Stop().
+  virtual void Run() = 0;
+  // Safe from any thread or a signal-handling thread.
+  virtual void Stop() = 0;
+};
+
+// Percent-decodes a URL component ('+' stays '+'). Returns false on bad escapes.
+bool PercentDecode(std::string_view in, std::string* out);
+// Parses "a=1&b=2" into decoded pairs (later duplicates win).
+std::map<std::string, std::string> ParseQuery(std::string_view query);
+
+}  // namespace plumbline::http

@@ -1,0 +1,173 @@
+// The Beast/Asio HTTP server: one coroutine per connection, keep-alive,
+// limits on header and body size. Everything protocol-specific is in the
+// Handler; this file knows only HTTP.
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <thread>
+
+#include "http/http.hpp"
+
+namespace plumbline::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+
+Response ErrorResponse(int status, const char* code, const char* message) {
+  return Response::Json(status,
+                        std::string(R"({"error":")") + code + R"(","message":")" + message + "\"}");
+}
+
+Request ToRequest(const bhttp::request<bhttp::string_body>& in, const std::string& remote) {
+  Request r;
+  r.method = std::string(in.method_string());
+  r.target = std::string(in.target());
+  size_t q = r.target.find('?');
+  r.path = r.target.substr(0, q);
+  if (q != std::string::npos) r.query = r.target.substr(q + 1);
+  for (const auto& f : in) r.headers.push_back({std::string(f.name_string()), std::string(f.value())});
+  r.body = in.body();
+  r.remote_address = remote;
+  return r;
+}
+
+bhttp::response<bhttp::string_body> ToBeast(Response&& resp, unsigned version, bool keep_alive,
+                                            bool head) {
+  bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(resp.status), version};
+  out.set(bhttp::field::server, "plumbline");
+  for (auto& h : resp.headers) out.insert(h.name, h.value);
+  size_t size = resp.body.size();
+  if (!head) out.body() = std::move(resp.body);
+  out.keep_alive(keep_alive);
+  out.content_length(size);
+  return out;
+}
+
+class ServerImpl final : public Server {
+ public:
+  ServerImpl(const ServerOptions& options, Handler handler)
+      : options_(options), handler_(std::move(handler)), acceptor_(ioc_) {}
+
+  Status Listen() {
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(options_.host, ec);
+    if (ec) return Unavailable("bad listen address '" + options_.host + "': " + ec.message());
+    tcp::endpoint endpoint(address, options_.port);
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec)
+      return Unavailable("cannot listen on " + options_.host + ":" +
+                         std::to_string(options_.port) + ": " + ec.message());
+    port_ = acceptor_.local_endpoint().port();
+    asio::co_spawn(ioc_, Accept(), asio::detached);
+    return {};
+  }
+
+  uint16_t port() const override { return port_; }
+
+  void Run() override {
+    std::vector<std::thread> threads;
+    for (int i = 1; i < options_.threads; ++i) threads.emplace_back([this] { ioc_.run(); });
+    ioc_.run();
+    for (auto& t : threads) t.join();
+  }
+
+  void Stop() override { ioc_.stop(); }
+
+ private:
+  asio::awaitable<void> Accept() {
+    for (;;) {
+      auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(ioc_), kUseTuple);
+      if (ec) {
+        if (ec == asio::error::operation_aborted) co_return;
+        spdlog::warn("accept failed: {}", ec.message());
+        continue;
+      }
+      socket.set_option(tcp::no_delay(true), ec);
+      asio::co_spawn(socket.get_executor(), Session(beast::tcp_stream(std::move(socket))),
+                     asio::detached);
+    }
+  }
+
+  asio::awaitable<void> Session(beast::tcp_stream stream) {
+    beast::flat_buffer buffer;
+    std::string remote;
+    {
+      boost::system::error_code ec;
+      auto ep = stream.socket().remote_endpoint(ec);
+      if (!ec) remote = ep.address().to_string();
+    }
+    for (;;) {
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.body_limit(options_.max_body_bytes);
+      parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
+      stream.expires_after(std::chrono::seconds(120));
+      auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, kUseTuple);
+      (void)n;
+      if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
+          ec == asio::error::connection_reset || ec == asio::error::eof)
+        break;
+      if (ec) {
+        Response err;
+        if (ec == bhttp::error::body_limit)
+          err = ErrorResponse(413, "PayloadTooLarge", "request body too large");
+        else if (ec == bhttp::error::header_limit)
+          err = ErrorResponse(431, "HeadersTooLarge", "request header fields too large");
+        else
+          err = ErrorResponse(400, "BadRequest", "malformed HTTP request");
+        auto out = ToBeast(std::move(err), 11, false, false);
+        co_await bhttp::async_write(stream, out, kUseTuple);
+        break;
+      }
+      auto& req = parser.get();
+      bool keep_alive = req.keep_alive();
+      unsigned version = req.version();
+      bool head = req.method() == bhttp::verb::head;
+      Response resp;
+      try {
+        resp = handler_(ToRequest(req, remote));
+      } catch (const std::exception& e) {
+        spdlog::error("handler threw on {} {}: {}", std::string(req.method_string()),
+                      std::string(req.target()), e.what());
+        resp = ErrorResponse(500, "InternalError", "internal error");
+      }
+      auto out = ToBeast(std::move(resp), version, keep_alive, head);
+      auto [wec, wn] = co_await bhttp::async_write(stream, out, kUseTuple);
+      (void)wn;
+      if (wec || !keep_alive) break;
+    }
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  ServerOptions options_;
+  Handler handler_;
+  asio::io_context ioc_;
+  tcp::acceptor acceptor_;
+  uint16_t port_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options, Handler handler) {
+  auto server = std::make_unique<ServerImpl>(options, std::move(handler));
+  PLB_TRY(server->Listen());
+  return std::unique_ptr<Server>(std::move(server));
+}
+
+}  // namespace plumbline::http
