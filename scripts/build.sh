@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Configures (once) and builds Plumbline into build/ with Ninja and ccache.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD_TYPE="${PLUMBLINE_BUILD_TYPE:-Release}"
+if [[ ! -f build/build.ninja ]]; then
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" >/dev/null
+fi
+cmake --build build -j "$(nproc)"

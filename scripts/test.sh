@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# One command from a fresh Debian 12 machine to every test run: installs what
+# is missing, builds, runs the C++ and end-to-end tests (ctest) and the browser
+# tests. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh --test
+scripts/build.sh
+
+status=0
+start=$(date +%s)
+ctest --test-dir build --output-on-failure -j "$(nproc)" || status=1
+if [[ -x tests/web/run.sh ]]; then
+  tests/web/run.sh || status=1
+fi
+echo "test suite finished in $(( $(date +%s) - start )) s"
+exit $status

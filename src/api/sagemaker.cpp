@@ -1,0 +1,374 @@
+#include "api/sagemaker.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <functional>
+
+#include "api/validation.hpp"
+#include "common/ids.hpp"
+#include "common/json.hpp"
+#include "crypto/sigv4.hpp"
+#include "labeling/labeling.hpp"
+#include "store/store.hpp"
+
+namespace plumbline::api {
+
+using boost::json::array;
+using boost::json::object;
+using boost::json::value;
+
+namespace {
+
+struct AwsError {
+  int status;
+  std::string code;
+  std::string message;
+};
+
+http::Response AwsJson(int status, const value& body) {
+  http::Response r = http::Response::Text(status, json::Serialize(body), "application/x-amz-json-1.1");
+  r.Set("x-amzn-RequestId", RandomUuid());
+  return r;
+}
+
+http::Response ErrorResponse(const AwsError& e) {
+  object body;
+  body["__type"] = e.code;
+  body["message"] = e.message;
+  http::Response r = AwsJson(e.status, body);
+  r.Set("x-amzn-ErrorType", e.code);
+  return r;
+}
+
+// The one place where an Error becomes an AWS error. `not_found_code` is the
+// code the real service uses for a missing resource in this operation.
+AwsError ToAws(const Error& e, const std::string& not_found_code = "ValidationException") {
+  switch (e.code) {
+    case ErrorCode::kInvalidArgument: return {400, "ValidationException", e.message};
+    case ErrorCode::kNotFound: return {400, not_found_code, e.message};
+    case ErrorCode::kAlreadyExists: return {400, "ResourceInUse", e.message};
+    case ErrorCode::kConflict: return {400, "ValidationException", e.message};
+    case ErrorCode::kPermissionDenied: return {400, "AccessDeniedException", e.message};
+    case ErrorCode::kUnauthenticated: return {403, "UnrecognizedClientException", e.message};
+    case ErrorCode::kUnavailable: return {503, "ServiceUnavailable", e.message};
+    case ErrorCode::kInternal: break;
+  }
+  return {500, "InternalFailure", e.message};
+}
+
+double Seconds(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
+
+std::optional<int64_t> TimeMs(const object& o, std::string_view key) {
+  auto n = json::GetNumber(o, key);
+  if (!n) return std::nullopt;
+  return static_cast<int64_t>(*n * 1000.0);
+}
+
+object LabelCounters(const store::Job& j) {
+  object c;
+  c["TotalLabeled"] = j.labeled;
+  c["HumanLabeled"] = j.labeled;
+  c["MachineLabeled"] = 0;
+  c["FailedNonRetryableError"] = j.failed;
+  c["Unlabeled"] = std::max<int64_t>(0, j.object_count - j.labeled - j.failed);
+  return c;
+}
+
+object RequestOf(const store::Job& j) {
+  auto v = json::Parse(j.request_json);
+  return v && v->is_object() ? v->get_object() : object();
+}
+
+std::string OutputManifestUri(const store::Job& j) {
+  return labeling::OutputRoot(j) + "/manifests/output/output.manifest";
+}
+
+object DescribeJobBody(const store::Job& j) {
+  object req = RequestOf(j);
+  object o;
+  o["LabelingJobStatus"] = store::JobStatusName(j.status);
+  o["LabelCounters"] = LabelCounters(j);
+  if (j.status == store::JobStatus::kFailed) o["FailureReason"] = j.failure_reason;
+  o["CreationTime"] = Seconds(j.created_ms);
+  o["LastModifiedTime"] = Seconds(j.modified_ms);
+  o["JobReferenceCode"] = j.job_reference_code;
+  o["LabelingJobName"] = j.name;
+  o["LabelingJobArn"] = j.arn;
+  for (const char* key : {"LabelAttributeName", "InputConfig", "OutputConfig", "RoleArn",
+                          "LabelCategoryConfigS3Uri", "StoppingConditions",
+                          "LabelingJobAlgorithmsConfig", "HumanTaskConfig", "Tags"}) {
+    if (auto it = req.find(key); it != req.end()) o[key] = it->value();
+  }
+  if (!o.contains("Tags")) o["Tags"] = array();
+  if (j.output_written) {
+    object out;
+    out["OutputDatasetS3Uri"] = OutputManifestUri(j);
+    o["LabelingJobOutput"] = std::move(out);
+  }
+  return o;
+}
+
+object JobSummary(const store::Job& j) {
+  object req = RequestOf(j);
+  object s;
+  s["LabelingJobName"] = j.name;
+  s["LabelingJobArn"] = j.arn;
+  s["CreationTime"] = Seconds(j.created_ms);
+  s["LastModifiedTime"] = Seconds(j.modified_ms);
+  s["LabelingJobStatus"] = store::JobStatusName(j.status);
+  s["LabelCounters"] = LabelCounters(j);
+  s["WorkteamArn"] = j.workteam_arn;
+  if (const auto* h = json::GetObject(req, "HumanTaskConfig")) {
+    if (auto pre = json::GetString(*h, "PreHumanTaskLambdaArn")) s["PreHumanTaskLambdaArn"] = *pre;
+    if (const auto* acs = json::GetObject(*h, "AnnotationConsolidationConfig"))
+      if (auto a = json::GetString(*acs, "AnnotationConsolidationLambdaArn"))
+        s["AnnotationConsolidationLambdaArn"] = *a;
+  }
+  if (j.status == store::JobStatus::kFailed) s["FailureReason"] = j.failure_reason;
+  if (j.output_written) {
+    object out;
+    out["OutputDatasetS3Uri"] = OutputManifestUri(j);
+    s["LabelingJobOutput"] = std::move(out);
+  }
+  if (auto it = req.find("InputConfig"); it != req.end()) s["InputConfig"] = it->value();
+  return s;
+}
+
+object WorkteamBody(const store::Workteam& t) {
+  auto v = json::Parse(t.doc_json);
+  object o = v && v->is_object() ? v->get_object() : object();
+  o["CreateDate"] = Seconds(t.created_ms);
+  o["LastUpdatedDate"] = Seconds(t.updated_ms);
+  return o;
+}
+
+std::string Lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Pagination: the token carries the offset and a digest of the filters, so a
+// token reused with other filters is refused rather than misread.
+std::string FilterDigest(const object& body) {
+  object copy = body;
+  copy.erase("NextToken");
+  copy.erase("MaxResults");
+  return fmt::format("{:016x}", std::hash<std::string>{}(json::Serialize(copy)));
+}
+
+template <class T>
+Result<std::pair<std::vector<T>, std::string>> Page(std::vector<T> items, const object& body) {
+  size_t offset = 0;
+  std::string digest = FilterDigest(body);
+  if (auto token = json::GetString(body, "NextToken")) {
+    size_t colon = token->find(':');
+    bool ok = colon != std::string::npos && token->substr(colon + 1) == digest;
+    if (ok) {
+      try {
+        offset = std::stoul(token->substr(0, colon));
+      } catch (...) {
+        ok = false;
+      }
+    }
+    if (!ok) return InvalidArgument("Invalid pagination token: " + *token);
+  }
+  size_t max = static_cast<size_t>(json::GetInt(body, "MaxResults").value_or(10));
+  std::vector<T> page;
+  for (size_t i = offset; i < items.size() && page.size() < max; ++i) page.push_back(std::move(items[i]));
+  std::string next;
+  if (offset + page.size() < items.size()) next = std::to_string(offset + page.size()) + ":" + digest;
+  return std::make_pair(std::move(page), next);
+}
+
+template <class T, class Key>
+void SortBy(std::vector<T>& items, const object& body, Key key) {
+  bool descending = json::GetString(body, "SortOrder").value_or("Ascending") == "Descending";
+  std::stable_sort(items.begin(), items.end(), [&](const T& a, const T& b) {
+    return descending ? key(b) < key(a) : key(a) < key(b);
+  });
+}
+
+}  // namespace
+
+SageMakerApi::SageMakerApi(labeling::LabelingService& service, store::Store& store,
+                           const Clock& clock, ApiOptions options)
+    : service_(service), store_(store), clock_(clock), options_(std::move(options)) {}
+
+http::Response SageMakerApi::Handle(const http::Request& request) const {
+  // 1. Which operation.
+  const std::string* target = request.FindHeader("X-Amz-Target");
+  std::string op;
+  if (target && target->rfind("SageMaker.", 0) == 0) op = target->substr(10);
+  if (op.empty() || !HasRequestShape(op))
+    return ErrorResponse({400, "UnknownOperationException",
+                          "Unknown operation " + (target ? *target : std::string("(none)"))});
+
+  // 2. Who: SigV4 with a Plumbline access key.
+  std::vector<crypto::Header> headers;
+  headers.reserve(request.headers.size());
+  for (const auto& h : request.headers) headers.emplace_back(h.name, h.value);
+  crypto::RequestView view{request.method, request.target, headers, request.body};
+  std::optional<store::AccessKey> key;
+  auto lookup = [&](std::string_view id) -> std::optional<std::string> {
+    auto found = store_.FindAccessKey(std::string(id));
+    if (!found || !*found) return std::nullopt;
+    key = **found;
+    return key->secret;
+  };
+  crypto::VerifyOptions vopts;
+  vopts.allowed_skew = options_.allowed_skew;
+  auto caller = crypto::Verify(view, lookup, clock_.Now(), vopts);
+  if (!caller) return ErrorResponse({403, caller.error().code, caller.error().message});
+
+  // 3. May they: the root key and admins' keys only.
+  if (!key->is_root) {
+    auto user = store_.GetUser(key->user_id);
+    if (!user || user->disabled || !user->is_admin)
+      return ErrorResponse({400, "AccessDeniedException",
+                            "User " + key->access_key_id + " is not authorized to perform: sagemaker:" + op});
+  }
+
+  // 4. What: the body, validated against the model.
+  const std::string* ctype = request.FindHeader("Content-Type");
+  if (ctype && ctype->rfind("application/x-amz-json-1.1", 0) != 0 &&
+      ctype->rfind("application/json", 0) != 0)
+    return ErrorResponse({400, "SerializationException", "Unsupported Content-Type " + *ctype});
+  auto parsed = json::Parse(request.body.empty() ? std::string_view("{}") : std::string_view(request.body));
+  if (!parsed || !parsed->is_object())
+    return ErrorResponse({400, "SerializationException", "The request body is not a JSON object"});
+  if (auto invalid = ValidateRequest(op, *parsed))
+    return ErrorResponse({400, invalid->code, invalid->message});
+  const object& body = parsed->get_object();
+  const std::string& region = caller->region;
+
+  // 5. Do it.
+  auto fail = [](const Error& e, const std::string& not_found = "ValidationException") {
+    return ErrorResponse(ToAws(e, not_found));
+  };
+  if (op == "CreateLabelingJob") {
+    auto arn = service_.CreateJob(body, region);
+    if (!arn) return fail(arn.error());
+    object out;
+    out["LabelingJobArn"] = *arn;
+    return AwsJson(200, out);
+  }
+  if (op == "DescribeLabelingJob") {
+    auto job = service_.DescribeJob(json::GetString(body, "LabelingJobName").value_or(""));
+    if (!job) return fail(job.error());
+    return AwsJson(200, DescribeJobBody(*job));
+  }
+  if (op == "StopLabelingJob") {
+    auto s = service_.StopJob(json::GetString(body, "LabelingJobName").value_or(""));
+    if (!s) return fail(s.error());
+    return AwsJson(200, object());
+  }
+  if (op == "ListLabelingJobs") {
+    store::JobFilter f;
+    f.created_after_ms = TimeMs(body, "CreationTimeAfter");
+    f.created_before_ms = TimeMs(body, "CreationTimeBefore");
+    f.modified_after_ms = TimeMs(body, "LastModifiedTimeAfter");
+    f.modified_before_ms = TimeMs(body, "LastModifiedTimeBefore");
+    f.name_contains = json::GetString(body, "NameContains");
+    if (auto s = json::GetString(body, "StatusEquals")) f.status = store::ParseJobStatus(*s);
+    auto jobs = service_.ListJobs(f);
+    if (!jobs) return fail(jobs.error());
+    std::string sort = json::GetString(body, "SortBy").value_or("CreationTime");
+    if (sort == "Name")
+      SortBy(*jobs, body, [](const store::Job& j) { return Lower(j.name); });
+    else if (sort == "Status")
+      SortBy(*jobs, body, [](const store::Job& j) { return std::string(store::JobStatusName(j.status)); });
+    else
+      SortBy(*jobs, body, [](const store::Job& j) { return j.created_ms; });
+    auto page = Page(std::move(*jobs), body);
+    if (!page) return fail(page.error());
+    array list;
+    for (const auto& j : page->first) list.push_back(JobSummary(j));
+    object out;
+    out["LabelingJobSummaryList"] = std::move(list);
+    if (!page->second.empty()) out["NextToken"] = page->second;
+    return AwsJson(200, out);
+  }
+  if (op == "ListLabelingJobsForWorkteam") {
+    auto team = service_.WorkteamByArn(json::GetString(body, "WorkteamArn").value_or(""));
+    if (!team) return fail(team.error(), "ResourceNotFound");
+    store::JobFilter f;
+    f.workteam_arn = team->arn;
+    f.created_after_ms = TimeMs(body, "CreationTimeAfter");
+    f.created_before_ms = TimeMs(body, "CreationTimeBefore");
+    auto jobs = service_.ListJobs(f);
+    if (!jobs) return fail(jobs.error());
+    if (auto code = json::GetString(body, "JobReferenceCodeContains")) {
+      std::erase_if(*jobs, [&](const store::Job& j) {
+        return j.job_reference_code.find(*code) == std::string::npos;
+      });
+    }
+    SortBy(*jobs, body, [](const store::Job& j) { return j.created_ms; });
+    auto page = Page(std::move(*jobs), body);
+    if (!page) return fail(page.error());
+    array list;
+    for (const auto& j : page->first) {
+      object req = RequestOf(j);
+      object s;
+      s["LabelingJobName"] = j.name;
+      s["JobReferenceCode"] = j.job_reference_code;
+      s["WorkRequesterAccountId"] = options_.account_id;
+      s["CreationTime"] = Seconds(j.created_ms);
+      object counters;
+      counters["HumanLabeled"] = j.labeled;
+      counters["PendingHuman"] = std::max<int64_t>(0, j.object_count - j.labeled - j.failed);
+      counters["Total"] = j.object_count;
+      s["LabelCounters"] = std::move(counters);
+      if (const auto* h = json::GetObject(req, "HumanTaskConfig"))
+        if (auto n = json::GetInt(*h, "NumberOfHumanWorkersPerDataObject"))
+          s["NumberOfHumanWorkersPerDataObject"] = *n;
+      list.push_back(std::move(s));
+    }
+    object out;
+    out["LabelingJobSummaryList"] = std::move(list);
+    if (!page->second.empty()) out["NextToken"] = page->second;
+    return AwsJson(200, out);
+  }
+  if (op == "CreateWorkteam") {
+    auto team = service_.CreateWorkteam(body, region);
+    if (!team) return fail(team.error());
+    object out;
+    out["WorkteamArn"] = team->arn;
+    return AwsJson(200, out);
+  }
+  if (op == "DescribeWorkteam") {
+    auto team = service_.DescribeWorkteam(json::GetString(body, "WorkteamName").value_or(""));
+    if (!team) return fail(team.error());
+    object out;
+    out["Workteam"] = WorkteamBody(*team);
+    return AwsJson(200, out);
+  }
+  if (op == "ListWorkteams") {
+    auto teams = service_.ListWorkteams();
+    if (!teams) return fail(teams.error());
+    if (auto nc = json::GetString(body, "NameContains")) {
+      std::string needle = Lower(*nc);
+      std::erase_if(*teams, [&](const store::Workteam& t) {
+        return Lower(t.name).find(needle) == std::string::npos;
+      });
+    }
+    if (json::GetString(body, "SortBy").value_or("CreateDate") == "Name")
+      SortBy(*teams, body, [](const store::Workteam& t) { return Lower(t.name); });
+    else
+      SortBy(*teams, body, [](const store::Workteam& t) { return t.created_ms; });
+    auto page = Page(std::move(*teams), body);
+    if (!page) return fail(page.error());
+    array list;
+    for (const auto& t : page->first) list.push_back(WorkteamBody(t));
+    object out;
+    out["Workteams"] = std::move(list);
+    if (!page->second.empty()) out["NextToken"] = page->second;
+    return AwsJson(200, out);
+  }
+  return ErrorResponse({400, "UnknownOperationException",
+                        "Operation " + op + " is not supported by Plumbline yet"});
+}
+
+}  // namespace plumbline::api

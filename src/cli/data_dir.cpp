@@ -1,0 +1,28 @@
+#include "cli/data_dir.hpp"
+
+#include <filesystem>
+
+#include "common/ids.hpp"
+
+namespace plumbline::cli {
+
+Result<OpenedDataDir> OpenDataDir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Unavailable("cannot create data dir " + dir + ": " + ec.message());
+  std::filesystem::create_directories(dir + "/buckets", ec);
+  OpenedDataDir out;
+  PLB_ASSIGN_OR_RETURN(out.store, store::OpenSqlite({dir + "/plumbline.db", true}));
+  PLB_ASSIGN_OR_RETURN(auto account, out.store->GetSetting("account_id"));
+  if (!account) {
+    std::string digits = RandomHex(12);
+    for (auto& c : digits) c = static_cast<char>('0' + (static_cast<unsigned char>(c) % 10));
+    digits = digits.substr(0, 12);
+    PLB_TRY(out.store->PutSetting("account_id", digits));
+    account = digits;
+  }
+  out.account_id = *account;
+  return out;
+}
+
+}  // namespace plumbline::cli

@@ -1,0 +1,177 @@
+// `plumbline serve`: opens the data dir, bootstraps the root access key and
+// runs the HTTP server with the SageMaker API, the worker API and the runner.
+#include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "api/sagemaker.hpp"
+#include "cli/app.hpp"
+#include "cli/data_dir.hpp"
+#include "common/ids.hpp"
+#include "common/json.hpp"
+#include "http/http.hpp"
+#include "labeling/labeling.hpp"
+#include "portal/worker_api.hpp"
+#include "storage/object_store.hpp"
+#include "store/store.hpp"
+
+namespace plumbline::cli {
+namespace {
+
+struct ServeArgs {
+  std::string data_dir = "./plumbline-data";
+  std::string listen = "127.0.0.1:8080";
+  int threads = 4;
+  int skew_seconds = 300;
+};
+
+// "host:port"; port 0 picks a free one.
+bool SplitListen(const std::string& s, std::string* host, uint16_t* port) {
+  size_t colon = s.rfind(':');
+  if (colon == std::string::npos) return false;
+  *host = s.substr(0, colon);
+  if (host->size() > 2 && host->front() == '[' && host->back() == ']')
+    *host = host->substr(1, host->size() - 2);
+  try {
+    int p = std::stoi(s.substr(colon + 1));
+    if (p < 0 || p > 65535) return false;
+    *port = static_cast<uint16_t>(p);
+  } catch (...) {
+    return false;
+  }
+  return true;
+}
+
+void SetUpLogging() {
+  auto logger = spdlog::stderr_color_mt("plumbline");
+  // key=value lines with UTC timestamps: easy to grep and to parse.
+  logger->set_pattern("time=%Y-%m-%dT%H:%M:%S.%eZ level=%l %v", spdlog::pattern_time_type::utc);
+  spdlog::set_default_logger(logger);
+}
+
+// The root access key: from the environment when set, else the stored one,
+// else a new one written once to DIR/root-credentials.json (mode 0600).
+Status BootstrapRootKey(store::Store& store, const std::string& dir) {
+  const char* env_id = std::getenv("PLUMBLINE_ROOT_ACCESS_KEY_ID");
+  const char* env_secret = std::getenv("PLUMBLINE_ROOT_SECRET_ACCESS_KEY");
+  if (env_id && env_secret && *env_id && *env_secret) {
+    PLB_TRY(store.PutAccessKey({env_id, env_secret, 0, true}));
+    PLB_TRY(store.PutSetting("root_access_key_id", env_id));
+    spdlog::info("msg=\"root access key from the environment\" access_key_id={}", env_id);
+    return {};
+  }
+  PLB_ASSIGN_OR_RETURN(auto existing, store.GetSetting("root_access_key_id"));
+  if (existing) return {};
+  store::AccessKey key{"AKIA" + RandomUpperAlnum(16), RandomAlnum(40), 0, true};
+  PLB_TRY(store.PutAccessKey(key));
+  PLB_TRY(store.PutSetting("root_access_key_id", key.access_key_id));
+  boost::json::object creds;
+  creds["AccessKeyId"] = key.access_key_id;
+  creds["SecretAccessKey"] = key.secret;
+  std::string path = dir + "/root-credentials.json";
+  {
+    std::ofstream out(path, std::ios::trunc);
+    out << json::Serialize(creds) << "\n";
+  }
+  ::chmod(path.c_str(), 0600);
+  std::cout << "Root access key (shown once; also in " << path << "):\n"
+            << "  AWS_ACCESS_KEY_ID=" << key.access_key_id << "\n"
+            << "  AWS_SECRET_ACCESS_KEY=" << key.secret << "\n";
+  return {};
+}
+
+int Serve(const ServeArgs& args) {
+  SetUpLogging();
+  // Signals are taken by a dedicated thread; block them everywhere else.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto opened = OpenDataDir(args.data_dir);
+  if (!opened) throw ErrorException(opened.error());
+  OpenedDataDir& dd = *opened;
+  if (auto s = BootstrapRootKey(*dd.store, args.data_dir); !s) throw ErrorException(s.error());
+
+  auto objects = storage::OpenLocal(args.data_dir);
+  const Clock& clock = SystemClock::Get();
+  labeling::Options lopts;
+  lopts.account_id = dd.account_id;
+  labeling::LabelingService service(*dd.store, *objects, clock, lopts);
+  api::ApiOptions aopts;
+  aopts.account_id = dd.account_id;
+  aopts.allowed_skew = std::chrono::seconds(args.skew_seconds);
+  api::SageMakerApi sagemaker(service, *dd.store, clock, aopts);
+  portal::WorkerApi worker_api(service, *dd.store, clock, {});
+
+  http::Router router;
+  router.Add("GET", "/healthz", [](const http::Request&) {
+    return http::Response::Json(200, R"({"status":"ok"})");
+  });
+  router.Add("POST", "/", [&](const http::Request& r) { return sagemaker.Handle(r); });
+  worker_api.Register(router);
+
+  http::ServerOptions sopts;
+  uint16_t port = 0;
+  if (!SplitListen(args.listen, &sopts.host, &port))
+    throw ErrorException(InvalidArgument("--listen must be HOST:PORT, got '" + args.listen + "'"));
+  sopts.port = port;
+  sopts.threads = args.threads;
+  auto server = http::Server::Start(sopts, [&](const http::Request& r) {
+    http::Request copy = r;
+    auto start = std::chrono::steady_clock::now();
+    http::Response resp = router.Dispatch(copy);
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                  std::chrono::steady_clock::now() - start).count();
+    const std::string* target = r.FindHeader("X-Amz-Target");
+    spdlog::info("msg=request method={} path={} status={} duration_us={}{}{}", r.method, r.path,
+                 resp.status, us, target ? " op=" : "", target ? *target : "");
+    return resp;
+  });
+  if (!server) throw ErrorException(server.error());
+  service.Start();
+
+  std::thread signal_thread([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    spdlog::info("msg=\"shutting down\" signal={}", sig);
+    (*server)->Stop();
+  });
+  signal_thread.detach();
+
+  std::string host = sopts.host.find(':') != std::string::npos ? "[" + sopts.host + "]" : sopts.host;
+  std::cout << "listening on http://" << host << ":" << (*server)->port() << std::endl;
+  spdlog::info("msg=started data_dir={} account={}", args.data_dir, dd.account_id);
+  (*server)->Run();
+  service.Shutdown();
+  return 0;
+}
+
+}  // namespace
+
+void AddServeCommand(CLI::App& app) {
+  auto args = std::make_shared<ServeArgs>();
+  CLI::App* cmd = app.add_subcommand("serve", "Run the Plumbline server");
+  cmd->add_option("--data-dir", args->data_dir, "Folder for the database and the embedded buckets")
+      ->capture_default_str();
+  cmd->add_option("--listen", args->listen, "HOST:PORT to listen on (port 0: any free port)")
+      ->capture_default_str();
+  cmd->add_option("--threads", args->threads, "HTTP I/O threads")->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--max-clock-skew", args->skew_seconds,
+                  "Seconds a signed request's X-Amz-Date may differ from the server's clock")
+      ->capture_default_str();
+  cmd->callback([args] { std::exit(Serve(*args)); });
+}
+
+}  // namespace plumbline::cli

@@ -1,0 +1,467 @@
+#include "crypto/sigv4.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "crypto/hash.hpp"
+
+namespace plumbline::crypto {
+
+namespace {
+
+constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
+constexpr std::string_view kTerminator = "aws4_request";
+
+char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = AsciiLower(c);
+  return out;
+}
+
+bool IEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
+  return true;
+}
+
+// Header whitespace includes CR/LF so that obs-folded values collapse too.
+bool IsWs(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+bool IsUnreserved(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~';
+}
+
+void AppendEncoded(std::string& out, std::string_view s, bool keep_slash) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (unsigned char c : s) {
+    if (IsUnreserved(c) || (keep_slash && c == '/')) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xF]);
+    }
+  }
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Percent-decoding for query components. A '%' not followed by two hex digits
+// is kept literally (and so re-encoded as %25). '+' stays '+': AWS clients
+// encode spaces as %20.
+std::string PercentDecode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      int hi = HexValue(s[i + 1]), lo = HexValue(s[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(s[i]);
+  }
+  return out;
+}
+
+// Trims and collapses internal whitespace runs to one space.
+std::string TrimCollapse(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  bool pending_space = false;
+  for (char c : v) {
+    if (IsWs(c)) {
+      pending_space = !out.empty();
+      continue;
+    }
+    if (pending_space) out.push_back(' ');
+    pending_space = false;
+    out.push_back(c);
+  }
+  return out;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && IsWs(s.front())) s.remove_prefix(1);
+  while (!s.empty() && IsWs(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+const Header* FindHeader(std::span<const Header> headers, std::string_view name) {
+  for (const Header& h : headers)
+    if (IEquals(h.first, name)) return &h;
+  return nullptr;
+}
+
+std::pair<std::string_view, std::string_view> SplitTarget(std::string_view target) {
+  size_t q = target.find('?');
+  if (q == std::string_view::npos) return {target, {}};
+  return {target.substr(0, q), target.substr(q + 1)};
+}
+
+std::string JoinSigned(std::span<const std::string> names) {
+  std::string out;
+  for (const std::string& n : names) {
+    if (!out.empty()) out.push_back(';');
+    out += n;
+  }
+  return out;
+}
+
+std::vector<std::string_view> Split(std::string_view s, char sep) {
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  while (true) {
+    size_t pos = s.find(sep, start);
+    if (pos == std::string_view::npos) {
+      parts.push_back(s.substr(start));
+      return parts;
+    }
+    parts.push_back(s.substr(start, pos - start));
+    start = pos + 1;
+  }
+}
+
+AuthError Incomplete(std::string m) { return {"IncompleteSignatureException", std::move(m)}; }
+AuthError InvalidSig(std::string m) { return {"InvalidSignatureException", std::move(m)}; }
+
+const char kMismatch[] =
+    "The request signature we calculated does not match the signature you provided. Check your "
+    "AWS Secret Access Key and signing method. Consult the service documentation for details.";
+
+// "5 min." as AWS prints the skew; other skews in minutes or seconds.
+std::string SkewText(std::chrono::seconds skew) {
+  if (skew.count() % 60 == 0) return std::to_string(skew.count() / 60) + " min.";
+  return std::to_string(skew.count()) + " sec.";
+}
+
+TimePoint TruncateToSeconds(TimePoint t) {
+  auto secs = std::chrono::floor<std::chrono::seconds>(t);
+  return std::chrono::time_point_cast<std::chrono::milliseconds>(secs);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+
+std::string CanonicalUri(std::string_view path, bool normalize) {
+  if (path.empty()) return "/";
+  std::string out;
+  if (!normalize) {
+    AppendEncoded(out, path, /*keep_slash=*/true);
+    return out;
+  }
+  // RFC 3986 dot-segment removal plus collapsing empty segments, as AWS's
+  // signers do for every service but S3 (vectors get-slash*, get-relative*).
+  std::vector<std::string_view> segments;
+  for (std::string_view seg : Split(path, '/')) {
+    if (seg.empty() || seg == ".") continue;
+    if (seg == "..") {
+      if (!segments.empty()) segments.pop_back();
+      continue;
+    }
+    segments.push_back(seg);
+  }
+  out.push_back('/');
+  for (size_t i = 0; i < segments.size(); ++i) {
+    if (i > 0) out.push_back('/');
+    AppendEncoded(out, segments[i], /*keep_slash=*/false);
+  }
+  if (!segments.empty() && path.back() == '/') out.push_back('/');
+  return out;
+}
+
+std::string CanonicalQueryString(std::string_view query) {
+  if (query.empty()) return {};
+  std::vector<std::pair<std::string, std::string>> params;
+  for (std::string_view part : Split(query, '&')) {
+    if (part.empty()) continue;
+    size_t eq = part.find('=');
+    std::string key, value;
+    AppendEncoded(key, PercentDecode(part.substr(0, eq)), false);
+    if (eq != std::string_view::npos)
+      AppendEncoded(value, PercentDecode(part.substr(eq + 1)), false);
+    params.emplace_back(std::move(key), std::move(value));
+  }
+  std::sort(params.begin(), params.end());
+  std::string out;
+  for (const auto& [k, v] : params) {
+    if (!out.empty()) out.push_back('&');
+    out += k;
+    out.push_back('=');
+    out += v;
+  }
+  return out;
+}
+
+std::string CanonicalHeaders(std::span<const Header> headers,
+                             std::span<const std::string> signed_headers) {
+  std::string out;
+  for (const std::string& name : signed_headers) {
+    out += name;
+    out.push_back(':');
+    bool first = true;
+    for (const Header& h : headers) {
+      if (!IEquals(h.first, name)) continue;
+      if (!first) out.push_back(',');
+      first = false;
+      out += TrimCollapse(h.second);
+    }
+    out.push_back('\n');
+  }
+  return out;
+}
+
+std::string CanonicalRequest(const RequestView& request,
+                             std::span<const std::string> signed_headers,
+                             std::string_view payload_hash, bool normalize_path) {
+  auto [path, query] = SplitTarget(request.target);
+  std::string out;
+  out += request.method;
+  out.push_back('\n');
+  out += CanonicalUri(path, normalize_path);
+  out.push_back('\n');
+  out += CanonicalQueryString(query);
+  out.push_back('\n');
+  out += CanonicalHeaders(request.headers, signed_headers);
+  out.push_back('\n');
+  out += JoinSigned(signed_headers);
+  out.push_back('\n');
+  out += payload_hash;
+  return out;
+}
+
+std::string CredentialScope(std::string_view date8, std::string_view region,
+                            std::string_view service) {
+  std::string out;
+  out.append(date8).append("/").append(region).append("/").append(service).append("/");
+  out.append(kTerminator);
+  return out;
+}
+
+std::string StringToSign(std::string_view amz_date, std::string_view scope,
+                         std::string_view canonical_request) {
+  std::string out(kAlgorithm);
+  out.append("\n").append(amz_date).append("\n").append(scope).append("\n");
+  out += Sha256Hex(canonical_request);
+  return out;
+}
+
+std::string DeriveSigningKey(std::string_view secret_access_key, std::string_view date8,
+                             std::string_view region, std::string_view service) {
+  std::string k = "AWS4";
+  k += secret_access_key;
+  std::string k_date = HmacSha256(k, date8);
+  std::string k_region = HmacSha256(k_date, region);
+  std::string k_service = HmacSha256(k_region, service);
+  return HmacSha256(k_service, kTerminator);
+}
+
+std::string SignatureHex(std::string_view signing_key, std::string_view string_to_sign) {
+  return HexEncode(HmacSha256(signing_key, string_to_sign));
+}
+
+// ---------------------------------------------------------------------------
+
+SigningResult Sign(const RequestView& request, const SigningParams& params) {
+  SigningResult result;
+  result.amz_date = FormatAmzDate(params.time);
+  const std::string date8 = result.amz_date.substr(0, 8);
+  const std::string body_hash = Sha256Hex(request.body);
+
+  // The request as it will be sent: caller's headers minus the ones we own.
+  std::vector<Header> headers;
+  for (const Header& h : request.headers) {
+    if (IEquals(h.first, "authorization") || IEquals(h.first, "x-amz-date")) continue;
+    headers.push_back(h);
+  }
+  result.headers_to_add.emplace_back("X-Amz-Date", result.amz_date);
+  if (!params.session_token.empty())
+    result.headers_to_add.emplace_back("X-Amz-Security-Token", params.session_token);
+  if (params.add_content_sha256)
+    result.headers_to_add.emplace_back("X-Amz-Content-Sha256", body_hash);
+  headers.insert(headers.end(), result.headers_to_add.begin(), result.headers_to_add.end());
+
+  std::vector<std::string> names;
+  for (const Header& h : headers) {
+    std::string n = Lower(h.first);
+    if (n == "user-agent" || n == "expect" || n == "x-amzn-trace-id" || n.starts_with("amz-sdk-"))
+      continue;
+    if (n == "x-amz-security-token" && !params.sign_session_token) continue;
+    names.push_back(std::move(n));
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+
+  RequestView view = request;
+  view.headers = headers;
+  result.canonical_request = CanonicalRequest(view, names, body_hash, params.normalize_path);
+  const std::string scope = CredentialScope(date8, params.region, params.service);
+  result.string_to_sign = StringToSign(result.amz_date, scope, result.canonical_request);
+  result.signature =
+      SignatureHex(DeriveSigningKey(params.secret_access_key, date8, params.region, params.service),
+                   result.string_to_sign);
+  result.authorization = std::string(kAlgorithm) + " Credential=" + params.access_key_id + "/" +
+                         scope + ", SignedHeaders=" + JoinSigned(names) +
+                         ", Signature=" + result.signature;
+  result.headers_to_add.emplace_back("Authorization", result.authorization);
+  return result;
+}
+
+// ---------------------------------------------------------------------------
+
+VerifyResult Verify(const RequestView& request, const SecretLookup& lookup, TimePoint now,
+                    const VerifyOptions& options) {
+  const Header* auth_header = FindHeader(request.headers, "authorization");
+  if (auth_header == nullptr)
+    return AuthError{"MissingAuthenticationTokenException", "Missing Authentication Token"};
+  const std::string_view auth = Trim(auth_header->second);
+
+  // "AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=..."
+  size_t sp = auth.find_first_of(" \t");
+  std::string_view algorithm = auth.substr(0, sp);
+  if (algorithm != kAlgorithm) return Incomplete("Unsupported Authorization Type");
+  std::string_view rest = sp == std::string_view::npos ? std::string_view{} : auth.substr(sp);
+
+  std::optional<std::string_view> credential, signed_headers_text, signature;
+  for (std::string_view raw : Split(rest, ',')) {
+    std::string_view part = Trim(raw);
+    if (part.empty()) continue;
+    size_t eq = part.find('=');
+    if (eq == std::string_view::npos) {
+      return Incomplete("'" + std::string(part) +
+                        "' not a valid key=value pair (missing equal-sign) in Authorization "
+                        "header: '" +
+                        std::string(auth) + "'.");
+    }
+    std::string_view key = Trim(part.substr(0, eq));
+    std::string_view value = Trim(part.substr(eq + 1));
+    if (key == "Credential")
+      credential = value;
+    else if (key == "SignedHeaders")
+      signed_headers_text = value;
+    else if (key == "Signature")
+      signature = value;
+  }
+  const Header* date_header = FindHeader(request.headers, "x-amz-date");
+  {
+    // AWS reports every missing part at once, then echoes the header.
+    std::string missing;
+    auto need = [&missing](bool ok, std::string_view text) {
+      if (ok) return;
+      if (!missing.empty()) missing.push_back(' ');
+      missing += text;
+    };
+    need(credential.has_value(), "Authorization header requires 'Credential' parameter.");
+    need(signature.has_value(), "Authorization header requires 'Signature' parameter.");
+    need(signed_headers_text.has_value(),
+         "Authorization header requires 'SignedHeaders' parameter.");
+    need(date_header != nullptr,
+         "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
+    if (!missing.empty()) return Incomplete(missing + " Authorization=" + std::string(auth));
+  }
+
+  const std::string amz_date(Trim(date_header->second));
+  TimePoint signed_at;
+  if (!ParseAmzDate(amz_date, &signed_at)) {
+    return Incomplete("Date must be in ISO-8601 'basic format'. Got '" + amz_date +
+                      "'. See http://en.wikipedia.org/wiki/ISO_8601");
+  }
+
+  std::vector<std::string_view> scope = Split(*credential, '/');
+  if (scope.size() != 5 || scope[0].empty()) {
+    return Incomplete(
+        "Credential must have exactly 5 slash-delimited elements, e.g. "
+        "keyid/date/region/service/term, got '" +
+        std::string(*credential) + "'");
+  }
+  const std::string_view key_id = scope[0], date8 = scope[1], region = scope[2], service = scope[3],
+                         terminator = scope[4];
+
+  std::vector<std::string> signed_names;
+  for (std::string_view n : Split(*signed_headers_text, ';')) {
+    if (n.empty())
+      return Incomplete("Invalid SignedHeaders: '" + std::string(*signed_headers_text) + "'");
+    signed_names.push_back(Lower(n));
+  }
+  if (std::find(signed_names.begin(), signed_names.end(), "host") == signed_names.end())
+    return Incomplete("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
+
+  if (terminator != kTerminator) {
+    return InvalidSig("Credential should be scoped with a valid terminator: 'aws4_request', not '" +
+                      std::string(terminator) + "'.");
+  }
+  if (service != options.expected_service) {
+    return InvalidSig("Credential should be scoped to correct service: '" +
+                      options.expected_service + "'. ");
+  }
+  if (region.empty()) return InvalidSig("Credential should be scoped to a valid region. ");
+  if (date8 != std::string_view(amz_date).substr(0, 8)) {
+    return InvalidSig(
+        "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from "
+        "HTTP: '" +
+        std::string(date8) + "' != '" + amz_date.substr(0, 8) + "', from '" + amz_date + "'.");
+  }
+
+  // X-Amz-Date has whole seconds; compare against "now" at second precision
+  // so that the message's timestamps agree with the decision.
+  const TimePoint now_s = TruncateToSeconds(now);
+  const auto skew = std::chrono::duration_cast<std::chrono::milliseconds>(options.allowed_skew);
+  if (signed_at < now_s - skew) {
+    return InvalidSig("Signature expired: " + amz_date + " is now earlier than " +
+                      FormatAmzDate(now_s - skew) + " (" + FormatAmzDate(now_s) + " - " +
+                      SkewText(options.allowed_skew) + ")");
+  }
+  if (signed_at > now_s + skew) {
+    return InvalidSig("Signature not yet current: " + amz_date + " is still later than " +
+                      FormatAmzDate(now_s + skew) + " (" + FormatAmzDate(now_s) + " + " +
+                      SkewText(options.allowed_skew) + ")");
+  }
+
+  std::optional<std::string> secret = lookup ? lookup(key_id) : std::nullopt;
+  if (!secret) {
+    return AuthError{"UnrecognizedClientException",
+                     "The security token included in the request is invalid."};
+  }
+
+  std::string payload_hash = Sha256Hex(request.body);
+  if (const Header* h = FindHeader(request.headers, "x-amz-content-sha256")) {
+    // A declared payload hash must be the body's: UNSIGNED-PAYLOAD would leave
+    // the JSON body unauthenticated.
+    if (Lower(Trim(h->second)) != payload_hash) {
+      return InvalidSig(
+          "The provided 'x-amz-content-sha256' header does not match what was computed.");
+    }
+  }
+
+  const std::string canonical =
+      CanonicalRequest(request, signed_names, payload_hash, options.normalize_path);
+  const std::string sts =
+      StringToSign(amz_date, CredentialScope(date8, region, service), canonical);
+  const std::string expected = SignatureHex(DeriveSigningKey(*secret, date8, region, service), sts);
+  if (!ConstantTimeEquals(expected, *signature)) return InvalidSig(kMismatch);
+
+  VerifiedCaller caller;
+  caller.access_key_id = std::string(key_id);
+  caller.region = std::string(region);
+  if (const Header* t = FindHeader(request.headers, "x-amz-security-token"))
+    caller.session_token = std::string(Trim(t->second));
+  return caller;
+}
+
+void throw_exception_from_error(const AuthError& e, const boost::source_location&) {
+  throw std::runtime_error(e.code + ": " + e.message);
+}
+
+}  // namespace plumbline::crypto

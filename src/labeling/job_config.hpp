@@ -1,0 +1,89 @@
+// The settings of one job, read from its stored CreateLabelingJob request.
+// Private to labeling/.
+#pragma once
+
+#include <boost/json.hpp>
+#include <string>
+#include <vector>
+
+#include "common/json.hpp"
+#include "store/store.hpp"
+#include "tasktypes/tasktypes.hpp"
+
+namespace plumbline::labeling {
+
+struct JobConfig {
+  std::string job_name;
+  std::string region;
+  std::string label_attribute_name;
+  std::string manifest_uri;
+  std::string label_category_uri;
+  std::string template_uri;
+  std::string output_path;
+  std::string workteam_arn;
+  std::string pre_hook_arn;
+  std::string acs_hook_arn;
+  std::string task_type;  // from the PRE hook
+  std::string title;
+  std::string description;
+  std::vector<std::string> keywords;
+  int64_t workers_per_object = 1;
+  int64_t time_limit_seconds = 3600;
+  int64_t max_concurrent_tasks = 1000;
+
+  static JobConfig FromRequest(const boost::json::object& r, const std::string& region) {
+    using json::GetArray;
+    using json::GetInt;
+    using json::GetObject;
+    using json::GetString;
+    JobConfig c;
+    c.region = region;
+    c.job_name = GetString(r, "LabelingJobName").value_or("");
+    c.label_attribute_name = GetString(r, "LabelAttributeName").value_or("");
+    c.label_category_uri = GetString(r, "LabelCategoryConfigS3Uri").value_or("");
+    if (const auto* in = GetObject(r, "InputConfig"))
+      if (const auto* ds = GetObject(*in, "DataSource"))
+        if (const auto* s3 = GetObject(*ds, "S3DataSource"))
+          c.manifest_uri = GetString(*s3, "ManifestS3Uri").value_or("");
+    if (const auto* out = GetObject(r, "OutputConfig"))
+      c.output_path = GetString(*out, "S3OutputPath").value_or("");
+    if (const auto* h = GetObject(r, "HumanTaskConfig")) {
+      c.workteam_arn = GetString(*h, "WorkteamArn").value_or("");
+      c.pre_hook_arn = GetString(*h, "PreHumanTaskLambdaArn").value_or("");
+      if (const auto* acs = GetObject(*h, "AnnotationConsolidationConfig"))
+        c.acs_hook_arn = GetString(*acs, "AnnotationConsolidationLambdaArn").value_or("");
+      if (const auto* ui = GetObject(*h, "UiConfig"))
+        c.template_uri = GetString(*ui, "UiTemplateS3Uri").value_or("");
+      c.title = GetString(*h, "TaskTitle").value_or("");
+      c.description = GetString(*h, "TaskDescription").value_or("");
+      if (const auto* kw = GetArray(*h, "TaskKeywords"))
+        for (const auto& k : *kw)
+          if (k.is_string()) c.keywords.emplace_back(k.get_string());
+      c.workers_per_object = GetInt(*h, "NumberOfHumanWorkersPerDataObject").value_or(1);
+      c.time_limit_seconds = GetInt(*h, "TaskTimeLimitInSeconds").value_or(3600);
+      c.max_concurrent_tasks = GetInt(*h, "MaxConcurrentTaskCount").value_or(1000);
+    }
+    c.task_type = tasktypes::ParseHookArn(c.pre_hook_arn).task_type;
+    return c;
+  }
+
+  static JobConfig FromJob(const store::Job& job) {
+    auto v = json::Parse(job.request_json);
+    static const boost::json::object kEmpty;
+    return FromRequest(v && v->is_object() ? v->get_object() : kEmpty, RegionOf(job.arn));
+  }
+
+  // "arn:aws:sagemaker:<region>:..." -> region.
+  static std::string RegionOf(const std::string& arn) {
+    size_t a = 0;
+    for (int i = 0; i < 3; ++i) {
+      a = arn.find(':', a);
+      if (a == std::string::npos) return "";
+      ++a;
+    }
+    size_t b = arn.find(':', a);
+    return b == std::string::npos ? "" : arn.substr(a, b - a);
+  }
+};
+
+}  // namespace plumbline::labeling

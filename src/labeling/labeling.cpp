@@ -1,0 +1,582 @@
+#include "labeling/labeling.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/json.hpp>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "common/ids.hpp"
+#include "common/json.hpp"
+#include "labeling/job_config.hpp"
+#include "labeling/output_writer.hpp"
+#include "storage/object_store.hpp"
+#include "tasktypes/tasktypes.hpp"
+
+namespace plumbline::labeling {
+
+using store::Job;
+using store::JobStatus;
+
+std::string OutputRoot(const Job& job) {
+  JobConfig c = JobConfig::FromJob(job);
+  return storage::JoinUri(c.output_path, job.name);
+}
+
+std::string LabelingService::WorkerId(const store::User& user, const std::string& region) {
+  return "private." + region + "." + user.worker_key;
+}
+
+struct LabelingService::Impl {
+  store::Store& store;
+  storage::ObjectStore& objects;
+  const Clock& clock;
+  Options options;
+  TemplateRenderer renderer;
+  TemplateValidator validator;
+
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stop = false;
+  bool wake = false;
+  std::thread thread;
+  // Second of the last consolidation batch per job: file names carry the
+  // second, so batches of one job are at least a second apart.
+  std::map<int64_t, int64_t> last_batch_second;
+  std::map<int64_t, int64_t> last_intermediate_ms;
+
+  int64_t NowMs() const { return ToEpochMs(clock.Now()); }
+
+  // ---------------------------------------------------------------- runner
+  void Ingest(Job job) {
+    JobConfig c = JobConfig::FromJob(job);
+    auto fail = [&](const std::string& reason) {
+      spdlog::warn("job {} failed: {}", job.name, reason);
+      (void)store.SetJobStatus(job.id, JobStatus::kFailed, reason.substr(0, 1024), NowMs());
+    };
+    // Inputs first: labels and template, kept in the store from now on.
+    auto label_text = objects.ReadAll(c.label_category_uri);
+    if (!label_text)
+      return fail("ClientError: cannot read the label category configuration: " +
+                  label_text.error().message);
+    auto labels = tasktypes::ParseLabelCategories(*label_text, c.task_type);
+    if (!labels) return fail("ClientError: " + c.label_category_uri + ": " + labels.error().message);
+    auto tmpl = objects.ReadAll(c.template_uri);
+    if (!tmpl) return fail("ClientError: cannot read the task template: " + tmpl.error().message);
+    boost::json::array label_array;
+    for (const auto& l : *labels) label_array.emplace_back(l);
+    if (auto s = store.SetJobInputs(job.id, json::Serialize(label_array), *tmpl); !s)
+      return;  // the store is unavailable; the next pass retries
+    (void)objects.WriteAll(storage::JoinUri(OutputRoot(job), "annotation-tool/data.json"),
+                           *label_text);
+
+    // The manifest, streamed: bounded memory whatever its length.
+    if (auto s = store.DeleteObjects(job.id); !s) return;
+    auto reader = objects.OpenRead(c.manifest_uri);
+    if (!reader) return fail("ClientError: cannot read the input manifest: " + reader.error().message);
+    storage::LineReader lines(std::move(*reader), 16u << 20);
+    std::vector<store::DataObject> batch;
+    batch.reserve(options.ingest_batch);
+    boost::json::parser parser;
+    int64_t index = 0;
+    std::string_view line;
+    for (;;) {
+      auto more = lines.Next(&line);
+      if (!more) return fail("ClientError: input manifest: " + more.error().message);
+      if (!*more) break;
+      size_t first = line.find_first_not_of(" \t");
+      if (first == std::string_view::npos) continue;  // blank lines are skipped
+      store::DataObject o;
+      o.index = index++;
+      o.line = std::string(line);
+      boost::system::error_code ec;
+      parser.reset();
+      parser.write(line, ec);
+      if (ec)
+        return fail("ClientError: line " + std::to_string(lines.line_number()) +
+                    " of the input manifest is not valid JSON (" + ec.message() + ")");
+      boost::json::value v = parser.release();
+      if (!v.is_object())
+        return fail("ClientError: line " + std::to_string(lines.line_number()) +
+                    " of the input manifest is not a JSON object");
+      const auto& obj = v.get_object();
+      if (line.size() > options.max_line_chars) {
+        o.state = store::ObjectState::kFailed;
+        o.failure_reason = "ClientError: the manifest line is longer than " +
+                           std::to_string(options.max_line_chars) + " characters";
+      } else if (!obj.contains("source") && !obj.contains("source-ref")) {
+        o.state = store::ObjectState::kFailed;
+        o.failure_reason = "ClientError: the manifest line has neither source nor source-ref";
+      }
+      batch.push_back(std::move(o));
+      if (batch.size() >= options.ingest_batch) {
+        if (auto s = store.InsertObjects(job.id, batch, NowMs()); !s) return;
+        batch.clear();
+      }
+    }
+    if (!batch.empty())
+      if (auto s = store.InsertObjects(job.id, batch, NowMs()); !s) return;
+    if (index == 0) return fail("ClientError: the input manifest has no data objects");
+    // Stop may have arrived meanwhile: only move on from Initializing.
+    auto now = store.GetJob(job.id);
+    if (now && now->status == JobStatus::kInitializing)
+      (void)store.SetJobStatus(job.id, JobStatus::kInProgress, "", NowMs());
+    spdlog::info("job {} read {} objects from {}", job.name, index, c.manifest_uri);
+  }
+
+  // Consolidates objects whose answers are all in. Returns false when the
+  // pass must wait (one batch per second per job).
+  bool ConsolidateReady(const Job& job) {
+    JobConfig c = JobConfig::FromJob(job);
+    TimePoint now = clock.Now();
+    int64_t second = ToEpochMs(now) / 1000;
+    auto ready = store.ObjectsReadyToConsolidate(job.id, c.workers_per_object, 1000);
+    if (!ready || ready->empty()) return true;
+    auto it = last_batch_second.find(job.id);
+    if (it != last_batch_second.end() && it->second == second) return false;
+    last_batch_second[job.id] = second;
+
+    std::vector<std::string> labels = LabelsOf(job);
+    std::string root = OutputRoot(job);
+    std::string stamp = FormatFileStamp(now);
+    std::string region = c.region;
+    boost::json::array request_payload, response_payload;
+    struct Done {
+      int64_t index;
+      bool ok;
+      std::string label_json;
+      std::string reason;
+    };
+    std::vector<Done> done;
+    for (int64_t idx : *ready) {
+      auto obj = store.GetObject(job.id, idx);
+      auto answers = store.SubmittedAnswers(job.id, idx);
+      if (!obj || !answers) return true;
+      auto line = json::Parse(obj->line);
+      boost::json::object data_object;
+      if (line && line->is_object()) {
+        const auto& lo = line->get_object();
+        if (auto s = lo.find("source"); s != lo.end()) data_object["content"] = s->value();
+        else if (auto r = lo.find("source-ref"); r != lo.end()) data_object["s3Uri"] = r->value();
+      }
+      boost::json::array worker_answers, annotations;
+      std::vector<tasktypes::Answer> acs_answers;
+      for (const auto& a : *answers) {
+        auto user = store.GetUser(a.user_id);
+        std::string worker_id = user ? LabelingService::WorkerId(*user, region) : "unknown";
+        auto content = json::Parse(a.answer_json);
+        boost::json::value content_value = content ? *content : boost::json::value();
+        boost::json::object wa;
+        wa["acceptanceTime"] = FormatIsoMillisZ(FromEpochMs(a.accepted_ms));
+        wa["answerContent"] = content_value;
+        wa["submissionTime"] = FormatIsoMillisZ(FromEpochMs(a.submitted_ms));
+        wa["timeSpentInSeconds"] = a.time_spent_s;
+        wa["workerId"] = worker_id;
+        boost::json::object identity;
+        identity["identityProviderType"] = "Oidc";
+        identity["issuer"] = "plumbline";
+        identity["sub"] = user ? user->sub : "";
+        boost::json::object meta;
+        meta["identityData"] = std::move(identity);
+        wa["workerMetadata"] = std::move(meta);
+        worker_answers.push_back(std::move(wa));
+        boost::json::object ann;
+        ann["workerId"] = worker_id;
+        boost::json::object ad;
+        ad["content"] = a.answer_json;
+        ann["annotationData"] = std::move(ad);
+        annotations.push_back(std::move(ann));
+        acs_answers.push_back({worker_id, content_value});
+      }
+      boost::json::object wr;
+      wr["answers"] = std::move(worker_answers);
+      std::string wr_uri = storage::JoinUri(
+          root, "annotations/worker-response/iteration-1/" + std::to_string(idx) + "/" + stamp +
+                    ".json");
+      if (auto s = objects.WriteAll(wr_uri, json::Serialize(wr)); !s) {
+        spdlog::error("job {}: {}", job.name, s.error().message);
+        return true;
+      }
+      boost::json::object req;
+      req["datasetObjectId"] = std::to_string(idx);
+      req["dataObject"] = std::move(data_object);
+      req["annotations"] = std::move(annotations);
+      request_payload.push_back(std::move(req));
+
+      tasktypes::ConsolidationInput in;
+      in.task_type = c.task_type;
+      in.label_attribute_name = c.label_attribute_name;
+      in.job_name = job.name;
+      in.labels = labels;
+      in.answers = std::move(acs_answers);
+      in.now = now;
+      auto content = tasktypes::Consolidate(in);
+      if (content) {
+        boost::json::object resp;
+        resp["datasetObjectId"] = std::to_string(idx);
+        boost::json::object ca;
+        ca["content"] = *content;
+        resp["consolidatedAnnotation"] = std::move(ca);
+        response_payload.push_back(std::move(resp));
+        done.push_back({idx, true, json::Serialize(*content), ""});
+      } else {
+        done.push_back({idx, false, "", "ClientError: " + content.error().message});
+      }
+    }
+    std::string base = storage::JoinUri(root, "annotations/consolidated-annotation/");
+    if (!objects.WriteAll(base + "consolidation-request/iteration-1/" + stamp + ".json",
+                          json::Serialize(request_payload)) ||
+        !objects.WriteAll(base + "consolidation-response/iteration-1/" + stamp + ".json",
+                          json::Serialize(response_payload)))
+      return true;
+    for (const auto& d : done) {
+      (void)store.FinishObject(job.id, d.index,
+                               d.ok ? store::ObjectState::kLabeled : store::ObjectState::kFailed,
+                               d.label_json, d.reason, ToEpochMs(now));
+    }
+    return true;
+  }
+
+  std::vector<std::string> LabelsOf(const Job& job) {
+    std::vector<std::string> out;
+    auto v = json::Parse(job.labels_json);
+    if (v && v->is_array())
+      for (const auto& l : v->get_array())
+        if (l.is_string()) out.emplace_back(l.get_string());
+    return out;
+  }
+
+  void Finish(const Job& job, JobStatus final_status) {
+    auto s = WriteOutputManifests(job, store, objects);
+    if (!s) {
+      spdlog::error("job {}: writing the output failed: {}", job.name, s.error().message);
+      return;  // retried on the next pass
+    }
+    (void)store.MarkOutputWritten(job.id, NowMs());
+    (void)store.SetJobStatus(job.id, final_status, "", NowMs());
+    spdlog::info("job {} is {}", job.name, store::JobStatusName(final_status));
+  }
+
+  void Pass() {
+    (void)store.ExpireLeases(NowMs());
+    auto jobs = store.ListJobs({});
+    if (!jobs) return;
+    for (const Job& listed : *jobs) {
+      if (store::IsTerminal(listed.status)) continue;
+      if (listed.status == JobStatus::kInitializing) {
+        Ingest(listed);
+        continue;
+      }
+      ConsolidateReady(listed);
+      auto job = store.GetJob(listed.id);
+      if (!job) continue;
+      if (job->status == JobStatus::kStopping) {
+        Finish(*job, JobStatus::kStopped);
+        continue;
+      }
+      auto open = store.CountAvailable(job->id);
+      if (open && *open == 0) {
+        Finish(*job, JobStatus::kCompleted);
+      } else {
+        MaybeWriteIntermediate(*job);
+      }
+    }
+  }
+
+  void MaybeWriteIntermediate(const Job& job) {
+    int64_t now = NowMs();
+    auto& last = last_intermediate_ms[job.id];
+    if (job.labeled + job.failed == 0 || now - last < 10000) return;
+    last = now;
+    (void)WriteIntermediateManifest(job, store, objects);
+  }
+
+  void Loop() {
+    std::unique_lock<std::mutex> lock(mu);
+    while (!stop) {
+      lock.unlock();
+      try {
+        Pass();
+      } catch (const std::exception& e) {
+        spdlog::error("runner pass failed: {}", e.what());
+      }
+      lock.lock();
+      cv.wait_for(lock, std::chrono::milliseconds(500), [&] { return stop || wake; });
+      wake = false;
+    }
+  }
+};
+
+LabelingService::LabelingService(store::Store& store, storage::ObjectStore& objects,
+                                 const Clock& clock, Options options)
+    : impl_(new Impl{store, objects, clock, std::move(options), {}, {}, {}, {}, false, false, {},
+                     {}, {}}) {}
+
+LabelingService::~LabelingService() { Shutdown(); }
+
+void LabelingService::SetTemplateRenderer(TemplateRenderer r) { impl_->renderer = std::move(r); }
+void LabelingService::SetTemplateValidator(TemplateValidator v) { impl_->validator = std::move(v); }
+
+void LabelingService::Start() {
+  impl_->thread = std::thread([this] { impl_->Loop(); });
+}
+
+void LabelingService::Shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    impl_->stop = true;
+  }
+  impl_->cv.notify_all();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+void LabelingService::RunOnce() { impl_->Pass(); }
+
+void LabelingService::Wake() {
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    impl_->wake = true;
+  }
+  impl_->cv.notify_all();
+}
+
+// ------------------------------------------------------------------ jobs
+Result<std::string> LabelingService::CreateJob(const boost::json::object& request,
+                                               const std::string& region) {
+  boost::json::object req = request;
+  JobConfig c = JobConfig::FromRequest(req, region);
+  // Hooks: built-in PRE/ACS of a task type this build implements.
+  auto pre = tasktypes::ParseHookArn(c.pre_hook_arn);
+  auto acs = tasktypes::ParseHookArn(c.acs_hook_arn);
+  if (!pre.builtin || pre.kind != tasktypes::HookKind::kPre)
+    return InvalidArgument("PreHumanTaskLambdaArn " + c.pre_hook_arn +
+                           " is not a built-in PRE- function; custom hooks are not supported yet");
+  if (!acs.builtin || acs.kind != tasktypes::HookKind::kAcs)
+    return InvalidArgument("AnnotationConsolidationLambdaArn " + c.acs_hook_arn +
+                           " is not a built-in ACS- function; custom hooks are not supported yet");
+  if (pre.task_type != acs.task_type)
+    return InvalidArgument("PreHumanTaskLambdaArn (" + pre.task_type +
+                           ") and AnnotationConsolidationLambdaArn (" + acs.task_type +
+                           ") name different task types");
+  if (!tasktypes::IsSupported(pre.task_type))
+    return InvalidArgument("task type " + pre.task_type + " is not supported yet");
+  if (c.template_uri.empty())
+    return InvalidArgument("HumanTaskConfig.UiConfig.UiTemplateS3Uri is required; "
+                           "HumanTaskUiArn is not supported yet");
+  if (req.contains("LabelingJobAlgorithmsConfig"))
+    return InvalidArgument("ClientError: automated data labeling is not supported");
+  if (c.manifest_uri.empty())
+    return InvalidArgument("InputConfig.DataSource.S3DataSource.ManifestS3Uri is required; "
+                           "streaming jobs are not supported yet");
+  if (c.label_category_uri.empty())
+    return InvalidArgument("LabelCategoryConfigS3Uri is required for " + pre.task_type);
+  auto team = impl_->store.GetWorkteamByArn(c.workteam_arn);
+  if (!team) {
+    if (team.error().code == ErrorCode::kNotFound)
+      return InvalidArgument("Workteam " + c.workteam_arn + " does not exist");
+    return team.error();
+  }
+  // Validate the files now when they are readable; the runner fails the job
+  // later when they are not.
+  if (auto text = impl_->objects.ReadAll(c.label_category_uri)) {
+    if (auto labels = tasktypes::ParseLabelCategories(*text, pre.task_type); !labels)
+      return InvalidArgument("LabelCategoryConfigS3Uri " + c.label_category_uri + ": " +
+                             labels.error().message);
+  }
+  if (auto tmpl = impl_->objects.ReadAll(c.template_uri); tmpl && impl_->validator) {
+    if (auto s = impl_->validator(*tmpl); !s)
+      return InvalidArgument("UiTemplateS3Uri " + c.template_uri + ": " + s.error().message);
+  }
+  // Defaults Ground Truth fills in and DescribeLabelingJob echoes.
+  auto& htc = req["HumanTaskConfig"].as_object();
+  if (!htc.contains("MaxConcurrentTaskCount")) htc["MaxConcurrentTaskCount"] = 1000;
+  if (!htc.contains("TaskAvailabilityLifetimeInSeconds"))
+    htc["TaskAvailabilityLifetimeInSeconds"] = 2592000;
+  auto& out = req["OutputConfig"].as_object();
+  if (!out.contains("KmsKeyId")) out["KmsKeyId"] = "";
+
+  std::string name = c.job_name;
+  std::string lower = name;
+  for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  Job job;
+  job.name = name;
+  job.arn = "arn:aws:sagemaker:" + region + ":" + impl_->options.account_id + ":labeling-job/" + lower;
+  job.status = JobStatus::kInitializing;
+  job.request_json = json::Serialize(req);
+  job.workteam_arn = team->arn;
+  job.job_reference_code = impl_->options.account_id + RandomAlnum(16);
+  job.created_ms = job.modified_ms = impl_->NowMs();
+  PLB_ASSIGN_OR_RETURN(Job created, impl_->store.CreateJob(job));
+  spdlog::info("job {} created ({})", created.name, created.arn);
+  Wake();
+  return created.arn;
+}
+
+Result<Job> LabelingService::DescribeJob(const std::string& name) {
+  return impl_->store.GetJobByName(name);
+}
+
+Result<std::vector<Job>> LabelingService::ListJobs(const store::JobFilter& filter) {
+  return impl_->store.ListJobs(filter);
+}
+
+Status LabelingService::StopJob(const std::string& name) {
+  PLB_ASSIGN_OR_RETURN(Job job, impl_->store.GetJobByName(name));
+  if (job.status != JobStatus::kInProgress && job.status != JobStatus::kInitializing)
+    return Conflict("The labeling job " + job.name + " is not in progress (status " +
+                    store::JobStatusName(job.status) + ")");
+  PLB_TRY(impl_->store.SetJobStatus(job.id, JobStatus::kStopping, "", impl_->NowMs()));
+  Wake();
+  return {};
+}
+
+// ------------------------------------------------------------ work teams
+Result<store::Workteam> LabelingService::CreateWorkteam(const boost::json::object& request,
+                                                        const std::string& region) {
+  store::Workteam team;
+  team.name = json::GetString(request, "WorkteamName").value_or("");
+  team.arn = "arn:aws:sagemaker:" + region + ":" + impl_->options.account_id +
+             ":workteam/private-crowd/" + team.name;
+  team.created_ms = team.updated_ms = impl_->NowMs();
+  boost::json::object doc;
+  doc["WorkteamName"] = team.name;
+  boost::json::array members;
+  if (const auto* defs = json::GetArray(request, "MemberDefinitions")) {
+    members = *defs;
+    for (const auto& d : *defs) {
+      if (!d.is_object()) continue;
+      if (const auto* oidc = json::GetObject(d.get_object(), "OidcMemberDefinition")) {
+        if (const auto* groups = json::GetArray(*oidc, "Groups"))
+          for (const auto& g : *groups)
+            if (g.is_string()) team.groups.emplace_back(g.get_string());
+      }
+      // Cognito member definitions map their user group to a Plumbline group.
+      if (const auto* cog = json::GetObject(d.get_object(), "CognitoMemberDefinition")) {
+        if (auto g = json::GetString(*cog, "UserGroup")) team.groups.push_back(*g);
+      }
+    }
+  }
+  doc["MemberDefinitions"] = std::move(members);
+  doc["WorkteamArn"] = team.arn;
+  doc["WorkforceArn"] =
+      "arn:aws:sagemaker:" + region + ":" + impl_->options.account_id + ":workforce/default";
+  doc["Description"] = json::GetString(request, "Description").value_or("");
+  doc["SubDomain"] = "localhost";
+  if (const auto* n = json::GetObject(request, "NotificationConfiguration"))
+    doc["NotificationConfiguration"] = *n;
+  team.doc_json = json::Serialize(doc);
+  auto created = impl_->store.CreateWorkteam(team);
+  if (!created && created.error().code == ErrorCode::kAlreadyExists)
+    return AlreadyExists("Workteam " + team.name + " already exists");
+  return created;
+}
+
+Result<store::Workteam> LabelingService::DescribeWorkteam(const std::string& name) {
+  return impl_->store.GetWorkteamByName(name);
+}
+Result<std::vector<store::Workteam>> LabelingService::ListWorkteams() {
+  return impl_->store.ListWorkteams();
+}
+Result<store::Workteam> LabelingService::WorkteamByArn(const std::string& arn) {
+  return impl_->store.GetWorkteamByArn(arn);
+}
+
+// ----------------------------------------------------------------- workers
+namespace {
+bool InTeam(const store::User& user, const store::Workteam& team) {
+  for (const auto& g : user.groups)
+    for (const auto& t : team.groups)
+      if (g == t) return true;
+  return false;
+}
+}  // namespace
+
+Result<std::vector<WorkerJob>> LabelingService::JobsForWorker(const store::User& worker) {
+  PLB_ASSIGN_OR_RETURN(auto jobs, impl_->store.ListJobs({}));
+  std::vector<WorkerJob> out;
+  std::map<std::string, bool> team_ok;
+  for (const auto& job : jobs) {
+    if (job.status != JobStatus::kInProgress) continue;
+    auto cached = team_ok.find(job.workteam_arn);
+    if (cached == team_ok.end()) {
+      auto team = impl_->store.GetWorkteamByArn(job.workteam_arn);
+      cached = team_ok.emplace(job.workteam_arn, team && InTeam(worker, *team)).first;
+    }
+    if (!cached->second) continue;
+    JobConfig c = JobConfig::FromJob(job);
+    WorkerJob w;
+    w.name = job.name;
+    w.title = c.title;
+    w.description = c.description;
+    w.keywords = c.keywords;
+    w.time_limit_seconds = c.time_limit_seconds;
+    PLB_ASSIGN_OR_RETURN(w.tasks_available,
+                         impl_->store.CountClaimable(job.id, worker.id, c.workers_per_object));
+    out.push_back(std::move(w));
+  }
+  return out;
+}
+
+Result<std::optional<ClaimedTask>> LabelingService::Claim(const store::User& worker,
+                                                          const std::string& job_name) {
+  PLB_ASSIGN_OR_RETURN(Job job, impl_->store.GetJobByName(job_name));
+  auto team = impl_->store.GetWorkteamByArn(job.workteam_arn);
+  if (!team || !InTeam(worker, *team))
+    return PermissionDenied("you are not a member of the work team of job " + job.name);
+  // A job that is not in progress has nothing to hand out.
+  if (job.status != JobStatus::kInProgress) return std::optional<ClaimedTask>();
+  JobConfig c = JobConfig::FromJob(job);
+  store::ClaimRequest r;
+  r.job_id = job.id;
+  r.user_id = worker.id;
+  r.now_ms = impl_->NowMs();
+  r.lease_ms = c.time_limit_seconds * 1000;
+  r.workers_per_object = c.workers_per_object;
+  r.max_active_objects = c.max_concurrent_tasks;
+  PLB_ASSIGN_OR_RETURN(auto assignment, impl_->store.Claim(r));
+  if (!assignment) return std::optional<ClaimedTask>();
+  PLB_ASSIGN_OR_RETURN(auto object, impl_->store.GetObject(job.id, assignment->object_index));
+  PLB_ASSIGN_OR_RETURN(auto line, json::Parse(object.line));
+  PLB_ASSIGN_OR_RETURN(auto input,
+                       tasktypes::Preprocess(c.task_type, line.as_object(), impl_->LabelsOf(job)));
+  ClaimedTask task;
+  task.task_id = assignment->id;
+  task.job_name = job.name;
+  task.task_input = std::move(input);
+  task.deadline = FromEpochMs(assignment->deadline_ms);
+  if (impl_->renderer) {
+    PLB_ASSIGN_OR_RETURN(auto html, impl_->renderer(job, task.task_input));
+    task.html = std::move(html);
+  }
+  return std::optional<ClaimedTask>(std::move(task));
+}
+
+Result<store::SubmitOutcome> LabelingService::Submit(const store::User& worker, int64_t task_id,
+                                                     const boost::json::value& answer,
+                                                     double time_spent_s) {
+  if (!answer.is_object()) return InvalidArgument("answer must be a JSON object");
+  PLB_ASSIGN_OR_RETURN(auto a, impl_->store.GetAssignment(task_id));
+  PLB_ASSIGN_OR_RETURN(Job job, impl_->store.GetJob(a.job_id));
+  if (job.status != JobStatus::kInProgress && a.state != store::AssignmentState::kSubmitted)
+    return Conflict("job " + job.name + " is " + store::JobStatusName(job.status));
+  int64_t now = impl_->NowMs();
+  if (time_spent_s <= 0) time_spent_s = static_cast<double>(now - a.accepted_ms) / 1000.0;
+  PLB_ASSIGN_OR_RETURN(auto outcome, impl_->store.Submit(task_id, worker.id, json::Serialize(answer),
+                                                         time_spent_s, now));
+  Wake();
+  return outcome;
+}
+
+Status LabelingService::Release(const store::User& worker, int64_t task_id) {
+  return impl_->store.EndLease(task_id, worker.id, store::AssignmentState::kReleased,
+                               impl_->NowMs());
+}
+
+Status LabelingService::Decline(const store::User& worker, int64_t task_id) {
+  return impl_->store.EndLease(task_id, worker.id, store::AssignmentState::kDeclined,
+                               impl_->NowMs());
+}
+
+}  // namespace plumbline::labeling

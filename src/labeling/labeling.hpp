@@ -1,0 +1,123 @@
+// The labeling domain: job lifecycle and counters, the runner that reads
+// manifests and consolidates answers, the scheduler's claim/submit rules and
+// the output writer. It knows no HTTP: api/ and portal/ translate requests
+// into these calls.
+//
+// Requests arrive already validated against the SageMaker model by
+// api/validation; this layer checks what needs state (unique names, teams
+// that exist, readable files) and returns Errors whose codes api/ and
+// portal/ map to their protocols.
+//
+// Threading: every public method may be called from any thread. The runner
+// runs on its own thread between Start() and Shutdown(); RunOnce() runs one
+// pass synchronously (tests use it with a FakeClock).
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "common/result.hpp"
+#include "store/store.hpp"
+
+namespace plumbline::storage {
+class ObjectStore;
+}
+
+namespace plumbline::labeling {
+
+struct Options {
+  std::string account_id = "000000000000";
+  // Manifest limits (Ground Truth's): longer lines fail their object.
+  size_t max_line_chars = 100000;
+  size_t ingest_batch = 10000;
+};
+
+// Renders a job's task template for one task input; empty when no renderer
+// is installed. Installed by the composition root (cli/), which owns Liquid.
+using TemplateRenderer =
+    std::function<Result<std::string>(const store::Job& job, const boost::json::object& task_input)>;
+// Checks a template at CreateLabelingJob; returns kInvalidArgument naming line and column.
+using TemplateValidator = std::function<Status(const std::string& template_text)>;
+
+// One job as offered to a worker.
+struct WorkerJob {
+  std::string name;
+  std::string title;
+  std::string description;
+  std::vector<std::string> keywords;
+  int64_t tasks_available = 0;
+  int64_t time_limit_seconds = 0;
+};
+
+struct ClaimedTask {
+  int64_t task_id = 0;
+  std::string job_name;
+  boost::json::object task_input;
+  TimePoint deadline;
+  std::optional<std::string> html;  // the rendered template, when a renderer is installed
+};
+
+class LabelingService {
+ public:
+  LabelingService(store::Store& store, storage::ObjectStore& objects, const Clock& clock,
+                  Options options);
+  ~LabelingService();
+  LabelingService(const LabelingService&) = delete;
+  LabelingService& operator=(const LabelingService&) = delete;
+
+  void SetTemplateRenderer(TemplateRenderer renderer);
+  void SetTemplateValidator(TemplateValidator validator);
+
+  // --- SageMaker operations (region = the caller's SigV4 scope) ---
+  // Stores the job (Initializing) and wakes the runner; returns the job ARN.
+  // kAlreadyExists for a taken name; kInvalidArgument for an unknown work
+  // team, unsupported hooks or task types, or a template that does not parse.
+  Result<std::string> CreateJob(const boost::json::object& request, const std::string& region);
+  Result<store::Job> DescribeJob(const std::string& name);  // kNotFound
+  Result<std::vector<store::Job>> ListJobs(const store::JobFilter& filter);
+  // InProgress/Initializing -> Stopping; the runner writes the output and
+  // moves the job to Stopped. kConflict when the job is not running.
+  Status StopJob(const std::string& name);
+  Result<store::Workteam> CreateWorkteam(const boost::json::object& request,
+                                         const std::string& region);
+  Result<store::Workteam> DescribeWorkteam(const std::string& name);  // kNotFound
+  Result<std::vector<store::Workteam>> ListWorkteams();
+  Result<store::Workteam> WorkteamByArn(const std::string& arn);      // kNotFound
+
+  // --- worker operations ---
+  Result<std::vector<WorkerJob>> JobsForWorker(const store::User& worker);
+  // The next task of the job for this worker, or nullopt when none is left
+  // (also when the job is not in progress). kNotFound for an unknown job,
+  // kPermissionDenied when the worker is not in the job's team.
+  Result<std::optional<ClaimedTask>> Claim(const store::User& worker, const std::string& job_name);
+  // Durable before it returns. kConflict when the lease ended or the task is
+  // not the worker's; a repeated submit of the same task succeeds once more.
+  Result<store::SubmitOutcome> Submit(const store::User& worker, int64_t task_id,
+                                      const boost::json::value& answer, double time_spent_s);
+  Status Release(const store::User& worker, int64_t task_id);
+  Status Decline(const store::User& worker, int64_t task_id);
+
+  // --- runner ---
+  void Start();
+  void Shutdown();
+  // One pass: ingest new jobs, expire leases, consolidate, finish jobs.
+  void RunOnce();
+  // Asks the runner thread for a pass soon.
+  void Wake();
+
+  // Worker id as written into output files: "private.<region>.<16 hex>".
+  static std::string WorkerId(const store::User& user, const std::string& region);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The output root of a job: "<S3OutputPath>/<job name>".
+std::string OutputRoot(const store::Job& job);
+
+}  // namespace plumbline::labeling

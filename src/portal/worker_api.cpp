@@ -1,0 +1,198 @@
+#include "portal/worker_api.hpp"
+
+#include <boost/json.hpp>
+
+#include "common/ids.hpp"
+#include "common/json.hpp"
+#include "crypto/password.hpp"
+#include "labeling/labeling.hpp"
+#include "store/store.hpp"
+
+namespace plumbline::portal {
+
+using boost::json::object;
+
+namespace {
+
+http::Response JsonError(int status, const std::string& code, const std::string& message) {
+  object o;
+  o["error"] = code;
+  o["message"] = message;
+  return http::Response::Json(status, json::Serialize(o));
+}
+
+// The one place where an Error becomes a worker-API status.
+http::Response FromError(const Error& e) {
+  switch (e.code) {
+    case ErrorCode::kInvalidArgument: return JsonError(400, "InvalidRequest", e.message);
+    case ErrorCode::kNotFound: return JsonError(404, "NotFound", e.message);
+    case ErrorCode::kAlreadyExists: return JsonError(409, "Conflict", e.message);
+    case ErrorCode::kConflict: return JsonError(409, "Conflict", e.message);
+    case ErrorCode::kPermissionDenied: return JsonError(403, "Forbidden", e.message);
+    case ErrorCode::kUnauthenticated: return JsonError(401, "Unauthenticated", e.message);
+    case ErrorCode::kUnavailable: return JsonError(503, "Unavailable", "storage is unavailable");
+    case ErrorCode::kInternal: break;
+  }
+  return JsonError(500, "InternalError", "internal error");
+}
+
+http::Response Ok(const boost::json::value& body) {
+  http::Response r = http::Response::Json(200, json::Serialize(body));
+  r.Set("Cache-Control", "no-store");
+  return r;
+}
+
+}  // namespace
+
+WorkerApi::WorkerApi(labeling::LabelingService& service, store::Store& store, const Clock& clock,
+                     PortalOptions options)
+    : service_(service), store_(store), clock_(clock), options_(options) {}
+
+void WorkerApi::Register(http::Router& router) {
+  // Resolves the session; for POSTs also checks the CSRF token.
+  auto authed = [this](auto fn) {
+    return [this, fn](const http::Request& req) -> http::Response {
+      std::string token = req.Cookie(kSessionCookie);
+      if (token.empty()) return JsonError(401, "Unauthenticated", "sign in first");
+      auto session = store_.FindSession(token);
+      if (!session) return FromError(session.error());
+      if (!*session || (*session)->expires_ms < ToEpochMs(clock_.Now()))
+        return JsonError(401, "Unauthenticated", "your session has ended; sign in again");
+      if (req.method == "POST") {
+        const std::string* csrf = req.FindHeader("X-CSRF-Token");
+        if (!csrf || *csrf != (*session)->csrf_token)
+          return JsonError(403, "CsrfTokenMismatch", "missing or wrong X-CSRF-Token header");
+      }
+      auto user = store_.GetUser((*session)->user_id);
+      if (!user) return FromError(user.error());
+      if (user->disabled) return JsonError(403, "Forbidden", "this account is disabled");
+      return fn(req, *user, **session);
+    };
+  };
+  auto task_id = [](const http::Request& req) -> std::optional<int64_t> {
+    try {
+      size_t used = 0;
+      int64_t id = std::stoll(req.Param("taskId"), &used);
+      if (used != req.Param("taskId").size()) return std::nullopt;
+      return id;
+    } catch (...) {
+      return std::nullopt;
+    }
+  };
+
+  router.Add("POST", "/worker/api/login", [this](const http::Request& req) {
+    auto body = json::Parse(req.body);
+    if (!body || !body->is_object()) return JsonError(400, "InvalidRequest", "expected a JSON object");
+    auto username = json::GetString(body->get_object(), "username");
+    auto password = json::GetString(body->get_object(), "password");
+    if (!username || !password)
+      return JsonError(400, "InvalidRequest", "username and password are required");
+    auto user = store_.GetUserByName(*username);
+    // The same answer for an unknown user and a wrong password.
+    if (!user || user->disabled || !crypto::VerifyPassword(user->password_hash, *password))
+      return JsonError(401, "InvalidCredentials", "wrong username or password");
+    store::Session s;
+    s.token = RandomHex(32);
+    s.user_id = user->id;
+    s.csrf_token = RandomHex(16);
+    s.expires_ms = ToEpochMs(clock_.Now()) + options_.session_ttl_seconds * 1000;
+    if (auto st = store_.PutSession(s); !st) return FromError(st.error());
+    object out;
+    out["csrfToken"] = s.csrf_token;
+    out["username"] = user->username;
+    http::Response r = Ok(out);
+    std::string cookie = std::string(kSessionCookie) + "=" + s.token +
+                         "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
+                         std::to_string(options_.session_ttl_seconds);
+    if (options_.secure_cookies) cookie += "; Secure";
+    r.Set("Set-Cookie", cookie);
+    return r;
+  });
+
+  router.Add("POST", "/worker/api/logout",
+             authed([this](const http::Request&, const store::User&, const store::Session& s) {
+               (void)store_.DeleteSession(s.token);
+               http::Response r = Ok(object());
+               r.Set("Set-Cookie", std::string(kSessionCookie) +
+                                       "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+               return r;
+             }));
+
+  router.Add("GET", "/worker/api/jobs",
+             authed([this](const http::Request&, const store::User& user, const store::Session&) {
+               auto jobs = service_.JobsForWorker(user);
+               if (!jobs) return FromError(jobs.error());
+               boost::json::array list;
+               for (const auto& j : *jobs) {
+                 object o;
+                 o["name"] = j.name;
+                 o["title"] = j.title;
+                 o["description"] = j.description;
+                 boost::json::array kw;
+                 for (const auto& k : j.keywords) kw.emplace_back(k);
+                 o["keywords"] = std::move(kw);
+                 o["tasksAvailable"] = j.tasks_available;
+                 o["timeLimitSeconds"] = j.time_limit_seconds;
+                 list.push_back(std::move(o));
+               }
+               object out;
+               out["jobs"] = std::move(list);
+               return Ok(out);
+             }));
+
+  router.Add("POST", "/worker/api/jobs/{jobName}/claim",
+             authed([this](const http::Request& req, const store::User& user, const store::Session&) {
+               auto task = service_.Claim(user, req.Param("jobName"));
+               if (!task) return FromError(task.error());
+               if (!*task) {
+                 http::Response r;
+                 r.status = 204;
+                 return r;
+               }
+               object o;
+               o["taskId"] = std::to_string((*task)->task_id);
+               o["jobName"] = (*task)->job_name;
+               o["taskInput"] = (*task)->task_input;
+               o["deadline"] = FormatIsoMillisZ((*task)->deadline);
+               if ((*task)->html) o["html"] = *(*task)->html;
+               return Ok(o);
+             }));
+
+  router.Add("POST", "/worker/api/tasks/{taskId}/submit",
+             authed([this, task_id](const http::Request& req, const store::User& user,
+                                    const store::Session&) {
+               auto id = task_id(req);
+               if (!id) return JsonError(404, "NotFound", "no such task");
+               auto body = json::Parse(req.body);
+               if (!body || !body->is_object())
+                 return JsonError(400, "InvalidRequest", "expected a JSON object with \"answer\"");
+               auto it = body->get_object().find("answer");
+               if (it == body->get_object().end() || !it->value().is_object())
+                 return JsonError(400, "InvalidRequest", "\"answer\" must be a JSON object");
+               double spent = json::GetNumber(body->get_object(), "timeSpentInSeconds").value_or(0);
+               auto outcome = service_.Submit(user, *id, it->value(), spent);
+               if (!outcome) return FromError(outcome.error());
+               object o;
+               o["taskId"] = std::to_string(*id);
+               o["status"] = *outcome == store::SubmitOutcome::kAccepted ? "accepted" : "duplicate";
+               return Ok(o);
+             }));
+
+  for (const char* action : {"release", "decline"}) {
+    std::string pattern = std::string("/worker/api/tasks/{taskId}/") + action;
+    bool decline = std::string(action) == "decline";
+    router.Add("POST", pattern,
+               authed([this, task_id, decline](const http::Request& req, const store::User& user,
+                                               const store::Session&) {
+                 auto id = task_id(req);
+                 if (!id) return JsonError(404, "NotFound", "no such task");
+                 auto s = decline ? service_.Decline(user, *id) : service_.Release(user, *id);
+                 if (!s) return FromError(s.error());
+                 object o;
+                 o["taskId"] = std::to_string(*id);
+                 return Ok(o);
+               }));
+  }
+}
+
+}  // namespace plumbline::portal

@@ -1,0 +1,40 @@
+// The worker JSON API (DESIGN.md "Worker JSON API"): sign-in with a session
+// cookie and CSRF token, the worker's jobs, claim, submit, release, decline.
+// The portal's pages use it; so can scripts. Thread-safe.
+#pragma once
+
+#include "common/clock.hpp"
+#include "http/http.hpp"
+
+namespace plumbline::labeling {
+class LabelingService;
+}
+namespace plumbline::store {
+class Store;
+}
+
+namespace plumbline::portal {
+
+struct PortalOptions {
+  int64_t session_ttl_seconds = 12 * 3600;
+  bool secure_cookies = false;  // set when served over TLS
+};
+
+class WorkerApi {
+ public:
+  WorkerApi(labeling::LabelingService& service, store::Store& store, const Clock& clock,
+            PortalOptions options);
+  // Adds the /worker/api/... routes.
+  void Register(http::Router& router);
+
+ private:
+  labeling::LabelingService& service_;
+  store::Store& store_;
+  const Clock& clock_;
+  PortalOptions options_;
+};
+
+// Name of the session cookie.
+inline constexpr const char* kSessionCookie = "plb_session";
+
+}  // namespace plumbline::portal

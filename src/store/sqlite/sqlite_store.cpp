@@ -1,0 +1,841 @@
+// SQLite implementation of Store: one connection in WAL mode guarded by a
+// mutex; every public call is one IMMEDIATE transaction. Schema changes are
+// versioned migrations applied at open.
+#include <sqlite3.h>
+
+#include <mutex>
+#include <unordered_map>
+
+#include "store/store.hpp"
+
+namespace plumbline::store {
+
+const char* JobStatusName(JobStatus s) {
+  switch (s) {
+    case JobStatus::kInitializing: return "Initializing";
+    case JobStatus::kInProgress: return "InProgress";
+    case JobStatus::kCompleted: return "Completed";
+    case JobStatus::kFailed: return "Failed";
+    case JobStatus::kStopping: return "Stopping";
+    case JobStatus::kStopped: return "Stopped";
+  }
+  return "Failed";
+}
+
+std::optional<JobStatus> ParseJobStatus(std::string_view s) {
+  for (JobStatus st : {JobStatus::kInitializing, JobStatus::kInProgress, JobStatus::kCompleted,
+                       JobStatus::kFailed, JobStatus::kStopping, JobStatus::kStopped})
+    if (s == JobStatusName(st)) return st;
+  return std::nullopt;
+}
+
+namespace {
+
+// Column lists shared by the queries and the Read* helpers.
+#define kUserSelect "SELECT id,username,password_hash,is_admin,disabled,worker_key,sub FROM users"
+#define kJobSelect                                                                           \
+  "SELECT id,name,arn,status,failure_reason,request,workteam_arn,job_reference_code,created_ms," \
+  "modified_ms,object_count,labeled,failed,output_written,labels_json,ui_template FROM jobs"
+#define kObjectSelect \
+  "SELECT job_id,idx,state,line,label,failure_reason,answers,leases FROM objects"
+#define kAssignmentSelect                                                                  \
+  "SELECT id,job_id,idx,user_id,state,accepted_ms,deadline_ms,submitted_ms,answer,time_spent " \
+  "FROM assignments"
+
+// Migrations, applied in order; the schema version is their count.
+const char* const kMigrations[] = {
+    R"sql(
+CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE users(
+  id INTEGER PRIMARY KEY,
+  username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  password_hash TEXT NOT NULL,
+  is_admin INTEGER NOT NULL DEFAULT 0,
+  disabled INTEGER NOT NULL DEFAULT 0,
+  worker_key TEXT NOT NULL,
+  sub TEXT NOT NULL);
+CREATE TABLE user_groups(
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  group_name TEXT NOT NULL,
+  PRIMARY KEY(user_id, group_name));
+CREATE TABLE access_keys(
+  access_key_id TEXT PRIMARY KEY,
+  secret TEXT NOT NULL,
+  user_id INTEGER NOT NULL DEFAULT 0,
+  is_root INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE sessions(
+  token TEXT PRIMARY KEY,
+  user_id INTEGER NOT NULL,
+  csrf_token TEXT NOT NULL,
+  expires_ms INTEGER NOT NULL);
+CREATE TABLE workteams(
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  arn TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  doc TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL);
+CREATE TABLE workteam_groups(
+  workteam_id INTEGER NOT NULL REFERENCES workteams(id),
+  group_name TEXT NOT NULL,
+  PRIMARY KEY(workteam_id, group_name));
+CREATE TABLE jobs(
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  arn TEXT NOT NULL,
+  status TEXT NOT NULL,
+  failure_reason TEXT NOT NULL DEFAULT '',
+  request TEXT NOT NULL,
+  workteam_arn TEXT NOT NULL,
+  job_reference_code TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  modified_ms INTEGER NOT NULL,
+  object_count INTEGER NOT NULL DEFAULT 0,
+  labeled INTEGER NOT NULL DEFAULT 0,
+  failed INTEGER NOT NULL DEFAULT 0,
+  output_written INTEGER NOT NULL DEFAULT 0,
+  labels_json TEXT NOT NULL DEFAULT '[]',
+  ui_template TEXT NOT NULL DEFAULT '');
+CREATE TABLE objects(
+  job_id INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  state INTEGER NOT NULL,
+  line TEXT NOT NULL,
+  label TEXT NOT NULL DEFAULT '',
+  failure_reason TEXT NOT NULL DEFAULT '',
+  answers INTEGER NOT NULL DEFAULT 0,
+  leases INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY(job_id, idx)) WITHOUT ROWID;
+CREATE INDEX objects_open ON objects(job_id, idx) WHERE state = 0;
+CREATE TABLE assignments(
+  id INTEGER PRIMARY KEY,
+  job_id INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  user_id INTEGER NOT NULL,
+  state INTEGER NOT NULL,
+  accepted_ms INTEGER NOT NULL,
+  deadline_ms INTEGER NOT NULL,
+  submitted_ms INTEGER NOT NULL DEFAULT 0,
+  answer TEXT NOT NULL DEFAULT '',
+  time_spent REAL NOT NULL DEFAULT 0);
+CREATE INDEX assignments_object ON assignments(job_id, idx, user_id);
+CREATE INDEX assignments_live ON assignments(deadline_ms) WHERE state = 0;
+)sql",
+};
+
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) {
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) != SQLITE_OK)
+      throw std::runtime_error(std::string("prepare failed: ") + sqlite3_errmsg(db) + " in " + sql);
+  }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  sqlite3_stmt* get() const { return stmt_; }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+// Binds and steps a cached statement; resets it when it goes out of scope.
+class Query {
+ public:
+  Query(sqlite3* db, sqlite3_stmt* s) : db_(db), s_(s) {}
+  ~Query() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+  Query& Bind(int i, int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  Query& Bind(int i, double v) {
+    sqlite3_bind_double(s_, i, v);
+    return *this;
+  }
+  Query& Bind(int i, const std::string& v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  // True while a row is available; throws on errors (turned into Error at the seam).
+  bool Step() {
+    int rc = sqlite3_step(s_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    last_rc_ = rc;
+    throw SqlError(rc, sqlite3_errmsg(db_));
+  }
+  int64_t Int(int col) const { return sqlite3_column_int64(s_, col); }
+  double Real(int col) const { return sqlite3_column_double(s_, col); }
+  std::string Text(int col) const {
+    const unsigned char* t = sqlite3_column_text(s_, col);
+    return t ? std::string(reinterpret_cast<const char*>(t),
+                           static_cast<size_t>(sqlite3_column_bytes(s_, col)))
+             : std::string();
+  }
+
+  struct SqlError : std::runtime_error {
+    SqlError(int c, const std::string& m) : std::runtime_error(m), code(c) {}
+    int code;
+  };
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* s_;
+  int last_rc_ = 0;
+};
+
+class SqliteStore final : public Store {
+ public:
+  ~SqliteStore() override {
+    stmts_.clear();
+    if (db_) sqlite3_close(db_);
+  }
+
+  Status Open(const SqliteOptions& options) {
+    if (sqlite3_open_v2(options.path.c_str(), &db_,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        nullptr) != SQLITE_OK)
+      return Unavailable("cannot open database " + options.path + ": " +
+                         (db_ ? sqlite3_errmsg(db_) : "out of memory"));
+    sqlite3_busy_timeout(db_, 10000);
+    PLB_TRY(Exec("PRAGMA journal_mode=WAL"));
+    PLB_TRY(Exec(options.synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
+    PLB_TRY(Exec("PRAGMA foreign_keys=ON"));
+    return Migrate();
+  }
+
+  // ---------------- settings ----------------
+  Result<std::optional<std::string>> GetSetting(const std::string& key) override {
+    return Txn<std::optional<std::string>>([&]() -> Result<std::optional<std::string>> {
+      Query q = Q("SELECT value FROM settings WHERE key=?");
+      q.Bind(1, key);
+      if (q.Step()) return std::optional<std::string>(q.Text(0));
+      return std::optional<std::string>();
+    });
+  }
+  Status PutSetting(const std::string& key, const std::string& value) override {
+    return Txn<void>([&]() -> Status {
+      Q("INSERT INTO settings(key,value) VALUES(?,?) ON CONFLICT(key) DO UPDATE SET value=excluded.value")
+          .Bind(1, key).Bind(2, value).Step();
+      return {};
+    });
+  }
+
+  // ---------------- people ----------------
+  Result<User> CreateUser(const User& user) override {
+    return Txn<User>([&]() -> Result<User> {
+      {
+        Query q = Q("SELECT 1 FROM users WHERE username=?");
+        q.Bind(1, user.username);
+        if (q.Step()) return AlreadyExists("user '" + user.username + "' already exists");
+      }
+      Q("INSERT INTO users(username,password_hash,is_admin,disabled,worker_key,sub) VALUES(?,?,?,?,?,?)")
+          .Bind(1, user.username).Bind(2, user.password_hash).Bind(3, int64_t{user.is_admin})
+          .Bind(4, int64_t{user.disabled}).Bind(5, user.worker_key).Bind(6, user.sub).Step();
+      User out = user;
+      out.id = sqlite3_last_insert_rowid(db_);
+      WriteGroups(out.id, user.groups);
+      return out;
+    });
+  }
+  Result<User> GetUserByName(const std::string& username) override {
+    return Txn<User>([&]() -> Result<User> {
+      Query q = Q(kUserSelect " WHERE username=?");
+      q.Bind(1, username);
+      if (!q.Step()) return NotFound("no user named '" + username + "'");
+      User u = ReadUser(q);
+      u.groups = ReadGroups(u.id);
+      return u;
+    });
+  }
+  Result<User> GetUser(int64_t id) override {
+    return Txn<User>([&]() -> Result<User> {
+      Query q = Q(kUserSelect " WHERE id=?");
+      q.Bind(1, id);
+      if (!q.Step()) return NotFound("no user with id " + std::to_string(id));
+      User u = ReadUser(q);
+      u.groups = ReadGroups(u.id);
+      return u;
+    });
+  }
+  Result<std::vector<User>> ListUsers() override {
+    return Txn<std::vector<User>>([&]() -> Result<std::vector<User>> {
+      std::vector<User> out;
+      {
+        Query q = Q(kUserSelect " ORDER BY username");
+        while (q.Step()) out.push_back(ReadUser(q));
+      }
+      for (auto& u : out) u.groups = ReadGroups(u.id);
+      return out;
+    });
+  }
+  Status SetUserGroups(int64_t user_id, const std::vector<std::string>& groups) override {
+    return Txn<void>([&]() -> Status {
+      Q("DELETE FROM user_groups WHERE user_id=?").Bind(1, user_id).Step();
+      WriteGroups(user_id, groups);
+      return {};
+    });
+  }
+  Status PutAccessKey(const AccessKey& key) override {
+    return Txn<void>([&]() -> Status {
+      Q("INSERT INTO access_keys(access_key_id,secret,user_id,is_root) VALUES(?,?,?,?) "
+        "ON CONFLICT(access_key_id) DO UPDATE SET secret=excluded.secret, user_id=excluded.user_id, "
+        "is_root=excluded.is_root")
+          .Bind(1, key.access_key_id).Bind(2, key.secret).Bind(3, key.user_id)
+          .Bind(4, int64_t{key.is_root}).Step();
+      return {};
+    });
+  }
+  Result<std::optional<AccessKey>> FindAccessKey(const std::string& id) override {
+    return Txn<std::optional<AccessKey>>([&]() -> Result<std::optional<AccessKey>> {
+      Query q = Q("SELECT access_key_id,secret,user_id,is_root FROM access_keys WHERE access_key_id=?");
+      q.Bind(1, id);
+      if (!q.Step()) return std::optional<AccessKey>();
+      return std::optional<AccessKey>(AccessKey{q.Text(0), q.Text(1), q.Int(2), q.Int(3) != 0});
+    });
+  }
+  Status PutSession(const Session& s) override {
+    return Txn<void>([&]() -> Status {
+      Q("INSERT INTO sessions(token,user_id,csrf_token,expires_ms) VALUES(?,?,?,?)")
+          .Bind(1, s.token).Bind(2, s.user_id).Bind(3, s.csrf_token).Bind(4, s.expires_ms).Step();
+      return {};
+    });
+  }
+  Result<std::optional<Session>> FindSession(const std::string& token) override {
+    return Txn<std::optional<Session>>([&]() -> Result<std::optional<Session>> {
+      Query q = Q("SELECT token,user_id,csrf_token,expires_ms FROM sessions WHERE token=?");
+      q.Bind(1, token);
+      if (!q.Step()) return std::optional<Session>();
+      return std::optional<Session>(Session{q.Text(0), q.Int(1), q.Text(2), q.Int(3)});
+    });
+  }
+  Status DeleteSession(const std::string& token) override {
+    return Txn<void>([&]() -> Status {
+      Q("DELETE FROM sessions WHERE token=?").Bind(1, token).Step();
+      return {};
+    });
+  }
+
+  // ---------------- work teams ----------------
+  Result<Workteam> CreateWorkteam(const Workteam& team) override {
+    return Txn<Workteam>([&]() -> Result<Workteam> {
+      {
+        Query q = Q("SELECT 1 FROM workteams WHERE name=?");
+        q.Bind(1, team.name);
+        if (q.Step()) return AlreadyExists("Workteam " + team.name + " already exists");
+      }
+      Q("INSERT INTO workteams(name,arn,doc,created_ms,updated_ms) VALUES(?,?,?,?,?)")
+          .Bind(1, team.name).Bind(2, team.arn).Bind(3, team.doc_json).Bind(4, team.created_ms)
+          .Bind(5, team.updated_ms).Step();
+      Workteam out = team;
+      out.id = sqlite3_last_insert_rowid(db_);
+      for (const auto& g : team.groups)
+        Q("INSERT OR IGNORE INTO workteam_groups(workteam_id,group_name) VALUES(?,?)")
+            .Bind(1, out.id).Bind(2, g).Step();
+      return out;
+    });
+  }
+  Result<Workteam> GetWorkteamByName(const std::string& name) override {
+    return Txn<Workteam>([&]() -> Result<Workteam> { return ReadTeam("name", name); });
+  }
+  Result<Workteam> GetWorkteamByArn(const std::string& arn) override {
+    return Txn<Workteam>([&]() -> Result<Workteam> { return ReadTeam("arn", arn); });
+  }
+  Result<std::vector<Workteam>> ListWorkteams() override {
+    return Txn<std::vector<Workteam>>([&]() -> Result<std::vector<Workteam>> {
+      std::vector<std::string> names;
+      {
+        Query q = Q("SELECT name FROM workteams ORDER BY created_ms, id");
+        while (q.Step()) names.push_back(q.Text(0));
+      }
+      std::vector<Workteam> out;
+      for (const auto& n : names) {
+        auto t = ReadTeam("name", n);
+        if (t) out.push_back(std::move(*t));
+      }
+      return out;
+    });
+  }
+
+  // ---------------- jobs ----------------
+  Result<Job> CreateJob(const Job& job) override {
+    return Txn<Job>([&]() -> Result<Job> {
+      {
+        Query q = Q("SELECT 1 FROM jobs WHERE name=?");
+        q.Bind(1, job.name);
+        if (q.Step()) return AlreadyExists("Job name " + job.name + " is already in use");
+      }
+      Q("INSERT INTO jobs(name,arn,status,failure_reason,request,workteam_arn,job_reference_code,"
+        "created_ms,modified_ms) VALUES(?,?,?,?,?,?,?,?,?)")
+          .Bind(1, job.name).Bind(2, job.arn).Bind(3, std::string(JobStatusName(job.status)))
+          .Bind(4, job.failure_reason).Bind(5, job.request_json).Bind(6, job.workteam_arn)
+          .Bind(7, job.job_reference_code).Bind(8, job.created_ms).Bind(9, job.modified_ms).Step();
+      Job out = job;
+      out.id = sqlite3_last_insert_rowid(db_);
+      return out;
+    });
+  }
+  Result<Job> GetJobByName(const std::string& name) override {
+    return Txn<Job>([&]() -> Result<Job> {
+      Query q = Q(kJobSelect " WHERE name=?");
+      q.Bind(1, name);
+      if (!q.Step()) return NotFound("Could not find labeling job with name " + name);
+      return ReadJob(q);
+    });
+  }
+  Result<Job> GetJob(int64_t id) override {
+    return Txn<Job>([&]() -> Result<Job> {
+      Query q = Q(kJobSelect " WHERE id=?");
+      q.Bind(1, id);
+      if (!q.Step()) return NotFound("no job with id " + std::to_string(id));
+      return ReadJob(q);
+    });
+  }
+  Result<std::vector<Job>> ListJobs(const JobFilter& f) override {
+    return Txn<std::vector<Job>>([&]() -> Result<std::vector<Job>> {
+      std::vector<Job> out;
+      Query q = Q(kJobSelect " ORDER BY created_ms, id");
+      while (q.Step()) {
+        Job j = ReadJob(q);
+        if (f.created_after_ms && !(j.created_ms > *f.created_after_ms)) continue;
+        if (f.created_before_ms && !(j.created_ms < *f.created_before_ms)) continue;
+        if (f.modified_after_ms && !(j.modified_ms > *f.modified_after_ms)) continue;
+        if (f.modified_before_ms && !(j.modified_ms < *f.modified_before_ms)) continue;
+        if (f.status && j.status != *f.status) continue;
+        if (f.workteam_arn && !EqualsNoCase(j.workteam_arn, *f.workteam_arn)) continue;
+        if (f.name_contains && !ContainsNoCase(j.name, *f.name_contains)) continue;
+        out.push_back(std::move(j));
+      }
+      return out;
+    });
+  }
+  Status SetJobStatus(int64_t job_id, JobStatus status, const std::string& reason,
+                      int64_t now_ms) override {
+    return Txn<void>([&]() -> Status {
+      Q("UPDATE jobs SET status=?, failure_reason=?, modified_ms=? WHERE id=?")
+          .Bind(1, std::string(JobStatusName(status))).Bind(2, reason).Bind(3, now_ms)
+          .Bind(4, job_id).Step();
+      return {};
+    });
+  }
+  Status SetJobInputs(int64_t job_id, const std::string& labels_json,
+                      const std::string& ui_template) override {
+    return Txn<void>([&]() -> Status {
+      Q("UPDATE jobs SET labels_json=?, ui_template=? WHERE id=?").Bind(1, labels_json)
+          .Bind(2, ui_template).Bind(3, job_id).Step();
+      return {};
+    });
+  }
+  Status MarkOutputWritten(int64_t job_id, int64_t now_ms) override {
+    return Txn<void>([&]() -> Status {
+      Q("UPDATE jobs SET output_written=1, modified_ms=? WHERE id=?").Bind(1, now_ms).Bind(2, job_id).Step();
+      return {};
+    });
+  }
+
+  // ---------------- objects ----------------
+  Status DeleteObjects(int64_t job_id) override {
+    return Txn<void>([&]() -> Status {
+      Q("DELETE FROM objects WHERE job_id=?").Bind(1, job_id).Step();
+      Q("DELETE FROM assignments WHERE job_id=?").Bind(1, job_id).Step();
+      Q("UPDATE jobs SET object_count=0, labeled=0, failed=0 WHERE id=?").Bind(1, job_id).Step();
+      return {};
+    });
+  }
+  Status InsertObjects(int64_t job_id, const std::vector<DataObject>& objects,
+                       int64_t now_ms) override {
+    return Txn<void>([&]() -> Status {
+      int64_t failed = 0;
+      sqlite3_stmt* s = Stmt_("INSERT INTO objects(job_id,idx,state,line,failure_reason) VALUES(?,?,?,?,?)");
+      for (const auto& o : objects) {
+        Query q(db_, s);
+        q.Bind(1, job_id).Bind(2, o.index).Bind(3, static_cast<int64_t>(o.state)).Bind(4, o.line)
+            .Bind(5, o.failure_reason).Step();
+        if (o.state == ObjectState::kFailed) ++failed;
+      }
+      Q("UPDATE jobs SET object_count=object_count+?, failed=failed+?, modified_ms=? WHERE id=?")
+          .Bind(1, static_cast<int64_t>(objects.size())).Bind(2, failed).Bind(3, now_ms)
+          .Bind(4, job_id).Step();
+      return {};
+    });
+  }
+  Result<DataObject> GetObject(int64_t job_id, int64_t index) override {
+    return Txn<DataObject>([&]() -> Result<DataObject> {
+      Query q = Q(kObjectSelect " WHERE job_id=? AND idx=?");
+      q.Bind(1, job_id).Bind(2, index);
+      if (!q.Step()) return NotFound("no object " + std::to_string(index));
+      return ReadObject(q);
+    });
+  }
+  Status ForEachObject(int64_t job_id, const std::function<void(const DataObject&)>& fn) override {
+    // Pages of rows keyed by index so the lock is not held during fn.
+    int64_t next = 0;
+    for (;;) {
+      std::vector<DataObject> page;
+      auto r = Txn<void>([&]() -> Status {
+        Query q = Q(kObjectSelect " WHERE job_id=? AND idx>=? ORDER BY idx LIMIT 4096");
+        q.Bind(1, job_id).Bind(2, next);
+        while (q.Step()) page.push_back(ReadObject(q));
+        return {};
+      });
+      if (!r) return r;
+      if (page.empty()) return {};
+      for (const auto& o : page) fn(o);
+      next = page.back().index + 1;
+    }
+  }
+  Result<std::vector<int64_t>> ObjectsReadyToConsolidate(int64_t job_id, int64_t needed,
+                                                         size_t limit) override {
+    return Txn<std::vector<int64_t>>([&]() -> Result<std::vector<int64_t>> {
+      std::vector<int64_t> out;
+      Query q = Q("SELECT idx FROM objects WHERE job_id=? AND state=0 AND answers>=? ORDER BY idx LIMIT ?");
+      q.Bind(1, job_id).Bind(2, needed).Bind(3, static_cast<int64_t>(limit));
+      while (q.Step()) out.push_back(q.Int(0));
+      return out;
+    });
+  }
+  Status FinishObject(int64_t job_id, int64_t index, ObjectState state,
+                      const std::string& label_json, const std::string& reason,
+                      int64_t now_ms) override {
+    return Txn<void>([&]() -> Status {
+      {
+        Query q = Q("SELECT state FROM objects WHERE job_id=? AND idx=?");
+        q.Bind(1, job_id).Bind(2, index);
+        if (!q.Step()) return NotFound("no object " + std::to_string(index));
+        if (q.Int(0) != 0) return Conflict("object " + std::to_string(index) + " already finished");
+      }
+      Q("UPDATE objects SET state=?, label=?, failure_reason=? WHERE job_id=? AND idx=?")
+          .Bind(1, static_cast<int64_t>(state)).Bind(2, label_json).Bind(3, reason)
+          .Bind(4, job_id).Bind(5, index).Step();
+      if (state == ObjectState::kLabeled)
+        Q("UPDATE jobs SET labeled=labeled+1, modified_ms=? WHERE id=?").Bind(1, now_ms).Bind(2, job_id).Step();
+      else
+        Q("UPDATE jobs SET failed=failed+1, modified_ms=? WHERE id=?").Bind(1, now_ms).Bind(2, job_id).Step();
+      return {};
+    });
+  }
+  Result<int64_t> CountAvailable(int64_t job_id) override {
+    return Txn<int64_t>([&]() -> Result<int64_t> {
+      Query q = Q("SELECT count(*) FROM objects WHERE job_id=? AND state=0");
+      q.Bind(1, job_id);
+      q.Step();
+      return q.Int(0);
+    });
+  }
+
+  // ---------------- assignments ----------------
+  Result<std::optional<Assignment>> Claim(const ClaimRequest& r) override {
+    return Txn<std::optional<Assignment>>([&]() -> Result<std::optional<Assignment>> {
+      ExpireLocked(r.now_ms);
+      // Prefer objects already in progress so they finish first; then the
+      // next fresh object in manifest order while under the concurrency cap.
+      std::optional<int64_t> pick;
+      {
+        Query q = Q(
+            "SELECT o.idx FROM objects o WHERE o.job_id=?1 AND o.state=0 AND (o.answers+o.leases)>0 "
+            "AND (o.answers+o.leases)<?2 AND NOT EXISTS (SELECT 1 FROM assignments a WHERE "
+            "a.job_id=o.job_id AND a.idx=o.idx AND a.user_id=?3 AND a.state IN (0,1,3)) "
+            "ORDER BY o.idx LIMIT 1");
+        q.Bind(1, r.job_id).Bind(2, r.workers_per_object).Bind(3, r.user_id);
+        if (q.Step()) pick = q.Int(0);
+      }
+      if (!pick) {
+        int64_t active = 0;
+        {
+          Query q = Q("SELECT count(*) FROM objects WHERE job_id=? AND state=0 AND (answers+leases)>0");
+          q.Bind(1, r.job_id);
+          q.Step();
+          active = q.Int(0);
+        }
+        if (active < r.max_active_objects) {
+          Query q = Q(
+              "SELECT o.idx FROM objects o WHERE o.job_id=?1 AND o.state=0 AND o.answers=0 AND "
+              "o.leases=0 AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.job_id=o.job_id AND "
+              "a.idx=o.idx AND a.user_id=?2 AND a.state IN (0,1,3)) ORDER BY o.idx LIMIT 1");
+          q.Bind(1, r.job_id).Bind(2, r.user_id);
+          if (q.Step()) pick = q.Int(0);
+        }
+      }
+      if (!pick) return std::optional<Assignment>();
+      Assignment a;
+      a.job_id = r.job_id;
+      a.object_index = *pick;
+      a.user_id = r.user_id;
+      a.state = AssignmentState::kLeased;
+      a.accepted_ms = r.now_ms;
+      a.deadline_ms = r.now_ms + r.lease_ms;
+      Q("INSERT INTO assignments(job_id,idx,user_id,state,accepted_ms,deadline_ms) VALUES(?,?,?,0,?,?)")
+          .Bind(1, a.job_id).Bind(2, a.object_index).Bind(3, a.user_id).Bind(4, a.accepted_ms)
+          .Bind(5, a.deadline_ms).Step();
+      a.id = sqlite3_last_insert_rowid(db_);
+      Q("UPDATE objects SET leases=leases+1 WHERE job_id=? AND idx=?").Bind(1, a.job_id)
+          .Bind(2, a.object_index).Step();
+      return std::optional<Assignment>(a);
+    });
+  }
+  Result<Assignment> GetAssignment(int64_t id) override {
+    return Txn<Assignment>([&]() -> Result<Assignment> { return ReadAssignment(id); });
+  }
+  Result<SubmitOutcome> Submit(int64_t id, int64_t user_id, const std::string& answer_json,
+                               double time_spent_s, int64_t now_ms) override {
+    return Txn<SubmitOutcome>([&]() -> Result<SubmitOutcome> {
+      PLB_ASSIGN_OR_RETURN(Assignment a, ReadAssignment(id));
+      if (a.user_id != user_id) return Conflict("task " + std::to_string(id) + " is not yours");
+      if (a.state == AssignmentState::kSubmitted) return SubmitOutcome::kAlreadySubmitted;
+      if (a.state != AssignmentState::kLeased || now_ms > a.deadline_ms) {
+        return Conflict("the lease on task " + std::to_string(id) + " has ended");
+      }
+      Q("UPDATE assignments SET state=1, submitted_ms=?, answer=?, time_spent=? WHERE id=?")
+          .Bind(1, now_ms).Bind(2, answer_json).Bind(3, time_spent_s).Bind(4, id).Step();
+      Q("UPDATE objects SET leases=leases-1, answers=answers+1 WHERE job_id=? AND idx=?")
+          .Bind(1, a.job_id).Bind(2, a.object_index).Step();
+      return SubmitOutcome::kAccepted;
+    });
+  }
+  Status EndLease(int64_t id, int64_t user_id, AssignmentState new_state, int64_t now_ms) override {
+    return Txn<void>([&]() -> Status {
+      PLB_ASSIGN_OR_RETURN(Assignment a, ReadAssignment(id));
+      if (a.user_id != user_id) return Conflict("task " + std::to_string(id) + " is not yours");
+      if (a.state != AssignmentState::kLeased || now_ms > a.deadline_ms) {
+        return Conflict("the lease on task " + std::to_string(id) + " has ended");
+      }
+      Q("UPDATE assignments SET state=? WHERE id=?").Bind(1, static_cast<int64_t>(new_state))
+          .Bind(2, id).Step();
+      Q("UPDATE objects SET leases=leases-1 WHERE job_id=? AND idx=?").Bind(1, a.job_id)
+          .Bind(2, a.object_index).Step();
+      return {};
+    });
+  }
+  Result<int64_t> ExpireLeases(int64_t now_ms) override {
+    return Txn<int64_t>([&]() -> Result<int64_t> { return ExpireLocked(now_ms); });
+  }
+  Result<std::vector<Assignment>> SubmittedAnswers(int64_t job_id, int64_t index) override {
+    return Txn<std::vector<Assignment>>([&]() -> Result<std::vector<Assignment>> {
+      std::vector<Assignment> out;
+      Query q = Q(kAssignmentSelect " WHERE job_id=? AND idx=? AND state=1 ORDER BY submitted_ms, id");
+      q.Bind(1, job_id).Bind(2, index);
+      while (q.Step()) out.push_back(ReadAssignmentRow(q));
+      return out;
+    });
+  }
+  Result<int64_t> CountClaimable(int64_t job_id, int64_t user_id, int64_t n) override {
+    return Txn<int64_t>([&]() -> Result<int64_t> {
+      Query q = Q(
+          "SELECT count(*) FROM objects o WHERE o.job_id=?1 AND o.state=0 AND (o.answers+o.leases)<?2 "
+          "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.job_id=o.job_id AND a.idx=o.idx AND "
+          "a.user_id=?3 AND a.state IN (0,1,3))");
+      q.Bind(1, job_id).Bind(2, n).Bind(3, user_id);
+      q.Step();
+      return q.Int(0);
+    });
+  }
+
+ private:
+
+  // Runs fn inside BEGIN IMMEDIATE ... COMMIT under the connection mutex;
+  // SQLite failures become kUnavailable, errors returned by fn roll back.
+  template <class T, class F>
+  Result<T> Txn(F&& fn) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto s = Exec("BEGIN IMMEDIATE"); !s) return s.error();
+    try {
+      Result<T> r = fn();
+      if (!r) {
+        (void)Exec("ROLLBACK");
+        return r;
+      }
+      if (auto s = Exec("COMMIT"); !s) {
+        (void)Exec("ROLLBACK");
+        return s.error();
+      }
+      return r;
+    } catch (const Query::SqlError& e) {
+      (void)Exec("ROLLBACK");
+      return Unavailable(std::string("database error: ") + e.what());
+    }
+  }
+
+  sqlite3_stmt* Stmt_(const char* sql) {
+    auto it = stmts_.find(sql);
+    if (it == stmts_.end()) it = stmts_.emplace(sql, std::make_unique<Stmt>(db_, sql)).first;
+    return it->second->get();
+  }
+  Query Q(const char* sql) { return Query(db_, Stmt_(sql)); }
+
+  Status Exec(const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string m = err ? err : "unknown error";
+      sqlite3_free(err);
+      return Unavailable(std::string("database error in '") + sql + "': " + m);
+    }
+    return {};
+  }
+
+  Status Migrate() {
+    PLB_TRY(Exec("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)"));
+    int64_t version = 0;
+    {
+      Query q = Q("SELECT coalesce(max(version),0) FROM schema_version");
+      q.Step();
+      version = q.Int(0);
+    }
+    const int64_t target = static_cast<int64_t>(std::size(kMigrations));
+    if (version > target)
+      return Unavailable("database schema version " + std::to_string(version) +
+                         " is newer than this plumbline (" + std::to_string(target) + ")");
+    for (int64_t v = version; v < target; ++v) {
+      PLB_TRY(Exec("BEGIN IMMEDIATE"));
+      char* err = nullptr;
+      if (sqlite3_exec(db_, kMigrations[v], nullptr, nullptr, &err) != SQLITE_OK) {
+        std::string m = err ? err : "";
+        sqlite3_free(err);
+        (void)Exec("ROLLBACK");
+        return Unavailable("migration " + std::to_string(v + 1) + " failed: " + m);
+      }
+      std::string bump = "INSERT INTO schema_version(version) VALUES(" + std::to_string(v + 1) + ")";
+      PLB_TRY(Exec(bump.c_str()));
+      PLB_TRY(Exec("COMMIT"));
+    }
+    return {};
+  }
+
+  static bool EqualsNoCase(const std::string& a, const std::string& b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i)
+      if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+        return false;
+    return true;
+  }
+  static bool ContainsNoCase(const std::string& hay, const std::string& needle) {
+    std::string h = hay, n = needle;
+    for (auto& c : h) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : n) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return h.find(n) != std::string::npos;
+  }
+
+  static User ReadUser(const Query& q) {
+    User u;
+    u.id = q.Int(0);
+    u.username = q.Text(1);
+    u.password_hash = q.Text(2);
+    u.is_admin = q.Int(3) != 0;
+    u.disabled = q.Int(4) != 0;
+    u.worker_key = q.Text(5);
+    u.sub = q.Text(6);
+    return u;
+  }
+  std::vector<std::string> ReadGroups(int64_t user_id) {
+    std::vector<std::string> out;
+    Query q = Q("SELECT group_name FROM user_groups WHERE user_id=? ORDER BY group_name");
+    q.Bind(1, user_id);
+    while (q.Step()) out.push_back(q.Text(0));
+    return out;
+  }
+  void WriteGroups(int64_t user_id, const std::vector<std::string>& groups) {
+    for (const auto& g : groups)
+      Q("INSERT OR IGNORE INTO user_groups(user_id,group_name) VALUES(?,?)").Bind(1, user_id)
+          .Bind(2, g).Step();
+  }
+  Result<Workteam> ReadTeam(const char* column, const std::string& value) {
+    Workteam t;
+    {
+      Query q = Q(std::string(column) == "name"
+                      ? "SELECT id,name,arn,doc,created_ms,updated_ms FROM workteams WHERE name=?"
+                      : "SELECT id,name,arn,doc,created_ms,updated_ms FROM workteams WHERE arn=?");
+      q.Bind(1, value);
+      if (!q.Step()) return NotFound("Workteam " + value + " does not exist");
+      t.id = q.Int(0);
+      t.name = q.Text(1);
+      t.arn = q.Text(2);
+      t.doc_json = q.Text(3);
+      t.created_ms = q.Int(4);
+      t.updated_ms = q.Int(5);
+    }
+    Query g = Q("SELECT group_name FROM workteam_groups WHERE workteam_id=? ORDER BY group_name");
+    g.Bind(1, t.id);
+    while (g.Step()) t.groups.push_back(g.Text(0));
+    return t;
+  }
+  static Job ReadJob(const Query& q) {
+    Job j;
+    j.id = q.Int(0);
+    j.name = q.Text(1);
+    j.arn = q.Text(2);
+    j.status = ParseJobStatus(q.Text(3)).value_or(JobStatus::kFailed);
+    j.failure_reason = q.Text(4);
+    j.request_json = q.Text(5);
+    j.workteam_arn = q.Text(6);
+    j.job_reference_code = q.Text(7);
+    j.created_ms = q.Int(8);
+    j.modified_ms = q.Int(9);
+    j.object_count = q.Int(10);
+    j.labeled = q.Int(11);
+    j.failed = q.Int(12);
+    j.output_written = q.Int(13) != 0;
+    j.labels_json = q.Text(14);
+    j.ui_template = q.Text(15);
+    return j;
+  }
+  static DataObject ReadObject(const Query& q) {
+    DataObject o;
+    o.job_id = q.Int(0);
+    o.index = q.Int(1);
+    o.state = static_cast<ObjectState>(q.Int(2));
+    o.line = q.Text(3);
+    o.label_json = q.Text(4);
+    o.failure_reason = q.Text(5);
+    o.answers = q.Int(6);
+    o.leases = q.Int(7);
+    return o;
+  }
+  static Assignment ReadAssignmentRow(const Query& q) {
+    Assignment a;
+    a.id = q.Int(0);
+    a.job_id = q.Int(1);
+    a.object_index = q.Int(2);
+    a.user_id = q.Int(3);
+    a.state = static_cast<AssignmentState>(q.Int(4));
+    a.accepted_ms = q.Int(5);
+    a.deadline_ms = q.Int(6);
+    a.submitted_ms = q.Int(7);
+    a.answer_json = q.Text(8);
+    a.time_spent_s = q.Real(9);
+    return a;
+  }
+  Result<Assignment> ReadAssignment(int64_t id) {
+    Query q = Q(kAssignmentSelect " WHERE id=?");
+    q.Bind(1, id);
+    if (!q.Step()) return NotFound("no task " + std::to_string(id));
+    return ReadAssignmentRow(q);
+  }
+  void ExpireOne(const Assignment& a) {
+    Q("UPDATE assignments SET state=4 WHERE id=? AND state=0").Bind(1, a.id).Step();
+    Q("UPDATE objects SET leases=leases-1 WHERE job_id=? AND idx=?").Bind(1, a.job_id)
+        .Bind(2, a.object_index).Step();
+  }
+  int64_t ExpireLocked(int64_t now_ms) {
+    std::vector<Assignment> expired;
+    {
+      Query q = Q(kAssignmentSelect " WHERE state=0 AND deadline_ms<?");
+      q.Bind(1, now_ms);
+      while (q.Step()) expired.push_back(ReadAssignmentRow(q));
+    }
+    for (const auto& a : expired) ExpireOne(a);
+    return static_cast<int64_t>(expired.size());
+  }
+
+  std::mutex mu_;
+  sqlite3* db_ = nullptr;
+  std::unordered_map<const char*, std::unique_ptr<Stmt>> stmts_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqlite(const SqliteOptions& options) {
+  auto store = std::make_unique<SqliteStore>();
+  PLB_TRY(store->Open(options));
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace plumbline::store

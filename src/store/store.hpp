@@ -1,0 +1,234 @@
+// Store: the single source of truth for jobs, data objects, assignments,
+// answers, people, work teams and access keys.
+//
+// Every method is one transaction: it either happens entirely or not at all,
+// and when it returns success the change is durable (synchronous=FULL).
+// Implementations: SQLite in WAL mode (OpenSqlite); PostgreSQL later. Tests
+// of the contract: tests/store/store_test.cpp.
+//
+// Thread safety: a Store may be called from several threads at once.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "common/result.hpp"
+
+namespace plumbline::store {
+
+enum class JobStatus { kInitializing, kInProgress, kCompleted, kFailed, kStopping, kStopped };
+const char* JobStatusName(JobStatus s);
+std::optional<JobStatus> ParseJobStatus(std::string_view s);
+inline bool IsTerminal(JobStatus s) {
+  return s == JobStatus::kCompleted || s == JobStatus::kFailed || s == JobStatus::kStopped;
+}
+
+struct Job {
+  int64_t id = 0;
+  std::string name;           // original case; unique case-insensitively
+  std::string arn;
+  JobStatus status = JobStatus::kInitializing;
+  std::string failure_reason;
+  std::string request_json;   // the CreateLabelingJob request with defaults filled
+  std::string workteam_arn;
+  std::string job_reference_code;
+  int64_t created_ms = 0;
+  int64_t modified_ms = 0;
+  // Counters kept in the same transactions that change object states.
+  int64_t object_count = 0;   // objects read from the manifest
+  int64_t labeled = 0;        // final label written (human)
+  int64_t failed = 0;         // ended without a label
+  bool output_written = false;  // the final output manifest exists
+  // Read from storage when the job starts, so later edits of the files do not
+  // change a running job.
+  std::string labels_json;    // JSON array of the label category names
+  std::string ui_template;    // the worker task template (Liquid + HTML)
+};
+
+// Data object states.
+enum class ObjectState { kAvailable = 0, kLabeled = 1, kFailed = 2 };
+
+struct DataObject {
+  int64_t job_id = 0;
+  int64_t index = 0;          // 0-based position among the manifest's non-blank lines
+  ObjectState state = ObjectState::kAvailable;
+  std::string line;           // the manifest line, verbatim
+  std::string label_json;     // consolidated content {"<attr>":..., "<attr>-metadata":...}
+  std::string failure_reason;
+  int64_t answers = 0;
+  int64_t leases = 0;         // live leases
+};
+
+enum class AssignmentState { kLeased = 0, kSubmitted = 1, kReleased = 2, kDeclined = 3, kExpired = 4 };
+
+struct Assignment {
+  int64_t id = 0;             // the task id workers see
+  int64_t job_id = 0;
+  int64_t object_index = 0;
+  int64_t user_id = 0;
+  AssignmentState state = AssignmentState::kLeased;
+  int64_t accepted_ms = 0;
+  int64_t deadline_ms = 0;
+  int64_t submitted_ms = 0;
+  std::string answer_json;
+  double time_spent_s = 0;
+};
+
+struct User {
+  int64_t id = 0;
+  std::string username;
+  std::string password_hash;
+  bool is_admin = false;
+  bool disabled = false;
+  std::string worker_key;     // 16 hex characters: the stable part of the worker id
+  std::string sub;            // stable UUID (workerMetadata.identityData.sub)
+  std::vector<std::string> groups;
+};
+
+struct AccessKey {
+  std::string access_key_id;
+  std::string secret;
+  int64_t user_id = 0;        // 0 for the root key
+  bool is_root = false;
+};
+
+struct Session {
+  std::string token;
+  int64_t user_id = 0;
+  std::string csrf_token;
+  int64_t expires_ms = 0;
+};
+
+struct Workteam {
+  int64_t id = 0;
+  std::string name;
+  std::string arn;
+  std::string doc_json;       // the Workteam shape as DescribeWorkteam returns it
+  std::vector<std::string> groups;
+  int64_t created_ms = 0;
+  int64_t updated_ms = 0;
+};
+
+struct JobFilter {
+  std::optional<int64_t> created_after_ms, created_before_ms;
+  std::optional<int64_t> modified_after_ms, modified_before_ms;
+  std::optional<std::string> name_contains;  // case-insensitive
+  std::optional<JobStatus> status;
+  std::optional<std::string> workteam_arn;
+};
+
+// A claim decision made inside one transaction.
+struct ClaimRequest {
+  int64_t job_id = 0;
+  int64_t user_id = 0;
+  int64_t now_ms = 0;
+  int64_t lease_ms = 0;          // TaskTimeLimitInSeconds
+  int64_t workers_per_object = 1;
+  int64_t max_active_objects = 1000;
+};
+
+enum class SubmitOutcome { kAccepted, kAlreadySubmitted };
+
+class Store {
+ public:
+  Store() = default;
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+  virtual ~Store() = default;
+
+  // --- settings (key/value; e.g. the account id) ---
+  virtual Result<std::optional<std::string>> GetSetting(const std::string& key) = 0;
+  virtual Status PutSetting(const std::string& key, const std::string& value) = 0;
+
+  // --- people ---
+  // kAlreadyExists when the username is taken (case-insensitive).
+  virtual Result<User> CreateUser(const User& user) = 0;
+  virtual Result<User> GetUserByName(const std::string& username) = 0;  // kNotFound
+  virtual Result<User> GetUser(int64_t id) = 0;                          // kNotFound
+  virtual Result<std::vector<User>> ListUsers() = 0;
+  virtual Status SetUserGroups(int64_t user_id, const std::vector<std::string>& groups) = 0;
+  virtual Status PutAccessKey(const AccessKey& key) = 0;
+  virtual Result<std::optional<AccessKey>> FindAccessKey(const std::string& access_key_id) = 0;
+  virtual Status PutSession(const Session& s) = 0;
+  virtual Result<std::optional<Session>> FindSession(const std::string& token) = 0;
+  virtual Status DeleteSession(const std::string& token) = 0;
+
+  // --- work teams ---
+  virtual Result<Workteam> CreateWorkteam(const Workteam& team) = 0;  // kAlreadyExists
+  virtual Result<Workteam> GetWorkteamByName(const std::string& name) = 0;  // kNotFound
+  virtual Result<Workteam> GetWorkteamByArn(const std::string& arn) = 0;    // kNotFound
+  virtual Result<std::vector<Workteam>> ListWorkteams() = 0;
+
+  // --- jobs ---
+  // kAlreadyExists when the name is taken (case-insensitive).
+  virtual Result<Job> CreateJob(const Job& job) = 0;
+  virtual Result<Job> GetJobByName(const std::string& name) = 0;  // kNotFound
+  virtual Result<Job> GetJob(int64_t id) = 0;                     // kNotFound
+  virtual Result<std::vector<Job>> ListJobs(const JobFilter& filter) = 0;
+  // Sets status (and failure reason when Failed) and the modified time.
+  virtual Status SetJobStatus(int64_t job_id, JobStatus status, const std::string& failure_reason,
+                              int64_t now_ms) = 0;
+  virtual Status MarkOutputWritten(int64_t job_id, int64_t now_ms) = 0;
+  virtual Status SetJobInputs(int64_t job_id, const std::string& labels_json,
+                              const std::string& ui_template) = 0;
+
+  // --- data objects ---
+  // Removes every object of the job (a restarted ingest starts clean).
+  virtual Status DeleteObjects(int64_t job_id) = 0;
+  // Appends objects in one transaction and adds them to the job's counters.
+  virtual Status InsertObjects(int64_t job_id, const std::vector<DataObject>& objects,
+                               int64_t now_ms) = 0;
+  virtual Result<DataObject> GetObject(int64_t job_id, int64_t index) = 0;
+  // Calls fn for each object in index order, streaming (bounded memory).
+  virtual Status ForEachObject(int64_t job_id,
+                               const std::function<void(const DataObject&)>& fn) = 0;
+  // Objects still available whose answers reached `needed` (awaiting consolidation).
+  virtual Result<std::vector<int64_t>> ObjectsReadyToConsolidate(int64_t job_id, int64_t needed,
+                                                                 size_t limit) = 0;
+  // Records the final label (state Labeled) or failure (state Failed) and
+  // updates the job's counters, in one transaction. kConflict when the object
+  // is no longer available.
+  virtual Status FinishObject(int64_t job_id, int64_t index, ObjectState state,
+                              const std::string& label_json, const std::string& failure_reason,
+                              int64_t now_ms) = 0;
+  // Number of objects of the job still available (not labeled, not failed).
+  virtual Result<int64_t> CountAvailable(int64_t job_id) = 0;
+
+  // --- assignments ---
+  // Picks an object for the worker and leases it, or returns nullopt when
+  // none is available to this worker. Never gives an object to a worker who
+  // holds, submitted or declined it, never exceeds workers_per_object
+  // answers + live leases per object, and starts a new object only while
+  // fewer than max_active_objects objects are in progress.
+  virtual Result<std::optional<Assignment>> Claim(const ClaimRequest& request) = 0;
+  virtual Result<Assignment> GetAssignment(int64_t id) = 0;  // kNotFound
+  // Stores the answer of a leased assignment. kConflict when the lease
+  // expired or the assignment is not this user's; kAlreadySubmitted when
+  // the same user already submitted it (idempotent retry).
+  virtual Result<SubmitOutcome> Submit(int64_t assignment_id, int64_t user_id,
+                                       const std::string& answer_json, double time_spent_s,
+                                       int64_t now_ms) = 0;
+  // Ends a live lease as Released or Declined. kConflict as for Submit.
+  virtual Status EndLease(int64_t assignment_id, int64_t user_id, AssignmentState new_state,
+                          int64_t now_ms) = 0;
+  // Expires leases whose deadline passed; returns how many.
+  virtual Result<int64_t> ExpireLeases(int64_t now_ms) = 0;
+  virtual Result<std::vector<Assignment>> SubmittedAnswers(int64_t job_id, int64_t index) = 0;
+  // Objects of the job that this user could still claim (approximate count for listings).
+  virtual Result<int64_t> CountClaimable(int64_t job_id, int64_t user_id,
+                                         int64_t workers_per_object) = 0;
+};
+
+struct SqliteOptions {
+  std::string path;           // database file; created with the schema when new
+  bool synchronous_full = true;
+};
+// Opens (and migrates) a SQLite store. kUnavailable when the file cannot be opened.
+Result<std::unique_ptr<Store>> OpenSqlite(const SqliteOptions& options);
+
+}  // namespace plumbline::store

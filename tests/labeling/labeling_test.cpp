@@ -1,0 +1,216 @@
+#include "labeling/labeling.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+
+#include "common/ids.hpp"
+#include "common/json.hpp"
+#include "storage/object_store.hpp"
+
+namespace plumbline::labeling {
+namespace {
+namespace fs = std::filesystem;
+using store::JobStatus;
+
+const char* kTeamArn = "arn:aws:sagemaker:us-west-2:111122223333:workteam/private-crowd/team";
+
+class LabelingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("plb-labeling-" + RandomHex(6));
+    fs::create_directories(dir_);
+    store_ = store::OpenSqlite({(dir_ / "db").string(), false}).value();
+    objects_ = storage::OpenLocal(dir_.string());
+    Options o;
+    o.account_id = "111122223333";
+    o.ingest_batch = 3;  // several batches even for small manifests
+    service_ = std::make_unique<LabelingService>(*store_, *objects_, clock_, o);
+    ASSERT_TRUE(objects_->WriteAll("s3://b/categories.json",
+                                   R"({"document-version":"2018-11-28","labels":[{"label":"cat"},{"label":"dog"}]})"));
+    ASSERT_TRUE(objects_->WriteAll("s3://b/t.html", "<p>{{ task.input.taskObject }}</p>"));
+    ASSERT_TRUE(objects_->WriteAll("s3://b/m.manifest",
+                                   "{\"source\":\"a\"}\n\n{\"source\":\"b\",\"k\":1}\r\n{\"source-ref\":\"s3://b/x.jpg\"}\n"));
+    boost::json::object team;
+    team["WorkteamName"] = "team";
+    team["Description"] = "d";
+    team["MemberDefinitions"] = boost::json::parse(R"([{"OidcMemberDefinition":{"Groups":["g"]}}])");
+    ASSERT_TRUE(service_->CreateWorkteam(team, "us-west-2"));
+    store::User u;
+    u.username = "w";
+    u.password_hash = "x";
+    u.worker_key = "00112233aabbccdd";
+    u.sub = "sub";
+    u.groups = {"g"};
+    worker_ = store_->CreateUser(u).value();
+    u.username = "outsider";
+    u.groups = {"h"};
+    outsider_ = store_->CreateUser(u).value();
+  }
+  void TearDown() override {
+    service_.reset();
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+  boost::json::object Request(const std::string& name, const std::string& manifest = "s3://b/m.manifest",
+                              int workers = 1) {
+    auto v = boost::json::parse(R"({
+      "LabelingJobName": "NAME", "LabelAttributeName": "animal",
+      "InputConfig": {"DataSource": {"S3DataSource": {"ManifestS3Uri": "MANIFEST"}}},
+      "OutputConfig": {"S3OutputPath": "s3://b/out/"},
+      "RoleArn": "arn:aws:iam::111122223333:role/r",
+      "LabelCategoryConfigS3Uri": "s3://b/categories.json",
+      "HumanTaskConfig": {"WorkteamArn": "TEAM", "UiConfig": {"UiTemplateS3Uri": "s3://b/t.html"},
+        "PreHumanTaskLambdaArn": "arn:aws:lambda:eu-west-1:568282634449:function:PRE-TextMultiClass",
+        "TaskTitle": "t", "TaskDescription": "d", "NumberOfHumanWorkersPerDataObject": 1,
+        "TaskTimeLimitInSeconds": 60,
+        "AnnotationConsolidationConfig": {"AnnotationConsolidationLambdaArn": "arn:aws:lambda:us-east-1:432418664414:function:ACS-TextMultiClass"}}})");
+    auto& o = v.as_object();
+    o["LabelingJobName"] = name;
+    o["InputConfig"].as_object()["DataSource"].as_object()["S3DataSource"].as_object()["ManifestS3Uri"] = manifest;
+    auto& h = o["HumanTaskConfig"].as_object();
+    h["WorkteamArn"] = kTeamArn;
+    h["NumberOfHumanWorkersPerDataObject"] = workers;
+    return o;
+  }
+  // Advances a second so each consolidation batch gets its own file stamp.
+  void Tick() {
+    clock_.Advance(std::chrono::milliseconds(1001));
+    service_->RunOnce();
+  }
+
+  fs::path dir_;
+  FakeClock clock_{1'763'926'841'501};
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<storage::ObjectStore> objects_;
+  std::unique_ptr<LabelingService> service_;
+  store::User worker_, outsider_;
+};
+
+TEST_F(LabelingTest, CreateReadsManifestAndGoesInProgress) {
+  auto arn = service_->CreateJob(Request("Job-One"), "us-west-2");
+  ASSERT_TRUE(arn) << arn.error().message;
+  EXPECT_EQ(*arn, "arn:aws:sagemaker:us-west-2:111122223333:labeling-job/job-one");
+  EXPECT_EQ(service_->DescribeJob("job-one").value().status, JobStatus::kInitializing);
+  service_->RunOnce();
+  auto job = service_->DescribeJob("JOB-ONE").value();
+  EXPECT_EQ(job.status, JobStatus::kInProgress);
+  EXPECT_EQ(job.object_count, 3);  // the blank line is skipped
+  auto request = json::Parse(job.request_json).value().as_object();
+  EXPECT_EQ(request["HumanTaskConfig"].as_object()["MaxConcurrentTaskCount"].as_int64(), 1000);
+  EXPECT_EQ(request["OutputConfig"].as_object()["KmsKeyId"].as_string(), "");
+  EXPECT_TRUE(objects_->ReadAll("s3://b/out/Job-One/annotation-tool/data.json"));
+}
+
+TEST_F(LabelingTest, DuplicateNameAndBadHooksAreRejected) {
+  ASSERT_TRUE(service_->CreateJob(Request("dup"), "us-west-2"));
+  EXPECT_EQ(service_->CreateJob(Request("DUP"), "us-west-2").error().code, ErrorCode::kAlreadyExists);
+  auto r = Request("custom");
+  r["HumanTaskConfig"].as_object()["PreHumanTaskLambdaArn"] =
+      "arn:aws:lambda:us-west-2:111122223333:function:my-pre";
+  EXPECT_EQ(service_->CreateJob(r, "us-west-2").error().code, ErrorCode::kInvalidArgument);
+  auto t = Request("no-team");
+  t["HumanTaskConfig"].as_object()["WorkteamArn"] =
+      "arn:aws:sagemaker:us-west-2:111122223333:workteam/private-crowd/none";
+  auto e = service_->CreateJob(t, "us-west-2");
+  EXPECT_EQ(e.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(e.error().message.find("does not exist"), std::string::npos);
+}
+
+TEST_F(LabelingTest, BrokenLineFailsTheJobNamingTheLine) {
+  ASSERT_TRUE(objects_->WriteAll("s3://b/bad.manifest", "{\"source\":\"a\"}\n\n{\"source\": nope}\n"));
+  ASSERT_TRUE(service_->CreateJob(Request("bad", "s3://b/bad.manifest"), "us-west-2"));
+  service_->RunOnce();
+  auto job = service_->DescribeJob("bad").value();
+  EXPECT_EQ(job.status, JobStatus::kFailed);
+  EXPECT_NE(job.failure_reason.find("line 3"), std::string::npos) << job.failure_reason;
+}
+
+TEST_F(LabelingTest, MissingManifestFailsTheJob) {
+  ASSERT_TRUE(service_->CreateJob(Request("gone", "s3://b/none.manifest"), "us-west-2"));
+  service_->RunOnce();
+  auto job = service_->DescribeJob("gone").value();
+  EXPECT_EQ(job.status, JobStatus::kFailed);
+  EXPECT_NE(job.failure_reason.find("s3://b/none.manifest"), std::string::npos);
+}
+
+TEST_F(LabelingTest, LabelingEveryObjectCompletesWithOutput) {
+  ASSERT_TRUE(service_->CreateJob(Request("full"), "us-west-2"));
+  service_->RunOnce();
+  EXPECT_EQ(service_->JobsForWorker(worker_).value().size(), 1u);
+  EXPECT_TRUE(service_->JobsForWorker(outsider_).value().empty());
+  EXPECT_EQ(service_->Claim(outsider_, "full").error().code, ErrorCode::kPermissionDenied);
+  for (int i = 0; i < 3; ++i) {
+    auto task = service_->Claim(worker_, "full").value();
+    ASSERT_TRUE(task);
+    EXPECT_EQ(task->task_input.at("labels").as_array().size(), 2u);
+    boost::json::value answer = boost::json::parse(R"({"crowd-classifier":{"label":"dog"}})");
+    EXPECT_EQ(service_->Submit(worker_, task->task_id, answer, 2.5).value(),
+              store::SubmitOutcome::kAccepted);
+    Tick();
+  }
+  EXPECT_FALSE(service_->Claim(worker_, "full").value());
+  auto job = service_->DescribeJob("full").value();
+  EXPECT_EQ(job.status, JobStatus::kCompleted);
+  EXPECT_EQ(job.labeled, 3);
+  auto manifest = objects_->ReadAll("s3://b/out/full/manifests/output/output.manifest").value();
+  EXPECT_EQ(manifest.substr(0, manifest.find('\n')),
+            R"({"source":"a","animal":1,"animal-metadata":{"confidence":0,"job-name":"labeling-job/full","class-name":"dog","human-annotated":"yes","creation-date":"2025-11-23T19:40:42.502000","type":"groundtruth/text-classification"}})");
+}
+
+TEST_F(LabelingTest, ExpiredLeaseRefusesLateSubmitAndReturnsTheTask) {
+  ASSERT_TRUE(service_->CreateJob(Request("lease"), "us-west-2"));
+  service_->RunOnce();
+  auto task = service_->Claim(worker_, "lease").value();
+  ASSERT_TRUE(task);
+  clock_.Advance(std::chrono::seconds(61));
+  auto late = service_->Submit(worker_, task->task_id, boost::json::parse("{}"), 0);
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.error().code, ErrorCode::kConflict);
+  auto again = service_->Claim(worker_, "lease").value();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->task_input.at("taskObject"), task->task_input.at("taskObject"));
+}
+
+TEST_F(LabelingTest, StopWritesOutputSoFarAndEndsStopped) {
+  ASSERT_TRUE(service_->CreateJob(Request("stop"), "us-west-2"));
+  service_->RunOnce();
+  auto task = service_->Claim(worker_, "stop").value();
+  ASSERT_TRUE(service_->Submit(worker_, task->task_id,
+                               boost::json::parse(R"({"c":{"label":"cat"}})"), 1));
+  ASSERT_TRUE(service_->StopJob("stop"));
+  EXPECT_EQ(service_->DescribeJob("stop").value().status, JobStatus::kStopping);
+  Tick();
+  auto job = service_->DescribeJob("stop").value();
+  EXPECT_EQ(job.status, JobStatus::kStopped);
+  EXPECT_EQ(job.labeled, 1);
+  EXPECT_TRUE(job.output_written);
+  EXPECT_EQ(service_->StopJob("stop").error().code, ErrorCode::kConflict);
+  auto manifest = objects_->ReadAll("s3://b/out/stop/manifests/output/output.manifest").value();
+  EXPECT_NE(manifest.find("\"class-name\":\"cat\""), std::string::npos);
+  EXPECT_NE(manifest.find("{\"source\":\"b\",\"k\":1}\n"), std::string::npos);  // unlabeled: verbatim
+}
+
+TEST_F(LabelingTest, ObjectWithoutSourceFailsAloneAndRestartResumes) {
+  ASSERT_TRUE(objects_->WriteAll("s3://b/mixed.manifest", "{\"source\":\"a\"}\n{\"other\":1}\n"));
+  ASSERT_TRUE(service_->CreateJob(Request("mixed", "s3://b/mixed.manifest"), "us-west-2"));
+  service_->RunOnce();
+  auto job = service_->DescribeJob("mixed").value();
+  EXPECT_EQ(job.status, JobStatus::kInProgress);
+  EXPECT_EQ(job.failed, 1);
+  // A new service over the same store (a restart) carries on where it was.
+  service_ = std::make_unique<LabelingService>(*store_, *objects_, clock_, Options{"111122223333"});
+  auto task = service_->Claim(worker_, "mixed").value();
+  ASSERT_TRUE(task);
+  ASSERT_TRUE(service_->Submit(worker_, task->task_id,
+                               boost::json::parse(R"({"c":{"label":"cat"}})"), 1));
+  Tick();
+  job = service_->DescribeJob("mixed").value();
+  EXPECT_EQ(job.status, JobStatus::kCompleted);
+  auto manifest = objects_->ReadAll("s3://b/out/mixed/manifests/output/output.manifest").value();
+  EXPECT_NE(manifest.find("\"failure-reason\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace plumbline::labeling

@@ -1,0 +1,183 @@
+#include "store/store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "common/ids.hpp"
+
+namespace plumbline::store {
+namespace {
+namespace fs = std::filesystem;
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("plb-store-" + RandomHex(6));
+    fs::create_directories(dir_);
+    store_ = OpenSqlite({(dir_ / "db.sqlite").string(), false}).value();
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+  int64_t MakeJob(const std::string& name, int objects) {
+    Job j;
+    j.name = name;
+    j.arn = "arn:aws:sagemaker:us-east-1:123456789012:labeling-job/" + name;
+    j.request_json = "{}";
+    j.workteam_arn = "arn:team";
+    j.job_reference_code = "x";
+    j.created_ms = j.modified_ms = 1000;
+    int64_t id = store_->CreateJob(j).value().id;
+    std::vector<DataObject> objs;
+    for (int i = 0; i < objects; ++i) {
+      DataObject o;
+      o.index = i;
+      o.line = "{\"source\":\"" + std::to_string(i) + "\"}";
+      objs.push_back(o);
+    }
+    EXPECT_TRUE(store_->InsertObjects(id, objs, 1000));
+    return id;
+  }
+  ClaimRequest Req(int64_t job, int64_t user, int64_t now, int64_t n = 1) {
+    ClaimRequest r;
+    r.job_id = job;
+    r.user_id = user;
+    r.now_ms = now;
+    r.lease_ms = 1000;
+    r.workers_per_object = n;
+    r.max_active_objects = 1000;
+    return r;
+  }
+  fs::path dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(StoreTest, JobNamesAreUniqueCaseInsensitively) {
+  MakeJob("Example-job", 0);
+  Job dup;
+  dup.name = "example-JOB";
+  auto r = store_->CreateJob(dup);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ(store_->GetJobByName("EXAMPLE-JOB").value().name, "Example-job");
+  EXPECT_EQ(store_->GetJobByName("nope").error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(StoreTest, CountersFollowObjectStates) {
+  int64_t job = MakeJob("j", 3);
+  EXPECT_EQ(store_->GetJob(job).value().object_count, 3);
+  ASSERT_TRUE(store_->FinishObject(job, 0, ObjectState::kLabeled, "{}", "", 2000));
+  ASSERT_TRUE(store_->FinishObject(job, 1, ObjectState::kFailed, "", "bad", 2000));
+  EXPECT_EQ(store_->FinishObject(job, 1, ObjectState::kLabeled, "{}", "", 2000).error().code,
+            ErrorCode::kConflict);
+  Job j = store_->GetJob(job).value();
+  EXPECT_EQ(j.labeled, 1);
+  EXPECT_EQ(j.failed, 1);
+  EXPECT_EQ(store_->CountAvailable(job).value(), 1);
+}
+
+TEST_F(StoreTest, ClaimNeverGivesAnObjectTwiceToOneWorkerNorBeyondN) {
+  int64_t job = MakeJob("j", 2);
+  // N = 2: worker 1 gets object 0, then object 1; never 0 again.
+  auto a = store_->Claim(Req(job, 1, 100, 2)).value();
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->object_index, 0);
+  auto b = store_->Claim(Req(job, 1, 100, 2)).value();
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->object_index, 1);
+  EXPECT_FALSE(store_->Claim(Req(job, 1, 100, 2)).value());
+  // Worker 2 finishes object 0's second slot first (in-progress objects first).
+  auto c = store_->Claim(Req(job, 2, 100, 2)).value();
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->object_index, 0);
+  auto d = store_->Claim(Req(job, 2, 100, 2)).value();
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->object_index, 1);
+  // Both objects have 2 live leases: a third worker gets nothing.
+  EXPECT_FALSE(store_->Claim(Req(job, 3, 100, 2)).value());
+}
+
+TEST_F(StoreTest, SubmitIsIdempotentAndLateSubmitConflicts) {
+  int64_t job = MakeJob("j", 2);
+  auto a = store_->Claim(Req(job, 1, 100)).value();
+  EXPECT_EQ(store_->Submit(a->id, 1, "{\"x\":1}", 1.5, 200).value(), SubmitOutcome::kAccepted);
+  EXPECT_EQ(store_->Submit(a->id, 1, "{\"x\":1}", 1.5, 300).value(),
+            SubmitOutcome::kAlreadySubmitted);
+  EXPECT_EQ(store_->GetObject(job, 0).value().answers, 1);
+  EXPECT_EQ(store_->Submit(a->id, 2, "{}", 0, 300).error().code, ErrorCode::kConflict);
+
+  auto b = store_->Claim(Req(job, 1, 100)).value();
+  ASSERT_TRUE(b);
+  // The lease was 1000 ms: a submit at 1101 is too late and the object returns to the pool.
+  EXPECT_EQ(store_->Submit(b->id, 1, "{}", 0, 1101).error().code, ErrorCode::kConflict);
+  EXPECT_EQ(store_->ExpireLeases(1101).value(), 1);
+  EXPECT_EQ(store_->GetObject(job, 1).value().leases, 0);
+  EXPECT_EQ(store_->ObjectsReadyToConsolidate(job, 1, 10).value(), std::vector<int64_t>{0});
+}
+
+TEST_F(StoreTest, ExpiredLeaseReturnsTaskAndDeclineIsPermanent) {
+  int64_t job = MakeJob("j", 1);
+  auto a = store_->Claim(Req(job, 1, 0)).value();
+  ASSERT_TRUE(a);
+  EXPECT_FALSE(store_->Claim(Req(job, 2, 500)).value());  // held by worker 1
+  EXPECT_EQ(store_->ExpireLeases(1001).value(), 1);
+  auto b = store_->Claim(Req(job, 2, 1001)).value();
+  ASSERT_TRUE(b);
+  ASSERT_TRUE(store_->EndLease(b->id, 2, AssignmentState::kDeclined, 1002));
+  EXPECT_FALSE(store_->Claim(Req(job, 2, 1003)).value());  // declined: never again
+  auto c = store_->Claim(Req(job, 3, 1003)).value();
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(store_->EndLease(c->id, 3, AssignmentState::kReleased, 1004));
+  EXPECT_TRUE(store_->Claim(Req(job, 3, 1005)).value());  // released: may take it again
+}
+
+TEST_F(StoreTest, MaxActiveObjectsCapsNewObjects) {
+  int64_t job = MakeJob("j", 3);
+  ClaimRequest r = Req(job, 1, 0);
+  r.max_active_objects = 1;
+  ASSERT_TRUE(store_->Claim(r).value());
+  EXPECT_FALSE(store_->Claim(r).value());
+}
+
+TEST_F(StoreTest, UsersGroupsKeysSessionsAndTeams) {
+  User u;
+  u.username = "Alice";
+  u.password_hash = "h";
+  u.worker_key = "0123456789abcdef";
+  u.sub = "s";
+  u.groups = {"labelers", "a"};
+  int64_t id = store_->CreateUser(u).value().id;
+  EXPECT_EQ(store_->CreateUser(u).error().code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ(store_->GetUserByName("alice").value().groups,
+            (std::vector<std::string>{"a", "labelers"}));
+  ASSERT_TRUE(store_->PutAccessKey({"AKIA1", "secret", id, false}));
+  EXPECT_EQ(store_->FindAccessKey("AKIA1").value()->secret, "secret");
+  EXPECT_FALSE(store_->FindAccessKey("nope").value());
+  ASSERT_TRUE(store_->PutSession({"tok", id, "csrf", 99}));
+  EXPECT_EQ(store_->FindSession("tok").value()->csrf_token, "csrf");
+  ASSERT_TRUE(store_->DeleteSession("tok"));
+  EXPECT_FALSE(store_->FindSession("tok").value());
+  Workteam t;
+  t.name = "team";
+  t.arn = "arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/team";
+  t.doc_json = "{}";
+  t.groups = {"labelers"};
+  ASSERT_TRUE(store_->CreateWorkteam(t));
+  EXPECT_EQ(store_->CreateWorkteam(t).error().code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ(store_->GetWorkteamByArn(t.arn).value().groups, std::vector<std::string>{"labelers"});
+}
+
+TEST_F(StoreTest, ReopenKeepsDataAndSchemaVersion) {
+  int64_t job = MakeJob("persist", 2);
+  store_.reset();
+  store_ = OpenSqlite({(dir_ / "db.sqlite").string(), true}).value();
+  EXPECT_EQ(store_->GetJob(job).value().object_count, 2);
+  int count = 0;
+  ASSERT_TRUE(store_->ForEachObject(job, [&](const DataObject&) { ++count; }));
+  EXPECT_EQ(count, 2);
+}
+
+}  // namespace
+}  // namespace plumbline::store
