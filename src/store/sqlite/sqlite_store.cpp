@@ -106,7 +106,6 @@ CREATE TABLE objects(
   answers INTEGER NOT NULL DEFAULT 0,
   leases INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY(job_id, idx)) WITHOUT ROWID;
-CREATE INDEX objects_open ON objects(job_id, idx) WHERE state = 0;
 CREATE TABLE assignments(
   id INTEGER PRIMARY KEY,
   job_id INTEGER NOT NULL,
@@ -445,13 +444,36 @@ class SqliteStore final : public Store {
   Status InsertObjects(int64_t job_id, const std::vector<DataObject>& objects,
                        int64_t now_ms) override {
     return Txn<void>([&]() -> Status {
+      // Rows go in groups of kRows per statement: bulk ingest of large
+      // manifests spends its time in SQLite's per-statement overhead otherwise.
+      constexpr size_t kRows = 64;
+      static const std::string many = [] {
+        std::string sql = "INSERT INTO objects(job_id,idx,state,line,failure_reason) VALUES";
+        for (size_t i = 0; i < kRows; ++i) sql += i ? ",(?,?,?,?,?)" : "(?,?,?,?,?)";
+        return sql;
+      }();
       int64_t failed = 0;
-      sqlite3_stmt* s = Stmt_("INSERT INTO objects(job_id,idx,state,line,failure_reason) VALUES(?,?,?,?,?)");
-      for (const auto& o : objects) {
-        Query q(db_, s);
-        q.Bind(1, job_id).Bind(2, o.index).Bind(3, static_cast<int64_t>(o.state)).Bind(4, o.line)
-            .Bind(5, o.failure_reason).Step();
+      size_t i = 0;
+      auto bind_row = [&](sqlite3_stmt* st, int base, const DataObject& o) {
+        sqlite3_bind_int64(st, base + 1, job_id);
+        sqlite3_bind_int64(st, base + 2, o.index);
+        sqlite3_bind_int64(st, base + 3, static_cast<int64_t>(o.state));
+        sqlite3_bind_text(st, base + 4, o.line.data(), static_cast<int>(o.line.size()), SQLITE_STATIC);
+        sqlite3_bind_text(st, base + 5, o.failure_reason.data(),
+                          static_cast<int>(o.failure_reason.size()), SQLITE_STATIC);
         if (o.state == ObjectState::kFailed) ++failed;
+      };
+      sqlite3_stmt* bulk = Stmt_(many.c_str());
+      for (; i + kRows <= objects.size(); i += kRows) {
+        Query q(db_, bulk);
+        for (size_t r = 0; r < kRows; ++r) bind_row(bulk, static_cast<int>(r * 5), objects[i + r]);
+        q.Step();
+      }
+      sqlite3_stmt* one = Stmt_("INSERT INTO objects(job_id,idx,state,line,failure_reason) VALUES(?,?,?,?,?)");
+      for (; i < objects.size(); ++i) {
+        Query q(db_, one);
+        bind_row(one, 0, objects[i]);
+        q.Step();
       }
       Q("UPDATE jobs SET object_count=object_count+?, failed=failed+?, modified_ms=? WHERE id=?")
           .Bind(1, static_cast<int64_t>(objects.size())).Bind(2, failed).Bind(3, now_ms)
