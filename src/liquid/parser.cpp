@@ -1,0 +1,1142 @@
+// Tokenizer and parser: template source → AST (Shopify Liquid 5 grammar,
+// spec/liquid.md §3 and §5). Strict mode follows Ruby's Liquid::Parser; lax
+// mode parses the same grammar but skips junk the way Ruby's regex-based lax
+// parser tolerates it.
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+
+#include "liquid/detail/ast.hpp"
+#include "liquid/detail/nodes.hpp"
+
+namespace plumbline::liquid::detail {
+
+namespace {
+
+constexpr int kMaxParseDepth = 100;
+
+struct SyntaxError {
+  std::size_t pos;
+  std::string message;
+};
+
+bool IsWordChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+bool IsSpaceChar(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && IsSpaceChar(s.front())) s.remove_prefix(1);
+  while (!s.empty() && IsSpaceChar(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// ---------------------------------------------------------------------------
+// Template tokens.
+
+struct Token {
+  enum class Type { kText, kOutput, kTag };
+  Type type = Type::kText;
+  std::string_view raw;  // the whole token
+  std::size_t pos = 0;   // offset in the source
+  // kTag (from the `liquid` tag or a well-formed `{% %}`):
+  bool well_formed = false;
+  std::string_view name, markup;
+  std::size_t markup_pos = 0;
+  bool trim_left = false, trim_right = false;
+};
+
+// Splits source into text / {{ }} / {% %} tokens exactly as Ruby's tokenizer.
+std::vector<Token> Tokenize(std::string_view s) {
+  std::vector<Token> toks;
+  std::size_t pos = 0, n = s.size();
+  auto add = [&](Token::Type t, std::size_t b, std::size_t e) {
+    Token tok;
+    tok.type = t;
+    tok.raw = s.substr(b, e - b);
+    tok.pos = b;
+    toks.push_back(tok);
+  };
+  while (pos < n) {
+    std::size_t idx = pos;
+    while (true) {
+      idx = s.find('{', idx);
+      if (idx == std::string_view::npos || idx + 1 >= n) {
+        idx = std::string_view::npos;
+        break;
+      }
+      if (s[idx + 1] == '{' || s[idx + 1] == '%') break;
+      ++idx;
+    }
+    if (idx == std::string_view::npos) {
+      add(Token::Type::kText, pos, n);
+      break;
+    }
+    if (idx > pos) add(Token::Type::kText, pos, idx);
+    if (s[idx + 1] == '%') {
+      auto end = s.find("%}", idx + 2);
+      if (end == std::string_view::npos) {
+        add(Token::Type::kTag, idx, idx + 2);  // "{%": unterminated
+        pos = idx + 2;
+      } else {
+        add(Token::Type::kTag, idx, end + 2);
+        pos = end + 2;
+      }
+      continue;
+    }
+    // "{{": ends at the first '}' (one or two of them), or becomes a tag
+    // token if "{%" comes first.
+    std::size_t j = idx + 2;
+    bool done = false;
+    if (j >= n) {
+      add(Token::Type::kOutput, idx, idx + 2);
+      pos = n;
+      continue;
+    }
+    char a = s[j++];
+    while (!done) {
+      while (a != '}' && a != '{') {
+        if (j >= n) {
+          a = 0;
+          break;
+        }
+        a = s[j++];
+      }
+      if (a == 0) {
+        add(Token::Type::kOutput, idx, idx + 2);
+        pos = n;
+        done = true;
+        break;
+      }
+      if (j >= n) {
+        if (a == '}') {
+          add(Token::Type::kOutput, idx, j);
+        } else {
+          add(Token::Type::kOutput, idx, idx + 2);
+        }
+        pos = n;
+        done = true;
+        break;
+      }
+      char b = s[j++];
+      if (a == '}') {
+        if (b != '}') --j;
+        add(Token::Type::kOutput, idx, j);
+        pos = j;
+        done = true;
+      } else if (a == '{' && b == '%') {
+        auto end = s.find("%}", j);
+        if (end == std::string_view::npos) {
+          add(Token::Type::kOutput, idx, idx + 2);
+          pos = n;
+        } else {
+          add(Token::Type::kOutput, idx, end + 2);
+          pos = end + 2;
+        }
+        done = true;
+      } else {
+        a = b;
+      }
+    }
+  }
+  return toks;
+}
+
+// Parses `{%-? name markup -?%}` in place; false if malformed.
+bool SplitTag(Token& t) {
+  std::string_view r = t.raw;
+  if (r.size() < 4 || r.substr(0, 2) != "{%" || r.substr(r.size() - 2) != "%}") return false;
+  std::size_t i = 2, end = r.size() - 2;
+  if (i < end && r[i] == '-') {
+    t.trim_left = true;
+    ++i;
+  }
+  while (i < end && IsSpaceChar(r[i])) ++i;
+  std::size_t name_b = i;
+  if (i < end && r[i] == '#') {
+    ++i;
+  } else {
+    while (i < end && IsWordChar(r[i])) ++i;
+  }
+  if (i == name_b) return false;
+  t.name = r.substr(name_b, i - name_b);
+  if (end > i && r[end - 1] == '-') {
+    t.trim_right = true;
+    --end;
+  }
+  while (i < end && IsSpaceChar(r[i])) ++i;
+  t.markup = r.substr(i, end - i);
+  t.markup_pos = t.pos + i;
+  t.well_formed = true;
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// Markup lexer (Ruby's Liquid::Lexer).
+
+enum class T {
+  kEnd, kIdent, kString, kNumber, kComparison, kDot, kDotDot, kPipe, kColon, kComma,
+  kLBracket, kRBracket, kLParen, kRParen, kQuestion, kDash, kOther,
+};
+
+struct Tok {
+  T type;
+  std::string_view text;
+  std::size_t pos;
+};
+
+class Cursor {
+ public:
+  Cursor(std::string_view s, std::size_t base, bool strict) : src_(s), base_(base) { Lex(strict); }
+
+  const Tok& Peek(std::size_t ahead = 0) const {
+    std::size_t i = std::min(i_ + ahead, toks_.size() - 1);
+    return toks_[i];
+  }
+  bool Look(T t, std::size_t ahead = 0) const { return Peek(ahead).type == t; }
+  bool LookId(std::string_view word) const { return Look(T::kIdent) && Peek().text == word; }
+  const Tok& Next() {
+    const Tok& t = toks_[i_];
+    if (i_ + 1 < toks_.size()) ++i_;
+    return t;
+  }
+  bool Accept(T t) {
+    if (!Look(t)) return false;
+    Next();
+    return true;
+  }
+  bool AcceptId(std::string_view word) {
+    if (!LookId(word)) return false;
+    Next();
+    return true;
+  }
+  const Tok& Expect(T t, const char* what) {
+    if (!Look(t)) Fail(std::string("Expected ") + what + " but found " + Describe(Peek()));
+    return Next();
+  }
+  [[noreturn]] void Fail(std::string msg) const { throw SyntaxError{Peek().pos, std::move(msg)}; }
+  static std::string Describe(const Tok& t) {
+    if (t.type == T::kEnd) return "end_of_string";
+    return "'" + std::string(t.text) + "'";
+  }
+  bool AtEnd() const { return Look(T::kEnd); }
+  void SkipUntil(std::initializer_list<T> stops) {
+    while (!AtEnd()) {
+      for (T s : stops) {
+        if (Look(s)) return;
+      }
+      Next();
+    }
+  }
+
+ private:
+  void Lex(bool strict) {
+    std::size_t i = 0, n = src_.size();
+    auto push = [&](T t, std::size_t b, std::size_t e) { toks_.push_back({t, src_.substr(b, e - b), base_ + b}); };
+    while (i < n) {
+      char c = src_[i];
+      if (IsSpaceChar(c)) {
+        ++i;
+        continue;
+      }
+      std::size_t b = i;
+      // comparison
+      if (c == '=' && i + 1 < n && src_[i + 1] == '=') {
+        push(T::kComparison, b, i += 2);
+        continue;
+      }
+      if (c == '!' && i + 1 < n && src_[i + 1] == '=') {
+        push(T::kComparison, b, i += 2);
+        continue;
+      }
+      if (c == '<' && i + 1 < n && src_[i + 1] == '>') {
+        push(T::kComparison, b, i += 2);
+        continue;
+      }
+      if (c == '<' || c == '>') {
+        i += (i + 1 < n && src_[i + 1] == '=') ? 2 : 1;
+        push(T::kComparison, b, i);
+        continue;
+      }
+      if (src_.compare(i, 8, "contains") == 0 && i + 8 < n && IsSpaceChar(src_[i + 8])) {
+        push(T::kComparison, b, i += 8);
+        continue;
+      }
+      if (c == '\'' || c == '"') {
+        auto e = src_.find(c, i + 1);
+        if (e != std::string_view::npos) {
+          push(T::kString, b, e + 1);
+          i = e + 1;
+          continue;
+        }
+      }
+      if (std::isdigit(static_cast<unsigned char>(c)) ||
+          (c == '-' && i + 1 < n && std::isdigit(static_cast<unsigned char>(src_[i + 1])))) {
+        ++i;
+        while (i < n && std::isdigit(static_cast<unsigned char>(src_[i]))) ++i;
+        if (i + 1 < n && src_[i] == '.' && std::isdigit(static_cast<unsigned char>(src_[i + 1]))) {
+          ++i;
+          while (i < n && std::isdigit(static_cast<unsigned char>(src_[i]))) ++i;
+        }
+        if (!strict && i < n && (std::isalpha(static_cast<unsigned char>(src_[i])) || src_[i] == '_')) {
+          // Lax: `1e3`, `2abc` are variable names, as in Ruby's regex parser.
+          while (i < n && (IsWordChar(src_[i]) || src_[i] == '-')) ++i;
+          if (i < n && src_[i] == '?') ++i;
+          push(T::kIdent, b, i);
+          continue;
+        }
+        push(T::kNumber, b, i);
+        continue;
+      }
+      if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
+        ++i;
+        while (i < n && (IsWordChar(src_[i]) || src_[i] == '-')) ++i;
+        if (i < n && src_[i] == '?') ++i;
+        push(T::kIdent, b, i);
+        continue;
+      }
+      if (c == '.' && i + 1 < n && src_[i + 1] == '.') {
+        push(T::kDotDot, b, i += 2);
+        continue;
+      }
+      T t = T::kOther;
+      switch (c) {
+        case '|': t = T::kPipe; break;
+        case '.': t = T::kDot; break;
+        case ':': t = T::kColon; break;
+        case ',': t = T::kComma; break;
+        case '[': t = T::kLBracket; break;
+        case ']': t = T::kRBracket; break;
+        case '(': t = T::kLParen; break;
+        case ')': t = T::kRParen; break;
+        case '?': t = T::kQuestion; break;
+        case '-': t = T::kDash; break;
+        default: break;
+      }
+      if (t == T::kOther && strict) {
+        throw SyntaxError{base_ + i, std::string("Unexpected character ") + c};
+      }
+      push(t, b, ++i);
+    }
+    toks_.push_back({T::kEnd, {}, base_ + n});
+  }
+
+  std::string_view src_;
+  std::size_t base_;
+  std::vector<Tok> toks_;
+  std::size_t i_ = 0;
+};
+
+// ---------------------------------------------------------------------------
+// Parser.
+
+struct EndTag {
+  std::string_view name, markup;
+  std::size_t markup_pos = 0;
+  std::size_t pos = 0;
+};
+
+class Parser {
+ public:
+  Parser(TemplateImpl& impl, ErrorMode mode) : impl_(impl), strict_(mode == ErrorMode::kStrict) {
+    std::string_view s = impl.source;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      if (s[i] == '\n') line_starts_.push_back(i + 1);
+    }
+  }
+
+  void Parse() {
+    tokens_ = Tokenize(impl_.source);
+    i_ = 0;
+    bool blank = true;
+    EndTag end;
+    ParseBody(impl_.root, blank, {}, &end);
+  }
+
+  int LineOf(std::size_t pos) const {
+    return static_cast<int>(std::upper_bound(line_starts_.begin(), line_starts_.end(), pos) -
+                            line_starts_.begin()) + 1;
+  }
+  int ColumnOf(std::size_t pos) const {
+    auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), pos);
+    std::size_t start = it == line_starts_.begin() ? 0 : *(it - 1);
+    return static_cast<int>(pos - start) + 1;
+  }
+
+ private:
+  // Parses nodes until one of `ends` (returned in *end) or the end of the
+  // token stream (an error if `ends` is non-empty).
+  void ParseBody(NodeList& body, bool& blank, std::initializer_list<std::string_view> ends, EndTag* end) {
+    if (++depth_ > kMaxParseDepth) throw SyntaxError{Pos(), "Nesting too deep"};
+    while (i_ < tokens_.size()) {
+      Token& t = tokens_[i_++];
+      switch (t.type) {
+        case Token::Type::kText: {
+          std::string_view text = t.raw;
+          if (trim_next_) {
+            while (!text.empty() && IsSpaceChar(text.front())) text.remove_prefix(1);
+            trim_next_ = false;
+          }
+          if (text.empty()) break;
+          auto node = std::make_unique<TextNode>();
+          node->text = text;
+          node->line = LineOf(t.pos);
+          blank = blank && node->blank();
+          body.push_back(std::move(node));
+          break;
+        }
+        case Token::Type::kOutput: {
+          std::string_view r = t.raw;
+          if (r.size() < 4 || r.substr(r.size() - 2) != "}}") {
+            throw SyntaxError{t.pos, "Variable '" + std::string(r) + "' was not properly terminated with regexp: /\\}\\}/"};
+          }
+          std::size_t b = 2, e = r.size() - 2;
+          bool trim_left = r[2] == '-';
+          if (trim_left) ++b;
+          bool trim_right = e > b && r[e - 1] == '-';
+          if (trim_right) --e;
+          if (trim_left) TrimLast(body);
+          trim_next_ = trim_right;
+          auto node = std::make_unique<OutputNode>();
+          node->line = LineOf(t.pos);
+          std::string_view markup = e > b ? r.substr(b, e - b) : std::string_view();
+          ParseFilteredInto(node->value, markup, t.pos + b);
+          blank = false;
+          body.push_back(std::move(node));
+          break;
+        }
+        case Token::Type::kTag: {
+          if (!t.well_formed && !SplitTag(t)) {
+            throw SyntaxError{t.pos, "Tag '" + std::string(t.raw) + "' was not properly terminated with regexp: /\\%\\}/"};
+          }
+          if (t.trim_left) TrimLast(body);
+          trim_next_ = t.trim_right;
+          for (auto e : ends) {
+            if (t.name == e) {
+              end->name = t.name;
+              end->markup = t.markup;
+              end->markup_pos = t.markup_pos;
+              end->pos = t.pos;
+              --depth_;
+              return;
+            }
+          }
+          NodePtr node = ParseTag(t, ends);
+          if (node) {
+            node->line = LineOf(t.pos);
+            blank = blank && node->blank();
+            body.push_back(std::move(node));
+          }
+          break;
+        }
+      }
+    }
+    if (ends.size() != 0) {
+      throw SyntaxError{impl_.source.size(), "'" + std::string(*ends.begin()) + "' tag was never closed"};
+    }
+    --depth_;
+  }
+
+  std::size_t Pos() const { return i_ > 0 && i_ <= tokens_.size() ? tokens_[i_ - 1].pos : 0; }
+
+  static void TrimLast(NodeList& body) {
+    if (body.empty() || !body.back()->is_text()) return;
+    auto* text = static_cast<TextNode*>(body.back().get());
+    while (!text->text.empty() && IsSpaceChar(text->text.back())) text->text.remove_suffix(1);
+  }
+
+  static void RemoveBlankText(NodeList& body) {
+    body.erase(std::remove_if(body.begin(), body.end(), [](const NodePtr& n) { return n->is_text(); }),
+               body.end());
+  }
+
+  // A block body that ends at `end`; the end tag name must be one of `ends`.
+  NodeList Body(bool& blank, std::initializer_list<std::string_view> ends, EndTag* end) {
+    NodeList body;
+    ParseBody(body, blank, ends, end);
+    return body;
+  }
+
+  [[noreturn]] static void UnknownTag(const Token& t) {
+    throw SyntaxError{t.pos, "Unknown tag '" + std::string(t.name) + "'"};
+  }
+
+  NodePtr ParseTag(Token& t, std::initializer_list<std::string_view> ends) {
+    std::string_view name = t.name;
+    if (name == "assign") return ParseAssign(t);
+    if (name == "capture") return ParseCapture(t);
+    if (name == "if" || name == "unless") return ParseIf(t, name == "unless");
+    if (name == "case") return ParseCase(t);
+    if (name == "for") return ParseFor(t);
+    if (name == "tablerow") return ParseTablerow(t);
+    if (name == "break" || name == "continue") {
+      auto n = std::make_unique<InterruptNode>();
+      n->is_break = name == "break";
+      return n;
+    }
+    if (name == "cycle") return ParseCycle(t);
+    if (name == "increment" || name == "decrement") {
+      auto n = std::make_unique<CounterNode>();
+      n->name = std::string(Trim(t.markup));
+      n->delta = name == "increment" ? 1 : -1;
+      if (strict_) {
+        Cursor c(t.markup, t.markup_pos, true);
+        c.Expect(T::kIdent, "identifier");
+        if (!c.AtEnd()) c.Fail("Expected end_of_string but found " + Cursor::Describe(c.Peek()));
+      }
+      return n;
+    }
+    if (name == "echo") {
+      auto n = std::make_unique<OutputNode>();
+      ParseFilteredInto(n->value, t.markup, t.markup_pos);
+      return n;
+    }
+    if (name == "raw") return ParseRaw(t);
+    if (name == "comment") return ParseComment(t);
+    if (name == "doc") return ParseDoc(t);
+    if (name == "#") {
+      // Every line of an inline comment must start with '#'.
+      std::string_view m = t.markup;
+      for (std::size_t p = m.find('\n'); p != std::string_view::npos; p = m.find('\n', p + 1)) {
+        std::size_t q = p + 1;
+        while (q < m.size() && IsSpaceChar(m[q])) ++q;
+        if (q < m.size() && m[q] != '#') {
+          throw SyntaxError{t.pos, "Syntax Error in 'comment - Each line of comments must be prefixed by the '#' character"};
+        }
+      }
+      return std::make_unique<NullNode>();
+    }
+    if (name == "liquid") return ParseLiquid(t);
+    if (name == "ifchanged") {
+      auto n = std::make_unique<IfchangedNode>();
+      EndTag end;
+      bool blank = true;
+      n->body = Body(blank, {"endifchanged"}, &end);
+      n->is_blank = blank;
+      if (blank) RemoveBlankText(n->body);
+      return n;
+    }
+    if (name == "include" || name == "render") return ParsePartial(t, name == "render");
+    // Includes block delimiters of a block we are not in (`endif` at top level).
+    (void)ends;
+    UnknownTag(t);
+  }
+
+  // --- expressions -------------------------------------------------------
+
+  Expr ParseExpr(Cursor& c) {
+    if (++expr_depth_ > kMaxParseDepth) c.Fail("Expression nested too deep");
+    Expr e = ParseExprInner(c);
+    --expr_depth_;
+    return e;
+  }
+
+  Expr ParseExprInner(Cursor& c) {
+    Expr e;
+    const Tok& t = c.Peek();
+    switch (t.type) {
+      case T::kIdent: {
+        c.Next();
+        std::string_view w = t.text;
+        bool has_lookups = c.Look(T::kDot) || c.Look(T::kLBracket);
+        if (!has_lookups) {
+          if (w == "true" || w == "false") {
+            e.literal = Value::Bool(w == "true");
+            return e;
+          }
+          if (w == "nil" || w == "null") return e;
+          if (w == "empty") {
+            e.literal = Value::Empty();
+            return e;
+          }
+          if (w == "blank") {
+            e.literal = Value::Blank();
+            return e;
+          }
+        }
+        e.type = Expr::Type::kPath;
+        e.root = std::string(w);
+        ParseLookups(c, e);
+        return e;
+      }
+      case T::kLBracket: {
+        c.Next();
+        e.type = Expr::Type::kPath;
+        e.root_expr = std::make_unique<Expr>(ParseExpr(c));
+        c.Expect(T::kRBracket, "close_square");
+        ParseLookups(c, e);
+        return e;
+      }
+      case T::kString:
+        c.Next();
+        e.literal = Value::StringRef(t.text.substr(1, t.text.size() - 2));
+        return e;
+      case T::kNumber: {
+        c.Next();
+        e.literal = NumberLiteral(t.text);
+        if (!strict_ && (c.Look(T::kDot) || c.Look(T::kLBracket))) {
+          // Lax: `1.foo` etc. resolve as variables named by the digits.
+          e.type = Expr::Type::kPath;
+          e.root = std::string(t.text);
+          ParseLookups(c, e);
+        }
+        return e;
+      }
+      case T::kLParen: {
+        c.Next();
+        e.type = Expr::Type::kRange;
+        e.lo = std::make_unique<Expr>(ParseExpr(c));
+        c.Expect(T::kDotDot, "dotdot");
+        e.hi = std::make_unique<Expr>(ParseExpr(c));
+        c.Expect(T::kRParen, "close_round");
+        return e;
+      }
+      default: c.Fail(Cursor::Describe(t) + " is not a valid expression");
+    }
+  }
+
+  static Value NumberLiteral(std::string_view s) {
+    if (s.find('.') != std::string_view::npos) {
+      return Value::Double(std::strtod(std::string(s).c_str(), nullptr));
+    }
+    std::int64_t v = 0;
+    auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (r.ec != std::errc()) return Value::Double(std::strtod(std::string(s).c_str(), nullptr));
+    return Value::Int(v);
+  }
+
+  void ParseLookups(Cursor& c, Expr& e) {
+    while (true) {
+      if (c.Accept(T::kLBracket)) {
+        Expr key = ParseExpr(c);
+        c.Expect(T::kRBracket, "close_square");
+        Expr::Segment seg;
+        if (key.type == Expr::Type::kLiteral && key.literal.is_string()) {
+          seg.name = std::string(key.literal.as_string());
+        } else {
+          seg.expr = std::make_unique<Expr>(std::move(key));
+        }
+        e.segments.push_back(std::move(seg));
+      } else if (c.Look(T::kDot) && (c.Look(T::kIdent, 1) || strict_)) {
+        c.Next();
+        const Tok& id = c.Expect(T::kIdent, "id");
+        Expr::Segment seg;
+        seg.name = std::string(id.text);
+        seg.dot = true;
+        e.segments.push_back(std::move(seg));
+      } else if (!strict_ && c.Look(T::kDot) && c.Look(T::kNumber, 1)) {
+        c.Next();
+        Expr::Segment seg;
+        seg.name = std::string(c.Next().text);
+        e.segments.push_back(std::move(seg));
+      } else {
+        return;
+      }
+    }
+  }
+
+  // `expr | filter: arg, kw: arg | ...`
+  void ParseFilteredInto(FilteredExpr& out, std::string_view markup, std::size_t base) {
+    Cursor c(markup, base, strict_);
+    if (c.AtEnd()) {
+      out.empty = true;
+      return;
+    }
+    if (strict_) {
+      out.expr = ParseExpr(c);
+    } else {
+      try {
+        out.expr = ParseExpr(c);
+      } catch (const SyntaxError&) {
+        if (!c.Look(T::kPipe)) c.Next();
+        out.expr = Expr();
+      }
+      c.SkipUntil({T::kPipe});
+    }
+    ParseFilters(c, out.filters);
+    if (!c.AtEnd()) {
+      if (strict_) c.Fail("Expected end_of_string but found " + Cursor::Describe(c.Peek()));
+    }
+  }
+
+  void ParseFilters(Cursor& c, std::vector<Filter>& filters) {
+    while (c.Accept(T::kPipe)) {
+      if (!c.Look(T::kIdent)) {
+        if (strict_) c.Fail("Expected id but found " + Cursor::Describe(c.Peek()));
+        c.SkipUntil({T::kPipe});
+        continue;
+      }
+      Filter f;
+      f.name = std::string(c.Next().text);
+      if (!FindFilter(f.name, &f.fn, &f.min_args, &f.max_args, &f.marks_safe)) f.fn = nullptr;
+      if (c.Accept(T::kColon)) {
+        while (true) {
+          if (strict_) {
+            ParseArg(c, f);
+          } else {
+            try {
+              ParseArg(c, f);
+            } catch (const SyntaxError&) {
+              c.SkipUntil({T::kComma, T::kPipe});
+            }
+          }
+          if (!c.Accept(T::kComma)) break;
+        }
+      }
+      filters.push_back(std::move(f));
+      if (!strict_) c.SkipUntil({T::kPipe});
+    }
+  }
+
+  void ParseArg(Cursor& c, Filter& f) {
+    if (c.Look(T::kIdent) && c.Look(T::kColon, 1)) {
+      std::string key(c.Next().text);
+      c.Next();
+      f.kwargs.emplace_back(std::move(key), ParseExpr(c));
+      return;
+    }
+    f.args.push_back(ParseExpr(c));
+  }
+
+  std::unique_ptr<Condition> ParseCondition(Cursor& c) {
+    auto cond = std::make_unique<Condition>();
+    cond->left = ParseExpr(c);
+    if (c.Look(T::kComparison)) {
+      cond->op = std::string(c.Next().text);
+      cond->right = ParseExpr(c);
+    } else if (c.Look(T::kOther) || c.Look(T::kDash) ||
+               (c.Look(T::kIdent) && !c.LookId("and") && !c.LookId("or"))) {
+      // `=`, `=!` etc.: Ruby rejects unknown operators in both modes.
+      c.Fail("Unknown operator " + std::string(c.Peek().text));
+    }
+    if (c.LookId("and") || c.LookId("or")) {
+      cond->join = c.Next().text == "and" ? Condition::Join::kAnd : Condition::Join::kOr;
+      cond->next = ParseCondition(c);
+    }
+    return cond;
+  }
+
+  std::unique_ptr<Condition> ParseFullCondition(std::string_view markup, std::size_t base) {
+    Cursor c(markup, base, strict_);
+    if (c.AtEnd()) throw SyntaxError{base, "Syntax Error in tag - Valid syntax: if [expression]"};
+    auto cond = ParseCondition(c);
+    if (strict_ && !c.AtEnd()) c.Fail("Expected end_of_string but found " + Cursor::Describe(c.Peek()));
+    return cond;
+  }
+
+  // --- tags --------------------------------------------------------------
+
+  // A variable name as assign/capture accept: [\w-]+ not starting with '-'.
+  static bool ValidTargetName(std::string_view n) {
+    if (n.empty() || n[0] == '-') return false;
+    for (char ch : n) {
+      if (!IsWordChar(ch) && ch != '-') return false;
+    }
+    return true;
+  }
+
+  NodePtr ParseAssign(const Token& t) {
+    std::string_view m = t.markup;
+    auto eq = m.find('=');
+    if (eq == std::string_view::npos) {
+      throw SyntaxError{t.pos, "Syntax Error in 'assign' - Valid syntax: assign [var] = [source]"};
+    }
+    std::string_view target = Trim(m.substr(0, eq));
+    if (!ValidTargetName(target)) {
+      throw SyntaxError{t.pos, "Syntax Error in 'assign' - Valid syntax: assign [var] = [source]"};
+    }
+    auto n = std::make_unique<AssignNode>();
+    n->name = std::string(target);
+    ParseFilteredInto(n->value, m.substr(eq + 1), t.markup_pos + eq + 1);
+    if (n->value.empty && strict_) {
+      throw SyntaxError{t.pos, "Syntax Error in 'assign' - Valid syntax: assign [var] = [source]"};
+    }
+    return n;
+  }
+
+  NodePtr ParseCapture(const Token& t) {
+    std::string_view target = Trim(t.markup);
+    std::string_view name = target;
+    if (!strict_) {
+      std::size_t k = 0;
+      while (k < target.size() && (IsWordChar(target[k]) || target[k] == '-')) ++k;
+      name = target.substr(0, k);
+      // Ruby's lax syntax also accepts quoted names.
+      if (k == 0 && target.size() >= 2 && (target[0] == '\'' || target[0] == '"')) {
+        auto e = target.find(target[0], 1);
+        if (e != std::string_view::npos) name = target.substr(1, e - 1);
+      }
+    }
+    if (!ValidTargetName(name)) {
+      throw SyntaxError{t.pos, "Syntax Error in 'capture' - Valid syntax: capture [var]"};
+    }
+    auto n = std::make_unique<CaptureNode>();
+    n->name = std::string(name);
+    EndTag end;
+    bool blank = true;
+    n->body = Body(blank, {"endcapture"}, &end);
+    return n;
+  }
+
+  NodePtr ParseIf(const Token& t, bool unless) {
+    auto n = std::make_unique<IfNode>();
+    n->unless = unless;
+    std::string_view end_name = unless ? "endunless" : "endif";
+    IfNode::Branch first;
+    first.cond = ParseFullCondition(t.markup, t.markup_pos);
+    bool blank = true;
+    EndTag end;
+    first.body = Body(blank, {end_name, "elsif", "else"}, &end);
+    n->branches.push_back(std::move(first));
+    bool seen_else = false;
+    while (end.name != end_name) {
+      IfNode::Branch br;
+      bool is_else = end.name == "else";
+      if (!is_else) br.cond = ParseFullCondition(end.markup, end.markup_pos);
+      br.body = Body(blank, {end_name, "elsif", "else"}, &end);
+      // Ruby ignores every branch after the first else.
+      if (!seen_else) n->branches.push_back(std::move(br));
+      seen_else = seen_else || is_else;
+    }
+    n->is_blank = blank;
+    if (blank) {
+      for (auto& b : n->branches) RemoveBlankText(b.body);
+    }
+    return n;
+  }
+
+  NodePtr ParseCase(const Token& t) {
+    auto n = std::make_unique<CaseNode>();
+    {
+      Cursor c(t.markup, t.markup_pos, strict_);
+      n->subject = ParseExpr(c);
+      if (strict_ && !c.AtEnd()) c.Fail("Expected end_of_string but found " + Cursor::Describe(c.Peek()));
+    }
+    bool blank = true;
+    EndTag end;
+    NodeList junk = Body(blank, {"endcase", "when", "else"}, &end);
+    // Text before the first `when` is discarded (Ruby keeps only whitespace).
+    blank = true;
+    while (end.name != "endcase") {
+      CaseNode::When w;
+      if (end.name == "when") {
+        Cursor c(end.markup, end.markup_pos, strict_);
+        if (c.AtEnd()) throw SyntaxError{end.pos, "Syntax Error in tag 'case' - Valid syntax: when [condition]"};
+        while (true) {
+          w.values.push_back(ParseExpr(c));
+          if (c.Accept(T::kComma) || c.AcceptId("or")) continue;
+          break;
+        }
+        if (strict_ && !c.AtEnd()) c.Fail("Expected end_of_string but found " + Cursor::Describe(c.Peek()));
+      }
+      w.body = Body(blank, {"endcase", "when", "else"}, &end);
+      n->whens.push_back(std::move(w));
+    }
+    n->is_blank = blank;
+    if (blank) {
+      for (auto& w : n->whens) RemoveBlankText(w.body);
+    }
+    return n;
+  }
+
+  // `limit: x`, `offset: y` (and `cols:`) attributes.
+  template <class F>
+  void ParseAttributes(Cursor& c, F&& set) {
+    while (!c.AtEnd()) {
+      if (c.Accept(T::kComma)) continue;
+      if (c.Look(T::kIdent) && c.Look(T::kColon, 1)) {
+        std::string_view key = c.Next().text;
+        c.Next();
+        set(key, c);
+        continue;
+      }
+      if (strict_) c.Fail("Expected end_of_string but found " + Cursor::Describe(c.Peek()));
+      c.Next();
+    }
+  }
+
+  NodePtr ParseFor(const Token& t) {
+    auto n = std::make_unique<ForNode>();
+    Cursor c(t.markup, t.markup_pos, strict_);
+    if (!c.Look(T::kIdent)) {
+      throw SyntaxError{t.pos, "Syntax Error in 'for loop' - Valid syntax: for [item] in [collection]"};
+    }
+    n->var = std::string(c.Next().text);
+    if (!c.AcceptId("in")) {
+      throw SyntaxError{t.pos, "For loops require an 'in' clause"};
+    }
+    std::size_t coll_begin = c.Peek().pos - t.markup_pos;
+    n->collection = ParseExpr(c);
+    std::size_t coll_end = c.Peek().pos - t.markup_pos;
+    if (c.Look(T::kEnd)) coll_end = t.markup.size();
+    n->loop_name = n->var + "-" + std::string(Trim(t.markup.substr(coll_begin, coll_end - coll_begin)));
+    if (c.AcceptId("reversed")) n->reversed = true;
+    ParseAttributes(c, [&](std::string_view key, Cursor& cc) {
+      if (key == "limit") {
+        n->limit = ParseExpr(cc);
+      } else if (key == "offset") {
+        if (cc.LookId("continue")) {
+          cc.Next();
+          n->offset_continue = true;
+        } else {
+          n->offset = ParseExpr(cc);
+        }
+      } else {
+        Expr ignored = ParseExpr(cc);
+      }
+      if (!strict_ && cc.AcceptId("reversed")) n->reversed = true;
+    });
+    bool blank = true;
+    EndTag end;
+    n->body = Body(blank, {"endfor", "else"}, &end);
+    if (end.name == "else") n->else_body = Body(blank, {"endfor"}, &end);
+    n->is_blank = blank;
+    if (blank) {
+      RemoveBlankText(n->body);
+      RemoveBlankText(n->else_body);
+    }
+    return n;
+  }
+
+  NodePtr ParseTablerow(const Token& t) {
+    auto n = std::make_unique<TablerowNode>();
+    Cursor c(t.markup, t.markup_pos, strict_);
+    if (!c.Look(T::kIdent)) {
+      throw SyntaxError{t.pos, "Syntax Error in 'table_row loop' - Valid syntax: table_row [item] in [collection] cols=3"};
+    }
+    n->var = std::string(c.Next().text);
+    if (!c.AcceptId("in")) {
+      throw SyntaxError{t.pos, "Syntax Error in 'table_row loop' - Valid syntax: table_row [item] in [collection] cols=3"};
+    }
+    n->collection = ParseExpr(c);
+    ParseAttributes(c, [&](std::string_view key, Cursor& cc) {
+      Expr e = ParseExpr(cc);
+      if (key == "limit") n->limit = std::move(e);
+      else if (key == "offset") n->offset = std::move(e);
+      else if (key == "cols") n->cols = std::move(e);
+    });
+    bool blank = true;
+    EndTag end;
+    n->body = Body(blank, {"endtablerow"}, &end);
+    return n;
+  }
+
+  NodePtr ParseCycle(const Token& t) {
+    auto n = std::make_unique<CycleNode>();
+    Cursor c(t.markup, t.markup_pos, strict_);
+    if (c.AtEnd()) throw SyntaxError{t.pos, "Syntax Error in 'cycle' - Valid syntax: cycle [name :] var [, var2, var3 ...]"};
+    // Named group: `expr:` before the values.
+    Expr first = ParseExpr(c);
+    bool more = true;
+    if (c.Accept(T::kColon)) {
+      n->group = std::move(first);
+    } else {
+      n->values.push_back(std::move(first));
+      more = c.Accept(T::kComma);
+    }
+    while (more && !c.AtEnd()) {
+      n->values.push_back(ParseExpr(c));
+      more = c.Accept(T::kComma);
+    }
+    if (strict_ && !c.AtEnd()) c.Fail("Expected end_of_string but found " + Cursor::Describe(c.Peek()));
+    // Unnamed groups are keyed by their argument list as written.
+    std::string_view m = t.markup;
+    if (n->group) {
+      auto colon = m.find(':');
+      m = colon == std::string_view::npos ? m : m.substr(colon + 1);
+    }
+    for (char ch : Trim(m)) {
+      if (!IsSpaceChar(ch)) n->key.push_back(ch);
+    }
+    return n;
+  }
+
+  NodePtr ParseRaw(const Token& t) {
+    auto n = std::make_unique<TextNode>();
+    std::size_t begin = t.pos + t.raw.size();
+    while (i_ < tokens_.size()) {
+      Token& tok = tokens_[i_++];
+      // The last `{%` in the token that starts an `endraw` tag ends the body.
+      std::size_t p = tok.raw.rfind("{%");
+      while (p != std::string_view::npos) {
+        Token sub;
+        sub.raw = tok.raw.substr(p);
+        sub.pos = tok.pos + p;
+        if (SplitTag(sub) && sub.name == "endraw") {
+          std::size_t end = tok.pos + p;
+          n->text = std::string_view(impl_.source).substr(begin, end - begin);
+          if (trim_next_) {
+            while (!n->text.empty() && IsSpaceChar(n->text.front())) n->text.remove_prefix(1);
+          }
+          if (sub.trim_left) {
+            while (!n->text.empty() && IsSpaceChar(n->text.back())) n->text.remove_suffix(1);
+          }
+          trim_next_ = sub.trim_right;
+          if (n->text.empty()) return std::make_unique<NullNode>();
+          return n;
+        }
+        if (p == 0) break;
+        p = tok.raw.rfind("{%", p - 1);
+      }
+    }
+    throw SyntaxError{t.pos, "'raw' tag was never closed"};
+  }
+
+  NodePtr ParseComment(const Token& t) {
+    int depth = 1;
+    while (i_ < tokens_.size()) {
+      Token& tok = tokens_[i_++];
+      if (tok.type != Token::Type::kTag) continue;
+      Token sub = tok;
+      if (!sub.well_formed && !SplitTag(sub)) continue;
+      if (sub.name == "raw") {
+        // Skip to endraw.
+        bool closed = false;
+        while (i_ < tokens_.size() && !closed) {
+          Token& r = tokens_[i_++];
+          std::size_t p = r.raw.rfind("{%");
+          if (p == std::string_view::npos) continue;
+          Token e;
+          e.raw = r.raw.substr(p);
+          if (SplitTag(e) && e.name == "endraw") closed = true;
+        }
+        if (!closed) break;
+      } else if (sub.name == "comment") {
+        ++depth;
+      } else if (sub.name == "endcomment") {
+        if (--depth == 0) {
+          trim_next_ = sub.trim_right;
+          return std::make_unique<NullNode>();
+        }
+      }
+    }
+    throw SyntaxError{t.pos, "'comment' tag was never closed"};
+  }
+
+  NodePtr ParseDoc(const Token& t) {
+    if (!Trim(t.markup).empty()) throw SyntaxError{t.pos, "Syntax Error in 'doc' - Valid syntax: {% doc %}{% enddoc %}"};
+    while (i_ < tokens_.size()) {
+      Token& tok = tokens_[i_++];
+      if (tok.well_formed) {
+        if (tok.name == "doc") throw SyntaxError{tok.pos, "Syntax Error in 'doc' - Nested doc tags are not allowed"};
+        if (tok.name == "enddoc") return std::make_unique<NullNode>();
+        continue;
+      }
+      // Like raw: the body ends at any token whose last `{%` opens `enddoc`,
+      // so unclosed output or tags inside a doc are fine.
+      std::size_t p = tok.raw.rfind("{%");
+      while (p != std::string_view::npos) {
+        Token sub;
+        sub.raw = tok.raw.substr(p);
+        sub.pos = tok.pos + p;
+        if (SplitTag(sub)) {
+          if (sub.name == "enddoc") {
+            trim_next_ = sub.trim_right;
+            return std::make_unique<NullNode>();
+          }
+          if (sub.name == "doc" && p == 0) {
+            throw SyntaxError{tok.pos, "Syntax Error in 'doc' - Nested doc tags are not allowed"};
+          }
+        }
+        if (p == 0) break;
+        p = tok.raw.rfind("{%", p - 1);
+      }
+    }
+    throw SyntaxError{t.pos, "'doc' tag was never closed"};
+  }
+
+  NodePtr ParseLiquid(const Token& t) {
+    // One tag per line; build a token stream and parse it as a body.
+    std::vector<Token> lines;
+    std::string_view m = t.markup;
+    std::size_t p = 0;
+    while (p <= m.size()) {
+      std::size_t e = m.find('\n', p);
+      if (e == std::string_view::npos) e = m.size();
+      std::string_view line = m.substr(p, e - p);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (line.find('\r') != std::string_view::npos) {
+        throw SyntaxError{t.markup_pos + p, "Liquid syntax error: bare carriage return in liquid tag"};
+      }
+      std::size_t lead = 0;
+      while (lead < line.size() && IsSpaceChar(line[lead])) ++lead;
+      std::string_view body = Trim(line);
+      if (!body.empty()) {
+        Token tok;
+        tok.type = Token::Type::kTag;
+        tok.raw = body;
+        tok.pos = t.markup_pos + p + lead;
+        std::size_t k = 0;
+        if (body[0] == '#') {
+          k = 1;
+        } else {
+          while (k < body.size() && IsWordChar(body[k])) ++k;
+        }
+        if (k == 0) throw SyntaxError{tok.pos, "Liquid syntax error: invalid line in liquid tag '" + std::string(body) + "'"};
+        tok.name = body.substr(0, k);
+        std::size_t mk = k;
+        while (mk < body.size() && IsSpaceChar(body[mk])) ++mk;
+        tok.markup = body.substr(mk);
+        tok.markup_pos = tok.pos + mk;
+        tok.well_formed = true;
+        lines.push_back(tok);
+      }
+      p = e + 1;
+    }
+    auto saved_tokens = std::move(tokens_);
+    auto saved_i = i_;
+    bool saved_trim = trim_next_;
+    tokens_ = std::move(lines);
+    i_ = 0;
+    trim_next_ = false;
+    auto n = std::make_unique<ListNode>();
+    bool blank = true;
+    EndTag end;
+    ParseBody(n->body, blank, {}, &end);
+    tokens_ = std::move(saved_tokens);
+    i_ = saved_i;
+    trim_next_ = saved_trim;
+    n->is_blank = blank;
+    return n;
+  }
+
+  NodePtr ParsePartial(const Token& t, bool isolated) {
+    auto n = std::make_unique<PartialNode>();
+    n->isolated = isolated;
+    Cursor c(t.markup, t.markup_pos, strict_);
+    if (isolated && !c.Look(T::kString)) {
+      throw SyntaxError{t.pos, "Syntax error in tag 'render' - Template name must be a quoted string"};
+    }
+    n->name = ParseExpr(c);
+    if (c.LookId("with") || c.LookId("for")) {
+      n->is_for = c.Next().text == "for";
+      n->with = ParseExpr(c);
+    }
+    if (c.AcceptId("as")) n->alias = std::string(c.Expect(T::kIdent, "id").text);
+    ParseAttributes(c, [&](std::string_view key, Cursor& cc) { n->args.emplace_back(std::string(key), ParseExpr(cc)); });
+    return n;
+  }
+
+  TemplateImpl& impl_;
+  bool strict_;
+  std::vector<Token> tokens_;
+  std::size_t i_ = 0;
+  bool trim_next_ = false;
+  int depth_ = 0;
+  int expr_depth_ = 0;
+  std::vector<std::size_t> line_starts_;
+};
+
+}  // namespace
+
+Status ParseInto(TemplateImpl& impl, ErrorMode mode) {
+  Parser p(impl, mode);
+  try {
+    p.Parse();
+  } catch (const SyntaxError& e) {
+    return InvalidArgument("Liquid syntax error (line " + std::to_string(p.LineOf(e.pos)) + ", column " +
+                           std::to_string(p.ColumnOf(e.pos)) + "): " + e.message);
+  }
+  return {};
+}
+
+}  // namespace plumbline::liquid::detail
