@@ -5,10 +5,7 @@
 
 #include "cli/app.hpp"
 #include "common/result.hpp"
-#if __has_include("cli/template_cmd.hpp")
 #include "cli/template_cmd.hpp"
-#define PLB_HAVE_TEMPLATE_CMD 1
-#endif
 #if __has_include("cli/consolidate_cmd.hpp")
 #include "cli/consolidate_cmd.hpp"
 #define PLB_HAVE_CONSOLIDATE_CMD 1
@@ -20,9 +17,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "plumbline 0.1.0");
   plumbline::cli::AddServeCommand(app);
   plumbline::cli::AddUsersCommands(app);
-#ifdef PLB_HAVE_TEMPLATE_CMD
   plumbline::cli::AddTemplateCommands(app);
-#endif
 #ifdef PLB_HAVE_CONSOLIDATE_CMD
   plumbline::cli::AddConsolidateCommand(app);
 #endif

@@ -16,6 +16,8 @@
 #include "api/sagemaker.hpp"
 #include "cli/app.hpp"
 #include "cli/data_dir.hpp"
+#include "cli/task_pages.hpp"
+#include "portal/media.hpp"
 #include "common/ids.hpp"
 #include "common/json.hpp"
 #include "http/http.hpp"
@@ -112,6 +114,18 @@ int Serve(const ServeArgs& args) {
   aopts.account_id = dd.account_id;
   aopts.allowed_skew = std::chrono::seconds(args.skew_seconds);
   api::SageMakerApi sagemaker(service, *dd.store, clock, aopts);
+  // Task pages: templates rendered with Liquid, media behind signed URLs.
+  auto media_key = dd.store->GetSetting("media_signing_key");
+  if (!media_key) throw ErrorException(media_key.error());
+  if (!*media_key) {
+    *media_key = RandomHex(32);
+    if (auto s = dd.store->PutSetting("media_signing_key", **media_key); !s)
+      throw ErrorException(s.error());
+  }
+  portal::MediaSigner media(**media_key, *objects, clock);
+  TaskPages pages(&media);
+  service.SetTemplateRenderer(pages.Renderer());
+  service.SetTemplateValidator(ValidateTaskTemplate);
   portal::WorkerApi worker_api(service, *dd.store, clock, {});
 
   http::Router router;
@@ -120,6 +134,7 @@ int Serve(const ServeArgs& args) {
   });
   router.Add("POST", "/", [&](const http::Request& r) { return sagemaker.Handle(r); });
   worker_api.Register(router);
+  media.Register(router);
 
   http::ServerOptions sopts;
   uint16_t port = 0;

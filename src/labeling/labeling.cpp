@@ -547,7 +547,7 @@ Result<std::optional<ClaimedTask>> LabelingService::Claim(const store::User& wor
   task.task_input = std::move(input);
   task.deadline = FromEpochMs(assignment->deadline_ms);
   if (impl_->renderer) {
-    PLB_ASSIGN_OR_RETURN(auto html, impl_->renderer(job, task.task_input));
+    PLB_ASSIGN_OR_RETURN(auto html, impl_->renderer(job, task.task_input, c.time_limit_seconds));
     task.html = std::move(html);
   }
   return std::optional<ClaimedTask>(std::move(task));

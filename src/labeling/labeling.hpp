@@ -38,8 +38,8 @@ struct Options {
 
 // Renders a job's task template for one task input; empty when no renderer
 // is installed. Installed by the composition root (cli/), which owns Liquid.
-using TemplateRenderer =
-    std::function<Result<std::string>(const store::Job& job, const boost::json::object& task_input)>;
+using TemplateRenderer = std::function<Result<std::string>(
+    const store::Job& job, const boost::json::object& task_input, int64_t lease_seconds)>;
 // Checks a template at CreateLabelingJob; returns kInvalidArgument naming line and column.
 using TemplateValidator = std::function<Status(const std::string& template_text)>;
 

@@ -431,7 +431,8 @@ class Parser {
       }
     }
     if (ends.size() != 0) {
-      throw SyntaxError{impl_.source.size(), "'" + std::string(*ends.begin()) + "' tag was never closed"};
+      throw SyntaxError{open_tags_.empty() ? impl_.source.size() : open_tags_.back(),
+                        "'" + std::string(*ends.begin()) + "' tag was never closed"};
     }
     --depth_;
   }
@@ -461,6 +462,19 @@ class Parser {
   }
 
   NodePtr ParseTag(Token& t, std::initializer_list<std::string_view> ends) {
+    // Remembers where the innermost tag opened, so that "never closed"
+    // names the opening tag's line rather than the end of the template.
+    open_tags_.push_back(t.pos);
+    struct Pop {
+      std::vector<std::size_t>& v;
+      ~Pop() { v.pop_back(); }
+    } pop{open_tags_};
+    return ParseTagImpl(t, ends);
+  }
+
+  std::vector<std::size_t> open_tags_;
+
+  NodePtr ParseTagImpl(Token& t, std::initializer_list<std::string_view> ends) {
     std::string_view name = t.name;
     if (name == "assign") return ParseAssign(t);
     if (name == "capture") return ParseCapture(t);

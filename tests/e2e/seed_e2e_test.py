@@ -175,6 +175,22 @@ class ApiTest(unittest.TestCase):
         self.assertIn("line 3", d["FailureReason"])
         self.assertTrue(d["FailureReason"].startswith("ClientError: "))
 
+    def test_template_that_does_not_parse_is_rejected(self):
+        SERVER.put(BUCKET, "broken.html", "<p>ok</p>\n<p>{% if task.input %}never closed</p>\n")
+        htc = human_task_config()
+        htc["UiConfig"]["UiTemplateS3Uri"] = "s3://%s/broken.html" % BUCKET
+        rc, _, err = SERVER.cli(
+            "sagemaker", "create-labeling-job", "--labeling-job-name", "broken-template",
+            "--label-attribute-name", "category", "--label-category-config-s3-uri",
+            "s3://%s/categories.json" % BUCKET, "--role-arn", ROLE, "--input-config",
+            json.dumps({"DataSource": {"S3DataSource": {
+                "ManifestS3Uri": "s3://%s/dataset.manifest" % BUCKET}}}),
+            "--output-config", json.dumps({"S3OutputPath": "s3://%s/output" % BUCKET}),
+            "--human-task-config", json.dumps(htc), check=False)
+        self.assertEqual(rc, 254)
+        self.assertIn("(ValidationException)", err)
+        self.assertRegex(err, r"line 2")
+
     def test_stop_moves_job_to_stopped(self):
         self.assertEqual(run_seed_script("seed-stop")[0], 0)
         SERVER.wait_status("seed-stop", ["InProgress"])
@@ -250,6 +266,11 @@ class LabelingTest(unittest.TestCase):
             idx = [m["source"] for m in manifest].index(ti["taskObject"])
             self.assertEqual(ti["manifestLine"], manifest[idx])
             self.assertNotIn(idx, seen)
+            # The claim carries the seed's template rendered for this task.
+            self.assertIn('categories="[&quot;person&quot;,&quot;animal&quot;,&quot;plant&quot;]"',
+                          task["html"])
+            self.assertIn("<strong>%s</strong>" % ti["taskObject"].replace("'", "&#39;"), task["html"])
+            self.assertNotIn("{{", task["html"])
             seen.add(idx)
             if i == 0:
                 # Someone else's task: 409.

@@ -1,0 +1,36 @@
+// Signed, time-limited URLs for objects in storage: what Ground Truth's
+// grant_read_access filter gives a template. The URL points at Plumbline's
+// own /worker/media endpoint, which streams the object when the signature
+// and expiry check out. The browser needs no session for it (templates run
+// in a sandboxed iframe), so the signature is the only authorisation.
+// Thread-safe.
+#pragma once
+
+#include <string>
+
+#include "common/clock.hpp"
+#include "http/http.hpp"
+
+namespace plumbline::storage {
+class ObjectStore;
+}
+
+namespace plumbline::portal {
+
+class MediaSigner {
+ public:
+  // `key`: a server secret (at least 32 random bytes, kept in the store).
+  MediaSigner(std::string key, storage::ObjectStore& objects, const Clock& clock);
+  // "/worker/media?uri=<enc>&expires=<epoch s>&sig=<hex>", valid for ttl_s.
+  std::string Sign(const std::string& uri, int64_t ttl_s) const;
+  // GET /worker/media: 403 for a bad or expired signature, 404 when missing.
+  void Register(http::Router& router) const;
+
+ private:
+  std::string Mac(const std::string& uri, int64_t expires) const;
+  std::string key_;
+  storage::ObjectStore& objects_;
+  const Clock& clock_;
+};
+
+}  // namespace plumbline::portal
