@@ -6,10 +6,7 @@
 #include "cli/app.hpp"
 #include "common/result.hpp"
 #include "cli/template_cmd.hpp"
-#if __has_include("cli/consolidate_cmd.hpp")
 #include "cli/consolidate_cmd.hpp"
-#define PLB_HAVE_CONSOLIDATE_CMD 1
-#endif
 
 int main(int argc, char** argv) {
   CLI::App app{"Plumbline: self-hosted data labeling with Ground Truth's API"};
@@ -18,9 +15,7 @@ int main(int argc, char** argv) {
   plumbline::cli::AddServeCommand(app);
   plumbline::cli::AddUsersCommands(app);
   plumbline::cli::AddTemplateCommands(app);
-#ifdef PLB_HAVE_CONSOLIDATE_CMD
   plumbline::cli::AddConsolidateCommand(app);
-#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

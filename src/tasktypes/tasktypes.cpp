@@ -5,6 +5,7 @@
 #include <set>
 
 #include "common/json.hpp"
+#include "consolidation/consolidation.hpp"
 
 namespace plumbline::tasktypes {
 
@@ -116,29 +117,27 @@ std::optional<std::string> AnswerLabel(const boost::json::value& content) {
 }  // namespace
 
 Result<boost::json::object> Consolidate(const ConsolidationInput& in) {
-  // Votes per class index; answers naming unknown labels are dropped.
-  std::vector<int> votes(in.labels.size(), 0);
-  int used = 0;
+  // Class indexes of the usable answers; answers naming unknown labels are dropped.
+  std::vector<int32_t> classes;
   for (const auto& a : in.answers) {
     auto label = AnswerLabel(a.content);
     if (!label) continue;
     for (size_t k = 0; k < in.labels.size(); ++k) {
       if (in.labels[k] == *label) {
-        ++votes[k];
-        ++used;
+        classes.push_back(static_cast<int32_t>(k));
         break;
       }
     }
   }
-  if (used == 0) return InvalidArgument("no answer names one of the job's labels");
-  size_t best = 0;
-  for (size_t k = 1; k < votes.size(); ++k)
-    if (votes[k] > votes[best]) best = k;
-  // TODO(#5): job-wide Dawid-Skene from consolidation/ once several workers
-  // answer an object; with one answer Ground Truth reports confidence 0.
+  if (classes.empty()) return InvalidArgument("no answer names one of the job's labels");
+  // The spec's one-coin Dawid-Skene over this object's answers (one answer:
+  // confidence 0, as Ground Truth reports).
+  // TODO(#5): fit worker accuracies across the whole job's answers.
+  auto result = consolidation::ConsolidateObject(classes, static_cast<int32_t>(in.labels.size()));
+  size_t best = static_cast<size_t>(result.label);
   boost::json::value confidence =
-      used == 1 ? boost::json::value(0)
-                : boost::json::value(std::round(100.0 * votes[best] / used) / 100.0);
+      classes.size() == 1 ? boost::json::value(0)
+                          : boost::json::value(consolidation::RoundConfidence(result.confidence));
   boost::json::object metadata;
   metadata["confidence"] = confidence;
   metadata["job-name"] = MetadataJobName(in.job_name);

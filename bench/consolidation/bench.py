@@ -1,0 +1,118 @@
+#!/usr/bin/python3
+"""Dawid-Skene benchmark data and the NumPy reference implementation.
+
+  bench.py generate DIR [--seed S]   write a synthetic job (see dawid_skene_bench.cpp)
+  bench.py numpy DIR ITERATIONS      time the NumPy Dawid-Skene, compare with the C++ labels
+
+The NumPy code is the straightforward vectorised EM (np.bincount for the
+scatter-adds, log domain E-step) with the same model, initialisation
+(majority-vote shares), 1e-12 floors and stopping rule (max |delta T| < 1e-6
+or ITERATIONS E-steps) as consolidation::Algorithm::kDawidSkene.
+"""
+import sys
+import time
+
+import numpy as np
+
+TASKS, WORKERS, CLASSES = 200_000, 1_000, 4
+
+
+def generate(out_dir, seed):
+    rng = np.random.default_rng(seed)
+    prior = np.array([0.4, 0.3, 0.2, 0.1])
+    truth = rng.choice(CLASSES, size=TASKS, p=prior).astype(np.int32)
+    # Worker w answers y given true k with confusion[w, k, y]: a diagonal of
+    # 0.35..0.95 and the rest spread unevenly (class-specific confusions).
+    accuracy = rng.uniform(0.35, 0.95, size=WORKERS)
+    confusion = rng.dirichlet(np.ones(CLASSES - 1), size=(WORKERS, CLASSES))
+    full = np.zeros((WORKERS, CLASSES, CLASSES))
+    for k in range(CLASSES):
+        others = [y for y in range(CLASSES) if y != k]
+        full[:, k, k] = accuracy
+        full[:, k, others] = (1 - accuracy)[:, None] * confusion[:, k, :]
+    per_task = rng.integers(3, 6, size=TASKS)  # 3..5 answers
+    task = np.repeat(np.arange(TASKS, dtype=np.int32), per_task)
+    # Distinct workers per task: 5 distinct draws, keep the first per_task.
+    picks = np.empty((TASKS, 5), dtype=np.int32)
+    for j in range(5):
+        picks[:, j] = rng.integers(0, WORKERS, size=TASKS)
+        # re-draw collisions with earlier picks (rare with 1,000 workers)
+        for _ in range(10):
+            clash = (picks[:, :j] == picks[:, j:j + 1]).any(axis=1)
+            if not clash.any():
+                break
+            picks[clash, j] = rng.integers(0, WORKERS, size=int(clash.sum()))
+    keep = np.arange(5)[None, :] < per_task[:, None]
+    worker = picks[keep].astype(np.int32)
+    rows = full[worker, truth[task]]  # (N, K) answer distribution
+    u = rng.random(len(task))[:, None]
+    label = (u > np.cumsum(rows, axis=1)).sum(axis=1).clip(0, CLASSES - 1).astype(np.int32)
+    answers = np.stack([task, worker, label], axis=1).astype('<i4')
+    answers.tofile(f"{out_dir}/answers.bin")
+    truth.astype('<i4').tofile(f"{out_dir}/truth.bin")
+    with open(f"{out_dir}/meta.txt", "w") as f:
+        f.write(f"{TASKS} {WORKERS} {CLASSES} {len(task)}\n")
+    print(f"generated tasks={TASKS} workers={WORKERS} classes={CLASSES} answers={len(task)} seed={seed}")
+
+
+def dawid_skene(task, worker, label, n_tasks, n_workers, k, iterations, tolerance=1e-6):
+    floor = 1e-12
+    row = worker.astype(np.int64) * k + label  # (worker, answer) cell
+    counts = np.bincount(task.astype(np.int64) * k + label, minlength=n_tasks * k).reshape(n_tasks, k)
+    post = counts / counts.sum(axis=1, keepdims=True)
+    done = 0
+    for _ in range(iterations):
+        # M-step: class priors and confusion[w, y, k] = P(answer y | true k).
+        prior = np.maximum(post.mean(axis=0), floor)
+        prior /= prior.sum()
+        weights = post[task]
+        conf = np.empty((n_workers * k, k))
+        for c in range(k):
+            conf[:, c] = np.bincount(row, weights=weights[:, c], minlength=n_workers * k)
+        conf = np.maximum(conf.reshape(n_workers, k, k), floor)
+        conf /= conf.sum(axis=1, keepdims=True)
+        # E-step in the log domain.
+        log_conf = np.log(conf).reshape(n_workers * k, k)[row]
+        log_post = np.empty((n_tasks, k))
+        for c in range(k):
+            log_post[:, c] = np.log(prior[c]) + np.bincount(task, weights=log_conf[:, c], minlength=n_tasks)
+        log_post -= log_post.max(axis=1, keepdims=True)
+        new_post = np.exp(log_post)
+        new_post /= new_post.sum(axis=1, keepdims=True)
+        delta = np.abs(new_post - post).max()
+        post = new_post
+        done += 1
+        if delta < tolerance:
+            break
+    return post, done
+
+
+def run_numpy(out_dir, iterations):
+    with open(f"{out_dir}/meta.txt") as f:
+        n_tasks, n_workers, k, n = map(int, f.read().split())
+    answers = np.fromfile(f"{out_dir}/answers.bin", dtype='<i4').reshape(n, 3)
+    truth = np.fromfile(f"{out_dir}/truth.bin", dtype='<i4')
+    task, worker, label = answers[:, 0], answers[:, 1], answers[:, 2]
+    start = time.perf_counter()
+    cpu_start = time.process_time()
+    post, done = dawid_skene(task, worker, label, n_tasks, n_workers, k, iterations)
+    cpu_seconds = time.process_time() - cpu_start
+    seconds = time.perf_counter() - start
+    labels = post.argmax(axis=1)
+    print(f"impl=numpy algorithm=dawid-skene threads=1 iterations={done} "
+          f"seconds={seconds:.4f} cpu_seconds={cpu_seconds:.4f} accuracy={(labels == truth).mean():.5f}")
+    try:
+        cpp = np.fromfile(f"{out_dir}/labels_cpp.bin", dtype='<i4')
+        print(f"agreement_cpp_numpy={(cpp == labels).mean():.6f}")
+    except FileNotFoundError:
+        pass
+
+
+if __name__ == "__main__":
+    if len(sys.argv) >= 3 and sys.argv[1] == "generate":
+        seed = int(sys.argv[4]) if len(sys.argv) >= 5 and sys.argv[3] == "--seed" else 20240601
+        generate(sys.argv[2], seed)
+    elif len(sys.argv) == 4 and sys.argv[1] == "numpy":
+        run_numpy(sys.argv[2], int(sys.argv[3]))
+    else:
+        sys.exit(__doc__)

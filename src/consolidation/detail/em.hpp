@@ -1,0 +1,61 @@
+// Private to src/consolidation: the shared EM engine behind the Dawid-Skene
+// variants. Not part of the public interface (see consolidation.hpp).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "consolidation/consolidation.hpp"
+
+namespace plumbline::consolidation::detail {
+
+// The answers grouped by task (CSR), each answer reduced to its "row"
+// worker * K + label. The tasks are laid out in "positions" ordered by
+// answer count (then task id), so that the E-step's inner loops run the same
+// number of times for long stretches of tasks (a varying trip count costs a
+// branch misprediction per task). Grouping is stable: a task's answers keep
+// their input order.
+struct TaskIndex {
+  int32_t num_tasks = 0;
+  int32_t num_workers = 0;
+  int32_t num_classes = 0;
+  std::vector<int32_t> order;  // size T; the task id at each position
+  // size T + 1; answers at position p: [offsets[p], offsets[p+1]). 32 bits:
+  // Validate() caps the answer count at 2^31 - 1, and the E-step streams
+  // this array every iteration.
+  std::vector<int32_t> offsets;
+  // Positions where the answer count changes, then T: positions
+  // [run_starts[r], run_starts[r+1]) all have the same number of answers.
+  std::vector<int32_t> run_starts;
+  std::vector<int32_t> rows;            // size N; worker * K + label
+  std::vector<int32_t> worker_answers;  // size W; answers per worker
+
+  int32_t answers_at(int32_t position) const {
+    return offsets[position + 1] - offsets[position];
+  }
+};
+
+TaskIndex BuildTaskIndex(const Problem& problem);
+
+// The model that an EM run estimates. All variants share one parameter
+// layout: likelihood[(w * K + y) * K + k] = P(worker w answers y | true k).
+enum class EmModel { kDawidSkene, kOneCoin, kDawidSkeneVb };
+
+struct EmResult {
+  std::vector<double> posteriors;  // T x K
+  std::vector<double> class_priors;
+  std::vector<double> worker_accuracy;
+  int iterations = 0;
+  bool converged = false;
+};
+
+// Runs EM from `initial` posteriors (T x K in task order; rows of tasks
+// without answers are ignored). EmResult::posteriors is T x K in task order.
+EmResult RunEm(const TaskIndex& index, EmModel model, std::vector<double> initial,
+               const Options& options);
+
+// Vote shares (T x K) of problem.answers; a task without answers gets an
+// all-zero row.
+std::vector<double> VoteShares(const Problem& problem, const TaskIndex& index);
+
+}  // namespace plumbline::consolidation::detail

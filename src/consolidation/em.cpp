@@ -1,0 +1,555 @@
+// The EM engine shared by the Dawid-Skene variants (spec §7.1 and the
+// classic full-confusion model). One fused pass per iteration: for every
+// task, the E-step computes the posterior from the current parameters and
+// immediately adds it to the sufficient statistics of the next M-step, so the
+// answers are streamed once per iteration.
+//
+// The E-step works in the linear domain (products of likelihoods, rescaled
+// every few answers) instead of log-sum-exp: no exp/log in the inner loop.
+// Every likelihood is floored well above 1e-30, so a product of
+// kRescaleEvery factors cannot underflow a double.
+//
+// Speed: for K <= 4 the rows of the likelihood table, the statistics and the
+// posteriors are padded to 2 or 4 doubles and processed as one GCC vector,
+// compiled twice (AVX2 and baseline) with target_clones where available.
+// Lane-wise IEEE operations in a fixed order (no FMA contraction in ISO
+// mode) give bit-identical results on both paths and on the scalar path.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+#include <thread>
+
+#include "consolidation/detail/em.hpp"
+
+namespace plumbline::consolidation::detail {
+namespace {
+
+// Floor of ML Dawid-Skene confusion cells and class priors: keeps a log-free
+// E-step finite when a worker never gave some label (crowd-kit clips at eps).
+constexpr double kDsFloor = 1e-12;
+// §7.1: Beta pseudo-counts of the one-coin worker accuracy and its clamp.
+constexpr double kOneCoinA0 = 7.0;
+constexpr double kOneCoinB0 = 3.0;
+constexpr double kMinAccuracy = 0.01;
+constexpr double kMaxAccuracy = 0.99;
+constexpr int kRescaleEvery = 8;
+// Answers per chunk of the E-step; the chunk count depends only on the input
+// size so that the summation order, hence the result, ignores num_threads.
+constexpr int64_t kAnswersPerChunk = 131072;
+constexpr int kMaxChunks = 4;
+
+struct Chunk {
+  int32_t begin = 0;  // task range [begin, end)
+  int32_t end = 0;
+  std::vector<double> stats;       // W*K x stride, layout of the likelihood table
+  std::vector<double> class_mass;  // K
+  double max_delta = 0.0;
+};
+
+// Row stride of the padded tables: K = 3 is padded to 4 lanes.
+int Stride(int k_count) { return k_count == 3 ? 4 : k_count; }
+
+// The parameters an E-step reads. Rows are `stride` doubles; padding lanes
+// of `prior` are 0, so padded posterior lanes stay 0.
+//
+// During the iterations the posteriors are kept only as floats, for the
+// convergence test max |delta T| < tolerance (half the memory traffic of
+// doubles; the test then errs by at most 6e-8, far below any useful
+// tolerance). The final pass recomputes them in double from the same
+// parameters, so the returned posteriors are exactly those of the last
+// E-step.
+struct EStepInput {
+  const TaskIndex* index;
+  const double* likelihood;  // (W*K) x stride
+  const double* prior;       // stride
+  float* previous;           // T x stride, the last E-step's posteriors
+  double* posteriors;        // T x stride, written by the final pass only
+};
+
+// Scalar E-step for any K (stride == K). kFinal: write `posteriors` only;
+// otherwise update `previous`, the delta and the chunk's M-step statistics.
+template <bool kFinal>
+void EStepScalar(const EStepInput& in, Chunk& chunk) {
+  const TaskIndex& index = *in.index;
+  const int k_count = index.num_classes;
+  std::vector<double> p(k_count);
+  std::vector<double> mass(k_count, 0.0);
+  if (!kFinal) std::fill(chunk.stats.begin(), chunk.stats.end(), 0.0);
+  double max_delta = 0.0;
+  for (int32_t i = chunk.begin; i < chunk.end; ++i) {
+    const int64_t first = index.offsets[i];
+    const int64_t last = index.offsets[i + 1];
+    if (first == last) continue;
+    for (int k = 0; k < k_count; ++k) p[k] = in.prior[k];
+    int since_rescale = 0;
+    for (int64_t j = first; j < last; ++j) {
+      const double* l = in.likelihood + static_cast<int64_t>(index.rows[j]) * k_count;
+      for (int k = 0; k < k_count; ++k) p[k] *= l[k];
+      if (++since_rescale == kRescaleEvery) {
+        since_rescale = 0;
+        const double inv = 1.0 / *std::max_element(p.begin(), p.end());
+        for (int k = 0; k < k_count; ++k) p[k] *= inv;
+      }
+    }
+    double sum = 0.0;
+    for (int k = 0; k < k_count; ++k) sum += p[k];
+    const double inv = 1.0 / sum;
+    for (int k = 0; k < k_count; ++k) p[k] *= inv;
+    if (kFinal) {
+      std::copy(p.begin(), p.end(), in.posteriors + static_cast<int64_t>(i) * k_count);
+      continue;
+    }
+    float* t = in.previous + static_cast<int64_t>(i) * k_count;
+    for (int k = 0; k < k_count; ++k) {
+      max_delta = std::max(max_delta, std::abs(p[k] - static_cast<double>(t[k])));
+      t[k] = static_cast<float>(p[k]);
+      mass[k] += p[k];
+    }
+    for (int64_t j = first; j < last; ++j) {
+      double* s = chunk.stats.data() + static_cast<int64_t>(index.rows[j]) * k_count;
+      for (int k = 0; k < k_count; ++k) s[k] += p[k];
+    }
+  }
+  if (kFinal) return;
+  chunk.class_mass = mass;
+  chunk.max_delta = max_delta;
+}
+
+// The same E-step with one posterior row in one vector V of kLanes doubles
+// (VF: the same lanes as floats), over the positions [begin, end), which all
+// have kCount answers (kCount == 0: any count). A compile-time count unrolls
+// the answer loops and removes every data-dependent branch. Loads and stores
+// go through memcpy (unaligned, no aliasing questions).
+template <class V, class VF, int kLanes, bool kFinal, int kCount>
+[[gnu::always_inline]] inline void EStepRange(const EStepInput& in, double* stats, int32_t begin,
+                                              int32_t end, V& mass, V& max_delta) {
+  const int32_t* rows = in.index->rows.data();
+  const int32_t* offsets = in.index->offsets.data();
+  V prior;
+  std::memcpy(&prior, in.prior, sizeof(V));
+  for (int32_t i = begin; i < end; ++i) {
+    // With a fixed count the offsets are implicit: one less array to stream.
+    const int32_t first = kCount > 0 ? offsets[begin] + (i - begin) * kCount : offsets[i];
+    const int32_t n = kCount > 0 ? kCount : offsets[i + 1] - first;
+    if (kCount == 0 && n == 0) continue;
+    const int32_t* r = rows + first;
+    V p = prior;
+    int since_rescale = 0;
+    for (int32_t j = 0; j < n; ++j) {
+      V l;
+      std::memcpy(&l, in.likelihood + static_cast<int64_t>(r[j]) * kLanes, sizeof(V));
+      p *= l;
+      if (kCount == 0 || kCount >= kRescaleEvery) {
+        if (++since_rescale == kRescaleEvery) {
+          since_rescale = 0;
+          double m = p[0];
+          for (int k = 1; k < kLanes; ++k) m = std::max(m, static_cast<double>(p[k]));
+          p *= 1.0 / m;
+        }
+      }
+    }
+    double sum = p[0];
+    for (int k = 1; k < kLanes; ++k) sum += p[k];
+    p *= 1.0 / sum;
+    if (kFinal) {
+      std::memcpy(in.posteriors + static_cast<int64_t>(i) * kLanes, &p, sizeof(V));
+      continue;
+    }
+    float* t = in.previous + static_cast<int64_t>(i) * kLanes;
+    VF old;
+    std::memcpy(&old, t, sizeof(VF));
+    V delta = p - __builtin_convertvector(old, V);
+    delta = delta < 0.0 ? -delta : delta;
+    max_delta = delta > max_delta ? delta : max_delta;
+    const VF narrow = __builtin_convertvector(p, VF);
+    std::memcpy(t, &narrow, sizeof(VF));
+    mass += p;
+    for (int32_t j = 0; j < n; ++j) {
+      double* s = stats + static_cast<int64_t>(r[j]) * kLanes;
+      V acc;
+      std::memcpy(&acc, s, sizeof(V));
+      acc += p;
+      std::memcpy(s, &acc, sizeof(V));
+    }
+  }
+}
+
+template <class V, class VF, int kLanes, bool kFinal>
+[[gnu::always_inline]] inline void EStepVectorBody(const EStepInput& in, Chunk& chunk) {
+  const TaskIndex& index = *in.index;
+  double* stats = chunk.stats.data();
+  if (!kFinal) std::fill(chunk.stats.begin(), chunk.stats.end(), 0.0);
+  V mass = V{} * 0.0;
+  V max_delta = mass;
+  // Positions are sorted by answer count: walk the runs of equal count.
+  for (size_t run = 0; run + 1 < index.run_starts.size(); ++run) {
+    const int32_t begin = std::max(index.run_starts[run], chunk.begin);
+    const int32_t end = std::min(index.run_starts[run + 1], chunk.end);
+    if (begin >= end) continue;
+    switch (index.answers_at(begin)) {
+      case 0: break;
+#define PLB_RUN(n) \
+  case n: EStepRange<V, VF, kLanes, kFinal, n>(in, stats, begin, end, mass, max_delta); break;
+      PLB_RUN(1) PLB_RUN(2) PLB_RUN(3) PLB_RUN(4) PLB_RUN(5) PLB_RUN(6) PLB_RUN(7)
+#undef PLB_RUN
+      default: EStepRange<V, VF, kLanes, kFinal, 0>(in, stats, begin, end, mass, max_delta);
+    }
+  }
+  if (kFinal) return;
+  for (int k = 0; k < index.num_classes; ++k) chunk.class_mass[k] = mass[k];
+  double m = max_delta[0];
+  for (int k = 1; k < kLanes; ++k) m = std::max(m, static_cast<double>(max_delta[k]));
+  chunk.max_delta = m;
+}
+
+using V2 = double __attribute__((vector_size(16)));
+using V4 = double __attribute__((vector_size(32)));
+using VF2 = float __attribute__((vector_size(8)));
+using VF4 = float __attribute__((vector_size(16)));
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define PLB_MULTIVERSION __attribute__((target_clones("avx2", "default")))
+#else
+#define PLB_MULTIVERSION
+#endif
+
+PLB_MULTIVERSION void EStep2(const EStepInput& in, Chunk& chunk) {
+  EStepVectorBody<V2, VF2, 2, false>(in, chunk);
+}
+PLB_MULTIVERSION void EStep4(const EStepInput& in, Chunk& chunk) {
+  EStepVectorBody<V4, VF4, 4, false>(in, chunk);
+}
+PLB_MULTIVERSION void FinalPass2(const EStepInput& in, Chunk& chunk) {
+  EStepVectorBody<V2, VF2, 2, true>(in, chunk);
+}
+PLB_MULTIVERSION void FinalPass4(const EStepInput& in, Chunk& chunk) {
+  EStepVectorBody<V4, VF4, 4, true>(in, chunk);
+}
+
+void EStep(const EStepInput& in, bool final_pass, Chunk& chunk) {
+  switch (Stride(in.index->num_classes)) {
+    case 2: return final_pass ? FinalPass2(in, chunk) : EStep2(in, chunk);
+    case 4: return final_pass ? FinalPass4(in, chunk) : EStep4(in, chunk);
+    default:
+      return final_pass ? EStepScalar<true>(in, chunk) : EStepScalar<false>(in, chunk);
+  }
+}
+
+// Splits the tasks into chunks of roughly equal answer counts.
+std::vector<Chunk> MakeChunks(const TaskIndex& index) {
+  const int64_t total = index.offsets.back();
+  const int count = static_cast<int>(
+      std::clamp<int64_t>(total / kAnswersPerChunk, 1, kMaxChunks));
+  std::vector<Chunk> chunks(count);
+  const size_t stats_size =
+      static_cast<size_t>(index.num_workers) * index.num_classes * Stride(index.num_classes);
+  int32_t task = 0;
+  for (int c = 0; c < count; ++c) {
+    chunks[c].begin = task;
+    const int64_t target = total * (c + 1) / count;
+    if (c == count - 1) {
+      task = index.num_tasks;
+    } else {
+      while (task < index.num_tasks && index.offsets[task + 1] <= target) ++task;
+    }
+    chunks[c].end = task;
+    chunks[c].stats.resize(stats_size);
+    chunks[c].class_mass.resize(index.num_classes);
+  }
+  return chunks;
+}
+
+// Computes the statistics of the padded `posteriors` without updating them
+// (the initialisation pass): stats[(w*K+y)*stride+k] = sum of T_ik over w's
+// answers y.
+void InitialStats(const TaskIndex& index, const double* posteriors, Chunk& out) {
+  const int k_count = index.num_classes;
+  const int stride = Stride(k_count);
+  std::fill(out.stats.begin(), out.stats.end(), 0.0);
+  std::fill(out.class_mass.begin(), out.class_mass.end(), 0.0);
+  for (int32_t i = 0; i < index.num_tasks; ++i) {
+    const double* t = posteriors + static_cast<int64_t>(i) * stride;
+    if (index.offsets[i] == index.offsets[i + 1]) continue;
+    for (int k = 0; k < k_count; ++k) out.class_mass[k] += t[k];
+    for (int64_t j = index.offsets[i]; j < index.offsets[i + 1]; ++j) {
+      double* s = out.stats.data() + static_cast<int64_t>(index.rows[j]) * stride;
+      for (int k = 0; k < k_count; ++k) s[k] += t[k];
+    }
+  }
+}
+
+// The digamma function psi(x) for x > 0: recurrence up to x >= 6, then the
+// asymptotic series (absolute error < 1e-12 there).
+double Digamma(double x) {
+  double result = 0.0;
+  while (x < 6.0) {
+    result -= 1.0 / x;
+    x += 1.0;
+  }
+  const double f = 1.0 / (x * x);
+  return result + std::log(x) - 0.5 / x -
+         f * (1.0 / 12 - f * (1.0 / 120 - f * (1.0 / 252 - f * (1.0 / 240 - f / 132))));
+}
+
+class Estimator {
+ public:
+  Estimator(const TaskIndex& index, EmModel model)
+      : index_(index),
+        model_(model),
+        k_(index.num_classes),
+        stride_(Stride(k_)),
+        likelihood_(static_cast<size_t>(index.num_workers) * k_ * stride_, 0.0),
+        prior_(stride_, 0.0),
+        accuracy_(index.num_workers, model == EmModel::kOneCoin ? 0.7 : 0.0) {
+    for (int32_t i = 0; i < index.num_tasks; ++i) {
+      if (index.offsets[i] != index.offsets[i + 1]) ++answered_tasks_;
+    }
+  }
+
+  // M-step: parameters from the statistics of the last E-step.
+  void Update(const std::vector<double>& stats, const std::vector<double>& class_mass) {
+    UpdatePriors(class_mass);
+    for (int32_t w = 0; w < index_.num_workers; ++w) {
+      switch (model_) {
+        case EmModel::kDawidSkene: UpdateConfusion(stats, w, 0.0, 0.0); break;
+        case EmModel::kDawidSkeneVb:
+          UpdateConfusion(stats, w, kVbDiagonalPrior, kVbOffDiagonalPrior);
+          break;
+        case EmModel::kOneCoin: UpdateOneCoin(stats, w); break;
+      }
+    }
+  }
+
+  const double* likelihood() const { return likelihood_.data(); }
+  // Padded to the stride with zeros.
+  const std::vector<double>& prior() const { return prior_; }
+
+  // P(worker answers correctly) under the current parameters.
+  std::vector<double> WorkerAccuracy() const {
+    if (model_ == EmModel::kOneCoin) return accuracy_;
+    std::vector<double> out(index_.num_workers, 0.0);
+    for (int32_t w = 0; w < index_.num_workers; ++w) {
+      double acc = 0.0;
+      for (int k = 0; k < k_; ++k) acc += prior_[k] * Cell(w, k, k);
+      out[w] = acc;
+    }
+    return out;
+  }
+
+ private:
+  // likelihood of answer y given true class k for worker w.
+  double& Cell(int32_t w, int y, int k) {
+    return likelihood_[(static_cast<size_t>(w) * k_ + y) * stride_ + k];
+  }
+  double Cell(int32_t w, int y, int k) const {
+    return likelihood_[(static_cast<size_t>(w) * k_ + y) * stride_ + k];
+  }
+  double Stat(const std::vector<double>& stats, int32_t w, int y, int k) const {
+    return stats[(static_cast<size_t>(w) * k_ + y) * stride_ + k];
+  }
+
+  void UpdatePriors(const std::vector<double>& class_mass) {
+    double sum = 0.0;
+    for (int k = 0; k < k_; ++k) {
+      if (model_ == EmModel::kDawidSkene) {
+        // Maximum likelihood, floored so that no class becomes impossible.
+        prior_[k] = std::max(class_mass[k] / std::max(answered_tasks_, 1.0), kDsFloor);
+      } else {
+        // §7.1 step 2: Laplace smoothing.
+        prior_[k] = (class_mass[k] + 1.0) / (answered_tasks_ + k_);
+      }
+      sum += prior_[k];
+    }
+    for (int k = 0; k < k_; ++k) prior_[k] /= sum;
+  }
+
+  // Full confusion matrix of worker w: row k (true class) is a distribution
+  // over answers y. For ML (kDawidSkene) the cells are the normalised
+  // counts, zero cells floored at kDsFloor. For kDawidSkeneVb, diag / off are
+  // Dirichlet pseudo-counts and the cell is exp(E[log theta]) under the
+  // Dirichlet posterior (variational Bayes): exp(psi(alpha_ky) - psi(sum)).
+  void UpdateConfusion(const std::vector<double>& stats, int32_t w, double diag, double off) {
+    const double off_cell = k_ > 1 ? off / (k_ - 1) : 0.0;
+    for (int k = 0; k < k_; ++k) {
+      double den = 0.0;
+      for (int y = 0; y < k_; ++y) {
+        double c = Stat(stats, w, y, k) + (y == k ? diag : off_cell);
+        if (c < kDsFloor) c = kDsFloor;
+        Cell(w, y, k) = c;
+        den += c;
+      }
+      if (model_ == EmModel::kDawidSkeneVb) {
+        const double psi_den = Digamma(den);
+        for (int y = 0; y < k_; ++y) Cell(w, y, k) = std::exp(Digamma(Cell(w, y, k)) - psi_den);
+      } else {
+        for (int y = 0; y < k_; ++y) Cell(w, y, k) /= den;
+      }
+    }
+  }
+
+  // §7.1 step 2: a_w = (sum of T_{i,y_iw} + A0) / (n_w + A0 + B0), clamped.
+  void UpdateOneCoin(const std::vector<double>& stats, int32_t w) {
+    double agree = 0.0;
+    for (int y = 0; y < k_; ++y) agree += Stat(stats, w, y, y);
+    double a = (agree + kOneCoinA0) / (index_.worker_answers[w] + kOneCoinA0 + kOneCoinB0);
+    a = std::clamp(a, kMinAccuracy, kMaxAccuracy);
+    accuracy_[w] = a;
+    const double wrong = k_ > 1 ? (1.0 - a) / (k_ - 1) : 1.0;
+    for (int y = 0; y < k_; ++y) {
+      for (int k = 0; k < k_; ++k) Cell(w, y, k) = (k_ == 1 || y == k) ? (k_ == 1 ? 1.0 : a) : wrong;
+    }
+  }
+
+  const TaskIndex& index_;
+  EmModel model_;
+  int k_;
+  int stride_;
+  double answered_tasks_ = 0.0;
+  std::vector<double> likelihood_;
+  std::vector<double> prior_;
+  std::vector<double> accuracy_;
+};
+
+}  // namespace
+
+TaskIndex BuildTaskIndex(const Problem& problem) {
+  TaskIndex index;
+  const int32_t task_count = problem.num_tasks;
+  index.num_tasks = task_count;
+  index.num_workers = problem.num_workers;
+  index.num_classes = problem.num_classes;
+  std::vector<int32_t> counts(task_count, 0);
+  index.worker_answers.assign(problem.num_workers, 0);
+  for (const Answer& a : problem.answers) {
+    ++counts[a.task];
+    ++index.worker_answers[a.worker];
+  }
+  // Positions: a stable counting sort of the tasks by answer count.
+  const int32_t max_count = task_count > 0 ? *std::max_element(counts.begin(), counts.end()) : 0;
+  std::vector<int32_t> bucket(static_cast<size_t>(max_count) + 2, 0);
+  for (int32_t c : counts) ++bucket[c + 1];
+  for (int32_t c = 0; c <= max_count; ++c) bucket[c + 1] += bucket[c];
+  index.order.resize(task_count);
+  std::vector<int32_t> position(task_count);
+  for (int32_t t = 0; t < task_count; ++t) {
+    position[t] = bucket[counts[t]]++;
+    index.order[position[t]] = t;
+  }
+  index.offsets.assign(static_cast<size_t>(task_count) + 1, 0);
+  for (int32_t p = 0; p < task_count; ++p) {
+    index.offsets[p + 1] = index.offsets[p] + counts[index.order[p]];
+    if (p == 0 || counts[index.order[p]] != counts[index.order[p - 1]]) {
+      index.run_starts.push_back(p);
+    }
+  }
+  index.run_starts.push_back(task_count);
+  // Counting sort of the answers by position; stable.
+  std::vector<int32_t> cursor(index.offsets.begin(), index.offsets.end() - 1);
+  index.rows.resize(problem.answers.size());
+  for (const Answer& a : problem.answers) {
+    index.rows[cursor[position[a.task]]++] = a.worker * problem.num_classes + a.label;
+  }
+  return index;
+}
+
+std::vector<double> VoteShares(const Problem& problem, const TaskIndex& index) {
+  const int k_count = index.num_classes;
+  std::vector<double> shares(static_cast<size_t>(index.num_tasks) * k_count, 0.0);
+  for (const Answer& a : problem.answers) {
+    shares[static_cast<size_t>(a.task) * k_count + a.label] += 1.0;
+  }
+  for (int32_t p = 0; p < index.num_tasks; ++p) {
+    const int32_t n = index.answers_at(p);
+    if (n == 0) continue;
+    double* t = shares.data() + static_cast<size_t>(index.order[p]) * k_count;
+    for (int k = 0; k < k_count; ++k) t[k] /= n;  // §7.1 step 1: T_ik = votes / |W_i|
+  }
+  return shares;
+}
+
+EmResult RunEm(const TaskIndex& index, EmModel model, std::vector<double> initial,
+               const Options& options) {
+  const int k_count = index.num_classes;
+  const int stride = Stride(k_count);
+  // Work on padded posteriors in position order; `initial` is T x K in task
+  // order, and its storage receives the result.
+  // Buffers without zero-fill (every element is written before it is read):
+  // for large jobs, zeroing and first-touch page faults are a visible part
+  // of a call.
+  const size_t padded_size = static_cast<size_t>(index.num_tasks) * stride;
+  std::unique_ptr<double[]> posteriors(new double[padded_size]);
+  std::unique_ptr<float[]> previous(new float[padded_size]);
+  for (int32_t p = 0; p < index.num_tasks; ++p) {
+    const double* from = initial.data() + static_cast<int64_t>(index.order[p]) * k_count;
+    double* to = posteriors.get() + static_cast<int64_t>(p) * stride;
+    float* shadow = previous.get() + static_cast<int64_t>(p) * stride;
+    for (int k = 0; k < stride; ++k) {
+      to[k] = k < k_count ? from[k] : 0.0;
+      shadow[k] = static_cast<float>(to[k]);
+    }
+  }
+  EmResult result;
+  Estimator estimator(index, model);
+  std::vector<Chunk> chunks = MakeChunks(index);
+
+  InitialStats(index, posteriors.get(), chunks[0]);
+  estimator.Update(chunks[0].stats, chunks[0].class_mass);
+
+  const int threads = std::clamp(options.num_threads, 1, static_cast<int>(chunks.size()));
+  // Runs one pass over every chunk, on `threads` threads.
+  auto pass = [&](bool final_pass) {
+    const EStepInput input{&index, estimator.likelihood(), estimator.prior().data(),
+                           previous.get(), posteriors.get()};
+    auto run = [&](int first_chunk) {
+      for (size_t c = first_chunk; c < chunks.size(); c += threads) {
+        EStep(input, final_pass, chunks[c]);
+      }
+    };
+    if (threads == 1) {
+      run(0);
+      return;
+    }
+    std::vector<std::thread> pool;
+    pool.reserve(threads - 1);
+    for (int t = 1; t < threads; ++t) pool.emplace_back(run, t);
+    run(0);
+    for (std::thread& t : pool) t.join();
+  };
+  for (int iteration = 1; iteration <= options.max_iterations; ++iteration) {
+    pass(false);
+    // Reduce in chunk order: the result does not depend on `threads`.
+    double max_delta = chunks[0].max_delta;
+    for (size_t c = 1; c < chunks.size(); ++c) {
+      max_delta = std::max(max_delta, chunks[c].max_delta);
+      for (size_t s = 0; s < chunks[0].stats.size(); ++s) chunks[0].stats[s] += chunks[c].stats[s];
+      for (int k = 0; k < k_count; ++k) chunks[0].class_mass[k] += chunks[c].class_mass[k];
+    }
+    result.iterations = iteration;
+    if (max_delta < options.tolerance) {
+      result.converged = true;
+      break;
+    }
+    if (iteration < options.max_iterations) {
+      estimator.Update(chunks[0].stats, chunks[0].class_mass);
+    }
+  }
+  // The parameters are those of the last E-step: recompute its posteriors in
+  // double (without any E-step the initial posteriors stand).
+  if (result.iterations > 0) pass(true);
+  result.class_priors.assign(estimator.prior().begin(), estimator.prior().begin() + k_count);
+  result.worker_accuracy = estimator.WorkerAccuracy();
+  // Back to task order, unpadded; a task without answers gets the prior as
+  // its posterior (documented).
+  for (int32_t p = 0; p < index.num_tasks; ++p) {
+    const double* from = index.answers_at(p) > 0
+                             ? posteriors.get() + static_cast<int64_t>(p) * stride
+                             : result.class_priors.data();
+    std::copy_n(from, k_count, initial.begin() + static_cast<int64_t>(index.order[p]) * k_count);
+  }
+  result.posteriors = std::move(initial);
+  return result;
+}
+
+}  // namespace plumbline::consolidation::detail

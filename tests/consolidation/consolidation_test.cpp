@@ -1,0 +1,307 @@
+// Unit tests of consolidation.hpp: each algorithm, the tie rules, degenerate
+// inputs and the service helpers. Data-driven cases live in golden_test.cpp.
+#include "consolidation/consolidation.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <stdexcept>
+#include <vector>
+
+namespace plumbline::consolidation {
+namespace {
+
+constexpr Algorithm kAll[] = {Algorithm::kMajorityVote, Algorithm::kDawidSkene,
+                              Algorithm::kOneCoin, Algorithm::kDawidSkeneVb};
+constexpr Algorithm kEm[] = {Algorithm::kDawidSkene, Algorithm::kOneCoin,
+                             Algorithm::kDawidSkeneVb};
+
+Options With(Algorithm algorithm) {
+  Options options;
+  options.algorithm = algorithm;
+  options.keep_posteriors = true;
+  return options;
+}
+
+// A seeded synthetic job: every worker has a one-coin accuracy in [0.55, 0.95].
+std::vector<Answer> Synthetic(int32_t tasks, int32_t workers, int32_t classes, int per_task,
+                              std::vector<int32_t>* truth, uint64_t seed = 7) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  std::vector<double> accuracy(workers);
+  for (double& a : accuracy) a = 0.55 + 0.4 * unit(rng);
+  std::vector<Answer> answers;
+  truth->assign(tasks, 0);
+  for (int32_t t = 0; t < tasks; ++t) {
+    (*truth)[t] = static_cast<int32_t>(rng() % classes);
+    for (int n = 0; n < per_task; ++n) {
+      const int32_t w = static_cast<int32_t>(rng() % workers);
+      int32_t label = (*truth)[t];
+      if (unit(rng) > accuracy[w]) label = (label + 1 + static_cast<int32_t>(rng() % (classes - 1))) % classes;
+      answers.push_back({t, w, label});
+    }
+  }
+  return answers;
+}
+
+TEST(ConsolidationTest, AlgorithmNamesRoundTrip) {
+  for (Algorithm a : kAll) EXPECT_EQ(ParseAlgorithm(AlgorithmName(a)), a);
+  EXPECT_EQ(ParseAlgorithm("dawid-skene"), Algorithm::kDawidSkene);
+  EXPECT_FALSE(ParseAlgorithm("Majority").has_value());
+  EXPECT_FALSE(ParseAlgorithm("").has_value());
+}
+
+TEST(ConsolidationTest, ValidateNamesTheOffendingAnswer) {
+  const std::vector<Answer> answers = {{0, 0, 0}, {1, 0, 2}};
+  EXPECT_EQ(Validate({2, 1, 3, answers}), std::nullopt);
+  EXPECT_EQ(Validate({2, 1, 2, answers}), "answer 1: label out of range");
+  EXPECT_EQ(Validate({1, 1, 3, answers}), "answer 1: task out of range");
+  EXPECT_EQ(Validate({2, 0, 3, answers}), "answer 0: worker out of range");
+  EXPECT_EQ(Validate({2, 1, 0, {}}), "num_classes must be at least 1");
+  EXPECT_THROW(Consolidate({2, 1, 2, answers}, Options{}), std::invalid_argument);
+  Options bad;
+  bad.num_threads = 0;
+  EXPECT_THROW(Consolidate({2, 1, 3, answers}, bad), std::invalid_argument);
+}
+
+TEST(ConsolidationTest, EmptyProblem) {
+  for (Algorithm a : kAll) {
+    const Consolidation r = Consolidate({0, 0, 3, {}}, With(a));
+    EXPECT_TRUE(r.tasks.empty());
+    EXPECT_EQ(r.class_priors.size(), 3u);
+  }
+}
+
+TEST(ConsolidationTest, TaskWithoutAnswersHasNoLabel) {
+  const std::vector<Answer> answers = {{0, 0, 1}, {0, 1, 1}};
+  for (Algorithm a : kAll) {
+    const Consolidation r = Consolidate({2, 2, 2, answers}, With(a));
+    ASSERT_EQ(r.tasks.size(), 2u) << AlgorithmName(a);
+    EXPECT_EQ(r.tasks[0].label, 1);
+    EXPECT_EQ(r.tasks[0].num_answers, 2);
+    EXPECT_EQ(r.tasks[1].label, -1);
+    EXPECT_EQ(r.tasks[1].confidence, 0.0);
+    EXPECT_EQ(r.tasks[1].num_answers, 0);
+    // The posterior row of the empty task is the class prior.
+    EXPECT_DOUBLE_EQ(r.posteriors[2], r.class_priors[0]);
+    EXPECT_DOUBLE_EQ(r.posteriors[3], r.class_priors[1]);
+  }
+}
+
+TEST(ConsolidationTest, SingleClassIsCertain) {
+  const std::vector<Answer> answers = {{0, 0, 0}, {1, 1, 0}, {1, 0, 0}};
+  for (Algorithm a : kAll) {
+    const Consolidation r = Consolidate({2, 2, 1, answers}, With(a));
+    for (const TaskLabel& t : r.tasks) {
+      EXPECT_EQ(t.label, 0) << AlgorithmName(a);
+      EXPECT_DOUBLE_EQ(t.confidence, 1.0) << AlgorithmName(a);
+    }
+  }
+}
+
+TEST(ConsolidationTest, MajorityVoteSharesAndLowestIndexTie) {
+  const std::vector<Answer> answers = {{0, 0, 2}, {0, 1, 2}, {0, 2, 0},  // 2 wins 2/3
+                                       {1, 0, 1}, {1, 1, 0}};            // 0-1 tie
+  const Consolidation r = Consolidate({2, 3, 3, answers}, With(Algorithm::kMajorityVote));
+  EXPECT_EQ(r.tasks[0].label, 2);
+  EXPECT_DOUBLE_EQ(r.tasks[0].confidence, 2.0 / 3.0);
+  EXPECT_EQ(r.tasks[1].label, 0);
+  EXPECT_DOUBLE_EQ(r.tasks[1].confidence, 0.5);
+  EXPECT_EQ(r.iterations, 0);
+  EXPECT_TRUE(r.worker_accuracy.empty());
+}
+
+TEST(ConsolidationTest, SeededTieBreakIsDeterministicAndSpreads) {
+  // 200 tasks, each a 1-1 tie between classes 0 and 1.
+  std::vector<Answer> answers;
+  for (int32_t t = 0; t < 200; ++t) {
+    answers.push_back({t, 0, 0});
+    answers.push_back({t, 1, 1});
+  }
+  Options options = With(Algorithm::kMajorityVote);
+  options.tie_break = TieBreak::kSeededRandom;
+  options.seed = 42;
+  const Consolidation a = Consolidate({200, 2, 2, answers}, options);
+  const Consolidation b = Consolidate({200, 2, 2, answers}, options);
+  int ones = 0;
+  for (int32_t t = 0; t < 200; ++t) {
+    EXPECT_EQ(a.tasks[t].label, b.tasks[t].label);
+    ones += a.tasks[t].label;
+  }
+  EXPECT_GT(ones, 60);
+  EXPECT_LT(ones, 140);
+  options.seed = 43;
+  const Consolidation c = Consolidate({200, 2, 2, answers}, options);
+  int differ = 0;
+  for (int32_t t = 0; t < 200; ++t) differ += a.tasks[t].label != c.tasks[t].label;
+  EXPECT_GT(differ, 0);
+}
+
+TEST(ConsolidationTest, EmTieFallsBackToLowestIndex) {
+  // Two workers with identical histories disagree on task 2: a perfect tie.
+  const std::vector<Answer> answers = {{0, 0, 0}, {0, 1, 0}, {1, 0, 1}, {1, 1, 1},
+                                       {2, 0, 1}, {2, 1, 0}};
+  for (Algorithm a : kEm) {
+    const Consolidation r = Consolidate({3, 2, 2, answers}, With(a));
+    EXPECT_EQ(r.tasks[2].label, 0) << AlgorithmName(a);
+    EXPECT_NEAR(r.tasks[2].confidence, 0.5, 1e-9) << AlgorithmName(a);
+  }
+}
+
+TEST(ConsolidationTest, PosteriorsAreDistributions) {
+  std::vector<int32_t> truth;
+  const std::vector<Answer> answers = Synthetic(500, 40, 3, 5, &truth);
+  for (Algorithm a : kAll) {
+    const Consolidation r = Consolidate({500, 40, 3, answers}, With(a));
+    for (int32_t t = 0; t < 500; ++t) {
+      double sum = 0.0;
+      for (int k = 0; k < 3; ++k) sum += r.posteriors[t * 3 + k];
+      EXPECT_NEAR(sum, 1.0, 1e-9);
+      EXPECT_DOUBLE_EQ(r.tasks[t].confidence, r.posteriors[t * 3 + r.tasks[t].label]);
+    }
+  }
+}
+
+TEST(ConsolidationTest, DawidSkeneLearnsAnAdversarialWorker) {
+  // Workers 0 and 1 are right, worker 2 always answers the other class and
+  // worker 3 always agrees with worker 2: majority vote ties or errs, the
+  // confusion matrices recover the truth.
+  std::vector<Answer> answers;
+  for (int32_t t = 0; t < 40; ++t) {
+    const int32_t truth = t % 2;
+    answers.push_back({t, 0, truth});
+    if (t % 4 != 0) answers.push_back({t, 1, truth});
+    answers.push_back({t, 2, 1 - truth});
+  }
+  const Consolidation r = Consolidate({40, 3, 2, answers}, With(Algorithm::kDawidSkene));
+  for (int32_t t = 0; t < 40; ++t) EXPECT_EQ(r.tasks[t].label, t % 2) << t;
+  EXPECT_LT(r.worker_accuracy[2], 0.01);
+  EXPECT_GT(r.worker_accuracy[0], 0.99);
+  EXPECT_TRUE(r.converged);
+}
+
+TEST(ConsolidationTest, EmBeatsMajorityOnSyntheticData) {
+  std::vector<int32_t> truth;
+  const std::vector<Answer> answers = Synthetic(3000, 60, 4, 5, &truth, 11);
+  double accuracy[4] = {};
+  for (int n = 0; n < 4; ++n) {
+    const Consolidation r = Consolidate({3000, 60, 4, answers}, With(kAll[n]));
+    for (int32_t t = 0; t < 3000; ++t) accuracy[n] += r.tasks[t].label == truth[t];
+  }
+  for (int n = 1; n < 4; ++n) EXPECT_GT(accuracy[n], accuracy[0]) << AlgorithmName(kAll[n]);
+}
+
+TEST(ConsolidationTest, DeterministicAndThreadCountIndependent) {
+  std::vector<int32_t> truth;
+  // > 2 * 131072 answers so that the E-step is split into several chunks.
+  const std::vector<Answer> answers = Synthetic(60000, 300, 3, 5, &truth, 3);
+  for (Algorithm a : kEm) {
+    Options one = With(a);
+    one.max_iterations = 3;
+    Options two = one;
+    two.num_threads = 2;
+    const Consolidation x = Consolidate({60000, 300, 3, answers}, one);
+    const Consolidation y = Consolidate({60000, 300, 3, answers}, two);
+    const Consolidation z = Consolidate({60000, 300, 3, answers}, one);
+    EXPECT_EQ(x.posteriors, y.posteriors) << AlgorithmName(a);
+    EXPECT_EQ(x.posteriors, z.posteriors) << AlgorithmName(a);
+    EXPECT_EQ(x.worker_accuracy, y.worker_accuracy) << AlgorithmName(a);
+  }
+}
+
+TEST(ConsolidationTest, ZeroIterationsKeepsVoteShares) {
+  const std::vector<Answer> answers = {{0, 0, 1}, {0, 1, 1}, {0, 2, 0}};
+  Options options = With(Algorithm::kDawidSkene);
+  options.max_iterations = 0;
+  const Consolidation r = Consolidate({1, 3, 2, answers}, options);
+  EXPECT_EQ(r.iterations, 0);
+  EXPECT_FALSE(r.converged);
+  EXPECT_EQ(r.tasks[0].label, 1);
+  EXPECT_DOUBLE_EQ(r.tasks[0].confidence, 2.0 / 3.0);
+}
+
+TEST(ConsolidationTest, DuplicateAnswersCountAsVotes) {
+  const std::vector<Answer> answers = {{0, 0, 1}, {0, 0, 1}, {0, 1, 0}};
+  const Consolidation r = Consolidate({1, 2, 2, answers}, With(Algorithm::kMajorityVote));
+  EXPECT_EQ(r.tasks[0].label, 1);
+  EXPECT_EQ(r.tasks[0].num_answers, 3);
+}
+
+// §7.1 worked values: fresh job, one object, three workers.
+TEST(ConsolidateObjectTest, SpecWorkedValues) {
+  const std::vector<int32_t> unanimous = {1, 1, 1};
+  const std::vector<int32_t> two_one = {1, 0, 1};
+  EXPECT_EQ(ConsolidateObject(unanimous, 2).label, 1);
+  EXPECT_DOUBLE_EQ(RoundConfidence(ConsolidateObject(unanimous, 2).confidence), 0.97);
+  EXPECT_DOUBLE_EQ(RoundConfidence(ConsolidateObject(two_one, 2).confidence), 0.84);
+  EXPECT_DOUBLE_EQ(RoundConfidence(ConsolidateObject(unanimous, 3).confidence), 0.99);
+  EXPECT_DOUBLE_EQ(RoundConfidence(ConsolidateObject(two_one, 3).confidence), 0.91);
+  EXPECT_EQ(ConsolidateObject(two_one, 3).label, 1);
+}
+
+TEST(ConsolidateObjectTest, SingleAnswerHasZeroConfidence) {
+  const std::vector<int32_t> one = {2};
+  for (Algorithm a : kAll) {
+    const TaskLabel r = ConsolidateObject(one, 3, a);
+    EXPECT_EQ(r.label, 2);
+    EXPECT_EQ(r.confidence, 0.0);
+    EXPECT_EQ(r.num_answers, 1);
+  }
+}
+
+TEST(ConsolidateObjectTest, EmptyAndInvalid) {
+  EXPECT_EQ(ConsolidateObject({}, 2).label, -1);
+  const std::vector<int32_t> bad = {0, 2};
+  EXPECT_THROW(ConsolidateObject(bad, 2), std::invalid_argument);
+  EXPECT_THROW(ConsolidateObject(bad, 0), std::invalid_argument);
+}
+
+TEST(ConsolidateObjectTest, TwoToTwoTieGoesToLowerIndex) {
+  const std::vector<int32_t> tie = {1, 0, 1, 0};
+  const TaskLabel r = ConsolidateObject(tie, 2);
+  EXPECT_EQ(r.label, 0);
+  EXPECT_NEAR(r.confidence, 0.5, 1e-9);
+}
+
+TEST(RoundConfidenceTest, TwoDecimals) {
+  EXPECT_DOUBLE_EQ(RoundConfidence(0.9722), 0.97);
+  EXPECT_DOUBLE_EQ(RoundConfidence(0.835), 0.84);
+  EXPECT_DOUBLE_EQ(RoundConfidence(1.0), 1.0);
+  EXPECT_DOUBLE_EQ(RoundConfidence(0.0), 0.0);
+}
+
+TEST(JobConsolidatorTest, AccumulatesAcrossBatches) {
+  JobConsolidator job(2);
+  // Batch 1: tasks 0..1. Worker 2 disagrees with the others.
+  job.AddAnswer(0, 0, 1);
+  job.AddAnswer(0, 1, 1);
+  job.AddAnswer(0, 2, 0);
+  job.AddAnswer(1, 0, 0);
+  const std::vector<int32_t> batch1 = {0, 1, 7};
+  const std::vector<TaskLabel> first = job.Consolidate(batch1);
+  ASSERT_EQ(first.size(), 3u);
+  EXPECT_EQ(first[0].label, 1);
+  EXPECT_GT(first[0].confidence, 0.5);
+  EXPECT_EQ(first[1].label, 0);
+  EXPECT_EQ(first[1].confidence, 0.0);  // one answer
+  EXPECT_EQ(first[2].label, -1);        // unknown task
+  // Batch 2 reuses the same workers: worker statistics come from both.
+  for (int32_t t = 2; t < 12; ++t) {
+    job.AddAnswer(t, 0, t % 2);
+    job.AddAnswer(t, 1, t % 2);
+    job.AddAnswer(t, 2, 1 - t % 2);
+  }
+  EXPECT_EQ(job.num_answers(), 34u);
+  const std::vector<int32_t> batch2 = {2, 3};
+  const std::vector<TaskLabel> second = job.Consolidate(batch2);
+  EXPECT_EQ(second[0].label, 0);
+  EXPECT_EQ(second[1].label, 1);
+  const Consolidation all = job.ConsolidateAll();
+  EXPECT_LT(all.worker_accuracy[2], all.worker_accuracy[0]);
+  EXPECT_THROW(job.AddAnswer(0, 0, 2), std::invalid_argument);
+  EXPECT_THROW(job.AddAnswer(-1, 0, 0), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace plumbline::consolidation
