@@ -12,6 +12,8 @@ namespace plumbline::cli {
 
 void AddServeCommand(CLI::App& app);
 void AddUsersCommands(CLI::App& app);
+// Adds `preview` to the `template` group (call after AddTemplateCommands).
+void AddTemplatePreviewCommand(CLI::App& app);
 
 // Opens DIR's store (creating DIR and the database when new), for commands
 // that work beside a running server.

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   plumbline::cli::AddServeCommand(app);
   plumbline::cli::AddUsersCommands(app);
   plumbline::cli::AddTemplateCommands(app);
+  plumbline::cli::AddTemplatePreviewCommand(app);
   plumbline::cli::AddConsolidateCommand(app);
   try {
     app.parse(argc, argv);

@@ -17,6 +17,7 @@
 #include "cli/app.hpp"
 #include "cli/data_dir.hpp"
 #include "cli/task_pages.hpp"
+#include "portal/assets.hpp"
 #include "portal/media.hpp"
 #include "common/ids.hpp"
 #include "common/json.hpp"
@@ -135,6 +136,7 @@ int Serve(const ServeArgs& args) {
   router.Add("POST", "/", [&](const http::Request& r) { return sagemaker.Handle(r); });
   worker_api.Register(router);
   media.Register(router);
+  portal::RegisterAssets(router);
 
   http::ServerOptions sopts;
   uint16_t port = 0;

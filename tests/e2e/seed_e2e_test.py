@@ -219,6 +219,22 @@ class ApiTest(unittest.TestCase):
         self.assertIn(TEAM_ARN, [t["WorkteamArn"] for t in teams["Workteams"]])
 
 
+class PreviewTest(unittest.TestCase):
+    def test_preview_renders_seed_template_for_offline_use(self):
+        out = os.path.join(SERVER.dir, "preview.html")
+        printed = SERVER.plumbline(
+            "template", "preview", os.path.join(ARGS.shared, "seed", "worker_gui.html"),
+            "--object", json.dumps({"source": "A <b>bold</b> claim & more"}),
+            "--categories", os.path.join(ARGS.shared, "seed", "categories.json"), "-o", out)
+        self.assertEqual(printed.strip(), os.path.abspath(out))
+        with open(out) as f:
+            html = f.read()
+        self.assertNotIn("https://assets.crowd.aws", html)
+        self.assertIn("customElements.define", html)  # the elements are inlined
+        self.assertIn("<strong>A &lt;b&gt;bold&lt;/b&gt; claim &amp; more</strong>", html)
+        self.assertIn('categories="[&quot;person&quot;,&quot;animal&quot;,&quot;plant&quot;]"', html)
+
+
 def human_task_config():
     return {
         "AnnotationConsolidationConfig": {"AnnotationConsolidationLambdaArn":
