@@ -1,0 +1,111 @@
+// Shared helpers for the browser tests of web/crowd (Playwright + Chromium).
+//
+// Pages are served from a fake origin through page.route, so no port is opened:
+//   http://plumbline.test/<name>.html   a page registered with servePage()
+//   https://assets.crowd.aws/crowd-html-elements.js -> the concatenated web/crowd bundle
+//   any other URL: images get a generated SVG, everything else is aborted (offline).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const REPO = path.resolve(here, '..', '..');
+export const SHARED = process.env.PLUMBLINE_SHARED_DIR
+  ? path.resolve(process.env.PLUMBLINE_SHARED_DIR)
+  : path.resolve(REPO, '..', 'shared');
+export const ORIGIN = 'http://plumbline.test';
+export const BUNDLE_URL = 'https://assets.crowd.aws/crowd-html-elements.js';
+export const SCREENSHOTS = path.join(here, 'screenshots');
+
+// The bundle exactly as the C++ build makes it: files of web/crowd/ORDER, in order.
+export function buildBundle() {
+  const dir = path.join(REPO, 'web', 'crowd');
+  const names = fs.readFileSync(path.join(dir, 'ORDER'), 'utf8').split('\n').map((s) => s.trim()).filter((s) => s && !s.startsWith('#'));
+  return names.map((n) => fs.readFileSync(path.join(dir, n), 'utf8')).join('\n;\n');
+}
+
+export const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+
+export function svgImage(w = 640, h = 400, label = 'sample image') {
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}">
+<defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1"><stop offset="0" stop-color="#8fb8de"/><stop offset="1" stop-color="#3d6b8f"/></linearGradient></defs>
+<rect width="100%" height="100%" fill="url(#g)"/><circle cx="${w * 0.7}" cy="${h * 0.35}" r="${h * 0.12}" fill="#f6d365"/>
+<path d="M0 ${h} L${w * 0.3} ${h * 0.45} L${w * 0.55} ${h} Z" fill="#2f4f3f"/><path d="M${w * 0.35} ${h} L${w * 0.65} ${h * 0.55} L${w} ${h} Z" fill="#406b52"/>
+<text x="16" y="32" font-family="sans-serif" font-size="20" fill="#fff">${escapeHtml(label)}</text></svg>`;
+}
+
+export async function launch() {
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plumbline-web-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1280, height: 800 },
+  });
+  const close = async () => {
+    await context.close();
+    fs.rmSync(userDataDir, { recursive: true, force: true });
+  };
+  return { context, close };
+}
+
+// Opens a page on `context` with the routing described at the top and
+// console/page error capture. Returns { page, errors, pages }.
+export async function openPage(context, pages = {}) {
+  const page = await context.newPage();
+  const errors = [];
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    const url = (m.location() && m.location().url) || '';
+    // Offline: loads of third-party resources are expected to fail.
+    if (/Failed to load resource/.test(m.text()) && url && !url.startsWith(ORIGIN)) return;
+    errors.push(`console: ${m.text()} @ ${url}`);
+  });
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  const bundle = buildBundle();
+  await page.route('**/*', async (route) => {
+    const req = route.request();
+    const url = req.url();
+    if (url === BUNDLE_URL) return route.fulfill({ status: 200, contentType: 'text/javascript', body: bundle });
+    if (url.startsWith(ORIGIN + '/')) {
+      const p = new URL(url).pathname;
+      if (pages[p] !== undefined) return route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: pages[p] });
+      if (p.startsWith('/img/')) return route.fulfill({ status: 200, contentType: 'image/svg+xml', body: svgImage(640, 400, p.slice(5)) });
+      return route.fulfill({ status: 404, body: 'not found' });
+    }
+    if (req.resourceType() === 'image') return route.fulfill({ status: 200, contentType: 'image/svg+xml', body: svgImage() });
+    return route.abort();
+  });
+  return { page, errors };
+}
+
+// The seed template (shared/seed/worker_gui.html) with its Liquid placeholders
+// filled as Plumbline renders them (autoescape on, to_json | escape for labels).
+export function renderSeed(labels = ['person', 'animal', 'plant'], taskObject = 'The quick brown fox jumps over the lazy dog near the riverbank.') {
+  const src = fs.readFileSync(path.join(SHARED, 'seed', 'worker_gui.html'), 'utf8');
+  const out = src
+    .replace('{{ task.input.labels | to_json | escape }}', escapeHtml(JSON.stringify(labels)))
+    .replace('{{ task.input.taskObject }}', escapeHtml(taskObject));
+  if (out.includes('{{') || out.includes('{%')) throw new Error('seed has unfilled Liquid');
+  return out;
+}
+
+// Reads the JSON shown in crowd-form's #answers-box (preview mode, no parent frame).
+export async function previewAnswer(page) {
+  const pre = page.locator('crowd-form #answers-box pre');
+  await pre.waitFor({ state: 'visible', timeout: 3000 });
+  return JSON.parse(await pre.textContent());
+}
+
+export async function waitReady(page) {
+  await page.waitForFunction(() => window.__crowdReady === true, null, { timeout: 5000 });
+}
+
+// Script injected before the page's own scripts to record the ready event.
+export const READY_PROBE = `
+  window.__crowdReadyCount = 0;
+  document.addEventListener('all-crowd-elements-ready', () => { window.__crowdReady = true; window.__crowdReadyCount++; });
+`;

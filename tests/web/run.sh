@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Browser tests of web/crowd (Plumbline's crowd HTML elements).
+# Needs node >= 20, `npm ci` at the repo root (playwright-core) and /usr/bin/chromium
+# (override with CHROMIUM=...). Shared data: ../shared or PLUMBLINE_SHARED_DIR.
+# Prints "N passed, M failed" and exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+if [ ! -d node_modules/playwright-core ]; then
+  npm ci --no-audit --no-fund >/dev/null 2>&1 || { echo "tests/web: npm ci failed"; echo "0 passed, 1 failed"; exit 1; }
+fi
+if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
+  echo "tests/web: chromium not found (apt-get install -y chromium)"; echo "0 passed, 1 failed"; exit 1
+fi
+mkdir -p tests/web/screenshots
+tap=$(mktemp)
+trap 'rm -f "$tap"' EXIT
+timeout 170 node --test --test-concurrency=3 \
+  --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=tap --test-reporter-destination="$tap" \
+  tests/web/*.test.mjs
+rc=$?
+pass=$(grep -E '^# pass ' "$tap" | awk '{s+=$3} END {print s+0}')
+fail=$(grep -E '^# fail ' "$tap" | awk '{s+=$3} END {print s+0}')
+skip=$(grep -E '^# skipped ' "$tap" | awk '{s+=$3} END {print s+0}')
+if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then fail=1; fi
+echo "$pass passed, $fail failed ($skip skipped)"
+[ "$rc" -eq 0 ] && [ "$fail" -eq 0 ]
