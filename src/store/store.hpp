@@ -134,6 +134,20 @@ struct ClaimRequest {
 
 enum class SubmitOutcome { kAccepted, kAlreadySubmitted };
 
+// A KMS-like customer master key (see crypto/keyring.hpp, which owns the
+// meaning of the fields; the store only keeps them).
+struct KmsKey {
+  std::string key_id;        // UUID, unique
+  std::string arn;           // arn:aws:kms:<region>:<account>:key/<key_id>
+  std::string alias;         // "" or "alias/<name>", unique when set
+  std::string description;
+  std::string wrapped_key;   // the master key sealed under the root secret (opaque text)
+  std::string policy_json;   // the key policy (who may decrypt), JSON
+  bool enabled = true;
+  int64_t created_ms = 0;
+  int64_t modified_ms = 0;
+};
+
 class Store {
  public:
   Store() = default;
@@ -201,7 +215,8 @@ class Store {
 
   // --- assignments ---
   // Picks an object for the worker and leases it, or returns nullopt when
-  // none is available to this worker. Never gives an object to a worker who
+  // none is available to this worker. A worker who already holds a live
+  // lease in the job gets that assignment back unchanged. Never gives an object to a worker who
   // holds, submitted or declined it, never exceeds workers_per_object
   // answers + live leases per object, and starts a new object only while
   // fewer than max_active_objects objects are in progress.
@@ -222,6 +237,17 @@ class Store {
   // Objects of the job that this user could still claim (approximate count for listings).
   virtual Result<int64_t> CountClaimable(int64_t job_id, int64_t user_id,
                                          int64_t workers_per_object) = 0;
+
+  // --- KMS keys --- (used by crypto/keyring; rows are never deleted)
+  // kAlreadyExists when the key id or the alias is taken.
+  virtual Status CreateKmsKey(const KmsKey& key) = 0;
+  // By key id (the UUID) or by alias ("alias/name"); kNotFound otherwise.
+  virtual Result<KmsKey> GetKmsKey(const std::string& key_id) = 0;
+  virtual Result<KmsKey> GetKmsKeyByAlias(const std::string& alias) = 0;
+  // Every key, oldest first.
+  virtual Result<std::vector<KmsKey>> ListKmsKeys() = 0;
+  // Enables or disables a key; kNotFound for an unknown key id.
+  virtual Status SetKmsKeyEnabled(const std::string& key_id, bool enabled, int64_t now_ms) = 0;
 };
 
 struct SqliteOptions {

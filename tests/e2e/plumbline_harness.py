@@ -20,31 +20,45 @@ REGION = "us-west-2"
 
 
 class Server:
-    def __init__(self, binary, extra_env=None):
+    def __init__(self, binary, extra_env=None, listen="127.0.0.1:0"):
         self.binary = binary
         self.dir = tempfile.mkdtemp(prefix="plb-e2e-")
         self.data_dir = os.path.join(self.dir, "data")
+        self.extra_env = extra_env or {}
+        self.log = open(os.path.join(self.dir, "server.log"), "w")
+        self.start(listen)
+
+    def start(self, listen):
         env = dict(os.environ)
         env["PLUMBLINE_ROOT_ACCESS_KEY_ID"] = ROOT_KEY
         env["PLUMBLINE_ROOT_SECRET_ACCESS_KEY"] = ROOT_SECRET
-        env.update(extra_env or {})
-        self.log = open(os.path.join(self.dir, "server.log"), "w")
+        env.update(self.extra_env)
         self.proc = subprocess.Popen(
-            [binary, "serve", "--data-dir", self.data_dir, "--listen", "127.0.0.1:0"],
+            [self.binary, "serve", "--data-dir", self.data_dir, "--listen", listen],
             stdout=subprocess.PIPE, stderr=self.log, env=env, text=True)
         deadline = time.time() + 20
-        self.url = None
+        url = None
         while time.time() < deadline:
             line = self.proc.stdout.readline()
             if not line:
                 break
             m = re.search(r"listening on (http://\S+)", line)
             if m:
-                self.url = m.group(1)
+                url = m.group(1)
                 break
+        self.url = url
         if not self.url:
             self.stop()
             raise RuntimeError("server did not start; log:\n" + self.server_log())
+
+    def kill9(self):
+        """Kills the server with SIGKILL (no shutdown code runs)."""
+        self.proc.kill()
+        self.proc.wait()
+
+    def restart(self):
+        """Starts the server again on the same address and data dir."""
+        self.start(self.url[len("http://"):])
 
     def server_log(self):
         self.log.flush()

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <thread>
+#include <atomic>
+#include <set>
 
 #include "common/ids.hpp"
 
@@ -80,23 +83,27 @@ TEST_F(StoreTest, CountersFollowObjectStates) {
 
 TEST_F(StoreTest, ClaimNeverGivesAnObjectTwiceToOneWorkerNorBeyondN) {
   int64_t job = MakeJob("j", 2);
-  // N = 2: worker 1 gets object 0, then object 1; never 0 again.
+  // N = 2. A worker holding a task gets the same task back.
   auto a = store_->Claim(Req(job, 1, 100, 2)).value();
   ASSERT_TRUE(a);
   EXPECT_EQ(a->object_index, 0);
-  auto b = store_->Claim(Req(job, 1, 100, 2)).value();
+  EXPECT_EQ(store_->Claim(Req(job, 1, 150, 2)).value()->id, a->id);
+  ASSERT_TRUE(store_->Submit(a->id, 1, "{}", 1, 160));
+  auto b = store_->Claim(Req(job, 1, 200, 2)).value();
   ASSERT_TRUE(b);
-  EXPECT_EQ(b->object_index, 1);
-  EXPECT_FALSE(store_->Claim(Req(job, 1, 100, 2)).value());
-  // Worker 2 finishes object 0's second slot first (in-progress objects first).
-  auto c = store_->Claim(Req(job, 2, 100, 2)).value();
+  EXPECT_EQ(b->object_index, 1);  // never object 0 again
+  ASSERT_TRUE(store_->Submit(b->id, 1, "{}", 1, 210));
+  EXPECT_FALSE(store_->Claim(Req(job, 1, 220, 2)).value());
+  // Worker 2 takes object 0's second slot first (in-progress objects first), then object 1.
+  auto c = store_->Claim(Req(job, 2, 230, 2)).value();
   ASSERT_TRUE(c);
   EXPECT_EQ(c->object_index, 0);
-  auto d = store_->Claim(Req(job, 2, 100, 2)).value();
+  ASSERT_TRUE(store_->Submit(c->id, 2, "{}", 1, 240));
+  auto d = store_->Claim(Req(job, 2, 250, 2)).value();
   ASSERT_TRUE(d);
   EXPECT_EQ(d->object_index, 1);
-  // Both objects have 2 live leases: a third worker gets nothing.
-  EXPECT_FALSE(store_->Claim(Req(job, 3, 100, 2)).value());
+  // Object 0 has 2 answers, object 1 one answer and one live lease: nothing for worker 3.
+  EXPECT_FALSE(store_->Claim(Req(job, 3, 260, 2)).value());
 }
 
 TEST_F(StoreTest, SubmitIsIdempotentAndLateSubmitConflicts) {
@@ -138,6 +145,7 @@ TEST_F(StoreTest, MaxActiveObjectsCapsNewObjects) {
   ClaimRequest r = Req(job, 1, 0);
   r.max_active_objects = 1;
   ASSERT_TRUE(store_->Claim(r).value());
+  r.user_id = 2;
   EXPECT_FALSE(store_->Claim(r).value());
 }
 
@@ -167,6 +175,60 @@ TEST_F(StoreTest, UsersGroupsKeysSessionsAndTeams) {
   ASSERT_TRUE(store_->CreateWorkteam(t));
   EXPECT_EQ(store_->CreateWorkteam(t).error().code, ErrorCode::kAlreadyExists);
   EXPECT_EQ(store_->GetWorkteamByArn(t.arn).value().groups, std::vector<std::string>{"labelers"});
+}
+
+TEST_F(StoreTest, ConcurrentWritersShareCommitsAndFailAlone) {
+  // 32 threads create users; every fourth name is taken twice. With group
+  // commit the failing duplicates share transactions with successful writes
+  // and must roll back alone.
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0}, dup{0};
+  for (int t = 0; t < 32; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        User u;
+        u.username = "u" + std::to_string(t % 4 == 3 ? t - 1 : t) + "-" + std::to_string(i);
+        u.password_hash = "h";
+        u.worker_key = "k";
+        u.sub = "s";
+        u.groups = {"g" + std::to_string(t)};
+        auto r = store_->CreateUser(u);
+        if (r) ++ok;
+        else if (r.error().code == ErrorCode::kAlreadyExists) ++dup;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok + dup, 640);
+  EXPECT_EQ(dup, 160);
+  auto users = store_->ListUsers().value();
+  EXPECT_EQ(users.size(), 480u);
+  for (const auto& u : users) EXPECT_EQ(u.groups.size(), 1u) << u.username;
+}
+
+TEST_F(StoreTest, ConcurrentClaimsNeverExceedN) {
+  int64_t job = MakeJob("race", 10);
+  std::vector<std::thread> threads;
+  std::atomic<int> claimed{0};
+  for (int w = 1; w <= 16; ++w) {
+    threads.emplace_back([&, w] {
+      for (;;) {
+        auto a = store_->Claim(Req(job, w, 100, 3)).value();
+        if (!a) break;
+        ++claimed;
+        ASSERT_EQ(store_->Submit(a->id, w, "{}", 1, 200).value(), SubmitOutcome::kAccepted);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(claimed, 30);
+  for (int i = 0; i < 10; ++i) {
+    auto answers = store_->SubmittedAnswers(job, i).value();
+    ASSERT_EQ(answers.size(), 3u);
+    std::set<int64_t> workers;
+    for (const auto& a : answers) workers.insert(a.user_id);
+    EXPECT_EQ(workers.size(), 3u);
+  }
 }
 
 TEST_F(StoreTest, ReopenKeepsDataAndSchemaVersion) {

@@ -3,7 +3,11 @@
 // versioned migrations applied at open.
 #include <sqlite3.h>
 
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 
 #include "store/store.hpp"
@@ -119,6 +123,20 @@ CREATE TABLE assignments(
   time_spent REAL NOT NULL DEFAULT 0);
 CREATE INDEX assignments_object ON assignments(job_id, idx, user_id);
 CREATE INDEX assignments_live ON assignments(deadline_ms) WHERE state = 0;
+CREATE INDEX assignments_held ON assignments(user_id, job_id) WHERE state = 0;
+)sql",
+    // 2: KMS keys (crypto/keyring).
+    R"sql(
+CREATE TABLE kms_keys(
+  key_id TEXT PRIMARY KEY,
+  arn TEXT NOT NULL UNIQUE,
+  alias TEXT UNIQUE,
+  description TEXT NOT NULL DEFAULT '',
+  wrapped_key TEXT NOT NULL,
+  policy TEXT NOT NULL,
+  enabled INTEGER NOT NULL DEFAULT 1,
+  created_ms INTEGER NOT NULL,
+  modified_ms INTEGER NOT NULL);
 )sql",
 };
 
@@ -549,6 +567,13 @@ class SqliteStore final : public Store {
   Result<std::optional<Assignment>> Claim(const ClaimRequest& r) override {
     return Txn<std::optional<Assignment>>([&]() -> Result<std::optional<Assignment>> {
       ExpireLocked(r.now_ms);
+      // A worker who already holds a live task of this job gets it back (a
+      // reloaded page, or a reply lost in a crash), rather than a second one.
+      {
+        Query q = Q(kAssignmentSelect " WHERE user_id=? AND job_id=? AND state=0 ORDER BY id LIMIT 1");
+        q.Bind(1, r.user_id).Bind(2, r.job_id);
+        if (q.Step()) return std::optional<Assignment>(ReadAssignmentRow(q));
+      }
       // Prefer objects already in progress so they finish first; then the
       // next fresh object in manifest order while under the concurrency cap.
       std::optional<int64_t> pick;
@@ -652,30 +677,141 @@ class SqliteStore final : public Store {
     });
   }
 
+  // ---------------- KMS keys ----------------
+#define kKmsSelect \
+  "SELECT key_id,arn,coalesce(alias,''),description,wrapped_key,policy,enabled,created_ms," \
+  "modified_ms FROM kms_keys"
+  Status CreateKmsKey(const KmsKey& k) override {
+    return Txn<void>([&]() -> Status {
+      {
+        Query q = Q("SELECT 1 FROM kms_keys WHERE key_id=?1 OR (?2<>'' AND alias=?2)");
+        q.Bind(1, k.key_id).Bind(2, k.alias);
+        if (q.Step()) return AlreadyExists("a key with id " + k.key_id + " or alias " + k.alias + " exists");
+      }
+      Q("INSERT INTO kms_keys(key_id,arn,alias,description,wrapped_key,policy,enabled,created_ms,"
+        "modified_ms) VALUES(?1,?2,nullif(?3,''),?4,?5,?6,?7,?8,?9)")
+          .Bind(1, k.key_id).Bind(2, k.arn).Bind(3, k.alias).Bind(4, k.description)
+          .Bind(5, k.wrapped_key).Bind(6, k.policy_json).Bind(7, int64_t{k.enabled})
+          .Bind(8, k.created_ms).Bind(9, k.modified_ms).Step();
+      return {};
+    });
+  }
+  Result<KmsKey> GetKmsKey(const std::string& key_id) override {
+    return Txn<KmsKey>([&]() -> Result<KmsKey> {
+      Query q = Q(kKmsSelect " WHERE key_id=?");
+      q.Bind(1, key_id);
+      if (!q.Step()) return NotFound("Key '" + key_id + "' does not exist");
+      return ReadKmsKey(q);
+    });
+  }
+  Result<KmsKey> GetKmsKeyByAlias(const std::string& alias) override {
+    return Txn<KmsKey>([&]() -> Result<KmsKey> {
+      Query q = Q(kKmsSelect " WHERE alias=?");
+      q.Bind(1, alias);
+      if (!q.Step()) return NotFound("Alias '" + alias + "' does not exist");
+      return ReadKmsKey(q);
+    });
+  }
+  Result<std::vector<KmsKey>> ListKmsKeys() override {
+    return Txn<std::vector<KmsKey>>([&]() -> Result<std::vector<KmsKey>> {
+      std::vector<KmsKey> out;
+      Query q = Q(kKmsSelect " ORDER BY created_ms, key_id");
+      while (q.Step()) out.push_back(ReadKmsKey(q));
+      return out;
+    });
+  }
+  Status SetKmsKeyEnabled(const std::string& key_id, bool enabled, int64_t now_ms) override {
+    return Txn<void>([&]() -> Status {
+      Q("UPDATE kms_keys SET enabled=?, modified_ms=? WHERE key_id=?")
+          .Bind(1, int64_t{enabled}).Bind(2, now_ms).Bind(3, key_id).Step();
+      if (sqlite3_changes(db_) == 0) return NotFound("Key '" + key_id + "' does not exist");
+      return {};
+    });
+  }
+  static KmsKey ReadKmsKey(const Query& q) {
+    return KmsKey{q.Text(0), q.Text(1), q.Text(2), q.Text(3), q.Text(4),
+                  q.Text(5), q.Int(6) != 0, q.Int(7), q.Int(8)};
+  }
+#undef kKmsSelect
+  // ---------------- end of KMS keys ----------------
+
  private:
 
   // Runs fn inside BEGIN IMMEDIATE ... COMMIT under the connection mutex;
   // SQLite failures become kUnavailable, errors returned by fn roll back.
+  // Group commit. Every call becomes an operation in a queue; the caller at
+  // the head of the queue (the leader) runs every queued operation in one
+  // transaction, each inside its own SAVEPOINT so that an operation that
+  // fails rolls back alone, then commits once (one fsync) and wakes the
+  // others. Under load, concurrent writers share fsyncs instead of queueing
+  // behind one another; alone, a call costs what a plain transaction costs.
+  struct Op {
+    std::function<bool()> run;               // true: keep its changes
+    std::function<void(const Error&)> fail;  // the batch did not commit
+    bool done = false;
+    std::condition_variable cv;
+  };
+
   template <class T, class F>
   Result<T> Txn(F&& fn) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (auto s = Exec("BEGIN IMMEDIATE"); !s) return s.error();
-    try {
-      Result<T> r = fn();
-      if (!r) {
-        (void)Exec("ROLLBACK");
-        return r;
+    std::optional<Result<T>> result;
+    Op op;
+    op.run = [&]() -> bool {
+      try {
+        result.emplace(fn());
+      } catch (const Query::SqlError& e) {
+        result.emplace(Unavailable(std::string("database error: ") + e.what()));
       }
-      if (auto s = Exec("COMMIT"); !s) {
-        (void)Exec("ROLLBACK");
-        return s.error();
+      return result->has_value();
+    };
+    op.fail = [&](const Error& e) { result.emplace(e); };
+    std::unique_lock<std::mutex> lock(queue_mu_);
+    queue_.push_back(&op);
+    while (!op.done && queue_.front() != &op) op.cv.wait(lock);
+    if (op.done) return std::move(*result);
+    // This caller leads: take the batch that is queued now.
+    size_t n = std::min<size_t>(queue_.size(), kMaxBatch);
+    std::vector<Op*> batch(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+    lock.unlock();
+    RunBatch(batch);
+    lock.lock();
+    for (size_t i = 0; i < n; ++i) {
+      queue_.front()->done = true;
+      queue_.front()->cv.notify_one();
+      queue_.pop_front();
+    }
+    if (!queue_.empty()) queue_.front()->cv.notify_one();
+    return std::move(*result);
+  }
+
+  void RunBatch(const std::vector<Op*>& batch) {
+    std::lock_guard<std::mutex> db_lock(mu_);
+    if (auto s = Exec("BEGIN IMMEDIATE"); !s) {
+      for (Op* o : batch) o->fail(s.error());
+      return;
+    }
+    for (Op* o : batch) {
+      if (batch.size() == 1) {
+        if (!o->run()) {
+          (void)Exec("ROLLBACK");
+          return;
+        }
+        continue;
       }
-      return r;
-    } catch (const Query::SqlError& e) {
+      (void)Exec("SAVEPOINT op");
+      bool keep = o->run();
+      if (!keep) (void)Exec("ROLLBACK TO op");
+      (void)Exec("RELEASE op");
+    }
+    if (auto s = Exec("COMMIT"); !s) {
       (void)Exec("ROLLBACK");
-      return Unavailable(std::string("database error: ") + e.what());
+      for (Op* o : batch) o->fail(s.error());
     }
   }
+
+  static constexpr size_t kMaxBatch = 256;
+  std::mutex queue_mu_;
+  std::deque<Op*> queue_;
 
   sqlite3_stmt* Stmt_(const char* sql) {
     auto it = stmts_.find(sql);
