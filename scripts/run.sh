@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
-exec build/plumbline serve --data-dir "${PLUMBLINE_DATA_DIR:-./plumbline-data}" \
+exec build/plumbline serve --demo --data-dir "${PLUMBLINE_DATA_DIR:-./plumbline-data}" \
   --listen "${PLUMBLINE_LISTEN:-127.0.0.1:8080}" "$@"

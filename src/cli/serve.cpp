@@ -16,6 +16,7 @@
 #include "api/sagemaker.hpp"
 #include "cli/app.hpp"
 #include "cli/data_dir.hpp"
+#include "cli/demo.hpp"
 #include "cli/task_pages.hpp"
 #include "portal/assets.hpp"
 #include "portal/media.hpp"
@@ -35,6 +36,7 @@ struct ServeArgs {
   std::string listen = "127.0.0.1:8080";
   int threads = 16;  // handlers block on fsync; more threads let group commit batch
   int skew_seconds = 300;
+  bool demo = false;
 };
 
 // "host:port"; port 0 picks a free one.
@@ -156,6 +158,10 @@ int Serve(const ServeArgs& args) {
     return resp;
   });
   if (!server) throw ErrorException(server.error());
+  DemoAccount demo;
+  if (args.demo) {
+    if (auto s = SetUpDemo(*dd.store, *objects, service, demo); !s) throw ErrorException(s.error());
+  }
   service.Start();
 
   std::thread signal_thread([&] {
@@ -167,7 +173,14 @@ int Serve(const ServeArgs& args) {
   signal_thread.detach();
 
   std::string host = sopts.host.find(':') != std::string::npos ? "[" + sopts.host + "]" : sopts.host;
-  std::cout << "listening on http://" << host << ":" << (*server)->port() << std::endl;
+  std::string base = "http://" + host + ":" + std::to_string((*server)->port());
+  std::cout << "listening on " << base << std::endl;
+  if (args.demo) {
+    std::cout << "Demo: open " << base << "/worker/ and sign in as " << demo.username << " / "
+              << demo.password << " to label the job " << demo.job_name << ".\n"
+              << "      Its output appears in " << args.data_dir << "/buckets/demo/output/"
+              << demo.job_name << "/" << std::endl;
+  }
   spdlog::info("msg=started data_dir={} account={}", args.data_dir, dd.account_id);
   (*server)->Run();
   service.Shutdown();
@@ -188,6 +201,8 @@ void AddServeCommand(CLI::App& app) {
   cmd->add_option("--max-clock-skew", args->skew_seconds,
                   "Seconds a signed request's X-Amz-Date may differ from the server's clock")
       ->capture_default_str();
+  cmd->add_flag("--demo", args->demo,
+                "Set up a demo job with a demo worker (the seed example) if the data dir has none");
   cmd->callback([args] { std::exit(Serve(*args)); });
 }
 

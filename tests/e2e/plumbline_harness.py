@@ -20,8 +20,9 @@ REGION = "us-west-2"
 
 
 class Server:
-    def __init__(self, binary, extra_env=None, listen="127.0.0.1:0"):
+    def __init__(self, binary, extra_env=None, listen="127.0.0.1:0", extra_args=()):
         self.binary = binary
+        self.extra_args = list(extra_args)
         self.dir = tempfile.mkdtemp(prefix="plb-e2e-")
         self.data_dir = os.path.join(self.dir, "data")
         self.extra_env = extra_env or {}
@@ -34,7 +35,8 @@ class Server:
         env["PLUMBLINE_ROOT_SECRET_ACCESS_KEY"] = ROOT_SECRET
         env.update(self.extra_env)
         self.proc = subprocess.Popen(
-            [self.binary, "serve", "--data-dir", self.data_dir, "--listen", listen],
+            [self.binary, "serve", "--data-dir", self.data_dir, "--listen", listen,
+             *self.extra_args],
             stdout=subprocess.PIPE, stderr=self.log, env=env, text=True)
         deadline = time.time() + 20
         url = None

@@ -219,6 +219,29 @@ class ApiTest(unittest.TestCase):
         self.assertIn(TEAM_ARN, [t["WorkteamArn"] for t in teams["Workteams"]])
 
 
+class DemoTest(unittest.TestCase):
+    def test_demo_flag_sets_up_a_job_to_label(self):
+        demo = h.Server(ARGS.binary, extra_args=["--demo"])
+        try:
+            worker = h.Worker(demo)
+            self.assertEqual(worker.login("demo", "demo-password")[0], 200)
+            _, jobs, _ = worker.request("GET", "/worker/api/jobs")
+            self.assertEqual([(j["name"], j["tasksAvailable"]) for j in jobs["jobs"]],
+                             [("demo-job", 7)])
+            status, task, _ = worker.request("POST", "/worker/api/jobs/demo-job/claim")
+            self.assertEqual(status, 200)
+            self.assertIn("crowd-classifier", task["html"])
+            # A restart on the same data dir keeps the one demo job.
+            demo.stop()
+            demo.log = open(os.path.join(demo.dir, "server2.log"), "w")
+            demo.start("127.0.0.1:0")
+            _, listed, _ = demo.cli("sagemaker", "list-labeling-jobs")
+            self.assertEqual([j["LabelingJobName"] for j in listed["LabelingJobSummaryList"]],
+                             ["demo-job"])
+        finally:
+            demo.cleanup()
+
+
 class PreviewTest(unittest.TestCase):
     def test_preview_renders_seed_template_for_offline_use(self):
         out = os.path.join(SERVER.dir, "preview.html")
