@@ -46,6 +46,31 @@ struct LabelingService::Impl {
   // second, so batches of one job are at least a second apart.
   std::map<int64_t, int64_t> last_batch_second;
   std::map<int64_t, int64_t> last_intermediate_ms;
+  // Per job: the answers of objects consolidated so far, reduced to classes
+  // (consolidation's history). Loaded from the store on first use, so a
+  // restart rebuilds it; only the runner thread touches it.
+  std::map<int64_t, std::vector<tasktypes::ClassAnswer>> history;
+
+  std::vector<tasktypes::ClassAnswer>& HistoryOf(const Job& job, const std::vector<std::string>& labels,
+                                                  const std::string& region) {
+    auto it = history.find(job.id);
+    if (it != history.end()) return it->second;
+    std::vector<tasktypes::ClassAnswer> h;
+    std::map<int64_t, std::string> worker_ids;
+    (void)store.ForEachLabeledAnswer(job.id, [&](const store::Assignment& a) {
+      auto content = json::Parse(a.answer_json);
+      if (!content) return;
+      auto k = tasktypes::AnswerClass(*content, labels);
+      if (!k) return;
+      auto w = worker_ids.find(a.user_id);
+      if (w == worker_ids.end()) {
+        auto user = store.GetUser(a.user_id);
+        w = worker_ids.emplace(a.user_id, user ? LabelingService::WorkerId(*user, region) : "unknown").first;
+      }
+      h.push_back({a.object_index, w->second, *k});
+    });
+    return history.emplace(job.id, std::move(h)).first->second;
+  }
 
   int64_t NowMs() const { return ToEpochMs(clock.Now()); }
 
@@ -150,6 +175,7 @@ struct LabelingService::Impl {
       std::string reason;
     };
     std::vector<Done> done;
+    tasktypes::BatchInput batch;
     for (int64_t idx : *ready) {
       auto obj = store.GetObject(job.id, idx);
       auto answers = store.SubmittedAnswers(job.id, idx);
@@ -205,24 +231,28 @@ struct LabelingService::Impl {
       req["annotations"] = std::move(annotations);
       request_payload.push_back(std::move(req));
 
-      tasktypes::ConsolidationInput in;
-      in.task_type = c.task_type;
-      in.label_attribute_name = c.label_attribute_name;
-      in.job_name = job.name;
-      in.labels = labels;
-      in.answers = std::move(acs_answers);
-      in.now = now;
-      auto content = tasktypes::Consolidate(in);
-      if (content) {
+      batch.batch.push_back({idx, std::move(acs_answers)});
+    }
+    auto& job_history = HistoryOf(job, labels, region);
+    batch.task_type = c.task_type;
+    batch.label_attribute_name = c.label_attribute_name;
+    batch.job_name = job.name;
+    batch.labels = labels;
+    batch.now = now;
+    batch.history = &job_history;
+    auto results = tasktypes::ConsolidateBatch(batch);
+    for (size_t i = 0; i < results.size(); ++i) {
+      int64_t idx = batch.batch[i].first;
+      if (results[i]) {
         boost::json::object resp;
         resp["datasetObjectId"] = std::to_string(idx);
         boost::json::object ca;
-        ca["content"] = *content;
+        ca["content"] = *results[i];
         resp["consolidatedAnnotation"] = std::move(ca);
         response_payload.push_back(std::move(resp));
-        done.push_back({idx, true, json::Serialize(*content), ""});
+        done.push_back({idx, true, json::Serialize(*results[i]), ""});
       } else {
-        done.push_back({idx, false, "", "ClientError: " + content.error().message});
+        done.push_back({idx, false, "", "ClientError: " + results[i].error().message});
       }
     }
     std::string base = storage::JoinUri(root, "annotations/consolidated-annotation/");
@@ -231,10 +261,15 @@ struct LabelingService::Impl {
         !objects.WriteAll(base + "consolidation-response/iteration-1/" + stamp + ".json",
                           json::Serialize(response_payload)))
       return true;
-    for (const auto& d : done) {
-      (void)store.FinishObject(job.id, d.index,
-                               d.ok ? store::ObjectState::kLabeled : store::ObjectState::kFailed,
-                               d.label_json, d.reason, ToEpochMs(now));
+    for (size_t i = 0; i < done.size(); ++i) {
+      const auto& d = done[i];
+      auto s = store.FinishObject(job.id, d.index,
+                                  d.ok ? store::ObjectState::kLabeled : store::ObjectState::kFailed,
+                                  d.label_json, d.reason, ToEpochMs(now));
+      if (!s || !d.ok) continue;
+      for (const auto& a : batch.batch[i].second)
+        if (auto k = tasktypes::AnswerClass(a.content, labels))
+          job_history.push_back({d.index, a.worker_id, *k});
     }
     return true;
   }
@@ -481,6 +516,40 @@ Result<std::vector<store::Workteam>> LabelingService::ListWorkteams() {
 }
 Result<store::Workteam> LabelingService::WorkteamByArn(const std::string& arn) {
   return impl_->store.GetWorkteamByArn(arn);
+}
+
+// ------------------------------------------------- work team changes (#6)
+Result<store::Workteam> LabelingService::UpdateWorkteam(const boost::json::object& request) {
+  PLB_ASSIGN_OR_RETURN(store::Workteam team,
+                       impl_->store.GetWorkteamByName(json::GetString(request, "WorkteamName").value_or("")));
+  auto parsed = json::Parse(team.doc_json);
+  boost::json::object doc = parsed && parsed->is_object() ? parsed->get_object() : boost::json::object();
+  if (const auto* defs = json::GetArray(request, "MemberDefinitions")) {
+    // Full replacement (spec §1.7): groups not listed any more leave the team.
+    team.groups.clear();
+    for (const auto& d : *defs) {
+      if (!d.is_object()) continue;
+      if (const auto* oidc = json::GetObject(d.get_object(), "OidcMemberDefinition"))
+        if (const auto* groups = json::GetArray(*oidc, "Groups"))
+          for (const auto& g : *groups)
+            if (g.is_string()) team.groups.emplace_back(g.get_string());
+      if (const auto* cog = json::GetObject(d.get_object(), "CognitoMemberDefinition"))
+        if (auto g = json::GetString(*cog, "UserGroup")) team.groups.push_back(*g);
+    }
+    doc["MemberDefinitions"] = *defs;
+  }
+  if (auto d = json::GetString(request, "Description")) doc["Description"] = *d;
+  if (const auto* n = json::GetObject(request, "NotificationConfiguration"))
+    doc["NotificationConfiguration"] = *n;
+  if (const auto* w = json::GetObject(request, "WorkerAccessConfiguration"))
+    doc["WorkerAccessConfiguration"] = *w;
+  team.doc_json = json::Serialize(doc);
+  team.updated_ms = impl_->NowMs();
+  return impl_->store.UpdateWorkteam(team);
+}
+
+Status LabelingService::DeleteWorkteam(const std::string& name) {
+  return impl_->store.DeleteWorkteam(name);
 }
 
 // ----------------------------------------------------------------- workers

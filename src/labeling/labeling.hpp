@@ -88,6 +88,15 @@ class LabelingService {
   Result<std::vector<store::Workteam>> ListWorkteams();
   Result<store::Workteam> WorkteamByArn(const std::string& arn);      // kNotFound
 
+  // --- work team changes (issue #6) ---
+  // UpdateWorkteam: MemberDefinitions (when given) replace the team's members
+  // and groups entirely; Description and NotificationConfiguration replace
+  // theirs. kNotFound for an unknown team.
+  Result<store::Workteam> UpdateWorkteam(const boost::json::object& request);
+  // DeleteWorkteam: kNotFound for an unknown team, kConflict while a job that
+  // has not finished uses it.
+  Status DeleteWorkteam(const std::string& name);
+
   // --- worker operations ---
   Result<std::vector<WorkerJob>> JobsForWorker(const store::User& worker);
   // The next task of the job for this worker, or nullopt when none is left

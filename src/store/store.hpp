@@ -148,6 +148,42 @@ struct KmsKey {
   int64_t modified_ms = 0;
 };
 
+// --- workforce and access control (issue #6) ---
+// An access key as `users list-access-keys` shows it: never the secret.
+struct AccessKeyInfo {
+  std::string access_key_id;
+  int64_t user_id = 0;        // 0 for the root key
+  bool is_root = false;
+  bool active = true;         // false once revoked; revoked keys never authenticate
+  int64_t created_ms = 0;
+  int64_t revoked_ms = 0;
+};
+
+// One line of the audit log: who did what, when, from where, with what outcome.
+struct AuditEntry {
+  int64_t id = 0;
+  int64_t time_ms = 0;
+  std::string actor;          // "root", a username, an access key id, or "cli:<os user>"
+  std::string action;         // e.g. "sagemaker:CreateWorkteam", "portal:login", "users:disable"
+  std::string target;         // what it acted on (a job or team name, a username), may be ""
+  std::string source;         // remote address, or "cli"
+  std::string outcome;        // "ok", or the error code ("AccessDenied", "InvalidCredentials", ...)
+  std::string detail;         // free text, never a secret
+};
+
+// Transforms applied to access-key secrets on their way into and out of the
+// store (encryption at rest; see crypto/secretbox.hpp). `seal` must be
+// randomised and `open` must reject anything `seal` did not make;
+// `is_sealed` tells a sealed value from a legacy plaintext one.
+struct SecretSealer {
+  // `context` (the access key id) is bound to the sealed value, so a sealed
+  // secret copied to another row does not open there.
+  std::function<Result<std::string>(const std::string& plain, const std::string& context)> seal;
+  std::function<Result<std::string>(const std::string& sealed, const std::string& context)> open;
+  std::function<bool(const std::string& stored)> is_sealed;
+};
+// --- end of workforce and access control types ---
+
 class Store {
  public:
   Store() = default;
@@ -234,6 +270,10 @@ class Store {
   // Expires leases whose deadline passed; returns how many.
   virtual Result<int64_t> ExpireLeases(int64_t now_ms) = 0;
   virtual Result<std::vector<Assignment>> SubmittedAnswers(int64_t job_id, int64_t index) = 0;
+  // Calls fn for every submitted answer of the job's labeled objects
+  // (consolidation's history), streaming in pages.
+  virtual Status ForEachLabeledAnswer(int64_t job_id,
+                                      const std::function<void(const Assignment&)>& fn) = 0;
   // Objects of the job that this user could still claim (approximate count for listings).
   virtual Result<int64_t> CountClaimable(int64_t job_id, int64_t user_id,
                                          int64_t workers_per_object) = 0;
@@ -248,11 +288,40 @@ class Store {
   virtual Result<std::vector<KmsKey>> ListKmsKeys() = 0;
   // Enables or disables a key; kNotFound for an unknown key id.
   virtual Status SetKmsKeyEnabled(const std::string& key_id, bool enabled, int64_t now_ms) = 0;
+
+  // --- workforce and access control (issue #6) ---
+  // Replaces a team's document, groups and updated time (matched by name,
+  // case-insensitive). kNotFound for an unknown team.
+  virtual Result<Workteam> UpdateWorkteam(const Workteam& team) = 0;
+  // Deletes a team. kNotFound for an unknown team; kConflict when a job that
+  // is not finished (Initializing, InProgress, Stopping) uses it.
+  virtual Status DeleteWorkteam(const std::string& name) = 0;
+  // Disables or enables a user; disabling also ends every session of the
+  // user in the same transaction. kNotFound for an unknown user.
+  virtual Status SetUserDisabled(int64_t user_id, bool disabled) = 0;
+  // Replaces the password hash and ends the user's sessions. kNotFound.
+  virtual Status SetUserPassword(int64_t user_id, const std::string& password_hash) = 0;
+  // Every access key (without secrets), oldest first; only the user's when
+  // user_id is set.
+  virtual Result<std::vector<AccessKeyInfo>> ListAccessKeys(std::optional<int64_t> user_id) = 0;
+  // Marks a key revoked; FindAccessKey no longer returns it. kNotFound for an
+  // unknown key; revoking a revoked key succeeds.
+  virtual Status RevokeAccessKey(const std::string& access_key_id, int64_t now_ms) = 0;
+  // Appends one audit entry (its id and time_ms as given; id is assigned).
+  virtual Status AppendAudit(const AuditEntry& entry) = 0;
+  // Audit entries at or after since_ms, oldest first, at most `limit` (the
+  // newest `limit` when there are more).
+  virtual Result<std::vector<AuditEntry>> ListAudit(int64_t since_ms, size_t limit) = 0;
+  // --- end of workforce and access control ---
 };
 
 struct SqliteOptions {
   std::string path;           // database file; created with the schema when new
   bool synchronous_full = true;
+  // When set, access-key secrets are stored sealed; rows still in plaintext
+  // are sealed at open (transparent migration). Without it secrets are kept
+  // as given (tests of other subsystems).
+  std::optional<SecretSealer> secret_sealer;
 };
 // Opens (and migrates) a SQLite store. kUnavailable when the file cannot be opened.
 Result<std::unique_ptr<Store>> OpenSqlite(const SqliteOptions& options);

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 #include <cmath>
+#include <map>
 #include <set>
 
 #include "common/json.hpp"
@@ -114,41 +115,88 @@ std::optional<std::string> AnswerLabel(const boost::json::value& content) {
   }
   return std::nullopt;
 }
+
+boost::json::object Content(const std::string& attr, const std::string& job_name,
+                            const std::string& task_type, const std::string& class_name,
+                            int64_t class_index, boost::json::value confidence, TimePoint now) {
+  boost::json::object metadata;
+  metadata["confidence"] = std::move(confidence);
+  metadata["job-name"] = MetadataJobName(job_name);
+  metadata["class-name"] = class_name;
+  metadata["human-annotated"] = "yes";
+  metadata["creation-date"] = FormatIsoMicros(now);
+  metadata["type"] = OutputType(task_type);
+  boost::json::object content;
+  content[attr] = class_index;
+  content[attr + "-metadata"] = std::move(metadata);
+  return content;
+}
 }  // namespace
 
-Result<boost::json::object> Consolidate(const ConsolidationInput& in) {
-  // Class indexes of the usable answers; answers naming unknown labels are dropped.
-  std::vector<int32_t> classes;
-  for (const auto& a : in.answers) {
-    auto label = AnswerLabel(a.content);
-    if (!label) continue;
-    for (size_t k = 0; k < in.labels.size(); ++k) {
-      if (in.labels[k] == *label) {
-        classes.push_back(static_cast<int32_t>(k));
-        break;
+std::optional<int32_t> AnswerClass(const boost::json::value& content,
+                                   const std::vector<std::string>& labels) {
+  auto label = AnswerLabel(content);
+  if (!label) return std::nullopt;
+  for (size_t k = 0; k < labels.size(); ++k)
+    if (labels[k] == *label) return static_cast<int32_t>(k);
+  return std::nullopt;
+}
+
+std::vector<Result<boost::json::object>> ConsolidateBatch(const BatchInput& in) {
+  const int32_t num_classes = static_cast<int32_t>(in.labels.size());
+  consolidation::JobConsolidator job(std::max<int32_t>(num_classes, 1));
+  // Dense ids for objects and workers, as the algorithms want them.
+  std::map<int64_t, int32_t> object_ids;
+  std::map<std::string, int32_t> worker_ids;
+  auto object_id = [&](int64_t o) {
+    return object_ids.emplace(o, static_cast<int32_t>(object_ids.size())).first->second;
+  };
+  auto worker_id = [&](const std::string& w) {
+    return worker_ids.emplace(w, static_cast<int32_t>(worker_ids.size())).first->second;
+  };
+  if (in.history)
+    for (const auto& a : *in.history)
+      if (a.label >= 0 && a.label < num_classes)
+        job.AddAnswer(object_id(a.object), worker_id(a.worker_id), a.label);
+  std::vector<int32_t> targets;
+  std::vector<int> usable(in.batch.size(), 0);
+  for (size_t i = 0; i < in.batch.size(); ++i) {
+    int32_t id = object_id(in.batch[i].first);
+    targets.push_back(id);
+    for (const auto& a : in.batch[i].second) {
+      if (auto k = AnswerClass(a.content, in.labels)) {
+        job.AddAnswer(id, worker_id(a.worker_id), *k);
+        ++usable[i];
       }
     }
   }
-  if (classes.empty()) return InvalidArgument("no answer names one of the job's labels");
-  // The spec's one-coin Dawid-Skene over this object's answers (one answer:
-  // confidence 0, as Ground Truth reports).
-  // TODO(#5): fit worker accuracies across the whole job's answers.
-  auto result = consolidation::ConsolidateObject(classes, static_cast<int32_t>(in.labels.size()));
-  size_t best = static_cast<size_t>(result.label);
-  boost::json::value confidence =
-      classes.size() == 1 ? boost::json::value(0)
-                          : boost::json::value(consolidation::RoundConfidence(result.confidence));
-  boost::json::object metadata;
-  metadata["confidence"] = confidence;
-  metadata["job-name"] = MetadataJobName(in.job_name);
-  metadata["class-name"] = in.labels[best];
-  metadata["human-annotated"] = "yes";
-  metadata["creation-date"] = FormatIsoMicros(in.now);
-  metadata["type"] = OutputType(in.task_type);
-  boost::json::object content;
-  content[in.label_attribute_name] = static_cast<int64_t>(best);
-  content[in.label_attribute_name + "-metadata"] = std::move(metadata);
-  return content;
+  std::vector<consolidation::TaskLabel> labels = job.Consolidate(targets);
+  std::vector<Result<boost::json::object>> out;
+  for (size_t i = 0; i < in.batch.size(); ++i) {
+    if (usable[i] == 0 || labels[i].label < 0) {
+      out.push_back(InvalidArgument("no answer names one of the job's labels"));
+      continue;
+    }
+    // One answer: Ground Truth reports confidence 0.
+    boost::json::value confidence =
+        usable[i] == 1 ? boost::json::value(0)
+                       : boost::json::value(consolidation::RoundConfidence(labels[i].confidence));
+    out.push_back(Content(in.label_attribute_name, in.job_name, in.task_type,
+                          in.labels[static_cast<size_t>(labels[i].label)], labels[i].label,
+                          std::move(confidence), in.now));
+  }
+  return out;
+}
+
+Result<boost::json::object> Consolidate(const ConsolidationInput& in) {
+  BatchInput b;
+  b.task_type = in.task_type;
+  b.label_attribute_name = in.label_attribute_name;
+  b.job_name = in.job_name;
+  b.labels = in.labels;
+  b.now = in.now;
+  b.batch.push_back({0, in.answers});
+  return std::move(ConsolidateBatch(b).front());
 }
 
 }  // namespace plumbline::tasktypes

@@ -58,9 +58,37 @@ struct ConsolidationInput {
 };
 
 // ACS: the consolidated content {"<attr>": label, "<attr>-metadata": {...}}
-// exactly as Ground Truth's built-ins return it. kInvalidArgument when no
-// answer could be used (the object then fails).
+// exactly as Ground Truth's built-ins return it, for one object on its own.
+// kInvalidArgument when no answer could be used (the object then fails).
 Result<boost::json::object> Consolidate(const ConsolidationInput& input);
+
+// An answer already reduced to its class: consolidation's history.
+struct ClassAnswer {
+  int64_t object = 0;
+  std::string worker_id;
+  int32_t label = 0;  // index into the job's labels
+};
+
+// The class index an answer names, or nullopt when it names none of `labels`.
+std::optional<int32_t> AnswerClass(const boost::json::value& content,
+                                   const std::vector<std::string>& labels);
+
+// Job-wide ACS, as Ground Truth's built-in: worker reliabilities are
+// estimated (Dawid-Skene, one coin per worker) from every answer of the
+// objects consolidated so far (`history`) plus this batch, and each object
+// of the batch gets its label from that fit. One result per batch object,
+// in order: the content as Consolidate() returns it, or kInvalidArgument
+// when none of the object's answers was usable.
+struct BatchInput {
+  std::string task_type;
+  std::string label_attribute_name;
+  std::string job_name;
+  std::vector<std::string> labels;
+  TimePoint now;
+  const std::vector<ClassAnswer>* history = nullptr;  // may be null
+  std::vector<std::pair<int64_t, std::vector<Answer>>> batch;  // object index, its answers
+};
+std::vector<Result<boost::json::object>> ConsolidateBatch(const BatchInput& input);
 
 // "labeling-job/<lower-cased name>", the metadata's job-name.
 std::string MetadataJobName(const std::string& job_name);

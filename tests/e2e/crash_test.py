@@ -172,6 +172,9 @@ class CrashTest(unittest.TestCase):
             lines = [json.loads(l) for l in f]
         self.assertEqual(len(lines), OBJECTS)
         self.assertTrue(all("color" in l for l in lines))
+        # Three answers per object: a job-wide Dawid-Skene confidence, not 0.
+        for l in lines:
+            self.assertTrue(0 < l["color-metadata"]["confidence"] <= 1, l)
         print("acknowledged answers: %d, kills: %d" % (len(acked), KILLS))
 
 

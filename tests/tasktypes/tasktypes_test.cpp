@@ -83,5 +83,42 @@ TEST(ConsolidateTest, UnknownLabelsAreDroppedAndNothingUsableFails) {
   EXPECT_FALSE(Consolidate(Input({"martian"})));
 }
 
+TEST(ConsolidateBatchTest, HistoryTeachesWhichWorkersToTrust) {
+  // In the job's history w1 and w2 agree on every object and w3 always
+  // disagrees. On a new object w1 says person while w3 and a newcomer w4
+  // say plant: a plain vote picks plant, the job-wide fit trusts w1.
+  std::vector<ClassAnswer> history;
+  for (int64_t o = 0; o < 30; ++o) {
+    int32_t truth = static_cast<int32_t>(o % 3);
+    history.push_back({o, "w1", truth});
+    history.push_back({o, "w2", truth});
+    history.push_back({o, "w3", (truth + 1) % 3});
+  }
+  BatchInput in;
+  in.task_type = "TextMultiClass";
+  in.label_attribute_name = "category";
+  in.job_name = "j";
+  in.labels = {"person", "animal", "plant"};
+  in.history = &history;
+  auto answer = [](const char* label) {
+    boost::json::object c, inner;
+    inner["label"] = label;
+    c["crowd-classifier"] = inner;
+    return boost::json::value(c);
+  };
+  in.batch.push_back({100, {{"w1", answer("person")}, {"w3", answer("plant")}, {"w4", answer("plant")}}});
+  in.batch.push_back({101, {{"w9", answer("martian")}}});
+  auto out = ConsolidateBatch(in);
+  ASSERT_EQ(out.size(), 2u);
+  ASSERT_TRUE(out[0]);
+  EXPECT_EQ(out[0]->at("category").as_int64(), 0);
+  EXPECT_GT(out[0]->at("category-metadata").at("confidence").as_double(), 0.5);
+  EXPECT_FALSE(out[1]);
+  // Without history the same answers go to the majority.
+  in.history = nullptr;
+  in.batch.pop_back();
+  EXPECT_EQ(ConsolidateBatch(in)[0]->at("category").as_int64(), 2);
+}
+
 }  // namespace
 }  // namespace plumbline::tasktypes

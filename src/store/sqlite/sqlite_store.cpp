@@ -3,6 +3,8 @@
 // versioned migrations applied at open.
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <climits>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -138,6 +140,21 @@ CREATE TABLE kms_keys(
   created_ms INTEGER NOT NULL,
   modified_ms INTEGER NOT NULL);
 )sql",
+    // 3: workforce and access control (issue #6): key lifecycle and the audit log.
+    R"sql(
+ALTER TABLE access_keys ADD COLUMN created_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE access_keys ADD COLUMN revoked_ms INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE audit_log(
+  id INTEGER PRIMARY KEY,
+  time_ms INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL,
+  source TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  detail TEXT NOT NULL);
+CREATE INDEX audit_log_time ON audit_log(time_ms);
+)sql",
 };
 
 class Stmt {
@@ -218,7 +235,13 @@ class SqliteStore final : public Store {
     PLB_TRY(Exec("PRAGMA journal_mode=WAL"));
     PLB_TRY(Exec(options.synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
     PLB_TRY(Exec("PRAGMA foreign_keys=ON"));
-    return Migrate();
+    // Freed and overwritten content is zeroed, so a secret replaced by its
+    // sealed form (or a deleted session token) does not linger in the file.
+    PLB_TRY(Exec("PRAGMA secure_delete=ON"));
+    PLB_TRY(Migrate());
+    sealer_ = options.secret_sealer;
+    if (sealer_) PLB_TRY(SealPlaintextSecrets());
+    return {};
   }
 
   // ---------------- settings ----------------
@@ -295,20 +318,34 @@ class SqliteStore final : public Store {
   }
   Status PutAccessKey(const AccessKey& key) override {
     return Txn<void>([&]() -> Status {
-      Q("INSERT INTO access_keys(access_key_id,secret,user_id,is_root) VALUES(?,?,?,?) "
+      std::string stored = key.secret;
+      if (sealer_) {
+        PLB_ASSIGN_OR_RETURN(stored, sealer_->seal(key.secret, key.access_key_id));
+      }
+      Q("INSERT INTO access_keys(access_key_id,secret,user_id,is_root,created_ms) "
+        "VALUES(?,?,?,?,CAST((julianday('now')-2440587.5)*86400000 AS INTEGER)) "
         "ON CONFLICT(access_key_id) DO UPDATE SET secret=excluded.secret, user_id=excluded.user_id, "
         "is_root=excluded.is_root")
-          .Bind(1, key.access_key_id).Bind(2, key.secret).Bind(3, key.user_id)
+          .Bind(1, key.access_key_id).Bind(2, stored).Bind(3, key.user_id)
           .Bind(4, int64_t{key.is_root}).Step();
       return {};
     });
   }
   Result<std::optional<AccessKey>> FindAccessKey(const std::string& id) override {
     return Txn<std::optional<AccessKey>>([&]() -> Result<std::optional<AccessKey>> {
-      Query q = Q("SELECT access_key_id,secret,user_id,is_root FROM access_keys WHERE access_key_id=?");
+      // Revoked keys are invisible to authentication.
+      Query q = Q("SELECT access_key_id,secret,user_id,is_root FROM access_keys "
+                  "WHERE access_key_id=? AND revoked_ms=0");
       q.Bind(1, id);
       if (!q.Step()) return std::optional<AccessKey>();
-      return std::optional<AccessKey>(AccessKey{q.Text(0), q.Text(1), q.Int(2), q.Int(3) != 0});
+      AccessKey k{q.Text(0), q.Text(1), q.Int(2), q.Int(3) != 0};
+      if (sealer_ && sealer_->is_sealed(k.secret)) {
+        auto plain = sealer_->open(k.secret, k.access_key_id);
+        if (!plain) return Internal("the secret of access key " + k.access_key_id +
+                                    " cannot be opened (wrong secrets key?)");
+        k.secret = std::move(*plain);
+      }
+      return std::optional<AccessKey>(std::move(k));
     });
   }
   Status PutSession(const Session& s) override {
@@ -665,6 +702,25 @@ class SqliteStore final : public Store {
       return out;
     });
   }
+  Status ForEachLabeledAnswer(int64_t job_id,
+                              const std::function<void(const Assignment&)>& fn) override {
+    int64_t next_id = 0;
+    for (;;) {
+      std::vector<Assignment> page;
+      auto r = Txn<void>([&]() -> Status {
+        Query q = Q(kAssignmentSelect " WHERE job_id=?1 AND state=1 AND id>?2 AND "
+                    "(SELECT o.state FROM objects o WHERE o.job_id=?1 AND o.idx=assignments.idx)=1 "
+                    "ORDER BY id LIMIT 4096");
+        q.Bind(1, job_id).Bind(2, next_id);
+        while (q.Step()) page.push_back(ReadAssignmentRow(q));
+        return {};
+      });
+      if (!r) return r;
+      if (page.empty()) return {};
+      for (const auto& a : page) fn(a);
+      next_id = page.back().id;
+    }
+  }
   Result<int64_t> CountClaimable(int64_t job_id, int64_t user_id, int64_t n) override {
     return Txn<int64_t>([&]() -> Result<int64_t> {
       Query q = Q(
@@ -734,6 +790,126 @@ class SqliteStore final : public Store {
   }
 #undef kKmsSelect
   // ---------------- end of KMS keys ----------------
+
+  // ---------------- workforce and access control (issue #6) ----------------
+  Result<Workteam> UpdateWorkteam(const Workteam& team) override {
+    return Txn<Workteam>([&]() -> Result<Workteam> {
+      PLB_ASSIGN_OR_RETURN(Workteam old, ReadTeam("name", team.name));
+      Q("UPDATE workteams SET doc=?, updated_ms=? WHERE id=?")
+          .Bind(1, team.doc_json).Bind(2, team.updated_ms).Bind(3, old.id).Step();
+      Q("DELETE FROM workteam_groups WHERE workteam_id=?").Bind(1, old.id).Step();
+      for (const auto& g : team.groups)
+        Q("INSERT OR IGNORE INTO workteam_groups(workteam_id,group_name) VALUES(?,?)")
+            .Bind(1, old.id).Bind(2, g).Step();
+      return ReadTeam("name", team.name);
+    });
+  }
+  Status DeleteWorkteam(const std::string& name) override {
+    return Txn<void>([&]() -> Status {
+      PLB_ASSIGN_OR_RETURN(Workteam t, ReadTeam("name", name));
+      {
+        Query q = Q("SELECT name FROM jobs WHERE workteam_arn=? COLLATE NOCASE AND status IN "
+                    "('Initializing','InProgress','Stopping') LIMIT 1");
+        q.Bind(1, t.arn);
+        if (q.Step())
+          return Conflict("Workteam " + t.name + " is used by the running labeling job " + q.Text(0));
+      }
+      Q("DELETE FROM workteam_groups WHERE workteam_id=?").Bind(1, t.id).Step();
+      Q("DELETE FROM workteams WHERE id=?").Bind(1, t.id).Step();
+      return {};
+    });
+  }
+  Status SetUserDisabled(int64_t user_id, bool disabled) override {
+    return Txn<void>([&]() -> Status {
+      Q("UPDATE users SET disabled=? WHERE id=?").Bind(1, int64_t{disabled}).Bind(2, user_id).Step();
+      if (sqlite3_changes(db_) == 0) return NotFound("no user with id " + std::to_string(user_id));
+      if (disabled) Q("DELETE FROM sessions WHERE user_id=?").Bind(1, user_id).Step();
+      return {};
+    });
+  }
+  Status SetUserPassword(int64_t user_id, const std::string& password_hash) override {
+    return Txn<void>([&]() -> Status {
+      Q("UPDATE users SET password_hash=? WHERE id=?").Bind(1, password_hash).Bind(2, user_id).Step();
+      if (sqlite3_changes(db_) == 0) return NotFound("no user with id " + std::to_string(user_id));
+      Q("DELETE FROM sessions WHERE user_id=?").Bind(1, user_id).Step();
+      return {};
+    });
+  }
+  Result<std::vector<AccessKeyInfo>> ListAccessKeys(std::optional<int64_t> user_id) override {
+    return Txn<std::vector<AccessKeyInfo>>([&]() -> Result<std::vector<AccessKeyInfo>> {
+      std::vector<AccessKeyInfo> out;
+      Query q = Q("SELECT access_key_id,user_id,is_root,revoked_ms,created_ms FROM access_keys "
+                  "WHERE ?1 IS NULL OR user_id=?1 ORDER BY created_ms, access_key_id");
+      if (user_id) q.Bind(1, *user_id);
+      while (q.Step()) {
+        AccessKeyInfo k;
+        k.access_key_id = q.Text(0);
+        k.user_id = q.Int(1);
+        k.is_root = q.Int(2) != 0;
+        k.revoked_ms = q.Int(3);
+        k.active = k.revoked_ms == 0;
+        k.created_ms = q.Int(4);
+        out.push_back(std::move(k));
+      }
+      return out;
+    });
+  }
+  Status RevokeAccessKey(const std::string& access_key_id, int64_t now_ms) override {
+    return Txn<void>([&]() -> Status {
+      {
+        Query q = Q("SELECT 1 FROM access_keys WHERE access_key_id=?");
+        q.Bind(1, access_key_id);
+        if (!q.Step()) return NotFound("no access key " + access_key_id);
+      }
+      Q("UPDATE access_keys SET revoked_ms=? WHERE access_key_id=? AND revoked_ms=0")
+          .Bind(1, std::max<int64_t>(now_ms, 1)).Bind(2, access_key_id).Step();
+      return {};
+    });
+  }
+  Status AppendAudit(const AuditEntry& e) override {
+    return Txn<void>([&]() -> Status {
+      Q("INSERT INTO audit_log(time_ms,actor,action,target,source,outcome,detail) "
+        "VALUES(?,?,?,?,?,?,?)")
+          .Bind(1, e.time_ms).Bind(2, e.actor).Bind(3, e.action).Bind(4, e.target)
+          .Bind(5, e.source).Bind(6, e.outcome).Bind(7, e.detail).Step();
+      return {};
+    });
+  }
+  Result<std::vector<AuditEntry>> ListAudit(int64_t since_ms, size_t limit) override {
+    return Txn<std::vector<AuditEntry>>([&]() -> Result<std::vector<AuditEntry>> {
+      std::vector<AuditEntry> out;
+      Query q = Q("SELECT id,time_ms,actor,action,target,source,outcome,detail FROM audit_log "
+                  "WHERE time_ms>=? ORDER BY id DESC LIMIT ?");
+      q.Bind(1, since_ms).Bind(2, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
+      while (q.Step())
+        out.push_back(AuditEntry{q.Int(0), q.Int(1), q.Text(2), q.Text(3), q.Text(4), q.Text(5),
+                                 q.Text(6), q.Text(7)});
+      std::reverse(out.begin(), out.end());
+      return out;
+    });
+  }
+  // Seals every secret still stored in plaintext (databases made before
+  // encryption at rest), then truncates the WAL so no old page image keeps
+  // the plaintext (secure_delete zeroes it in the main file).
+  Status SealPlaintextSecrets() {
+    PLB_TRY(Txn<void>([&]() -> Status {
+      std::vector<std::pair<std::string, std::string>> plain;
+      {
+        Query q = Q("SELECT access_key_id,secret FROM access_keys");
+        while (q.Step())
+          if (!sealer_->is_sealed(q.Text(1))) plain.emplace_back(q.Text(0), q.Text(1));
+      }
+      for (const auto& [id, secret] : plain) {
+        PLB_ASSIGN_OR_RETURN(std::string sealed, sealer_->seal(secret, id));
+        Q("UPDATE access_keys SET secret=? WHERE access_key_id=?").Bind(1, sealed).Bind(2, id).Step();
+      }
+      return {};
+    }));
+    std::lock_guard<std::mutex> db_lock(mu_);
+    (void)Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    return {};
+  }
+  // ---------------- end of workforce and access control ----------------
 
  private:
 
@@ -984,6 +1160,7 @@ class SqliteStore final : public Store {
   }
 
   std::mutex mu_;
+  std::optional<SecretSealer> sealer_;
   sqlite3* db_ = nullptr;
   std::unordered_map<const char*, std::unique_ptr<Stmt>> stmts_;
 };
