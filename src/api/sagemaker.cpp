@@ -193,11 +193,64 @@ void SortBy(std::vector<T>& items, const object& body, Key key) {
 
 }  // namespace
 
+// What Handle() learnt about a call, for the audit log (issue #6).
+struct SageMakerApi::AuditNote {
+  std::string op;
+  std::string actor;         // "root:<key id>", "<username>:<key id>" or "unknown:<key id>"
+  bool refused = false;      // authentication or authorisation failed
+};
+
+namespace {
+// The access key id a request claims (Credential=<id>/...), before it is verified.
+std::string ClaimedKeyId(const http::Request& request) {
+  const std::string* auth = request.FindHeader("Authorization");
+  if (!auth) return "";
+  size_t at = auth->find("Credential=");
+  if (at == std::string::npos) return "";
+  at += 11;
+  size_t end = auth->find_first_of("/, ", at);
+  return auth->substr(at, std::min<size_t>(end == std::string::npos ? auth->size() : end, at + 128) - at);
+}
+
+bool ChangesState(const std::string& op) {
+  for (const char* p : {"Create", "Stop", "Update", "Delete", "Add", "Put", "Start"})
+    if (op.rfind(p, 0) == 0) return true;
+  return false;
+}
+}  // namespace
+
+http::Response SageMakerApi::Handle(const http::Request& request) const {
+  AuditNote note;
+  http::Response r = Serve(request, note);
+  if (note.refused || (!note.op.empty() && ChangesState(note.op))) {
+    store::AuditEntry e;
+    e.time_ms = ToEpochMs(clock_.Now());
+    e.actor = note.actor.empty() ? "unknown:" + ClaimedKeyId(request) : note.actor;
+    e.action = "sagemaker:" + (note.op.empty() ? std::string("?") : note.op);
+    if (auto body = json::Parse(request.body); body && body->is_object()) {
+      for (const char* k : {"LabelingJobName", "WorkteamName", "WorkteamArn"})
+        if (auto v = json::GetString(body->get_object(), k)) {
+          e.target = v->substr(0, 256);
+          break;
+        }
+    }
+    e.source = request.remote_address;
+    const std::string* type = nullptr;
+    for (const auto& h : r.headers)
+      if (h.name == "x-amzn-ErrorType") type = &h.value;
+    e.outcome = type ? *type : "ok";
+    e.detail = "status " + std::to_string(r.status);
+    if (auto s = store_.AppendAudit(e); !s)
+      spdlog::warn("msg=\"audit append failed\" error=\"{}\"", s.error().message);
+  }
+  return r;
+}
+
 SageMakerApi::SageMakerApi(labeling::LabelingService& service, store::Store& store,
                            const Clock& clock, ApiOptions options)
     : service_(service), store_(store), clock_(clock), options_(std::move(options)) {}
 
-http::Response SageMakerApi::Handle(const http::Request& request) const {
+http::Response SageMakerApi::Serve(const http::Request& request, AuditNote& note) const {
   // 1. Which operation.
   const std::string* target = request.FindHeader("X-Amz-Target");
   std::string op;
@@ -220,15 +273,24 @@ http::Response SageMakerApi::Handle(const http::Request& request) const {
   };
   crypto::VerifyOptions vopts;
   vopts.allowed_skew = options_.allowed_skew;
+  note.op = op;
   auto caller = crypto::Verify(view, lookup, clock_.Now(), vopts);
-  if (!caller) return ErrorResponse({403, caller.error().code, caller.error().message});
+  if (!caller) {
+    note.refused = true;
+    return ErrorResponse({403, caller.error().code, caller.error().message});
+  }
+  note.actor = (key->is_root ? "root:" : "unknown:") + key->access_key_id;
 
-  // 3. May they: the root key and admins' keys only.
+  // 3. May they: the root key and admins' keys only (a disabled user's keys
+  // are refused like a worker's).
   if (!key->is_root) {
     auto user = store_.GetUser(key->user_id);
-    if (!user || user->disabled || !user->is_admin)
+    if (user) note.actor = user->username + ":" + key->access_key_id;
+    if (!user || user->disabled || !user->is_admin) {
+      note.refused = true;
       return ErrorResponse({400, "AccessDeniedException",
                             "User " + key->access_key_id + " is not authorized to perform: sagemaker:" + op});
+    }
   }
 
   // 4. What: the body, validated against the model.
@@ -365,6 +427,23 @@ http::Response SageMakerApi::Handle(const http::Request& request) const {
     object out;
     out["Workteams"] = std::move(list);
     if (!page->second.empty()) out["NextToken"] = page->second;
+    return AwsJson(200, out);
+  }
+  // --- work team changes (issue #6) ---
+  if (op == "UpdateWorkteam") {
+    auto team = service_.UpdateWorkteam(body);
+    if (!team) return fail(team.error());
+    object out;
+    out["Workteam"] = WorkteamBody(*team);
+    return AwsJson(200, out);
+  }
+  if (op == "DeleteWorkteam") {
+    auto s = service_.DeleteWorkteam(json::GetString(body, "WorkteamName").value_or(""));
+    if (!s && s.error().code == ErrorCode::kConflict)
+      return ErrorResponse({400, "ResourceInUse", s.error().message});
+    if (!s) return fail(s.error());
+    object out;
+    out["Success"] = true;
     return AwsJson(200, out);
   }
   return ErrorResponse({400, "UnknownOperationException",

@@ -32,9 +32,13 @@ class SageMakerApi {
  public:
   SageMakerApi(labeling::LabelingService& service, store::Store& store, const Clock& clock,
                ApiOptions options);
+  // Also appends an audit entry (store::AuditEntry) for every call that
+  // changes state (Create*/Stop*/Update*/Delete*) and every refused one.
   http::Response Handle(const http::Request& request) const;
 
  private:
+  struct AuditNote;
+  http::Response Serve(const http::Request& request, AuditNote& note) const;
   labeling::LabelingService& service_;
   store::Store& store_;
   const Clock& clock_;

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "common/ids.hpp"
+#include "crypto/secretbox.hpp"
 
 namespace plumbline::cli {
 
@@ -12,7 +13,16 @@ Result<OpenedDataDir> OpenDataDir(const std::string& dir) {
   if (ec) return Unavailable("cannot create data dir " + dir + ": " + ec.message());
   std::filesystem::create_directories(dir + "/buckets", ec);
   OpenedDataDir out;
-  PLB_ASSIGN_OR_RETURN(out.store, store::OpenSqlite({dir + "/plumbline.db", true}));
+  // Access-key secrets are sealed under a key kept outside the database.
+  PLB_ASSIGN_OR_RETURN(auto box, crypto::SecretBox::LoadOrCreate(dir));
+  store::SqliteOptions sopts{dir + "/plumbline.db", true, std::nullopt};
+  sopts.secret_sealer = store::SecretSealer{
+      [box](const std::string& plain, const std::string& ctx) -> Result<std::string> {
+        return box->Seal(plain, ctx);
+      },
+      [box](const std::string& sealed, const std::string& ctx) { return box->Open(sealed, ctx); },
+      [](const std::string& stored) { return crypto::SecretBox::IsSealed(stored); }};
+  PLB_ASSIGN_OR_RETURN(out.store, store::OpenSqlite(sopts));
   PLB_ASSIGN_OR_RETURN(auto account, out.store->GetSetting("account_id"));
   if (!account) {
     std::string digits = RandomHex(12);

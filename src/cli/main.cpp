@@ -4,9 +4,11 @@
 #include <iostream>
 
 #include "cli/app.hpp"
+#include "cli/audit_cmd.hpp"
 #include "common/result.hpp"
 #include "cli/template_cmd.hpp"
 #include "cli/consolidate_cmd.hpp"
+#include "cli/kms_cmd.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"Plumbline: self-hosted data labeling with Ground Truth's API"};
@@ -14,9 +16,11 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "plumbline 0.1.0");
   plumbline::cli::AddServeCommand(app);
   plumbline::cli::AddUsersCommands(app);
+  plumbline::cli::AddAuditCommand(app);
   plumbline::cli::AddTemplateCommands(app);
   plumbline::cli::AddTemplatePreviewCommand(app);
   plumbline::cli::AddConsolidateCommand(app);
+  plumbline::cli::AddKmsCommands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

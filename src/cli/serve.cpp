@@ -13,6 +13,7 @@
 #include <iostream>
 #include <thread>
 
+#include "api/kms_api.hpp"
 #include "api/sagemaker.hpp"
 #include "cli/app.hpp"
 #include "cli/data_dir.hpp"
@@ -20,7 +21,9 @@
 #include "cli/task_pages.hpp"
 #include "portal/assets.hpp"
 #include "portal/media.hpp"
+#include "portal/pages.hpp"
 #include "common/ids.hpp"
+#include "crypto/keyring.hpp"
 #include "common/json.hpp"
 #include "http/http.hpp"
 #include "labeling/labeling.hpp"
@@ -37,6 +40,7 @@ struct ServeArgs {
   int threads = 16;  // handlers block on fsync; more threads let group commit batch
   int skew_seconds = 300;
   bool demo = false;
+  std::string s3_endpoint;
 };
 
 // "host:port"; port 0 picks a free one.
@@ -108,11 +112,29 @@ int Serve(const ServeArgs& args) {
   OpenedDataDir& dd = *opened;
   if (auto s = BootstrapRootKey(*dd.store, args.data_dir); !s) throw ErrorException(s.error());
 
-  auto objects = storage::OpenLocal(args.data_dir);
+  // Storage: the embedded folders, or an S3-compatible server for s3:// URIs
+  // (file:// and plain paths stay local).
+  auto local = storage::OpenLocal(args.data_dir);
+  std::unique_ptr<storage::ObjectStore> s3;
+  storage::ObjectStore* objects = local.get();
+  if (!args.s3_endpoint.empty()) {
+    auto o = storage::S3OptionsFromEnvironment(args.s3_endpoint);
+    if (!o) throw ErrorException(o.error());
+    o->fallback = local.get();
+    s3 = storage::OpenS3(*o);
+    objects = s3.get();
+  }
   const Clock& clock = SystemClock::Get();
   labeling::Options lopts;
   lopts.account_id = dd.account_id;
   labeling::LabelingService service(*dd.store, *objects, clock, lopts);
+  crypto::KeyRingOptions kopts;
+  kopts.data_dir = args.data_dir;
+  kopts.account_id = dd.account_id;
+  auto ring = crypto::KeyRing::Open(*dd.store, kopts);
+  if (!ring) throw ErrorException(ring.error());
+  service.SetKeyRing(ring->get());
+  api::KmsApi kms(**ring, *dd.store, clock, {std::chrono::seconds(args.skew_seconds)});
   api::ApiOptions aopts;
   aopts.account_id = dd.account_id;
   aopts.allowed_skew = std::chrono::seconds(args.skew_seconds);
@@ -135,10 +157,16 @@ int Serve(const ServeArgs& args) {
   router.Add("GET", "/healthz", [](const http::Request&) {
     return http::Response::Json(200, R"({"status":"ok"})");
   });
-  router.Add("POST", "/", [&](const http::Request& r) { return sagemaker.Handle(r); });
+  // One endpoint for both JSON protocols, told apart by X-Amz-Target.
+  router.Add("POST", "/", [&](const http::Request& r) {
+    const std::string* t = r.FindHeader("X-Amz-Target");
+    if (t && t->rfind("TrentService.", 0) == 0) return kms.Handle(r);
+    return sagemaker.Handle(r);
+  });
   worker_api.Register(router);
   media.Register(router);
   portal::RegisterAssets(router);
+  portal::RegisterPages(router, *dd.store, clock);
 
   http::ServerOptions sopts;
   uint16_t port = 0;
@@ -201,6 +229,8 @@ void AddServeCommand(CLI::App& app) {
   cmd->add_option("--max-clock-skew", args->skew_seconds,
                   "Seconds a signed request's X-Amz-Date may differ from the server's clock")
       ->capture_default_str();
+  cmd->add_option("--s3-endpoint", args->s3_endpoint,
+                  "S3-compatible server for s3:// URIs (path-style; credentials from AWS_* variables)");
   cmd->add_flag("--demo", args->demo,
                 "Set up a demo job with a demo worker (the seed example) if the data dir has none");
   cmd->callback([args] { std::exit(Serve(*args)); });

@@ -1,9 +1,12 @@
 // `plumbline users ...`: people and their access keys, beside a running server.
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
+#include <algorithm>
 #include <iostream>
+#include <map>
 
 #include "cli/app.hpp"
+#include "cli/audit_cmd.hpp"
 #include "cli/data_dir.hpp"
 #include "common/ids.hpp"
 #include "common/json.hpp"
@@ -68,6 +71,7 @@ void AddUsersCommands(CLI::App& app) {
     u.sub = RandomUuid();
     u.groups = SplitGroups(add->groups);
     auto created = OrThrow(dd.store->CreateUser(u));
+    AuditCli(*dd.store, "users:add", created.username, "ok", created.is_admin ? "admin" : "worker");
     boost::json::object out;
     out["Username"] = created.username;
     out["Admin"] = created.is_admin;
@@ -89,11 +93,129 @@ void AddUsersCommands(CLI::App& app) {
     auto user = OrThrow(dd.store->GetUserByName(key->username));
     store::AccessKey k{"AKIA" + RandomUpperAlnum(16), RandomAlnum(40), user.id, false};
     if (auto s = dd.store->PutAccessKey(k); !s) throw ErrorException(s.error());
+    AuditCli(*dd.store, "users:create-access-key", user.username, "ok", k.access_key_id);
     boost::json::object out;
     out["AccessKeyId"] = k.access_key_id;
     out["SecretAccessKey"] = k.secret;
     std::cout << json::Serialize(out) << "\n";
   });
+
+  // --- account lifecycle and keys (issue #6) ---
+  struct UserArgs {
+    std::string data_dir, username, groups, access_key_id;
+    bool password_stdin = false;
+  };
+  auto add_common = [](CLI::App* c, UserArgs& a) {
+    c->add_option("--data-dir", a.data_dir, "The server's data dir")->required();
+    c->add_option("--username", a.username, "Sign-in name")->required();
+  };
+  for (bool disable : {true, false}) {
+    auto a = std::make_shared<UserArgs>();
+    CLI::App* c = users->add_subcommand(
+        disable ? "disable" : "enable",
+        disable ? "Disable a user: sign-in, sessions and access keys stop working"
+                : "Enable a disabled user");
+    add_common(c, *a);
+    c->callback([a, disable] {
+      auto dd = OrThrow(OpenDataDir(a->data_dir));
+      auto user = OrThrow(dd.store->GetUserByName(a->username));
+      if (auto s = dd.store->SetUserDisabled(user.id, disable); !s) throw ErrorException(s.error());
+      AuditCli(*dd.store, disable ? "users:disable" : "users:enable", user.username, "ok");
+      std::cout << user.username << (disable ? " disabled" : " enabled") << "\n";
+    });
+  }
+
+  {
+    auto a = std::make_shared<UserArgs>();
+    CLI::App* c = users->add_subcommand("reset-password", "Set a new password; ends the user's sessions");
+    add_common(c, *a);
+    c->add_flag("--password-stdin", a->password_stdin, "Read the password from stdin")->required();
+    c->callback([a] {
+      std::string password;
+      std::getline(std::cin, password);
+      if (password.size() < 8)
+        throw ErrorException(InvalidArgument("the password must have at least 8 characters"));
+      auto dd = OrThrow(OpenDataDir(a->data_dir));
+      auto user = OrThrow(dd.store->GetUserByName(a->username));
+      auto hash = OrThrow(crypto::HashPassword(password));
+      if (auto s = dd.store->SetUserPassword(user.id, hash); !s) throw ErrorException(s.error());
+      AuditCli(*dd.store, "users:reset-password", user.username, "ok");
+      std::cout << "password of " << user.username << " reset\n";
+    });
+  }
+
+  // add-groups / remove-groups / set-groups
+  enum class GroupOp { kAdd, kRemove, kSet };
+  for (GroupOp op : {GroupOp::kAdd, GroupOp::kRemove, GroupOp::kSet}) {
+    auto a = std::make_shared<UserArgs>();
+    const char* name = op == GroupOp::kAdd ? "add-groups" : op == GroupOp::kRemove ? "remove-groups" : "set-groups";
+    CLI::App* c = users->add_subcommand(name, "Change a user's groups (work teams are groups)");
+    add_common(c, *a);
+    c->add_option("--groups", a->groups, "Comma-separated groups")->required();
+    c->callback([a, op, name] {
+      auto dd = OrThrow(OpenDataDir(a->data_dir));
+      auto user = OrThrow(dd.store->GetUserByName(a->username));
+      std::vector<std::string> given = SplitGroups(a->groups);
+      std::vector<std::string> groups = op == GroupOp::kSet ? given : user.groups;
+      for (const auto& g : given) {
+        auto it = std::find(groups.begin(), groups.end(), g);
+        if (op == GroupOp::kAdd && it == groups.end()) groups.push_back(g);
+        if (op == GroupOp::kRemove && it != groups.end()) groups.erase(it);
+      }
+      if (auto s = dd.store->SetUserGroups(user.id, groups); !s) throw ErrorException(s.error());
+      AuditCli(*dd.store, std::string("users:") + name, user.username, "ok", a->groups);
+      boost::json::object out;
+      out["Username"] = user.username;
+      boost::json::array g;
+      for (const auto& x : groups) g.emplace_back(x);
+      out["Groups"] = std::move(g);
+      std::cout << json::Serialize(out) << "\n";
+    });
+  }
+
+  {
+    auto a = std::make_shared<UserArgs>();
+    CLI::App* c = users->add_subcommand("list-access-keys", "List access keys (never their secrets)");
+    c->add_option("--data-dir", a->data_dir, "The server's data dir")->required();
+    c->add_option("--username", a->username, "Only this user's keys");
+    c->callback([a] {
+      auto dd = OrThrow(OpenDataDir(a->data_dir));
+      std::optional<int64_t> uid;
+      if (!a->username.empty()) uid = OrThrow(dd.store->GetUserByName(a->username)).id;
+      std::map<int64_t, std::string> names;
+      for (const auto& u : OrThrow(dd.store->ListUsers())) names[u.id] = u.username;
+      boost::json::array keys;
+      for (const auto& k : OrThrow(dd.store->ListAccessKeys(uid))) {
+        boost::json::object o;
+        o["AccessKeyId"] = k.access_key_id;
+        o["UserName"] = k.is_root ? "(root)" : names[k.user_id];
+        o["Status"] = k.active ? "Active" : "Inactive";
+        if (k.created_ms) o["CreateDate"] = FormatIsoMillisZ(TimePoint(std::chrono::milliseconds(k.created_ms)));
+        keys.push_back(std::move(o));
+      }
+      boost::json::object out;
+      out["AccessKeyMetadata"] = std::move(keys);
+      std::cout << json::Serialize(out) << "\n";
+    });
+  }
+
+  {
+    auto a = std::make_shared<UserArgs>();
+    CLI::App* c = users->add_subcommand("revoke-access-key", "Revoke an access key for good");
+    c->add_option("--data-dir", a->data_dir, "The server's data dir")->required();
+    c->add_option("--access-key-id", a->access_key_id, "The key to revoke")->required();
+    c->callback([a] {
+      auto dd = OrThrow(OpenDataDir(a->data_dir));
+      for (const auto& k : OrThrow(dd.store->ListAccessKeys(std::nullopt)))
+        if (k.access_key_id == a->access_key_id && k.is_root)
+          throw ErrorException(InvalidArgument(
+              "the root key cannot be revoked; replace it with PLUMBLINE_ROOT_ACCESS_KEY_ID/SECRET"));
+      if (auto s = dd.store->RevokeAccessKey(a->access_key_id, ToEpochMs(SystemClock::Get().Now())); !s)
+        throw ErrorException(s.error());
+      AuditCli(*dd.store, "users:revoke-access-key", a->access_key_id, "ok");
+      std::cout << a->access_key_id << " revoked\n";
+    });
+  }
 
   auto list_dir = std::make_shared<std::string>();
   CLI::App* list_cmd = users->add_subcommand("list", "List users");

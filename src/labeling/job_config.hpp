@@ -20,6 +20,7 @@ struct JobConfig {
   std::string label_category_uri;
   std::string template_uri;
   std::string output_path;
+  std::string kms_key_id;  // OutputConfig.KmsKeyId; empty: outputs in clear
   std::string workteam_arn;
   std::string pre_hook_arn;
   std::string acs_hook_arn;
@@ -46,7 +47,10 @@ struct JobConfig {
         if (const auto* s3 = GetObject(*ds, "S3DataSource"))
           c.manifest_uri = GetString(*s3, "ManifestS3Uri").value_or("");
     if (const auto* out = GetObject(r, "OutputConfig"))
+    {
       c.output_path = GetString(*out, "S3OutputPath").value_or("");
+      c.kms_key_id = GetString(*out, "KmsKeyId").value_or("");
+    }
     if (const auto* h = GetObject(r, "HumanTaskConfig")) {
       c.workteam_arn = GetString(*h, "WorkteamArn").value_or("");
       c.pre_hook_arn = GetString(*h, "PreHumanTaskLambdaArn").value_or("");

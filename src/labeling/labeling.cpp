@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "common/ids.hpp"
+#include "crypto/keyring.hpp"
 #include "common/json.hpp"
 #include "labeling/job_config.hpp"
 #include "labeling/output_writer.hpp"
@@ -36,6 +37,19 @@ struct LabelingService::Impl {
   Options options;
   TemplateRenderer renderer;
   TemplateValidator validator;
+  crypto::KeyRing* ring = nullptr;
+  // Per job with a KmsKeyId: the store every output file is written through.
+  std::map<int64_t, std::unique_ptr<storage::ObjectStore>> encrypting;
+
+  // Where a job's outputs are written: encrypting when the job names a key.
+  Result<storage::ObjectStore*> Out(const Job& job) {
+    std::string key = JobConfig::FromJob(job).kms_key_id;
+    if (key.empty() || !ring) return &objects;
+    auto it = encrypting.find(job.id);
+    if (it != encrypting.end()) return it->second.get();
+    PLB_ASSIGN_OR_RETURN(auto enc, crypto::EncryptingStore(objects, *ring, key));
+    return encrypting.emplace(job.id, std::move(enc)).first->second.get();
+  }
 
   std::mutex mu;
   std::condition_variable cv;
@@ -94,7 +108,9 @@ struct LabelingService::Impl {
     for (const auto& l : *labels) label_array.emplace_back(l);
     if (auto s = store.SetJobInputs(job.id, json::Serialize(label_array), *tmpl); !s)
       return;  // the store is unavailable; the next pass retries
-    (void)objects.WriteAll(storage::JoinUri(OutputRoot(job), "annotation-tool/data.json"),
+    auto out = Out(job);
+    if (!out) return fail("ClientError: the output KMS key cannot be used: " + out.error().message);
+    (void)(*out)->WriteAll(storage::JoinUri(OutputRoot(job), "annotation-tool/data.json"),
                            *label_text);
 
     // The manifest, streamed: bounded memory whatever its length.
@@ -165,6 +181,12 @@ struct LabelingService::Impl {
 
     std::vector<std::string> labels = LabelsOf(job);
     std::string root = OutputRoot(job);
+    auto out_store = Out(job);
+    if (!out_store) {
+      spdlog::error("job {}: {}", job.name, out_store.error().message);
+      return true;
+    }
+    storage::ObjectStore& out = **out_store;
     std::string stamp = FormatFileStamp(now);
     std::string region = c.region;
     boost::json::array request_payload, response_payload;
@@ -221,7 +243,7 @@ struct LabelingService::Impl {
       std::string wr_uri = storage::JoinUri(
           root, "annotations/worker-response/iteration-1/" + std::to_string(idx) + "/" + stamp +
                     ".json");
-      if (auto s = objects.WriteAll(wr_uri, json::Serialize(wr)); !s) {
+      if (auto s = out.WriteAll(wr_uri, json::Serialize(wr)); !s) {
         spdlog::error("job {}: {}", job.name, s.error().message);
         return true;
       }
@@ -256,10 +278,10 @@ struct LabelingService::Impl {
       }
     }
     std::string base = storage::JoinUri(root, "annotations/consolidated-annotation/");
-    if (!objects.WriteAll(base + "consolidation-request/iteration-1/" + stamp + ".json",
-                          json::Serialize(request_payload)) ||
-        !objects.WriteAll(base + "consolidation-response/iteration-1/" + stamp + ".json",
-                          json::Serialize(response_payload)))
+    if (!out.WriteAll(base + "consolidation-request/iteration-1/" + stamp + ".json",
+                      json::Serialize(request_payload)) ||
+        !out.WriteAll(base + "consolidation-response/iteration-1/" + stamp + ".json",
+                      json::Serialize(response_payload)))
       return true;
     for (size_t i = 0; i < done.size(); ++i) {
       const auto& d = done[i];
@@ -284,7 +306,14 @@ struct LabelingService::Impl {
   }
 
   void Finish(const Job& job, JobStatus final_status) {
-    auto s = WriteOutputManifests(job, store, objects);
+    auto out = Out(job);
+    if (!out) {
+      (void)store.SetJobStatus(job.id, JobStatus::kFailed,
+                               "ClientError: the output KMS key cannot be used: " + out.error().message,
+                               NowMs());
+      return;
+    }
+    auto s = WriteOutputManifests(job, store, **out);
     if (!s) {
       spdlog::error("job {}: writing the output failed: {}", job.name, s.error().message);
       return;  // retried on the next pass
@@ -325,7 +354,7 @@ struct LabelingService::Impl {
     auto& last = last_intermediate_ms[job.id];
     if (job.labeled + job.failed == 0 || now - last < 10000) return;
     last = now;
-    (void)WriteIntermediateManifest(job, store, objects);
+    if (auto out = Out(job)) (void)WriteIntermediateManifest(job, store, **out);
   }
 
   void Loop() {
@@ -346,13 +375,13 @@ struct LabelingService::Impl {
 
 LabelingService::LabelingService(store::Store& store, storage::ObjectStore& objects,
                                  const Clock& clock, Options options)
-    : impl_(new Impl{store, objects, clock, std::move(options), {}, {}, {}, {}, false, false, {},
-                     {}, {}}) {}
+    : impl_(new Impl{store, objects, clock, std::move(options)}) {}
 
 LabelingService::~LabelingService() { Shutdown(); }
 
 void LabelingService::SetTemplateRenderer(TemplateRenderer r) { impl_->renderer = std::move(r); }
 void LabelingService::SetTemplateValidator(TemplateValidator v) { impl_->validator = std::move(v); }
+void LabelingService::SetKeyRing(crypto::KeyRing* ring) { impl_->ring = ring; }
 
 void LabelingService::Start() {
   impl_->thread = std::thread([this] { impl_->Loop(); });
@@ -407,6 +436,10 @@ Result<std::string> LabelingService::CreateJob(const boost::json::object& reques
                            "streaming jobs are not supported yet");
   if (c.label_category_uri.empty())
     return InvalidArgument("LabelCategoryConfigS3Uri is required for " + pre.task_type);
+  if (!c.kms_key_id.empty() && impl_->ring) {
+    if (auto s = impl_->ring->CheckKeyUsable(c.kms_key_id); !s)
+      return InvalidArgument("OutputConfig.KmsKeyId: " + s.error().message);
+  }
   auto team = impl_->store.GetWorkteamByArn(c.workteam_arn);
   if (!team) {
     if (team.error().code == ErrorCode::kNotFound)

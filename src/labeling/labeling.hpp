@@ -26,6 +26,9 @@
 namespace plumbline::storage {
 class ObjectStore;
 }
+namespace plumbline::crypto {
+class KeyRing;
+}
 
 namespace plumbline::labeling {
 
@@ -71,6 +74,10 @@ class LabelingService {
 
   void SetTemplateRenderer(TemplateRenderer renderer);
   void SetTemplateValidator(TemplateValidator validator);
+  // Managed keys for OutputConfig.KmsKeyId: CreateJob refuses unknown or
+  // disabled keys, and every output file of such a job is envelope-encrypted.
+  // Without a key ring, KmsKeyId is stored and echoed only.
+  void SetKeyRing(crypto::KeyRing* ring);
 
   // --- SageMaker operations (region = the caller's SigV4 scope) ---
   // Stores the job (Initializing) and wakes the runner; returns the job ARN.

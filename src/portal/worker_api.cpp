@@ -1,6 +1,7 @@
 #include "portal/worker_api.hpp"
 
 #include <boost/json.hpp>
+#include <cstdio>
 
 #include "common/ids.hpp"
 #include "common/json.hpp"
@@ -46,7 +47,26 @@ http::Response Ok(const boost::json::value& body) {
 
 WorkerApi::WorkerApi(labeling::LabelingService& service, store::Store& store, const Clock& clock,
                      PortalOptions options)
-    : service_(service), store_(store), clock_(clock), options_(options) {}
+    : service_(service),
+      store_(store),
+      clock_(clock),
+      options_(options),
+      throttle_(std::make_unique<SignInThrottle>(clock, options.throttle)) {}
+
+void WorkerApi::Audit(const std::string& action, const std::string& username,
+                      const http::Request& req, const std::string& outcome) const {
+  store::AuditEntry e;
+  e.time_ms = ToEpochMs(clock_.Now());
+  e.actor = username.substr(0, 128);
+  e.action = "portal:" + action;
+  e.target = e.actor;
+  e.source = req.remote_address;
+  e.outcome = outcome;
+  if (const std::string* ua = req.FindHeader("User-Agent")) e.detail = ua->substr(0, 200);
+  if (auto st = store_.AppendAudit(e); !st)
+    std::fprintf(stderr, "level=warning msg=\"audit append failed\" error=\"%s\"\n",
+                 st.error().message.c_str());
+}
 
 void WorkerApi::Register(http::Router& router) {
   // Resolves the session; for POSTs also checks the CSRF token.
@@ -87,16 +107,38 @@ void WorkerApi::Register(http::Router& router) {
     auto password = json::GetString(body->get_object(), "password");
     if (!username || !password)
       return JsonError(400, "InvalidRequest", "username and password are required");
+    // Throttled keys are refused before the password is looked at.
+    if (int64_t wait = throttle_->RetryAfterSeconds(*username, req.remote_address); wait > 0) {
+      Audit("login", *username, req, "Throttled");
+      http::Response r = JsonError(429, "TooManyAttempts",
+                                   "too many failed sign-ins; try again in " +
+                                       std::to_string(wait) + " seconds");
+      r.Set("Retry-After", std::to_string(wait));
+      return r;
+    }
     auto user = store_.GetUserByName(*username);
-    // The same answer for an unknown user and a wrong password.
-    if (!user || user->disabled || !crypto::VerifyPassword(user->password_hash, *password))
+    if (!user && user.error().code != ErrorCode::kNotFound) return FromError(user.error());
+    // An unknown user costs a password verification too, so response times
+    // do not tell which usernames exist.
+    static const std::string kDummyHash = [] {
+      auto h = crypto::HashPassword(RandomHex(16));
+      return h ? *h : std::string();
+    }();
+    if (!user) (void)crypto::VerifyPassword(kDummyHash, *password);
+    // The same answer for an unknown user, a disabled one and a wrong password.
+    if (!user || user->disabled || !crypto::VerifyPassword(user->password_hash, *password)) {
+      throttle_->RecordFailure(*username, req.remote_address);
+      Audit("login", *username, req, user && user->disabled ? "UserDisabled" : "InvalidCredentials");
       return JsonError(401, "InvalidCredentials", "wrong username or password");
+    }
+    throttle_->RecordSuccess(*username);
     store::Session s;
     s.token = RandomHex(32);
     s.user_id = user->id;
     s.csrf_token = RandomHex(16);
     s.expires_ms = ToEpochMs(clock_.Now()) + options_.session_ttl_seconds * 1000;
     if (auto st = store_.PutSession(s); !st) return FromError(st.error());
+    Audit("login", user->username, req, "ok");
     object out;
     out["csrfToken"] = s.csrf_token;
     out["username"] = user->username;
@@ -110,8 +152,10 @@ void WorkerApi::Register(http::Router& router) {
   });
 
   router.Add("POST", "/worker/api/logout",
-             authed([this](const http::Request&, const store::User&, const store::Session& s) {
+             authed([this](const http::Request& req, const store::User& user,
+                           const store::Session& s) {
                (void)store_.DeleteSession(s.token);
+               Audit("logout", user.username, req, "ok");
                http::Response r = Ok(object());
                r.Set("Set-Cookie", std::string(kSessionCookie) +
                                        "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");

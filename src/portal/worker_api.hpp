@@ -3,8 +3,11 @@
 // The portal's pages use it; so can scripts. Thread-safe.
 #pragma once
 
+#include <memory>
+
 #include "common/clock.hpp"
 #include "http/http.hpp"
+#include "portal/sign_in_throttle.hpp"
 
 namespace plumbline::labeling {
 class LabelingService;
@@ -18,6 +21,7 @@ namespace plumbline::portal {
 struct PortalOptions {
   int64_t session_ttl_seconds = 12 * 3600;
   bool secure_cookies = false;  // set when served over TLS
+  SignInThrottle::Options throttle;  // sign-in failures -> 429 (issue #6)
 };
 
 class WorkerApi {
@@ -32,6 +36,10 @@ class WorkerApi {
   store::Store& store_;
   const Clock& clock_;
   PortalOptions options_;
+  std::unique_ptr<SignInThrottle> throttle_;
+  // Appends a portal:<action> entry to the audit log (failures only logged).
+  void Audit(const std::string& action, const std::string& username, const http::Request& req,
+             const std::string& outcome) const;
 };
 
 // Name of the session cookie.

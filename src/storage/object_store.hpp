@@ -2,7 +2,7 @@
 //
 // URIs: "s3://bucket/key", "file:///abs/path" and plain paths. The embedded
 // implementation (OpenLocal) maps s3://BUCKET/KEY to DATA_DIR/buckets/BUCKET/KEY;
-// an S3-compatible implementation comes later behind the same interface.
+// OpenS3 talks to an S3-compatible server behind the same interface.
 //
 // Thread safety: an ObjectStore may be used from several threads at once.
 // Readers and writers are used by one thread at a time.
@@ -54,6 +54,51 @@ class ObjectStore {
 
 // The embedded store rooted at data_dir (see the URI mapping above).
 std::unique_ptr<ObjectStore> OpenLocal(const std::string& data_dir);
+
+// --- S3-compatible storage (s3_store.cpp) ---
+//
+// Talks the S3 REST protocol over libcurl, every request signed with AWS
+// Signature V4 (service "s3", payload hash in X-Amz-Content-Sha256). Reads
+// stream with ranged GETs of `read_bytes` (pinned to the first response's
+// ETag with If-Match, so a replaced object is noticed rather than mixed);
+// writers send objects below `part_bytes` with one PUT on Commit() and larger
+// ones as a multipart upload (parts of >= part_bytes, completed on Commit(),
+// aborted when the writer is dropped). Connection errors, 5xx and 429 are
+// retried `max_attempts` times with exponential backoff. Errors name the URI:
+// kNotFound (404), kPermissionDenied (403), kInvalidArgument (other 4xx),
+// kUnavailable (5xx or no connection after the retries).
+struct S3Options {
+  // "http://127.0.0.1:9000"; empty: https://s3.<region>.amazonaws.com.
+  std::string endpoint;
+  std::string region = "us-east-1";
+  bool path_style = true;        // false: virtual-host style (bucket.host/key)
+  std::string access_key_id;
+  std::string secret_access_key;
+  std::string session_token;     // optional (X-Amz-Security-Token)
+  // When set, every PUT and multipart upload asks for SSE-KMS with this key
+  // (x-amz-server-side-encryption: aws:kms, ...-aws-kms-key-id), as Ground
+  // Truth does for OutputConfig.KmsKeyId.
+  std::string sse_kms_key_id;
+  size_t part_bytes = 8u << 20;  // >= 5 MiB (S3's minimum part size)
+  size_t read_bytes = 4u << 20;  // bytes per ranged GET
+  int max_attempts = 4;          // per request, including the first
+  int backoff_ms = 100;          // first retry delay; doubles each time
+  long timeout_seconds = 120;    // per request
+  // URIs that are not s3:// (file://, paths) go here; nullptr: refused with
+  // kInvalidArgument. Borrowed; must outlive the S3 store.
+  ObjectStore* fallback = nullptr;
+};
+
+// Credentials and region from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
+// AWS_SESSION_TOKEN and AWS_REGION (or AWS_DEFAULT_REGION), else from the
+// shared files (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, and
+// AWS_CONFIG_FILE or ~/.aws/config; profile AWS_PROFILE or "default").
+// kUnauthenticated when no credentials are found.
+Result<S3Options> S3OptionsFromEnvironment(const std::string& endpoint);
+
+// An S3-compatible store. Thread-safe like every ObjectStore; connections are
+// pooled and reused.
+std::unique_ptr<ObjectStore> OpenS3(const S3Options& options);
 
 // Splits "s3://bucket/key" into bucket and key. False for other schemes or
 // an empty bucket.

@@ -2,6 +2,9 @@
 # Browser tests of web/crowd (Plumbline's crowd HTML elements).
 # Needs node >= 20, `npm ci` at the repo root (playwright-core) and /usr/bin/chromium
 # (override with CHROMIUM=...). Shared data: ../shared or PLUMBLINE_SHARED_DIR.
+# portal.test.mjs (the worker portal end to end) also runs a real server,
+# build/plumbline or PLUMBLINE_BINARY, and Debian's /usr/bin/aws; it skips when
+# either is missing.
 # Prints "N passed, M failed" and exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/../.."

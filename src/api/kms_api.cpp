@@ -1,0 +1,163 @@
+#include "api/kms_api.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/json.hpp>
+#include <optional>
+
+#include "common/ids.hpp"
+#include "common/json.hpp"
+#include "crypto/keyring.hpp"
+#include "crypto/sigv4.hpp"
+#include "store/store.hpp"
+
+namespace plumbline::api {
+namespace {
+
+using boost::json::object;
+
+http::Response KmsJson(int status, const object& body) {
+  http::Response r = http::Response::Text(status, json::Serialize(body), "application/x-amz-json-1.1");
+  r.Set("x-amzn-RequestId", RandomUuid());
+  return r;
+}
+
+http::Response KmsError(int status, const std::string& code, const std::string& message) {
+  object body;
+  body["__type"] = code;
+  body["message"] = message;
+  http::Response r = KmsJson(status, body);
+  r.Set("x-amzn-ErrorType", code);
+  return r;
+}
+
+// The one mapping of Error to KMS's error codes.
+http::Response FromError(const Error& e) {
+  switch (e.code) {
+    case ErrorCode::kInvalidArgument: return KmsError(400, "InvalidCiphertextException", e.message);
+    case ErrorCode::kNotFound: return KmsError(400, "NotFoundException", e.message);
+    case ErrorCode::kConflict: return KmsError(400, "DisabledException", e.message);
+    case ErrorCode::kPermissionDenied: return KmsError(400, "AccessDeniedException", e.message);
+    case ErrorCode::kUnauthenticated: return KmsError(403, "UnrecognizedClientException", e.message);
+    case ErrorCode::kAlreadyExists: return KmsError(400, "AlreadyExistsException", e.message);
+    case ErrorCode::kUnavailable: return KmsError(503, "KMSInternalException", e.message);
+    case ErrorCode::kInternal: break;
+  }
+  return KmsError(500, "KMSInternalException", e.message);
+}
+
+object KeyMetadata(const crypto::KeyInfo& k, const std::string& account) {
+  object m;
+  m["AWSAccountId"] = account;
+  m["KeyId"] = k.key_id;
+  m["Arn"] = k.arn;
+  m["CreationDate"] = static_cast<double>(k.created_ms) / 1000.0;
+  m["Enabled"] = k.enabled;
+  m["Description"] = k.description;
+  m["KeyUsage"] = "ENCRYPT_DECRYPT";
+  m["KeyState"] = k.enabled ? "Enabled" : "Disabled";
+  m["Origin"] = "AWS_KMS";
+  m["KeyManager"] = "CUSTOMER";
+  m["KeySpec"] = "SYMMETRIC_DEFAULT";
+  m["CustomerMasterKeySpec"] = "SYMMETRIC_DEFAULT";
+  m["EncryptionAlgorithms"] = boost::json::array{"SYMMETRIC_DEFAULT"};
+  return m;
+}
+
+// arn:aws:kms:<region>:<account>:key/<id> -> <account>
+std::string AccountOf(const std::string& arn) {
+  size_t a = 0;
+  for (int i = 0; i < 4 && a != std::string::npos; ++i) a = arn.find(':', a + 1);
+  if (a == std::string::npos) return "";
+  size_t b = arn.find(':', a + 1);
+  return b == std::string::npos ? "" : arn.substr(a + 1, b - a - 1);
+}
+
+}  // namespace
+
+KmsApi::KmsApi(crypto::KeyRing& ring, store::Store& store, const Clock& clock, KmsApiOptions options)
+    : ring_(ring), store_(store), clock_(clock), options_(options) {}
+
+http::Response KmsApi::Handle(const http::Request& request) const {
+  const std::string* target = request.FindHeader("X-Amz-Target");
+  std::string op;
+  if (target && target->rfind("TrentService.", 0) == 0) op = target->substr(13);
+  if (op != "Decrypt" && op != "DescribeKey")
+    return KmsError(400, "UnknownOperationException",
+                    "Unknown operation " + (target ? *target : std::string("(none)")));
+
+  // Who: SigV4 (service "kms") with a Plumbline access key.
+  std::vector<crypto::Header> headers;
+  headers.reserve(request.headers.size());
+  for (const auto& h : request.headers) headers.emplace_back(h.name, h.value);
+  crypto::RequestView view{request.method, request.target, headers, request.body};
+  std::optional<store::AccessKey> key;
+  auto lookup = [&](std::string_view id) -> std::optional<std::string> {
+    auto found = store_.FindAccessKey(std::string(id));
+    if (!found || !*found) return std::nullopt;
+    key = **found;
+    return key->secret;
+  };
+  crypto::VerifyOptions vopts;
+  vopts.expected_service = "kms";
+  vopts.allowed_skew = options_.allowed_skew;
+  auto verified = crypto::Verify(view, lookup, clock_.Now(), vopts);
+  if (!verified) return KmsError(403, verified.error().code, verified.error().message);
+
+  crypto::Caller caller;
+  bool admin = false;
+  caller.is_root = key->is_root;
+  if (!key->is_root) {
+    auto user = store_.GetUser(key->user_id);
+    if (user && !user->disabled) {
+      caller.username = user->username;
+      admin = user->is_admin;
+    }
+  }
+
+  auto parsed = json::Parse(request.body.empty() ? std::string_view("{}") : std::string_view(request.body));
+  if (!parsed || !parsed->is_object())
+    return KmsError(400, "SerializationException", "The request body is not a JSON object");
+  const object& body = parsed->get_object();
+
+  if (op == "DescribeKey") {
+    if (!caller.is_root && !admin)
+      return KmsError(400, "AccessDeniedException",
+                      "User: " + key->access_key_id + " is not authorized to perform: kms:DescribeKey");
+    auto ref = json::GetString(body, "KeyId");
+    if (!ref || ref->empty()) return KmsError(400, "ValidationException", "KeyId is required");
+    auto info = ring_.DescribeKey(*ref);
+    if (!info) return FromError(info.error());
+    object out;
+    out["KeyMetadata"] = KeyMetadata(*info, AccountOf(info->arn));
+    return KmsJson(200, out);
+  }
+
+  // Decrypt.
+  auto blob64 = json::GetString(body, "CiphertextBlob");
+  if (!blob64 || blob64->empty())
+    return KmsError(400, "ValidationException", "1 validation error detected: Value null at "
+                                                "'ciphertextBlob' failed to satisfy constraint: "
+                                                "Member must not be null");
+  auto blob = crypto::Base64Decode(*blob64);
+  if (!blob) return KmsError(400, "InvalidCiphertextException", "CiphertextBlob is not base64");
+  std::string key_ref = json::GetString(body, "KeyId").value_or("");
+  auto unwrapped = ring_.DecryptDataKey(key_ref, *blob, caller);
+  if (!unwrapped) {
+    // TODO(#7): the audit log; until then, a warning line per refusal.
+    spdlog::warn("msg=\"kms decrypt denied\" access_key_id={} user={} root={} key={} code={} reason=\"{}\"",
+                 key->access_key_id, caller.username.empty() ? "-" : caller.username, caller.is_root,
+                 key_ref.empty() ? "-" : key_ref, ErrorCodeName(unwrapped.error().code),
+                 unwrapped.error().message);
+    return FromError(unwrapped.error());
+  }
+  spdlog::info("msg=\"kms decrypt\" access_key_id={} user={} root={} key={}", key->access_key_id,
+               caller.username.empty() ? "-" : caller.username, caller.is_root, unwrapped->key_arn);
+  object out;
+  out["KeyId"] = unwrapped->key_arn;
+  out["Plaintext"] = crypto::Base64Encode(unwrapped->plaintext);
+  out["EncryptionAlgorithm"] = "SYMMETRIC_DEFAULT";
+  return KmsJson(200, out);
+}
+
+}  // namespace plumbline::api

@@ -1,0 +1,447 @@
+#include "crypto/keyring.hpp"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cerrno>
+#include <cstring>
+
+#include "common/ids.hpp"
+#include "common/json.hpp"
+#include "storage/object_store.hpp"
+#include "store/store.hpp"
+
+namespace plumbline::crypto {
+namespace {
+
+constexpr size_t kNonceBytes = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;  // 24
+constexpr size_t kTagBytes = crypto_aead_xchacha20poly1305_ietf_ABYTES;       // 16
+constexpr unsigned char kBlobVersion = 1;
+// Domain separation: a sealed master key can never be taken for a data key.
+constexpr std::string_view kMasterAd = "plumbline-kms-master-key:";
+constexpr std::string_view kDataAd = "plumbline-kms-data-key:";
+
+const unsigned char* U(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
+
+std::string RandomBytes(size_t n) {
+  std::string out(n, '\0');
+  randombytes_buf(out.data(), n);
+  return out;
+}
+
+// nonce | AEAD(plain, ad)
+std::string Seal(std::string_view key, std::string_view plain, std::string_view ad) {
+  std::string out = RandomBytes(kNonceBytes);
+  out.resize(kNonceBytes + plain.size() + kTagBytes);
+  unsigned long long clen = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(reinterpret_cast<unsigned char*>(out.data()) + kNonceBytes,
+                                             &clen, U(plain), plain.size(), U(ad), ad.size(), nullptr,
+                                             U(out), U(key));
+  return out;
+}
+
+Result<std::string> Unseal(std::string_view key, std::string_view sealed, std::string_view ad) {
+  if (sealed.size() < kNonceBytes + kTagBytes) return InvalidArgument("sealed key is too short");
+  std::string out(sealed.size() - kNonceBytes - kTagBytes, '\0');
+  unsigned long long mlen = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(reinterpret_cast<unsigned char*>(out.data()), &mlen,
+                                                 nullptr, U(sealed) + kNonceBytes,
+                                                 sealed.size() - kNonceBytes, U(ad), ad.size(),
+                                                 U(sealed), U(key)) != 0)
+    return InvalidArgument("sealed key failed authentication");
+  out.resize(mlen);
+  return out;
+}
+
+Result<std::string> HexDecode32(std::string_view hex, const std::string& what) {
+  while (!hex.empty() && (hex.back() == '\n' || hex.back() == '\r' || hex.back() == ' '))
+    hex.remove_suffix(1);
+  std::string out(32, '\0');
+  size_t len = 0;
+  const char* end = nullptr;
+  if (hex.size() != 64 ||
+      sodium_hex2bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), hex.data(), hex.size(),
+                     nullptr, &len, &end) != 0 ||
+      len != 32)
+    return InvalidArgument(what + " must be 64 hexadecimal characters (32 bytes)");
+  return out;
+}
+
+std::string Lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+Result<std::string> ReadSmallFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno == ENOENT ? Result<std::string>(NotFound(path))
+                                     : Result<std::string>(Unavailable(Errno("cannot read " + path)));
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && (st.st_mode & 077) != 0) {
+    ::close(fd);
+    return InvalidArgument(path + " must be readable by its owner only (chmod 600)");
+  }
+  std::string out(256, '\0');
+  ssize_t n = ::read(fd, out.data(), out.size());
+  ::close(fd);
+  if (n < 0) return Unavailable(Errno("cannot read " + path));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+// KMS aliases: alias/<name>, name of letters, digits, / _ -; alias/aws/ is AWS's.
+Result<std::string> NormalizeAlias(std::string alias) {
+  if (alias.empty()) return alias;
+  if (alias.rfind("alias/", 0) != 0) alias = "alias/" + alias;
+  std::string_view name = std::string_view(alias).substr(6);
+  if (name.empty() || name.size() > 250 || name.rfind("aws/", 0) == 0)
+    return InvalidArgument("bad alias " + alias);
+  for (char c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '/' && c != '_' && c != '-')
+      return InvalidArgument("bad alias " + alias + ": only letters, digits, '/', '_' and '-'");
+  return alias;
+}
+
+std::vector<std::string> PolicyUsers(const std::string& policy_json) {
+  std::vector<std::string> out;
+  auto v = json::Parse(policy_json);
+  if (!v || !v->is_object()) return out;
+  if (const auto* a = json::GetArray(v->get_object(), "AllowDecrypt"))
+    for (const auto& u : *a)
+      if (u.is_string()) out.emplace_back(u.get_string());
+  return out;
+}
+
+KeyInfo Info(const store::KmsKey& k) {
+  return KeyInfo{k.key_id, k.arn, k.alias, k.description, k.enabled, k.created_ms,
+                 PolicyUsers(k.policy_json)};
+}
+
+}  // namespace
+
+Result<std::string> LoadOrCreateRootSecret(const KeyRingOptions& options) {
+  if (sodium_init() < 0) return Internal("libsodium failed to initialise");
+  if (!options.root_key_hex.empty()) return HexDecode32(options.root_key_hex, "the KMS root key");
+  if (const char* env = std::getenv("PLUMBLINE_KMS_ROOT_KEY"); env && *env)
+    return HexDecode32(env, "PLUMBLINE_KMS_ROOT_KEY");
+  if (options.data_dir.empty()) return InvalidArgument("no data dir for the KMS root key");
+  const std::string path = options.data_dir + "/kms-root.key";
+  auto existing = ReadSmallFile(path);
+  if (existing) return HexDecode32(*existing, path);
+  if (existing.error().code != ErrorCode::kNotFound) return existing.error();
+  // Create it beside, then link() into place: link fails if another process
+  // (the server, another CLI) won the race, and nobody ever reads a partial file.
+  const std::string tmp = path + ".tmp-" + RandomHex(6);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Unavailable(Errno("cannot create " + tmp));
+  std::string secret = RandomBytes(32);
+  std::string text = ToHex(U(secret), secret.size()) + "\n";
+  bool ok = ::fchmod(fd, 0600) == 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+            ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) {
+    ::unlink(tmp.c_str());
+    return Unavailable(Errno("cannot write " + tmp));
+  }
+  int rc = ::link(tmp.c_str(), path.c_str());
+  int err = errno;
+  ::unlink(tmp.c_str());
+  if (rc != 0) {
+    if (err != EEXIST) {
+      errno = err;
+      return Unavailable(Errno("cannot create " + path));
+    }
+    PLB_ASSIGN_OR_RETURN(std::string theirs, ReadSmallFile(path));
+    return HexDecode32(theirs, path);
+  }
+  return secret;
+}
+
+struct KeyRing::Resolved {
+  store::KmsKey row;
+};
+
+KeyRing::KeyRing(store::Store& store, KeyRingOptions options, std::string root, const Clock& clock)
+    : store_(store), options_(std::move(options)), root_(std::move(root)), clock_(clock) {}
+
+KeyRing::~KeyRing() { sodium_memzero(root_.data(), root_.size()); }
+
+Result<std::unique_ptr<KeyRing>> KeyRing::Open(store::Store& store, const KeyRingOptions& options,
+                                               const Clock& clock) {
+  PLB_ASSIGN_OR_RETURN(std::string root, LoadOrCreateRootSecret(options));
+  return std::unique_ptr<KeyRing>(new KeyRing(store, options, std::move(root), clock));
+}
+
+Result<KeyRing::Resolved> KeyRing::Resolve(const std::string& ref) {
+  auto not_found = [&] { return NotFound("Key '" + ref + "' does not exist"); };
+  if (ref.empty()) return not_found();
+  Result<store::KmsKey> row = not_found();
+  if (ref.rfind("arn:", 0) == 0) {
+    // arn:aws:kms:<region>:<account>:key/<id> | :alias/<name>
+    std::vector<std::string> parts;
+    size_t i = 0;
+    for (int n = 0; n < 5; ++n) {
+      size_t c = ref.find(':', i);
+      if (c == std::string::npos) return not_found();
+      parts.push_back(ref.substr(i, c - i));
+      i = c + 1;
+    }
+    std::string resource = ref.substr(i);
+    if (parts[2] != "kms") return not_found();
+    std::string prefix = ref.substr(0, i);
+    if (resource.rfind("key/", 0) == 0) row = store_.GetKmsKey(resource.substr(4));
+    else if (resource.rfind("alias/", 0) == 0) row = store_.GetKmsKeyByAlias(resource);
+    else return not_found();
+    if (!row) return row.error().code == ErrorCode::kNotFound ? not_found() : row.error();
+    // The ARN's partition, region and account must be the key's own.
+    if (row->arn.rfind(prefix, 0) != 0) return not_found();
+  } else if (ref.rfind("alias/", 0) == 0) {
+    row = store_.GetKmsKeyByAlias(ref);
+  } else {
+    row = store_.GetKmsKey(ref);
+  }
+  if (!row) return row.error().code == ErrorCode::kNotFound ? not_found() : row.error();
+  return Resolved{std::move(*row)};
+}
+
+Result<std::string> KeyRing::MasterKey(const Resolved& key) {
+  std::string sealed(key.row.wrapped_key.size() / 2, '\0');
+  size_t len = 0;
+  if (sodium_hex2bin(reinterpret_cast<unsigned char*>(sealed.data()), sealed.size(),
+                     key.row.wrapped_key.data(), key.row.wrapped_key.size(), nullptr, &len,
+                     nullptr) != 0)
+    return Internal("key " + key.row.key_id + " has a malformed stored master key");
+  sealed.resize(len);
+  auto master = Unseal(root_, sealed, std::string(kMasterAd) + key.row.key_id);
+  if (!master || master->size() != 32)
+    return Internal("key " + key.row.key_id +
+                    " cannot be unsealed: the KMS root secret is not the one it was created with");
+  return master;
+}
+
+Result<KeyInfo> KeyRing::CreateKey(const CreateKeyRequest& request) {
+  PLB_ASSIGN_OR_RETURN(std::string alias, NormalizeAlias(request.alias));
+  boost::json::array users;
+  for (const auto& u : request.allowed_users) {
+    if (u.empty() || u.size() > 128) return InvalidArgument("bad user name '" + u + "' in the key policy");
+    users.emplace_back(u);
+  }
+  if (request.description.size() > 8192) return InvalidArgument("the description is too long");
+  boost::json::object policy;
+  policy["Version"] = "plumbline-1";
+  policy["AllowDecrypt"] = std::move(users);
+  store::KmsKey k;
+  k.key_id = RandomUuid();
+  k.arn = "arn:aws:kms:" + options_.region + ":" + options_.account_id + ":key/" + k.key_id;
+  k.alias = alias;
+  k.description = request.description;
+  std::string master = RandomBytes(32);
+  std::string sealed = Seal(root_, master, std::string(kMasterAd) + k.key_id);
+  sodium_memzero(master.data(), master.size());
+  k.wrapped_key = ToHex(U(sealed), sealed.size());
+  k.policy_json = json::Serialize(policy);
+  k.enabled = true;
+  k.created_ms = k.modified_ms = ToEpochMs(clock_.Now());
+  auto created = store_.CreateKmsKey(k);
+  if (!created) {
+    if (created.error().code == ErrorCode::kAlreadyExists)
+      return AlreadyExists("An alias with the name " + alias + " already exists");
+    return created.error();
+  }
+  return Info(k);
+}
+
+Result<KeyInfo> KeyRing::DescribeKey(const std::string& ref) {
+  PLB_ASSIGN_OR_RETURN(Resolved r, Resolve(ref));
+  return Info(r.row);
+}
+
+Result<std::vector<KeyInfo>> KeyRing::ListKeys() {
+  PLB_ASSIGN_OR_RETURN(auto rows, store_.ListKmsKeys());
+  std::vector<KeyInfo> out;
+  for (const auto& r : rows) out.push_back(Info(r));
+  return out;
+}
+
+Status KeyRing::DisableKey(const std::string& ref) {
+  PLB_ASSIGN_OR_RETURN(Resolved r, Resolve(ref));
+  return store_.SetKmsKeyEnabled(r.row.key_id, false, ToEpochMs(clock_.Now()));
+}
+
+Status KeyRing::EnableKey(const std::string& ref) {
+  PLB_ASSIGN_OR_RETURN(Resolved r, Resolve(ref));
+  return store_.SetKmsKeyEnabled(r.row.key_id, true, ToEpochMs(clock_.Now()));
+}
+
+Status KeyRing::CheckKeyUsable(const std::string& ref) {
+  auto r = Resolve(ref);
+  if (!r) {
+    if (r.error().code == ErrorCode::kNotFound)
+      return InvalidArgument("KmsKeyId '" + ref + "' does not name a key of this installation");
+    return r.error();
+  }
+  if (!r->row.enabled) return InvalidArgument("KmsKeyId '" + ref + "' is disabled");
+  return {};
+}
+
+Result<DataKey> KeyRing::GenerateDataKey(const std::string& ref) {
+  PLB_ASSIGN_OR_RETURN(Resolved r, Resolve(ref));
+  if (!r.row.enabled) return Conflict(r.row.arn + " is disabled.");
+  PLB_ASSIGN_OR_RETURN(std::string master, MasterKey(r));
+  DataKey dk;
+  dk.key_arn = r.row.arn;
+  dk.plaintext = RandomBytes(kDataKeyBytes);
+  dk.wrapped.push_back(static_cast<char>(kBlobVersion));
+  dk.wrapped.push_back(static_cast<char>(r.row.key_id.size()));
+  dk.wrapped.append(r.row.key_id);
+  dk.wrapped.append(Seal(master, dk.plaintext, std::string(kDataAd) + r.row.key_id));
+  sodium_memzero(master.data(), master.size());
+  return dk;
+}
+
+Result<KeyRing::Unwrapped> KeyRing::DecryptDataKey(const std::string& key_ref, std::string_view blob,
+                                                   const Caller& caller) {
+  if (blob.size() < 2 || static_cast<unsigned char>(blob[0]) != kBlobVersion ||
+      blob.size() < 2 + static_cast<unsigned char>(blob[1]) + kNonceBytes + kTagBytes)
+    return InvalidArgument("The ciphertext is not a Plumbline data key blob");
+  size_t n = static_cast<unsigned char>(blob[1]);
+  std::string key_id(blob.substr(2, n));
+  PLB_ASSIGN_OR_RETURN(Resolved r, Resolve(key_id));
+  if (!key_ref.empty()) {
+    PLB_ASSIGN_OR_RETURN(Resolved named, Resolve(key_ref));
+    if (named.row.key_id != r.row.key_id)
+      return InvalidArgument("The ciphertext refers to a customer master key that does not exist, "
+                             "does not exist in this region, or you are not allowed to access");
+  }
+  if (!r.row.enabled) return Conflict(r.row.arn + " is disabled.");
+  if (!caller.is_root) {
+    auto users = PolicyUsers(r.row.policy_json);
+    std::string me = Lower(caller.username);
+    bool allowed = !me.empty() && std::any_of(users.begin(), users.end(),
+                                              [&](const std::string& u) { return Lower(u) == me; });
+    if (!allowed)
+      return PermissionDenied("User: " + (caller.username.empty() ? "(unknown)" : caller.username) +
+                              " is not authorized to perform: kms:Decrypt on resource: " + r.row.arn +
+                              " because no key policy allows the kms:Decrypt action");
+  }
+  PLB_ASSIGN_OR_RETURN(std::string master, MasterKey(r));
+  auto plain = Unseal(master, blob.substr(2 + n), std::string(kDataAd) + r.row.key_id);
+  sodium_memzero(master.data(), master.size());
+  if (!plain || plain->size() != kDataKeyBytes)
+    return InvalidArgument("The ciphertext failed authentication (InvalidCiphertext)");
+  return Unwrapped{r.row.arn, std::move(*plain)};
+}
+
+// ---------------------------------------------------------------------------
+// Decorators
+
+namespace {
+
+class EncryptingWriter final : public storage::Writer {
+ public:
+  EncryptingWriter(std::unique_ptr<storage::Writer> inner, std::unique_ptr<EnvelopeEncryptor> enc)
+      : inner_(std::move(inner)), enc_(std::move(enc)) {}
+  Status Append(std::string_view data) override {
+    PLB_ASSIGN_OR_RETURN(std::string out, enc_->Update(data));
+    if (!out.empty()) PLB_TRY(inner_->Append(out));
+    return {};
+  }
+  Status Commit() override {
+    PLB_ASSIGN_OR_RETURN(std::string out, enc_->Finish());
+    PLB_TRY(inner_->Append(out));
+    return inner_->Commit();
+  }
+
+ private:
+  std::unique_ptr<storage::Writer> inner_;
+  std::unique_ptr<EnvelopeEncryptor> enc_;
+};
+
+class EncryptingObjectStore final : public storage::ObjectStore {
+ public:
+  EncryptingObjectStore(storage::ObjectStore& inner, KeyRing& ring, std::string key_ref)
+      : inner_(inner), ring_(ring), key_ref_(std::move(key_ref)) {}
+  Result<std::unique_ptr<storage::Reader>> OpenRead(const std::string& uri) override {
+    return inner_.OpenRead(uri);
+  }
+  Result<std::unique_ptr<storage::Writer>> OpenWrite(const std::string& uri) override {
+    PLB_ASSIGN_OR_RETURN(DataKey key, ring_.GenerateDataKey(key_ref_));
+    auto enc = EnvelopeEncryptor::Create(key);
+    sodium_memzero(key.plaintext.data(), key.plaintext.size());
+    if (!enc) return enc.error();
+    PLB_ASSIGN_OR_RETURN(auto writer, inner_.OpenWrite(uri));
+    return std::unique_ptr<storage::Writer>(new EncryptingWriter(std::move(writer), std::move(*enc)));
+  }
+
+ private:
+  storage::ObjectStore& inner_;
+  KeyRing& ring_;
+  std::string key_ref_;
+};
+
+class DecryptingReaderImpl final : public storage::Reader {
+ public:
+  DecryptingReaderImpl(std::unique_ptr<storage::Reader> inner, KeyRing& ring, Caller caller)
+      : inner_(std::move(inner)), ring_(ring), caller_(std::move(caller)) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    while (pos_ == out_.size() && !done_) {
+      out_.clear();
+      pos_ = 0;
+      char in[65536];
+      PLB_ASSIGN_OR_RETURN(size_t got, inner_->Read(in, sizeof in));
+      if (got == 0) {
+        PLB_ASSIGN_OR_RETURN(out_, dec_.Finish());
+        done_ = true;
+        break;
+      }
+      PLB_ASSIGN_OR_RETURN(out_, dec_.Update(std::string_view(in, got)));
+      if (dec_.header_ready() && !keyed_) {
+        PLB_ASSIGN_OR_RETURN(auto key, ring_.DecryptDataKey(dec_.header().key_arn,
+                                                            dec_.header().wrapped, caller_));
+        PLB_TRY(dec_.SetDataKey(key.plaintext));
+        sodium_memzero(key.plaintext.data(), key.plaintext.size());
+        keyed_ = true;
+        PLB_ASSIGN_OR_RETURN(std::string more, dec_.Update({}));
+        out_ += more;
+      }
+    }
+    size_t take = std::min(n, out_.size() - pos_);
+    std::memcpy(buf, out_.data() + pos_, take);
+    pos_ += take;
+    return take;
+  }
+
+ private:
+  std::unique_ptr<storage::Reader> inner_;
+  KeyRing& ring_;
+  Caller caller_;
+  EnvelopeDecryptor dec_;
+  std::string out_;
+  size_t pos_ = 0;
+  bool keyed_ = false;
+  bool done_ = false;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<storage::ObjectStore>> EncryptingStore(storage::ObjectStore& inner,
+                                                              KeyRing& ring,
+                                                              const std::string& key_ref) {
+  // Fail early (at job start) rather than on the first output file.
+  PLB_ASSIGN_OR_RETURN(KeyInfo info, ring.DescribeKey(key_ref));
+  if (!info.enabled) return Conflict(info.arn + " is disabled.");
+  return std::unique_ptr<storage::ObjectStore>(new EncryptingObjectStore(inner, ring, key_ref));
+}
+
+Result<std::unique_ptr<storage::Reader>> DecryptingReader(std::unique_ptr<storage::Reader> inner,
+                                                          KeyRing& ring, const Caller& caller) {
+  return std::unique_ptr<storage::Reader>(new DecryptingReaderImpl(std::move(inner), ring, caller));
+}
+
+}  // namespace plumbline::crypto
