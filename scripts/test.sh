@@ -5,6 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
+# Test tools from npm (playwright-core, s3rver), pinned by package-lock.json.
+if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules ]]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
 scripts/build.sh
 
 status=0
