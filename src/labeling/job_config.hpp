@@ -31,6 +31,10 @@ struct JobConfig {
   int64_t workers_per_object = 1;
   int64_t time_limit_seconds = 3600;
   int64_t max_concurrent_tasks = 1000;
+  int64_t availability_lifetime_seconds = 2592000;
+  // StoppingConditions; 0 when not set.
+  int64_t max_human_labeled = 0;
+  int64_t max_percentage_labeled = 0;
 
   static JobConfig FromRequest(const boost::json::object& r, const std::string& region) {
     using json::GetArray;
@@ -66,9 +70,29 @@ struct JobConfig {
       c.workers_per_object = GetInt(*h, "NumberOfHumanWorkersPerDataObject").value_or(1);
       c.time_limit_seconds = GetInt(*h, "TaskTimeLimitInSeconds").value_or(3600);
       c.max_concurrent_tasks = GetInt(*h, "MaxConcurrentTaskCount").value_or(1000);
+      c.availability_lifetime_seconds =
+          GetInt(*h, "TaskAvailabilityLifetimeInSeconds").value_or(2592000);
+    }
+    if (const auto* stop = GetObject(r, "StoppingConditions")) {
+      c.max_human_labeled = GetInt(*stop, "MaxHumanLabeledObjectCount").value_or(0);
+      c.max_percentage_labeled = GetInt(*stop, "MaxPercentageOfInputDatasetLabeled").value_or(0);
     }
     c.task_type = tasktypes::ParseHookArn(c.pre_hook_arn).task_type;
     return c;
+  }
+
+  // True once a stopping condition is met: no new objects are started.
+  bool StoppingConditionMet(const store::Job& job) const {
+    if (max_human_labeled > 0 && job.labeled >= max_human_labeled) return true;
+    if (max_percentage_labeled > 0 && job.object_count > 0 &&
+        job.labeled * 100 >= max_percentage_labeled * job.object_count)
+      return true;
+    return false;
+  }
+  // True once TaskAvailabilityLifetimeInSeconds has passed since the job
+  // started (objects are released to workers when the job starts).
+  bool LifetimeOver(const store::Job& job, int64_t now_ms) const {
+    return now_ms > job.created_ms + availability_lifetime_seconds * 1000;
   }
 
   static JobConfig FromJob(const store::Job& job) {

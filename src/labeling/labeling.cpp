@@ -169,11 +169,14 @@ struct LabelingService::Impl {
 
   // Consolidates objects whose answers are all in. Returns false when the
   // pass must wait (one batch per second per job).
-  bool ConsolidateReady(const Job& job) {
+  // `only`: consolidate these objects (whatever their answer count) instead
+  // of those whose N answers are in.
+  bool ConsolidateReady(const Job& job, const std::vector<int64_t>* only = nullptr) {
     JobConfig c = JobConfig::FromJob(job);
     TimePoint now = clock.Now();
     int64_t second = ToEpochMs(now) / 1000;
-    auto ready = store.ObjectsReadyToConsolidate(job.id, c.workers_per_object, 1000);
+    auto ready = only ? Result<std::vector<int64_t>>(*only)
+                      : store.ObjectsReadyToConsolidate(job.id, c.workers_per_object, 1000);
     if (!ready || ready->empty()) return true;
     auto it = last_batch_second.find(job.id);
     if (it != last_batch_second.end() && it->second == second) return false;
@@ -340,13 +343,44 @@ struct LabelingService::Impl {
         Finish(*job, JobStatus::kStopped);
         continue;
       }
+      JobConfig c = JobConfig::FromJob(*job);
+      if (c.LifetimeOver(*job, NowMs())) {
+        SettleAfterLifetime(*job);
+        job = store.GetJob(listed.id);
+        if (!job) continue;
+      }
       auto open = store.CountAvailable(job->id);
+      auto busy = store.CountInProgress(job->id);
       if (open && *open == 0) {
         Finish(*job, JobStatus::kCompleted);
+      } else if (c.StoppingConditionMet(*job) && busy && *busy == 0) {
+        // A stopping condition: no new objects were started; once the last
+        // started one is done the job ends with the output so far.
+        Finish(*job, JobStatus::kStopped);
       } else {
         MaybeWriteIntermediate(*job);
       }
     }
+  }
+
+  // After TaskAvailabilityLifetimeInSeconds no task is handed out any more:
+  // objects with answers are consolidated with what they have, objects
+  // without any fail. Objects still leased wait for their lease to end.
+  void SettleAfterLifetime(const Job& job) {
+    auto idle = store.IdleObjects(job.id, 1000);
+    if (!idle) return;
+    std::vector<int64_t> with_answers;
+    for (const auto& [idx, answers] : *idle) {
+      if (answers > 0) {
+        with_answers.push_back(idx);
+      } else {
+        (void)store.FinishObject(job.id, idx, store::ObjectState::kFailed, "",
+                                 "ClientError: no worker answered before "
+                                 "TaskAvailabilityLifetimeInSeconds ran out",
+                                 NowMs());
+      }
+    }
+    if (!with_answers.empty()) ConsolidateReady(job, &with_answers);
   }
 
   void MaybeWriteIntermediate(const Job& job) {
@@ -637,6 +671,10 @@ Result<std::optional<ClaimedTask>> LabelingService::Claim(const store::User& wor
   r.lease_ms = c.time_limit_seconds * 1000;
   r.workers_per_object = c.workers_per_object;
   r.max_active_objects = c.max_concurrent_tasks;
+  // Tasks are available for TaskAvailabilityLifetimeInSeconds; once a
+  // stopping condition is met only objects already started are finished.
+  if (c.LifetimeOver(job, r.now_ms)) return std::optional<ClaimedTask>();
+  if (c.StoppingConditionMet(job)) r.max_active_objects = 0;
   PLB_ASSIGN_OR_RETURN(auto assignment, impl_->store.Claim(r));
   if (!assignment) return std::optional<ClaimedTask>();
   PLB_ASSIGN_OR_RETURN(auto object, impl_->store.GetObject(job.id, assignment->object_index));

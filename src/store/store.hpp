@@ -248,6 +248,12 @@ class Store {
                               int64_t now_ms) = 0;
   // Number of objects of the job still available (not labeled, not failed).
   virtual Result<int64_t> CountAvailable(int64_t job_id) = 0;
+  // Available objects that have answers or live leases (work under way).
+  virtual Result<int64_t> CountInProgress(int64_t job_id) = 0;
+  // Available objects without live leases, with their answer counts: what is
+  // left to settle once an object's availability lifetime has run out.
+  virtual Result<std::vector<std::pair<int64_t, int64_t>>> IdleObjects(int64_t job_id,
+                                                                      size_t limit) = 0;
 
   // --- assignments ---
   // Picks an object for the worker and leases it, or returns nullopt when

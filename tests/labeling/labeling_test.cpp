@@ -212,5 +212,76 @@ TEST_F(LabelingTest, ObjectWithoutSourceFailsAloneAndRestartResumes) {
   EXPECT_NE(manifest.find("\"failure-reason\""), std::string::npos);
 }
 
+TEST_F(LabelingTest, MaxHumanLabeledObjectCountStopsReleasingObjects) {
+  auto r = Request("capped");
+  boost::json::object stop;
+  stop["MaxHumanLabeledObjectCount"] = 1;
+  r["StoppingConditions"] = stop;
+  ASSERT_TRUE(service_->CreateJob(r, "us-west-2"));
+  service_->RunOnce();
+  auto task = service_->Claim(worker_, "capped").value();
+  ASSERT_TRUE(task);
+  ASSERT_TRUE(service_->Submit(worker_, task->task_id,
+                               boost::json::parse(R"({"c":{"label":"cat"}})"), 1));
+  Tick();
+  auto job = service_->DescribeJob("capped").value();
+  EXPECT_EQ(job.status, JobStatus::kStopped);
+  EXPECT_EQ(job.labeled, 1);
+  EXPECT_TRUE(job.output_written);
+  EXPECT_FALSE(service_->Claim(worker_, "capped").value());
+}
+
+TEST_F(LabelingTest, StoppingConditionLetsStartedObjectsFinish) {
+  // N = 2, stop after 50% (2 of 3 objects). Two workers start objects 0 and 1
+  // before the condition is met; they finish, and nothing new is started.
+  auto r = Request("half", "s3://b/m.manifest", 2);
+  boost::json::object stop;
+  stop["MaxPercentageOfInputDatasetLabeled"] = 50;
+  r["StoppingConditions"] = stop;
+  ASSERT_TRUE(service_->CreateJob(r, "us-west-2"));
+  service_->RunOnce();
+  store::User second = worker_;
+  second.username = "w2";
+  second.worker_key = "ffeeddccbbaa9988";
+  second = store_->CreateUser(second).value();
+  auto answer = boost::json::parse(R"({"c":{"label":"dog"}})");
+  for (int round = 0; round < 2; ++round) {
+    for (auto* w : {&worker_, &second}) {
+      auto t = service_->Claim(*w, "half").value();
+      ASSERT_TRUE(t) << "round " << round;
+      ASSERT_TRUE(service_->Submit(*w, t->task_id, answer, 1));
+    }
+    Tick();
+  }
+  auto job = service_->DescribeJob("half").value();
+  EXPECT_EQ(job.labeled, 2);
+  EXPECT_EQ(job.status, JobStatus::kStopped);
+}
+
+TEST_F(LabelingTest, AvailabilityLifetimeSettlesWhatIsLeft) {
+  auto r = Request("lifetime", "s3://b/m.manifest", 2);
+  r["HumanTaskConfig"].as_object()["TaskAvailabilityLifetimeInSeconds"] = 60;
+  ASSERT_TRUE(service_->CreateJob(r, "us-west-2"));
+  service_->RunOnce();
+  // Object 0 gets one of its two answers; nobody touches the others.
+  auto t = service_->Claim(worker_, "lifetime").value();
+  ASSERT_TRUE(t);
+  ASSERT_TRUE(service_->Submit(worker_, t->task_id,
+                               boost::json::parse(R"({"c":{"label":"cat"}})"), 1));
+  Tick();
+  EXPECT_EQ(service_->DescribeJob("lifetime").value().status, JobStatus::kInProgress);
+  clock_.Advance(std::chrono::seconds(60));
+  EXPECT_FALSE(service_->Claim(worker_, "lifetime").value());  // no task after the lifetime
+  Tick();
+  Tick();
+  auto job = service_->DescribeJob("lifetime").value();
+  EXPECT_EQ(job.status, JobStatus::kCompleted);
+  EXPECT_EQ(job.labeled, 1);
+  EXPECT_EQ(job.failed, 2);
+  auto manifest = objects_->ReadAll("s3://b/out/lifetime/manifests/output/output.manifest").value();
+  EXPECT_NE(manifest.find("TaskAvailabilityLifetimeInSeconds ran out"), std::string::npos);
+  EXPECT_NE(manifest.find("\"class-name\":\"cat\""), std::string::npos);
+}
+
 }  // namespace
 }  // namespace plumbline::labeling

@@ -591,6 +591,26 @@ class SqliteStore final : public Store {
       return {};
     });
   }
+  Result<int64_t> CountInProgress(int64_t job_id) override {
+    return Txn<int64_t>([&]() -> Result<int64_t> {
+      Query q = Q("SELECT count(*) FROM objects WHERE job_id=? AND state=0 AND (answers+leases)>0");
+      q.Bind(1, job_id);
+      q.Step();
+      return q.Int(0);
+    });
+  }
+  Result<std::vector<std::pair<int64_t, int64_t>>> IdleObjects(int64_t job_id,
+                                                              size_t limit) override {
+    using Rows = std::vector<std::pair<int64_t, int64_t>>;
+    return Txn<Rows>([&]() -> Result<Rows> {
+      Rows out;
+      Query q = Q("SELECT idx, answers FROM objects WHERE job_id=? AND state=0 AND leases=0 "
+                  "ORDER BY idx LIMIT ?");
+      q.Bind(1, job_id).Bind(2, static_cast<int64_t>(limit));
+      while (q.Step()) out.emplace_back(q.Int(0), q.Int(1));
+      return out;
+    });
+  }
   Result<int64_t> CountAvailable(int64_t job_id) override {
     return Txn<int64_t>([&]() -> Result<int64_t> {
       Query q = Q("SELECT count(*) FROM objects WHERE job_id=? AND state=0");
