@@ -97,6 +97,7 @@ CREATE TABLE jobs(
   created_ms INTEGER NOT NULL,
   modified_ms INTEGER NOT NULL,
   object_count INTEGER NOT NULL DEFAULT 0,
+  fresh_from INTEGER NOT NULL DEFAULT 0,
   labeled INTEGER NOT NULL DEFAULT 0,
   failed INTEGER NOT NULL DEFAULT 0,
   output_written INTEGER NOT NULL DEFAULT 0,
@@ -126,6 +127,7 @@ CREATE TABLE assignments(
 CREATE INDEX assignments_object ON assignments(job_id, idx, user_id);
 CREATE INDEX assignments_live ON assignments(deadline_ms) WHERE state = 0;
 CREATE INDEX assignments_held ON assignments(user_id, job_id) WHERE state = 0;
+CREATE INDEX objects_active ON objects(job_id, idx) WHERE state = 0 AND (answers + leases) > 0;
 )sql",
     // 2: KMS keys (crypto/keyring).
     R"sql(
@@ -492,7 +494,7 @@ class SqliteStore final : public Store {
     return Txn<void>([&]() -> Status {
       Q("DELETE FROM objects WHERE job_id=?").Bind(1, job_id).Step();
       Q("DELETE FROM assignments WHERE job_id=?").Bind(1, job_id).Step();
-      Q("UPDATE jobs SET object_count=0, labeled=0, failed=0 WHERE id=?").Bind(1, job_id).Step();
+      Q("UPDATE jobs SET object_count=0, labeled=0, failed=0, fresh_from=0 WHERE id=?").Bind(1, job_id).Step();
       return {};
     });
   }
@@ -634,9 +636,10 @@ class SqliteStore final : public Store {
       // Prefer objects already in progress so they finish first; then the
       // next fresh object in manifest order while under the concurrency cap.
       std::optional<int64_t> pick;
+      bool fresh_pick = false;
       {
         Query q = Q(
-            "SELECT o.idx FROM objects o WHERE o.job_id=?1 AND o.state=0 AND (o.answers+o.leases)>0 "
+            "SELECT o.idx FROM objects o WHERE o.job_id=?1 AND o.state = 0 AND (o.answers + o.leases) > 0 "
             "AND (o.answers+o.leases)<?2 AND NOT EXISTS (SELECT 1 FROM assignments a WHERE "
             "a.job_id=o.job_id AND a.idx=o.idx AND a.user_id=?3 AND a.state IN (0,1,3)) "
             "ORDER BY o.idx LIMIT 1");
@@ -646,18 +649,25 @@ class SqliteStore final : public Store {
       if (!pick) {
         int64_t active = 0;
         {
-          Query q = Q("SELECT count(*) FROM objects WHERE job_id=? AND state=0 AND (answers+leases)>0");
+          Query q = Q("SELECT count(*) FROM objects WHERE job_id=? AND state = 0 AND (answers + leases) > 0");
           q.Bind(1, r.job_id);
           q.Step();
           active = q.Int(0);
         }
         if (active < r.max_active_objects) {
-          Query q = Q(
-              "SELECT o.idx FROM objects o WHERE o.job_id=?1 AND o.state=0 AND o.answers=0 AND "
-              "o.leases=0 AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.job_id=o.job_id AND "
-              "a.idx=o.idx AND a.user_id=?2 AND a.state IN (0,1,3)) ORDER BY o.idx LIMIT 1");
-          q.Bind(1, r.job_id).Bind(2, r.user_id);
-          if (q.Step()) pick = q.Int(0);
+          // Fresh objects are taken in manifest order from the job's cursor:
+          // every fresh object has idx >= fresh_from (see MarkFresh).
+          int64_t from = FreshFrom(r.job_id);
+          {
+            Query q = Q(
+                "SELECT o.idx FROM objects o WHERE o.job_id=?1 AND o.idx>=?3 AND o.state=0 AND "
+                "o.answers=0 AND o.leases=0 AND NOT EXISTS (SELECT 1 FROM assignments a WHERE "
+                "a.job_id=o.job_id AND a.idx=o.idx AND a.user_id=?2 AND a.state IN (0,1,3)) "
+                "ORDER BY o.idx LIMIT 1");
+            q.Bind(1, r.job_id).Bind(2, r.user_id).Bind(3, from);
+            if (q.Step()) pick = q.Int(0);
+          }
+          if (pick) fresh_pick = true;
         }
       }
       if (!pick) return std::optional<Assignment>();
@@ -674,6 +684,7 @@ class SqliteStore final : public Store {
       a.id = sqlite3_last_insert_rowid(db_);
       Q("UPDATE objects SET leases=leases+1 WHERE job_id=? AND idx=?").Bind(1, a.job_id)
           .Bind(2, a.object_index).Step();
+      if (fresh_pick) AdvanceFresh(r.job_id);
       return std::optional<Assignment>(a);
     });
   }
@@ -707,6 +718,7 @@ class SqliteStore final : public Store {
           .Bind(2, id).Step();
       Q("UPDATE objects SET leases=leases-1 WHERE job_id=? AND idx=?").Bind(1, a.job_id)
           .Bind(2, a.object_index).Step();
+      MarkFresh(a.job_id, a.object_index);
       return {};
     });
   }
@@ -1167,6 +1179,25 @@ class SqliteStore final : public Store {
     Q("UPDATE assignments SET state=4 WHERE id=? AND state=0").Bind(1, a.id).Step();
     Q("UPDATE objects SET leases=leases-1 WHERE job_id=? AND idx=?").Bind(1, a.job_id)
         .Bind(2, a.object_index).Step();
+    MarkFresh(a.job_id, a.object_index);
+  }
+  int64_t FreshFrom(int64_t job_id) {
+    Query q = Q("SELECT fresh_from FROM jobs WHERE id=?");
+    q.Bind(1, job_id);
+    return q.Step() ? q.Int(0) : 0;
+  }
+  // Moves the job's fresh cursor to its first fresh object (or past the end).
+  void AdvanceFresh(int64_t job_id) {
+    Q("UPDATE jobs SET fresh_from=coalesce((SELECT min(idx) FROM objects WHERE job_id=?1 AND "
+      "idx>=jobs.fresh_from AND state=0 AND answers=0 AND leases=0), "
+      "(SELECT coalesce(max(idx),-1)+1 FROM objects WHERE job_id=?1)) WHERE id=?1")
+        .Bind(1, job_id).Step();
+  }
+  // An object whose lease ended with no answers is fresh again.
+  void MarkFresh(int64_t job_id, int64_t idx) {
+    Q("UPDATE jobs SET fresh_from=min(fresh_from, ?2) WHERE id=?1 AND EXISTS (SELECT 1 FROM "
+      "objects WHERE job_id=?1 AND idx=?2 AND state=0 AND answers=0 AND leases=0)")
+        .Bind(1, job_id).Bind(2, idx).Step();
   }
   int64_t ExpireLocked(int64_t now_ms) {
     std::vector<Assignment> expired;

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Claim + submit under load: starts a server on a scratch data dir, creates
+# WORKERS workers and a job with enough objects, and runs load_bench against
+# it (64 concurrent workers by default). Needs a Release build (scripts/build.sh).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+WORKERS="${WORKERS:-64}"
+SECONDS_RUN="${SECONDS_RUN:-10}"
+OBJECTS="${OBJECTS:-200000}"
+scripts/build.sh >/dev/null
+dir=$(mktemp -d)
+trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$dir"' EXIT
+export PLUMBLINE_ROOT_ACCESS_KEY_ID=AKIDBENCH PLUMBLINE_ROOT_SECRET_ACCESS_KEY=bench-secret
+mkdir -p "$dir/data/buckets/b"
+python3 - "$dir/data/buckets/b" "$OBJECTS" <<'PY'
+import json, sys
+d, n = sys.argv[1], int(sys.argv[2])
+with open(d + "/m.manifest", "w") as f:
+    for i in range(n):
+        f.write(json.dumps({"source": "sentence %d" % i}) + "\n")
+open(d + "/c.json", "w").write('{"labels":[{"label":"person"},{"label":"animal"},{"label":"plant"}]}')
+open(d + "/t.html", "w").write("<p>{{ task.input.taskObject }}</p>")
+PY
+for i in $(seq 0 $((WORKERS - 1))); do
+  echo "w$i-password" | build/plumbline users add --data-dir "$dir/data" --username "w$i" --password-stdin --groups crowd >/dev/null
+done
+build/plumbline serve --data-dir "$dir/data" --listen 127.0.0.1:0 >"$dir/out" 2>"$dir/log" &
+pid=$!
+for _ in $(seq 100); do grep -q listening "$dir/out" && break; sleep 0.1; done
+url=$(grep -o 'http://[0-9.:]*' "$dir/out")
+export AWS_ACCESS_KEY_ID=AKIDBENCH AWS_SECRET_ACCESS_KEY=bench-secret AWS_DEFAULT_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null
+team=$(/usr/bin/aws --endpoint-url "$url" sagemaker create-workteam --workteam-name crowd --description d \
+  --member-definitions '[{"OidcMemberDefinition":{"Groups":["crowd"]}}]' --query WorkteamArn --output text)
+/usr/bin/aws --endpoint-url "$url" sagemaker create-labeling-job --labeling-job-name load \
+  --label-attribute-name l --label-category-config-s3-uri s3://b/c.json --role-arn arn:aws:iam::123456789012:role/r \
+  --input-config '{"DataSource":{"S3DataSource":{"ManifestS3Uri":"s3://b/m.manifest"}}}' \
+  --output-config '{"S3OutputPath":"s3://b/out"}' \
+  --human-task-config "{\"WorkteamArn\":\"$team\",\"UiConfig\":{\"UiTemplateS3Uri\":\"s3://b/t.html\"},\"PreHumanTaskLambdaArn\":\"arn:aws:lambda:us-east-1:432418664414:function:PRE-TextMultiClass\",\"AnnotationConsolidationConfig\":{\"AnnotationConsolidationLambdaArn\":\"arn:aws:lambda:us-east-1:432418664414:function:ACS-TextMultiClass\"},\"TaskTitle\":\"t\",\"TaskDescription\":\"d\",\"NumberOfHumanWorkersPerDataObject\":3,\"TaskTimeLimitInSeconds\":300}" >/dev/null
+for _ in $(seq 100); do
+  s=$(/usr/bin/aws --endpoint-url "$url" sagemaker describe-labeling-job --labeling-job-name load --query LabelingJobStatus --output text)
+  [[ "$s" == InProgress ]] && break; sleep 0.2
+done
+build/bench/labeling/load_bench --url "$url" --job load --user-prefix w --password-suffix -password \
+  --workers "$WORKERS" --seconds "$SECONDS_RUN" --scratch "$dir"

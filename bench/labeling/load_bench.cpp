@@ -1,0 +1,219 @@
+// Load benchmark against a running `plumbline serve`: 64 (or --workers)
+// concurrent workers each sign in, then claim + submit in a loop for
+// --seconds; prints round trips per second with p50/p99 latency. In the same
+// run it measures two references: the server's own GET /healthz rate with
+// the same concurrency, and the raw rate of single-row SQLite commits at the
+// server's durability (WAL, synchronous=FULL) in --scratch.
+//
+// Usage: load_bench --url http://127.0.0.1:PORT --job NAME --user-prefix w
+//                   --password-suffix -password [--workers 64] [--seconds 10]
+//                   [--scratch DIR]
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sqlite3.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Response {
+  int status = 0;
+  std::string headers;
+  std::string body;
+};
+
+// A keep-alive HTTP/1.1 connection: just enough client for the benchmark.
+class Conn {
+ public:
+  Conn(const std::string& host, int port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    ::inet_pton(AF_INET, host.c_str(), &a.sin_addr);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+      std::perror("connect");
+      std::exit(1);
+    }
+  }
+  ~Conn() { ::close(fd_); }
+
+  Response Do(const std::string& method, const std::string& path, const std::string& body,
+              const std::string& extra_headers) {
+    std::string req = method + " " + path + " HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n" +
+                      extra_headers + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    size_t off = 0;
+    while (off < req.size()) {
+      ssize_t w = ::write(fd_, req.data() + off, req.size() - off);
+      if (w <= 0) std::exit(2);
+      off += static_cast<size_t>(w);
+    }
+    Response r;
+    size_t header_end;
+    while ((header_end = buf_.find("\r\n\r\n")) == std::string::npos) Fill();
+    r.headers = buf_.substr(0, header_end);
+    r.status = std::atoi(r.headers.c_str() + 9);
+    size_t len = 0;
+    auto p = r.headers.find("Content-Length: ");
+    if (p == std::string::npos) p = r.headers.find("content-length: ");
+    if (p != std::string::npos) len = std::strtoul(r.headers.c_str() + p + 16, nullptr, 10);
+    while (buf_.size() < header_end + 4 + len) Fill();
+    r.body = buf_.substr(header_end + 4, len);
+    buf_.erase(0, header_end + 4 + len);
+    return r;
+  }
+
+ private:
+  void Fill() {
+    char tmp[65536];
+    ssize_t n = ::read(fd_, tmp, sizeof tmp);
+    if (n <= 0) std::exit(3);
+    buf_.append(tmp, static_cast<size_t>(n));
+  }
+  int fd_;
+  std::string buf_;
+};
+
+std::string JsonField(const std::string& body, const std::string& key) {
+  auto p = body.find("\"" + key + "\":\"");
+  if (p == std::string::npos) return "";
+  p += key.size() + 4;
+  return body.substr(p, body.find('"', p) - p);
+}
+
+double Percentile(std::vector<double>& v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))];
+}
+
+double SqliteCommitsPerSecond(const std::string& dir) {
+  std::string path = dir + "/commit-bench.db";
+  ::unlink(path.c_str());
+  sqlite3* db;
+  sqlite3_open(path.c_str(), &db);
+  sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE t(id INTEGER PRIMARY KEY, payload TEXT)", nullptr, nullptr, nullptr);
+  sqlite3_stmt* s;
+  sqlite3_prepare_v2(db, "INSERT INTO t(payload) VALUES('{\"crowd-classifier\":{\"label\":\"animal\"}}')", -1, &s, nullptr);
+  auto start = Clock::now();
+  int n = 0;
+  while (std::chrono::duration<double>(Clock::now() - start).count() < 3.0) {
+    sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+    sqlite3_step(s);
+    sqlite3_reset(s);
+    sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+    ++n;
+  }
+  double rate = n / std::chrono::duration<double>(Clock::now() - start).count();
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  ::unlink(path.c_str());
+  return rate;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string url, job, prefix = "w", suffix = "-password", scratch = "/tmp";
+  int workers = 64;
+  double seconds = 10;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string k = argv[i], v = argv[i + 1];
+    if (k == "--url") url = v;
+    else if (k == "--job") job = v;
+    else if (k == "--user-prefix") prefix = v;
+    else if (k == "--password-suffix") suffix = v;
+    else if (k == "--workers") workers = std::stoi(v);
+    else if (k == "--seconds") seconds = std::stod(v);
+    else if (k == "--scratch") scratch = v;
+  }
+  std::string hostport = url.substr(url.find("://") + 3);
+  std::string host = hostport.substr(0, hostport.find(':'));
+  int port = std::stoi(hostport.substr(hostport.find(':') + 1));
+
+  // 1. Claim + submit round trips.
+  std::vector<std::vector<double>> lat(static_cast<size_t>(workers));
+  std::atomic<int> ready{0}, errors{0};
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < workers; ++w) {
+    threads.emplace_back([&, w] {
+      Conn c(host, port);
+      std::string user = prefix + std::to_string(w);
+      auto login = c.Do("POST", "/worker/api/login",
+                        "{\"username\":\"" + user + "\",\"password\":\"" + user + suffix + "\"}", "");
+      if (login.status != 200) {
+        std::fprintf(stderr, "login %s: %d %s\n", user.c_str(), login.status, login.body.c_str());
+        std::exit(4);
+      }
+      auto cs = login.headers.find("plb_session=");
+      std::string cookie = login.headers.substr(cs, login.headers.find(';', cs) - cs);
+      std::string hdr = "Cookie: " + cookie + "\r\nX-CSRF-Token: " + JsonField(login.body, "csrfToken") + "\r\n";
+      ++ready;
+      while (!go) std::this_thread::yield();
+      auto start = Clock::now();
+      while (std::chrono::duration<double>(Clock::now() - start).count() < seconds) {
+        auto t0 = Clock::now();
+        auto claim = c.Do("POST", "/worker/api/jobs/" + job + "/claim", "", hdr);
+        if (claim.status != 200) {
+          if (errors++ == 0)
+            std::fprintf(stderr, "claim answered %d: %s\n", claim.status, claim.body.c_str());
+          break;
+        }
+        auto sub = c.Do("POST", "/worker/api/tasks/" + JsonField(claim.body, "taskId") + "/submit",
+                        "{\"answer\":{\"crowd-classifier\":{\"label\":\"animal\"}}}", hdr);
+        if (sub.status != 200 && errors++ == 0)
+          std::fprintf(stderr, "submit answered %d: %s\n", sub.status, sub.body.c_str());
+        lat[static_cast<size_t>(w)].push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+      }
+    });
+  }
+  while (ready < workers) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  auto t0 = Clock::now();
+  go = true;
+  for (auto& t : threads) t.join();
+  double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+  std::vector<double> all;
+  for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
+  double rate = static_cast<double>(all.size()) / elapsed;
+  double p50 = Percentile(all, 0.50), p99 = Percentile(all, 0.99);
+
+  // 2. /healthz with the same concurrency.
+  std::atomic<long> health{0};
+  threads.clear();
+  auto h0 = Clock::now();
+  for (int w = 0; w < workers; ++w) {
+    threads.emplace_back([&] {
+      Conn c(host, port);
+      while (std::chrono::duration<double>(Clock::now() - h0).count() < 3.0) {
+        if (c.Do("GET", "/healthz", "", "").status == 200) ++health;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  double health_rate = static_cast<double>(health) / std::chrono::duration<double>(Clock::now() - h0).count();
+
+  // 3. Raw single-row SQLite commits at the same durability.
+  double sqlite_rate = SqliteCommitsPerSecond(scratch);
+
+  std::printf("workers=%d round_trips=%zu errors=%d claim_submit_per_s=%.0f p50_ms=%.2f p99_ms=%.2f\n",
+              workers, all.size(), errors.load(), rate, p50, p99);
+  std::printf("healthz_per_s=%.0f task_api_vs_healthz=%.2f\n", health_rate, rate / health_rate);
+  std::printf("sqlite_single_row_commits_per_s=%.0f submits_vs_sqlite_commits=%.2f\n", sqlite_rate,
+              rate / sqlite_rate);
+  return errors.load() == 0 ? 0 : 1;
+}
