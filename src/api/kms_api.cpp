@@ -143,14 +143,27 @@ http::Response KmsApi::Handle(const http::Request& request) const {
   if (!blob) return KmsError(400, "InvalidCiphertextException", "CiphertextBlob is not base64");
   std::string key_ref = json::GetString(body, "KeyId").value_or("");
   auto unwrapped = ring_.DecryptDataKey(key_ref, *blob, caller);
+  auto audit = [&](const std::string& outcome, const std::string& detail) {
+    store::AuditEntry e;
+    e.time_ms = ToEpochMs(clock_.Now());
+    e.actor = caller.is_root ? "root" : (caller.username.empty() ? key->access_key_id : caller.username);
+    e.action = "kms:Decrypt";
+    e.target = key_ref;
+    e.source = request.remote_address;
+    e.outcome = outcome;
+    e.detail = detail;
+    if (auto s = store_.AppendAudit(e); !s)
+      spdlog::warn("msg=\"audit append failed\" error=\"{}\"", s.error().message);
+  };
   if (!unwrapped) {
-    // TODO(#7): the audit log; until then, a warning line per refusal.
+    audit(ErrorCodeName(unwrapped.error().code), unwrapped.error().message);
     spdlog::warn("msg=\"kms decrypt denied\" access_key_id={} user={} root={} key={} code={} reason=\"{}\"",
                  key->access_key_id, caller.username.empty() ? "-" : caller.username, caller.is_root,
                  key_ref.empty() ? "-" : key_ref, ErrorCodeName(unwrapped.error().code),
                  unwrapped.error().message);
     return FromError(unwrapped.error());
   }
+  audit("ok", unwrapped->key_arn);
   spdlog::info("msg=\"kms decrypt\" access_key_id={} user={} root={} key={}", key->access_key_id,
                caller.username.empty() ? "-" : caller.username, caller.is_root, unwrapped->key_arn);
   object out;

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "api/kms_api.hpp"
@@ -116,11 +117,13 @@ int Serve(const ServeArgs& args) {
   // (file:// and plain paths stay local).
   auto local = storage::OpenLocal(args.data_dir);
   std::unique_ptr<storage::ObjectStore> s3;
+  std::optional<storage::S3Options> s3_options;
   storage::ObjectStore* objects = local.get();
   if (!args.s3_endpoint.empty()) {
     auto o = storage::S3OptionsFromEnvironment(args.s3_endpoint);
     if (!o) throw ErrorException(o.error());
     o->fallback = local.get();
+    s3_options = *o;
     s3 = storage::OpenS3(*o);
     objects = s3.get();
   }
@@ -134,6 +137,15 @@ int Serve(const ServeArgs& args) {
   auto ring = crypto::KeyRing::Open(*dd.store, kopts);
   if (!ring) throw ErrorException(ring.error());
   service.SetKeyRing(ring->get());
+  if (s3_options) {
+    // Outputs of jobs with a KmsKeyId also carry S3's SSE-KMS headers, as
+    // Ground Truth's do (on top of Plumbline's envelope encryption).
+    service.SetOutputStoreFactory([&s3_options](const std::string& kms_key_id) {
+      storage::S3Options o = *s3_options;
+      o.sse_kms_key_id = kms_key_id;
+      return storage::OpenS3(o);
+    });
+  }
   api::KmsApi kms(**ring, *dd.store, clock, {std::chrono::seconds(args.skew_seconds)});
   api::ApiOptions aopts;
   aopts.account_id = dd.account_id;

@@ -38,17 +38,26 @@ struct LabelingService::Impl {
   TemplateRenderer renderer;
   TemplateValidator validator;
   crypto::KeyRing* ring = nullptr;
-  // Per job with a KmsKeyId: the store every output file is written through.
-  std::map<int64_t, std::unique_ptr<storage::ObjectStore>> encrypting;
+  LabelingService::OutputStoreFactory output_store_factory;
+  // Per job with a KmsKeyId: the store every output file is written through
+  // (encrypting), over the job's destination store.
+  struct JobOutput {
+    std::unique_ptr<storage::ObjectStore> destination;  // null: `objects`
+    std::unique_ptr<storage::ObjectStore> encrypting;
+  };
+  std::map<int64_t, JobOutput> encrypting;
 
   // Where a job's outputs are written: encrypting when the job names a key.
   Result<storage::ObjectStore*> Out(const Job& job) {
     std::string key = JobConfig::FromJob(job).kms_key_id;
     if (key.empty() || !ring) return &objects;
     auto it = encrypting.find(job.id);
-    if (it != encrypting.end()) return it->second.get();
-    PLB_ASSIGN_OR_RETURN(auto enc, crypto::EncryptingStore(objects, *ring, key));
-    return encrypting.emplace(job.id, std::move(enc)).first->second.get();
+    if (it != encrypting.end()) return it->second.encrypting.get();
+    JobOutput out;
+    if (output_store_factory) out.destination = output_store_factory(key);
+    storage::ObjectStore& base = out.destination ? *out.destination : objects;
+    PLB_ASSIGN_OR_RETURN(out.encrypting, crypto::EncryptingStore(base, *ring, key));
+    return encrypting.emplace(job.id, std::move(out)).first->second.encrypting.get();
   }
 
   std::mutex mu;
@@ -416,6 +425,9 @@ LabelingService::~LabelingService() { Shutdown(); }
 void LabelingService::SetTemplateRenderer(TemplateRenderer r) { impl_->renderer = std::move(r); }
 void LabelingService::SetTemplateValidator(TemplateValidator v) { impl_->validator = std::move(v); }
 void LabelingService::SetKeyRing(crypto::KeyRing* ring) { impl_->ring = ring; }
+void LabelingService::SetOutputStoreFactory(OutputStoreFactory f) {
+  impl_->output_store_factory = std::move(f);
+}
 
 void LabelingService::Start() {
   impl_->thread = std::thread([this] { impl_->Loop(); });

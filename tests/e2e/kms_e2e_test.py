@@ -94,6 +94,12 @@ class KmsTest(unittest.TestCase):
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("AccessDenied", p.stderr + p.stdout)
         self.assertFalse(os.path.exists(plain + ".eve") and os.path.getsize(plain + ".eve") > 0)
+        # The refusal and the allowed decrypts are in the audit log.
+        audit = s.plumbline("audit", "--data-dir", s.data_dir, "--json")
+        entries = [json.loads(l) for l in audit.splitlines() if l.strip()] if not audit.lstrip().startswith("[") else json.loads(audit)
+        decrypts = [(e.get("actor"), e.get("outcome")) for e in entries if e.get("action") == "kms:Decrypt"]
+        self.assertIn(("eve", "PermissionDenied"), decrypts)
+        self.assertIn(("auditor", "ok"), decrypts)
 
         # A flipped byte anywhere in the body is detected.
         with open(manifest, "rb") as f:

@@ -114,6 +114,26 @@ class S3Test(unittest.TestCase):
         self.assertFalse(os.path.exists(self.server.bucket_path(BUCKET, "output")))
 
 
+    def test_kms_job_on_s3_writes_encrypted_outputs(self):
+        key = json.loads(self.server.plumbline("kms", "create-key", "--data-dir", self.server.data_dir))
+        rc, out, err = seed.run_seed_script("seed-on-s3-kms", kms_key=key["KeyId"])
+        self.assertEqual(rc, 0, err)
+        self.server.wait_status("seed-on-s3-kms", ["InProgress"])
+        worker = h.Worker(self.server)
+        worker.login("alice", "alice-password")
+        for _ in range(7):
+            _, task, _ = worker.request("POST", "/worker/api/jobs/seed-on-s3-kms/claim")
+            worker.request("POST", "/worker/api/tasks/%s/submit" % task["taskId"],
+                           {"answer": {"crowd-classifier": {"label": "plant"}}})
+        d = self.server.wait_status("seed-on-s3-kms", ["Completed"])
+        local = os.path.join(self.server.dir, "enc.manifest")
+        self.s3cli("s3", "cp", d["LabelingJobOutput"]["OutputDatasetS3Uri"], local)
+        with open(local, "rb") as f:
+            data = f.read()
+        self.assertNotIn(b"plant", data)
+        self.assertNotIn(b"His nose", data)
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--binary", required=True)

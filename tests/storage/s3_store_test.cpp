@@ -17,6 +17,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <thread>
 
 #include "common/ids.hpp"
@@ -280,6 +281,10 @@ class FlakyServer {
   }
   uint16_t port() const { return port_; }
   int requests() const { return requests_; }
+  std::string last_request() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return last_;
+  }
 
  private:
   void Loop() {
@@ -295,6 +300,10 @@ class FlakyServer {
         if (n <= 0) break;
         req.append(buf, static_cast<size_t>(n));
       }
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        last_ = req;
+      }
       int k = requests_++;
       std::string resp = k < failures_
           ? "HTTP/1.1 503 Slow Down\r\nContent-Length: 63\r\nConnection: close\r\n\r\n"
@@ -305,6 +314,8 @@ class FlakyServer {
     }
   }
   int failures_;
+  mutable std::mutex mu_;
+  std::string last_;
   int fd_ = -1;
   uint16_t port_ = 0;
   std::atomic<int> requests_{0};
@@ -321,6 +332,21 @@ TEST(S3Retries, FiveHundredsAreRetriedWithBackoff) {
   auto store = OpenS3(o);
   EXPECT_EQ(store->ReadAll("s3://b/k").value(), "payload");
   EXPECT_EQ(server.requests(), 4);  // HEAD: 503, 503, 200; then the GET
+}
+
+TEST(S3SseKms, WritesCarryGroundTruthsSseKmsHeaders) {
+  FlakyServer server(0);
+  S3Options o;
+  o.endpoint = "http://127.0.0.1:" + std::to_string(server.port());
+  o.access_key_id = o.secret_access_key = "x";
+  o.sse_kms_key_id = "arn:aws:kms:us-west-2:111122223333:key/abc";
+  auto store = OpenS3(o);
+  ASSERT_TRUE(store->WriteAll("s3://b/out/output.manifest", "{}\n"));
+  std::string req = server.last_request();
+  for (auto& c : req) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  EXPECT_NE(req.find("x-amz-server-side-encryption: aws:kms"), std::string::npos) << req;
+  EXPECT_NE(req.find("x-amz-server-side-encryption-aws-kms-key-id: arn:aws:kms:us-west-2:111122223333:key/abc"),
+            std::string::npos) << req;
 }
 
 TEST(S3Retries, GivesUpAfterMaxAttemptsWithUnavailable) {
