@@ -42,6 +42,8 @@ struct ServeArgs {
   int skew_seconds = 300;
   bool demo = false;
   std::string s3_endpoint;
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 // "host:port"; port 0 picks a free one.
@@ -163,7 +165,9 @@ int Serve(const ServeArgs& args) {
   TaskPages pages(&media);
   service.SetTemplateRenderer(pages.Renderer());
   service.SetTemplateValidator(ValidateTaskTemplate);
-  portal::WorkerApi worker_api(service, *dd.store, clock, {});
+  portal::PortalOptions popts;
+  popts.secure_cookies = !args.tls_cert.empty();  // cookies only over HTTPS then
+  portal::WorkerApi worker_api(service, *dd.store, clock, popts);
 
   http::Router router;
   router.Add("GET", "/healthz", [](const http::Request&) {
@@ -186,6 +190,8 @@ int Serve(const ServeArgs& args) {
     throw ErrorException(InvalidArgument("--listen must be HOST:PORT, got '" + args.listen + "'"));
   sopts.port = port;
   sopts.threads = args.threads;
+  sopts.tls_cert_file = args.tls_cert;
+  sopts.tls_key_file = args.tls_key;
   auto server = http::Server::Start(sopts, [&](const http::Request& r) {
     http::Request copy = r;
     auto start = std::chrono::steady_clock::now();
@@ -213,7 +219,8 @@ int Serve(const ServeArgs& args) {
   signal_thread.detach();
 
   std::string host = sopts.host.find(':') != std::string::npos ? "[" + sopts.host + "]" : sopts.host;
-  std::string base = "http://" + host + ":" + std::to_string((*server)->port());
+  std::string base = std::string(args.tls_cert.empty() ? "http" : "https") + "://" + host + ":" +
+                     std::to_string((*server)->port());
   std::cout << "listening on " << base << std::endl;
   if (args.demo) {
     std::cout << "Demo: open " << base << "/worker/ and sign in as " << demo.username << " / "
@@ -243,6 +250,10 @@ void AddServeCommand(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--s3-endpoint", args->s3_endpoint,
                   "S3-compatible server for s3:// URIs (path-style; credentials from AWS_* variables)");
+  cmd->add_option("--tls-cert", args->tls_cert, "PEM certificate chain: serve HTTPS")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--tls-key", args->tls_key, "PEM private key of --tls-cert")
+      ->check(CLI::ExistingFile);
   cmd->add_flag("--demo", args->demo,
                 "Set up a demo job with a demo worker (the seed example) if the data dir has none");
   cmd->callback([args] { std::exit(Serve(*args)); });

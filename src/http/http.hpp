@@ -82,6 +82,9 @@ struct ServerOptions {
   int threads = 4;             // I/O threads; handlers may block on storage
   size_t max_body_bytes = 64u << 20;   // larger bodies get 413
   size_t max_header_bytes = 16u << 10; // larger header blocks get 431
+  // HTTPS when both are set: a PEM certificate chain and its private key.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 // An HTTP/1.1 server with keep-alive. Start() binds and listens before it
@@ -89,7 +92,8 @@ struct ServerOptions {
 class Server {
  public:
   virtual ~Server() = default;
-  // Fails with kUnavailable when the address cannot be bound.
+  // Fails with kUnavailable when the address cannot be bound, kInvalidArgument
+  // when the TLS certificate or key cannot be used.
   static Result<std::unique_ptr<Server>> Start(const ServerOptions& options, Handler handler);
   virtual uint16_t port() const = 0;
   // Serves on the calling thread plus options.threads-1 more; returns after Stop().

@@ -13,6 +13,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/ssl.hpp>
+#include <optional>
 #include <thread>
 
 #include "http/http.hpp"
@@ -61,6 +64,23 @@ class ServerImpl final : public Server {
   ServerImpl(const ServerOptions& options, Handler handler)
       : options_(options), handler_(std::move(handler)), acceptor_(ioc_) {}
 
+  // TLS, when a certificate and key are configured.
+  Status SetUpTls() {
+    if (options_.tls_cert_file.empty() && options_.tls_key_file.empty()) return {};
+    if (options_.tls_cert_file.empty() || options_.tls_key_file.empty())
+      return InvalidArgument("TLS needs both a certificate file and a key file");
+    tls_.emplace(asio::ssl::context::tls_server);
+    tls_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                      asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                      asio::ssl::context::no_tlsv1_1);
+    boost::system::error_code ec;
+    tls_->use_certificate_chain_file(options_.tls_cert_file, ec);
+    if (ec) return InvalidArgument("cannot use TLS certificate " + options_.tls_cert_file + ": " + ec.message());
+    tls_->use_private_key_file(options_.tls_key_file, asio::ssl::context::pem, ec);
+    if (ec) return InvalidArgument("cannot use TLS key " + options_.tls_key_file + ": " + ec.message());
+    return {};
+  }
+
   Status Listen() {
     boost::system::error_code ec;
     auto address = asio::ip::make_address(options_.host, ec);
@@ -99,24 +119,50 @@ class ServerImpl final : public Server {
         continue;
       }
       socket.set_option(tcp::no_delay(true), ec);
-      asio::co_spawn(socket.get_executor(), Session(beast::tcp_stream(std::move(socket))),
-                     asio::detached);
+      auto executor = socket.get_executor();
+      if (tls_) {
+        asio::co_spawn(executor, TlsSession(beast::tcp_stream(std::move(socket))), asio::detached);
+      } else {
+        asio::co_spawn(executor, PlainSession(beast::tcp_stream(std::move(socket))),
+                       asio::detached);
+      }
     }
   }
 
-  asio::awaitable<void> Session(beast::tcp_stream stream) {
+  static std::string RemoteOf(beast::tcp_stream& stream) {
+    boost::system::error_code ec;
+    auto ep = stream.socket().remote_endpoint(ec);
+    return ec ? std::string() : ep.address().to_string();
+  }
+
+  asio::awaitable<void> PlainSession(beast::tcp_stream stream) {
+    std::string remote = RemoteOf(stream);
+    co_await Serve(stream, remote);
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  asio::awaitable<void> TlsSession(beast::tcp_stream tcp) {
+    std::string remote = RemoteOf(tcp);
+    beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp), *tls_);
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
+    auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kUseTuple);
+    if (ec) co_return;
+    co_await Serve(stream, remote);
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
+    auto [sec] = co_await stream.async_shutdown(kUseTuple);
+    (void)sec;
+  }
+
+  // Reads requests and writes responses on `stream` until the peer is done.
+  template <class Stream>
+  asio::awaitable<void> Serve(Stream& stream, const std::string& remote) {
     beast::flat_buffer buffer;
-    std::string remote;
-    {
-      boost::system::error_code ec;
-      auto ep = stream.socket().remote_endpoint(ec);
-      if (!ec) remote = ep.address().to_string();
-    }
     for (;;) {
       bhttp::request_parser<bhttp::string_body> parser;
       parser.body_limit(options_.max_body_bytes);
       parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
-      stream.expires_after(std::chrono::seconds(120));
+      beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(120));
       auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, kUseTuple);
       (void)n;
       if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
@@ -151,11 +197,10 @@ class ServerImpl final : public Server {
       (void)wn;
       if (wec || !keep_alive) break;
     }
-    boost::system::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
 
   ServerOptions options_;
+  std::optional<asio::ssl::context> tls_;
   Handler handler_;
   asio::io_context ioc_;
   tcp::acceptor acceptor_;
@@ -166,6 +211,7 @@ class ServerImpl final : public Server {
 
 Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options, Handler handler) {
   auto server = std::make_unique<ServerImpl>(options, std::move(handler));
+  PLB_TRY(server->SetUpTls());
   PLB_TRY(server->Listen());
   return std::unique_ptr<Server>(std::move(server));
 }
