@@ -447,9 +447,11 @@
     // crowd-* tags (elements Plumbline lacks) are not waited for.
     const present = new Set();
     for (const el of document.querySelectorAll('*')) if (P.definedTags.has(el.localName)) present.add(el.localName);
+    // Elements build their shadow DOM when they connect, so the page is ready
+    // once every tag is defined: no need to wait for a frame to be painted
+    // (which a freshly created iframe may not get for ~100 ms).
     Promise.all([...present].map((t) => customElements.whenDefined(t))).then(() => {
-      requestAnimationFrame(() => setTimeout(fireReady, 0));
-      setTimeout(fireReady, 100); // rAF does not run in background tabs
+      setTimeout(fireReady, 0);
     });
   };
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', scheduleReady, { once: true });

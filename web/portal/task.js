@@ -32,9 +32,21 @@
   let left = null;         // tasks left in the job, the current one included
   let busy = false;        // a claim, submit, skip or stop is in flight
 
+  // The crowd elements' script, fetched once: inlining it into each task's
+  // document spares the sandboxed frame a request per task (its opaque
+  // origin cannot share this page's HTTP cache).
+  let crowdScript = null;
+  fetch(LOCAL_CROWD_URL).then((r) => (r.ok ? r.text() : null)).then((t) => {
+    if (t && !/<\/script/i.test(t)) crowdScript = t;
+  }).catch(() => {});
+
   function prepare(html) {
     let out = html;
-    for (const q of ['"', "'"]) out = out.split(`src=${q}${CROWD_URL}${q}`).join(`src=${q}${LOCAL_CROWD_URL}${q}`);
+    for (const q of ['"', "'"]) {
+      const tag = `<script src=${q}${CROWD_URL}${q}></script>`;
+      if (crowdScript && out.includes(tag)) out = out.split(tag).join(`<script>${crowdScript}</script>`);
+      out = out.split(`src=${q}${CROWD_URL}${q}`).join(`src=${q}${LOCAL_CROWD_URL}${q}`);
+    }
     return out.replace(/<script\b/gi, `<script nonce="${nonce}"`);
   }
 
