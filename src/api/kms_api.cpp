@@ -1,5 +1,7 @@
 #include "api/kms_api.hpp"
 
+#include "api/aws_auth.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <boost/json.hpp>
@@ -87,22 +89,9 @@ http::Response KmsApi::Handle(const http::Request& request) const {
                     "Unknown operation " + (target ? *target : std::string("(none)")));
 
   // Who: SigV4 (service "kms") with a Plumbline access key.
-  std::vector<crypto::Header> headers;
-  headers.reserve(request.headers.size());
-  for (const auto& h : request.headers) headers.emplace_back(h.name, h.value);
-  crypto::RequestView view{request.method, request.target, headers, request.body};
-  std::optional<store::AccessKey> key;
-  auto lookup = [&](std::string_view id) -> std::optional<std::string> {
-    auto found = store_.FindAccessKey(std::string(id));
-    if (!found || !*found) return std::nullopt;
-    key = **found;
-    return key->secret;
-  };
-  crypto::VerifyOptions vopts;
-  vopts.expected_service = "kms";
-  vopts.allowed_skew = options_.allowed_skew;
-  auto verified = crypto::Verify(view, lookup, clock_.Now(), vopts);
-  if (!verified) return KmsError(403, verified.error().code, verified.error().message);
+  auto auth = AuthenticateSigV4(request, store_, clock_.Now(), options_.allowed_skew, "kms");
+  if (!auth) return KmsError(403, auth.error().code, auth.error().message);
+  const store::AccessKey* key = &auth->key;
 
   crypto::Caller caller;
   bool admin = false;

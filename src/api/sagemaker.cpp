@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 #include <functional>
 
+#include "api/aws_auth.hpp"
 #include "api/validation.hpp"
 #include "common/ids.hpp"
 #include "common/json.hpp"
@@ -260,25 +261,14 @@ http::Response SageMakerApi::Serve(const http::Request& request, AuditNote& note
                           "Unknown operation " + (target ? *target : std::string("(none)"))});
 
   // 2. Who: SigV4 with a Plumbline access key.
-  std::vector<crypto::Header> headers;
-  headers.reserve(request.headers.size());
-  for (const auto& h : request.headers) headers.emplace_back(h.name, h.value);
-  crypto::RequestView view{request.method, request.target, headers, request.body};
-  std::optional<store::AccessKey> key;
-  auto lookup = [&](std::string_view id) -> std::optional<std::string> {
-    auto found = store_.FindAccessKey(std::string(id));
-    if (!found || !*found) return std::nullopt;
-    key = **found;
-    return key->secret;
-  };
-  crypto::VerifyOptions vopts;
-  vopts.allowed_skew = options_.allowed_skew;
   note.op = op;
-  auto caller = crypto::Verify(view, lookup, clock_.Now(), vopts);
-  if (!caller) {
+  auto auth = AuthenticateSigV4(request, store_, clock_.Now(), options_.allowed_skew, "sagemaker");
+  if (!auth) {
     note.refused = true;
-    return ErrorResponse({403, caller.error().code, caller.error().message});
+    return ErrorResponse({403, auth.error().code, auth.error().message});
   }
+  const store::AccessKey* key = &auth->key;
+  const crypto::VerifiedCaller* caller = &auth->caller;
   note.actor = (key->is_root ? "root:" : "unknown:") + key->access_key_id;
 
   // 3. May they: the root key and admins' keys only (a disabled user's keys
