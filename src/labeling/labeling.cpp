@@ -410,7 +410,11 @@ struct LabelingService::Impl {
         spdlog::error("runner pass failed: {}", e.what());
       }
       lock.lock();
-      cv.wait_for(lock, std::chrono::milliseconds(500), [&] { return stop || wake; });
+      // At most one pass per 50 ms however often submits wake the runner:
+      // under load the passes would otherwise compete with the workers'
+      // requests for the store. Idle, a pass every 500 ms expires leases.
+      cv.wait_for(lock, std::chrono::milliseconds(50), [&] { return stop; });
+      cv.wait_for(lock, std::chrono::milliseconds(450), [&] { return stop || wake; });
       wake = false;
     }
   }

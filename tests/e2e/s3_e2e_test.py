@@ -36,6 +36,15 @@ def free_port():
 class S3Test(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
+        cls.server = None
+        try:
+            cls.start()
+        except Exception:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def start(cls):
         script = os.path.join(ARGS.repo, "node_modules", "s3rver", "bin", "s3rver.js")
         if not os.path.exists(script):
             raise RuntimeError("s3rver is missing; run `npm ci` in the repository root")
@@ -48,6 +57,7 @@ class S3Test(unittest.TestCase):
         while "listening" not in seen:
             line = cls.s3.stdout.readline()
             if not line:
+                cls.s3.kill()
                 raise RuntimeError("s3rver did not start: " + seen)
             seen += line
         # Keep draining its log so that it never blocks on a full pipe.
@@ -72,10 +82,12 @@ class S3Test(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.server.cleanup()
-        cls.s3.terminate()
-        cls.s3.wait(10)
-        shutil.rmtree(cls.s3dir, ignore_errors=True)
+        if cls.server:
+            cls.server.cleanup()
+        if getattr(cls, "s3", None) and cls.s3.poll() is None:
+            cls.s3.terminate()
+            cls.s3.wait(10)
+        shutil.rmtree(getattr(cls, "s3dir", ""), ignore_errors=True)
 
     @classmethod
     def s3cli(cls, *args):

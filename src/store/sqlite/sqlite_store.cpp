@@ -649,8 +649,11 @@ class SqliteStore final : public Store {
       if (!pick) {
         int64_t active = 0;
         {
-          Query q = Q("SELECT count(*) FROM objects WHERE job_id=? AND state = 0 AND (answers + leases) > 0");
-          q.Bind(1, r.job_id);
+          // Objects whose answers are all in (waiting for consolidation) are
+          // no longer worked on by anyone and do not count.
+          Query q = Q("SELECT count(*) FROM objects WHERE job_id=? AND state = 0 AND (answers + leases) > 0 "
+                      "AND answers < ?");
+          q.Bind(1, r.job_id).Bind(2, r.workers_per_object);
           q.Step();
           active = q.Int(0);
         }
