@@ -149,6 +149,21 @@ TEST_F(StoreTest, MaxActiveObjectsCapsNewObjects) {
   EXPECT_FALSE(store_->Claim(r).value());
 }
 
+TEST_F(StoreTest, ObjectsWithAllAnswersInDoNotCountAsActive) {
+  // N = 1 and one active object at most: once object 0's answer is in (it now
+  // waits for consolidation only), object 1 may start.
+  int64_t job = MakeJob("j2", 2);
+  ClaimRequest r = Req(job, 1, 0);
+  r.max_active_objects = 1;
+  auto a = store_->Claim(r).value();
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(store_->Submit(a->id, 1, "{}", 1, 10));
+  r.user_id = 2;
+  auto b = store_->Claim(r).value();
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->object_index, 1);
+}
+
 TEST_F(StoreTest, UsersGroupsKeysSessionsAndTeams) {
   User u;
   u.username = "Alice";
