@@ -154,10 +154,16 @@ std::string Lower(std::string s) {
 // Pagination: the token carries the offset and a digest of the filters, so a
 // token reused with other filters is refused rather than misread.
 std::string FilterDigest(const object& body) {
-  object copy = body;
-  copy.erase("NextToken");
-  copy.erase("MaxResults");
-  return fmt::format("{:016x}", std::hash<std::string>{}(json::Serialize(copy)));
+  // Sorted by key: clients may send the members in any order.
+  std::vector<std::pair<std::string, std::string>> members;
+  for (const auto& kv : body) {
+    if (kv.key() == "NextToken" || kv.key() == "MaxResults") continue;
+    members.emplace_back(std::string(kv.key()), json::Serialize(kv.value()));
+  }
+  std::sort(members.begin(), members.end());
+  std::string text;
+  for (const auto& [k, v] : members) text += k + "=" + v + "\n";
+  return fmt::format("{:016x}", std::hash<std::string>{}(text));
 }
 
 template <class T>

@@ -27,8 +27,12 @@ std::string OutputLine(const store::DataObject& o, const std::string& attr,
     meta["job-name"] = tasktypes::MetadataJobName(job_name);
     meta["human-annotated"] = "yes";
     meta["type"] = tasktypes::OutputType(task_type);
-    obj.erase(attr);
-    obj[attr + "-metadata"] = std::move(meta);
+    // No label for a failed object (boost's erase would reorder the keys).
+    boost::json::object kept;
+    for (const auto& kv : obj)
+      if (kv.key() != attr) kept.emplace(kv.key(), kv.value());
+    kept[attr + "-metadata"] = std::move(meta);
+    obj = std::move(kept);
   }
   return json::Serialize(*line);
 }

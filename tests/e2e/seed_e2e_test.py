@@ -119,6 +119,37 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(len(entry), 1)
         self.assertEqual(entry[0]["LabelCounters"]["Total"], 7)
 
+    def test_list_filters_sorts_and_paginates(self):
+        for name in ("page-b", "page-a", "page-c"):
+            self.assertEqual(run_seed_script(name)[0], 0)
+        _, out, _ = SERVER.cli("sagemaker", "list-labeling-jobs", "--name-contains", "PAGE-",
+                               "--sort-by", "Name", "--sort-order", "Descending")
+        self.assertEqual([j["LabelingJobName"] for j in out["LabelingJobSummaryList"]],
+                         ["page-c", "page-b", "page-a"])
+        # One page at a time: the server's token leads to the next page.
+        _, first, _ = SERVER.cli("sagemaker", "list-labeling-jobs", "--name-contains", "page-",
+                                 "--sort-by", "Name", "--max-results", "2", "--no-paginate")
+        self.assertEqual([j["LabelingJobName"] for j in first["LabelingJobSummaryList"]],
+                         ["page-a", "page-b"])
+        _, second, _ = SERVER.cli("sagemaker", "list-labeling-jobs", "--name-contains", "page-",
+                                  "--sort-by", "Name", "--max-results", "2", "--no-paginate",
+                                  "--next-token", first["NextToken"])
+        self.assertEqual([j["LabelingJobName"] for j in second["LabelingJobSummaryList"]], ["page-c"])
+        self.assertNotIn("NextToken", second)
+        # The CLI follows tokens by itself.
+        _, merged, _ = SERVER.cli("sagemaker", "list-labeling-jobs", "--name-contains", "page-",
+                                  "--page-size", "1")
+        self.assertEqual(len(merged["LabelingJobSummaryList"]), 3)
+        # A token used with other filters is refused.
+        rc, _, err = SERVER.cli("sagemaker", "list-labeling-jobs", "--name-contains", "seed",
+                                "--max-results", "2", "--no-paginate", "--next-token",
+                                first["NextToken"], check=False)
+        self.assertEqual(rc, 254)
+        self.assertIn("(ValidationException)", err)
+        _, none, _ = SERVER.cli("sagemaker", "list-labeling-jobs", "--status-equals", "Completed",
+                                "--name-contains", "page-")
+        self.assertEqual(none["LabelingJobSummaryList"], [])
+
     def test_duplicate_name_is_resource_in_use(self):
         self.assertEqual(run_seed_script("seed-dup")[0], 0)
         rc, _, err = run_seed_script("SEED-DUP")  # names are case-insensitive

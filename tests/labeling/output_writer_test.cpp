@@ -29,5 +29,14 @@ TEST(OutputLineTest, FailedObjectCarriesTheReason) {
             R"({"other":1,"a-metadata":{"failure-reason":"ClientError: no source","job-name":"labeling-job/myjob","human-annotated":"yes","type":"groundtruth/text-classification"}})");
 }
 
+TEST(OutputLineTest, FailedObjectDropsAStaleLabelKeepingKeyOrder) {
+  store::DataObject o;
+  o.state = store::ObjectState::kFailed;
+  o.line = R"({"a":"old","x":1,"y":2,"z":3})";
+  o.failure_reason = "r";
+  std::string line = OutputLine(o, "a", "J", "TextMultiClass");
+  EXPECT_EQ(line.substr(0, line.find("\"a-metadata\"")), R"({"x":1,"y":2,"z":3,)");
+}
+
 }  // namespace
 }  // namespace plumbline::labeling
