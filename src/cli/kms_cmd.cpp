@@ -1,5 +1,7 @@
 #include "cli/kms_cmd.hpp"
 
+#include "cli/audit_cmd.hpp"
+
 #include <curl/curl.h>
 #include <sodium.h>
 #include <unistd.h>
@@ -256,6 +258,9 @@ void AddKmsCommands(CLI::App& app) {
     out["KeyId"] = k.key_id;
     out["Arn"] = k.arn;
     if (!k.alias.empty()) out["Alias"] = k.alias;
+    std::string allowed;
+    for (const auto& u : create->allow) allowed += (allowed.empty() ? "allow=" : ",") + u;
+    AuditCli(*dd.store, "kms:create-key", k.key_id, "ok", allowed);
     std::cout << json::Serialize(out) << "\n";
   });
 
@@ -290,6 +295,8 @@ void AddKmsCommands(CLI::App& app) {
       auto ring = OpenRing(args->data_dir, "", &dd);
       if (action == 1) OrThrow(ring->DisableKey(args->key_id));
       if (action == 2) OrThrow(ring->EnableKey(args->key_id));
+      if (action != 0)
+        AuditCli(*dd.store, action == 1 ? "kms:disable-key" : "kms:enable-key", args->key_id, "ok");
       boost::json::object out;
       out["KeyMetadata"] = Metadata(OrThrow(ring->DescribeKey(args->key_id)));
       std::cout << json::Serialize(out) << "\n";

@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 
+#include "common/ids.hpp"
 #include "crypto/detail/sodium_init.hpp"
 
 namespace plumbline::crypto {
@@ -41,14 +42,7 @@ std::string HmacSha256(std::string_view key, std::string_view data) {
 }
 
 std::string HexEncode(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 0xF]);
-  }
-  return out;
+  return ToHex(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
 }
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {

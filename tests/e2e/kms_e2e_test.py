@@ -100,6 +100,8 @@ class KmsTest(unittest.TestCase):
         decrypts = [(e.get("actor"), e.get("outcome")) for e in entries if e.get("action") == "kms:Decrypt"]
         self.assertIn(("eve", "PermissionDenied"), decrypts)
         self.assertIn(("auditor", "ok"), decrypts)
+        # So are the admin commands that made the key.
+        self.assertIn("kms:create-key", [e.get("action") for e in entries])
 
         # A flipped byte anywhere in the body is detected.
         with open(manifest, "rb") as f:
