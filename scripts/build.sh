@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_TYPE="${PLUMBLINE_BUILD_TYPE:-Release}"
-if [[ ! -f build/build.ninja ]]; then
+# (Re)configures when there is no build yet or it was configured for another type.
+if [[ ! -f build/build.ninja ]] || ! grep -qx "CMAKE_BUILD_TYPE:STRING=$BUILD_TYPE" build/CMakeCache.txt; then
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" >/dev/null
 fi
 cmake --build build -j "$(nproc)"

@@ -97,6 +97,46 @@ struct LabelingService::Impl {
 
   int64_t NowMs() const { return ToEpochMs(clock.Now()); }
 
+  // Parsed settings per job, for the request paths: the stored request never
+  // changes and the labels are fixed once the job is in progress.
+  struct JobInfo {
+    JobConfig config;
+    std::vector<std::string> labels;
+  };
+  std::mutex info_mu;
+  std::map<int64_t, std::shared_ptr<const JobInfo>> job_info;
+  std::shared_ptr<const JobInfo> InfoOf(const Job& job) {
+    auto make = [&] {
+      return std::make_shared<const JobInfo>(JobInfo{JobConfig::FromJob(job), LabelsOf(job)});
+    };
+    if (job.status == JobStatus::kInitializing) return make();
+    std::lock_guard<std::mutex> lock(info_mu);
+    auto it = job_info.find(job.id);
+    if (it == job_info.end()) it = job_info.emplace(job.id, make()).first;
+    return it->second;
+  }
+
+  // Work team groups by lower-case ARN. Teams change only through this
+  // service (Create/Update/DeleteWorkteam clear the cache).
+  std::mutex team_mu;
+  std::map<std::string, std::vector<std::string>> team_groups;
+  Result<std::vector<std::string>> TeamGroups(const std::string& arn) {
+    std::string key = arn;
+    for (auto& ch : key) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    {
+      std::lock_guard<std::mutex> lock(team_mu);
+      if (auto it = team_groups.find(key); it != team_groups.end()) return it->second;
+    }
+    PLB_ASSIGN_OR_RETURN(store::Workteam team, store.GetWorkteamByArn(arn));
+    std::lock_guard<std::mutex> lock(team_mu);
+    team_groups[key] = team.groups;
+    return team.groups;
+  }
+  void ForgetTeams() {
+    std::lock_guard<std::mutex> lock(team_mu);
+    team_groups.clear();
+  }
+
   // ---------------------------------------------------------------- runner
   void Ingest(Job job) {
     JobConfig c = JobConfig::FromJob(job);
@@ -185,7 +225,7 @@ struct LabelingService::Impl {
     TimePoint now = clock.Now();
     int64_t second = ToEpochMs(now) / 1000;
     auto ready = only ? Result<std::vector<int64_t>>(*only)
-                      : store.ObjectsReadyToConsolidate(job.id, c.workers_per_object, 1000);
+                      : store.ObjectsReadyToConsolidate(job.id, 1000);
     if (!ready || ready->empty()) return true;
     auto it = last_batch_second.find(job.id);
     if (it != last_batch_second.end() && it->second == second) return false;
@@ -210,6 +250,9 @@ struct LabelingService::Impl {
     };
     std::vector<Done> done;
     tasktypes::BatchInput batch;
+    // Every file of the batch, written together (one sync for the batch).
+    std::vector<std::pair<std::string, std::string>> files;
+    files.reserve(ready->size() + 2);
     for (int64_t idx : *ready) {
       auto obj = store.GetObject(job.id, idx);
       auto answers = store.SubmittedAnswers(job.id, idx);
@@ -255,10 +298,7 @@ struct LabelingService::Impl {
       std::string wr_uri = storage::JoinUri(
           root, "annotations/worker-response/iteration-1/" + std::to_string(idx) + "/" + stamp +
                     ".json");
-      if (auto s = out.WriteAll(wr_uri, json::Serialize(wr)); !s) {
-        spdlog::error("job {}: {}", job.name, s.error().message);
-        return true;
-      }
+      files.emplace_back(std::move(wr_uri), json::Serialize(wr));
       boost::json::object req;
       req["datasetObjectId"] = std::to_string(idx);
       req["dataObject"] = std::move(data_object);
@@ -290,17 +330,24 @@ struct LabelingService::Impl {
       }
     }
     std::string base = storage::JoinUri(root, "annotations/consolidated-annotation/");
-    if (!out.WriteAll(base + "consolidation-request/iteration-1/" + stamp + ".json",
-                      json::Serialize(request_payload)) ||
-        !out.WriteAll(base + "consolidation-response/iteration-1/" + stamp + ".json",
-                      json::Serialize(response_payload)))
-      return true;
+    files.emplace_back(base + "consolidation-request/iteration-1/" + stamp + ".json",
+                       json::Serialize(request_payload));
+    files.emplace_back(base + "consolidation-response/iteration-1/" + stamp + ".json",
+                       json::Serialize(response_payload));
+    if (auto s = out.WriteAllBatch(files); !s) {
+      spdlog::error("job {}: {}", job.name, s.error().message);
+      return true;  // retried on the next pass
+    }
+    std::vector<store::ObjectOutcome> outcomes;
+    outcomes.reserve(done.size());
+    for (auto& d : done)
+      outcomes.push_back({d.index, d.ok ? store::ObjectState::kLabeled : store::ObjectState::kFailed,
+                          std::move(d.label_json), std::move(d.reason)});
+    auto finished = store.FinishObjects(job.id, outcomes, ToEpochMs(now));
+    if (!finished) return true;  // the store is unavailable; the next pass retries
     for (size_t i = 0; i < done.size(); ++i) {
       const auto& d = done[i];
-      auto s = store.FinishObject(job.id, d.index,
-                                  d.ok ? store::ObjectState::kLabeled : store::ObjectState::kFailed,
-                                  d.label_json, d.reason, ToEpochMs(now));
-      if (!s || !d.ok) continue;
+      if (!(*finished)[i] || !d.ok) continue;
       for (const auto& a : batch.batch[i].second)
         if (auto k = tasktypes::AnswerClass(a.content, labels))
           job_history.push_back({d.index, a.worker_id, *k});
@@ -379,16 +426,17 @@ struct LabelingService::Impl {
     auto idle = store.IdleObjects(job.id, 1000);
     if (!idle) return;
     std::vector<int64_t> with_answers;
+    std::vector<store::ObjectOutcome> unanswered;
     for (const auto& [idx, answers] : *idle) {
       if (answers > 0) {
         with_answers.push_back(idx);
       } else {
-        (void)store.FinishObject(job.id, idx, store::ObjectState::kFailed, "",
-                                 "ClientError: no worker answered before "
-                                 "TaskAvailabilityLifetimeInSeconds ran out",
-                                 NowMs());
+        unanswered.push_back({idx, store::ObjectState::kFailed, "",
+                              "ClientError: no worker answered before "
+                              "TaskAvailabilityLifetimeInSeconds ran out"});
       }
     }
+    if (!unanswered.empty()) (void)store.FinishObjects(job.id, unanswered, NowMs());
     if (!with_answers.empty()) ConsolidateReady(job, &with_answers);
   }
 
@@ -525,6 +573,7 @@ Result<std::string> LabelingService::CreateJob(const boost::json::object& reques
   job.request_json = json::Serialize(req);
   job.workteam_arn = team->arn;
   job.job_reference_code = impl_->options.account_id + RandomAlnum(16);
+  job.workers_per_object = c.workers_per_object;
   job.created_ms = job.modified_ms = impl_->NowMs();
   PLB_ASSIGN_OR_RETURN(Job created, impl_->store.CreateJob(job));
   spdlog::info("job {} created ({})", created.name, created.arn);
@@ -585,6 +634,7 @@ Result<store::Workteam> LabelingService::CreateWorkteam(const boost::json::objec
   if (const auto* n = json::GetObject(request, "NotificationConfiguration"))
     doc["NotificationConfiguration"] = *n;
   team.doc_json = json::Serialize(doc);
+  impl_->ForgetTeams();
   auto created = impl_->store.CreateWorkteam(team);
   if (!created && created.error().code == ErrorCode::kAlreadyExists)
     return AlreadyExists("Workteam " + team.name + " already exists");
@@ -628,18 +678,22 @@ Result<store::Workteam> LabelingService::UpdateWorkteam(const boost::json::objec
     doc["WorkerAccessConfiguration"] = *w;
   team.doc_json = json::Serialize(doc);
   team.updated_ms = impl_->NowMs();
-  return impl_->store.UpdateWorkteam(team);
+  auto updated = impl_->store.UpdateWorkteam(team);
+  impl_->ForgetTeams();
+  return updated;
 }
 
 Status LabelingService::DeleteWorkteam(const std::string& name) {
-  return impl_->store.DeleteWorkteam(name);
+  auto s = impl_->store.DeleteWorkteam(name);
+  impl_->ForgetTeams();
+  return s;
 }
 
 // ----------------------------------------------------------------- workers
 namespace {
-bool InTeam(const store::User& user, const store::Workteam& team) {
+bool InTeam(const store::User& user, const std::vector<std::string>& team_groups) {
   for (const auto& g : user.groups)
-    for (const auto& t : team.groups)
+    for (const auto& t : team_groups)
       if (g == t) return true;
   return false;
 }
@@ -653,8 +707,8 @@ Result<std::vector<WorkerJob>> LabelingService::JobsForWorker(const store::User&
     if (job.status != JobStatus::kInProgress) continue;
     auto cached = team_ok.find(job.workteam_arn);
     if (cached == team_ok.end()) {
-      auto team = impl_->store.GetWorkteamByArn(job.workteam_arn);
-      cached = team_ok.emplace(job.workteam_arn, team && InTeam(worker, *team)).first;
+      auto groups = impl_->TeamGroups(job.workteam_arn);
+      cached = team_ok.emplace(job.workteam_arn, groups && InTeam(worker, *groups)).first;
     }
     if (!cached->second) continue;
     JobConfig c = JobConfig::FromJob(job);
@@ -665,7 +719,7 @@ Result<std::vector<WorkerJob>> LabelingService::JobsForWorker(const store::User&
     w.keywords = c.keywords;
     w.time_limit_seconds = c.time_limit_seconds;
     PLB_ASSIGN_OR_RETURN(w.tasks_available,
-                         impl_->store.CountClaimable(job.id, worker.id, c.workers_per_object));
+                         impl_->store.CountClaimable(job.id, worker.id));
     out.push_back(std::move(w));
   }
   return out;
@@ -674,18 +728,19 @@ Result<std::vector<WorkerJob>> LabelingService::JobsForWorker(const store::User&
 Result<std::optional<ClaimedTask>> LabelingService::Claim(const store::User& worker,
                                                           const std::string& job_name) {
   PLB_ASSIGN_OR_RETURN(Job job, impl_->store.GetJobByName(job_name));
-  auto team = impl_->store.GetWorkteamByArn(job.workteam_arn);
-  if (!team || !InTeam(worker, *team))
+  auto groups = impl_->TeamGroups(job.workteam_arn);
+  if (!groups && groups.error().code != ErrorCode::kNotFound) return groups.error();
+  if (!groups || !InTeam(worker, *groups))
     return PermissionDenied("you are not a member of the work team of job " + job.name);
   // A job that is not in progress has nothing to hand out.
   if (job.status != JobStatus::kInProgress) return std::optional<ClaimedTask>();
-  JobConfig c = JobConfig::FromJob(job);
+  auto info = impl_->InfoOf(job);
+  const JobConfig& c = info->config;
   store::ClaimRequest r;
   r.job_id = job.id;
   r.user_id = worker.id;
   r.now_ms = impl_->NowMs();
   r.lease_ms = c.time_limit_seconds * 1000;
-  r.workers_per_object = c.workers_per_object;
   r.max_active_objects = c.max_concurrent_tasks;
   // Tasks are available for TaskAvailabilityLifetimeInSeconds; once a
   // stopping condition is met only objects already started are finished.
@@ -693,10 +748,10 @@ Result<std::optional<ClaimedTask>> LabelingService::Claim(const store::User& wor
   if (c.StoppingConditionMet(job)) r.max_active_objects = 0;
   PLB_ASSIGN_OR_RETURN(auto assignment, impl_->store.Claim(r));
   if (!assignment) return std::optional<ClaimedTask>();
-  PLB_ASSIGN_OR_RETURN(auto object, impl_->store.GetObject(job.id, assignment->object_index));
-  PLB_ASSIGN_OR_RETURN(auto line, json::Parse(object.line));
-  PLB_ASSIGN_OR_RETURN(auto input,
-                       tasktypes::Preprocess(c.task_type, line.as_object(), impl_->LabelsOf(job)));
+  PLB_ASSIGN_OR_RETURN(auto line, json::Parse(assignment->object_line));
+  if (!line.is_object()) return Internal("object " + std::to_string(assignment->object_index) +
+                                         " of job " + job.name + " is not a JSON object");
+  PLB_ASSIGN_OR_RETURN(auto input, tasktypes::Preprocess(c.task_type, line.as_object(), info->labels));
   ClaimedTask task;
   task.task_id = assignment->id;
   task.job_name = job.name;
@@ -713,14 +768,9 @@ Result<store::SubmitOutcome> LabelingService::Submit(const store::User& worker, 
                                                      const boost::json::value& answer,
                                                      double time_spent_s) {
   if (!answer.is_object()) return InvalidArgument("answer must be a JSON object");
-  PLB_ASSIGN_OR_RETURN(auto a, impl_->store.GetAssignment(task_id));
-  PLB_ASSIGN_OR_RETURN(Job job, impl_->store.GetJob(a.job_id));
-  if (job.status != JobStatus::kInProgress && a.state != store::AssignmentState::kSubmitted)
-    return Conflict("job " + job.name + " is " + store::JobStatusName(job.status));
-  int64_t now = impl_->NowMs();
-  if (time_spent_s <= 0) time_spent_s = static_cast<double>(now - a.accepted_ms) / 1000.0;
+  // One write transaction checks the lease, the owner and the job's status.
   PLB_ASSIGN_OR_RETURN(auto outcome, impl_->store.Submit(task_id, worker.id, json::Serialize(answer),
-                                                         time_spent_s, now));
+                                                         time_spent_s, impl_->NowMs()));
   Wake();
   return outcome;
 }

@@ -26,12 +26,11 @@ std::optional<PageSession> ResolveSession(const http::Request& req, store::Store
                                           const Clock& clock) {
   std::string token = req.Cookie(kSessionCookie);
   if (token.empty()) return std::nullopt;
-  auto session = store.FindSession(token);
-  if (!session || !*session || (*session)->expires_ms < ToEpochMs(clock.Now()))
-    return std::nullopt;
-  auto user = store.GetUser((*session)->user_id);
-  if (!user || user->disabled) return std::nullopt;
-  return PageSession{user->username, (*session)->csrf_token};
+  auto found = store.FindSessionUser(token);
+  if (!found || !*found) return std::nullopt;
+  const auto& [session, user] = **found;
+  if (session.expires_ms < ToEpochMs(clock.Now()) || user.disabled) return std::nullopt;
+  return PageSession{user.username, session.csrf_token};
 }
 
 std::string EscapeHtml(std::string_view s) {

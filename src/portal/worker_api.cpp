@@ -74,19 +74,18 @@ void WorkerApi::Register(http::Router& router) {
     return [this, fn](const http::Request& req) -> http::Response {
       std::string token = req.Cookie(kSessionCookie);
       if (token.empty()) return JsonError(401, "Unauthenticated", "sign in first");
-      auto session = store_.FindSession(token);
-      if (!session) return FromError(session.error());
-      if (!*session || (*session)->expires_ms < ToEpochMs(clock_.Now()))
+      auto found = store_.FindSessionUser(token);
+      if (!found) return FromError(found.error());
+      if (!*found || (*found)->first.expires_ms < ToEpochMs(clock_.Now()))
         return JsonError(401, "Unauthenticated", "your session has ended; sign in again");
+      const auto& [session, user] = **found;
       if (req.method == "POST") {
         const std::string* csrf = req.FindHeader("X-CSRF-Token");
-        if (!csrf || *csrf != (*session)->csrf_token)
+        if (!csrf || *csrf != session.csrf_token)
           return JsonError(403, "CsrfTokenMismatch", "missing or wrong X-CSRF-Token header");
       }
-      auto user = store_.GetUser((*session)->user_id);
-      if (!user) return FromError(user.error());
-      if (user->disabled) return JsonError(403, "Forbidden", "this account is disabled");
-      return fn(req, *user, **session);
+      if (user.disabled) return JsonError(403, "Forbidden", "this account is disabled");
+      return fn(req, user, session);
     };
   };
   auto task_id = [](const http::Request& req) -> std::optional<int64_t> {

@@ -11,6 +11,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/result.hpp"
 
@@ -50,6 +52,11 @@ class ObjectStore {
   // Whole-object helpers built on the streaming calls.
   Result<std::string> ReadAll(const std::string& uri, size_t max_bytes = 64u << 20);
   Status WriteAll(const std::string& uri, std::string_view data);
+  // Writes several whole objects; durable when it returns, like as many
+  // WriteAll calls. Stores that can make a batch durable at once (the local
+  // one: one filesystem sync for the batch instead of two per file) override
+  // it. On an error some of the objects may have been written.
+  virtual Status WriteAllBatch(const std::vector<std::pair<std::string, std::string>>& objects);
 };
 
 // The embedded store rooted at data_dir (see the URI mapping above).

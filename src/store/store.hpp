@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/clock.hpp"
@@ -48,6 +49,9 @@ struct Job {
   // change a running job.
   std::string labels_json;    // JSON array of the label category names
   std::string ui_template;    // the worker task template (Liquid + HTML)
+  // NumberOfHumanWorkersPerDataObject: answers each object needs (set at
+  // creation; the scheduler and consolidation read it from here).
+  int64_t workers_per_object = 1;
 };
 
 // Data object states.
@@ -64,6 +68,14 @@ struct DataObject {
   int64_t leases = 0;         // live leases
 };
 
+// How an object ends (FinishObjects).
+struct ObjectOutcome {
+  int64_t index = 0;
+  ObjectState state = ObjectState::kLabeled;
+  std::string label_json;
+  std::string failure_reason;
+};
+
 enum class AssignmentState { kLeased = 0, kSubmitted = 1, kReleased = 2, kDeclined = 3, kExpired = 4 };
 
 struct Assignment {
@@ -77,6 +89,7 @@ struct Assignment {
   int64_t submitted_ms = 0;
   std::string answer_json;
   double time_spent_s = 0;
+  std::string object_line;    // the object's manifest line; filled by Claim only
 };
 
 struct User {
@@ -128,7 +141,6 @@ struct ClaimRequest {
   int64_t user_id = 0;
   int64_t now_ms = 0;
   int64_t lease_ms = 0;          // TaskTimeLimitInSeconds
-  int64_t workers_per_object = 1;
   int64_t max_active_objects = 1000;
 };
 
@@ -206,6 +218,9 @@ class Store {
   virtual Result<std::optional<AccessKey>> FindAccessKey(const std::string& access_key_id) = 0;
   virtual Status PutSession(const Session& s) = 0;
   virtual Result<std::optional<Session>> FindSession(const std::string& token) = 0;
+  // The session and its user (with groups) in one read; nullopt for an
+  // unknown token. Expiry is the caller's to check.
+  virtual Result<std::optional<std::pair<Session, User>>> FindSessionUser(const std::string& token) = 0;
   virtual Status DeleteSession(const std::string& token) = 0;
 
   // --- work teams ---
@@ -237,15 +252,20 @@ class Store {
   // Calls fn for each object in index order, streaming (bounded memory).
   virtual Status ForEachObject(int64_t job_id,
                                const std::function<void(const DataObject&)>& fn) = 0;
-  // Objects still available whose answers reached `needed` (awaiting consolidation).
-  virtual Result<std::vector<int64_t>> ObjectsReadyToConsolidate(int64_t job_id, int64_t needed,
-                                                                 size_t limit) = 0;
+  // Objects still available whose answers reached the job's
+  // workers_per_object (awaiting consolidation), in index order.
+  virtual Result<std::vector<int64_t>> ObjectsReadyToConsolidate(int64_t job_id, size_t limit) = 0;
   // Records the final label (state Labeled) or failure (state Failed) and
   // updates the job's counters, in one transaction. kConflict when the object
   // is no longer available.
   virtual Status FinishObject(int64_t job_id, int64_t index, ObjectState state,
                               const std::string& label_json, const std::string& failure_reason,
                               int64_t now_ms) = 0;
+  // The same for several objects in one transaction; one Status per outcome
+  // (kConflict / kNotFound for objects that cannot be finished).
+  virtual Result<std::vector<Status>> FinishObjects(int64_t job_id,
+                                                    const std::vector<ObjectOutcome>& outcomes,
+                                                    int64_t now_ms) = 0;
   // Number of objects of the job still available (not labeled, not failed).
   virtual Result<int64_t> CountAvailable(int64_t job_id) = 0;
   // Available objects that have answers or live leases (work under way).
@@ -259,14 +279,16 @@ class Store {
   // Picks an object for the worker and leases it, or returns nullopt when
   // none is available to this worker. A worker who already holds a live
   // lease in the job gets that assignment back unchanged. Never gives an object to a worker who
-  // holds, submitted or declined it, never exceeds workers_per_object
+  // holds, submitted or declined it, never exceeds the job's workers_per_object
   // answers + live leases per object, and starts a new object only while
   // fewer than max_active_objects objects are in progress.
   virtual Result<std::optional<Assignment>> Claim(const ClaimRequest& request) = 0;
   virtual Result<Assignment> GetAssignment(int64_t id) = 0;  // kNotFound
   // Stores the answer of a leased assignment. kConflict when the lease
-  // expired or the assignment is not this user's; kAlreadySubmitted when
-  // the same user already submitted it (idempotent retry).
+  // expired, the assignment is not this user's or its job is no longer in
+  // progress; kAlreadySubmitted when the same user already submitted it
+  // (idempotent retry, also after the job ended). kNotFound for an unknown
+  // assignment. time_spent_s <= 0: the time since the lease began.
   virtual Result<SubmitOutcome> Submit(int64_t assignment_id, int64_t user_id,
                                        const std::string& answer_json, double time_spent_s,
                                        int64_t now_ms) = 0;
@@ -281,8 +303,7 @@ class Store {
   virtual Status ForEachLabeledAnswer(int64_t job_id,
                                       const std::function<void(const Assignment&)>& fn) = 0;
   // Objects of the job that this user could still claim (approximate count for listings).
-  virtual Result<int64_t> CountClaimable(int64_t job_id, int64_t user_id,
-                                         int64_t workers_per_object) = 0;
+  virtual Result<int64_t> CountClaimable(int64_t job_id, int64_t user_id) = 0;
 
   // --- KMS keys --- (used by crypto/keyring; rows are never deleted)
   // kAlreadyExists when the key id or the alias is taken.

@@ -24,7 +24,7 @@ class StoreTest : public ::testing::Test {
     store_.reset();
     fs::remove_all(dir_);
   }
-  int64_t MakeJob(const std::string& name, int objects) {
+  int64_t MakeJob(const std::string& name, int objects, int64_t workers_per_object = 1) {
     Job j;
     j.name = name;
     j.arn = "arn:aws:sagemaker:us-east-1:123456789012:labeling-job/" + name;
@@ -32,6 +32,8 @@ class StoreTest : public ::testing::Test {
     j.workteam_arn = "arn:team";
     j.job_reference_code = "x";
     j.created_ms = j.modified_ms = 1000;
+    j.workers_per_object = workers_per_object;
+    j.status = JobStatus::kInProgress;
     int64_t id = store_->CreateJob(j).value().id;
     std::vector<DataObject> objs;
     for (int i = 0; i < objects; ++i) {
@@ -43,13 +45,12 @@ class StoreTest : public ::testing::Test {
     EXPECT_TRUE(store_->InsertObjects(id, objs, 1000));
     return id;
   }
-  ClaimRequest Req(int64_t job, int64_t user, int64_t now, int64_t n = 1) {
+  ClaimRequest Req(int64_t job, int64_t user, int64_t now) {
     ClaimRequest r;
     r.job_id = job;
     r.user_id = user;
     r.now_ms = now;
     r.lease_ms = 1000;
-    r.workers_per_object = n;
     r.max_active_objects = 1000;
     return r;
   }
@@ -82,28 +83,28 @@ TEST_F(StoreTest, CountersFollowObjectStates) {
 }
 
 TEST_F(StoreTest, ClaimNeverGivesAnObjectTwiceToOneWorkerNorBeyondN) {
-  int64_t job = MakeJob("j", 2);
+  int64_t job = MakeJob("j", 2, 2);
   // N = 2. A worker holding a task gets the same task back.
-  auto a = store_->Claim(Req(job, 1, 100, 2)).value();
+  auto a = store_->Claim(Req(job, 1, 100)).value();
   ASSERT_TRUE(a);
   EXPECT_EQ(a->object_index, 0);
-  EXPECT_EQ(store_->Claim(Req(job, 1, 150, 2)).value()->id, a->id);
+  EXPECT_EQ(store_->Claim(Req(job, 1, 150)).value()->id, a->id);
   ASSERT_TRUE(store_->Submit(a->id, 1, "{}", 1, 160));
-  auto b = store_->Claim(Req(job, 1, 200, 2)).value();
+  auto b = store_->Claim(Req(job, 1, 200)).value();
   ASSERT_TRUE(b);
   EXPECT_EQ(b->object_index, 1);  // never object 0 again
   ASSERT_TRUE(store_->Submit(b->id, 1, "{}", 1, 210));
-  EXPECT_FALSE(store_->Claim(Req(job, 1, 220, 2)).value());
+  EXPECT_FALSE(store_->Claim(Req(job, 1, 220)).value());
   // Worker 2 takes object 0's second slot first (in-progress objects first), then object 1.
-  auto c = store_->Claim(Req(job, 2, 230, 2)).value();
+  auto c = store_->Claim(Req(job, 2, 230)).value();
   ASSERT_TRUE(c);
   EXPECT_EQ(c->object_index, 0);
   ASSERT_TRUE(store_->Submit(c->id, 2, "{}", 1, 240));
-  auto d = store_->Claim(Req(job, 2, 250, 2)).value();
+  auto d = store_->Claim(Req(job, 2, 250)).value();
   ASSERT_TRUE(d);
   EXPECT_EQ(d->object_index, 1);
   // Object 0 has 2 answers, object 1 one answer and one live lease: nothing for worker 3.
-  EXPECT_FALSE(store_->Claim(Req(job, 3, 260, 2)).value());
+  EXPECT_FALSE(store_->Claim(Req(job, 3, 260)).value());
 }
 
 TEST_F(StoreTest, SubmitIsIdempotentAndLateSubmitConflicts) {
@@ -121,7 +122,7 @@ TEST_F(StoreTest, SubmitIsIdempotentAndLateSubmitConflicts) {
   EXPECT_EQ(store_->Submit(b->id, 1, "{}", 0, 1101).error().code, ErrorCode::kConflict);
   EXPECT_EQ(store_->ExpireLeases(1101).value(), 1);
   EXPECT_EQ(store_->GetObject(job, 1).value().leases, 0);
-  EXPECT_EQ(store_->ObjectsReadyToConsolidate(job, 1, 10).value(), std::vector<int64_t>{0});
+  EXPECT_EQ(store_->ObjectsReadyToConsolidate(job, 10).value(), std::vector<int64_t>{0});
 }
 
 TEST_F(StoreTest, ExpiredLeaseReturnsTaskAndDeclineIsPermanent) {
@@ -222,13 +223,13 @@ TEST_F(StoreTest, ConcurrentWritersShareCommitsAndFailAlone) {
 }
 
 TEST_F(StoreTest, ConcurrentClaimsNeverExceedN) {
-  int64_t job = MakeJob("race", 10);
+  int64_t job = MakeJob("race", 10, 3);
   std::vector<std::thread> threads;
   std::atomic<int> claimed{0};
   for (int w = 1; w <= 16; ++w) {
     threads.emplace_back([&, w] {
       for (;;) {
-        auto a = store_->Claim(Req(job, w, 100, 3)).value();
+        auto a = store_->Claim(Req(job, w, 100)).value();
         if (!a) break;
         ++claimed;
         ASSERT_EQ(store_->Submit(a->id, w, "{}", 1, 200).value(), SubmitOutcome::kAccepted);
