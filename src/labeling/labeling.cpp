@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/json.hpp>
+#include <chrono>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -68,7 +69,8 @@ struct LabelingService::Impl {
   // Second of the last consolidation batch per job: file names carry the
   // second, so batches of one job are at least a second apart.
   std::map<int64_t, int64_t> last_batch_second;
-  std::map<int64_t, int64_t> last_intermediate_ms;
+  // Per job: when the intermediate manifest was last written and how long that took (ms).
+  std::map<int64_t, std::pair<int64_t, int64_t>> last_intermediate;
   // Per job: the answers of objects consolidated so far, reduced to classes
   // (consolidation's history). Loaded from the store on first use, so a
   // restart rebuilds it; only the runner thread touches it.
@@ -253,11 +255,13 @@ struct LabelingService::Impl {
     // Every file of the batch, written together (one sync for the batch).
     std::vector<std::pair<std::string, std::string>> files;
     files.reserve(ready->size() + 2);
-    for (int64_t idx : *ready) {
-      auto obj = store.GetObject(job.id, idx);
-      auto answers = store.SubmittedAnswers(job.id, idx);
-      if (!obj || !answers) return true;
-      auto line = json::Parse(obj->line);
+    std::map<int64_t, Result<store::User>> users;  // each worker looked up once per batch
+    auto objects_read = store.GetObjectsWithAnswers(job.id, *ready);
+    if (!objects_read) return true;  // retried on the next pass
+    for (const auto& [obj, object_answers] : *objects_read) {
+      int64_t idx = obj.index;
+      const auto* answers = &object_answers;
+      auto line = json::Parse(obj.line);
       boost::json::object data_object;
       if (line && line->is_object()) {
         const auto& lo = line->get_object();
@@ -267,7 +271,9 @@ struct LabelingService::Impl {
       boost::json::array worker_answers, annotations;
       std::vector<tasktypes::Answer> acs_answers;
       for (const auto& a : *answers) {
-        auto user = store.GetUser(a.user_id);
+        auto known = users.find(a.user_id);
+        if (known == users.end()) known = users.emplace(a.user_id, store.GetUser(a.user_id)).first;
+        const auto& user = known->second;
         std::string worker_id = user ? LabelingService::WorkerId(*user, region) : "unknown";
         auto content = json::Parse(a.answer_json);
         boost::json::value content_value = content ? *content : boost::json::value();
@@ -440,12 +446,17 @@ struct LabelingService::Impl {
     if (!with_answers.empty()) ConsolidateReady(job, &with_answers);
   }
 
+  // The intermediate manifest is rewritten every 10 s, or less often when
+  // writing it takes long (a large job): at most 5% of the runner's time.
   void MaybeWriteIntermediate(const Job& job) {
     int64_t now = NowMs();
-    auto& last = last_intermediate_ms[job.id];
-    if (job.labeled + job.failed == 0 || now - last < 10000) return;
-    last = now;
+    auto& [last, took] = last_intermediate[job.id];
+    if (job.labeled + job.failed == 0 || now - last < std::max<int64_t>(10000, 20 * took)) return;
+    auto start = std::chrono::steady_clock::now();
     if (auto out = Out(job)) (void)WriteIntermediateManifest(job, store, **out);
+    took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start)
+               .count();
+    last = now;
   }
 
   void Loop() {

@@ -92,6 +92,11 @@ struct Assignment {
   std::string object_line;    // the object's manifest line; filled by Claim only
 };
 
+struct ObjectAnswers {
+  DataObject object;
+  std::vector<Assignment> answers;
+};
+
 struct User {
   int64_t id = 0;
   std::string username;
@@ -298,6 +303,10 @@ class Store {
   // Expires leases whose deadline passed; returns how many.
   virtual Result<int64_t> ExpireLeases(int64_t now_ms) = 0;
   virtual Result<std::vector<Assignment>> SubmittedAnswers(int64_t job_id, int64_t index) = 0;
+  // Objects with their submitted answers (as SubmittedAnswers orders them),
+  // in one read; kNotFound when an index does not exist.
+  virtual Result<std::vector<ObjectAnswers>> GetObjectsWithAnswers(
+      int64_t job_id, const std::vector<int64_t>& indexes) = 0;
   // Calls fn for every submitted answer of the job's labeled objects
   // (consolidation's history), streaming in pages.
   virtual Status ForEachLabeledAnswer(int64_t job_id,

@@ -839,6 +839,27 @@ class SqliteStore final : public Store {
       return out;
     });
   }
+  Result<std::vector<ObjectAnswers>> GetObjectsWithAnswers(int64_t job_id,
+                                                           const std::vector<int64_t>& indexes) override {
+    return Read<std::vector<ObjectAnswers>>([&]() -> Result<std::vector<ObjectAnswers>> {
+      std::vector<ObjectAnswers> out;
+      out.reserve(indexes.size());
+      for (int64_t idx : indexes) {
+        ObjectAnswers oa;
+        {
+          Query q = Q(kObjectSelect " WHERE job_id=? AND idx=?");
+          q.Bind(1, job_id).Bind(2, idx);
+          if (!q.Step()) return NotFound("no object " + std::to_string(idx));
+          oa.object = ReadObject(q);
+        }
+        Query q = Q(kAssignmentSelect " WHERE job_id=? AND idx=? AND state=1 ORDER BY submitted_ms, id");
+        q.Bind(1, job_id).Bind(2, idx);
+        while (q.Step()) oa.answers.push_back(ReadAssignmentRow(q));
+        out.push_back(std::move(oa));
+      }
+      return out;
+    });
+  }
   Status ForEachLabeledAnswer(int64_t job_id,
                               const std::function<void(const Assignment&)>& fn) override {
     int64_t next_id = 0;
