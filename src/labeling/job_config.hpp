@@ -89,12 +89,6 @@ struct JobConfig {
       return true;
     return false;
   }
-  // True once TaskAvailabilityLifetimeInSeconds has passed since the job
-  // started (objects are released to workers when the job starts).
-  bool LifetimeOver(const store::Job& job, int64_t now_ms) const {
-    return now_ms > job.created_ms + availability_lifetime_seconds * 1000;
-  }
-
   static JobConfig FromJob(const store::Job& job) {
     auto v = json::Parse(job.request_json);
     static const boost::json::object kEmpty;

@@ -212,6 +212,8 @@ struct LabelingService::Impl {
       if (auto s = store.InsertObjects(job.id, batch, NowMs()); !s) return;
     if (index == 0) return fail("ClientError: the input manifest has no data objects");
     // Stop may have arrived meanwhile: only move on from Initializing.
+    // The first MaxConcurrentTaskCount objects go out to workers.
+    if (auto s = store.ReleaseObjects(job.id, c.max_concurrent_tasks, NowMs()); !s) return;
     auto now = store.GetJob(job.id);
     if (now && now->status == JobStatus::kInitializing)
       (void)store.SetJobStatus(job.id, JobStatus::kInProgress, "", NowMs());
@@ -249,6 +251,7 @@ struct LabelingService::Impl {
       bool ok;
       std::string label_json;
       std::string reason;
+      int64_t batch_pos = -1;  // its place in the ACS batch; -1: not consolidated
     };
     std::vector<Done> done;
     tasktypes::BatchInput batch;
@@ -261,6 +264,11 @@ struct LabelingService::Impl {
     for (const auto& [obj, object_answers] : *objects_read) {
       int64_t idx = obj.index;
       const auto* answers = &object_answers;
+      if (answers->empty()) {
+        // Every place was declined: nothing to consolidate (not sent to the ACS).
+        done.push_back({idx, false, "", "ClientError: every worker offered the object declined it"});
+        continue;
+      }
       auto line = json::Parse(obj.line);
       boost::json::object data_object;
       if (line && line->is_object()) {
@@ -330,16 +338,19 @@ struct LabelingService::Impl {
         ca["content"] = *results[i];
         resp["consolidatedAnnotation"] = std::move(ca);
         response_payload.push_back(std::move(resp));
-        done.push_back({idx, true, json::Serialize(*results[i]), ""});
+        done.push_back({idx, true, json::Serialize(*results[i]), "", static_cast<int64_t>(i)});
       } else {
-        done.push_back({idx, false, "", "ClientError: " + results[i].error().message});
+        done.push_back({idx, false, "", "ClientError: " + results[i].error().message,
+                        static_cast<int64_t>(i)});
       }
     }
     std::string base = storage::JoinUri(root, "annotations/consolidated-annotation/");
-    files.emplace_back(base + "consolidation-request/iteration-1/" + stamp + ".json",
-                       json::Serialize(request_payload));
-    files.emplace_back(base + "consolidation-response/iteration-1/" + stamp + ".json",
-                       json::Serialize(response_payload));
+    if (!batch.batch.empty()) {
+      files.emplace_back(base + "consolidation-request/iteration-1/" + stamp + ".json",
+                         json::Serialize(request_payload));
+      files.emplace_back(base + "consolidation-response/iteration-1/" + stamp + ".json",
+                         json::Serialize(response_payload));
+    }
     if (auto s = out.WriteAllBatch(files); !s) {
       spdlog::error("job {}: {}", job.name, s.error().message);
       return true;  // retried on the next pass
@@ -353,8 +364,8 @@ struct LabelingService::Impl {
     if (!finished) return true;  // the store is unavailable; the next pass retries
     for (size_t i = 0; i < done.size(); ++i) {
       const auto& d = done[i];
-      if (!(*finished)[i] || !d.ok) continue;
-      for (const auto& a : batch.batch[i].second)
+      if (!(*finished)[i] || !d.ok || d.batch_pos < 0) continue;
+      for (const auto& a : batch.batch[static_cast<size_t>(d.batch_pos)].second)
         if (auto k = tasktypes::AnswerClass(a.content, labels))
           job_history.push_back({d.index, a.worker_id, *k});
     }
@@ -406,8 +417,7 @@ struct LabelingService::Impl {
         continue;
       }
       JobConfig c = JobConfig::FromJob(*job);
-      if (c.LifetimeOver(*job, NowMs())) {
-        SettleAfterLifetime(*job);
+      if (SettleExpired(*job, c)) {
         job = store.GetJob(listed.id);
         if (!job) continue;
       }
@@ -425,12 +435,13 @@ struct LabelingService::Impl {
     }
   }
 
-  // After TaskAvailabilityLifetimeInSeconds no task is handed out any more:
-  // objects with answers are consolidated with what they have, objects
-  // without any fail. Objects still leased wait for their lease to end.
-  void SettleAfterLifetime(const Job& job) {
-    auto idle = store.IdleObjects(job.id, 1000);
-    if (!idle) return;
+  // TaskAvailabilityLifetimeInSeconds after an object's release no task of
+  // it is handed out any more: objects with answers are consolidated with
+  // what they have, objects without any fail. Objects still leased wait for
+  // their lease to end. Returns true when it settled something.
+  bool SettleExpired(const Job& job, const JobConfig& c) {
+    auto idle = store.ExpiredObjects(job.id, NowMs() - c.availability_lifetime_seconds * 1000, 1000);
+    if (!idle || idle->empty()) return false;
     std::vector<int64_t> with_answers;
     std::vector<store::ObjectOutcome> unanswered;
     for (const auto& [idx, answers] : *idle) {
@@ -444,6 +455,7 @@ struct LabelingService::Impl {
     }
     if (!unanswered.empty()) (void)store.FinishObjects(job.id, unanswered, NowMs());
     if (!with_answers.empty()) ConsolidateReady(job, &with_answers);
+    return true;
   }
 
   // The intermediate manifest is rewritten every 10 s, or less often when
@@ -752,11 +764,10 @@ Result<std::optional<ClaimedTask>> LabelingService::Claim(const store::User& wor
   r.user_id = worker.id;
   r.now_ms = impl_->NowMs();
   r.lease_ms = c.time_limit_seconds * 1000;
-  r.max_active_objects = c.max_concurrent_tasks;
+  r.availability_ms = c.availability_lifetime_seconds * 1000;
   // Tasks are available for TaskAvailabilityLifetimeInSeconds; once a
   // stopping condition is met only objects already started are finished.
-  if (c.LifetimeOver(job, r.now_ms)) return std::optional<ClaimedTask>();
-  if (c.StoppingConditionMet(job)) r.max_active_objects = 0;
+  if (c.StoppingConditionMet(job)) r.start_new_objects = false;
   PLB_ASSIGN_OR_RETURN(auto assignment, impl_->store.Claim(r));
   if (!assignment) return std::optional<ClaimedTask>();
   PLB_ASSIGN_OR_RETURN(auto line, json::Parse(assignment->object_line));

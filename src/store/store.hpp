@@ -146,7 +146,12 @@ struct ClaimRequest {
   int64_t user_id = 0;
   int64_t now_ms = 0;
   int64_t lease_ms = 0;          // TaskTimeLimitInSeconds
-  int64_t max_active_objects = 1000;
+  // TaskAvailabilityLifetimeInSeconds: objects released longer ago than
+  // this are not handed out any more.
+  int64_t availability_ms = 2592000000;
+  // False once a stopping condition is met: only objects already started
+  // are handed out.
+  bool start_new_objects = true;
 };
 
 enum class SubmitOutcome { kAccepted, kAlreadySubmitted };
@@ -275,18 +280,27 @@ class Store {
   virtual Result<int64_t> CountAvailable(int64_t job_id) = 0;
   // Available objects that have answers or live leases (work under way).
   virtual Result<int64_t> CountInProgress(int64_t job_id) = 0;
-  // Available objects without live leases, with their answer counts: what is
-  // left to settle once an object's availability lifetime has run out.
-  virtual Result<std::vector<std::pair<int64_t, int64_t>>> IdleObjects(int64_t job_id,
-                                                                      size_t limit) = 0;
+  // Available objects released before `released_before_ms` (their
+  // availability lifetime has run out) without live leases, with their
+  // answer counts, oldest release first: what the runner settles.
+  virtual Result<std::vector<std::pair<int64_t, int64_t>>> ExpiredObjects(
+      int64_t job_id, int64_t released_before_ms, size_t limit) = 0;
+  // Releases the next `count` objects of the job to workers (in manifest
+  // order): the job's window of MaxConcurrentTaskCount objects opens when the
+  // job starts. Afterwards the store keeps the window's size itself: every
+  // object that leaves it (all its places answered or declined, or finished
+  // otherwise) releases the next one in the same transaction.
+  virtual Status ReleaseObjects(int64_t job_id, int64_t count, int64_t now_ms) = 0;
 
   // --- assignments ---
   // Picks an object for the worker and leases it, or returns nullopt when
   // none is available to this worker. A worker who already holds a live
-  // lease in the job gets that assignment back unchanged. Never gives an object to a worker who
-  // holds, submitted or declined it, never exceeds the job's workers_per_object
-  // answers + live leases per object, and starts a new object only while
-  // fewer than max_active_objects objects are in progress.
+  // lease in the job gets that assignment back unchanged. Never gives an
+  // object to a worker who holds, submitted or declined it; never exceeds the
+  // job's workers_per_object answers + live leases + declines per object;
+  // prefers objects in progress, then starts the first released object (see
+  // ReleaseObjects) unless start_new_objects is false; never hands out an
+  // object past its availability lifetime.
   virtual Result<std::optional<Assignment>> Claim(const ClaimRequest& request) = 0;
   virtual Result<Assignment> GetAssignment(int64_t id) = 0;  // kNotFound
   // Stores the answer of a leased assignment. kConflict when the lease

@@ -24,7 +24,9 @@ class StoreTest : public ::testing::Test {
     store_.reset();
     fs::remove_all(dir_);
   }
-  int64_t MakeJob(const std::string& name, int objects, int64_t workers_per_object = 1) {
+  // `window`: how many objects are released at the start (MaxConcurrentTaskCount); all by default.
+  int64_t MakeJob(const std::string& name, int objects, int64_t workers_per_object = 1,
+                  int window = -1) {
     Job j;
     j.name = name;
     j.arn = "arn:aws:sagemaker:us-east-1:123456789012:labeling-job/" + name;
@@ -43,6 +45,7 @@ class StoreTest : public ::testing::Test {
       objs.push_back(o);
     }
     EXPECT_TRUE(store_->InsertObjects(id, objs, 1000));
+    EXPECT_TRUE(store_->ReleaseObjects(id, window < 0 ? objects : window, 1000));
     return id;
   }
   ClaimRequest Req(int64_t job, int64_t user, int64_t now) {
@@ -51,7 +54,6 @@ class StoreTest : public ::testing::Test {
     r.user_id = user;
     r.now_ms = now;
     r.lease_ms = 1000;
-    r.max_active_objects = 1000;
     return r;
   }
   fs::path dir_;
@@ -135,34 +137,98 @@ TEST_F(StoreTest, ExpiredLeaseReturnsTaskAndDeclineIsPermanent) {
   ASSERT_TRUE(b);
   ASSERT_TRUE(store_->EndLease(b->id, 2, AssignmentState::kDeclined, 1002));
   EXPECT_FALSE(store_->Claim(Req(job, 2, 1003)).value());  // declined: never again
-  auto c = store_->Claim(Req(job, 3, 1003)).value();
+  // N = 1 and its one place declined: offered to nobody else, ready to settle.
+  EXPECT_FALSE(store_->Claim(Req(job, 3, 1003)).value());
+  EXPECT_EQ(store_->ObjectsReadyToConsolidate(job, 10).value(), std::vector<int64_t>{0});
+
+  int64_t other = MakeJob("k", 1);
+  auto c = store_->Claim(Req(other, 3, 1003)).value();
   ASSERT_TRUE(c);
   ASSERT_TRUE(store_->EndLease(c->id, 3, AssignmentState::kReleased, 1004));
-  EXPECT_TRUE(store_->Claim(Req(job, 3, 1005)).value());  // released: may take it again
+  EXPECT_TRUE(store_->Claim(Req(other, 3, 1005)).value());  // released: may take it again
 }
 
-TEST_F(StoreTest, MaxActiveObjectsCapsNewObjects) {
-  int64_t job = MakeJob("j", 3);
-  ClaimRequest r = Req(job, 1, 0);
-  r.max_active_objects = 1;
-  ASSERT_TRUE(store_->Claim(r).value());
-  r.user_id = 2;
+TEST_F(StoreTest, TheWindowOfReleasedObjectsCapsNewObjects) {
+  // MaxConcurrentTaskCount = 1, N = 2: object 1 is released only once
+  // object 0 has its two answers.
+  int64_t job = MakeJob("j", 3, 2, 1);
+  auto a = store_->Claim(Req(job, 1, 0)).value();
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->object_index, 0);
+  ASSERT_TRUE(store_->Submit(a->id, 1, "{}", 1, 10));
+  EXPECT_FALSE(store_->Claim(Req(job, 1, 20)).value());  // object 1 is not released yet
+  auto b = store_->Claim(Req(job, 2, 30)).value();
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->object_index, 0);
+  EXPECT_FALSE(store_->Claim(Req(job, 3, 40)).value());  // object 0 is taken twice, 1 not out
+  ASSERT_TRUE(store_->Submit(b->id, 2, "{}", 1, 50));
+  auto c = store_->Claim(Req(job, 3, 60)).value();
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->object_index, 1);
+}
+
+TEST_F(StoreTest, ObjectsWithAllAnswersInLeaveTheWindow) {
+  // N = 1 and one released object at a time: once object 0's answer is in
+  // (it now waits for consolidation only), object 1 may start.
+  int64_t job = MakeJob("j2", 2, 1, 1);
+  auto a = store_->Claim(Req(job, 1, 0)).value();
+  ASSERT_TRUE(a);
+  EXPECT_FALSE(store_->Claim(Req(job, 2, 5)).value());
+  ASSERT_TRUE(store_->Submit(a->id, 1, "{}", 1, 10));
+  auto b = store_->Claim(Req(job, 2, 20)).value();
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->object_index, 1);
+}
+
+TEST_F(StoreTest, AStoppingConditionStartsNoNewObject) {
+  int64_t job = MakeJob("j", 3, 2);
+  auto a = store_->Claim(Req(job, 1, 0)).value();
+  ASSERT_TRUE(a);
+  ClaimRequest r = Req(job, 2, 10);
+  r.start_new_objects = false;
+  auto b = store_->Claim(r).value();  // object 0 is started: still handed out
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->object_index, 0);
+  r.user_id = 3;
   EXPECT_FALSE(store_->Claim(r).value());
 }
 
-TEST_F(StoreTest, ObjectsWithAllAnswersInDoNotCountAsActive) {
-  // N = 1 and one active object at most: once object 0's answer is in (it now
-  // waits for consolidation only), object 1 may start.
-  int64_t job = MakeJob("j2", 2);
-  ClaimRequest r = Req(job, 1, 0);
-  r.max_active_objects = 1;
+TEST_F(StoreTest, DeclinesUseUpPlacesAndAllDeclinedObjectsAwaitSettling) {
+  // N = 2: two declines and object 0 is offered to nobody else; it is ready
+  // to settle (with no answers: the runner fails it) and releases object 1.
+  int64_t job = MakeJob("j", 2, 2, 1);
+  for (int64_t w : {1, 2}) {
+    auto a = store_->Claim(Req(job, w, 0)).value();
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->object_index, 0);
+    ASSERT_TRUE(store_->EndLease(a->id, w, AssignmentState::kDeclined, 1));
+  }
+  EXPECT_EQ(store_->ObjectsReadyToConsolidate(job, 10).value(), std::vector<int64_t>{0});
+  auto c = store_->Claim(Req(job, 3, 2)).value();
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->object_index, 1);
+}
+
+TEST_F(StoreTest, ObjectsPastTheirAvailabilityAreNotHandedOutAndAwaitSettling) {
+  int64_t job = MakeJob("j", 3, 2, 2);  // objects 0 and 1 released at t=1000
+  ClaimRequest r = Req(job, 1, 1500);
+  r.availability_ms = 1000;
   auto a = store_->Claim(r).value();
   ASSERT_TRUE(a);
-  ASSERT_TRUE(store_->Submit(a->id, 1, "{}", 1, 10));
+  ASSERT_TRUE(store_->Submit(a->id, 1, "{}", 1, 1600));
   r.user_id = 2;
+  r.now_ms = 2001;  // released at 1000, lifetime 1000 ms: over
+  EXPECT_FALSE(store_->Claim(r).value());
+  auto expired = store_->ExpiredObjects(job, 2001 - 1000, 10).value();
+  ASSERT_EQ(expired.size(), 2u);
+  EXPECT_EQ(expired[0], (std::pair<int64_t, int64_t>{0, 1}));  // one answer: consolidate
+  EXPECT_EQ(expired[1], (std::pair<int64_t, int64_t>{1, 0}));  // none: fails
+  // Finishing object 1 before it was full releases object 2, whose lifetime starts now.
+  ASSERT_TRUE(store_->FinishObject(job, 1, ObjectState::kFailed, "", "expired", 2001));
+  r.now_ms = 2002;
   auto b = store_->Claim(r).value();
   ASSERT_TRUE(b);
-  EXPECT_EQ(b->object_index, 1);
+  EXPECT_EQ(b->object_index, 2);
 }
 
 TEST_F(StoreTest, UsersGroupsKeysSessionsAndTeams) {

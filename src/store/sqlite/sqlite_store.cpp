@@ -160,25 +160,45 @@ CREATE TABLE audit_log(
   detail TEXT NOT NULL);
 CREATE INDEX audit_log_time ON audit_log(time_ms);
 )sql",
-    // 4: each object knows how many answers it needs (the job's
-    // NumberOfHumanWorkersPerDataObject), so the scheduler's partial indexes
-    // hold exactly the objects a claim or the runner looks for. (A query
-    // uses a partial index only when its terms match the index's as
-    // written: `needed > (answers + leases)`, with the column first. Without
-    // statistics the planner prefers the primary key, so the queries name
-    // their index with INDEXED BY.)
+    // 4: the scheduler's state per object. `needed` (the job's
+    // NumberOfHumanWorkersPerDataObject), `declines`, and `released_ms`: when
+    // the object entered the job's window of MaxConcurrentTaskCount objects
+    // (its TaskAvailabilityLifetimeInSeconds runs from then; 0: not yet).
+    // The partial indexes hold exactly the objects a claim or the runner
+    // looks for. (A query uses a partial index only when its terms match the
+    // index's as written, e.g. `needed > (answers + leases + declines)` with
+    // the column first; without statistics the planner prefers the primary
+    // key, so the queries name their index with INDEXED BY.) Jobs running
+    // when the database is migrated get their started objects and the next
+    // MaxConcurrentTaskCount ones released at the job's creation time.
     R"sql(
 ALTER TABLE jobs ADD COLUMN workers_per_object INTEGER NOT NULL DEFAULT 1;
 UPDATE jobs SET workers_per_object = max(1, coalesce(
   json_extract(request, '$.HumanTaskConfig.NumberOfHumanWorkersPerDataObject'), 1))
   WHERE json_valid(request);
 ALTER TABLE objects ADD COLUMN needed INTEGER NOT NULL DEFAULT 1;
-UPDATE objects SET needed = (SELECT workers_per_object FROM jobs WHERE jobs.id = objects.job_id);
+ALTER TABLE objects ADD COLUMN declines INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE objects ADD COLUMN released_ms INTEGER NOT NULL DEFAULT 0;
+UPDATE objects SET needed = (SELECT workers_per_object FROM jobs WHERE jobs.id = objects.job_id),
+  declines = (SELECT count(*) FROM assignments a WHERE a.job_id = objects.job_id
+              AND a.idx = objects.idx AND a.state = 3);
+UPDATE objects SET released_ms = (SELECT max(1, created_ms) FROM jobs WHERE jobs.id = objects.job_id)
+  WHERE state = 0 AND (answers + leases + declines) > 0;
+UPDATE objects SET released_ms = (SELECT max(1, created_ms) FROM jobs WHERE jobs.id = objects.job_id)
+  WHERE (job_id, idx) IN (
+    SELECT job_id, idx FROM (
+      SELECT o.job_id, o.idx, row_number() OVER (PARTITION BY o.job_id ORDER BY o.idx) AS n,
+        (SELECT coalesce(json_extract(j.request, '$.HumanTaskConfig.MaxConcurrentTaskCount'), 1000)
+         FROM jobs j WHERE j.id = o.job_id AND json_valid(j.request)) AS m
+      FROM objects o WHERE o.state = 0 AND o.released_ms = 0)
+    WHERE n <= coalesce(m, 1000));
 CREATE INDEX objects_open ON objects(job_id, idx)
-  WHERE state = 0 AND (answers + leases) > 0 AND needed > (answers + leases);
-CREATE INDEX objects_busy ON objects(job_id, idx)
-  WHERE state = 0 AND (answers + leases) > 0 AND answers < needed;
-CREATE INDEX objects_full ON objects(job_id, idx) WHERE state = 0 AND answers >= needed;
+  WHERE state = 0 AND (answers + leases + declines) > 0 AND needed > (answers + leases + declines);
+CREATE INDEX objects_ready ON objects(job_id, idx)
+  WHERE state = 0 AND released_ms > 0 AND answers = 0 AND leases = 0 AND declines = 0;
+CREATE INDEX objects_full ON objects(job_id, idx) WHERE state = 0 AND needed <= (answers + declines);
+CREATE INDEX objects_unreleased ON objects(job_id, idx) WHERE state = 0 AND released_ms = 0;
+CREATE INDEX objects_released ON objects(job_id, released_ms) WHERE state = 0 AND released_ms > 0;
 )sql",
 };
 
@@ -560,7 +580,7 @@ class SqliteStore final : public Store {
     return Txn<void>([&]() -> Status {
       Q("DELETE FROM objects WHERE job_id=?").Bind(1, job_id).Step();
       Q("DELETE FROM assignments WHERE job_id=?").Bind(1, job_id).Step();
-      Q("UPDATE jobs SET object_count=0, labeled=0, failed=0, fresh_from=0 WHERE id=?").Bind(1, job_id).Step();
+      Q("UPDATE jobs SET object_count=0, labeled=0, failed=0 WHERE id=?").Bind(1, job_id).Step();
       return {};
     });
   }
@@ -641,7 +661,7 @@ class SqliteStore final : public Store {
     return Read<std::vector<int64_t>>([&]() -> Result<std::vector<int64_t>> {
       std::vector<int64_t> out;
       Query q = Q("SELECT idx FROM objects INDEXED BY objects_full WHERE job_id=? AND state=0 AND "
-                  "answers >= needed "
+                  "needed <= (answers + declines) "
                   "ORDER BY idx LIMIT ?");
       q.Bind(1, job_id).Bind(2, static_cast<int64_t>(limit));
       while (q.Step()) out.push_back(q.Int(0));
@@ -665,11 +685,14 @@ class SqliteStore final : public Store {
     });
   }
   Status FinishLocked(int64_t job_id, const ObjectOutcome& o, int64_t now_ms) {
+    bool was_in_window = false;
     {
-      Query q = Q("SELECT state FROM objects WHERE job_id=? AND idx=?");
+      Query q = Q("SELECT state, released_ms > 0 AND (answers + declines) < needed FROM objects "
+                  "WHERE job_id=? AND idx=?");
       q.Bind(1, job_id).Bind(2, o.index);
       if (!q.Step()) return NotFound("no object " + std::to_string(o.index));
       if (q.Int(0) != 0) return Conflict("object " + std::to_string(o.index) + " already finished");
+      was_in_window = q.Int(1) != 0;
     }
     Q("UPDATE objects SET state=?, label=?, failure_reason=? WHERE job_id=? AND idx=?")
         .Bind(1, static_cast<int64_t>(o.state)).Bind(2, o.label_json).Bind(3, o.failure_reason)
@@ -678,6 +701,7 @@ class SqliteStore final : public Store {
       Q("UPDATE jobs SET labeled=labeled+1, modified_ms=? WHERE id=?").Bind(1, now_ms).Bind(2, job_id).Step();
     else
       Q("UPDATE jobs SET failed=failed+1, modified_ms=? WHERE id=?").Bind(1, now_ms).Bind(2, job_id).Step();
+    if (was_in_window) ReleaseNext(job_id, 1, now_ms);
     return {};
   }
   Result<int64_t> CountInProgress(int64_t job_id) override {
@@ -689,16 +713,23 @@ class SqliteStore final : public Store {
       return q.Int(0);
     });
   }
-  Result<std::vector<std::pair<int64_t, int64_t>>> IdleObjects(int64_t job_id,
-                                                              size_t limit) override {
+  Result<std::vector<std::pair<int64_t, int64_t>>> ExpiredObjects(int64_t job_id, int64_t released_before_ms,
+                                                                 size_t limit) override {
     using Rows = std::vector<std::pair<int64_t, int64_t>>;
     return Read<Rows>([&]() -> Result<Rows> {
       Rows out;
-      Query q = Q("SELECT idx, answers FROM objects WHERE job_id=? AND state=0 AND leases=0 "
-                  "ORDER BY idx LIMIT ?");
-      q.Bind(1, job_id).Bind(2, static_cast<int64_t>(limit));
+      Query q = Q("SELECT idx, answers FROM objects INDEXED BY objects_released WHERE job_id=? AND "
+                  "state=0 AND released_ms>0 AND released_ms<? AND leases=0 ORDER BY released_ms, idx "
+                  "LIMIT ?");
+      q.Bind(1, job_id).Bind(2, released_before_ms).Bind(3, static_cast<int64_t>(limit));
       while (q.Step()) out.emplace_back(q.Int(0), q.Int(1));
       return out;
+    });
+  }
+  Status ReleaseObjects(int64_t job_id, int64_t count, int64_t now_ms) override {
+    return Txn<void>([&]() -> Status {
+      ReleaseNext(job_id, count, now_ms);
+      return {};
     });
   }
   Result<int64_t> CountAvailable(int64_t job_id) override {
@@ -728,44 +759,29 @@ class SqliteStore final : public Store {
         }
       }
       // Prefer objects already in progress so they finish first; then the
-      // next fresh object in manifest order while under the concurrency cap.
+      // first released object nobody has started, in manifest order. The
+      // window of released objects holds at most MaxConcurrentTaskCount
+      // unfinished ones (see ReleaseNext), which bounds the objects in
+      // progress. Objects released before `cutoff` are past their
+      // availability lifetime and no longer handed out.
+      const int64_t cutoff = r.now_ms - r.availability_ms;
       std::optional<int64_t> pick;
-      bool fresh_pick = false;
       {
         Query q = Q(
             "SELECT o.idx FROM objects o INDEXED BY objects_open WHERE o.job_id=?1 AND o.state = 0 "
-            "AND (o.answers + o.leases) > 0 AND o.needed > (o.answers + o.leases) AND NOT EXISTS "
+            "AND (o.answers + o.leases + o.declines) > 0 AND "
+            "o.needed > (o.answers + o.leases + o.declines) AND o.released_ms >= ?3 AND NOT EXISTS "
             "(SELECT 1 FROM assignments a WHERE a.job_id=o.job_id AND a.idx=o.idx AND "
             "a.user_id=?2 AND a.state IN (0,1,3)) ORDER BY o.idx LIMIT 1");
-        q.Bind(1, r.job_id).Bind(2, r.user_id);
+        q.Bind(1, r.job_id).Bind(2, r.user_id).Bind(3, cutoff);
         if (q.Step()) pick = q.Int(0);
       }
-      if (!pick) {
-        int64_t active = 0;
-        {
-          // Objects whose answers are all in (waiting for consolidation) are
-          // no longer worked on by anyone and do not count.
-          Query q = Q("SELECT count(*) FROM objects INDEXED BY objects_busy WHERE job_id=? AND "
-                      "state = 0 AND (answers + leases) > 0 AND answers < needed");
-          q.Bind(1, r.job_id);
-          q.Step();
-          active = q.Int(0);
-        }
-        if (active < r.max_active_objects) {
-          // Fresh objects are taken in manifest order from the job's cursor:
-          // every fresh object has idx >= fresh_from (see MarkFresh).
-          int64_t from = FreshFrom(r.job_id);
-          {
-            Query q = Q(
-                "SELECT o.idx FROM objects o WHERE o.job_id=?1 AND o.idx>=?3 AND o.state=0 AND "
-                "o.answers=0 AND o.leases=0 AND NOT EXISTS (SELECT 1 FROM assignments a WHERE "
-                "a.job_id=o.job_id AND a.idx=o.idx AND a.user_id=?2 AND a.state IN (0,1,3)) "
-                "ORDER BY o.idx LIMIT 1");
-            q.Bind(1, r.job_id).Bind(2, r.user_id).Bind(3, from);
-            if (q.Step()) pick = q.Int(0);
-          }
-          if (pick) fresh_pick = true;
-        }
+      if (!pick && r.start_new_objects) {
+        Query q = Q("SELECT idx FROM objects INDEXED BY objects_ready WHERE job_id=? AND state = 0 "
+                    "AND released_ms > 0 AND answers = 0 AND leases = 0 AND declines = 0 AND "
+                    "released_ms >= ? ORDER BY idx LIMIT 1");
+        q.Bind(1, r.job_id).Bind(2, cutoff);
+        if (q.Step()) pick = q.Int(0);
       }
       if (!pick) return std::optional<Assignment>();
       Assignment a;
@@ -781,7 +797,6 @@ class SqliteStore final : public Store {
       a.id = sqlite3_last_insert_rowid(Db());
       Q("UPDATE objects SET leases=leases+1 WHERE job_id=? AND idx=?").Bind(1, a.job_id)
           .Bind(2, a.object_index).Step();
-      if (fresh_pick) AdvanceFresh(r.job_id);
       a.object_line = ObjectLine(a.job_id, a.object_index);
       return std::optional<Assignment>(a);
     });
@@ -809,6 +824,7 @@ class SqliteStore final : public Store {
           .Bind(1, now_ms).Bind(2, answer_json).Bind(3, spent).Bind(4, id).Step();
       Q("UPDATE objects SET leases=leases-1, answers=answers+1 WHERE job_id=? AND idx=?")
           .Bind(1, a.job_id).Bind(2, a.object_index).Step();
+      ReleaseIfFull(a.job_id, a.object_index, now_ms);
       return SubmitOutcome::kAccepted;
     });
   }
@@ -821,9 +837,11 @@ class SqliteStore final : public Store {
       }
       Q("UPDATE assignments SET state=? WHERE id=?").Bind(1, static_cast<int64_t>(new_state))
           .Bind(2, id).Step();
-      Q("UPDATE objects SET leases=leases-1 WHERE job_id=? AND idx=?").Bind(1, a.job_id)
-          .Bind(2, a.object_index).Step();
-      MarkFresh(a.job_id, a.object_index);
+      // A decline uses up one of the object's N places for good.
+      Q("UPDATE objects SET leases=leases-1, declines=declines+? WHERE job_id=? AND idx=?")
+          .Bind(1, int64_t{new_state == AssignmentState::kDeclined}).Bind(2, a.job_id)
+          .Bind(3, a.object_index).Step();
+      if (new_state == AssignmentState::kDeclined) ReleaseIfFull(a.job_id, a.object_index, now_ms);
       return {};
     });
   }
@@ -1369,30 +1387,27 @@ class SqliteStore final : public Store {
     Q("UPDATE assignments SET state=4 WHERE id=? AND state=0").Bind(1, a.id).Step();
     Q("UPDATE objects SET leases=leases-1 WHERE job_id=? AND idx=?").Bind(1, a.job_id)
         .Bind(2, a.object_index).Step();
-    MarkFresh(a.job_id, a.object_index);
   }
   std::string ObjectLine(int64_t job_id, int64_t idx) {
     Query q = Q("SELECT line FROM objects WHERE job_id=? AND idx=?");
     q.Bind(1, job_id).Bind(2, idx);
     return q.Step() ? q.Text(0) : std::string();
   }
-  int64_t FreshFrom(int64_t job_id) {
-    Query q = Q("SELECT fresh_from FROM jobs WHERE id=?");
-    q.Bind(1, job_id);
-    return q.Step() ? q.Int(0) : 0;
+  // The window: a job has at most MaxConcurrentTaskCount released objects
+  // that still need answers. ReleaseObjects opens it when the job starts;
+  // each object leaving it (all its places answered or declined, or finished
+  // early) releases the next object in manifest order.
+  void ReleaseNext(int64_t job_id, int64_t count, int64_t now_ms) {
+    Q("UPDATE objects SET released_ms=?1 WHERE job_id=?2 AND idx IN (SELECT idx FROM objects "
+      "INDEXED BY objects_unreleased WHERE job_id=?2 AND state=0 AND released_ms=0 ORDER BY idx "
+      "LIMIT ?3)")
+        .Bind(1, std::max<int64_t>(now_ms, 1)).Bind(2, job_id).Bind(3, count).Step();
   }
-  // Moves the job's fresh cursor to its first fresh object (or past the end).
-  void AdvanceFresh(int64_t job_id) {
-    Q("UPDATE jobs SET fresh_from=coalesce((SELECT min(idx) FROM objects WHERE job_id=?1 AND "
-      "idx>=jobs.fresh_from AND state=0 AND answers=0 AND leases=0), "
-      "(SELECT coalesce(max(idx),-1)+1 FROM objects WHERE job_id=?1)) WHERE id=?1")
-        .Bind(1, job_id).Step();
-  }
-  // An object whose lease ended with no answers is fresh again.
-  void MarkFresh(int64_t job_id, int64_t idx) {
-    Q("UPDATE jobs SET fresh_from=min(fresh_from, ?2) WHERE id=?1 AND EXISTS (SELECT 1 FROM "
-      "objects WHERE job_id=?1 AND idx=?2 AND state=0 AND answers=0 AND leases=0)")
-        .Bind(1, job_id).Bind(2, idx).Step();
+  void ReleaseIfFull(int64_t job_id, int64_t idx, int64_t now_ms) {
+    Query q = Q("SELECT (answers + declines) = needed AND released_ms > 0 FROM objects "
+                "WHERE job_id=? AND idx=?");
+    q.Bind(1, job_id).Bind(2, idx);
+    if (q.Step() && q.Int(0) != 0) ReleaseNext(job_id, 1, now_ms);
   }
   int64_t ExpireLocked(int64_t now_ms) {
     std::vector<Assignment> expired;
