@@ -241,6 +241,9 @@ class AuthzMatrixTest(unittest.TestCase):
         # A disabled user: the live session ends, sign-in is refused.
         w_off = h.Worker(SERVER)
         cell("login soon-disabled worker", 200, w_off.login("w-off", PASSWORD)[0])
+        # Used once first: the server now holds the session in its cache, which
+        # the other process's change must reach.
+        cell("soon-disabled worker's session", 200, w_off.request("GET", "/worker/api/jobs")[0])
         self.users_cli("disable", "--username", "w-off")
         cell("disabled user's session", 401, w_off.request("GET", "/worker/api/jobs")[0])
         cell("disabled user's login", 401, h.Worker(SERVER).login("w-off", PASSWORD)[0])

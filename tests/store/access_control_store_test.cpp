@@ -132,6 +132,30 @@ TEST_F(AccessControlStoreTest, ResetPasswordEndsSessions) {
   EXPECT_FALSE(store_->FindSession("s1").value().has_value());
 }
 
+// FindSessionUser is cached; changes made here or through another store on
+// the same database (another process: the `plumbline users` commands) reach
+// it at once.
+TEST_F(AccessControlStoreTest, CachedSessionsSeeChangesFromThisAndOtherProcesses) {
+  User u = MakeUser("alice", {"a"});
+  ASSERT_TRUE(store_->PutSession({"s1", u.id, "c", 99}));
+  ASSERT_TRUE(store_->PutSession({"s2", u.id, "c", 99}));
+  auto found = store_->FindSessionUser("s1").value();
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->second.groups, std::vector<std::string>{"a"});
+  EXPECT_FALSE(store_->FindSessionUser("nope").value());
+  ASSERT_TRUE(store_->SetUserGroups(u.id, {"b"}));  // this process
+  EXPECT_EQ(store_->FindSessionUser("s1").value()->second.groups, std::vector<std::string>{"b"});
+  ASSERT_TRUE(store_->DeleteSession("s2"));
+  EXPECT_FALSE(store_->FindSessionUser("s2").value());
+
+  auto other = OpenSqlite({db_, false}).value();  // another process
+  ASSERT_TRUE(store_->FindSessionUser("s1").value());
+  ASSERT_TRUE(other->SetUserGroups(u.id, {"c"}));
+  EXPECT_EQ(store_->FindSessionUser("s1").value()->second.groups, std::vector<std::string>{"c"});
+  ASSERT_TRUE(other->SetUserDisabled(u.id, true));
+  EXPECT_FALSE(store_->FindSessionUser("s1").value());  // disabling ends the sessions
+}
+
 TEST_F(AccessControlStoreTest, RevokedKeysNoLongerAuthenticateButAreListed) {
   User u = MakeUser("alice");
   ASSERT_TRUE(store_->PutAccessKey({"AKIAROOT", "rootsecret", 0, true}));

@@ -3,7 +3,10 @@
 // connections in parallel with the writer and with each other (WAL readers
 // see the last committed state and never wait for a write). Schema changes
 // are versioned migrations applied at open.
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <climits>
@@ -300,6 +303,7 @@ class SqliteStore final : public Store {
 
   Status Open(const SqliteOptions& options) {
     path_ = options.path;
+    auth_file_ = path_ + "-auth";
     PLB_TRY(OpenConn(writer_, false));
     ConnScope scope(&writer_);
     PLB_TRY(Exec("PRAGMA journal_mode=WAL"));
@@ -383,11 +387,11 @@ class SqliteStore final : public Store {
     });
   }
   Status SetUserGroups(int64_t user_id, const std::vector<std::string>& groups) override {
-    return Txn<void>([&]() -> Status {
+    return AuthChanged(Txn<void>([&]() -> Status {
       Q("DELETE FROM user_groups WHERE user_id=?").Bind(1, user_id).Step();
       WriteGroups(user_id, groups);
       return {};
-    });
+    }));
   }
   Status PutAccessKey(const AccessKey& key) override {
     return Txn<void>([&]() -> Status {
@@ -436,7 +440,33 @@ class SqliteStore final : public Store {
       return std::optional<Session>(Session{q.Text(0), q.Int(1), q.Text(2), q.Int(3)});
     });
   }
+  // Cached: every request of a signed-in worker asks. The cache is dropped
+  // whenever a session or user changes, here or in another process (see
+  // AuthChanged), and never keeps an entry read before such a change.
   Result<std::optional<std::pair<Session, User>>> FindSessionUser(const std::string& token) override {
+    using Out = std::optional<std::pair<Session, User>>;
+    AuthStamp stamp = ReadAuthStamp();
+    uint64_t generation;
+    {
+      std::lock_guard<std::mutex> lock(auth_mu_);
+      if (!(stamp == auth_stamp_)) {
+        auth_cache_.clear();
+        auth_stamp_ = stamp;
+      }
+      if (auto it = auth_cache_.find(token); it != auth_cache_.end()) return Out(it->second);
+      generation = auth_generation_;
+    }
+    auto found = FindSessionUserUncached(token);
+    if (found && *found) {
+      std::lock_guard<std::mutex> lock(auth_mu_);
+      if (generation == auth_generation_ && stamp == auth_stamp_) {
+        if (auth_cache_.size() >= kMaxCachedSessions) auth_cache_.clear();
+        auth_cache_.emplace(token, **found);
+      }
+    }
+    return found;
+  }
+  Result<std::optional<std::pair<Session, User>>> FindSessionUserUncached(const std::string& token) {
     using Out = std::optional<std::pair<Session, User>>;
     return Read<Out>([&]() -> Result<Out> {
       Query q = Q("SELECT u.id,u.username,u.password_hash,u.is_admin,u.disabled,u.worker_key,u.sub,"
@@ -451,10 +481,10 @@ class SqliteStore final : public Store {
     });
   }
   Status DeleteSession(const std::string& token) override {
-    return Txn<void>([&]() -> Status {
+    return AuthChanged(Txn<void>([&]() -> Status {
       Q("DELETE FROM sessions WHERE token=?").Bind(1, token).Step();
       return {};
-    });
+    }));
   }
 
   // ---------------- work teams ----------------
@@ -996,20 +1026,20 @@ class SqliteStore final : public Store {
     });
   }
   Status SetUserDisabled(int64_t user_id, bool disabled) override {
-    return Txn<void>([&]() -> Status {
+    return AuthChanged(Txn<void>([&]() -> Status {
       Q("UPDATE users SET disabled=? WHERE id=?").Bind(1, int64_t{disabled}).Bind(2, user_id).Step();
       if (sqlite3_changes(Db()) == 0) return NotFound("no user with id " + std::to_string(user_id));
       if (disabled) Q("DELETE FROM sessions WHERE user_id=?").Bind(1, user_id).Step();
       return {};
-    });
+    }));
   }
   Status SetUserPassword(int64_t user_id, const std::string& password_hash) override {
-    return Txn<void>([&]() -> Status {
+    return AuthChanged(Txn<void>([&]() -> Status {
       Q("UPDATE users SET password_hash=? WHERE id=?").Bind(1, password_hash).Bind(2, user_id).Step();
       if (sqlite3_changes(Db()) == 0) return NotFound("no user with id " + std::to_string(user_id));
       Q("DELETE FROM sessions WHERE user_id=?").Bind(1, user_id).Step();
       return {};
-    });
+    }));
   }
   Result<std::vector<AccessKeyInfo>> ListAccessKeys(std::optional<int64_t> user_id) override {
     return Read<std::vector<AccessKeyInfo>>([&]() -> Result<std::vector<AccessKeyInfo>> {
@@ -1393,6 +1423,47 @@ class SqliteStore final : public Store {
     q.Bind(1, job_id).Bind(2, idx);
     return q.Step() ? q.Text(0) : std::string();
   }
+  // Changes to sessions, users or groups: drop the session cache, and tell
+  // other processes on this database (the `plumbline users` commands and the
+  // server) by growing the auth file beside it, whose size and times every
+  // cached lookup compares first (one stat call instead of a read transaction).
+  struct AuthStamp {
+    int64_t ino = 0, size = 0, mtime_ns = 0, ctime_ns = 0;
+    bool operator==(const AuthStamp& o) const {
+      return ino == o.ino && size == o.size && mtime_ns == o.mtime_ns && ctime_ns == o.ctime_ns;
+    }
+  };
+  AuthStamp ReadAuthStamp() const {
+    struct stat st {};
+    if (::stat(auth_file_.c_str(), &st) != 0) return {};
+    return {static_cast<int64_t>(st.st_ino), static_cast<int64_t>(st.st_size),
+            static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
+            static_cast<int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec};
+  }
+  Status AuthChanged(Status s) {
+    {
+      std::lock_guard<std::mutex> lock(auth_mu_);
+      ++auth_generation_;
+      auth_cache_.clear();
+    }
+    int fd = ::open(auth_file_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      // Kept small: started over once it reaches 4 KiB (the inode's change
+      // time still differs).
+      struct stat st {};
+      if (::fstat(fd, &st) == 0 && st.st_size >= 4096) (void)::ftruncate(fd, 0);
+      (void)!::write(fd, "+", 1);
+      ::close(fd);
+    }
+    return s;
+  }
+  static constexpr size_t kMaxCachedSessions = 100000;
+  std::string auth_file_;
+  std::mutex auth_mu_;
+  AuthStamp auth_stamp_;
+  uint64_t auth_generation_ = 0;
+  std::unordered_map<std::string, std::pair<Session, User>> auth_cache_;
+
   // The window: a job has at most MaxConcurrentTaskCount released objects
   // that still need answers. ReleaseObjects opens it when the job starts;
   // each object leaving it (all its places answered or declined, or finished
