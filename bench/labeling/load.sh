@@ -40,5 +40,12 @@ for _ in $(seq 100); do
   s=$(/usr/bin/aws --endpoint-url "$url" sagemaker describe-labeling-job --labeling-job-name load --query LabelingJobStatus --output text)
   [[ "$s" == InProgress ]] && break; sleep 0.2
 done
+status=0
 build/bench/labeling/load_bench --url "$url" --job load --user-prefix w --password-suffix -password \
-  --workers "$WORKERS" --seconds "$SECONDS_RUN" --scratch "$dir"
+  --workers "$WORKERS" --seconds "$SECONDS_RUN" --scratch "$dir" || status=$?
+# How far consolidation kept up: objects labeled by the end of the run.
+sleep 1
+/usr/bin/aws --endpoint-url "$url" sagemaker describe-labeling-job --labeling-job-name load \
+  --query 'LabelCounters.[HumanLabeled,Unlabeled]' --output text |
+  awk '{print "labeled_after_run=" $1 " unlabeled=" $2}'
+exit $status

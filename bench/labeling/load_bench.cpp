@@ -1,9 +1,10 @@
 // Load benchmark against a running `plumbline serve`: 64 (or --workers)
 // concurrent workers each sign in, then claim + submit in a loop for
 // --seconds; prints round trips per second with p50/p99 latency. In the same
-// run it measures two references: the server's own GET /healthz rate with
-// the same concurrency, and the raw rate of single-row SQLite commits at the
-// server's durability (WAL, synchronous=FULL) in --scratch.
+// run, first, it measures two references: the server's own GET /healthz rate
+// with the same concurrency (on the quiet server, before the workers start)
+// and the raw rate of single-row SQLite commits at the server's durability
+// (WAL, synchronous=FULL) in --scratch.
 //
 // Usage: load_bench --url http://127.0.0.1:PORT --job NAME --user-prefix w
 //                   --password-suffix -password [--workers 64] [--seconds 10]
@@ -145,11 +146,29 @@ int main(int argc, char** argv) {
   std::string host = hostport.substr(0, hostport.find(':'));
   int port = std::stoi(hostport.substr(hostport.find(':') + 1));
 
-  // 1. Claim + submit round trips.
+  std::vector<std::thread> threads;
+  // 1. /healthz with the same concurrency, on the quiet server.
+  std::atomic<long> health{0};
+  auto h0 = Clock::now();
+  for (int w = 0; w < workers; ++w) {
+    threads.emplace_back([&] {
+      Conn c(host, port);
+      while (std::chrono::duration<double>(Clock::now() - h0).count() < 3.0) {
+        if (c.Do("GET", "/healthz", "", "").status == 200) ++health;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  double health_rate = static_cast<double>(health) / std::chrono::duration<double>(Clock::now() - h0).count();
+
+  // 2. Raw single-row SQLite commits at the same durability.
+  double sqlite_rate = SqliteCommitsPerSecond(scratch);
+
+  // 3. Claim + submit round trips.
   std::vector<std::vector<double>> lat(static_cast<size_t>(workers));
   std::atomic<int> ready{0}, errors{0};
   std::atomic<bool> go{false};
-  std::vector<std::thread> threads;
+  threads.clear();
   for (int w = 0; w < workers; ++w) {
     threads.emplace_back([&, w] {
       Conn c(host, port);
@@ -191,24 +210,6 @@ int main(int argc, char** argv) {
   for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
   double rate = static_cast<double>(all.size()) / elapsed;
   double p50 = Percentile(all, 0.50), p99 = Percentile(all, 0.99);
-
-  // 2. /healthz with the same concurrency.
-  std::atomic<long> health{0};
-  threads.clear();
-  auto h0 = Clock::now();
-  for (int w = 0; w < workers; ++w) {
-    threads.emplace_back([&] {
-      Conn c(host, port);
-      while (std::chrono::duration<double>(Clock::now() - h0).count() < 3.0) {
-        if (c.Do("GET", "/healthz", "", "").status == 200) ++health;
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  double health_rate = static_cast<double>(health) / std::chrono::duration<double>(Clock::now() - h0).count();
-
-  // 3. Raw single-row SQLite commits at the same durability.
-  double sqlite_rate = SqliteCommitsPerSecond(scratch);
 
   std::printf("workers=%d round_trips=%zu errors=%d claim_submit_per_s=%.0f p50_ms=%.2f p99_ms=%.2f\n",
               workers, all.size(), errors.load(), rate, p50, p99);

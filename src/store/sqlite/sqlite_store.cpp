@@ -9,12 +9,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
 #include <condition_variable>
 #include <deque>
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <unordered_map>
 
 #include "store/store.hpp"
@@ -299,7 +301,14 @@ class Query {
 
 class SqliteStore final : public Store {
  public:
-  ~SqliteStore() override = default;
+  ~SqliteStore() override {
+    {
+      std::lock_guard<std::mutex> lock(checkpoint_mu_);
+      checkpoint_stop_ = true;
+    }
+    checkpoint_cv_.notify_all();
+    if (checkpointer_.joinable()) checkpointer_.join();
+  }
 
   Status Open(const SqliteOptions& options) {
     path_ = options.path;
@@ -316,6 +325,7 @@ class SqliteStore final : public Store {
     // Readers need a file both connections can open; an in-memory database
     // reads on the writer.
     readers_enabled_ = !path_.empty() && path_ != ":memory:" && path_.rfind("file:", 0) != 0;
+    if (readers_enabled_) PLB_TRY(StartCheckpointer());
     sealer_ = options.secret_sealer;
     if (sealer_) PLB_TRY(SealPlaintextSecrets());
     return {};
@@ -1230,6 +1240,41 @@ class SqliteStore final : public Store {
     readers_.push_back(std::move(conn));
     return std::move(*result);
   }
+
+  // Checkpoints (copying the WAL back into the database file) run on a
+  // thread of their own instead of inside the commit that crosses SQLite's
+  // 1000-page mark: a commit then only appends to the WAL and syncs it.
+  // PASSIVE checkpoints never block the writer or the readers; the WAL
+  // starts over once a checkpoint has copied all of it.
+  Status StartCheckpointer() {
+    PLB_TRY(Exec("PRAGMA wal_autocheckpoint=0"));
+    sqlite3_wal_hook(
+        writer_.db,
+        [](void* self, sqlite3*, const char*, int frames) -> int {
+          if (frames >= kCheckpointFrames) static_cast<SqliteStore*>(self)->checkpoint_cv_.notify_one();
+          return SQLITE_OK;
+        },
+        this);
+    auto conn = std::make_unique<Conn>();
+    PLB_TRY(OpenConn(*conn, false));
+    checkpointer_ = std::thread([this, c = std::move(conn)] {
+      std::unique_lock<std::mutex> lock(checkpoint_mu_);
+      while (!checkpoint_stop_) {
+        checkpoint_cv_.wait_for(lock, std::chrono::seconds(1));
+        if (checkpoint_stop_) break;
+        lock.unlock();
+        int log = 0, done = 0;
+        (void)sqlite3_wal_checkpoint_v2(c->db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+        lock.lock();
+      }
+    });
+    return {};
+  }
+  static constexpr int kCheckpointFrames = 1000;
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_stop_ = false;
+  std::thread checkpointer_;
 
   Status OpenConn(Conn& c, bool reader) {
     if (sqlite3_open_v2(path_.c_str(), &c.db,
