@@ -372,6 +372,8 @@ struct SqliteOptions {
   // are sealed at open (transparent migration). Without it secrets are kept
   // as given (tests of other subsystems).
   std::optional<SecretSealer> secret_sealer;
+  // Tests of migrations: stop at this schema version (0: the latest).
+  int schema_version = 0;
 };
 // Opens (and migrates) a SQLite store. kUnavailable when the file cannot be opened.
 Result<std::unique_ptr<Store>> OpenSqlite(const SqliteOptions& options);

@@ -1,6 +1,7 @@
 #include "store/store.hpp"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 #include <thread>
@@ -321,6 +322,63 @@ TEST_F(StoreTest, ReopenKeepsDataAndSchemaVersion) {
   int count = 0;
   ASSERT_TRUE(store_->ForEachObject(job, [&](const DataObject&) { ++count; }));
   EXPECT_EQ(count, 2);
+}
+
+// A job running when a version-3 database is migrated keeps its answers,
+// leases and declines: each object learns the answers it needs and its
+// declines, and the started objects plus the next MaxConcurrentTaskCount are
+// released at the job's creation time.
+TEST_F(StoreTest, MigrationFourCarriesARunningJobOver) {
+  fs::path db = dir_ / "old.sqlite";
+  ASSERT_TRUE(OpenSqlite({db.string(), false, std::nullopt, 3}));
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+  const char* setup = R"sql(
+    INSERT INTO jobs(id,name,arn,status,request,workteam_arn,job_reference_code,created_ms,
+                     modified_ms,object_count)
+      VALUES(1,'old','arn:old','InProgress',
+             '{"HumanTaskConfig":{"NumberOfHumanWorkersPerDataObject":2,"MaxConcurrentTaskCount":2}}',
+             'arn:team','x',5000,5000,5);
+    INSERT INTO objects(job_id,idx,state,line,answers,leases) VALUES
+      (1,0,0,'{"source":"0"}',1,1),(1,1,0,'{"source":"1"}',0,0),(1,2,0,'{"source":"2"}',0,0),
+      (1,3,0,'{"source":"3"}',0,0),(1,4,0,'{"source":"4"}',0,0),(1,5,0,'{"source":"5"}',0,0);
+    INSERT INTO assignments(job_id,idx,user_id,state,accepted_ms,deadline_ms,submitted_ms,answer)
+      VALUES(1,0,7,1,5000,9000,5100,'{}'),(1,0,8,0,5200,999999999,0,''),
+            (1,1,9,3,5300,9000,0,'');
+  )sql";
+  ASSERT_EQ(sqlite3_exec(raw, setup, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(raw);
+  sqlite3_close(raw);
+
+  auto migrated = OpenSqlite({db.string(), false}).value();
+  EXPECT_EQ(migrated->GetJob(1).value().workers_per_object, 2);
+  // Released at 5000: objects 0 and 1 (started) and 2, 3 (the next two).
+  // Object 0 still has a live lease, so it is not among the settleable ones.
+  auto expired = migrated->ExpiredObjects(1, 5001, 10).value();
+  EXPECT_EQ(expired, (std::vector<std::pair<int64_t, int64_t>>{{1, 0}, {2, 0}, {3, 0}}));
+  ClaimRequest r;
+  r.job_id = 1;
+  r.now_ms = 6000;
+  r.lease_ms = 1000;
+  r.user_id = 9;  // declined object 1
+  auto a = migrated->Claim(r).value();
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->object_index, 2);  // 0 has one answer + one lease = N; 1 was declined by 9
+  r.user_id = 10;
+  auto b = migrated->Claim(r).value();
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->object_index, 1);  // one decline, one place left; started objects first
+  r.user_id = 11;
+  auto c = migrated->Claim(r).value();
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->object_index, 2);  // 1 is full now; 2 has one lease and a place left
+  r.user_id = 12;
+  auto d = migrated->Claim(r).value();
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->object_index, 3);  // the last released object; 4 and 5 are not released
+  r.user_id = 13;
+  EXPECT_EQ(migrated->Claim(r).value()->object_index, 3);
+  r.user_id = 14;
+  EXPECT_FALSE(migrated->Claim(r).value());
 }
 
 }  // namespace

@@ -173,9 +173,12 @@ CREATE INDEX audit_log_time ON audit_log(time_ms);
     // looks for. (A query uses a partial index only when its terms match the
     // index's as written, e.g. `needed > (answers + leases + declines)` with
     // the column first; without statistics the planner prefers the primary
-    // key, so the queries name their index with INDEXED BY.) Jobs running
-    // when the database is migrated get their started objects and the next
-    // MaxConcurrentTaskCount ones released at the job's creation time.
+    // key, so the queries name their index with INDEXED BY.) Every index an
+    // update touches costs a page in the commit, so objects_active (objects
+    // in progress, for the runner) gives way to a count over the window.
+    // Jobs running when the database is migrated get their started objects
+    // and the next MaxConcurrentTaskCount ones released at the job's
+    // creation time.
     R"sql(
 ALTER TABLE jobs ADD COLUMN workers_per_object INTEGER NOT NULL DEFAULT 1;
 UPDATE jobs SET workers_per_object = max(1, coalesce(
@@ -197,6 +200,7 @@ UPDATE objects SET released_ms = (SELECT max(1, created_ms) FROM jobs WHERE jobs
          FROM jobs j WHERE j.id = o.job_id AND json_valid(j.request)) AS m
       FROM objects o WHERE o.state = 0 AND o.released_ms = 0)
     WHERE n <= coalesce(m, 1000));
+DROP INDEX objects_active;
 CREATE INDEX objects_open ON objects(job_id, idx)
   WHERE state = 0 AND (answers + leases + declines) > 0 AND needed > (answers + leases + declines);
 CREATE INDEX objects_ready ON objects(job_id, idx)
@@ -312,6 +316,7 @@ class SqliteStore final : public Store {
 
   Status Open(const SqliteOptions& options) {
     path_ = options.path;
+    schema_version_ = options.schema_version;
     auth_file_ = path_ + "-auth";
     PLB_TRY(OpenConn(writer_, false));
     ConnScope scope(&writer_);
@@ -746,8 +751,10 @@ class SqliteStore final : public Store {
   }
   Result<int64_t> CountInProgress(int64_t job_id) override {
     return Read<int64_t>([&]() -> Result<int64_t> {
-      Query q = Q("SELECT count(*) FROM objects INDEXED BY objects_active WHERE job_id=? AND state=0 "
-                  "AND (answers + leases) > 0");
+      // Started objects are released ones: the count reads the window (and
+      // the objects awaiting consolidation), not the whole job.
+      Query q = Q("SELECT count(*) FROM objects INDEXED BY objects_released WHERE job_id=? AND "
+                  "state=0 AND released_ms > 0 AND (answers + leases) > 0");
       q.Bind(1, job_id);
       q.Step();
       return q.Int(0);
@@ -1328,10 +1335,11 @@ class SqliteStore final : public Store {
       q.Step();
       version = q.Int(0);
     }
-    const int64_t target = static_cast<int64_t>(std::size(kMigrations));
-    if (version > target)
+    const int64_t latest = static_cast<int64_t>(std::size(kMigrations));
+    const int64_t target = schema_version_ > 0 ? std::min<int64_t>(schema_version_, latest) : latest;
+    if (version > latest)
       return Unavailable("database schema version " + std::to_string(version) +
-                         " is newer than this plumbline (" + std::to_string(target) + ")");
+                         " is newer than this plumbline (" + std::to_string(latest) + ")");
     for (int64_t v = version; v < target; ++v) {
       PLB_TRY(Exec("BEGIN IMMEDIATE"));
       char* err = nullptr;
@@ -1537,6 +1545,7 @@ class SqliteStore final : public Store {
   }
 
   std::string path_;
+  int schema_version_ = 0;
   std::mutex mu_;  // the writer connection
   Conn writer_;
   bool readers_enabled_ = false;
