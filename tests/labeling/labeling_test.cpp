@@ -8,13 +8,14 @@
 #include "common/ids.hpp"
 #include "common/json.hpp"
 #include "storage/object_store.hpp"
+#include "job_request.hpp"
 
 namespace plumbline::labeling {
 namespace {
 namespace fs = std::filesystem;
 using store::JobStatus;
 
-const char* kTeamArn = "arn:aws:sagemaker:us-west-2:111122223333:workteam/private-crowd/team";
+using test_support::kTeamArn;
 
 class LabelingTest : public ::testing::Test {
  protected:
@@ -55,24 +56,7 @@ class LabelingTest : public ::testing::Test {
   }
   boost::json::object Request(const std::string& name, const std::string& manifest = "s3://b/m.manifest",
                               int workers = 1) {
-    auto v = boost::json::parse(R"({
-      "LabelingJobName": "NAME", "LabelAttributeName": "animal",
-      "InputConfig": {"DataSource": {"S3DataSource": {"ManifestS3Uri": "MANIFEST"}}},
-      "OutputConfig": {"S3OutputPath": "s3://b/out/"},
-      "RoleArn": "arn:aws:iam::111122223333:role/r",
-      "LabelCategoryConfigS3Uri": "s3://b/categories.json",
-      "HumanTaskConfig": {"WorkteamArn": "TEAM", "UiConfig": {"UiTemplateS3Uri": "s3://b/t.html"},
-        "PreHumanTaskLambdaArn": "arn:aws:lambda:eu-west-1:568282634449:function:PRE-TextMultiClass",
-        "TaskTitle": "t", "TaskDescription": "d", "NumberOfHumanWorkersPerDataObject": 1,
-        "TaskTimeLimitInSeconds": 60,
-        "AnnotationConsolidationConfig": {"AnnotationConsolidationLambdaArn": "arn:aws:lambda:us-east-1:432418664414:function:ACS-TextMultiClass"}}})");
-    auto& o = v.as_object();
-    o["LabelingJobName"] = name;
-    o["InputConfig"].as_object()["DataSource"].as_object()["S3DataSource"].as_object()["ManifestS3Uri"] = manifest;
-    auto& h = o["HumanTaskConfig"].as_object();
-    h["WorkteamArn"] = kTeamArn;
-    h["NumberOfHumanWorkersPerDataObject"] = workers;
-    return o;
+    return test_support::TextJobRequest(name, manifest, workers);
   }
   // Advances a second so each consolidation batch gets its own file stamp.
   void Tick() {

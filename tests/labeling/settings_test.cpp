@@ -16,6 +16,7 @@
 #include "common/ids.hpp"
 #include "common/json.hpp"
 #include "labeling/labeling.hpp"
+#include "job_request.hpp"
 #include "storage/object_store.hpp"
 
 namespace plumbline::labeling {
@@ -23,7 +24,7 @@ namespace {
 namespace fs = std::filesystem;
 using store::JobStatus;
 
-const char* kTeamArn = "arn:aws:sagemaker:us-west-2:111122223333:workteam/private-crowd/team";
+using test_support::kTeamArn;
 
 class LabelingSettingsTest : public ::testing::Test {
  protected:
@@ -67,24 +68,7 @@ class LabelingSettingsTest : public ::testing::Test {
 
   boost::json::object Request(const std::string& name, int workers = 1,
                               const std::string& manifest = "s3://b/m.manifest") {
-    auto v = boost::json::parse(R"({
-      "LabelingJobName": "NAME", "LabelAttributeName": "animal",
-      "InputConfig": {"DataSource": {"S3DataSource": {"ManifestS3Uri": "MANIFEST"}}},
-      "OutputConfig": {"S3OutputPath": "s3://b/out/"},
-      "RoleArn": "arn:aws:iam::111122223333:role/r",
-      "LabelCategoryConfigS3Uri": "s3://b/categories.json",
-      "HumanTaskConfig": {"WorkteamArn": "TEAM", "UiConfig": {"UiTemplateS3Uri": "s3://b/t.html"},
-        "PreHumanTaskLambdaArn": "arn:aws:lambda:eu-west-1:568282634449:function:PRE-TextMultiClass",
-        "TaskTitle": "t", "TaskDescription": "d", "NumberOfHumanWorkersPerDataObject": 1,
-        "TaskTimeLimitInSeconds": 60,
-        "AnnotationConsolidationConfig": {"AnnotationConsolidationLambdaArn": "arn:aws:lambda:us-east-1:432418664414:function:ACS-TextMultiClass"}}})");
-    auto& o = v.as_object();
-    o["LabelingJobName"] = name;
-    o["InputConfig"].as_object()["DataSource"].as_object()["S3DataSource"].as_object()["ManifestS3Uri"] = manifest;
-    auto& h = o["HumanTaskConfig"].as_object();
-    h["WorkteamArn"] = kTeamArn;
-    h["NumberOfHumanWorkersPerDataObject"] = workers;
-    return o;
+    return test_support::TextJobRequest(name, manifest, workers);
   }
   // Creates the job and runs one pass so that it is InProgress.
   void Start(const boost::json::object& request) {
