@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "common/text.hpp"
 #include "crypto/hash.hpp"
 
 namespace plumbline::crypto {
@@ -29,24 +30,6 @@ bool IEquals(std::string_view a, std::string_view b) {
 
 // Header whitespace includes CR/LF so that obs-folded values collapse too.
 bool IsWs(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-bool IsUnreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_' || c == '~';
-}
-
-void AppendEncoded(std::string& out, std::string_view s, bool keep_slash) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  for (unsigned char c : s) {
-    if (IsUnreserved(c) || (keep_slash && c == '/')) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xF]);
-    }
-  }
-}
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -159,7 +142,7 @@ std::string CanonicalUri(std::string_view path, bool normalize) {
   if (path.empty()) return "/";
   std::string out;
   if (!normalize) {
-    AppendEncoded(out, path, /*keep_slash=*/true);
+    AppendPercentEncoded(out, path, /*keep_slash=*/true);
     return out;
   }
   // RFC 3986 dot-segment removal plus collapsing empty segments, as AWS's
@@ -176,7 +159,7 @@ std::string CanonicalUri(std::string_view path, bool normalize) {
   out.push_back('/');
   for (size_t i = 0; i < segments.size(); ++i) {
     if (i > 0) out.push_back('/');
-    AppendEncoded(out, segments[i], /*keep_slash=*/false);
+    AppendPercentEncoded(out, segments[i], /*keep_slash=*/false);
   }
   if (!segments.empty() && path.back() == '/') out.push_back('/');
   return out;
@@ -189,9 +172,9 @@ std::string CanonicalQueryString(std::string_view query) {
     if (part.empty()) continue;
     size_t eq = part.find('=');
     std::string key, value;
-    AppendEncoded(key, PercentDecode(part.substr(0, eq)), false);
+    AppendPercentEncoded(key, PercentDecode(part.substr(0, eq)), false);
     if (eq != std::string_view::npos)
-      AppendEncoded(value, PercentDecode(part.substr(eq + 1)), false);
+      AppendPercentEncoded(value, PercentDecode(part.substr(eq + 1)), false);
     params.emplace_back(std::move(key), std::move(value));
   }
   std::sort(params.begin(), params.end());

@@ -52,7 +52,7 @@ struct LabelingService::Impl {
 
   // Where a job's outputs are written: encrypting when the job names a key.
   Result<storage::ObjectStore*> Out(const Job& job) {
-    std::string key = JobConfig::FromJob(job).kms_key_id;
+    std::string key = InfoOf(job)->config.kms_key_id;
     if (key.empty() || !ring) return &objects;
     auto it = encrypting.find(job.id);
     if (it != encrypting.end()) return it->second.encrypting.get();
@@ -227,7 +227,8 @@ struct LabelingService::Impl {
   // `only`: consolidate these objects (whatever their answer count) instead
   // of those whose N answers are in.
   bool ConsolidateReady(const Job& job, const std::vector<int64_t>* only = nullptr) {
-    JobConfig c = JobConfig::FromJob(job);
+    auto info = InfoOf(job);
+    const JobConfig& c = info->config;
     TimePoint now = clock.Now();
     int64_t second = ToEpochMs(now) / 1000;
     auto ready = only ? Result<std::vector<int64_t>>(*only)
@@ -237,8 +238,8 @@ struct LabelingService::Impl {
     if (it != last_batch_second.end() && it->second == second) return false;
     last_batch_second[job.id] = second;
 
-    std::vector<std::string> labels = LabelsOf(job);
-    std::string root = OutputRoot(job);
+    const std::vector<std::string>& labels = info->labels;
+    std::string root = storage::JoinUri(c.output_path, job.name);
     auto out_store = Out(job);
     if (!out_store) {
       spdlog::error("job {}: {}", job.name, out_store.error().message);
@@ -403,7 +404,9 @@ struct LabelingService::Impl {
 
   void Pass() {
     (void)store.ExpireLeases(NowMs());
-    auto jobs = store.ListJobs({});
+    store::JobFilter unfinished;
+    unfinished.unfinished_only = true;
+    auto jobs = store.ListJobs(unfinished);
     if (!jobs) return;
     for (const Job& listed : *jobs) {
       if (store::IsTerminal(listed.status)) continue;
@@ -418,7 +421,8 @@ struct LabelingService::Impl {
         Finish(*job, JobStatus::kStopped);
         continue;
       }
-      JobConfig c = JobConfig::FromJob(*job);
+      auto info = InfoOf(*job);
+      const JobConfig& c = info->config;
       if (SettleExpired(*job, c)) {
         job = store.GetJob(listed.id);
         if (!job) continue;
@@ -728,7 +732,9 @@ bool InTeam(const store::User& user, const std::vector<std::string>& team_groups
 }  // namespace
 
 Result<std::vector<WorkerJob>> LabelingService::JobsForWorker(const store::User& worker) {
-  PLB_ASSIGN_OR_RETURN(auto jobs, impl_->store.ListJobs({}));
+  store::JobFilter unfinished;
+  unfinished.unfinished_only = true;
+  PLB_ASSIGN_OR_RETURN(auto jobs, impl_->store.ListJobs(unfinished));
   std::vector<WorkerJob> out;
   std::map<std::string, bool> team_ok;
   for (const auto& job : jobs) {
@@ -739,7 +745,8 @@ Result<std::vector<WorkerJob>> LabelingService::JobsForWorker(const store::User&
       cached = team_ok.emplace(job.workteam_arn, groups && InTeam(worker, *groups)).first;
     }
     if (!cached->second) continue;
-    JobConfig c = JobConfig::FromJob(job);
+    auto info = impl_->InfoOf(job);
+    const JobConfig& c = info->config;
     WorkerJob w;
     w.name = job.name;
     w.title = c.title;

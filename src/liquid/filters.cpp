@@ -7,6 +7,7 @@
 #include <ctime>
 #include <unordered_map>
 
+#include "common/text.hpp"
 #include "liquid/detail/ast.hpp"
 #include "liquid/detail/context.hpp"
 
@@ -182,25 +183,10 @@ Value FCapitalize(Context&, const Value& in, const Args&) {
   return Value::String(std::move(s));
 }
 
-std::string Escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + 8);
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
-    }
-  }
-  return out;
-}
 
 Value FEscape(Context&, const Value& in, const Args&) {
   if (in.is_nil()) return Value();
-  Value v = Value::String(Escape(Str(in)));
+  Value v = Value::String(EscapeHtml(Str(in)));
   v.set_safe(true);
   return v;
 }

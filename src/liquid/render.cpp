@@ -333,7 +333,17 @@ struct LoopItems {
   }
 };
 
-LoopItems Slice(const Value& coll, std::int64_t from, std::int64_t to, bool bounded) {
+// The items of a for or tablerow loop from `from` on, at most `limit` of them.
+LoopItems Slice(Context& ctx, const Value& coll, std::int64_t from, const std::optional<Expr>& limit) {
+  bool bounded = false;
+  std::int64_t to = 0;
+  if (limit) {
+    Value l = limit->Eval(ctx);
+    if (!l.is_nil()) {
+      bounded = true;
+      to = ToInteger(l, "") + from;
+    }
+  }
   LoopItems items;
   std::int64_t n;
   if (coll.is_array() || coll.kind() == Kind::kRange) {
@@ -364,16 +374,7 @@ void ForNode::Render(Context& ctx, std::string& out) const {
     Value o = offset->Eval(ctx);
     from = o.is_nil() ? 0 : ToInteger(o, "");
   }
-  bool bounded = false;
-  std::int64_t to = 0;
-  if (limit) {
-    Value l = limit->Eval(ctx);
-    if (!l.is_nil()) {
-      bounded = true;
-      to = ToInteger(l, "") + from;
-    }
-  }
-  LoopItems items = Slice(coll, from, to, bounded);
+  LoopItems items = Slice(ctx, coll, from, limit);
   items.reversed = reversed;
   ctx.registers_->for_offsets[loop_name] = from + static_cast<std::int64_t>(items.size());
   if (items.size() == 0) {
@@ -414,15 +415,6 @@ void TablerowNode::Render(Context& ctx, std::string& out) const {
     Value o = offset->Eval(ctx);
     from = o.is_nil() ? 0 : ToInteger(o, "");
   }
-  bool bounded = false;
-  std::int64_t to = 0;
-  if (limit) {
-    Value l = limit->Eval(ctx);
-    if (!l.is_nil()) {
-      bounded = true;
-      to = ToInteger(l, "") + from;
-    }
-  }
   std::int64_t ncols = 0;
   if (cols) {
     Value c = cols->Eval(ctx);
@@ -432,7 +424,7 @@ void TablerowNode::Render(Context& ctx, std::string& out) const {
       ncols = ToInteger(c, "");
     }
   }
-  LoopItems items = Slice(coll, from, to, bounded);
+  LoopItems items = Slice(ctx, coll, from, limit);
   std::int64_t n = static_cast<std::int64_t>(items.size());
   auto drop = std::make_shared<TablerowDrop>(n, ncols);
   std::string buf = "<tr class=\"row1\">\n";

@@ -1,25 +1,11 @@
 #include "portal/media.hpp"
 
+#include "common/text.hpp"
 #include "crypto/hash.hpp"
 #include "storage/object_store.hpp"
 
 namespace plumbline::portal {
 namespace {
-
-std::string Encode(const std::string& s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
 
 std::string ContentType(const std::string& uri) {
   auto dot = uri.rfind('.');
@@ -50,7 +36,7 @@ std::string MediaSigner::Mac(const std::string& uri, int64_t expires) const {
 
 std::string MediaSigner::Sign(const std::string& uri, int64_t ttl_s) const {
   int64_t expires = ToEpochMs(clock_.Now()) / 1000 + ttl_s;
-  return "/worker/media?uri=" + Encode(uri) + "&expires=" + std::to_string(expires) +
+  return "/worker/media?uri=" + PercentEncode(uri) + "&expires=" + std::to_string(expires) +
          "&sig=" + Mac(uri, expires);
 }
 

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "common/ids.hpp"
+#include "common/text.hpp"
 #include "portal/assets.hpp"
 #include "portal/worker_api.hpp"
 #include "store/store.hpp"
@@ -33,21 +34,6 @@ std::optional<PageSession> ResolveSession(const http::Request& req, store::Store
   return PageSession{user.username, session.csrf_token};
 }
 
-std::string EscapeHtml(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 // Replaces every "{{key}}" of the page with the HTML-escaped value.
 void Fill(std::string* page, std::string_view key, std::string_view value) {

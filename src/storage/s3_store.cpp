@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/text.hpp"
 #include "crypto/hash.hpp"
 #include "crypto/sigv4.hpp"
 #include "storage/detail/s3_sign.hpp"
@@ -21,20 +22,7 @@
 namespace plumbline::storage {
 namespace detail {
 
-std::string EncodeKey(const std::string& key) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : key) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
+std::string EncodeKey(const std::string& key) { return PercentEncode(key, /*keep_slash=*/true); }
 
 HeaderList SignS3(const S3SignInput& in, const S3Credentials& creds, TimePoint now) {
   const std::string amz_date = FormatAmzDate(now);
@@ -123,19 +111,6 @@ std::string XmlField(const std::string& xml, const std::string& tag) {
   return b == std::string::npos ? "" : xml.substr(a, b - a);
 }
 
-std::string XmlEscape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out.push_back(c);
-    }
-  }
-  return out;
-}
 
 class S3Store;
 
@@ -419,7 +394,7 @@ class S3Writer final : public Writer {
     if (!buf_.empty() || etags_.empty()) PLB_TRY(UploadPart());
     std::string xml = "<CompleteMultipartUpload>";
     for (size_t i = 0; i < etags_.size(); ++i)
-      xml += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + XmlEscape(etags_[i]) +
+      xml += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + EscapeHtml(etags_[i]) +
              "</ETag></Part>";
     xml += "</CompleteMultipartUpload>";
     S3Request req;

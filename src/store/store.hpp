@@ -138,6 +138,9 @@ struct JobFilter {
   std::optional<std::string> name_contains;  // case-insensitive
   std::optional<JobStatus> status;
   std::optional<std::string> workteam_arn;
+  // Only jobs that have not ended (Initializing, InProgress, Stopping): what
+  // the runner and the worker job list look at, read without the others.
+  bool unfinished_only = false;
 };
 
 // A claim decision made inside one transaction.

@@ -72,6 +72,18 @@ TEST_F(StoreTest, JobNamesAreUniqueCaseInsensitively) {
   EXPECT_EQ(store_->GetJobByName("nope").error().code, ErrorCode::kNotFound);
 }
 
+TEST_F(StoreTest, ListJobsCanLeaveOutEndedJobs) {
+  int64_t done = MakeJob("done", 0);
+  int64_t running = MakeJob("running", 0);
+  ASSERT_TRUE(store_->SetJobStatus(done, JobStatus::kCompleted, "", 2000));
+  JobFilter f;
+  f.unfinished_only = true;
+  auto jobs = store_->ListJobs(f).value();
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].id, running);
+  EXPECT_EQ(store_->ListJobs({}).value().size(), 2u);
+}
+
 TEST_F(StoreTest, CountersFollowObjectStates) {
   int64_t job = MakeJob("j", 3);
   EXPECT_EQ(store_->GetJob(job).value().object_count, 3);

@@ -169,6 +169,8 @@ CREATE INDEX audit_log_time ON audit_log(time_ms);
     // NumberOfHumanWorkersPerDataObject), `declines`, and `released_ms`: when
     // the object entered the job's window of MaxConcurrentTaskCount objects
     // (its TaskAvailabilityLifetimeInSeconds runs from then; 0: not yet).
+    // The index of released fresh objects replaces the jobs' fresh-object
+    // cursor (fresh_from), which goes.
     // The partial indexes hold exactly the objects a claim or the runner
     // looks for. (A query uses a partial index only when its terms match the
     // index's as written, e.g. `needed > (answers + leases + declines)` with
@@ -201,6 +203,7 @@ UPDATE objects SET released_ms = (SELECT max(1, created_ms) FROM jobs WHERE jobs
       FROM objects o WHERE o.state = 0 AND o.released_ms = 0)
     WHERE n <= coalesce(m, 1000));
 DROP INDEX objects_active;
+ALTER TABLE jobs DROP COLUMN fresh_from;
 CREATE INDEX objects_open ON objects(job_id, idx)
   WHERE state = 0 AND (answers + leases + declines) > 0 AND needed > (answers + leases + declines);
 CREATE INDEX objects_ready ON objects(job_id, idx)
@@ -581,7 +584,9 @@ class SqliteStore final : public Store {
   Result<std::vector<Job>> ListJobs(const JobFilter& f) override {
     return Read<std::vector<Job>>([&]() -> Result<std::vector<Job>> {
       std::vector<Job> out;
-      Query q = Q(kJobSelect " ORDER BY created_ms, id");
+      Query q = Q(f.unfinished_only ? kJobSelect
+                      " WHERE status IN ('Initializing','InProgress','Stopping') ORDER BY created_ms, id"
+                                    : kJobSelect " ORDER BY created_ms, id");
       while (q.Step()) {
         Job j = ReadJob(q);
         if (f.created_after_ms && !(j.created_ms > *f.created_after_ms)) continue;
