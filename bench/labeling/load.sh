@@ -24,7 +24,7 @@ PY
 for i in $(seq 0 $((WORKERS - 1))); do
   echo "w$i-password" | build/plumbline users add --data-dir "$dir/data" --username "w$i" --password-stdin --groups crowd >/dev/null
 done
-build/plumbline serve --data-dir "$dir/data" --listen 127.0.0.1:0 >"$dir/out" 2>"$dir/log" &
+build/plumbline serve --data-dir "$dir/data" --listen 127.0.0.1:0 ${SERVE_ARGS:-} >"$dir/out" 2>"$dir/log" &
 pid=$!
 for _ in $(seq 100); do grep -q listening "$dir/out" && break; sleep 0.1; done
 url=$(grep -o 'http://[0-9.:]*' "$dir/out")
@@ -42,7 +42,7 @@ for _ in $(seq 100); do
 done
 status=0
 build/bench/labeling/load_bench --url "$url" --job load --user-prefix w --password-suffix -password \
-  --workers "$WORKERS" --seconds "$SECONDS_RUN" --scratch "$dir" || status=$?
+  --workers "$WORKERS" --seconds "$SECONDS_RUN" --scratch "$dir" --server-pid "$pid" || status=$?
 # How far consolidation kept up: objects labeled by the end of the run.
 sleep 1
 /usr/bin/aws --endpoint-url "$url" sagemaker describe-labeling-job --labeling-job-name load \

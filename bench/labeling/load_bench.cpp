@@ -126,11 +126,45 @@ double SqliteCommitsPerSecond(const std::string& dir) {
   return rate;
 }
 
+// CPU time (user + system, in clock ticks) of a process, or of the whole
+// machine's busy time when pid is 0, from /proc.
+struct CpuSample {
+  double process = 0, machine_busy = 0, machine_total = 0;
+};
+CpuSample SampleCpu(long pid) {
+  CpuSample c;
+  if (pid > 0) {
+    std::string path = "/proc/" + std::to_string(pid) + "/stat";
+    if (FILE* f = std::fopen(path.c_str(), "r")) {
+      char buf[1024];
+      size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+      buf[n] = 0;
+      std::fclose(f);
+      // Fields after the ")" that closes the command name: state is field 3,
+      // utime 14 and stime 15.
+      const char* p = std::strrchr(buf, ')');
+      unsigned long long utime = 0, stime = 0;
+      if (p && std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) == 2)
+        c.process = static_cast<double>(utime + stime);
+    }
+  }
+  if (FILE* f = std::fopen("/proc/stat", "r")) {
+    unsigned long long v[8] = {};
+    if (std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) == 8) {
+      for (auto x : v) c.machine_total += static_cast<double>(x);
+      c.machine_busy = c.machine_total - static_cast<double>(v[3] + v[4]);  // minus idle and iowait
+    }
+    std::fclose(f);
+  }
+  return c;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string url, job, prefix = "w", suffix = "-password", scratch = "/tmp";
   int workers = 64;
+  long server_pid = 0;
   double seconds = 10;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
@@ -141,6 +175,7 @@ int main(int argc, char** argv) {
     else if (k == "--workers") workers = std::stoi(v);
     else if (k == "--seconds") seconds = std::stod(v);
     else if (k == "--scratch") scratch = v;
+    else if (k == "--server-pid") server_pid = std::stol(v);
   }
   std::string hostport = url.substr(url.find("://") + 3);
   std::string host = hostport.substr(0, hostport.find(':'));
@@ -203,9 +238,11 @@ int main(int argc, char** argv) {
   }
   while (ready < workers) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   auto t0 = Clock::now();
+  CpuSample server0 = SampleCpu(server_pid), client0 = SampleCpu(static_cast<long>(::getpid()));
   go = true;
   for (auto& t : threads) t.join();
   double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+  CpuSample server1 = SampleCpu(server_pid), client1 = SampleCpu(static_cast<long>(::getpid()));
   std::vector<double> all;
   for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
   double rate = static_cast<double>(all.size()) / elapsed;
@@ -219,5 +256,13 @@ int main(int argc, char** argv) {
               health_rate, 2 * rate, 2 * rate / health_rate, rate / health_rate);
   std::printf("sqlite_single_row_commits_per_s=%.0f submits_vs_sqlite_commits=%.2f\n", sqlite_rate,
               rate / sqlite_rate);
+  // Where the machine's CPU went during the run (100% is one core).
+  double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  std::printf("cpu: server=%.0f%% bench_client=%.0f%% machine_busy=%.0f%% of %ld cores\n",
+              100 * (server1.process - server0.process) / ticks / elapsed,
+              100 * (client1.process - client0.process) / ticks / elapsed,
+              100 * (server1.machine_busy - server0.machine_busy) /
+                  std::max(1.0, server1.machine_total - server0.machine_total),
+              ::sysconf(_SC_NPROCESSORS_ONLN));
   return errors.load() == 0 ? 0 : 1;
 }

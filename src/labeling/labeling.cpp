@@ -529,8 +529,11 @@ void LabelingService::Shutdown() {
 void LabelingService::RunOnce() { impl_->Pass(); }
 
 void LabelingService::Wake() {
+  // Only the first wake after a pass signals the runner: under load every
+  // submit calls this, and each signal would cost the runner a wake-up.
   {
     std::lock_guard<std::mutex> lock(impl_->mu);
+    if (impl_->wake) return;
     impl_->wake = true;
   }
   impl_->cv.notify_all();
