@@ -1,6 +1,9 @@
 // Load benchmark against a running `plumbline serve`: 64 (or --workers)
 // concurrent workers each sign in, then claim + submit in a loop for
-// --seconds; prints round trips per second with p50/p99 latency. In the same
+// --seconds, twice: as two requests (claim, then submit) and as the portal
+// does it (a submit with "next" that also claims the next task, one request);
+// prints round trips per second with p50/p99 latency and where the CPU went
+// (server, this client, the whole machine). In the same
 // run, first, it measures two references: the server's own GET /healthz rate
 // with the same concurrency (on the quiet server, before the workers start)
 // and the raw rate of single-row SQLite commits at the server's durability
@@ -8,7 +11,7 @@
 //
 // Usage: load_bench --url http://127.0.0.1:PORT --job NAME --user-prefix w
 //                   --password-suffix -password [--workers 64] [--seconds 10]
-//                   [--scratch DIR]
+//                   [--scratch DIR] [--server-pid PID]
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -199,70 +202,89 @@ int main(int argc, char** argv) {
   // 2. Raw single-row SQLite commits at the same durability.
   double sqlite_rate = SqliteCommitsPerSecond(scratch);
 
-  // 3. Claim + submit round trips.
-  std::vector<std::vector<double>> lat(static_cast<size_t>(workers));
-  std::atomic<int> ready{0}, errors{0};
-  std::atomic<bool> go{false};
-  threads.clear();
-  for (int w = 0; w < workers; ++w) {
-    threads.emplace_back([&, w] {
-      Conn c(host, port);
-      std::string user = prefix + std::to_string(w);
-      auto login = c.Do("POST", "/worker/api/login",
-                        "{\"username\":\"" + user + "\",\"password\":\"" + user + suffix + "\"}", "");
-      if (login.status != 200) {
-        std::fprintf(stderr, "login %s: %d %s\n", user.c_str(), login.status, login.body.c_str());
-        std::exit(4);
-      }
-      auto cs = login.headers.find("plb_session=");
-      std::string cookie = login.headers.substr(cs, login.headers.find(';', cs) - cs);
-      std::string hdr = "Cookie: " + cookie + "\r\nX-CSRF-Token: " + JsonField(login.body, "csrfToken") + "\r\n";
-      ++ready;
-      while (!go) std::this_thread::yield();
-      auto start = Clock::now();
-      while (std::chrono::duration<double>(Clock::now() - start).count() < seconds) {
-        auto t0 = Clock::now();
-        auto claim = c.Do("POST", "/worker/api/jobs/" + job + "/claim", "", hdr);
-        if (claim.status != 200) {
-          if (errors++ == 0)
-            std::fprintf(stderr, "claim answered %d: %s\n", claim.status, claim.body.c_str());
-          break;
-        }
-        auto sub = c.Do("POST", "/worker/api/tasks/" + JsonField(claim.body, "taskId") + "/submit",
-                        "{\"answer\":{\"crowd-classifier\":{\"label\":\"animal\"}}}", hdr);
-        if (sub.status != 200 && errors++ == 0)
-          std::fprintf(stderr, "submit answered %d: %s\n", sub.status, sub.body.c_str());
-        lat[static_cast<size_t>(w)].push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-      }
-    });
-  }
-  while (ready < workers) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  auto t0 = Clock::now();
-  CpuSample server0 = SampleCpu(server_pid), client0 = SampleCpu(static_cast<long>(::getpid()));
-  go = true;
-  for (auto& t : threads) t.join();
-  double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
-  CpuSample server1 = SampleCpu(server_pid), client1 = SampleCpu(static_cast<long>(::getpid()));
-  std::vector<double> all;
-  for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
-  double rate = static_cast<double>(all.size()) / elapsed;
-  double p50 = Percentile(all, 0.50), p99 = Percentile(all, 0.99);
-
-  std::printf("workers=%d round_trips=%zu errors=%d claim_submit_per_s=%.0f p50_ms=%.2f p99_ms=%.2f\n",
-              workers, all.size(), errors.load(), rate, p50, p99);
-  // Two task-API requests (claim, submit) make one round trip.
-  std::printf("healthz_per_s=%.0f task_api_requests_per_s=%.0f task_api_vs_healthz=%.2f "
-              "round_trips_vs_healthz=%.2f\n",
-              health_rate, 2 * rate, 2 * rate / health_rate, rate / health_rate);
-  std::printf("sqlite_single_row_commits_per_s=%.0f submits_vs_sqlite_commits=%.2f\n", sqlite_rate,
-              rate / sqlite_rate);
-  // Where the machine's CPU went during the run (100% is one core).
+  // 3. Claim + submit round trips, as two requests each (claim, then
+  // submit) and then as the portal does it: a submit with "next" answers
+  // with the worker's next task, one request per round trip.
   double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
-  std::printf("cpu: server=%.0f%% bench_client=%.0f%% machine_busy=%.0f%% of %ld cores\n",
-              100 * (server1.process - server0.process) / ticks / elapsed,
-              100 * (client1.process - client0.process) / ticks / elapsed,
-              100 * (server1.machine_busy - server0.machine_busy) /
-                  std::max(1.0, server1.machine_total - server0.machine_total),
-              ::sysconf(_SC_NPROCESSORS_ONLN));
-  return errors.load() == 0 ? 0 : 1;
+  int errors = 0;
+  for (bool chained : {false, true}) {
+    std::vector<std::vector<double>> lat(static_cast<size_t>(workers));
+    std::atomic<int> ready{0}, failed{0};
+    std::atomic<bool> go{false};
+    threads.clear();
+    for (int w = 0; w < workers; ++w) {
+      threads.emplace_back([&, w] {
+        Conn c(host, port);
+        std::string user = prefix + std::to_string(w);
+        auto login = c.Do("POST", "/worker/api/login",
+                          "{\"username\":\"" + user + "\",\"password\":\"" + user + suffix + "\"}", "");
+        if (login.status != 200) {
+          std::fprintf(stderr, "login %s: %d %s\n", user.c_str(), login.status, login.body.c_str());
+          std::exit(4);
+        }
+        auto cs = login.headers.find("plb_session=");
+        std::string cookie = login.headers.substr(cs, login.headers.find(';', cs) - cs);
+        std::string hdr = "Cookie: " + cookie + "\r\nX-CSRF-Token: " + JsonField(login.body, "csrfToken") + "\r\n";
+        const std::string answer = "{\"answer\":{\"crowd-classifier\":{\"label\":\"animal\"}}";
+        ++ready;
+        while (!go) std::this_thread::yield();
+        auto start = Clock::now();
+        std::string task;  // chained: the task the last submit handed out
+        while (std::chrono::duration<double>(Clock::now() - start).count() < seconds) {
+          auto t0 = Clock::now();
+          if (task.empty()) {
+            auto claim = c.Do("POST", "/worker/api/jobs/" + job + "/claim", "", hdr);
+            if (claim.status != 200) {
+              if (failed++ == 0)
+                std::fprintf(stderr, "claim answered %d: %s\n", claim.status, claim.body.c_str());
+              break;
+            }
+            task = JsonField(claim.body, "taskId");
+          }
+          auto sub = c.Do("POST", "/worker/api/tasks/" + task + "/submit",
+                          answer + (chained ? ",\"next\":true}" : "}"), hdr);
+          task.clear();
+          if (sub.status != 200) {
+            if (failed++ == 0)
+              std::fprintf(stderr, "submit answered %d: %s\n", sub.status, sub.body.c_str());
+          } else if (chained) {
+            if (auto p = sub.body.find("\"next\":{"); p != std::string::npos)
+              task = JsonField(sub.body.substr(p), "taskId");
+          }
+          // Chained, a round trip is one request (the first also claims).
+          lat[static_cast<size_t>(w)].push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+        }
+      });
+    }
+    while (ready < workers) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    auto t0 = Clock::now();
+    CpuSample server0 = SampleCpu(server_pid), client0 = SampleCpu(static_cast<long>(::getpid()));
+    go = true;
+    for (auto& t : threads) t.join();
+    double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+    CpuSample server1 = SampleCpu(server_pid), client1 = SampleCpu(static_cast<long>(::getpid()));
+    std::vector<double> all;
+    for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
+    double rate = static_cast<double>(all.size()) / elapsed;
+    double p50 = Percentile(all, 0.50), p99 = Percentile(all, 0.99);
+    errors += failed.load();
+    // Requests per round trip: claim + submit, or one submit with "next".
+    double requests = chained ? 1.0 : 2.0;
+    const char* mode = chained ? "submit_with_next" : "claim_then_submit";
+    std::printf("%s: workers=%d round_trips=%zu errors=%d claim_submit_per_s=%.0f p50_ms=%.2f p99_ms=%.2f\n",
+                mode, workers, all.size(), failed.load(), rate, p50, p99);
+    std::printf("%s: healthz_per_s=%.0f task_api_requests_per_s=%.0f task_api_vs_healthz=%.2f "
+                "round_trips_vs_healthz=%.2f\n",
+                mode, health_rate, requests * rate, requests * rate / health_rate, rate / health_rate);
+    std::printf("%s: sqlite_single_row_commits_per_s=%.0f submits_vs_sqlite_commits=%.2f\n", mode,
+                sqlite_rate, rate / sqlite_rate);
+    // Where the machine's CPU went during the run (100% is one core).
+    std::printf("%s: cpu: server=%.0f%% bench_client=%.0f%% machine_busy=%.0f%% of %ld cores\n", mode,
+                100 * (server1.process - server0.process) / ticks / elapsed,
+                100 * (client1.process - client0.process) / ticks / elapsed,
+                100 * (server1.machine_busy - server0.machine_busy) /
+                    std::max(1.0, server1.machine_total - server0.machine_total),
+                ::sysconf(_SC_NPROCESSORS_ONLN));
+  }
+  return errors == 0 ? 0 : 1;
 }

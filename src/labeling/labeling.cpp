@@ -763,41 +763,66 @@ Result<std::vector<WorkerJob>> LabelingService::JobsForWorker(const store::User&
   return out;
 }
 
-Result<std::optional<ClaimedTask>> LabelingService::Claim(const store::User& worker,
-                                                          const std::string& job_name) {
-  PLB_ASSIGN_OR_RETURN(Job job, impl_->store.GetJobByName(job_name));
-  auto groups = impl_->TeamGroups(job.workteam_arn);
-  if (!groups && groups.error().code != ErrorCode::kNotFound) return groups.error();
-  if (!groups || !InTeam(worker, *groups))
-    return PermissionDenied("you are not a member of the work team of job " + job.name);
-  // A job that is not in progress has nothing to hand out.
-  if (job.status != JobStatus::kInProgress) return std::optional<ClaimedTask>();
-  auto info = impl_->InfoOf(job);
-  const JobConfig& c = info->config;
+namespace {
+// The claim that the job's settings allow now.
+store::ClaimRequest ClaimRequestFor(const Job& job, const JobConfig& c, int64_t user_id,
+                                    int64_t now_ms) {
   store::ClaimRequest r;
   r.job_id = job.id;
-  r.user_id = worker.id;
-  r.now_ms = impl_->NowMs();
+  r.user_id = user_id;
+  r.now_ms = now_ms;
   r.lease_ms = c.time_limit_seconds * 1000;
   r.availability_ms = c.availability_lifetime_seconds * 1000;
   // Tasks are available for TaskAvailabilityLifetimeInSeconds; once a
   // stopping condition is met only objects already started are finished.
   if (c.StoppingConditionMet(job)) r.start_new_objects = false;
-  PLB_ASSIGN_OR_RETURN(auto assignment, impl_->store.Claim(r));
-  if (!assignment) return std::optional<ClaimedTask>();
-  PLB_ASSIGN_OR_RETURN(auto line, json::Parse(assignment->object_line));
-  if (!line.is_object()) return Internal("object " + std::to_string(assignment->object_index) +
+  return r;
+}
+}  // namespace
+
+// The job a worker may claim in: kPermissionDenied outside its work team;
+// nullopt when the job is not in progress (nothing to hand out).
+Result<std::optional<Job>> LabelingService::ClaimableJob(const store::User& worker, Job job) {
+  auto groups = impl_->TeamGroups(job.workteam_arn);
+  if (!groups && groups.error().code != ErrorCode::kNotFound) return groups.error();
+  if (!groups || !InTeam(worker, *groups))
+    return PermissionDenied("you are not a member of the work team of job " + job.name);
+  if (job.status != JobStatus::kInProgress) return std::optional<Job>();
+  return std::optional<Job>(std::move(job));
+}
+
+// A claimed assignment as the worker gets it: the pre-processed task input
+// and, when a renderer is installed, the rendered template.
+Result<ClaimedTask> LabelingService::TaskOf(const Job& job, const store::Assignment& assignment) {
+  auto info = impl_->InfoOf(job);
+  PLB_ASSIGN_OR_RETURN(auto line, json::Parse(assignment.object_line));
+  if (!line.is_object()) return Internal("object " + std::to_string(assignment.object_index) +
                                          " of job " + job.name + " is not a JSON object");
-  PLB_ASSIGN_OR_RETURN(auto input, tasktypes::Preprocess(c.task_type, line.as_object(), info->labels));
+  PLB_ASSIGN_OR_RETURN(auto input,
+                       tasktypes::Preprocess(info->config.task_type, line.as_object(), info->labels));
   ClaimedTask task;
-  task.task_id = assignment->id;
+  task.task_id = assignment.id;
   task.job_name = job.name;
   task.task_input = std::move(input);
-  task.deadline = FromEpochMs(assignment->deadline_ms);
+  task.deadline = FromEpochMs(assignment.deadline_ms);
   if (impl_->renderer) {
-    PLB_ASSIGN_OR_RETURN(auto html, impl_->renderer(job, task.task_input, c.time_limit_seconds));
+    PLB_ASSIGN_OR_RETURN(auto html,
+                         impl_->renderer(job, task.task_input, info->config.time_limit_seconds));
     task.html = std::move(html);
   }
+  return task;
+}
+
+Result<std::optional<ClaimedTask>> LabelingService::Claim(const store::User& worker,
+                                                          const std::string& job_name) {
+  PLB_ASSIGN_OR_RETURN(Job found, impl_->store.GetJobByName(job_name));
+  PLB_ASSIGN_OR_RETURN(std::optional<Job> job, ClaimableJob(worker, std::move(found)));
+  if (!job) return std::optional<ClaimedTask>();
+  auto info = impl_->InfoOf(*job);
+  PLB_ASSIGN_OR_RETURN(auto assignment,
+                       impl_->store.Claim(ClaimRequestFor(*job, info->config, worker.id, impl_->NowMs())));
+  if (!assignment) return std::optional<ClaimedTask>();
+  PLB_ASSIGN_OR_RETURN(ClaimedTask task, TaskOf(*job, *assignment));
   return std::optional<ClaimedTask>(std::move(task));
 }
 
@@ -810,6 +835,38 @@ Result<store::SubmitOutcome> LabelingService::Submit(const store::User& worker, 
                                                          time_spent_s, impl_->NowMs()));
   Wake();
   return outcome;
+}
+
+Result<SubmitAndNext> LabelingService::SubmitAndClaimNext(const store::User& worker,
+                                                          int64_t task_id,
+                                                          const boost::json::value& answer,
+                                                          double time_spent_s) {
+  if (!answer.is_object()) return InvalidArgument("answer must be a JSON object");
+  PLB_ASSIGN_OR_RETURN(store::Assignment held, impl_->store.GetAssignment(task_id));
+  if (held.user_id != worker.id)
+    return Conflict("task " + std::to_string(task_id) + " is not yours");
+  PLB_ASSIGN_OR_RETURN(Job found, impl_->store.GetJob(held.job_id));
+  auto job = ClaimableJob(worker, std::move(found));
+  SubmitAndNext out;
+  if (!job || !*job) {
+    // Outside the team now, or the job has ended: the submit alone says
+    // what became of the answer.
+    PLB_ASSIGN_OR_RETURN(out.outcome, Submit(worker, task_id, answer, time_spent_s));
+    return out;
+  }
+  auto info = impl_->InfoOf(**job);
+  int64_t now = impl_->NowMs();
+  // One write transaction: the submit, then the claim of the next task.
+  PLB_ASSIGN_OR_RETURN(auto both, impl_->store.SubmitAndClaim(
+                                      task_id, worker.id, json::Serialize(answer), time_spent_s,
+                                      now, ClaimRequestFor(**job, info->config, worker.id, now)));
+  Wake();
+  out.outcome = both.first;
+  if (both.second) {
+    PLB_ASSIGN_OR_RETURN(ClaimedTask task, TaskOf(**job, *both.second));
+    out.next = std::move(task);
+  }
+  return out;
 }
 
 Status LabelingService::Release(const store::User& worker, int64_t task_id) {

@@ -64,6 +64,12 @@ struct ClaimedTask {
   std::optional<std::string> html;  // the rendered template, when a renderer is installed
 };
 
+// What a submit that moves on to the next task returns.
+struct SubmitAndNext {
+  store::SubmitOutcome outcome = store::SubmitOutcome::kAccepted;
+  std::optional<ClaimedTask> next;  // none: nothing left for this worker now
+};
+
 class LabelingService {
  public:
   LabelingService(store::Store& store, storage::ObjectStore& objects, const Clock& clock,
@@ -120,6 +126,12 @@ class LabelingService {
   // not the worker's; a repeated submit of the same task succeeds once more.
   Result<store::SubmitOutcome> Submit(const store::User& worker, int64_t task_id,
                                       const boost::json::value& answer, double time_spent_s);
+  // Submit, then Claim in the task's job, in one commit: what a worker who
+  // goes on labeling does after each answer (one request and one commit
+  // fewer per task). Errors as for Submit; when the job is no longer in
+  // progress the submit alone decides.
+  Result<SubmitAndNext> SubmitAndClaimNext(const store::User& worker, int64_t task_id,
+                                           const boost::json::value& answer, double time_spent_s);
   Status Release(const store::User& worker, int64_t task_id);
   Status Decline(const store::User& worker, int64_t task_id);
 
@@ -135,6 +147,8 @@ class LabelingService {
   static std::string WorkerId(const store::User& user, const std::string& region);
 
  private:
+  Result<std::optional<store::Job>> ClaimableJob(const store::User& worker, store::Job job);
+  Result<ClaimedTask> TaskOf(const store::Job& job, const store::Assignment& assignment);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -43,6 +43,17 @@ http::Response Ok(const boost::json::value& body) {
   return r;
 }
 
+// A claimed task as the claim (and a submit with "next") answers it.
+object TaskJson(const labeling::ClaimedTask& task) {
+  object o;
+  o["taskId"] = std::to_string(task.task_id);
+  o["jobName"] = task.job_name;
+  o["taskInput"] = task.task_input;
+  o["deadline"] = FormatIsoMillisZ(task.deadline);
+  if (task.html) o["html"] = *task.html;
+  return o;
+}
+
 }  // namespace
 
 WorkerApi::WorkerApi(labeling::LabelingService& service, store::Store& store, const Clock& clock,
@@ -192,13 +203,7 @@ void WorkerApi::Register(http::Router& router) {
                  r.status = 204;
                  return r;
                }
-               object o;
-               o["taskId"] = std::to_string((*task)->task_id);
-               o["jobName"] = (*task)->job_name;
-               o["taskInput"] = (*task)->task_input;
-               o["deadline"] = FormatIsoMillisZ((*task)->deadline);
-               if ((*task)->html) o["html"] = *(*task)->html;
-               return Ok(o);
+               return Ok(TaskJson(**task));
              }));
 
   router.Add("POST", "/worker/api/tasks/{taskId}/submit",
@@ -213,11 +218,24 @@ void WorkerApi::Register(http::Router& router) {
                if (it == body->get_object().end() || !it->value().is_object())
                  return JsonError(400, "InvalidRequest", "\"answer\" must be a JSON object");
                double spent = json::GetNumber(body->get_object(), "timeSpentInSeconds").value_or(0);
-               auto outcome = service_.Submit(user, *id, it->value(), spent);
-               if (!outcome) return FromError(outcome.error());
+               // "next": true also claims the worker's next task of the job
+               // (in the same commit) and answers it as "next" (null: none).
+               const auto* next = body->get_object().if_contains("next");
+               bool claim_next = next && next->is_bool() && next->get_bool();
                object o;
                o["taskId"] = std::to_string(*id);
-               o["status"] = *outcome == store::SubmitOutcome::kAccepted ? "accepted" : "duplicate";
+               store::SubmitOutcome outcome;
+               if (claim_next) {
+                 auto both = service_.SubmitAndClaimNext(user, *id, it->value(), spent);
+                 if (!both) return FromError(both.error());
+                 outcome = both->outcome;
+                 o["next"] = both->next ? boost::json::value(TaskJson(*both->next)) : nullptr;
+               } else {
+                 auto submitted = service_.Submit(user, *id, it->value(), spent);
+                 if (!submitted) return FromError(submitted.error());
+                 outcome = *submitted;
+               }
+               o["status"] = outcome == store::SubmitOutcome::kAccepted ? "accepted" : "duplicate";
                return Ok(o);
              }));
 

@@ -314,6 +314,13 @@ class Store {
   virtual Result<SubmitOutcome> Submit(int64_t assignment_id, int64_t user_id,
                                        const std::string& answer_json, double time_spent_s,
                                        int64_t now_ms) = 0;
+  // Submit, then Claim(next) in the same transaction: one commit for a
+  // worker who submits and moves on to their next task. When the submit
+  // fails nothing is claimed; a repeated submit (kAlreadySubmitted) still
+  // claims.
+  virtual Result<std::pair<SubmitOutcome, std::optional<Assignment>>> SubmitAndClaim(
+      int64_t assignment_id, int64_t user_id, const std::string& answer_json,
+      double time_spent_s, int64_t now_ms, const ClaimRequest& next) = 0;
   // Ends a live lease as Released or Declined. kConflict as for Submit.
   virtual Status EndLease(int64_t assignment_id, int64_t user_id, AssignmentState new_state,
                           int64_t now_ms) = 0;

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Crash test: SIGKILL the server several times while simulated workers claim
-and submit (N = 3 workers per object), then check that nothing acknowledged
+and submit (N = 3 workers per object; half of them submit with "next", which
+claims their next task in the same commit), then check that nothing acknowledged
 was lost: every answer that got a 200 is in the job's output, no object has a
 worker twice or more than N answers, and the job completes.
 
@@ -33,9 +34,10 @@ class SimulatedWorker(threading.Thread):
     """Claims and submits until the job has nothing left; survives restarts
     by signing in again and retrying the submit of the task it holds."""
 
-    def __init__(self, server, name, job, acked, stop):
+    def __init__(self, server, name, job, acked, stop, chains):
         super().__init__(daemon=True)
         self.server, self.name, self.job, self.acked, self.stop = server, name, job, acked, stop
+        self.chains = chains
         self.errors = []
 
     def call(self, method, path, body=None):
@@ -77,15 +79,21 @@ class SimulatedWorker(threading.Thread):
                     self.errors.append("claim answered %s" % status)
                 continue
             empty_polls = 0
-            obj = task["taskInput"]["taskObject"]
-            label = LABELS[(hash((self.name, obj)) & 0xff) % 3]
-            answer = {"crowd-classifier": {"label": label}, "who": self.name}
-            status, res = self.call("POST", "/worker/api/tasks/%s/submit" % task["taskId"],
-                                    {"answer": answer})
-            if status == 200:
-                self.acked.append((obj, self.name, label))
-            elif status is not None:
-                self.errors.append("submit answered %s: %s" % (status, res))
+            while task is not None and not self.stop.is_set():
+                obj = task["taskInput"]["taskObject"]
+                label = LABELS[(hash((self.name, obj)) & 0xff) % 3]
+                answer = {"crowd-classifier": {"label": label}, "who": self.name}
+                # Half the workers move on as the portal does: the submit
+                # claims their next task in the same commit.
+                body = {"answer": answer, "next": True} if self.chains else {"answer": answer}
+                status, res = self.call("POST", "/worker/api/tasks/%s/submit" % task["taskId"], body)
+                task = None
+                if status == 200:
+                    self.acked.append((obj, self.name, label))
+                    if self.chains:
+                        task = res["next"]
+                elif status is not None:
+                    self.errors.append("submit answered %s: %s" % (status, res))
 
 
 class CrashTest(unittest.TestCase):
@@ -130,7 +138,8 @@ class CrashTest(unittest.TestCase):
         server.wait_status(job, ["InProgress"])
 
         acked, stop = [], threading.Event()
-        workers = [SimulatedWorker(server, n, job, acked, stop) for n in names]
+        workers = [SimulatedWorker(server, n, job, acked, stop, chains=i % 2 == 0)
+                   for i, n in enumerate(names)]
         for w in workers:
             w.start()
         rng = random.Random(7)

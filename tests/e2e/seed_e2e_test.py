@@ -328,9 +328,14 @@ class LabelingTest(unittest.TestCase):
         labels = ["person", "animal", "plant", "animal", "plant", "person", "person"]
         manifest = [json.loads(l) for l in seed_file("dataset.manifest").splitlines()]
         seen = set()
+        handed_next = None  # the task the last submit with "next" claimed
         for i in range(7):
             status, task, _ = worker.request("POST", "/worker/api/jobs/%s/claim" % job)
             self.assertEqual(status, 200)
+            if handed_next is not None:
+                # The worker holds the task the submit claimed: the claim gives it back.
+                self.assertEqual(task["taskId"], handed_next["taskId"])
+                self.assertEqual(task["taskInput"], handed_next["taskInput"])
             ti = task["taskInput"]
             self.assertEqual(ti["labels"], ["person", "animal", "plant"])
             idx = [m["source"] for m in manifest].index(ti["taskObject"])
@@ -350,10 +355,17 @@ class LabelingTest(unittest.TestCase):
             status, res, _ = worker.request("POST", "/worker/api/tasks/%s/submit" % task["taskId"],
                                             {"answer": answer})
             self.assertEqual((status, res["status"]), (200, "accepted"))
-            # A retried submit is acknowledged again, not counted twice.
+            # A retried submit is acknowledged again, not counted twice; with
+            # "next" it also claims the worker's next task in the same request.
             status, res, _ = worker.request("POST", "/worker/api/tasks/%s/submit" % task["taskId"],
-                                            {"answer": answer})
+                                            {"answer": answer, "next": True})
             self.assertEqual((status, res["status"]), (200, "duplicate"))
+            handed_next = res["next"]
+            if i < 6:
+                self.assertNotEqual(handed_next["taskId"], task["taskId"])
+                self.assertNotIn("{{", handed_next["html"])
+            else:
+                self.assertIsNone(handed_next)  # nothing left for this worker
         status, _, _ = worker.request("POST", "/worker/api/jobs/%s/claim" % job)
         self.assertEqual(status, 204)
 

@@ -140,6 +140,45 @@ TEST_F(StoreTest, SubmitIsIdempotentAndLateSubmitConflicts) {
   EXPECT_EQ(store_->ObjectsReadyToConsolidate(job, 10).value(), std::vector<int64_t>{0});
 }
 
+TEST_F(StoreTest, SubmitAndClaimSubmitsThenClaimsInOneCommit) {
+  // N = 2 over two objects: worker 1 answers object 0 and gets object 1
+  // (never object 0 again); worker 2 then gets object 0.
+  int64_t job = MakeJob("j", 2, 2);
+  auto a = store_->Claim(Req(job, 1, 100)).value();
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->object_index, 0);
+  auto both = store_->SubmitAndClaim(a->id, 1, "{\"x\":1}", 0, 200, Req(job, 1, 200)).value();
+  EXPECT_EQ(both.first, SubmitOutcome::kAccepted);
+  ASSERT_TRUE(both.second);
+  EXPECT_EQ(both.second->object_index, 1);
+  EXPECT_FALSE(both.second->object_line.empty());
+  EXPECT_EQ(store_->GetObject(job, 0).value().answers, 1);
+  EXPECT_EQ(store_->GetObject(job, 1).value().leases, 1);
+
+  // A repeated submit still claims: the worker gets the task they hold.
+  auto again = store_->SubmitAndClaim(a->id, 1, "{\"x\":1}", 0, 300, Req(job, 1, 300)).value();
+  EXPECT_EQ(again.first, SubmitOutcome::kAlreadySubmitted);
+  ASSERT_TRUE(again.second);
+  EXPECT_EQ(again.second->id, both.second->id);
+  EXPECT_EQ(store_->GetObject(job, 0).value().answers, 1);
+
+  // A failed submit claims nothing and changes nothing.
+  auto refused = store_->SubmitAndClaim(both.second->id, 2, "{}", 0, 300, Req(job, 2, 300));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(store_->GetObject(job, 0).value().leases, 0);
+  EXPECT_EQ(store_->GetObject(job, 1).value().leases, 1);
+  auto b = store_->Claim(Req(job, 2, 300)).value();
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->object_index, 0);  // in progress, and worker 2 has not seen it
+
+  // Worker 1's last answer: nothing left for them (each object once).
+  auto last = store_->SubmitAndClaim(both.second->id, 1, "{}", 0, 400, Req(job, 1, 400)).value();
+  EXPECT_EQ(last.first, SubmitOutcome::kAccepted);
+  EXPECT_FALSE(last.second);
+  EXPECT_EQ(store_->GetObject(job, 1).value().answers, 1);
+}
+
 TEST_F(StoreTest, ExpiredLeaseReturnsTaskAndDeclineIsPermanent) {
   int64_t job = MakeJob("j", 1);
   auto a = store_->Claim(Req(job, 1, 0)).value();

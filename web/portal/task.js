@@ -1,7 +1,7 @@
 // The labeling page. Claims the job's next task over the worker API, shows its
 // rendered template in a sandboxed srcdoc iframe, and answers the template's
-// postMessages (web/crowd: plumbline:ready / :invalid / :submit). After each
-// accepted submit it claims and shows the next task at once.
+// postMessages (web/crowd: plumbline:ready / :invalid / :submit). Each submit
+// also claims the next task (one request, "next": true) and shows it at once.
 //
 // The iframe: sandbox="allow-scripts" and no allow-same-origin, so the template
 // runs in an opaque origin and can reach neither this page nor its cookies.
@@ -191,7 +191,24 @@
     try { current.frame.contentWindow.postMessage(message, '*'); } catch (e) { /* frame gone */ }
   }
 
-  // Claims and shows the next task, or says plainly that there is none.
+  // Shows a claimed task, or says plainly that there is none (claimed null).
+  function showClaimed(claimed) {
+    if (claimed) {
+      show(claimed);
+      return;
+    }
+    dropTask();
+    left = 0;
+    renderCounts();
+    const name = job ? job.title || job.name : jobName;
+    showNotice('ok', done ? 'All done. Nice work!' : 'Nothing to label right now',
+      `${done ? `You labeled ${done} task${done === 1 ? '' : 's'}. ` : ''}There are no more tasks for you in “${name}”.`, [
+        button('Back to jobs', true, () => location.assign('/worker/'), 'Enter'),
+        button('Check again', false, () => next()),
+      ]);
+  }
+
+  // Claims and shows the next task.
   async function next() {
     if (busy) return;
     busy = true;
@@ -201,19 +218,7 @@
       performance.mark('plumbline:claim-start');
       const res = await api('POST', `/worker/api/jobs/${encodeURIComponent(jobName)}/claim`);
       performance.measure('plumbline:claim', 'plumbline:claim-start');
-      if (res.status === 204) {
-        dropTask();
-        left = 0;
-        renderCounts();
-        const name = job ? job.title || job.name : jobName;
-        showNotice('ok', done ? 'All done. Nice work!' : 'Nothing to label right now',
-          `${done ? `You labeled ${done} task${done === 1 ? '' : 's'}. ` : ''}There are no more tasks for you in “${name}”.`, [
-            button('Back to jobs', true, () => location.assign('/worker/'), 'Enter'),
-            button('Check again', false, () => next()),
-          ]);
-      } else {
-        show(res.body);
-      }
+      showClaimed(res.status === 204 ? null : res.body);
     } catch (err) {
       if (err.status === 401) return;
       dropTask();
@@ -235,9 +240,11 @@
     busy = true;
     clockStop(t);
     const seconds = Math.round(t.visibleMs) / 1000;
+    let res;
     try {
       performance.mark('plumbline:submit-start');
-      await api('POST', `/worker/api/tasks/${encodeURIComponent(t.taskId)}/submit`, { answer, timeSpentInSeconds: seconds });
+      // "next": the answer and the claim of the next task in one request.
+      res = await api('POST', `/worker/api/tasks/${encodeURIComponent(t.taskId)}/submit`, { answer, timeSpentInSeconds: seconds, next: true });
       performance.measure('plumbline:submit', 'plumbline:submit-start');
     } catch (err) {
       busy = false;
@@ -260,7 +267,12 @@
     if (left != null) left = Math.max(0, left - 1);
     renderCounts();
     busy = false;
-    await next();
+    if (res.body && 'next' in res.body) {
+      showClaimed(res.body.next);
+      refreshJob();
+    } else {
+      await next();
+    }
   }
 
   async function giveBack(decline) {

@@ -809,88 +809,103 @@ class SqliteStore final : public Store {
 
   // ---------------- assignments ----------------
   Result<std::optional<Assignment>> Claim(const ClaimRequest& r) override {
-    return Txn<std::optional<Assignment>>([&]() -> Result<std::optional<Assignment>> {
-      ExpireLocked(r.now_ms);
-      // A worker who already holds a live task of this job gets it back (a
-      // reloaded page, or a reply lost in a crash), rather than a second one.
-      {
-        Query q = Q(kAssignmentSelect " WHERE user_id=? AND job_id=? AND state=0 ORDER BY id LIMIT 1");
-        q.Bind(1, r.user_id).Bind(2, r.job_id);
-        if (q.Step()) {
-          Assignment held = ReadAssignmentRow(q);
-          held.object_line = ObjectLine(held.job_id, held.object_index);
-          return std::optional<Assignment>(std::move(held));
-        }
-      }
-      // Prefer objects already in progress so they finish first; then the
-      // first released object nobody has started, in manifest order. The
-      // window of released objects holds at most MaxConcurrentTaskCount
-      // unfinished ones (see ReleaseNext), which bounds the objects in
-      // progress. Objects released before `cutoff` are past their
-      // availability lifetime and no longer handed out.
-      const int64_t cutoff = r.now_ms - r.availability_ms;
-      std::optional<int64_t> pick;
-      {
-        Query q = Q(
-            "SELECT o.idx FROM objects o INDEXED BY objects_open WHERE o.job_id=?1 AND o.state = 0 "
-            "AND (o.answers + o.leases + o.declines) > 0 AND "
-            "o.needed > (o.answers + o.leases + o.declines) AND o.released_ms >= ?3 AND NOT EXISTS "
-            "(SELECT 1 FROM assignments a WHERE a.job_id=o.job_id AND a.idx=o.idx AND "
-            "a.user_id=?2 AND a.state IN (0,1,3)) ORDER BY o.idx LIMIT 1");
-        q.Bind(1, r.job_id).Bind(2, r.user_id).Bind(3, cutoff);
-        if (q.Step()) pick = q.Int(0);
-      }
-      if (!pick && r.start_new_objects) {
-        Query q = Q("SELECT idx FROM objects INDEXED BY objects_ready WHERE job_id=? AND state = 0 "
-                    "AND released_ms > 0 AND answers = 0 AND leases = 0 AND declines = 0 AND "
-                    "released_ms >= ? ORDER BY idx LIMIT 1");
-        q.Bind(1, r.job_id).Bind(2, cutoff);
-        if (q.Step()) pick = q.Int(0);
-      }
-      if (!pick) return std::optional<Assignment>();
-      Assignment a;
-      a.job_id = r.job_id;
-      a.object_index = *pick;
-      a.user_id = r.user_id;
-      a.state = AssignmentState::kLeased;
-      a.accepted_ms = r.now_ms;
-      a.deadline_ms = r.now_ms + r.lease_ms;
-      Q("INSERT INTO assignments(job_id,idx,user_id,state,accepted_ms,deadline_ms) VALUES(?,?,?,0,?,?)")
-          .Bind(1, a.job_id).Bind(2, a.object_index).Bind(3, a.user_id).Bind(4, a.accepted_ms)
-          .Bind(5, a.deadline_ms).Step();
-      a.id = sqlite3_last_insert_rowid(Db());
-      Q("UPDATE objects SET leases=leases+1 WHERE job_id=? AND idx=?").Bind(1, a.job_id)
-          .Bind(2, a.object_index).Step();
-      a.object_line = ObjectLine(a.job_id, a.object_index);
-      return std::optional<Assignment>(a);
+    return Txn<std::optional<Assignment>>([&] { return ClaimLocked(r); });
+  }
+  Result<std::pair<SubmitOutcome, std::optional<Assignment>>> SubmitAndClaim(
+      int64_t id, int64_t user_id, const std::string& answer_json, double time_spent_s,
+      int64_t now_ms, const ClaimRequest& next) override {
+    using Both = std::pair<SubmitOutcome, std::optional<Assignment>>;
+    return Txn<Both>([&]() -> Result<Both> {
+      PLB_ASSIGN_OR_RETURN(SubmitOutcome outcome,
+                           SubmitLocked(id, user_id, answer_json, time_spent_s, now_ms));
+      PLB_ASSIGN_OR_RETURN(std::optional<Assignment> claimed, ClaimLocked(next));
+      return Both{outcome, std::move(claimed)};
     });
+  }
+  Result<std::optional<Assignment>> ClaimLocked(const ClaimRequest& r) {
+    ExpireLocked(r.now_ms);
+    // A worker who already holds a live task of this job gets it back (a
+    // reloaded page, or a reply lost in a crash), rather than a second one.
+    {
+      Query q = Q(kAssignmentSelect " WHERE user_id=? AND job_id=? AND state=0 ORDER BY id LIMIT 1");
+      q.Bind(1, r.user_id).Bind(2, r.job_id);
+      if (q.Step()) {
+        Assignment held = ReadAssignmentRow(q);
+        held.object_line = ObjectLine(held.job_id, held.object_index);
+        return std::optional<Assignment>(std::move(held));
+      }
+    }
+    // Prefer objects already in progress so they finish first; then the
+    // first released object nobody has started, in manifest order. The
+    // window of released objects holds at most MaxConcurrentTaskCount
+    // unfinished ones (see ReleaseNext), which bounds the objects in
+    // progress. Objects released before `cutoff` are past their
+    // availability lifetime and no longer handed out.
+    const int64_t cutoff = r.now_ms - r.availability_ms;
+    std::optional<int64_t> pick;
+    {
+      Query q = Q(
+          "SELECT o.idx FROM objects o INDEXED BY objects_open WHERE o.job_id=?1 AND o.state = 0 "
+          "AND (o.answers + o.leases + o.declines) > 0 AND "
+          "o.needed > (o.answers + o.leases + o.declines) AND o.released_ms >= ?3 AND NOT EXISTS "
+          "(SELECT 1 FROM assignments a WHERE a.job_id=o.job_id AND a.idx=o.idx AND "
+          "a.user_id=?2 AND a.state IN (0,1,3)) ORDER BY o.idx LIMIT 1");
+      q.Bind(1, r.job_id).Bind(2, r.user_id).Bind(3, cutoff);
+      if (q.Step()) pick = q.Int(0);
+    }
+    if (!pick && r.start_new_objects) {
+      Query q = Q("SELECT idx FROM objects INDEXED BY objects_ready WHERE job_id=? AND state = 0 "
+                  "AND released_ms > 0 AND answers = 0 AND leases = 0 AND declines = 0 AND "
+                  "released_ms >= ? ORDER BY idx LIMIT 1");
+      q.Bind(1, r.job_id).Bind(2, cutoff);
+      if (q.Step()) pick = q.Int(0);
+    }
+    if (!pick) return std::optional<Assignment>();
+    Assignment a;
+    a.job_id = r.job_id;
+    a.object_index = *pick;
+    a.user_id = r.user_id;
+    a.state = AssignmentState::kLeased;
+    a.accepted_ms = r.now_ms;
+    a.deadline_ms = r.now_ms + r.lease_ms;
+    Q("INSERT INTO assignments(job_id,idx,user_id,state,accepted_ms,deadline_ms) VALUES(?,?,?,0,?,?)")
+        .Bind(1, a.job_id).Bind(2, a.object_index).Bind(3, a.user_id).Bind(4, a.accepted_ms)
+        .Bind(5, a.deadline_ms).Step();
+    a.id = sqlite3_last_insert_rowid(Db());
+    Q("UPDATE objects SET leases=leases+1 WHERE job_id=? AND idx=?").Bind(1, a.job_id)
+        .Bind(2, a.object_index).Step();
+    a.object_line = ObjectLine(a.job_id, a.object_index);
+    return std::optional<Assignment>(a);
   }
   Result<Assignment> GetAssignment(int64_t id) override {
     return Read<Assignment>([&]() -> Result<Assignment> { return ReadAssignment(id); });
   }
   Result<SubmitOutcome> Submit(int64_t id, int64_t user_id, const std::string& answer_json,
                                double time_spent_s, int64_t now_ms) override {
-    return Txn<SubmitOutcome>([&]() -> Result<SubmitOutcome> {
-      PLB_ASSIGN_OR_RETURN(Assignment a, ReadAssignment(id));
-      if (a.user_id != user_id) return Conflict("task " + std::to_string(id) + " is not yours");
-      if (a.state == AssignmentState::kSubmitted) return SubmitOutcome::kAlreadySubmitted;
-      {
-        Query q = Q("SELECT name, status FROM jobs WHERE id=?");
-        q.Bind(1, a.job_id);
-        if (q.Step() && q.Text(1) != JobStatusName(JobStatus::kInProgress))
-          return Conflict("job " + q.Text(0) + " is " + q.Text(1));
-      }
-      if (a.state != AssignmentState::kLeased || now_ms > a.deadline_ms) {
-        return Conflict("the lease on task " + std::to_string(id) + " has ended");
-      }
-      double spent = time_spent_s > 0 ? time_spent_s : static_cast<double>(now_ms - a.accepted_ms) / 1000.0;
-      Q("UPDATE assignments SET state=1, submitted_ms=?, answer=?, time_spent=? WHERE id=?")
-          .Bind(1, now_ms).Bind(2, answer_json).Bind(3, spent).Bind(4, id).Step();
-      Q("UPDATE objects SET leases=leases-1, answers=answers+1 WHERE job_id=? AND idx=?")
-          .Bind(1, a.job_id).Bind(2, a.object_index).Step();
-      ReleaseIfFull(a.job_id, a.object_index, now_ms);
-      return SubmitOutcome::kAccepted;
-    });
+    return Txn<SubmitOutcome>(
+        [&] { return SubmitLocked(id, user_id, answer_json, time_spent_s, now_ms); });
+  }
+  Result<SubmitOutcome> SubmitLocked(int64_t id, int64_t user_id, const std::string& answer_json,
+                                     double time_spent_s, int64_t now_ms) {
+    PLB_ASSIGN_OR_RETURN(Assignment a, ReadAssignment(id));
+    if (a.user_id != user_id) return Conflict("task " + std::to_string(id) + " is not yours");
+    if (a.state == AssignmentState::kSubmitted) return SubmitOutcome::kAlreadySubmitted;
+    {
+      Query q = Q("SELECT name, status FROM jobs WHERE id=?");
+      q.Bind(1, a.job_id);
+      if (q.Step() && q.Text(1) != JobStatusName(JobStatus::kInProgress))
+        return Conflict("job " + q.Text(0) + " is " + q.Text(1));
+    }
+    if (a.state != AssignmentState::kLeased || now_ms > a.deadline_ms) {
+      return Conflict("the lease on task " + std::to_string(id) + " has ended");
+    }
+    double spent = time_spent_s > 0 ? time_spent_s : static_cast<double>(now_ms - a.accepted_ms) / 1000.0;
+    Q("UPDATE assignments SET state=1, submitted_ms=?, answer=?, time_spent=? WHERE id=?")
+        .Bind(1, now_ms).Bind(2, answer_json).Bind(3, spent).Bind(4, id).Step();
+    Q("UPDATE objects SET leases=leases-1, answers=answers+1 WHERE job_id=? AND idx=?")
+        .Bind(1, a.job_id).Bind(2, a.object_index).Step();
+    ReleaseIfFull(a.job_id, a.object_index, now_ms);
+    return SubmitOutcome::kAccepted;
   }
   Status EndLease(int64_t id, int64_t user_id, AssignmentState new_state, int64_t now_ms) override {
     return Txn<void>([&]() -> Status {
