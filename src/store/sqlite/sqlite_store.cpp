@@ -9,8 +9,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <atomic>
 #include <chrono>
 #include <climits>
@@ -329,22 +327,15 @@ class SqliteStore final : public Store {
     // Readers need a file both connections can open; an in-memory database
     // reads on the writer.
     readers_enabled_ = !path_.empty() && path_ != ":memory:" && path_.rfind("file:", 0) != 0;
-    // Durable commits on a file: the writer commits without syncing and the
-    // syncer thread syncs the WAL for every batch before its callers return
-    // (see SyncLoop). Checkpoints still sync at synchronous=NORMAL.
-    sync_thread_enabled_ = options.synchronous_full && readers_enabled_;
     writer_thread_ = std::thread([this] { WriterLoop(); });
-    if (sync_thread_enabled_) sync_thread_ = std::thread([this] { SyncLoop(); });
     ConnScope scope(&writer_);
     PLB_TRY(Exec("PRAGMA journal_mode=WAL"));
-    PLB_TRY(Exec(options.synchronous_full && !sync_thread_enabled_ ? "PRAGMA synchronous=FULL"
-                                                                   : "PRAGMA synchronous=NORMAL"));
+    PLB_TRY(Exec(options.synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
     PLB_TRY(Exec("PRAGMA foreign_keys=ON"));
     // Freed and overwritten content is zeroed, so a secret replaced by its
     // sealed form (or a deleted session token) does not linger in the file.
     PLB_TRY(Exec("PRAGMA secure_delete=ON"));
     PLB_TRY(Migrate());
-    if (sync_thread_enabled_) PLB_TRY(SyncWal());  // the schema, before anything relies on it
     if (readers_enabled_) PLB_TRY(StartCheckpointer());
     sealer_ = options.secret_sealer;
     if (sealer_) PLB_TRY(SealPlaintextSecrets());
@@ -1172,14 +1163,12 @@ class SqliteStore final : public Store {
   // Group commit. Every write call becomes an operation in a queue. The
   // writer thread runs every queued operation in one IMMEDIATE transaction
   // on the writer connection, each inside its own SAVEPOINT so that an
-  // operation that fails rolls back alone, and commits once. On a database
-  // file the commit does not wait for the disk: the syncer thread then makes
-  // it durable with one fdatasync of the WAL (shared by every batch committed
-  // meanwhile) before the callers return. Under load, concurrent writers
-  // share commits and syncs instead of queueing behind one another, and the
-  // writer goes on with the next batch while the disk syncs the last ones.
+  // operation that fails rolls back alone, then commits once (one fsync at
+  // synchronous=FULL) and wakes the callers. Under load, concurrent writers
+  // share fsyncs instead of queueing behind one another; alone, a call costs
+  // what a plain transaction costs plus one hand-over to the writer thread.
   // SQLite failures become kUnavailable; errors returned by fn roll back its
-  // changes; a failed sync fails every operation it was to make durable.
+  // changes.
   struct Op {
     std::function<bool()> run;               // true: keep its changes
     std::function<void(const Error&)> fail;  // the batch did not commit
@@ -1233,60 +1222,11 @@ class SqliteStore final : public Store {
       queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
       lock.unlock();
       RunBatch(batch);
-      if (!sync_thread_enabled_) {
-        for (Op* o : batch) o->Finish();
-        lock.lock();
-        continue;
-      }
-      lock.lock();
-      unsynced_.insert(unsynced_.end(), batch.begin(), batch.end());
-      sync_cv_.notify_one();
-    }
-  }
-
-  // The syncer thread: one fdatasync of the WAL makes every batch committed
-  // before it durable; only then do the batches' callers return. The writer
-  // meanwhile runs the next batches, so a commit no longer waits for the
-  // disk while holding the writer, and one sync serves every batch written
-  // during the previous one.
-  void SyncLoop() {
-    std::unique_lock<std::mutex> lock(queue_mu_);
-    for (;;) {
-      sync_cv_.wait(lock, [&] { return sync_stop_ || !unsynced_.empty(); });
-      if (unsynced_.empty()) return;  // stopping, and everything synced
-      std::vector<Op*> ops;
-      ops.swap(unsynced_);
-      lock.unlock();
-      Status synced = SyncWal();
-      for (Op* o : ops) {
-        if (!synced) o->fail(synced.error());
-        o->Finish();
-      }
+      for (Op* o : batch) o->Finish();
       lock.lock();
     }
   }
 
-  // fdatasync of the WAL file through a descriptor of our own (syncing any
-  // descriptor of a file flushes the file). The file is reopened when SQLite
-  // has replaced it; a missing WAL has nothing left to sync.
-  Status SyncWal() {
-    std::string wal = path_ + "-wal";
-    struct stat st {};
-    if (::stat(wal.c_str(), &st) != 0) {
-      if (errno == ENOENT) return {};
-      return Unavailable("cannot stat " + wal + ": " + std::strerror(errno));
-    }
-    if (wal_fd_ < 0 || st.st_ino != wal_ino_ || st.st_dev != wal_dev_) {
-      if (wal_fd_ >= 0) ::close(wal_fd_);
-      wal_fd_ = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
-      if (wal_fd_ < 0) return Unavailable("cannot open " + wal + ": " + std::strerror(errno));
-      wal_ino_ = st.st_ino;
-      wal_dev_ = st.st_dev;
-    }
-    if (::fdatasync(wal_fd_) != 0)
-      return Unavailable("cannot sync " + wal + " to disk: " + std::strerror(errno));
-    return {};
-  }
   void StopWriter() {
     {
       std::lock_guard<std::mutex> lock(queue_mu_);
@@ -1294,14 +1234,6 @@ class SqliteStore final : public Store {
     }
     writer_cv_.notify_one();
     if (writer_thread_.joinable()) writer_thread_.join();
-    {
-      std::lock_guard<std::mutex> lock(queue_mu_);
-      sync_stop_ = true;
-    }
-    sync_cv_.notify_one();
-    if (sync_thread_.joinable()) sync_thread_.join();
-    if (wal_fd_ >= 0) ::close(wal_fd_);
-    wal_fd_ = -1;
   }
 
   void RunBatch(const std::vector<Op*>& batch) {
@@ -1336,15 +1268,6 @@ class SqliteStore final : public Store {
   std::condition_variable writer_cv_;
   bool writer_stop_ = false;
   std::thread writer_thread_;
-  // Committed operations waiting for the WAL sync (see SyncLoop).
-  bool sync_thread_enabled_ = false;
-  std::vector<Op*> unsynced_;
-  std::condition_variable sync_cv_;
-  bool sync_stop_ = false;
-  std::thread sync_thread_;
-  int wal_fd_ = -1;  // the syncer thread's (and Open's) descriptor of the WAL
-  ino_t wal_ino_ = 0;
-  dev_t wal_dev_ = 0;
 
   // A read-only transaction on a reader connection taken from the pool (or
   // opened on demand): it sees the last committed state and runs in
