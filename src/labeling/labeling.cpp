@@ -121,25 +121,35 @@ struct LabelingService::Impl {
   }
 
   // Work team groups by lower-case ARN. Teams change only through this
-  // service (Create/Update/DeleteWorkteam clear the cache).
+  // service: Update/DeleteWorkteam drop the cache, and a lookup that read
+  // the store before such a change does not put what it read back.
   std::mutex team_mu;
   std::map<std::string, std::vector<std::string>> team_groups;
+  uint64_t team_generation = 0;
   Result<std::vector<std::string>> TeamGroups(const std::string& arn) {
     std::string key = arn;
     for (auto& ch : key) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    uint64_t generation;
     {
       std::lock_guard<std::mutex> lock(team_mu);
       if (auto it = team_groups.find(key); it != team_groups.end()) return it->second;
+      generation = team_generation;
     }
     PLB_ASSIGN_OR_RETURN(store::Workteam team, store.GetWorkteamByArn(arn));
     std::lock_guard<std::mutex> lock(team_mu);
-    team_groups[key] = team.groups;
+    if (generation == team_generation) team_groups[key] = team.groups;
     return team.groups;
   }
   void ForgetTeams() {
     std::lock_guard<std::mutex> lock(team_mu);
+    ++team_generation;
     team_groups.clear();
   }
+
+  // The claim path (defined with the worker calls below).
+  Result<std::optional<Job>> ClaimableJob(const store::User& worker, Job job);
+  Result<ClaimedTask> TaskOf(const Job& job, const JobInfo& info,
+                             const store::Assignment& assignment);
 
   // ---------------------------------------------------------------- runner
   void Ingest(Job job) {
@@ -409,7 +419,6 @@ struct LabelingService::Impl {
     auto jobs = store.ListJobs(unfinished);
     if (!jobs) return;
     for (const Job& listed : *jobs) {
-      if (store::IsTerminal(listed.status)) continue;
       if (listed.status == JobStatus::kInitializing) {
         Ingest(listed);
         continue;
@@ -669,7 +678,6 @@ Result<store::Workteam> LabelingService::CreateWorkteam(const boost::json::objec
   if (const auto* n = json::GetObject(request, "NotificationConfiguration"))
     doc["NotificationConfiguration"] = *n;
   team.doc_json = json::Serialize(doc);
-  impl_->ForgetTeams();
   auto created = impl_->store.CreateWorkteam(team);
   if (!created && created.error().code == ErrorCode::kAlreadyExists)
     return AlreadyExists("Workteam " + team.name + " already exists");
@@ -782,8 +790,8 @@ store::ClaimRequest ClaimRequestFor(const Job& job, const JobConfig& c, int64_t 
 
 // The job a worker may claim in: kPermissionDenied outside its work team;
 // nullopt when the job is not in progress (nothing to hand out).
-Result<std::optional<Job>> LabelingService::ClaimableJob(const store::User& worker, Job job) {
-  auto groups = impl_->TeamGroups(job.workteam_arn);
+Result<std::optional<Job>> LabelingService::Impl::ClaimableJob(const store::User& worker, Job job) {
+  auto groups = TeamGroups(job.workteam_arn);
   if (!groups && groups.error().code != ErrorCode::kNotFound) return groups.error();
   if (!groups || !InTeam(worker, *groups))
     return PermissionDenied("you are not a member of the work team of job " + job.name);
@@ -793,21 +801,20 @@ Result<std::optional<Job>> LabelingService::ClaimableJob(const store::User& work
 
 // A claimed assignment as the worker gets it: the pre-processed task input
 // and, when a renderer is installed, the rendered template.
-Result<ClaimedTask> LabelingService::TaskOf(const Job& job, const store::Assignment& assignment) {
-  auto info = impl_->InfoOf(job);
+Result<ClaimedTask> LabelingService::Impl::TaskOf(const Job& job, const JobInfo& info,
+                                                  const store::Assignment& assignment) {
   PLB_ASSIGN_OR_RETURN(auto line, json::Parse(assignment.object_line));
   if (!line.is_object()) return Internal("object " + std::to_string(assignment.object_index) +
                                          " of job " + job.name + " is not a JSON object");
   PLB_ASSIGN_OR_RETURN(auto input,
-                       tasktypes::Preprocess(info->config.task_type, line.as_object(), info->labels));
+                       tasktypes::Preprocess(info.config.task_type, line.as_object(), info.labels));
   ClaimedTask task;
   task.task_id = assignment.id;
   task.job_name = job.name;
   task.task_input = std::move(input);
   task.deadline = FromEpochMs(assignment.deadline_ms);
-  if (impl_->renderer) {
-    PLB_ASSIGN_OR_RETURN(auto html,
-                         impl_->renderer(job, task.task_input, info->config.time_limit_seconds));
+  if (renderer) {
+    PLB_ASSIGN_OR_RETURN(auto html, renderer(job, task.task_input, info.config.time_limit_seconds));
     task.html = std::move(html);
   }
   return task;
@@ -816,13 +823,13 @@ Result<ClaimedTask> LabelingService::TaskOf(const Job& job, const store::Assignm
 Result<std::optional<ClaimedTask>> LabelingService::Claim(const store::User& worker,
                                                           const std::string& job_name) {
   PLB_ASSIGN_OR_RETURN(Job found, impl_->store.GetJobByName(job_name));
-  PLB_ASSIGN_OR_RETURN(std::optional<Job> job, ClaimableJob(worker, std::move(found)));
+  PLB_ASSIGN_OR_RETURN(std::optional<Job> job, impl_->ClaimableJob(worker, std::move(found)));
   if (!job) return std::optional<ClaimedTask>();
   auto info = impl_->InfoOf(*job);
   PLB_ASSIGN_OR_RETURN(auto assignment,
                        impl_->store.Claim(ClaimRequestFor(*job, info->config, worker.id, impl_->NowMs())));
   if (!assignment) return std::optional<ClaimedTask>();
-  PLB_ASSIGN_OR_RETURN(ClaimedTask task, TaskOf(*job, *assignment));
+  PLB_ASSIGN_OR_RETURN(ClaimedTask task, impl_->TaskOf(*job, *info, *assignment));
   return std::optional<ClaimedTask>(std::move(task));
 }
 
@@ -842,11 +849,11 @@ Result<SubmitAndNext> LabelingService::SubmitAndClaimNext(const store::User& wor
                                                           const boost::json::value& answer,
                                                           double time_spent_s) {
   if (!answer.is_object()) return InvalidArgument("answer must be a JSON object");
+  // The task's job; whether the task is this worker's, the submit decides
+  // in its transaction.
   PLB_ASSIGN_OR_RETURN(store::Assignment held, impl_->store.GetAssignment(task_id));
-  if (held.user_id != worker.id)
-    return Conflict("task " + std::to_string(task_id) + " is not yours");
   PLB_ASSIGN_OR_RETURN(Job found, impl_->store.GetJob(held.job_id));
-  auto job = ClaimableJob(worker, std::move(found));
+  auto job = impl_->ClaimableJob(worker, std::move(found));
   SubmitAndNext out;
   if (!job || !*job) {
     // Outside the team now, or the job has ended: the submit alone says
@@ -863,7 +870,7 @@ Result<SubmitAndNext> LabelingService::SubmitAndClaimNext(const store::User& wor
   Wake();
   out.outcome = both.first;
   if (both.second) {
-    PLB_ASSIGN_OR_RETURN(ClaimedTask task, TaskOf(**job, *both.second));
+    PLB_ASSIGN_OR_RETURN(ClaimedTask task, impl_->TaskOf(**job, *info, *both.second));
     out.next = std::move(task);
   }
   return out;

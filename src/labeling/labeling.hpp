@@ -147,8 +147,6 @@ class LabelingService {
   static std::string WorkerId(const store::User& user, const std::string& region);
 
  private:
-  Result<std::optional<store::Job>> ClaimableJob(const store::User& worker, store::Job job);
-  Result<ClaimedTask> TaskOf(const store::Job& job, const store::Assignment& assignment);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
