@@ -230,7 +230,6 @@ class Store {
   virtual Status PutAccessKey(const AccessKey& key) = 0;
   virtual Result<std::optional<AccessKey>> FindAccessKey(const std::string& access_key_id) = 0;
   virtual Status PutSession(const Session& s) = 0;
-  virtual Result<std::optional<Session>> FindSession(const std::string& token) = 0;
   // The session and its user (with groups) in one read; nullopt for an
   // unknown token. Expiry is the caller's to check.
   virtual Result<std::optional<std::pair<Session, User>>> FindSessionUser(const std::string& token) = 0;
@@ -268,14 +267,10 @@ class Store {
   // Objects still available whose answers reached the job's
   // workers_per_object (awaiting consolidation), in index order.
   virtual Result<std::vector<int64_t>> ObjectsReadyToConsolidate(int64_t job_id, size_t limit) = 0;
-  // Records the final label (state Labeled) or failure (state Failed) and
-  // updates the job's counters, in one transaction. kConflict when the object
-  // is no longer available.
-  virtual Status FinishObject(int64_t job_id, int64_t index, ObjectState state,
-                              const std::string& label_json, const std::string& failure_reason,
-                              int64_t now_ms) = 0;
-  // The same for several objects in one transaction; one Status per outcome
-  // (kConflict / kNotFound for objects that cannot be finished).
+  // Records each object's final label (state Labeled) or failure (state
+  // Failed) and updates the job's counters, in one transaction; one Status
+  // per outcome (kConflict when the object is no longer available,
+  // kNotFound for an unknown one).
   virtual Result<std::vector<Status>> FinishObjects(int64_t job_id,
                                                     const std::vector<ObjectOutcome>& outcomes,
                                                     int64_t now_ms) = 0;
@@ -326,9 +321,8 @@ class Store {
                           int64_t now_ms) = 0;
   // Expires leases whose deadline passed; returns how many.
   virtual Result<int64_t> ExpireLeases(int64_t now_ms) = 0;
-  virtual Result<std::vector<Assignment>> SubmittedAnswers(int64_t job_id, int64_t index) = 0;
-  // Objects with their submitted answers (as SubmittedAnswers orders them),
-  // in one read; kNotFound when an index does not exist.
+  // Objects with their submitted answers (oldest submit first), in one
+  // read; kNotFound when an index does not exist.
   virtual Result<std::vector<ObjectAnswers>> GetObjectsWithAnswers(
       int64_t job_id, const std::vector<int64_t>& indexes) = 0;
   // Calls fn for every submitted answer of the job's labeled objects

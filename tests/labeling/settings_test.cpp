@@ -120,7 +120,8 @@ class LabelingSettingsTest : public ::testing::Test {
   // The users whose answers were submitted for an object.
   std::vector<int64_t> Answerers(int64_t index) {
     std::vector<int64_t> out;
-    for (const auto& a : store_->SubmittedAnswers(job_id_, index).value()) out.push_back(a.user_id);
+    for (const auto& a : store_->GetObjectsWithAnswers(job_id_, {index}).value().at(0).answers)
+      out.push_back(a.user_id);
     return out;
   }
   std::vector<std::string> OutputLines(const std::string& job) {

@@ -117,8 +117,8 @@ TEST_F(AccessControlStoreTest, DisablingAUserEndsTheirSessions) {
   ASSERT_TRUE(store_->PutSession({"s2", other.id, "c", 99}));
   ASSERT_TRUE(store_->SetUserDisabled(u.id, true));
   EXPECT_TRUE(store_->GetUser(u.id)->disabled);
-  EXPECT_FALSE(store_->FindSession("s1").value().has_value());
-  EXPECT_TRUE(store_->FindSession("s2").value().has_value());
+  EXPECT_FALSE(store_->FindSessionUser("s1").value().has_value());
+  EXPECT_TRUE(store_->FindSessionUser("s2").value().has_value());
   ASSERT_TRUE(store_->SetUserDisabled(u.id, false));
   EXPECT_FALSE(store_->GetUser(u.id)->disabled);
   EXPECT_EQ(store_->SetUserDisabled(999, true).error().code, ErrorCode::kNotFound);
@@ -129,7 +129,7 @@ TEST_F(AccessControlStoreTest, ResetPasswordEndsSessions) {
   ASSERT_TRUE(store_->PutSession({"s1", u.id, "c", 99}));
   ASSERT_TRUE(store_->SetUserPassword(u.id, "h2"));
   EXPECT_EQ(store_->GetUser(u.id)->password_hash, "h2");
-  EXPECT_FALSE(store_->FindSession("s1").value().has_value());
+  EXPECT_FALSE(store_->FindSessionUser("s1").value().has_value());
 }
 
 // FindSessionUser is cached; changes made here or through another store on

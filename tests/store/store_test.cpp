@@ -87,9 +87,12 @@ TEST_F(StoreTest, ListJobsCanLeaveOutEndedJobs) {
 TEST_F(StoreTest, CountersFollowObjectStates) {
   int64_t job = MakeJob("j", 3);
   EXPECT_EQ(store_->GetJob(job).value().object_count, 3);
-  ASSERT_TRUE(store_->FinishObject(job, 0, ObjectState::kLabeled, "{}", "", 2000));
-  ASSERT_TRUE(store_->FinishObject(job, 1, ObjectState::kFailed, "", "bad", 2000));
-  EXPECT_EQ(store_->FinishObject(job, 1, ObjectState::kLabeled, "{}", "", 2000).error().code,
+  auto finished = store_->FinishObjects(job, {{0, ObjectState::kLabeled, "{}", ""},
+                                               {1, ObjectState::kFailed, "", "bad"}}, 2000).value();
+  ASSERT_TRUE(finished[0]);
+  ASSERT_TRUE(finished[1]);
+  EXPECT_EQ(store_->FinishObjects(job, {{1, ObjectState::kLabeled, "{}", ""}}, 2000).value()[0]
+                .error().code,
             ErrorCode::kConflict);
   Job j = store_->GetJob(job).value();
   EXPECT_EQ(j.labeled, 1);
@@ -276,7 +279,7 @@ TEST_F(StoreTest, ObjectsPastTheirAvailabilityAreNotHandedOutAndAwaitSettling) {
   EXPECT_EQ(expired[0], (std::pair<int64_t, int64_t>{0, 1}));  // one answer: consolidate
   EXPECT_EQ(expired[1], (std::pair<int64_t, int64_t>{1, 0}));  // none: fails
   // Finishing object 1 before it was full releases object 2, whose lifetime starts now.
-  ASSERT_TRUE(store_->FinishObject(job, 1, ObjectState::kFailed, "", "expired", 2001));
+  ASSERT_TRUE(store_->FinishObjects(job, {{1, ObjectState::kFailed, "", "expired"}}, 2001).value()[0]);
   r.now_ms = 2002;
   auto b = store_->Claim(r).value();
   ASSERT_TRUE(b);
@@ -298,9 +301,9 @@ TEST_F(StoreTest, UsersGroupsKeysSessionsAndTeams) {
   EXPECT_EQ(store_->FindAccessKey("AKIA1").value()->secret, "secret");
   EXPECT_FALSE(store_->FindAccessKey("nope").value());
   ASSERT_TRUE(store_->PutSession({"tok", id, "csrf", 99}));
-  EXPECT_EQ(store_->FindSession("tok").value()->csrf_token, "csrf");
+  EXPECT_EQ(store_->FindSessionUser("tok").value()->first.csrf_token, "csrf");
   ASSERT_TRUE(store_->DeleteSession("tok"));
-  EXPECT_FALSE(store_->FindSession("tok").value());
+  EXPECT_FALSE(store_->FindSessionUser("tok").value());
   Workteam t;
   t.name = "team";
   t.arn = "arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/team";
@@ -357,7 +360,7 @@ TEST_F(StoreTest, ConcurrentClaimsNeverExceedN) {
   for (auto& th : threads) th.join();
   EXPECT_EQ(claimed, 30);
   for (int i = 0; i < 10; ++i) {
-    auto answers = store_->SubmittedAnswers(job, i).value();
+    auto answers = store_->GetObjectsWithAnswers(job, {i}).value().at(0).answers;
     ASSERT_EQ(answers.size(), 3u);
     std::set<int64_t> workers;
     for (const auto& a : answers) workers.insert(a.user_id);

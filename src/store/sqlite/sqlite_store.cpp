@@ -243,8 +243,8 @@ struct Conn {
   }
 };
 
-// The connection the current thread's transaction runs on: set by Txn (the
-// writer, on the leader's thread) and Read (a reader) for the duration of
+// The connection the current thread's transaction runs on: set by RunBatch
+// (the writer, on the writer thread) and Read (a reader) for the duration of
 // the transaction body.
 thread_local Conn* t_conn = nullptr;
 
@@ -451,14 +451,6 @@ class SqliteStore final : public Store {
       Q("INSERT INTO sessions(token,user_id,csrf_token,expires_ms) VALUES(?,?,?,?)")
           .Bind(1, s.token).Bind(2, s.user_id).Bind(3, s.csrf_token).Bind(4, s.expires_ms).Step();
       return {};
-    });
-  }
-  Result<std::optional<Session>> FindSession(const std::string& token) override {
-    return Read<std::optional<Session>>([&]() -> Result<std::optional<Session>> {
-      Query q = Q("SELECT token,user_id,csrf_token,expires_ms FROM sessions WHERE token=?");
-      q.Bind(1, token);
-      if (!q.Step()) return std::optional<Session>();
-      return std::optional<Session>(Session{q.Text(0), q.Int(1), q.Text(2), q.Int(3)});
     });
   }
   // Cached: every request of a signed-in worker asks. The cache is dropped
@@ -721,13 +713,6 @@ class SqliteStore final : public Store {
       return out;
     });
   }
-  Status FinishObject(int64_t job_id, int64_t index, ObjectState state,
-                      const std::string& label_json, const std::string& reason,
-                      int64_t now_ms) override {
-    return Txn<void>([&]() -> Status {
-      return FinishLocked(job_id, {index, state, label_json, reason}, now_ms);
-    });
-  }
   Result<std::vector<Status>> FinishObjects(int64_t job_id, const std::vector<ObjectOutcome>& outcomes,
                                             int64_t now_ms) override {
     return Txn<std::vector<Status>>([&]() -> Result<std::vector<Status>> {
@@ -893,9 +878,7 @@ class SqliteStore final : public Store {
     double spent = time_spent_s > 0 ? time_spent_s : static_cast<double>(now_ms - a.accepted_ms) / 1000.0;
     Q("UPDATE assignments SET state=1, submitted_ms=?, answer=?, time_spent=? WHERE id=?")
         .Bind(1, now_ms).Bind(2, answer_json).Bind(3, spent).Bind(4, id).Step();
-    Q("UPDATE objects SET leases=leases-1, answers=answers+1 WHERE job_id=? AND idx=?")
-        .Bind(1, a.job_id).Bind(2, a.object_index).Step();
-    ReleaseIfFull(a.job_id, a.object_index, now_ms);
+    EndLeaseOf(a, /*answered=*/true, /*declined=*/false, now_ms);
     return SubmitOutcome::kAccepted;
   }
   Status EndLease(int64_t id, int64_t user_id, AssignmentState new_state, int64_t now_ms) override {
@@ -908,24 +891,12 @@ class SqliteStore final : public Store {
       Q("UPDATE assignments SET state=? WHERE id=?").Bind(1, static_cast<int64_t>(new_state))
           .Bind(2, id).Step();
       // A decline uses up one of the object's N places for good.
-      Q("UPDATE objects SET leases=leases-1, declines=declines+? WHERE job_id=? AND idx=?")
-          .Bind(1, int64_t{new_state == AssignmentState::kDeclined}).Bind(2, a.job_id)
-          .Bind(3, a.object_index).Step();
-      if (new_state == AssignmentState::kDeclined) ReleaseIfFull(a.job_id, a.object_index, now_ms);
+      EndLeaseOf(a, /*answered=*/false, new_state == AssignmentState::kDeclined, now_ms);
       return {};
     });
   }
   Result<int64_t> ExpireLeases(int64_t now_ms) override {
     return Txn<int64_t>([&]() -> Result<int64_t> { return ExpireLocked(now_ms); });
-  }
-  Result<std::vector<Assignment>> SubmittedAnswers(int64_t job_id, int64_t index) override {
-    return Read<std::vector<Assignment>>([&]() -> Result<std::vector<Assignment>> {
-      std::vector<Assignment> out;
-      Query q = Q(kAssignmentSelect " WHERE job_id=? AND idx=? AND state=1 ORDER BY submitted_ms, id");
-      q.Bind(1, job_id).Bind(2, index);
-      while (q.Step()) out.push_back(ReadAssignmentRow(q));
-      return out;
-    });
   }
   Result<std::vector<ObjectAnswers>> GetObjectsWithAnswers(int64_t job_id,
                                                            const std::vector<int64_t>& indexes) override {
@@ -1582,11 +1553,21 @@ class SqliteStore final : public Store {
       "LIMIT ?3)")
         .Bind(1, std::max<int64_t>(now_ms, 1)).Bind(2, job_id).Bind(3, count).Step();
   }
-  void ReleaseIfFull(int64_t job_id, int64_t idx, int64_t now_ms) {
-    Query q = Q("SELECT (answers + declines) = needed AND released_ms > 0 FROM objects "
-                "WHERE job_id=? AND idx=?");
-    q.Bind(1, job_id).Bind(2, idx);
-    if (q.Step() && q.Int(0) != 0) ReleaseNext(job_id, 1, now_ms);
+  // Ends a live lease on the object: an answer or a decline takes one of its
+  // N places. When that was its last place the object leaves the window and
+  // the next one is released; the update itself says so (RETURNING), with
+  // no second read of the object.
+  void EndLeaseOf(const Assignment& a, bool answered, bool declined, int64_t now_ms) {
+    bool left_window = false;
+    {
+      Query q = Q("UPDATE objects SET leases=leases-1, answers=answers+?1, declines=declines+?2 "
+                  "WHERE job_id=?3 AND idx=?4 "
+                  "RETURNING (answers + declines) = needed AND released_ms > 0");
+      q.Bind(1, int64_t{answered}).Bind(2, int64_t{declined}).Bind(3, a.job_id)
+          .Bind(4, a.object_index);
+      left_window = q.Step() && q.Int(0) != 0 && (answered || declined);
+    }
+    if (left_window) ReleaseNext(a.job_id, 1, now_ms);
   }
   int64_t ExpireLocked(int64_t now_ms) {
     std::vector<Assignment> expired;
