@@ -1,10 +1,18 @@
-// The CreateLabelingJob request the labeling tests start from: a
+// What the labeling tests start from: the CreateLabelingJob request (a
 // TextMultiClass job over s3://b (categories.json, t.html) for the team
-// kTeamArn, label attribute "animal", 60 s task time limit.
+// kTeamArn, label attribute "animal", 60 s task time limit) and the inputs
+// and work team it names.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <boost/json.hpp>
+#include <cstdint>
 #include <string>
+#include <utility>
+
+#include "labeling/labeling.hpp"
+#include "storage/object_store.hpp"
 
 namespace plumbline::labeling::test_support {
 
@@ -32,6 +40,32 @@ inline boost::json::object TextJobRequest(const std::string& name, const std::st
   h["WorkteamArn"] = kTeamArn;
   h["NumberOfHumanWorkersPerDataObject"] = workers_per_object;
   return o;
+}
+
+// The request with one StoppingConditions entry.
+inline boost::json::object StoppingAt(boost::json::object request, const char* condition,
+                                      int64_t value) {
+  boost::json::object stop;
+  stop[condition] = value;
+  request["StoppingConditions"] = std::move(stop);
+  return request;
+}
+
+// Writes the job inputs under s3://b (categories.json with the labels cat
+// and dog, the template t.html, the manifest m.manifest with `manifest`)
+// and creates the work team "team" (kTeamArn) of user group "g". Call it
+// inside ASSERT_NO_FATAL_FAILURE.
+inline void MakeJobInputs(storage::ObjectStore& objects, LabelingService& service,
+                          const std::string& manifest) {
+  ASSERT_TRUE(objects.WriteAll("s3://b/categories.json",
+                               R"({"document-version":"2018-11-28","labels":[{"label":"cat"},{"label":"dog"}]})"));
+  ASSERT_TRUE(objects.WriteAll("s3://b/t.html", "<p>{{ task.input.taskObject }}</p>"));
+  ASSERT_TRUE(objects.WriteAll("s3://b/m.manifest", manifest));
+  boost::json::object team;
+  team["WorkteamName"] = "team";
+  team["Description"] = "d";
+  team["MemberDefinitions"] = boost::json::parse(R"([{"OidcMemberDefinition":{"Groups":["g"]}}])");
+  ASSERT_TRUE(service.CreateWorkteam(team, "us-west-2"));
 }
 
 }  // namespace plumbline::labeling::test_support

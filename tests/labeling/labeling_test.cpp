@@ -28,16 +28,9 @@ class LabelingTest : public ::testing::Test {
     o.account_id = "111122223333";
     o.ingest_batch = 3;  // several batches even for small manifests
     service_ = std::make_unique<LabelingService>(*store_, *objects_, clock_, o);
-    ASSERT_TRUE(objects_->WriteAll("s3://b/categories.json",
-                                   R"({"document-version":"2018-11-28","labels":[{"label":"cat"},{"label":"dog"}]})"));
-    ASSERT_TRUE(objects_->WriteAll("s3://b/t.html", "<p>{{ task.input.taskObject }}</p>"));
-    ASSERT_TRUE(objects_->WriteAll("s3://b/m.manifest",
-                                   "{\"source\":\"a\"}\n\n{\"source\":\"b\",\"k\":1}\r\n{\"source-ref\":\"s3://b/x.jpg\"}\n"));
-    boost::json::object team;
-    team["WorkteamName"] = "team";
-    team["Description"] = "d";
-    team["MemberDefinitions"] = boost::json::parse(R"([{"OidcMemberDefinition":{"Groups":["g"]}}])");
-    ASSERT_TRUE(service_->CreateWorkteam(team, "us-west-2"));
+    ASSERT_NO_FATAL_FAILURE(test_support::MakeJobInputs(
+        *objects_, *service_,
+        "{\"source\":\"a\"}\n\n{\"source\":\"b\",\"k\":1}\r\n{\"source-ref\":\"s3://b/x.jpg\"}\n"));
     store::User u;
     u.username = "w";
     u.password_hash = "x";
@@ -197,10 +190,7 @@ TEST_F(LabelingTest, ObjectWithoutSourceFailsAloneAndRestartResumes) {
 }
 
 TEST_F(LabelingTest, MaxHumanLabeledObjectCountStopsReleasingObjects) {
-  auto r = Request("capped");
-  boost::json::object stop;
-  stop["MaxHumanLabeledObjectCount"] = 1;
-  r["StoppingConditions"] = stop;
+  auto r = test_support::StoppingAt(Request("capped"), "MaxHumanLabeledObjectCount", 1);
   ASSERT_TRUE(service_->CreateJob(r, "us-west-2"));
   service_->RunOnce();
   auto task = service_->Claim(worker_, "capped").value();
@@ -218,10 +208,8 @@ TEST_F(LabelingTest, MaxHumanLabeledObjectCountStopsReleasingObjects) {
 TEST_F(LabelingTest, StoppingConditionLetsStartedObjectsFinish) {
   // N = 2, stop after 50% (2 of 3 objects). Two workers start objects 0 and 1
   // before the condition is met; they finish, and nothing new is started.
-  auto r = Request("half", "s3://b/m.manifest", 2);
-  boost::json::object stop;
-  stop["MaxPercentageOfInputDatasetLabeled"] = 50;
-  r["StoppingConditions"] = stop;
+  auto r = test_support::StoppingAt(Request("half", "s3://b/m.manifest", 2),
+                                    "MaxPercentageOfInputDatasetLabeled", 50);
   ASSERT_TRUE(service_->CreateJob(r, "us-west-2"));
   service_->RunOnce();
   store::User second = worker_;

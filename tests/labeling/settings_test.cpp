@@ -37,17 +37,9 @@ class LabelingSettingsTest : public ::testing::Test {
     o.account_id = "111122223333";
     o.ingest_batch = 3;
     service_ = std::make_unique<LabelingService>(*store_, *objects_, clock_, o);
-    ASSERT_TRUE(objects_->WriteAll("s3://b/categories.json",
-                                   R"({"document-version":"2018-11-28","labels":[{"label":"cat"},{"label":"dog"}]})"));
-    ASSERT_TRUE(objects_->WriteAll("s3://b/t.html", "<p>{{ task.input.taskObject }}</p>"));
     // Three objects whose taskObject names their index: "o0", "o1", "o2".
-    ASSERT_TRUE(objects_->WriteAll("s3://b/m.manifest",
-                                   "{\"source\":\"o0\"}\n{\"source\":\"o1\"}\n{\"source\":\"o2\"}\n"));
-    boost::json::object team;
-    team["WorkteamName"] = "team";
-    team["Description"] = "d";
-    team["MemberDefinitions"] = boost::json::parse(R"([{"OidcMemberDefinition":{"Groups":["g"]}}])");
-    ASSERT_TRUE(service_->CreateWorkteam(team, "us-west-2"));
+    ASSERT_NO_FATAL_FAILURE(test_support::MakeJobInputs(
+        *objects_, *service_, "{\"source\":\"o0\"}\n{\"source\":\"o1\"}\n{\"source\":\"o2\"}\n"));
     const char* keys[] = {"00112233aabbccd0", "00112233aabbccd1", "00112233aabbccd2",
                           "00112233aabbccd3"};
     for (int i = 0; i < 4; ++i) {
@@ -354,11 +346,7 @@ TEST_F(LabelingSettingsTest, LeaseLastsExactlyTheTaskTimeLimit) {
 // 4. StoppingConditions.MaxPercentageOfInputDatasetLabeled.
 TEST_F(LabelingSettingsTest, MaxPercentageLabeledStopsHandingOutObjectsAndEndsStopped) {
   // 33% of 3 objects: met once one object is labeled (1 * 100 >= 33 * 3).
-  auto r = Request("pct", 1);
-  boost::json::object stop;
-  stop["MaxPercentageOfInputDatasetLabeled"] = 33;
-  r["StoppingConditions"] = stop;
-  Start(r);
+  Start(test_support::StoppingAt(Request("pct", 1), "MaxPercentageOfInputDatasetLabeled", 33));
   const std::string job = "pct";
 
   Got a0 = ClaimAs(0, job);
@@ -396,11 +384,7 @@ TEST_F(LabelingSettingsTest, MaxPercentageLabeledStopsHandingOutObjectsAndEndsSt
 // A percentage that one object of three does not reach (34% > 33.3%) keeps
 // handing out objects after the first label.
 TEST_F(LabelingSettingsTest, MaxPercentageLabeledNotYetMetKeepsGoing) {
-  auto r = Request("pct34", 1);
-  boost::json::object stop;
-  stop["MaxPercentageOfInputDatasetLabeled"] = 34;
-  r["StoppingConditions"] = stop;
-  Start(r);
+  Start(test_support::StoppingAt(Request("pct34", 1), "MaxPercentageOfInputDatasetLabeled", 34));
   const std::string job = "pct34";
   Got a0 = ClaimAs(0, job);
   EXPECT_EQ(SubmitAs(0, a0), store::SubmitOutcome::kAccepted);
