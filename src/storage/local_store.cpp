@@ -78,13 +78,14 @@ class FileReader final : public Reader {
 };
 
 // Writes to a temporary file beside the target, then fsyncs and renames it.
+// A writer dropped before it published its file removes the temporary file.
 class FileWriter final : public Writer {
  public:
   FileWriter(int fd, fs::path tmp, fs::path target)
       : fd_(fd), tmp_(std::move(tmp)), target_(std::move(target)) {}
   ~FileWriter() override {
-    if (fd_ >= 0) {
-      ::close(fd_);
+    Close();
+    if (!published_) {
       std::error_code ec;
       fs::remove(tmp_, ec);
     }
@@ -102,10 +103,8 @@ class FileWriter final : public Writer {
   }
   Status Commit() override {
     if (::fsync(fd_) != 0) return Unavailable(Errno("fsync failed"));
-    ::close(fd_);
-    fd_ = -1;
-    if (::rename(tmp_.c_str(), target_.c_str()) != 0)
-      return Unavailable(Errno("rename to " + target_.string() + " failed"));
+    Close();
+    PLB_TRY(Publish());
     // Make the rename itself durable.
     int dfd = ::open(target_.parent_path().c_str(), O_RDONLY | O_DIRECTORY);
     if (dfd >= 0) {
@@ -115,10 +114,26 @@ class FileWriter final : public Writer {
     return {};
   }
 
+  // The two halves of Commit for a batch that syncs the filesystem once
+  // for all its files (LocalObjectStore::WriteAllBatch).
+  void Close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+  Status Publish() {
+    if (::rename(tmp_.c_str(), target_.c_str()) != 0)
+      return Unavailable(Errno("rename to " + target_.string() + " failed"));
+    published_ = true;
+    return {};
+  }
+  const fs::path& tmp() const { return tmp_; }
+  const fs::path& target() const { return target_; }
+
  private:
   int fd_;
   fs::path tmp_;
   fs::path target_;
+  bool published_ = false;
 };
 
 class LocalObjectStore final : public ObjectStore {
@@ -129,55 +144,19 @@ class LocalObjectStore final : public ObjectStore {
   // renames, one more sync (for the renames): two syncs per batch instead of
   // two fsyncs per object (consolidation writes one file per data object).
   Status WriteAllBatch(const std::vector<std::pair<std::string, std::string>>& objects) override {
-    struct Pending {
-      fs::path tmp, target;
-    };
-    std::vector<Pending> pending;
-    auto discard = [&] {
-      std::error_code ec;
-      for (const auto& p : pending) fs::remove(p.tmp, ec);
-    };
+    // Writers not published when this returns remove their temporary files.
+    std::vector<std::unique_ptr<FileWriter>> pending;
+    pending.reserve(objects.size());
     for (const auto& [uri, data] : objects) {
-      auto target = Resolve(uri);
-      if (!target) {
-        discard();
-        return target.error();
-      }
-      std::error_code ec;
-      fs::create_directories(target->parent_path(), ec);
-      if (ec) {
-        discard();
-        return Unavailable("cannot create folder for " + uri + ": " + ec.message());
-      }
-      fs::path tmp = target->parent_path() / (".tmp-" + RandomHex(8) + "-" + target->filename().string());
-      int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-      if (fd < 0) {
-        discard();
-        return Unavailable(Errno("cannot write " + uri));
-      }
-      pending.push_back({tmp, *target});
-      std::string_view rest = data;
-      while (!rest.empty()) {
-        ssize_t w = ::write(fd, rest.data(), rest.size());
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) {
-          ::close(fd);
-          discard();
-          return Unavailable(Errno("write " + uri + " failed"));
-        }
-        rest.remove_prefix(static_cast<size_t>(w));
-      }
-      ::close(fd);
+      PLB_ASSIGN_OR_RETURN(auto writer, OpenFile(uri));
+      PLB_TRY(writer->Append(data));
+      writer->Close();
+      pending.push_back(std::move(writer));
     }
     if (pending.empty()) return {};
-    PLB_TRY(SyncFs(pending.front().tmp));
-    for (const auto& p : pending)
-      if (::rename(p.tmp.c_str(), p.target.c_str()) != 0) {
-        Status s = Unavailable(Errno("rename to " + p.target.string() + " failed"));
-        discard();
-        return s;
-      }
-    return SyncFs(pending.front().target);
+    PLB_TRY(SyncFs(pending.front()->tmp()));
+    for (auto& w : pending) PLB_TRY(w->Publish());
+    return SyncFs(pending.front()->target());
   }
 
   Result<std::unique_ptr<Reader>> OpenRead(const std::string& uri) override {
@@ -195,6 +174,13 @@ class LocalObjectStore final : public ObjectStore {
   }
 
   Result<std::unique_ptr<Writer>> OpenWrite(const std::string& uri) override {
+    PLB_ASSIGN_OR_RETURN(auto writer, OpenFile(uri));
+    return std::unique_ptr<Writer>(std::move(writer));
+  }
+
+ private:
+  // A writer to a new temporary file beside the object's path.
+  Result<std::unique_ptr<FileWriter>> OpenFile(const std::string& uri) {
     PLB_ASSIGN_OR_RETURN(fs::path p, Resolve(uri));
     std::error_code ec;
     fs::create_directories(p.parent_path(), ec);
@@ -202,10 +188,9 @@ class LocalObjectStore final : public ObjectStore {
     fs::path tmp = p.parent_path() / (".tmp-" + RandomHex(8) + "-" + p.filename().string());
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return Unavailable(Errno("cannot write " + uri));
-    return std::unique_ptr<Writer>(new FileWriter(fd, std::move(tmp), std::move(p)));
+    return std::make_unique<FileWriter>(fd, std::move(tmp), std::move(p));
   }
 
- private:
   Result<fs::path> Resolve(const std::string& uri) {
     std::string bucket, key;
     if (uri.rfind("s3://", 0) == 0) {

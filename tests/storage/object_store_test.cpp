@@ -56,6 +56,20 @@ TEST_F(LocalStoreTest, UncommittedWriterLeavesNothing) {
             0);
 }
 
+TEST_F(LocalStoreTest, BatchWritesEveryObjectOrLeavesNoTemporaryFile) {
+  ASSERT_TRUE(store_->WriteAllBatch({{"s3://bucket/a/1.json", "one"}, {"s3://bucket/b/2.json", "two"}}));
+  EXPECT_EQ(store_->ReadAll("s3://bucket/a/1.json").value(), "one");
+  EXPECT_EQ(store_->ReadAll("s3://bucket/b/2.json").value(), "two");
+  // A bad key after a good one: an error, and the good one's temporary file is gone.
+  auto failed = store_->WriteAllBatch({{"s3://bucket/c/3.json", "three"}, {"s3://bucket/../x", "x"}});
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->ReadAll("s3://bucket/c/3.json").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_ / "buckets" / "bucket" / "c"),
+                          fs::directory_iterator()),
+            0);
+}
+
 TEST_F(LocalStoreTest, LineReaderNumbersLinesAndHandlesCrLf) {
   std::string big(70000, 'x');
   ASSERT_TRUE(store_->WriteAll("s3://b/m", "a\r\n\nb\n" + big + "\nlast"));
