@@ -40,8 +40,8 @@ struct ServeArgs {
   std::string listen = "127.0.0.1:8080";
   // Handlers block while their write waits for the group commit, so the
   // threads bound how many writes share one commit: with 64 concurrent
-  // workers, 32 threads gave 1.4-1.6x the claim+submit rate of 16
-  // (bench/labeling/load.sh); 64 gave no more.
+  // workers, 32 threads gave 1.1-1.6x the claim+submit rate of 16
+  // (bench/labeling/load.sh, SERVE_ARGS="--threads 16"); 64 gave no more.
   int threads = 32;
   int skew_seconds = 300;
   bool demo = false;
