@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 WORKERS="${WORKERS:-64}"
 SECONDS_RUN="${SECONDS_RUN:-10}"
+ROUNDS="${ROUNDS:-1}"
 OBJECTS="${OBJECTS:-200000}"
 scripts/build.sh >/dev/null
 dir=$(mktemp -d)
@@ -42,7 +43,7 @@ for _ in $(seq 100); do
 done
 status=0
 build/bench/labeling/load_bench --url "$url" --job load --user-prefix w --password-suffix -password \
-  --workers "$WORKERS" --seconds "$SECONDS_RUN" --scratch "$dir" --server-pid "$pid" || status=$?
+  --workers "$WORKERS" --seconds "$SECONDS_RUN" --rounds "$ROUNDS" --scratch "$dir" --server-pid "$pid" || status=$?
 # How far consolidation kept up: objects labeled by the end of the run.
 sleep 1
 /usr/bin/aws --endpoint-url "$url" sagemaker describe-labeling-job --labeling-job-name load \

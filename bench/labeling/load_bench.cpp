@@ -3,15 +3,17 @@
 // --seconds, twice: as two requests (claim, then submit) and as the portal
 // does it (a submit with "next" that also claims the next task, one request);
 // prints round trips per second with p50/p99 latency and where the CPU went
-// (server, this client, the whole machine). In the same
-// run, first, it measures two references: the server's own GET /healthz rate
-// with the same concurrency (on the quiet server, before the workers start)
-// and the raw rate of single-row SQLite commits at the server's durability
-// (WAL, synchronous=FULL) in --scratch.
+// (server, this client, the whole machine). Right before each flow it
+// measures two references: the server's own GET /healthz rate with the same
+// concurrency (before that flow's workers start) and the raw rate of
+// single-row SQLite commits at the server's durability (WAL,
+// synchronous=FULL) in --scratch.
 //
 // Usage: load_bench --url http://127.0.0.1:PORT --job NAME --user-prefix w
 //                   --password-suffix -password [--workers 64] [--seconds 10]
-//                   [--scratch DIR] [--server-pid PID]
+//                   [--rounds 1] [--scratch DIR] [--server-pid PID]
+// With --rounds N it repeats the references and both flows N times and
+// ends with the median ratios.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -162,129 +164,176 @@ CpuSample SampleCpu(long pid) {
   return c;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  std::string url, job, prefix = "w", suffix = "-password", scratch = "/tmp";
+struct Target {
+  std::string host;
+  int port = 0;
+  std::string job, prefix, suffix;
   int workers = 64;
   long server_pid = 0;
-  double seconds = 10;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string k = argv[i], v = argv[i + 1];
-    if (k == "--url") url = v;
-    else if (k == "--job") job = v;
-    else if (k == "--user-prefix") prefix = v;
-    else if (k == "--password-suffix") suffix = v;
-    else if (k == "--workers") workers = std::stoi(v);
-    else if (k == "--seconds") seconds = std::stod(v);
-    else if (k == "--scratch") scratch = v;
-    else if (k == "--server-pid") server_pid = std::stol(v);
-  }
-  std::string hostport = url.substr(url.find("://") + 3);
-  std::string host = hostport.substr(0, hostport.find(':'));
-  int port = std::stoi(hostport.substr(hostport.find(':') + 1));
+};
 
+// GET /healthz from every worker's connection at once for `seconds`.
+double HealthzPerSecond(const Target& t, double seconds) {
   std::vector<std::thread> threads;
-  // 1. /healthz with the same concurrency, on the quiet server.
   std::atomic<long> health{0};
   auto h0 = Clock::now();
-  for (int w = 0; w < workers; ++w) {
+  for (int w = 0; w < t.workers; ++w) {
     threads.emplace_back([&] {
-      Conn c(host, port);
-      while (std::chrono::duration<double>(Clock::now() - h0).count() < 3.0) {
+      Conn c(t.host, t.port);
+      while (std::chrono::duration<double>(Clock::now() - h0).count() < seconds) {
         if (c.Do("GET", "/healthz", "", "").status == 200) ++health;
       }
     });
   }
-  for (auto& t : threads) t.join();
-  double health_rate = static_cast<double>(health) / std::chrono::duration<double>(Clock::now() - h0).count();
+  for (auto& th : threads) th.join();
+  return static_cast<double>(health) / std::chrono::duration<double>(Clock::now() - h0).count();
+}
 
-  // 2. Raw single-row SQLite commits at the same durability.
-  double sqlite_rate = SqliteCommitsPerSecond(scratch);
+struct FlowResult {
+  double rate = 0, p50 = 0, p99 = 0;
+  size_t round_trips = 0;
+  int failed = 0;
+  double server_cpu = 0, client_cpu = 0, machine_busy = 0;  // % of one core; % of the machine
+};
 
-  // 3. Claim + submit round trips, as two requests each (claim, then
-  // submit) and then as the portal does it: a submit with "next" answers
-  // with the worker's next task, one request per round trip.
-  double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
-  int errors = 0;
-  for (bool chained : {false, true}) {
-    std::vector<std::vector<double>> lat(static_cast<size_t>(workers));
-    std::atomic<int> ready{0}, failed{0};
-    std::atomic<bool> go{false};
-    threads.clear();
-    for (int w = 0; w < workers; ++w) {
-      threads.emplace_back([&, w] {
-        Conn c(host, port);
-        std::string user = prefix + std::to_string(w);
-        auto login = c.Do("POST", "/worker/api/login",
-                          "{\"username\":\"" + user + "\",\"password\":\"" + user + suffix + "\"}", "");
-        if (login.status != 200) {
-          std::fprintf(stderr, "login %s: %d %s\n", user.c_str(), login.status, login.body.c_str());
-          std::exit(4);
-        }
-        auto cs = login.headers.find("plb_session=");
-        std::string cookie = login.headers.substr(cs, login.headers.find(';', cs) - cs);
-        std::string hdr = "Cookie: " + cookie + "\r\nX-CSRF-Token: " + JsonField(login.body, "csrfToken") + "\r\n";
-        const std::string answer = "{\"answer\":{\"crowd-classifier\":{\"label\":\"animal\"}}";
-        ++ready;
-        while (!go) std::this_thread::yield();
-        auto start = Clock::now();
-        std::string task;  // chained: the task the last submit handed out
-        while (std::chrono::duration<double>(Clock::now() - start).count() < seconds) {
-          auto t0 = Clock::now();
-          if (task.empty()) {
-            auto claim = c.Do("POST", "/worker/api/jobs/" + job + "/claim", "", hdr);
-            if (claim.status != 200) {
-              if (failed++ == 0)
-                std::fprintf(stderr, "claim answered %d: %s\n", claim.status, claim.body.c_str());
-              break;
-            }
-            task = JsonField(claim.body, "taskId");
-          }
-          auto sub = c.Do("POST", "/worker/api/tasks/" + task + "/submit",
-                          answer + (chained ? ",\"next\":true}" : "}"), hdr);
-          task.clear();
-          if (sub.status != 200) {
+// Claim + submit round trips for `seconds`: a claim request then a submit
+// request, or (chained) the portal's flow, where a submit with "next"
+// answers with the worker's next task, one request per round trip.
+FlowResult RunFlow(const Target& t, bool chained, double seconds) {
+  std::vector<std::vector<double>> lat(static_cast<size_t>(t.workers));
+  std::atomic<int> ready{0}, failed{0};
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < t.workers; ++w) {
+    threads.emplace_back([&, w] {
+      Conn c(t.host, t.port);
+      std::string user = t.prefix + std::to_string(w);
+      auto login = c.Do("POST", "/worker/api/login",
+                        "{\"username\":\"" + user + "\",\"password\":\"" + user + t.suffix + "\"}", "");
+      if (login.status != 200) {
+        std::fprintf(stderr, "login %s: %d %s\n", user.c_str(), login.status, login.body.c_str());
+        std::exit(4);
+      }
+      auto cs = login.headers.find("plb_session=");
+      std::string cookie = login.headers.substr(cs, login.headers.find(';', cs) - cs);
+      std::string hdr = "Cookie: " + cookie + "\r\nX-CSRF-Token: " + JsonField(login.body, "csrfToken") + "\r\n";
+      const std::string answer = "{\"answer\":{\"crowd-classifier\":{\"label\":\"animal\"}}";
+      ++ready;
+      while (!go) std::this_thread::yield();
+      auto start = Clock::now();
+      std::string task;  // chained: the task the last submit handed out
+      while (std::chrono::duration<double>(Clock::now() - start).count() < seconds) {
+        auto t0 = Clock::now();
+        if (task.empty()) {
+          auto claim = c.Do("POST", "/worker/api/jobs/" + t.job + "/claim", "", hdr);
+          if (claim.status != 200) {
             if (failed++ == 0)
-              std::fprintf(stderr, "submit answered %d: %s\n", sub.status, sub.body.c_str());
-          } else if (chained) {
-            if (auto p = sub.body.find("\"next\":{"); p != std::string::npos)
-              task = JsonField(sub.body.substr(p), "taskId");
+              std::fprintf(stderr, "claim answered %d: %s\n", claim.status, claim.body.c_str());
+            break;
           }
-          // Chained, a round trip is one request (the first also claims).
-          lat[static_cast<size_t>(w)].push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+          task = JsonField(claim.body, "taskId");
         }
-      });
-    }
-    while (ready < workers) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    auto t0 = Clock::now();
-    CpuSample server0 = SampleCpu(server_pid), client0 = SampleCpu(static_cast<long>(::getpid()));
-    go = true;
-    for (auto& t : threads) t.join();
-    double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
-    CpuSample server1 = SampleCpu(server_pid), client1 = SampleCpu(static_cast<long>(::getpid()));
-    std::vector<double> all;
-    for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
-    double rate = static_cast<double>(all.size()) / elapsed;
-    double p50 = Percentile(all, 0.50), p99 = Percentile(all, 0.99);
-    errors += failed.load();
-    // Requests per round trip: claim + submit, or one submit with "next".
-    double requests = chained ? 1.0 : 2.0;
-    const char* mode = chained ? "submit_with_next" : "claim_then_submit";
-    std::printf("%s: workers=%d round_trips=%zu errors=%d claim_submit_per_s=%.0f p50_ms=%.2f p99_ms=%.2f\n",
-                mode, workers, all.size(), failed.load(), rate, p50, p99);
-    std::printf("%s: healthz_per_s=%.0f task_api_requests_per_s=%.0f task_api_vs_healthz=%.2f "
-                "round_trips_vs_healthz=%.2f\n",
-                mode, health_rate, requests * rate, requests * rate / health_rate, rate / health_rate);
-    std::printf("%s: sqlite_single_row_commits_per_s=%.0f submits_vs_sqlite_commits=%.2f\n", mode,
-                sqlite_rate, rate / sqlite_rate);
-    // Where the machine's CPU went during the run (100% is one core).
-    std::printf("%s: cpu: server=%.0f%% bench_client=%.0f%% machine_busy=%.0f%% of %ld cores\n", mode,
-                100 * (server1.process - server0.process) / ticks / elapsed,
-                100 * (client1.process - client0.process) / ticks / elapsed,
-                100 * (server1.machine_busy - server0.machine_busy) /
-                    std::max(1.0, server1.machine_total - server0.machine_total),
-                ::sysconf(_SC_NPROCESSORS_ONLN));
+        auto sub = c.Do("POST", "/worker/api/tasks/" + task + "/submit",
+                        answer + (chained ? ",\"next\":true}" : "}"), hdr);
+        task.clear();
+        if (sub.status != 200) {
+          if (failed++ == 0)
+            std::fprintf(stderr, "submit answered %d: %s\n", sub.status, sub.body.c_str());
+        } else if (chained) {
+          if (auto p = sub.body.find("\"next\":{"); p != std::string::npos)
+            task = JsonField(sub.body.substr(p), "taskId");
+        }
+        // Chained, a round trip is one request (the first also claims).
+        lat[static_cast<size_t>(w)].push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+      }
+    });
   }
+  while (ready < t.workers) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  auto t0 = Clock::now();
+  CpuSample server0 = SampleCpu(t.server_pid), client0 = SampleCpu(static_cast<long>(::getpid()));
+  go = true;
+  for (auto& th : threads) th.join();
+  double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+  CpuSample server1 = SampleCpu(t.server_pid), client1 = SampleCpu(static_cast<long>(::getpid()));
+  std::vector<double> all;
+  for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
+  FlowResult r;
+  r.round_trips = all.size();
+  r.rate = static_cast<double>(all.size()) / elapsed;
+  r.p50 = Percentile(all, 0.50);
+  r.p99 = Percentile(all, 0.99);
+  r.failed = failed.load();
+  double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  r.server_cpu = 100 * (server1.process - server0.process) / ticks / elapsed;
+  r.client_cpu = 100 * (client1.process - client0.process) / ticks / elapsed;
+  r.machine_busy = 100 * (server1.machine_busy - server0.machine_busy) /
+                   std::max(1.0, server1.machine_total - server0.machine_total);
+  return r;
+}
+
+double Median(std::vector<double> v) { return Percentile(v, 0.5); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Target t;
+  std::string url, scratch = "/tmp";
+  t.prefix = "w";
+  t.suffix = "-password";
+  double seconds = 10;
+  int rounds = 1;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string k = argv[i], v = argv[i + 1];
+    if (k == "--url") url = v;
+    else if (k == "--job") t.job = v;
+    else if (k == "--user-prefix") t.prefix = v;
+    else if (k == "--password-suffix") t.suffix = v;
+    else if (k == "--workers") t.workers = std::stoi(v);
+    else if (k == "--seconds") seconds = std::stod(v);
+    else if (k == "--rounds") rounds = std::max(1, std::stoi(v));
+    else if (k == "--scratch") scratch = v;
+    else if (k == "--server-pid") t.server_pid = std::stol(v);
+  }
+  std::string hostport = url.substr(url.find("://") + 3);
+  t.host = hostport.substr(0, hostport.find(':'));
+  t.port = std::stoi(hostport.substr(hostport.find(':') + 1));
+
+  // Each flow is measured right after its own references, so that a machine
+  // whose speed drifts (a shared VM) moves both sides of the ratio together.
+  int errors = 0;
+  std::vector<double> ratios[2][2];  // [chained][vs commits, vs healthz requests]
+  for (int round = 1; round <= rounds; ++round) {
+    for (bool chained : {false, true}) {
+      // 1. /healthz with the same concurrency; the runner has had a second
+      // to catch up since the last flow.
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      double health_rate = HealthzPerSecond(t, 3.0);
+      // 2. Raw single-row SQLite commits at the same durability.
+      double sqlite_rate = SqliteCommitsPerSecond(scratch);
+      // 3. The flow.
+      FlowResult r = RunFlow(t, chained, seconds);
+      errors += r.failed;
+      // Requests per round trip: claim + submit, or one submit with "next".
+      double requests = chained ? 1.0 : 2.0;
+      const char* mode = chained ? "submit_with_next" : "claim_then_submit";
+      std::printf("%s: round=%d workers=%d round_trips=%zu errors=%d claim_submit_per_s=%.0f p50_ms=%.2f p99_ms=%.2f\n",
+                  mode, round, t.workers, r.round_trips, r.failed, r.rate, r.p50, r.p99);
+      std::printf("%s: healthz_per_s=%.0f task_api_requests_per_s=%.0f task_api_vs_healthz=%.2f "
+                  "round_trips_vs_healthz=%.2f\n",
+                  mode, health_rate, requests * r.rate, requests * r.rate / health_rate, r.rate / health_rate);
+      std::printf("%s: sqlite_single_row_commits_per_s=%.0f submits_vs_sqlite_commits=%.2f\n", mode,
+                  sqlite_rate, r.rate / sqlite_rate);
+      // Where the machine's CPU went during the run (100% is one core).
+      std::printf("%s: cpu: server=%.0f%% bench_client=%.0f%% machine_busy=%.0f%% of %ld cores\n", mode,
+                  r.server_cpu, r.client_cpu, r.machine_busy, ::sysconf(_SC_NPROCESSORS_ONLN));
+      std::fflush(stdout);
+      ratios[chained][0].push_back(r.rate / sqlite_rate);
+      ratios[chained][1].push_back(requests * r.rate / health_rate);
+    }
+  }
+  for (bool chained : {false, true})
+    std::printf("summary: %s rounds=%d median submits_vs_sqlite_commits=%.2f median task_api_vs_healthz=%.2f\n",
+                chained ? "submit_with_next" : "claim_then_submit", rounds,
+                Median(ratios[chained][0]), Median(ratios[chained][1]));
   return errors == 0 ? 0 : 1;
 }
