@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <algorithm>
 #include <thread>
 
 #include "api/kms_api.hpp"
@@ -24,6 +25,7 @@
 #include "portal/media.hpp"
 #include "portal/pages.hpp"
 #include "common/ids.hpp"
+#include "common/thread_name.hpp"
 #include "crypto/keyring.hpp"
 #include "common/json.hpp"
 #include "http/http.hpp"
@@ -38,11 +40,13 @@ namespace {
 struct ServeArgs {
   std::string data_dir = "./plumbline-data";
   std::string listen = "127.0.0.1:8080";
-  // Handlers block while their write waits for the group commit, so the
-  // threads bound how many writes share one commit: with 64 concurrent
-  // workers, 32 threads gave 1.1-1.6x the claim+submit rate of 16
-  // (bench/labeling/load.sh, SERVE_ARGS="--threads 16"); 64 gave no more.
-  int threads = 32;
+  // Claims and submits do not hold a thread while their commit is pending
+  // (sign-ins run on a pool of their own), so few I/O threads do: on 2
+  // cores with 64 concurrent workers, 2-4 threads gave 1.2-1.4x the
+  // claim+submit rate of 8 and 32 (bench/labeling/load.sh, SERVE_ARGS).
+  // Two per core leave room for the handlers that still block (the
+  // SageMaker API, media read from S3).
+  int threads = std::max(4, 2 * static_cast<int>(std::thread::hardware_concurrency()));
   int skew_seconds = 300;
   bool demo = false;
   std::string s3_endpoint;
@@ -196,16 +200,21 @@ int Serve(const ServeArgs& args) {
   sopts.threads = args.threads;
   sopts.tls_cert_file = args.tls_cert;
   sopts.tls_key_file = args.tls_key;
-  auto server = http::Server::Start(sopts, [&](const http::Request& r) {
-    http::Request copy = r;
+  auto server = http::Server::Start(sopts, [&](const http::Request& r, http::Respond respond) {
+    // The router fills in path parameters; the copy lives until the answer.
+    auto request = std::make_shared<http::Request>(r);
     auto start = std::chrono::steady_clock::now();
-    http::Response resp = router.Dispatch(copy);
-    auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                  std::chrono::steady_clock::now() - start).count();
-    const std::string* target = r.FindHeader("X-Amz-Target");
-    spdlog::info("msg=request method={} path={} status={} duration_us={}{}{}", r.method, r.path,
-                 resp.status, us, target ? " op=" : "", target ? *target : "");
-    return resp;
+    router.Dispatch(*request, [request, start, respond](std::function<http::Response()> make) {
+      respond([request, start, make] {
+        http::Response resp = make();
+        auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now() - start).count();
+        const std::string* target = request->FindHeader("X-Amz-Target");
+        spdlog::info("msg=request method={} path={} status={} duration_us={}{}{}", request->method,
+                     request->path, resp.status, us, target ? " op=" : "", target ? *target : "");
+        return resp;
+      });
+    });
   });
   if (!server) throw ErrorException(server.error());
   DemoAccount demo;
@@ -215,6 +224,7 @@ int Serve(const ServeArgs& args) {
   service.Start();
 
   std::thread signal_thread([&] {
+    NameThisThread("plb-signals");
     int sig = 0;
     sigwait(&signals, &sig);
     spdlog::info("msg=\"shutting down\" signal={}", sig);

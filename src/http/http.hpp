@@ -4,7 +4,8 @@
 //
 // Threading: the Server calls the Handler from its I/O threads, possibly
 // concurrently for different connections; handlers must be thread-safe.
-// Request and Response are plain values.
+// Request and Response are plain values. A handler either returns its
+// Response (Handler) or answers later from any thread (AsyncHandler).
 #pragma once
 
 #include <cstdint>
@@ -55,6 +56,23 @@ struct Response {
 
 using Handler = std::function<Response(const Request&)>;
 
+// How an asynchronous handler answers: call it once, from any thread, with
+// a function that makes the response. The server runs that function on one
+// of its I/O threads, so a handler whose work ends on another thread (a
+// storage commit) hands what is left back to the server. A Respond dropped
+// without being called answers 500; calls after the first are ignored.
+using Respond = std::function<void(std::function<Response()>)>;
+// A handler that does not hold the I/O thread while it waits: it returns
+// as soon as it has started its work, and answers through the Respond.
+using AsyncHandler = std::function<void(const Request&, Respond)>;
+// What makes a response that is already known, for a Respond.
+std::function<Response()> Ready(Response response);
+// A Handler as an AsyncHandler that answers before it returns.
+AsyncHandler Answering(Handler handler);
+// A Respond that passes the first answer to `deliver`, ignores later ones,
+// and delivers a 500 when its last copy is dropped unanswered.
+Respond OnceRespond(Respond deliver);
+
 // Routes by method and path pattern. Patterns are literal segments and
 // "{name}" segments that capture one path segment ("/worker/api/jobs/{job}/claim").
 // A pattern ending in "/*" matches any rest of the path. Not thread-safe to
@@ -62,8 +80,12 @@ using Handler = std::function<Response(const Request&)>;
 class Router {
  public:
   void Add(std::string method, std::string pattern, Handler handler);
+  void AddAsync(std::string method, std::string pattern, AsyncHandler handler);
   // Calls the first matching route; 404 when no pattern matches the path,
-  // 405 when it matches with another method.
+  // 405 when it matches with another method. The request must live until
+  // `respond` is called.
+  void Dispatch(Request& request, Respond respond) const;
+  // The same, waiting for the answer (tests and tools).
   Response Dispatch(Request& request) const;
 
  private:
@@ -71,7 +93,7 @@ class Router {
     std::string method;
     std::vector<std::string> segments;
     bool prefix = false;
-    Handler handler;
+    AsyncHandler handler;
   };
   std::vector<Route> routes_;
 };
@@ -94,6 +116,7 @@ class Server {
   virtual ~Server() = default;
   // Fails with kUnavailable when the address cannot be bound, kInvalidArgument
   // when the TLS certificate or key cannot be used.
+  static Result<std::unique_ptr<Server>> Start(const ServerOptions& options, AsyncHandler handler);
   static Result<std::unique_ptr<Server>> Start(const ServerOptions& options, Handler handler);
   virtual uint16_t port() const = 0;
   // Serves on the calling thread plus options.threads-1 more; returns after Stop().

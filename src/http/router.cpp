@@ -1,5 +1,9 @@
 #include <strings.h>
 
+#include <atomic>
+#include <future>
+#include <memory>
+
 #include "http/http.hpp"
 
 namespace plumbline::http {
@@ -77,6 +81,10 @@ Response Response::Json(int status, std::string body) {
 }
 
 void Router::Add(std::string method, std::string pattern, Handler handler) {
+  AddAsync(std::move(method), std::move(pattern), Answering(std::move(handler)));
+}
+
+void Router::AddAsync(std::string method, std::string pattern, AsyncHandler handler) {
   Route r;
   r.method = std::move(method);
   r.segments = SplitPath(pattern);
@@ -88,7 +96,48 @@ void Router::Add(std::string method, std::string pattern, Handler handler) {
   routes_.push_back(std::move(r));
 }
 
+std::function<Response()> Ready(Response response) {
+  // Shared, so that the function stays copyable without copying the body.
+  auto shared = std::make_shared<Response>(std::move(response));
+  return [shared] { return std::move(*shared); };
+}
+
+AsyncHandler Answering(Handler handler) {
+  return [handler = std::move(handler)](const Request& request, Respond respond) {
+    respond(Ready(handler(request)));
+  };
+}
+
+Respond OnceRespond(Respond deliver) {
+  struct Once {
+    Respond deliver;
+    std::atomic<bool> given{false};
+    ~Once() {
+      if (!given.load())
+        deliver(Ready(Response::Json(500, R"({"error":"InternalError","message":"internal error"})")));
+    }
+  };
+  auto once = std::make_shared<Once>();
+  once->deliver = std::move(deliver);
+  return [once](std::function<Response()> make) {
+    if (once->given.exchange(true)) return;
+    // What `deliver` holds is let go once it has delivered, whoever still
+    // holds a copy of the Respond.
+    Respond deliver = std::move(once->deliver);
+    deliver(std::move(make));
+  };
+}
+
 Response Router::Dispatch(Request& request) const {
+  std::promise<std::function<Response()>> promise;
+  auto future = promise.get_future();
+  Dispatch(request, OnceRespond([&promise](std::function<Response()> make) {
+             promise.set_value(std::move(make));
+           }));
+  return future.get()();
+}
+
+void Router::Dispatch(Request& request, Respond respond) const {
   std::vector<std::string> segs = SplitPath(request.path);
   bool path_matched = false;
   for (const auto& route : routes_) {
@@ -110,11 +159,11 @@ Response Router::Dispatch(Request& request) const {
     path_matched = true;
     if (route.method != request.method) continue;
     request.params = std::move(params);
-    return route.handler(request);
+    return route.handler(request, std::move(respond));
   }
   if (path_matched)
-    return Response::Json(405, R"({"error":"MethodNotAllowed","message":"method not allowed"})");
-  return Response::Json(404, R"({"error":"NotFound","message":"no such page"})");
+    return respond(Ready(Response::Json(405, R"({"error":"MethodNotAllowed","message":"method not allowed"})")));
+  respond(Ready(Response::Json(404, R"({"error":"NotFound","message":"no such page"})")));
 }
 
 bool PercentDecode(std::string_view in, std::string* out) {

@@ -15,9 +15,13 @@
 #include <boost/beast/http.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/ssl.hpp>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
 
+#include "common/thread_name.hpp"
 #include "http/http.hpp"
 
 namespace plumbline::http {
@@ -61,8 +65,15 @@ bhttp::response<bhttp::string_body> ToBeast(Response&& resp, unsigned version, b
 
 class ServerImpl final : public Server {
  public:
-  ServerImpl(const ServerOptions& options, Handler handler)
+  ServerImpl(const ServerOptions& options, AsyncHandler handler)
       : options_(options), handler_(std::move(handler)), acceptor_(ioc_) {}
+
+  // Answers still owed by asynchronous handlers refer to the I/O context:
+  // wait for them (they end when their storage work does) before it goes.
+  ~ServerImpl() override {
+    std::unique_lock<std::mutex> lock(owed_mu_);
+    owed_cv_.wait(lock, [&] { return owed_ == 0; });
+  }
 
   // TLS, when a certificate and key are configured.
   Status SetUpTls() {
@@ -102,7 +113,11 @@ class ServerImpl final : public Server {
 
   void Run() override {
     std::vector<std::thread> threads;
-    for (int i = 1; i < options_.threads; ++i) threads.emplace_back([this] { ioc_.run(); });
+    for (int i = 1; i < options_.threads; ++i)
+      threads.emplace_back([this] {
+        NameThisThread("plb-http");
+        ioc_.run();
+      });
     ioc_.run();
     for (auto& t : threads) t.join();
   }
@@ -184,9 +199,11 @@ class ServerImpl final : public Server {
       bool keep_alive = req.keep_alive();
       unsigned version = req.version();
       bool head = req.method() == bhttp::verb::head;
+      Request request = ToRequest(req, remote);
+      std::function<Response()> make = co_await Handle(request);
       Response resp;
       try {
-        resp = handler_(ToRequest(req, remote));
+        resp = make();
       } catch (const std::exception& e) {
         spdlog::error("handler threw on {} {}: {}", std::string(req.method_string()),
                       std::string(req.target()), e.what());
@@ -199,9 +216,49 @@ class ServerImpl final : public Server {
     }
   }
 
+  // Runs the handler; resumes (on the connection's executor) with what
+  // makes the response once the handler has answered, from whatever thread.
+  asio::awaitable<std::function<Response()>> Handle(const Request& request) {
+    return asio::async_initiate<decltype(asio::use_awaitable), void(std::function<Response()>)>(
+        [this, &request](auto completion) {
+          using Completion = decltype(completion);
+          auto owed = std::make_shared<Owed>(*this);
+          auto shared = std::make_shared<Completion>(std::move(completion));
+          Respond respond = OnceRespond([owed, shared](std::function<Response()> make) {
+            auto executor = asio::get_associated_executor(*shared);
+            asio::post(executor, [shared, make = std::move(make)]() mutable {
+              std::move (*shared)(std::move(make));
+            });
+          });
+          try {
+            handler_(request, respond);
+          } catch (const std::exception& e) {
+            spdlog::error("handler threw on {} {}: {}", request.method, request.target, e.what());
+            respond(Ready(ErrorResponse(500, "InternalError", "internal error")));
+          }
+        },
+        asio::use_awaitable);
+  }
+
+  // Counts one answer owed to a connection while it lives.
+  struct Owed {
+    explicit Owed(ServerImpl& s) : server(s) {
+      std::lock_guard<std::mutex> lock(server.owed_mu_);
+      ++server.owed_;
+    }
+    ~Owed() {
+      std::lock_guard<std::mutex> lock(server.owed_mu_);
+      if (--server.owed_ == 0) server.owed_cv_.notify_all();
+    }
+    ServerImpl& server;
+  };
+
   ServerOptions options_;
   std::optional<asio::ssl::context> tls_;
-  Handler handler_;
+  AsyncHandler handler_;
+  std::mutex owed_mu_;
+  std::condition_variable owed_cv_;
+  int owed_ = 0;
   asio::io_context ioc_;
   tcp::acceptor acceptor_;
   uint16_t port_ = 0;
@@ -210,6 +267,10 @@ class ServerImpl final : public Server {
 }  // namespace
 
 Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options, Handler handler) {
+  return Start(options, Answering(std::move(handler)));
+}
+
+Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options, AsyncHandler handler) {
   auto server = std::make_unique<ServerImpl>(options, std::move(handler));
   PLB_TRY(server->SetUpTls());
   PLB_TRY(server->Listen());

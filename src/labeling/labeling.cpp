@@ -7,11 +7,13 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <future>
 #include <map>
 #include <mutex>
 #include <thread>
 
 #include "common/ids.hpp"
+#include "common/thread_name.hpp"
 #include "crypto/keyring.hpp"
 #include "common/json.hpp"
 #include "labeling/job_config.hpp"
@@ -523,7 +525,10 @@ void LabelingService::SetOutputStoreFactory(OutputStoreFactory f) {
 }
 
 void LabelingService::Start() {
-  impl_->thread = std::thread([this] { impl_->Loop(); });
+  impl_->thread = std::thread([this] {
+    NameThisThread("plb-runner");
+    impl_->Loop();
+  });
 }
 
 void LabelingService::Shutdown() {
@@ -820,60 +825,127 @@ Result<ClaimedTask> LabelingService::Impl::TaskOf(const Job& job, const JobInfo&
   return task;
 }
 
+namespace {
+// A call's completion that only returns a value or error already known.
+template <class T>
+std::function<Result<T>()> Ready(Result<T> r) {
+  return [r = std::move(r)] { return r; };
+}
+
+// The blocking form of an asynchronous call: waits for `done`, then
+// completes the call on this thread.
+template <class T, class Start>
+Result<T> Wait(Start start) {
+  std::promise<std::function<Result<T>()>> promise;
+  auto future = promise.get_future();
+  start([&promise](std::function<Result<T>()> finish) { promise.set_value(std::move(finish)); });
+  return future.get()();
+}
+}  // namespace
+
 Result<std::optional<ClaimedTask>> LabelingService::Claim(const store::User& worker,
                                                           const std::string& job_name) {
-  PLB_ASSIGN_OR_RETURN(Job found, impl_->store.GetJobByName(job_name));
-  PLB_ASSIGN_OR_RETURN(std::optional<Job> job, impl_->ClaimableJob(worker, std::move(found)));
-  if (!job) return std::optional<ClaimedTask>();
-  auto info = impl_->InfoOf(*job);
-  PLB_ASSIGN_OR_RETURN(auto assignment,
-                       impl_->store.Claim(ClaimRequestFor(*job, info->config, worker.id, impl_->NowMs())));
-  if (!assignment) return std::optional<ClaimedTask>();
-  PLB_ASSIGN_OR_RETURN(ClaimedTask task, impl_->TaskOf(*job, *info, *assignment));
-  return std::optional<ClaimedTask>(std::move(task));
+  return Wait<std::optional<ClaimedTask>>(
+      [&](auto done) { ClaimAsync(worker, job_name, std::move(done)); });
+}
+
+void LabelingService::ClaimAsync(const store::User& worker, const std::string& job_name,
+                                 Then<std::optional<ClaimedTask>> done) {
+  using Out = std::optional<ClaimedTask>;
+  auto found = impl_->store.GetJobByName(job_name);
+  if (!found) return done(Ready<Out>(found.error()));
+  auto job = impl_->ClaimableJob(worker, std::move(*found));
+  if (!job) return done(Ready<Out>(job.error()));
+  if (!*job) return done(Ready<Out>(Out()));
+  auto shared = std::make_shared<const Job>(std::move(**job));
+  auto info = impl_->InfoOf(*shared);
+  Impl* impl = impl_.get();
+  impl_->store.ClaimAsync(
+      ClaimRequestFor(*shared, info->config, worker.id, impl_->NowMs()),
+      [impl, shared, info, done = std::move(done)](Result<std::optional<store::Assignment>> a) {
+        done([impl, shared, info, a = std::move(a)]() -> Result<Out> {
+          if (!a) return a.error();
+          if (!*a) return Out();
+          PLB_ASSIGN_OR_RETURN(ClaimedTask task, impl->TaskOf(*shared, *info, **a));
+          return Out(std::move(task));
+        });
+      });
 }
 
 Result<store::SubmitOutcome> LabelingService::Submit(const store::User& worker, int64_t task_id,
                                                      const boost::json::value& answer,
                                                      double time_spent_s) {
-  if (!answer.is_object()) return InvalidArgument("answer must be a JSON object");
+  return Wait<store::SubmitOutcome>(
+      [&](auto done) { SubmitAsync(worker, task_id, answer, time_spent_s, std::move(done)); });
+}
+
+void LabelingService::SubmitAsync(const store::User& worker, int64_t task_id,
+                                  const boost::json::value& answer, double time_spent_s,
+                                  Then<store::SubmitOutcome> done) {
+  using Out = store::SubmitOutcome;
+  if (!answer.is_object()) return done(Ready<Out>(InvalidArgument("answer must be a JSON object")));
   // One write transaction checks the lease, the owner and the job's status.
-  PLB_ASSIGN_OR_RETURN(auto outcome, impl_->store.Submit(task_id, worker.id, json::Serialize(answer),
-                                                         time_spent_s, impl_->NowMs()));
-  Wake();
-  return outcome;
+  impl_->store.SubmitAsync(task_id, worker.id, json::Serialize(answer), time_spent_s,
+                           impl_->NowMs(), [this, done = std::move(done)](Result<Out> outcome) {
+                             if (outcome) Wake();
+                             done(Ready<Out>(std::move(outcome)));
+                           });
 }
 
 Result<SubmitAndNext> LabelingService::SubmitAndClaimNext(const store::User& worker,
                                                           int64_t task_id,
                                                           const boost::json::value& answer,
                                                           double time_spent_s) {
-  if (!answer.is_object()) return InvalidArgument("answer must be a JSON object");
+  return Wait<SubmitAndNext>([&](auto done) {
+    SubmitAndClaimNextAsync(worker, task_id, answer, time_spent_s, std::move(done));
+  });
+}
+
+void LabelingService::SubmitAndClaimNextAsync(const store::User& worker, int64_t task_id,
+                                              const boost::json::value& answer,
+                                              double time_spent_s, Then<SubmitAndNext> done) {
+  if (!answer.is_object())
+    return done(Ready<SubmitAndNext>(InvalidArgument("answer must be a JSON object")));
   // The task's job; whether the task is this worker's, the submit decides
   // in its transaction.
-  PLB_ASSIGN_OR_RETURN(store::Assignment held, impl_->store.GetAssignment(task_id));
-  PLB_ASSIGN_OR_RETURN(Job found, impl_->store.GetJob(held.job_id));
-  auto job = impl_->ClaimableJob(worker, std::move(found));
-  SubmitAndNext out;
+  auto held = impl_->store.GetAssignment(task_id);
+  if (!held) return done(Ready<SubmitAndNext>(held.error()));
+  auto found = impl_->store.GetJob(held->job_id);
+  if (!found) return done(Ready<SubmitAndNext>(found.error()));
+  auto job = impl_->ClaimableJob(worker, std::move(*found));
   if (!job || !*job) {
     // Outside the team now, or the job has ended: the submit alone says
     // what became of the answer.
-    PLB_ASSIGN_OR_RETURN(out.outcome, Submit(worker, task_id, answer, time_spent_s));
-    return out;
+    return SubmitAsync(worker, task_id, answer, time_spent_s,
+                       [done = std::move(done)](std::function<Result<store::SubmitOutcome>()> finish) {
+                         done([finish]() -> Result<SubmitAndNext> {
+                           PLB_ASSIGN_OR_RETURN(auto outcome, finish());
+                           return SubmitAndNext{outcome, std::nullopt};
+                         });
+                       });
   }
-  auto info = impl_->InfoOf(**job);
+  auto shared = std::make_shared<const Job>(std::move(**job));
+  auto info = impl_->InfoOf(*shared);
   int64_t now = impl_->NowMs();
+  Impl* impl = impl_.get();
+  using Both = std::pair<store::SubmitOutcome, std::optional<store::Assignment>>;
   // One write transaction: the submit, then the claim of the next task.
-  PLB_ASSIGN_OR_RETURN(auto both, impl_->store.SubmitAndClaim(
-                                      task_id, worker.id, json::Serialize(answer), time_spent_s,
-                                      now, ClaimRequestFor(**job, info->config, worker.id, now)));
-  Wake();
-  out.outcome = both.first;
-  if (both.second) {
-    PLB_ASSIGN_OR_RETURN(ClaimedTask task, impl_->TaskOf(**job, *info, *both.second));
-    out.next = std::move(task);
-  }
-  return out;
+  impl_->store.SubmitAndClaimAsync(
+      task_id, worker.id, json::Serialize(answer), time_spent_s, now,
+      ClaimRequestFor(*shared, info->config, worker.id, now),
+      [this, impl, shared, info, done = std::move(done)](Result<Both> both) {
+        if (both) Wake();
+        done([impl, shared, info, both = std::move(both)]() -> Result<SubmitAndNext> {
+          if (!both) return both.error();
+          SubmitAndNext out;
+          out.outcome = both->first;
+          if (both->second) {
+            PLB_ASSIGN_OR_RETURN(ClaimedTask task, impl->TaskOf(*shared, *info, *both->second));
+            out.next = std::move(task);
+          }
+          return out;
+        });
+      });
 }
 
 Status LabelingService::Release(const store::User& worker, int64_t task_id) {

@@ -132,6 +132,22 @@ class LabelingService {
   // progress the submit alone decides.
   Result<SubmitAndNext> SubmitAndClaimNext(const store::User& worker, int64_t task_id,
                                            const boost::json::value& answer, double time_spent_s);
+  // Claim, Submit and SubmitAndClaimNext for servers that must not hold a
+  // thread while the commit is pending. `done` is called exactly once: on
+  // the calling thread when the call fails before its write, else on the
+  // store's thread once the write has committed (or failed). It gets a
+  // function that completes the call (for a task handed out: its input and
+  // rendered template) and returns what the blocking form returns; `done`
+  // must return quickly and leave that function to a thread of its own.
+  template <class T>
+  using Then = std::function<void(std::function<Result<T>()>)>;
+  void ClaimAsync(const store::User& worker, const std::string& job_name,
+                  Then<std::optional<ClaimedTask>> done);
+  void SubmitAsync(const store::User& worker, int64_t task_id, const boost::json::value& answer,
+                   double time_spent_s, Then<store::SubmitOutcome> done);
+  void SubmitAndClaimNextAsync(const store::User& worker, int64_t task_id,
+                               const boost::json::value& answer, double time_spent_s,
+                               Then<SubmitAndNext> done);
   Status Release(const store::User& worker, int64_t task_id);
   Status Decline(const store::User& worker, int64_t task_id);
 

@@ -2,9 +2,11 @@
 
 #include <boost/json.hpp>
 #include <cstdio>
+#include <variant>
 
 #include "common/ids.hpp"
 #include "common/json.hpp"
+#include "common/work_pool.hpp"
 #include "crypto/password.hpp"
 #include "labeling/labeling.hpp"
 #include "store/store.hpp"
@@ -62,7 +64,10 @@ WorkerApi::WorkerApi(labeling::LabelingService& service, store::Store& store, co
       store_(store),
       clock_(clock),
       options_(options),
-      throttle_(std::make_unique<SignInThrottle>(clock, options.throttle)) {}
+      throttle_(std::make_unique<SignInThrottle>(clock, options.throttle)),
+      sign_ins_(std::make_unique<WorkPool>(2, "plb-sign-in")) {}
+
+WorkerApi::~WorkerApi() = default;
 
 void WorkerApi::Audit(const std::string& action, const std::string& username,
                       const http::Request& req, const std::string& outcome) const {
@@ -79,24 +84,93 @@ void WorkerApi::Audit(const std::string& action, const std::string& username,
                  st.error().message.c_str());
 }
 
+std::variant<http::Response, std::pair<store::Session, store::User>> WorkerApi::Authenticate(
+    const http::Request& req) const {
+  std::string token = req.Cookie(kSessionCookie);
+  if (token.empty()) return JsonError(401, "Unauthenticated", "sign in first");
+  auto found = store_.FindSessionUser(token);
+  if (!found) return FromError(found.error());
+  if (!*found || (*found)->first.expires_ms < ToEpochMs(clock_.Now()))
+    return JsonError(401, "Unauthenticated", "your session has ended; sign in again");
+  const auto& [session, user] = **found;
+  if (req.method == "POST") {
+    const std::string* csrf = req.FindHeader("X-CSRF-Token");
+    if (!csrf || *csrf != session.csrf_token)
+      return JsonError(403, "CsrfTokenMismatch", "missing or wrong X-CSRF-Token header");
+  }
+  if (user.disabled) return JsonError(403, "Forbidden", "this account is disabled");
+  return std::move(**found);
+}
+
+http::Response WorkerApi::Login(const http::Request& req) {
+  auto body = json::Parse(req.body);
+  if (!body || !body->is_object()) return JsonError(400, "InvalidRequest", "expected a JSON object");
+  auto username = json::GetString(body->get_object(), "username");
+  auto password = json::GetString(body->get_object(), "password");
+  if (!username || !password)
+    return JsonError(400, "InvalidRequest", "username and password are required");
+  // Throttled keys are refused before the password is looked at.
+  if (int64_t wait = throttle_->RetryAfterSeconds(*username, req.remote_address); wait > 0) {
+    Audit("login", *username, req, "Throttled");
+    http::Response r = JsonError(429, "TooManyAttempts",
+                                 "too many failed sign-ins; try again in " +
+                                     std::to_string(wait) + " seconds");
+    r.Set("Retry-After", std::to_string(wait));
+    return r;
+  }
+  auto user = store_.GetUserByName(*username);
+  if (!user && user.error().code != ErrorCode::kNotFound) return FromError(user.error());
+  // An unknown user costs a password verification too, so response times
+  // do not tell which usernames exist.
+  static const std::string kDummyHash = [] {
+    auto h = crypto::HashPassword(RandomHex(16));
+    return h ? *h : std::string();
+  }();
+  if (!user) (void)crypto::VerifyPassword(kDummyHash, *password);
+  // The same answer for an unknown user, a disabled one and a wrong password.
+  if (!user || user->disabled || !crypto::VerifyPassword(user->password_hash, *password)) {
+    throttle_->RecordFailure(*username, req.remote_address);
+    Audit("login", *username, req, user && user->disabled ? "UserDisabled" : "InvalidCredentials");
+    return JsonError(401, "InvalidCredentials", "wrong username or password");
+  }
+  throttle_->RecordSuccess(*username);
+  store::Session s;
+  s.token = RandomHex(32);
+  s.user_id = user->id;
+  s.csrf_token = RandomHex(16);
+  s.expires_ms = ToEpochMs(clock_.Now()) + options_.session_ttl_seconds * 1000;
+  if (auto st = store_.PutSession(s); !st) return FromError(st.error());
+  Audit("login", user->username, req, "ok");
+  object out;
+  out["csrfToken"] = s.csrf_token;
+  out["username"] = user->username;
+  http::Response r = Ok(out);
+  std::string cookie = std::string(kSessionCookie) + "=" + s.token +
+                       "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
+                       std::to_string(options_.session_ttl_seconds);
+  if (options_.secure_cookies) cookie += "; Secure";
+  r.Set("Set-Cookie", cookie);
+  return r;
+}
+
 void WorkerApi::Register(http::Router& router) {
-  // Resolves the session; for POSTs also checks the CSRF token.
+  // Resolves the session; for POSTs also checks the CSRF token. `authed`
+  // wraps a handler that returns its response, `authed_async` one that
+  // answers through an http::Respond.
   auto authed = [this](auto fn) {
     return [this, fn](const http::Request& req) -> http::Response {
-      std::string token = req.Cookie(kSessionCookie);
-      if (token.empty()) return JsonError(401, "Unauthenticated", "sign in first");
-      auto found = store_.FindSessionUser(token);
-      if (!found) return FromError(found.error());
-      if (!*found || (*found)->first.expires_ms < ToEpochMs(clock_.Now()))
-        return JsonError(401, "Unauthenticated", "your session has ended; sign in again");
-      const auto& [session, user] = **found;
-      if (req.method == "POST") {
-        const std::string* csrf = req.FindHeader("X-CSRF-Token");
-        if (!csrf || *csrf != session.csrf_token)
-          return JsonError(403, "CsrfTokenMismatch", "missing or wrong X-CSRF-Token header");
-      }
-      if (user.disabled) return JsonError(403, "Forbidden", "this account is disabled");
+      auto who = Authenticate(req);
+      if (auto* refused = std::get_if<http::Response>(&who)) return std::move(*refused);
+      const auto& [session, user] = std::get<std::pair<store::Session, store::User>>(who);
       return fn(req, user, session);
+    };
+  };
+  auto authed_async = [this](auto fn) {
+    return [this, fn](const http::Request& req, http::Respond respond) {
+      auto who = Authenticate(req);
+      if (auto* refused = std::get_if<http::Response>(&who))
+        return respond(http::Ready(std::move(*refused)));
+      fn(req, std::get<std::pair<store::Session, store::User>>(who).second, std::move(respond));
     };
   };
   auto task_id = [](const http::Request& req) -> std::optional<int64_t> {
@@ -110,55 +184,11 @@ void WorkerApi::Register(http::Router& router) {
     }
   };
 
-  router.Add("POST", "/worker/api/login", [this](const http::Request& req) {
-    auto body = json::Parse(req.body);
-    if (!body || !body->is_object()) return JsonError(400, "InvalidRequest", "expected a JSON object");
-    auto username = json::GetString(body->get_object(), "username");
-    auto password = json::GetString(body->get_object(), "password");
-    if (!username || !password)
-      return JsonError(400, "InvalidRequest", "username and password are required");
-    // Throttled keys are refused before the password is looked at.
-    if (int64_t wait = throttle_->RetryAfterSeconds(*username, req.remote_address); wait > 0) {
-      Audit("login", *username, req, "Throttled");
-      http::Response r = JsonError(429, "TooManyAttempts",
-                                   "too many failed sign-ins; try again in " +
-                                       std::to_string(wait) + " seconds");
-      r.Set("Retry-After", std::to_string(wait));
-      return r;
-    }
-    auto user = store_.GetUserByName(*username);
-    if (!user && user.error().code != ErrorCode::kNotFound) return FromError(user.error());
-    // An unknown user costs a password verification too, so response times
-    // do not tell which usernames exist.
-    static const std::string kDummyHash = [] {
-      auto h = crypto::HashPassword(RandomHex(16));
-      return h ? *h : std::string();
-    }();
-    if (!user) (void)crypto::VerifyPassword(kDummyHash, *password);
-    // The same answer for an unknown user, a disabled one and a wrong password.
-    if (!user || user->disabled || !crypto::VerifyPassword(user->password_hash, *password)) {
-      throttle_->RecordFailure(*username, req.remote_address);
-      Audit("login", *username, req, user && user->disabled ? "UserDisabled" : "InvalidCredentials");
-      return JsonError(401, "InvalidCredentials", "wrong username or password");
-    }
-    throttle_->RecordSuccess(*username);
-    store::Session s;
-    s.token = RandomHex(32);
-    s.user_id = user->id;
-    s.csrf_token = RandomHex(16);
-    s.expires_ms = ToEpochMs(clock_.Now()) + options_.session_ttl_seconds * 1000;
-    if (auto st = store_.PutSession(s); !st) return FromError(st.error());
-    Audit("login", user->username, req, "ok");
-    object out;
-    out["csrfToken"] = s.csrf_token;
-    out["username"] = user->username;
-    http::Response r = Ok(out);
-    std::string cookie = std::string(kSessionCookie) + "=" + s.token +
-                         "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
-                         std::to_string(options_.session_ttl_seconds);
-    if (options_.secure_cookies) cookie += "; Secure";
-    r.Set("Set-Cookie", cookie);
-    return r;
+  // Sign-ins verify an Argon2id hash (64 MiB, tens of milliseconds): on
+  // their own two threads, so a wave of sign-ins neither holds the I/O
+  // threads nor takes memory without bound.
+  router.AddAsync("POST", "/worker/api/login", [this](const http::Request& req, http::Respond respond) {
+    sign_ins_->Post([this, req, respond] { respond(http::Ready(Login(req))); });
   });
 
   router.Add("POST", "/worker/api/logout",
@@ -194,50 +224,68 @@ void WorkerApi::Register(http::Router& router) {
                return Ok(out);
              }));
 
-  router.Add("POST", "/worker/api/jobs/{jobName}/claim",
-             authed([this](const http::Request& req, const store::User& user, const store::Session&) {
-               auto task = service_.Claim(user, req.Param("jobName"));
-               if (!task) return FromError(task.error());
-               if (!*task) {
-                 http::Response r;
-                 r.status = 204;
-                 return r;
-               }
-               return Ok(TaskJson(**task));
-             }));
+  // Claims and submits answer from the store's commit without holding an
+  // I/O thread while it is pending.
+  router.AddAsync(
+      "POST", "/worker/api/jobs/{jobName}/claim",
+      authed_async([this](const http::Request& req, const store::User& user, http::Respond respond) {
+        service_.ClaimAsync(user, req.Param("jobName"), [respond](auto finish) {
+          respond([finish]() -> http::Response {
+            auto task = finish();
+            if (!task) return FromError(task.error());
+            if (!*task) {
+              http::Response r;
+              r.status = 204;
+              return r;
+            }
+            return Ok(TaskJson(**task));
+          });
+        });
+      }));
 
-  router.Add("POST", "/worker/api/tasks/{taskId}/submit",
-             authed([this, task_id](const http::Request& req, const store::User& user,
-                                    const store::Session&) {
-               auto id = task_id(req);
-               if (!id) return JsonError(404, "NotFound", "no such task");
-               auto body = json::Parse(req.body);
-               if (!body || !body->is_object())
-                 return JsonError(400, "InvalidRequest", "expected a JSON object with \"answer\"");
-               auto it = body->get_object().find("answer");
-               if (it == body->get_object().end() || !it->value().is_object())
-                 return JsonError(400, "InvalidRequest", "\"answer\" must be a JSON object");
-               double spent = json::GetNumber(body->get_object(), "timeSpentInSeconds").value_or(0);
-               // "next": true also claims the worker's next task of the job
-               // (in the same commit) and answers it as "next" (null: none).
-               const auto* next = body->get_object().if_contains("next");
-               bool claim_next = next && next->is_bool() && next->get_bool();
-               object o;
-               o["taskId"] = std::to_string(*id);
-               store::SubmitOutcome outcome;
-               if (claim_next) {
-                 auto both = service_.SubmitAndClaimNext(user, *id, it->value(), spent);
-                 if (!both) return FromError(both.error());
-                 outcome = both->outcome;
-                 o["next"] = both->next ? boost::json::value(TaskJson(*both->next)) : nullptr;
-               } else {
-                 auto submitted = service_.Submit(user, *id, it->value(), spent);
-                 if (!submitted) return FromError(submitted.error());
-                 outcome = *submitted;
-               }
-               o["status"] = outcome == store::SubmitOutcome::kAccepted ? "accepted" : "duplicate";
-               return Ok(o);
-             }));
+  router.AddAsync(
+      "POST", "/worker/api/tasks/{taskId}/submit",
+      authed_async([this, task_id](const http::Request& req, const store::User& user,
+                                   http::Respond respond) {
+        auto answer = [&respond](http::Response r) { respond(http::Ready(std::move(r))); };
+        auto id = task_id(req);
+        if (!id) return answer(JsonError(404, "NotFound", "no such task"));
+        auto body = json::Parse(req.body);
+        if (!body || !body->is_object())
+          return answer(JsonError(400, "InvalidRequest", "expected a JSON object with \"answer\""));
+        auto it = body->get_object().find("answer");
+        if (it == body->get_object().end() || !it->value().is_object())
+          return answer(JsonError(400, "InvalidRequest", "\"answer\" must be a JSON object"));
+        double spent = json::GetNumber(body->get_object(), "timeSpentInSeconds").value_or(0);
+        // "next": true also claims the worker's next task of the job (in the
+        // same commit) and answers it as "next" (null: none).
+        const auto* next = body->get_object().if_contains("next");
+        bool claim_next = next && next->is_bool() && next->get_bool();
+        auto reply = [task = *id](store::SubmitOutcome outcome, object o) {
+          o["taskId"] = std::to_string(task);
+          o["status"] = outcome == store::SubmitOutcome::kAccepted ? "accepted" : "duplicate";
+          return Ok(o);
+        };
+        if (claim_next) {
+          service_.SubmitAndClaimNextAsync(user, *id, it->value(), spent, [respond, reply](auto finish) {
+            respond([finish, reply]() -> http::Response {
+              auto both = finish();
+              if (!both) return FromError(both.error());
+              object o;
+              o["next"] = both->next ? boost::json::value(TaskJson(*both->next)) : nullptr;
+              return reply(both->outcome, std::move(o));
+            });
+          });
+        } else {
+          service_.SubmitAsync(user, *id, it->value(), spent, [respond, reply](auto finish) {
+            respond([finish, reply]() -> http::Response {
+              auto submitted = finish();
+              if (!submitted) return FromError(submitted.error());
+              return reply(*submitted, object());
+            });
+          });
+        }
+      }));
 
   for (const char* action : {"release", "decline"}) {
     std::string pattern = std::string("/worker/api/tasks/{taskId}/") + action;

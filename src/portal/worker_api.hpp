@@ -4,6 +4,8 @@
 #pragma once
 
 #include <memory>
+#include <utility>
+#include <variant>
 
 #include "common/clock.hpp"
 #include "http/http.hpp"
@@ -14,6 +16,12 @@ class LabelingService;
 }
 namespace plumbline::store {
 class Store;
+struct Session;
+struct User;
+}
+
+namespace plumbline {
+class WorkPool;
 }
 
 namespace plumbline::portal {
@@ -28,6 +36,7 @@ class WorkerApi {
  public:
   WorkerApi(labeling::LabelingService& service, store::Store& store, const Clock& clock,
             PortalOptions options);
+  ~WorkerApi();
   // Adds the /worker/api/... routes.
   void Register(http::Router& router);
 
@@ -37,6 +46,14 @@ class WorkerApi {
   const Clock& clock_;
   PortalOptions options_;
   std::unique_ptr<SignInThrottle> throttle_;
+  // Runs sign-ins; last, so that it finishes them before the rest goes.
+  std::unique_ptr<WorkPool> sign_ins_;
+  http::Response Login(const http::Request& req);
+  // The signed-in session and user of a request, or the response that
+  // refuses it (no or an ended session, a wrong CSRF token on a POST, a
+  // disabled account).
+  std::variant<http::Response, std::pair<store::Session, store::User>> Authenticate(
+      const http::Request& req) const;
   // Appends a portal:<action> entry to the audit log (failures only logged).
   void Audit(const std::string& action, const std::string& username, const http::Request& req,
              const std::string& outcome) const;

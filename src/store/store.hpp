@@ -316,6 +316,26 @@ class Store {
   virtual Result<std::pair<SubmitOutcome, std::optional<Assignment>>> SubmitAndClaim(
       int64_t assignment_id, int64_t user_id, const std::string& answer_json,
       double time_spent_s, int64_t now_ms, const ClaimRequest& next) = 0;
+  // Claim, Submit and SubmitAndClaim for callers that must not hold a thread
+  // while the commit is pending (the worker API under load). `done` is
+  // called exactly once, when the transaction has committed or failed,
+  // possibly on a thread of the store's (the SQLite store's writer thread):
+  // it must return quickly and must not call the store. The defaults call
+  // the blocking form and then `done`, on the calling thread.
+  template <class T>
+  using Done = std::function<void(Result<T>)>;
+  virtual void ClaimAsync(const ClaimRequest& request, Done<std::optional<Assignment>> done) {
+    done(Claim(request));
+  }
+  virtual void SubmitAsync(int64_t assignment_id, int64_t user_id, std::string answer_json,
+                           double time_spent_s, int64_t now_ms, Done<SubmitOutcome> done) {
+    done(Submit(assignment_id, user_id, answer_json, time_spent_s, now_ms));
+  }
+  virtual void SubmitAndClaimAsync(int64_t assignment_id, int64_t user_id, std::string answer_json,
+                                   double time_spent_s, int64_t now_ms, const ClaimRequest& next,
+                                   Done<std::pair<SubmitOutcome, std::optional<Assignment>>> done) {
+    done(SubmitAndClaim(assignment_id, user_id, answer_json, time_spent_s, now_ms, next));
+  }
   // Ends a live lease as Released or Declined. kConflict as for Submit.
   virtual Status EndLease(int64_t assignment_id, int64_t user_id, AssignmentState new_state,
                           int64_t now_ms) = 0;

@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <condition_variable>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <thread>
 #include <atomic>
 #include <set>
@@ -180,6 +183,85 @@ TEST_F(StoreTest, SubmitAndClaimSubmitsThenClaimsInOneCommit) {
   EXPECT_EQ(last.first, SubmitOutcome::kAccepted);
   EXPECT_FALSE(last.second);
   EXPECT_EQ(store_->GetObject(job, 1).value().answers, 1);
+}
+
+TEST_F(StoreTest, AsyncWritesAnswerOnceEachAfterTheirCommit) {
+  // 16 workers claim at once without waiting (N = 3 over 10 objects), then
+  // submit, submit again, and one submits a task that is not theirs.
+  int64_t job = MakeJob("async", 10, 3);
+  std::mutex m;
+  std::condition_variable cv;
+  int answered = 0;
+  auto wait_for = [&](int n) {
+    std::unique_lock<std::mutex> lock(m);
+    return cv.wait_for(lock, std::chrono::seconds(10), [&] { return answered == n; });
+  };
+  std::map<int64_t, Assignment> claimed;  // by worker
+  for (int64_t w = 1; w <= 16; ++w) {
+    store_->ClaimAsync(Req(job, w, 100), [&, w](Result<std::optional<Assignment>> a) {
+      std::lock_guard<std::mutex> lock(m);
+      if (a && *a) claimed[w] = **a;
+      ++answered;
+      cv.notify_all();
+    });
+  }
+  ASSERT_TRUE(wait_for(16));
+  ASSERT_EQ(claimed.size(), 16u);
+  int64_t leases = 0;
+  for (int i = 0; i < 10; ++i) {
+    auto o = store_->GetObject(job, i).value();
+    EXPECT_LE(o.leases, 3);
+    leases += o.leases;
+  }
+  EXPECT_EQ(leases, 16);  // committed before the callbacks ran
+
+  std::vector<Result<SubmitOutcome>> outcomes;
+  auto record = [&](Result<SubmitOutcome> r) {
+    std::lock_guard<std::mutex> lock(m);
+    outcomes.push_back(std::move(r));
+    ++answered;
+    cv.notify_all();
+  };
+  answered = 0;
+  for (const auto& [w, a] : claimed) store_->SubmitAsync(a.id, w, "{\"x\":1}", 1, 200, record);
+  ASSERT_TRUE(wait_for(16));
+  for (const auto& [w, a] : claimed) store_->SubmitAsync(a.id, w, "{\"x\":1}", 1, 300, record);
+  store_->SubmitAsync(claimed.at(1).id, 2, "{}", 1, 300, record);
+  ASSERT_TRUE(wait_for(33));
+  int accepted = 0, duplicates = 0, refused = 0;
+  for (const auto& r : outcomes) {
+    if (!r) {
+      EXPECT_EQ(r.error().code, ErrorCode::kConflict);
+      ++refused;
+    } else if (*r == SubmitOutcome::kAccepted) {
+      ++accepted;
+    } else {
+      ++duplicates;
+    }
+  }
+  EXPECT_EQ(accepted, 16);
+  EXPECT_EQ(duplicates, 16);
+  EXPECT_EQ(refused, 1);
+  int64_t answers = 0;
+  for (int i = 0; i < 10; ++i) answers += store_->GetObject(job, i).value().answers;
+  EXPECT_EQ(answers, 16);
+
+  // Submit and claim: the worker's next task comes with the outcome.
+  std::optional<Result<std::pair<SubmitOutcome, std::optional<Assignment>>>> both;
+  auto next = store_->Claim(Req(job, 1, 400)).value();
+  ASSERT_TRUE(next);
+  answered = 0;
+  store_->SubmitAndClaimAsync(next->id, 1, "{}", 1, 500, Req(job, 1, 500), [&](auto r) {
+    std::lock_guard<std::mutex> lock(m);
+    both.emplace(std::move(r));
+    ++answered;
+    cv.notify_all();
+  });
+  ASSERT_TRUE(wait_for(1));
+  ASSERT_TRUE(*both);
+  EXPECT_EQ((*both)->first, SubmitOutcome::kAccepted);
+  ASSERT_TRUE((*both)->second);
+  EXPECT_NE((*both)->second->object_index, next->object_index);
 }
 
 TEST_F(StoreTest, ExpiredLeaseReturnsTaskAndDeclineIsPermanent) {

@@ -20,6 +20,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "common/thread_name.hpp"
 #include "store/store.hpp"
 
 namespace plumbline::store {
@@ -327,7 +328,10 @@ class SqliteStore final : public Store {
     // Readers need a file both connections can open; an in-memory database
     // reads on the writer.
     readers_enabled_ = !path_.empty() && path_ != ":memory:" && path_.rfind("file:", 0) != 0;
-    writer_thread_ = std::thread([this] { WriterLoop(); });
+    writer_thread_ = std::thread([this] {
+      NameThisThread("plb-writer");
+      WriterLoop();
+    });
     ConnScope scope(&writer_);
     PLB_TRY(Exec("PRAGMA journal_mode=WAL"));
     PLB_TRY(Exec(options.synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
@@ -791,12 +795,37 @@ class SqliteStore final : public Store {
       int64_t id, int64_t user_id, const std::string& answer_json, double time_spent_s,
       int64_t now_ms, const ClaimRequest& next) override {
     using Both = std::pair<SubmitOutcome, std::optional<Assignment>>;
-    return Txn<Both>([&]() -> Result<Both> {
-      PLB_ASSIGN_OR_RETURN(SubmitOutcome outcome,
-                           SubmitLocked(id, user_id, answer_json, time_spent_s, now_ms));
-      PLB_ASSIGN_OR_RETURN(std::optional<Assignment> claimed, ClaimLocked(next));
-      return Both{outcome, std::move(claimed)};
-    });
+    return Txn<Both>(
+        [&] { return SubmitAndClaimLocked(id, user_id, answer_json, time_spent_s, now_ms, next); });
+  }
+  void ClaimAsync(const ClaimRequest& r, Done<std::optional<Assignment>> done) override {
+    TxnAsync<std::optional<Assignment>>([this, r] { return ClaimLocked(r); }, std::move(done));
+  }
+  void SubmitAsync(int64_t id, int64_t user_id, std::string answer_json, double time_spent_s,
+                   int64_t now_ms, Done<SubmitOutcome> done) override {
+    TxnAsync<SubmitOutcome>(
+        [this, id, user_id, answer = std::move(answer_json), time_spent_s, now_ms] {
+          return SubmitLocked(id, user_id, answer, time_spent_s, now_ms);
+        },
+        std::move(done));
+  }
+  void SubmitAndClaimAsync(int64_t id, int64_t user_id, std::string answer_json,
+                           double time_spent_s, int64_t now_ms, const ClaimRequest& next,
+                           Done<std::pair<SubmitOutcome, std::optional<Assignment>>> done) override {
+    using Both = std::pair<SubmitOutcome, std::optional<Assignment>>;
+    TxnAsync<Both>(
+        [this, id, user_id, answer = std::move(answer_json), time_spent_s, now_ms,
+         next]() -> Result<Both> { return SubmitAndClaimLocked(id, user_id, answer, time_spent_s, now_ms, next); },
+        std::move(done));
+  }
+  Result<std::pair<SubmitOutcome, std::optional<Assignment>>> SubmitAndClaimLocked(
+      int64_t id, int64_t user_id, const std::string& answer_json, double time_spent_s,
+      int64_t now_ms, const ClaimRequest& next) {
+    using Both = std::pair<SubmitOutcome, std::optional<Assignment>>;
+    PLB_ASSIGN_OR_RETURN(SubmitOutcome outcome,
+                         SubmitLocked(id, user_id, answer_json, time_spent_s, now_ms));
+    PLB_ASSIGN_OR_RETURN(std::optional<Assignment> claimed, ClaimLocked(next));
+    return Both{outcome, std::move(claimed)};
   }
   Result<std::optional<Assignment>> ClaimLocked(const ClaimRequest& r) {
     ExpireLocked(r.now_ms);
@@ -1140,44 +1169,74 @@ class SqliteStore final : public Store {
   // what a plain transaction costs plus one hand-over to the writer thread.
   // SQLite failures become kUnavailable; errors returned by fn roll back its
   // changes.
+  // One write waiting for the writer thread. `finish` is called once the
+  // batch holding it has committed or failed; the op is not touched after.
   struct Op {
     std::function<bool()> run;               // true: keep its changes
     std::function<void(const Error&)> fail;  // the batch did not commit
+    std::function<void()> finish;
+  };
+
+  void Enqueue(Op* op) {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    queue_.push_back(op);
+    if (queue_.size() == 1) writer_cv_.notify_one();
+  }
+
+  // Runs fn as (part of) a write transaction on the writer thread and
+  // stores its result, or an error when fn threw (SQLite errors, failed
+  // prepares); true when its changes are to be kept.
+  template <class T, class F>
+  static bool RunInto(F& fn, std::optional<Result<T>>& result) {
+    try {
+      result.emplace(fn());
+    } catch (const std::exception& e) {
+      result.emplace(Unavailable(std::string("database error: ") + e.what()));
+    }
+    return result->has_value();
+  }
+
+  // A write transaction; returns once it has committed (or failed).
+  template <class T, class F>
+  Result<T> Txn(F&& fn) {
+    std::optional<Result<T>> result;
     // The caller waits on its own mutex, so that waking the callers of a
     // batch one after the other does not make them queue for a shared lock.
     std::mutex m;
     std::condition_variable cv;
     bool done = false;
-    // Wakes the caller; the op is not touched afterwards (the caller may
-    // return and destroy it as soon as m is released).
-    void Finish() {
+    Op op;
+    op.run = [&] { return RunInto<T>(fn, result); };
+    op.fail = [&](const Error& e) { result.emplace(e); };
+    op.finish = [&] {
       std::lock_guard<std::mutex> lock(m);
       done = true;
       cv.notify_one();
-    }
-  };
-
-  template <class T, class F>
-  Result<T> Txn(F&& fn) {
-    std::optional<Result<T>> result;
-    Op op;
-    op.run = [&]() -> bool {
-      try {
-        result.emplace(fn());
-      } catch (const std::exception& e) {  // SQLite errors, failed prepares
-        result.emplace(Unavailable(std::string("database error: ") + e.what()));
-      }
-      return result->has_value();
     };
-    op.fail = [&](const Error& e) { result.emplace(e); };
-    {
-      std::lock_guard<std::mutex> lock(queue_mu_);
-      queue_.push_back(&op);
-      if (queue_.size() == 1) writer_cv_.notify_one();
-    }
-    std::unique_lock<std::mutex> lock(op.m);
-    op.cv.wait(lock, [&] { return op.done; });
+    Enqueue(&op);
+    std::unique_lock<std::mutex> lock(m);
+    cv.wait(lock, [&] { return done; });
     return std::move(*result);
+  }
+
+  // A write transaction that returns at once: `done` gets its result on the
+  // writer thread after the commit (see Store::Done).
+  template <class T, class F>
+  void TxnAsync(F fn, Done<T> done) {
+    struct Pending {
+      Op op;
+      F fn;
+      std::optional<Result<T>> result;
+      Done<T> done;
+    };
+    auto* p = new Pending{{}, std::move(fn), std::nullopt, std::move(done)};
+    p->op.run = [p] { return RunInto<T>(p->fn, p->result); };
+    p->op.fail = [p](const Error& e) { p->result.emplace(e); };
+    p->op.finish = [p] {
+      std::unique_ptr<Pending> owned(p);
+      owned->done(std::move(*owned->result));
+    };
+    Enqueue(&p->op);
   }
 
   // The writer thread: takes whatever is queued (up to kMaxBatch operations)
@@ -1193,7 +1252,14 @@ class SqliteStore final : public Store {
       queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
       lock.unlock();
       RunBatch(batch);
-      for (Op* o : batch) o->Finish();
+      for (Op* o : batch) {
+        // Moved out first: an asynchronous op is deleted by its own finish.
+        auto finish = std::move(o->finish);
+        try {
+          finish();
+        } catch (...) {  // a callback that throws must not stop the writer
+        }
+      }
       lock.lock();
     }
   }
@@ -1291,6 +1357,7 @@ class SqliteStore final : public Store {
     auto conn = std::make_unique<Conn>();
     PLB_TRY(OpenConn(*conn, false));
     checkpointer_ = std::thread([this, c = std::move(conn)] {
+      NameThisThread("plb-checkpoint");
       std::unique_lock<std::mutex> lock(checkpoint_mu_);
       while (!checkpoint_stop_) {
         checkpoint_cv_.wait_for(lock, std::chrono::seconds(1));

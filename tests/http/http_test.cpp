@@ -1,0 +1,160 @@
+// The router and the server with handlers that answer later, from another
+// thread: what lets a request wait for a commit without holding an I/O thread.
+#include "http/http.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+namespace plumbline::http {
+namespace {
+
+using namespace std::chrono_literals;
+
+Request Make(std::string method, std::string path) {
+  Request r;
+  r.method = std::move(method);
+  r.path = r.target = std::move(path);
+  return r;
+}
+
+TEST(RouterTest, AnAsyncRouteMayAnswerFromAnotherThread) {
+  Router router;
+  router.AddAsync("POST", "/jobs/{job}/claim", [](const Request& req, Respond respond) {
+    std::string job = req.Param("job");
+    std::thread([respond, job] {
+      std::this_thread::sleep_for(10ms);
+      respond([job] { return Response::Json(200, "{\"job\":\"" + job + "\"}"); });
+    }).detach();
+  });
+  router.Add("GET", "/healthz", [](const Request&) { return Response::Json(200, "{}"); });
+  Request claim = Make("POST", "/jobs/a%20b/claim");
+  Response r = router.Dispatch(claim);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "{\"job\":\"a b\"}");
+
+  // A blocking route answers before Dispatch returns.
+  Request health = Make("GET", "/healthz");
+  std::optional<Response> got;
+  router.Dispatch(health, [&](std::function<Response()> make) { got = make(); });
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, 200);
+  Request wrong = Make("GET", "/jobs/a/claim");
+  EXPECT_EQ(router.Dispatch(wrong).status, 405);
+  Request none = Make("GET", "/nothing");
+  EXPECT_EQ(router.Dispatch(none).status, 404);
+}
+
+TEST(RouterTest, ARespondDroppedUnansweredIs500AndLaterAnswersAreIgnored) {
+  Router router;
+  router.AddAsync("GET", "/drop", [](const Request&, Respond) {});
+  router.AddAsync("GET", "/twice", [](const Request&, Respond respond) {
+    respond([] { return Response::Text(201, "first"); });
+    respond([] { return Response::Text(202, "second"); });
+  });
+  Request drop = Make("GET", "/drop");
+  EXPECT_EQ(router.Dispatch(drop).status, 500);
+  Request twice = Make("GET", "/twice");
+  Response r = router.Dispatch(twice);
+  EXPECT_EQ(r.status, 201);
+  EXPECT_EQ(r.body, "first");
+}
+
+// One HTTP/1.1 request on a fresh connection; returns "status body".
+std::string Fetch(uint16_t port, const std::string& path) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return "connect failed";
+  }
+  std::string req = "GET " + path + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+  (void)!::write(fd, req.data(), req.size());
+  std::string in;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) in.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  if (in.size() < 12) return "no response";
+  size_t body = in.find("\r\n\r\n");
+  return in.substr(9, 3) + " " + (body == std::string::npos ? "" : in.substr(body + 4));
+}
+
+// A route whose answers the test gives by hand.
+struct Parked {
+  std::mutex m;
+  std::condition_variable cv;
+  std::vector<Respond> waiting;
+  void Add(Respond r) {
+    std::lock_guard<std::mutex> lock(m);
+    waiting.push_back(std::move(r));
+    cv.notify_all();
+  }
+  Respond Take() {
+    std::unique_lock<std::mutex> lock(m);
+    cv.wait(lock, [&] { return !waiting.empty(); });
+    Respond r = std::move(waiting.front());
+    waiting.erase(waiting.begin());
+    return r;
+  }
+};
+
+TEST(ServerTest, APendingAsyncHandlerDoesNotHoldTheOnlyIoThread) {
+  Parked parked;
+  Router router;
+  router.AddAsync("GET", "/slow", [&](const Request&, Respond r) { parked.Add(std::move(r)); });
+  router.AddAsync("GET", "/dropped", [](const Request&, Respond) {});
+  router.Add("GET", "/fast", [](const Request&) { return Response::Text(200, "fast"); });
+  ServerOptions options;
+  options.port = 0;
+  options.threads = 1;
+  auto server = Server::Start(options, [&](const Request& r, Respond respond) {
+                  auto copy = std::make_shared<Request>(r);
+                  router.Dispatch(*copy, [copy, respond](std::function<Response()> make) {
+                    respond(std::move(make));
+                  });
+                }).value();
+  std::thread io([&] { server->Run(); });
+  uint16_t port = server->port();
+
+  auto slow = std::async(std::launch::async, [&] { return Fetch(port, "/slow"); });
+  Respond answer = parked.Take();  // the slow request is in its handler
+  EXPECT_EQ(slow.wait_for(50ms), std::future_status::timeout);
+  // The one I/O thread is free: other requests are served meanwhile.
+  EXPECT_EQ(Fetch(port, "/fast"), "200 fast");
+  EXPECT_EQ(Fetch(port, "/dropped").substr(0, 3), "500");
+  // Answered from this thread; the response is made on the I/O thread.
+  std::thread::id made_on;
+  answer([&made_on] {
+    made_on = std::this_thread::get_id();
+    return Response::Text(200, "slow");
+  });
+  EXPECT_EQ(slow.get(), "200 slow");
+  EXPECT_EQ(made_on, io.get_id());
+
+  // The server is not destroyed while an answer is still owed to it.
+  auto late = std::async(std::launch::async, [&] { return Fetch(port, "/slow"); });
+  Respond owed = parked.Take();
+  server->Stop();
+  io.join();
+  auto gone = std::async(std::launch::async, [&] { server.reset(); });
+  EXPECT_EQ(gone.wait_for(100ms), std::future_status::timeout);
+  owed = nullptr;  // the last copy: answered 500, nobody to send it to
+  EXPECT_EQ(gone.wait_for(5s), std::future_status::ready);
+  late.wait();
+}
+
+}  // namespace
+}  // namespace plumbline::http
