@@ -216,28 +216,69 @@ class ServerImpl final : public Server {
     }
   }
 
-  // Runs the handler; resumes (on the connection's executor) with what
-  // makes the response once the handler has answered, from whatever thread.
+  // Where a handler's answer goes: kept when it comes before the connection
+  // has to wait for it (a blocking handler, answered on this thread: no
+  // hand-over at all), else passed to the waiting connection.
+  struct Slot {
+    std::mutex m;
+    std::function<Response()> ready;
+    std::function<void(std::function<Response()>)> resume;  // set while waiting
+  };
+
+  // Runs the handler and returns what makes its response; waits, without
+  // holding the thread, when the handler answers later from elsewhere.
   asio::awaitable<std::function<Response()>> Handle(const Request& request) {
-    return asio::async_initiate<decltype(asio::use_awaitable), void(std::function<Response()>)>(
-        [this, &request](auto completion) {
-          using Completion = decltype(completion);
-          auto owed = std::make_shared<Owed>(*this);
-          auto shared = std::make_shared<Completion>(std::move(completion));
-          Respond respond = OnceRespond([owed, shared](std::function<Response()> make) {
-            auto executor = asio::get_associated_executor(*shared);
-            asio::post(executor, [shared, make = std::move(make)]() mutable {
-              std::move (*shared)(std::move(make));
-            });
-          });
-          try {
-            handler_(request, respond);
-          } catch (const std::exception& e) {
-            spdlog::error("handler threw on {} {}: {}", request.method, request.target, e.what());
-            respond(Ready(ErrorResponse(500, "InternalError", "internal error")));
-          }
-        },
-        asio::use_awaitable);
+    auto slot = std::make_shared<Slot>();
+    // Owed lives with the Respond, not in this frame: a frame left waiting
+    // in a stopped server must not keep the server from being destroyed.
+    Respond respond = OnceRespond([slot, owed = std::make_shared<Owed>(*this)](
+                                      std::function<Response()> make) {
+      std::unique_lock<std::mutex> lock(slot->m);
+      if (!slot->resume) {
+        slot->ready = std::move(make);
+        return;
+      }
+      auto resume = std::move(slot->resume);
+      lock.unlock();
+      resume(std::move(make));
+    });
+    try {
+      handler_(request, respond);
+    } catch (const std::exception& e) {
+      spdlog::error("handler threw on {} {}: {}", request.method, request.target, e.what());
+      respond(Ready(ErrorResponse(500, "InternalError", "internal error")));
+    }
+    respond = nullptr;  // a handler that kept no copy has answered (or gets a 500) by now
+    std::function<Response()> ready;
+    {
+      std::lock_guard<std::mutex> lock(slot->m);
+      ready = std::move(slot->ready);
+    }
+    if (ready) co_return ready;
+    // Named, and awaited in a statement of its own: written as
+    // `co_return co_await` with the lambda as a temporary, GCC 12's code
+    // released a frame's shared state twice (AddressSanitizer, tests/http).
+    auto wait = [slot](auto completion) {
+      auto shared = std::make_shared<decltype(completion)>(std::move(completion));
+      auto resume = [shared](std::function<Response()> make) {
+        auto executor = asio::get_associated_executor(*shared);
+        asio::post(executor, [shared, make = std::move(make)]() mutable {
+          std::move (*shared)(std::move(make));
+        });
+      };
+      std::unique_lock<std::mutex> lock(slot->m);
+      if (slot->ready) {  // answered meanwhile
+        auto make = std::move(slot->ready);
+        lock.unlock();
+        resume(std::move(make));
+        return;
+      }
+      slot->resume = std::move(resume);
+    };
+    std::function<Response()> made =
+        co_await asio::async_initiate<decltype(asio::use_awaitable), void(std::function<Response()>)>(
+            wait, asio::use_awaitable);
+    co_return made;
   }
 
   // Counts one answer owed to a connection while it lives.
