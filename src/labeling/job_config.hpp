@@ -2,6 +2,8 @@
 // Private to labeling/.
 #pragma once
 
+#include <algorithm>
+
 #include <boost/json.hpp>
 #include <string>
 #include <vector>
@@ -83,11 +85,19 @@ struct JobConfig {
 
   // True once a stopping condition is met: no new objects are started.
   bool StoppingConditionMet(const store::Job& job) const {
-    if (max_human_labeled > 0 && job.labeled >= max_human_labeled) return true;
-    if (max_percentage_labeled > 0 && job.object_count > 0 &&
-        job.labeled * 100 >= max_percentage_labeled * job.object_count)
-      return true;
-    return false;
+    int64_t at = StopAtLabeled(job.object_count);
+    return at > 0 && job.labeled >= at;
+  }
+  // The labeled count at which StoppingConditionMet turns true for a job of
+  // `object_count` objects; 0 when the job has no stopping condition.
+  int64_t StopAtLabeled(int64_t object_count) const {
+    int64_t at = 0;
+    if (max_human_labeled > 0) at = max_human_labeled;
+    if (max_percentage_labeled > 0 && object_count > 0) {
+      int64_t by_share = (max_percentage_labeled * object_count + 99) / 100;
+      at = at > 0 ? std::min(at, by_share) : by_share;
+    }
+    return at;
   }
   static JobConfig FromJob(const store::Job& job) {
     auto v = json::Parse(job.request_json);

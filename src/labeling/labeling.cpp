@@ -149,7 +149,37 @@ struct LabelingService::Impl {
   }
 
   // The claim path (defined with the worker calls below).
-  Result<std::optional<Job>> ClaimableJob(const store::User& worker, Job job);
+  Result<std::shared_ptr<const Job>> ClaimableJob(const store::User& worker,
+                                                  std::shared_ptr<const Job> job);
+
+  // Jobs as the claim path reads them, kept once seen in progress: what a
+  // claim uses from them (name, settings, template, object count) no
+  // longer changes then, and the claim's transaction reads the status and
+  // counters that do.
+  std::mutex claim_jobs_mu;
+  std::map<std::string, std::shared_ptr<const Job>> claim_jobs_by_name;
+  std::map<int64_t, std::shared_ptr<const Job>> claim_jobs_by_id;
+  template <class Key, class Read>
+  Result<std::shared_ptr<const Job>> ClaimJob(std::map<Key, std::shared_ptr<const Job>>& cache,
+                                              const Key& key, Read read) {
+    {
+      std::lock_guard<std::mutex> lock(claim_jobs_mu);
+      if (auto it = cache.find(key); it != cache.end()) return it->second;
+    }
+    PLB_ASSIGN_OR_RETURN(Job job, read());
+    auto shared = std::make_shared<const Job>(std::move(job));
+    if (shared->status == JobStatus::kInProgress) {
+      std::lock_guard<std::mutex> lock(claim_jobs_mu);
+      cache[key] = shared;
+    }
+    return shared;
+  }
+  Result<std::shared_ptr<const Job>> ClaimJobNamed(const std::string& name) {
+    return ClaimJob(claim_jobs_by_name, name, [&] { return store.GetJobByName(name); });
+  }
+  Result<std::shared_ptr<const Job>> ClaimJobWithId(int64_t id) {
+    return ClaimJob(claim_jobs_by_id, id, [&] { return store.GetJob(id); });
+  }
   Result<ClaimedTask> TaskOf(const Job& job, const JobInfo& info,
                              const store::Assignment& assignment);
 
@@ -787,21 +817,24 @@ store::ClaimRequest ClaimRequestFor(const Job& job, const JobConfig& c, int64_t 
   r.lease_ms = c.time_limit_seconds * 1000;
   r.availability_ms = c.availability_lifetime_seconds * 1000;
   // Tasks are available for TaskAvailabilityLifetimeInSeconds; once a
-  // stopping condition is met only objects already started are finished.
-  if (c.StoppingConditionMet(job)) r.start_new_objects = false;
+  // stopping condition is met only objects already started are finished
+  // (checked in the claim's transaction: `job` may be an earlier copy).
+  r.stop_at_labeled = c.StopAtLabeled(job.object_count);
   return r;
 }
 }  // namespace
 
 // The job a worker may claim in: kPermissionDenied outside its work team;
-// nullopt when the job is not in progress (nothing to hand out).
-Result<std::optional<Job>> LabelingService::Impl::ClaimableJob(const store::User& worker, Job job) {
-  auto groups = TeamGroups(job.workteam_arn);
+// null when the job is not in progress (nothing to hand out). A copy kept
+// from earlier may have ended since: the claim's transaction checks again.
+Result<std::shared_ptr<const Job>> LabelingService::Impl::ClaimableJob(
+    const store::User& worker, std::shared_ptr<const Job> job) {
+  auto groups = TeamGroups(job->workteam_arn);
   if (!groups && groups.error().code != ErrorCode::kNotFound) return groups.error();
   if (!groups || !InTeam(worker, *groups))
-    return PermissionDenied("you are not a member of the work team of job " + job.name);
-  if (job.status != JobStatus::kInProgress) return std::optional<Job>();
-  return std::optional<Job>(std::move(job));
+    return PermissionDenied("you are not a member of the work team of job " + job->name);
+  if (job->status != JobStatus::kInProgress) return std::shared_ptr<const Job>();
+  return job;
 }
 
 // A claimed assignment as the worker gets it: the pre-processed task input
@@ -852,12 +885,12 @@ Result<std::optional<ClaimedTask>> LabelingService::Claim(const store::User& wor
 void LabelingService::ClaimAsync(const store::User& worker, const std::string& job_name,
                                  Then<std::optional<ClaimedTask>> done) {
   using Out = std::optional<ClaimedTask>;
-  auto found = impl_->store.GetJobByName(job_name);
+  auto found = impl_->ClaimJobNamed(job_name);
   if (!found) return done(Ready<Out>(found.error()));
   auto job = impl_->ClaimableJob(worker, std::move(*found));
   if (!job) return done(Ready<Out>(job.error()));
   if (!*job) return done(Ready<Out>(Out()));
-  auto shared = std::make_shared<const Job>(std::move(**job));
+  std::shared_ptr<const Job> shared = std::move(*job);
   auto info = impl_->InfoOf(*shared);
   Impl* impl = impl_.get();
   impl_->store.ClaimAsync(
@@ -910,7 +943,7 @@ void LabelingService::SubmitAndClaimNextAsync(const store::User& worker, int64_t
   // in its transaction.
   auto held = impl_->store.GetAssignment(task_id);
   if (!held) return done(Ready<SubmitAndNext>(held.error()));
-  auto found = impl_->store.GetJob(held->job_id);
+  auto found = impl_->ClaimJobWithId(held->job_id);
   if (!found) return done(Ready<SubmitAndNext>(found.error()));
   auto job = impl_->ClaimableJob(worker, std::move(*found));
   if (!job || !*job) {
@@ -924,7 +957,7 @@ void LabelingService::SubmitAndClaimNextAsync(const store::User& worker, int64_t
                          });
                        });
   }
-  auto shared = std::make_shared<const Job>(std::move(**job));
+  std::shared_ptr<const Job> shared = std::move(*job);
   auto info = impl_->InfoOf(*shared);
   int64_t now = impl_->NowMs();
   Impl* impl = impl_.get();

@@ -155,6 +155,9 @@ struct ClaimRequest {
   // False once a stopping condition is met: only objects already started
   // are handed out.
   bool start_new_objects = true;
+  // A stopping condition checked in the claim's transaction: from this many
+  // labeled objects on, no new object is started (0: none).
+  int64_t stop_at_labeled = 0;
 };
 
 enum class SubmitOutcome { kAccepted, kAlreadySubmitted };
@@ -292,7 +295,7 @@ class Store {
 
   // --- assignments ---
   // Picks an object for the worker and leases it, or returns nullopt when
-  // none is available to this worker. A worker who already holds a live
+  // none is available to this worker or the job is not InProgress. A worker who already holds a live
   // lease in the job gets that assignment back unchanged. Never gives an
   // object to a worker who holds, submitted or declined it; never exceeds the
   // job's workers_per_object answers + live leases + declines per object;

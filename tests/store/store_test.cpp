@@ -330,6 +330,31 @@ TEST_F(StoreTest, AStoppingConditionStartsNoNewObject) {
   EXPECT_FALSE(store_->Claim(r).value());
 }
 
+TEST_F(StoreTest, TheClaimReadsTheJobsStatusAndLabeledCountInItsTransaction) {
+  // N = 1 over 3 objects; no new object once 1 is labeled.
+  int64_t job = MakeJob("j", 3, 1);
+  ClaimRequest r = Req(job, 1, 0);
+  r.stop_at_labeled = 1;
+  auto a = store_->Claim(r).value();
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(store_->Submit(a->id, 1, "{}", 1, 10));
+  ASSERT_TRUE(store_->FinishObjects(job, {{a->object_index, ObjectState::kLabeled, "{}", ""}}, 20)
+                  .value()
+                  .at(0));
+  r.user_id = 2;
+  r.now_ms = 30;
+  EXPECT_FALSE(store_->Claim(r).value());  // the condition is met: nothing new starts
+  r.stop_at_labeled = 2;
+  auto b = store_->Claim(r).value();
+  ASSERT_TRUE(b);
+  // A job that is no longer in progress hands nothing out, whatever the caller read before.
+  ASSERT_TRUE(store_->SetJobStatus(job, JobStatus::kStopping, "", 40));
+  r.user_id = 3;
+  r.now_ms = 50;
+  EXPECT_FALSE(store_->Claim(r).value());
+  EXPECT_FALSE(store_->Claim(Req(job, 2, 50)).value());  // not even a held task back
+}
+
 TEST_F(StoreTest, DeclinesUseUpPlacesAndAllDeclinedObjectsAwaitSettling) {
   // N = 2: two declines and object 0 is offered to nobody else; it is ready
   // to settle (with no answers: the runner fails it) and releases object 1.

@@ -828,6 +828,16 @@ class SqliteStore final : public Store {
     return Both{outcome, std::move(claimed)};
   }
   Result<std::optional<Assignment>> ClaimLocked(const ClaimRequest& r) {
+    // The job's state as of this transaction: callers may decide from a
+    // copy of the job read earlier.
+    bool start_new_objects = r.start_new_objects;
+    {
+      Query q = Q("SELECT status, labeled FROM jobs WHERE id=?");
+      q.Bind(1, r.job_id);
+      if (!q.Step() || q.Text(0) != JobStatusName(JobStatus::kInProgress))
+        return std::optional<Assignment>();
+      if (r.stop_at_labeled > 0 && q.Int(1) >= r.stop_at_labeled) start_new_objects = false;
+    }
     ExpireLocked(r.now_ms);
     // A worker who already holds a live task of this job gets it back (a
     // reloaded page, or a reply lost in a crash), rather than a second one.
@@ -858,7 +868,7 @@ class SqliteStore final : public Store {
       q.Bind(1, r.job_id).Bind(2, r.user_id).Bind(3, cutoff);
       if (q.Step()) pick = q.Int(0);
     }
-    if (!pick && r.start_new_objects) {
+    if (!pick && start_new_objects) {
       Query q = Q("SELECT idx FROM objects INDEXED BY objects_ready WHERE job_id=? AND state = 0 "
                   "AND released_ms > 0 AND answers = 0 AND leases = 0 AND declines = 0 AND "
                   "released_ms >= ? ORDER BY idx LIMIT 1");
