@@ -157,9 +157,9 @@ class ServerImpl final : public Server {
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
 
-  asio::awaitable<void> TlsSession(beast::tcp_stream tcp) {
-    std::string remote = RemoteOf(tcp);
-    beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp), *tls_);
+  asio::awaitable<void> TlsSession(beast::tcp_stream plain) {
+    std::string remote = RemoteOf(plain);
+    beast::ssl_stream<beast::tcp_stream> stream(std::move(plain), *tls_);
     beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
     auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kUseTuple);
     if (ec) co_return;
