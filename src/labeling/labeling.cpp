@@ -7,11 +7,11 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <condition_variable>
-#include <future>
 #include <map>
 #include <mutex>
 #include <thread>
 
+#include "common/await.hpp"
 #include "common/ids.hpp"
 #include "common/thread_name.hpp"
 #include "crypto/keyring.hpp"
@@ -869,10 +869,7 @@ std::function<Result<T>()> Ready(Result<T> r) {
 // completes the call on this thread.
 template <class T, class Start>
 Result<T> Wait(Start start) {
-  std::promise<std::function<Result<T>()>> promise;
-  auto future = promise.get_future();
-  start([&promise](std::function<Result<T>()> finish) { promise.set_value(std::move(finish)); });
-  return future.get()();
+  return Await<std::function<Result<T>()>>(std::move(start))();
 }
 }  // namespace
 
@@ -961,12 +958,11 @@ void LabelingService::SubmitAndClaimNextAsync(const store::User& worker, int64_t
   auto info = impl_->InfoOf(*shared);
   int64_t now = impl_->NowMs();
   Impl* impl = impl_.get();
-  using Both = std::pair<store::SubmitOutcome, std::optional<store::Assignment>>;
   // One write transaction: the submit, then the claim of the next task.
   impl_->store.SubmitAndClaimAsync(
       task_id, worker.id, json::Serialize(answer), time_spent_s, now,
       ClaimRequestFor(*shared, info->config, worker.id, now),
-      [this, impl, shared, info, done = std::move(done)](Result<Both> both) {
+      [this, impl, shared, info, done = std::move(done)](Result<store::Store::SubmittedAndClaimed> both) {
         if (both) Wake();
         done([impl, shared, info, both = std::move(both)]() -> Result<SubmitAndNext> {
           if (!both) return both.error();

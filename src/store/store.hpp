@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/await.hpp"
 #include "common/clock.hpp"
 #include "common/result.hpp"
 
@@ -294,50 +295,59 @@ class Store {
   virtual Status ReleaseObjects(int64_t job_id, int64_t count, int64_t now_ms) = 0;
 
   // --- assignments ---
+  // Claim, Submit and SubmitAndClaim report through a callback, so that a
+  // caller need not hold a thread while the commit is pending (the worker
+  // API under load); the blocking forms below wait for it. `done` is called
+  // exactly once, when the transaction has committed or failed, possibly on
+  // a thread of the store's (the SQLite store's writer thread): it must
+  // return quickly and must not call the store.
+  template <class T>
+  using Done = std::function<void(Result<T>)>;
+
   // Picks an object for the worker and leases it, or returns nullopt when
-  // none is available to this worker or the job is not InProgress. A worker who already holds a live
-  // lease in the job gets that assignment back unchanged. Never gives an
-  // object to a worker who holds, submitted or declined it; never exceeds the
-  // job's workers_per_object answers + live leases + declines per object;
-  // prefers objects in progress, then starts the first released object (see
-  // ReleaseObjects) unless start_new_objects is false; never hands out an
-  // object past its availability lifetime.
-  virtual Result<std::optional<Assignment>> Claim(const ClaimRequest& request) = 0;
+  // none is available to this worker or the job is not InProgress. A worker
+  // who already holds a live lease in the job gets that assignment back
+  // unchanged. Never gives an object to a worker who holds, submitted or
+  // declined it; never exceeds the job's workers_per_object answers + live
+  // leases + declines per object; prefers objects in progress, then starts
+  // the first released object (see ReleaseObjects) unless start_new_objects
+  // is false or the job's labeled count reached stop_at_labeled; never hands
+  // out an object past its availability lifetime.
+  virtual void ClaimAsync(const ClaimRequest& request, Done<std::optional<Assignment>> done) = 0;
+  Result<std::optional<Assignment>> Claim(const ClaimRequest& request) {
+    return Await<Result<std::optional<Assignment>>>(
+        [&](auto done) { ClaimAsync(request, std::move(done)); });
+  }
   virtual Result<Assignment> GetAssignment(int64_t id) = 0;  // kNotFound
   // Stores the answer of a leased assignment. kConflict when the lease
   // expired, the assignment is not this user's or its job is no longer in
   // progress; kAlreadySubmitted when the same user already submitted it
   // (idempotent retry, also after the job ended). kNotFound for an unknown
   // assignment. time_spent_s <= 0: the time since the lease began.
-  virtual Result<SubmitOutcome> Submit(int64_t assignment_id, int64_t user_id,
-                                       const std::string& answer_json, double time_spent_s,
-                                       int64_t now_ms) = 0;
+  virtual void SubmitAsync(int64_t assignment_id, int64_t user_id, std::string answer_json,
+                           double time_spent_s, int64_t now_ms, Done<SubmitOutcome> done) = 0;
+  Result<SubmitOutcome> Submit(int64_t assignment_id, int64_t user_id, std::string answer_json,
+                               double time_spent_s, int64_t now_ms) {
+    return Await<Result<SubmitOutcome>>([&](auto done) {
+      SubmitAsync(assignment_id, user_id, std::move(answer_json), time_spent_s, now_ms,
+                  std::move(done));
+    });
+  }
   // Submit, then Claim(next) in the same transaction: one commit for a
   // worker who submits and moves on to their next task. When the submit
   // fails nothing is claimed; a repeated submit (kAlreadySubmitted) still
   // claims.
-  virtual Result<std::pair<SubmitOutcome, std::optional<Assignment>>> SubmitAndClaim(
-      int64_t assignment_id, int64_t user_id, const std::string& answer_json,
-      double time_spent_s, int64_t now_ms, const ClaimRequest& next) = 0;
-  // Claim, Submit and SubmitAndClaim for callers that must not hold a thread
-  // while the commit is pending (the worker API under load). `done` is
-  // called exactly once, when the transaction has committed or failed,
-  // possibly on a thread of the store's (the SQLite store's writer thread):
-  // it must return quickly and must not call the store. The defaults call
-  // the blocking form and then `done`, on the calling thread.
-  template <class T>
-  using Done = std::function<void(Result<T>)>;
-  virtual void ClaimAsync(const ClaimRequest& request, Done<std::optional<Assignment>> done) {
-    done(Claim(request));
-  }
-  virtual void SubmitAsync(int64_t assignment_id, int64_t user_id, std::string answer_json,
-                           double time_spent_s, int64_t now_ms, Done<SubmitOutcome> done) {
-    done(Submit(assignment_id, user_id, answer_json, time_spent_s, now_ms));
-  }
+  using SubmittedAndClaimed = std::pair<SubmitOutcome, std::optional<Assignment>>;
   virtual void SubmitAndClaimAsync(int64_t assignment_id, int64_t user_id, std::string answer_json,
                                    double time_spent_s, int64_t now_ms, const ClaimRequest& next,
-                                   Done<std::pair<SubmitOutcome, std::optional<Assignment>>> done) {
-    done(SubmitAndClaim(assignment_id, user_id, answer_json, time_spent_s, now_ms, next));
+                                   Done<SubmittedAndClaimed> done) = 0;
+  Result<SubmittedAndClaimed> SubmitAndClaim(int64_t assignment_id, int64_t user_id,
+                                             std::string answer_json, double time_spent_s,
+                                             int64_t now_ms, const ClaimRequest& next) {
+    return Await<Result<SubmittedAndClaimed>>([&](auto done) {
+      SubmitAndClaimAsync(assignment_id, user_id, std::move(answer_json), time_spent_s, now_ms,
+                          next, std::move(done));
+    });
   }
   // Ends a live lease as Released or Declined. kConflict as for Submit.
   virtual Status EndLease(int64_t assignment_id, int64_t user_id, AssignmentState new_state,

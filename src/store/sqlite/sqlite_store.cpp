@@ -20,6 +20,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "common/await.hpp"
 #include "common/thread_name.hpp"
 #include "store/store.hpp"
 
@@ -788,16 +789,6 @@ class SqliteStore final : public Store {
   }
 
   // ---------------- assignments ----------------
-  Result<std::optional<Assignment>> Claim(const ClaimRequest& r) override {
-    return Txn<std::optional<Assignment>>([&] { return ClaimLocked(r); });
-  }
-  Result<std::pair<SubmitOutcome, std::optional<Assignment>>> SubmitAndClaim(
-      int64_t id, int64_t user_id, const std::string& answer_json, double time_spent_s,
-      int64_t now_ms, const ClaimRequest& next) override {
-    using Both = std::pair<SubmitOutcome, std::optional<Assignment>>;
-    return Txn<Both>(
-        [&] { return SubmitAndClaimLocked(id, user_id, answer_json, time_spent_s, now_ms, next); });
-  }
   void ClaimAsync(const ClaimRequest& r, Done<std::optional<Assignment>> done) override {
     TxnAsync<std::optional<Assignment>>([this, r] { return ClaimLocked(r); }, std::move(done));
   }
@@ -811,21 +802,21 @@ class SqliteStore final : public Store {
   }
   void SubmitAndClaimAsync(int64_t id, int64_t user_id, std::string answer_json,
                            double time_spent_s, int64_t now_ms, const ClaimRequest& next,
-                           Done<std::pair<SubmitOutcome, std::optional<Assignment>>> done) override {
-    using Both = std::pair<SubmitOutcome, std::optional<Assignment>>;
-    TxnAsync<Both>(
-        [this, id, user_id, answer = std::move(answer_json), time_spent_s, now_ms,
-         next]() -> Result<Both> { return SubmitAndClaimLocked(id, user_id, answer, time_spent_s, now_ms, next); },
+                           Done<SubmittedAndClaimed> done) override {
+    TxnAsync<SubmittedAndClaimed>(
+        [this, id, user_id, answer = std::move(answer_json), time_spent_s, now_ms, next] {
+          return SubmitAndClaimLocked(id, user_id, answer, time_spent_s, now_ms, next);
+        },
         std::move(done));
   }
-  Result<std::pair<SubmitOutcome, std::optional<Assignment>>> SubmitAndClaimLocked(
-      int64_t id, int64_t user_id, const std::string& answer_json, double time_spent_s,
-      int64_t now_ms, const ClaimRequest& next) {
-    using Both = std::pair<SubmitOutcome, std::optional<Assignment>>;
+  Result<SubmittedAndClaimed> SubmitAndClaimLocked(int64_t id, int64_t user_id,
+                                                   const std::string& answer_json,
+                                                   double time_spent_s, int64_t now_ms,
+                                                   const ClaimRequest& next) {
     PLB_ASSIGN_OR_RETURN(SubmitOutcome outcome,
                          SubmitLocked(id, user_id, answer_json, time_spent_s, now_ms));
     PLB_ASSIGN_OR_RETURN(std::optional<Assignment> claimed, ClaimLocked(next));
-    return Both{outcome, std::move(claimed)};
+    return SubmittedAndClaimed{outcome, std::move(claimed)};
   }
   Result<std::optional<Assignment>> ClaimLocked(const ClaimRequest& r) {
     // The job's state as of this transaction: callers may decide from a
@@ -894,11 +885,6 @@ class SqliteStore final : public Store {
   }
   Result<Assignment> GetAssignment(int64_t id) override {
     return Read<Assignment>([&]() -> Result<Assignment> { return ReadAssignment(id); });
-  }
-  Result<SubmitOutcome> Submit(int64_t id, int64_t user_id, const std::string& answer_json,
-                               double time_spent_s, int64_t now_ms) override {
-    return Txn<SubmitOutcome>(
-        [&] { return SubmitLocked(id, user_id, answer_json, time_spent_s, now_ms); });
   }
   Result<SubmitOutcome> SubmitLocked(int64_t id, int64_t user_id, const std::string& answer_json,
                                      double time_spent_s, int64_t now_ms) {
@@ -1179,12 +1165,13 @@ class SqliteStore final : public Store {
   // what a plain transaction costs plus one hand-over to the writer thread.
   // SQLite failures become kUnavailable; errors returned by fn roll back its
   // changes.
-  // One write waiting for the writer thread. `finish` is called once the
-  // batch holding it has committed or failed; the op is not touched after.
+  // One write waiting for the writer thread. The writer runs it inside the
+  // batch's transaction, then (committed or not) calls Finish and deletes it.
   struct Op {
-    std::function<bool()> run;               // true: keep its changes
-    std::function<void(const Error&)> fail;  // the batch did not commit
-    std::function<void()> finish;
+    virtual ~Op() = default;
+    virtual bool Run() = 0;                // true: keep its changes
+    virtual void Fail(const Error& e) = 0;  // the batch did not commit
+    virtual void Finish() = 0;              // reports the result
   };
 
   void Enqueue(Op* op) {
@@ -1193,60 +1180,35 @@ class SqliteStore final : public Store {
     if (queue_.size() == 1) writer_cv_.notify_one();
   }
 
-  // Runs fn as (part of) a write transaction on the writer thread and
-  // stores its result, or an error when fn threw (SQLite errors, failed
-  // prepares); true when its changes are to be kept.
+  // A write transaction that returns at once: `done` gets its result on the
+  // writer thread after the commit (see Store::Done). fn's SQLite errors and
+  // failed prepares (exceptions) become kUnavailable.
   template <class T, class F>
-  static bool RunInto(F& fn, std::optional<Result<T>>& result) {
-    try {
-      result.emplace(fn());
-    } catch (const std::exception& e) {
-      result.emplace(Unavailable(std::string("database error: ") + e.what()));
-    }
-    return result->has_value();
+  void TxnAsync(F fn, Done<T> done) {
+    struct Pending final : Op {
+      Pending(F f, Done<T> d) : fn(std::move(f)), done(std::move(d)) {}
+      bool Run() override {
+        try {
+          result.emplace(fn());
+        } catch (const std::exception& e) {
+          result.emplace(Unavailable(std::string("database error: ") + e.what()));
+        }
+        return result->has_value();
+      }
+      void Fail(const Error& e) override { result.emplace(e); }
+      void Finish() override { done(std::move(*result)); }
+      F fn;
+      Done<T> done;
+      std::optional<Result<T>> result;
+    };
+    Enqueue(new Pending(std::move(fn), std::move(done)));
   }
 
   // A write transaction; returns once it has committed (or failed).
   template <class T, class F>
   Result<T> Txn(F&& fn) {
-    std::optional<Result<T>> result;
-    // The caller waits on its own mutex, so that waking the callers of a
-    // batch one after the other does not make them queue for a shared lock.
-    std::mutex m;
-    std::condition_variable cv;
-    bool done = false;
-    Op op;
-    op.run = [&] { return RunInto<T>(fn, result); };
-    op.fail = [&](const Error& e) { result.emplace(e); };
-    op.finish = [&] {
-      std::lock_guard<std::mutex> lock(m);
-      done = true;
-      cv.notify_one();
-    };
-    Enqueue(&op);
-    std::unique_lock<std::mutex> lock(m);
-    cv.wait(lock, [&] { return done; });
-    return std::move(*result);
-  }
-
-  // A write transaction that returns at once: `done` gets its result on the
-  // writer thread after the commit (see Store::Done).
-  template <class T, class F>
-  void TxnAsync(F fn, Done<T> done) {
-    struct Pending {
-      Op op;
-      F fn;
-      std::optional<Result<T>> result;
-      Done<T> done;
-    };
-    auto* p = new Pending{{}, std::move(fn), std::nullopt, std::move(done)};
-    p->op.run = [p] { return RunInto<T>(p->fn, p->result); };
-    p->op.fail = [p](const Error& e) { p->result.emplace(e); };
-    p->op.finish = [p] {
-      std::unique_ptr<Pending> owned(p);
-      owned->done(std::move(*owned->result));
-    };
-    Enqueue(&p->op);
+    return Await<Result<T>>(
+        [&](auto done) { TxnAsync<T>(std::forward<F>(fn), Done<T>(std::move(done))); });
   }
 
   // The writer thread: takes whatever is queued (up to kMaxBatch operations)
@@ -1263,10 +1225,9 @@ class SqliteStore final : public Store {
       lock.unlock();
       RunBatch(batch);
       for (Op* o : batch) {
-        // Moved out first: an asynchronous op is deleted by its own finish.
-        auto finish = std::move(o->finish);
+        std::unique_ptr<Op> owned(o);
         try {
-          finish();
+          owned->Finish();
         } catch (...) {  // a callback that throws must not stop the writer
         }
       }
@@ -1287,25 +1248,25 @@ class SqliteStore final : public Store {
     std::lock_guard<std::mutex> db_lock(mu_);
     ConnScope scope(&writer_);
     if (auto s = Run("BEGIN IMMEDIATE"); !s) {
-      for (Op* o : batch) o->fail(s.error());
+      for (Op* o : batch) o->Fail(s.error());
       return;
     }
     for (Op* o : batch) {
       if (batch.size() == 1) {
-        if (!o->run()) {
+        if (!o->Run()) {
           (void)Run("ROLLBACK");
           return;
         }
         continue;
       }
       (void)Run("SAVEPOINT op");
-      bool keep = o->run();
+      bool keep = o->Run();
       if (!keep) (void)Run("ROLLBACK TO op");
       (void)Run("RELEASE op");
     }
     if (auto s = Run("COMMIT"); !s) {
       (void)Run("ROLLBACK");
-      for (Op* o : batch) o->fail(s.error());
+      for (Op* o : batch) o->Fail(s.error());
     }
   }
 
