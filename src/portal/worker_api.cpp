@@ -56,6 +56,19 @@ object TaskJson(const labeling::ClaimedTask& task) {
   return o;
 }
 
+// A labeling call's completion handed to the server: on an I/O thread the
+// call is finished and its result made a response (errors as FromError).
+template <class T, class ToResponse>
+labeling::LabelingService::Then<T> RespondWith(http::Respond respond, ToResponse to_response) {
+  return [respond, to_response](std::function<Result<T>()> finish) {
+    respond([finish, to_response]() -> http::Response {
+      auto result = finish();
+      if (!result) return FromError(result.error());
+      return to_response(*result);
+    });
+  };
+}
+
 }  // namespace
 
 WorkerApi::WorkerApi(labeling::LabelingService& service, store::Store& store, const Clock& clock,
@@ -229,18 +242,15 @@ void WorkerApi::Register(http::Router& router) {
   router.AddAsync(
       "POST", "/worker/api/jobs/{jobName}/claim",
       authed_async([this](const http::Request& req, const store::User& user, http::Respond respond) {
-        service_.ClaimAsync(user, req.Param("jobName"), [respond](auto finish) {
-          respond([finish]() -> http::Response {
-            auto task = finish();
-            if (!task) return FromError(task.error());
-            if (!*task) {
-              http::Response r;
-              r.status = 204;
-              return r;
-            }
-            return Ok(TaskJson(**task));
-          });
-        });
+        service_.ClaimAsync(
+            user, req.Param("jobName"),
+            RespondWith<std::optional<labeling::ClaimedTask>>(
+                std::move(respond), [](const std::optional<labeling::ClaimedTask>& task) {
+                  if (task) return Ok(TaskJson(*task));
+                  http::Response none;
+                  none.status = 204;
+                  return none;
+                }));
       }));
 
   router.AddAsync(
@@ -267,23 +277,20 @@ void WorkerApi::Register(http::Router& router) {
           return Ok(o);
         };
         if (claim_next) {
-          service_.SubmitAndClaimNextAsync(user, *id, it->value(), spent, [respond, reply](auto finish) {
-            respond([finish, reply]() -> http::Response {
-              auto both = finish();
-              if (!both) return FromError(both.error());
-              object o;
-              o["next"] = both->next ? boost::json::value(TaskJson(*both->next)) : nullptr;
-              return reply(both->outcome, std::move(o));
-            });
-          });
+          service_.SubmitAndClaimNextAsync(
+              user, *id, it->value(), spent,
+              RespondWith<labeling::SubmitAndNext>(
+                  std::move(respond), [reply](const labeling::SubmitAndNext& both) {
+                    object o;
+                    o["next"] = both.next ? boost::json::value(TaskJson(*both.next)) : nullptr;
+                    return reply(both.outcome, std::move(o));
+                  }));
         } else {
-          service_.SubmitAsync(user, *id, it->value(), spent, [respond, reply](auto finish) {
-            respond([finish, reply]() -> http::Response {
-              auto submitted = finish();
-              if (!submitted) return FromError(submitted.error());
-              return reply(*submitted, object());
-            });
-          });
+          service_.SubmitAsync(user, *id, it->value(), spent,
+                               RespondWith<store::SubmitOutcome>(
+                                   std::move(respond), [reply](store::SubmitOutcome outcome) {
+                                     return reply(outcome, object());
+                                   }));
         }
       }));
 
