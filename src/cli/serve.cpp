@@ -200,18 +200,18 @@ int Serve(const ServeArgs& args) {
   sopts.threads = args.threads;
   sopts.tls_cert_file = args.tls_cert;
   sopts.tls_key_file = args.tls_key;
-  auto server = http::Server::Start(sopts, [&](const http::Request& r, http::Respond respond) {
-    // The router fills in path parameters; the copy lives until the answer.
-    auto request = std::make_shared<http::Request>(r);
+  auto server = http::Server::Start(sopts, [&](http::Request& request, http::Respond respond) {
     auto start = std::chrono::steady_clock::now();
-    router.Dispatch(*request, [request, start, respond](std::function<http::Response()> make) {
-      respond([request, start, make] {
+    const std::string* target = request.FindHeader("X-Amz-Target");
+    std::string op = target ? " op=" + *target : "";
+    router.Dispatch(request, [method = request.method, path = request.path, op, start,
+                              respond](std::function<http::Response()> make) {
+      respond([method, path, op, start, make] {
         http::Response resp = make();
         auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                       std::chrono::steady_clock::now() - start).count();
-        const std::string* target = request->FindHeader("X-Amz-Target");
-        spdlog::info("msg=request method={} path={} status={} duration_us={}{}{}", request->method,
-                     request->path, resp.status, us, target ? " op=" : "", target ? *target : "");
+        spdlog::info("msg=request method={} path={} status={} duration_us={}{}", method, path,
+                     resp.status, us, op);
         return resp;
       });
     });

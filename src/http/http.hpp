@@ -63,8 +63,10 @@ using Handler = std::function<Response(const Request&)>;
 // without being called answers 500; calls after the first are ignored.
 using Respond = std::function<void(std::function<Response()>)>;
 // A handler that does not hold the I/O thread while it waits: it returns
-// as soon as it has started its work, and answers through the Respond.
-using AsyncHandler = std::function<void(const Request&, Respond)>;
+// as soon as it has started its work, and answers through the Respond. The
+// request is the handler's to fill in (the router sets its path
+// parameters); the server keeps it until the response has been made.
+using AsyncHandler = std::function<void(Request&, Respond)>;
 // What makes a response that is already known, for a Respond.
 std::function<Response()> Ready(Response response);
 // A Handler as an AsyncHandler that answers before it returns.

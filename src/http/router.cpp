@@ -1,9 +1,9 @@
 #include <strings.h>
 
 #include <atomic>
-#include <future>
 #include <memory>
 
+#include "common/await.hpp"
 #include "http/http.hpp"
 
 namespace plumbline::http {
@@ -103,7 +103,7 @@ std::function<Response()> Ready(Response response) {
 }
 
 AsyncHandler Answering(Handler handler) {
-  return [handler = std::move(handler)](const Request& request, Respond respond) {
+  return [handler = std::move(handler)](Request& request, Respond respond) {
     respond(Ready(handler(request)));
   };
 }
@@ -129,12 +129,8 @@ Respond OnceRespond(Respond deliver) {
 }
 
 Response Router::Dispatch(Request& request) const {
-  std::promise<std::function<Response()>> promise;
-  auto future = promise.get_future();
-  Dispatch(request, OnceRespond([&promise](std::function<Response()> make) {
-             promise.set_value(std::move(make));
-           }));
-  return future.get()();
+  return Await<std::function<Response()>>(
+      [&](auto keep) { Dispatch(request, OnceRespond(std::move(keep))); })();
 }
 
 void Router::Dispatch(Request& request, Respond respond) const {

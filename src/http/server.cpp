@@ -227,7 +227,7 @@ class ServerImpl final : public Server {
 
   // Runs the handler and returns what makes its response; waits, without
   // holding the thread, when the handler answers later from elsewhere.
-  asio::awaitable<std::function<Response()>> Handle(const Request& request) {
+  asio::awaitable<std::function<Response()>> Handle(Request& request) {
     auto slot = std::make_shared<Slot>();
     // Owed lives with the Respond, not in this frame: a frame left waiting
     // in a stopped server must not keep the server from being destroyed.

@@ -120,11 +120,8 @@ TEST(ServerTest, APendingAsyncHandlerDoesNotHoldTheOnlyIoThread) {
   ServerOptions options;
   options.port = 0;
   options.threads = 1;
-  auto server = Server::Start(options, [&](const Request& r, Respond respond) {
-                  auto copy = std::make_shared<Request>(r);
-                  router.Dispatch(*copy, [copy, respond](std::function<Response()> make) {
-                    respond(std::move(make));
-                  });
+  auto server = Server::Start(options, [&](Request& r, Respond respond) {
+                  router.Dispatch(r, std::move(respond));
                 }).value();
   std::thread io([&] { server->Run(); });
   uint16_t port = server->port();
