@@ -1,66 +1,19 @@
+// What every task type shares: the defaults of TaskType, the label attribute
+// and label category file rules, and the forms for callers that hold a name.
 #include "tasktypes/tasktypes.hpp"
 
 #include <boost/json.hpp>
-#include <cmath>
-#include <map>
 #include <set>
 
 #include "common/json.hpp"
-#include "consolidation/consolidation.hpp"
 
 namespace plumbline::tasktypes {
 
 namespace {
-// Every built-in name Ground Truth defines (PRE-/ACS- prefixes).
-const char* const kKnownTypes[] = {
-    "BoundingBox", "ImageMultiClass", "ImageMultiClassMultiLabel", "SemanticSegmentation",
-    "TextMultiClass", "TextMultiClassMultiLabel", "NamedEntityRecognition", "VideoMultiClass",
-    "VideoObjectDetection", "VideoObjectTracking", "3DPointCloudObjectDetection",
-    "3DPointCloudObjectTracking", "3DPointCloudSemanticSegmentation", "VerificationBoundingBox",
-    "AdjustmentBoundingBox", "VerificationSemanticSegmentation", "AdjustmentSemanticSegmentation",
-    "AdjustmentVideoObjectDetection", "AdjustmentVideoObjectTracking",
-    "Adjustment3DPointCloudObjectDetection", "Adjustment3DPointCloudObjectTracking",
-    "Adjustment3DPointCloudSemanticSegmentation", "PassThrough"};
-}  // namespace
-
-HookRef ParseHookArn(const std::string& arn) {
-  HookRef ref;
-  size_t pos = arn.rfind(":function:");
-  if (pos == std::string::npos) return ref;
-  std::string fn = arn.substr(pos + 10);
-  if (fn.rfind("PRE-", 0) == 0) {
-    ref.kind = HookKind::kPre;
-  } else if (fn.rfind("ACS-", 0) == 0) {
-    ref.kind = HookKind::kAcs;
-  } else {
-    return ref;
-  }
-  std::string type = fn.substr(4);
-  for (const char* known : kKnownTypes) {
-    if (type == known) {
-      ref.builtin = true;
-      ref.task_type = type;
-    }
-  }
-  return ref;
-}
-
-bool IsSupported(const std::string& task_type) { return task_type == "TextMultiClass"; }
-
-std::string OutputType(const std::string& task_type) {
-  if (task_type == "TextMultiClass") return "groundtruth/text-classification";
-  if (task_type == "ImageMultiClass") return "groundtruth/image-classification";
-  return "groundtruth/custom";
-}
-
-std::string MetadataJobName(const std::string& job_name) {
-  std::string lower = job_name;
-  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return "labeling-job/" + lower;
-}
-
-Result<std::vector<std::string>> ParseLabelCategories(std::string_view text,
-                                                      const std::string& task_type) {
+// Labels of a label category file (spec §6.2.1) for a type of the given
+// name and limits.
+Result<std::vector<std::string>> ParseLabels(std::string_view text, std::string_view type_name,
+                                             int min, int max) {
   auto parsed = json::Parse(text);
   if (!parsed) return InvalidArgument("label category file is not valid JSON");
   if (!parsed->is_object()) return InvalidArgument("label category file must be a JSON object");
@@ -79,15 +32,103 @@ Result<std::vector<std::string>> ParseLabelCategories(std::string_view text,
       return InvalidArgument("label \"" + *name + "\" appears more than once");
     out.push_back(*name);
   }
-  size_t min = (task_type == "TextMultiClass" || task_type == "ImageMultiClass") ? 2 : 1;
-  if (out.size() < min)
-    return InvalidArgument(task_type + " needs at least " + std::to_string(min) + " labels");
+  if (out.size() < static_cast<size_t>(min))
+    return InvalidArgument(std::string(type_name) + " needs at least " + std::to_string(min) +
+                           " labels");
+  if (max > 0 && out.size() > static_cast<size_t>(max))
+    return InvalidArgument(std::string(type_name) + " allows at most " + std::to_string(max) +
+                           " labels");
   return out;
 }
+}  // namespace
 
-Result<boost::json::object> Preprocess(const std::string& /*task_type*/,
-                                       const boost::json::object& line,
-                                       const std::vector<std::string>& labels) {
+// ------------------------------------------------------ TaskType defaults
+
+Status TaskType::ValidateJob(const JobSettings& settings) const {
+  if (auto problem = LabelAttributeNameProblem(settings.label_attribute_name, &info_))
+    return InvalidArgument(*problem);
+  return {};
+}
+
+Result<std::vector<std::string>> TaskType::ParseLabelCategories(std::string_view text) const {
+  return ParseLabels(text, info_.name, info_.min_labels, info_.max_labels);
+}
+
+Result<boost::json::object> TaskType::Preprocess(const boost::json::object& manifest_line,
+                                                 const std::vector<std::string>& labels) const {
+  return StandardTaskInput(manifest_line, labels);
+}
+
+void TaskType::AddLabel(boost::json::object& line, const boost::json::object& content,
+                        const std::string& attr) const {
+  AddLabelMembers(line, content, attr);
+}
+
+void TaskType::AddFailure(boost::json::object& line, const std::string& attr,
+                          const std::string& job_name, const std::string& reason) const {
+  AddFailureMetadata(line, attr, job_name, reason, OutputType());
+}
+
+// ------------------------------------------------------------ shared rules
+
+std::optional<std::string> LabelAttributeNameProblem(std::string_view label,
+                                                     const BuiltinTaskType* type) {
+  if (label.ends_with("-metadata"))
+    return "LabelAttributeName '" + std::string(label) + "' must not end with \"-metadata\".";
+  if (label == "source" || label == "source-ref")
+    return "LabelAttributeName must not be \"source\" or \"source-ref\": those keys hold the data "
+           "object in the manifest.";
+  // Types whose output is a file reference need "-ref"; all others,
+  // custom jobs included, must not have it (spec §3.2).
+  const bool wants_ref = type && type->ref_label_attribute;
+  const std::string type_text =
+      type ? "task type " + std::string(type->name) : std::string("custom labeling jobs");
+  if (wants_ref && !label.ends_with("-ref"))
+    return "LabelAttributeName '" + std::string(label) + "' must end with \"-ref\" for " +
+           type_text + ".";
+  if (!wants_ref && label.ends_with("-ref"))
+    return "LabelAttributeName '" + std::string(label) + "' must not end with \"-ref\" for " +
+           type_text + ".";
+  return std::nullopt;
+}
+
+void AddLabelMembers(boost::json::object& line, const boost::json::object& content,
+                     const std::string& attr) {
+  // Keys already present keep their position; new ones are appended.
+  if (auto it = content.find(attr); it != content.end()) line[attr] = it->value();
+  if (auto it = content.find(attr + "-metadata"); it != content.end())
+    line[attr + "-metadata"] = it->value();
+}
+
+void AddFailureMetadata(boost::json::object& line, const std::string& attr,
+                        const std::string& job_name, const std::string& reason,
+                        std::string_view output_type) {
+  boost::json::object meta;
+  meta["failure-reason"] = reason;
+  meta["job-name"] = MetadataJobName(job_name);
+  meta["human-annotated"] = "yes";
+  meta["type"] = output_type;
+  // No label for a failed object (boost's erase would reorder the keys).
+  boost::json::object kept;
+  for (const auto& kv : line)
+    if (kv.key() != attr) kept.emplace(kv.key(), kv.value());
+  kept[attr + "-metadata"] = std::move(meta);
+  line = std::move(kept);
+}
+
+std::string MetadataJobName(const std::string& job_name) {
+  std::string lower = job_name;
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return "labeling-job/" + lower;
+}
+
+std::string OutputType(const std::string& task_type) {
+  const BuiltinTaskType* row = FindBuiltin(task_type);
+  return row ? std::string(row->output_type) : "groundtruth/custom";
+}
+
+Result<boost::json::object> StandardTaskInput(const boost::json::object& line,
+                                              const std::vector<std::string>& labels) {
   boost::json::object input;
   if (auto s = line.find("source"); s != line.end()) {
     input["taskObject"] = s->value();
@@ -103,100 +144,18 @@ Result<boost::json::object> Preprocess(const std::string& /*task_type*/,
   return input;
 }
 
-namespace {
-// The label a classifier answer carries: the first top-level member whose
-// value is an object with a "label" string (the element's name varies).
-std::optional<std::string> AnswerLabel(const boost::json::value& content) {
-  if (!content.is_object()) return std::nullopt;
-  for (const auto& kv : content.get_object()) {
-    if (kv.value().is_object()) {
-      if (auto l = json::GetString(kv.value().get_object(), "label")) return l;
-    }
-  }
-  return std::nullopt;
+Result<std::vector<std::string>> ParseLabelCategories(std::string_view text,
+                                                      const std::string& task_type) {
+  if (const TaskType* type = Find(task_type)) return type->ParseLabelCategories(text);
+  const BuiltinTaskType* row = FindBuiltin(task_type);
+  return ParseLabels(text, task_type, row ? row->min_labels : 1, row ? row->max_labels : 0);
 }
 
-boost::json::object Content(const std::string& attr, const std::string& job_name,
-                            const std::string& task_type, const std::string& class_name,
-                            int64_t class_index, boost::json::value confidence, TimePoint now) {
-  boost::json::object metadata;
-  metadata["confidence"] = std::move(confidence);
-  metadata["job-name"] = MetadataJobName(job_name);
-  metadata["class-name"] = class_name;
-  metadata["human-annotated"] = "yes";
-  metadata["creation-date"] = FormatIsoMicros(now);
-  metadata["type"] = OutputType(task_type);
-  boost::json::object content;
-  content[attr] = class_index;
-  content[attr + "-metadata"] = std::move(metadata);
-  return content;
-}
-}  // namespace
-
-std::optional<int32_t> AnswerClass(const boost::json::value& content,
-                                   const std::vector<std::string>& labels) {
-  auto label = AnswerLabel(content);
-  if (!label) return std::nullopt;
-  for (size_t k = 0; k < labels.size(); ++k)
-    if (labels[k] == *label) return static_cast<int32_t>(k);
-  return std::nullopt;
-}
-
-std::vector<Result<boost::json::object>> ConsolidateBatch(const BatchInput& in) {
-  const int32_t num_classes = static_cast<int32_t>(in.labels.size());
-  consolidation::JobConsolidator job(std::max<int32_t>(num_classes, 1));
-  // Dense ids for objects and workers, as the algorithms want them.
-  std::map<int64_t, int32_t> object_ids;
-  std::map<std::string, int32_t> worker_ids;
-  auto object_id = [&](int64_t o) {
-    return object_ids.emplace(o, static_cast<int32_t>(object_ids.size())).first->second;
-  };
-  auto worker_id = [&](const std::string& w) {
-    return worker_ids.emplace(w, static_cast<int32_t>(worker_ids.size())).first->second;
-  };
-  if (in.history)
-    for (const auto& a : *in.history)
-      if (a.label >= 0 && a.label < num_classes)
-        job.AddAnswer(object_id(a.object), worker_id(a.worker_id), a.label);
-  std::vector<int32_t> targets;
-  std::vector<int> usable(in.batch.size(), 0);
-  for (size_t i = 0; i < in.batch.size(); ++i) {
-    int32_t id = object_id(in.batch[i].first);
-    targets.push_back(id);
-    for (const auto& a : in.batch[i].second) {
-      if (auto k = AnswerClass(a.content, in.labels)) {
-        job.AddAnswer(id, worker_id(a.worker_id), *k);
-        ++usable[i];
-      }
-    }
-  }
-  std::vector<consolidation::TaskLabel> labels = job.Consolidate(targets);
-  std::vector<Result<boost::json::object>> out;
-  for (size_t i = 0; i < in.batch.size(); ++i) {
-    if (usable[i] == 0 || labels[i].label < 0) {
-      out.push_back(InvalidArgument("no answer names one of the job's labels"));
-      continue;
-    }
-    // One answer: Ground Truth reports confidence 0.
-    boost::json::value confidence =
-        usable[i] == 1 ? boost::json::value(0)
-                       : boost::json::value(consolidation::RoundConfidence(labels[i].confidence));
-    out.push_back(Content(in.label_attribute_name, in.job_name, in.task_type,
-                          in.labels[static_cast<size_t>(labels[i].label)], labels[i].label,
-                          std::move(confidence), in.now));
-  }
-  return out;
-}
-
-Result<boost::json::object> Consolidate(const ConsolidationInput& in) {
-  BatchInput b;
-  b.task_type = in.task_type;
-  b.label_attribute_name = in.label_attribute_name;
-  b.job_name = in.job_name;
-  b.labels = in.labels;
-  b.now = in.now;
-  b.batch.push_back({0, in.answers});
-  return std::move(ConsolidateBatch(b).front());
+Result<boost::json::object> Preprocess(const std::string& task_type,
+                                       const boost::json::object& manifest_line,
+                                       const std::vector<std::string>& labels) {
+  if (const TaskType* type = Find(task_type)) return type->Preprocess(manifest_line, labels);
+  return StandardTaskInput(manifest_line, labels);
 }
 
 }  // namespace plumbline::tasktypes

@@ -1,14 +1,30 @@
-// Built-in task types: the PRE-<Type> pre-processing (manifest line -> task
-// input the template sees) and ACS-<Type> consolidation (workers' answers ->
-// label + metadata) that Ground Truth runs as AWS Lambda functions, here in
-// C++. Built-ins are recognised by function name in any region's ARN.
+// Built-in task types: what Ground Truth's PRE-<Type> (manifest line -> task
+// input the template sees) and ACS-<Type> (workers' answers -> label +
+// metadata) Lambda functions do, here in C++, behind one interface.
 //
-// Pure functions; safe from any thread.
+// Three parts:
+//  * the table of every built-in name Ground Truth defines (spec §3.1, §3.2)
+//    with the rules the API checks for each (BuiltinTaskTypes, FindBuiltin);
+//  * the hook ARNs that name them, in any region, with or without a
+//    `:qualifier` (ParseHookArn, BuiltinHookArn);
+//  * `TaskType`, implemented by the types this build runs (Find). A type is
+//    added by one file under tasktypes/ and one row of the table (builtins.cpp);
+//    labeling/ and api/ find it through this header and need no change.
+//
+// Everything here is immutable after static initialisation: safe from any
+// thread. A `JobHistory` belongs to one caller (labeling's runner thread).
+// Examples: tests/tasktypes/tasktypes_test.cpp, tests/tasktypes/registry_test.cpp.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
+#include <cstdint>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/clock.hpp"
@@ -16,83 +32,201 @@
 
 namespace plumbline::tasktypes {
 
-enum class HookKind { kPre, kAcs };
+class TaskType;
 
-struct HookRef {
-  bool builtin = false;     // PRE-* / ACS-* of a known task type
-  HookKind kind = HookKind::kPre;
-  std::string task_type;    // "TextMultiClass" for a built-in; empty for custom hooks
+// ------------------------------------------------------- the built-in table
+
+// One row of spec §3.2: a task type Ground Truth ships PRE-/ACS- functions for.
+struct BuiltinTaskType {
+  std::string_view name;         // "TextMultiClass": PRE-<name>, ACS-<name>
+  std::string_view output_type;  // metadata "type", "groundtruth/text-classification"
+  bool ref_label_attribute;      // LabelAttributeName must end in "-ref" (else must not)
+  int min_labels;                // label category file: at least this many labels
+  int max_labels;                // ... and at most this many; 0 = unlimited
+  bool hosted_ui;                // may (NER) or must (frames, clouds) use HumanTaskUiArn
+  bool frame_or_cloud;           // video frames / 3D point clouds: 30-day task time limit
+  // This build's implementation, or null when the type is recognised but not
+  // run yet (CreateLabelingJob then says "not supported yet").
+  const TaskType& (*implementation)();
 };
 
-// Classifies a Lambda ARN: "arn:aws:lambda:<region>:<acct>:function:PRE-TextMultiClass".
-HookRef ParseHookArn(const std::string& arn);
+// Every built-in, in the spec's order (22 of the 2023 model plus PassThrough).
+std::span<const BuiltinTaskType> BuiltinTaskTypes();
+// The row of a built-in name (exact, case-sensitive), or null.
+const BuiltinTaskType* FindBuiltin(std::string_view name);
 
-// True for the task types this build implements.
-bool IsSupported(const std::string& task_type);
+// ------------------------------------------------------------- hook ARNs
 
-// Reads a label category configuration file (document-version + labels).
-// kInvalidArgument names the problem (not JSON, missing labels, duplicates,
-// too few labels for the task type).
-Result<std::vector<std::string>> ParseLabelCategories(std::string_view text,
-                                                      const std::string& task_type);
+enum class HookKind { kPre, kAcs };
 
-// PRE: the task input for one manifest line. Fails (kInvalidArgument) for a
-// line with neither "source" nor "source-ref"; the object then fails alone.
-Result<boost::json::object> Preprocess(const std::string& task_type,
-                                       const boost::json::object& manifest_line,
-                                       const std::vector<std::string>& labels);
+// A Lambda ARN as a hook: "arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]".
+struct HookRef {
+  bool builtin = false;        // PRE-<T> / ACS-<T> with T in the built-in table
+  HookKind kind = HookKind::kPre;
+  std::string task_type;       // T for a built-in; empty for a custom hook
+  std::string function_name;   // "PRE-TextMultiClass" (any function, without qualifier)
+  std::string region;          // "us-west-2"; empty when the ARN has no lambda shape
+  std::string account;         // "081040173940"
+  std::string qualifier;       // "1", "$LATEST", an alias; empty when absent
+  // True when `account` is Ground Truth's own in `region` (spec §3.1). A
+  // built-in is recognised by its function name whatever the account, as
+  // users copy ARNs between regions; this is for display and logs.
+  bool ground_truth_account = false;
+};
+
+// Classifies a Lambda ARN. Never fails: anything that is not a PRE-/ACS-
+// function of a built-in type is a custom hook (builtin = false).
+HookRef ParseHookArn(std::string_view arn);
+
+// Ground Truth's account for its built-in functions in `region`, or nullopt
+// for a region the spec does not list.
+std::optional<std::string_view> GroundTruthAccount(std::string_view region);
+
+// The ARN of a built-in function in `region` ("arn:aws:lambda:us-west-2:
+// 081040173940:function:PRE-TextMultiClass"); the account is Ground Truth's
+// in that region, or us-east-1's for a region the spec does not list.
+std::string BuiltinHookArn(HookKind kind, std::string_view task_type, std::string_view region);
+
+// The implementation of a built-in this build runs, or null (an unknown name,
+// or a built-in without implementation).
+const TaskType* Find(std::string_view task_type);
+
+// --------------------------------------------------------- the interface
 
 // One worker's answer as the ACS functions see it.
 struct Answer {
-  std::string worker_id;
+  std::string worker_id;       // as in the output files: "private.<region>.<hex>"
   boost::json::value content;  // the submitted form object
 };
 
-struct ConsolidationInput {
-  std::string task_type;
+// The job's answers so far, in the form a type's consolidation learns from
+// (e.g. worker reliabilities). Made by the type (NewHistory) and given back
+// to the same type only.
+class JobHistory {
+ public:
+  virtual ~JobHistory() = default;
+  // Records one answer of an object already consolidated; answers the type
+  // cannot read are ignored.
+  virtual void Add(int64_t object, const std::string& worker_id,
+                   const boost::json::value& answer) = 0;
+  // How many answers were recorded.
+  virtual size_t size() const = 0;
+};
+
+// The objects of one consolidation pass.
+struct Batch {
   std::string label_attribute_name;
-  std::string job_name;                 // original case; metadata uses "labeling-job/<lower>"
-  std::vector<std::string> labels;
-  std::vector<Answer> answers;          // this object's answers
-  TimePoint now;
+  std::string job_name;             // original case; metadata uses "labeling-job/<lower>"
+  std::vector<std::string> labels;  // the label category file's labels, in order
+  TimePoint now;                    // the metadata's creation-date
+  std::vector<std::pair<int64_t, std::vector<Answer>>> objects;  // object index, its answers
 };
 
-// ACS: the consolidated content {"<attr>": label, "<attr>-metadata": {...}}
-// exactly as Ground Truth's built-ins return it, for one object on its own.
-// kInvalidArgument when no answer could be used (the object then fails).
-Result<boost::json::object> Consolidate(const ConsolidationInput& input);
-
-// An answer already reduced to its class: consolidation's history.
-struct ClassAnswer {
-  int64_t object = 0;
-  std::string worker_id;
-  int32_t label = 0;  // index into the job's labels
-};
-
-// The class index an answer names, or nullopt when it names none of `labels`.
-std::optional<int32_t> AnswerClass(const boost::json::value& content,
-                                   const std::vector<std::string>& labels);
-
-// Job-wide ACS, as Ground Truth's built-in: worker reliabilities are
-// estimated (Dawid-Skene, one coin per worker) from every answer of the
-// objects consolidated so far (`history`) plus this batch, and each object
-// of the batch gets its label from that fit. One result per batch object,
-// in order: the content as Consolidate() returns it, or kInvalidArgument
-// when none of the object's answers was usable.
-struct BatchInput {
-  std::string task_type;
+// What CreateLabelingJob asks of a type's jobs, beyond the request's shape.
+struct JobSettings {
   std::string label_attribute_name;
-  std::string job_name;
-  std::vector<std::string> labels;
-  TimePoint now;
-  const std::vector<ClassAnswer>* history = nullptr;  // may be null
-  std::vector<std::pair<int64_t, std::vector<Answer>>> batch;  // object index, its answers
+  bool hosted_ui = false;            // UiConfig.HumanTaskUiArn rather than a template
+  int64_t task_time_limit_seconds = 0;
 };
-std::vector<Result<boost::json::object>> ConsolidateBatch(const BatchInput& input);
+
+// A task type: immutable, one instance per type for the process (Find).
+class TaskType {
+ public:
+  explicit TaskType(const BuiltinTaskType& info) : info_(info) {}
+  virtual ~TaskType() = default;
+  TaskType(const TaskType&) = delete;
+  TaskType& operator=(const TaskType&) = delete;
+
+  std::string_view Name() const { return info_.name; }
+  const BuiltinTaskType& Info() const { return info_; }
+  // The output metadata's "type", e.g. "groundtruth/text-classification".
+  std::string_view OutputType() const { return info_.output_type; }
+
+  // --- the job's configuration
+  // The job's settings against this type's rules (spec §3.2, §5.5):
+  // kInvalidArgument naming the rule. The default checks the label
+  // attribute rules of the type's row.
+  virtual Status ValidateJob(const JobSettings& settings) const;
+  // The labels of a label category file (spec §6.2), in file order.
+  // kInvalidArgument names the problem (not JSON, no labels, a duplicate,
+  // too few or too many for the type).
+  virtual Result<std::vector<std::string>> ParseLabelCategories(std::string_view text) const;
+
+  // --- PRE: one object
+  // The task input for one manifest line (spec §3.4). Pure: called once per
+  // object, by the runner or at claim time. kInvalidArgument for a line the
+  // type cannot label (e.g. neither "source" nor "source-ref"); that object
+  // then fails alone. The default is what every image/text built-in gives
+  // its template: {"taskObject", "labels", "manifestLine"} (StandardTaskInput).
+  virtual Result<boost::json::object> Preprocess(const boost::json::object& manifest_line,
+                                                 const std::vector<std::string>& labels) const;
+
+  // --- answers
+  // True when consolidation can use this worker's answer (the answer schema
+  // of the type; a submit is stored whatever it holds).
+  virtual bool IsUsableAnswer(const boost::json::value& content,
+                              const std::vector<std::string>& labels) const = 0;
+
+  // --- ACS: a batch with the job's history
+  // An empty history for a job with these labels.
+  virtual std::unique_ptr<JobHistory> NewHistory(const std::vector<std::string>& labels) const = 0;
+  // One result per batch object, in order: the consolidated content
+  // {"<attr>": label, "<attr>-metadata": {...}} as Ground Truth's built-in
+  // returns it, or kInvalidArgument when none of the object's answers was
+  // usable (the object then fails). `history` (from NewHistory, may be null)
+  // holds the answers of the objects consolidated before; it is not changed.
+  virtual std::vector<Result<boost::json::object>> ConsolidateBatch(
+      const Batch& batch, const JobHistory* history) const = 0;
+
+  // --- the output manifest line
+  // Adds a labeled object's consolidated content to its manifest line.
+  // Default: "<attr>" and "<attr>-metadata" of the content; keys already in
+  // the line keep their place, new ones are appended.
+  virtual void AddLabel(boost::json::object& line, const boost::json::object& content,
+                        const std::string& attr) const;
+  // Marks a failed object's line: no "<attr>", and "<attr>-metadata" naming
+  // the failure (failure-reason, job-name, human-annotated, type).
+  virtual void AddFailure(boost::json::object& line, const std::string& attr,
+                          const std::string& job_name, const std::string& reason) const;
+
+ private:
+  const BuiltinTaskType& info_;
+};
+
+// ------------------------------------------------ rules shared by all types
+
+// The problem with a LabelAttributeName for a task type (spec §3.2, §5.5),
+// in the API's prose, or nullopt. `type` null: a custom job.
+std::optional<std::string> LabelAttributeNameProblem(std::string_view label_attribute_name,
+                                                     const BuiltinTaskType* type);
+
+// What TaskType::AddLabel and AddFailure do by default, for callers that
+// have a job of a type this build does not run (its output type given).
+void AddLabelMembers(boost::json::object& line, const boost::json::object& content,
+                     const std::string& attr);
+void AddFailureMetadata(boost::json::object& line, const std::string& attr,
+                        const std::string& job_name, const std::string& reason,
+                        std::string_view output_type);
 
 // "labeling-job/<lower-cased name>", the metadata's job-name.
 std::string MetadataJobName(const std::string& job_name);
-// The output "type" of a task type, e.g. "groundtruth/text-classification".
+// The output "type" of a task type name: its row's, else "groundtruth/custom".
 std::string OutputType(const std::string& task_type);
+
+// The task input of the image/text built-ins (spec §3.4): "taskObject" is
+// the line's "source" (or else "source-ref") value, "labels" the label
+// strings in file order, "manifestLine" the whole line. kInvalidArgument
+// for a line with neither.
+Result<boost::json::object> StandardTaskInput(const boost::json::object& manifest_line,
+                                              const std::vector<std::string>& labels);
+
+// For tools that hold a type's name only (`plumbline template preview`): the
+// type's ParseLabelCategories and Preprocess when it is implemented, else
+// the rules every image/text built-in shares (spec §3.4, §6.2.1).
+Result<std::vector<std::string>> ParseLabelCategories(std::string_view text,
+                                                      const std::string& task_type);
+Result<boost::json::object> Preprocess(const std::string& task_type,
+                                       const boost::json::object& manifest_line,
+                                       const std::vector<std::string>& labels);
 
 }  // namespace plumbline::tasktypes

@@ -1,0 +1,127 @@
+// LabelingService's state, shared by the files that implement the service:
+// labeling.cpp (construction, the per-job and per-team caches), jobs.cpp
+// (jobs and work teams), worker_calls.cpp (claims, submits, releases),
+// runner.cpp (ingest, expiry, consolidation, finish). Private to labeling/.
+//
+// Threading: the caches below are guarded by their own mutexes; the runner's
+// maps (last_batch_second, last_intermediate, history, encrypting) are
+// touched by the runner thread only (or by RunOnce, never beside it).
+#pragma once
+
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "labeling/job_config.hpp"
+#include "labeling/labeling.hpp"
+#include "storage/object_store.hpp"
+#include "tasktypes/tasktypes.hpp"
+
+namespace plumbline::labeling {
+
+struct LabelingService::Impl {
+  store::Store& store;
+  storage::ObjectStore& objects;
+  const Clock& clock;
+  Options options;
+  TemplateRenderer renderer;
+  TemplateValidator validator;
+  crypto::KeyRing* ring = nullptr;
+  LabelingService::OutputStoreFactory output_store_factory;
+
+  int64_t NowMs() const { return ToEpochMs(clock.Now()); }
+
+  // ------------------------------------------------- job outputs (runner)
+  // Per job with a KmsKeyId: the store every output file is written through
+  // (encrypting), over the job's destination store.
+  struct JobOutput {
+    std::unique_ptr<storage::ObjectStore> destination;  // null: `objects`
+    std::unique_ptr<storage::ObjectStore> encrypting;
+  };
+  std::map<int64_t, JobOutput> encrypting;
+  // Where a job's outputs are written: encrypting when the job names a key.
+  Result<storage::ObjectStore*> Out(const store::Job& job);
+  // CreateLabelingJob's check of OutputConfig.KmsKeyId: ok without a key
+  // ring; else the ring's error for an unknown or disabled key.
+  Status CheckOutputKey(const std::string& kms_key_id);
+
+  // ---------------------------------------------------- parsed job settings
+  // Parsed settings per job, for the request paths: the stored request never
+  // changes and the labels are fixed once the job is in progress. `type` is
+  // null for a job whose task type this build does not run.
+  struct JobInfo {
+    JobConfig config;
+    std::vector<std::string> labels;
+    const tasktypes::TaskType* type = nullptr;
+  };
+  std::mutex info_mu;
+  std::map<int64_t, std::shared_ptr<const JobInfo>> job_info;
+  std::shared_ptr<const JobInfo> InfoOf(const store::Job& job);
+  static std::vector<std::string> LabelsOf(const store::Job& job);
+
+  // ------------------------------------------------------------- work teams
+  // Work team groups by lower-case ARN. Teams change only through this
+  // service: Update/DeleteWorkteam drop the cache, and a lookup that read
+  // the store before such a change does not put what it read back.
+  std::mutex team_mu;
+  std::map<std::string, std::vector<std::string>> team_groups;
+  uint64_t team_generation = 0;
+  Result<std::vector<std::string>> TeamGroups(const std::string& arn);
+  void ForgetTeams();
+
+  // ------------------------------------------------ the claim path's jobs
+  // Jobs as the claim path reads them, kept once seen in progress: what a
+  // claim uses from them (name, settings, template, object count) no longer
+  // changes then, and the claim's transaction reads the status and counters
+  // that do.
+  std::mutex claim_jobs_mu;
+  std::map<std::string, std::shared_ptr<const store::Job>> claim_jobs_by_name;
+  std::map<int64_t, std::shared_ptr<const store::Job>> claim_jobs_by_id;
+  Result<std::shared_ptr<const store::Job>> ClaimJobNamed(const std::string& name);
+  Result<std::shared_ptr<const store::Job>> ClaimJobWithId(int64_t id);
+
+  // ------------------------------------------- worker calls (worker_calls.cpp)
+  // The job a worker may claim in: kPermissionDenied outside its work team;
+  // null when the job is not in progress.
+  Result<std::shared_ptr<const store::Job>> ClaimableJob(const store::User& worker,
+                                                         std::shared_ptr<const store::Job> job);
+  // A claimed assignment as the worker gets it: the task input and, when a
+  // renderer is installed, the rendered template.
+  Result<ClaimedTask> TaskOf(const store::Job& job, const JobInfo& info,
+                             const store::Assignment& assignment);
+
+  // ------------------------------------------------------ runner (runner.cpp)
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stop = false;
+  bool wake = false;
+  std::thread thread;
+  // Second of the last consolidation batch per job: file names carry the
+  // second, so batches of one job are at least a second apart.
+  std::map<int64_t, int64_t> last_batch_second;
+  // Per job: when the intermediate manifest was last written and how long that took (ms).
+  std::map<int64_t, std::pair<int64_t, int64_t>> last_intermediate;
+  // Per job: the answers of the objects consolidated so far, in the task
+  // type's form (consolidation's history). Loaded from the store on first
+  // use, so a restart rebuilds it; a load that fails is not kept.
+  std::map<int64_t, std::unique_ptr<tasktypes::JobHistory>> history;
+  // The job's history; kUnavailable (nothing cached) when the store fails.
+  Result<tasktypes::JobHistory*> HistoryOf(const store::Job& job, const JobInfo& info);
+
+  void Ingest(store::Job job);
+  // Consolidates objects whose answers are all in (or `only` these, whatever
+  // their answer count). Returns false when the pass must wait (one batch
+  // per second per job).
+  bool ConsolidateReady(const store::Job& job, const std::vector<int64_t>* only = nullptr);
+  void Finish(const store::Job& job, store::JobStatus final_status);
+  bool SettleExpired(const store::Job& job, const JobConfig& c);
+  void MaybeWriteIntermediate(const store::Job& job);
+  void Pass();
+  void Loop();
+};
+
+}  // namespace plumbline::labeling

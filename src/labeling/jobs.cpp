@@ -1,0 +1,205 @@
+// The SageMaker operations on jobs (create, describe, list, stop) and work
+// teams (create, describe, list, update, delete).
+#include <spdlog/spdlog.h>
+
+#include <boost/json.hpp>
+
+#include "common/ids.hpp"
+#include "common/json.hpp"
+#include "labeling/detail/service_impl.hpp"
+#include "labeling/labeling.hpp"
+
+namespace plumbline::labeling {
+
+using store::Job;
+using store::JobStatus;
+
+// ------------------------------------------------------------------ jobs
+Result<std::string> LabelingService::CreateJob(const boost::json::object& request,
+                                               const std::string& region) {
+  boost::json::object req = request;
+  JobConfig c = JobConfig::FromRequest(req, region);
+  // Hooks: built-in PRE/ACS of a task type this build implements (any
+  // region, any :qualifier).
+  auto pre = tasktypes::ParseHookArn(c.pre_hook_arn);
+  auto acs = tasktypes::ParseHookArn(c.acs_hook_arn);
+  if (!pre.builtin || pre.kind != tasktypes::HookKind::kPre)
+    return InvalidArgument("PreHumanTaskLambdaArn " + c.pre_hook_arn +
+                           " is not a built-in PRE- function; custom hooks are not supported yet");
+  if (!acs.builtin || acs.kind != tasktypes::HookKind::kAcs)
+    return InvalidArgument("AnnotationConsolidationLambdaArn " + c.acs_hook_arn +
+                           " is not a built-in ACS- function; custom hooks are not supported yet");
+  if (pre.task_type != acs.task_type)
+    return InvalidArgument("PreHumanTaskLambdaArn (" + pre.task_type +
+                           ") and AnnotationConsolidationLambdaArn (" + acs.task_type +
+                           ") name different task types");
+  const tasktypes::TaskType* type = tasktypes::Find(pre.task_type);
+  if (!type) return InvalidArgument("task type " + pre.task_type + " is not supported yet");
+  if (c.template_uri.empty())
+    return InvalidArgument("HumanTaskConfig.UiConfig.UiTemplateS3Uri is required; "
+                           "HumanTaskUiArn is not supported yet");
+  tasktypes::JobSettings settings;
+  settings.label_attribute_name = c.label_attribute_name;
+  settings.task_time_limit_seconds = c.time_limit_seconds;
+  PLB_TRY(type->ValidateJob(settings));
+  if (req.contains("LabelingJobAlgorithmsConfig"))
+    return InvalidArgument("automated data labeling (LabelingJobAlgorithmsConfig) is not "
+                           "supported");
+  if (c.manifest_uri.empty())
+    return InvalidArgument("InputConfig.DataSource.S3DataSource.ManifestS3Uri is required; "
+                           "streaming jobs are not supported yet");
+  if (c.label_category_uri.empty())
+    return InvalidArgument("LabelCategoryConfigS3Uri is required for " + pre.task_type);
+  if (auto s = impl_->CheckOutputKey(c.kms_key_id); !s)
+    return InvalidArgument("OutputConfig.KmsKeyId: " + s.error().message);
+  auto team = impl_->store.GetWorkteamByArn(c.workteam_arn);
+  if (!team) {
+    if (team.error().code == ErrorCode::kNotFound)
+      return InvalidArgument("Workteam " + c.workteam_arn + " does not exist");
+    return team.error();
+  }
+  // Validate the files now when they are readable; the runner fails the job
+  // later when they are not.
+  if (auto text = impl_->objects.ReadAll(c.label_category_uri)) {
+    if (auto labels = type->ParseLabelCategories(*text); !labels)
+      return InvalidArgument("LabelCategoryConfigS3Uri " + c.label_category_uri + ": " +
+                             labels.error().message);
+  }
+  if (auto tmpl = impl_->objects.ReadAll(c.template_uri); tmpl && impl_->validator) {
+    if (auto s = impl_->validator(*tmpl); !s)
+      return InvalidArgument("UiTemplateS3Uri " + c.template_uri + ": " + s.error().message);
+  }
+  // Defaults Ground Truth fills in and DescribeLabelingJob echoes.
+  auto& htc = req["HumanTaskConfig"].as_object();
+  if (!htc.contains("MaxConcurrentTaskCount")) htc["MaxConcurrentTaskCount"] = 1000;
+  if (!htc.contains("TaskAvailabilityLifetimeInSeconds"))
+    htc["TaskAvailabilityLifetimeInSeconds"] = 2592000;
+  auto& out = req["OutputConfig"].as_object();
+  if (!out.contains("KmsKeyId")) out["KmsKeyId"] = "";
+
+  std::string name = c.job_name;
+  std::string lower = name;
+  for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  Job job;
+  job.name = name;
+  job.arn = "arn:aws:sagemaker:" + region + ":" + impl_->options.account_id + ":labeling-job/" + lower;
+  job.status = JobStatus::kInitializing;
+  job.request_json = json::Serialize(req);
+  job.workteam_arn = team->arn;
+  job.job_reference_code = impl_->options.account_id + RandomAlnum(16);
+  job.workers_per_object = c.workers_per_object;
+  job.created_ms = job.modified_ms = impl_->NowMs();
+  PLB_ASSIGN_OR_RETURN(Job created, impl_->store.CreateJob(job));
+  spdlog::info("job {} created ({})", created.name, created.arn);
+  Wake();
+  return created.arn;
+}
+
+Result<Job> LabelingService::DescribeJob(const std::string& name) {
+  return impl_->store.GetJobByName(name);
+}
+
+Result<std::vector<Job>> LabelingService::ListJobs(const store::JobFilter& filter) {
+  return impl_->store.ListJobs(filter);
+}
+
+Status LabelingService::StopJob(const std::string& name) {
+  PLB_ASSIGN_OR_RETURN(Job job, impl_->store.GetJobByName(name));
+  if (job.status != JobStatus::kInProgress && job.status != JobStatus::kInitializing)
+    return Conflict("The labeling job " + job.name + " is not in progress (status " +
+                    store::JobStatusName(job.status) + ")");
+  PLB_TRY(impl_->store.SetJobStatus(job.id, JobStatus::kStopping, "", impl_->NowMs()));
+  Wake();
+  return {};
+}
+
+// ------------------------------------------------------------ work teams
+Result<store::Workteam> LabelingService::CreateWorkteam(const boost::json::object& request,
+                                                        const std::string& region) {
+  store::Workteam team;
+  team.name = json::GetString(request, "WorkteamName").value_or("");
+  team.arn = "arn:aws:sagemaker:" + region + ":" + impl_->options.account_id +
+             ":workteam/private-crowd/" + team.name;
+  team.created_ms = team.updated_ms = impl_->NowMs();
+  boost::json::object doc;
+  doc["WorkteamName"] = team.name;
+  boost::json::array members;
+  if (const auto* defs = json::GetArray(request, "MemberDefinitions")) {
+    members = *defs;
+    for (const auto& d : *defs) {
+      if (!d.is_object()) continue;
+      if (const auto* oidc = json::GetObject(d.get_object(), "OidcMemberDefinition")) {
+        if (const auto* groups = json::GetArray(*oidc, "Groups"))
+          for (const auto& g : *groups)
+            if (g.is_string()) team.groups.emplace_back(g.get_string());
+      }
+      // Cognito member definitions map their user group to a Plumbline group.
+      if (const auto* cog = json::GetObject(d.get_object(), "CognitoMemberDefinition")) {
+        if (auto g = json::GetString(*cog, "UserGroup")) team.groups.push_back(*g);
+      }
+    }
+  }
+  doc["MemberDefinitions"] = std::move(members);
+  doc["WorkteamArn"] = team.arn;
+  doc["WorkforceArn"] =
+      "arn:aws:sagemaker:" + region + ":" + impl_->options.account_id + ":workforce/default";
+  doc["Description"] = json::GetString(request, "Description").value_or("");
+  doc["SubDomain"] = "localhost";
+  if (const auto* n = json::GetObject(request, "NotificationConfiguration"))
+    doc["NotificationConfiguration"] = *n;
+  team.doc_json = json::Serialize(doc);
+  auto created = impl_->store.CreateWorkteam(team);
+  if (!created && created.error().code == ErrorCode::kAlreadyExists)
+    return AlreadyExists("Workteam " + team.name + " already exists");
+  return created;
+}
+
+Result<store::Workteam> LabelingService::DescribeWorkteam(const std::string& name) {
+  return impl_->store.GetWorkteamByName(name);
+}
+Result<std::vector<store::Workteam>> LabelingService::ListWorkteams() {
+  return impl_->store.ListWorkteams();
+}
+Result<store::Workteam> LabelingService::WorkteamByArn(const std::string& arn) {
+  return impl_->store.GetWorkteamByArn(arn);
+}
+
+// ------------------------------------------------- work team changes (#6)
+Result<store::Workteam> LabelingService::UpdateWorkteam(const boost::json::object& request) {
+  PLB_ASSIGN_OR_RETURN(store::Workteam team,
+                       impl_->store.GetWorkteamByName(json::GetString(request, "WorkteamName").value_or("")));
+  auto parsed = json::Parse(team.doc_json);
+  boost::json::object doc = parsed && parsed->is_object() ? parsed->get_object() : boost::json::object();
+  if (const auto* defs = json::GetArray(request, "MemberDefinitions")) {
+    // Full replacement (spec §1.7): groups not listed any more leave the team.
+    team.groups.clear();
+    for (const auto& d : *defs) {
+      if (!d.is_object()) continue;
+      if (const auto* oidc = json::GetObject(d.get_object(), "OidcMemberDefinition"))
+        if (const auto* groups = json::GetArray(*oidc, "Groups"))
+          for (const auto& g : *groups)
+            if (g.is_string()) team.groups.emplace_back(g.get_string());
+      if (const auto* cog = json::GetObject(d.get_object(), "CognitoMemberDefinition"))
+        if (auto g = json::GetString(*cog, "UserGroup")) team.groups.push_back(*g);
+    }
+    doc["MemberDefinitions"] = *defs;
+  }
+  if (auto d = json::GetString(request, "Description")) doc["Description"] = *d;
+  if (const auto* n = json::GetObject(request, "NotificationConfiguration"))
+    doc["NotificationConfiguration"] = *n;
+  if (const auto* w = json::GetObject(request, "WorkerAccessConfiguration"))
+    doc["WorkerAccessConfiguration"] = *w;
+  team.doc_json = json::Serialize(doc);
+  team.updated_ms = impl_->NowMs();
+  auto updated = impl_->store.UpdateWorkteam(team);
+  impl_->ForgetTeams();
+  return updated;
+}
+
+Status LabelingService::DeleteWorkteam(const std::string& name) {
+  auto s = impl_->store.DeleteWorkteam(name);
+  impl_->ForgetTeams();
+  return s;
+}
+
+}  // namespace plumbline::labeling

@@ -1,0 +1,387 @@
+// The runner: one pass ingests new jobs' manifests, expires leases,
+// consolidates the objects whose answers are in, settles objects whose
+// availability ran out and finishes jobs; a thread runs passes between
+// Start() and Shutdown().
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+
+#include "common/json.hpp"
+#include "common/thread_name.hpp"
+#include "labeling/detail/service_impl.hpp"
+#include "labeling/labeling.hpp"
+#include "labeling/output_writer.hpp"
+#include "storage/object_store.hpp"
+
+namespace plumbline::labeling {
+
+using store::Job;
+using store::JobStatus;
+
+void LabelingService::Impl::Ingest(Job job) {
+  JobConfig c = JobConfig::FromJob(job);
+  auto fail = [&](const std::string& reason) {
+    spdlog::warn("job {} failed: {}", job.name, reason);
+    (void)store.SetJobStatus(job.id, JobStatus::kFailed, reason.substr(0, 1024), NowMs());
+  };
+  // Inputs first: labels and template, kept in the store from now on.
+  auto label_text = objects.ReadAll(c.label_category_uri);
+  if (!label_text)
+    return fail("ClientError: cannot read the label category configuration: " +
+                label_text.error().message);
+  const tasktypes::TaskType* type = tasktypes::Find(c.task_type);
+  if (!type) return fail("ClientError: task type " + c.task_type + " is not supported");
+  auto labels = type->ParseLabelCategories(*label_text);
+  if (!labels) return fail("ClientError: " + c.label_category_uri + ": " + labels.error().message);
+  auto tmpl = objects.ReadAll(c.template_uri);
+  if (!tmpl) return fail("ClientError: cannot read the task template: " + tmpl.error().message);
+  boost::json::array label_array;
+  for (const auto& l : *labels) label_array.emplace_back(l);
+  if (auto s = store.SetJobInputs(job.id, json::Serialize(label_array), *tmpl); !s)
+    return;  // the store is unavailable; the next pass retries
+  auto out = Out(job);
+  if (!out) return fail("ClientError: the output KMS key cannot be used: " + out.error().message);
+  (void)(*out)->WriteAll(storage::JoinUri(OutputRoot(job), "annotation-tool/data.json"),
+                         *label_text);
+
+  // The manifest, streamed: bounded memory whatever its length.
+  if (auto s = store.DeleteObjects(job.id); !s) return;
+  auto reader = objects.OpenRead(c.manifest_uri);
+  if (!reader) return fail("ClientError: cannot read the input manifest: " + reader.error().message);
+  storage::LineReader lines(std::move(*reader), 16u << 20);
+  std::vector<store::DataObject> batch;
+  batch.reserve(options.ingest_batch);
+  boost::json::parser parser;
+  int64_t index = 0;
+  std::string_view line;
+  for (;;) {
+    auto more = lines.Next(&line);
+    if (!more) return fail("ClientError: input manifest: " + more.error().message);
+    if (!*more) break;
+    size_t first = line.find_first_not_of(" \t");
+    if (first == std::string_view::npos) continue;  // blank lines are skipped
+    store::DataObject o;
+    o.index = index++;
+    o.line = std::string(line);
+    boost::system::error_code ec;
+    parser.reset();
+    parser.write(line, ec);
+    if (ec)
+      return fail("ClientError: line " + std::to_string(lines.line_number()) +
+                  " of the input manifest is not valid JSON (" + ec.message() + ")");
+    boost::json::value v = parser.release();
+    if (!v.is_object())
+      return fail("ClientError: line " + std::to_string(lines.line_number()) +
+                  " of the input manifest is not a JSON object");
+    const auto& obj = v.get_object();
+    if (line.size() > options.max_line_chars) {
+      o.state = store::ObjectState::kFailed;
+      o.failure_reason = "ClientError: the manifest line is longer than " +
+                         std::to_string(options.max_line_chars) + " characters";
+    } else if (!obj.contains("source") && !obj.contains("source-ref")) {
+      o.state = store::ObjectState::kFailed;
+      o.failure_reason = "ClientError: the manifest line has neither source nor source-ref";
+    }
+    batch.push_back(std::move(o));
+    if (batch.size() >= options.ingest_batch) {
+      if (auto s = store.InsertObjects(job.id, batch, NowMs()); !s) return;
+      batch.clear();
+    }
+  }
+  if (!batch.empty())
+    if (auto s = store.InsertObjects(job.id, batch, NowMs()); !s) return;
+  if (index == 0) return fail("ClientError: the input manifest has no data objects");
+  // Stop may have arrived meanwhile: only move on from Initializing.
+  // The first MaxConcurrentTaskCount objects go out to workers.
+  if (auto s = store.ReleaseObjects(job.id, c.max_concurrent_tasks, NowMs()); !s) return;
+  auto now = store.GetJob(job.id);
+  if (now && now->status == JobStatus::kInitializing)
+    (void)store.SetJobStatus(job.id, JobStatus::kInProgress, "", NowMs());
+  spdlog::info("job {} read {} objects from {}", job.name, index, c.manifest_uri);
+}
+
+// Consolidation's history: every answer of the job's labeled objects, read
+// once per job (and again after a restart). A load that fails is not kept:
+// consolidating without the history would weigh the workers differently, so
+// the batch waits for the next pass, which loads again.
+Result<tasktypes::JobHistory*> LabelingService::Impl::HistoryOf(const Job& job,
+                                                                const JobInfo& info) {
+  auto it = history.find(job.id);
+  if (it != history.end()) return it->second.get();
+  auto h = info.type->NewHistory(info.labels);
+  std::map<int64_t, std::string> worker_ids;
+  Status users = {};
+  PLB_TRY(store.ForEachLabeledAnswer(job.id, [&](const store::Assignment& a) {
+    auto content = json::Parse(a.answer_json);
+    if (!content) return;
+    auto w = worker_ids.find(a.user_id);
+    if (w == worker_ids.end()) {
+      auto user = store.GetUser(a.user_id);
+      if (!user && user.error().code != ErrorCode::kNotFound) {
+        if (users) users = user.error();
+        return;
+      }
+      std::string id = user ? LabelingService::WorkerId(*user, info.config.region) : "unknown";
+      w = worker_ids.emplace(a.user_id, std::move(id)).first;
+    }
+    h->Add(a.object_index, w->second, *content);
+  }));
+  PLB_TRY(users);
+  return history.emplace(job.id, std::move(h)).first->second.get();
+}
+
+// Consolidates objects whose answers are all in. Returns false when the
+// pass must wait (one batch per second per job).
+// `only`: consolidate these objects (whatever their answer count) instead
+// of those whose N answers are in.
+bool LabelingService::Impl::ConsolidateReady(const Job& job, const std::vector<int64_t>* only) {
+  auto info = InfoOf(job);
+  const JobConfig& c = info->config;
+  TimePoint now = clock.Now();
+  int64_t second = ToEpochMs(now) / 1000;
+  auto ready = only ? Result<std::vector<int64_t>>(*only)
+                    : store.ObjectsReadyToConsolidate(job.id, 1000);
+  if (!ready || ready->empty()) return true;
+  if (!info->type) {
+    spdlog::error("job {}: task type {} is not run by this build", job.name, c.task_type);
+    return true;
+  }
+  auto it = last_batch_second.find(job.id);
+  if (it != last_batch_second.end() && it->second == second) return false;
+  auto job_history = HistoryOf(job, *info);
+  if (!job_history) {
+    spdlog::error("job {}: loading the consolidation history failed: {}", job.name,
+                  job_history.error().message);
+    return true;  // retried on the next pass
+  }
+  last_batch_second[job.id] = second;
+
+  const tasktypes::TaskType& type = *info->type;
+  auto out_store = Out(job);
+  if (!out_store) {
+    spdlog::error("job {}: {}", job.name, out_store.error().message);
+    return true;
+  }
+  storage::ObjectStore& out = **out_store;
+  struct Done {
+    int64_t index;
+    bool ok;
+    std::string label_json;
+    std::string reason;
+    int64_t batch_pos = -1;  // its place in the ACS batch; -1: not consolidated
+  };
+  std::vector<Done> done;
+  tasktypes::Batch batch;
+  batch.label_attribute_name = c.label_attribute_name;
+  batch.job_name = job.name;
+  batch.labels = info->labels;
+  batch.now = now;
+  // Every file of the batch, written together (one sync for the batch).
+  ConsolidationFiles files(storage::JoinUri(c.output_path, job.name), FormatFileStamp(now));
+  std::map<int64_t, Result<store::User>> users;  // each worker looked up once per batch
+  auto objects_read = store.GetObjectsWithAnswers(job.id, *ready);
+  if (!objects_read) return true;  // retried on the next pass
+  for (const auto& [obj, answers] : *objects_read) {
+    if (answers.empty()) {
+      // Every place was declined: nothing to consolidate (not sent to the ACS).
+      done.push_back(
+          {obj.index, false, "", "ClientError: every worker offered the object declined it"});
+      continue;
+    }
+    std::vector<WorkerAnswer> worker_answers;
+    std::vector<tasktypes::Answer> acs_answers;
+    for (const auto& a : answers) {
+      auto known = users.find(a.user_id);
+      if (known == users.end()) known = users.emplace(a.user_id, store.GetUser(a.user_id)).first;
+      const auto& user = known->second;
+      WorkerAnswer w;
+      w.assignment = &a;
+      w.worker_id = user ? LabelingService::WorkerId(*user, c.region) : "unknown";
+      w.sub = user ? user->sub : "";
+      auto content = json::Parse(a.answer_json);
+      w.content = content ? *content : boost::json::value();
+      acs_answers.push_back({w.worker_id, w.content});
+      worker_answers.push_back(std::move(w));
+    }
+    files.AddObject(obj, worker_answers);
+    batch.objects.push_back({obj.index, std::move(acs_answers)});
+  }
+  auto results = type.ConsolidateBatch(batch, *job_history);
+  for (size_t i = 0; i < results.size(); ++i) {
+    int64_t idx = batch.objects[i].first;
+    if (results[i]) {
+      files.AddResult(idx, *results[i]);
+      done.push_back({idx, true, json::Serialize(*results[i]), "", static_cast<int64_t>(i)});
+    } else {
+      done.push_back({idx, false, "", "ClientError: " + results[i].error().message,
+                      static_cast<int64_t>(i)});
+    }
+  }
+  if (auto s = out.WriteAllBatch(files.Take()); !s) {
+    spdlog::error("job {}: {}", job.name, s.error().message);
+    return true;  // retried on the next pass
+  }
+  std::vector<store::ObjectOutcome> outcomes;
+  outcomes.reserve(done.size());
+  for (auto& d : done)
+    outcomes.push_back({d.index, d.ok ? store::ObjectState::kLabeled : store::ObjectState::kFailed,
+                        std::move(d.label_json), std::move(d.reason)});
+  auto finished = store.FinishObjects(job.id, outcomes, ToEpochMs(now));
+  if (!finished) return true;  // the store is unavailable; the next pass retries
+  // The objects now labeled join the history the next batches learn from.
+  for (size_t i = 0; i < done.size(); ++i) {
+    const auto& d = done[i];
+    if (!(*finished)[i] || !d.ok || d.batch_pos < 0) continue;
+    for (const auto& a : batch.objects[static_cast<size_t>(d.batch_pos)].second)
+      (*job_history)->Add(d.index, a.worker_id, a.content);
+  }
+  return true;
+}
+
+void LabelingService::Impl::Finish(const Job& job, JobStatus final_status) {
+  auto out = Out(job);
+  if (!out) {
+    (void)store.SetJobStatus(job.id, JobStatus::kFailed,
+                             "ClientError: the output KMS key cannot be used: " + out.error().message,
+                             NowMs());
+    return;
+  }
+  auto s = WriteOutputManifests(job, store, **out);
+  if (!s) {
+    spdlog::error("job {}: writing the output failed: {}", job.name, s.error().message);
+    return;  // retried on the next pass
+  }
+  (void)store.MarkOutputWritten(job.id, NowMs());
+  (void)store.SetJobStatus(job.id, final_status, "", NowMs());
+  spdlog::info("job {} is {}", job.name, store::JobStatusName(final_status));
+}
+
+void LabelingService::Impl::Pass() {
+  (void)store.ExpireLeases(NowMs());
+  store::JobFilter unfinished;
+  unfinished.unfinished_only = true;
+  auto jobs = store.ListJobs(unfinished);
+  if (!jobs) return;
+  for (const Job& listed : *jobs) {
+    if (listed.status == JobStatus::kInitializing) {
+      Ingest(listed);
+      continue;
+    }
+    ConsolidateReady(listed);
+    auto job = store.GetJob(listed.id);
+    if (!job) continue;
+    if (job->status == JobStatus::kStopping) {
+      Finish(*job, JobStatus::kStopped);
+      continue;
+    }
+    auto info = InfoOf(*job);
+    const JobConfig& c = info->config;
+    if (SettleExpired(*job, c)) {
+      job = store.GetJob(listed.id);
+      if (!job) continue;
+    }
+    auto open = store.CountAvailable(job->id);
+    auto busy = store.CountInProgress(job->id);
+    if (open && *open == 0) {
+      Finish(*job, JobStatus::kCompleted);
+    } else if (c.StoppingConditionMet(*job) && busy && *busy == 0) {
+      // A stopping condition: no new objects were started; once the last
+      // started one is done the job ends with the output so far.
+      Finish(*job, JobStatus::kStopped);
+    } else {
+      MaybeWriteIntermediate(*job);
+    }
+  }
+}
+
+// TaskAvailabilityLifetimeInSeconds after an object's release no task of
+// it is handed out any more: objects with answers are consolidated with
+// what they have, objects without any fail. Objects still leased wait for
+// their lease to end. Returns true when it settled something.
+bool LabelingService::Impl::SettleExpired(const Job& job, const JobConfig& c) {
+  auto idle = store.ExpiredObjects(job.id, NowMs() - c.availability_lifetime_seconds * 1000, 1000);
+  if (!idle || idle->empty()) return false;
+  std::vector<int64_t> with_answers;
+  std::vector<store::ObjectOutcome> unanswered;
+  for (const auto& [idx, answers] : *idle) {
+    if (answers > 0) {
+      with_answers.push_back(idx);
+    } else {
+      unanswered.push_back({idx, store::ObjectState::kFailed, "",
+                            "ClientError: no worker answered before "
+                            "TaskAvailabilityLifetimeInSeconds ran out"});
+    }
+  }
+  if (!unanswered.empty()) (void)store.FinishObjects(job.id, unanswered, NowMs());
+  if (!with_answers.empty()) ConsolidateReady(job, &with_answers);
+  return true;
+}
+
+// The intermediate manifest is rewritten every 10 s, or less often when
+// writing it takes long (a large job): at most 5% of the runner's time.
+void LabelingService::Impl::MaybeWriteIntermediate(const Job& job) {
+  int64_t now = NowMs();
+  auto& [last, took] = last_intermediate[job.id];
+  if (job.labeled + job.failed == 0 || now - last < std::max<int64_t>(10000, 20 * took)) return;
+  auto start = std::chrono::steady_clock::now();
+  if (auto out = Out(job)) (void)WriteIntermediateManifest(job, store, **out);
+  took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start)
+             .count();
+  last = now;
+}
+
+void LabelingService::Impl::Loop() {
+  // The runner yields the CPU to the threads answering workers: under load
+  // a task handed out sooner matters more than a label consolidated sooner.
+  (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 5);
+  std::unique_lock<std::mutex> lock(mu);
+  while (!stop) {
+    lock.unlock();
+    try {
+      Pass();
+    } catch (const std::exception& e) {
+      spdlog::error("runner pass failed: {}", e.what());
+    }
+    lock.lock();
+    // At most one pass per 50 ms however often submits wake the runner:
+    // under load the passes would otherwise compete with the workers'
+    // requests for the store. Idle, a pass every 500 ms expires leases.
+    cv.wait_for(lock, std::chrono::milliseconds(50), [&] { return stop; });
+    cv.wait_for(lock, std::chrono::milliseconds(450), [&] { return stop || wake; });
+    wake = false;
+  }
+}
+
+void LabelingService::Start() {
+  impl_->thread = std::thread([this] {
+    NameThisThread("plb-runner");
+    impl_->Loop();
+  });
+}
+
+void LabelingService::Shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    impl_->stop = true;
+  }
+  impl_->cv.notify_all();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+void LabelingService::RunOnce() { impl_->Pass(); }
+
+void LabelingService::Wake() {
+  // Only the first wake after a pass signals the runner: under load every
+  // submit calls this, and each signal would cost the runner a wake-up.
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    if (impl_->wake) return;
+    impl_->wake = true;
+  }
+  impl_->cv.notify_all();
+}
+
+}  // namespace plumbline::labeling

@@ -1,0 +1,237 @@
+// The worker calls: the jobs a worker may work on, claims, submits (alone or
+// with the next claim, blocking or asynchronous), releases and declines.
+#include <boost/json.hpp>
+
+#include "common/await.hpp"
+#include "common/json.hpp"
+#include "labeling/detail/service_impl.hpp"
+#include "labeling/labeling.hpp"
+
+namespace plumbline::labeling {
+
+using store::Job;
+using store::JobStatus;
+
+// ----------------------------------------------------------------- workers
+namespace {
+bool InTeam(const store::User& user, const std::vector<std::string>& team_groups) {
+  for (const auto& g : user.groups)
+    for (const auto& t : team_groups)
+      if (g == t) return true;
+  return false;
+}
+}  // namespace
+
+Result<std::vector<WorkerJob>> LabelingService::JobsForWorker(const store::User& worker) {
+  store::JobFilter unfinished;
+  unfinished.unfinished_only = true;
+  PLB_ASSIGN_OR_RETURN(auto jobs, impl_->store.ListJobs(unfinished));
+  std::vector<WorkerJob> out;
+  std::map<std::string, bool> team_ok;
+  for (const auto& job : jobs) {
+    if (job.status != JobStatus::kInProgress) continue;
+    auto cached = team_ok.find(job.workteam_arn);
+    if (cached == team_ok.end()) {
+      auto groups = impl_->TeamGroups(job.workteam_arn);
+      cached = team_ok.emplace(job.workteam_arn, groups && InTeam(worker, *groups)).first;
+    }
+    if (!cached->second) continue;
+    auto info = impl_->InfoOf(job);
+    const JobConfig& c = info->config;
+    WorkerJob w;
+    w.name = job.name;
+    w.title = c.title;
+    w.description = c.description;
+    w.keywords = c.keywords;
+    w.time_limit_seconds = c.time_limit_seconds;
+    PLB_ASSIGN_OR_RETURN(w.tasks_available,
+                         impl_->store.CountClaimable(job.id, worker.id));
+    out.push_back(std::move(w));
+  }
+  return out;
+}
+
+namespace {
+// The claim that the job's settings allow now.
+store::ClaimRequest ClaimRequestFor(const Job& job, const JobConfig& c, int64_t user_id,
+                                    int64_t now_ms) {
+  store::ClaimRequest r;
+  r.job_id = job.id;
+  r.user_id = user_id;
+  r.now_ms = now_ms;
+  r.lease_ms = c.time_limit_seconds * 1000;
+  r.availability_ms = c.availability_lifetime_seconds * 1000;
+  // Tasks are available for TaskAvailabilityLifetimeInSeconds; once a
+  // stopping condition is met only objects already started are finished
+  // (checked in the claim's transaction: `job` may be an earlier copy).
+  r.stop_at_labeled = c.StopAtLabeled(job.object_count);
+  return r;
+}
+}  // namespace
+
+// The job a worker may claim in: kPermissionDenied outside its work team;
+// null when the job is not in progress (nothing to hand out). A copy kept
+// from earlier may have ended since: the claim's transaction checks again.
+Result<std::shared_ptr<const Job>> LabelingService::Impl::ClaimableJob(
+    const store::User& worker, std::shared_ptr<const Job> job) {
+  auto groups = TeamGroups(job->workteam_arn);
+  if (!groups && groups.error().code != ErrorCode::kNotFound) return groups.error();
+  if (!groups || !InTeam(worker, *groups))
+    return PermissionDenied("you are not a member of the work team of job " + job->name);
+  if (job->status != JobStatus::kInProgress) return std::shared_ptr<const Job>();
+  return job;
+}
+
+// A claimed assignment as the worker gets it: the pre-processed task input
+// and, when a renderer is installed, the rendered template.
+Result<ClaimedTask> LabelingService::Impl::TaskOf(const Job& job, const JobInfo& info,
+                                                  const store::Assignment& assignment) {
+  PLB_ASSIGN_OR_RETURN(auto line, json::Parse(assignment.object_line));
+  if (!line.is_object()) return Internal("object " + std::to_string(assignment.object_index) +
+                                         " of job " + job.name + " is not a JSON object");
+  if (!info.type)
+    return Internal("job " + job.name + ": task type " + info.config.task_type +
+                    " is not run by this build");
+  PLB_ASSIGN_OR_RETURN(auto input, info.type->Preprocess(line.as_object(), info.labels));
+  ClaimedTask task;
+  task.task_id = assignment.id;
+  task.job_name = job.name;
+  task.task_input = std::move(input);
+  task.deadline = FromEpochMs(assignment.deadline_ms);
+  if (renderer) {
+    PLB_ASSIGN_OR_RETURN(auto html, renderer(job, task.task_input, info.config.time_limit_seconds));
+    task.html = std::move(html);
+  }
+  return task;
+}
+
+namespace {
+// A call's completion that only returns a value or error already known.
+template <class T>
+std::function<Result<T>()> Ready(Result<T> r) {
+  return [r = std::move(r)] { return r; };
+}
+
+// The blocking form of an asynchronous call: waits for `done`, then
+// completes the call on this thread.
+template <class T, class Start>
+Result<T> Wait(Start start) {
+  return Await<std::function<Result<T>()>>(std::move(start))();
+}
+}  // namespace
+
+Result<std::optional<ClaimedTask>> LabelingService::Claim(const store::User& worker,
+                                                          const std::string& job_name) {
+  return Wait<std::optional<ClaimedTask>>(
+      [&](auto done) { ClaimAsync(worker, job_name, std::move(done)); });
+}
+
+void LabelingService::ClaimAsync(const store::User& worker, const std::string& job_name,
+                                 Then<std::optional<ClaimedTask>> done) {
+  using Out = std::optional<ClaimedTask>;
+  auto found = impl_->ClaimJobNamed(job_name);
+  if (!found) return done(Ready<Out>(found.error()));
+  auto job = impl_->ClaimableJob(worker, std::move(*found));
+  if (!job) return done(Ready<Out>(job.error()));
+  if (!*job) return done(Ready<Out>(Out()));
+  std::shared_ptr<const Job> shared = std::move(*job);
+  auto info = impl_->InfoOf(*shared);
+  Impl* impl = impl_.get();
+  impl_->store.ClaimAsync(
+      ClaimRequestFor(*shared, info->config, worker.id, impl_->NowMs()),
+      [impl, shared, info, done = std::move(done)](Result<std::optional<store::Assignment>> a) {
+        done([impl, shared, info, a = std::move(a)]() -> Result<Out> {
+          if (!a) return a.error();
+          if (!*a) return Out();
+          PLB_ASSIGN_OR_RETURN(ClaimedTask task, impl->TaskOf(*shared, *info, **a));
+          return Out(std::move(task));
+        });
+      });
+}
+
+Result<store::SubmitOutcome> LabelingService::Submit(const store::User& worker, int64_t task_id,
+                                                     const boost::json::value& answer,
+                                                     double time_spent_s) {
+  return Wait<store::SubmitOutcome>(
+      [&](auto done) { SubmitAsync(worker, task_id, answer, time_spent_s, std::move(done)); });
+}
+
+void LabelingService::SubmitAsync(const store::User& worker, int64_t task_id,
+                                  const boost::json::value& answer, double time_spent_s,
+                                  Then<store::SubmitOutcome> done) {
+  using Out = store::SubmitOutcome;
+  if (!answer.is_object()) return done(Ready<Out>(InvalidArgument("answer must be a JSON object")));
+  // One write transaction checks the lease, the owner and the job's status.
+  impl_->store.SubmitAsync(task_id, worker.id, json::Serialize(answer), time_spent_s,
+                           impl_->NowMs(), [this, done = std::move(done)](Result<Out> outcome) {
+                             if (outcome) Wake();
+                             done(Ready<Out>(std::move(outcome)));
+                           });
+}
+
+Result<SubmitAndNext> LabelingService::SubmitAndClaimNext(const store::User& worker,
+                                                          int64_t task_id,
+                                                          const boost::json::value& answer,
+                                                          double time_spent_s) {
+  return Wait<SubmitAndNext>([&](auto done) {
+    SubmitAndClaimNextAsync(worker, task_id, answer, time_spent_s, std::move(done));
+  });
+}
+
+void LabelingService::SubmitAndClaimNextAsync(const store::User& worker, int64_t task_id,
+                                              const boost::json::value& answer,
+                                              double time_spent_s, Then<SubmitAndNext> done) {
+  if (!answer.is_object())
+    return done(Ready<SubmitAndNext>(InvalidArgument("answer must be a JSON object")));
+  // The task's job; whether the task is this worker's, the submit decides
+  // in its transaction.
+  auto held = impl_->store.GetAssignment(task_id);
+  if (!held) return done(Ready<SubmitAndNext>(held.error()));
+  auto found = impl_->ClaimJobWithId(held->job_id);
+  if (!found) return done(Ready<SubmitAndNext>(found.error()));
+  auto job = impl_->ClaimableJob(worker, std::move(*found));
+  if (!job || !*job) {
+    // Outside the team now, or the job has ended: the submit alone says
+    // what became of the answer.
+    return SubmitAsync(worker, task_id, answer, time_spent_s,
+                       [done = std::move(done)](std::function<Result<store::SubmitOutcome>()> finish) {
+                         done([finish]() -> Result<SubmitAndNext> {
+                           PLB_ASSIGN_OR_RETURN(auto outcome, finish());
+                           return SubmitAndNext{outcome, std::nullopt};
+                         });
+                       });
+  }
+  std::shared_ptr<const Job> shared = std::move(*job);
+  auto info = impl_->InfoOf(*shared);
+  int64_t now = impl_->NowMs();
+  Impl* impl = impl_.get();
+  // One write transaction: the submit, then the claim of the next task.
+  impl_->store.SubmitAndClaimAsync(
+      task_id, worker.id, json::Serialize(answer), time_spent_s, now,
+      ClaimRequestFor(*shared, info->config, worker.id, now),
+      [this, impl, shared, info, done = std::move(done)](Result<store::Store::SubmittedAndClaimed> both) {
+        if (both) Wake();
+        done([impl, shared, info, both = std::move(both)]() -> Result<SubmitAndNext> {
+          if (!both) return both.error();
+          SubmitAndNext out;
+          out.outcome = both->first;
+          if (both->second) {
+            PLB_ASSIGN_OR_RETURN(ClaimedTask task, impl->TaskOf(*shared, *info, *both->second));
+            out.next = std::move(task);
+          }
+          return out;
+        });
+      });
+}
+
+Status LabelingService::Release(const store::User& worker, int64_t task_id) {
+  return impl_->store.EndLease(task_id, worker.id, store::AssignmentState::kReleased,
+                               impl_->NowMs());
+}
+
+Status LabelingService::Decline(const store::User& worker, int64_t task_id) {
+  return impl_->store.EndLease(task_id, worker.id, store::AssignmentState::kDeclined,
+                               impl_->NowMs());
+}
+
+}  // namespace plumbline::labeling
