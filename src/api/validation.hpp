@@ -23,6 +23,10 @@
 // at once; the §1.2 business rules run only on a shape-valid request and
 // report the first violation in prose.
 //
+// Built-in task types and their rules (the -ref suffix, hosted UIs, frame
+// and point cloud limits) come from tasktypes' table; the regex engine and
+// the Unicode table are in api/detail/ (regex.hpp, unicode.hpp).
+//
 // Thread safety: ValidateRequest is pure and may run concurrently. See
 // tests/api/validation_test.cpp for every rule with good and bad examples.
 #pragma once
@@ -55,23 +59,4 @@ std::optional<ApiError> ValidateRequest(std::string_view operation, const boost:
 // True for the ten operations above.
 bool HasRequestShape(std::string_view operation);
 
-// Building blocks, exposed for tests.
-namespace detail {
-
-// Full-match of UTF-8 `text` against a Java-syntax `pattern` (the subset the
-// model uses: classes with ranges, \d \w \s \S \t \n \r \uXXXX \p{L|M|N|P|S|Z|C},
-// groups, |, * + ? {n} {n,} {n,m}, ^ $, and '.' not matching line
-// terminators). Runs in O(|text| * |pattern|) (Thompson NFA). Throws
-// std::invalid_argument on a pattern outside that subset.
-bool RegexFullMatch(std::string_view pattern, std::string_view text);
-
-// Major Unicode general category of a code point: 'L', 'M', 'N', 'P', 'S',
-// 'Z' or 'C' (control, format, surrogate, private use, unassigned). Exact for
-// ASCII, Latin-1, Latin Extended, IPA, Greek, Cyrillic, Armenian, Hebrew,
-// Arabic, Devanagari, Thai, Georgian, Hangul, Kana, CJK, the punctuation,
-// symbol and fullwidth blocks; an approximation elsewhere (see the table in
-// validation.cpp).
-char UnicodeMajorCategory(char32_t cp);
-
-}  // namespace detail
 }  // namespace plumbline::api

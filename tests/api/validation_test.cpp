@@ -4,6 +4,9 @@
 // building blocks.
 #include "api/validation.hpp"
 
+#include "api/detail/regex.hpp"
+#include "api/detail/unicode.hpp"
+
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -919,6 +922,30 @@ TEST(ValidationRulesTest, PreAndAcsPairing) {
   // No PRE hook (newer model): the ACS alone decides the task type.
   EXPECT_TRUE(
       Valid("CreateLabelingJob", Parse(JobWith("HumanTaskConfig/PreHumanTaskLambdaArn", ""))));
+}
+
+TEST(ValidationRulesTest, QualifiedHookArnsNameTheirBuiltin) {
+  // A version or alias after the function name changes nothing: the rules
+  // see the same built-in task type as without it (tasktypes' table).
+  std::string q = JobWith("HumanTaskConfig/PreHumanTaskLambdaArn",
+                          Lambda("PRE-SemanticSegmentation:3"));
+  q = JobWith("HumanTaskConfig/AnnotationConsolidationConfig/AnnotationConsolidationLambdaArn",
+              Lambda("ACS-SemanticSegmentation:$LATEST"), q);
+  ExpectRule("CreateLabelingJob", Parse(JobWith("LabelAttributeName", "\"mask\"", q)),
+             "LabelAttributeName 'mask' must end with \"-ref\" for task type "
+             "SemanticSegmentation.");
+  EXPECT_TRUE(Valid("CreateLabelingJob", Parse(JobWith("LabelAttributeName", "\"mask-ref\"", q))));
+  ExpectRule("CreateLabelingJob",
+             Parse(JobWith(
+                 "HumanTaskConfig/AnnotationConsolidationConfig/AnnotationConsolidationLambdaArn",
+                 Lambda("ACS-ImageMultiClass:prod"))),
+             "PreHumanTaskLambdaArn (PRE-TextMultiClass) and AnnotationConsolidationLambdaArn "
+             "(ACS-ImageMultiClass) must belong to the same built-in task type.");
+  ExpectRule(
+      "CreateLabelingJob",
+      Parse(JobWith("HumanTaskConfig/PreHumanTaskLambdaArn", Lambda("ACS-TextMultiClass:2"))),
+      "PreHumanTaskLambdaArn names a consolidation function (ACS-TextMultiClass); use the PRE- "
+      "function of the task type.");
 }
 
 TEST(ValidationRulesTest, TaskTimeLimitMaximum) {
