@@ -8,6 +8,7 @@
 #include "common/ids.hpp"
 #include "common/json.hpp"
 #include "storage/object_store.hpp"
+#include "forwarding_store.hpp"
 #include "job_request.hpp"
 
 namespace plumbline::labeling {
@@ -253,6 +254,107 @@ TEST_F(LabelingTest, AvailabilityLifetimeSettlesWhatIsLeft) {
   auto manifest = objects_->ReadAll("s3://b/out/lifetime/manifests/output/output.manifest").value();
   EXPECT_NE(manifest.find("TaskAvailabilityLifetimeInSeconds ran out"), std::string::npos);
   EXPECT_NE(manifest.find("\"class-name\":\"cat\""), std::string::npos);
+}
+
+TEST_F(LabelingTest, QualifiedBuiltinArnsRunTheirTaskType) {
+  // A version or alias after the function name, in any region: the same
+  // built-in as the API's validation sees (one table in tasktypes).
+  auto r = Request("qualified");
+  auto& h = r["HumanTaskConfig"].as_object();
+  h["PreHumanTaskLambdaArn"] =
+      "arn:aws:lambda:ap-south-1:565803892007:function:PRE-TextMultiClass:7";
+  h["AnnotationConsolidationConfig"].as_object()["AnnotationConsolidationLambdaArn"] =
+      "arn:aws:lambda:us-west-2:081040173940:function:ACS-TextMultiClass:$LATEST";
+  ASSERT_TRUE(service_->CreateJob(r, "us-west-2"));
+  service_->RunOnce();
+  EXPECT_EQ(service_->DescribeJob("qualified").value().status, JobStatus::kInProgress);
+  auto task = service_->Claim(worker_, "qualified").value();
+  ASSERT_TRUE(task);
+  EXPECT_EQ(task->task_input.at("taskObject"), "a");
+}
+
+TEST_F(LabelingTest, RefusalsReturnedToTheCallerCarryNoClientErrorPrefix) {
+  // "ClientError:" belongs to a job's FailureReason only (Ground Truth's
+  // form); what CreateLabelingJob refuses is a ValidationException message.
+  auto algo = Request("algo");
+  algo["LabelingJobAlgorithmsConfig"] = boost::json::parse(
+      R"({"LabelingJobAlgorithmSpecificationArn":"arn:aws:sagemaker:us-west-2:027400017018:labeling-job-algorithm-specification/text-classification"})");
+  auto e = service_->CreateJob(algo, "us-west-2");
+  ASSERT_FALSE(e);
+  EXPECT_EQ(e.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(e.error().message,
+            "automated data labeling (LabelingJobAlgorithmsConfig) is not supported");
+  auto box = Request("box");
+  auto& h = box["HumanTaskConfig"].as_object();
+  h["PreHumanTaskLambdaArn"] = "arn:aws:lambda:us-west-2:081040173940:function:PRE-BoundingBox";
+  h["AnnotationConsolidationConfig"].as_object()["AnnotationConsolidationLambdaArn"] =
+      "arn:aws:lambda:us-west-2:081040173940:function:ACS-BoundingBox";
+  auto ref = Request("ref");
+  ref["LabelAttributeName"] = "animal-ref";
+  for (auto* request : {&box, &ref}) {
+    auto refused = service_->CreateJob(*request, "us-west-2");
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_EQ(refused.error().message.find("ClientError"), std::string::npos)
+        << refused.error().message;
+  }
+  EXPECT_EQ(service_->CreateJob(box, "us-west-2").error().message,
+            "task type BoundingBox is not supported yet");
+  EXPECT_EQ(service_->CreateJob(ref, "us-west-2").error().message,
+            "LabelAttributeName 'animal-ref' must not end with \"-ref\" for task type "
+            "TextMultiClass.");
+}
+
+// Fails the first `failures` reads of consolidation's history.
+class HistoryFaultStore : public test_support::ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  Status ForEachLabeledAnswer(int64_t job_id,
+                              const std::function<void(const store::Assignment&)>& fn) override {
+    ++loads;
+    if (failures > 0) {
+      --failures;
+      return Unavailable("history read failed (injected)");
+    }
+    return inner_.ForEachLabeledAnswer(job_id, fn);
+  }
+  int failures = 0;
+  int loads = 0;
+};
+
+TEST_F(LabelingTest, AHistoryThatFailedToLoadIsLoadedAgainNotKeptEmpty) {
+  HistoryFaultStore faulty(*store_);
+  Options o;
+  o.account_id = "111122223333";
+  LabelingService service(faulty, *objects_, clock_, o);
+  auto answer = boost::json::parse(R"({"crowd-classifier":{"label":"dog"}})");
+  auto label_next = [&] {
+    auto task = service.Claim(worker_, "hist").value();
+    ASSERT_TRUE(task);
+    ASSERT_TRUE(service.Submit(worker_, task->task_id, answer, 1));
+  };
+  ASSERT_TRUE(service.CreateJob(Request("hist"), "us-west-2"));
+  service.RunOnce();
+  ASSERT_NO_FATAL_FAILURE(label_next());
+
+  faulty.failures = 1;
+  clock_.Advance(std::chrono::milliseconds(1001));
+  service.RunOnce();
+  // Without its history the batch waits: nothing is consolidated.
+  EXPECT_EQ(faulty.loads, 1);
+  EXPECT_EQ(service.DescribeJob("hist").value().labeled, 0);
+
+  clock_.Advance(std::chrono::milliseconds(1001));
+  service.RunOnce();  // the next pass reads the history again
+  EXPECT_EQ(faulty.loads, 2);
+  EXPECT_EQ(service.DescribeJob("hist").value().labeled, 1);
+
+  ASSERT_NO_FATAL_FAILURE(label_next());
+  clock_.Advance(std::chrono::milliseconds(1001));
+  service.RunOnce();  // loaded once, then kept
+  EXPECT_EQ(faulty.loads, 2);
+  EXPECT_EQ(service.DescribeJob("hist").value().labeled, 2);
+  service.Shutdown();
 }
 
 }  // namespace
