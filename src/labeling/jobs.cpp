@@ -36,18 +36,21 @@ Result<std::string> LabelingService::CreateJob(const boost::json::object& reques
   const tasktypes::TaskType* type = tasktypes::Find(pre.task_type);
   if (!type) return InvalidArgument("task type " + pre.task_type + " is not supported yet");
   if (c.template_uri.empty())
-    return InvalidArgument("HumanTaskConfig.UiConfig.UiTemplateS3Uri is required; "
-                           "HumanTaskUiArn is not supported yet");
+    return InvalidArgument(
+        "HumanTaskConfig.UiConfig.UiTemplateS3Uri is required; "
+        "HumanTaskUiArn is not supported yet");
   tasktypes::JobSettings settings;
   settings.label_attribute_name = c.label_attribute_name;
   settings.task_time_limit_seconds = c.time_limit_seconds;
   PLB_TRY(type->ValidateJob(settings));
   if (req.contains("LabelingJobAlgorithmsConfig"))
-    return InvalidArgument("automated data labeling (LabelingJobAlgorithmsConfig) is not "
-                           "supported");
+    return InvalidArgument(
+        "automated data labeling (LabelingJobAlgorithmsConfig) is not "
+        "supported");
   if (c.manifest_uri.empty())
-    return InvalidArgument("InputConfig.DataSource.S3DataSource.ManifestS3Uri is required; "
-                           "streaming jobs are not supported yet");
+    return InvalidArgument(
+        "InputConfig.DataSource.S3DataSource.ManifestS3Uri is required; "
+        "streaming jobs are not supported yet");
   if (c.label_category_uri.empty())
     return InvalidArgument("LabelCategoryConfigS3Uri is required for " + pre.task_type);
   if (auto s = impl_->CheckOutputKey(c.kms_key_id); !s)
@@ -82,7 +85,8 @@ Result<std::string> LabelingService::CreateJob(const boost::json::object& reques
   for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   Job job;
   job.name = name;
-  job.arn = "arn:aws:sagemaker:" + region + ":" + impl_->options.account_id + ":labeling-job/" + lower;
+  job.arn =
+      "arn:aws:sagemaker:" + region + ":" + impl_->options.account_id + ":labeling-job/" + lower;
   job.status = JobStatus::kInitializing;
   job.request_json = json::Serialize(req);
   job.workteam_arn = team->arn;
@@ -166,10 +170,12 @@ Result<store::Workteam> LabelingService::WorkteamByArn(const std::string& arn) {
 
 // ------------------------------------------------- work team changes (#6)
 Result<store::Workteam> LabelingService::UpdateWorkteam(const boost::json::object& request) {
-  PLB_ASSIGN_OR_RETURN(store::Workteam team,
-                       impl_->store.GetWorkteamByName(json::GetString(request, "WorkteamName").value_or("")));
+  PLB_ASSIGN_OR_RETURN(
+      store::Workteam team,
+      impl_->store.GetWorkteamByName(json::GetString(request, "WorkteamName").value_or("")));
   auto parsed = json::Parse(team.doc_json);
-  boost::json::object doc = parsed && parsed->is_object() ? parsed->get_object() : boost::json::object();
+  boost::json::object doc =
+      parsed && parsed->is_object() ? parsed->get_object() : boost::json::object();
   if (const auto* defs = json::GetArray(request, "MemberDefinitions")) {
     // Full replacement (spec §1.7): groups not listed any more leave the team.
     team.groups.clear();

@@ -59,8 +59,9 @@ Status WriteManifest(const store::Job& job, store::Store& store, storage::Object
 
 Status WriteIntermediateManifest(const store::Job& job, store::Store& store,
                                  storage::ObjectStore& objects) {
-  return WriteManifest(job, store, objects,
-                       storage::JoinUri(OutputRoot(job), "manifests/intermediate/1/output.manifest"));
+  return WriteManifest(
+      job, store, objects,
+      storage::JoinUri(OutputRoot(job), "manifests/intermediate/1/output.manifest"));
 }
 
 Status WriteOutputManifests(const store::Job& job, store::Store& store,
@@ -114,10 +115,10 @@ void ConsolidationFiles::AddObject(const store::DataObject& object,
   }
   boost::json::object wr;
   wr["answers"] = std::move(worker_answers);
-  files_.emplace_back(storage::JoinUri(root_, "annotations/worker-response/iteration-1/" +
-                                                  std::to_string(object.index) + "/" + stamp_ +
-                                                  ".json"),
-                      json::Serialize(wr));
+  files_.emplace_back(
+      storage::JoinUri(root_, "annotations/worker-response/iteration-1/" +
+                                  std::to_string(object.index) + "/" + stamp_ + ".json"),
+      json::Serialize(wr));
   boost::json::object req;
   req["datasetObjectId"] = std::to_string(object.index);
   req["dataObject"] = std::move(data_object);

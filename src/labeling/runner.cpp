@@ -50,7 +50,8 @@ void LabelingService::Impl::Ingest(Job job) {
   // The manifest, streamed: bounded memory whatever its length.
   if (auto s = store.DeleteObjects(job.id); !s) return;
   auto reader = objects.OpenRead(c.manifest_uri);
-  if (!reader) return fail("ClientError: cannot read the input manifest: " + reader.error().message);
+  if (!reader)
+    return fail("ClientError: cannot read the input manifest: " + reader.error().message);
   storage::LineReader lines(std::move(*reader), 16u << 20);
   std::vector<store::DataObject> batch;
   batch.reserve(options.ingest_batch);
@@ -142,8 +143,8 @@ bool LabelingService::Impl::ConsolidateReady(const Job& job, const std::vector<i
   const JobConfig& c = info->config;
   TimePoint now = clock.Now();
   int64_t second = ToEpochMs(now) / 1000;
-  auto ready = only ? Result<std::vector<int64_t>>(*only)
-                    : store.ObjectsReadyToConsolidate(job.id, 1000);
+  auto ready =
+      only ? Result<std::vector<int64_t>>(*only) : store.ObjectsReadyToConsolidate(job.id, 1000);
   if (!ready || ready->empty()) return true;
   if (!info->type) {
     spdlog::error("job {}: task type {} is not run by this build", job.name, c.task_type);
@@ -216,8 +217,8 @@ bool LabelingService::Impl::ConsolidateReady(const Job& job, const std::vector<i
       files.AddResult(idx, *results[i]);
       done.push_back({idx, true, json::Serialize(*results[i]), "", static_cast<int64_t>(i)});
     } else {
-      done.push_back({idx, false, "", "ClientError: " + results[i].error().message,
-                      static_cast<int64_t>(i)});
+      done.push_back(
+          {idx, false, "", "ClientError: " + results[i].error().message, static_cast<int64_t>(i)});
     }
   }
   if (auto s = out.WriteAllBatch(files.Take()); !s) {
@@ -244,9 +245,9 @@ bool LabelingService::Impl::ConsolidateReady(const Job& job, const std::vector<i
 void LabelingService::Impl::Finish(const Job& job, JobStatus final_status) {
   auto out = Out(job);
   if (!out) {
-    (void)store.SetJobStatus(job.id, JobStatus::kFailed,
-                             "ClientError: the output KMS key cannot be used: " + out.error().message,
-                             NowMs());
+    (void)store.SetJobStatus(
+        job.id, JobStatus::kFailed,
+        "ClientError: the output KMS key cannot be used: " + out.error().message, NowMs());
     return;
   }
   auto s = WriteOutputManifests(job, store, **out);
@@ -328,7 +329,8 @@ void LabelingService::Impl::MaybeWriteIntermediate(const Job& job) {
   if (job.labeled + job.failed == 0 || now - last < std::max<int64_t>(10000, 20 * took)) return;
   auto start = std::chrono::steady_clock::now();
   if (auto out = Out(job)) (void)WriteIntermediateManifest(job, store, **out);
-  took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start)
+  took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               start)
              .count();
   last = now;
 }

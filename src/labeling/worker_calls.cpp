@@ -44,8 +44,7 @@ Result<std::vector<WorkerJob>> LabelingService::JobsForWorker(const store::User&
     w.description = c.description;
     w.keywords = c.keywords;
     w.time_limit_seconds = c.time_limit_seconds;
-    PLB_ASSIGN_OR_RETURN(w.tasks_available,
-                         impl_->store.CountClaimable(job.id, worker.id));
+    PLB_ASSIGN_OR_RETURN(w.tasks_available, impl_->store.CountClaimable(job.id, worker.id));
     out.push_back(std::move(w));
   }
   return out;
@@ -87,8 +86,9 @@ Result<std::shared_ptr<const Job>> LabelingService::Impl::ClaimableJob(
 Result<ClaimedTask> LabelingService::Impl::TaskOf(const Job& job, const JobInfo& info,
                                                   const store::Assignment& assignment) {
   PLB_ASSIGN_OR_RETURN(auto line, json::Parse(assignment.object_line));
-  if (!line.is_object()) return Internal("object " + std::to_string(assignment.object_index) +
-                                         " of job " + job.name + " is not a JSON object");
+  if (!line.is_object())
+    return Internal("object " + std::to_string(assignment.object_index) + " of job " + job.name +
+                    " is not a JSON object");
   if (!info.type)
     return Internal("job " + job.name + ": task type " + info.config.task_type +
                     " is not run by this build");
@@ -179,8 +179,8 @@ Result<SubmitAndNext> LabelingService::SubmitAndClaimNext(const store::User& wor
 }
 
 void LabelingService::SubmitAndClaimNextAsync(const store::User& worker, int64_t task_id,
-                                              const boost::json::value& answer,
-                                              double time_spent_s, Then<SubmitAndNext> done) {
+                                              const boost::json::value& answer, double time_spent_s,
+                                              Then<SubmitAndNext> done) {
   if (!answer.is_object())
     return done(Ready<SubmitAndNext>(InvalidArgument("answer must be a JSON object")));
   // The task's job; whether the task is this worker's, the submit decides
@@ -193,13 +193,14 @@ void LabelingService::SubmitAndClaimNextAsync(const store::User& worker, int64_t
   if (!job || !*job) {
     // Outside the team now, or the job has ended: the submit alone says
     // what became of the answer.
-    return SubmitAsync(worker, task_id, answer, time_spent_s,
-                       [done = std::move(done)](std::function<Result<store::SubmitOutcome>()> finish) {
-                         done([finish]() -> Result<SubmitAndNext> {
-                           PLB_ASSIGN_OR_RETURN(auto outcome, finish());
-                           return SubmitAndNext{outcome, std::nullopt};
-                         });
-                       });
+    return SubmitAsync(
+        worker, task_id, answer, time_spent_s,
+        [done = std::move(done)](std::function<Result<store::SubmitOutcome>()> finish) {
+          done([finish]() -> Result<SubmitAndNext> {
+            PLB_ASSIGN_OR_RETURN(auto outcome, finish());
+            return SubmitAndNext{outcome, std::nullopt};
+          });
+        });
   }
   std::shared_ptr<const Job> shared = std::move(*job);
   auto info = impl_->InfoOf(*shared);
@@ -209,7 +210,8 @@ void LabelingService::SubmitAndClaimNextAsync(const store::User& worker, int64_t
   impl_->store.SubmitAndClaimAsync(
       task_id, worker.id, json::Serialize(answer), time_spent_s, now,
       ClaimRequestFor(*shared, info->config, worker.id, now),
-      [this, impl, shared, info, done = std::move(done)](Result<store::Store::SubmittedAndClaimed> both) {
+      [this, impl, shared, info,
+       done = std::move(done)](Result<store::Store::SubmittedAndClaimed> both) {
         if (both) Wake();
         done([impl, shared, info, both = std::move(both)]() -> Result<SubmitAndNext> {
           if (!both) return both.error();

@@ -107,8 +107,7 @@ HookRef ParseHookArn(std::string_view arn) {
     if (end == std::string_view::npos) break;
     start = end + 1;
   }
-  if (std::count(head.begin(), head.end(), ':') == 4 && parts[0] == "arn" &&
-      parts[2] == "lambda") {
+  if (std::count(head.begin(), head.end(), ':') == 4 && parts[0] == "arn" && parts[2] == "lambda") {
     ref.region = std::string(parts[3]);
     ref.account = std::string(parts[4]);
     ref.ground_truth_account = GroundTruthAccount(ref.region) == parts[4];

@@ -61,13 +61,13 @@ enum class HookKind { kPre, kAcs };
 
 // A Lambda ARN as a hook: "arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]".
 struct HookRef {
-  bool builtin = false;        // PRE-<T> / ACS-<T> with T in the built-in table
+  bool builtin = false;  // PRE-<T> / ACS-<T> with T in the built-in table
   HookKind kind = HookKind::kPre;
-  std::string task_type;       // T for a built-in; empty for a custom hook
-  std::string function_name;   // "PRE-TextMultiClass" (any function, without qualifier)
-  std::string region;          // "us-west-2"; empty when the ARN has no lambda shape
-  std::string account;         // "081040173940"
-  std::string qualifier;       // "1", "$LATEST", an alias; empty when absent
+  std::string task_type;      // T for a built-in; empty for a custom hook
+  std::string function_name;  // "PRE-TextMultiClass" (any function, without qualifier)
+  std::string region;         // "us-west-2"; empty when the ARN has no lambda shape
+  std::string account;        // "081040173940"
+  std::string qualifier;      // "1", "$LATEST", an alias; empty when absent
   // True when `account` is Ground Truth's own in `region` (spec §3.1). A
   // built-in is recognised by its function name whatever the account, as
   // users copy ARNs between regions; this is for display and logs.
@@ -125,7 +125,7 @@ struct Batch {
 // What CreateLabelingJob asks of a type's jobs, beyond the request's shape.
 struct JobSettings {
   std::string label_attribute_name;
-  bool hosted_ui = false;            // UiConfig.HumanTaskUiArn rather than a template
+  bool hosted_ui = false;  // UiConfig.HumanTaskUiArn rather than a template
   int64_t task_time_limit_seconds = 0;
 };
 

@@ -127,9 +127,8 @@ class TextMultiClass final : public TaskType {
       }
       // One answer: Ground Truth reports confidence 0.
       boost::json::value confidence =
-          usable[i] == 1
-              ? boost::json::value(0)
-              : boost::json::value(consolidation::RoundConfidence(labels[i].confidence));
+          usable[i] == 1 ? boost::json::value(0)
+                         : boost::json::value(consolidation::RoundConfidence(labels[i].confidence));
       out.push_back(Content(in.label_attribute_name, in.job_name, OutputType(),
                             in.labels[static_cast<size_t>(labels[i].label)], labels[i].label,
                             std::move(confidence), in.now));

@@ -1,8 +1,8 @@
-#include "tasktypes/tasktypes.hpp"
-
 #include <gtest/gtest.h>
 
 #include <set>
+
+#include "tasktypes/tasktypes.hpp"
 
 namespace plumbline::tasktypes {
 namespace {
@@ -61,7 +61,8 @@ TEST(HookArnTest, RegionAccountAndQualifierAreRead) {
 
   // A version or alias after the name names the same built-in.
   for (const char* q : {"1", "$LATEST", "prod"}) {
-    auto v = ParseHookArn(std::string("arn:aws:lambda:eu-west-1:568282634449:function:ACS-TextMultiClass:") + q);
+    auto v = ParseHookArn(
+        std::string("arn:aws:lambda:eu-west-1:568282634449:function:ACS-TextMultiClass:") + q);
     EXPECT_TRUE(v.builtin) << q;
     EXPECT_EQ(v.kind, HookKind::kAcs);
     EXPECT_EQ(v.task_type, "TextMultiClass");
@@ -79,10 +80,10 @@ TEST(HookArnTest, RegionAccountAndQualifierAreRead) {
 }
 
 TEST(HookArnTest, BuiltinsAreKnownByNameInEveryRegionAndAccount) {
-  for (std::string_view region : {"us-east-1", "us-east-2", "us-west-2", "ca-central-1",
-                                  "eu-west-1", "eu-west-2", "eu-central-1", "ap-northeast-1",
-                                  "ap-northeast-2", "ap-south-1", "ap-southeast-1",
-                                  "ap-southeast-2"}) {
+  for (std::string_view region :
+       {"us-east-1", "us-east-2", "us-west-2", "ca-central-1", "eu-west-1", "eu-west-2",
+        "eu-central-1", "ap-northeast-1", "ap-northeast-2", "ap-south-1", "ap-southeast-1",
+        "ap-southeast-2"}) {
     ASSERT_TRUE(GroundTruthAccount(region)) << region;
     for (const auto& row : BuiltinTaskTypes()) {
       auto ref = ParseHookArn(BuiltinHookArn(HookKind::kAcs, row.name, region));

@@ -22,27 +22,31 @@ TEST(HookArnTest, BuiltinsAreRecognisedInAnyRegion) {
 }
 
 TEST(LabelCategoriesTest, ParsesAndRejectsWithReasons) {
-  EXPECT_EQ(ParseLabelCategories(R"({"labels":[{"label":"a"},{"label":"b"}]})", "TextMultiClass")
-                .value(),
-            (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(
+      ParseLabelCategories(R"({"labels":[{"label":"a"},{"label":"b"}]})", "TextMultiClass").value(),
+      (std::vector<std::string>{"a", "b"}));
   EXPECT_NE(ParseLabelCategories(R"({"labels":[{"label":"a"},{"label":"a"}]})", "TextMultiClass")
-                .error().message.find("more than once"),
+                .error()
+                .message.find("more than once"),
             std::string::npos);
   EXPECT_NE(ParseLabelCategories(R"({"labels":[{"label":"a"}]})", "TextMultiClass")
-                .error().message.find("at least 2"),
+                .error()
+                .message.find("at least 2"),
             std::string::npos);
   EXPECT_NE(ParseLabelCategories("nope", "TextMultiClass").error().message.find("JSON"),
             std::string::npos);
   EXPECT_NE(ParseLabelCategories(R"({"labels":[{"x":1},{"label":"b"}]})", "TextMultiClass")
-                .error().message.find("labels[0]"),
+                .error()
+                .message.find("labels[0]"),
             std::string::npos);
 }
 
 TEST(PreprocessTest, TaskInputHasTaskObjectLabelsAndLine) {
   auto line = boost::json::parse(R"({"source-ref":"s3://b/cat.jpg","k":1})").as_object();
   auto in = Preprocess("ImageMultiClass", line, {"cat", "dog"}).value();
-  EXPECT_EQ(json::Serialize(in),
-            R"({"taskObject":"s3://b/cat.jpg","labels":["cat","dog"],"manifestLine":{"source-ref":"s3://b/cat.jpg","k":1}})");
+  EXPECT_EQ(
+      json::Serialize(in),
+      R"({"taskObject":"s3://b/cat.jpg","labels":["cat","dog"],"manifestLine":{"source-ref":"s3://b/cat.jpg","k":1}})");
   EXPECT_FALSE(Preprocess("TextMultiClass", boost::json::parse(R"({"x":1})").as_object(), {}));
 }
 
@@ -75,8 +79,9 @@ Result<boost::json::object> Consolidate(std::vector<std::string> labels_chosen) 
 
 TEST(ConsolidateTest, OneAnswerHasConfidenceZeroAndGroundTruthMetadataOrder) {
   auto out = Consolidate({"animal"}).value();
-  EXPECT_EQ(json::Serialize(out),
-            R"({"category":1,"category-metadata":{"confidence":0,"job-name":"labeling-job/my-job","class-name":"animal","human-annotated":"yes","creation-date":"2025-11-23T19:40:41.501000","type":"groundtruth/text-classification"}})");
+  EXPECT_EQ(
+      json::Serialize(out),
+      R"({"category":1,"category-metadata":{"confidence":0,"job-name":"labeling-job/my-job","class-name":"animal","human-annotated":"yes","creation-date":"2025-11-23T19:40:41.501000","type":"groundtruth/text-classification"}})");
 }
 
 TEST(ConsolidateTest, TwoAgainstOneFollowsTheReferenceAlgorithm) {
@@ -108,8 +113,9 @@ TEST(TextMultiClassTest, JobRulesAndLabelFileComeFromItsRow) {
             "LabelAttributeName 'category-ref' must not end with \"-ref\" for task type "
             "TextMultiClass.");
   EXPECT_FALSE(t.ValidateJob({"category-metadata", false, 60}));
-  EXPECT_NE(t.ParseLabelCategories(R"({"labels":[{"label":"a"}]})").error().message.find(
-                "TextMultiClass needs at least 2"),
+  EXPECT_NE(t.ParseLabelCategories(R"({"labels":[{"label":"a"}]})")
+                .error()
+                .message.find("TextMultiClass needs at least 2"),
             std::string::npos);
   EXPECT_EQ(t.ParseLabelCategories(R"({"labels":[{"label":"a"},{"label":"b"}]})").value().size(),
             2u);
@@ -119,14 +125,16 @@ TEST(TextMultiClassTest, OutputLineAddsTheLabelOrNamesTheFailure) {
   const TaskType& t = Text();
   auto line = boost::json::parse(R"({"source":"x","a":0,"other":1})").as_object();
   auto labeled = line;
-  t.AddLabel(labeled, boost::json::parse(R"({"a":1,"a-metadata":{"class-name":"dog"},"z":2})").as_object(),
+  t.AddLabel(labeled,
+             boost::json::parse(R"({"a":1,"a-metadata":{"class-name":"dog"},"z":2})").as_object(),
              "a");
   EXPECT_EQ(json::Serialize(labeled),
             R"({"source":"x","a":1,"other":1,"a-metadata":{"class-name":"dog"}})");
   auto failed = line;
   t.AddFailure(failed, "a", "MyJob", "ClientError: no source");
-  EXPECT_EQ(json::Serialize(failed),
-            R"({"source":"x","other":1,"a-metadata":{"failure-reason":"ClientError: no source","job-name":"labeling-job/myjob","human-annotated":"yes","type":"groundtruth/text-classification"}})");
+  EXPECT_EQ(
+      json::Serialize(failed),
+      R"({"source":"x","other":1,"a-metadata":{"failure-reason":"ClientError: no source","job-name":"labeling-job/myjob","human-annotated":"yes","type":"groundtruth/text-classification"}})");
 }
 
 TEST(ConsolidateBatchTest, HistoryTeachesWhichWorkersToTrust) {
@@ -160,9 +168,9 @@ TEST(ConsolidateBatchTest, HistoryTeachesWhichWorkersToTrust) {
   // Without history the same answers go to the majority.
   in.objects.pop_back();
   EXPECT_EQ(Text().ConsolidateBatch(in, nullptr)[0]->at("category").as_int64(), 2);
-  EXPECT_EQ(Text().ConsolidateBatch(in, Text().NewHistory(labels).get())[0]->at("category")
-                .as_int64(),
-            2);
+  EXPECT_EQ(
+      Text().ConsolidateBatch(in, Text().NewHistory(labels).get())[0]->at("category").as_int64(),
+      2);
 }
 
 }  // namespace
