@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
   bool own_dir = dir.empty();
   if (own_dir) dir = (fs::temp_directory_path() / ("plb-envelope-bench-" + RandomHex(4))).string();
   fs::create_directories(dir);
-  auto db = store::OpenSqlite({dir + "/plumbline.db", false}).value();
+  auto db = store::OpenStore({"sqlite:" + dir + "/plumbline.db", false}).value();
   crypto::KeyRingOptions ko;
   ko.data_dir = dir;
   auto ring = crypto::KeyRing::Open(*db, ko).value();

@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
   }
   double ref = Seconds(ref_start);
 
-  auto store = store::OpenSqlite({(dir / "db").string(), true}).value();
+  auto store = store::OpenStore({"sqlite:" + (dir / "db").string(), true}).value();
   labeling::Options opts;
   opts.account_id = "111122223333";
   labeling::LabelingService service(*store, *objects, SystemClock::Get(), opts);

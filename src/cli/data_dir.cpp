@@ -15,14 +15,14 @@ Result<OpenedDataDir> OpenDataDir(const std::string& dir) {
   OpenedDataDir out;
   // Access-key secrets are sealed under a key kept outside the database.
   PLB_ASSIGN_OR_RETURN(auto box, crypto::SecretBox::LoadOrCreate(dir));
-  store::SqliteOptions sopts{dir + "/plumbline.db", true, std::nullopt};
+  store::StoreOptions sopts{"sqlite:" + dir + "/plumbline.db", true, std::nullopt};
   sopts.secret_sealer = store::SecretSealer{
       [box](const std::string& plain, const std::string& ctx) -> Result<std::string> {
         return box->Seal(plain, ctx);
       },
       [box](const std::string& sealed, const std::string& ctx) { return box->Open(sealed, ctx); },
       [](const std::string& stored) { return crypto::SecretBox::IsSealed(stored); }};
-  PLB_ASSIGN_OR_RETURN(out.store, store::OpenSqlite(sopts));
+  PLB_ASSIGN_OR_RETURN(out.store, store::OpenStore(sopts));
   PLB_ASSIGN_OR_RETURN(auto account, out.store->GetSetting("account_id"));
   if (!account) {
     std::string digits = RandomHex(12);

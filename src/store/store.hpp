@@ -2,11 +2,19 @@
 // answers, people, work teams and access keys.
 //
 // Every method is one transaction: it either happens entirely or not at all,
-// and when it returns success the change is durable (synchronous=FULL).
-// Implementations: SQLite in WAL mode (OpenSqlite); PostgreSQL later. Tests
-// of the contract: tests/store/store_test.cpp.
+// and when a write returns success the change is durable (it survives a
+// crash of the process or the machine). Reads see every write that returned
+// before they began. Concurrent writes may share one commit (group commit);
+// each still succeeds or fails alone.
 //
-// Thread safety: a Store may be called from several threads at once.
+// Implementations are chosen by URL in OpenStore (below): `sqlite:PATH`
+// today, PostgreSQL later. Every implementation runs the same contract
+// suite: tests/store/store_contract_test.cpp and
+// tests/store/access_control_contract_test.cpp. FaultInjectingStore
+// (store/fault_injecting_store.hpp) wraps any Store for tests of failures.
+//
+// Thread safety: a Store may be called from several threads at once. Its
+// results are plain values the caller owns.
 #pragma once
 
 #include <cstdint>
@@ -67,6 +75,9 @@ struct DataObject {
   std::string failure_reason;
   int64_t answers = 0;
   int64_t leases = 0;         // live leases
+  // The template's `task.input` for this object (pre-processing's output,
+  // JSON); empty until the object is pre-processed (see SetTaskInputs).
+  std::string task_input_json;
 };
 
 // How an object ends (FinishObjects).
@@ -91,6 +102,7 @@ struct Assignment {
   std::string answer_json;
   double time_spent_s = 0;
   std::string object_line;    // the object's manifest line; filled by Claim only
+  std::string task_input_json;  // the object's stored task input; filled by Claim only
 };
 
 struct ObjectAnswers {
@@ -159,6 +171,20 @@ struct ClaimRequest {
   // A stopping condition checked in the claim's transaction: from this many
   // labeled objects on, no new object is started (0: none).
   int64_t stop_at_labeled = 0;
+  // True once pre-processing runs ahead of the claims (in the runner): only
+  // objects with a stored task input are handed out. False: any object, as
+  // before task inputs were stored (the claim's caller pre-processes).
+  bool require_task_input = false;
+};
+
+// Counters of the store's write path since it was opened (for tests and
+// metrics). A commit is one durable transaction; `writes` counts the write
+// calls that ran inside committed transactions (each kept its changes or
+// rolled back alone), so writes / commits is the mean group size.
+struct StoreStats {
+  int64_t commits = 0;
+  int64_t writes = 0;
+  int64_t failed_commits = 0;  // transactions that could not commit
 };
 
 enum class SubmitOutcome { kAccepted, kAlreadySubmitted };
@@ -235,9 +261,17 @@ class Store {
   virtual Result<std::optional<AccessKey>> FindAccessKey(const std::string& access_key_id) = 0;
   virtual Status PutSession(const Session& s) = 0;
   // The session and its user (with groups) in one read; nullopt for an
-  // unknown token. Expiry is the caller's to check.
+  // unknown token. Expiry is the caller's to check. Implementations may
+  // cache the answer, but a lookup never returns what a committed change
+  // (in this process or another one sharing the database) has replaced.
   virtual Result<std::optional<std::pair<Session, User>>> FindSessionUser(const std::string& token) = 0;
   virtual Status DeleteSession(const std::string& token) = 0;
+  // A number that grows in the same transaction as every change of users,
+  // their groups, passwords and disabled flags, sessions ending, and access
+  // keys, made by any process sharing the database. A cache of any of these
+  // is valid while the number it was filled under has not changed. (A new
+  // session or user need not bump it: nothing cached can be stale for them.)
+  virtual Result<int64_t> IdentityVersion() = 0;
 
   // --- work teams ---
   virtual Result<Workteam> CreateWorkteam(const Workteam& team) = 0;  // kAlreadyExists
@@ -262,6 +296,8 @@ class Store {
   // Removes every object of the job (a restarted ingest starts clean).
   virtual Status DeleteObjects(int64_t job_id) = 0;
   // Appends objects in one transaction and adds them to the job's counters.
+  // An object's task_input_json is stored when not empty (else the object
+  // awaits pre-processing). kNotFound for an unknown job.
   virtual Status InsertObjects(int64_t job_id, const std::vector<DataObject>& objects,
                                int64_t now_ms) = 0;
   virtual Result<DataObject> GetObject(int64_t job_id, int64_t index) = 0;
@@ -278,6 +314,14 @@ class Store {
   virtual Result<std::vector<Status>> FinishObjects(int64_t job_id,
                                                     const std::vector<ObjectOutcome>& outcomes,
                                                     int64_t now_ms) = 0;
+  // Stores the task input (JSON) of each object, by index, in one
+  // transaction; a later call for the same index replaces it. kNotFound
+  // (and nothing stored) when an index does not exist.
+  virtual Status SetTaskInputs(int64_t job_id,
+                               const std::vector<std::pair<int64_t, std::string>>& inputs) = 0;
+  // Available objects without a task input, in index order, at most
+  // `limit`: what pre-processing works on next.
+  virtual Result<std::vector<DataObject>> ObjectsToPreprocess(int64_t job_id, size_t limit) = 0;
   // Number of objects of the job still available (not labeled, not failed).
   virtual Result<int64_t> CountAvailable(int64_t job_id) = 0;
   // Available objects that have answers or live leases (work under way).
@@ -299,8 +343,8 @@ class Store {
   // caller need not hold a thread while the commit is pending (the worker
   // API under load); the blocking forms below wait for it. `done` is called
   // exactly once, when the transaction has committed or failed, possibly on
-  // a thread of the store's (the SQLite store's writer thread): it must
-  // return quickly and must not call the store.
+  // a thread of the store's (one that runs the commits): it must return
+  // quickly and must not call the store.
   template <class T>
   using Done = std::function<void(Result<T>)>;
 
@@ -312,7 +356,9 @@ class Store {
   // leases + declines per object; prefers objects in progress, then starts
   // the first released object (see ReleaseObjects) unless start_new_objects
   // is false or the job's labeled count reached stop_at_labeled; never hands
-  // out an object past its availability lifetime.
+  // out an object past its availability lifetime, nor one without a task
+  // input when require_task_input is set. The assignment carries the
+  // object's manifest line and task input (empty when it has none).
   virtual void ClaimAsync(const ClaimRequest& request, Done<std::optional<Assignment>> done) = 0;
   Result<std::optional<Assignment>> Claim(const ClaimRequest& request) {
     return Await<Result<std::optional<Assignment>>>(
@@ -400,11 +446,19 @@ class Store {
   // newest `limit` when there are more).
   virtual Result<std::vector<AuditEntry>> ListAudit(int64_t since_ms, size_t limit) = 0;
   // --- end of workforce and access control ---
+
+  // Counters of the write path since the store was opened; never fails.
+  virtual StoreStats Stats() = 0;
 };
 
-struct SqliteOptions {
-  std::string path;           // database file; created with the schema when new
-  bool synchronous_full = true;
+struct StoreOptions {
+  // Which store and where: `sqlite:PATH` (a database file, created with the
+  // schema when new; a PATH without a scheme means the same). PostgreSQL
+  // (`postgresql://...`) is not built in this version.
+  std::string url;
+  // Whether a write is durable when it returns (see the header comment).
+  // False trades that for speed: only for tests and throwaway data.
+  bool durable = true;
   // When set, access-key secrets are stored sealed; rows still in plaintext
   // are sealed at open (transparent migration). Without it secrets are kept
   // as given (tests of other subsystems).
@@ -412,7 +466,12 @@ struct SqliteOptions {
   // Tests of migrations: stop at this schema version (0: the latest).
   int schema_version = 0;
 };
-// Opens (and migrates) a SQLite store. kUnavailable when the file cannot be opened.
-Result<std::unique_ptr<Store>> OpenSqlite(const SqliteOptions& options);
+
+// Opens (creating and migrating as needed) the store the URL names.
+// kInvalidArgument for a URL whose scheme is unknown or not built in (the
+// message names it); kUnavailable when the database cannot be opened or is
+// newer than this program. The caller owns the store; destroying it waits
+// for pending writes.
+Result<std::unique_ptr<Store>> OpenStore(const StoreOptions& options);
 
 }  // namespace plumbline::store

@@ -20,7 +20,7 @@ class KeyRingTest : public ::testing::Test {
     ::unsetenv("PLUMBLINE_KMS_ROOT_KEY");
     dir_ = fs::temp_directory_path() / ("plb-keyring-" + RandomHex(6));
     fs::create_directories(dir_);
-    store_ = store::OpenSqlite({(dir_ / "plumbline.db").string(), false}).value();
+    store_ = store::OpenStore({"sqlite:" + (dir_ / "plumbline.db").string(), false}).value();
     opts_.data_dir = dir_.string();
     opts_.region = "us-west-2";
     opts_.account_id = "123456789012";

@@ -31,7 +31,7 @@ class LabelingSettingsTest : public ::testing::Test {
   void SetUp() override {
     dir_ = fs::temp_directory_path() / ("plb-settings-" + RandomHex(6));
     fs::create_directories(dir_);
-    store_ = store::OpenSqlite({(dir_ / "db").string(), false}).value();
+    store_ = store::OpenStore({"sqlite:" + (dir_ / "db").string(), false}).value();
     objects_ = storage::OpenLocal(dir_.string());
     Options o;
     o.account_id = "111122223333";

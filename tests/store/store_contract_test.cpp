@@ -1,33 +1,25 @@
+// The Store contract: jobs, data objects, claims, submits and the release
+// window, run against every implementation (see contract_targets.hpp).
 #include "store/store.hpp"
 
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
-#include <filesystem>
 #include <map>
 #include <mutex>
-#include <thread>
-#include <atomic>
 #include <set>
+#include <thread>
 
-#include "common/ids.hpp"
+#include "contract_targets.hpp"
 
 namespace plumbline::store {
 namespace {
-namespace fs = std::filesystem;
+using contract::ContractTest;
 
-class StoreTest : public ::testing::Test {
+class StoreTest : public ContractTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("plb-store-" + RandomHex(6));
-    fs::create_directories(dir_);
-    store_ = OpenSqlite({(dir_ / "db.sqlite").string(), false}).value();
-  }
-  void TearDown() override {
-    store_.reset();
-    fs::remove_all(dir_);
-  }
   // `window`: how many objects are released at the start (MaxConcurrentTaskCount); all by default.
   int64_t MakeJob(const std::string& name, int objects, int64_t workers_per_object = 1,
                   int window = -1) {
@@ -60,11 +52,9 @@ class StoreTest : public ::testing::Test {
     r.lease_ms = 1000;
     return r;
   }
-  fs::path dir_;
-  std::unique_ptr<Store> store_;
 };
 
-TEST_F(StoreTest, JobNamesAreUniqueCaseInsensitively) {
+TEST_P(StoreTest, JobNamesAreUniqueCaseInsensitively) {
   MakeJob("Example-job", 0);
   Job dup;
   dup.name = "example-JOB";
@@ -75,7 +65,7 @@ TEST_F(StoreTest, JobNamesAreUniqueCaseInsensitively) {
   EXPECT_EQ(store_->GetJobByName("nope").error().code, ErrorCode::kNotFound);
 }
 
-TEST_F(StoreTest, ListJobsCanLeaveOutEndedJobs) {
+TEST_P(StoreTest, ListJobsCanLeaveOutEndedJobs) {
   int64_t done = MakeJob("done", 0);
   int64_t running = MakeJob("running", 0);
   ASSERT_TRUE(store_->SetJobStatus(done, JobStatus::kCompleted, "", 2000));
@@ -87,7 +77,7 @@ TEST_F(StoreTest, ListJobsCanLeaveOutEndedJobs) {
   EXPECT_EQ(store_->ListJobs({}).value().size(), 2u);
 }
 
-TEST_F(StoreTest, CountersFollowObjectStates) {
+TEST_P(StoreTest, CountersFollowObjectStates) {
   int64_t job = MakeJob("j", 3);
   EXPECT_EQ(store_->GetJob(job).value().object_count, 3);
   auto finished = store_->FinishObjects(job, {{0, ObjectState::kLabeled, "{}", ""},
@@ -103,7 +93,7 @@ TEST_F(StoreTest, CountersFollowObjectStates) {
   EXPECT_EQ(store_->CountAvailable(job).value(), 1);
 }
 
-TEST_F(StoreTest, ClaimNeverGivesAnObjectTwiceToOneWorkerNorBeyondN) {
+TEST_P(StoreTest, ClaimNeverGivesAnObjectTwiceToOneWorkerNorBeyondN) {
   int64_t job = MakeJob("j", 2, 2);
   // N = 2. A worker holding a task gets the same task back.
   auto a = store_->Claim(Req(job, 1, 100)).value();
@@ -128,7 +118,7 @@ TEST_F(StoreTest, ClaimNeverGivesAnObjectTwiceToOneWorkerNorBeyondN) {
   EXPECT_FALSE(store_->Claim(Req(job, 3, 260)).value());
 }
 
-TEST_F(StoreTest, SubmitIsIdempotentAndLateSubmitConflicts) {
+TEST_P(StoreTest, SubmitIsIdempotentAndLateSubmitConflicts) {
   int64_t job = MakeJob("j", 2);
   auto a = store_->Claim(Req(job, 1, 100)).value();
   EXPECT_EQ(store_->Submit(a->id, 1, "{\"x\":1}", 1.5, 200).value(), SubmitOutcome::kAccepted);
@@ -146,7 +136,7 @@ TEST_F(StoreTest, SubmitIsIdempotentAndLateSubmitConflicts) {
   EXPECT_EQ(store_->ObjectsReadyToConsolidate(job, 10).value(), std::vector<int64_t>{0});
 }
 
-TEST_F(StoreTest, SubmitAndClaimSubmitsThenClaimsInOneCommit) {
+TEST_P(StoreTest, SubmitAndClaimSubmitsThenClaimsInOneCommit) {
   // N = 2 over two objects: worker 1 answers object 0 and gets object 1
   // (never object 0 again); worker 2 then gets object 0.
   int64_t job = MakeJob("j", 2, 2);
@@ -185,7 +175,7 @@ TEST_F(StoreTest, SubmitAndClaimSubmitsThenClaimsInOneCommit) {
   EXPECT_EQ(store_->GetObject(job, 1).value().answers, 1);
 }
 
-TEST_F(StoreTest, AsyncWritesAnswerOnceEachAfterTheirCommit) {
+TEST_P(StoreTest, AsyncWritesAnswerOnceEachAfterTheirCommit) {
   // 16 workers claim at once without waiting (N = 3 over 10 objects), then
   // submit, submit again, and one submits a task that is not theirs.
   int64_t job = MakeJob("async", 10, 3);
@@ -264,7 +254,7 @@ TEST_F(StoreTest, AsyncWritesAnswerOnceEachAfterTheirCommit) {
   EXPECT_NE((*both)->second->object_index, next->object_index);
 }
 
-TEST_F(StoreTest, ExpiredLeaseReturnsTaskAndDeclineIsPermanent) {
+TEST_P(StoreTest, ExpiredLeaseReturnsTaskAndDeclineIsPermanent) {
   int64_t job = MakeJob("j", 1);
   auto a = store_->Claim(Req(job, 1, 0)).value();
   ASSERT_TRUE(a);
@@ -285,7 +275,7 @@ TEST_F(StoreTest, ExpiredLeaseReturnsTaskAndDeclineIsPermanent) {
   EXPECT_TRUE(store_->Claim(Req(other, 3, 1005)).value());  // released: may take it again
 }
 
-TEST_F(StoreTest, TheWindowOfReleasedObjectsCapsNewObjects) {
+TEST_P(StoreTest, TheWindowOfReleasedObjectsCapsNewObjects) {
   // MaxConcurrentTaskCount = 1, N = 2: object 1 is released only once
   // object 0 has its two answers.
   int64_t job = MakeJob("j", 3, 2, 1);
@@ -304,7 +294,7 @@ TEST_F(StoreTest, TheWindowOfReleasedObjectsCapsNewObjects) {
   EXPECT_EQ(c->object_index, 1);
 }
 
-TEST_F(StoreTest, ObjectsWithAllAnswersInLeaveTheWindow) {
+TEST_P(StoreTest, ObjectsWithAllAnswersInLeaveTheWindow) {
   // N = 1 and one released object at a time: once object 0's answer is in
   // (it now waits for consolidation only), object 1 may start.
   int64_t job = MakeJob("j2", 2, 1, 1);
@@ -317,7 +307,7 @@ TEST_F(StoreTest, ObjectsWithAllAnswersInLeaveTheWindow) {
   EXPECT_EQ(b->object_index, 1);
 }
 
-TEST_F(StoreTest, AStoppingConditionStartsNoNewObject) {
+TEST_P(StoreTest, AStoppingConditionStartsNoNewObject) {
   int64_t job = MakeJob("j", 3, 2);
   auto a = store_->Claim(Req(job, 1, 0)).value();
   ASSERT_TRUE(a);
@@ -330,7 +320,7 @@ TEST_F(StoreTest, AStoppingConditionStartsNoNewObject) {
   EXPECT_FALSE(store_->Claim(r).value());
 }
 
-TEST_F(StoreTest, TheClaimReadsTheJobsStatusAndLabeledCountInItsTransaction) {
+TEST_P(StoreTest, TheClaimReadsTheJobsStatusAndLabeledCountInItsTransaction) {
   // N = 1 over 3 objects; no new object once 1 is labeled.
   int64_t job = MakeJob("j", 3, 1);
   ClaimRequest r = Req(job, 1, 0);
@@ -355,7 +345,7 @@ TEST_F(StoreTest, TheClaimReadsTheJobsStatusAndLabeledCountInItsTransaction) {
   EXPECT_FALSE(store_->Claim(Req(job, 2, 50)).value());  // not even a held task back
 }
 
-TEST_F(StoreTest, DeclinesUseUpPlacesAndAllDeclinedObjectsAwaitSettling) {
+TEST_P(StoreTest, DeclinesUseUpPlacesAndAllDeclinedObjectsAwaitSettling) {
   // N = 2: two declines and object 0 is offered to nobody else; it is ready
   // to settle (with no answers: the runner fails it) and releases object 1.
   int64_t job = MakeJob("j", 2, 2, 1);
@@ -371,7 +361,7 @@ TEST_F(StoreTest, DeclinesUseUpPlacesAndAllDeclinedObjectsAwaitSettling) {
   EXPECT_EQ(c->object_index, 1);
 }
 
-TEST_F(StoreTest, ObjectsPastTheirAvailabilityAreNotHandedOutAndAwaitSettling) {
+TEST_P(StoreTest, ObjectsPastTheirAvailabilityAreNotHandedOutAndAwaitSettling) {
   int64_t job = MakeJob("j", 3, 2, 2);  // objects 0 and 1 released at t=1000
   ClaimRequest r = Req(job, 1, 1500);
   r.availability_ms = 1000;
@@ -393,7 +383,7 @@ TEST_F(StoreTest, ObjectsPastTheirAvailabilityAreNotHandedOutAndAwaitSettling) {
   EXPECT_EQ(b->object_index, 2);
 }
 
-TEST_F(StoreTest, UsersGroupsKeysSessionsAndTeams) {
+TEST_P(StoreTest, UsersGroupsKeysSessionsAndTeams) {
   User u;
   u.username = "Alice";
   u.password_hash = "h";
@@ -421,14 +411,33 @@ TEST_F(StoreTest, UsersGroupsKeysSessionsAndTeams) {
   EXPECT_EQ(store_->GetWorkteamByArn(t.arn).value().groups, std::vector<std::string>{"labelers"});
 }
 
-TEST_F(StoreTest, ConcurrentWritersShareCommitsAndFailAlone) {
-  // 32 threads create users; every fourth name is taken twice. With group
-  // commit the failing duplicates share transactions with successful writes
-  // and must roll back alone.
+TEST_P(StoreTest, ConcurrentWritersShareCommitsAndFailAlone) {
+  // 32 threads create users; every fourth name is taken twice. The first
+  // write's report holds the thread that reports commits, as a slow commit
+  // would, while the 32 threads start: their writes queue up behind it and
+  // must share commits (a serial writer would use one commit per write).
+  // The failing duplicates share transactions with successful writes and
+  // must roll back alone.
+  int64_t job = MakeJob("held", 1);
+  const StoreStats before = store_->Stats();
+  std::mutex m;
+  std::condition_variable cv;
+  bool holding = false, release = false;
+  store_->ClaimAsync(Req(job, 999, 100), [&](Result<std::optional<Assignment>>) {
+    std::unique_lock<std::mutex> lock(m);
+    holding = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });
+  });
+  {
+    std::unique_lock<std::mutex> lock(m);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return holding; }));
+  }
   std::vector<std::thread> threads;
-  std::atomic<int> ok{0}, dup{0};
+  std::atomic<int> ok{0}, dup{0}, started{0};
   for (int t = 0; t < 32; ++t) {
     threads.emplace_back([&, t] {
+      ++started;
       for (int i = 0; i < 20; ++i) {
         User u;
         u.username = "u" + std::to_string(t % 4 == 3 ? t - 1 : t) + "-" + std::to_string(i);
@@ -442,15 +451,26 @@ TEST_F(StoreTest, ConcurrentWritersShareCommitsAndFailAlone) {
       }
     });
   }
+  while (started < 32) std::this_thread::yield();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // their first writes queue up
+  {
+    std::lock_guard<std::mutex> lock(m);
+    release = true;
+  }
+  cv.notify_all();
   for (auto& th : threads) th.join();
   EXPECT_EQ(ok + dup, 640);
   EXPECT_EQ(dup, 160);
+  const StoreStats after = store_->Stats();
+  EXPECT_EQ(after.writes - before.writes, 641);  // the held claim and the 640 creates
+  EXPECT_LT(after.commits - before.commits, 640) << "writes did not share commits";
+  EXPECT_EQ(after.failed_commits, before.failed_commits);
   auto users = store_->ListUsers().value();
   EXPECT_EQ(users.size(), 480u);
   for (const auto& u : users) EXPECT_EQ(u.groups.size(), 1u) << u.username;
 }
 
-TEST_F(StoreTest, ConcurrentClaimsNeverExceedN) {
+TEST_P(StoreTest, ConcurrentClaimsNeverExceedN) {
   int64_t job = MakeJob("race", 10, 3);
   std::vector<std::thread> threads;
   std::atomic<int> claimed{0};
@@ -475,72 +495,122 @@ TEST_F(StoreTest, ConcurrentClaimsNeverExceedN) {
   }
 }
 
-TEST_F(StoreTest, ReopenKeepsDataAndSchemaVersion) {
+TEST_P(StoreTest, ReopenKeepsDataAndSchemaVersion) {
   int64_t job = MakeJob("persist", 2);
   store_.reset();
-  store_ = OpenSqlite({(dir_ / "db.sqlite").string(), true}).value();
+  StoreOptions durable = options_;
+  durable.durable = true;
+  store_ = Open(durable);
   EXPECT_EQ(store_->GetJob(job).value().object_count, 2);
   int count = 0;
   ASSERT_TRUE(store_->ForEachObject(job, [&](const DataObject&) { ++count; }));
   EXPECT_EQ(count, 2);
 }
 
-// A job running when a version-3 database is migrated keeps its answers,
-// leases and declines: each object learns the answers it needs and its
-// declines, and the started objects plus the next MaxConcurrentTaskCount are
-// released at the job's creation time.
-TEST_F(StoreTest, MigrationFourCarriesARunningJobOver) {
-  fs::path db = dir_ / "old.sqlite";
-  ASSERT_TRUE(OpenSqlite({db.string(), false, std::nullopt, 3}));
-  sqlite3* raw = nullptr;
-  ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
-  const char* setup = R"sql(
-    INSERT INTO jobs(id,name,arn,status,request,workteam_arn,job_reference_code,created_ms,
-                     modified_ms,object_count)
-      VALUES(1,'old','arn:old','InProgress',
-             '{"HumanTaskConfig":{"NumberOfHumanWorkersPerDataObject":2,"MaxConcurrentTaskCount":2}}',
-             'arn:team','x',5000,5000,5);
-    INSERT INTO objects(job_id,idx,state,line,answers,leases) VALUES
-      (1,0,0,'{"source":"0"}',1,1),(1,1,0,'{"source":"1"}',0,0),(1,2,0,'{"source":"2"}',0,0),
-      (1,3,0,'{"source":"3"}',0,0),(1,4,0,'{"source":"4"}',0,0),(1,5,0,'{"source":"5"}',0,0);
-    INSERT INTO assignments(job_id,idx,user_id,state,accepted_ms,deadline_ms,submitted_ms,answer)
-      VALUES(1,0,7,1,5000,9000,5100,'{}'),(1,0,8,0,5200,999999999,0,''),
-            (1,1,9,3,5300,9000,0,'');
-  )sql";
-  ASSERT_EQ(sqlite3_exec(raw, setup, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(raw);
-  sqlite3_close(raw);
+TEST_P(StoreTest, TaskInputsAreStoredAndObjectsAwaitPreprocessingInOrder) {
+  Job j;
+  j.name = "inputs";
+  j.arn = "arn:inputs";
+  j.request_json = "{}";
+  j.workteam_arn = "arn:team";
+  j.job_reference_code = "x";
+  j.status = JobStatus::kInProgress;
+  int64_t job = store_->CreateJob(j).value().id;
+  std::vector<DataObject> objs(5);
+  for (int i = 0; i < 5; ++i) {
+    objs[i].index = i;
+    objs[i].line = "{\"source\":\"" + std::to_string(i) + "\"}";
+  }
+  objs[1].task_input_json = R"({"taskObject":"1"})";  // pre-processed at insert
+  objs[4].state = ObjectState::kFailed;                // failed objects need no input
+  objs[4].failure_reason = "too long";
+  ASSERT_TRUE(store_->InsertObjects(job, objs, 1000));
+  EXPECT_EQ(store_->GetObject(job, 1).value().task_input_json, R"({"taskObject":"1"})");
+  EXPECT_EQ(store_->GetObject(job, 0).value().task_input_json, "");
 
-  auto migrated = OpenSqlite({db.string(), false}).value();
-  EXPECT_EQ(migrated->GetJob(1).value().workers_per_object, 2);
-  // Released at 5000: objects 0 and 1 (started) and 2, 3 (the next two).
-  // Object 0 still has a live lease, so it is not among the settleable ones.
-  auto expired = migrated->ExpiredObjects(1, 5001, 10).value();
-  EXPECT_EQ(expired, (std::vector<std::pair<int64_t, int64_t>>{{1, 0}, {2, 0}, {3, 0}}));
-  ClaimRequest r;
-  r.job_id = 1;
-  r.now_ms = 6000;
-  r.lease_ms = 1000;
-  r.user_id = 9;  // declined object 1
-  auto a = migrated->Claim(r).value();
-  ASSERT_TRUE(a);
-  EXPECT_EQ(a->object_index, 2);  // 0 has one answer + one lease = N; 1 was declined by 9
-  r.user_id = 10;
-  auto b = migrated->Claim(r).value();
-  ASSERT_TRUE(b);
-  EXPECT_EQ(b->object_index, 1);  // one decline, one place left; started objects first
-  r.user_id = 11;
-  auto c = migrated->Claim(r).value();
-  ASSERT_TRUE(c);
-  EXPECT_EQ(c->object_index, 2);  // 1 is full now; 2 has one lease and a place left
-  r.user_id = 12;
-  auto d = migrated->Claim(r).value();
-  ASSERT_TRUE(d);
-  EXPECT_EQ(d->object_index, 3);  // the last released object; 4 and 5 are not released
-  r.user_id = 13;
-  EXPECT_EQ(migrated->Claim(r).value()->object_index, 3);
-  r.user_id = 14;
-  EXPECT_FALSE(migrated->Claim(r).value());
+  auto todo = store_->ObjectsToPreprocess(job, 10).value();
+  ASSERT_EQ(todo.size(), 3u);
+  EXPECT_EQ(todo[0].index, 0);
+  EXPECT_EQ(todo[1].index, 2);
+  EXPECT_EQ(todo[2].index, 3);
+  EXPECT_EQ(todo[1].line, "{\"source\":\"2\"}");
+  EXPECT_EQ(store_->ObjectsToPreprocess(job, 1).value().size(), 1u);
+
+  ASSERT_TRUE(store_->SetTaskInputs(job, {{0, R"({"taskObject":"0"})"}, {2, "{}"}}));
+  todo = store_->ObjectsToPreprocess(job, 10).value();
+  ASSERT_EQ(todo.size(), 1u);
+  EXPECT_EQ(todo[0].index, 3);
+  // One transaction: an unknown index stores nothing.
+  auto bad = store_->SetTaskInputs(job, {{3, "{}"}, {99, "{}"}});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->ObjectsToPreprocess(job, 10).value().size(), 1u);
+
+  std::map<int64_t, std::string> seen;
+  ASSERT_TRUE(store_->ForEachObject(job, [&](const DataObject& o) { seen[o.index] = o.task_input_json; }));
+  EXPECT_EQ(seen[0], R"({"taskObject":"0"})");
+  EXPECT_EQ(seen[2], "{}");
+  EXPECT_EQ(seen[3], "");
+  EXPECT_EQ(store_->GetObjectsWithAnswers(job, {0}).value().at(0).object.task_input_json,
+            R"({"taskObject":"0"})");
+  EXPECT_TRUE(store_->ObjectsToPreprocess(job + 1, 10).value().empty());  // unknown job: none
 }
+
+TEST_P(StoreTest, ClaimsSkipObjectsWithoutTaskInputOnlyWhenAsked) {
+  int64_t job = MakeJob("j", 3, 2);  // N = 2, nothing pre-processed
+  ClaimRequest r = Req(job, 1, 100);
+  r.require_task_input = true;
+  EXPECT_FALSE(store_->Claim(r).value());
+  // Without the flag, claims hand out objects as before (no input yet).
+  auto a = store_->Claim(Req(job, 9, 100)).value();
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->object_index, 0);
+  EXPECT_EQ(a->task_input_json, "");
+  EXPECT_EQ(a->object_line, "{\"source\":\"0\"}");
+
+  // Object 0 is in progress but has no input: a worker who needs inputs
+  // gets object 2, the first with one.
+  ASSERT_TRUE(store_->SetTaskInputs(job, {{2, R"({"taskObject":"two"})"}}));
+  auto b = store_->Claim(r).value();
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->object_index, 2);
+  EXPECT_EQ(b->task_input_json, R"({"taskObject":"two"})");
+  EXPECT_EQ(b->object_line, "{\"source\":\"2\"}");
+  // A held task comes back with its input.
+  auto held = store_->Claim(r).value();
+  ASSERT_TRUE(held);
+  EXPECT_EQ(held->id, b->id);
+  EXPECT_EQ(held->task_input_json, R"({"taskObject":"two"})");
+
+  // SubmitAndClaim's claim follows the same rule: after object 2, nothing
+  // pre-processed is left for worker 1 until object 0 gets its input.
+  auto both = store_->SubmitAndClaim(b->id, 1, "{}", 1, 200, [&] {
+    ClaimRequest next = r;
+    next.now_ms = 200;
+    return next;
+  }()).value();
+  EXPECT_EQ(both.first, SubmitOutcome::kAccepted);
+  EXPECT_FALSE(both.second);
+  ASSERT_TRUE(store_->SetTaskInputs(job, {{0, R"({"taskObject":"zero"})"}}));
+  r.now_ms = 300;
+  auto c = store_->Claim(r).value();
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->object_index, 0);  // in progress first
+  EXPECT_EQ(c->task_input_json, R"({"taskObject":"zero"})");
+}
+
+TEST_P(StoreTest, StatsCountCommittedWrites) {
+  const StoreStats before = store_->Stats();
+  ASSERT_TRUE(store_->PutSetting("k", "v"));
+  EXPECT_EQ(store_->GetSetting("k").value(), std::optional<std::string>("v"));
+  const StoreStats after = store_->Stats();
+  EXPECT_GE(after.commits - before.commits, 1);
+  EXPECT_GE(after.writes - before.writes, 1);
+  EXPECT_LE(after.commits, after.writes);
+}
+
+INSTANTIATE_TEST_SUITE_P(, StoreTest, ::testing::ValuesIn(contract::ContractTargets()),
+                         contract::TargetName);
 
 }  // namespace
 }  // namespace plumbline::store

@@ -1,0 +1,490 @@
+// The SQLite store: users, sessions and their cache, access keys, work
+// teams, KMS keys and the audit log.
+#include <algorithm>
+#include <climits>
+
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace plumbline::store::sqlite {
+
+User ReadUser(const Query& q) {
+  User u;
+  u.id = q.Int(0);
+  u.username = q.Text(1);
+  u.password_hash = q.Text(2);
+  u.is_admin = q.Int(3) != 0;
+  u.disabled = q.Int(4) != 0;
+  u.worker_key = q.Text(5);
+  u.sub = q.Text(6);
+  return u;
+}
+std::vector<std::string> SqliteStore::ReadGroups(int64_t user_id) {
+  std::vector<std::string> out;
+  Query q = Q("SELECT group_name FROM user_groups WHERE user_id=? ORDER BY group_name");
+  q.Bind(1, user_id);
+  while (q.Step()) out.push_back(q.Text(0));
+  return out;
+}
+void SqliteStore::WriteGroups(int64_t user_id, const std::vector<std::string>& groups) {
+  for (const auto& g : groups)
+    Q("INSERT OR IGNORE INTO user_groups(user_id,group_name) VALUES(?,?)")
+        .Bind(1, user_id)
+        .Bind(2, g)
+        .Step();
+}
+Result<Workteam> SqliteStore::ReadTeam(const char* column, const std::string& value) {
+  Workteam t;
+  {
+    Query q = Q(std::string(column) == "name"
+                    ? "SELECT id,name,arn,doc,created_ms,updated_ms FROM workteams WHERE name=?"
+                    : "SELECT id,name,arn,doc,created_ms,updated_ms FROM workteams WHERE arn=?");
+    q.Bind(1, value);
+    if (!q.Step()) return NotFound("Workteam " + value + " does not exist");
+    t.id = q.Int(0);
+    t.name = q.Text(1);
+    t.arn = q.Text(2);
+    t.doc_json = q.Text(3);
+    t.created_ms = q.Int(4);
+    t.updated_ms = q.Int(5);
+  }
+  Query g = Q("SELECT group_name FROM workteam_groups WHERE workteam_id=? ORDER BY group_name");
+  g.Bind(1, t.id);
+  while (g.Step()) t.groups.push_back(g.Text(0));
+  return t;
+}
+
+// ---------------- people ----------------
+Result<User> SqliteStore::CreateUser(const User& user) {
+  return Txn<User>([&]() -> Result<User> {
+    {
+      Query q = Q("SELECT 1 FROM users WHERE username=?");
+      q.Bind(1, user.username);
+      if (q.Step()) return AlreadyExists("user '" + user.username + "' already exists");
+    }
+    Q("INSERT INTO users(username,password_hash,is_admin,disabled,worker_key,sub) "
+      "VALUES(?,?,?,?,?,?)")
+        .Bind(1, user.username)
+        .Bind(2, user.password_hash)
+        .Bind(3, int64_t{user.is_admin})
+        .Bind(4, int64_t{user.disabled})
+        .Bind(5, user.worker_key)
+        .Bind(6, user.sub)
+        .Step();
+    User out = user;
+    out.id = sqlite3_last_insert_rowid(Db());
+    WriteGroups(out.id, user.groups);
+    return out;
+  });
+}
+Result<User> SqliteStore::GetUserByName(const std::string& username) {
+  return Read<User>([&]() -> Result<User> {
+    Query q = Q(kUserSelect " WHERE username=?");
+    q.Bind(1, username);
+    if (!q.Step()) return NotFound("no user named '" + username + "'");
+    User u = ReadUser(q);
+    u.groups = ReadGroups(u.id);
+    return u;
+  });
+}
+Result<User> SqliteStore::GetUser(int64_t id) {
+  return Read<User>([&]() -> Result<User> {
+    Query q = Q(kUserSelect " WHERE id=?");
+    q.Bind(1, id);
+    if (!q.Step()) return NotFound("no user with id " + std::to_string(id));
+    User u = ReadUser(q);
+    u.groups = ReadGroups(u.id);
+    return u;
+  });
+}
+Result<std::vector<User>> SqliteStore::ListUsers() {
+  return Read<std::vector<User>>([&]() -> Result<std::vector<User>> {
+    std::vector<User> out;
+    {
+      Query q = Q(kUserSelect " ORDER BY username");
+      while (q.Step()) out.push_back(ReadUser(q));
+    }
+    for (auto& u : out) u.groups = ReadGroups(u.id);
+    return out;
+  });
+}
+Status SqliteStore::SetUserGroups(int64_t user_id, const std::vector<std::string>& groups) {
+  return Txn<void>([&]() -> Status {
+    BumpIdentityVersion();
+    Q("DELETE FROM user_groups WHERE user_id=?").Bind(1, user_id).Step();
+    WriteGroups(user_id, groups);
+    return {};
+  });
+}
+Status SqliteStore::PutAccessKey(const AccessKey& key) {
+  return Txn<void>([&]() -> Status {
+    BumpIdentityVersion();
+    std::string stored = key.secret;
+    if (sealer_) {
+      PLB_ASSIGN_OR_RETURN(stored, sealer_->seal(key.secret, key.access_key_id));
+    }
+    Q("INSERT INTO access_keys(access_key_id,secret,user_id,is_root,created_ms) "
+      "VALUES(?,?,?,?,CAST((julianday('now')-2440587.5)*86400000 AS INTEGER)) "
+      "ON CONFLICT(access_key_id) DO UPDATE SET secret=excluded.secret, user_id=excluded.user_id, "
+      "is_root=excluded.is_root")
+        .Bind(1, key.access_key_id)
+        .Bind(2, stored)
+        .Bind(3, key.user_id)
+        .Bind(4, int64_t{key.is_root})
+        .Step();
+    return {};
+  });
+}
+Result<std::optional<AccessKey>> SqliteStore::FindAccessKey(const std::string& id) {
+  return Read<std::optional<AccessKey>>([&]() -> Result<std::optional<AccessKey>> {
+    // Revoked keys are invisible to authentication.
+    Query q =
+        Q("SELECT access_key_id,secret,user_id,is_root FROM access_keys "
+          "WHERE access_key_id=? AND revoked_ms=0");
+    q.Bind(1, id);
+    if (!q.Step()) return std::optional<AccessKey>();
+    AccessKey k{q.Text(0), q.Text(1), q.Int(2), q.Int(3) != 0};
+    if (sealer_ && sealer_->is_sealed(k.secret)) {
+      auto plain = sealer_->open(k.secret, k.access_key_id);
+      if (!plain)
+        return Internal("the secret of access key " + k.access_key_id +
+                        " cannot be opened (wrong secrets key?)");
+      k.secret = std::move(*plain);
+    }
+    return std::optional<AccessKey>(std::move(k));
+  });
+}
+Status SqliteStore::PutSession(const Session& s) {
+  return Txn<void>([&]() -> Status {
+    Q("INSERT INTO sessions(token,user_id,csrf_token,expires_ms) VALUES(?,?,?,?)")
+        .Bind(1, s.token)
+        .Bind(2, s.user_id)
+        .Bind(3, s.csrf_token)
+        .Bind(4, s.expires_ms)
+        .Step();
+    return {};
+  });
+}
+// Cached: every request of a signed-in worker asks. An entry is kept with
+// the identity version it was read under, and a lookup first reads the
+// current version (a point read on a reader connection): every change that
+// could make an entry stale bumps it in its own transaction, in this
+// process or another one sharing the database, so a hit is never older
+// than the last such change.
+Result<std::optional<std::pair<Session, User>>> SqliteStore::FindSessionUser(
+    const std::string& token) {
+  using Out = std::optional<std::pair<Session, User>>;
+  PLB_ASSIGN_OR_RETURN(int64_t version, IdentityVersion());
+  {
+    std::lock_guard<std::mutex> lock(auth_mu_);
+    if (version > cache_version_) {
+      auth_cache_.clear();
+      cache_version_ = version;
+    }
+    // (A lookup that read an older version than the cache's is answered
+    // from the database.)
+    if (version == cache_version_)
+      if (auto it = auth_cache_.find(token); it != auth_cache_.end()) return Out(it->second);
+  }
+  int64_t read_version = 0;
+  auto found = FindSessionUserUncached(token, &read_version);
+  if (found && *found) {
+    std::lock_guard<std::mutex> lock(auth_mu_);
+    if (read_version == cache_version_) {
+      if (auth_cache_.size() >= kMaxCachedSessions) auth_cache_.clear();
+      auth_cache_.emplace(token, **found);
+    }
+  }
+  return found;
+}
+// The session, its user and the identity version in one snapshot.
+Result<std::optional<std::pair<Session, User>>> SqliteStore::FindSessionUserUncached(
+    const std::string& token, int64_t* version) {
+  using Out = std::optional<std::pair<Session, User>>;
+  return Read<Out>([&]() -> Result<Out> {
+    *version = ReadIdentityVersion();
+    Query q =
+        Q("SELECT u.id,u.username,u.password_hash,u.is_admin,u.disabled,u.worker_key,u.sub,"
+          "s.token,s.user_id,s.csrf_token,s.expires_ms FROM sessions s JOIN users u "
+          "ON u.id=s.user_id WHERE s.token=?");
+    q.Bind(1, token);
+    if (!q.Step()) return Out();
+    User u = ReadUser(q);
+    Session s{q.Text(7), q.Int(8), q.Text(9), q.Int(10)};
+    u.groups = ReadGroups(u.id);
+    return Out(std::make_pair(std::move(s), std::move(u)));
+  });
+}
+Result<int64_t> SqliteStore::IdentityVersion() {
+  return Read<int64_t>([&]() -> Result<int64_t> { return ReadIdentityVersion(); });
+}
+int64_t SqliteStore::ReadIdentityVersion() {
+  Query q = Q("SELECT version FROM identity_version WHERE id=1");
+  return q.Step() ? q.Int(0) : 0;
+}
+void SqliteStore::BumpIdentityVersion() {
+  Q("UPDATE identity_version SET version=version+1 WHERE id=1").Step();
+}
+Status SqliteStore::DeleteSession(const std::string& token) {
+  return Txn<void>([&]() -> Status {
+    BumpIdentityVersion();
+    Q("DELETE FROM sessions WHERE token=?").Bind(1, token).Step();
+    return {};
+  });
+}
+
+// ---------------- work teams ----------------
+Result<Workteam> SqliteStore::CreateWorkteam(const Workteam& team) {
+  return Txn<Workteam>([&]() -> Result<Workteam> {
+    {
+      Query q = Q("SELECT 1 FROM workteams WHERE name=?");
+      q.Bind(1, team.name);
+      if (q.Step()) return AlreadyExists("Workteam " + team.name + " already exists");
+    }
+    Q("INSERT INTO workteams(name,arn,doc,created_ms,updated_ms) VALUES(?,?,?,?,?)")
+        .Bind(1, team.name)
+        .Bind(2, team.arn)
+        .Bind(3, team.doc_json)
+        .Bind(4, team.created_ms)
+        .Bind(5, team.updated_ms)
+        .Step();
+    Workteam out = team;
+    out.id = sqlite3_last_insert_rowid(Db());
+    for (const auto& g : team.groups)
+      Q("INSERT OR IGNORE INTO workteam_groups(workteam_id,group_name) VALUES(?,?)")
+          .Bind(1, out.id)
+          .Bind(2, g)
+          .Step();
+    return out;
+  });
+}
+Result<Workteam> SqliteStore::GetWorkteamByName(const std::string& name) {
+  return Read<Workteam>([&]() -> Result<Workteam> { return ReadTeam("name", name); });
+}
+Result<Workteam> SqliteStore::GetWorkteamByArn(const std::string& arn) {
+  return Read<Workteam>([&]() -> Result<Workteam> { return ReadTeam("arn", arn); });
+}
+Result<std::vector<Workteam>> SqliteStore::ListWorkteams() {
+  return Read<std::vector<Workteam>>([&]() -> Result<std::vector<Workteam>> {
+    std::vector<std::string> names;
+    {
+      Query q = Q("SELECT name FROM workteams ORDER BY created_ms, id");
+      while (q.Step()) names.push_back(q.Text(0));
+    }
+    std::vector<Workteam> out;
+    for (const auto& n : names) {
+      auto t = ReadTeam("name", n);
+      if (t) out.push_back(std::move(*t));
+    }
+    return out;
+  });
+}
+
+// ---------------- KMS keys ----------------
+#define kKmsSelect                                                                          \
+  "SELECT key_id,arn,coalesce(alias,''),description,wrapped_key,policy,enabled,created_ms," \
+  "modified_ms FROM kms_keys"
+Status SqliteStore::CreateKmsKey(const KmsKey& k) {
+  return Txn<void>([&]() -> Status {
+    {
+      Query q = Q("SELECT 1 FROM kms_keys WHERE key_id=?1 OR (?2<>'' AND alias=?2)");
+      q.Bind(1, k.key_id).Bind(2, k.alias);
+      if (q.Step())
+        return AlreadyExists("a key with id " + k.key_id + " or alias " + k.alias + " exists");
+    }
+    Q("INSERT INTO kms_keys(key_id,arn,alias,description,wrapped_key,policy,enabled,created_ms,"
+      "modified_ms) VALUES(?1,?2,nullif(?3,''),?4,?5,?6,?7,?8,?9)")
+        .Bind(1, k.key_id)
+        .Bind(2, k.arn)
+        .Bind(3, k.alias)
+        .Bind(4, k.description)
+        .Bind(5, k.wrapped_key)
+        .Bind(6, k.policy_json)
+        .Bind(7, int64_t{k.enabled})
+        .Bind(8, k.created_ms)
+        .Bind(9, k.modified_ms)
+        .Step();
+    return {};
+  });
+}
+Result<KmsKey> SqliteStore::GetKmsKey(const std::string& key_id) {
+  return Read<KmsKey>([&]() -> Result<KmsKey> {
+    Query q = Q(kKmsSelect " WHERE key_id=?");
+    q.Bind(1, key_id);
+    if (!q.Step()) return NotFound("Key '" + key_id + "' does not exist");
+    return ReadKmsKey(q);
+  });
+}
+Result<KmsKey> SqliteStore::GetKmsKeyByAlias(const std::string& alias) {
+  return Read<KmsKey>([&]() -> Result<KmsKey> {
+    Query q = Q(kKmsSelect " WHERE alias=?");
+    q.Bind(1, alias);
+    if (!q.Step()) return NotFound("Alias '" + alias + "' does not exist");
+    return ReadKmsKey(q);
+  });
+}
+Result<std::vector<KmsKey>> SqliteStore::ListKmsKeys() {
+  return Read<std::vector<KmsKey>>([&]() -> Result<std::vector<KmsKey>> {
+    std::vector<KmsKey> out;
+    Query q = Q(kKmsSelect " ORDER BY created_ms, key_id");
+    while (q.Step()) out.push_back(ReadKmsKey(q));
+    return out;
+  });
+}
+Status SqliteStore::SetKmsKeyEnabled(const std::string& key_id, bool enabled, int64_t now_ms) {
+  return Txn<void>([&]() -> Status {
+    Q("UPDATE kms_keys SET enabled=?, modified_ms=? WHERE key_id=?")
+        .Bind(1, int64_t{enabled})
+        .Bind(2, now_ms)
+        .Bind(3, key_id)
+        .Step();
+    if (sqlite3_changes(Db()) == 0) return NotFound("Key '" + key_id + "' does not exist");
+    return {};
+  });
+}
+KmsKey ReadKmsKey(const Query& q) {
+  return KmsKey{q.Text(0), q.Text(1),     q.Text(2), q.Text(3), q.Text(4),
+                q.Text(5), q.Int(6) != 0, q.Int(7),  q.Int(8)};
+}
+#undef kKmsSelect
+// ---------------- end of KMS keys ----------------
+
+// ---------------- workforce and access control (issue #6) ----------------
+Result<Workteam> SqliteStore::UpdateWorkteam(const Workteam& team) {
+  return Txn<Workteam>([&]() -> Result<Workteam> {
+    PLB_ASSIGN_OR_RETURN(Workteam old, ReadTeam("name", team.name));
+    Q("UPDATE workteams SET doc=?, updated_ms=? WHERE id=?")
+        .Bind(1, team.doc_json)
+        .Bind(2, team.updated_ms)
+        .Bind(3, old.id)
+        .Step();
+    Q("DELETE FROM workteam_groups WHERE workteam_id=?").Bind(1, old.id).Step();
+    for (const auto& g : team.groups)
+      Q("INSERT OR IGNORE INTO workteam_groups(workteam_id,group_name) VALUES(?,?)")
+          .Bind(1, old.id)
+          .Bind(2, g)
+          .Step();
+    return ReadTeam("name", team.name);
+  });
+}
+Status SqliteStore::DeleteWorkteam(const std::string& name) {
+  return Txn<void>([&]() -> Status {
+    PLB_ASSIGN_OR_RETURN(Workteam t, ReadTeam("name", name));
+    {
+      Query q =
+          Q("SELECT name FROM jobs WHERE workteam_arn=? COLLATE NOCASE AND status IN "
+            "('Initializing','InProgress','Stopping') LIMIT 1");
+      q.Bind(1, t.arn);
+      if (q.Step())
+        return Conflict("Workteam " + t.name + " is used by the running labeling job " + q.Text(0));
+    }
+    Q("DELETE FROM workteam_groups WHERE workteam_id=?").Bind(1, t.id).Step();
+    Q("DELETE FROM workteams WHERE id=?").Bind(1, t.id).Step();
+    return {};
+  });
+}
+Status SqliteStore::SetUserDisabled(int64_t user_id, bool disabled) {
+  return Txn<void>([&]() -> Status {
+    BumpIdentityVersion();
+    Q("UPDATE users SET disabled=? WHERE id=?").Bind(1, int64_t{disabled}).Bind(2, user_id).Step();
+    if (sqlite3_changes(Db()) == 0) return NotFound("no user with id " + std::to_string(user_id));
+    if (disabled) Q("DELETE FROM sessions WHERE user_id=?").Bind(1, user_id).Step();
+    return {};
+  });
+}
+Status SqliteStore::SetUserPassword(int64_t user_id, const std::string& password_hash) {
+  return Txn<void>([&]() -> Status {
+    BumpIdentityVersion();
+    Q("UPDATE users SET password_hash=? WHERE id=?").Bind(1, password_hash).Bind(2, user_id).Step();
+    if (sqlite3_changes(Db()) == 0) return NotFound("no user with id " + std::to_string(user_id));
+    Q("DELETE FROM sessions WHERE user_id=?").Bind(1, user_id).Step();
+    return {};
+  });
+}
+Result<std::vector<AccessKeyInfo>> SqliteStore::ListAccessKeys(std::optional<int64_t> user_id) {
+  return Read<std::vector<AccessKeyInfo>>([&]() -> Result<std::vector<AccessKeyInfo>> {
+    std::vector<AccessKeyInfo> out;
+    Query q =
+        Q("SELECT access_key_id,user_id,is_root,revoked_ms,created_ms FROM access_keys "
+          "WHERE ?1 IS NULL OR user_id=?1 ORDER BY created_ms, access_key_id");
+    if (user_id) q.Bind(1, *user_id);
+    while (q.Step()) {
+      AccessKeyInfo k;
+      k.access_key_id = q.Text(0);
+      k.user_id = q.Int(1);
+      k.is_root = q.Int(2) != 0;
+      k.revoked_ms = q.Int(3);
+      k.active = k.revoked_ms == 0;
+      k.created_ms = q.Int(4);
+      out.push_back(std::move(k));
+    }
+    return out;
+  });
+}
+Status SqliteStore::RevokeAccessKey(const std::string& access_key_id, int64_t now_ms) {
+  return Txn<void>([&]() -> Status {
+    BumpIdentityVersion();
+    {
+      Query q = Q("SELECT 1 FROM access_keys WHERE access_key_id=?");
+      q.Bind(1, access_key_id);
+      if (!q.Step()) return NotFound("no access key " + access_key_id);
+    }
+    Q("UPDATE access_keys SET revoked_ms=? WHERE access_key_id=? AND revoked_ms=0")
+        .Bind(1, std::max<int64_t>(now_ms, 1))
+        .Bind(2, access_key_id)
+        .Step();
+    return {};
+  });
+}
+Status SqliteStore::AppendAudit(const AuditEntry& e) {
+  return Txn<void>([&]() -> Status {
+    Q("INSERT INTO audit_log(time_ms,actor,action,target,source,outcome,detail) "
+      "VALUES(?,?,?,?,?,?,?)")
+        .Bind(1, e.time_ms)
+        .Bind(2, e.actor)
+        .Bind(3, e.action)
+        .Bind(4, e.target)
+        .Bind(5, e.source)
+        .Bind(6, e.outcome)
+        .Bind(7, e.detail)
+        .Step();
+    return {};
+  });
+}
+Result<std::vector<AuditEntry>> SqliteStore::ListAudit(int64_t since_ms, size_t limit) {
+  return Read<std::vector<AuditEntry>>([&]() -> Result<std::vector<AuditEntry>> {
+    std::vector<AuditEntry> out;
+    Query q =
+        Q("SELECT id,time_ms,actor,action,target,source,outcome,detail FROM audit_log "
+          "WHERE time_ms>=? ORDER BY id DESC LIMIT ?");
+    q.Bind(1, since_ms).Bind(2, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
+    while (q.Step())
+      out.push_back(AuditEntry{q.Int(0), q.Int(1), q.Text(2), q.Text(3), q.Text(4), q.Text(5),
+                               q.Text(6), q.Text(7)});
+    std::reverse(out.begin(), out.end());
+    return out;
+  });
+}
+// Seals every secret still stored in plaintext (databases made before
+// encryption at rest), then truncates the WAL so no old page image keeps
+// the plaintext (secure_delete zeroes it in the main file).
+Status SqliteStore::SealPlaintextSecrets() {
+  PLB_TRY(Txn<void>([&]() -> Status {
+    std::vector<std::pair<std::string, std::string>> plain;
+    {
+      Query q = Q("SELECT access_key_id,secret FROM access_keys");
+      while (q.Step())
+        if (!sealer_->is_sealed(q.Text(1))) plain.emplace_back(q.Text(0), q.Text(1));
+    }
+    for (const auto& [id, secret] : plain) {
+      PLB_ASSIGN_OR_RETURN(std::string sealed, sealer_->seal(secret, id));
+      Q("UPDATE access_keys SET secret=? WHERE access_key_id=?").Bind(1, sealed).Bind(2, id).Step();
+    }
+    return {};
+  }));
+  std::lock_guard<std::mutex> db_lock(mu_);
+  ConnScope scope(&writer_);
+  (void)Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  return {};
+}
+
+}  // namespace plumbline::store::sqlite

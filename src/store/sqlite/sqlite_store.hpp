@@ -1,0 +1,402 @@
+// SQLite implementation of Store (private to store/), in WAL mode with
+// synchronous=FULL unless the options ask for less durability.
+//
+// Writes go through one writer connection with group commit (see TxnAsync):
+// every write call becomes an operation in a queue; the writer thread runs
+// the queued operations in one IMMEDIATE transaction, each inside its own
+// SAVEPOINT so that an operation that fails rolls back alone, then commits
+// once (one fsync) and wakes the callers. Reads run on a pool of reader
+// connections in parallel with the writer and with each other (WAL readers
+// see the last committed state and never wait for a write). Checkpoints run
+// on a thread of their own. Schema changes are versioned migrations applied
+// at open (schema.cpp).
+//
+// The class is split over several files along its seams:
+//   connection.cpp      opening, the writer thread, readers, checkpoints
+//   schema.cpp          the migrations
+//   job_ops.cpp         settings, jobs, data objects, the release window
+//   assignment_ops.cpp  claims, submits, leases, answers
+//   people_ops.cpp      users, sessions (and their cache), keys, teams,
+//                       KMS keys, the audit log
+#pragma once
+
+#include <sqlite3.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "common/await.hpp"
+#include "store/store.hpp"
+
+namespace plumbline::store::sqlite {
+
+// Column lists shared by the queries and the Read* helpers.
+#define kUserSelect "SELECT id,username,password_hash,is_admin,disabled,worker_key,sub FROM users"
+#define kJobSelect                                                                               \
+  "SELECT id,name,arn,status,failure_reason,request,workteam_arn,job_reference_code,created_ms," \
+  "modified_ms,object_count,labeled,failed,output_written,labels_json,ui_template,"              \
+  "workers_per_object FROM jobs"
+#define kObjectSelect \
+  "SELECT job_id,idx,state,line,label,failure_reason,answers,leases,task_input FROM objects"
+#define kAssignmentSelect                                                                      \
+  "SELECT id,job_id,idx,user_id,state,accepted_ms,deadline_ms,submitted_ms,answer,time_spent " \
+  "FROM assignments"
+
+// The migrations, applied in order; the schema version is their count.
+extern const char* const kMigrations[];
+extern const size_t kMigrationCount;
+
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) {
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) != SQLITE_OK)
+      throw std::runtime_error(std::string("prepare failed: ") + sqlite3_errmsg(db) + " in " + sql);
+  }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  sqlite3_stmt* get() const { return stmt_; }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+// One SQLite connection with its cache of prepared statements.
+struct Conn {
+  sqlite3* db = nullptr;
+  std::unordered_map<const char*, std::unique_ptr<Stmt>> stmts;
+  ~Conn() {
+    stmts.clear();
+    if (db) sqlite3_close(db);
+  }
+  sqlite3_stmt* Prepare(const char* sql) {
+    auto it = stmts.find(sql);
+    if (it == stmts.end()) it = stmts.emplace(sql, std::make_unique<Stmt>(db, sql)).first;
+    return it->second->get();
+  }
+};
+
+// The connection the current thread's transaction runs on: set by RunBatch
+// (the writer, on the writer thread) and Read (a reader) for the duration of
+// the transaction body.
+extern thread_local Conn* t_conn;
+
+class ConnScope {
+ public:
+  explicit ConnScope(Conn* c) : saved_(t_conn) { t_conn = c; }
+  ~ConnScope() { t_conn = saved_; }
+  ConnScope(const ConnScope&) = delete;
+  ConnScope& operator=(const ConnScope&) = delete;
+
+ private:
+  Conn* saved_;
+};
+
+// Binds and steps a cached statement; resets it when it goes out of scope.
+class Query {
+ public:
+  Query(sqlite3* db, sqlite3_stmt* s) : db_(db), s_(s) {}
+  ~Query() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+  Query& Bind(int i, int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  Query& Bind(int i, double v) {
+    sqlite3_bind_double(s_, i, v);
+    return *this;
+  }
+  Query& Bind(int i, const std::string& v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  // True while a row is available; throws on errors (turned into Error at the seam).
+  bool Step() {
+    int rc = sqlite3_step(s_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw SqlError(rc, sqlite3_errmsg(db_));
+  }
+  int64_t Int(int col) const { return sqlite3_column_int64(s_, col); }
+  double Real(int col) const { return sqlite3_column_double(s_, col); }
+  std::string Text(int col) const {
+    const unsigned char* t = sqlite3_column_text(s_, col);
+    return t ? std::string(reinterpret_cast<const char*>(t),
+                           static_cast<size_t>(sqlite3_column_bytes(s_, col)))
+             : std::string();
+  }
+
+  struct SqlError : std::runtime_error {
+    SqlError(int c, const std::string& m) : std::runtime_error(m), code(c) {}
+    int code;
+  };
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* s_;
+};
+
+// Rows to values (the column order of the k*Select lists above).
+User ReadUser(const Query& q);
+Job ReadJob(const Query& q);
+DataObject ReadObject(const Query& q);
+Assignment ReadAssignmentRow(const Query& q);
+KmsKey ReadKmsKey(const Query& q);
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore() = default;
+  ~SqliteStore() override;
+  Status Open(const std::string& path, const StoreOptions& options);
+
+  // settings (job_ops.cpp)
+  Result<std::optional<std::string>> GetSetting(const std::string& key) override;
+  Status PutSetting(const std::string& key, const std::string& value) override;
+
+  // people (people_ops.cpp)
+  Result<User> CreateUser(const User& user) override;
+  Result<User> GetUserByName(const std::string& username) override;
+  Result<User> GetUser(int64_t id) override;
+  Result<std::vector<User>> ListUsers() override;
+  Status SetUserGroups(int64_t user_id, const std::vector<std::string>& groups) override;
+  Status PutAccessKey(const AccessKey& key) override;
+  Result<std::optional<AccessKey>> FindAccessKey(const std::string& id) override;
+  Status PutSession(const Session& s) override;
+  Result<std::optional<std::pair<Session, User>>> FindSessionUser(
+      const std::string& token) override;
+  Status DeleteSession(const std::string& token) override;
+  Result<int64_t> IdentityVersion() override;
+
+  // work teams (people_ops.cpp)
+  Result<Workteam> CreateWorkteam(const Workteam& team) override;
+  Result<Workteam> GetWorkteamByName(const std::string& name) override;
+  Result<Workteam> GetWorkteamByArn(const std::string& arn) override;
+  Result<std::vector<Workteam>> ListWorkteams() override;
+  Result<Workteam> UpdateWorkteam(const Workteam& team) override;
+  Status DeleteWorkteam(const std::string& name) override;
+
+  // jobs and objects (job_ops.cpp)
+  Result<Job> CreateJob(const Job& job) override;
+  Result<Job> GetJobByName(const std::string& name) override;
+  Result<Job> GetJob(int64_t id) override;
+  Result<std::vector<Job>> ListJobs(const JobFilter& f) override;
+  Status SetJobStatus(int64_t job_id, JobStatus status, const std::string& reason,
+                      int64_t now_ms) override;
+  Status SetJobInputs(int64_t job_id, const std::string& labels_json,
+                      const std::string& ui_template) override;
+  Status MarkOutputWritten(int64_t job_id, int64_t now_ms) override;
+  Status DeleteObjects(int64_t job_id) override;
+  Status InsertObjects(int64_t job_id, const std::vector<DataObject>& objects,
+                       int64_t now_ms) override;
+  Result<DataObject> GetObject(int64_t job_id, int64_t index) override;
+  Status ForEachObject(int64_t job_id, const std::function<void(const DataObject&)>& fn) override;
+  Result<std::vector<int64_t>> ObjectsReadyToConsolidate(int64_t job_id, size_t limit) override;
+  Result<std::vector<Status>> FinishObjects(int64_t job_id,
+                                            const std::vector<ObjectOutcome>& outcomes,
+                                            int64_t now_ms) override;
+  Status SetTaskInputs(int64_t job_id,
+                       const std::vector<std::pair<int64_t, std::string>>& inputs) override;
+  Result<std::vector<DataObject>> ObjectsToPreprocess(int64_t job_id, size_t limit) override;
+  Result<int64_t> CountAvailable(int64_t job_id) override;
+  Result<int64_t> CountInProgress(int64_t job_id) override;
+  Result<std::vector<std::pair<int64_t, int64_t>>> ExpiredObjects(int64_t job_id,
+                                                                  int64_t released_before_ms,
+                                                                  size_t limit) override;
+  Status ReleaseObjects(int64_t job_id, int64_t count, int64_t now_ms) override;
+
+  // assignments (assignment_ops.cpp)
+  void ClaimAsync(const ClaimRequest& r, Done<std::optional<Assignment>> done) override;
+  Result<Assignment> GetAssignment(int64_t id) override;
+  void SubmitAsync(int64_t id, int64_t user_id, std::string answer_json, double time_spent_s,
+                   int64_t now_ms, Done<SubmitOutcome> done) override;
+  void SubmitAndClaimAsync(int64_t id, int64_t user_id, std::string answer_json,
+                           double time_spent_s, int64_t now_ms, const ClaimRequest& next,
+                           Done<SubmittedAndClaimed> done) override;
+  Status EndLease(int64_t id, int64_t user_id, AssignmentState new_state, int64_t now_ms) override;
+  Result<int64_t> ExpireLeases(int64_t now_ms) override;
+  Result<std::vector<ObjectAnswers>> GetObjectsWithAnswers(
+      int64_t job_id, const std::vector<int64_t>& indexes) override;
+  Status ForEachLabeledAnswer(int64_t job_id,
+                              const std::function<void(const Assignment&)>& fn) override;
+  Result<int64_t> CountClaimable(int64_t job_id, int64_t user_id) override;
+
+  // KMS keys, account lifecycle, audit (people_ops.cpp)
+  Status CreateKmsKey(const KmsKey& k) override;
+  Result<KmsKey> GetKmsKey(const std::string& key_id) override;
+  Result<KmsKey> GetKmsKeyByAlias(const std::string& alias) override;
+  Result<std::vector<KmsKey>> ListKmsKeys() override;
+  Status SetKmsKeyEnabled(const std::string& key_id, bool enabled, int64_t now_ms) override;
+  Status SetUserDisabled(int64_t user_id, bool disabled) override;
+  Status SetUserPassword(int64_t user_id, const std::string& password_hash) override;
+  Result<std::vector<AccessKeyInfo>> ListAccessKeys(std::optional<int64_t> user_id) override;
+  Status RevokeAccessKey(const std::string& access_key_id, int64_t now_ms) override;
+  Status AppendAudit(const AuditEntry& e) override;
+  Result<std::vector<AuditEntry>> ListAudit(int64_t since_ms, size_t limit) override;
+
+  StoreStats Stats() override;
+
+ private:
+  // ---- the write path (connection.cpp) ----
+  // One write waiting for the writer thread. The writer runs it inside the
+  // batch's transaction, then (committed or not) calls Finish and deletes it.
+  struct Op {
+    virtual ~Op() = default;
+    virtual bool Run() = 0;                 // true: keep its changes
+    virtual void Fail(const Error& e) = 0;  // the batch did not commit
+    virtual void Finish() = 0;              // reports the result
+  };
+  void Enqueue(Op* op);
+  void WriterLoop();
+  void StopWriter();
+  void RunBatch(const std::vector<Op*>& batch);
+
+  // A write transaction that returns at once: `done` gets its result on the
+  // writer thread after the commit (see Store::Done). fn's SQLite errors and
+  // failed prepares (exceptions) become kUnavailable; errors fn returns roll
+  // back its changes.
+  template <class T, class F>
+  void TxnAsync(F fn, Done<T> done) {
+    struct Pending final : Op {
+      Pending(F f, Done<T> d) : fn(std::move(f)), done(std::move(d)) {}
+      bool Run() override {
+        try {
+          result.emplace(fn());
+        } catch (const std::exception& e) {
+          result.emplace(Unavailable(std::string("database error: ") + e.what()));
+        }
+        return result->has_value();
+      }
+      void Fail(const Error& e) override { result.emplace(e); }
+      void Finish() override { done(std::move(*result)); }
+      F fn;
+      Done<T> done;
+      std::optional<Result<T>> result;
+    };
+    Enqueue(new Pending(std::move(fn), std::move(done)));
+  }
+
+  // A write transaction; returns once it has committed (or failed).
+  template <class T, class F>
+  Result<T> Txn(F&& fn) {
+    return Await<Result<T>>(
+        [&](auto done) { TxnAsync<T>(std::forward<F>(fn), Done<T>(std::move(done))); });
+  }
+
+  // A read-only transaction on a reader connection taken from the pool (or
+  // opened on demand): it sees the last committed state and runs in
+  // parallel with the writer and other readers.
+  template <class T, class F>
+  Result<T> Read(F&& fn) {
+    if (!readers_enabled_) return Txn<T>(std::forward<F>(fn));
+    std::unique_ptr<Conn> conn = TakeReader();
+    if (!conn) {
+      conn = std::make_unique<Conn>();
+      if (auto s = OpenConn(*conn, true); !s) return s.error();
+    }
+    std::optional<Result<T>> result;
+    {
+      ConnScope scope(conn.get());
+      if (auto s = Run("BEGIN"); !s) return s.error();
+      try {
+        result.emplace(fn());
+      } catch (const std::exception& e) {  // SQLite errors, failed prepares
+        result.emplace(Unavailable(std::string("database error: ") + e.what()));
+      }
+      (void)Run("COMMIT");
+    }
+    ReturnReader(std::move(conn));
+    return std::move(*result);
+  }
+  std::unique_ptr<Conn> TakeReader();
+  void ReturnReader(std::unique_ptr<Conn> conn);
+
+  Status StartCheckpointer();
+  Status OpenConn(Conn& c, bool reader);
+  Status Migrate();  // schema.cpp
+
+  sqlite3* Db() const { return t_conn->db; }
+  sqlite3_stmt* Stmt_(const char* sql) { return t_conn->Prepare(sql); }
+  Query Q(const char* sql) { return Query(t_conn->db, t_conn->Prepare(sql)); }
+  // Runs SQL without results on the current connection.
+  Status Exec(const char* sql);
+  // The same for the fixed statements of every transaction (BEGIN, COMMIT,
+  // SAVEPOINT ...): prepared once per connection. `sql` must be a literal.
+  Status Run(const char* sql);
+
+  // ---- helpers inside a transaction ----
+  // job_ops.cpp
+  Status FinishLocked(int64_t job_id, const ObjectOutcome& o, int64_t now_ms);
+  void ReleaseNext(int64_t job_id, int64_t count, int64_t now_ms);
+  // assignment_ops.cpp
+  Result<std::optional<Assignment>> ClaimLocked(const ClaimRequest& r);
+  Result<SubmitOutcome> SubmitLocked(int64_t id, int64_t user_id, const std::string& answer_json,
+                                     double time_spent_s, int64_t now_ms);
+  Result<SubmittedAndClaimed> SubmitAndClaimLocked(int64_t id, int64_t user_id,
+                                                   const std::string& answer_json,
+                                                   double time_spent_s, int64_t now_ms,
+                                                   const ClaimRequest& next);
+  Result<Assignment> ReadAssignment(int64_t id);
+  void FillObjectOf(Assignment& a);
+  void ExpireOne(const Assignment& a);
+  void EndLeaseOf(const Assignment& a, bool answered, bool declined, int64_t now_ms);
+  int64_t ExpireLocked(int64_t now_ms);
+  // people_ops.cpp
+  std::vector<std::string> ReadGroups(int64_t user_id);
+  void WriteGroups(int64_t user_id, const std::vector<std::string>& groups);
+  Result<Workteam> ReadTeam(const char* column, const std::string& value);
+  Status SealPlaintextSecrets();
+  Result<std::optional<std::pair<Session, User>>> FindSessionUserUncached(const std::string& token,
+                                                                          int64_t* version);
+  // Bumps the identity version inside the current write transaction; every
+  // change of users, groups, passwords, sessions ending or access keys calls
+  // it, so that session caches in every process sharing the database see it.
+  void BumpIdentityVersion();
+  int64_t ReadIdentityVersion();
+
+  // ---- state ----
+  std::string path_;
+  int schema_version_ = 0;
+  std::optional<SecretSealer> sealer_;
+
+  std::mutex mu_;  // the writer connection
+  Conn writer_;
+  static constexpr size_t kMaxBatch = 256;
+  std::mutex queue_mu_;
+  std::deque<Op*> queue_;
+  std::condition_variable writer_cv_;
+  bool writer_stop_ = false;
+  std::thread writer_thread_;
+  std::atomic<int64_t> commits_{0}, committed_writes_{0}, failed_commits_{0};
+
+  bool readers_enabled_ = false;
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<Conn>> readers_;
+
+  static constexpr int kCheckpointFrames = 1000;
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_stop_ = false;
+  std::thread checkpointer_;
+
+  // The session cache (people_ops.cpp): entries read under identity
+  // version `cache_version_`; dropped when the version read on lookup
+  // differs.
+  static constexpr size_t kMaxCachedSessions = 100000;
+  std::mutex auth_mu_;
+  int64_t cache_version_ = -1;
+  std::unordered_map<std::string, std::pair<Session, User>> auth_cache_;
+};
+
+}  // namespace plumbline::store::sqlite

@@ -1,0 +1,66 @@
+// What every Store implementation shares: the job status names and the
+// factory that picks an implementation by URL.
+#include "store/store.hpp"
+
+#include <cctype>
+
+#include "store/sqlite/open.hpp"
+
+namespace plumbline::store {
+
+const char* JobStatusName(JobStatus s) {
+  switch (s) {
+    case JobStatus::kInitializing:
+      return "Initializing";
+    case JobStatus::kInProgress:
+      return "InProgress";
+    case JobStatus::kCompleted:
+      return "Completed";
+    case JobStatus::kFailed:
+      return "Failed";
+    case JobStatus::kStopping:
+      return "Stopping";
+    case JobStatus::kStopped:
+      return "Stopped";
+  }
+  return "Failed";
+}
+
+std::optional<JobStatus> ParseJobStatus(std::string_view s) {
+  for (JobStatus st : {JobStatus::kInitializing, JobStatus::kInProgress, JobStatus::kCompleted,
+                       JobStatus::kFailed, JobStatus::kStopping, JobStatus::kStopped})
+    if (s == JobStatusName(st)) return st;
+  return std::nullopt;
+}
+
+Result<std::unique_ptr<Store>> OpenStore(const StoreOptions& options) {
+  const std::string& url = options.url;
+  // A scheme is letters, digits, '+', '-' and '.' before the first ':'
+  // (RFC 3986); anything else before a ':' is part of a path.
+  size_t colon = url.find(':');
+  std::string scheme;
+  if (colon != std::string::npos && colon > 0) {
+    scheme = url.substr(0, colon);
+    for (char c : scheme)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.') {
+        scheme.clear();
+        break;
+      }
+  }
+  if (scheme.empty()) {  // a plain path: SQLite
+    if (url.empty()) return InvalidArgument("the store URL is empty");
+    return sqlite::Open(url, options);
+  }
+  if (scheme == "sqlite") {
+    std::string path = url.substr(colon + 1);
+    // sqlite:///abs/path and sqlite://relative are accepted like sqlite:PATH.
+    if (path.rfind("//", 0) == 0) path = path.substr(2);
+    if (path.empty()) return InvalidArgument("the store URL " + url + " names no database file");
+    return sqlite::Open(path, options);
+  }
+  if (scheme == "postgresql" || scheme == "postgres")
+    return InvalidArgument("store URL scheme '" + scheme + "' is not built in this version");
+  return InvalidArgument("unknown store URL scheme '" + scheme + "' (expected sqlite:PATH)");
+}
+
+}  // namespace plumbline::store
