@@ -14,7 +14,7 @@
 #include "common/await.hpp"
 #include "common/ids.hpp"
 #include "common/thread_name.hpp"
-#include "crypto/keyring.hpp"
+#include "kms/kms.hpp"
 #include "common/json.hpp"
 #include "labeling/job_config.hpp"
 #include "labeling/output_writer.hpp"
@@ -42,7 +42,7 @@ struct LabelingService::Impl {
   Options options;
   TemplateRenderer renderer;
   TemplateValidator validator;
-  crypto::KeyRing* ring = nullptr;
+  kms::KeyRing* ring = nullptr;
   LabelingService::OutputStoreFactory output_store_factory;
   // Per job with a KmsKeyId: the store every output file is written through
   // (encrypting), over the job's destination store.
@@ -61,7 +61,7 @@ struct LabelingService::Impl {
     JobOutput out;
     if (output_store_factory) out.destination = output_store_factory(key);
     storage::ObjectStore& base = out.destination ? *out.destination : objects;
-    PLB_ASSIGN_OR_RETURN(out.encrypting, crypto::EncryptingStore(base, *ring, key));
+    PLB_ASSIGN_OR_RETURN(out.encrypting, kms::EncryptingStore(base, *ring, key));
     return encrypting.emplace(job.id, std::move(out)).first->second.encrypting.get();
   }
 
@@ -549,7 +549,7 @@ LabelingService::~LabelingService() { Shutdown(); }
 
 void LabelingService::SetTemplateRenderer(TemplateRenderer r) { impl_->renderer = std::move(r); }
 void LabelingService::SetTemplateValidator(TemplateValidator v) { impl_->validator = std::move(v); }
-void LabelingService::SetKeyRing(crypto::KeyRing* ring) { impl_->ring = ring; }
+void LabelingService::SetKeyRing(kms::KeyRing* ring) { impl_->ring = ring; }
 void LabelingService::SetOutputStoreFactory(OutputStoreFactory f) {
   impl_->output_store_factory = std::move(f);
 }
