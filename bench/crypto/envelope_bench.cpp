@@ -11,7 +11,7 @@
 #include <string>
 
 #include "common/ids.hpp"
-#include "crypto/keyring.hpp"
+#include "kms/kms.hpp"
 #include "storage/object_store.hpp"
 #include "store/store.hpp"
 
@@ -71,12 +71,12 @@ int main(int argc, char** argv) {
   if (own_dir) dir = (fs::temp_directory_path() / ("plb-envelope-bench-" + RandomHex(4))).string();
   fs::create_directories(dir);
   auto db = store::OpenStore({"sqlite:" + dir + "/plumbline.db", false}).value();
-  crypto::KeyRingOptions ko;
+  kms::KeyRingOptions ko;
   ko.data_dir = dir;
-  auto ring = crypto::KeyRing::Open(*db, ko).value();
+  auto ring = kms::KeyRing::Open(*db, ko).value();
   auto key = ring->CreateKey({"bench", "", {}}).value();
   auto local = storage::OpenLocal(dir);
-  auto enc = crypto::EncryptingStore(*local, *ring, key.key_id).value();
+  auto enc = kms::EncryptingStore(*local, *ring, key.key_id).value();
 
   const std::string plain_uri = "s3://bench/plain/output.manifest";
   const std::string enc_uri = "s3://bench/enc/output.manifest";
@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
   double w_enc = Write(*enc, enc_uri, lines);
   double r_plain = ReadLines(local->OpenRead(plain_uri).value(), lines);
   double r_enc = ReadLines(
-      crypto::DecryptingReader(local->OpenRead(enc_uri).value(), *ring, {true, ""}).value(), lines);
+      kms::DecryptingReader(local->OpenRead(enc_uri).value(), *ring, {true, ""}).value(), lines);
   auto plain_size = fs::file_size(dir + "/buckets/bench/plain/output.manifest");
   auto enc_size = fs::file_size(dir + "/buckets/bench/enc/output.manifest");
 

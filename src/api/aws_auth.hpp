@@ -1,5 +1,6 @@
-// SigV4 authentication of an awsJson request against Plumbline's access keys:
-// the part the SageMaker and KMS endpoints share. Thread-safe.
+// SigV4 authentication of an awsJson request: the part the SageMaker and KMS
+// endpoints share. It turns the plain http::Request into what
+// identity::Identity::Authenticate verifies. Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -7,24 +8,17 @@
 
 #include <boost/system/result.hpp>
 
-#include "common/clock.hpp"
 #include "crypto/sigv4.hpp"
 #include "http/http.hpp"
-#include "store/store.hpp"
+#include "identity/identity.hpp"
 
 namespace plumbline::api {
 
-struct Authenticated {
-  store::AccessKey key;            // the signer's key (root or a user's)
-  crypto::VerifiedCaller caller;   // region and key id from the credential scope
-};
-
-// Verifies the request's signature for `service` ("sagemaker", "kms") with the
-// secret of the access key it names. Errors carry AWS's code and message
-// (MissingAuthenticationTokenException, UnrecognizedClientException,
-// InvalidSignatureException, IncompleteSignatureException).
-boost::system::result<Authenticated, crypto::AuthError> AuthenticateSigV4(
-    const http::Request& request, store::Store& store, TimePoint now,
-    std::chrono::seconds allowed_skew, const std::string& service);
+// Verifies the request's signature for `service` ("sagemaker", "kms") with
+// the secret of the access key it names and returns its principal. Errors
+// carry AWS's code and message (see FromAuthError in api/aws_json.hpp).
+boost::system::result<identity::Principal, crypto::AuthError> AuthenticateSigV4(
+    const http::Request& request, identity::Identity& identity, std::chrono::seconds allowed_skew,
+    const std::string& service);
 
 }  // namespace plumbline::api

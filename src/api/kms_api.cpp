@@ -1,36 +1,21 @@
 #include "api/kms_api.hpp"
 
-#include "api/aws_auth.hpp"
-
-#include <spdlog/spdlog.h>
-
 #include <boost/json.hpp>
-#include <optional>
 
-#include "common/ids.hpp"
+#include "api/aws_auth.hpp"
+#include "api/aws_json.hpp"
 #include "common/json.hpp"
-#include "crypto/keyring.hpp"
 #include "crypto/sigv4.hpp"
-#include "store/store.hpp"
+#include "identity/identity.hpp"
+#include "kms/kms.hpp"
 
 namespace plumbline::api {
 namespace {
 
 using boost::json::object;
 
-http::Response KmsJson(int status, const object& body) {
-  http::Response r = http::Response::Text(status, json::Serialize(body), "application/x-amz-json-1.1");
-  r.Set("x-amzn-RequestId", RandomUuid());
-  return r;
-}
-
 http::Response KmsError(int status, const std::string& code, const std::string& message) {
-  object body;
-  body["__type"] = code;
-  body["message"] = message;
-  http::Response r = KmsJson(status, body);
-  r.Set("x-amzn-ErrorType", code);
-  return r;
+  return AwsErrorResponse({status, code, message});
 }
 
 // The one mapping of Error to KMS's error codes.
@@ -48,7 +33,7 @@ http::Response FromError(const Error& e) {
   return KmsError(500, "KMSInternalException", e.message);
 }
 
-object KeyMetadata(const crypto::KeyInfo& k, const std::string& account) {
+object KeyMetadata(const kms::KeyInfo& k, const std::string& account) {
   object m;
   m["AWSAccountId"] = account;
   m["KeyId"] = k.key_id;
@@ -77,8 +62,8 @@ std::string AccountOf(const std::string& arn) {
 
 }  // namespace
 
-KmsApi::KmsApi(crypto::KeyRing& ring, store::Store& store, const Clock& clock, KmsApiOptions options)
-    : ring_(ring), store_(store), clock_(clock), options_(options) {}
+KmsApi::KmsApi(kms::KeyService& keys, identity::Identity& identity, KmsApiOptions options)
+    : keys_(keys), identity_(identity), options_(options) {}
 
 http::Response KmsApi::Handle(const http::Request& request) const {
   const std::string* target = request.FindHeader("X-Amz-Target");
@@ -89,20 +74,8 @@ http::Response KmsApi::Handle(const http::Request& request) const {
                     "Unknown operation " + (target ? *target : std::string("(none)")));
 
   // Who: SigV4 (service "kms") with a Plumbline access key.
-  auto auth = AuthenticateSigV4(request, store_, clock_.Now(), options_.allowed_skew, "kms");
-  if (!auth) return KmsError(403, auth.error().code, auth.error().message);
-  const store::AccessKey* key = &auth->key;
-
-  crypto::Caller caller;
-  bool admin = false;
-  caller.is_root = key->is_root;
-  if (!key->is_root) {
-    auto user = store_.GetUser(key->user_id);
-    if (user && !user->disabled) {
-      caller.username = user->username;
-      admin = user->is_admin;
-    }
-  }
+  auto who = AuthenticateSigV4(request, identity_, options_.allowed_skew, "kms");
+  if (!who) return AwsErrorResponse(FromAuthError(who.error()));
 
   auto parsed = json::Parse(request.body.empty() ? std::string_view("{}") : std::string_view(request.body));
   if (!parsed || !parsed->is_object())
@@ -110,16 +83,13 @@ http::Response KmsApi::Handle(const http::Request& request) const {
   const object& body = parsed->get_object();
 
   if (op == "DescribeKey") {
-    if (!caller.is_root && !admin)
-      return KmsError(400, "AccessDeniedException",
-                      "User: " + key->access_key_id + " is not authorized to perform: kms:DescribeKey");
     auto ref = json::GetString(body, "KeyId");
     if (!ref || ref->empty()) return KmsError(400, "ValidationException", "KeyId is required");
-    auto info = ring_.DescribeKey(*ref);
+    auto info = keys_.DescribeKey(*who, *ref);
     if (!info) return FromError(info.error());
     object out;
     out["KeyMetadata"] = KeyMetadata(*info, AccountOf(info->arn));
-    return KmsJson(200, out);
+    return AwsJsonResponse(200, out);
   }
 
   // Decrypt.
@@ -131,35 +101,13 @@ http::Response KmsApi::Handle(const http::Request& request) const {
   auto blob = crypto::Base64Decode(*blob64);
   if (!blob) return KmsError(400, "InvalidCiphertextException", "CiphertextBlob is not base64");
   std::string key_ref = json::GetString(body, "KeyId").value_or("");
-  auto unwrapped = ring_.DecryptDataKey(key_ref, *blob, caller);
-  auto audit = [&](const std::string& outcome, const std::string& detail) {
-    store::AuditEntry e;
-    e.time_ms = ToEpochMs(clock_.Now());
-    e.actor = caller.is_root ? "root" : (caller.username.empty() ? key->access_key_id : caller.username);
-    e.action = "kms:Decrypt";
-    e.target = key_ref;
-    e.source = request.remote_address;
-    e.outcome = outcome;
-    e.detail = detail;
-    if (auto s = store_.AppendAudit(e); !s)
-      spdlog::warn("msg=\"audit append failed\" error=\"{}\"", s.error().message);
-  };
-  if (!unwrapped) {
-    audit(ErrorCodeName(unwrapped.error().code), unwrapped.error().message);
-    spdlog::warn("msg=\"kms decrypt denied\" access_key_id={} user={} root={} key={} code={} reason=\"{}\"",
-                 key->access_key_id, caller.username.empty() ? "-" : caller.username, caller.is_root,
-                 key_ref.empty() ? "-" : key_ref, ErrorCodeName(unwrapped.error().code),
-                 unwrapped.error().message);
-    return FromError(unwrapped.error());
-  }
-  audit("ok", unwrapped->key_arn);
-  spdlog::info("msg=\"kms decrypt\" access_key_id={} user={} root={} key={}", key->access_key_id,
-               caller.username.empty() ? "-" : caller.username, caller.is_root, unwrapped->key_arn);
+  auto unwrapped = keys_.Decrypt(*who, key_ref, *blob, request.remote_address);
+  if (!unwrapped) return FromError(unwrapped.error());
   object out;
   out["KeyId"] = unwrapped->key_arn;
   out["Plaintext"] = crypto::Base64Encode(unwrapped->plaintext);
   out["EncryptionAlgorithm"] = "SYMMETRIC_DEFAULT";
-  return KmsJson(200, out);
+  return AwsJsonResponse(200, out);
 }
 
 }  // namespace plumbline::api

@@ -1,10 +1,12 @@
 // The KMS API of Plumbline's local key service, as AWS KMS speaks it:
 // awsJson1_1 over "POST /", X-Amz-Target "TrentService.<Operation>", every
 // call signed with AWS Signature V4 (service "kms") by a Plumbline access key.
+// This file is the protocol only: it parses, calls kms::KeyService (which
+// authorises, checks key policies and audits) and answers.
 //
 // Operations:
 //  * Decrypt {CiphertextBlob, KeyId?} -> {KeyId, Plaintext, EncryptionAlgorithm}
-//    unwraps a data key blob (crypto/keyring.hpp) when the key's policy names
+//    unwraps a data key blob (kms/kms.hpp) when the key's policy names
 //    the caller's user, or the caller uses the root key. `plumbline kms
 //    decrypt` uses it; so can `aws kms decrypt --endpoint-url`.
 //  * DescribeKey {KeyId} -> {KeyMetadata}: root and admin users.
@@ -13,19 +15,18 @@
 // UnknownOperationException, and the SigV4 ones (403). Refused decrypts are
 // logged (spdlog, level warn, msg="kms decrypt denied").
 //
-// Thread-safe: Handle() may run concurrently. See tests/crypto/kms_api_test.cpp.
+// Thread-safe: Handle() may run concurrently. See tests/kms/kms_api_test.cpp.
 #pragma once
 
 #include <chrono>
 
-#include "common/clock.hpp"
 #include "http/http.hpp"
 
-namespace plumbline::crypto {
-class KeyRing;
+namespace plumbline::kms {
+class KeyService;
 }
-namespace plumbline::store {
-class Store;
+namespace plumbline::identity {
+class Identity;
 }
 
 namespace plumbline::api {
@@ -36,15 +37,14 @@ struct KmsApiOptions {
 
 class KmsApi {
  public:
-  // Borrows all three; they must outlive the KmsApi.
-  KmsApi(crypto::KeyRing& ring, store::Store& store, const Clock& clock, KmsApiOptions options = {});
+  // Borrows both; they must outlive the KmsApi.
+  KmsApi(kms::KeyService& keys, identity::Identity& identity, KmsApiOptions options = {});
   // For requests whose X-Amz-Target starts with "TrentService.".
   http::Response Handle(const http::Request& request) const;
 
  private:
-  crypto::KeyRing& ring_;
-  store::Store& store_;
-  const Clock& clock_;
+  kms::KeyService& keys_;
+  identity::Identity& identity_;
   KmsApiOptions options_;
 };
 

@@ -8,10 +8,12 @@
 #include <functional>
 
 #include "api/aws_auth.hpp"
+#include "api/aws_json.hpp"
 #include "api/validation.hpp"
 #include "common/ids.hpp"
 #include "common/json.hpp"
 #include "crypto/sigv4.hpp"
+#include "identity/identity.hpp"
 #include "labeling/labeling.hpp"
 #include "store/store.hpp"
 
@@ -23,41 +25,47 @@ using boost::json::value;
 
 namespace {
 
-struct AwsError {
-  int status;
-  std::string code;
-  std::string message;
-};
-
-http::Response AwsJson(int status, const value& body) {
-  http::Response r = http::Response::Text(status, json::Serialize(body), "application/x-amz-json-1.1");
-  r.Set("x-amzn-RequestId", RandomUuid());
-  return r;
+std::string Lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
 }
 
-http::Response ErrorResponse(const AwsError& e) {
-  object body;
-  body["__type"] = e.code;
-  body["message"] = e.message;
-  http::Response r = AwsJson(e.status, body);
-  r.Set("x-amzn-ErrorType", e.code);
-  return r;
-}
-
-// The one place where an Error becomes an AWS error. `not_found_code` is the
-// code the real service uses for a missing resource in this operation.
-AwsError ToAws(const Error& e, const std::string& not_found_code = "ValidationException") {
+// The one place where an Error becomes a SageMaker error. A missing
+// resource is ValidationException, as the real service answers its describe
+// family (spec §1.3, §1.7: DescribeWorkteam, UpdateWorkteam, DeleteWorkteam,
+// CreateLabelingJob's WorkteamArn), except where the spec names
+// ResourceNotFound for the operation (§1.6, §2.6: ListLabelingJobsForWorkteam).
+// A team still used by jobs cannot be deleted: ResourceInUse (§1.7).
+AwsError ToAws(const Error& e, const std::string& op) {
   switch (e.code) {
     case ErrorCode::kInvalidArgument: return {400, "ValidationException", e.message};
-    case ErrorCode::kNotFound: return {400, not_found_code, e.message};
+    case ErrorCode::kNotFound:
+      return {400, op == "ListLabelingJobsForWorkteam" ? "ResourceNotFound" : "ValidationException",
+              e.message};
     case ErrorCode::kAlreadyExists: return {400, "ResourceInUse", e.message};
-    case ErrorCode::kConflict: return {400, "ValidationException", e.message};
+    case ErrorCode::kConflict:
+      return {400, op == "DeleteWorkteam" ? "ResourceInUse" : "ValidationException", e.message};
     case ErrorCode::kPermissionDenied: return {400, "AccessDeniedException", e.message};
     case ErrorCode::kUnauthenticated: return {403, "UnrecognizedClientException", e.message};
     case ErrorCode::kUnavailable: return {503, "ServiceUnavailable", e.message};
     case ErrorCode::kInternal: break;
   }
   return {500, "InternalFailure", e.message};
+}
+
+// The resource an operation acts on, as an ARN, for access-denied messages.
+std::string ResourceArn(const http::Request& request, const std::string& region,
+                        const std::string& account) {
+  std::string prefix = "arn:aws:sagemaker:" + region + ":" + account + ":";
+  auto body = json::Parse(request.body);
+  if (body && body->is_object()) {
+    const auto& o = body->get_object();
+    if (auto v = json::GetString(o, "LabelingJobName")) return prefix + "labeling-job/" + Lower(*v);
+    if (auto v = json::GetString(o, "WorkteamArn")) return *v;
+    if (auto v = json::GetString(o, "WorkteamName"))
+      return prefix + "workteam/private-crowd/" + Lower(*v);
+  }
+  return prefix + "*";
 }
 
 double Seconds(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
@@ -146,11 +154,6 @@ object WorkteamBody(const store::Workteam& t) {
   return o;
 }
 
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // Pagination: the token carries the offset and a digest of the filters, so a
 // token reused with other filters is refused rather than misread.
 std::string FilterDigest(const object& body) {
@@ -231,7 +234,6 @@ http::Response SageMakerApi::Handle(const http::Request& request) const {
   http::Response r = Serve(request, note);
   if (note.refused || (!note.op.empty() && ChangesState(note.op))) {
     store::AuditEntry e;
-    e.time_ms = ToEpochMs(clock_.Now());
     e.actor = note.actor.empty() ? "unknown:" + ClaimedKeyId(request) : note.actor;
     e.action = "sagemaker:" + (note.op.empty() ? std::string("?") : note.op);
     if (auto body = json::Parse(request.body); body && body->is_object()) {
@@ -247,15 +249,14 @@ http::Response SageMakerApi::Handle(const http::Request& request) const {
       if (h.name == "x-amzn-ErrorType") type = &h.value;
     e.outcome = type ? *type : "ok";
     e.detail = "status " + std::to_string(r.status);
-    if (auto s = store_.AppendAudit(e); !s)
-      spdlog::warn("msg=\"audit append failed\" error=\"{}\"", s.error().message);
+    identity_.Audit(std::move(e));
   }
   return r;
 }
 
-SageMakerApi::SageMakerApi(labeling::LabelingService& service, store::Store& store,
-                           const Clock& clock, ApiOptions options)
-    : service_(service), store_(store), clock_(clock), options_(std::move(options)) {}
+SageMakerApi::SageMakerApi(labeling::LabelingService& service, identity::Identity& identity,
+                           ApiOptions options)
+    : service_(service), identity_(identity), options_(std::move(options)) {}
 
 http::Response SageMakerApi::Serve(const http::Request& request, AuditNote& note) const {
   // 1. Which operation.
@@ -263,65 +264,59 @@ http::Response SageMakerApi::Serve(const http::Request& request, AuditNote& note
   std::string op;
   if (target && target->rfind("SageMaker.", 0) == 0) op = target->substr(10);
   if (op.empty() || !HasRequestShape(op))
-    return ErrorResponse({400, "UnknownOperationException",
+    return AwsErrorResponse({400, "UnknownOperationException",
                           "Unknown operation " + (target ? *target : std::string("(none)"))});
 
   // 2. Who: SigV4 with a Plumbline access key.
   note.op = op;
-  auto auth = AuthenticateSigV4(request, store_, clock_.Now(), options_.allowed_skew, "sagemaker");
-  if (!auth) {
+  auto who = AuthenticateSigV4(request, identity_, options_.allowed_skew, "sagemaker");
+  if (!who) {
     note.refused = true;
-    return ErrorResponse({403, auth.error().code, auth.error().message});
+    return AwsErrorResponse(FromAuthError(who.error()));
   }
-  const store::AccessKey* key = &auth->key;
-  const crypto::VerifiedCaller* caller = &auth->caller;
-  note.actor = (key->is_root ? "root:" : "unknown:") + key->access_key_id;
+  note.actor = who->AuditActor();
 
   // 3. May they: the root key and admins' keys only (a disabled user's keys
   // are refused like a worker's).
-  if (!key->is_root) {
-    auto user = store_.GetUser(key->user_id);
-    if (user) note.actor = user->username + ":" + key->access_key_id;
-    if (!user || user->disabled || !user->is_admin) {
-      note.refused = true;
-      return ErrorResponse({400, "AccessDeniedException",
-                            "User " + key->access_key_id + " is not authorized to perform: sagemaker:" + op});
-    }
+  if (auto allowed = identity::Identity::Authorize(
+          *who, identity::Role::kAdmin, "sagemaker:" + op,
+          ResourceArn(request, who->region, options_.account_id));
+      !allowed) {
+    note.refused = true;
+    return AwsErrorResponse(ToAws(allowed.error(), op));
   }
 
   // 4. What: the body, validated against the model.
   const std::string* ctype = request.FindHeader("Content-Type");
   if (ctype && ctype->rfind("application/x-amz-json-1.1", 0) != 0 &&
       ctype->rfind("application/json", 0) != 0)
-    return ErrorResponse({400, "SerializationException", "Unsupported Content-Type " + *ctype});
+    return AwsErrorResponse({400, "SerializationException", "Unsupported Content-Type " + *ctype});
   auto parsed = json::Parse(request.body.empty() ? std::string_view("{}") : std::string_view(request.body));
   if (!parsed || !parsed->is_object())
-    return ErrorResponse({400, "SerializationException", "The request body is not a JSON object"});
+    return AwsErrorResponse({400, "SerializationException", "The request body is not a JSON object"});
   if (auto invalid = ValidateRequest(op, *parsed))
-    return ErrorResponse({400, invalid->code, invalid->message});
+    return AwsErrorResponse({400, invalid->code, invalid->message});
   const object& body = parsed->get_object();
-  const std::string& region = caller->region;
+  const std::string& region = who->region;
 
   // 5. Do it.
-  auto fail = [](const Error& e, const std::string& not_found = "ValidationException") {
-    return ErrorResponse(ToAws(e, not_found));
-  };
+  auto fail = [&op](const Error& e) { return AwsErrorResponse(ToAws(e, op)); };
   if (op == "CreateLabelingJob") {
     auto arn = service_.CreateJob(body, region);
     if (!arn) return fail(arn.error());
     object out;
     out["LabelingJobArn"] = *arn;
-    return AwsJson(200, out);
+    return AwsJsonResponse(200, out);
   }
   if (op == "DescribeLabelingJob") {
     auto job = service_.DescribeJob(json::GetString(body, "LabelingJobName").value_or(""));
     if (!job) return fail(job.error());
-    return AwsJson(200, DescribeJobBody(*job));
+    return AwsJsonResponse(200, DescribeJobBody(*job));
   }
   if (op == "StopLabelingJob") {
     auto s = service_.StopJob(json::GetString(body, "LabelingJobName").value_or(""));
     if (!s) return fail(s.error());
-    return AwsJson(200, object());
+    return AwsJsonResponse(200, object());
   }
   if (op == "ListLabelingJobs") {
     store::JobFilter f;
@@ -347,11 +342,11 @@ http::Response SageMakerApi::Serve(const http::Request& request, AuditNote& note
     object out;
     out["LabelingJobSummaryList"] = std::move(list);
     if (!page->second.empty()) out["NextToken"] = page->second;
-    return AwsJson(200, out);
+    return AwsJsonResponse(200, out);
   }
   if (op == "ListLabelingJobsForWorkteam") {
     auto team = service_.WorkteamByArn(json::GetString(body, "WorkteamArn").value_or(""));
-    if (!team) return fail(team.error(), "ResourceNotFound");
+    if (!team) return fail(team.error());
     store::JobFilter f;
     f.workteam_arn = team->arn;
     f.created_after_ms = TimeMs(body, "CreationTimeAfter");
@@ -376,7 +371,12 @@ http::Response SageMakerApi::Serve(const http::Request& request, AuditNote& note
       s["CreationTime"] = Seconds(j.created_ms);
       object counters;
       counters["HumanLabeled"] = j.labeled;
-      counters["PendingHuman"] = std::max<int64_t>(0, j.object_count - j.labeled - j.failed);
+      // Work still waiting for a worker: none once the job has ended (a
+      // stopped job's unlabeled objects are never dispatched, spec §1.3.1).
+      bool ended = j.status == store::JobStatus::kStopped ||
+                   j.status == store::JobStatus::kCompleted || j.status == store::JobStatus::kFailed;
+      counters["PendingHuman"] =
+          ended ? 0 : std::max<int64_t>(0, j.object_count - j.labeled - j.failed);
       counters["Total"] = j.object_count;
       s["LabelCounters"] = std::move(counters);
       if (const auto* h = json::GetObject(req, "HumanTaskConfig"))
@@ -387,21 +387,21 @@ http::Response SageMakerApi::Serve(const http::Request& request, AuditNote& note
     object out;
     out["LabelingJobSummaryList"] = std::move(list);
     if (!page->second.empty()) out["NextToken"] = page->second;
-    return AwsJson(200, out);
+    return AwsJsonResponse(200, out);
   }
   if (op == "CreateWorkteam") {
     auto team = service_.CreateWorkteam(body, region);
     if (!team) return fail(team.error());
     object out;
     out["WorkteamArn"] = team->arn;
-    return AwsJson(200, out);
+    return AwsJsonResponse(200, out);
   }
   if (op == "DescribeWorkteam") {
     auto team = service_.DescribeWorkteam(json::GetString(body, "WorkteamName").value_or(""));
     if (!team) return fail(team.error());
     object out;
     out["Workteam"] = WorkteamBody(*team);
-    return AwsJson(200, out);
+    return AwsJsonResponse(200, out);
   }
   if (op == "ListWorkteams") {
     auto teams = service_.ListWorkteams();
@@ -423,7 +423,7 @@ http::Response SageMakerApi::Serve(const http::Request& request, AuditNote& note
     object out;
     out["Workteams"] = std::move(list);
     if (!page->second.empty()) out["NextToken"] = page->second;
-    return AwsJson(200, out);
+    return AwsJsonResponse(200, out);
   }
   // --- work team changes (issue #6) ---
   if (op == "UpdateWorkteam") {
@@ -431,18 +431,16 @@ http::Response SageMakerApi::Serve(const http::Request& request, AuditNote& note
     if (!team) return fail(team.error());
     object out;
     out["Workteam"] = WorkteamBody(*team);
-    return AwsJson(200, out);
+    return AwsJsonResponse(200, out);
   }
   if (op == "DeleteWorkteam") {
     auto s = service_.DeleteWorkteam(json::GetString(body, "WorkteamName").value_or(""));
-    if (!s && s.error().code == ErrorCode::kConflict)
-      return ErrorResponse({400, "ResourceInUse", s.error().message});
     if (!s) return fail(s.error());
     object out;
     out["Success"] = true;
-    return AwsJson(200, out);
+    return AwsJsonResponse(200, out);
   }
-  return ErrorResponse({400, "UnknownOperationException",
+  return AwsErrorResponse({400, "UnknownOperationException",
                         "Operation " + op + " is not supported by Plumbline yet"});
 }
 

@@ -2,7 +2,8 @@
 // "POST /", dispatched on X-Amz-Target "SageMaker.<Operation>", every call
 // signed with AWS Signature V4 by a Plumbline access key.
 //
-// Handle() authenticates, authorises (admin users and the root key only),
+// Handle() authenticates and authorises through identity/ (admin users and
+// the root key only),
 // validates the body against the service model's constraints, calls the
 // labeling service and shapes the answer as the real service does, errors
 // included ({"__type","message"} + x-amzn-ErrorType). Thread-safe.
@@ -17,8 +18,8 @@
 namespace plumbline::labeling {
 class LabelingService;
 }
-namespace plumbline::store {
-class Store;
+namespace plumbline::identity {
+class Identity;
 }
 
 namespace plumbline::api {
@@ -30,9 +31,9 @@ struct ApiOptions {
 
 class SageMakerApi {
  public:
-  SageMakerApi(labeling::LabelingService& service, store::Store& store, const Clock& clock,
-               ApiOptions options);
-  // Also appends an audit entry (store::AuditEntry) for every call that
+  // Borrows `service` and `identity`, which must outlive the API.
+  SageMakerApi(labeling::LabelingService& service, identity::Identity& identity, ApiOptions options);
+  // Also appends an audit entry (identity's audit log) for every call that
   // changes state (Create*/Stop*/Update*/Delete*) and every refused one.
   http::Response Handle(const http::Request& request) const;
 
@@ -40,8 +41,7 @@ class SageMakerApi {
   struct AuditNote;
   http::Response Serve(const http::Request& request, AuditNote& note) const;
   labeling::LabelingService& service_;
-  store::Store& store_;
-  const Clock& clock_;
+  identity::Identity& identity_;
   ApiOptions options_;
 };
 

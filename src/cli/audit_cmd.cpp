@@ -32,18 +32,16 @@ std::string OsUser() {
 
 }  // namespace
 
-void AuditCli(store::Store& store, const std::string& action, const std::string& target,
+void AuditCli(identity::Identity& identity, const std::string& action, const std::string& target,
               const std::string& outcome, const std::string& detail) {
   store::AuditEntry e;
-  e.time_ms = ToEpochMs(SystemClock::Get().Now());
   e.actor = "cli:" + OsUser();
   e.action = action;
   e.target = target;
   e.source = "cli";
   e.outcome = outcome;
   e.detail = detail;
-  if (auto s = store.AppendAudit(e); !s)
-    std::cerr << "plumbline: warning: audit log not written: " << s.error().message << "\n";
+  identity.Audit(std::move(e));  // a failure is logged on stderr
 }
 
 std::optional<int64_t> ParseIsoToMs(const std::string& iso) {
@@ -86,7 +84,7 @@ void AddAuditCommand(CLI::App& app) {
     }
     auto dd = OpenDataDir(a->data_dir);
     if (!dd) throw ErrorException(dd.error());
-    auto entries = dd->store->ListAudit(since, a->limit);
+    auto entries = dd->identity->ListAudit(since, a->limit);
     if (!entries) throw ErrorException(entries.error());
     for (const auto& e : *entries) {
       std::string when = FormatIsoMillisZ(TimePoint(std::chrono::milliseconds(e.time_ms)));

@@ -4,7 +4,9 @@
 
 #include <string>
 
-#include "store/store.hpp"
+#include <optional>
+
+#include "identity/identity.hpp"
 
 namespace CLI {
 class App;
@@ -18,7 +20,7 @@ void AddAuditCommand(CLI::App& app);
 // Appends an entry for an admin command run from this machine: the actor is
 // "cli:<OS user>", the source "cli". A failure to append is reported on
 // stderr and does not fail the command.
-void AuditCli(store::Store& store, const std::string& action, const std::string& target,
+void AuditCli(identity::Identity& identity, const std::string& action, const std::string& target,
               const std::string& outcome, const std::string& detail = "");
 
 // "2025-01-02T03:04:05Z" (or with .mmm, or a bare date) to epoch ms; nullopt when malformed.

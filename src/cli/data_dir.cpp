@@ -32,6 +32,9 @@ Result<OpenedDataDir> OpenDataDir(const std::string& dir) {
     account = digits;
   }
   out.account_id = *account;
+  identity::IdentityOptions iopts;
+  iopts.account_id = out.account_id;
+  out.identity = std::make_unique<identity::Identity>(*out.store, SystemClock::Get(), iopts);
   return out;
 }
 

@@ -2,8 +2,6 @@
 
 #include <boost/json.hpp>
 
-#include "common/ids.hpp"
-#include "crypto/password.hpp"
 #include "portal/assets.hpp"
 
 namespace plumbline::cli {
@@ -13,7 +11,7 @@ constexpr const char* kRegion = "us-east-1";
 constexpr const char* kGroup = "demo-workers";
 }  // namespace
 
-Status SetUpDemo(store::Store& store, storage::ObjectStore& objects,
+Status SetUpDemo(identity::Identity& identity, storage::ObjectStore& objects,
                  labeling::LabelingService& service, const DemoAccount& account) {
   if (service.DescribeJob(account.job_name)) return {};  // already set up
   // The example's files go into the embedded store's "demo" bucket.
@@ -22,17 +20,10 @@ Status SetUpDemo(store::Store& store, storage::ObjectStore& objects,
     if (!asset) return Internal(std::string("the demo file ") + name + " is not built in");
     PLB_TRY(objects.WriteAll(std::string("s3://") + kBucket + "/" + name, asset->body));
   }
-  if (!store.GetUserByName(account.username)) {
-    store::User u;
-    u.username = account.username;
-    PLB_ASSIGN_OR_RETURN(u.password_hash, crypto::HashPassword(account.password));
-    u.worker_key = RandomHex(8);
-    u.sub = RandomUuid();
-    u.groups = {kGroup};
-    PLB_TRY(store.CreateUser(u));
-  }
+  if (!identity.GetUser(account.username))
+    PLB_TRY(identity.CreateUser({account.username, account.password, {kGroup}, false}));
   std::string team_arn;
-  if (auto team = store.GetWorkteamByName("demo-team")) {
+  if (auto team = service.DescribeWorkteam("demo-team")) {
     team_arn = team->arn;
   } else {
     boost::json::object req;

@@ -7,9 +7,9 @@
 #include <string>
 
 #include "common/result.hpp"
+#include "identity/identity.hpp"
 #include "labeling/labeling.hpp"
 #include "storage/object_store.hpp"
-#include "store/store.hpp"
 
 namespace plumbline::cli {
 
@@ -19,7 +19,7 @@ struct DemoAccount {
   std::string job_name = "demo-job";
 };
 
-Status SetUpDemo(store::Store& store, storage::ObjectStore& objects,
+Status SetUpDemo(identity::Identity& identity, storage::ObjectStore& objects,
                  labeling::LabelingService& service, const DemoAccount& account);
 
 }  // namespace plumbline::cli

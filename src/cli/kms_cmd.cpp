@@ -16,7 +16,7 @@
 #include "cli/data_dir.hpp"
 #include "common/ids.hpp"
 #include "common/json.hpp"
-#include "crypto/keyring.hpp"
+#include "kms/kms.hpp"
 #include "crypto/sigv4.hpp"
 
 namespace plumbline::cli {
@@ -38,17 +38,17 @@ std::string EnvOr(const char* name, const std::string& fallback) {
 
 std::string DefaultRegion() { return EnvOr("AWS_REGION", EnvOr("AWS_DEFAULT_REGION", "us-east-1")); }
 
-std::unique_ptr<crypto::KeyRing> OpenRing(const std::string& dir, const std::string& region,
+std::unique_ptr<kms::KeyRing> OpenRing(const std::string& dir, const std::string& region,
                                           OpenedDataDir* dd) {
   *dd = OrThrow(OpenDataDir(dir));
-  crypto::KeyRingOptions o;
+  kms::KeyRingOptions o;
   o.data_dir = dir;
   o.region = region.empty() ? DefaultRegion() : region;
   o.account_id = dd->account_id;
-  return OrThrow(crypto::KeyRing::Open(*dd->store, o));
+  return OrThrow(kms::KeyRing::Open(*dd->store, o));
 }
 
-boost::json::object Metadata(const crypto::KeyInfo& k) {
+boost::json::object Metadata(const kms::KeyInfo& k) {
   boost::json::object m;
   m["KeyId"] = k.key_id;
   m["Arn"] = k.arn;
@@ -251,7 +251,7 @@ void AddKmsCommands(CLI::App& app) {
     OpenedDataDir dd;
     auto ring = OpenRing(create->data_dir, create->region, &dd);
     for (const auto& u : create->allow)
-      if (!dd.store->GetUserByName(u))
+      if (!dd.identity->GetUser(u))
         std::cerr << "plumbline: warning: no user '" << u << "' yet; the policy names them anyway\n";
     auto k = OrThrow(ring->CreateKey({create->description, create->alias, create->allow}));
     boost::json::object out;
@@ -260,7 +260,7 @@ void AddKmsCommands(CLI::App& app) {
     if (!k.alias.empty()) out["Alias"] = k.alias;
     std::string allowed;
     for (const auto& u : create->allow) allowed += (allowed.empty() ? "allow=" : ",") + u;
-    AuditCli(*dd.store, "kms:create-key", k.key_id, "ok", allowed);
+    AuditCli(*dd.identity, "kms:create-key", k.key_id, "ok", allowed);
     std::cout << json::Serialize(out) << "\n";
   });
 
@@ -296,7 +296,7 @@ void AddKmsCommands(CLI::App& app) {
       if (action == 1) OrThrow(ring->DisableKey(args->key_id));
       if (action == 2) OrThrow(ring->EnableKey(args->key_id));
       if (action != 0)
-        AuditCli(*dd.store, action == 1 ? "kms:disable-key" : "kms:enable-key", args->key_id, "ok");
+        AuditCli(*dd.identity, action == 1 ? "kms:disable-key" : "kms:enable-key", args->key_id, "ok");
       boost::json::object out;
       out["KeyMetadata"] = Metadata(OrThrow(ring->DescribeKey(args->key_id)));
       std::cout << json::Serialize(out) << "\n";

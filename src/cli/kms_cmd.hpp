@@ -9,7 +9,7 @@
 //
 // The admin commands open the data dir's store directly, so they work while
 // the server runs (SQLite WAL); the root secret is DIR/kms-root.key or
-// PLUMBLINE_KMS_ROOT_KEY, exactly as the server finds it (crypto/keyring.hpp).
+// PLUMBLINE_KMS_ROOT_KEY, exactly as the server finds it (kms/kms.hpp).
 // `decrypt` is a client: it reads the encrypted file's header, asks the
 // server's KMS API (TrentService.Decrypt, signed with SigV4 using
 // AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY [/ AWS_SESSION_TOKEN] and

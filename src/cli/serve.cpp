@@ -26,7 +26,8 @@
 #include "portal/pages.hpp"
 #include "common/ids.hpp"
 #include "common/thread_name.hpp"
-#include "crypto/keyring.hpp"
+#include "identity/identity.hpp"
+#include "kms/kms.hpp"
 #include "common/json.hpp"
 #include "http/http.hpp"
 #include "labeling/labeling.hpp"
@@ -78,22 +79,19 @@ void SetUpLogging() {
   spdlog::set_default_logger(logger);
 }
 
-// The root access key: from the environment when set, else the stored one,
-// else a new one written once to DIR/root-credentials.json (mode 0600).
-Status BootstrapRootKey(store::Store& store, const std::string& dir) {
+// The root access key (identity/): from the environment when set, else the
+// stored one, else a new one written once to DIR/root-credentials.json
+// (mode 0600).
+Status BootstrapRootKey(identity::Identity& identity, const std::string& dir) {
   const char* env_id = std::getenv("PLUMBLINE_ROOT_ACCESS_KEY_ID");
   const char* env_secret = std::getenv("PLUMBLINE_ROOT_SECRET_ACCESS_KEY");
-  if (env_id && env_secret && *env_id && *env_secret) {
-    PLB_TRY(store.PutAccessKey({env_id, env_secret, 0, true}));
-    PLB_TRY(store.PutSetting("root_access_key_id", env_id));
+  std::optional<std::pair<std::string, std::string>> from_env;
+  if (env_id && env_secret && *env_id && *env_secret) from_env.emplace(env_id, env_secret);
+  PLB_ASSIGN_OR_RETURN(auto created, identity.EnsureRootKey(from_env));
+  if (from_env)
     spdlog::info("msg=\"root access key from the environment\" access_key_id={}", env_id);
-    return {};
-  }
-  PLB_ASSIGN_OR_RETURN(auto existing, store.GetSetting("root_access_key_id"));
-  if (existing) return {};
-  store::AccessKey key{"AKIA" + RandomUpperAlnum(16), RandomAlnum(40), 0, true};
-  PLB_TRY(store.PutAccessKey(key));
-  PLB_TRY(store.PutSetting("root_access_key_id", key.access_key_id));
+  if (!created) return {};
+  const store::AccessKey& key = *created;
   boost::json::object creds;
   creds["AccessKeyId"] = key.access_key_id;
   creds["SecretAccessKey"] = key.secret;
@@ -121,7 +119,7 @@ int Serve(const ServeArgs& args) {
   auto opened = OpenDataDir(args.data_dir);
   if (!opened) throw ErrorException(opened.error());
   OpenedDataDir& dd = *opened;
-  if (auto s = BootstrapRootKey(*dd.store, args.data_dir); !s) throw ErrorException(s.error());
+  if (auto s = BootstrapRootKey(*dd.identity, args.data_dir); !s) throw ErrorException(s.error());
 
   // Storage: the embedded folders, or an S3-compatible server for s3:// URIs
   // (file:// and plain paths stay local).
@@ -141,10 +139,10 @@ int Serve(const ServeArgs& args) {
   labeling::Options lopts;
   lopts.account_id = dd.account_id;
   labeling::LabelingService service(*dd.store, *objects, clock, lopts);
-  crypto::KeyRingOptions kopts;
+  kms::KeyRingOptions kopts;
   kopts.data_dir = args.data_dir;
   kopts.account_id = dd.account_id;
-  auto ring = crypto::KeyRing::Open(*dd.store, kopts);
+  auto ring = kms::KeyRing::Open(*dd.store, kopts);
   if (!ring) throw ErrorException(ring.error());
   service.SetKeyRing(ring->get());
   if (s3_options) {
@@ -156,11 +154,12 @@ int Serve(const ServeArgs& args) {
       return storage::OpenS3(o);
     });
   }
-  api::KmsApi kms(**ring, *dd.store, clock, {std::chrono::seconds(args.skew_seconds)});
+  kms::KeyService keys(**ring, *dd.identity);
+  api::KmsApi kms(keys, *dd.identity, {std::chrono::seconds(args.skew_seconds)});
   api::ApiOptions aopts;
   aopts.account_id = dd.account_id;
   aopts.allowed_skew = std::chrono::seconds(args.skew_seconds);
-  api::SageMakerApi sagemaker(service, *dd.store, clock, aopts);
+  api::SageMakerApi sagemaker(service, *dd.identity, aopts);
   // Task pages: templates rendered with Liquid, media behind signed URLs.
   auto media_key = dd.store->GetSetting("media_signing_key");
   if (!media_key) throw ErrorException(media_key.error());
@@ -175,7 +174,7 @@ int Serve(const ServeArgs& args) {
   service.SetTemplateValidator(ValidateTaskTemplate);
   portal::PortalOptions popts;
   popts.secure_cookies = !args.tls_cert.empty();  // cookies only over HTTPS then
-  portal::WorkerApi worker_api(service, *dd.store, clock, popts);
+  portal::WorkerApi worker_api(service, *dd.identity, popts);
 
   http::Router router;
   router.Add("GET", "/healthz", [](const http::Request&) {
@@ -190,7 +189,7 @@ int Serve(const ServeArgs& args) {
   worker_api.Register(router);
   media.Register(router);
   portal::RegisterAssets(router);
-  portal::RegisterPages(router, *dd.store, clock);
+  portal::RegisterPages(router, *dd.identity);
 
   http::ServerOptions sopts;
   uint16_t port = 0;
@@ -219,7 +218,7 @@ int Serve(const ServeArgs& args) {
   if (!server) throw ErrorException(server.error());
   DemoAccount demo;
   if (args.demo) {
-    if (auto s = SetUpDemo(*dd.store, *objects, service, demo); !s) throw ErrorException(s.error());
+    if (auto s = SetUpDemo(*dd.identity, *objects, service, demo); !s) throw ErrorException(s.error());
   }
   service.Start();
 

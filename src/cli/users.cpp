@@ -1,16 +1,15 @@
-// `plumbline users ...`: people and their access keys, beside a running server.
+// `plumbline users ...`: people and their access keys, beside a running server
+// (through identity/; every change is audited).
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
-#include <algorithm>
 #include <iostream>
-#include <map>
 
 #include "cli/app.hpp"
 #include "cli/audit_cmd.hpp"
 #include "cli/data_dir.hpp"
 #include "common/ids.hpp"
 #include "common/json.hpp"
-#include "crypto/password.hpp"
+#include "identity/identity.hpp"
 
 namespace plumbline::cli {
 namespace {
@@ -60,18 +59,10 @@ void AddUsersCommands(CLI::App& app) {
     } else {
       throw ErrorException(InvalidArgument("give the password on stdin with --password-stdin"));
     }
-    if (password.size() < 8)
-      throw ErrorException(InvalidArgument("the password must have at least 8 characters"));
     auto dd = OrThrow(OpenDataDir(add->data_dir));
-    store::User u;
-    u.username = add->username;
-    u.password_hash = OrThrow(crypto::HashPassword(password));
-    u.is_admin = add->admin;
-    u.worker_key = RandomHex(8);
-    u.sub = RandomUuid();
-    u.groups = SplitGroups(add->groups);
-    auto created = OrThrow(dd.store->CreateUser(u));
-    AuditCli(*dd.store, "users:add", created.username, "ok", created.is_admin ? "admin" : "worker");
+    auto created = OrThrow(dd.identity->CreateUser(
+        {add->username, password, SplitGroups(add->groups), add->admin}));
+    AuditCli(*dd.identity, "users:add", created.username, "ok", created.is_admin ? "admin" : "worker");
     boost::json::object out;
     out["Username"] = created.username;
     out["Admin"] = created.is_admin;
@@ -90,10 +81,9 @@ void AddUsersCommands(CLI::App& app) {
   key_cmd->add_option("--username", key->username, "Owner of the key")->required();
   key_cmd->callback([key] {
     auto dd = OrThrow(OpenDataDir(key->data_dir));
-    auto user = OrThrow(dd.store->GetUserByName(key->username));
-    store::AccessKey k{"AKIA" + RandomUpperAlnum(16), RandomAlnum(40), user.id, false};
-    if (auto s = dd.store->PutAccessKey(k); !s) throw ErrorException(s.error());
-    AuditCli(*dd.store, "users:create-access-key", user.username, "ok", k.access_key_id);
+    auto k = OrThrow(dd.identity->CreateAccessKey(key->username));
+    auto user = OrThrow(dd.identity->GetUser(key->username));
+    AuditCli(*dd.identity, "users:create-access-key", user.username, "ok", k.access_key_id);
     boost::json::object out;
     out["AccessKeyId"] = k.access_key_id;
     out["SecretAccessKey"] = k.secret;
@@ -118,9 +108,8 @@ void AddUsersCommands(CLI::App& app) {
     add_common(c, *a);
     c->callback([a, disable] {
       auto dd = OrThrow(OpenDataDir(a->data_dir));
-      auto user = OrThrow(dd.store->GetUserByName(a->username));
-      if (auto s = dd.store->SetUserDisabled(user.id, disable); !s) throw ErrorException(s.error());
-      AuditCli(*dd.store, disable ? "users:disable" : "users:enable", user.username, "ok");
+      auto user = OrThrow(dd.identity->SetDisabled(a->username, disable));
+      AuditCli(*dd.identity, disable ? "users:disable" : "users:enable", user.username, "ok");
       std::cout << user.username << (disable ? " disabled" : " enabled") << "\n";
     });
   }
@@ -133,13 +122,11 @@ void AddUsersCommands(CLI::App& app) {
     c->callback([a] {
       std::string password;
       std::getline(std::cin, password);
-      if (password.size() < 8)
-        throw ErrorException(InvalidArgument("the password must have at least 8 characters"));
       auto dd = OrThrow(OpenDataDir(a->data_dir));
-      auto user = OrThrow(dd.store->GetUserByName(a->username));
-      auto hash = OrThrow(crypto::HashPassword(password));
-      if (auto s = dd.store->SetUserPassword(user.id, hash); !s) throw ErrorException(s.error());
-      AuditCli(*dd.store, "users:reset-password", user.username, "ok");
+      if (auto s = dd.identity->ResetPassword(a->username, password); !s)
+        throw ErrorException(s.error());
+      auto user = OrThrow(dd.identity->GetUser(a->username));
+      AuditCli(*dd.identity, "users:reset-password", user.username, "ok");
       std::cout << "password of " << user.username << " reset\n";
     });
   }
@@ -154,16 +141,12 @@ void AddUsersCommands(CLI::App& app) {
     c->add_option("--groups", a->groups, "Comma-separated groups")->required();
     c->callback([a, op, name] {
       auto dd = OrThrow(OpenDataDir(a->data_dir));
-      auto user = OrThrow(dd.store->GetUserByName(a->username));
-      std::vector<std::string> given = SplitGroups(a->groups);
-      std::vector<std::string> groups = op == GroupOp::kSet ? given : user.groups;
-      for (const auto& g : given) {
-        auto it = std::find(groups.begin(), groups.end(), g);
-        if (op == GroupOp::kAdd && it == groups.end()) groups.push_back(g);
-        if (op == GroupOp::kRemove && it != groups.end()) groups.erase(it);
-      }
-      if (auto s = dd.store->SetUserGroups(user.id, groups); !s) throw ErrorException(s.error());
-      AuditCli(*dd.store, std::string("users:") + name, user.username, "ok", a->groups);
+      auto change = op == GroupOp::kAdd      ? identity::GroupChange::kAdd
+                    : op == GroupOp::kRemove ? identity::GroupChange::kRemove
+                                             : identity::GroupChange::kSet;
+      auto user = OrThrow(dd.identity->ChangeGroups(a->username, change, SplitGroups(a->groups)));
+      const std::vector<std::string>& groups = user.groups;
+      AuditCli(*dd.identity, std::string("users:") + name, user.username, "ok", a->groups);
       boost::json::object out;
       out["Username"] = user.username;
       boost::json::array g;
@@ -180,15 +163,14 @@ void AddUsersCommands(CLI::App& app) {
     c->add_option("--username", a->username, "Only this user's keys");
     c->callback([a] {
       auto dd = OrThrow(OpenDataDir(a->data_dir));
-      std::optional<int64_t> uid;
-      if (!a->username.empty()) uid = OrThrow(dd.store->GetUserByName(a->username)).id;
-      std::map<int64_t, std::string> names;
-      for (const auto& u : OrThrow(dd.store->ListUsers())) names[u.id] = u.username;
+      std::optional<std::string> only;
+      if (!a->username.empty()) only = a->username;
       boost::json::array keys;
-      for (const auto& k : OrThrow(dd.store->ListAccessKeys(uid))) {
+      for (const auto& listed : OrThrow(dd.identity->ListAccessKeys(only))) {
+        const store::AccessKeyInfo& k = listed.key;
         boost::json::object o;
         o["AccessKeyId"] = k.access_key_id;
-        o["UserName"] = k.is_root ? "(root)" : names[k.user_id];
+        o["UserName"] = listed.username;
         o["Status"] = k.active ? "Active" : "Inactive";
         if (k.created_ms) o["CreateDate"] = FormatIsoMillisZ(TimePoint(std::chrono::milliseconds(k.created_ms)));
         keys.push_back(std::move(o));
@@ -206,13 +188,9 @@ void AddUsersCommands(CLI::App& app) {
     c->add_option("--access-key-id", a->access_key_id, "The key to revoke")->required();
     c->callback([a] {
       auto dd = OrThrow(OpenDataDir(a->data_dir));
-      for (const auto& k : OrThrow(dd.store->ListAccessKeys(std::nullopt)))
-        if (k.access_key_id == a->access_key_id && k.is_root)
-          throw ErrorException(InvalidArgument(
-              "the root key cannot be revoked; replace it with PLUMBLINE_ROOT_ACCESS_KEY_ID/SECRET"));
-      if (auto s = dd.store->RevokeAccessKey(a->access_key_id, ToEpochMs(SystemClock::Get().Now())); !s)
+      if (auto s = dd.identity->RevokeAccessKey(a->access_key_id); !s)
         throw ErrorException(s.error());
-      AuditCli(*dd.store, "users:revoke-access-key", a->access_key_id, "ok");
+      AuditCli(*dd.identity, "users:revoke-access-key", a->access_key_id, "ok");
       std::cout << a->access_key_id << " revoked\n";
     });
   }
@@ -222,7 +200,7 @@ void AddUsersCommands(CLI::App& app) {
   list_cmd->add_option("--data-dir", *list_dir, "The server's data dir")->required();
   list_cmd->callback([list_dir] {
     auto dd = OrThrow(OpenDataDir(*list_dir));
-    for (const auto& u : OrThrow(dd.store->ListUsers())) {
+    for (const auto& u : OrThrow(dd.identity->ListUsers())) {
       std::string groups;
       for (const auto& g : u.groups) groups += (groups.empty() ? "" : ",") + g;
       std::cout << u.username << (u.is_admin ? " admin" : " worker")

@@ -1,7 +1,7 @@
 // Envelope encryption of files: a fresh 256-bit data key per file encrypts the
 // content with XChaCha20-Poly1305 (libsodium secretstream, fixed-size chunks),
 // and the data key travels in the file's header wrapped by a master key that
-// only the key service (crypto/keyring.hpp) can unwrap.
+// only the key service (kms/kms.hpp) can unwrap.
 //
 // The byte format is specified in docs/formats/encrypted-output.md:
 //   "PLBENC01" | u32 BE header length | header JSON | secretstream header (24)

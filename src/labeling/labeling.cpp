@@ -6,7 +6,7 @@
 
 #include <boost/json.hpp>
 
-#include "crypto/keyring.hpp"
+#include "kms/kms.hpp"
 #include "common/json.hpp"
 #include "labeling/detail/service_impl.hpp"
 #include "storage/object_store.hpp"
@@ -33,7 +33,7 @@ LabelingService::~LabelingService() { Shutdown(); }
 
 void LabelingService::SetTemplateRenderer(TemplateRenderer r) { impl_->renderer = std::move(r); }
 void LabelingService::SetTemplateValidator(TemplateValidator v) { impl_->validator = std::move(v); }
-void LabelingService::SetKeyRing(crypto::KeyRing* ring) { impl_->ring = ring; }
+void LabelingService::SetKeyRing(kms::KeyRing* ring) { impl_->ring = ring; }
 void LabelingService::SetOutputStoreFactory(OutputStoreFactory f) {
   impl_->output_store_factory = std::move(f);
 }
@@ -47,7 +47,7 @@ Result<storage::ObjectStore*> LabelingService::Impl::Out(const Job& job) {
   JobOutput out;
   if (output_store_factory) out.destination = output_store_factory(key);
   storage::ObjectStore& base = out.destination ? *out.destination : objects;
-  PLB_ASSIGN_OR_RETURN(out.encrypting, crypto::EncryptingStore(base, *ring, key));
+  PLB_ASSIGN_OR_RETURN(out.encrypting, kms::EncryptingStore(base, *ring, key));
   return encrypting.emplace(job.id, std::move(out)).first->second.encrypting.get();
 }
 

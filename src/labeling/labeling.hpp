@@ -26,7 +26,7 @@
 namespace plumbline::storage {
 class ObjectStore;
 }
-namespace plumbline::crypto {
+namespace plumbline::kms {
 class KeyRing;
 }
 
@@ -83,7 +83,7 @@ class LabelingService {
   // Managed keys for OutputConfig.KmsKeyId: CreateJob refuses unknown or
   // disabled keys, and every output file of such a job is envelope-encrypted.
   // Without a key ring, KmsKeyId is stored and echoed only.
-  void SetKeyRing(crypto::KeyRing* ring);
+  void SetKeyRing(kms::KeyRing* ring);
   // The store a job's outputs go to when it names a KmsKeyId, before the
   // envelope encryption: with a real S3 destination, one that sends the
   // SSE-KMS request headers Ground Truth sends. Default: the service's store.

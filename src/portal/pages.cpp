@@ -8,7 +8,7 @@
 #include "common/text.hpp"
 #include "portal/assets.hpp"
 #include "portal/worker_api.hpp"
-#include "store/store.hpp"
+#include "identity/identity.hpp"
 
 namespace plumbline::portal {
 
@@ -23,17 +23,11 @@ struct PageSession {
 // The worker behind the request's session cookie, or nullopt when there is no
 // valid session (absent, unknown, expired, disabled user, or the store failed:
 // the sign-in page is the safe answer to all of them).
-std::optional<PageSession> ResolveSession(const http::Request& req, store::Store& store,
-                                          const Clock& clock) {
-  std::string token = req.Cookie(kSessionCookie);
-  if (token.empty()) return std::nullopt;
-  auto found = store.FindSessionUser(token);
+std::optional<PageSession> ResolveSession(const http::Request& req, identity::Identity& identity) {
+  auto found = identity.FindSession(req.Cookie(kSessionCookie));
   if (!found || !*found) return std::nullopt;
-  const auto& [session, user] = **found;
-  if (session.expires_ms < ToEpochMs(clock.Now()) || user.disabled) return std::nullopt;
-  return PageSession{user.username, session.csrf_token};
+  return PageSession{(*found)->user.username, (*found)->session.csrf_token};
 }
-
 
 // Replaces every "{{key}}" of the page with the HTML-escaped value.
 void Fill(std::string* page, std::string_view key, std::string_view value) {
@@ -91,17 +85,17 @@ http::Response Redirect(std::string location) {
 
 }  // namespace
 
-void RegisterPages(http::Router& router, store::Store& store, const Clock& clock) {
+void RegisterPages(http::Router& router, identity::Identity& identity) {
   router.Add("GET", "/", [](const http::Request&) { return Redirect("/worker/"); });
 
   // "/worker" and "/worker/" both land here (the router ignores a trailing slash).
-  router.Add("GET", "/worker", [&store, &clock](const http::Request& req) {
-    auto session = ResolveSession(req, store, clock);
+  router.Add("GET", "/worker", [&identity](const http::Request& req) {
+    auto session = ResolveSession(req, identity);
     return Page(session ? "/static/jobs.html" : "/static/signin.html", session);
   });
 
-  router.Add("GET", "/worker/jobs/{jobName}", [&store, &clock](const http::Request& req) {
-    auto session = ResolveSession(req, store, clock);
+  router.Add("GET", "/worker/jobs/{jobName}", [&identity](const http::Request& req) {
+    auto session = ResolveSession(req, identity);
     if (!session) return Redirect("/worker/");
     // A fresh nonce per response: it lets the task template's scripts run in
     // the srcdoc iframe, which inherits this page's policy.

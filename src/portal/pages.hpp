@@ -15,19 +15,19 @@
 // srcdoc>. A srcdoc document inherits the page's CSP, so the page's policy carries
 // a per-response nonce that the portal script adds to the template's <script>
 // tags (see web/portal/task.js); the template's own scripts run, nothing else
-// inline does. Thread-safe (handlers only read the store).
+// inline does. Thread-safe (handlers only read sessions).
 #pragma once
 
-#include "common/clock.hpp"
 #include "http/http.hpp"
 
-namespace plumbline::store {
-class Store;
+namespace plumbline::identity {
+class Identity;
 }
 
 namespace plumbline::portal {
 
-// Adds the page routes above. `store` and `clock` must outlive the router.
-void RegisterPages(http::Router& router, store::Store& store, const Clock& clock);
+// Adds the page routes above. `identity` (which resolves the session
+// cookie) must outlive the router.
+void RegisterPages(http::Router& router, identity::Identity& identity);
 
 }  // namespace plumbline::portal

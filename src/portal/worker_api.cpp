@@ -1,15 +1,13 @@
 #include "portal/worker_api.hpp"
 
 #include <boost/json.hpp>
-#include <cstdio>
 #include <variant>
 
 #include "common/ids.hpp"
 #include "common/json.hpp"
 #include "common/work_pool.hpp"
-#include "crypto/password.hpp"
+#include "identity/identity.hpp"
 #include "labeling/labeling.hpp"
-#include "store/store.hpp"
 
 namespace plumbline::portal {
 
@@ -71,47 +69,34 @@ labeling::LabelingService::Then<T> RespondWith(http::Respond respond, ToResponse
 
 }  // namespace
 
-WorkerApi::WorkerApi(labeling::LabelingService& service, store::Store& store, const Clock& clock,
+WorkerApi::WorkerApi(labeling::LabelingService& service, identity::Identity& identity,
                      PortalOptions options)
     : service_(service),
-      store_(store),
-      clock_(clock),
+      identity_(identity),
       options_(options),
-      throttle_(std::make_unique<SignInThrottle>(clock, options.throttle)),
       sign_ins_(std::make_unique<WorkPool>(2, "plb-sign-in")) {}
 
 WorkerApi::~WorkerApi() = default;
 
-void WorkerApi::Audit(const std::string& action, const std::string& username,
-                      const http::Request& req, const std::string& outcome) const {
-  store::AuditEntry e;
-  e.time_ms = ToEpochMs(clock_.Now());
-  e.actor = username.substr(0, 128);
-  e.action = "portal:" + action;
-  e.target = e.actor;
-  e.source = req.remote_address;
-  e.outcome = outcome;
-  if (const std::string* ua = req.FindHeader("User-Agent")) e.detail = ua->substr(0, 200);
-  if (auto st = store_.AppendAudit(e); !st)
-    std::fprintf(stderr, "level=warning msg=\"audit append failed\" error=\"%s\"\n",
-                 st.error().message.c_str());
+namespace {
+identity::RequestSource SourceOf(const http::Request& req) {
+  const std::string* ua = req.FindHeader("User-Agent");
+  return {req.remote_address, ua ? *ua : std::string()};
 }
+}  // namespace
 
-std::variant<http::Response, std::pair<store::Session, store::User>> WorkerApi::Authenticate(
+std::variant<http::Response, identity::SignedIn> WorkerApi::Authenticate(
     const http::Request& req) const {
   std::string token = req.Cookie(kSessionCookie);
-  if (token.empty()) return JsonError(401, "Unauthenticated", "sign in first");
-  auto found = store_.FindSessionUser(token);
-  if (!found) return FromError(found.error());
-  if (!*found || (*found)->first.expires_ms < ToEpochMs(clock_.Now()))
-    return JsonError(401, "Unauthenticated", "your session has ended; sign in again");
-  const auto& [session, user] = **found;
+  if (token.empty()) return FromError(Unauthenticated("sign in first"));
+  auto found = identity_.FindSession(token);
+  if (!found) return FromError(found.error());  // disabled: 403, store down: 503
+  if (!*found) return FromError(Unauthenticated("your session has ended; sign in again"));
   if (req.method == "POST") {
     const std::string* csrf = req.FindHeader("X-CSRF-Token");
-    if (!csrf || *csrf != session.csrf_token)
+    if (!csrf || !identity::Identity::CsrfMatches((*found)->session, *csrf))
       return JsonError(403, "CsrfTokenMismatch", "missing or wrong X-CSRF-Token header");
   }
-  if (user.disabled) return JsonError(403, "Forbidden", "this account is disabled");
   return std::move(**found);
 }
 
@@ -122,45 +107,25 @@ http::Response WorkerApi::Login(const http::Request& req) {
   auto password = json::GetString(body->get_object(), "password");
   if (!username || !password)
     return JsonError(400, "InvalidRequest", "username and password are required");
-  // Throttled keys are refused before the password is looked at.
-  if (int64_t wait = throttle_->RetryAfterSeconds(*username, req.remote_address); wait > 0) {
-    Audit("login", *username, req, "Throttled");
-    http::Response r = JsonError(429, "TooManyAttempts",
-                                 "too many failed sign-ins; try again in " +
-                                     std::to_string(wait) + " seconds");
-    r.Set("Retry-After", std::to_string(wait));
+  auto result = identity_.SignIn(*username, *password, SourceOf(req));
+  if (result.retry_after_seconds > 0) {
+    http::Response r = JsonError(429, "TooManyAttempts", result.status.error().message);
+    r.Set("Retry-After", std::to_string(result.retry_after_seconds));
     return r;
   }
-  auto user = store_.GetUserByName(*username);
-  if (!user && user.error().code != ErrorCode::kNotFound) return FromError(user.error());
-  // An unknown user costs a password verification too, so response times
-  // do not tell which usernames exist.
-  static const std::string kDummyHash = [] {
-    auto h = crypto::HashPassword(RandomHex(16));
-    return h ? *h : std::string();
-  }();
-  if (!user) (void)crypto::VerifyPassword(kDummyHash, *password);
-  // The same answer for an unknown user, a disabled one and a wrong password.
-  if (!user || user->disabled || !crypto::VerifyPassword(user->password_hash, *password)) {
-    throttle_->RecordFailure(*username, req.remote_address);
-    Audit("login", *username, req, user && user->disabled ? "UserDisabled" : "InvalidCredentials");
-    return JsonError(401, "InvalidCredentials", "wrong username or password");
+  if (!result.status) {
+    if (result.status.error().code == ErrorCode::kUnauthenticated)
+      return JsonError(401, "InvalidCredentials", result.status.error().message);
+    return FromError(result.status.error());
   }
-  throttle_->RecordSuccess(*username);
-  store::Session s;
-  s.token = RandomHex(32);
-  s.user_id = user->id;
-  s.csrf_token = RandomHex(16);
-  s.expires_ms = ToEpochMs(clock_.Now()) + options_.session_ttl_seconds * 1000;
-  if (auto st = store_.PutSession(s); !st) return FromError(st.error());
-  Audit("login", user->username, req, "ok");
+  const identity::SignedIn& s = *result.signed_in;
   object out;
-  out["csrfToken"] = s.csrf_token;
-  out["username"] = user->username;
+  out["csrfToken"] = s.session.csrf_token;
+  out["username"] = s.user.username;
   http::Response r = Ok(out);
-  std::string cookie = std::string(kSessionCookie) + "=" + s.token +
+  std::string cookie = std::string(kSessionCookie) + "=" + s.session.token +
                        "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
-                       std::to_string(options_.session_ttl_seconds);
+                       std::to_string(identity_.options().session_ttl_seconds);
   if (options_.secure_cookies) cookie += "; Secure";
   r.Set("Set-Cookie", cookie);
   return r;
@@ -174,8 +139,8 @@ void WorkerApi::Register(http::Router& router) {
     return [this, fn](const http::Request& req) -> http::Response {
       auto who = Authenticate(req);
       if (auto* refused = std::get_if<http::Response>(&who)) return std::move(*refused);
-      const auto& [session, user] = std::get<std::pair<store::Session, store::User>>(who);
-      return fn(req, user, session);
+      const auto& signed_in = std::get<identity::SignedIn>(who);
+      return fn(req, signed_in);
     };
   };
   auto authed_async = [this](auto fn) {
@@ -183,7 +148,7 @@ void WorkerApi::Register(http::Router& router) {
       auto who = Authenticate(req);
       if (auto* refused = std::get_if<http::Response>(&who))
         return respond(http::Ready(std::move(*refused)));
-      fn(req, std::get<std::pair<store::Session, store::User>>(who).second, std::move(respond));
+      fn(req, std::get<identity::SignedIn>(who).user, std::move(respond));
     };
   };
   auto task_id = [](const http::Request& req) -> std::optional<int64_t> {
@@ -205,10 +170,8 @@ void WorkerApi::Register(http::Router& router) {
   });
 
   router.Add("POST", "/worker/api/logout",
-             authed([this](const http::Request& req, const store::User& user,
-                           const store::Session& s) {
-               (void)store_.DeleteSession(s.token);
-               Audit("logout", user.username, req, "ok");
+             authed([this](const http::Request& req, const identity::SignedIn& who) {
+               if (auto s = identity_.SignOut(who, SourceOf(req)); !s) return FromError(s.error());
                http::Response r = Ok(object());
                r.Set("Set-Cookie", std::string(kSessionCookie) +
                                        "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
@@ -216,8 +179,8 @@ void WorkerApi::Register(http::Router& router) {
              }));
 
   router.Add("GET", "/worker/api/jobs",
-             authed([this](const http::Request&, const store::User& user, const store::Session&) {
-               auto jobs = service_.JobsForWorker(user);
+             authed([this](const http::Request&, const identity::SignedIn& who) {
+               auto jobs = service_.JobsForWorker(who.user);
                if (!jobs) return FromError(jobs.error());
                boost::json::array list;
                for (const auto& j : *jobs) {
@@ -298,8 +261,9 @@ void WorkerApi::Register(http::Router& router) {
     std::string pattern = std::string("/worker/api/tasks/{taskId}/") + action;
     bool decline = std::string(action) == "decline";
     router.Add("POST", pattern,
-               authed([this, task_id, decline](const http::Request& req, const store::User& user,
-                                               const store::Session&) {
+               authed([this, task_id, decline](const http::Request& req,
+                                               const identity::SignedIn& who) {
+                 const store::User& user = who.user;
                  auto id = task_id(req);
                  if (!id) return JsonError(404, "NotFound", "no such task");
                  auto s = decline ? service_.Decline(user, *id) : service_.Release(user, *id);

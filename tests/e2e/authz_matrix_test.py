@@ -188,6 +188,33 @@ class AuthzMatrixTest(unittest.TestCase):
                 results.append((op, role, want, got))
                 if got != want:
                     failures.append("%s as %s: want %s, got %s" % (op, role, want, got))
+        # One wording for access denied, AWS's, naming the user's ARN and the resource.
+        st, out = call("DescribeWorkteam", {"WorkteamName": "main-team"}, roles["worker-key"])
+        self.assertRegex(out.get("message", ""),
+                         r"^User: arn:aws:iam::\d{12}:user/w-in is not authorized to perform: "
+                         r"sagemaker:DescribeWorkteam on resource: "
+                         r"arn:aws:sagemaker:[a-z0-9-]+:\d{12}:workteam/private-crowd/main-team$")
+
+        # An unknown work team: ResourceNotFound where the spec models it
+        # (ListLabelingJobsForWorkteam), ValidationException everywhere else.
+        ghost_arn = team_arn.rsplit("/", 1)[0] + "/ghost-team"
+        unknown_team = {
+            "DescribeWorkteam": ({"WorkteamName": "ghost-team"}, "400 ValidationException"),
+            "UpdateWorkteam": ({"WorkteamName": "ghost-team", "Description": "d"},
+                               "400 ValidationException"),
+            "DeleteWorkteam": ({"WorkteamName": "ghost-team"}, "400 ValidationException"),
+            "CreateLabelingJob": (job_config("ghost-job", ghost_arn), "400 ValidationException"),
+            "ListLabelingJobsForWorkteam": ({"WorkteamArn": ghost_arn}, "400 ResourceNotFound"),
+        }
+        for op, (body, want) in unknown_team.items():
+            st, out = call(op, body, root)
+            got = outcome(st, out)
+            results.append((op, "unknown team", want, got))
+            if got != want:
+                failures.append("%s with an unknown team: want %s, got %s" % (op, want, got))
+            elif "ghost-team" not in out.get("message", ""):
+                failures.append("%s with an unknown team: message %r" % (op, out.get("message")))
+
         # Refused callers changed nothing: their teams are still there.
         for role in ("worker-key", "revoked-key", "unsigned", "wrong-signature", "disabled-admin"):
             self.assertEqual(call("DescribeWorkteam", {"WorkteamName": "del-" + role}, root)[0], 200)

@@ -118,6 +118,7 @@ class ApiTest(unittest.TestCase):
                  if j["LabelingJobName"] == "seed-describe"]
         self.assertEqual(len(entry), 1)
         self.assertEqual(entry[0]["LabelCounters"]["Total"], 7)
+        self.assertEqual(entry[0]["LabelCounters"]["PendingHuman"], 7)  # in progress, none labeled
 
     def test_list_filters_sorts_and_paginates(self):
         for name in ("page-b", "page-a", "page-c"):
@@ -228,6 +229,13 @@ class ApiTest(unittest.TestCase):
         SERVER.cli("sagemaker", "stop-labeling-job", "--labeling-job-name", "seed-stop")
         d = SERVER.wait_status("seed-stop", ["Stopped"])
         self.assertEqual(d["LabelCounters"]["Unlabeled"], 7)
+        # A stopped job has no work pending for its team.
+        _, for_team, _ = SERVER.cli("sagemaker", "list-labeling-jobs-for-workteam",
+                                    "--workteam-arn", TEAM_ARN)
+        entry = [j for j in for_team["LabelingJobSummaryList"]
+                 if j["LabelingJobName"] == "seed-stop"][0]
+        self.assertEqual(entry["LabelCounters"]["PendingHuman"], 0)
+        self.assertEqual(entry["LabelCounters"]["Total"], 7)
         out_uri = d["LabelingJobOutput"]["OutputDatasetS3Uri"]
         self.assertEqual(out_uri, "s3://%s/output/seed-stop/manifests/output/output.manifest" % BUCKET)
         with open(SERVER.bucket_path(BUCKET, "output/seed-stop/manifests/output/output.manifest")) as f:

@@ -30,7 +30,7 @@ struct LabelingService::Impl {
   Options options;
   TemplateRenderer renderer;
   TemplateValidator validator;
-  crypto::KeyRing* ring = nullptr;
+  kms::KeyRing* ring = nullptr;
   LabelingService::OutputStoreFactory output_store_factory;
 
   int64_t NowMs() const { return ToEpochMs(clock.Now()); }

@@ -1,4 +1,4 @@
-#include "crypto/keyring.hpp"
+#include "kms/kms.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -10,7 +10,8 @@
 #include "storage/object_store.hpp"
 #include "store/store.hpp"
 
-namespace plumbline::crypto {
+namespace plumbline::kms {
+using crypto::DataKey;
 namespace {
 namespace fs = std::filesystem;
 
@@ -167,4 +168,4 @@ TEST_F(KeyRingTest, EncryptingStoreWritesEnvelopesThatDecryptingReaderOpens) {
 }
 
 }  // namespace
-}  // namespace plumbline::crypto
+}  // namespace plumbline::kms

@@ -1,4 +1,4 @@
-// SignInThrottle: slows down password guessing at the portal's sign-in.
+// SignInThrottle (private to identity/): slows down password guessing at sign-in.
 //
 // Failures are counted per username (case-insensitive) and per remote
 // address within a sliding window. When either count reaches its limit the
@@ -9,7 +9,7 @@
 // valid account must not launder an address's guesses at others).
 //
 // Time comes from the Clock (tests: FakeClock, see
-// tests/portal/sign_in_throttle_test.cpp). Memory is bounded: at most
+// tests/identity/sign_in_throttle_test.cpp). Memory is bounded: at most
 // max_tracked keys; idle keys are dropped first. Thread-safe.
 #pragma once
 
@@ -21,19 +21,13 @@
 #include <unordered_map>
 
 #include "common/clock.hpp"
+#include "identity/identity.hpp"
 
-namespace plumbline::portal {
+namespace plumbline::identity {
 
 class SignInThrottle {
  public:
-  struct Options {
-    int max_failures_per_user = 5;       // in `window` -> lockout
-    int max_failures_per_address = 20;   // many usernames from one address (spraying)
-    std::chrono::seconds window{300};
-    std::chrono::seconds first_lockout{60};
-    std::chrono::seconds max_lockout{3600};
-    size_t max_tracked = 100000;
-  };
+  using Options = SignInThrottleOptions;  // identity/identity.hpp
 
   SignInThrottle(const Clock& clock, Options options);
 
@@ -62,4 +56,4 @@ class SignInThrottle {
   std::unordered_map<std::string, Entry> entries_;  // "u:<name>" and "a:<address>"
 };
 
-}  // namespace plumbline::portal
+}  // namespace plumbline::identity

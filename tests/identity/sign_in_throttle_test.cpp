@@ -1,8 +1,8 @@
-#include "portal/sign_in_throttle.hpp"
+#include "identity/detail/sign_in_throttle.hpp"
 
 #include <gtest/gtest.h>
 
-namespace plumbline::portal {
+namespace plumbline::identity {
 namespace {
 
 using std::chrono::seconds;
@@ -90,4 +90,4 @@ TEST(SignInThrottle, MemoryStaysBounded) {
 }
 
 }  // namespace
-}  // namespace plumbline::portal
+}  // namespace plumbline::identity

@@ -18,8 +18,12 @@
 // 24-byte nonce | XChaCha20-Poly1305(data key) with the key id as additional
 // data; see docs/formats/encrypted-output.md.
 //
-// This library (plumbline_keyring) joins crypto with store/ and storage/; the
-// plumbline_crypto library itself stays free of both.
+// KeyService (below) is the KMS API's logic apart from its wire format:
+// who may describe a key, decrypts checked against the key policy, and their
+// audit entries. api/kms_api.cpp only parses, calls it and answers.
+//
+// This library (plumbline_kms) joins crypto with store/, storage/ and
+// identity/; the plumbline_crypto library itself stays free of all three.
 //
 // Thread safety: a KeyRing may be used from several threads at once (the
 // Store is thread-safe and the root secret is immutable).
@@ -42,7 +46,14 @@ class ObjectStore;
 class Reader;
 }  // namespace plumbline::storage
 
-namespace plumbline::crypto {
+namespace plumbline::identity {
+class Identity;
+struct Principal;
+}  // namespace plumbline::identity
+
+namespace plumbline::kms {
+
+using crypto::DataKey;
 
 struct KeyRingOptions {
   std::string data_dir;       // home of kms-root.key; may be empty when root_key_hex is set
@@ -67,10 +78,13 @@ struct CreateKeyRequest {
   std::vector<std::string> allowed_users;
 };
 
-// Who asks to decrypt: the root key, or a user (by username).
+// Who asks to decrypt: the root key, or a user (by username). `arn` is the
+// principal's ARN for access-denied messages (identity::Principal::arn);
+// when empty the message names the username.
 struct Caller {
   bool is_root = false;
   std::string username;
+  std::string arn;
 };
 
 // Loads (or creates) the root secret. kUnavailable when the file cannot be
@@ -95,6 +109,9 @@ class KeyRing {
   // ("Key '<ref>' does not exist") when it names no key of this ring.
   Result<KeyInfo> DescribeKey(const std::string& ref);
   Result<std::vector<KeyInfo>> ListKeys();
+  // The ARN `ref` stands for in this ring's region and account (a key or
+  // alias ARN), whether or not the key exists: the resource of messages.
+  std::string ArnFor(const std::string& ref) const;
   Status DisableKey(const std::string& ref);  // kNotFound
   Status EnableKey(const std::string& ref);   // kNotFound
 
@@ -149,4 +166,27 @@ Result<std::unique_ptr<storage::ObjectStore>> EncryptingStore(storage::ObjectSto
 Result<std::unique_ptr<storage::Reader>> DecryptingReader(std::unique_ptr<storage::Reader> inner,
                                                           KeyRing& ring, const Caller& caller);
 
-}  // namespace plumbline::crypto
+// The KMS API's operations for a signed-in principal (see the top of this
+// file). Thread-safe; borrows the ring and the identity, which must outlive it.
+class KeyService {
+ public:
+  KeyService(KeyRing& ring, identity::Identity& identity);
+
+  // The key's metadata, for the root key and admins. kPermissionDenied
+  // (AWS's message naming who and the key), kNotFound.
+  Result<KeyInfo> DescribeKey(const identity::Principal& who, const std::string& ref);
+
+  // Unwraps a data key blob when the key's policy allows `who` (root always).
+  // Errors as KeyRing::DecryptDataKey, kPermissionDenied naming who.arn.
+  // Every call is audited ("kms:Decrypt", from `source`) and logged.
+  Result<KeyRing::Unwrapped> Decrypt(const identity::Principal& who, const std::string& key_ref,
+                                     std::string_view blob, const std::string& source);
+
+  KeyRing& ring() { return ring_; }
+
+ private:
+  KeyRing& ring_;
+  identity::Identity& identity_;
+};
+
+}  // namespace plumbline::kms

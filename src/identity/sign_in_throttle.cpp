@@ -1,9 +1,9 @@
-#include "portal/sign_in_throttle.hpp"
+#include "identity/detail/sign_in_throttle.hpp"
 
 #include <algorithm>
 #include <vector>
 
-namespace plumbline::portal {
+namespace plumbline::identity {
 namespace {
 std::string UserKey(const std::string& username) {
   std::string k = "u:" + username.substr(0, 256);
@@ -73,4 +73,4 @@ void SignInThrottle::Prune(int64_t now) {
   }
 }
 
-}  // namespace plumbline::portal
+}  // namespace plumbline::identity

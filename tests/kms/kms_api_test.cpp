@@ -15,7 +15,8 @@
 #include "cli/kms_cmd.hpp"
 #include "common/ids.hpp"
 #include "common/json.hpp"
-#include "crypto/keyring.hpp"
+#include "identity/identity.hpp"
+#include "kms/kms.hpp"
 #include "crypto/sigv4.hpp"
 #include "storage/object_store.hpp"
 #include "store/store.hpp"
@@ -30,11 +31,12 @@ class KmsApiTest : public ::testing::Test {
     ::unsetenv("PLUMBLINE_KMS_ROOT_KEY");
     dir_ = fs::temp_directory_path() / ("plb-kms-" + RandomHex(6));
     dd_ = cli::OpenDataDir(dir_.string()).value();
-    crypto::KeyRingOptions o;
+    kms::KeyRingOptions o;
     o.data_dir = dir_.string();
     o.account_id = dd_.account_id;
-    ring_ = crypto::KeyRing::Open(*dd_.store, o).value();
-    api_ = std::make_unique<KmsApi>(*ring_, *dd_.store, SystemClock::Get());
+    ring_ = kms::KeyRing::Open(*dd_.store, o).value();
+    keys_ = std::make_unique<kms::KeyService>(*ring_, *dd_.identity);
+    api_ = std::make_unique<KmsApi>(*keys_, *dd_.identity);
     ASSERT_TRUE(dd_.store->PutAccessKey({"AKIAROOT", "root-secret", 0, true}));
     for (const char* name : {"alice", "bob", "carol"}) {
       store::User u;
@@ -86,9 +88,10 @@ class KmsApiTest : public ::testing::Test {
 
   fs::path dir_;
   cli::OpenedDataDir dd_;
-  std::unique_ptr<crypto::KeyRing> ring_;
+  std::unique_ptr<kms::KeyRing> ring_;
+  std::unique_ptr<kms::KeyService> keys_;
   std::unique_ptr<KmsApi> api_;
-  crypto::KeyInfo key_;
+  kms::KeyInfo key_;
   crypto::DataKey data_key_;
 };
 
@@ -112,6 +115,13 @@ TEST_F(KmsApiTest, OtherAndDisabledUsersAreRefused) {
     EXPECT_EQ(r.status, 400) << who;
     EXPECT_EQ(Type(r), "AccessDeniedException") << who << " " << r.body;
     EXPECT_EQ(r.body.find("Plaintext"), std::string::npos);
+    // AWS's wording, naming the user's ARN and the key.
+    auto message = json::GetString(json::Parse(r.body).value().as_object(), "message").value_or("");
+    EXPECT_EQ(message.rfind("User: arn:aws:iam::" + dd_.account_id + ":user/" + who +
+                                " is not authorized to perform: kms:Decrypt on resource: " + key_.arn,
+                            0),
+              0u)
+        << message;
   }
 }
 
@@ -149,8 +159,12 @@ TEST_F(KmsApiTest, DescribeKeyForRoot) {
   ASSERT_EQ(r.status, 200) << r.body;
   auto v = json::Parse(r.body).value().as_object();
   EXPECT_EQ(json::GetString(*json::GetObject(v, "KeyMetadata"), "Arn"), key_.arn);
-  EXPECT_EQ(Type(api_->Handle(Signed("DescribeKey", R"({"KeyId":")" + key_.key_id + "\"}", "alice"))),
-            "AccessDeniedException");
+  auto denied = api_->Handle(Signed("DescribeKey", R"({"KeyId":")" + key_.key_id + "\"}", "alice"));
+  EXPECT_EQ(Type(denied), "AccessDeniedException");
+  EXPECT_EQ(json::GetString(json::Parse(denied.body).value().as_object(), "message"),
+            "User: arn:aws:iam::" + dd_.account_id +
+                ":user/alice is not authorized to perform: kms:DescribeKey on resource: " +
+                ring_->ArnFor(key_.key_id));
 }
 
 // The CLI's decrypt against a real HTTP server running the KmsApi.
@@ -162,7 +176,7 @@ TEST_F(KmsApiTest, CliDecryptOverHttp) {
   std::string endpoint = "http://127.0.0.1:" + std::to_string(server->port());
 
   auto local = storage::OpenLocal(dir_.string());
-  auto enc = crypto::EncryptingStore(*local, *ring_, key_.key_id).value();
+  auto enc = kms::EncryptingStore(*local, *ring_, key_.key_id).value();
   std::string manifest;
   for (int i = 0; i < 5000; ++i) manifest += "{\"source\":\"object " + std::to_string(i) + "\"}\n";
   ASSERT_TRUE(enc->WriteAll("s3://b/output.manifest", manifest));

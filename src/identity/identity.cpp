@@ -1,0 +1,315 @@
+#include "identity/identity.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "common/ids.hpp"
+#include "crypto/password.hpp"
+#include "identity/detail/sign_in_throttle.hpp"
+
+namespace plumbline::identity {
+
+namespace {
+
+constexpr size_t kMinPasswordLength = 8;
+
+Status CheckPassword(const std::string& password) {
+  if (password.size() < kMinPasswordLength)
+    return InvalidArgument("the password must have at least 8 characters");
+  return {};
+}
+
+}  // namespace
+
+std::string Principal::AuditActor() const {
+  if (is_root) return "root:" + access_key_id;
+  return (user ? user->username : std::string("unknown")) + ":" + access_key_id;
+}
+
+std::string Principal::Name() const {
+  if (is_root) return "root";
+  return user ? user->username : std::string();
+}
+
+Identity::Identity(store::Store& store, const Clock& clock, IdentityOptions options)
+    : store_(store),
+      clock_(clock),
+      options_(std::move(options)),
+      throttle_(std::make_unique<SignInThrottle>(clock, options_.throttle)) {}
+
+Identity::~Identity() = default;
+
+std::string Identity::UserArn(const std::string& username) const {
+  return "arn:aws:iam::" + options_.account_id + ":user/" + username;
+}
+
+// ------------------------------------------------------------------ users
+
+Result<store::User> Identity::CreateUser(const NewUser& user) {
+  if (user.username.empty()) return InvalidArgument("the username must not be empty");
+  PLB_TRY(CheckPassword(user.password));
+  store::User u;
+  u.username = user.username;
+  PLB_ASSIGN_OR_RETURN(u.password_hash, crypto::HashPassword(user.password));
+  u.is_admin = user.is_admin;
+  u.worker_key = RandomHex(8);
+  u.sub = RandomUuid();
+  u.groups = user.groups;
+  return store_.CreateUser(u);
+}
+
+Result<store::User> Identity::GetUser(const std::string& username) {
+  return store_.GetUserByName(username);
+}
+
+Result<std::vector<store::User>> Identity::ListUsers() { return store_.ListUsers(); }
+
+Result<store::User> Identity::SetDisabled(const std::string& username, bool disabled) {
+  PLB_ASSIGN_OR_RETURN(store::User user, store_.GetUserByName(username));
+  PLB_TRY(store_.SetUserDisabled(user.id, disabled));
+  user.disabled = disabled;
+  return user;
+}
+
+Status Identity::ResetPassword(const std::string& username, const std::string& password) {
+  PLB_TRY(CheckPassword(password));
+  PLB_ASSIGN_OR_RETURN(store::User user, store_.GetUserByName(username));
+  PLB_ASSIGN_OR_RETURN(std::string hash, crypto::HashPassword(password));
+  return store_.SetUserPassword(user.id, hash);
+}
+
+Result<store::User> Identity::ChangeGroups(const std::string& username, GroupChange change,
+                                           const std::vector<std::string>& groups) {
+  PLB_ASSIGN_OR_RETURN(store::User user, store_.GetUserByName(username));
+  std::vector<std::string> next = change == GroupChange::kSet ? groups : user.groups;
+  if (change != GroupChange::kSet) {
+    for (const auto& g : groups) {
+      auto it = std::find(next.begin(), next.end(), g);
+      if (change == GroupChange::kAdd && it == next.end()) next.push_back(g);
+      if (change == GroupChange::kRemove && it != next.end()) next.erase(it);
+    }
+  }
+  PLB_TRY(store_.SetUserGroups(user.id, next));
+  user.groups = std::move(next);
+  return user;
+}
+
+// --------------------------------------------------------------- sessions
+
+SignInResult Identity::SignIn(const std::string& username, const std::string& password,
+                              const RequestSource& source) {
+  auto audit = [&](const std::string& who, const std::string& outcome) {
+    store::AuditEntry e;
+    e.actor = who.substr(0, 128);
+    e.action = "portal:login";
+    e.target = e.actor;
+    e.source = source.address;
+    e.outcome = outcome;
+    e.detail = source.user_agent.substr(0, 200);
+    Audit(std::move(e));
+  };
+  SignInResult out;
+  // Throttled keys are refused before the password is looked at.
+  if (int64_t wait = throttle_->RetryAfterSeconds(username, source.address); wait > 0) {
+    audit(username, "Throttled");
+    out.status = PermissionDenied("too many failed sign-ins; try again in " +
+                                  std::to_string(wait) + " seconds");
+    out.retry_after_seconds = wait;
+    return out;
+  }
+  auto user = store_.GetUserByName(username);
+  if (!user && user.error().code != ErrorCode::kNotFound) {
+    out.status = user.error();
+    return out;
+  }
+  // An unknown user costs a password verification too, so response times
+  // do not tell which usernames exist.
+  static const std::string kDummyHash = [] {
+    auto h = crypto::HashPassword(RandomHex(16));
+    return h ? *h : std::string();
+  }();
+  if (!user) (void)crypto::VerifyPassword(kDummyHash, password);
+  // The same answer for an unknown user, a disabled one and a wrong password.
+  if (!user || user->disabled || !crypto::VerifyPassword(user->password_hash, password)) {
+    throttle_->RecordFailure(username, source.address);
+    audit(username, user && user->disabled ? "UserDisabled" : "InvalidCredentials");
+    out.status = Unauthenticated("wrong username or password");
+    return out;
+  }
+  throttle_->RecordSuccess(username);
+  store::Session s;
+  s.token = RandomHex(32);
+  s.user_id = user->id;
+  s.csrf_token = RandomHex(16);
+  s.expires_ms = ToEpochMs(clock_.Now()) + options_.session_ttl_seconds * 1000;
+  if (auto st = store_.PutSession(s); !st) {
+    out.status = st.error();
+    return out;
+  }
+  audit(user->username, "ok");
+  out.signed_in = SignedIn{std::move(s), std::move(*user)};
+  return out;
+}
+
+Result<std::optional<SignedIn>> Identity::FindSession(const std::string& token) {
+  if (token.empty()) return std::optional<SignedIn>();
+  PLB_ASSIGN_OR_RETURN(auto found, store_.FindSessionUser(token));
+  if (!found || found->first.expires_ms < ToEpochMs(clock_.Now())) return std::optional<SignedIn>();
+  if (found->second.disabled) return PermissionDenied("this account is disabled");
+  return std::optional<SignedIn>(SignedIn{std::move(found->first), std::move(found->second)});
+}
+
+bool Identity::CsrfMatches(const store::Session& session, std::string_view csrf_token) {
+  const std::string& want = session.csrf_token;
+  if (want.empty() || csrf_token.size() != want.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < want.size(); ++i)
+    diff |= static_cast<unsigned char>(want[i] ^ csrf_token[i]);
+  return diff == 0;
+}
+
+Status Identity::SignOut(const SignedIn& who, const RequestSource& source) {
+  PLB_TRY(store_.DeleteSession(who.session.token));
+  store::AuditEntry e;
+  e.actor = who.user.username;
+  e.action = "portal:logout";
+  e.target = e.actor;
+  e.source = source.address;
+  e.outcome = "ok";
+  e.detail = source.user_agent.substr(0, 200);
+  Audit(std::move(e));
+  return {};
+}
+
+// ------------------------------------------------------------ access keys
+
+Result<store::AccessKey> Identity::CreateAccessKey(const std::string& username) {
+  PLB_ASSIGN_OR_RETURN(store::User user, store_.GetUserByName(username));
+  store::AccessKey k{"AKIA" + RandomUpperAlnum(16), RandomAlnum(40), user.id, false};
+  PLB_TRY(store_.PutAccessKey(k));
+  return k;
+}
+
+Result<std::vector<AccessKeyListing>> Identity::ListAccessKeys(
+    const std::optional<std::string>& username) {
+  std::optional<int64_t> uid;
+  if (username) {
+    PLB_ASSIGN_OR_RETURN(store::User user, store_.GetUserByName(*username));
+    uid = user.id;
+  }
+  PLB_ASSIGN_OR_RETURN(auto users, store_.ListUsers());
+  PLB_ASSIGN_OR_RETURN(auto keys, store_.ListAccessKeys(uid));
+  std::vector<AccessKeyListing> out;
+  for (auto& k : keys) {
+    std::string name = "(root)";
+    if (!k.is_root) {
+      name.clear();
+      for (const auto& u : users)
+        if (u.id == k.user_id) name = u.username;
+    }
+    out.push_back({std::move(k), std::move(name)});
+  }
+  return out;
+}
+
+Status Identity::RevokeAccessKey(const std::string& access_key_id) {
+  PLB_ASSIGN_OR_RETURN(auto keys, store_.ListAccessKeys(std::nullopt));
+  for (const auto& k : keys)
+    if (k.access_key_id == access_key_id && k.is_root)
+      return InvalidArgument(
+          "the root key cannot be revoked; replace it with PLUMBLINE_ROOT_ACCESS_KEY_ID/SECRET");
+  return store_.RevokeAccessKey(access_key_id, ToEpochMs(clock_.Now()));
+}
+
+Result<std::optional<store::AccessKey>> Identity::EnsureRootKey(
+    const std::optional<std::pair<std::string, std::string>>& from_env) {
+  if (from_env) {
+    PLB_TRY(store_.PutAccessKey({from_env->first, from_env->second, 0, true}));
+    PLB_TRY(store_.PutSetting("root_access_key_id", from_env->first));
+    return std::optional<store::AccessKey>();
+  }
+  PLB_ASSIGN_OR_RETURN(auto existing, store_.GetSetting("root_access_key_id"));
+  if (existing) return std::optional<store::AccessKey>();
+  store::AccessKey key{"AKIA" + RandomUpperAlnum(16), RandomAlnum(40), 0, true};
+  PLB_TRY(store_.PutAccessKey(key));
+  PLB_TRY(store_.PutSetting("root_access_key_id", key.access_key_id));
+  return std::optional<store::AccessKey>(std::move(key));
+}
+
+// ------------------------------------------------ authentication and roles
+
+boost::system::result<Principal, crypto::AuthError> Identity::Authenticate(
+    const crypto::RequestView& request, const crypto::VerifyOptions& options) {
+  std::optional<store::AccessKey> key;
+  std::optional<Error> failed;
+  auto lookup = [&](std::string_view id) -> std::optional<std::string> {
+    auto found = store_.FindAccessKey(std::string(id));
+    if (!found) {
+      failed = found.error();
+      return std::nullopt;
+    }
+    if (!*found) return std::nullopt;
+    key = **found;
+    return key->secret;
+  };
+  auto verified = crypto::Verify(request, lookup, clock_.Now(), options);
+  if (!verified) {
+    // A store that cannot be read is not the caller's fault.
+    if (failed) return crypto::AuthError{"ServiceUnavailable", failed->message};
+    return verified.error();
+  }
+  auto principal = PrincipalOf(*key);
+  if (!principal) return crypto::AuthError{"ServiceUnavailable", principal.error().message};
+  principal->region = verified->region;
+  return std::move(*principal);
+}
+
+Result<Principal> Identity::PrincipalOf(const store::AccessKey& key) {
+  Principal p;
+  p.is_root = key.is_root;
+  p.access_key_id = key.access_key_id;
+  if (key.is_root) {
+    p.arn = "arn:aws:iam::" + options_.account_id + ":root";
+    return p;
+  }
+  auto user = store_.GetUser(key.user_id);
+  if (!user && user.error().code != ErrorCode::kNotFound) return user.error();
+  if (user) p.user = std::move(*user);
+  p.arn = UserArn(p.user ? p.user->username : "unknown-" + key.access_key_id);
+  return p;
+}
+
+std::string Identity::AccessDeniedMessage(std::string_view principal_arn, std::string_view action,
+                                          std::string_view resource) {
+  std::string m = "User: ";
+  m += principal_arn;
+  m += " is not authorized to perform: ";
+  m += action;
+  m += " on resource: ";
+  m += resource;
+  return m;
+}
+
+Status Identity::Authorize(const Principal& who, Role role, std::string_view action,
+                           std::string_view resource) {
+  if (who.is_root) return {};
+  bool ok = who.user && !who.user->disabled && (role == Role::kWorker || who.user->is_admin);
+  if (ok) return {};
+  return PermissionDenied(AccessDeniedMessage(who.arn, action, resource));
+}
+
+// ---------------------------------------------------------------- audit
+
+void Identity::Audit(store::AuditEntry entry) {
+  if (entry.time_ms == 0) entry.time_ms = ToEpochMs(clock_.Now());
+  if (auto s = store_.AppendAudit(entry); !s)
+    spdlog::warn("msg=\"audit append failed\" action={} error=\"{}\"", entry.action,
+                 s.error().message);
+}
+
+Result<std::vector<store::AuditEntry>> Identity::ListAudit(int64_t since_ms, size_t limit) {
+  return store_.ListAudit(since_ms, limit);
+}
+
+}  // namespace plumbline::identity
