@@ -3,6 +3,8 @@
 
   bench.py generate DIR [--seed S]   write a synthetic job (see dawid_skene_bench.cpp)
   bench.py numpy DIR ITERATIONS      time the NumPy Dawid-Skene, compare with the C++ labels
+  bench.py csv DIR                   write DIR/answers.csv (task,worker,label) for `plumbline consolidate`
+  bench.py check-csv DIR OUT.csv     agreement of the command's labels with the C++ bench's
 
 The NumPy code is the straightforward vectorised EM (np.bincount for the
 scatter-adds, log domain E-step) with the same model, initialisation
@@ -108,10 +110,39 @@ def run_numpy(out_dir, iterations):
         pass
 
 
+# Class names in byte order, so that the command's class indexes (sorted
+# names) are the generator's.
+LABEL_NAMES = ["bird", "cat", "dog", "fish"]
+
+
+def write_csv(out_dir):
+    with open(f"{out_dir}/meta.txt") as f:
+        _, _, _, n = map(int, f.read().split())
+    answers = np.fromfile(f"{out_dir}/answers.bin", dtype='<i4').reshape(n, 3)
+    with open(f"{out_dir}/answers.csv", "w") as f:
+        f.write("task,worker,label\n")
+        f.writelines(f"object-{t:06d},worker-{w:04d},{LABEL_NAMES[y]}\n" for t, w, y in answers)
+    print(f"csv rows={n}")
+
+
+def check_csv(out_dir, path):
+    index = {name: i for i, name in enumerate(LABEL_NAMES)}
+    with open(path) as f:
+        next(f)
+        labels = np.array([index[line.split(",")[1]] for line in f], dtype=np.int32)
+    cpp = np.fromfile(f"{out_dir}/labels_cpp.bin", dtype='<i4')
+    same = len(labels) == len(cpp) and bool((labels == cpp).all())
+    print(f"command_rows={len(labels)} agreement_command_cpp={(labels == cpp).mean() if len(labels) == len(cpp) else 0:.6f} identical={same}")
+
+
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "generate":
         seed = int(sys.argv[4]) if len(sys.argv) >= 5 and sys.argv[3] == "--seed" else 20240601
         generate(sys.argv[2], seed)
+    elif len(sys.argv) == 3 and sys.argv[1] == "csv":
+        write_csv(sys.argv[2])
+    elif len(sys.argv) == 4 and sys.argv[1] == "check-csv":
+        check_csv(sys.argv[2], sys.argv[3])
     elif len(sys.argv) == 4 and sys.argv[1] == "numpy":
         run_numpy(sys.argv[2], int(sys.argv[3]))
     else:

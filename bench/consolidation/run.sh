@@ -11,10 +11,18 @@
 #                         Debian: apt-get install -y python3-numpy)
 #   SEED                  data seed (default 20240601)
 #   PLUMBLINE_BENCH_REPEATS  C++ repetitions, best time kept (default 5)
+#   PLUMBLINE_BIN         the plumbline binary for the end-to-end run (default:
+#                         build it in BUILD_DIR; PLUMBLINE_BIN=skip skips that run)
+#   PLUMBLINE_E2E_REPEATS end-to-end runs of the command (default 7)
 # Both sides run the same EM (model, start, floors) with the production
 # stopping rule, max |delta T| < 1e-6 or MAX_ITERATIONS E-steps; times
 # exclude data loading. Prints both times (wall and CPU), iterations,
 # accuracies vs the generating truth, label agreement and the speed-ups.
+# Then the whole command, `plumbline consolidate --algorithm dawid-skene`,
+# from the same answers as a 24 MB CSV (task,worker,label) to the labels CSV,
+# timed as a process (start, read, intern, EM, write, exit): min, median and
+# max wall seconds over PLUMBLINE_E2E_REPEATS runs, and the NumPy EM time
+# (without its data loading) over the median.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -48,6 +56,19 @@ if [[ -z "$BIN" ]]; then
   fi
 fi
 
+PLUMBLINE="${PLUMBLINE_BIN:-}"
+if [[ -z "$PLUMBLINE" ]]; then
+  PLUMBLINE="$BUILD_DIR/plumbline"
+  echo "== building $PLUMBLINE (Release)"
+  mkdir -p "$BUILD_DIR"
+  if cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+       -DPLUMBLINE_BUILD_TESTS=OFF -DPLUMBLINE_BUILD_BENCH=ON >"$BUILD_DIR/configure.log" 2>&1; then
+    cmake --build "$BUILD_DIR" --target plumbline -j2 >/dev/null || PLUMBLINE=skip
+  else
+    PLUMBLINE=skip
+  fi
+fi
+
 DATA="$(mktemp -d)"
 trap 'rm -rf "$DATA"' EXIT
 echo "== data"
@@ -70,4 +91,33 @@ echo "== summary (at most $ITERATIONS iterations, $(nproc) cores, load: $(cut -d
 awk -v nw="$NP_WALL" -v nc="$NP_CPU" -v c1="$C1_WALL" -v cc="$C1_CPU" -v c2="$C2_WALL" 'BEGIN {
   printf "NumPy %.3f s (cpu %.3f s); C++ 1 thread %.4f s (cpu %.4f s); C++ 2 threads %.4f s\n", nw, nc, c1, cc, c2
   printf "speed-up, 1 thread: %.1fx wall, %.1fx cpu; 2 threads: %.1fx wall\n", nw / c1, nc / cc, nw / c2
+}'
+
+[[ "$PLUMBLINE" == skip ]] && exit 0
+echo "== plumbline consolidate, end to end (${PLUMBLINE_E2E_REPEATS:-7} runs after one warm-up)"
+"$PYTHON" "$HERE/bench.py" csv "$DATA"
+run_command() {
+  "$PLUMBLINE" consolidate --algorithm dawid-skene --input "$DATA/answers.csv" --output "$DATA/labels.csv"
+}
+run_command
+E2E="$("$PYTHON" - "$PLUMBLINE" "$DATA" "${PLUMBLINE_E2E_REPEATS:-7}" <<'PY'
+import resource, statistics, subprocess, sys, time
+binary, data, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+walls, cpus = [], []
+for _ in range(runs):
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run([binary, "consolidate", "--algorithm", "dawid-skene", "--input",
+                    f"{data}/answers.csv", "--output", f"{data}/labels.csv"], check=True)
+    walls.append(time.perf_counter() - start)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+print(min(walls), statistics.median(walls), max(walls), statistics.median(cpus))
+PY
+)"
+"$PYTHON" "$HERE/bench.py" check-csv "$DATA" "$DATA/labels.csv"
+awk -v nw="$NP_WALL" -v nc="$NP_CPU" -v c1="$C1_WALL" -v e="$E2E" 'BEGIN {
+  split(e, t, " ")
+  printf "command wall %.3f / %.3f / %.3f s (min / median / max), cpu %.3f s (median); EM alone %.4f s\n", t[1], t[2], t[3], t[4], c1
+  printf "speed-up end to end (NumPy EM / command): %.1fx wall (median; %.1f-%.1fx), %.1fx cpu; EM alone %.1fx\n", nw / t[2], nw / t[3], nw / t[1], nc / t[4], nw / c1
 }'

@@ -1,99 +1,580 @@
 // `plumbline consolidate`: CSV in, consolidation::Consolidate, CSV out.
-// The whole input is read into memory: the answers of one job (even
-// AdultContent2's 92k rows, 3.5 MB) are small next to what EM allocates.
+//
+// The command is meant to cost little more than its EM (bench/consolidation
+// times both against NumPy), so the CSV side avoids per-field allocations:
+// the input file is mapped (or read once), a scanner walks it looking for
+// commas and line ends eight bytes at a time, fields are string_views into
+// the input (only a quoted field with "" escapes is copied), ids are interned
+// in an open-addressing table keyed by those views, and the output is built
+// in one buffer with std::to_chars and written with one write(2).
 #include "cli/consolidate_cmd.hpp"
 
-#include <fmt/format.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <fstream>
+#include <bit>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
 #include <iostream>
-#include <iterator>
-#include <map>
 #include <memory>
-#include <sstream>
-#include <unordered_map>
+#include <numeric>
 
 namespace plumbline::cli {
 namespace {
 
-// Splits one CSV line (no line break inside) into fields, RFC 4180 style:
-// a field may be quoted, and "" inside quotes is a literal quote.
-Result<std::vector<std::string>> SplitCsvLine(std::string_view line, size_t line_number) {
-  std::vector<std::string> fields;
-  std::string field;
-  size_t pos = 0;
-  while (true) {
-    field.clear();
-    if (pos < line.size() && line[pos] == '"') {
-      ++pos;
-      bool closed = false;
-      while (pos < line.size()) {
-        if (line[pos] == '"') {
-          if (pos + 1 < line.size() && line[pos + 1] == '"') {
-            field += '"';
-            pos += 2;
-            continue;
-          }
-          closed = true;
-          ++pos;
-          break;
-        }
-        field += line[pos++];
-      }
-      if (!closed) return InvalidArgument(fmt::format("line {}: unterminated quote", line_number));
-      if (pos < line.size() && line[pos] != ',') {
-        return InvalidArgument(
-            fmt::format("line {}: unexpected character after a quoted field", line_number));
-      }
-    } else {
-      const size_t comma = line.find(',', pos);
-      const size_t end = comma == std::string_view::npos ? line.size() : comma;
-      field.assign(line.substr(pos, end - pos));
-      pos = end;
-    }
-    fields.push_back(field);
-    if (pos >= line.size()) break;
-    ++pos;  // the comma
-  }
-  return fields;
+constexpr std::string_view kHeader[] = {"task", "worker", "label"};
+
+// ---------------------------------------------------------------------------
+// Interning: string -> dense index in first-appearance order.
+
+inline uint64_t Load64(const char* p) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
 }
 
-std::string CsvField(const std::string& value) {
-  if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
-  std::string out = "\"";
-  for (char c : value) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-  return out;
+inline uint32_t Load32(const char* p) {
+  uint32_t w;
+  std::memcpy(&w, p, 4);
+  return w;
 }
 
-// Interns strings to dense indexes in first-appearance order.
+// A multiply-rotate hash over 8-byte words. Short strings are read with
+// overlapping loads inside [data, data + size) (never past the end: the
+// views point into a mapped file), and the size is mixed in.
+inline uint64_t HashBytes(std::string_view s) {
+  constexpr uint64_t kMul = 0x9E3779B97F4A7C15ull;
+  const char* p = s.data();
+  const size_t n = s.size();
+  uint64_t h = (n + 1) * kMul;
+  auto mix = [&](uint64_t w) { h = std::rotl((h ^ w) * kMul, 29); };
+  if (n >= 8) {
+    size_t i = 0;
+    for (; i + 8 < n; i += 8) mix(Load64(p + i));
+    mix(Load64(p + n - 8));
+  } else if (n >= 4) {
+    mix((uint64_t{Load32(p)} << 32) | Load32(p + n - 4));
+  } else if (n > 0) {
+    mix((uint64_t{static_cast<uint8_t>(p[0])} << 16) |
+        (uint64_t{static_cast<uint8_t>(p[n / 2])} << 8) | static_cast<uint8_t>(p[n - 1]));
+  }
+  h ^= h >> 32;
+  h *= 0xD6E8FEB86659FD93ull;
+  return h ^ (h >> 32);
+}
+
+// a == b, inline for the short ids that dominate (no call to memcmp).
+inline bool SameBytes(std::string_view a, std::string_view b) {
+  const size_t n = a.size();
+  if (n != b.size()) return false;
+  const char* p = a.data();
+  const char* q = b.data();
+  if (n >= 8 && n <= 16) {
+    return ((Load64(p) ^ Load64(q)) | (Load64(p + n - 8) ^ Load64(q + n - 8))) == 0;
+  }
+  if (n >= 4 && n < 8) {
+    return ((Load32(p) ^ Load32(q)) | (Load32(p + n - 4) ^ Load32(q + n - 4))) == 0;
+  }
+  return std::memcmp(p, q, n) == 0;
+}
+
+// Open addressing with linear probing over (hash tag, index) slots; the keys
+// are views that the caller keeps alive (the input, or the unescaped copies).
 class Interner {
  public:
-  int32_t Get(const std::string& s, std::vector<std::string>& names) {
-    auto [it, inserted] = ids_.try_emplace(s, static_cast<int32_t>(names.size()));
-    if (inserted) names.push_back(s);
-    return it->second;
+  // Room for `expected` names before the first rehash.
+  explicit Interner(size_t expected = 32)
+      : slots_(std::bit_ceil(std::max<size_t>(2 * expected, 64))) {
+    names_.reserve(expected);
+  }
+
+  int32_t Get(std::string_view s) { return Get(s, HashBytes(s)); }
+
+  // `hash` is HashBytes(s).
+  int32_t Get(std::string_view s, uint64_t hash) {
+    const uint32_t tag = static_cast<uint32_t>(hash);
+    size_t mask = slots_.size() - 1;
+    for (size_t i = tag & mask;; i = (i + 1) & mask) {
+      const Slot slot = slots_[i];
+      if (slot.index < 0) break;
+      if (slot.tag == tag && SameBytes(names_[slot.index], s)) return slot.index;
+    }
+    const int32_t index = static_cast<int32_t>(names_.size());
+    names_.push_back(s);
+    if (names_.size() * 2 > slots_.size()) Grow();
+    mask = slots_.size() - 1;
+    size_t i = tag & mask;
+    while (slots_[i].index >= 0) i = (i + 1) & mask;
+    slots_[i] = Slot{tag, index};
+    return index;
+  }
+
+  // Hints that Get(_, hash) comes soon: its first slot is probably not in
+  // cache when there are many names.
+  void Prefetch(uint64_t hash) const {
+    __builtin_prefetch(&slots_[static_cast<uint32_t>(hash) & (slots_.size() - 1)]);
+  }
+
+  const std::vector<std::string_view>& names() const { return names_; }
+
+ private:
+  struct Slot {
+    uint32_t tag = 0;
+    int32_t index = -1;
+  };
+
+  void Grow() {
+    std::vector<Slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    const size_t mask = slots_.size() - 1;
+    for (const Slot& slot : old) {
+      if (slot.index < 0) continue;
+      size_t i = slot.tag & mask;
+      while (slots_[i].index >= 0) i = (i + 1) & mask;
+      slots_[i] = slot;
+    }
+  }
+
+  std::vector<Slot> slots_;
+  std::vector<std::string_view> names_;
+};
+
+// Interns the task of each run of rows (consecutive rows with one task id)
+// into `tasks`; returns the task index of each run. Exports are usually
+// grouped by task, so there are few runs and the table can be sized once;
+// the hashes are computed ahead so that each slot is prefetched.
+std::vector<int32_t> InternRuns(const std::vector<std::string_view>& runs, Interner& tasks) {
+  std::vector<uint64_t> hashes(runs.size());
+  for (size_t r = 0; r < runs.size(); ++r) hashes[r] = HashBytes(runs[r]);
+  constexpr size_t kAhead = 16;
+  std::vector<int32_t> run_task(runs.size());
+  for (size_t r = 0; r < runs.size(); ++r) {
+    if (r + kAhead < runs.size()) tasks.Prefetch(hashes[r + kAhead]);
+    run_task[r] = tasks.Get(runs[r], hashes[r]);
+  }
+  return run_task;
+}
+
+// ---------------------------------------------------------------------------
+// RFC 4180 scanning. A record ends at LF or CRLF outside quotes; a quoted
+// field may hold commas, line breaks and "" (a literal quote). A lone CR or a
+// quote inside an unquoted field is kept as data, as the former line-based
+// parser did.
+
+// Bit i of the result is set where p[i] is ',' or '\n', for the 64 bytes
+// at p (the caller guarantees they are readable).
+inline uint64_t DelimiterMask64(const char* p) {
+#if defined(__SSE2__)
+  const __m128i comma = _mm_set1_epi8(',');
+  const __m128i newline = _mm_set1_epi8('\n');
+  uint64_t mask = 0;
+  for (int i = 0; i < 4; ++i) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i));
+    const __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, newline));
+    mask |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(hit))} << (16 * i);
+  }
+  return mask;
+#else
+  // Exact zero-byte test per 8-byte word (no borrow between bytes).
+  constexpr uint64_t kLow7 = 0x7F7F7F7F7F7F7F7Full;
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  auto zero_bytes = [](uint64_t x) { return ~(((x & kLow7) + kLow7) | x | kLow7); };
+  uint64_t mask = 0;
+  for (int i = 0; i < 8; ++i) {
+    const uint64_t w = Load64(p + 8 * i);
+    const uint64_t hits = zero_bytes(w ^ (kOnes * ',')) | zero_bytes(w ^ (kOnes * '\n'));
+    // One bit per byte: gather bit 7 of each byte into the top byte.
+    mask |= (((hits >> 7) * 0x0102040810204080ull) >> 56) << (8 * i);
+  }
+  return mask;
+#endif
+}
+
+// Finds the next ',' or '\n' through a 64-byte window of delimiter bits, so
+// that most fields cost a shift and a count of trailing zeros.
+class DelimiterFinder {
+ public:
+  DelimiterFinder(const char* begin, const char* end) : end_(end) { Fill(begin); }
+
+  // The first ',' or '\n' at or after `p`, or the end. `p` never moves back.
+  const char* Next(const char* p) {
+    while (true) {
+      const ptrdiff_t offset = p - base_;
+      if (offset < 64) {
+        const uint64_t m = mask_ & (~uint64_t{0} << offset);
+        if (m != 0) return base_ + std::countr_zero(m);
+        if (end_ - base_ <= 64) return end_;
+        p = base_ + 64;
+      }
+      if (p >= end_) return end_;
+      Fill(p);
+    }
   }
 
  private:
-  std::unordered_map<std::string, int32_t> ids_;
+  void Fill(const char* p) {
+    base_ = p;
+    if (end_ - p >= 64) {
+      mask_ = DelimiterMask64(p);
+      return;
+    }
+    mask_ = 0;  // the tail: bits past the end stay clear
+    for (int i = 0; p + i < end_; ++i) {
+      if (p[i] == ',' || p[i] == '\n') mask_ |= uint64_t{1} << i;
+    }
+  }
+
+  const char* base_ = nullptr;  // mask_ covers [base_, base_ + 64)
+  uint64_t mask_ = 0;
+  const char* end_;
 };
 
-Result<std::string> ReadFile(const std::string& path) {
-  if (path == "-") {
-    return std::string(std::istreambuf_iterator<char>(std::cin), {});
+enum class Scan { kOk, kUnterminatedQuote, kJunkAfterQuote };
+
+class CsvScanner {
+ public:
+  explicit CsvScanner(std::string_view text)
+      : p_(text.data()), end_(text.data() + text.size()), delimiters_(p_, end_) {}
+
+  size_t line() const { return line_; }
+  // Offset of the cursor from the start of the text.
+  size_t offset(std::string_view text) const { return static_cast<size_t>(p_ - text.data()); }
+
+  // Skips blank lines (LF or CRLF alone); returns false at the end of input.
+  // Afterwards line() is the line on which the next record starts.
+  bool NextRecord() {
+    while (p_ < end_) {
+      ++line_;
+      if (*p_ == '\n') {
+        ++p_;
+      } else if (*p_ == '\r' && end_ - p_ >= 2 && p_[1] == '\n') {
+        p_ += 2;
+      } else {
+        return true;
+      }
+    }
+    return false;
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return InvalidArgument(fmt::format("cannot open input file '{}'", path));
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) return Unavailable(fmt::format("cannot read input file '{}'", path));
-  return buffer.str();
+
+  // Reads one field at the cursor into `field` and consumes the delimiter
+  // after it. `last` is set when the field ended its record (line end or end
+  // of input). Quoted fields without "" are views into the input; with ""
+  // they are unescaped into storage that lives as long as the scanner.
+  Scan Field(std::string_view& field, bool& last) {
+    if (p_ < end_ && *p_ == '"') return QuotedField(field, last);
+    const char* start = p_;
+    const char* stop = delimiters_.Next(p_);
+    p_ = stop;
+    const char* field_end = stop;
+    if (p_ < end_ && *p_ == ',') {
+      ++p_;
+      last = false;
+    } else {
+      if (field_end > start && field_end[-1] == '\r' && p_ < end_) --field_end;  // CRLF
+      if (p_ < end_) ++p_;
+      last = true;
+    }
+    field = std::string_view(start, static_cast<size_t>(field_end - start));
+    return Scan::kOk;
+  }
+
+  // Consumes the rest of the current record (after a field with last ==
+  // false), counting its fields; for error messages only.
+  size_t CountRest() {
+    size_t count = 0;
+    std::string_view ignored;
+    bool last = false;
+    while (!last) {
+      if (Field(ignored, last) != Scan::kOk) break;
+      ++count;
+    }
+    return count;
+  }
+
+ private:
+  Scan QuotedField(std::string_view& field, bool& last) {
+    const char* start = ++p_;  // after the opening quote
+    std::string* unescaped = nullptr;
+    const char* piece = start;
+    while (true) {
+      const void* q = std::memchr(p_, '"', static_cast<size_t>(end_ - p_));
+      if (q == nullptr) return Scan::kUnterminatedQuote;
+      const char* quote = static_cast<const char*>(q);
+      line_ += static_cast<size_t>(std::count(p_, quote, '\n'));
+      if (quote + 1 < end_ && quote[1] == '"') {  // "" is one literal quote
+        if (unescaped == nullptr) unescaped = &unescaped_.emplace_back();
+        unescaped->append(piece, static_cast<size_t>(quote + 1 - piece));
+        p_ = piece = quote + 2;
+        continue;
+      }
+      if (unescaped != nullptr) {
+        unescaped->append(piece, static_cast<size_t>(quote - piece));
+        field = *unescaped;
+      } else {
+        field = std::string_view(start, static_cast<size_t>(quote - start));
+      }
+      p_ = quote + 1;
+      break;
+    }
+    if (p_ == end_) {
+      last = true;
+    } else if (*p_ == ',') {
+      ++p_;
+      last = false;
+    } else if (*p_ == '\n') {
+      ++p_;
+      last = true;
+    } else if (*p_ == '\r' && end_ - p_ >= 2 && p_[1] == '\n') {
+      p_ += 2;
+      last = true;
+    } else {
+      return Scan::kJunkAfterQuote;
+    }
+    return Scan::kOk;
+  }
+
+  const char* p_;
+  const char* end_;
+  DelimiterFinder delimiters_;
+  size_t line_ = 0;
+  std::deque<std::string> unescaped_;  // stable addresses for the views
+};
+
+Error ScanError(Scan scan, size_t line) {
+  return InvalidArgument(scan == Scan::kUnterminatedQuote
+                             ? "line " + std::to_string(line) + ": unterminated quote"
+                             : "line " + std::to_string(line) +
+                                   ": unexpected character after a quoted field");
+}
+
+// Reads the header record; `text` is its line, for the message.
+Status CheckHeader(CsvScanner& scanner, std::string_view text) {
+  const size_t line = scanner.line();
+  std::vector<std::string_view> fields;
+  bool last = false;
+  while (!last) {
+    std::string_view field;
+    const Scan scan = scanner.Field(field, last);
+    if (scan != Scan::kOk) return ScanError(scan, line);
+    fields.push_back(field);
+  }
+  if (std::equal(fields.begin(), fields.end(), std::begin(kHeader), std::end(kHeader))) {
+    return {};
+  }
+  return InvalidArgument("line " + std::to_string(line) +
+                         ": expected the header 'task,worker,label', got '" +
+                         std::string(text) + "'");
+}
+
+// The header line's text (without its line end) for the error message.
+std::string_view LineAt(std::string_view text, size_t offset) {
+  size_t end = text.find('\n', offset);
+  if (end == std::string_view::npos) end = text.size();
+  std::string_view line = text.substr(offset, end - offset);
+  if (line.ends_with('\r')) line.remove_suffix(1);
+  return line;
+}
+
+bool NeedsQuoting(std::string_view value) {
+  for (char c : value) {
+    if (c == ',' || c == '"' || c == '\r' || c == '\n') return true;
+  }
+  return false;
+}
+
+char* AppendField(char* out, std::string_view value) {
+  if (!NeedsQuoting(value)) {
+    std::memcpy(out, value.data(), value.size());
+    return out + value.size();
+  }
+  *out++ = '"';
+  for (char c : value) {
+    if (c == '"') *out++ = '"';
+    *out++ = c;
+  }
+  *out++ = '"';
+  return out;
+}
+
+// Appends `value` with `precision` decimals, the digits of printf's "%.*f"
+// (the correctly rounded decimal of the double). Confidences are in [0, 1]:
+// there value * 10^precision is computed with a relative error below 2^-53,
+// so unless it lies within 1e-6 of a rounding tie (x.5) the integer nearest
+// to it is the correctly rounded one; everything else goes to to_chars.
+char* AppendFixed(char* out, double value, int precision) {
+  static constexpr uint64_t kPow10[] = {1,      10,      100,      1000,      10000,
+                                        100000, 1000000, 10000000, 100000000, 1000000000};
+  if (precision <= 9) {
+    const double scaled = value * static_cast<double>(kPow10[precision]);
+    if (scaled >= 0.0 && scaled < 1e9) {
+      const double whole = std::floor(scaled);
+      const double fraction = scaled - whole;
+      if (std::abs(fraction - 0.5) > 1e-6) {
+        const uint64_t digits = static_cast<uint64_t>(whole) + (fraction > 0.5 ? 1 : 0);
+        out = std::to_chars(out, out + 20, digits / kPow10[precision]).ptr;
+        if (precision == 0) return out;
+        *out++ = '.';
+        uint64_t rest = digits % kPow10[precision];
+        for (int i = precision - 1; i >= 0; --i) {
+          out[i] = static_cast<char>('0' + rest % 10);
+          rest /= 10;
+        }
+        return out + precision;
+      }
+    }
+  }
+  // Fixed notation of any double fits in 350 characters.
+  return std::to_chars(out, out + 350, value, std::chars_format::fixed, precision).ptr;
+}
+
+// The output CSV in one uninitialised buffer (no zero fill of ~10 MB).
+class LabelsCsv {
+ public:
+  explicit LabelsCsv(size_t capacity)
+      : data_(std::make_unique_for_overwrite<char[]>(capacity)), capacity_(capacity) {}
+  char* data() { return data_.get(); }
+  size_t capacity() const { return capacity_; }
+  void set_size(size_t size) { size_ = size; }
+  std::string_view text() const { return {data_.get(), size_}; }
+
+ private:
+  std::unique_ptr<char[]> data_;
+  size_t capacity_;
+  size_t size_ = 0;
+};
+
+LabelsCsv WriteLabelsCsv(const AnswerTable& table, const consolidation::Consolidation& result,
+                         int precision) {
+  precision = std::clamp(precision, 0, 17);
+  constexpr std::string_view kOutHeader = "task,label,confidence\n";
+  const size_t rows = std::min(table.tasks.size(), result.tasks.size());
+  // Upper bound of a row: both names quoted with every byte doubled, and the
+  // number: a sign, 10 digits, the point and the decimals below 1e9, else
+  // the widest fixed-notation double (not a probability, but cheap to allow).
+  size_t max_label = 0;
+  for (const std::string& l : table.labels) max_label = std::max(max_label, 2 * l.size() + 2);
+  size_t capacity = kOutHeader.size();
+  for (size_t i = 0; i < rows; ++i) {
+    const bool small = std::abs(result.tasks[i].confidence) < 1e9;
+    capacity += 2 * table.tasks[i].size() + 2 + max_label + 3 + static_cast<size_t>(precision) +
+                (small ? 12 : 350);
+  }
+  LabelsCsv csv(capacity);
+  char* p = csv.data();
+  std::memcpy(p, kOutHeader.data(), kOutHeader.size());
+  p += kOutHeader.size();
+  for (size_t i = 0; i < rows; ++i) {
+    const consolidation::TaskLabel& label = result.tasks[i];
+    if (label.label < 0) continue;  // no answers: cannot come from a parsed table
+    p = AppendField(p, table.tasks[i]);
+    *p++ = ',';
+    p = AppendField(p, table.labels[label.label]);
+    *p++ = ',';
+    p = AppendFixed(p, label.confidence, precision);
+    *p++ = '\n';
+  }
+  csv.set_size(static_cast<size_t>(p - csv.data()));
+  return csv;
+}
+
+// ---------------------------------------------------------------------------
+// Files: the input is mapped when it is a regular file, read otherwise.
+
+class InputText {
+ public:
+  InputText() = default;
+  InputText(const InputText&) = delete;
+  InputText& operator=(const InputText&) = delete;
+  ~InputText() {
+    if (mapped_ != nullptr) munmap(mapped_, mapped_size_);
+  }
+
+  static Result<std::unique_ptr<InputText>> Open(const std::string& path) {
+    auto input = std::make_unique<InputText>();
+    int fd = 0;
+    if (path != "-") {
+      fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) return InvalidArgument("cannot open input file '" + path + "'");
+    }
+    struct stat st {};
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+      void* m = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ,
+                     MAP_PRIVATE | MAP_POPULATE, fd, 0);
+      if (m != MAP_FAILED) {
+        input->mapped_ = m;
+        input->mapped_size_ = static_cast<size_t>(st.st_size);
+        if (fd != 0) ::close(fd);
+        return input;
+      }
+    }
+    char buffer[1 << 16];
+    while (true) {
+      const ssize_t n = ::read(fd, buffer, sizeof buffer);
+      if (n == 0) break;
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        if (fd != 0) ::close(fd);
+        return Unavailable("cannot read input file '" + path + "'");
+      }
+      input->read_.append(buffer, static_cast<size_t>(n));
+    }
+    if (fd != 0) ::close(fd);
+    return input;
+  }
+
+  std::string_view text() const {
+    if (mapped_ != nullptr) return {static_cast<const char*>(mapped_), mapped_size_};
+    return read_;
+  }
+
+ private:
+  void* mapped_ = nullptr;
+  size_t mapped_size_ = 0;
+  std::string read_;
+};
+
+// The command's arrays (answers, the EM's tables, the output) are large and
+// each is touched soon after it is allocated, so page faults, one per 4 KiB,
+// were about half of the command's time on our VMs. This grows the heap once
+// by `bytes`, asks for transparent huge pages there (honoured where THP is
+// "madvise" or "always") and keeps large blocks on that heap instead of an
+// mmap each. Only for this one-shot command: it changes the process's malloc
+// settings.
+void ReserveHugePageHeap(size_t bytes) {
+  constexpr size_t kHuge = size_t{2} << 20;
+  if (bytes < 8 * kHuge) return;
+  bytes = std::min<size_t>(bytes, size_t{1} << 30);
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);  // blocks below 1 GiB come from the heap
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);  // freed blocks stay for the next ones
+  void* block = std::malloc(bytes);    // grows the heap by about `bytes`
+  if (block == nullptr) return;
+  const uintptr_t low = (reinterpret_cast<uintptr_t>(block) + kHuge - 1) & ~(kHuge - 1);
+  const uintptr_t high = reinterpret_cast<uintptr_t>(sbrk(0)) & ~(kHuge - 1);
+  if (high > low) madvise(reinterpret_cast<void*>(low), high - low, MADV_HUGEPAGE);
+  std::free(block);
+}
+
+bool WriteAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
 }
 
 }  // namespace
@@ -108,87 +589,88 @@ consolidation::Problem AnswerTable::problem() const {
 Result<AnswerTable> ParseAnswersCsv(std::string_view text) {
   // Spreadsheet exports often start with a UTF-8 byte order mark.
   if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
-  AnswerTable table;
-  Interner task_ids;
-  Interner worker_ids;
-  // Labels get their final (sorted) indexes after the scan.
-  std::map<std::string, int32_t> label_ids;
-  std::vector<std::string> raw_labels;
-  Interner raw_label_ids;
+  CsvScanner scanner(text);
+  if (!scanner.NextRecord()) {
+    return InvalidArgument("line 1: missing the header 'task,worker,label'");
+  }
+  PLB_TRY(CheckHeader(scanner, LineAt(text, scanner.offset(text))));
 
-  size_t line_number = 0;
-  bool header_seen = false;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(pos, end - pos);
-    pos = end + 1;
-    ++line_number;
-    if (line.ends_with('\r')) line.remove_suffix(1);
-    if (line.empty()) continue;
-    PLB_ASSIGN_OR_RETURN(std::vector<std::string> fields, SplitCsvLine(line, line_number));
-    if (!header_seen) {
-      if (fields != std::vector<std::string>{"task", "worker", "label"}) {
-        return InvalidArgument(fmt::format(
-            "line {}: expected the header 'task,worker,label', got '{}'", line_number, line));
-      }
-      header_seen = true;
-      continue;
+  AnswerTable table;
+  // During the scan answer.task is the index of the row's run of equal task
+  // ids; the runs are interned after it.
+  std::vector<std::string_view> runs;
+  Interner workers;
+  Interner labels;  // first-appearance order; sorted after the scan
+  table.answers.reserve(text.size() / 24);
+  static constexpr const char* kNames[] = {"task", "worker", "label"};
+
+  while (scanner.NextRecord()) {
+    const size_t line = scanner.line();
+    std::string_view fields[3];
+    size_t count = 0;
+    bool last = false;
+    while (!last && count < 3) {
+      const Scan scan = scanner.Field(fields[count], last);
+      if (scan != Scan::kOk) return ScanError(scan, line);
+      ++count;
     }
-    if (fields.size() != 3) {
-      return InvalidArgument(fmt::format(
-          "line {}: expected 3 fields (task,worker,label), got {}", line_number, fields.size()));
+    if (!last) count += scanner.CountRest();
+    if (count != 3) {
+      return InvalidArgument("line " + std::to_string(line) +
+                             ": expected 3 fields (task,worker,label), got " +
+                             std::to_string(count));
     }
-    static constexpr const char* kNames[] = {"task", "worker", "label"};
     for (int f = 0; f < 3; ++f) {
       if (fields[f].empty()) {
-        return InvalidArgument(fmt::format("line {}: empty {}", line_number, kNames[f]));
+        return InvalidArgument("line " + std::to_string(line) + ": empty " + kNames[f]);
       }
     }
     consolidation::Answer answer;
-    answer.task = task_ids.Get(fields[0], table.tasks);
-    answer.worker = worker_ids.Get(fields[1], table.workers);
-    answer.label = raw_label_ids.Get(fields[2], raw_labels);
+    if (runs.empty() || !SameBytes(fields[0], runs.back())) runs.push_back(fields[0]);
+    answer.task = static_cast<int32_t>(runs.size() - 1);
+    answer.worker = workers.Get(fields[1]);
+    answer.label = labels.Get(fields[2]);
     table.answers.push_back(answer);
   }
-  if (!header_seen) {
-    return InvalidArgument("line 1: missing the header 'task,worker,label'");
+
+  Interner tasks(runs.size());
+  const std::vector<int32_t> run_task = InternRuns(runs, tasks);
+  if (tasks.names().size() != runs.size()) {  // some task came back after another
+    for (consolidation::Answer& a : table.answers) a.task = run_task[a.task];
   }
-  // Remap first-appearance label indexes to sorted ones, so that the lowest
-  // index tie-break picks the same class whatever the row order.
-  for (const std::string& l : raw_labels) label_ids.emplace(l, 0);
-  int32_t next = 0;
-  for (auto& [name, id] : label_ids) {
-    id = next++;
-    table.labels.push_back(name);
+  table.tasks.assign(tasks.names().begin(), tasks.names().end());
+  table.workers.assign(workers.names().begin(), workers.names().end());
+  // Class indexes follow the sorted label names, so that the lowest-index
+  // tie-break picks the same class whatever the row order.
+  const std::vector<std::string_view>& raw = labels.names();
+  std::vector<int32_t> order(raw.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return raw[a] < raw[b]; });
+  std::vector<int32_t> remap(raw.size());
+  bool identity = true;
+  for (size_t i = 0; i < order.size(); ++i) {
+    table.labels.emplace_back(raw[order[i]]);
+    remap[order[i]] = static_cast<int32_t>(i);
+    identity = identity && order[i] == static_cast<int32_t>(i);
   }
-  std::vector<int32_t> remap(raw_labels.size());
-  for (size_t i = 0; i < raw_labels.size(); ++i) remap[i] = label_ids[raw_labels[i]];
-  for (consolidation::Answer& a : table.answers) a.label = remap[a.label];
+  if (!identity) {
+    for (consolidation::Answer& a : table.answers) a.label = remap[a.label];
+  }
   return table;
 }
 
 std::string FormatLabelsCsv(const AnswerTable& table, const consolidation::Consolidation& result,
                             int precision) {
-  precision = std::clamp(precision, 0, 17);
-  std::string out = "task,label,confidence\n";
-  for (size_t i = 0; i < table.tasks.size() && i < result.tasks.size(); ++i) {
-    const consolidation::TaskLabel& label = result.tasks[i];
-    if (label.label < 0) continue;  // no answers: cannot come from a parsed table
-    out += CsvField(table.tasks[i]);
-    out += ',';
-    out += CsvField(table.labels[label.label]);
-    out += fmt::format(",{:.{}f}\n", label.confidence, precision);
-  }
-  return out;
+  const LabelsCsv csv = WriteLabelsCsv(table, result, precision);
+  return std::string(csv.text());
 }
 
 Result<std::string> ConsolidateCsv(std::string_view input, consolidation::Algorithm algorithm,
-                                   int precision) {
+                                   int precision, int threads) {
   PLB_ASSIGN_OR_RETURN(AnswerTable table, ParseAnswersCsv(input));
   consolidation::Options options;
   options.algorithm = algorithm;
+  options.num_threads = std::max(1, threads);
   const consolidation::Consolidation result = consolidation::Consolidate(table.problem(), options);
   return FormatLabelsCsv(table, result, precision);
 }
@@ -199,6 +681,7 @@ void AddConsolidateCommand(CLI::App& app) {
     std::string input;
     std::string output;
     int precision = 2;
+    int threads = 1;
   };
   auto flags = std::make_shared<Flags>();
   CLI::App* cmd = app.add_subcommand(
@@ -213,6 +696,10 @@ void AddConsolidateCommand(CLI::App& app) {
   cmd->add_option("--precision", flags->precision, "Decimals of the confidence")
       ->check(CLI::Range(0, 17))
       ->capture_default_str();
+  cmd->add_option("--threads", flags->threads,
+                  "Threads of the EM loop (the result does not depend on it)")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
   // CLI11 runs the callback after parsing; errors are printed here and
   // reported as CLI::RuntimeError so that App::exit only sets the exit code.
   cmd->callback([flags] {
@@ -223,20 +710,26 @@ void AddConsolidateCommand(CLI::App& app) {
     const std::optional<consolidation::Algorithm> algorithm =
         consolidation::ParseAlgorithm(flags->algorithm);
     if (!algorithm) fail("unknown algorithm '" + flags->algorithm + "'");
-    Result<std::string> input = ReadFile(flags->input);
+    Result<std::unique_ptr<InputText>> input = InputText::Open(flags->input);
     if (!input) fail(input.error().message);
-    Result<std::string> output = ConsolidateCsv(*input, *algorithm, flags->precision);
-    if (!output) fail(flags->input + ": " + output.error().message);
+    // The peak heap is about twice the input (answers, EM tables, output).
+    ReserveHugePageHeap(3 * (*input)->text().size());
+    Result<AnswerTable> table = ParseAnswersCsv((*input)->text());
+    if (!table) fail(flags->input + ": " + table.error().message);
+    consolidation::Options options;
+    options.algorithm = *algorithm;
+    options.num_threads = flags->threads;
+    const LabelsCsv output = WriteLabelsCsv(
+        *table, consolidation::Consolidate(table->problem(), options), flags->precision);
     if (flags->output.empty()) {
-      std::cout << *output;
       std::cout.flush();
-      if (!std::cout) fail("cannot write to stdout");
+      if (!WriteAll(STDOUT_FILENO, output.text())) fail("cannot write to stdout");
       return;
     }
-    std::ofstream out(flags->output, std::ios::binary | std::ios::trunc);
-    out << *output;
-    out.close();
-    if (!out) fail("cannot write output file '" + flags->output + "'");
+    const int fd = ::open(flags->output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    const bool written = fd >= 0 && WriteAll(fd, output.text());
+    if (fd >= 0 && ::close(fd) != 0) fail("cannot write output file '" + flags->output + "'");
+    if (!written) fail("cannot write output file '" + flags->output + "'");
   });
 }
 

@@ -2,9 +2,11 @@
 //
 //   plumbline consolidate --algorithm majority|dawid-skene|one-coin|dawid-skene-vb
 //                         --input answers.csv [--output out.csv] [--precision 2]
+//                         [--threads 1]
 //
-// Input: header `task,worker,label`, one answer per line, ids are arbitrary
-// strings (RFC 4180 quoting allowed within a line). Output: header
+// Input: header `task,worker,label`, one answer per record, ids are
+// arbitrary strings (RFC 4180: a quoted field may hold commas, "" for a
+// quote, and line breaks). Output: header
 // `task,label,confidence`, one line per task in first-appearance order.
 // The parsing and formatting are plain functions so that they can be tested
 // without the CLI (tests/consolidation/consolidate_csv_test.cpp); the
@@ -41,8 +43,10 @@ struct AnswerTable {
 
 // Parses an answers CSV held in memory. Accepts a UTF-8 BOM, CRLF line ends
 // and blank lines (skipped). Fails with kInvalidArgument and a message that
-// starts with "line N:" for a missing or wrong header, a line without
-// exactly three fields, an empty field or an unterminated quote.
+// starts with "line N:" (the line on which the record starts) for a missing
+// or wrong header, a record without exactly three fields, an empty field
+// (named), an unterminated quote or a character after a closing quote.
+// Cost: one pass over `text`; the table copies only the distinct ids.
 Result<AnswerTable> ParseAnswersCsv(std::string_view text);
 
 // Formats `result` (computed on table.problem()) as `task,label,confidence`
@@ -51,9 +55,10 @@ Result<AnswerTable> ParseAnswersCsv(std::string_view text);
 std::string FormatLabelsCsv(const AnswerTable& table,
                             const consolidation::Consolidation& result, int precision = 2);
 
-// Parse, consolidate with `algorithm`, format. Fails like ParseAnswersCsv.
+// Parse, consolidate with `algorithm` on `threads` EM threads (the result
+// does not depend on it), format. Fails like ParseAnswersCsv.
 Result<std::string> ConsolidateCsv(std::string_view input, consolidation::Algorithm algorithm,
-                                   int precision = 2);
+                                   int precision = 2, int threads = 1);
 
 // Registers the `consolidate` subcommand on `app`. On failure the command
 // prints "plumbline consolidate: <message>" to stderr and throws

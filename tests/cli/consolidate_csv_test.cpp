@@ -1,12 +1,16 @@
 // The CSV side of `plumbline consolidate` (src/cli/consolidate_cmd.hpp).
 #include "cli/consolidate_cmd.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cmath>
 #include <filesystem>
+#include <map>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 namespace plumbline::cli {
@@ -77,6 +81,105 @@ TEST(ParseAnswersCsvTest, ErrorsNameTheLine) {
   const Result<AnswerTable> r = ParseAnswersCsv("task,worker\n");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST(ParseAnswersCsvTest, QuotedFieldsMaySpanLines) {
+  // RFC 4180: line breaks (LF or CRLF) inside quotes are data, and the
+  // lines they take still count for the messages.
+  const Result<AnswerTable> r = ParseAnswersCsv(
+      "task,worker,label\r\n"
+      "\"multi\r\nline\",w1,\"a\nb\"\r\n"
+      "t2,w2,x\r\n");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->tasks, (std::vector<std::string>{"multi\r\nline", "t2"}));
+  EXPECT_EQ(r->labels, (std::vector<std::string>{"a\nb", "x"}));
+  EXPECT_EQ(ErrorOf("task,worker,label\n\"a\nb\",w,l\nt,w\n"),
+            "line 4: expected 3 fields (task,worker,label), got 2");
+  EXPECT_EQ(ErrorOf("task,worker,label\nt,w,l\n\"open,w,l\nmore\n"), "line 3: unterminated quote");
+}
+
+TEST(ParseAnswersCsvTest, EdgesOfLinesAndFields) {
+  // No final line break; a CR that is not before LF is data; quoted empty
+  // fields are empty; a task that comes back later keeps its index.
+  const Result<AnswerTable> r = ParseAnswersCsv(
+      "\"task\",worker,\"label\"\n"
+      "a,w\r1,l\n"
+      "b,w2,l\n"
+      "a,w2,m");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->tasks, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(r->workers, (std::vector<std::string>{"w\r1", "w2"}));
+  ASSERT_EQ(r->answers.size(), 3u);
+  EXPECT_EQ(r->answers[2].task, 0);
+  EXPECT_EQ(r->answers[2].label, 1);
+  EXPECT_EQ(ErrorOf("task,worker,label\n\"\",w,l\n"), "line 2: empty task");
+  EXPECT_EQ(ErrorOf("task,worker,label\nt,w,\"l\"\"\r\n"), "line 2: unterminated quote");
+}
+
+TEST(ParseAnswersCsvTest, HeaderErrorsNameTheirLine) {
+  EXPECT_EQ(ErrorOf("\xEF\xBB\xBF\r\n\ntask,worker\r\n"),
+            "line 3: expected the header 'task,worker,label', got 'task,worker'");
+  EXPECT_EQ(ErrorOf("\n\r\n"), "line 1: missing the header 'task,worker,label'");
+  EXPECT_EQ(ErrorOf("task,worker,label,x\n"),
+            "line 1: expected the header 'task,worker,label', got 'task,worker,label,x'");
+}
+
+// Many rows, several runs per task and ids of every length up to 40 bytes:
+// the interning (hash, inline comparison, growth) against std::map.
+TEST(ParseAnswersCsvTest, InternsManyIdsInFirstAppearanceOrder) {
+  std::mt19937 rng(7);
+  std::string csv = "task,worker,label\n";
+  std::vector<std::string> expected_tasks;
+  std::map<std::string, int32_t> seen;
+  std::vector<int32_t> expected_task_of_row;
+  for (int row = 0; row < 20000; ++row) {
+    const int id = static_cast<int>(rng() % 5000);
+    std::string task = "t";
+    task.append(static_cast<size_t>(id % 40), 'x');
+    task += std::to_string(id);
+    auto [it, inserted] = seen.emplace(task, static_cast<int32_t>(expected_tasks.size()));
+    if (inserted) expected_tasks.push_back(task);
+    expected_task_of_row.push_back(it->second);
+    csv += task + ",w" + std::to_string(rng() % 300) + ",c" + std::to_string(rng() % 3) + "\n";
+  }
+  const Result<AnswerTable> r = ParseAnswersCsv(csv);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->tasks, expected_tasks);
+  ASSERT_EQ(r->answers.size(), expected_task_of_row.size());
+  for (size_t i = 0; i < expected_task_of_row.size(); ++i) {
+    ASSERT_EQ(r->answers[i].task, expected_task_of_row[i]) << "row " << i;
+  }
+  EXPECT_EQ(r->workers.size(), 300u);
+  EXPECT_EQ(r->labels, (std::vector<std::string>{"c0", "c1", "c2"}));
+}
+
+// The confidences are printed exactly as fmt's "{:.Nf}" printed them
+// before, including values at and next to rounding ties.
+TEST(FormatLabelsCsvTest, ConfidencesMatchFmtFixed) {
+  std::vector<double> values = {0.0, 1.0, 0.5, 0.125, 0.375, 0.005, 0.015, 0.025, 0.995,
+                                0.9995, 2.0 / 3.0, 1.0 / 3.0, 0.045, 1e-300, 0.9999999999};
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  for (int i = 0; i < 20000; ++i) values.push_back(uniform(rng));
+  for (int i = 0; i <= 2000; ++i) {
+    values.push_back(i / 2000.0);
+    values.push_back(std::nextafter(i / 2000.0, 0.0));
+    values.push_back(std::nextafter(i / 2000.0, 1.0));
+  }
+  AnswerTable table;
+  table.labels = {"x"};
+  consolidation::Consolidation result;
+  for (size_t i = 0; i < values.size(); ++i) {
+    table.tasks.push_back("t" + std::to_string(i));
+    result.tasks.push_back({0, values[i], 1});
+  }
+  for (int precision : {0, 1, 2, 3, 4, 6, 9, 12, 17}) {
+    std::string expected = "task,label,confidence\n";
+    for (size_t i = 0; i < values.size(); ++i) {
+      expected += fmt::format("t{},x,{:.{}f}\n", i, values[i], precision);
+    }
+    ASSERT_EQ(FormatLabelsCsv(table, result, precision), expected) << "precision " << precision;
+  }
 }
 
 TEST(ConsolidateCsvTest, MajorityEndToEnd) {
