@@ -47,6 +47,15 @@ FaultInjectingStore::Fault FaultInjectingStore::Decide(const char* operation) {
   return Fault::kNone;
 }
 
+bool FaultInjectingStore::ReadFails(const char* operation) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = by_operation_.find(operation);
+  if (it == by_operation_.end() || it->second.count <= 0) return false;
+  if (--it->second.count == 0) by_operation_.erase(it);
+  ++injected_;
+  return true;
+}
+
 Error FaultInjectingStore::Injected(const char* operation) {
   return Unavailable(std::string("injected failure of ") + operation);
 }
@@ -245,6 +254,7 @@ Result<std::vector<ObjectAnswers>> FaultInjectingStore::GetObjectsWithAnswers(
 }
 Status FaultInjectingStore::ForEachLabeledAnswer(int64_t job_id,
                                                  const std::function<void(const Assignment&)>& fn) {
+  if (ReadFails("ForEachLabeledAnswer")) return Injected("ForEachLabeledAnswer");
   return inner_->ForEachLabeledAnswer(job_id, fn);
 }
 Result<int64_t> FaultInjectingStore::CountClaimable(int64_t job_id, int64_t user_id) {

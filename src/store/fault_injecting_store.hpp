@@ -4,7 +4,9 @@
 // is the model). With no fault configured it is transparent: the Store
 // contract suite runs through it (tests/store/store_contract_test.cpp).
 //
-// A fault hits writes only (reads are always forwarded). An injected failure
+// A fault hits writes, and the one read named by FailNext that the runner
+// depends on (ForEachLabeledAnswer, consolidation's history); other reads are
+// always forwarded. An injected failure
 // is kUnavailable, as a store that cannot commit reports it, and happens
 // either before the write (nothing is written) or after it (the write is
 // committed but the caller hears a failure, as when a reply is lost).
@@ -39,7 +41,8 @@ class FaultInjectingStore final : public Store {
 
   // The n-th write from now (1: the next one), whatever its operation, fails.
   void FailNthWrite(int n, When when = When::kBeforeWrite);
-  // The next `count` writes of `operation` fail.
+  // The next `count` writes of `operation` fail (or reads, for
+  // "ForEachLabeledAnswer").
   void FailNext(const std::string& operation, int count = 1, When when = When::kBeforeWrite);
   // Every write reports this much later, as if its commit were slow. An
   // asynchronous write waits on the thread that reports it (the inner
@@ -133,6 +136,8 @@ class FaultInjectingStore final : public Store {
   // Counts the write and decides its fate.
   Fault Decide(const char* operation);
   Error Injected(const char* operation);
+  // Whether a read named by FailNext fails now (uses up that fault).
+  bool ReadFails(const char* operation);
   std::chrono::milliseconds Delay();
   template <class T, class F>
   Result<T> Write(const char* operation, F&& call);

@@ -8,7 +8,7 @@
 #include "common/ids.hpp"
 #include "common/json.hpp"
 #include "storage/object_store.hpp"
-#include "forwarding_store.hpp"
+#include "store/fault_injecting_store.hpp"
 #include "job_request.hpp"
 
 namespace plumbline::labeling {
@@ -305,25 +305,10 @@ TEST_F(LabelingTest, RefusalsReturnedToTheCallerCarryNoClientErrorPrefix) {
             "TextMultiClass.");
 }
 
-// Fails the first `failures` reads of consolidation's history.
-class HistoryFaultStore : public test_support::ForwardingStore {
- public:
-  using ForwardingStore::ForwardingStore;
-  Status ForEachLabeledAnswer(int64_t job_id,
-                              const std::function<void(const store::Assignment&)>& fn) override {
-    ++loads;
-    if (failures > 0) {
-      --failures;
-      return Unavailable("history read failed (injected)");
-    }
-    return inner_.ForEachLabeledAnswer(job_id, fn);
-  }
-  int failures = 0;
-  int loads = 0;
-};
-
 TEST_F(LabelingTest, AHistoryThatFailedToLoadIsLoadedAgainNotKeptEmpty) {
-  HistoryFaultStore faulty(*store_);
+  // A second connection to the same database, through the fault wrapper.
+  store::FaultInjectingStore faulty(
+      store::OpenStore({"sqlite:" + (dir_ / "db").string(), false}).value());
   Options o;
   o.account_id = "111122223333";
   LabelingService service(faulty, *objects_, clock_, o);
@@ -337,22 +322,23 @@ TEST_F(LabelingTest, AHistoryThatFailedToLoadIsLoadedAgainNotKeptEmpty) {
   service.RunOnce();
   ASSERT_NO_FATAL_FAILURE(label_next());
 
-  faulty.failures = 1;
+  faulty.FailNext("ForEachLabeledAnswer");
   clock_.Advance(std::chrono::milliseconds(1001));
   service.RunOnce();
   // Without its history the batch waits: nothing is consolidated.
-  EXPECT_EQ(faulty.loads, 1);
+  EXPECT_EQ(faulty.injected_failures(), 1);
   EXPECT_EQ(service.DescribeJob("hist").value().labeled, 0);
 
   clock_.Advance(std::chrono::milliseconds(1001));
   service.RunOnce();  // the next pass reads the history again
-  EXPECT_EQ(faulty.loads, 2);
   EXPECT_EQ(service.DescribeJob("hist").value().labeled, 1);
 
   ASSERT_NO_FATAL_FAILURE(label_next());
+  // Loaded once, then kept: a read now would meet this fault.
+  faulty.FailNext("ForEachLabeledAnswer");
   clock_.Advance(std::chrono::milliseconds(1001));
-  service.RunOnce();  // loaded once, then kept
-  EXPECT_EQ(faulty.loads, 2);
+  service.RunOnce();
+  EXPECT_EQ(faulty.injected_failures(), 1);
   EXPECT_EQ(service.DescribeJob("hist").value().labeled, 2);
   service.Shutdown();
 }
