@@ -189,7 +189,7 @@ struct StoreStats {
 
 enum class SubmitOutcome { kAccepted, kAlreadySubmitted };
 
-// A KMS-like customer master key (see crypto/keyring.hpp, which owns the
+// A KMS-like customer master key (see kms/kms.hpp, which owns the
 // meaning of the fields; the store only keeps them).
 struct KmsKey {
   std::string key_id;        // UUID, unique
@@ -411,7 +411,7 @@ class Store {
   // Objects of the job that this user could still claim (approximate count for listings).
   virtual Result<int64_t> CountClaimable(int64_t job_id, int64_t user_id) = 0;
 
-  // --- KMS keys --- (used by crypto/keyring; rows are never deleted)
+  // --- KMS keys --- (used by kms/; rows are never deleted)
   // kAlreadyExists when the key id or the alias is taken.
   virtual Status CreateKmsKey(const KmsKey& key) = 0;
   // By key id (the UUID) or by alias ("alias/name"); kNotFound otherwise.

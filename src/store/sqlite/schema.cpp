@@ -87,7 +87,7 @@ CREATE INDEX assignments_live ON assignments(deadline_ms) WHERE state = 0;
 CREATE INDEX assignments_held ON assignments(user_id, job_id) WHERE state = 0;
 CREATE INDEX objects_active ON objects(job_id, idx) WHERE state = 0 AND (answers + leases) > 0;
 )sql",
-    // 2: KMS keys (crypto/keyring).
+    // 2: KMS keys (kms/).
     R"sql(
 CREATE TABLE kms_keys(
   key_id TEXT PRIMARY KEY,
