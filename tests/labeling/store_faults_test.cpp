@@ -178,21 +178,36 @@ TEST_F(StoreFaultsTest, AFailedSubmitCommitIsUnavailableAndLosesNothingAcknowled
   ExpectCompleteOutput("submits");
 }
 
-// (b) The store write that records the finished output fails (and so does
-// the status change after it): the job stays in progress, and the next
-// runner pass writes the output again and finishes it.
+// (b) Only the store write that records the finished output fails: the job
+// is not marked Completed without its output recorded (it stays in
+// progress), and the next runner pass writes the output again and finishes
+// it.
 TEST_F(StoreFaultsTest, AFailedOutputBookkeepingWriteLeavesTheJobResumable) {
   ASSERT_NO_FATAL_FAILURE(StartJob("bookkeeping"));
   ASSERT_NO_FATAL_FAILURE(AnswerAll("bookkeeping"));
   faults_->FailNext("MarkOutputWritten");
-  faults_->FailNext("SetJobStatus");
   Tick();
   auto job = service_->DescribeJob("bookkeeping").value();
   EXPECT_EQ(job.status, JobStatus::kInProgress);
   EXPECT_FALSE(job.output_written);
-  EXPECT_EQ(faults_->injected_failures(), 2);
+  EXPECT_EQ(faults_->injected_failures(), 1);
   Tick();
   ExpectCompleteOutput("bookkeeping");
+}
+
+// (b) The output is recorded but the status change after it fails: the job
+// stays in progress and the next pass finishes it.
+TEST_F(StoreFaultsTest, AFailedFinalStatusWriteLeavesTheJobResumable) {
+  ASSERT_NO_FATAL_FAILURE(StartJob("status"));
+  ASSERT_NO_FATAL_FAILURE(AnswerAll("status"));
+  faults_->FailNext("SetJobStatus");
+  Tick();
+  auto job = service_->DescribeJob("status").value();
+  EXPECT_EQ(job.status, JobStatus::kInProgress);
+  EXPECT_TRUE(job.output_written);
+  EXPECT_EQ(faults_->injected_failures(), 1);
+  Tick();
+  ExpectCompleteOutput("status");
 }
 
 // (b) The output manifest itself cannot be written: nothing is marked, and
