@@ -8,6 +8,7 @@
 
 #include <boost/json.hpp>
 #include <chrono>
+#include <future>
 
 #include "common/json.hpp"
 #include "common/thread_name.hpp"
@@ -55,6 +56,20 @@ void LabelingService::Impl::Ingest(Job job) {
   storage::LineReader lines(std::move(*reader), 16u << 20);
   std::vector<store::DataObject> batch;
   batch.reserve(options.ingest_batch);
+  // Each batch is stored while the next one is read and pre-processed: the
+  // store's commit and the runner's parsing overlap instead of taking turns.
+  // At most one insert is in flight, so objects still go in in index order.
+  std::future<Status> storing;
+  auto store_batch = [&]() -> bool {
+    if (storing.valid() && !storing.get()) return false;  // the store is unavailable
+    storing = std::async(std::launch::async,
+                         [this, id = job.id, objects = std::move(batch), now = NowMs()] {
+                           return store.InsertObjects(id, objects, now);
+                         });
+    batch = {};
+    batch.reserve(options.ingest_batch);
+    return true;
+  };
   boost::json::parser parser;
   int64_t index = 0;
   std::string_view line;
@@ -90,13 +105,10 @@ void LabelingService::Impl::Ingest(Job job) {
       o.failure_reason = std::move(input.error().message);
     }
     batch.push_back(std::move(o));
-    if (batch.size() >= options.ingest_batch) {
-      if (auto s = store.InsertObjects(job.id, batch, NowMs()); !s) return;
-      batch.clear();
-    }
+    if (batch.size() >= options.ingest_batch && !store_batch()) return;
   }
-  if (!batch.empty())
-    if (auto s = store.InsertObjects(job.id, batch, NowMs()); !s) return;
+  if (!batch.empty() && !store_batch()) return;
+  if (storing.valid() && !storing.get()) return;  // the next pass retries
   if (index == 0) return fail("ClientError: the input manifest has no data objects");
   // Stop may have arrived meanwhile: only move on from Initializing.
   // The first MaxConcurrentTaskCount objects go out to workers.

@@ -238,6 +238,26 @@ TEST_F(StoreFaultsTest, AFailedConsolidationWriteIsRetriedByTheNextPass) {
   ExpectCompleteOutput("consolidation");
 }
 
+// The ingest's store write fails: the job stays Initializing, and the next
+// pass reads the manifest again from the start (no object twice), with each
+// object's task input.
+TEST_F(StoreFaultsTest, AFailedIngestWriteIsRetriedFromTheStart) {
+  ASSERT_TRUE(service_->CreateJob(test_support::TextJobRequest("ingest", "s3://b/m.manifest", 1),
+                                  "us-west-2"));
+  faults_->FailNext("InsertObjects");
+  service_->RunOnce();
+  EXPECT_EQ(service_->DescribeJob("ingest").value().status, JobStatus::kInitializing);
+  service_->RunOnce();
+  auto job = service_->DescribeJob("ingest").value();
+  EXPECT_EQ(job.status, JobStatus::kInProgress);
+  EXPECT_EQ(job.object_count, 3);
+  EXPECT_TRUE(store_->ObjectsToPreprocess(job.id, 10).value().empty());
+  ASSERT_NO_FATAL_FAILURE(AnswerAll("ingest"));
+  Tick();
+  Tick();
+  ExpectCompleteOutput("ingest");
+}
+
 // A claim whose commit fails is unavailable and leases nothing.
 TEST_F(StoreFaultsTest, AFailedClaimLeasesNothing) {
   ASSERT_NO_FATAL_FAILURE(StartJob("claims"));
