@@ -20,10 +20,10 @@
 #include "cli/app.hpp"
 #include "cli/data_dir.hpp"
 #include "cli/demo.hpp"
-#include "cli/task_pages.hpp"
 #include "portal/assets.hpp"
 #include "portal/media.hpp"
 #include "portal/pages.hpp"
+#include "portal/task_pages.hpp"
 #include "common/ids.hpp"
 #include "common/thread_name.hpp"
 #include "identity/identity.hpp"
@@ -169,12 +169,12 @@ int Serve(const ServeArgs& args) {
       throw ErrorException(s.error());
   }
   portal::MediaSigner media(**media_key, *objects, clock);
-  TaskPages pages(&media);
-  service.SetTemplateRenderer(pages.Renderer());
-  service.SetTemplateValidator(ValidateTaskTemplate);
+  portal::TaskPages pages(&media);
+  // CreateLabelingJob checks templates with the portal's Liquid dialect.
+  service.SetTemplateValidator(portal::ValidateTaskTemplate);
   portal::PortalOptions popts;
   popts.secure_cookies = !args.tls_cert.empty();  // cookies only over HTTPS then
-  portal::WorkerApi worker_api(service, *dd.identity, popts);
+  portal::WorkerApi worker_api(service, *dd.identity, &pages, popts);
 
   http::Router router;
   router.Add("GET", "/healthz", [](const http::Request&) {

@@ -10,8 +10,8 @@
 
 #include "cli/app.hpp"
 #include "common/json.hpp"
-#include "liquid/liquid.hpp"
 #include "portal/assets.hpp"
+#include "portal/task_pages.hpp"
 #include "tasktypes/tasktypes.hpp"
 
 namespace plumbline::cli {
@@ -45,9 +45,11 @@ std::string InlineCrowdElements(std::string html) {
   return inline_script + "\n" + html;
 }
 
+// The page as the portal renders it (portal/task_pages), except that
+// grant_read_access gives files of the data dir instead of signed links.
 Result<std::string> Preview(const PreviewArgs& a) {
   PLB_ASSIGN_OR_RETURN(std::string text, ReadFile(a.template_path));
-  PLB_ASSIGN_OR_RETURN(auto tmpl, liquid::Template::ParseLenient(text));
+  PLB_TRY(portal::ValidateTaskTemplate(text));
   auto line = json::Parse(a.object);
   if (!line || !line->is_object())
     return InvalidArgument("--object must be one manifest line, a JSON object");
@@ -59,15 +61,14 @@ Result<std::string> Preview(const PreviewArgs& a) {
     labels = *parsed;
   }
   PLB_ASSIGN_OR_RETURN(auto input, tasktypes::Preprocess(a.task_type, line->get_object(), labels));
-  liquid::RenderOptions options;
   std::string data_dir = a.data_dir;
-  options.grant_read_access = [data_dir](std::string_view uri) -> std::string {
+  portal::GrantReadAccess grant = [data_dir](std::string_view uri, int64_t) -> std::string {
     // Offline, an object of the embedded store is its file.
     if (data_dir.empty() || uri.substr(0, 5) != "s3://") return std::string(uri);
     auto abs = std::filesystem::absolute(std::filesystem::path(data_dir) / "buckets" / uri.substr(5));
     return "file://" + abs.string();
   };
-  PLB_ASSIGN_OR_RETURN(std::string html, tmpl.Render(liquid::MakeTaskContext(input), options));
+  PLB_ASSIGN_OR_RETURN(std::string html, portal::RenderTaskPage(text, input, grant, 0));
   return InlineCrowdElements(std::move(html));
 }
 

@@ -31,7 +31,6 @@ LabelingService::LabelingService(store::Store& store, storage::ObjectStore& obje
 
 LabelingService::~LabelingService() { Shutdown(); }
 
-void LabelingService::SetTemplateRenderer(TemplateRenderer r) { impl_->renderer = std::move(r); }
 void LabelingService::SetTemplateValidator(TemplateValidator v) { impl_->validator = std::move(v); }
 void LabelingService::SetKeyRing(kms::KeyRing* ring) { impl_->ring = ring; }
 void LabelingService::SetOutputStoreFactory(OutputStoreFactory f) {

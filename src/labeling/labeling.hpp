@@ -39,11 +39,9 @@ struct Options {
   size_t ingest_batch = 10000;
 };
 
-// Renders a job's task template for one task input; empty when no renderer
-// is installed. Installed by the composition root (cli/), which owns Liquid.
-using TemplateRenderer = std::function<Result<std::string>(
-    const store::Job& job, const boost::json::object& task_input, int64_t lease_seconds)>;
-// Checks a template at CreateLabelingJob; returns kInvalidArgument naming line and column.
+// Checks a task template at CreateLabelingJob; returns kInvalidArgument
+// naming line and column. Installed by the composition root (cli/) from the
+// portal, which owns the task pages: labeling/ does not depend on liquid/.
 using TemplateValidator = std::function<Status(const std::string& template_text)>;
 
 // One job as offered to a worker.
@@ -56,12 +54,18 @@ struct WorkerJob {
   int64_t time_limit_seconds = 0;
 };
 
+// A task handed to a worker: its stored task input (pre-processed by the
+// runner) and what the portal needs to render the task page from it.
 struct ClaimedTask {
   int64_t task_id = 0;
   std::string job_name;
-  boost::json::object task_input;
+  boost::json::object task_input;  // the template's `task.input`
   TimePoint deadline;
-  std::optional<std::string> html;  // the rendered template, when a renderer is installed
+  int64_t job_id = 0;
+  // The job's task template (Liquid + HTML), shared by every claim of the
+  // job rather than copied; never null for a task handed out.
+  std::shared_ptr<const std::string> task_template;
+  int64_t lease_seconds = 0;  // TaskTimeLimitInSeconds: how long media links must last
 };
 
 // What a submit that moves on to the next task returns.
@@ -78,7 +82,6 @@ class LabelingService {
   LabelingService(const LabelingService&) = delete;
   LabelingService& operator=(const LabelingService&) = delete;
 
-  void SetTemplateRenderer(TemplateRenderer renderer);
   void SetTemplateValidator(TemplateValidator validator);
   // Managed keys for OutputConfig.KmsKeyId: CreateJob refuses unknown or
   // disabled keys, and every output file of such a job is envelope-encrypted.
@@ -136,8 +139,8 @@ class LabelingService {
   // thread while the commit is pending. `done` is called exactly once: on
   // the calling thread when the call fails before its write, else on the
   // store's thread once the write has committed (or failed). It gets a
-  // function that completes the call (for a task handed out: its input and
-  // rendered template) and returns what the blocking form returns; `done`
+  // function that completes the call (for a task handed out: its parsed
+  // task input) and returns what the blocking form returns; `done`
   // must return quickly and leave that function to a thread of its own.
   template <class T>
   using Then = std::function<void(std::function<Result<T>()>)>;

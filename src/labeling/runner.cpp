@@ -8,6 +8,7 @@
 
 #include <boost/json.hpp>
 #include <chrono>
+#include <future>
 
 #include "common/json.hpp"
 #include "common/thread_name.hpp"
@@ -55,6 +56,20 @@ void LabelingService::Impl::Ingest(Job job) {
   storage::LineReader lines(std::move(*reader), 16u << 20);
   std::vector<store::DataObject> batch;
   batch.reserve(options.ingest_batch);
+  // Each batch is stored while the next one is read and pre-processed: the
+  // store's commit and the runner's parsing overlap instead of taking turns.
+  // At most one insert is in flight, so objects still go in in index order.
+  std::future<Status> storing;
+  auto store_batch = [&]() -> bool {
+    if (storing.valid() && !storing.get()) return false;  // the store is unavailable
+    storing = std::async(std::launch::async,
+                         [this, id = job.id, objects = std::move(batch), now = NowMs()] {
+                           return store.InsertObjects(id, objects, now);
+                         });
+    batch = {};
+    batch.reserve(options.ingest_batch);
+    return true;
+  };
   boost::json::parser parser;
   int64_t index = 0;
   std::string_view line;
@@ -82,18 +97,18 @@ void LabelingService::Impl::Ingest(Job job) {
       o.state = store::ObjectState::kFailed;
       o.failure_reason = "ClientError: the manifest line is longer than " +
                          std::to_string(options.max_line_chars) + " characters";
-    } else if (!obj.contains("source") && !obj.contains("source-ref")) {
+    } else if (auto input = TaskInputOf(*type, *labels, obj)) {
+      // Pre-processed once, here: claims only read the stored input.
+      o.task_input_json = std::move(*input);
+    } else {
       o.state = store::ObjectState::kFailed;
-      o.failure_reason = "ClientError: the manifest line has neither source nor source-ref";
+      o.failure_reason = std::move(input.error().message);
     }
     batch.push_back(std::move(o));
-    if (batch.size() >= options.ingest_batch) {
-      if (auto s = store.InsertObjects(job.id, batch, NowMs()); !s) return;
-      batch.clear();
-    }
+    if (batch.size() >= options.ingest_batch && !store_batch()) return;
   }
-  if (!batch.empty())
-    if (auto s = store.InsertObjects(job.id, batch, NowMs()); !s) return;
+  if (!batch.empty() && !store_batch()) return;
+  if (storing.valid() && !storing.get()) return;  // the next pass retries
   if (index == 0) return fail("ClientError: the input manifest has no data objects");
   // Stop may have arrived meanwhile: only move on from Initializing.
   // The first MaxConcurrentTaskCount objects go out to workers.
@@ -102,6 +117,58 @@ void LabelingService::Impl::Ingest(Job job) {
   if (now && now->status == JobStatus::kInitializing)
     (void)store.SetJobStatus(job.id, JobStatus::kInProgress, "", NowMs());
   spdlog::info("job {} read {} objects from {}", job.name, index, c.manifest_uri);
+}
+
+// Pre-processing (PRE): the template's task input for one manifest line.
+// A line the type cannot label fails alone, with Ground Truth's ClientError
+// reason; the job goes on.
+Result<std::string> LabelingService::Impl::TaskInputOf(const tasktypes::TaskType& type,
+                                                       const std::vector<std::string>& labels,
+                                                       const boost::json::object& line) {
+  if (!line.contains("source") && !line.contains("source-ref"))
+    return InvalidArgument("ClientError: the manifest line has neither source nor source-ref");
+  auto input = type.Preprocess(line, labels);
+  if (!input) return InvalidArgument("ClientError: pre-processing failed: " + input.error().message);
+  return json::Serialize(*input);
+}
+
+// Objects stored without a task input: those of jobs ingested before task
+// inputs were stored (the migration added the column empty). Each pass
+// pre-processes a bounded number of them, so that other jobs are not held
+// up; claims pass over them until then. This is also where a slow custom
+// pre-annotation function will run.
+void LabelingService::Impl::PreprocessPending(const Job& job) {
+  constexpr size_t kBatch = 1000;
+  constexpr int kBatchesPerPass = 20;
+  auto info = InfoOf(job);
+  if (!info->type) return;  // logged by consolidation; nothing this build can do
+  for (int round = 0; round < kBatchesPerPass; ++round) {
+    auto todo = store.ObjectsToPreprocess(job.id, kBatch);
+    if (!todo || todo->empty()) return;  // a failed read is retried by the next pass
+    std::vector<std::pair<int64_t, std::string>> inputs;
+    std::vector<store::ObjectOutcome> failed;
+    for (const auto& o : *todo) {
+      auto line = json::Parse(o.line);
+      Result<std::string> input =
+          line && line->is_object()
+              ? TaskInputOf(*info->type, info->labels, line->get_object())
+              : Result<std::string>(
+                    InvalidArgument("ClientError: the manifest line is not a JSON object"));
+      if (input) {
+        inputs.emplace_back(o.index, std::move(*input));
+      } else {
+        failed.push_back(
+            {o.index, store::ObjectState::kFailed, "", std::move(input.error().message)});
+      }
+    }
+    if (!inputs.empty())
+      if (auto s = store.SetTaskInputs(job.id, inputs); !s) return;
+    if (!failed.empty())
+      if (auto s = store.FinishObjects(job.id, failed, NowMs()); !s) return;
+    spdlog::info("job {}: pre-processed {} objects ({} failed)", job.name, todo->size(),
+                 failed.size());
+    if (todo->size() < kBatch) return;
+  }
 }
 
 // Consolidation's history: every answer of the job's labeled objects, read
@@ -255,7 +322,13 @@ void LabelingService::Impl::Finish(const Job& job, JobStatus final_status) {
     spdlog::error("job {}: writing the output failed: {}", job.name, s.error().message);
     return;  // retried on the next pass
   }
-  (void)store.MarkOutputWritten(job.id, NowMs());
+  // The job ends only once its output is recorded as written: a job marked
+  // Completed without output_written would never be finished again.
+  if (auto marked = store.MarkOutputWritten(job.id, NowMs()); !marked) {
+    spdlog::error("job {}: recording the written output failed: {}", job.name,
+                  marked.error().message);
+    return;  // retried on the next pass
+  }
   (void)store.SetJobStatus(job.id, final_status, "", NowMs());
   spdlog::info("job {} is {}", job.name, store::JobStatusName(final_status));
 }
@@ -271,6 +344,7 @@ void LabelingService::Impl::Pass() {
       Ingest(listed);
       continue;
     }
+    if (listed.status == JobStatus::kInProgress) PreprocessPending(listed);
     ConsolidateReady(listed);
     auto job = store.GetJob(listed.id);
     if (!job) continue;

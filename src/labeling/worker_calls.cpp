@@ -64,6 +64,10 @@ store::ClaimRequest ClaimRequestFor(const Job& job, const JobConfig& c, int64_t 
   // stopping condition is met only objects already started are finished
   // (checked in the claim's transaction: `job` may be an earlier copy).
   r.stop_at_labeled = c.StopAtLabeled(job.object_count);
+  // The runner pre-processes every object before workers see it (at ingest,
+  // or in a later pass for objects stored before task inputs were): a claim
+  // only reads the stored input and passes over objects still without one.
+  r.require_task_input = true;
   return r;
 }
 }  // namespace
@@ -81,27 +85,26 @@ Result<std::shared_ptr<const Job>> LabelingService::Impl::ClaimableJob(
   return job;
 }
 
-// A claimed assignment as the worker gets it: the pre-processed task input
-// and, when a renderer is installed, the rendered template.
-Result<ClaimedTask> LabelingService::Impl::TaskOf(const Job& job, const JobInfo& info,
+// A claimed assignment as the worker gets it: the task input the runner
+// stored for the object (the claim only required one; nothing is
+// pre-processed here) and the job's template, shared with the cached job.
+Result<ClaimedTask> LabelingService::Impl::TaskOf(const std::shared_ptr<const Job>& job,
+                                                  const JobInfo& info,
                                                   const store::Assignment& assignment) {
-  PLB_ASSIGN_OR_RETURN(auto line, json::Parse(assignment.object_line));
-  if (!line.is_object())
-    return Internal("object " + std::to_string(assignment.object_index) + " of job " + job.name +
-                    " is not a JSON object");
-  if (!info.type)
-    return Internal("job " + job.name + ": task type " + info.config.task_type +
-                    " is not run by this build");
-  PLB_ASSIGN_OR_RETURN(auto input, info.type->Preprocess(line.as_object(), info.labels));
+  auto object_name = [&] {
+    return "object " + std::to_string(assignment.object_index) + " of job " + job->name;
+  };
+  if (assignment.task_input_json.empty()) return Internal(object_name() + " has no task input");
+  PLB_ASSIGN_OR_RETURN(auto input, json::Parse(assignment.task_input_json));
+  if (!input.is_object()) return Internal("the task input of " + object_name() + " is not an object");
   ClaimedTask task;
   task.task_id = assignment.id;
-  task.job_name = job.name;
-  task.task_input = std::move(input);
+  task.job_name = job->name;
+  task.task_input = std::move(input.get_object());
   task.deadline = FromEpochMs(assignment.deadline_ms);
-  if (renderer) {
-    PLB_ASSIGN_OR_RETURN(auto html, renderer(job, task.task_input, info.config.time_limit_seconds));
-    task.html = std::move(html);
-  }
+  task.job_id = job->id;
+  task.task_template = std::shared_ptr<const std::string>(job, &job->ui_template);
+  task.lease_seconds = info.config.time_limit_seconds;
   return task;
 }
 
@@ -143,7 +146,7 @@ void LabelingService::ClaimAsync(const store::User& worker, const std::string& j
         done([impl, shared, info, a = std::move(a)]() -> Result<Out> {
           if (!a) return a.error();
           if (!*a) return Out();
-          PLB_ASSIGN_OR_RETURN(ClaimedTask task, impl->TaskOf(*shared, *info, **a));
+          PLB_ASSIGN_OR_RETURN(ClaimedTask task, impl->TaskOf(shared, *info, **a));
           return Out(std::move(task));
         });
       });
@@ -218,7 +221,7 @@ void LabelingService::SubmitAndClaimNextAsync(const store::User& worker, int64_t
           SubmitAndNext out;
           out.outcome = both->first;
           if (both->second) {
-            PLB_ASSIGN_OR_RETURN(ClaimedTask task, impl->TaskOf(*shared, *info, *both->second));
+            PLB_ASSIGN_OR_RETURN(ClaimedTask task, impl->TaskOf(shared, *info, *both->second));
             out.next = std::move(task);
           }
           return out;

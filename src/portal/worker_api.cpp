@@ -8,6 +8,7 @@
 #include "common/work_pool.hpp"
 #include "identity/identity.hpp"
 #include "labeling/labeling.hpp"
+#include "portal/task_pages.hpp"
 
 namespace plumbline::portal {
 
@@ -43,14 +44,18 @@ http::Response Ok(const boost::json::value& body) {
   return r;
 }
 
-// A claimed task as the claim (and a submit with "next") answers it.
-object TaskJson(const labeling::ClaimedTask& task) {
+// A claimed task as the claim (and a submit with "next") answers it, with
+// its rendered page when the portal has task pages. Runs on an I/O thread.
+Result<object> TaskJson(const labeling::ClaimedTask& task, const TaskPages* pages) {
   object o;
   o["taskId"] = std::to_string(task.task_id);
   o["jobName"] = task.job_name;
   o["taskInput"] = task.task_input;
   o["deadline"] = FormatIsoMillisZ(task.deadline);
-  if (task.html) o["html"] = *task.html;
+  if (pages) {
+    PLB_ASSIGN_OR_RETURN(std::string html, pages->Render(task));
+    o["html"] = std::move(html);
+  }
   return o;
 }
 
@@ -70,9 +75,10 @@ labeling::LabelingService::Then<T> RespondWith(http::Respond respond, ToResponse
 }  // namespace
 
 WorkerApi::WorkerApi(labeling::LabelingService& service, identity::Identity& identity,
-                     PortalOptions options)
+                     const TaskPages* pages, PortalOptions options)
     : service_(service),
       identity_(identity),
+      pages_(pages),
       options_(options),
       sign_ins_(std::make_unique<WorkPool>(2, "plb-sign-in")) {}
 
@@ -208,8 +214,11 @@ void WorkerApi::Register(http::Router& router) {
         service_.ClaimAsync(
             user, req.Param("jobName"),
             RespondWith<std::optional<labeling::ClaimedTask>>(
-                std::move(respond), [](const std::optional<labeling::ClaimedTask>& task) {
-                  if (task) return Ok(TaskJson(*task));
+                std::move(respond), [this](const std::optional<labeling::ClaimedTask>& task) {
+                  if (task) {
+                    auto body = TaskJson(*task, pages_);
+                    return body ? Ok(*body) : FromError(body.error());
+                  }
                   http::Response none;
                   none.status = 204;
                   return none;
@@ -243,9 +252,14 @@ void WorkerApi::Register(http::Router& router) {
           service_.SubmitAndClaimNextAsync(
               user, *id, it->value(), spent,
               RespondWith<labeling::SubmitAndNext>(
-                  std::move(respond), [reply](const labeling::SubmitAndNext& both) {
+                  std::move(respond), [this, reply](const labeling::SubmitAndNext& both) {
                     object o;
-                    o["next"] = both.next ? boost::json::value(TaskJson(*both.next)) : nullptr;
+                    o["next"] = nullptr;
+                    if (both.next) {
+                      auto next = TaskJson(*both.next, pages_);
+                      if (!next) return FromError(next.error());
+                      o["next"] = std::move(*next);
+                    }
                     return reply(both.outcome, std::move(o));
                   }));
         } else {

@@ -3,7 +3,10 @@
 // worker's jobs, claim, submit, release, decline. Errors are
 // {"error": CODE, "message": TEXT}; ErrorCodes become statuses in one
 // function (400, 401, 403, 404, 409, 503, 500).
-// The portal's pages use it; so can scripts. Thread-safe.
+// A task handed out (claim, submit with "next") carries its page: the job's
+// template rendered for the task's input (TaskPages), on the I/O thread that
+// answers, after the store's commit. The portal's pages use it; so can
+// scripts. Thread-safe.
 #pragma once
 
 #include <memory>
@@ -26,6 +29,8 @@ class WorkPool;
 
 namespace plumbline::portal {
 
+class TaskPages;
+
 // Session lifetime and the sign-in throttle are identity's (IdentityOptions).
 struct PortalOptions {
   bool secure_cookies = false;  // set when served over TLS
@@ -33,9 +38,10 @@ struct PortalOptions {
 
 class WorkerApi {
  public:
-  // Borrows `service` and `identity`, which must outlive the WorkerApi.
+  // Borrows `service`, `identity` and `pages`, which must outlive the
+  // WorkerApi. Without `pages` (null) tasks are answered without "html".
   WorkerApi(labeling::LabelingService& service, identity::Identity& identity,
-            PortalOptions options);
+            const TaskPages* pages, PortalOptions options);
   ~WorkerApi();
   // Adds the /worker/api/... routes.
   void Register(http::Router& router);
@@ -43,6 +49,7 @@ class WorkerApi {
  private:
   labeling::LabelingService& service_;
   identity::Identity& identity_;
+  const TaskPages* pages_;
   PortalOptions options_;
   // Runs sign-ins; last, so that it finishes them before the rest goes.
   std::unique_ptr<WorkPool> sign_ins_;

@@ -178,21 +178,36 @@ TEST_F(StoreFaultsTest, AFailedSubmitCommitIsUnavailableAndLosesNothingAcknowled
   ExpectCompleteOutput("submits");
 }
 
-// (b) The store write that records the finished output fails (and so does
-// the status change after it): the job stays in progress, and the next
-// runner pass writes the output again and finishes it.
+// (b) Only the store write that records the finished output fails: the job
+// is not marked Completed without its output recorded (it stays in
+// progress), and the next runner pass writes the output again and finishes
+// it.
 TEST_F(StoreFaultsTest, AFailedOutputBookkeepingWriteLeavesTheJobResumable) {
   ASSERT_NO_FATAL_FAILURE(StartJob("bookkeeping"));
   ASSERT_NO_FATAL_FAILURE(AnswerAll("bookkeeping"));
   faults_->FailNext("MarkOutputWritten");
-  faults_->FailNext("SetJobStatus");
   Tick();
   auto job = service_->DescribeJob("bookkeeping").value();
   EXPECT_EQ(job.status, JobStatus::kInProgress);
   EXPECT_FALSE(job.output_written);
-  EXPECT_EQ(faults_->injected_failures(), 2);
+  EXPECT_EQ(faults_->injected_failures(), 1);
   Tick();
   ExpectCompleteOutput("bookkeeping");
+}
+
+// (b) The output is recorded but the status change after it fails: the job
+// stays in progress and the next pass finishes it.
+TEST_F(StoreFaultsTest, AFailedFinalStatusWriteLeavesTheJobResumable) {
+  ASSERT_NO_FATAL_FAILURE(StartJob("status"));
+  ASSERT_NO_FATAL_FAILURE(AnswerAll("status"));
+  faults_->FailNext("SetJobStatus");
+  Tick();
+  auto job = service_->DescribeJob("status").value();
+  EXPECT_EQ(job.status, JobStatus::kInProgress);
+  EXPECT_TRUE(job.output_written);
+  EXPECT_EQ(faults_->injected_failures(), 1);
+  Tick();
+  ExpectCompleteOutput("status");
 }
 
 // (b) The output manifest itself cannot be written: nothing is marked, and
@@ -221,6 +236,26 @@ TEST_F(StoreFaultsTest, AFailedConsolidationWriteIsRetriedByTheNextPass) {
   Tick();
   Tick();
   ExpectCompleteOutput("consolidation");
+}
+
+// The ingest's store write fails: the job stays Initializing, and the next
+// pass reads the manifest again from the start (no object twice), with each
+// object's task input.
+TEST_F(StoreFaultsTest, AFailedIngestWriteIsRetriedFromTheStart) {
+  ASSERT_TRUE(service_->CreateJob(test_support::TextJobRequest("ingest", "s3://b/m.manifest", 1),
+                                  "us-west-2"));
+  faults_->FailNext("InsertObjects");
+  service_->RunOnce();
+  EXPECT_EQ(service_->DescribeJob("ingest").value().status, JobStatus::kInitializing);
+  service_->RunOnce();
+  auto job = service_->DescribeJob("ingest").value();
+  EXPECT_EQ(job.status, JobStatus::kInProgress);
+  EXPECT_EQ(job.object_count, 3);
+  EXPECT_TRUE(store_->ObjectsToPreprocess(job.id, 10).value().empty());
+  ASSERT_NO_FATAL_FAILURE(AnswerAll("ingest"));
+  Tick();
+  Tick();
+  ExpectCompleteOutput("ingest");
 }
 
 // A claim whose commit fails is unavailable and leases nothing.

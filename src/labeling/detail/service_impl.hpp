@@ -28,7 +28,6 @@ struct LabelingService::Impl {
   storage::ObjectStore& objects;
   const Clock& clock;
   Options options;
-  TemplateRenderer renderer;
   TemplateValidator validator;
   kms::KeyRing* ring = nullptr;
   LabelingService::OutputStoreFactory output_store_factory;
@@ -89,9 +88,9 @@ struct LabelingService::Impl {
   // null when the job is not in progress.
   Result<std::shared_ptr<const store::Job>> ClaimableJob(const store::User& worker,
                                                          std::shared_ptr<const store::Job> job);
-  // A claimed assignment as the worker gets it: the task input and, when a
-  // renderer is installed, the rendered template.
-  Result<ClaimedTask> TaskOf(const store::Job& job, const JobInfo& info,
+  // A claimed assignment as the worker gets it: its stored task input
+  // (parsed; no pre-processing on this path) and the job's template.
+  Result<ClaimedTask> TaskOf(const std::shared_ptr<const store::Job>& job, const JobInfo& info,
                              const store::Assignment& assignment);
 
   // ------------------------------------------------------ runner (runner.cpp)
@@ -113,6 +112,15 @@ struct LabelingService::Impl {
   Result<tasktypes::JobHistory*> HistoryOf(const store::Job& job, const JobInfo& info);
 
   void Ingest(store::Job job);
+  // The task input of one manifest line (`line` parsed): the serialized
+  // input, or the `ClientError: ...` reason the object fails with.
+  static Result<std::string> TaskInputOf(const tasktypes::TaskType& type,
+                                         const std::vector<std::string>& labels,
+                                         const boost::json::object& line);
+  // Pre-processes the job's objects that have no task input yet (objects of
+  // jobs ingested before task inputs were stored); an object whose
+  // pre-processing fails ends as failed. Bounded work per pass.
+  void PreprocessPending(const store::Job& job);
   // Consolidates objects whose answers are all in (or `only` these, whatever
   // their answer count). Returns false when the pass must wait (one batch
   // per second per job).
