@@ -452,7 +452,7 @@ TEST_P(StoreTest, ConcurrentWritersShareCommitsAndFailAlone) {
     });
   }
   while (started < 32) std::this_thread::yield();
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // their first writes queue up
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // their first writes queue up
   {
     std::lock_guard<std::mutex> lock(m);
     release = true;
@@ -462,8 +462,14 @@ TEST_P(StoreTest, ConcurrentWritersShareCommitsAndFailAlone) {
   EXPECT_EQ(ok + dup, 640);
   EXPECT_EQ(dup, 160);
   const StoreStats after = store_->Stats();
-  EXPECT_EQ(after.writes - before.writes, 641);  // the held claim and the 640 creates
-  EXPECT_LT(after.commits - before.commits, 640) << "writes did not share commits";
+  // Committed writes: the held claim, the 480 creates that succeeded, and
+  // the duplicates that rolled back inside a shared transaction (one that
+  // ran alone rolled back its own transaction and is not counted).
+  const int64_t writes = after.writes - before.writes;
+  EXPECT_GE(writes, ok + 1);
+  EXPECT_LE(writes, 641);
+  // A serial writer commits every successful write on its own.
+  EXPECT_LT(after.commits - before.commits, ok + 1) << "writes did not share commits";
   EXPECT_EQ(after.failed_commits, before.failed_commits);
   auto users = store_->ListUsers().value();
   EXPECT_EQ(users.size(), 480u);
