@@ -31,6 +31,7 @@
 #include <iostream>
 #include <memory>
 #include <numeric>
+#include <thread>
 
 namespace plumbline::cli {
 namespace {
@@ -681,7 +682,7 @@ void AddConsolidateCommand(CLI::App& app) {
     std::string input;
     std::string output;
     int precision = 2;
-    int threads = 1;
+    int threads = 0;  // 0: one per processor
   };
   auto flags = std::make_shared<Flags>();
   CLI::App* cmd = app.add_subcommand(
@@ -697,8 +698,9 @@ void AddConsolidateCommand(CLI::App& app) {
       ->check(CLI::Range(0, 17))
       ->capture_default_str();
   cmd->add_option("--threads", flags->threads,
-                  "Threads of the EM loop (the result does not depend on it)")
-      ->check(CLI::Range(1, 64))
+                  "Threads of the EM loop, 0 = one per processor; jobs under about 260k "
+                  "answers use one (the result does not depend on it)")
+      ->check(CLI::Range(0, 64))
       ->capture_default_str();
   // CLI11 runs the callback after parsing; errors are printed here and
   // reported as CLI::RuntimeError so that App::exit only sets the exit code.
@@ -718,7 +720,9 @@ void AddConsolidateCommand(CLI::App& app) {
     if (!table) fail(flags->input + ": " + table.error().message);
     consolidation::Options options;
     options.algorithm = *algorithm;
-    options.num_threads = flags->threads;
+    options.num_threads = flags->threads > 0
+                              ? flags->threads
+                              : static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 64u));
     const LabelsCsv output = WriteLabelsCsv(
         *table, consolidation::Consolidate(table->problem(), options), flags->precision);
     if (flags->output.empty()) {

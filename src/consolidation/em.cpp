@@ -15,8 +15,10 @@
 // Lane-wise IEEE operations in a fixed order (no FMA contraction in ISO
 // mode) give bit-identical results on both paths and on the scalar path.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <thread>
@@ -293,6 +295,96 @@ double Digamma(double x) {
          f * (1.0 / 12 - f * (1.0 / 120 - f * (1.0 / 252 - f * (1.0 / 240 - f / 132))));
 }
 
+// The threads of one RunEm call, started once and woken for each pass (an
+// iteration takes about a millisecond on large jobs: starting threads for
+// each one cost a visible share of it). Run() does `work(c)` for every chunk
+// c in [0, chunks): the caller and the helpers take chunks from a shared
+// counter as they come free, so a helper that wakes late (a busy machine)
+// leaves its share to the others instead of holding up the pass. Run()
+// returns when every chunk is done. Helpers spin briefly before they sleep:
+// the next pass follows within microseconds.
+class Team {
+ public:
+  Team(int threads, int chunks, std::function<void(int chunk)> work)
+      : chunks_(chunks), work_(std::move(work)) {
+    helpers_.reserve(threads - 1);
+    for (int t = 1; t < threads; ++t) helpers_.emplace_back([this] { HelperLoop(); });
+  }
+  Team(const Team&) = delete;
+  Team& operator=(const Team&) = delete;
+  ~Team() {
+    stop_.store(true, std::memory_order_relaxed);
+    generation_.fetch_add(1, std::memory_order_release);
+    generation_.notify_all();
+    for (std::thread& t : helpers_) t.join();
+  }
+
+  void Run() {
+    done_.store(0, std::memory_order_relaxed);
+    // Release: a helper that claims a chunk sees everything written before.
+    next_chunk_.store(0, std::memory_order_release);
+    if (!helpers_.empty()) {
+      generation_.fetch_add(1, std::memory_order_release);
+      generation_.notify_all();
+    }
+    DoChunks();
+    for (int spin = 0;; ++spin) {
+      const int done = done_.load(std::memory_order_acquire);
+      if (done == chunks_) break;
+      if (spin < kSpins) {
+        Pause();
+      } else {
+        done_.wait(done, std::memory_order_acquire);
+      }
+    }
+  }
+
+ private:
+  static constexpr int kSpins = 1 << 14;
+
+  static void Pause() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+
+  void DoChunks() {
+    for (int c = next_chunk_.fetch_add(1, std::memory_order_acq_rel); c < chunks_;
+         c = next_chunk_.fetch_add(1, std::memory_order_acq_rel)) {
+      work_(c);
+      if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == chunks_) done_.notify_one();
+    }
+  }
+
+  void HelperLoop() {
+    uint64_t seen = 0;
+    while (true) {
+      for (int spin = 0;; ++spin) {
+        const uint64_t now = generation_.load(std::memory_order_acquire);
+        if (now != seen) {
+          seen = now;
+          break;
+        }
+        if (spin < kSpins) {
+          Pause();
+        } else {
+          generation_.wait(now, std::memory_order_acquire);
+        }
+      }
+      if (stop_.load(std::memory_order_relaxed)) return;
+      DoChunks();
+    }
+  }
+
+  const int chunks_;
+  std::function<void(int chunk)> work_;
+  std::vector<std::thread> helpers_;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> next_chunk_{0};
+  std::atomic<int> done_{0};
+  std::atomic<bool> stop_{false};
+};
+
 class Estimator {
  public:
   Estimator(const TaskIndex& index, EmModel model)
@@ -498,24 +590,17 @@ EmResult RunEm(const TaskIndex& index, EmModel model, std::vector<double> initia
   estimator.Update(chunks[0].stats, chunks[0].class_mass);
 
   const int threads = std::clamp(options.num_threads, 1, static_cast<int>(chunks.size()));
-  // Runs one pass over every chunk, on `threads` threads.
-  auto pass = [&](bool final_pass) {
+  // One pass over every chunk; the chunks are shared out to the team's
+  // threads as they come free, and each writes only its chunk's statistics.
+  std::atomic<bool> final_pass{false};
+  Team team(threads, static_cast<int>(chunks.size()), [&](int c) {
     const EStepInput input{&index, estimator.likelihood(), estimator.prior().data(),
                            previous.get(), posteriors.get()};
-    auto run = [&](int first_chunk) {
-      for (size_t c = first_chunk; c < chunks.size(); c += threads) {
-        EStep(input, final_pass, chunks[c]);
-      }
-    };
-    if (threads == 1) {
-      run(0);
-      return;
-    }
-    std::vector<std::thread> pool;
-    pool.reserve(threads - 1);
-    for (int t = 1; t < threads; ++t) pool.emplace_back(run, t);
-    run(0);
-    for (std::thread& t : pool) t.join();
+    EStep(input, final_pass.load(std::memory_order_relaxed), chunks[c]);
+  });
+  auto pass = [&](bool final) {
+    final_pass.store(final, std::memory_order_relaxed);
+    team.Run();
   };
   for (int iteration = 1; iteration <= options.max_iterations; ++iteration) {
     pass(false);

@@ -218,6 +218,36 @@ TEST(ConsolidateCsvTest, DawidSkeneEndToEnd) {
   EXPECT_EQ(line, "t1,b,1.00");
 }
 
+// The command uses every processor by default once a job is large enough to
+// be split (over 2 x 131072 answers); the labels and confidences must be
+// those of one thread, to the last printed digit.
+TEST(ConsolidateCsvTest, ThreadCountDoesNotChangeTheOutput) {
+  std::string csv = "task,worker,label\n";
+  uint64_t state = 12345;
+  auto next = [&state] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<uint32_t>(state >> 33);
+  };
+  for (int t = 0; t < 70000; ++t) {
+    const uint32_t truth = next() % 3;
+    for (int n = 0; n < 4; ++n) {
+      const uint32_t worker = next() % 200;
+      const uint32_t label = worker % 4 == 0 ? next() % 3 : (next() % 10 < 8 ? truth : next() % 3);
+      csv += "t" + std::to_string(t) + ",w" + std::to_string(worker) + ",c" +
+             std::to_string(label) + "\n";
+    }
+  }
+  for (Algorithm a : {Algorithm::kDawidSkene, Algorithm::kOneCoin, Algorithm::kDawidSkeneVb}) {
+    const Result<std::string> one = ConsolidateCsv(csv, a, 17, 1);
+    ASSERT_TRUE(one);
+    for (int threads : {2, 4}) {
+      const Result<std::string> many = ConsolidateCsv(csv, a, 17, threads);
+      ASSERT_TRUE(many);
+      EXPECT_TRUE(*one == *many) << consolidation::AlgorithmName(a) << " threads=" << threads;
+    }
+  }
+}
+
 TEST(ConsolidateCommandTest, RunsThroughCli11) {
   namespace fs = std::filesystem;
   const fs::path dir = fs::temp_directory_path() /
