@@ -53,28 +53,61 @@ inline uint32_t Load32(const char* p) {
   return w;
 }
 
-// A multiply-rotate hash over 8-byte words. Short strings are read with
-// overlapping loads inside [data, data + size) (never past the end: the
-// views point into a mapped file), and the size is mixed in.
-inline uint64_t HashBytes(std::string_view s) {
-  constexpr uint64_t kMul = 0x9E3779B97F4A7C15ull;
+// Ids of up to 16 bytes (nearly all: "worker-0765", "object-000123",
+// "dog") are packed into two words with overlapping loads inside
+// [data, data + size) (never past the end: the views point into a mapped
+// file). With the size, the two words identify the id, so the interner
+// compares keys it keeps beside its names instead of reading the names back
+// from the input.
+struct ShortKey {
+  uint64_t w0 = 0;
+  uint64_t w1 = 0;
+  uint64_t size = 0;
+  bool operator==(const ShortKey&) const = default;
+};
+constexpr size_t kShortKeyMax = 16;
+
+inline ShortKey PackShort(std::string_view s) {
   const char* p = s.data();
   const size_t n = s.size();
-  uint64_t h = (n + 1) * kMul;
-  auto mix = [&](uint64_t w) { h = std::rotl((h ^ w) * kMul, 29); };
+  ShortKey k;
+  k.size = n;
   if (n >= 8) {
-    size_t i = 0;
-    for (; i + 8 < n; i += 8) mix(Load64(p + i));
-    mix(Load64(p + n - 8));
+    k.w0 = Load64(p);
+    k.w1 = Load64(p + n - 8);
   } else if (n >= 4) {
-    mix((uint64_t{Load32(p)} << 32) | Load32(p + n - 4));
+    k.w0 = (uint64_t{Load32(p)} << 32) | Load32(p + n - 4);
   } else if (n > 0) {
-    mix((uint64_t{static_cast<uint8_t>(p[0])} << 16) |
-        (uint64_t{static_cast<uint8_t>(p[n / 2])} << 8) | static_cast<uint8_t>(p[n - 1]));
+    k.w0 = (uint64_t{static_cast<uint8_t>(p[0])} << 16) |
+           (uint64_t{static_cast<uint8_t>(p[n / 2])} << 8) | static_cast<uint8_t>(p[n - 1]);
   }
+  return k;
+}
+
+inline uint64_t FinishHash(uint64_t h) {
   h ^= h >> 32;
   h *= 0xD6E8FEB86659FD93ull;
   return h ^ (h >> 32);
+}
+
+// A multiply-rotate hash: of the packed key for short strings, else over
+// 8-byte words, the last one overlapping, with the size mixed in.
+inline uint64_t HashBytes(std::string_view s) {
+  constexpr uint64_t kMul = 0x9E3779B97F4A7C15ull;
+  const size_t n = s.size();
+  uint64_t h = (n + 1) * kMul;
+  auto mix = [&](uint64_t w) { h = std::rotl((h ^ w) * kMul, 29); };
+  if (n <= kShortKeyMax) {
+    const ShortKey k = PackShort(s);
+    mix(k.w0);
+    if (n >= 8) mix(k.w1);
+    return FinishHash(h);
+  }
+  const char* p = s.data();
+  size_t i = 0;
+  for (; i + 8 < n; i += 8) mix(Load64(p + i));
+  mix(Load64(p + n - 8));
+  return FinishHash(h);
 }
 
 // a == b, inline for the short ids that dominate (no call to memcmp).
@@ -100,6 +133,7 @@ class Interner {
   explicit Interner(size_t expected = 32)
       : slots_(std::bit_ceil(std::max<size_t>(2 * expected, 64))) {
     names_.reserve(expected);
+    keys_.reserve(expected);
   }
 
   int32_t Get(std::string_view s) { return Get(s, HashBytes(s)); }
@@ -108,13 +142,19 @@ class Interner {
   int32_t Get(std::string_view s, uint64_t hash) {
     const uint32_t tag = static_cast<uint32_t>(hash);
     size_t mask = slots_.size() - 1;
+    const bool short_key = s.size() <= kShortKeyMax;
+    const ShortKey key = short_key ? PackShort(s) : ShortKey{0, 0, s.size()};
     for (size_t i = tag & mask;; i = (i + 1) & mask) {
       const Slot slot = slots_[i];
       if (slot.index < 0) break;
-      if (slot.tag == tag && SameBytes(names_[slot.index], s)) return slot.index;
+      if (slot.tag != tag) continue;
+      if (short_key ? keys_[slot.index] == key : SameBytes(names_[slot.index], s)) {
+        return slot.index;
+      }
     }
     const int32_t index = static_cast<int32_t>(names_.size());
     names_.push_back(s);
+    keys_.push_back(key);
     if (names_.size() * 2 > slots_.size()) Grow();
     mask = slots_.size() - 1;
     size_t i = tag & mask;
@@ -151,6 +191,7 @@ class Interner {
 
   std::vector<Slot> slots_;
   std::vector<std::string_view> names_;
+  std::vector<ShortKey> keys_;  // beside names_; {0, 0, size} for long names
 };
 
 // Interns the task of each run of rows (consecutive rows with one task id)
@@ -292,6 +333,28 @@ class CsvScanner {
     return Scan::kOk;
   }
 
+  // The common record, three unquoted fields on one line: reads them into
+  // `fields` and consumes the record, or returns false and consumes nothing
+  // (then Field() reads it, and reports any error). Saves Field()'s
+  // per-field branches on the 99.9% case.
+  bool PlainRecord3(std::string_view fields[3]) {
+    const char* start = p_;
+    if (start >= end_ || *start == '"') return false;
+    const char* a = delimiters_.Next(start);
+    if (a >= end_ || *a != ',' || a + 1 >= end_ || a[1] == '"') return Rewind();
+    const char* b = delimiters_.Next(a + 1);
+    if (b >= end_ || *b != ',' || b + 1 >= end_ || b[1] == '"') return Rewind();
+    const char* c = delimiters_.Next(b + 1);
+    if (c < end_ && *c != '\n') return Rewind();  // a fourth field
+    const char* third_end = c;
+    if (c < end_ && third_end > b + 1 && third_end[-1] == '\r') --third_end;  // CRLF
+    fields[0] = std::string_view(start, static_cast<size_t>(a - start));
+    fields[1] = std::string_view(a + 1, static_cast<size_t>(b - a - 1));
+    fields[2] = std::string_view(b + 1, static_cast<size_t>(third_end - b - 1));
+    p_ = c < end_ ? c + 1 : end_;
+    return true;
+  }
+
   // Consumes the rest of the current record (after a field with last ==
   // false), counting its fields; for error messages only.
   size_t CountRest() {
@@ -345,6 +408,12 @@ class CsvScanner {
       return Scan::kJunkAfterQuote;
     }
     return Scan::kOk;
+  }
+
+  // The finder never moves back: after looking ahead, start it again at p_.
+  bool Rewind() {
+    delimiters_ = DelimiterFinder(p_, end_);
+    return false;
   }
 
   const char* p_;
@@ -608,18 +677,20 @@ Result<AnswerTable> ParseAnswersCsv(std::string_view text) {
   while (scanner.NextRecord()) {
     const size_t line = scanner.line();
     std::string_view fields[3];
-    size_t count = 0;
-    bool last = false;
-    while (!last && count < 3) {
-      const Scan scan = scanner.Field(fields[count], last);
-      if (scan != Scan::kOk) return ScanError(scan, line);
-      ++count;
-    }
-    if (!last) count += scanner.CountRest();
-    if (count != 3) {
-      return InvalidArgument("line " + std::to_string(line) +
-                             ": expected 3 fields (task,worker,label), got " +
-                             std::to_string(count));
+    if (!scanner.PlainRecord3(fields)) {
+      size_t count = 0;
+      bool last = false;
+      while (!last && count < 3) {
+        const Scan scan = scanner.Field(fields[count], last);
+        if (scan != Scan::kOk) return ScanError(scan, line);
+        ++count;
+      }
+      if (!last) count += scanner.CountRest();
+      if (count != 3) {
+        return InvalidArgument("line " + std::to_string(line) +
+                               ": expected 3 fields (task,worker,label), got " +
+                               std::to_string(count));
+      }
     }
     for (int f = 0; f < 3; ++f) {
       if (fields[f].empty()) {
