@@ -124,26 +124,81 @@ void EStepScalar(const EStepInput& in, Chunk& chunk) {
 // have kCount answers (kCount == 0: any count). A compile-time count unrolls
 // the answer loops and removes every data-dependent branch. Loads and stores
 // go through memcpy (unaligned, no aliasing questions).
+// Normalises the task's product `p` into its posterior. The final pass
+// stores it and returns false; otherwise the change from the previous
+// posterior goes into `max_delta`, the posterior into `previous` (as floats)
+// and `mass`, and the caller adds it to the statistics (returns true).
+template <class V, class VF, int kLanes, bool kFinal>
+[[gnu::always_inline]] inline bool FinishTask(V& p, int32_t i, float* __restrict previous,
+                                              double* __restrict posteriors, V& mass,
+                                              V& max_delta) {
+  double sum = p[0];
+  for (int k = 1; k < kLanes; ++k) sum += p[k];
+  p *= 1.0 / sum;
+  if (kFinal) {
+    std::memcpy(posteriors + static_cast<int64_t>(i) * kLanes, &p, sizeof(V));
+    return false;
+  }
+  float* t = previous + static_cast<int64_t>(i) * kLanes;
+  VF old;
+  std::memcpy(&old, t, sizeof(VF));
+  V delta = p - __builtin_convertvector(old, V);
+  delta = delta < 0.0 ? -delta : delta;
+  max_delta = delta > max_delta ? delta : max_delta;
+  const VF narrow = __builtin_convertvector(p, VF);
+  std::memcpy(t, &narrow, sizeof(VF));
+  mass += p;
+  return true;
+}
+
 template <class V, class VF, int kLanes, bool kFinal, int kCount>
 [[gnu::always_inline]] inline void EStepRange(const EStepInput& in, double* stats, int32_t begin,
                                               int32_t end, V& mass, V& max_delta) {
-  const int32_t* rows = in.index->rows.data();
-  const int32_t* offsets = in.index->offsets.data();
+  // Local restrict copies: the stores through memcpy below could otherwise
+  // alias the index and the EStepInput fields, which the compiler would then
+  // reload for every task.
+  const int32_t* __restrict rows = in.index->rows.data();
+  const int32_t* __restrict offsets = in.index->offsets.data();
+  const double* __restrict likelihood = in.likelihood;
+  float* __restrict previous = in.previous;
+  double* __restrict posteriors = in.posteriors;
+  double* __restrict sums = stats;
   V prior;
   std::memcpy(&prior, in.prior, sizeof(V));
+  int32_t first = offsets[begin];
   for (int32_t i = begin; i < end; ++i) {
     // With a fixed count the offsets are implicit: one less array to stream.
-    const int32_t first = kCount > 0 ? offsets[begin] + (i - begin) * kCount : offsets[i];
+    if (kCount == 0) first = offsets[i];
     const int32_t n = kCount > 0 ? kCount : offsets[i + 1] - first;
     if (kCount == 0 && n == 0) continue;
     const int32_t* r = rows + first;
+    first += n;
     V p = prior;
-    int since_rescale = 0;
-    for (int32_t j = 0; j < n; ++j) {
-      V l;
-      std::memcpy(&l, in.likelihood + static_cast<int64_t>(r[j]) * kLanes, sizeof(V));
-      p *= l;
-      if (kCount == 0 || kCount >= kRescaleEvery) {
+    if constexpr (kCount > 0 && kCount < kRescaleEvery) {
+      // The rows' offsets in doubles, computed once for the product and the
+      // statistics below.
+      int64_t at[kCount];
+      for (int32_t j = 0; j < kCount; ++j) at[j] = static_cast<int64_t>(r[j]) * kLanes;
+      for (int32_t j = 0; j < kCount; ++j) {
+        V l;
+        std::memcpy(&l, likelihood + at[j], sizeof(V));
+        p *= l;
+      }
+      if (!FinishTask<V, VF, kLanes, kFinal>(p, i, previous, posteriors, mass, max_delta)) {
+        continue;
+      }
+      for (int32_t j = 0; j < kCount; ++j) {
+        V acc;
+        std::memcpy(&acc, sums + at[j], sizeof(V));
+        acc += p;
+        std::memcpy(sums + at[j], &acc, sizeof(V));
+      }
+    } else {
+      int since_rescale = 0;
+      for (int32_t j = 0; j < n; ++j) {
+        V l;
+        std::memcpy(&l, likelihood + static_cast<int64_t>(r[j]) * kLanes, sizeof(V));
+        p *= l;
         if (++since_rescale == kRescaleEvery) {
           since_rescale = 0;
           double m = p[0];
@@ -151,29 +206,16 @@ template <class V, class VF, int kLanes, bool kFinal, int kCount>
           p *= 1.0 / m;
         }
       }
-    }
-    double sum = p[0];
-    for (int k = 1; k < kLanes; ++k) sum += p[k];
-    p *= 1.0 / sum;
-    if (kFinal) {
-      std::memcpy(in.posteriors + static_cast<int64_t>(i) * kLanes, &p, sizeof(V));
-      continue;
-    }
-    float* t = in.previous + static_cast<int64_t>(i) * kLanes;
-    VF old;
-    std::memcpy(&old, t, sizeof(VF));
-    V delta = p - __builtin_convertvector(old, V);
-    delta = delta < 0.0 ? -delta : delta;
-    max_delta = delta > max_delta ? delta : max_delta;
-    const VF narrow = __builtin_convertvector(p, VF);
-    std::memcpy(t, &narrow, sizeof(VF));
-    mass += p;
-    for (int32_t j = 0; j < n; ++j) {
-      double* s = stats + static_cast<int64_t>(r[j]) * kLanes;
-      V acc;
-      std::memcpy(&acc, s, sizeof(V));
-      acc += p;
-      std::memcpy(s, &acc, sizeof(V));
+      if (!FinishTask<V, VF, kLanes, kFinal>(p, i, previous, posteriors, mass, max_delta)) {
+        continue;
+      }
+      for (int32_t j = 0; j < n; ++j) {
+        double* s = sums + static_cast<int64_t>(r[j]) * kLanes;
+        V acc;
+        std::memcpy(&acc, s, sizeof(V));
+        acc += p;
+        std::memcpy(s, &acc, sizeof(V));
+      }
     }
   }
 }
