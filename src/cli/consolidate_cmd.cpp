@@ -292,6 +292,8 @@ class CsvScanner {
       : p_(text.data()), end_(text.data() + text.size()), delimiters_(p_, end_) {}
 
   size_t line() const { return line_; }
+  // Bytes after the cursor.
+  size_t remaining() const { return static_cast<size_t>(end_ - p_); }
   // Offset of the cursor from the start of the text.
   size_t offset(std::string_view text) const { return static_cast<size_t>(p_ - text.data()); }
 
@@ -647,31 +649,18 @@ bool WriteAll(int fd, std::string_view data) {
   return true;
 }
 
-}  // namespace
-
-consolidation::Problem AnswerTable::problem() const {
-  return consolidation::Problem{static_cast<int32_t>(tasks.size()),
-                                static_cast<int32_t>(workers.size()),
-                                static_cast<int32_t>(std::max<size_t>(labels.size(), 1)),
-                                answers};
-}
-
-Result<AnswerTable> ParseAnswersCsv(std::string_view text) {
-  // Spreadsheet exports often start with a UTF-8 byte order mark.
-  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
-  CsvScanner scanner(text);
-  if (!scanner.NextRecord()) {
-    return InvalidArgument("line 1: missing the header 'task,worker,label'");
-  }
-  PLB_TRY(CheckHeader(scanner, LineAt(text, scanner.offset(text))));
-
-  AnswerTable table;
-  // During the scan answer.task is the index of the row's run of equal task
-  // ids; the runs are interned after it.
+// What a scan of the data records leaves for FinishTable. answer.task is the
+// index of the answer's run of equal task ids until the runs are interned.
+struct ScannedAnswers {
   std::vector<std::string_view> runs;
   Interner workers;
-  Interner labels;  // first-appearance order; sorted after the scan
-  table.answers.reserve(text.size() / 24);
+  Interner labels;  // first-appearance order; sorted in FinishTable
+};
+
+// Every data record after the header, with the exact errors (line numbers).
+Status ScanAll(CsvScanner& scanner, AnswerTable& table, ScannedAnswers& out) {
+  std::vector<std::string_view>& runs = out.runs;
+  table.answers.reserve(scanner.remaining() / 24);
   static constexpr const char* kNames[] = {"task", "worker", "label"};
 
   while (scanner.NextRecord()) {
@@ -700,21 +689,98 @@ Result<AnswerTable> ParseAnswersCsv(std::string_view text) {
     consolidation::Answer answer;
     if (runs.empty() || !SameBytes(fields[0], runs.back())) runs.push_back(fields[0]);
     answer.task = static_cast<int32_t>(runs.size() - 1);
-    answer.worker = workers.Get(fields[1]);
-    answer.label = labels.Get(fields[2]);
+    answer.worker = out.workers.Get(fields[1]);
+    answer.label = out.labels.Get(fields[2]);
     table.answers.push_back(answer);
   }
+  return {};
+}
 
+// Only the plain records: returns false at the first record that is not
+// three non-empty unquoted fields on one line (the caller then scans the
+// whole input again with ScanAll, which handles it or names the error).
+bool ScanPlain(std::string_view text, std::vector<consolidation::Answer>& answers,
+               ScannedAnswers& out) {
+  CsvScanner scanner(text);
+  answers.reserve(text.size() / 24);
+  while (scanner.NextRecord()) {
+    std::string_view fields[3];
+    if (!scanner.PlainRecord3(fields)) return false;
+    if (fields[0].empty() || fields[1].empty() || fields[2].empty()) return false;
+    consolidation::Answer answer;
+    if (out.runs.empty() || !SameBytes(fields[0], out.runs.back())) out.runs.push_back(fields[0]);
+    answer.task = static_cast<int32_t>(out.runs.size() - 1);
+    answer.worker = out.workers.Get(fields[1]);
+    answer.label = out.labels.Get(fields[2]);
+    answers.push_back(answer);
+  }
+  return true;
+}
+
+// Inputs below this size are scanned on one thread.
+constexpr size_t kParallelScanMin = size_t{4} << 20;
+
+// Scans the two halves of `body` (split at a line end) at once, the second
+// on a new thread, then joins them into what one scan would have produced:
+// the second half's workers and labels are added to the first half's tables
+// in their first-appearance order and its answers renumbered. False if
+// either half holds a record that is not plain (a quoted field may span the
+// split; errors need the line numbers of one scan).
+bool ScanInHalves(std::string_view body, AnswerTable& table, ScannedAnswers& out) {
+  size_t middle = body.find('\n', body.size() / 2);
+  if (middle == std::string_view::npos) return false;
+  ++middle;
+  // Both halves' arrays are reserved here: memory first allocated on the
+  // helper thread would come from another malloc arena, outside the huge
+  // page heap (4 KiB page faults), and the first half's array takes the
+  // second's answers without moving.
+  table.answers.reserve(body.size() / 24 + 16);
+  out.runs.reserve(body.size() / 96);
+  ScannedAnswers second;
+  second.runs.reserve((body.size() - middle) / 96);
+  std::vector<consolidation::Answer> second_answers;
+  second_answers.reserve((body.size() - middle) / 24 + 16);
+  bool second_ok = false;
+  std::thread helper([&] {
+    second_ok = ScanPlain(body.substr(middle), second_answers, second);
+  });
+  const bool first_ok = ScanPlain(body.substr(0, middle), table.answers, out);
+  helper.join();
+  if (!first_ok || !second_ok) return false;
+
+  const int32_t run_base = static_cast<int32_t>(out.runs.size());
+  out.runs.insert(out.runs.end(), second.runs.begin(), second.runs.end());
+  std::vector<int32_t> worker_of(second.workers.names().size());
+  for (size_t w = 0; w < worker_of.size(); ++w) {
+    worker_of[w] = out.workers.Get(second.workers.names()[w]);
+  }
+  std::vector<int32_t> label_of(second.labels.names().size());
+  for (size_t l = 0; l < label_of.size(); ++l) {
+    label_of[l] = out.labels.Get(second.labels.names()[l]);
+  }
+  const size_t base = table.answers.size();
+  table.answers.resize(base + second_answers.size());
+  consolidation::Answer* to = table.answers.data() + base;
+  for (size_t n = 0; n < second_answers.size(); ++n) {
+    const consolidation::Answer& a = second_answers[n];
+    to[n] = consolidation::Answer{a.task + run_base, worker_of[a.worker], label_of[a.label]};
+  }
+  return true;
+}
+
+// Interns the runs' task ids and fills the table's names; class indexes
+// follow the sorted label names, so that the lowest-index tie-break picks
+// the same class whatever the row order.
+void FinishTable(const ScannedAnswers& scanned, AnswerTable& table) {
+  const std::vector<std::string_view>& runs = scanned.runs;
   Interner tasks(runs.size());
   const std::vector<int32_t> run_task = InternRuns(runs, tasks);
   if (tasks.names().size() != runs.size()) {  // some task came back after another
     for (consolidation::Answer& a : table.answers) a.task = run_task[a.task];
   }
   table.tasks.assign(tasks.names().begin(), tasks.names().end());
-  table.workers.assign(workers.names().begin(), workers.names().end());
-  // Class indexes follow the sorted label names, so that the lowest-index
-  // tie-break picks the same class whatever the row order.
-  const std::vector<std::string_view>& raw = labels.names();
+  table.workers.assign(scanned.workers.names().begin(), scanned.workers.names().end());
+  const std::vector<std::string_view>& raw = scanned.labels.names();
   std::vector<int32_t> order(raw.size());
   std::iota(order.begin(), order.end(), 0);
   std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return raw[a] < raw[b]; });
@@ -728,6 +794,35 @@ Result<AnswerTable> ParseAnswersCsv(std::string_view text) {
   if (!identity) {
     for (consolidation::Answer& a : table.answers) a.label = remap[a.label];
   }
+}
+
+}  // namespace
+
+consolidation::Problem AnswerTable::problem() const {
+  return consolidation::Problem{static_cast<int32_t>(tasks.size()),
+                                static_cast<int32_t>(workers.size()),
+                                static_cast<int32_t>(std::max<size_t>(labels.size(), 1)),
+                                answers};
+}
+
+Result<AnswerTable> ParseAnswersCsv(std::string_view text, int threads) {
+  // Spreadsheet exports often start with a UTF-8 byte order mark.
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+  CsvScanner scanner(text);
+  if (!scanner.NextRecord()) {
+    return InvalidArgument("line 1: missing the header 'task,worker,label'");
+  }
+  PLB_TRY(CheckHeader(scanner, LineAt(text, scanner.offset(text))));
+
+  const std::string_view body = text.substr(scanner.offset(text));
+  AnswerTable table;
+  ScannedAnswers scanned;
+  if (threads < 2 || body.size() < kParallelScanMin || !ScanInHalves(body, table, scanned)) {
+    table.answers.clear();
+    scanned = ScannedAnswers();
+    PLB_TRY(ScanAll(scanner, table, scanned));
+  }
+  FinishTable(scanned, table);
   return table;
 }
 
@@ -739,7 +834,7 @@ std::string FormatLabelsCsv(const AnswerTable& table, const consolidation::Conso
 
 Result<std::string> ConsolidateCsv(std::string_view input, consolidation::Algorithm algorithm,
                                    int precision, int threads) {
-  PLB_ASSIGN_OR_RETURN(AnswerTable table, ParseAnswersCsv(input));
+  PLB_ASSIGN_OR_RETURN(AnswerTable table, ParseAnswersCsv(input, threads));
   consolidation::Options options;
   options.algorithm = algorithm;
   options.num_threads = std::max(1, threads);
@@ -787,13 +882,15 @@ void AddConsolidateCommand(CLI::App& app) {
     if (!input) fail(input.error().message);
     // The peak heap is about twice the input (answers, EM tables, output).
     ReserveHugePageHeap(3 * (*input)->text().size());
-    Result<AnswerTable> table = ParseAnswersCsv((*input)->text());
+    const int threads =
+        flags->threads > 0
+            ? flags->threads
+            : static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 64u));
+    Result<AnswerTable> table = ParseAnswersCsv((*input)->text(), threads);
     if (!table) fail(flags->input + ": " + table.error().message);
     consolidation::Options options;
     options.algorithm = *algorithm;
-    options.num_threads = flags->threads > 0
-                              ? flags->threads
-                              : static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 64u));
+    options.num_threads = threads;
     const LabelsCsv output = WriteLabelsCsv(
         *table, consolidation::Consolidate(table->problem(), options), flags->precision);
     if (flags->output.empty()) {
