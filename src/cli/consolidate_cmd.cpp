@@ -136,7 +136,17 @@ class Interner {
     keys_.reserve(expected);
   }
 
-  int32_t Get(std::string_view s) { return Get(s, HashBytes(s)); }
+  int32_t Get(std::string_view s) {
+    if (s.size() <= kShortKeyMax && names_.size() <= kFewNames) {
+      // A handful of names (the labels): comparing the keys one by one is
+      // cheaper than hashing.
+      const ShortKey key = PackShort(s);
+      for (size_t n = 0; n < keys_.size(); ++n) {
+        if (keys_[n] == key) return static_cast<int32_t>(n);
+      }
+    }
+    return Get(s, HashBytes(s));
+  }
 
   // `hash` is HashBytes(s).
   int32_t Get(std::string_view s, uint64_t hash) {
@@ -172,6 +182,8 @@ class Interner {
   const std::vector<std::string_view>& names() const { return names_; }
 
  private:
+  static constexpr size_t kFewNames = 8;
+
   struct Slot {
     uint32_t tag = 0;
     int32_t index = -1;
