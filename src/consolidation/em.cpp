@@ -382,7 +382,7 @@ class Team {
   }
 
  private:
-  static constexpr int kSpins = 1 << 14;
+  static constexpr int kSpins = 2000;
 
   static void Pause() {
 #if defined(__x86_64__) || defined(__i386__)
