@@ -19,6 +19,7 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <thread>
@@ -139,14 +140,17 @@ template <class V, class VF, int kLanes, bool kFinal>
     std::memcpy(posteriors + static_cast<int64_t>(i) * kLanes, &p, sizeof(V));
     return false;
   }
-  float* t = previous + static_cast<int64_t>(i) * kLanes;
-  VF old;
-  std::memcpy(&old, t, sizeof(VF));
-  V delta = p - __builtin_convertvector(old, V);
-  delta = delta < 0.0 ? -delta : delta;
+  // An unaligned, aliasing view of the float row: one converting load.
+  using VFRow [[gnu::may_alias, gnu::aligned(4)]] = VF;
+  VFRow* t = reinterpret_cast<VFRow*>(previous + static_cast<int64_t>(i) * kLanes);
+  V delta = p - __builtin_convertvector(*t, V);
+  // |delta| by clearing the sign bits (-0.0 becomes 0.0: the same for the
+  // comparisons with max_delta and the tolerance).
+  using VI = decltype(delta < delta);  // 64-bit integer lanes
+  const VI magnitude = VI{} + std::numeric_limits<int64_t>::max();
+  delta = reinterpret_cast<V>(reinterpret_cast<VI>(delta) & magnitude);
   max_delta = delta > max_delta ? delta : max_delta;
-  const VF narrow = __builtin_convertvector(p, VF);
-  std::memcpy(t, &narrow, sizeof(VF));
+  *t = __builtin_convertvector(p, VF);
   mass += p;
   return true;
 }
