@@ -129,15 +129,18 @@ inline bool SameBytes(std::string_view a, std::string_view b) {
 // are views that the caller keeps alive (the input, or the unescaped copies).
 class Interner {
  public:
-  // Room for `expected` names before the first rehash.
-  explicit Interner(size_t expected = 32)
-      : slots_(std::bit_ceil(std::max<size_t>(2 * expected, 64))) {
+  // Room for `expected` names before the first rehash. `packed`: keep the
+  // packed keys of short names for comparisons (worth it for names looked up
+  // many times; the task ids of runs are looked up about once each, and
+  // compared in place).
+  explicit Interner(size_t expected = 32, bool packed = true)
+      : packed_(packed), slots_(std::bit_ceil(std::max<size_t>(2 * expected, 64))) {
     names_.reserve(expected);
-    keys_.reserve(expected);
+    if (packed_) keys_.reserve(expected);
   }
 
   int32_t Get(std::string_view s) {
-    if (s.size() <= kShortKeyMax && names_.size() <= kFewNames) {
+    if (packed_ && s.size() <= kShortKeyMax && names_.size() <= kFewNames) {
       // A handful of names (the labels): comparing the keys one by one is
       // cheaper than hashing.
       const ShortKey key = PackShort(s);
@@ -152,7 +155,7 @@ class Interner {
   int32_t Get(std::string_view s, uint64_t hash) {
     const uint32_t tag = static_cast<uint32_t>(hash);
     size_t mask = slots_.size() - 1;
-    const bool short_key = s.size() <= kShortKeyMax;
+    const bool short_key = packed_ && s.size() <= kShortKeyMax;
     const ShortKey key = short_key ? PackShort(s) : ShortKey{0, 0, s.size()};
     for (size_t i = tag & mask;; i = (i + 1) & mask) {
       const Slot slot = slots_[i];
@@ -164,7 +167,7 @@ class Interner {
     }
     const int32_t index = static_cast<int32_t>(names_.size());
     names_.push_back(s);
-    keys_.push_back(key);
+    if (packed_) keys_.push_back(key);
     if (names_.size() * 2 > slots_.size()) Grow();
     mask = slots_.size() - 1;
     size_t i = tag & mask;
@@ -201,6 +204,7 @@ class Interner {
     }
   }
 
+  bool packed_;
   std::vector<Slot> slots_;
   std::vector<std::string_view> names_;
   std::vector<ShortKey> keys_;  // beside names_; {0, 0, size} for long names
@@ -785,7 +789,7 @@ bool ScanInHalves(std::string_view body, AnswerTable& table, ScannedAnswers& out
 // the same class whatever the row order.
 void FinishTable(const ScannedAnswers& scanned, AnswerTable& table) {
   const std::vector<std::string_view>& runs = scanned.runs;
-  Interner tasks(runs.size());
+  Interner tasks(runs.size(), /*packed=*/false);
   const std::vector<int32_t> run_task = InternRuns(runs, tasks);
   if (tasks.names().size() != runs.size()) {  // some task came back after another
     for (consolidation::Answer& a : table.answers) a.task = run_task[a.task];
