@@ -14,6 +14,8 @@
 #   PLUMBLINE_BIN         the plumbline binary for the end-to-end run (default:
 #                         build it in BUILD_DIR; PLUMBLINE_BIN=skip skips that run)
 #   PLUMBLINE_E2E_REPEATS end-to-end runs of the command (default 7)
+#   PLUMBLINE_E2E_THREADS --threads of the command (default: its own, one per
+#                         processor; 1 measures the one-thread command)
 # Both sides run the same EM (model, start, floors) with the production
 # stopping rule, max |delta T| < 1e-6 or MAX_ITERATIONS E-steps; times
 # exclude data loading. Prints both times (wall and CPU), iterations,
@@ -94,21 +96,24 @@ awk -v nw="$NP_WALL" -v nc="$NP_CPU" -v c1="$C1_WALL" -v cc="$C1_CPU" -v c2="$C2
 }'
 
 [[ "$PLUMBLINE" == skip ]] && exit 0
-echo "== plumbline consolidate, end to end (${PLUMBLINE_E2E_REPEATS:-7} runs after one warm-up)"
+echo "== plumbline consolidate, end to end (${PLUMBLINE_E2E_REPEATS:-7} runs after one warm-up; threads: ${PLUMBLINE_E2E_THREADS:-one per processor})"
 "$PYTHON" "$HERE/bench.py" csv "$DATA"
+THREAD_ARGS=()
+[[ -n "${PLUMBLINE_E2E_THREADS:-}" ]] && THREAD_ARGS=(--threads "$PLUMBLINE_E2E_THREADS")
 run_command() {
-  "$PLUMBLINE" consolidate --algorithm dawid-skene --input "$DATA/answers.csv" --output "$DATA/labels.csv"
+  "$PLUMBLINE" consolidate --algorithm dawid-skene --input "$DATA/answers.csv" --output "$DATA/labels.csv" \
+    "${THREAD_ARGS[@]}"
 }
 run_command
-E2E="$("$PYTHON" - "$PLUMBLINE" "$DATA" "${PLUMBLINE_E2E_REPEATS:-7}" <<'PY'
+E2E="$("$PYTHON" - "$PLUMBLINE" "$DATA" "${PLUMBLINE_E2E_REPEATS:-7}" "${THREAD_ARGS[@]}" <<'PY'
 import resource, statistics, subprocess, sys, time
-binary, data, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+binary, data, runs, extra = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
 walls, cpus = [], []
 for _ in range(runs):
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run([binary, "consolidate", "--algorithm", "dawid-skene", "--input",
-                    f"{data}/answers.csv", "--output", f"{data}/labels.csv"], check=True)
+                    f"{data}/answers.csv", "--output", f"{data}/labels.csv"] + extra, check=True)
     walls.append(time.perf_counter() - start)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)

@@ -15,8 +15,11 @@
 // Lane-wise IEEE operations in a fixed order (no FMA contraction in ISO
 // mode) give bit-identical results on both paths and on the scalar path.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
+#include <functional>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <thread>
@@ -122,26 +125,84 @@ void EStepScalar(const EStepInput& in, Chunk& chunk) {
 // have kCount answers (kCount == 0: any count). A compile-time count unrolls
 // the answer loops and removes every data-dependent branch. Loads and stores
 // go through memcpy (unaligned, no aliasing questions).
+// Normalises the task's product `p` into its posterior. The final pass
+// stores it and returns false; otherwise the change from the previous
+// posterior goes into `max_delta`, the posterior into `previous` (as floats)
+// and `mass`, and the caller adds it to the statistics (returns true).
+template <class V, class VF, int kLanes, bool kFinal>
+[[gnu::always_inline]] inline bool FinishTask(V& p, int32_t i, float* __restrict previous,
+                                              double* __restrict posteriors, V& mass,
+                                              V& max_delta) {
+  double sum = p[0];
+  for (int k = 1; k < kLanes; ++k) sum += p[k];
+  p *= 1.0 / sum;
+  if (kFinal) {
+    std::memcpy(posteriors + static_cast<int64_t>(i) * kLanes, &p, sizeof(V));
+    return false;
+  }
+  // An unaligned, aliasing view of the float row: one converting load.
+  using VFRow [[gnu::may_alias, gnu::aligned(4)]] = VF;
+  VFRow* t = reinterpret_cast<VFRow*>(previous + static_cast<int64_t>(i) * kLanes);
+  V delta = p - __builtin_convertvector(*t, V);
+  // |delta| by clearing the sign bits (-0.0 becomes 0.0: the same for the
+  // comparisons with max_delta and the tolerance).
+  using VI = decltype(delta < delta);  // 64-bit integer lanes
+  const VI magnitude = VI{} + std::numeric_limits<int64_t>::max();
+  delta = reinterpret_cast<V>(reinterpret_cast<VI>(delta) & magnitude);
+  max_delta = delta > max_delta ? delta : max_delta;
+  *t = __builtin_convertvector(p, VF);
+  mass += p;
+  return true;
+}
+
 template <class V, class VF, int kLanes, bool kFinal, int kCount>
 [[gnu::always_inline]] inline void EStepRange(const EStepInput& in, double* stats, int32_t begin,
                                               int32_t end, V& mass, V& max_delta) {
-  const int32_t* rows = in.index->rows.data();
-  const int32_t* offsets = in.index->offsets.data();
+  // Local restrict copies: the stores through memcpy below could otherwise
+  // alias the index and the EStepInput fields, which the compiler would then
+  // reload for every task.
+  const int32_t* __restrict rows = in.index->rows.data();
+  const int32_t* __restrict offsets = in.index->offsets.data();
+  const double* __restrict likelihood = in.likelihood;
+  float* __restrict previous = in.previous;
+  double* __restrict posteriors = in.posteriors;
+  double* __restrict sums = stats;
   V prior;
   std::memcpy(&prior, in.prior, sizeof(V));
+  int32_t first = offsets[begin];
   for (int32_t i = begin; i < end; ++i) {
     // With a fixed count the offsets are implicit: one less array to stream.
-    const int32_t first = kCount > 0 ? offsets[begin] + (i - begin) * kCount : offsets[i];
+    if (kCount == 0) first = offsets[i];
     const int32_t n = kCount > 0 ? kCount : offsets[i + 1] - first;
     if (kCount == 0 && n == 0) continue;
     const int32_t* r = rows + first;
+    first += n;
     V p = prior;
-    int since_rescale = 0;
-    for (int32_t j = 0; j < n; ++j) {
-      V l;
-      std::memcpy(&l, in.likelihood + static_cast<int64_t>(r[j]) * kLanes, sizeof(V));
-      p *= l;
-      if (kCount == 0 || kCount >= kRescaleEvery) {
+    if constexpr (kCount > 0 && kCount < kRescaleEvery) {
+      // The rows' offsets in doubles, computed once for the product and the
+      // statistics below.
+      int64_t at[kCount];
+      for (int32_t j = 0; j < kCount; ++j) at[j] = static_cast<int64_t>(r[j]) * kLanes;
+      for (int32_t j = 0; j < kCount; ++j) {
+        V l;
+        std::memcpy(&l, likelihood + at[j], sizeof(V));
+        p *= l;
+      }
+      if (!FinishTask<V, VF, kLanes, kFinal>(p, i, previous, posteriors, mass, max_delta)) {
+        continue;
+      }
+      for (int32_t j = 0; j < kCount; ++j) {
+        V acc;
+        std::memcpy(&acc, sums + at[j], sizeof(V));
+        acc += p;
+        std::memcpy(sums + at[j], &acc, sizeof(V));
+      }
+    } else {
+      int since_rescale = 0;
+      for (int32_t j = 0; j < n; ++j) {
+        V l;
+        std::memcpy(&l, likelihood + static_cast<int64_t>(r[j]) * kLanes, sizeof(V));
+        p *= l;
         if (++since_rescale == kRescaleEvery) {
           since_rescale = 0;
           double m = p[0];
@@ -149,29 +210,16 @@ template <class V, class VF, int kLanes, bool kFinal, int kCount>
           p *= 1.0 / m;
         }
       }
-    }
-    double sum = p[0];
-    for (int k = 1; k < kLanes; ++k) sum += p[k];
-    p *= 1.0 / sum;
-    if (kFinal) {
-      std::memcpy(in.posteriors + static_cast<int64_t>(i) * kLanes, &p, sizeof(V));
-      continue;
-    }
-    float* t = in.previous + static_cast<int64_t>(i) * kLanes;
-    VF old;
-    std::memcpy(&old, t, sizeof(VF));
-    V delta = p - __builtin_convertvector(old, V);
-    delta = delta < 0.0 ? -delta : delta;
-    max_delta = delta > max_delta ? delta : max_delta;
-    const VF narrow = __builtin_convertvector(p, VF);
-    std::memcpy(t, &narrow, sizeof(VF));
-    mass += p;
-    for (int32_t j = 0; j < n; ++j) {
-      double* s = stats + static_cast<int64_t>(r[j]) * kLanes;
-      V acc;
-      std::memcpy(&acc, s, sizeof(V));
-      acc += p;
-      std::memcpy(s, &acc, sizeof(V));
+      if (!FinishTask<V, VF, kLanes, kFinal>(p, i, previous, posteriors, mass, max_delta)) {
+        continue;
+      }
+      for (int32_t j = 0; j < n; ++j) {
+        double* s = sums + static_cast<int64_t>(r[j]) * kLanes;
+        V acc;
+        std::memcpy(&acc, s, sizeof(V));
+        acc += p;
+        std::memcpy(s, &acc, sizeof(V));
+      }
     }
   }
 }
@@ -292,6 +340,96 @@ double Digamma(double x) {
   return result + std::log(x) - 0.5 / x -
          f * (1.0 / 12 - f * (1.0 / 120 - f * (1.0 / 252 - f * (1.0 / 240 - f / 132))));
 }
+
+// The threads of one RunEm call, started once and woken for each pass (an
+// iteration takes about a millisecond on large jobs: starting threads for
+// each one cost a visible share of it). Run() does `work(c)` for every chunk
+// c in [0, chunks): the caller and the helpers take chunks from a shared
+// counter as they come free, so a helper that wakes late (a busy machine)
+// leaves its share to the others instead of holding up the pass. Run()
+// returns when every chunk is done. Helpers spin briefly before they sleep:
+// the next pass follows within microseconds.
+class Team {
+ public:
+  Team(int threads, int chunks, std::function<void(int chunk)> work)
+      : chunks_(chunks), work_(std::move(work)) {
+    helpers_.reserve(threads - 1);
+    for (int t = 1; t < threads; ++t) helpers_.emplace_back([this] { HelperLoop(); });
+  }
+  Team(const Team&) = delete;
+  Team& operator=(const Team&) = delete;
+  ~Team() {
+    stop_.store(true, std::memory_order_relaxed);
+    generation_.fetch_add(1, std::memory_order_release);
+    generation_.notify_all();
+    for (std::thread& t : helpers_) t.join();
+  }
+
+  void Run() {
+    done_.store(0, std::memory_order_relaxed);
+    // Release: a helper that claims a chunk sees everything written before.
+    next_chunk_.store(0, std::memory_order_release);
+    if (!helpers_.empty()) {
+      generation_.fetch_add(1, std::memory_order_release);
+      generation_.notify_all();
+    }
+    DoChunks();
+    for (int spin = 0;; ++spin) {
+      const int done = done_.load(std::memory_order_acquire);
+      if (done == chunks_) break;
+      if (spin < kSpins) {
+        Pause();
+      } else {
+        done_.wait(done, std::memory_order_acquire);
+      }
+    }
+  }
+
+ private:
+  static constexpr int kSpins = 2000;
+
+  static void Pause() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+
+  void DoChunks() {
+    for (int c = next_chunk_.fetch_add(1, std::memory_order_acq_rel); c < chunks_;
+         c = next_chunk_.fetch_add(1, std::memory_order_acq_rel)) {
+      work_(c);
+      if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == chunks_) done_.notify_one();
+    }
+  }
+
+  void HelperLoop() {
+    uint64_t seen = 0;
+    while (true) {
+      for (int spin = 0;; ++spin) {
+        const uint64_t now = generation_.load(std::memory_order_acquire);
+        if (now != seen) {
+          seen = now;
+          break;
+        }
+        if (spin < kSpins) {
+          Pause();
+        } else {
+          generation_.wait(now, std::memory_order_acquire);
+        }
+      }
+      if (stop_.load(std::memory_order_relaxed)) return;
+      DoChunks();
+    }
+  }
+
+  const int chunks_;
+  std::function<void(int chunk)> work_;
+  std::vector<std::thread> helpers_;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> next_chunk_{0};
+  std::atomic<int> done_{0};
+  std::atomic<bool> stop_{false};
+};
 
 class Estimator {
  public:
@@ -498,24 +636,17 @@ EmResult RunEm(const TaskIndex& index, EmModel model, std::vector<double> initia
   estimator.Update(chunks[0].stats, chunks[0].class_mass);
 
   const int threads = std::clamp(options.num_threads, 1, static_cast<int>(chunks.size()));
-  // Runs one pass over every chunk, on `threads` threads.
-  auto pass = [&](bool final_pass) {
+  // One pass over every chunk; the chunks are shared out to the team's
+  // threads as they come free, and each writes only its chunk's statistics.
+  std::atomic<bool> final_pass{false};
+  Team team(threads, static_cast<int>(chunks.size()), [&](int c) {
     const EStepInput input{&index, estimator.likelihood(), estimator.prior().data(),
                            previous.get(), posteriors.get()};
-    auto run = [&](int first_chunk) {
-      for (size_t c = first_chunk; c < chunks.size(); c += threads) {
-        EStep(input, final_pass, chunks[c]);
-      }
-    };
-    if (threads == 1) {
-      run(0);
-      return;
-    }
-    std::vector<std::thread> pool;
-    pool.reserve(threads - 1);
-    for (int t = 1; t < threads; ++t) pool.emplace_back(run, t);
-    run(0);
-    for (std::thread& t : pool) t.join();
+    EStep(input, final_pass.load(std::memory_order_relaxed), chunks[c]);
+  });
+  auto pass = [&](bool final) {
+    final_pass.store(final, std::memory_order_relaxed);
+    team.Run();
   };
   for (int iteration = 1; iteration <= options.max_iterations; ++iteration) {
     pass(false);

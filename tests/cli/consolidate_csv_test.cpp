@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <cmath>
 #include <filesystem>
@@ -155,6 +156,62 @@ TEST(ParseAnswersCsvTest, InternsManyIdsInFirstAppearanceOrder) {
 
 // The confidences are printed exactly as fmt's "{:.Nf}" printed them
 // before, including values at and next to rounding ties.
+// Over 4 MiB, two threads scan the two halves at once; the table must be the
+// one a single scan makes (ids in first-appearance order, answers in input
+// order), and anything but plain records (a quoted field, an error) falls
+// back to the single scan with its line numbers.
+TEST(ParseAnswersCsvTest, TwoThreadsScanTheSameTable) {
+  std::string csv = "task,worker,label\n";
+  uint64_t state = 99;
+  auto next = [&state] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<uint32_t>(state >> 33);
+  };
+  for (int line = 0; line < 160000; ++line) {
+    // Tasks mostly in runs, some coming back later; workers and labels new
+    // ones appear in both halves.
+    const int task = next() % 50 == 0 ? static_cast<int>(next() % 40000) : line / 4;
+    csv += "task-" + std::to_string(task) + ",worker-" + std::to_string(next() % (line / 100 + 2)) +
+           ",label" + std::to_string(next() % (line < 80000 ? 3 : 6)) + "\r\n";
+    if (line % 1000 == 0) csv += "\n";  // blank lines are skipped
+  }
+  ASSERT_GT(csv.size(), size_t{4} << 20);
+  auto same = [](const AnswerTable& x, const AnswerTable& y) {
+    EXPECT_EQ(x.tasks, y.tasks);
+    EXPECT_EQ(x.workers, y.workers);
+    EXPECT_EQ(x.labels, y.labels);
+    ASSERT_EQ(x.answers.size(), y.answers.size());
+    for (size_t n = 0; n < x.answers.size(); ++n) {
+      ASSERT_EQ(x.answers[n].task, y.answers[n].task) << n;
+      ASSERT_EQ(x.answers[n].worker, y.answers[n].worker) << n;
+      ASSERT_EQ(x.answers[n].label, y.answers[n].label) << n;
+    }
+  };
+  const Result<AnswerTable> one = ParseAnswersCsv(csv, 1);
+  const Result<AnswerTable> two = ParseAnswersCsv(csv, 2);
+  ASSERT_TRUE(one && two);
+  EXPECT_EQ(one->answers.size(), 160000u);
+  same(*one, *two);
+
+  // A quoted field with a line break in the second half.
+  std::string quoted = csv;
+  quoted.insert(quoted.rfind('\n', quoted.size() - 100) + 1, "\"task,\nquoted\",w,label1\n");
+  const Result<AnswerTable> q1 = ParseAnswersCsv(quoted, 1);
+  const Result<AnswerTable> q2 = ParseAnswersCsv(quoted, 2);
+  ASSERT_TRUE(q1 && q2) << (q1 ? "" : q1.error().message);
+  same(*q1, *q2);
+  EXPECT_NE(std::find(q2->tasks.begin(), q2->tasks.end(), "task,\nquoted"), q2->tasks.end());
+
+  // An error in the second half names the same line either way.
+  std::string broken = csv + "t,w\n";
+  const Result<AnswerTable> e1 = ParseAnswersCsv(broken, 1);
+  const Result<AnswerTable> e2 = ParseAnswersCsv(broken, 2);
+  ASSERT_FALSE(e1);
+  ASSERT_FALSE(e2);
+  EXPECT_EQ(e1.error().message, e2.error().message);
+  EXPECT_NE(e1.error().message.find("expected 3 fields"), std::string::npos);
+}
+
 TEST(FormatLabelsCsvTest, ConfidencesMatchFmtFixed) {
   std::vector<double> values = {0.0, 1.0, 0.5, 0.125, 0.375, 0.005, 0.015, 0.025, 0.995,
                                 0.9995, 2.0 / 3.0, 1.0 / 3.0, 0.045, 1e-300, 0.9999999999};
@@ -216,6 +273,36 @@ TEST(ConsolidateCsvTest, DawidSkeneEndToEnd) {
   EXPECT_EQ(line, "t0,a,1.00");
   std::getline(lines, line);
   EXPECT_EQ(line, "t1,b,1.00");
+}
+
+// The command uses every processor by default once a job is large enough to
+// be split (over 2 x 131072 answers); the labels and confidences must be
+// those of one thread, to the last printed digit.
+TEST(ConsolidateCsvTest, ThreadCountDoesNotChangeTheOutput) {
+  std::string csv = "task,worker,label\n";
+  uint64_t state = 12345;
+  auto next = [&state] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<uint32_t>(state >> 33);
+  };
+  for (int t = 0; t < 70000; ++t) {
+    const uint32_t truth = next() % 3;
+    for (int n = 0; n < 4; ++n) {
+      const uint32_t worker = next() % 200;
+      const uint32_t label = worker % 4 == 0 ? next() % 3 : (next() % 10 < 8 ? truth : next() % 3);
+      csv += "t" + std::to_string(t) + ",w" + std::to_string(worker) + ",c" +
+             std::to_string(label) + "\n";
+    }
+  }
+  for (Algorithm a : {Algorithm::kDawidSkene, Algorithm::kOneCoin, Algorithm::kDawidSkeneVb}) {
+    const Result<std::string> one = ConsolidateCsv(csv, a, 17, 1);
+    ASSERT_TRUE(one);
+    for (int threads : {2, 4}) {
+      const Result<std::string> many = ConsolidateCsv(csv, a, 17, threads);
+      ASSERT_TRUE(many);
+      EXPECT_TRUE(*one == *many) << consolidation::AlgorithmName(a) << " threads=" << threads;
+    }
+  }
 }
 
 TEST(ConsolidateCommandTest, RunsThroughCli11) {

@@ -99,7 +99,14 @@ class Cursor {
   [[noreturn]] void Fail(std::string msg) const { throw SyntaxError{Peek().pos, std::move(msg)}; }
   static std::string Describe(const Tok& t) {
     if (t.type == T::kEnd) return "end_of_string";
-    return "'" + std::string(t.text) + "'";
+    // Built by appends: GCC 12 warns falsely (-Wrestrict) on "'" + string
+    // once this is inlined into the parser.
+    std::string quoted;
+    quoted.reserve(t.text.size() + 2);
+    quoted += '\'';
+    quoted += t.text;
+    quoted += '\'';
+    return quoted;
   }
   bool AtEnd() const { return Look(T::kEnd); }
   void SkipUntil(std::initializer_list<T> stops) {

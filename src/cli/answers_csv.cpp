@@ -1,0 +1,642 @@
+// Reading the answers CSV of `plumbline consolidate` (ParseAnswersCsv).
+//
+// The command is meant to cost little more than its EM (bench/consolidation
+// times both against NumPy), so reading avoids per-field allocations: a
+// scanner walks the input looking for commas and line ends 64 bytes at a
+// time, fields are string_views into the input (only a quoted field with ""
+// escapes is copied), and ids are interned in open-addressing tables keyed by
+// those views. Large inputs are scanned in two halves at once.
+#include "cli/consolidate_cmd.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <deque>
+#include <numeric>
+#include <thread>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace plumbline::cli {
+namespace {
+
+constexpr std::string_view kHeader[] = {"task", "worker", "label"};
+
+// ---------------------------------------------------------------------------
+// Interning: string -> dense index in first-appearance order.
+
+inline uint64_t Load64(const char* p) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+
+inline uint32_t Load32(const char* p) {
+  uint32_t w;
+  std::memcpy(&w, p, 4);
+  return w;
+}
+
+// Ids of up to 16 bytes (nearly all: "worker-0765", "object-000123",
+// "dog") are packed into two words with overlapping loads inside
+// [data, data + size) (never past the end: the views point into a mapped
+// file). With the size, the two words identify the id, so the interner
+// compares keys it keeps beside its names instead of reading the names back
+// from the input.
+struct ShortKey {
+  uint64_t w0 = 0;
+  uint64_t w1 = 0;
+  uint64_t size = 0;
+  bool operator==(const ShortKey&) const = default;
+};
+constexpr size_t kShortKeyMax = 16;
+
+inline ShortKey PackShort(std::string_view s) {
+  const char* p = s.data();
+  const size_t n = s.size();
+  ShortKey k;
+  k.size = n;
+  if (n >= 8) {
+    k.w0 = Load64(p);
+    k.w1 = Load64(p + n - 8);
+  } else if (n >= 4) {
+    k.w0 = (uint64_t{Load32(p)} << 32) | Load32(p + n - 4);
+  } else if (n > 0) {
+    k.w0 = (uint64_t{static_cast<uint8_t>(p[0])} << 16) |
+           (uint64_t{static_cast<uint8_t>(p[n / 2])} << 8) | static_cast<uint8_t>(p[n - 1]);
+  }
+  return k;
+}
+
+inline uint64_t FinishHash(uint64_t h) {
+  h ^= h >> 32;
+  h *= 0xD6E8FEB86659FD93ull;
+  return h ^ (h >> 32);
+}
+
+// A multiply-rotate hash: of the packed key for short strings, else over
+// 8-byte words, the last one overlapping, with the size mixed in.
+inline uint64_t HashBytes(std::string_view s) {
+  constexpr uint64_t kMul = 0x9E3779B97F4A7C15ull;
+  const size_t n = s.size();
+  uint64_t h = (n + 1) * kMul;
+  auto mix = [&](uint64_t w) { h = std::rotl((h ^ w) * kMul, 29); };
+  if (n <= kShortKeyMax) {
+    const ShortKey k = PackShort(s);
+    mix(k.w0);
+    if (n >= 8) mix(k.w1);
+    return FinishHash(h);
+  }
+  const char* p = s.data();
+  size_t i = 0;
+  for (; i + 8 < n; i += 8) mix(Load64(p + i));
+  mix(Load64(p + n - 8));
+  return FinishHash(h);
+}
+
+// a == b, inline for the short ids that dominate (no call to memcmp).
+inline bool SameBytes(std::string_view a, std::string_view b) {
+  const size_t n = a.size();
+  if (n != b.size()) return false;
+  const char* p = a.data();
+  const char* q = b.data();
+  if (n >= 8 && n <= 16) {
+    return ((Load64(p) ^ Load64(q)) | (Load64(p + n - 8) ^ Load64(q + n - 8))) == 0;
+  }
+  if (n >= 4 && n < 8) {
+    return ((Load32(p) ^ Load32(q)) | (Load32(p + n - 4) ^ Load32(q + n - 4))) == 0;
+  }
+  return std::memcmp(p, q, n) == 0;
+}
+
+// Open addressing with linear probing over (hash tag, index) slots; the keys
+// are views that the caller keeps alive (the input, or the unescaped copies).
+class Interner {
+ public:
+  // Room for `expected` names before the first rehash. `packed`: keep the
+  // packed keys of short names for comparisons (worth it for names looked up
+  // many times; the task ids of runs are looked up about once each, and
+  // compared in place).
+  explicit Interner(size_t expected = 32, bool packed = true)
+      : packed_(packed), slots_(std::bit_ceil(std::max<size_t>(2 * expected, 64))) {
+    names_.reserve(expected);
+    if (packed_) keys_.reserve(expected);
+  }
+
+  int32_t Get(std::string_view s) {
+    if (packed_ && s.size() <= kShortKeyMax && names_.size() <= kFewNames) {
+      // A handful of names (the labels): comparing the keys one by one is
+      // cheaper than hashing.
+      const ShortKey key = PackShort(s);
+      for (size_t n = 0; n < keys_.size(); ++n) {
+        if (keys_[n] == key) return static_cast<int32_t>(n);
+      }
+    }
+    return Get(s, HashBytes(s));
+  }
+
+  // `hash` is HashBytes(s).
+  int32_t Get(std::string_view s, uint64_t hash) {
+    const uint32_t tag = static_cast<uint32_t>(hash);
+    size_t mask = slots_.size() - 1;
+    const bool short_key = packed_ && s.size() <= kShortKeyMax;
+    const ShortKey key = short_key ? PackShort(s) : ShortKey{0, 0, s.size()};
+    for (size_t i = tag & mask;; i = (i + 1) & mask) {
+      const Slot slot = slots_[i];
+      if (slot.index < 0) break;
+      if (slot.tag != tag) continue;
+      if (short_key ? keys_[slot.index] == key : SameBytes(names_[slot.index], s)) {
+        return slot.index;
+      }
+    }
+    const int32_t index = static_cast<int32_t>(names_.size());
+    names_.push_back(s);
+    if (packed_) keys_.push_back(key);
+    if (names_.size() * 2 > slots_.size()) Grow();
+    mask = slots_.size() - 1;
+    size_t i = tag & mask;
+    while (slots_[i].index >= 0) i = (i + 1) & mask;
+    slots_[i] = Slot{tag, index};
+    return index;
+  }
+
+  // Hints that Get(_, hash) comes soon: its first slot is probably not in
+  // cache when there are many names.
+  void Prefetch(uint64_t hash) const {
+    __builtin_prefetch(&slots_[static_cast<uint32_t>(hash) & (slots_.size() - 1)]);
+  }
+
+  const std::vector<std::string_view>& names() const { return names_; }
+
+ private:
+  static constexpr size_t kFewNames = 8;
+
+  struct Slot {
+    uint32_t tag = 0;
+    int32_t index = -1;
+  };
+
+  void Grow() {
+    std::vector<Slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    const size_t mask = slots_.size() - 1;
+    for (const Slot& slot : old) {
+      if (slot.index < 0) continue;
+      size_t i = slot.tag & mask;
+      while (slots_[i].index >= 0) i = (i + 1) & mask;
+      slots_[i] = slot;
+    }
+  }
+
+  bool packed_;
+  std::vector<Slot> slots_;
+  std::vector<std::string_view> names_;
+  std::vector<ShortKey> keys_;  // beside names_; {0, 0, size} for long names
+};
+
+// Interns the task of each run of rows (consecutive rows with one task id)
+// into `tasks`; returns the task index of each run. Exports are usually
+// grouped by task, so there are few runs and the table can be sized once;
+// the hashes are computed ahead so that each slot is prefetched.
+std::vector<int32_t> InternRuns(const std::vector<std::string_view>& runs, Interner& tasks) {
+  std::vector<uint64_t> hashes(runs.size());
+  for (size_t r = 0; r < runs.size(); ++r) hashes[r] = HashBytes(runs[r]);
+  constexpr size_t kAhead = 16;
+  std::vector<int32_t> run_task(runs.size());
+  for (size_t r = 0; r < runs.size(); ++r) {
+    if (r + kAhead < runs.size()) tasks.Prefetch(hashes[r + kAhead]);
+    run_task[r] = tasks.Get(runs[r], hashes[r]);
+  }
+  return run_task;
+}
+
+// ---------------------------------------------------------------------------
+// RFC 4180 scanning. A record ends at LF or CRLF outside quotes; a quoted
+// field may hold commas, line breaks and "" (a literal quote). A lone CR or a
+// quote inside an unquoted field is kept as data, as the former line-based
+// parser did.
+
+// Bit i of the result is set where p[i] is ',' or '\n', for the 64 bytes
+// at p (the caller guarantees they are readable).
+inline uint64_t DelimiterMask64(const char* p) {
+#if defined(__SSE2__)
+  const __m128i comma = _mm_set1_epi8(',');
+  const __m128i newline = _mm_set1_epi8('\n');
+  uint64_t mask = 0;
+  for (int i = 0; i < 4; ++i) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i));
+    const __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, newline));
+    mask |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(hit))} << (16 * i);
+  }
+  return mask;
+#else
+  // Exact zero-byte test per 8-byte word (no borrow between bytes).
+  constexpr uint64_t kLow7 = 0x7F7F7F7F7F7F7F7Full;
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  auto zero_bytes = [](uint64_t x) { return ~(((x & kLow7) + kLow7) | x | kLow7); };
+  uint64_t mask = 0;
+  for (int i = 0; i < 8; ++i) {
+    const uint64_t w = Load64(p + 8 * i);
+    const uint64_t hits = zero_bytes(w ^ (kOnes * ',')) | zero_bytes(w ^ (kOnes * '\n'));
+    // One bit per byte: gather bit 7 of each byte into the top byte.
+    mask |= (((hits >> 7) * 0x0102040810204080ull) >> 56) << (8 * i);
+  }
+  return mask;
+#endif
+}
+
+// Finds the next ',' or '\n' through a 64-byte window of delimiter bits, so
+// that most fields cost a shift and a count of trailing zeros.
+class DelimiterFinder {
+ public:
+  DelimiterFinder(const char* begin, const char* end) : end_(end) { Fill(begin); }
+
+  // The first ',' or '\n' at or after `p`, or the end. `p` never moves back.
+  const char* Next(const char* p) {
+    while (true) {
+      const ptrdiff_t offset = p - base_;
+      if (offset < 64) {
+        const uint64_t m = mask_ & (~uint64_t{0} << offset);
+        if (m != 0) return base_ + std::countr_zero(m);
+        if (end_ - base_ <= 64) return end_;
+        p = base_ + 64;
+      }
+      if (p >= end_) return end_;
+      Fill(p);
+    }
+  }
+
+ private:
+  void Fill(const char* p) {
+    base_ = p;
+    if (end_ - p >= 64) {
+      mask_ = DelimiterMask64(p);
+      return;
+    }
+    mask_ = 0;  // the tail: bits past the end stay clear
+    for (int i = 0; p + i < end_; ++i) {
+      if (p[i] == ',' || p[i] == '\n') mask_ |= uint64_t{1} << i;
+    }
+  }
+
+  const char* base_ = nullptr;  // mask_ covers [base_, base_ + 64)
+  uint64_t mask_ = 0;
+  const char* end_;
+};
+
+enum class Scan { kOk, kUnterminatedQuote, kJunkAfterQuote };
+
+class CsvScanner {
+ public:
+  explicit CsvScanner(std::string_view text)
+      : p_(text.data()), end_(text.data() + text.size()), delimiters_(p_, end_) {}
+
+  size_t line() const { return line_; }
+  // Bytes after the cursor.
+  size_t remaining() const { return static_cast<size_t>(end_ - p_); }
+  // Offset of the cursor from the start of the text.
+  size_t offset(std::string_view text) const { return static_cast<size_t>(p_ - text.data()); }
+
+  // Skips blank lines (LF or CRLF alone); returns false at the end of input.
+  // Afterwards line() is the line on which the next record starts.
+  bool NextRecord() {
+    while (p_ < end_) {
+      ++line_;
+      if (*p_ == '\n') {
+        ++p_;
+      } else if (*p_ == '\r' && end_ - p_ >= 2 && p_[1] == '\n') {
+        p_ += 2;
+      } else {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // Reads one field at the cursor into `field` and consumes the delimiter
+  // after it. `last` is set when the field ended its record (line end or end
+  // of input). Quoted fields without "" are views into the input; with ""
+  // they are unescaped into storage that lives as long as the scanner.
+  Scan Field(std::string_view& field, bool& last) {
+    if (p_ < end_ && *p_ == '"') return QuotedField(field, last);
+    const char* start = p_;
+    const char* stop = delimiters_.Next(p_);
+    p_ = stop;
+    const char* field_end = stop;
+    if (p_ < end_ && *p_ == ',') {
+      ++p_;
+      last = false;
+    } else {
+      if (field_end > start && field_end[-1] == '\r' && p_ < end_) --field_end;  // CRLF
+      if (p_ < end_) ++p_;
+      last = true;
+    }
+    field = std::string_view(start, static_cast<size_t>(field_end - start));
+    return Scan::kOk;
+  }
+
+  // The common record, three unquoted fields on one line: reads them into
+  // `fields` and consumes the record, or returns false and consumes nothing
+  // (then Field() reads it, and reports any error). Saves Field()'s
+  // per-field branches on the 99.9% case.
+  bool PlainRecord3(std::string_view fields[3]) {
+    const char* start = p_;
+    if (start >= end_ || *start == '"') return false;
+    const char* a = delimiters_.Next(start);
+    if (a >= end_ || *a != ',' || a + 1 >= end_ || a[1] == '"') return Rewind();
+    const char* b = delimiters_.Next(a + 1);
+    if (b >= end_ || *b != ',' || b + 1 >= end_ || b[1] == '"') return Rewind();
+    const char* c = delimiters_.Next(b + 1);
+    if (c < end_ && *c != '\n') return Rewind();  // a fourth field
+    const char* third_end = c;
+    if (c < end_ && third_end > b + 1 && third_end[-1] == '\r') --third_end;  // CRLF
+    fields[0] = std::string_view(start, static_cast<size_t>(a - start));
+    fields[1] = std::string_view(a + 1, static_cast<size_t>(b - a - 1));
+    fields[2] = std::string_view(b + 1, static_cast<size_t>(third_end - b - 1));
+    p_ = c < end_ ? c + 1 : end_;
+    return true;
+  }
+
+  // Consumes the rest of the current record (after a field with last ==
+  // false), counting its fields; for error messages only.
+  size_t CountRest() {
+    size_t count = 0;
+    std::string_view ignored;
+    bool last = false;
+    while (!last) {
+      if (Field(ignored, last) != Scan::kOk) break;
+      ++count;
+    }
+    return count;
+  }
+
+ private:
+  Scan QuotedField(std::string_view& field, bool& last) {
+    const char* start = ++p_;  // after the opening quote
+    std::string* unescaped = nullptr;
+    const char* piece = start;
+    while (true) {
+      const void* q = std::memchr(p_, '"', static_cast<size_t>(end_ - p_));
+      if (q == nullptr) return Scan::kUnterminatedQuote;
+      const char* quote = static_cast<const char*>(q);
+      line_ += static_cast<size_t>(std::count(p_, quote, '\n'));
+      if (quote + 1 < end_ && quote[1] == '"') {  // "" is one literal quote
+        if (unescaped == nullptr) unescaped = &unescaped_.emplace_back();
+        unescaped->append(piece, static_cast<size_t>(quote + 1 - piece));
+        p_ = piece = quote + 2;
+        continue;
+      }
+      if (unescaped != nullptr) {
+        unescaped->append(piece, static_cast<size_t>(quote - piece));
+        field = *unescaped;
+      } else {
+        field = std::string_view(start, static_cast<size_t>(quote - start));
+      }
+      p_ = quote + 1;
+      break;
+    }
+    if (p_ == end_) {
+      last = true;
+    } else if (*p_ == ',') {
+      ++p_;
+      last = false;
+    } else if (*p_ == '\n') {
+      ++p_;
+      last = true;
+    } else if (*p_ == '\r' && end_ - p_ >= 2 && p_[1] == '\n') {
+      p_ += 2;
+      last = true;
+    } else {
+      return Scan::kJunkAfterQuote;
+    }
+    return Scan::kOk;
+  }
+
+  // The finder never moves back: after looking ahead, start it again at p_.
+  bool Rewind() {
+    delimiters_ = DelimiterFinder(p_, end_);
+    return false;
+  }
+
+  const char* p_;
+  const char* end_;
+  DelimiterFinder delimiters_;
+  size_t line_ = 0;
+  std::deque<std::string> unescaped_;  // stable addresses for the views
+};
+
+Error ScanError(Scan scan, size_t line) {
+  return InvalidArgument(scan == Scan::kUnterminatedQuote
+                             ? "line " + std::to_string(line) + ": unterminated quote"
+                             : "line " + std::to_string(line) +
+                                   ": unexpected character after a quoted field");
+}
+
+// Reads the header record; `text` is its line, for the message.
+Status CheckHeader(CsvScanner& scanner, std::string_view text) {
+  const size_t line = scanner.line();
+  std::vector<std::string_view> fields;
+  bool last = false;
+  while (!last) {
+    std::string_view field;
+    const Scan scan = scanner.Field(field, last);
+    if (scan != Scan::kOk) return ScanError(scan, line);
+    fields.push_back(field);
+  }
+  if (std::equal(fields.begin(), fields.end(), std::begin(kHeader), std::end(kHeader))) {
+    return {};
+  }
+  return InvalidArgument("line " + std::to_string(line) +
+                         ": expected the header 'task,worker,label', got '" +
+                         std::string(text) + "'");
+}
+
+// The header line's text (without its line end) for the error message.
+std::string_view LineAt(std::string_view text, size_t offset) {
+  size_t end = text.find('\n', offset);
+  if (end == std::string_view::npos) end = text.size();
+  std::string_view line = text.substr(offset, end - offset);
+  if (line.ends_with('\r')) line.remove_suffix(1);
+  return line;
+}
+
+// What a scan of the data records leaves for FinishTable. answer.task is the
+// index of the answer's run of equal task ids until the runs are interned.
+struct ScannedAnswers {
+  std::vector<std::string_view> runs;
+  Interner workers;
+  Interner labels;  // first-appearance order; sorted in FinishTable
+};
+
+// Every data record after the header, with the exact errors (line numbers).
+Status ScanAll(CsvScanner& scanner, AnswerTable& table, ScannedAnswers& out) {
+  std::vector<std::string_view>& runs = out.runs;
+  table.answers.reserve(scanner.remaining() / 24);
+  static constexpr const char* kNames[] = {"task", "worker", "label"};
+
+  while (scanner.NextRecord()) {
+    const size_t line = scanner.line();
+    std::string_view fields[3];
+    if (!scanner.PlainRecord3(fields)) {
+      size_t count = 0;
+      bool last = false;
+      while (!last && count < 3) {
+        const Scan scan = scanner.Field(fields[count], last);
+        if (scan != Scan::kOk) return ScanError(scan, line);
+        ++count;
+      }
+      if (!last) count += scanner.CountRest();
+      if (count != 3) {
+        return InvalidArgument("line " + std::to_string(line) +
+                               ": expected 3 fields (task,worker,label), got " +
+                               std::to_string(count));
+      }
+    }
+    for (int f = 0; f < 3; ++f) {
+      if (fields[f].empty()) {
+        return InvalidArgument("line " + std::to_string(line) + ": empty " + kNames[f]);
+      }
+    }
+    consolidation::Answer answer;
+    if (runs.empty() || !SameBytes(fields[0], runs.back())) runs.push_back(fields[0]);
+    answer.task = static_cast<int32_t>(runs.size() - 1);
+    answer.worker = out.workers.Get(fields[1]);
+    answer.label = out.labels.Get(fields[2]);
+    table.answers.push_back(answer);
+  }
+  return {};
+}
+
+// Only the plain records: returns false at the first record that is not
+// three non-empty unquoted fields on one line (the caller then scans the
+// whole input again with ScanAll, which handles it or names the error).
+bool ScanPlain(std::string_view text, std::vector<consolidation::Answer>& answers,
+               ScannedAnswers& out) {
+  CsvScanner scanner(text);
+  answers.reserve(text.size() / 24);
+  while (scanner.NextRecord()) {
+    std::string_view fields[3];
+    if (!scanner.PlainRecord3(fields)) return false;
+    if (fields[0].empty() || fields[1].empty() || fields[2].empty()) return false;
+    consolidation::Answer answer;
+    if (out.runs.empty() || !SameBytes(fields[0], out.runs.back())) out.runs.push_back(fields[0]);
+    answer.task = static_cast<int32_t>(out.runs.size() - 1);
+    answer.worker = out.workers.Get(fields[1]);
+    answer.label = out.labels.Get(fields[2]);
+    answers.push_back(answer);
+  }
+  return true;
+}
+
+// Inputs below this size are scanned on one thread.
+constexpr size_t kParallelScanMin = size_t{4} << 20;
+
+// Scans the two halves of `body` (split at a line end) at once, the second
+// on a new thread, then joins them into what one scan would have produced:
+// the second half's workers and labels are added to the first half's tables
+// in their first-appearance order and its answers renumbered. False if
+// either half holds a record that is not plain (a quoted field may span the
+// split; errors need the line numbers of one scan).
+bool ScanInHalves(std::string_view body, AnswerTable& table, ScannedAnswers& out) {
+  size_t middle = body.find('\n', body.size() / 2);
+  if (middle == std::string_view::npos) return false;
+  ++middle;
+  // Both halves' arrays are reserved here: memory first allocated on the
+  // helper thread would come from another malloc arena, outside the huge
+  // page heap (4 KiB page faults), and the first half's array takes the
+  // second's answers without moving.
+  table.answers.reserve(body.size() / 24 + 16);
+  out.runs.reserve(body.size() / 96);
+  ScannedAnswers second;
+  second.runs.reserve((body.size() - middle) / 96);
+  std::vector<consolidation::Answer> second_answers;
+  second_answers.reserve((body.size() - middle) / 24 + 16);
+  bool second_ok = false;
+  std::thread helper([&] {
+    second_ok = ScanPlain(body.substr(middle), second_answers, second);
+  });
+  const bool first_ok = ScanPlain(body.substr(0, middle), table.answers, out);
+  helper.join();
+  if (!first_ok || !second_ok) return false;
+
+  const int32_t run_base = static_cast<int32_t>(out.runs.size());
+  out.runs.insert(out.runs.end(), second.runs.begin(), second.runs.end());
+  std::vector<int32_t> worker_of(second.workers.names().size());
+  for (size_t w = 0; w < worker_of.size(); ++w) {
+    worker_of[w] = out.workers.Get(second.workers.names()[w]);
+  }
+  std::vector<int32_t> label_of(second.labels.names().size());
+  for (size_t l = 0; l < label_of.size(); ++l) {
+    label_of[l] = out.labels.Get(second.labels.names()[l]);
+  }
+  const size_t base = table.answers.size();
+  table.answers.resize(base + second_answers.size());
+  consolidation::Answer* to = table.answers.data() + base;
+  for (size_t n = 0; n < second_answers.size(); ++n) {
+    const consolidation::Answer& a = second_answers[n];
+    to[n] = consolidation::Answer{a.task + run_base, worker_of[a.worker], label_of[a.label]};
+  }
+  return true;
+}
+
+// Interns the runs' task ids and fills the table's names; class indexes
+// follow the sorted label names, so that the lowest-index tie-break picks
+// the same class whatever the row order.
+void FinishTable(const ScannedAnswers& scanned, AnswerTable& table) {
+  const std::vector<std::string_view>& runs = scanned.runs;
+  Interner tasks(runs.size(), /*packed=*/false);
+  const std::vector<int32_t> run_task = InternRuns(runs, tasks);
+  if (tasks.names().size() != runs.size()) {  // some task came back after another
+    for (consolidation::Answer& a : table.answers) a.task = run_task[a.task];
+  }
+  table.tasks.assign(tasks.names().begin(), tasks.names().end());
+  table.workers.assign(scanned.workers.names().begin(), scanned.workers.names().end());
+  const std::vector<std::string_view>& raw = scanned.labels.names();
+  std::vector<int32_t> order(raw.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return raw[a] < raw[b]; });
+  std::vector<int32_t> remap(raw.size());
+  bool identity = true;
+  for (size_t i = 0; i < order.size(); ++i) {
+    table.labels.emplace_back(raw[order[i]]);
+    remap[order[i]] = static_cast<int32_t>(i);
+    identity = identity && order[i] == static_cast<int32_t>(i);
+  }
+  if (!identity) {
+    for (consolidation::Answer& a : table.answers) a.label = remap[a.label];
+  }
+}
+
+}  // namespace
+
+consolidation::Problem AnswerTable::problem() const {
+  return consolidation::Problem{static_cast<int32_t>(tasks.size()),
+                                static_cast<int32_t>(workers.size()),
+                                static_cast<int32_t>(std::max<size_t>(labels.size(), 1)),
+                                answers};
+}
+
+Result<AnswerTable> ParseAnswersCsv(std::string_view text, int threads) {
+  // Spreadsheet exports often start with a UTF-8 byte order mark.
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+  CsvScanner scanner(text);
+  if (!scanner.NextRecord()) {
+    return InvalidArgument("line 1: missing the header 'task,worker,label'");
+  }
+  PLB_TRY(CheckHeader(scanner, LineAt(text, scanner.offset(text))));
+
+  const std::string_view body = text.substr(scanner.offset(text));
+  AnswerTable table;
+  ScannedAnswers scanned;
+  if (threads < 2 || body.size() < kParallelScanMin || !ScanInHalves(body, table, scanned)) {
+    table.answers.clear();
+    scanned = ScannedAnswers();
+    PLB_TRY(ScanAll(scanner, table, scanned));
+  }
+  FinishTable(scanned, table);
+  return table;
+}
+
+}  // namespace plumbline::cli
