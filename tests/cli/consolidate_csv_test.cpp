@@ -290,8 +290,8 @@ TEST(ConsolidateCsvTest, ThreadCountDoesNotChangeTheOutput) {
     for (int n = 0; n < 4; ++n) {
       const uint32_t worker = next() % 200;
       const uint32_t label = worker % 4 == 0 ? next() % 3 : (next() % 10 < 8 ? truth : next() % 3);
-      csv += "t" + std::to_string(t) + ",w" + std::to_string(worker) + ",c" +
-             std::to_string(label) + "\n";
+      csv.append("t").append(std::to_string(t)).append(",w").append(std::to_string(worker));
+      csv.append(",c").append(std::to_string(label)).append("\n");
     }
   }
   for (Algorithm a : {Algorithm::kDawidSkene, Algorithm::kOneCoin, Algorithm::kDawidSkeneVb}) {
