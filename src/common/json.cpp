@@ -9,8 +9,14 @@ namespace plumbline::json {
 
 void AppendQuoted(std::string_view s, std::string* out) {
   out->push_back('"');
-  for (char ch : s) {
-    unsigned char c = static_cast<unsigned char>(ch);
+  // Plain characters are copied in runs; only the few that JSON escapes are
+  // looked at one by one (a task input or output line is mostly plain text).
+  size_t run = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out->append(s.data() + run, i - run);
+    run = i + 1;
     switch (c) {
       case '"': out->append("\\\""); break;
       case '\\': out->append("\\\\"); break;
@@ -19,14 +25,10 @@ void AppendQuoted(std::string_view s, std::string* out) {
       case '\t': out->append("\\t"); break;
       case '\b': out->append("\\b"); break;
       case '\f': out->append("\\f"); break;
-      default:
-        if (c < 0x20) {
-          out->append(fmt::format("\\u{:04x}", c));
-        } else {
-          out->push_back(ch);
-        }
+      default: out->append(fmt::format("\\u{:04x}", c));
     }
   }
+  out->append(s.data() + run, s.size() - run);
   out->push_back('"');
 }
 

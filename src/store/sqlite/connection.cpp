@@ -189,6 +189,11 @@ Status SqliteStore::OpenConn(Conn& c, bool reader) {
   // A larger page cache than SQLite's 2 MB default: the hot pages of the
   // objects and assignments tables stay in memory.
   PLB_TRY(Exec("PRAGMA cache_size=-32768"));
+  // Statement journals and sorts in memory: a bulk insert's statement
+  // journal otherwise spills to a temporary file once past 64 KiB, which
+  // wrote more than the database itself during a large ingest. They need no
+  // durability: a crash rolls the whole transaction back from the WAL.
+  PLB_TRY(Exec("PRAGMA temp_store=MEMORY"));
   // (A memory map of the file measured slower under load: it is remapped
   // as the file grows.)
   if (reader) PLB_TRY(Exec("PRAGMA query_only=1"));
