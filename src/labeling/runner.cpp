@@ -97,7 +97,7 @@ void LabelingService::Impl::Ingest(Job job) {
       o.state = store::ObjectState::kFailed;
       o.failure_reason = "ClientError: the manifest line is longer than " +
                          std::to_string(options.max_line_chars) + " characters";
-    } else if (auto input = TaskInputOf(*type, *labels, obj)) {
+    } else if (auto input = TaskInputOf(*type, *labels, obj, line)) {
       // Pre-processed once, here: claims only read the stored input.
       o.task_input_json = std::move(*input);
     } else {
@@ -124,12 +124,13 @@ void LabelingService::Impl::Ingest(Job job) {
 // reason; the job goes on.
 Result<std::string> LabelingService::Impl::TaskInputOf(const tasktypes::TaskType& type,
                                                        const std::vector<std::string>& labels,
-                                                       const boost::json::object& line) {
+                                                       const boost::json::object& line,
+                                                       std::string_view line_text) {
   if (!line.contains("source") && !line.contains("source-ref"))
     return InvalidArgument("ClientError: the manifest line has neither source nor source-ref");
-  auto input = type.Preprocess(line, labels);
+  auto input = type.PreprocessJson(line, line_text, labels);
   if (!input) return InvalidArgument("ClientError: pre-processing failed: " + input.error().message);
-  return json::Serialize(*input);
+  return input;
 }
 
 // Objects stored without a task input: those of jobs ingested before task
@@ -151,7 +152,7 @@ void LabelingService::Impl::PreprocessPending(const Job& job) {
       auto line = json::Parse(o.line);
       Result<std::string> input =
           line && line->is_object()
-              ? TaskInputOf(*info->type, info->labels, line->get_object())
+              ? TaskInputOf(*info->type, info->labels, line->get_object(), o.line)
               : Result<std::string>(
                     InvalidArgument("ClientError: the manifest line is not a JSON object"));
       if (input) {

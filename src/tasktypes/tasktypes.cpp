@@ -59,6 +59,12 @@ Result<boost::json::object> TaskType::Preprocess(const boost::json::object& mani
   return StandardTaskInput(manifest_line, labels);
 }
 
+Result<std::string> TaskType::PreprocessJson(const boost::json::object& manifest_line,
+                                             std::string_view line_text,
+                                             const std::vector<std::string>& labels) const {
+  return StandardTaskInputJson(manifest_line, line_text, labels);
+}
+
 void TaskType::AddLabel(boost::json::object& line, const boost::json::object& content,
                         const std::string& attr) const {
   AddLabelMembers(line, content, attr);
@@ -142,6 +148,27 @@ Result<boost::json::object> StandardTaskInput(const boost::json::object& line,
   input["labels"] = std::move(l);
   input["manifestLine"] = line;
   return input;
+}
+
+Result<std::string> StandardTaskInputJson(const boost::json::object& line,
+                                          std::string_view line_text,
+                                          const std::vector<std::string>& labels) {
+  const boost::json::value* object = line.if_contains("source");
+  if (!object) object = line.if_contains("source-ref");
+  if (!object) return InvalidArgument("the line has neither \"source\" nor \"source-ref\"");
+  std::string out;
+  out.reserve(line_text.size() * 2 + 64);
+  out.append("{\"taskObject\":");
+  json::SerializeTo(*object, &out);
+  out.append(",\"labels\":[");
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (i) out.push_back(',');
+    json::AppendQuoted(labels[i], &out);
+  }
+  out.append("],\"manifestLine\":");
+  out.append(line_text);
+  out.push_back('}');
+  return out;
 }
 
 Result<std::vector<std::string>> ParseLabelCategories(std::string_view text,

@@ -160,6 +160,14 @@ class TaskType {
   // its template: {"taskObject", "labels", "manifestLine"} (StandardTaskInput).
   virtual Result<boost::json::object> Preprocess(const boost::json::object& manifest_line,
                                                  const std::vector<std::string>& labels) const;
+  // The same task input as JSON text, what the runner stores with the
+  // object. `line_text` is the manifest line as read, the JSON text
+  // `manifest_line` was parsed from. The default serializes Preprocess; the
+  // standard input is written directly (StandardTaskInputJson), copying the
+  // line's text instead of building and re-serializing a copy of it.
+  virtual Result<std::string> PreprocessJson(const boost::json::object& manifest_line,
+                                             std::string_view line_text,
+                                             const std::vector<std::string>& labels) const;
 
   // --- answers
   // True when consolidation can use this worker's answer (the answer schema
@@ -219,6 +227,12 @@ std::string OutputType(const std::string& task_type);
 // for a line with neither.
 Result<boost::json::object> StandardTaskInput(const boost::json::object& manifest_line,
                                               const std::vector<std::string>& labels);
+// StandardTaskInput as JSON text, written without building it: the same
+// members in the same order, "manifestLine" being `line_text` itself (the
+// JSON text `manifest_line` was parsed from).
+Result<std::string> StandardTaskInputJson(const boost::json::object& manifest_line,
+                                          std::string_view line_text,
+                                          const std::vector<std::string>& labels);
 
 // For tools that hold a type's name only (`plumbline template preview`): the
 // type's ParseLabelCategories and Preprocess when it is implemented, else

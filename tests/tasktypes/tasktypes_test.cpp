@@ -50,6 +50,24 @@ TEST(PreprocessTest, TaskInputHasTaskObjectLabelsAndLine) {
   EXPECT_FALSE(Preprocess("TextMultiClass", boost::json::parse(R"({"x":1})").as_object(), {}));
 }
 
+// The stored form of the task input is the same input, written directly.
+TEST(PreprocessTest, JsonTextIsTheSameInputWithTheLineAsRead) {
+  const std::vector<std::string> labels = {"a \"quoted\" label", "b\\c"};
+  const std::vector<std::string> texts = {
+      R"({"source":"Une phrase \"citée\" \u00e9","id":7})",
+      " {\"source-ref\":\"s3://b/x.jpg\", \"n\": [1, 2.5]}\r"};
+  for (const std::string& text : texts) {
+    auto line = boost::json::parse(text).as_object();
+    auto json_text = StandardTaskInputJson(line, text, labels).value();
+    EXPECT_EQ(boost::json::parse(json_text), boost::json::value(StandardTaskInput(line, labels).value()))
+        << json_text;
+    EXPECT_EQ(Find("TextMultiClass")->PreprocessJson(line, text, labels).value(), json_text);
+  }
+  auto none = boost::json::parse(R"({"x":1})").as_object();
+  EXPECT_EQ(StandardTaskInputJson(none, R"({"x":1})", labels).error().code,
+            ErrorCode::kInvalidArgument);
+}
+
 const TaskType& Text() {
   const TaskType* t = Find("TextMultiClass");
   EXPECT_NE(t, nullptr);
@@ -72,7 +90,7 @@ Result<boost::json::object> Consolidate(std::vector<std::string> labels_chosen) 
   in.now = FromEpochMs(1763926841501);
   std::vector<Answer> answers;
   for (size_t i = 0; i < labels_chosen.size(); ++i)
-    answers.push_back({"w" + std::to_string(i), ClassifierAnswer(labels_chosen[i])});
+    answers.push_back({std::string("w").append(std::to_string(i)), ClassifierAnswer(labels_chosen[i])});
   in.objects.push_back({0, std::move(answers)});
   return std::move(Text().ConsolidateBatch(in, nullptr).front());
 }

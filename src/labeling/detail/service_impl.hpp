@@ -112,11 +112,13 @@ struct LabelingService::Impl {
   Result<tasktypes::JobHistory*> HistoryOf(const store::Job& job, const JobInfo& info);
 
   void Ingest(store::Job job);
-  // The task input of one manifest line (`line` parsed): the serialized
-  // input, or the `ClientError: ...` reason the object fails with.
+  // The task input of one manifest line (`line` parsed from `line_text`):
+  // the serialized input, or the `ClientError: ...` reason the object fails
+  // with.
   static Result<std::string> TaskInputOf(const tasktypes::TaskType& type,
                                          const std::vector<std::string>& labels,
-                                         const boost::json::object& line);
+                                         const boost::json::object& line,
+                                         std::string_view line_text);
   // Pre-processes the job's objects that have no task input yet (objects of
   // jobs ingested before task inputs were stored); an object whose
   // pre-processing fails ends as failed. Bounded work per pass.
