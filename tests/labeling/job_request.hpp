@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "labeling/labeling.hpp"
 #include "storage/object_store.hpp"
@@ -66,6 +67,18 @@ inline void MakeJobInputs(storage::ObjectStore& objects, LabelingService& servic
   team["Description"] = "d";
   team["MemberDefinitions"] = boost::json::parse(R"([{"OidcMemberDefinition":{"Groups":["g"]}}])");
   ASSERT_TRUE(service.CreateWorkteam(team, "us-west-2"));
+}
+
+// A worker for the tests' stores: username `name`, in user group "g" (the
+// team of MakeJobInputs) unless other groups are given.
+inline store::User TestWorker(const std::string& name, std::vector<std::string> groups = {"g"}) {
+  store::User u;
+  u.username = name;
+  u.password_hash = "x";
+  u.worker_key = "00112233aabbccdd";
+  u.sub = "sub";
+  u.groups = std::move(groups);
+  return u;
 }
 
 }  // namespace plumbline::labeling::test_support

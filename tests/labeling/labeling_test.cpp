@@ -32,16 +32,8 @@ class LabelingTest : public ::testing::Test {
     ASSERT_NO_FATAL_FAILURE(test_support::MakeJobInputs(
         *objects_, *service_,
         "{\"source\":\"a\"}\n\n{\"source\":\"b\",\"k\":1}\r\n{\"source-ref\":\"s3://b/x.jpg\"}\n"));
-    store::User u;
-    u.username = "w";
-    u.password_hash = "x";
-    u.worker_key = "00112233aabbccdd";
-    u.sub = "sub";
-    u.groups = {"g"};
-    worker_ = store_->CreateUser(u).value();
-    u.username = "outsider";
-    u.groups = {"h"};
-    outsider_ = store_->CreateUser(u).value();
+    worker_ = store_->CreateUser(test_support::TestWorker("w")).value();
+    outsider_ = store_->CreateUser(test_support::TestWorker("outsider", {"h"})).value();
   }
   void TearDown() override {
     service_.reset();

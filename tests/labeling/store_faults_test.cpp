@@ -69,13 +69,7 @@ class StoreFaultsTest : public ::testing::Test {
     service_ = std::make_unique<LabelingService>(*store_, *object_store_, clock_, o);
     ASSERT_NO_FATAL_FAILURE(test_support::MakeJobInputs(
         *object_store_, *service_, "{\"source\":\"a\"}\n{\"source\":\"b\"}\n{\"source\":\"c\"}\n"));
-    store::User u;
-    u.username = "w";
-    u.password_hash = "x";
-    u.worker_key = "00112233aabbccdd";
-    u.sub = "sub";
-    u.groups = {"g"};
-    worker_ = store_->CreateUser(u).value();
+    worker_ = store_->CreateUser(test_support::TestWorker("w")).value();
   }
   void TearDown() override {
     service_.reset();

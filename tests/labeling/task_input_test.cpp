@@ -59,13 +59,7 @@ class TaskInputTest : public ::testing::Test {
     ASSERT_NO_FATAL_FAILURE(MakeWorker());
   }
   void MakeWorker() {
-    store::User u;
-    u.username = "w";
-    u.password_hash = "x";
-    u.worker_key = "00112233aabbccdd";
-    u.sub = "sub";
-    u.groups = {"g"};
-    worker_ = store_->CreateUser(u).value();
+    worker_ = store_->CreateUser(test_support::TestWorker("w")).value();
   }
   int64_t JobId(const std::string& name) { return service_->DescribeJob(name).value().id; }
 

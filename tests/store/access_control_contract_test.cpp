@@ -11,25 +11,8 @@
 namespace plumbline::store {
 namespace {
 using contract::ContractTest;
+using contract::ToySealer;
 
-// A toy sealer (reversible, prefixed, context-bound) standing in for
-// crypto::SecretBox, so the store's contract is tested without libsodium.
-SecretSealer ToySealer() {
-  return SecretSealer{
-      [](const std::string& plain, const std::string& ctx) -> Result<std::string> {
-        std::string out = "toy:" + ctx + ":";
-        for (char c : plain) out += static_cast<char>(c ^ 0x20);
-        return out;
-      },
-      [](const std::string& sealed, const std::string& ctx) -> Result<std::string> {
-        std::string prefix = "toy:" + ctx + ":";
-        if (sealed.rfind(prefix, 0) != 0) return InvalidArgument("wrong context");
-        std::string out;
-        for (char c : sealed.substr(prefix.size())) out += static_cast<char>(c ^ 0x20);
-        return out;
-      },
-      [](const std::string& stored) { return stored.rfind("toy:", 0) == 0; }};
-}
 
 class AccessControlStoreTest : public ContractTest {
  protected:

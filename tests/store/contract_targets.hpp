@@ -96,4 +96,23 @@ class ContractTest : public ::testing::TestWithParam<StoreTarget> {
   std::unique_ptr<Store> store_;
 };
 
+// A toy sealer (reversible, prefixed, context-bound) standing in for
+// crypto::SecretBox, so the store's contract is tested without libsodium.
+inline SecretSealer ToySealer() {
+  return SecretSealer{
+      [](const std::string& plain, const std::string& ctx) -> Result<std::string> {
+        std::string out = std::string("toy:").append(ctx).append(":");
+        for (char c : plain) out += static_cast<char>(c ^ 0x20);
+        return out;
+      },
+      [](const std::string& sealed, const std::string& ctx) -> Result<std::string> {
+        const std::string prefix = std::string("toy:").append(ctx).append(":");
+        if (sealed.rfind(prefix, 0) != 0) return InvalidArgument("wrong context");
+        std::string out;
+        for (char c : sealed.substr(prefix.size())) out += static_cast<char>(c ^ 0x20);
+        return out;
+      },
+      [](const std::string& stored) { return stored.rfind("toy:", 0) == 0; }};
+}
+
 }  // namespace plumbline::store::contract

@@ -11,10 +11,12 @@
 #include <sstream>
 
 #include "common/ids.hpp"
+#include "contract_targets.hpp"
 
 namespace plumbline::store {
 namespace {
 namespace fs = std::filesystem;
+using contract::ToySealer;
 
 std::string ReadAll(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -23,22 +25,6 @@ std::string ReadAll(const fs::path& p) {
   return ss.str();
 }
 
-SecretSealer ToySealer() {
-  return SecretSealer{
-      [](const std::string& plain, const std::string& ctx) -> Result<std::string> {
-        std::string out = "toy:" + ctx + ":";
-        for (char c : plain) out += static_cast<char>(c ^ 0x20);
-        return out;
-      },
-      [](const std::string& sealed, const std::string& ctx) -> Result<std::string> {
-        std::string prefix = "toy:" + ctx + ":";
-        if (sealed.rfind(prefix, 0) != 0) return InvalidArgument("wrong context");
-        std::string out;
-        for (char c : sealed.substr(prefix.size())) out += static_cast<char>(c ^ 0x20);
-        return out;
-      },
-      [](const std::string& stored) { return stored.rfind("toy:", 0) == 0; }};
-}
 
 class SqliteStoreTest : public ::testing::Test {
  protected:

@@ -440,11 +440,14 @@ TEST_P(StoreTest, ConcurrentWritersShareCommitsAndFailAlone) {
       ++started;
       for (int i = 0; i < 20; ++i) {
         User u;
-        u.username = "u" + std::to_string(t % 4 == 3 ? t - 1 : t) + "-" + std::to_string(i);
+        u.username = std::string("u")
+                         .append(std::to_string(t % 4 == 3 ? t - 1 : t))
+                         .append("-")
+                         .append(std::to_string(i));
         u.password_hash = "h";
         u.worker_key = "k";
         u.sub = "s";
-        u.groups = {"g" + std::to_string(t)};
+        u.groups = {std::string("g").append(std::to_string(t))};
         auto r = store_->CreateUser(u);
         if (r) ++ok;
         else if (r.error().code == ErrorCode::kAlreadyExists) ++dup;
