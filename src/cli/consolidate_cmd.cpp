@@ -22,6 +22,7 @@
 #include <cstring>
 #include <iostream>
 #include <memory>
+#include <span>
 #include <thread>
 
 namespace plumbline::cli {
@@ -79,53 +80,107 @@ char* AppendFixed(char* out, double value, int precision) {
   return std::to_chars(out, out + 350, value, std::chars_format::fixed, precision).ptr;
 }
 
-// The output CSV in one uninitialised buffer (no zero fill of ~10 MB).
+// The output CSV in one uninitialised buffer (no zero fill of ~10 MB), in
+// two parts when it was formatted on two threads (written with writev).
 class LabelsCsv {
  public:
   explicit LabelsCsv(size_t capacity)
       : data_(std::make_unique_for_overwrite<char[]>(capacity)), capacity_(capacity) {}
   char* data() { return data_.get(); }
   size_t capacity() const { return capacity_; }
-  void set_size(size_t size) { size_ = size; }
-  std::string_view text() const { return {data_.get(), size_}; }
+  void add_part(const char* begin, const char* end) {
+    parts_[num_parts_++] = std::string_view(begin, static_cast<size_t>(end - begin));
+  }
+  std::span<const std::string_view> parts() const { return {parts_, num_parts_}; }
+  std::string text() const {
+    std::string out;
+    for (std::string_view part : parts()) out += part;
+    return out;
+  }
 
  private:
   std::unique_ptr<char[]> data_;
   size_t capacity_;
-  size_t size_ = 0;
+  std::string_view parts_[2];
+  size_t num_parts_ = 0;
 };
 
-LabelsCsv WriteLabelsCsv(const AnswerTable& table, const consolidation::Consolidation& result,
-                         int precision) {
-  precision = std::clamp(precision, 0, 17);
-  constexpr std::string_view kOutHeader = "task,label,confidence\n";
-  const size_t rows = std::min(table.tasks.size(), result.tasks.size());
-  // Upper bound of a row: both names quoted with every byte doubled, and the
-  // number: a sign, 10 digits, the point and the decimals below 1e9, else
-  // the widest fixed-notation double (not a probability, but cheap to allow).
-  size_t max_label = 0;
-  for (const std::string& l : table.labels) max_label = std::max(max_label, 2 * l.size() + 2);
-  size_t capacity = kOutHeader.size();
-  for (size_t i = 0; i < rows; ++i) {
+// Upper bound of the bytes of rows [begin, end): both names quoted with every
+// byte doubled, and the number: a sign, 10 digits, the point and the
+// decimals below 1e9, else the widest fixed-notation double (not a
+// probability, but cheap to allow).
+template <class Name>
+size_t RowsCapacity(std::span<const Name> tasks, const consolidation::Consolidation& result,
+                    size_t max_label, int precision, size_t begin, size_t end) {
+  size_t capacity = 0;
+  for (size_t i = begin; i < end; ++i) {
     const bool small = std::abs(result.tasks[i].confidence) < 1e9;
-    capacity += 2 * table.tasks[i].size() + 2 + max_label + 3 + static_cast<size_t>(precision) +
+    capacity += 2 * tasks[i].size() + 2 + max_label + 3 + static_cast<size_t>(precision) +
                 (small ? 12 : 350);
   }
-  LabelsCsv csv(capacity);
-  char* p = csv.data();
-  std::memcpy(p, kOutHeader.data(), kOutHeader.size());
-  p += kOutHeader.size();
-  for (size_t i = 0; i < rows; ++i) {
+  return capacity;
+}
+
+template <class Name>
+char* FormatRows(std::span<const Name> tasks, const std::vector<std::string>& labels,
+                 const consolidation::Consolidation& result, int precision, size_t begin,
+                 size_t end, char* p) {
+  for (size_t i = begin; i < end; ++i) {
     const consolidation::TaskLabel& label = result.tasks[i];
     if (label.label < 0) continue;  // no answers: cannot come from a parsed table
-    p = AppendField(p, table.tasks[i]);
+    p = AppendField(p, std::string_view(tasks[i]));
     *p++ = ',';
-    p = AppendField(p, table.labels[label.label]);
+    p = AppendField(p, labels[label.label]);
     *p++ = ',';
     p = AppendFixed(p, label.confidence, precision);
     *p++ = '\n';
   }
-  csv.set_size(static_cast<size_t>(p - csv.data()));
+  return p;
+}
+
+// Jobs with fewer tasks are formatted on one thread.
+constexpr size_t kParallelFormatMin = 50000;
+
+// `tasks`: the task ids (std::string or std::string_view). With threads >= 2
+// and many tasks, the two halves of the rows are formatted at once into the
+// two halves of one buffer.
+template <class Name>
+LabelsCsv WriteLabelsCsv(std::span<const Name> tasks, const std::vector<std::string>& labels,
+                         const consolidation::Consolidation& result, int precision,
+                         int threads = 1) {
+  precision = std::clamp(precision, 0, 17);
+  constexpr std::string_view kOutHeader = "task,label,confidence\n";
+  const size_t rows = std::min(tasks.size(), result.tasks.size());
+  size_t max_label = 0;
+  for (const std::string& l : labels) max_label = std::max(max_label, 2 * l.size() + 2);
+  if (threads < 2 || rows < kParallelFormatMin) {
+    LabelsCsv csv(kOutHeader.size() + RowsCapacity(tasks, result, max_label, precision, 0, rows));
+    char* p = csv.data();
+    std::memcpy(p, kOutHeader.data(), kOutHeader.size());
+    p = FormatRows(tasks, labels, result, precision, 0, rows, p + kOutHeader.size());
+    csv.add_part(csv.data(), p);
+    return csv;
+  }
+  const size_t middle = rows / 2;
+  size_t second_capacity = 0;
+  char* second_end = nullptr;
+  std::thread helper([&] {
+    second_capacity = RowsCapacity(tasks, result, max_label, precision, middle, rows);
+  });
+  const size_t first_capacity =
+      kOutHeader.size() + RowsCapacity(tasks, result, max_label, precision, 0, middle);
+  helper.join();
+  LabelsCsv csv(first_capacity + second_capacity);
+  char* second = csv.data() + first_capacity;
+  std::thread formatter([&] {
+    second_end = FormatRows(tasks, labels, result, precision, middle, rows, second);
+  });
+  char* p = csv.data();
+  std::memcpy(p, kOutHeader.data(), kOutHeader.size());
+  p = FormatRows(tasks, labels, result, precision, 0, middle, p + kOutHeader.size());
+  formatter.join();
+  csv.add_part(csv.data(), p);
+  csv.add_part(second, second_end);
   return csv;
 }
 
@@ -216,12 +271,19 @@ bool WriteAll(int fd, std::string_view data) {
   return true;
 }
 
+bool WriteAll(int fd, const LabelsCsv& csv) {
+  for (std::string_view part : csv.parts()) {
+    if (!WriteAll(fd, part)) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string FormatLabelsCsv(const AnswerTable& table, const consolidation::Consolidation& result,
                             int precision) {
-  const LabelsCsv csv = WriteLabelsCsv(table, result, precision);
-  return std::string(csv.text());
+  return WriteLabelsCsv(std::span<const std::string>(table.tasks), table.labels, result, precision)
+      .text();
 }
 
 Result<std::string> ConsolidateCsv(std::string_view input, consolidation::Algorithm algorithm,
@@ -278,20 +340,22 @@ void AddConsolidateCommand(CLI::App& app) {
         flags->threads > 0
             ? flags->threads
             : static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 64u));
-    Result<AnswerTable> table = ParseAnswersCsv((*input)->text(), threads);
+    Result<AnswerViews> table = ParseAnswersCsvViews((*input)->text(), threads);
     if (!table) fail(flags->input + ": " + table.error().message);
     consolidation::Options options;
     options.algorithm = *algorithm;
     options.num_threads = threads;
-    const LabelsCsv output = WriteLabelsCsv(
-        *table, consolidation::Consolidate(table->problem(), options), flags->precision);
+    const LabelsCsv output =
+        WriteLabelsCsv(std::span<const std::string_view>(table->tasks), table->labels,
+                       consolidation::Consolidate(table->problem(), options), flags->precision,
+                       threads);
     if (flags->output.empty()) {
       std::cout.flush();
-      if (!WriteAll(STDOUT_FILENO, output.text())) fail("cannot write to stdout");
+      if (!WriteAll(STDOUT_FILENO, output)) fail("cannot write to stdout");
       return;
     }
     const int fd = ::open(flags->output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    const bool written = fd >= 0 && WriteAll(fd, output.text());
+    const bool written = fd >= 0 && WriteAll(fd, output);
     if (fd >= 0 && ::close(fd) != 0) fail("cannot write output file '" + flags->output + "'");
     if (!written) fail("cannot write output file '" + flags->output + "'");
   });
