@@ -471,6 +471,9 @@ std::string_view LineAt(std::string_view text, size_t offset) {
 // index of the answer's run of equal task ids until the runs are interned.
 struct ScannedAnswers {
   std::vector<std::string_view> runs;
+  // Whether each run's task id sorts after the previous one's (checked when
+  // the run starts, while both ids are in cache): then the runs are distinct.
+  bool increasing = true;
   Interner workers;
   Interner labels;  // first-appearance order; sorted in FinishTable
 };
@@ -505,7 +508,10 @@ Status ScanAll(CsvScanner& scanner, AnswerViews& table, ScannedAnswers& out) {
       }
     }
     consolidation::Answer answer;
-    if (runs.empty() || !SameBytes(fields[0], runs.back())) runs.push_back(fields[0]);
+    if (runs.empty() || !SameBytes(fields[0], runs.back())) {
+      if (!runs.empty()) out.increasing = out.increasing && runs.back() < fields[0];
+      runs.push_back(fields[0]);
+    }
     answer.task = static_cast<int32_t>(runs.size() - 1);
     answer.worker = out.workers.Get(fields[1]);
     answer.label = out.labels.Get(fields[2]);
@@ -526,7 +532,10 @@ bool ScanPlain(std::string_view text, std::vector<consolidation::Answer>& answer
     if (!scanner.PlainRecord3(fields)) return false;
     if (fields[0].empty() || fields[1].empty() || fields[2].empty()) return false;
     consolidation::Answer answer;
-    if (out.runs.empty() || !SameBytes(fields[0], out.runs.back())) out.runs.push_back(fields[0]);
+    if (out.runs.empty() || !SameBytes(fields[0], out.runs.back())) {
+      if (!out.runs.empty()) out.increasing = out.increasing && out.runs.back() < fields[0];
+      out.runs.push_back(fields[0]);
+    }
     answer.task = static_cast<int32_t>(out.runs.size() - 1);
     answer.worker = out.workers.Get(fields[1]);
     answer.label = out.labels.Get(fields[2]);
@@ -566,6 +575,8 @@ bool ScanInHalves(std::string_view body, AnswerViews& table, ScannedAnswers& out
   helper.join();
   if (!first_ok || !second_ok) return false;
 
+  out.increasing = out.increasing && second.increasing &&
+                   (out.runs.empty() || second.runs.empty() || out.runs.back() < second.runs.front());
   const int32_t run_base = static_cast<int32_t>(out.runs.size());
   out.runs.insert(out.runs.end(), second.runs.begin(), second.runs.end());
   std::vector<int32_t> worker_of(second.workers.names().size());
@@ -593,10 +604,9 @@ void FinishTable(ScannedAnswers& scanned, AnswerViews& table) {
   std::vector<std::string_view>& runs = scanned.runs;
   // Exports are often sorted by task id: runs in strictly increasing order
   // are distinct, so they are the tasks in first-appearance order as they
-  // stand (a compare per run instead of a hash table of 200k names).
-  bool increasing = true;
-  for (size_t r = 1; r < runs.size() && increasing; ++r) increasing = runs[r - 1] < runs[r];
-  if (increasing) {
+  // stand (a compare per run, made by the scan, instead of a hash table of
+  // 200k names).
+  if (scanned.increasing) {
     table.tasks = std::move(runs);
   } else {
     Interner tasks(runs.size(), /*packed=*/false);
