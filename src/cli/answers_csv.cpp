@@ -169,6 +169,8 @@ class Interner {
   }
 
   const std::vector<std::string_view>& names() const { return names_; }
+  // The names, leaving the interner unusable.
+  std::vector<std::string_view> TakeNames() { return std::move(names_); }
 
  private:
   static constexpr size_t kFewNames = 8;
@@ -359,6 +361,9 @@ class CsvScanner {
     return true;
   }
 
+  // The unescaped copies of quoted fields with "" (the views point there).
+  std::deque<std::string>& unescaped() { return unescaped_; }
+
   // Consumes the rest of the current record (after a field with last ==
   // false), counting its fields; for error messages only.
   size_t CountRest() {
@@ -466,12 +471,15 @@ std::string_view LineAt(std::string_view text, size_t offset) {
 // index of the answer's run of equal task ids until the runs are interned.
 struct ScannedAnswers {
   std::vector<std::string_view> runs;
+  // Whether each run's task id sorts after the previous one's (checked when
+  // the run starts, while both ids are in cache): then the runs are distinct.
+  bool increasing = true;
   Interner workers;
   Interner labels;  // first-appearance order; sorted in FinishTable
 };
 
 // Every data record after the header, with the exact errors (line numbers).
-Status ScanAll(CsvScanner& scanner, AnswerTable& table, ScannedAnswers& out) {
+Status ScanAll(CsvScanner& scanner, AnswerViews& table, ScannedAnswers& out) {
   std::vector<std::string_view>& runs = out.runs;
   table.answers.reserve(scanner.remaining() / 24);
   static constexpr const char* kNames[] = {"task", "worker", "label"};
@@ -500,7 +508,10 @@ Status ScanAll(CsvScanner& scanner, AnswerTable& table, ScannedAnswers& out) {
       }
     }
     consolidation::Answer answer;
-    if (runs.empty() || !SameBytes(fields[0], runs.back())) runs.push_back(fields[0]);
+    if (runs.empty() || !SameBytes(fields[0], runs.back())) {
+      if (!runs.empty()) out.increasing = out.increasing && runs.back() < fields[0];
+      runs.push_back(fields[0]);
+    }
     answer.task = static_cast<int32_t>(runs.size() - 1);
     answer.worker = out.workers.Get(fields[1]);
     answer.label = out.labels.Get(fields[2]);
@@ -521,7 +532,10 @@ bool ScanPlain(std::string_view text, std::vector<consolidation::Answer>& answer
     if (!scanner.PlainRecord3(fields)) return false;
     if (fields[0].empty() || fields[1].empty() || fields[2].empty()) return false;
     consolidation::Answer answer;
-    if (out.runs.empty() || !SameBytes(fields[0], out.runs.back())) out.runs.push_back(fields[0]);
+    if (out.runs.empty() || !SameBytes(fields[0], out.runs.back())) {
+      if (!out.runs.empty()) out.increasing = out.increasing && out.runs.back() < fields[0];
+      out.runs.push_back(fields[0]);
+    }
     answer.task = static_cast<int32_t>(out.runs.size() - 1);
     answer.worker = out.workers.Get(fields[1]);
     answer.label = out.labels.Get(fields[2]);
@@ -539,7 +553,7 @@ constexpr size_t kParallelScanMin = size_t{4} << 20;
 // in their first-appearance order and its answers renumbered. False if
 // either half holds a record that is not plain (a quoted field may span the
 // split; errors need the line numbers of one scan).
-bool ScanInHalves(std::string_view body, AnswerTable& table, ScannedAnswers& out) {
+bool ScanInHalves(std::string_view body, AnswerViews& table, ScannedAnswers& out) {
   size_t middle = body.find('\n', body.size() / 2);
   if (middle == std::string_view::npos) return false;
   ++middle;
@@ -561,6 +575,8 @@ bool ScanInHalves(std::string_view body, AnswerTable& table, ScannedAnswers& out
   helper.join();
   if (!first_ok || !second_ok) return false;
 
+  out.increasing = out.increasing && second.increasing &&
+                   (out.runs.empty() || second.runs.empty() || out.runs.back() < second.runs.front());
   const int32_t run_base = static_cast<int32_t>(out.runs.size());
   out.runs.insert(out.runs.end(), second.runs.begin(), second.runs.end());
   std::vector<int32_t> worker_of(second.workers.names().size());
@@ -584,16 +600,24 @@ bool ScanInHalves(std::string_view body, AnswerTable& table, ScannedAnswers& out
 // Interns the runs' task ids and fills the table's names; class indexes
 // follow the sorted label names, so that the lowest-index tie-break picks
 // the same class whatever the row order.
-void FinishTable(const ScannedAnswers& scanned, AnswerTable& table) {
-  const std::vector<std::string_view>& runs = scanned.runs;
-  Interner tasks(runs.size(), /*packed=*/false);
-  const std::vector<int32_t> run_task = InternRuns(runs, tasks);
-  if (tasks.names().size() != runs.size()) {  // some task came back after another
-    for (consolidation::Answer& a : table.answers) a.task = run_task[a.task];
+void FinishTable(ScannedAnswers& scanned, AnswerViews& table) {
+  std::vector<std::string_view>& runs = scanned.runs;
+  // Exports are often sorted by task id: runs in strictly increasing order
+  // are distinct, so they are the tasks in first-appearance order as they
+  // stand (a compare per run, made by the scan, instead of a hash table of
+  // 200k names).
+  if (scanned.increasing) {
+    table.tasks = std::move(runs);
+  } else {
+    Interner tasks(runs.size(), /*packed=*/false);
+    const std::vector<int32_t> run_task = InternRuns(runs, tasks);
+    if (tasks.names().size() != runs.size()) {  // some task came back after another
+      for (consolidation::Answer& a : table.answers) a.task = run_task[a.task];
+    }
+    table.tasks = tasks.TakeNames();
   }
-  table.tasks.assign(tasks.names().begin(), tasks.names().end());
-  table.workers.assign(scanned.workers.names().begin(), scanned.workers.names().end());
-  const std::vector<std::string_view>& raw = scanned.labels.names();
+  table.workers = scanned.workers.TakeNames();
+  const std::vector<std::string_view> raw = scanned.labels.TakeNames();
   std::vector<int32_t> order(raw.size());
   std::iota(order.begin(), order.end(), 0);
   std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return raw[a] < raw[b]; });
@@ -618,7 +642,14 @@ consolidation::Problem AnswerTable::problem() const {
                                 answers};
 }
 
-Result<AnswerTable> ParseAnswersCsv(std::string_view text, int threads) {
+consolidation::Problem AnswerViews::problem() const {
+  return consolidation::Problem{static_cast<int32_t>(tasks.size()),
+                                static_cast<int32_t>(workers.size()),
+                                static_cast<int32_t>(std::max<size_t>(labels.size(), 1)),
+                                answers};
+}
+
+Result<AnswerViews> ParseAnswersCsvViews(std::string_view text, int threads) {
   // Spreadsheet exports often start with a UTF-8 byte order mark.
   if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
   CsvScanner scanner(text);
@@ -628,14 +659,25 @@ Result<AnswerTable> ParseAnswersCsv(std::string_view text, int threads) {
   PLB_TRY(CheckHeader(scanner, LineAt(text, scanner.offset(text))));
 
   const std::string_view body = text.substr(scanner.offset(text));
-  AnswerTable table;
+  AnswerViews table;
   ScannedAnswers scanned;
   if (threads < 2 || body.size() < kParallelScanMin || !ScanInHalves(body, table, scanned)) {
     table.answers.clear();
     scanned = ScannedAnswers();
     PLB_TRY(ScanAll(scanner, table, scanned));
+    table.unescaped = std::move(scanner.unescaped());
   }
   FinishTable(scanned, table);
+  return table;
+}
+
+Result<AnswerTable> ParseAnswersCsv(std::string_view text, int threads) {
+  PLB_ASSIGN_OR_RETURN(AnswerViews views, ParseAnswersCsvViews(text, threads));
+  AnswerTable table;
+  table.tasks.assign(views.tasks.begin(), views.tasks.end());
+  table.workers.assign(views.workers.begin(), views.workers.end());
+  table.labels = std::move(views.labels);
+  table.answers = std::move(views.answers);
   return table;
 }
 

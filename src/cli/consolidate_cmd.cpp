@@ -10,11 +10,13 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -22,6 +24,7 @@
 #include <cstring>
 #include <iostream>
 #include <memory>
+#include <span>
 #include <thread>
 
 namespace plumbline::cli {
@@ -79,53 +82,107 @@ char* AppendFixed(char* out, double value, int precision) {
   return std::to_chars(out, out + 350, value, std::chars_format::fixed, precision).ptr;
 }
 
-// The output CSV in one uninitialised buffer (no zero fill of ~10 MB).
+// The output CSV in one uninitialised buffer (no zero fill of ~10 MB), in
+// two parts when it was formatted on two threads (written with writev).
 class LabelsCsv {
  public:
   explicit LabelsCsv(size_t capacity)
       : data_(std::make_unique_for_overwrite<char[]>(capacity)), capacity_(capacity) {}
   char* data() { return data_.get(); }
   size_t capacity() const { return capacity_; }
-  void set_size(size_t size) { size_ = size; }
-  std::string_view text() const { return {data_.get(), size_}; }
+  void add_part(const char* begin, const char* end) {
+    parts_[num_parts_++] = std::string_view(begin, static_cast<size_t>(end - begin));
+  }
+  std::span<const std::string_view> parts() const { return {parts_, num_parts_}; }
+  std::string text() const {
+    std::string out;
+    for (std::string_view part : parts()) out += part;
+    return out;
+  }
 
  private:
   std::unique_ptr<char[]> data_;
   size_t capacity_;
-  size_t size_ = 0;
+  std::string_view parts_[2];
+  size_t num_parts_ = 0;
 };
 
-LabelsCsv WriteLabelsCsv(const AnswerTable& table, const consolidation::Consolidation& result,
-                         int precision) {
-  precision = std::clamp(precision, 0, 17);
-  constexpr std::string_view kOutHeader = "task,label,confidence\n";
-  const size_t rows = std::min(table.tasks.size(), result.tasks.size());
-  // Upper bound of a row: both names quoted with every byte doubled, and the
-  // number: a sign, 10 digits, the point and the decimals below 1e9, else
-  // the widest fixed-notation double (not a probability, but cheap to allow).
-  size_t max_label = 0;
-  for (const std::string& l : table.labels) max_label = std::max(max_label, 2 * l.size() + 2);
-  size_t capacity = kOutHeader.size();
-  for (size_t i = 0; i < rows; ++i) {
+// Upper bound of the bytes of rows [begin, end): both names quoted with every
+// byte doubled, and the number: a sign, 10 digits, the point and the
+// decimals below 1e9, else the widest fixed-notation double (not a
+// probability, but cheap to allow).
+template <class Name>
+size_t RowsCapacity(std::span<const Name> tasks, const consolidation::Consolidation& result,
+                    size_t max_label, int precision, size_t begin, size_t end) {
+  size_t capacity = 0;
+  for (size_t i = begin; i < end; ++i) {
     const bool small = std::abs(result.tasks[i].confidence) < 1e9;
-    capacity += 2 * table.tasks[i].size() + 2 + max_label + 3 + static_cast<size_t>(precision) +
+    capacity += 2 * tasks[i].size() + 2 + max_label + 3 + static_cast<size_t>(precision) +
                 (small ? 12 : 350);
   }
-  LabelsCsv csv(capacity);
-  char* p = csv.data();
-  std::memcpy(p, kOutHeader.data(), kOutHeader.size());
-  p += kOutHeader.size();
-  for (size_t i = 0; i < rows; ++i) {
+  return capacity;
+}
+
+template <class Name>
+char* FormatRows(std::span<const Name> tasks, const std::vector<std::string>& labels,
+                 const consolidation::Consolidation& result, int precision, size_t begin,
+                 size_t end, char* p) {
+  for (size_t i = begin; i < end; ++i) {
     const consolidation::TaskLabel& label = result.tasks[i];
     if (label.label < 0) continue;  // no answers: cannot come from a parsed table
-    p = AppendField(p, table.tasks[i]);
+    p = AppendField(p, std::string_view(tasks[i]));
     *p++ = ',';
-    p = AppendField(p, table.labels[label.label]);
+    p = AppendField(p, labels[label.label]);
     *p++ = ',';
     p = AppendFixed(p, label.confidence, precision);
     *p++ = '\n';
   }
-  csv.set_size(static_cast<size_t>(p - csv.data()));
+  return p;
+}
+
+// Jobs with fewer tasks are formatted on one thread.
+constexpr size_t kParallelFormatMin = 50000;
+
+// `tasks`: the task ids (std::string or std::string_view). With threads >= 2
+// and many tasks, the two halves of the rows are formatted at once into the
+// two halves of one buffer.
+template <class Name>
+LabelsCsv WriteLabelsCsv(std::span<const Name> tasks, const std::vector<std::string>& labels,
+                         const consolidation::Consolidation& result, int precision,
+                         int threads = 1) {
+  precision = std::clamp(precision, 0, 17);
+  constexpr std::string_view kOutHeader = "task,label,confidence\n";
+  const size_t rows = std::min(tasks.size(), result.tasks.size());
+  size_t max_label = 0;
+  for (const std::string& l : labels) max_label = std::max(max_label, 2 * l.size() + 2);
+  if (threads < 2 || rows < kParallelFormatMin) {
+    LabelsCsv csv(kOutHeader.size() + RowsCapacity(tasks, result, max_label, precision, 0, rows));
+    char* p = csv.data();
+    std::memcpy(p, kOutHeader.data(), kOutHeader.size());
+    p = FormatRows(tasks, labels, result, precision, 0, rows, p + kOutHeader.size());
+    csv.add_part(csv.data(), p);
+    return csv;
+  }
+  const size_t middle = rows / 2;
+  size_t second_capacity = 0;
+  char* second_end = nullptr;
+  std::thread helper([&] {
+    second_capacity = RowsCapacity(tasks, result, max_label, precision, middle, rows);
+  });
+  const size_t first_capacity =
+      kOutHeader.size() + RowsCapacity(tasks, result, max_label, precision, 0, middle);
+  helper.join();
+  LabelsCsv csv(first_capacity + second_capacity);
+  char* second = csv.data() + first_capacity;
+  std::thread formatter([&] {
+    second_end = FormatRows(tasks, labels, result, precision, middle, rows, second);
+  });
+  char* p = csv.data();
+  std::memcpy(p, kOutHeader.data(), kOutHeader.size());
+  p = FormatRows(tasks, labels, result, precision, 0, middle, p + kOutHeader.size());
+  formatter.join();
+  csv.add_part(csv.data(), p);
+  csv.add_part(second, second_end);
   return csv;
 }
 
@@ -192,19 +249,52 @@ class InputText {
 // "madvise" or "always") and keeps large blocks on that heap instead of an
 // mmap each. Only for this one-shot command: it changes the process's malloc
 // settings.
-void ReserveHugePageHeap(size_t bytes) {
-  constexpr size_t kHuge = size_t{2} << 20;
-  if (bytes < 8 * kHuge) return;
-  bytes = std::min<size_t>(bytes, size_t{1} << 30);
-  mallopt(M_MMAP_THRESHOLD, 1 << 30);  // blocks below 1 GiB come from the heap
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);  // freed blocks stay for the next ones
-  void* block = std::malloc(bytes);    // grows the heap by about `bytes`
-  if (block == nullptr) return;
-  const uintptr_t low = (reinterpret_cast<uintptr_t>(block) + kHuge - 1) & ~(kHuge - 1);
-  const uintptr_t high = reinterpret_cast<uintptr_t>(sbrk(0)) & ~(kHuge - 1);
-  if (high > low) madvise(reinterpret_cast<void*>(low), high - low, MADV_HUGEPAGE);
-  std::free(block);
-}
+//
+// The pages are also zeroed ahead of use: a helper thread at the lowest
+// priority asks the kernel to populate the heap (MADV_POPULATE_WRITE: the
+// pages are made present, their contents are not touched, so it is safe
+// while the heap is in use), from the bottom, where the allocations start,
+// upwards. It runs when a core is idle (start-up, the single-threaded steps)
+// and takes that work off the threads that would otherwise fault the pages.
+class HugePageHeap {
+ public:
+  HugePageHeap() = default;
+  HugePageHeap(const HugePageHeap&) = delete;
+  HugePageHeap& operator=(const HugePageHeap&) = delete;
+  ~HugePageHeap() {
+    stop_.store(true, std::memory_order_relaxed);
+    if (populate_.joinable()) populate_.join();
+  }
+
+  // Reserves `bytes` and populates the first `populate` of them.
+  void Reserve(size_t bytes, size_t populate) {
+    constexpr size_t kHuge = size_t{2} << 20;
+    if (bytes < 8 * kHuge) return;
+    bytes = std::min<size_t>(bytes, size_t{1} << 30);
+    mallopt(M_MMAP_THRESHOLD, 1 << 30);  // blocks below 1 GiB come from the heap
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);  // freed blocks stay for the next ones
+    void* block = std::malloc(bytes);    // grows the heap by about `bytes`
+    if (block == nullptr) return;
+    const uintptr_t low = (reinterpret_cast<uintptr_t>(block) + kHuge - 1) & ~(kHuge - 1);
+    const uintptr_t high = reinterpret_cast<uintptr_t>(sbrk(0)) & ~(kHuge - 1);
+    std::free(block);
+    if (high <= low) return;
+    madvise(reinterpret_cast<void*>(low), high - low, MADV_HUGEPAGE);
+#ifdef MADV_POPULATE_WRITE
+    const uintptr_t last = low + std::min<uintptr_t>(high - low, populate);
+    populate_ = std::thread([this, low, last] {
+      setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 19);
+      for (uintptr_t p = low; p < last && !stop_.load(std::memory_order_relaxed); p += kHuge) {
+        if (madvise(reinterpret_cast<void*>(p), kHuge, MADV_POPULATE_WRITE) != 0) break;
+      }
+    });
+#endif
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::thread populate_;
+};
 
 bool WriteAll(int fd, std::string_view data) {
   while (!data.empty()) {
@@ -216,12 +306,19 @@ bool WriteAll(int fd, std::string_view data) {
   return true;
 }
 
+bool WriteAll(int fd, const LabelsCsv& csv) {
+  for (std::string_view part : csv.parts()) {
+    if (!WriteAll(fd, part)) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string FormatLabelsCsv(const AnswerTable& table, const consolidation::Consolidation& result,
                             int precision) {
-  const LabelsCsv csv = WriteLabelsCsv(table, result, precision);
-  return std::string(csv.text());
+  return WriteLabelsCsv(std::span<const std::string>(table.tasks), table.labels, result, precision)
+      .text();
 }
 
 Result<std::string> ConsolidateCsv(std::string_view input, consolidation::Algorithm algorithm,
@@ -273,25 +370,28 @@ void AddConsolidateCommand(CLI::App& app) {
     Result<std::unique_ptr<InputText>> input = InputText::Open(flags->input);
     if (!input) fail(input.error().message);
     // The peak heap is about twice the input (answers, EM tables, output).
-    ReserveHugePageHeap(3 * (*input)->text().size());
+    HugePageHeap heap;
+    heap.Reserve(3 * (*input)->text().size(), 2 * (*input)->text().size());
     const int threads =
         flags->threads > 0
             ? flags->threads
             : static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 64u));
-    Result<AnswerTable> table = ParseAnswersCsv((*input)->text(), threads);
+    Result<AnswerViews> table = ParseAnswersCsvViews((*input)->text(), threads);
     if (!table) fail(flags->input + ": " + table.error().message);
     consolidation::Options options;
     options.algorithm = *algorithm;
     options.num_threads = threads;
-    const LabelsCsv output = WriteLabelsCsv(
-        *table, consolidation::Consolidate(table->problem(), options), flags->precision);
+    const LabelsCsv output =
+        WriteLabelsCsv(std::span<const std::string_view>(table->tasks), table->labels,
+                       consolidation::Consolidate(table->problem(), options), flags->precision,
+                       threads);
     if (flags->output.empty()) {
       std::cout.flush();
-      if (!WriteAll(STDOUT_FILENO, output.text())) fail("cannot write to stdout");
+      if (!WriteAll(STDOUT_FILENO, output)) fail("cannot write to stdout");
       return;
     }
     const int fd = ::open(flags->output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    const bool written = fd >= 0 && WriteAll(fd, output.text());
+    const bool written = fd >= 0 && WriteAll(fd, output);
     if (fd >= 0 && ::close(fd) != 0) fail("cannot write output file '" + flags->output + "'");
     if (!written) fail("cannot write output file '" + flags->output + "'");
   });

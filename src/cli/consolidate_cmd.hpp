@@ -15,6 +15,7 @@
 // Thread safety: the functions are reentrant.
 #pragma once
 
+#include <deque>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +51,21 @@ struct AnswerTable {
 // With threads >= 2, inputs over 4 MiB are scanned in two halves at once;
 // the table is the same (tests/cli/consolidate_csv_test.cpp).
 Result<AnswerTable> ParseAnswersCsv(std::string_view text, int threads = 1);
+
+// ParseAnswersCsv without copying the ids: the task and worker ids are views
+// into `text` (or into `unescaped`, for quoted ids with ""), so the table is
+// valid while `text` is. For the command, which keeps its input mapped to the
+// end (200k task ids are not copied twice).
+struct AnswerViews {
+  std::vector<std::string_view> tasks;
+  std::vector<std::string_view> workers;
+  std::vector<std::string> labels;  // sorted by byte value, as AnswerTable::labels
+  std::vector<consolidation::Answer> answers;
+  std::deque<std::string> unescaped;  // elements never move: the views stay valid
+
+  consolidation::Problem problem() const;
+};
+Result<AnswerViews> ParseAnswersCsvViews(std::string_view text, int threads = 1);
 
 // Formats `result` (computed on table.problem()) as `task,label,confidence`
 // lines with `precision` decimals (0..17), after the header. Tasks without
