@@ -62,7 +62,11 @@ Result<boost::json::object> TaskType::Preprocess(const boost::json::object& mani
 Result<std::string> TaskType::PreprocessJson(const boost::json::object& manifest_line,
                                              std::string_view line_text,
                                              const std::vector<std::string>& labels) const {
-  return StandardTaskInputJson(manifest_line, line_text, labels);
+  // Whatever Preprocess gives, so a type that overrides only Preprocess
+  // stores its own input; types with the standard input override this too.
+  (void)line_text;
+  PLB_ASSIGN_OR_RETURN(auto input, Preprocess(manifest_line, labels));
+  return json::Serialize(input);
 }
 
 void TaskType::AddLabel(boost::json::object& line, const boost::json::object& content,

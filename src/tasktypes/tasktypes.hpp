@@ -162,9 +162,10 @@ class TaskType {
                                                  const std::vector<std::string>& labels) const;
   // The same task input as JSON text, what the runner stores with the
   // object. `line_text` is the manifest line as read, the JSON text
-  // `manifest_line` was parsed from. The default serializes Preprocess; the
-  // standard input is written directly (StandardTaskInputJson), copying the
-  // line's text instead of building and re-serializing a copy of it.
+  // `manifest_line` was parsed from. The default serializes Preprocess, so a
+  // type that overrides only Preprocess stores what it returns; a type whose
+  // input is the standard one overrides this with StandardTaskInputJson,
+  // which copies the line's text instead of re-serializing a copy of it.
   virtual Result<std::string> PreprocessJson(const boost::json::object& manifest_line,
                                              std::string_view line_text,
                                              const std::vector<std::string>& labels) const;

@@ -80,6 +80,13 @@ class TextMultiClass final : public TaskType {
  public:
   using TaskType::TaskType;
 
+  // The standard task input (the default Preprocess), written directly.
+  Result<std::string> PreprocessJson(const boost::json::object& manifest_line,
+                                     std::string_view line_text,
+                                     const std::vector<std::string>& labels) const override {
+    return StandardTaskInputJson(manifest_line, line_text, labels);
+  }
+
   bool IsUsableAnswer(const boost::json::value& content,
                       const std::vector<std::string>& labels) const override {
     return AnswerClass(content, labels).has_value();
