@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "api/aws_endpoint.hpp"
 #include "api/kms_api.hpp"
 #include "api/sagemaker.hpp"
 #include "cli/app.hpp"
@@ -180,7 +181,8 @@ int Serve(const ServeArgs& args) {
   router.Add("GET", "/healthz", [](const http::Request&) {
     return http::Response::Json(200, R"({"status":"ok"})");
   });
-  // One endpoint for both JSON protocols, told apart by X-Amz-Target.
+  // Unsigned awsJson calls: each service answers with its own
+  // missing-signature error, told apart by X-Amz-Target.
   router.Add("POST", "/", [&](const http::Request& r) {
     const std::string* t = r.FindHeader("X-Amz-Target");
     if (t && t->rfind("TrentService.", 0) == 0) return kms.Handle(r);
@@ -190,6 +192,10 @@ int Serve(const ServeArgs& args) {
   media.Register(router);
   portal::RegisterAssets(router);
   portal::RegisterPages(router, *dd.identity);
+  // Signed requests go to the service of their credential scope.
+  api::AwsEndpoint aws(router);
+  aws.AddService("sagemaker", http::Answering([&](const http::Request& r) { return sagemaker.Handle(r); }));
+  aws.AddService("kms", http::Answering([&](const http::Request& r) { return kms.Handle(r); }));
 
   http::ServerOptions sopts;
   uint16_t port = 0;
@@ -203,7 +209,7 @@ int Serve(const ServeArgs& args) {
     auto start = std::chrono::steady_clock::now();
     const std::string* target = request.FindHeader("X-Amz-Target");
     std::string op = target ? " op=" + *target : "";
-    router.Dispatch(request, [method = request.method, path = request.path, op, start,
+    aws.Dispatch(request, [method = request.method, path = request.path, op, start,
                               respond](std::function<http::Response()> make) {
       respond([method, path, op, start, make] {
         http::Response resp = make();
