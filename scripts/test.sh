@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
-# Test tools from npm (playwright-core, s3rver), pinned by package-lock.json.
+# Test tools from npm (playwright-core, s3rver, the AWS SDK v3 clients), pinned by package-lock.json.
 if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules ]]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
