@@ -86,8 +86,10 @@ Result<std::shared_ptr<const Job>> LabelingService::Impl::ClaimableJob(
 }
 
 // A claimed assignment as the worker gets it: the task input the runner
-// stored for the object (the claim only required one; nothing is
-// pre-processed here) and the job's template, shared with the cached job.
+// stored for the object (the claim only required one), joined with the
+// object's line and the job's labels where the stored form says so
+// (nothing is pre-processed here), and the job's template, shared with the
+// cached job.
 Result<ClaimedTask> LabelingService::Impl::TaskOf(const std::shared_ptr<const Job>& job,
                                                   const JobInfo& info,
                                                   const store::Assignment& assignment) {
@@ -95,12 +97,15 @@ Result<ClaimedTask> LabelingService::Impl::TaskOf(const std::shared_ptr<const Jo
     return "object " + std::to_string(assignment.object_index) + " of job " + job->name;
   };
   if (assignment.task_input_json.empty()) return Internal(object_name() + " has no task input");
-  PLB_ASSIGN_OR_RETURN(auto input, json::Parse(assignment.task_input_json));
-  if (!input.is_object()) return Internal("the task input of " + object_name() + " is not an object");
+  auto input = tasktypes::TaskInputFromStored(assignment.task_input_json, assignment.object_line,
+                                              info.labels);
+  if (!input) {
+    return Internal("the stored task input of " + object_name() + ": " + input.error().message);
+  }
   ClaimedTask task;
   task.task_id = assignment.id;
   task.job_name = job->name;
-  task.task_input = std::move(input.get_object());
+  task.task_input = std::move(*input);
   task.deadline = FromEpochMs(assignment.deadline_ms);
   task.job_id = job->id;
   task.task_template = std::shared_ptr<const std::string>(job, &job->ui_template);

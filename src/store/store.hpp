@@ -75,8 +75,9 @@ struct DataObject {
   std::string failure_reason;
   int64_t answers = 0;
   int64_t leases = 0;         // live leases
-  // The template's `task.input` for this object (pre-processing's output,
-  // JSON); empty until the object is pre-processed (see SetTaskInputs).
+  // The object's stored task input, pre-processing's output as the task
+  // type writes it (JSON text, kept as given); empty until the object is
+  // pre-processed (see SetTaskInputs).
   std::string task_input_json;
 };
 

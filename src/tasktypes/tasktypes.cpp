@@ -154,25 +154,34 @@ Result<boost::json::object> StandardTaskInput(const boost::json::object& line,
   return input;
 }
 
-Result<std::string> StandardTaskInputJson(const boost::json::object& line,
-                                          std::string_view line_text,
-                                          const std::vector<std::string>& labels) {
-  const boost::json::value* object = line.if_contains("source");
-  if (!object) object = line.if_contains("source-ref");
-  if (!object) return InvalidArgument("the line has neither \"source\" nor \"source-ref\"");
-  std::string out;
-  out.reserve(line_text.size() * 2 + 64);
-  out.append("{\"taskObject\":");
-  json::SerializeTo(*object, &out);
-  out.append(",\"labels\":[");
-  for (size_t i = 0; i < labels.size(); ++i) {
-    if (i) out.push_back(',');
-    json::AppendQuoted(labels[i], &out);
+Result<std::string> StandardTaskInputStored(const boost::json::object& line) {
+  if (line.contains("source")) return std::string(R"("source")");
+  if (line.contains("source-ref")) return std::string(R"("source-ref")");
+  return InvalidArgument("the line has neither \"source\" nor \"source-ref\"");
+}
+
+Result<boost::json::object> TaskInputFromStored(std::string_view stored,
+                                                std::string_view line_text,
+                                                const std::vector<std::string>& labels) {
+  PLB_ASSIGN_OR_RETURN(auto value, json::Parse(stored));
+  if (value.is_object()) return std::move(value.get_object());
+  if (!value.is_string()) return InvalidArgument("a stored task input is an object or a string");
+  PLB_ASSIGN_OR_RETURN(auto line, json::Parse(line_text));
+  const boost::json::value* object =
+      line.is_object() ? line.get_object().if_contains(value.get_string()) : nullptr;
+  if (!object) {
+    return InvalidArgument("the manifest line has no member \"" +
+                           std::string(value.get_string()) + "\"");
   }
-  out.append("],\"manifestLine\":");
-  out.append(line_text);
-  out.push_back('}');
-  return out;
+  boost::json::object input;
+  input.reserve(3);
+  input.emplace("taskObject", *object);
+  boost::json::array l;
+  l.reserve(labels.size());
+  for (const auto& label : labels) l.emplace_back(label);
+  input.emplace("labels", std::move(l));
+  input.emplace("manifestLine", std::move(line));
+  return input;
 }
 
 Result<std::vector<std::string>> ParseLabelCategories(std::string_view text,

@@ -160,12 +160,13 @@ class TaskType {
   // its template: {"taskObject", "labels", "manifestLine"} (StandardTaskInput).
   virtual Result<boost::json::object> Preprocess(const boost::json::object& manifest_line,
                                                  const std::vector<std::string>& labels) const;
-  // The same task input as JSON text, what the runner stores with the
-  // object. `line_text` is the manifest line as read, the JSON text
-  // `manifest_line` was parsed from. The default serializes Preprocess, so a
-  // type that overrides only Preprocess stores what it returns; a type whose
-  // input is the standard one overrides this with StandardTaskInputJson,
-  // which copies the line's text instead of re-serializing a copy of it.
+  // The text the runner stores with the object, from which a claim gets the
+  // task input (TaskInputFromStored). `line_text` is the manifest line as
+  // read, the JSON text `manifest_line` was parsed from. The default
+  // serializes Preprocess, so a type that overrides only Preprocess stores
+  // what it returns; a type whose input is the standard one overrides this
+  // with StandardTaskInputStored, which stores only what the object's row
+  // and its job do not already hold.
   virtual Result<std::string> PreprocessJson(const boost::json::object& manifest_line,
                                              std::string_view line_text,
                                              const std::vector<std::string>& labels) const;
@@ -228,12 +229,24 @@ std::string OutputType(const std::string& task_type);
 // for a line with neither.
 Result<boost::json::object> StandardTaskInput(const boost::json::object& manifest_line,
                                               const std::vector<std::string>& labels);
-// StandardTaskInput as JSON text, written without building it: the same
-// members in the same order, "manifestLine" being `line_text` itself (the
-// JSON text `manifest_line` was parsed from).
-Result<std::string> StandardTaskInputJson(const boost::json::object& manifest_line,
-                                          std::string_view line_text,
-                                          const std::vector<std::string>& labels);
+// The standard input's stored form. That input is a join of the object's
+// row and its job: "taskObject" is a member of the manifest line, "labels"
+// the job's labels, "manifestLine" the line itself. So only the name of the
+// line's member that holds the task object is stored, as a JSON string
+// ("source" or "source-ref"): a few bytes beside the line instead of two
+// more copies of it. kInvalidArgument for a line with neither member.
+Result<std::string> StandardTaskInputStored(const boost::json::object& manifest_line);
+
+// The task input from its stored text (what PreprocessJson gave) and the
+// object's row, for a claim: a JSON object is the input as stored; a JSON
+// string is the standard input's stored form, joined with `line_text` (the
+// object's manifest line) and the job's `labels` into what
+// StandardTaskInput gives. A join only: nothing is pre-processed here.
+// kInvalidArgument for a text of neither form or a line without the named
+// member.
+Result<boost::json::object> TaskInputFromStored(std::string_view stored,
+                                                std::string_view line_text,
+                                                const std::vector<std::string>& labels);
 
 // For tools that hold a type's name only (`plumbline template preview`): the
 // type's ParseLabelCategories and Preprocess when it is implemented, else

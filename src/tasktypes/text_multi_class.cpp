@@ -80,11 +80,11 @@ class TextMultiClass final : public TaskType {
  public:
   using TaskType::TaskType;
 
-  // The standard task input (the default Preprocess), written directly.
+  // The standard task input (the default Preprocess) in its stored form.
   Result<std::string> PreprocessJson(const boost::json::object& manifest_line,
-                                     std::string_view line_text,
-                                     const std::vector<std::string>& labels) const override {
-    return StandardTaskInputJson(manifest_line, line_text, labels);
+                                     std::string_view /*line_text*/,
+                                     const std::vector<std::string>& /*labels*/) const override {
+    return StandardTaskInputStored(manifest_line);
   }
 
   bool IsUsableAnswer(const boost::json::value& content,

@@ -13,6 +13,7 @@
 #include "common/json.hpp"
 #include "job_request.hpp"
 #include "storage/object_store.hpp"
+#include "tasktypes/tasktypes.hpp"
 
 namespace plumbline::labeling {
 namespace {
@@ -77,7 +78,11 @@ TEST_F(TaskInputTest, TheStoredInputIsWhatTheWorkerGets) {
   ASSERT_NO_FATAL_FAILURE(StartJob("stored", "{\"source\":\"a\"}\n{\"source\":\"b\"}\n"));
   int64_t id = JobId("stored");
   auto first = store_->GetObject(id, 0).value();
-  auto input = json::Parse(first.task_input_json).value().as_object();
+  // The standard input is stored compactly (the line's member that holds
+  // the task object); joined with the row it is the whole input.
+  EXPECT_EQ(first.task_input_json, R"("source")");
+  auto input = tasktypes::TaskInputFromStored(first.task_input_json, first.line, {"cat", "dog"})
+                   .value();
   EXPECT_EQ(input.at("taskObject"), "a");
   EXPECT_EQ(input.at("labels"), boost::json::parse(R"(["cat","dog"])"));
   EXPECT_EQ(input.at("manifestLine"), boost::json::parse(R"({"source":"a"})"));

@@ -563,6 +563,12 @@ TEST_P(StoreTest, TaskInputsAreStoredAndObjectsAwaitPreprocessingInOrder) {
   EXPECT_EQ(store_->GetObjectsWithAnswers(job, {0}).value().at(0).object.task_input_json,
             R"({"taskObject":"0"})");
   EXPECT_TRUE(store_->ObjectsToPreprocess(job + 1, 10).value().empty());  // unknown job: none
+
+  // The text is kept as the task type wrote it, whatever JSON it is: a
+  // built-in stores a short string that a claim joins with the line.
+  ASSERT_TRUE(store_->SetTaskInputs(job, {{3, R"("source-ref")"}}));
+  EXPECT_EQ(store_->GetObject(job, 3).value().task_input_json, R"("source-ref")");
+  EXPECT_TRUE(store_->ObjectsToPreprocess(job, 10).value().empty());
 }
 
 TEST_P(StoreTest, ClaimsSkipObjectsWithoutTaskInputOnlyWhenAsked) {

@@ -50,22 +50,36 @@ TEST(PreprocessTest, TaskInputHasTaskObjectLabelsAndLine) {
   EXPECT_FALSE(Preprocess("TextMultiClass", boost::json::parse(R"({"x":1})").as_object(), {}));
 }
 
-// The stored form of the task input is the same input, written directly.
-TEST(PreprocessTest, JsonTextIsTheSameInputWithTheLineAsRead) {
+// The standard input is stored as the name of the line's member that holds
+// the task object; joined with the line and the labels it is the same input.
+TEST(PreprocessTest, StoredFormJoinsBackToTheSameInput) {
   const std::vector<std::string> labels = {"a \"quoted\" label", "b\\c"};
-  const std::vector<std::string> texts = {
-      R"({"source":"Une phrase \"citée\" \u00e9","id":7})",
-      " {\"source-ref\":\"s3://b/x.jpg\", \"n\": [1, 2.5]}\r"};
-  for (const std::string& text : texts) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"source":"Une phrase \"citée\" \u00e9","id":7})", R"("source")"},
+      {" {\"source-ref\":\"s3://b/x.jpg\", \"n\": [1, 2.5]}\r", R"("source-ref")"},
+      {R"({"source-ref":"s3://b/x.jpg","source":"wins"})", R"("source")"}};
+  for (const auto& [text, stored] : cases) {
     auto line = boost::json::parse(text).as_object();
-    auto json_text = StandardTaskInputJson(line, text, labels).value();
-    EXPECT_EQ(boost::json::parse(json_text), boost::json::value(StandardTaskInput(line, labels).value()))
-        << json_text;
-    EXPECT_EQ(Find("TextMultiClass")->PreprocessJson(line, text, labels).value(), json_text);
+    EXPECT_EQ(StandardTaskInputStored(line).value(), stored);
+    EXPECT_EQ(Find("TextMultiClass")->PreprocessJson(line, text, labels).value(), stored);
+    EXPECT_EQ(TaskInputFromStored(stored, text, labels).value(),
+              StandardTaskInput(line, labels).value())
+        << text;
   }
   auto none = boost::json::parse(R"({"x":1})").as_object();
-  EXPECT_EQ(StandardTaskInputJson(none, R"({"x":1})", labels).error().code,
+  EXPECT_EQ(StandardTaskInputStored(none).error().code, ErrorCode::kInvalidArgument);
+}
+
+// A stored object is the input as it is; anything else is an error.
+TEST(PreprocessTest, StoredObjectIsTheInputAsStored) {
+  EXPECT_EQ(TaskInputFromStored(R"({"taskObject":"x","extra":[1]})", R"({"source":"y"})", {"a"})
+                .value(),
+            boost::json::parse(R"({"taskObject":"x","extra":[1]})").as_object());
+  EXPECT_EQ(TaskInputFromStored(R"("source")", R"({"other":1})", {"a"}).error().code,
             ErrorCode::kInvalidArgument);
+  EXPECT_EQ(TaskInputFromStored("[1]", R"({"source":"y"})", {"a"}).error().code,
+            ErrorCode::kInvalidArgument);
+  EXPECT_FALSE(TaskInputFromStored("{", R"({"source":"y"})", {"a"}));
 }
 
 const TaskType& Text() {
