@@ -1,0 +1,233 @@
+// Span consolidation for named entity recognition (consolidation.hpp):
+// grouping across workers by overlap, aggregated boundaries, a weighted
+// label vote and worker weights from their agreement with the result.
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <stdexcept>
+
+#include "consolidation/consolidation.hpp"
+
+namespace plumbline::consolidation {
+namespace {
+
+uint64_t Mix(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
+
+struct Member {
+  int32_t worker;
+  LabeledSpan span;
+};
+
+struct Cluster {
+  std::vector<Member> members;
+  int64_t start = 0, end = 0;  // the representative
+  bool alive = true;
+};
+
+// A value more frequent than every other and seen at least twice, else the
+// lower median.
+int64_t Aggregate(std::vector<int64_t> values) {
+  std::sort(values.begin(), values.end());
+  int64_t best = values[0];
+  size_t best_count = 0;
+  bool unique = false;
+  for (size_t i = 0; i < values.size();) {
+    size_t j = i;
+    while (j < values.size() && values[j] == values[i]) ++j;
+    const size_t count = j - i;
+    if (count > best_count) {
+      best = values[i];
+      best_count = count;
+      unique = true;
+    } else if (count == best_count) {
+      unique = false;
+    }
+    i = j;
+  }
+  if (unique && best_count >= 2) return best;
+  return values[(values.size() - 1) / 2];
+}
+
+void Represent(Cluster& c) {
+  std::vector<int64_t> starts, ends;
+  for (const auto& m : c.members) {
+    starts.push_back(m.span.start);
+    ends.push_back(m.span.end);
+  }
+  c.start = Aggregate(std::move(starts));
+  c.end = Aggregate(std::move(ends));
+  if (c.end <= c.start) {  // odd mixes of boundaries: fall back to the span hull
+    c.start = c.members[0].span.start;
+    c.end = c.members[0].span.end;
+    for (const auto& m : c.members) {
+      c.start = std::min(c.start, m.span.start);
+      c.end = std::max(c.end, m.span.end);
+    }
+  }
+}
+
+bool ShareWorker(const Cluster& a, const Cluster& b) {
+  for (const auto& x : a.members)
+    for (const auto& y : b.members)
+      if (x.worker == y.worker) return true;
+  return false;
+}
+
+// Groups one document's spans (agglomerative, best pair first).
+std::vector<Cluster> Group(const SpanDocument& doc, double min_jaccard) {
+  std::vector<Cluster> clusters;
+  for (const auto& a : doc.answers)
+    for (const auto& s : a.spans) {
+      if (s.end <= s.start) continue;
+      Cluster c;
+      c.members.push_back({a.worker, s});
+      c.start = s.start;
+      c.end = s.end;
+      clusters.push_back(std::move(c));
+    }
+  // Clusters sorted by start: only overlapping representatives can merge, so
+  // the pair scan stops at the first cluster starting at or past the end.
+  for (;;) {
+    double best = min_jaccard;
+    size_t bi = 0, bj = 0;
+    bool found = false;
+    std::vector<size_t> order;
+    for (size_t i = 0; i < clusters.size(); ++i)
+      if (clusters[i].alive) order.push_back(i);
+    std::sort(order.begin(), order.end(), [&](size_t x, size_t y) {
+      return std::make_pair(clusters[x].start, clusters[x].end) <
+             std::make_pair(clusters[y].start, clusters[y].end);
+    });
+    for (size_t oi = 0; oi < order.size(); ++oi) {
+      const Cluster& a = clusters[order[oi]];
+      for (size_t oj = oi + 1; oj < order.size(); ++oj) {
+        const Cluster& b = clusters[order[oj]];
+        if (b.start >= a.end) break;
+        const double j = SpanJaccard(a.start, a.end, b.start, b.end);
+        if ((j > best || (!found && j >= best)) && !ShareWorker(a, b)) {
+          best = j;
+          bi = order[oi];
+          bj = order[oj];
+          found = true;
+        }
+      }
+    }
+    if (!found) break;
+    for (auto& m : clusters[bj].members) clusters[bi].members.push_back(m);
+    clusters[bj].alive = false;
+    Represent(clusters[bi]);
+  }
+  std::vector<Cluster> out;
+  for (auto& c : clusters)
+    if (c.alive) out.push_back(std::move(c));
+  return out;
+}
+
+std::vector<ConsolidatedSpan> ConsolidateDocument(const SpanDocument& doc,
+                                                  const std::vector<double>& weight,
+                                                  double min_jaccard) {
+  double total = 0;
+  for (const auto& a : doc.answers) total += weight[static_cast<size_t>(a.worker)];
+  std::vector<ConsolidatedSpan> out;
+  if (doc.answers.empty() || total <= 0) return out;
+  for (const Cluster& c : Group(doc, min_jaccard)) {
+    double support = 0;
+    std::map<int32_t, double> votes;
+    for (const auto& m : c.members) {
+      support += weight[static_cast<size_t>(m.worker)];
+      votes[m.span.label] += weight[static_cast<size_t>(m.worker)];
+    }
+    if (support < 0.5 * total - 1e-9) continue;
+    double top = -1;
+    std::vector<int32_t> tied;
+    for (const auto& [label, v] : votes) {
+      if (v > top + 1e-9) {
+        top = v;
+        tied.assign(1, label);
+      } else if (std::abs(v - top) <= 1e-9) {
+        tied.push_back(label);
+      }
+    }
+    const uint64_t pick = Mix(doc.seed ^ Mix(static_cast<uint64_t>(c.start))) % tied.size();
+    ConsolidatedSpan s;
+    s.start = c.start;
+    s.end = c.end;
+    s.label = tied[pick];
+    s.support = static_cast<int32_t>(c.members.size());
+    double jaccard = 0;
+    for (const auto& m : c.members) jaccard += SpanJaccard(m.span.start, m.span.end, s.start, s.end);
+    s.confidence = (top / total) * (jaccard / static_cast<double>(c.members.size()));
+    out.push_back(s);
+  }
+  std::sort(out.begin(), out.end(), [](const ConsolidatedSpan& a, const ConsolidatedSpan& b) {
+    return std::tie(a.start, a.end, a.label) < std::tie(b.start, b.end, b.label);
+  });
+  return out;
+}
+
+}  // namespace
+
+double SpanJaccard(int64_t a_start, int64_t a_end, int64_t b_start, int64_t b_end) {
+  const int64_t inter = std::min(a_end, b_end) - std::max(a_start, b_start);
+  if (inter <= 0 || a_end <= a_start || b_end <= b_start) return 0;
+  const int64_t uni = (a_end - a_start) + (b_end - b_start) - inter;
+  return static_cast<double>(inter) / static_cast<double>(uni);
+}
+
+SpanResult ConsolidateSpans(std::span<const SpanDocument> documents, int32_t num_workers,
+                            const SpanOptions& options) {
+  if (num_workers < 0) throw std::invalid_argument("spans: negative worker count");
+  for (const auto& d : documents)
+    for (const auto& a : d.answers)
+      if (a.worker < 0 || a.worker >= num_workers)
+        throw std::invalid_argument("spans: worker out of range");
+  SpanResult r;
+  r.worker_weight.assign(static_cast<size_t>(num_workers), 1.0);
+  auto run = [&] {
+    r.documents.clear();
+    r.documents.reserve(documents.size());
+    for (const auto& d : documents)
+      r.documents.push_back(ConsolidateDocument(d, r.worker_weight, options.min_jaccard));
+  };
+  run();
+  for (int round = 0; round < options.reliability_rounds; ++round) {
+    // Each worker's spans against the consolidated ones: a match is the same
+    // label with Jaccard >= min_jaccard, each consolidated span matched once.
+    std::vector<double> tp(static_cast<size_t>(num_workers), 0), fp(tp), fn(tp);
+    for (size_t di = 0; di < documents.size(); ++di) {
+      const auto& result = r.documents[di];
+      for (const auto& a : documents[di].answers) {
+        std::vector<char> used(result.size(), 0);
+        double matched = 0;
+        for (const auto& s : a.spans) {
+          bool hit = false;
+          for (size_t k = 0; k < result.size() && !hit; ++k) {
+            if (used[k] || result[k].label != s.label) continue;
+            if (SpanJaccard(s.start, s.end, result[k].start, result[k].end) >= options.min_jaccard) {
+              used[k] = 1;
+              hit = true;
+            }
+          }
+          matched += hit;
+        }
+        const size_t w = static_cast<size_t>(a.worker);
+        tp[w] += matched;
+        fp[w] += static_cast<double>(a.spans.size()) - matched;
+        fn[w] += static_cast<double>(result.size()) - matched;
+      }
+    }
+    for (size_t w = 0; w < tp.size(); ++w)
+      r.worker_weight[w] = (2 * tp[w] + options.reliability_prior_a) /
+                           (2 * tp[w] + fp[w] + fn[w] + options.reliability_prior_a +
+                            options.reliability_prior_b);
+    run();
+  }
+  return r;
+}
+
+}  // namespace plumbline::consolidation
