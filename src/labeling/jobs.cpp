@@ -35,10 +35,16 @@ Result<std::string> LabelingService::CreateJob(const boost::json::object& reques
                            ") name different task types");
   const tasktypes::TaskType* type = tasktypes::Find(pre.task_type);
   if (!type) return InvalidArgument("task type " + pre.task_type + " is not supported yet");
-  if (c.template_uri.empty())
-    return InvalidArgument(
-        "HumanTaskConfig.UiConfig.UiTemplateS3Uri is required; "
-        "HumanTaskUiArn is not supported yet");
+  if (c.template_uri.empty() && c.human_task_ui_arn.empty())
+    return InvalidArgument("HumanTaskConfig.UiConfig needs UiTemplateS3Uri or HumanTaskUiArn");
+  if (!c.human_task_ui_arn.empty()) {
+    // A hosted UI this build ships, for this task type (checked again with
+    // the label file below, when it is readable).
+    if (auto t = tasktypes::HostedUiTemplate(c.human_task_ui_arn, pre.task_type,
+                                             R"({"labels":[]})");
+        !t)
+      return InvalidArgument("HumanTaskUiArn: " + t.error().message);
+  }
   tasktypes::JobSettings settings;
   settings.label_attribute_name = c.label_attribute_name;
   settings.task_time_limit_seconds = c.time_limit_seconds;
@@ -67,6 +73,9 @@ Result<std::string> LabelingService::CreateJob(const boost::json::object& reques
     if (auto labels = type->ParseLabelCategories(*text); !labels)
       return InvalidArgument("LabelCategoryConfigS3Uri " + c.label_category_uri + ": " +
                              labels.error().message);
+    if (!c.human_task_ui_arn.empty())
+      if (auto t = tasktypes::HostedUiTemplate(c.human_task_ui_arn, pre.task_type, *text); !t)
+        return InvalidArgument("HumanTaskUiArn: " + t.error().message);
   }
   if (auto tmpl = impl_->objects.ReadAll(c.template_uri); tmpl && impl_->validator) {
     if (auto s = impl_->validator(*tmpl); !s)

@@ -175,6 +175,17 @@ Result<std::string> StandardTaskInputJson(const boost::json::object& line,
   return out;
 }
 
+Result<boost::json::array> LabelCategoryObjects(std::string_view text) {
+  auto parsed = json::Parse(text);
+  if (!parsed || !parsed->is_object())
+    return InvalidArgument("label category file must be a JSON object");
+  const auto* labels = json::GetArray(parsed->get_object(), "labels");
+  if (!labels) return InvalidArgument("label category file has no \"labels\" array");
+  for (const auto& l : *labels)
+    if (!l.is_object()) return InvalidArgument("every label must be an object");
+  return *labels;
+}
+
 Result<std::vector<std::string>> ParseLabelCategories(std::string_view text,
                                                       const std::string& task_type) {
   if (const TaskType* type = Find(task_type)) return type->ParseLabelCategories(text);

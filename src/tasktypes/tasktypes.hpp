@@ -118,6 +118,9 @@ struct Batch {
   std::string label_attribute_name;
   std::string job_name;             // original case; metadata uses "labeling-job/<lower>"
   std::vector<std::string> labels;  // the label category file's labels, in order
+  // The same labels as the file's objects ({"label", "shortDisplayName", ...}),
+  // which NER's output repeats; may be empty ({"label"} objects are made).
+  boost::json::array label_objects;
   TimePoint now;                    // the metadata's creation-date
   std::vector<std::pair<int64_t, std::vector<Answer>>> objects;  // object index, its answers
 };
@@ -234,6 +237,26 @@ Result<boost::json::object> StandardTaskInput(const boost::json::object& manifes
 Result<std::string> StandardTaskInputJson(const boost::json::object& manifest_line,
                                           std::string_view line_text,
                                           const std::vector<std::string>& labels);
+
+// The label objects of a label category file, in file order, as written
+// there ({"label": ..., "shortDisplayName": ...}); kInvalidArgument when the
+// file has no "labels" array of objects. Check the file with the type's
+// ParseLabelCategories first.
+Result<boost::json::array> LabelCategoryObjects(std::string_view text);
+
+// ------------------------------------------------ hosted worker UIs (§3.3)
+
+// The name of an AWS-hosted worker UI ARN
+// ("arn:aws:sagemaker:<region>:394669845002:human-task-ui/<Name>"), or "".
+std::string HostedUiName(std::string_view human_task_ui_arn);
+// The task template of a hosted UI this build ships for `task_type` (the
+// worker sees it as if it were the job's own template; it renders with the
+// type's task input), built from the job's label category file (labels,
+// display names, instructions). kInvalidArgument names an unsupported UI or
+// a UI of another task type.
+Result<std::string> HostedUiTemplate(std::string_view human_task_ui_arn,
+                                     std::string_view task_type,
+                                     std::string_view label_category_text);
 
 // For tools that hold a type's name only (`plumbline template preview`): the
 // type's ParseLabelCategories and Preprocess when it is implemented, else
