@@ -97,6 +97,9 @@ void LabelingService::Impl::Ingest(Job job) {
       return fail("ClientError: line " + std::to_string(lines.line_number()) +
                   " of the input manifest is not a JSON object");
     const auto& obj = v.get_object();
+    if (auto collision = tasktypes::LabelAttributeCollision(obj, c.label_attribute_name))
+      return fail("ClientError: line " + std::to_string(lines.line_number()) +
+                  " of the input manifest: " + *collision);
     if (line.size() > options.max_line_chars) {
       o.state = store::ObjectState::kFailed;
       o.failure_reason = "ClientError: the manifest line is longer than " +

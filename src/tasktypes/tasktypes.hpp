@@ -212,6 +212,14 @@ class TaskType {
 std::optional<std::string> LabelAttributeNameProblem(std::string_view label_attribute_name,
                                                      const BuiltinTaskType* type);
 
+// The problem with labeling a manifest line under `label_attribute_name`
+// when the line already has that key or "<attr>-metadata" (the line comes
+// from the output of a job that used the same name, spec §5.5), in the
+// API's prose naming the attribute, or nullopt. Plumbline refuses such
+// lines rather than overwrite what they hold; a chained job takes a new name.
+std::optional<std::string> LabelAttributeCollision(const boost::json::object& line,
+                                                   std::string_view label_attribute_name);
+
 // What TaskType::AddLabel and AddFailure do by default, for callers that
 // have a job of a type this build does not run (its output type given).
 void AddLabelMembers(boost::json::object& line, const boost::json::object& content,
