@@ -5,8 +5,9 @@
 // Also ticking classes in the multi-select classifiers (§5.2, §5.4).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
-import { launch, openPage, ORIGIN, READY_PROBE, waitReady, previewAnswer, SCREENSHOTS, escapeHtml } from './lib.mjs';
+import { launch, openPage, ORIGIN, READY_PROBE, waitReady, previewAnswer, SCREENSHOTS, SHARED, escapeHtml } from './lib.mjs';
 
 // 🎉 (one code point, two UTF-16 units), "Zoë" with a combining diaeresis
 // (three graphemes, four code points), a flag (two code points, four units),
@@ -203,4 +204,34 @@ test('multi-select classifiers: ticking classes with the mouse and keys gives {l
   assert.deepEqual(await previewAnswer(p), { tags: { labels: ['cat', 'outdoor'], workerComment: 'two cats' } });
   assert.deepEqual(errors, []);
   await p.close();
+});
+
+test('Ground Truth sample NER templates: extra questions appended to the inner form, labels as strings', async () => {
+  const dir = path.join(SHARED, 'data', 'templates', 'amazon-sagemaker-ground-truth-task-uis', 'text');
+  const extra = fs.readFileSync(path.join(dir, 'named-entity-recognition-with-additional-classification.liquid.html'), 'utf8');
+  const { p, errors } = await open(extra);
+  await drag(p, 'Amazon SageMaker Ground Truth');
+  await p.keyboard.press('3');
+  await p.locator('crowd-radio-button[name=tech]').click();
+  await p.screenshot({ path: path.join(SCREENSHOTS, 'entity-annotation-sample.png') });
+  await p.locator('crowd-entity-annotation .submit').click();
+  assert.deepEqual(await previewAnswer(p), {
+    'crowd-entity-annotation': { entities: [{ endOffset: 29, label: 'company', startOffset: 0 }] },
+    tech: { tech: true }, politics: { politics: false },
+  });
+  assert.deepEqual(errors, []);
+  await p.close();
+
+  // The Liquid sample with the standard task input: labels are strings.
+  const text = 'Ada Lovelace wrote to Babbage.';
+  const ner = fs.readFileSync(path.join(dir, 'named-entity-recognition.liquid.html'), 'utf8')
+    .replace('{{ task.input.labels | to_json | escape }}', escapeHtml(JSON.stringify(['person', 'place'])))
+    .replace('{{ task.input.taskObject }}', escapeHtml(text));
+  const second = await open(ner);
+  await drag(second.p, 'Ada Lovelace');
+  await second.p.keyboard.press('1');
+  assert.deepEqual(await second.p.evaluate(() => document.querySelector('crowd-entity-annotation').value),
+    { entities: [{ endOffset: 12, label: 'person', startOffset: 0 }] });
+  assert.deepEqual(second.errors, []);
+  await second.p.close();
 });
