@@ -3,8 +3,9 @@
 // label vote and worker weights from their agreement with the result.
 #include <algorithm>
 #include <cmath>
-#include <map>
 #include <stdexcept>
+#include <tuple>
+#include <utility>
 
 #include "consolidation/consolidation.hpp"
 
@@ -31,7 +32,7 @@ struct Cluster {
 
 // A value more frequent than every other and seen at least twice, else the
 // lower median.
-int64_t Aggregate(std::vector<int64_t> values) {
+int64_t Aggregate(std::vector<int64_t>& values) {
   std::sort(values.begin(), values.end());
   int64_t best = values[0];
   size_t best_count = 0;
@@ -53,14 +54,13 @@ int64_t Aggregate(std::vector<int64_t> values) {
   return values[(values.size() - 1) / 2];
 }
 
-void Represent(Cluster& c) {
-  std::vector<int64_t> starts, ends;
-  for (const auto& m : c.members) {
-    starts.push_back(m.span.start);
-    ends.push_back(m.span.end);
-  }
-  c.start = Aggregate(std::move(starts));
-  c.end = Aggregate(std::move(ends));
+void Represent(Cluster& c, std::vector<int64_t>& scratch) {
+  scratch.clear();
+  for (const auto& m : c.members) scratch.push_back(m.span.start);
+  c.start = Aggregate(scratch);
+  scratch.clear();
+  for (const auto& m : c.members) scratch.push_back(m.span.end);
+  c.end = Aggregate(scratch);
   if (c.end <= c.start) {  // odd mixes of boundaries: fall back to the span hull
     c.start = c.members[0].span.start;
     c.end = c.members[0].span.end;
@@ -92,16 +92,20 @@ std::vector<Cluster> Group(const SpanDocument& doc, double min_jaccard) {
     }
   // Clusters sorted by start: only overlapping representatives can merge, so
   // the pair scan stops at the first cluster starting at or past the end.
+  std::vector<size_t> order;
+  std::vector<int64_t> scratch;
   for (;;) {
     double best = min_jaccard;
     size_t bi = 0, bj = 0;
     bool found = false;
-    std::vector<size_t> order;
+    order.clear();
     for (size_t i = 0; i < clusters.size(); ++i)
       if (clusters[i].alive) order.push_back(i);
+    // Equal representatives keep their order of creation (the answers'
+    // order), so that the result does not depend on the sort's algorithm.
     std::sort(order.begin(), order.end(), [&](size_t x, size_t y) {
-      return std::make_pair(clusters[x].start, clusters[x].end) <
-             std::make_pair(clusters[y].start, clusters[y].end);
+      return std::tie(clusters[x].start, clusters[x].end, x) <
+             std::tie(clusters[y].start, clusters[y].end, y);
     });
     for (size_t oi = 0; oi < order.size(); ++oi) {
       const Cluster& a = clusters[order[oi]];
@@ -120,7 +124,7 @@ std::vector<Cluster> Group(const SpanDocument& doc, double min_jaccard) {
     if (!found) break;
     for (auto& m : clusters[bj].members) clusters[bi].members.push_back(m);
     clusters[bj].alive = false;
-    Represent(clusters[bi]);
+    Represent(clusters[bi], scratch);
   }
   std::vector<Cluster> out;
   for (auto& c : clusters)
@@ -137,10 +141,15 @@ std::vector<ConsolidatedSpan> ConsolidateDocument(const SpanDocument& doc,
   if (doc.answers.empty() || total <= 0) return out;
   for (const Cluster& c : Group(doc, min_jaccard)) {
     double support = 0;
-    std::map<int32_t, double> votes;
+    // (label, weight), in label order: few labels per group.
+    std::vector<std::pair<int32_t, double>> votes;
     for (const auto& m : c.members) {
-      support += weight[static_cast<size_t>(m.worker)];
-      votes[m.span.label] += weight[static_cast<size_t>(m.worker)];
+      const double w = weight[static_cast<size_t>(m.worker)];
+      support += w;
+      auto it = std::lower_bound(votes.begin(), votes.end(), m.span.label,
+                                 [](const auto& v, int32_t l) { return v.first < l; });
+      if (it == votes.end() || it->first != m.span.label) it = votes.insert(it, {m.span.label, 0.0});
+      it->second += w;
     }
     if (support < 0.5 * total - 1e-9) continue;
     double top = -1;
