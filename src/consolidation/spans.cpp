@@ -19,15 +19,22 @@ uint64_t Mix(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-struct Member {
-  int32_t worker;
-  LabeledSpan span;
-};
-
-struct Cluster {
-  std::vector<Member> members;
-  int64_t start = 0, end = 0;  // the representative
-  bool alive = true;
+// One document's spans and their groups, in buffers reused from document to
+// document (no allocation per span). A group is a linked list of spans.
+struct Groups {
+  std::vector<int32_t> worker;  // per span
+  std::vector<LabeledSpan> span;
+  std::vector<int32_t> next;    // next span of the same group, -1 at the end
+  struct Group {
+    int32_t head, tail, size;
+    int64_t start, end;  // the representative
+    bool alive;
+  };
+  std::vector<Group> groups;
+  std::vector<size_t> order;
+  std::vector<int64_t> scratch;
+  std::vector<std::pair<int32_t, double>> votes;
+  std::vector<int32_t> tied;
 };
 
 // A value more frequent than every other and seen at least twice, else the
@@ -54,66 +61,70 @@ int64_t Aggregate(std::vector<int64_t>& values) {
   return values[(values.size() - 1) / 2];
 }
 
-void Represent(Cluster& c, std::vector<int64_t>& scratch) {
+void Represent(Groups& g, Groups::Group& c) {
+  auto& scratch = g.scratch;
   scratch.clear();
-  for (const auto& m : c.members) scratch.push_back(m.span.start);
+  for (int32_t m = c.head; m >= 0; m = g.next[m]) scratch.push_back(g.span[m].start);
   c.start = Aggregate(scratch);
   scratch.clear();
-  for (const auto& m : c.members) scratch.push_back(m.span.end);
+  for (int32_t m = c.head; m >= 0; m = g.next[m]) scratch.push_back(g.span[m].end);
   c.end = Aggregate(scratch);
   if (c.end <= c.start) {  // odd mixes of boundaries: fall back to the span hull
-    c.start = c.members[0].span.start;
-    c.end = c.members[0].span.end;
-    for (const auto& m : c.members) {
-      c.start = std::min(c.start, m.span.start);
-      c.end = std::max(c.end, m.span.end);
+    c.start = g.span[c.head].start;
+    c.end = g.span[c.head].end;
+    for (int32_t m = c.head; m >= 0; m = g.next[m]) {
+      c.start = std::min(c.start, g.span[m].start);
+      c.end = std::max(c.end, g.span[m].end);
     }
   }
 }
 
-bool ShareWorker(const Cluster& a, const Cluster& b) {
-  for (const auto& x : a.members)
-    for (const auto& y : b.members)
-      if (x.worker == y.worker) return true;
+bool ShareWorker(const Groups& g, const Groups::Group& a, const Groups::Group& b) {
+  for (int32_t x = a.head; x >= 0; x = g.next[x])
+    for (int32_t y = b.head; y >= 0; y = g.next[y])
+      if (g.worker[x] == g.worker[y]) return true;
   return false;
 }
 
-// Groups one document's spans (agglomerative, best pair first).
-std::vector<Cluster> Group(const SpanDocument& doc, double min_jaccard) {
-  std::vector<Cluster> clusters;
+// Groups one document's spans (agglomerative, best pair first) into `g`;
+// the live groups are those with `alive`.
+void Group(const SpanDocument& doc, double min_jaccard, Groups& g) {
+  g.worker.clear();
+  g.span.clear();
+  g.next.clear();
+  g.groups.clear();
   for (const auto& a : doc.answers)
     for (const auto& s : a.spans) {
       if (s.end <= s.start) continue;
-      Cluster c;
-      c.members.push_back({a.worker, s});
-      c.start = s.start;
-      c.end = s.end;
-      clusters.push_back(std::move(c));
+      const auto i = static_cast<int32_t>(g.span.size());
+      g.worker.push_back(a.worker);
+      g.span.push_back(s);
+      g.next.push_back(-1);
+      g.groups.push_back({i, i, 1, s.start, s.end, true});
     }
-  // Clusters sorted by start: only overlapping representatives can merge, so
-  // the pair scan stops at the first cluster starting at or past the end.
-  std::vector<size_t> order;
-  std::vector<int64_t> scratch;
+  // Groups sorted by start: only overlapping representatives can merge, so
+  // the pair scan stops at the first group starting at or past the end.
+  auto& groups = g.groups;
+  auto& order = g.order;
+  // Equal representatives keep their order of creation (the answers'
+  // order), so that the result does not depend on the sort's algorithm.
+  const auto before = [&](size_t x, size_t y) {
+    return std::tie(groups[x].start, groups[x].end, x) < std::tie(groups[y].start, groups[y].end, y);
+  };
+  order.resize(groups.size());
+  for (size_t i = 0; i < groups.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), before);
   for (;;) {
     double best = min_jaccard;
     size_t bi = 0, bj = 0;
     bool found = false;
-    order.clear();
-    for (size_t i = 0; i < clusters.size(); ++i)
-      if (clusters[i].alive) order.push_back(i);
-    // Equal representatives keep their order of creation (the answers'
-    // order), so that the result does not depend on the sort's algorithm.
-    std::sort(order.begin(), order.end(), [&](size_t x, size_t y) {
-      return std::tie(clusters[x].start, clusters[x].end, x) <
-             std::tie(clusters[y].start, clusters[y].end, y);
-    });
     for (size_t oi = 0; oi < order.size(); ++oi) {
-      const Cluster& a = clusters[order[oi]];
+      const auto& a = groups[order[oi]];
       for (size_t oj = oi + 1; oj < order.size(); ++oj) {
-        const Cluster& b = clusters[order[oj]];
+        const auto& b = groups[order[oj]];
         if (b.start >= a.end) break;
         const double j = SpanJaccard(a.start, a.end, b.start, b.end);
-        if ((j > best || (!found && j >= best)) && !ShareWorker(a, b)) {
+        if ((j > best || (!found && j >= best)) && !ShareWorker(g, a, b)) {
           best = j;
           bi = order[oi];
           bj = order[oj];
@@ -122,38 +133,46 @@ std::vector<Cluster> Group(const SpanDocument& doc, double min_jaccard) {
       }
     }
     if (!found) break;
-    for (auto& m : clusters[bj].members) clusters[bi].members.push_back(m);
-    clusters[bj].alive = false;
-    Represent(clusters[bi], scratch);
+    auto& into = groups[bi];
+    g.next[into.tail] = groups[bj].head;  // members keep their order
+    into.tail = groups[bj].tail;
+    into.size += groups[bj].size;
+    groups[bj].alive = false;
+    Represent(g, into);
+    // The order again: without bj, bi moved to its new representative's place.
+    order.erase(std::remove_if(order.begin(), order.end(),
+                               [&](size_t x) { return x == bi || x == bj; }),
+                order.end());
+    order.insert(std::lower_bound(order.begin(), order.end(), bi, before), bi);
   }
-  std::vector<Cluster> out;
-  for (auto& c : clusters)
-    if (c.alive) out.push_back(std::move(c));
-  return out;
 }
 
 std::vector<ConsolidatedSpan> ConsolidateDocument(const SpanDocument& doc,
                                                   const std::vector<double>& weight,
-                                                  double min_jaccard) {
+                                                  double min_jaccard, Groups& g) {
   double total = 0;
   for (const auto& a : doc.answers) total += weight[static_cast<size_t>(a.worker)];
   std::vector<ConsolidatedSpan> out;
   if (doc.answers.empty() || total <= 0) return out;
-  for (const Cluster& c : Group(doc, min_jaccard)) {
+  Group(doc, min_jaccard, g);
+  auto& votes = g.votes;  // (label, weight), in label order
+  auto& tied = g.tied;
+  for (const auto& c : g.groups) {
+    if (!c.alive) continue;
     double support = 0;
-    // (label, weight), in label order: few labels per group.
-    std::vector<std::pair<int32_t, double>> votes;
-    for (const auto& m : c.members) {
-      const double w = weight[static_cast<size_t>(m.worker)];
+    votes.clear();
+    for (int32_t m = c.head; m >= 0; m = g.next[m]) {
+      const double w = weight[static_cast<size_t>(g.worker[m])];
+      const int32_t label = g.span[m].label;
       support += w;
-      auto it = std::lower_bound(votes.begin(), votes.end(), m.span.label,
+      auto it = std::lower_bound(votes.begin(), votes.end(), label,
                                  [](const auto& v, int32_t l) { return v.first < l; });
-      if (it == votes.end() || it->first != m.span.label) it = votes.insert(it, {m.span.label, 0.0});
+      if (it == votes.end() || it->first != label) it = votes.insert(it, {label, 0.0});
       it->second += w;
     }
     if (support < 0.5 * total - 1e-9) continue;
     double top = -1;
-    std::vector<int32_t> tied;
+    tied.clear();
     for (const auto& [label, v] : votes) {
       if (v > top + 1e-9) {
         top = v;
@@ -167,10 +186,11 @@ std::vector<ConsolidatedSpan> ConsolidateDocument(const SpanDocument& doc,
     s.start = c.start;
     s.end = c.end;
     s.label = tied[pick];
-    s.support = static_cast<int32_t>(c.members.size());
+    s.support = c.size;
     double jaccard = 0;
-    for (const auto& m : c.members) jaccard += SpanJaccard(m.span.start, m.span.end, s.start, s.end);
-    s.confidence = (top / total) * (jaccard / static_cast<double>(c.members.size()));
+    for (int32_t m = c.head; m >= 0; m = g.next[m])
+      jaccard += SpanJaccard(g.span[m].start, g.span[m].end, s.start, s.end);
+    s.confidence = (top / total) * (jaccard / static_cast<double>(c.size));
     out.push_back(s);
   }
   std::sort(out.begin(), out.end(), [](const ConsolidatedSpan& a, const ConsolidatedSpan& b) {
@@ -197,11 +217,12 @@ SpanResult ConsolidateSpans(std::span<const SpanDocument> documents, int32_t num
         throw std::invalid_argument("spans: worker out of range");
   SpanResult r;
   r.worker_weight.assign(static_cast<size_t>(num_workers), 1.0);
+  Groups groups;
   auto run = [&] {
     r.documents.clear();
     r.documents.reserve(documents.size());
     for (const auto& d : documents)
-      r.documents.push_back(ConsolidateDocument(d, r.worker_weight, options.min_jaccard));
+      r.documents.push_back(ConsolidateDocument(d, r.worker_weight, options.min_jaccard, groups));
   };
   run();
   for (int round = 0; round < options.reliability_rounds; ++round) {
