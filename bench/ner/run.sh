@@ -33,6 +33,7 @@ echo "== Python $("$PYTHON" -c 'import sys; print(sys.version.split()[0])')"
 "$PYTHON" "$HERE/ner_bench.py" compare "$DATA"
 field() { sed -n "s/.* $2=\([0-9.]*\).*/\1/p" "$1"; }
 awk -v p="$(field "$DATA/py.txt" seconds)" -v c="$(field "$DATA/cpp.txt" seconds)" \
-    -v pc="$(field "$DATA/py.txt" cpu_seconds)" -v cc="$(field "$DATA/cpp.txt" cpu_seconds)" 'BEGIN {
-  printf "Python %.2f s (cpu %.2f s); C++ %.3f s (cpu %.3f s); speed-up %.1fx wall, %.1fx cpu (load: %s)\n", p, pc, c, cc, p / c, pc / cc, ENVIRON["LOAD"]
-}' LOAD="$(cut -d' ' -f1-3 /proc/loadavg)"
+    -v pc="$(field "$DATA/py.txt" cpu_seconds)" -v cc="$(field "$DATA/cpp.txt" cpu_seconds)" \
+    -v load="$(cut -d' ' -f1-3 /proc/loadavg)" 'BEGIN {
+  printf "Python %.2f s (cpu %.2f s); C++ %.3f s (cpu %.3f s); speed-up %.1fx wall, %.1fx cpu (load: %s)\n", p, pc, c, cc, p / c, pc / cc, load
+}'
