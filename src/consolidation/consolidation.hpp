@@ -194,4 +194,127 @@ class JobConsolidator {
   std::vector<Answer> answers_;
 };
 
+// ---------------------------------------------------------------------------
+// Multi-label classification (spec §7.2; multi_label.cpp). Each class is its
+// own yes/no question per task, decided from every worker's answer with the
+// worker's reliability: a "two-coin" model, one sensitivity (P(worker ticks c
+// | c present)) and one specificity (P(worker leaves c | c absent)) per
+// worker, shared by all classes, and one prevalence per class, fitted by EM
+// over all answers. Two coins rather than the spec's one: with few classes
+// present per task, one accuracy per worker is dominated by the agreed
+// absences and makes every tick look reliable (overconfident presences);
+// separate coins keep the probabilities calibrated (see
+// tests/consolidation/multi_label_test.cpp).
+
+// One worker's answer for one task: the classes they ticked (any order,
+// duplicates ignored). An empty set says "none of the classes".
+struct LabelSetAnswer {
+  int32_t task = 0;
+  int32_t worker = 0;
+  std::vector<int32_t> labels;
+};
+
+struct MultiLabelOptions {
+  // Beta prior pseudo-counts on every worker's sensitivity and specificity:
+  // prior means 0.7 and 0.9, each worth 10 answers, so that workers with few
+  // answers stay near the prior.
+  double sensitivity_prior_a = 7, sensitivity_prior_b = 3;
+  double specificity_prior_a = 9, specificity_prior_b = 1;
+  int max_iterations = 100;
+  double tolerance = 1e-6;  // stops once no presence moved by more than this
+};
+
+struct MultiLabelResult {
+  int32_t num_classes = 0;
+  std::vector<double> presence;      // tasks x classes, row-major: P(class present)
+  std::vector<int32_t> votes;        // tasks x classes: workers who ticked it
+  std::vector<int32_t> num_answers;  // per task
+  std::vector<double> sensitivity;   // per worker
+  std::vector<double> specificity;   // per worker
+  std::vector<double> prevalence;    // per class
+  int iterations = 0;
+  bool converged = true;
+  double Presence(int32_t task, int32_t c) const {
+    return presence[static_cast<size_t>(task) * num_classes + c];
+  }
+  int32_t Votes(int32_t task, int32_t c) const {
+    return votes[static_cast<size_t>(task) * num_classes + c];
+  }
+};
+
+// Fits the model to every answer. Throws std::invalid_argument on an id or
+// class out of range (a programmer error). A task without answers keeps the
+// class prevalences as its presences.
+MultiLabelResult ConsolidateMultiLabel(int32_t num_tasks, int32_t num_workers, int32_t num_classes,
+                                       std::span<const LabelSetAnswer> answers,
+                                       const MultiLabelOptions& options = {});
+
+// Per-class majority vote, the baseline: present when more than half of the
+// task's answers ticked it. Same shape as ConsolidateMultiLabel's presences
+// (1 or 0; a task without answers has 0).
+std::vector<double> MajorityMultiLabel(int32_t num_tasks, int32_t num_classes,
+                                       std::span<const LabelSetAnswer> answers);
+
+// ---------------------------------------------------------------------------
+// Text spans, named entity recognition (spec §7.5; spans.cpp). Each
+// document's spans are grouped across workers by overlap (agglomerative, the
+// best Jaccard pair of cluster representatives first, at least 0.5, never two
+// spans of one worker in a cluster); a group is kept when its workers carry
+// at least half of the answering workers' weight; its boundaries are the
+// members' mode (a value more frequent than every other, seen at least
+// twice) or else their lower median; its label is the weighted vote of the
+// members; its confidence is the chosen label's weight share of the
+// answering workers times the members' mean Jaccard with the result. Worker
+// weights are their reliability across all documents (a smoothed F1 of
+// their spans against the consolidated ones), re-estimated a few rounds.
+
+// A worker's span: half-open [start, end) in any unit (Ground Truth: code
+// points), label a class index.
+struct LabeledSpan {
+  int64_t start = 0;
+  int64_t end = 0;
+  int32_t label = 0;
+};
+
+// One worker's answer for one document (possibly no spans).
+struct SpanAnswer {
+  int32_t worker = 0;
+  std::vector<LabeledSpan> spans;
+};
+
+struct SpanDocument {
+  std::vector<SpanAnswer> answers;
+  uint64_t seed = 0;  // breaks label ties pseudo-randomly, reproducibly
+};
+
+struct ConsolidatedSpan {
+  int64_t start = 0;
+  int64_t end = 0;
+  int32_t label = 0;
+  double confidence = 0;  // unrounded; the service writes 0 for one answer
+  int32_t support = 0;    // workers in the group
+};
+
+struct SpanOptions {
+  double min_jaccard = 0.5;
+  // Rounds of reliability estimation; 0: every worker weighs 1 (the spec's
+  // unweighted reference).
+  int reliability_rounds = 2;
+  // Smoothing of a worker's F1: (2 TP + a) / (2 TP + FP + FN + a + b).
+  double reliability_prior_a = 7, reliability_prior_b = 3;
+};
+
+struct SpanResult {
+  std::vector<std::vector<ConsolidatedSpan>> documents;  // sorted by start, end, label
+  std::vector<double> worker_weight;                     // per worker id
+};
+
+// Consolidates every document (worker ids dense in [0, num_workers)).
+SpanResult ConsolidateSpans(std::span<const SpanDocument> documents, int32_t num_workers,
+                            const SpanOptions& options = {});
+
+// Jaccard of two half-open intervals over their positions (0 when disjoint
+// or either is empty).
+double SpanJaccard(int64_t a_start, int64_t a_end, int64_t b_start, int64_t b_end);
+
 }  // namespace plumbline::consolidation

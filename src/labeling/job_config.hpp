@@ -21,6 +21,7 @@ struct JobConfig {
   std::string manifest_uri;
   std::string label_category_uri;
   std::string template_uri;
+  std::string human_task_ui_arn;  // UiConfig.HumanTaskUiArn: a hosted UI instead of a template
   std::string output_path;
   std::string kms_key_id;  // OutputConfig.KmsKeyId; empty: outputs in clear
   std::string workteam_arn;
@@ -63,7 +64,10 @@ struct JobConfig {
       if (const auto* acs = GetObject(*h, "AnnotationConsolidationConfig"))
         c.acs_hook_arn = GetString(*acs, "AnnotationConsolidationLambdaArn").value_or("");
       if (const auto* ui = GetObject(*h, "UiConfig"))
+      {
         c.template_uri = GetString(*ui, "UiTemplateS3Uri").value_or("");
+        c.human_task_ui_arn = GetString(*ui, "HumanTaskUiArn").value_or("");
+      }
       c.title = GetString(*h, "TaskTitle").value_or("");
       c.description = GetString(*h, "TaskDescription").value_or("");
       if (const auto* kw = GetArray(*h, "TaskKeywords"))

@@ -15,6 +15,31 @@ using store::Job;
 using store::JobStatus;
 
 // ------------------------------------------------------------------ jobs
+// The complaint about a LabelAttributeName that a line of the manifest
+// already has (as a key or as "<attr>-metadata"), within its first
+// `max_lines` lines, or nullopt (also when the manifest cannot be read now).
+namespace {
+std::optional<std::string> AttributeCollision(storage::ObjectStore& objects,
+                                              const std::string& manifest_uri,
+                                              const std::string& attr, size_t max_lines) {
+  auto reader = objects.OpenRead(manifest_uri);
+  if (!reader) return std::nullopt;
+  storage::LineReader lines(std::move(*reader), 16u << 20);
+  std::string_view line;
+  for (size_t n = 0; n < max_lines;) {
+    auto more = lines.Next(&line);
+    if (!more || !*more) break;
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    ++n;
+    auto parsed = json::Parse(line);
+    if (!parsed || !parsed->is_object()) break;  // the runner reports it
+    if (auto problem = tasktypes::LabelAttributeCollision(parsed->get_object(), attr))
+      return "line " + std::to_string(lines.line_number()) + " of the input manifest: " + *problem;
+  }
+  return std::nullopt;
+}
+}  // namespace
+
 Result<std::string> LabelingService::CreateJob(const boost::json::object& request,
                                                const std::string& region) {
   boost::json::object req = request;
@@ -35,10 +60,16 @@ Result<std::string> LabelingService::CreateJob(const boost::json::object& reques
                            ") name different task types");
   const tasktypes::TaskType* type = tasktypes::Find(pre.task_type);
   if (!type) return InvalidArgument("task type " + pre.task_type + " is not supported yet");
-  if (c.template_uri.empty())
-    return InvalidArgument(
-        "HumanTaskConfig.UiConfig.UiTemplateS3Uri is required; "
-        "HumanTaskUiArn is not supported yet");
+  if (c.template_uri.empty() && c.human_task_ui_arn.empty())
+    return InvalidArgument("HumanTaskConfig.UiConfig needs UiTemplateS3Uri or HumanTaskUiArn");
+  if (!c.human_task_ui_arn.empty()) {
+    // A hosted UI this build ships, for this task type (checked again with
+    // the label file below, when it is readable).
+    if (auto t = tasktypes::HostedUiTemplate(c.human_task_ui_arn, pre.task_type,
+                                             R"({"labels":[]})");
+        !t)
+      return InvalidArgument("HumanTaskUiArn: " + t.error().message);
+  }
   tasktypes::JobSettings settings;
   settings.label_attribute_name = c.label_attribute_name;
   settings.task_time_limit_seconds = c.time_limit_seconds;
@@ -67,7 +98,17 @@ Result<std::string> LabelingService::CreateJob(const boost::json::object& reques
     if (auto labels = type->ParseLabelCategories(*text); !labels)
       return InvalidArgument("LabelCategoryConfigS3Uri " + c.label_category_uri + ": " +
                              labels.error().message);
+    if (!c.human_task_ui_arn.empty())
+      if (auto t = tasktypes::HostedUiTemplate(c.human_task_ui_arn, pre.task_type, *text); !t)
+        return InvalidArgument("HumanTaskUiArn: " + t.error().message);
   }
+  // Chaining (spec §5.5): the lines of an earlier job's output keep their
+  // attributes, so this job's attribute must be new to them. The first lines
+  // are checked now when the manifest is readable; the runner fails the job
+  // on a later line that has it.
+  if (auto problem =
+          AttributeCollision(impl_->objects, c.manifest_uri, c.label_attribute_name, 100))
+    return InvalidArgument(*problem);
   if (auto tmpl = impl_->objects.ReadAll(c.template_uri); tmpl && impl_->validator) {
     if (auto s = impl_->validator(*tmpl); !s)
       return InvalidArgument("UiTemplateS3Uri " + c.template_uri + ": " + s.error().message);

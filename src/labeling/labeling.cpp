@@ -61,7 +61,10 @@ std::shared_ptr<const LabelingService::Impl::JobInfo> LabelingService::Impl::Inf
   auto make = [&] {
     JobConfig config = JobConfig::FromJob(job);
     const tasktypes::TaskType* type = tasktypes::Find(config.task_type);
-    return std::make_shared<const JobInfo>(JobInfo{std::move(config), LabelsOf(job), type});
+    boost::json::array objects;
+    auto labels = LabelsOf(job, &objects);
+    return std::make_shared<const JobInfo>(
+        JobInfo{std::move(config), std::move(labels), std::move(objects), type});
   };
   if (job.status == JobStatus::kInitializing) return make();
   std::lock_guard<std::mutex> lock(info_mu);
@@ -70,12 +73,20 @@ std::shared_ptr<const LabelingService::Impl::JobInfo> LabelingService::Impl::Inf
   return it->second;
 }
 
-std::vector<std::string> LabelingService::Impl::LabelsOf(const Job& job) {
+std::vector<std::string> LabelingService::Impl::LabelsOf(const Job& job,
+                                                        boost::json::array* objects) {
   std::vector<std::string> out;
   auto v = json::Parse(job.labels_json);
   if (v && v->is_array())
-    for (const auto& l : v->get_array())
-      if (l.is_string()) out.emplace_back(l.get_string());
+    for (const auto& l : v->get_array()) {
+      if (l.is_string()) {
+        out.emplace_back(l.get_string());
+        if (objects) objects->emplace_back(boost::json::object{{"label", l}});
+      } else if (l.is_object()) {
+        out.emplace_back(json::GetString(l.get_object(), "label").value_or(""));
+        if (objects) objects->push_back(l);
+      }
+    }
   return out;
 }
 

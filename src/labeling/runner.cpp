@@ -37,11 +37,15 @@ void LabelingService::Impl::Ingest(Job job) {
   if (!type) return fail("ClientError: task type " + c.task_type + " is not supported");
   auto labels = type->ParseLabelCategories(*label_text);
   if (!labels) return fail("ClientError: " + c.label_category_uri + ": " + labels.error().message);
-  auto tmpl = objects.ReadAll(c.template_uri);
+  // A hosted worker UI (HumanTaskUiArn) is a template made from the label file.
+  auto tmpl = c.human_task_ui_arn.empty()
+                  ? objects.ReadAll(c.template_uri)
+                  : tasktypes::HostedUiTemplate(c.human_task_ui_arn, c.task_type, *label_text);
   if (!tmpl) return fail("ClientError: cannot read the task template: " + tmpl.error().message);
-  boost::json::array label_array;
-  for (const auto& l : *labels) label_array.emplace_back(l);
-  if (auto s = store.SetJobInputs(job.id, json::Serialize(label_array), *tmpl); !s)
+  // The labels as the file's objects: outputs such as NER's repeat them.
+  auto label_array = tasktypes::LabelCategoryObjects(*label_text);
+  if (!label_array) return fail("ClientError: " + label_array.error().message);
+  if (auto s = store.SetJobInputs(job.id, json::Serialize(*label_array), *tmpl); !s)
     return;  // the store is unavailable; the next pass retries
   auto out = Out(job);
   if (!out) return fail("ClientError: the output KMS key cannot be used: " + out.error().message);
@@ -93,6 +97,9 @@ void LabelingService::Impl::Ingest(Job job) {
       return fail("ClientError: line " + std::to_string(lines.line_number()) +
                   " of the input manifest is not a JSON object");
     const auto& obj = v.get_object();
+    if (auto collision = tasktypes::LabelAttributeCollision(obj, c.label_attribute_name))
+      return fail("ClientError: line " + std::to_string(lines.line_number()) +
+                  " of the input manifest: " + *collision);
     if (line.size() > options.max_line_chars) {
       o.state = store::ObjectState::kFailed;
       o.failure_reason = "ClientError: the manifest line is longer than " +
@@ -247,6 +254,7 @@ bool LabelingService::Impl::ConsolidateReady(const Job& job, const std::vector<i
   batch.label_attribute_name = c.label_attribute_name;
   batch.job_name = job.name;
   batch.labels = info->labels;
+  batch.label_objects = info->label_objects;
   batch.now = now;
   // Every file of the batch, written together (one sync for the batch).
   ConsolidationFiles files(storage::JoinUri(c.output_path, job.name), FormatFileStamp(now));

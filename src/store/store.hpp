@@ -56,7 +56,7 @@ struct Job {
   bool output_written = false;  // the final output manifest exists
   // Read from storage when the job starts, so later edits of the files do not
   // change a running job.
-  std::string labels_json;    // JSON array of the label category names
+  std::string labels_json;    // JSON array of the label category file's label objects (or names)
   std::string ui_template;    // the worker task template (Liquid + HTML)
   // NumberOfHumanWorkersPerDataObject: answers each object needs (set at
   // creation; the scheduler and consolidation read it from here).

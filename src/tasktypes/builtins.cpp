@@ -16,12 +16,12 @@ namespace {
 // hosted UI, frame or cloud, implementation.
 constexpr BuiltinTaskType kBuiltins[] = {
     {"BoundingBox",                  "groundtruth/object-detection",            false, 1, 50, false, false, nullptr},
-    {"ImageMultiClass",              "groundtruth/image-classification",        false, 2, 0,  false, false, nullptr},
-    {"ImageMultiClassMultiLabel",    "groundtruth/image-classification-multilabel", false, 2, 50, false, false, nullptr},
+    {"ImageMultiClass",              "groundtruth/image-classification",        false, 2, 0,  false, false, &detail::ImageMultiClassType},
+    {"ImageMultiClassMultiLabel",    "groundtruth/image-classification-multilabel", false, 2, 50, false, false, &detail::ImageMultiClassMultiLabelType},
     {"SemanticSegmentation",         "groundtruth/semantic-segmentation",       true,  1, 0,  false, false, nullptr},
     {"TextMultiClass",               "groundtruth/text-classification",         false, 2, 0,  false, false, &detail::TextMultiClassType},
-    {"TextMultiClassMultiLabel",     "groundtruth/text-classification-multilabel", false, 2, 50, false, false, nullptr},
-    {"NamedEntityRecognition",       "groundtruth/text-span",                   false, 1, 0,  true,  false, nullptr},
+    {"TextMultiClassMultiLabel",     "groundtruth/text-classification-multilabel", false, 2, 50, false, false, &detail::TextMultiClassMultiLabelType},
+    {"NamedEntityRecognition",       "groundtruth/text-span",                   false, 1, 0,  true,  false, &detail::NamedEntityRecognitionType},
     {"VideoMultiClass",              "groundtruth/video-classification",        false, 2, 30, false, false, nullptr},
     {"VideoObjectDetection",         "groundtruth/video-object-detection",      true,  1, 30, true,  true,  nullptr},
     {"VideoObjectTracking",          "groundtruth/video-object-tracking",       true,  1, 30, true,  true,  nullptr},

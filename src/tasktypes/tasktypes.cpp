@@ -102,6 +102,17 @@ std::optional<std::string> LabelAttributeNameProblem(std::string_view label,
   return std::nullopt;
 }
 
+std::optional<std::string> LabelAttributeCollision(const boost::json::object& line,
+                                                   std::string_view attr) {
+  const std::string name(attr);
+  const bool label = line.contains(name), metadata = line.contains(name + "-metadata");
+  if (!label && !metadata) return std::nullopt;
+  return "LabelAttributeName '" + name + "' collides with the key \"" +
+         (label ? name : name + "-metadata") +
+         "\" the line already has (a label of an earlier job?); a chained job needs a new "
+         "LabelAttributeName, and continuing a job under the same one is not supported yet.";
+}
+
 void AddLabelMembers(boost::json::object& line, const boost::json::object& content,
                      const std::string& attr) {
   // Keys already present keep their position; new ones are appended.
@@ -182,6 +193,17 @@ Result<boost::json::object> TaskInputFromStored(std::string_view stored,
   input.emplace("labels", std::move(l));
   input.emplace("manifestLine", std::move(line));
   return input;
+}
+
+Result<boost::json::array> LabelCategoryObjects(std::string_view text) {
+  auto parsed = json::Parse(text);
+  if (!parsed || !parsed->is_object())
+    return InvalidArgument("label category file must be a JSON object");
+  const auto* labels = json::GetArray(parsed->get_object(), "labels");
+  if (!labels) return InvalidArgument("label category file has no \"labels\" array");
+  for (const auto& l : *labels)
+    if (!l.is_object()) return InvalidArgument("every label must be an object");
+  return *labels;
 }
 
 Result<std::vector<std::string>> ParseLabelCategories(std::string_view text,

@@ -118,6 +118,9 @@ struct Batch {
   std::string label_attribute_name;
   std::string job_name;             // original case; metadata uses "labeling-job/<lower>"
   std::vector<std::string> labels;  // the label category file's labels, in order
+  // The same labels as the file's objects ({"label", "shortDisplayName", ...}),
+  // which NER's output repeats; may be empty ({"label"} objects are made).
+  boost::json::array label_objects;
   TimePoint now;                    // the metadata's creation-date
   std::vector<std::pair<int64_t, std::vector<Answer>>> objects;  // object index, its answers
 };
@@ -210,6 +213,14 @@ class TaskType {
 std::optional<std::string> LabelAttributeNameProblem(std::string_view label_attribute_name,
                                                      const BuiltinTaskType* type);
 
+// The problem with labeling a manifest line under `label_attribute_name`
+// when the line already has that key or "<attr>-metadata" (the line comes
+// from the output of a job that used the same name, spec §5.5), in the
+// API's prose naming the attribute, or nullopt. Plumbline refuses such
+// lines rather than overwrite what they hold; a chained job takes a new name.
+std::optional<std::string> LabelAttributeCollision(const boost::json::object& line,
+                                                   std::string_view label_attribute_name);
+
 // What TaskType::AddLabel and AddFailure do by default, for callers that
 // have a job of a type this build does not run (its output type given).
 void AddLabelMembers(boost::json::object& line, const boost::json::object& content,
@@ -247,6 +258,26 @@ Result<std::string> StandardTaskInputStored(const boost::json::object& manifest_
 Result<boost::json::object> TaskInputFromStored(std::string_view stored,
                                                 std::string_view line_text,
                                                 const std::vector<std::string>& labels);
+
+// The label objects of a label category file, in file order, as written
+// there ({"label": ..., "shortDisplayName": ...}); kInvalidArgument when the
+// file has no "labels" array of objects. Check the file with the type's
+// ParseLabelCategories first.
+Result<boost::json::array> LabelCategoryObjects(std::string_view text);
+
+// ------------------------------------------------ hosted worker UIs (§3.3)
+
+// The name of an AWS-hosted worker UI ARN
+// ("arn:aws:sagemaker:<region>:394669845002:human-task-ui/<Name>"), or "".
+std::string HostedUiName(std::string_view human_task_ui_arn);
+// The task template of a hosted UI this build ships for `task_type` (the
+// worker sees it as if it were the job's own template; it renders with the
+// type's task input), built from the job's label category file (labels,
+// display names, instructions). kInvalidArgument names an unsupported UI or
+// a UI of another task type.
+Result<std::string> HostedUiTemplate(std::string_view human_task_ui_arn,
+                                     std::string_view task_type,
+                                     std::string_view label_category_text);
 
 // For tools that hold a type's name only (`plumbline template preview`): the
 // type's ParseLabelCategories and Preprocess when it is implemented, else

@@ -2,7 +2,8 @@
 // template the text and the labels; ACS is Ground Truth's job-wide EM
 // variant: worker reliabilities (Dawid-Skene, one coin per worker) are
 // estimated from every answer of the job so far, and each object gets the
-// class that fit makes most likely.
+// class that fit makes most likely. ImageMultiClass (image_multi_class.cpp)
+// is the same type for images: MakeSingleLabelType builds either.
 #include <boost/json.hpp>
 #include <map>
 
@@ -76,7 +77,7 @@ boost::json::object Content(const std::string& attr, const std::string& job_name
   return content;
 }
 
-class TextMultiClass final : public TaskType {
+class SingleLabelClassification final : public TaskType {
  public:
   using TaskType::TaskType;
 
@@ -146,9 +147,13 @@ class TextMultiClass final : public TaskType {
 
 }  // namespace
 
+std::unique_ptr<const TaskType> detail::MakeSingleLabelType(const BuiltinTaskType& row) {
+  return std::make_unique<const SingleLabelClassification>(row);
+}
+
 const TaskType& detail::TextMultiClassType() {
-  static const TextMultiClass type(*FindBuiltin("TextMultiClass"));
-  return type;
+  static const auto type = MakeSingleLabelType(*FindBuiltin("TextMultiClass"));
+  return *type;
 }
 
 }  // namespace plumbline::tasktypes

@@ -335,5 +335,38 @@ TEST_F(LabelingTest, AHistoryThatFailedToLoadIsLoadedAgainNotKeptEmpty) {
   service.Shutdown();
 }
 
+// Chaining (spec §5.5): a manifest whose lines already have the job's
+// LabelAttributeName is refused at creation when its first lines show it,
+// and fails the job when a later line does; a new name is accepted.
+TEST_F(LabelingTest, LabelAttributeThatTheLinesAlreadyHaveIsRefused) {
+  ASSERT_TRUE(objects_->WriteAll("s3://b/chained.manifest",
+                                 "{\"source\":\"a\",\"animal\":0,\"animal-metadata\":{}}\n"));
+  auto refused = service_->CreateJob(Request("chained", "s3://b/chained.manifest"), "us-west-2");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(refused.error().message.find("LabelAttributeName 'animal' collides with the key \"animal\""),
+            std::string::npos)
+      << refused.error().message;
+  auto renamed = Request("chained-new", "s3://b/chained.manifest");
+  renamed["LabelAttributeName"] = "animal-2";
+  ASSERT_TRUE(service_->CreateJob(renamed, "us-west-2"));
+  service_->RunOnce();
+  EXPECT_EQ(service_->DescribeJob("chained-new").value().status, JobStatus::kInProgress);
+
+  // Only the metadata of a failed object of an earlier job, on line 102.
+  std::string late;
+  for (int i = 0; i < 101; ++i) late += "{\"source\":\"x\"}\n";
+  late += "{\"source\":\"y\",\"animal-metadata\":{\"failure-reason\":\"r\"}}\n";
+  ASSERT_TRUE(objects_->WriteAll("s3://b/late.manifest", late));
+  ASSERT_TRUE(service_->CreateJob(Request("late", "s3://b/late.manifest"), "us-west-2"));
+  service_->RunOnce();
+  auto job = service_->DescribeJob("late").value();
+  EXPECT_EQ(job.status, JobStatus::kFailed);
+  EXPECT_NE(job.failure_reason.find("line 102 of the input manifest: LabelAttributeName 'animal' "
+                                    "collides with the key \"animal-metadata\""),
+            std::string::npos)
+      << job.failure_reason;
+}
+
 }  // namespace
 }  // namespace plumbline::labeling

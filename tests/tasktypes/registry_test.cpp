@@ -21,12 +21,18 @@ TEST(RegistryTest, EveryBuiltinNameIsInTheTableOnce) {
   EXPECT_EQ(FindBuiltin("Custom"), nullptr);
 }
 
-TEST(RegistryTest, OnlyTextMultiClassRunsToday) {
+TEST(RegistryTest, TheClassificationTypesAndNerRun) {
   const TaskType* text = Find("TextMultiClass");
   ASSERT_NE(text, nullptr);
   EXPECT_EQ(text->Name(), "TextMultiClass");
   EXPECT_EQ(&text->Info(), FindBuiltin("TextMultiClass"));
   EXPECT_EQ(Find("TextMultiClass"), text);  // one instance for the process
+  for (const char* name : {"ImageMultiClass", "TextMultiClassMultiLabel",
+                           "ImageMultiClassMultiLabel", "NamedEntityRecognition"}) {
+    ASSERT_NE(Find(name), nullptr) << name;
+    EXPECT_EQ(Find(name)->Name(), name);
+    EXPECT_EQ(&Find(name)->Info(), FindBuiltin(name));
+  }
   EXPECT_EQ(Find("BoundingBox"), nullptr);  // known, not implemented
   EXPECT_NE(FindBuiltin("BoundingBox"), nullptr);
   EXPECT_EQ(Find("NoSuchType"), nullptr);

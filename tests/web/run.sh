@@ -5,7 +5,9 @@
 # portal.test.mjs (the worker portal end to end) also runs a real server,
 # build/plumbline or PLUMBLINE_BINARY, and Debian's /usr/bin/aws; it skips when
 # either is missing.
-# Prints "N passed, M failed" and exits non-zero on any failure.
+# Prints "N passed, M failed" and exits non-zero on any failure. The whole
+# run is cut at 6 minutes (two portal runs with a real server each; a loaded
+# 2-core machine).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 if [ ! -d node_modules/playwright-core ]; then
@@ -17,7 +19,7 @@ fi
 mkdir -p tests/web/screenshots
 tap=$(mktemp)
 trap 'rm -f "$tap"' EXIT
-timeout 170 node --test --test-concurrency=3 \
+timeout 360 node --test --test-concurrency=3 \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination="$tap" \
   tests/web/*.test.mjs

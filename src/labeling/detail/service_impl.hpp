@@ -55,12 +55,16 @@ struct LabelingService::Impl {
   struct JobInfo {
     JobConfig config;
     std::vector<std::string> labels;
+    boost::json::array label_objects;  // the label file's objects, when stored
     const tasktypes::TaskType* type = nullptr;
   };
   std::mutex info_mu;
   std::map<int64_t, std::shared_ptr<const JobInfo>> job_info;
   std::shared_ptr<const JobInfo> InfoOf(const store::Job& job);
-  static std::vector<std::string> LabelsOf(const store::Job& job);
+  // The job's labels, stored as the label file's objects (or, by older
+  // builds, as strings): the label strings and the objects.
+  static std::vector<std::string> LabelsOf(const store::Job& job,
+                                           boost::json::array* objects = nullptr);
 
   // ------------------------------------------------------------- work teams
   // Work team groups by lower-case ARN. Teams change only through this

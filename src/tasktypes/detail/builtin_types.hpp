@@ -2,11 +2,22 @@
 // file under tasktypes/. Private to tasktypes/.
 #pragma once
 
+#include <memory>
+
 #include "tasktypes/tasktypes.hpp"
 
 namespace plumbline::tasktypes::detail {
 
-// text_multi_class.cpp
+// text_multi_class.cpp; the single-label classification both
+// TextMultiClass and ImageMultiClass are, for the given row.
 const TaskType& TextMultiClassType();
+std::unique_ptr<const TaskType> MakeSingleLabelType(const BuiltinTaskType& row);
+// image_multi_class.cpp
+const TaskType& ImageMultiClassType();
+// multi_label.cpp
+const TaskType& TextMultiClassMultiLabelType();
+const TaskType& ImageMultiClassMultiLabelType();
+// named_entity_recognition.cpp
+const TaskType& NamedEntityRecognitionType();
 
 }  // namespace plumbline::tasktypes::detail
