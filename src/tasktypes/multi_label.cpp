@@ -67,9 +67,9 @@ class MultiLabelClassification final : public TaskType {
   using TaskType::TaskType;
 
   Result<std::string> PreprocessJson(const boost::json::object& manifest_line,
-                                     std::string_view line_text,
-                                     const std::vector<std::string>& labels) const override {
-    return StandardTaskInputJson(manifest_line, line_text, labels);
+                                     std::string_view /*line_text*/,
+                                     const std::vector<std::string>& /*labels*/) const override {
+    return StandardTaskInputStored(manifest_line);
   }
 
   bool IsUsableAnswer(const boost::json::value& content,

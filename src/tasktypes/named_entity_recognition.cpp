@@ -94,10 +94,10 @@ class NamedEntityRecognition final : public TaskType {
     return StandardTaskInput(manifest_line, labels);
   }
   Result<std::string> PreprocessJson(const boost::json::object& manifest_line,
-                                     std::string_view line_text,
-                                     const std::vector<std::string>& labels) const override {
+                                     std::string_view /*line_text*/,
+                                     const std::vector<std::string>& /*labels*/) const override {
     PLB_TRY(CheckSource(manifest_line));
-    return StandardTaskInputJson(manifest_line, line_text, labels);
+    return StandardTaskInputStored(manifest_line);
   }
 
   bool IsUsableAnswer(const boost::json::value& content,

@@ -66,13 +66,22 @@ TEST(NewTypesTest, LabelCategoryRulesPerType) {
 }
 
 TEST(NewTypesTest, PreprocessGivesTheStandardInputNerNeedsText) {
-  auto image = boost::json::parse(R"({"source-ref":"s3://b/cat.jpg","id":3})").as_object();
-  for (const char* name : {"ImageMultiClass", "ImageMultiClassMultiLabel", "TextMultiClassMultiLabel"})
-    EXPECT_EQ(Type(name).PreprocessJson(image, R"({"source-ref":"s3://b/cat.jpg","id":3})", {"a", "b"}).value(),
-              R"({"taskObject":"s3://b/cat.jpg","labels":["a","b"],"manifestLine":{"source-ref":"s3://b/cat.jpg","id":3}})");
+  // What is stored is the standard input's stored form; a claim joins it
+  // with the line and the job's labels into the standard input.
+  const char* image_text = R"({"source-ref":"s3://b/cat.jpg","id":3})";
+  auto image = boost::json::parse(image_text).as_object();
+  for (const char* name : {"ImageMultiClass", "ImageMultiClassMultiLabel", "TextMultiClassMultiLabel"}) {
+    auto stored = Type(name).PreprocessJson(image, image_text, {"a", "b"}).value();
+    EXPECT_EQ(stored, R"("source-ref")") << name;
+    EXPECT_EQ(boost::json::serialize(TaskInputFromStored(stored, image_text, {"a", "b"}).value()),
+              R"({"taskObject":"s3://b/cat.jpg","labels":["a","b"],"manifestLine":{"source-ref":"s3://b/cat.jpg","id":3}})")
+        << name;
+  }
   const TaskType& ner = Type("NamedEntityRecognition");
-  auto text = boost::json::parse(R"({"source":"Ada met Bob"})").as_object();
-  EXPECT_EQ(ner.PreprocessJson(text, R"({"source":"Ada met Bob"})", {"person"}).value(),
+  const char* text_line = R"({"source":"Ada met Bob"})";
+  auto text = boost::json::parse(text_line).as_object();
+  auto stored = ner.PreprocessJson(text, text_line, {"person"}).value();
+  EXPECT_EQ(boost::json::serialize(TaskInputFromStored(stored, text_line, {"person"}).value()),
             R"({"taskObject":"Ada met Bob","labels":["person"],"manifestLine":{"source":"Ada met Bob"}})");
   EXPECT_EQ(ner.Preprocess(text, {"person"}).value().at("taskObject").as_string(), "Ada met Bob");
   EXPECT_FALSE(ner.PreprocessJson(image, "{}", {"person"}));
