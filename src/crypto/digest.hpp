@@ -36,8 +36,6 @@ class Digest {
 
 // One-shot helpers.
 std::string Md5(std::string_view bytes);  // raw 16 bytes
-std::string Base64Encode(std::string_view bytes);
-// False on malformed input (padding required, as AWS's checksum headers carry).
-bool Base64Decode(std::string_view text, std::string* out);
+// (Base64 of checksums: crypto/envelope.hpp's Base64Encode.)
 
 }  // namespace plumbline::crypto
