@@ -48,7 +48,10 @@ Status ChunkedDecoder::Feed(std::string_view bytes) {
         decoded_ += n;
         left_ -= n;
         bytes.remove_prefix(n);
-        if (left_ == 0) state_ = State::kDataEnd;
+        if (left_ == 0) {
+          PLB_TRY(EndOfChunk());
+          state_ = State::kDataEnd;
+        }
         break;
       }
       case State::kDone:

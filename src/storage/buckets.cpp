@@ -15,6 +15,7 @@
 
 #include "common/ids.hpp"
 #include "crypto/digest.hpp"
+#include "crypto/envelope.hpp"
 #include "crypto/hash.hpp"
 
 namespace plumbline::storage {
@@ -102,9 +103,27 @@ Result<ObjectInfo> InfoOf(const std::string& path, const std::string& key, const
     if (n == 0) break;
     md5.Update(std::string_view(buf.data(), static_cast<size_t>(n)));
   }
-  ::close(fd);
   info.etag = crypto::HexEncode(md5.Finish());
   info.size = static_cast<uint64_t>(st.st_size);
+  // A job's output written through kms::EncryptingStore is an envelope: it
+  // is served as SSE-KMS, decrypted for the callers its key allows.
+  std::string prefix(8 + 4 + 65536, '\0');
+  ssize_t got = ::pread(fd, prefix.data(), prefix.size(), 0);
+  ::close(fd);
+  if (got > 12 && prefix.compare(0, 8, "PLBENC01") == 0) {
+    prefix.resize(static_cast<size_t>(got));
+    size_t consumed = 0;
+    auto header = crypto::ParseEnvelopeHeader(prefix, &consumed);
+    const uint64_t start = consumed + 24;  // the secretstream header follows
+    uint64_t body = info.size > start ? info.size - start : 0;
+    const uint64_t chunk = header ? header->chunk_bytes + 17 : 0;
+    if (header && chunk > 17 && body >= 17) {
+      uint64_t chunks = (body + chunk - 1) / chunk;
+      info.sse = "aws:kms";
+      info.sse_kms_key_id = header->key_arn;
+      info.size = body - 17 * chunks;
+    }
+  }
   std::string attr = EncodeInfo(info, st);
   ::setxattr(path.c_str(), kAttr, attr.data(), attr.size(), 0);  // a cache: best effort
   return info;
