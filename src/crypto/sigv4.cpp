@@ -259,12 +259,14 @@ std::string CanonicalHeaders(std::span<const Header> headers,
 
 std::string CanonicalRequest(const RequestView& request,
                              std::span<const std::string> signed_headers,
-                             std::string_view payload_hash, bool normalize_path) {
+                             std::string_view payload_hash, bool normalize_path,
+                             bool encode_once) {
   auto [path, query] = SplitTarget(request.target);
   std::string out;
   out += request.method;
   out.push_back('\n');
-  out += CanonicalUri(path, normalize_path);
+  out += encode_once ? CanonicalUri(PercentDecode(path), normalize_path)
+                     : CanonicalUri(path, normalize_path);
   out.push_back('\n');
   out += CanonicalQueryString(query);
   out.push_back('\n');
@@ -487,8 +489,8 @@ VerifyResult Verify(const RequestView& request, const SecretLookup& lookup, Time
     }
   }
 
-  const std::string canonical =
-      CanonicalRequest(request, signed_names, payload_hash, options.normalize_path);
+  const std::string canonical = CanonicalRequest(request, signed_names, payload_hash,
+                                                 options.normalize_path, options.s3_payload);
   return Finish(request, canonical, *secret, key_id, date8, region, service, amz_date, *signature,
                 payload_hash, false);
 }
@@ -578,8 +580,8 @@ VerifyResult VerifyPresigned(const RequestView& request, const SecretLookup& loo
   if (!unsigned_query.empty()) target += "?" + unsigned_query;
   RequestView view = request;
   view.target = target;
-  const std::string canonical =
-      CanonicalRequest(view, signed_names, payload_hash, options.normalize_path);
+  const std::string canonical = CanonicalRequest(view, signed_names, payload_hash,
+                                                 options.normalize_path, options.s3_payload);
   return Finish(request, canonical, *secret, key_id, date8, region, service, amz_date, signature,
                 payload_hash, true);
 }

@@ -67,9 +67,12 @@ std::string CanonicalHeaders(std::span<const Header> headers,
 
 // The full canonical request; `signed_headers` lower case in signing order
 // (sorted for every conforming client), `payload_hash` lower-case hex.
+// With `encode_once` (S3) the path is percent-decoded and encoded once
+// instead of being encoded again as sent.
 std::string CanonicalRequest(const RequestView& request,
                              std::span<const std::string> signed_headers,
-                             std::string_view payload_hash, bool normalize_path);
+                             std::string_view payload_hash, bool normalize_path,
+                             bool encode_once = false);
 
 // "<date8>/<region>/<service>/aws4_request".
 std::string CredentialScope(std::string_view date8, std::string_view region,
@@ -161,7 +164,8 @@ struct VerifyOptions {
   // (else InvalidRequest), and its value is the payload hash signed; the body
   // is not read here, because S3 bodies stream after the head (the caller
   // checks a hex hash against the body, or decodes aws-chunked, see
-  // VerifiedCaller::payload_hash).
+  // VerifiedCaller::payload_hash). The canonical URI is S3's too: the path
+  // encoded once (a key "c d" is signed as /bucket/c%20d).
   bool s3_payload = false;
   // Accept query authentication (presigned URLs: X-Amz-Algorithm,
   // X-Amz-Credential, X-Amz-Date, X-Amz-Expires, X-Amz-SignedHeaders,
