@@ -39,6 +39,8 @@ KNOWN = {
     "list-url-encoded": S3RVER_ORDER,
     "list-prefix-delimiter": "KeyCount: s3rver counts only the keys (1); S3 counts keys and "
                              "common prefixes (2), as Plumbline does",
+    "list-delimiter": "KeyCount only: s3rver counts the 5 keys, S3 and Plumbline the 5 keys and "
+                      "3 common prefixes",
     "list-pages": "s3rver answers InternalError to a continuation token; Plumbline pages",
     "range bytes=-3": "s3rver reads 'bytes=-3' as 'bytes=0-3'; S3 and Plumbline give the last 3 bytes",
     "range bytes=0-0": "s3rver ignores a one-byte range and sends the whole object; S3 and "
