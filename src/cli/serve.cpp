@@ -33,6 +33,8 @@
 #include "http/http.hpp"
 #include "labeling/labeling.hpp"
 #include "portal/worker_api.hpp"
+#include "s3/s3.hpp"
+#include "storage/buckets.hpp"
 #include "storage/object_store.hpp"
 #include "store/store.hpp"
 
@@ -52,6 +54,7 @@ struct ServeArgs {
   int skew_seconds = 300;
   bool demo = false;
   std::string s3_endpoint;
+  std::string s3_host;
   std::string tls_cert;
   std::string tls_key;
 };
@@ -196,6 +199,19 @@ int Serve(const ServeArgs& args) {
   api::AwsEndpoint aws(router);
   aws.AddService("sagemaker", http::Answering([&](const http::Request& r) { return sagemaker.Handle(r); }));
   aws.AddService("kms", http::Answering([&](const http::Request& r) { return kms.Handle(r); }));
+  // S3 over the embedded buckets (DATA/buckets), whichever storage jobs use.
+  storage::LocalBuckets buckets(args.data_dir);
+  s3::S3Options s3opts;
+  s3opts.virtual_host = args.s3_host;
+  s3opts.account_id = dd.account_id;
+  s3::S3Service s3_api(buckets, *dd.identity, &keys, s3opts);
+  aws.AddService("s3", [&](http::Request& r, http::Respond respond) { s3_api.Handle(r, std::move(respond)); });
+  // Unsigned requests for paths no page serves are anonymous S3 calls:
+  // AccessDenied, as a private bucket answers.
+  for (const char* method : {"GET", "HEAD", "PUT", "DELETE"})
+    router.AddAsync(method, "/*", [&](http::Request& r, http::Respond respond) {
+      s3_api.Handle(r, std::move(respond));
+    });
 
   http::ServerOptions sopts;
   uint16_t port = 0;
@@ -205,6 +221,11 @@ int Serve(const ServeArgs& args) {
   sopts.threads = args.threads;
   sopts.tls_cert_file = args.tls_cert;
   sopts.tls_key_file = args.tls_key;
+  // S3 uploads stream to disk instead of being held in memory.
+  sopts.stream_body = [&](const http::Request& head) -> std::shared_ptr<http::BodySink> {
+    if (api::SignedService(head) != "s3") return nullptr;
+    return s3_api.OpenBody(head);
+  };
   auto server = http::Server::Start(sopts, [&](http::Request& request, http::Respond respond) {
     auto start = std::chrono::steady_clock::now();
     const std::string* target = request.FindHeader("X-Amz-Target");
@@ -269,6 +290,8 @@ void AddServeCommand(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--s3-endpoint", args->s3_endpoint,
                   "S3-compatible server for s3:// URIs (path-style; credentials from AWS_* variables)");
+  cmd->add_option("--s3-host", args->s3_host,
+                  "Host name for virtual-host style S3 (BUCKET.HOST); path-style always works");
   cmd->add_option("--tls-cert", args->tls_cert, "PEM certificate chain: serve HTTPS")
       ->check(CLI::ExistingFile);
   cmd->add_option("--tls-key", args->tls_key, "PEM private key of --tls-cert")

@@ -134,6 +134,57 @@ TimePoint TruncateToSeconds(TimePoint t) {
   return std::chrono::time_point_cast<std::chrono::milliseconds>(secs);
 }
 
+// S3's X-Amz-Content-Sha256: required with header authentication, and either a
+// hex SHA-256 or one of the payload modes S3 defines.
+#define PLB_SIGV4_TRY(expr)                 \
+  do {                                      \
+    if (auto e = (expr)) return std::move(*e); \
+  } while (0)
+
+std::optional<AuthError> S3PayloadHash(std::span<const Header> headers, std::string* out) {
+  const Header* h = FindHeader(headers, "x-amz-content-sha256");
+  if (h == nullptr)
+    return AuthError{"InvalidRequest", "Missing required header for this request: x-amz-content-sha256"};
+  std::string v(Trim(h->second));
+  static const char* const kModes[] = {
+      "UNSIGNED-PAYLOAD", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+      "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"};
+  bool ok = std::find(std::begin(kModes), std::end(kModes), v) != std::end(kModes);
+  if (!ok && v.size() == 64)
+    ok = std::all_of(v.begin(), v.end(), [](char c) { return HexValue(c) >= 0; });
+  if (!ok)
+    return AuthError{"InvalidArgument",
+                     "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-"
+                     "TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, "
+                     "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid sha256 value."};
+  *out = v.size() == 64 ? Lower(v) : v;
+  return std::nullopt;
+}
+
+// The last step of both verifications: the signature itself.
+VerifyResult Finish(const RequestView& request, const std::string& canonical,
+                    const std::string& secret, std::string_view key_id, std::string_view date8,
+                    std::string_view region, std::string_view service, const std::string& amz_date,
+                    std::string_view signature, const std::string& payload_hash, bool presigned) {
+  const std::string scope = CredentialScope(date8, region, service);
+  const std::string sts = StringToSign(amz_date, scope, canonical);
+  std::string key = DeriveSigningKey(secret, date8, region, service);
+  const std::string expected = SignatureHex(key, sts);
+  if (!ConstantTimeEquals(expected, signature)) return InvalidSig(kMismatch);
+  VerifiedCaller caller;
+  caller.access_key_id = std::string(key_id);
+  caller.region = std::string(region);
+  if (const Header* t = FindHeader(request.headers, "x-amz-security-token"))
+    caller.session_token = std::string(Trim(t->second));
+  caller.presigned = presigned;
+  caller.payload_hash = payload_hash;
+  caller.signing_key = std::move(key);
+  caller.scope = scope;
+  caller.amz_date = amz_date;
+  caller.signature = expected;
+  return caller;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -208,12 +259,14 @@ std::string CanonicalHeaders(std::span<const Header> headers,
 
 std::string CanonicalRequest(const RequestView& request,
                              std::span<const std::string> signed_headers,
-                             std::string_view payload_hash, bool normalize_path) {
+                             std::string_view payload_hash, bool normalize_path,
+                             bool encode_once) {
   auto [path, query] = SplitTarget(request.target);
   std::string out;
   out += request.method;
   out.push_back('\n');
-  out += CanonicalUri(path, normalize_path);
+  out += encode_once ? CanonicalUri(PercentDecode(path), normalize_path)
+                     : CanonicalUri(path, normalize_path);
   out.push_back('\n');
   out += CanonicalQueryString(query);
   out.push_back('\n');
@@ -307,6 +360,9 @@ SigningResult Sign(const RequestView& request, const SigningParams& params) {
 VerifyResult Verify(const RequestView& request, const SecretLookup& lookup, TimePoint now,
                     const VerifyOptions& options) {
   const Header* auth_header = FindHeader(request.headers, "authorization");
+  if (auth_header == nullptr && options.allow_presigned &&
+      request.target.find("X-Amz-Algorithm=") != std::string_view::npos)
+    return VerifyPresigned(request, lookup, now, options);
   if (auth_header == nullptr)
     return AuthError{"MissingAuthenticationTokenException", "Missing Authentication Token"};
   const std::string_view auth = Trim(auth_header->second);
@@ -418,29 +474,166 @@ VerifyResult Verify(const RequestView& request, const SecretLookup& lookup, Time
                      "The security token included in the request is invalid."};
   }
 
-  std::string payload_hash = Sha256Hex(request.body);
-  if (const Header* h = FindHeader(request.headers, "x-amz-content-sha256")) {
-    // A declared payload hash must be the body's: UNSIGNED-PAYLOAD would leave
-    // the JSON body unauthenticated.
-    if (Lower(Trim(h->second)) != payload_hash) {
-      return InvalidSig(
-          "The provided 'x-amz-content-sha256' header does not match what was computed.");
+  std::string payload_hash;
+  if (options.s3_payload) {
+    PLB_SIGV4_TRY(S3PayloadHash(request.headers, &payload_hash));
+  } else {
+    payload_hash = Sha256Hex(request.body);
+    if (const Header* h = FindHeader(request.headers, "x-amz-content-sha256")) {
+      // A declared payload hash must be the body's: UNSIGNED-PAYLOAD would leave
+      // the JSON body unauthenticated.
+      if (Lower(Trim(h->second)) != payload_hash) {
+        return InvalidSig(
+            "The provided 'x-amz-content-sha256' header does not match what was computed.");
+      }
     }
   }
 
-  const std::string canonical =
-      CanonicalRequest(request, signed_names, payload_hash, options.normalize_path);
-  const std::string sts =
-      StringToSign(amz_date, CredentialScope(date8, region, service), canonical);
-  const std::string expected = SignatureHex(DeriveSigningKey(*secret, date8, region, service), sts);
-  if (!ConstantTimeEquals(expected, *signature)) return InvalidSig(kMismatch);
+  const std::string canonical = CanonicalRequest(request, signed_names, payload_hash,
+                                                 options.normalize_path, options.s3_payload);
+  return Finish(request, canonical, *secret, key_id, date8, region, service, amz_date, *signature,
+                payload_hash, false);
+}
 
-  VerifiedCaller caller;
-  caller.access_key_id = std::string(key_id);
-  caller.region = std::string(region);
-  if (const Header* t = FindHeader(request.headers, "x-amz-security-token"))
-    caller.session_token = std::string(Trim(t->second));
-  return caller;
+VerifyResult VerifyPresigned(const RequestView& request, const SecretLookup& lookup, TimePoint now,
+                             const VerifyOptions& options) {
+  auto [path, query] = SplitTarget(request.target);
+  // The parameters as sent; the canonical query is every one but the signature.
+  std::string algorithm, credential, amz_date, expires_text, signed_text, signature, query_sha;
+  std::string unsigned_query;
+  for (std::string_view part : Split(query, '&')) {
+    if (part.empty()) continue;
+    size_t eq = part.find('=');
+    std::string key = PercentDecode(part.substr(0, eq));
+    std::string value = eq == std::string_view::npos ? "" : PercentDecode(part.substr(eq + 1));
+    if (key == "X-Amz-Signature") {
+      signature = value;
+      continue;
+    }
+    if (!unsigned_query.empty()) unsigned_query.push_back('&');
+    unsigned_query += part;
+    if (key == "X-Amz-Algorithm") algorithm = value;
+    else if (key == "X-Amz-Credential") credential = value;
+    else if (key == "X-Amz-Date") amz_date = value;
+    else if (key == "X-Amz-Expires") expires_text = value;
+    else if (key == "X-Amz-SignedHeaders") signed_text = value;
+    else if (key == "X-Amz-Content-Sha256") query_sha = value;
+  }
+  auto query_error = [](std::string m) {
+    return AuthError{"AuthorizationQueryParametersError", std::move(m)};
+  };
+  if (algorithm.empty() || credential.empty() || amz_date.empty() || expires_text.empty() ||
+      signed_text.empty() || signature.empty()) {
+    return query_error(
+        "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, "
+        "X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.");
+  }
+  if (algorithm != kAlgorithm)
+    return query_error("X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"");
+  TimePoint signed_at;
+  if (!ParseAmzDate(amz_date, &signed_at))
+    return query_error("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
+  long long expires = -1;
+  if (expires_text.size() <= 7 &&
+      std::all_of(expires_text.begin(), expires_text.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    expires = std::stoll(expires_text);
+  if (expires < 0) return query_error("X-Amz-Expires should be a number");
+  if (expires > 604800)
+    return query_error("X-Amz-Expires must be less than a week (in seconds) that is 604800");
+  if (expires < 1) return query_error("X-Amz-Expires must be non-negative");
+  std::vector<std::string_view> scope = Split(credential, '/');
+  if (scope.size() != 5 || scope[0].empty())
+    return query_error("Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; "
+                       "expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".");
+  const std::string_view key_id = scope[0], date8 = scope[1], region = scope[2], service = scope[3];
+  if (scope[4] != kTerminator || service != options.expected_service || region.empty())
+    return query_error("Error parsing the X-Amz-Credential parameter; incorrect service, region or "
+                       "terminator in \"" + credential + "\".");
+  if (date8 != std::string_view(amz_date).substr(0, 8))
+    return query_error("Error parsing the X-Amz-Credential parameter; incorrect date. This should "
+                       "be \"" + amz_date.substr(0, 8) + "\"");
+  std::vector<std::string> signed_names;
+  for (std::string_view n : Split(signed_text, ';')) {
+    if (n.empty()) return query_error("Invalid X-Amz-SignedHeaders: '" + signed_text + "'");
+    signed_names.push_back(Lower(n));
+  }
+  if (std::find(signed_names.begin(), signed_names.end(), "host") == signed_names.end())
+    return query_error("Query-string authentication requires the Host header to be signed.");
+
+  const TimePoint now_s = TruncateToSeconds(now);
+  if (now_s > signed_at + std::chrono::seconds(expires))
+    return AuthError{"AccessDenied", "Request has expired"};
+  if (signed_at > now_s + std::chrono::duration_cast<std::chrono::milliseconds>(options.allowed_skew))
+    return AuthError{"AccessDenied", "Request is not valid yet"};
+
+  std::optional<std::string> secret = lookup ? lookup(key_id) : std::nullopt;
+  if (!secret) {
+    return AuthError{"UnrecognizedClientException",
+                     "The security token included in the request is invalid."};
+  }
+  std::string payload_hash = "UNSIGNED-PAYLOAD";
+  if (!query_sha.empty()) payload_hash = query_sha;
+  else if (const Header* h = FindHeader(request.headers, "x-amz-content-sha256"))
+    payload_hash = std::string(Trim(h->second));
+
+  std::string target(path);
+  if (!unsigned_query.empty()) target += "?" + unsigned_query;
+  RequestView view = request;
+  view.target = target;
+  const std::string canonical = CanonicalRequest(view, signed_names, payload_hash,
+                                                 options.normalize_path, options.s3_payload);
+  return Finish(request, canonical, *secret, key_id, date8, region, service, amz_date, signature,
+                payload_hash, true);
+}
+
+std::string Presign(const RequestView& request, const SigningParams& params,
+                    std::chrono::seconds expires) {
+  const std::string amz_date = FormatAmzDate(params.time);
+  const std::string date8 = amz_date.substr(0, 8);
+  const std::string scope = CredentialScope(date8, params.region, params.service);
+  auto [path, query] = SplitTarget(request.target);
+  std::string q(query);
+  auto add = [&q](std::string_view k, std::string_view v) {
+    if (!q.empty()) q.push_back('&');
+    AppendPercentEncoded(q, k, false);
+    q.push_back('=');
+    AppendPercentEncoded(q, v, false);
+  };
+  add("X-Amz-Algorithm", kAlgorithm);
+  add("X-Amz-Credential", params.access_key_id + "/" + scope);
+  add("X-Amz-Date", amz_date);
+  add("X-Amz-Expires", std::to_string(expires.count()));
+  if (!params.session_token.empty()) add("X-Amz-Security-Token", params.session_token);
+  add("X-Amz-SignedHeaders", "host");
+  std::string target = std::string(path) + "?" + q;
+  RequestView view = request;
+  view.target = target;
+  const std::vector<std::string> names{"host"};
+  const std::string canonical =
+      CanonicalRequest(view, names, "UNSIGNED-PAYLOAD", params.normalize_path);
+  const std::string sig = SignatureHex(
+      DeriveSigningKey(params.secret_access_key, date8, params.region, params.service),
+      StringToSign(amz_date, scope, canonical));
+  return target + "&X-Amz-Signature=" + sig;
+}
+
+std::string ChunkSignature(std::string_view signing_key, std::string_view amz_date,
+                           std::string_view scope, std::string_view previous_signature,
+                           std::string_view chunk_sha256_hex) {
+  static const std::string kEmptyHash = Sha256Hex("");
+  std::string sts = "AWS4-HMAC-SHA256-PAYLOAD\n";
+  sts.append(amz_date).append("\n").append(scope).append("\n").append(previous_signature);
+  sts.append("\n").append(kEmptyHash).append("\n").append(chunk_sha256_hex);
+  return SignatureHex(signing_key, sts);
+}
+
+std::string TrailerSignature(std::string_view signing_key, std::string_view amz_date,
+                             std::string_view scope, std::string_view previous_signature,
+                             std::string_view trailer_text) {
+  std::string sts = "AWS4-HMAC-SHA256-TRAILER\n";
+  sts.append(amz_date).append("\n").append(scope).append("\n").append(previous_signature);
+  sts.append("\n").append(Sha256Hex(trailer_text));
+  return SignatureHex(signing_key, sts);
 }
 
 void throw_exception_from_error(const AuthError& e, const boost::source_location&) {

@@ -67,9 +67,12 @@ std::string CanonicalHeaders(std::span<const Header> headers,
 
 // The full canonical request; `signed_headers` lower case in signing order
 // (sorted for every conforming client), `payload_hash` lower-case hex.
+// With `encode_once` (S3) the path is percent-decoded and encoded once
+// instead of being encoded again as sent.
 std::string CanonicalRequest(const RequestView& request,
                              std::span<const std::string> signed_headers,
-                             std::string_view payload_hash, bool normalize_path);
+                             std::string_view payload_hash, bool normalize_path,
+                             bool encode_once = false);
 
 // "<date8>/<region>/<service>/aws4_request".
 std::string CredentialScope(std::string_view date8, std::string_view region,
@@ -130,11 +133,24 @@ struct AuthError {
   std::string message;
 };
 
-// Who signed a request that verified.
+// Who signed a request that verified, and what a body streamed after the
+// head must still be checked against.
 struct VerifiedCaller {
   std::string access_key_id;
   std::string region;         // from the credential scope
   std::string session_token;  // X-Amz-Security-Token if sent (not validated here)
+  bool presigned = false;     // authenticated by the query (a presigned URL)
+  // With VerifyOptions::s3_payload: the declared X-Amz-Content-Sha256 (a hex
+  // SHA-256 the caller must check the body against, UNSIGNED-PAYLOAD, or a
+  // STREAMING-* mode whose chunks continue the signature chain below).
+  std::string payload_hash;
+  // The chain's start, for aws-chunked bodies (ChunkSignature): the derived
+  // signing key (valid for this date, region and service only), the scope,
+  // X-Amz-Date and the request's own signature.
+  std::string signing_key;
+  std::string scope;
+  std::string amz_date;
+  std::string signature;
 };
 
 // Secret for an access key id, or nullopt when the key is unknown/disabled.
@@ -144,6 +160,17 @@ struct VerifyOptions {
   std::string expected_service = "sagemaker";
   std::chrono::seconds allowed_skew = std::chrono::minutes(5);
   bool normalize_path = true;  // false only for S3-style services
+  // S3's payload rules: header-signed requests must carry X-Amz-Content-Sha256
+  // (else InvalidRequest), and its value is the payload hash signed; the body
+  // is not read here, because S3 bodies stream after the head (the caller
+  // checks a hex hash against the body, or decodes aws-chunked, see
+  // VerifiedCaller::payload_hash). The canonical URI is S3's too: the path
+  // encoded once (a key "c d" is signed as /bucket/c%20d).
+  bool s3_payload = false;
+  // Accept query authentication (presigned URLs: X-Amz-Algorithm,
+  // X-Amz-Credential, X-Amz-Date, X-Amz-Expires, X-Amz-SignedHeaders,
+  // X-Amz-Signature) when the request has no Authorization header.
+  bool allow_presigned = false;
 };
 
 using VerifyResult = boost::system::result<VerifiedCaller, AuthError>;
@@ -165,6 +192,38 @@ using VerifyResult = boost::system::result<VerifiedCaller, AuthError>;
 // `lookup` is called at most once, after the cheap checks.
 VerifyResult Verify(const RequestView& request, const SecretLookup& lookup, TimePoint now,
                     const VerifyOptions& options = {});
+
+// The query-authentication variant: how presigned URLs verify (see
+// allow_presigned). Errors, in order: a missing parameter or a malformed one
+// -> AuthorizationQueryParametersError; X-Amz-Expires over 604800 or below 1
+// -> AuthorizationQueryParametersError; the URL used after X-Amz-Date +
+// X-Amz-Expires -> AccessDenied "Request has expired"; X-Amz-Date later than
+// now + allowed_skew -> AccessDenied "Request is not valid yet"; then the
+// scope, key and signature checks of Verify. The payload hash is
+// UNSIGNED-PAYLOAD unless X-Amz-Content-Sha256 (query or header) says
+// otherwise.
+VerifyResult VerifyPresigned(const RequestView& request, const SecretLookup& lookup, TimePoint now,
+                             const VerifyOptions& options);
+
+// Presigns a request for the client side (tests and tools): returns the
+// target with the authentication parameters added. Signs only Host, with
+// UNSIGNED-PAYLOAD, at params.time, valid for `expires`.
+std::string Presign(const RequestView& request, const SigningParams& params,
+                    std::chrono::seconds expires);
+
+// aws-chunked signatures (X-Amz-Content-Sha256 STREAMING-AWS4-HMAC-SHA256-PAYLOAD
+// and ...-PAYLOAD-TRAILER): each chunk's signature is
+// HMAC(signing_key, "AWS4-HMAC-SHA256-PAYLOAD\n" date "\n" scope "\n" previous
+// "\n" hex(sha256("")) "\n" chunk_sha256_hex), the first previous being the
+// request's signature; the trailer's is HMAC(signing_key,
+// "AWS4-HMAC-SHA256-TRAILER\n" date "\n" scope "\n" previous "\n"
+// hex(sha256(trailer lines))). Lower-case hex.
+std::string ChunkSignature(std::string_view signing_key, std::string_view amz_date,
+                           std::string_view scope, std::string_view previous_signature,
+                           std::string_view chunk_sha256_hex);
+std::string TrailerSignature(std::string_view signing_key, std::string_view amz_date,
+                             std::string_view scope, std::string_view previous_signature,
+                             std::string_view trailer_text);
 
 // Lets VerifyResult::value() throw in tests (std::runtime_error "code: message").
 [[noreturn]] void throw_exception_from_error(const AuthError& e, const boost::source_location& loc);

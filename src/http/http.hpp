@@ -25,6 +25,29 @@ struct Header {
   std::string value;
 };
 
+// Large bodies that never sit in memory whole (S3 objects). A BodySink takes
+// a request body as it arrives, a BodySource produces a response body as it
+// is sent; both are used by one I/O thread at a time and may block on the
+// local disk (handlers already do).
+class BodySink {
+ public:
+  virtual ~BodySink() = default;
+  // The body's next bytes, in order. After an error the server reads and
+  // drops the rest of the body and no longer calls Write; the handler then
+  // finds the error in Request::body_status.
+  virtual Status Write(std::string_view bytes) = 0;
+  // After the last byte (not called after a Write error).
+  virtual Status Close() { return {}; }
+};
+
+class BodySource {
+ public:
+  virtual ~BodySource() = default;
+  // Up to n bytes into buf; 0 only at the end (after Response::body_size
+  // bytes). An error ends the connection: the status line has been sent.
+  virtual Result<size_t> Read(char* buf, size_t n) = 0;
+};
+
 struct Request {
   std::string method;  // "GET", "POST", ...
   std::string target;  // raw request target, "/path?query"
@@ -35,6 +58,12 @@ struct Request {
   std::string remote_address;
   // Path parameters captured by the Router ("{name}" segments), decoded.
   std::map<std::string, std::string> params;
+  // Set when ServerOptions::stream_body chose a sink for this request: the
+  // body went there (Request::body stays empty), with this outcome
+  // (kInvalidArgument when the client sent fewer bytes than it announced is
+  // never seen: the connection is closed instead).
+  std::shared_ptr<BodySink> body_sink;
+  Status body_status;
 
   // First header with this name (case-insensitive), or nullptr.
   const std::string* FindHeader(std::string_view name) const;
@@ -47,6 +76,11 @@ struct Response {
   int status = 200;
   std::vector<Header> headers;
   std::string body;
+  // When set, the body is streamed from here instead (Content-Length:
+  // body_size; `body` is ignored). HEAD responses announce body_size and
+  // read nothing.
+  std::shared_ptr<BodySource> body_source;
+  uint64_t body_size = 0;
 
   // Replaces any header of that name.
   void Set(std::string_view name, std::string value);
@@ -100,12 +134,19 @@ class Router {
   std::vector<Route> routes_;
 };
 
+// Looks at a request's head before its body is read and returns where the
+// body should stream to, or nullptr to read it into Request::body (up to
+// max_body_bytes). Runs on an I/O thread; must be thread-safe.
+using BodySinkFactory = std::function<std::shared_ptr<BodySink>(const Request& head)>;
+
 struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;        // 0 picks a free port; see Server::port()
   int threads = 4;             // I/O threads; handlers may block on storage
   size_t max_body_bytes = 64u << 20;   // larger bodies get 413
   size_t max_header_bytes = 16u << 10; // larger header blocks get 431
+  BodySinkFactory stream_body;         // optional, see BodySinkFactory
+  uint64_t max_streamed_body_bytes = 5ull << 30;  // larger streamed bodies get 413
   // HTTPS when both are set: a PEM certificate chain and its private key.
   std::string tls_cert_file;
   std::string tls_key_file;

@@ -38,7 +38,7 @@ Response ErrorResponse(int status, const char* code, const char* message) {
                         std::string(R"({"error":")") + code + R"(","message":")" + message + "\"}");
 }
 
-Request ToRequest(const bhttp::request<bhttp::string_body>& in, const std::string& remote) {
+Request ToRequest(const bhttp::request_header<>& in, const std::string& remote) {
   Request r;
   r.method = std::string(in.method_string());
   r.target = std::string(in.target());
@@ -46,7 +46,6 @@ Request ToRequest(const bhttp::request<bhttp::string_body>& in, const std::strin
   r.path = r.target.substr(0, q);
   if (q != std::string::npos) r.query = r.target.substr(q + 1);
   for (const auto& f : in) r.headers.push_back({std::string(f.name_string()), std::string(f.value())});
-  r.body = in.body();
   r.remote_address = remote;
   return r;
 }
@@ -170,50 +169,161 @@ class ServerImpl final : public Server {
   }
 
   // Reads requests and writes responses on `stream` until the peer is done.
+  // The head is read first: a body goes to the sink ServerOptions::stream_body
+  // names (in 256 KiB pieces), else into Request::body.
   template <class Stream>
   asio::awaitable<void> Serve(Stream& stream, const std::string& remote) {
     beast::flat_buffer buffer;
     for (;;) {
-      bhttp::request_parser<bhttp::string_body> parser;
-      parser.body_limit(options_.max_body_bytes);
-      parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
+      bhttp::request_parser<bhttp::empty_body> head_parser;
+      head_parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
+      head_parser.body_limit(boost::none);
       beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(120));
-      auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, kUseTuple);
+      auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, head_parser, kUseTuple);
       (void)n;
       if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
           ec == asio::error::connection_reset || ec == asio::error::eof)
         break;
       if (ec) {
-        Response err;
-        if (ec == bhttp::error::body_limit)
-          err = ErrorResponse(413, "PayloadTooLarge", "request body too large");
-        else if (ec == bhttp::error::header_limit)
-          err = ErrorResponse(431, "HeadersTooLarge", "request header fields too large");
-        else
-          err = ErrorResponse(400, "BadRequest", "malformed HTTP request");
-        auto out = ToBeast(std::move(err), 11, false, false);
-        co_await bhttp::async_write(stream, out, kUseTuple);
+        co_await WriteError(stream, ec);
         break;
       }
-      auto& req = parser.get();
-      bool keep_alive = req.keep_alive();
-      unsigned version = req.version();
-      bool head = req.method() == bhttp::verb::head;
-      Request request = ToRequest(req, remote);
+      const auto& head = head_parser.get();
+      bool keep_alive = head.keep_alive();
+      unsigned version = head.version();
+      bool is_head = head.method() == bhttp::verb::head;
+      Request request = ToRequest(head, remote);
+      std::shared_ptr<BodySink> sink;
+      if (options_.stream_body && !head_parser.is_done()) sink = options_.stream_body(request);
+      // The header is parsed already, so the body parser would only find a
+      // declared length over the limit after reading that much: refuse now.
+      if (auto declared = head_parser.content_length();
+          declared && *declared > (sink ? options_.max_streamed_body_bytes : options_.max_body_bytes)) {
+        co_await WriteError(stream, bhttp::error::body_limit);
+        break;
+      }
+      if (head[bhttp::field::expect] == "100-continue" && !head_parser.is_done()) {
+        bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, version};
+        auto [cec, cn] = co_await bhttp::async_write(stream, cont, kUseTuple);
+        (void)cn;
+        if (cec) break;
+      }
+      if (sink) {
+        bhttp::request_parser<bhttp::buffer_body> parser(std::move(head_parser));
+        parser.body_limit(options_.max_streamed_body_bytes);
+        std::vector<char> chunk(256u << 10);
+        request.body_sink = sink;
+        bool failed = false;
+        while (!parser.is_done()) {
+          parser.get().body().data = chunk.data();
+          parser.get().body().size = chunk.size();
+          beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(120));
+          auto [rec, rn] = co_await bhttp::async_read(stream, buffer, parser, kUseTuple);
+          (void)rn;
+          if (rec == bhttp::error::need_buffer) rec = {};
+          if (rec) {
+            failed = true;
+            if (rec == bhttp::error::body_limit) co_await WriteError(stream, rec);
+            break;
+          }
+          size_t got = chunk.size() - parser.get().body().size;
+          if (got > 0 && request.body_status)
+            request.body_status = sink->Write(std::string_view(chunk.data(), got));
+        }
+        if (failed) break;
+        if (request.body_status) request.body_status = sink->Close();
+      } else if (!head_parser.is_done()) {
+        bhttp::request_parser<bhttp::string_body> parser(std::move(head_parser));
+        parser.body_limit(options_.max_body_bytes);
+        auto [rec, rn] = co_await bhttp::async_read(stream, buffer, parser, kUseTuple);
+        (void)rn;
+        if (rec) {
+          co_await WriteError(stream, rec);
+          break;
+        }
+        request.body = std::move(parser.get().body());
+      }
       std::function<Response()> make = co_await Handle(request);
       Response resp;
       try {
         resp = make();
       } catch (const std::exception& e) {
-        spdlog::error("handler threw on {} {}: {}", std::string(req.method_string()),
-                      std::string(req.target()), e.what());
+        spdlog::error("handler threw on {} {}: {}", request.method, request.target, e.what());
         resp = ErrorResponse(500, "InternalError", "internal error");
       }
-      auto out = ToBeast(std::move(resp), version, keep_alive, head);
+      if (resp.body_source && !is_head) {
+        if (!co_await WriteStreamed(stream, std::move(resp), version, keep_alive)) break;
+        if (!keep_alive) break;
+        continue;
+      }
+      if (resp.body_source) {  // HEAD: the size without the bytes
+        resp.body.clear();
+        uint64_t size = resp.body_size;
+        auto out = ToBeast(std::move(resp), version, keep_alive, true);
+        out.content_length(size);
+        auto [wec, wn] = co_await bhttp::async_write(stream, out, kUseTuple);
+        (void)wn;
+        if (wec || !keep_alive) break;
+        continue;
+      }
+      auto out = ToBeast(std::move(resp), version, keep_alive, is_head);
       auto [wec, wn] = co_await bhttp::async_write(stream, out, kUseTuple);
       (void)wn;
       if (wec || !keep_alive) break;
     }
+  }
+
+  template <class Stream>
+  asio::awaitable<void> WriteError(Stream& stream, boost::system::error_code ec) {
+    Response err;
+    if (ec == bhttp::error::body_limit)
+      err = ErrorResponse(413, "PayloadTooLarge", "request body too large");
+    else if (ec == bhttp::error::header_limit)
+      err = ErrorResponse(431, "HeadersTooLarge", "request header fields too large");
+    else
+      err = ErrorResponse(400, "BadRequest", "malformed HTTP request");
+    auto out = ToBeast(std::move(err), 11, false, false);
+    co_await bhttp::async_write(stream, out, kUseTuple);
+  }
+
+  // Sends a response whose body comes from its BodySource, 256 KiB at a
+  // time. False when the connection cannot go on.
+  template <class Stream>
+  asio::awaitable<bool> WriteStreamed(Stream& stream, Response resp, unsigned version,
+                                      bool keep_alive) {
+    bhttp::response<bhttp::buffer_body> out{static_cast<bhttp::status>(resp.status), version};
+    out.set(bhttp::field::server, "plumbline");
+    for (auto& h : resp.headers) out.insert(h.name, h.value);
+    out.keep_alive(keep_alive);
+    out.content_length(resp.body_size);
+    out.body().data = nullptr;
+    out.body().more = true;
+    bhttp::response_serializer<bhttp::buffer_body> sr{out};
+    auto [hec, hn] = co_await bhttp::async_write_header(stream, sr, kUseTuple);
+    (void)hn;
+    if (hec) co_return false;
+    std::vector<char> chunk(256u << 10);
+    uint64_t left = resp.body_size;
+    while (left > 0) {
+      auto got = resp.body_source->Read(chunk.data(), std::min<uint64_t>(chunk.size(), left));
+      if (!got || *got == 0) {
+        spdlog::warn("response body ended early on {} bytes left: {}", left,
+                     got ? std::string("end of data") : got.error().message);
+        co_return false;
+      }
+      left -= *got;
+      out.body().data = chunk.data();
+      out.body().size = *got;
+      out.body().more = true;
+      auto [wec, wn] = co_await bhttp::async_write(stream, sr, kUseTuple);
+      (void)wn;
+      if (wec && wec != bhttp::error::need_buffer) co_return false;
+    }
+    out.body().data = nullptr;
+    out.body().more = false;
+    auto [fec, fn] = co_await bhttp::async_write(stream, sr, kUseTuple);
+    (void)fn;
+    co_return !fec;
   }
 
   // Where a handler's answer goes: kept when it comes before the connection

@@ -262,6 +262,7 @@ boost::system::result<Principal, crypto::AuthError> Identity::Authenticate(
   auto principal = PrincipalOf(*key);
   if (!principal) return crypto::AuthError{"ServiceUnavailable", principal.error().message};
   principal->region = verified->region;
+  principal->signed_with = std::move(*verified);
   return std::move(*principal);
 }
 

@@ -73,6 +73,9 @@ struct Principal {
   std::optional<store::User> user;  // the key's user; nullopt for root
   std::string arn;                  // arn:aws:iam::<account>:root | :user/<name>
   std::string region;               // from a signed request's credential scope
+  // How the request was signed (S3 checks a streamed body against it and
+  // continues its signature chain over aws-chunked uploads).
+  crypto::VerifiedCaller signed_with;
 
   // For the audit log: "root:<key>", "<username>:<key>" or "unknown:<key>".
   std::string AuditActor() const;

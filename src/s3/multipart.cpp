@@ -1,0 +1,163 @@
+// Multipart uploads: create, (parts stream through UploadSink), complete,
+// abort, list parts, list uploads. ETag of the result: hex MD5 of the
+// concatenated binary MD5s of the parts, "-" and the part count, as S3.
+#include <algorithm>
+
+#include "crypto/digest.hpp"
+#include "crypto/hash.hpp"
+#include "s3/detail/impl.hpp"
+#include "s3/xml.hpp"
+
+namespace plumbline::s3 {
+
+namespace {
+
+constexpr uint64_t kMinPartBytes = 5u << 20;
+
+std::string Unquote(std::string s) {
+  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') return s.substr(1, s.size() - 2);
+  return s;
+}
+
+bool HexToRaw(const std::string& hex, std::string* raw) {
+  if (hex.size() != 32) return false;
+  raw->clear();
+  for (size_t i = 0; i < 32; i += 2) {
+    int v = 0;
+    for (int k = 0; k < 2; ++k) {
+      char c = hex[i + k];
+      int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+      if (d < 0) return false;
+      v = v * 16 + d;
+    }
+    raw->push_back(static_cast<char>(v));
+  }
+  return true;
+}
+
+}  // namespace
+
+http::Response S3Service::Impl::CreateUpload(const http::Request& r, const Target& t,
+                                             const identity::Principal&) {
+  storage::ObjectInfo meta = MetadataFromHeaders(r);
+  if (auto e = EncryptionFor(*this, r, t.bucket, &meta)) return ErrorResponse(*e, t.Resource());
+  if (!meta.sse.empty())
+    return ErrorResponse({501, "NotImplemented", "SSE-KMS for multipart uploads is not implemented by this server; upload with a single PUT."}, t.Resource());
+  auto u = buckets.CreateUpload(t.bucket, t.key, meta);
+  if (!u) return ErrorResponse(FromStorage(u.error(), true), t.Resource());
+  XmlWriter x("InitiateMultipartUploadResult");
+  x.Leaf("Bucket", t.bucket).Leaf("Key", t.key).Leaf("UploadId", u->upload_id);
+  return XmlResponse(200, x.Finish());
+}
+
+http::Response S3Service::Impl::CompleteUpload(const http::Request& r, const Target& t) {
+  auto u = buckets.GetUpload(t.bucket, t.key, t.Get("uploadId"));
+  if (!u) return ErrorResponse(FromStorage(u.error(), true), t.Resource());
+  auto doc = ParseXml(r.body);
+  if (!doc || doc->name != "CompleteMultipartUpload")
+    return ErrorResponse({400, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema"}, t.Resource());
+  auto parts = buckets.ListParts(*u);
+  if (!parts) return ErrorResponse(FromStorage(parts.error(), true), t.Resource());
+  std::vector<int> numbers;
+  std::string md5s;
+  uint64_t size = 0;
+  int previous = 0;
+  size_t listed = 0;
+  for (const XmlElement& p : doc->children) {
+    if (p.name != "Part") continue;
+    ++listed;
+  }
+  if (listed == 0)
+    return ErrorResponse({400, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema"}, t.Resource());
+  size_t index = 0;
+  for (const XmlElement& p : doc->children) {
+    if (p.name != "Part") continue;
+    ++index;
+    std::string n = p.ChildText("PartNumber");
+    int number = (!n.empty() && n.size() <= 5 && std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; })) ? std::stoi(n) : 0;
+    if (number <= previous)
+      return ErrorResponse({400, "InvalidPartOrder", "The list of parts was not in ascending order. Parts must be ordered by part number."}, t.Resource());
+    previous = number;
+    std::string etag = Unquote(p.ChildText("ETag"));
+    auto it = std::find_if(parts->begin(), parts->end(), [&](const storage::PartInfo& x) { return x.number == number; });
+    std::string raw;
+    if (it == parts->end() || it->etag != etag || !HexToRaw(etag, &raw))
+      return ErrorResponse({400, "InvalidPart", "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag."}, t.Resource());
+    if (index < listed && it->size < kMinPartBytes)
+      return ErrorResponse({400, "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size"}, t.Resource());
+    numbers.push_back(number);
+    md5s += raw;
+    size += it->size;
+  }
+  storage::ObjectInfo info = u->meta;
+  info.key = t.key;
+  info.size = size;
+  info.etag = crypto::HexEncode(crypto::Md5(md5s)) + "-" + std::to_string(numbers.size());
+  if (auto s = buckets.CompleteUpload(*u, numbers, info); !s)
+    return ErrorResponse(FromStorage(s.error(), true), t.Resource());
+  XmlWriter x("CompleteMultipartUploadResult");
+  x.Leaf("Location", "/" + t.bucket + "/" + t.key).Leaf("Bucket", t.bucket).Leaf("Key", t.key);
+  x.Leaf("ETag", Quote(info.etag));
+  return XmlResponse(200, x.Finish());
+}
+
+http::Response S3Service::Impl::AbortUpload(const Target& t) {
+  auto u = buckets.GetUpload(t.bucket, t.key, t.Get("uploadId"));
+  if (!u) return ErrorResponse(FromStorage(u.error(), true), t.Resource());
+  if (auto s = buckets.AbortUpload(*u); !s) return ErrorResponse(FromStorage(s.error(), true), t.Resource());
+  http::Response out;
+  out.status = 204;
+  return out;
+}
+
+http::Response S3Service::Impl::ListParts(const Target& t) {
+  auto u = buckets.GetUpload(t.bucket, t.key, t.Get("uploadId"));
+  if (!u) return ErrorResponse(FromStorage(u.error(), true), t.Resource());
+  auto parts = buckets.ListParts(*u);
+  if (!parts) return ErrorResponse(FromStorage(parts.error(), true), t.Resource());
+  int marker = 0;
+  std::string m = t.Get("part-number-marker");
+  if (!m.empty() && m.size() <= 5 && std::all_of(m.begin(), m.end(), [](char c) { return c >= '0' && c <= '9'; })) marker = std::stoi(m);
+  size_t max_parts = 1000;
+  std::string mp = t.Get("max-parts");
+  if (!mp.empty() && mp.size() <= 5 && std::all_of(mp.begin(), mp.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    max_parts = std::min<size_t>(1000, std::stoul(mp));
+  XmlWriter x("ListPartsResult");
+  x.Leaf("Bucket", t.bucket).Leaf("Key", t.key).Leaf("UploadId", u->upload_id);
+  x.Leaf("PartNumberMarker", std::to_string(marker));
+  std::vector<storage::PartInfo> shown;
+  bool truncated = false;
+  for (const auto& p : *parts) {
+    if (p.number <= marker) continue;
+    if (shown.size() == max_parts) {
+      truncated = true;
+      break;
+    }
+    shown.push_back(p);
+  }
+  if (!shown.empty()) x.Leaf("NextPartNumberMarker", std::to_string(shown.back().number));
+  x.Leaf("MaxParts", std::to_string(max_parts)).Leaf("IsTruncated", truncated ? "true" : "false");
+  x.Leaf("StorageClass", "STANDARD");
+  for (const auto& p : shown) {
+    x.Open("Part").Leaf("PartNumber", std::to_string(p.number)).Leaf("LastModified", IsoTime(p.mtime_ms));
+    x.Leaf("ETag", Quote(p.etag)).Leaf("Size", std::to_string(p.size)).Close("Part");
+  }
+  return XmlResponse(200, x.Finish());
+}
+
+http::Response S3Service::Impl::ListUploads(const Target& t) {
+  auto uploads = buckets.ListUploads(t.bucket);
+  if (!uploads) return ErrorResponse(FromStorage(uploads.error(), false), t.Resource());
+  std::string prefix = t.Get("prefix");
+  XmlWriter x("ListMultipartUploadsResult");
+  x.Leaf("Bucket", t.bucket).Leaf("KeyMarker", "").Leaf("UploadIdMarker", "");
+  x.Leaf("Prefix", prefix).Leaf("MaxUploads", "1000").Leaf("IsTruncated", "false");
+  for (const auto& u : *uploads) {
+    if (u.key.compare(0, prefix.size(), prefix) != 0) continue;
+    x.Open("Upload").Leaf("Key", u.key).Leaf("UploadId", u.upload_id);
+    x.Leaf("StorageClass", "STANDARD").Leaf("Initiated", IsoTime(u.initiated_ms)).Close("Upload");
+  }
+  return XmlResponse(200, x.Finish());
+}
+
+}  // namespace plumbline::s3

@@ -1,0 +1,553 @@
+// Object operations: PutObject and UploadPart bodies (streamed into a staged
+// file through UploadSink), GetObject/HeadObject, DeleteObject(s), CopyObject.
+#include <sodium.h>
+
+#include <algorithm>
+
+#include "crypto/digest.hpp"
+#include "crypto/envelope.hpp"
+#include "crypto/hash.hpp"
+#include "kms/kms.hpp"
+#include "s3/chunked.hpp"
+#include "s3/detail/impl.hpp"
+#include "s3/xml.hpp"
+
+namespace plumbline::s3 {
+
+namespace {
+
+std::string Lower(std::string s) {
+  for (char& c : s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return s;
+}
+
+const std::string* Find(const http::Request& r, std::string_view name) { return r.FindHeader(name); }
+
+Error ToStatus(const S3Error& e) { return InvalidArgument(e.code + ": " + e.message); }
+
+}  // namespace
+
+storage::ObjectInfo MetadataFromHeaders(const http::Request& r) {
+  storage::ObjectInfo info;
+  for (const auto& h : r.headers) {
+    std::string name = Lower(h.name);
+    if (name == "content-type") info.content_type = h.value;
+    if (name.rfind("x-amz-meta-", 0) == 0) info.metadata.emplace_back(name.substr(11), h.value);
+  }
+  std::sort(info.metadata.begin(), info.metadata.end());
+  return info;
+}
+
+std::optional<S3Error> EncryptionFor(S3Service::Impl& s3, const http::Request& r,
+                                     const std::string& bucket, storage::ObjectInfo* info) {
+  std::string sse, key;
+  if (const std::string* h = Find(r, "x-amz-server-side-encryption")) {
+    sse = *h;
+    if (const std::string* k = Find(r, "x-amz-server-side-encryption-aws-kms-key-id")) key = *k;
+  } else {
+    auto setting = s3.buckets.GetBucketSetting(bucket, "encryption");
+    if (setting && !setting->empty()) {
+      size_t nl = setting->find('\n');
+      sse = setting->substr(0, nl);
+      if (nl != std::string::npos) key = setting->substr(nl + 1);
+    }
+  }
+  if (sse.empty() || sse == "AES256") return std::nullopt;  // at rest as the disk keeps it
+  if (sse != "aws:kms")
+    return S3Error{400, "InvalidArgument", "The encryption method specified is not supported"};
+  if (!s3.keys) return S3Error{501, "NotImplemented", "SSE-KMS is not available on this server."};
+  if (key.empty()) key = "alias/aws/s3";
+  auto described = s3.keys->ring().DescribeKey(key);
+  if (!described)
+    return S3Error{400, "KMS.NotFoundException", "Invalid keyId " + key};
+  if (!described->enabled)
+    return S3Error{400, "KMS.DisabledException", described->arn + " is disabled."};
+  info->sse = "aws:kms";
+  info->sse_kms_key_id = described->arn;
+  return std::nullopt;
+}
+
+// Streams an upload's body: authenticates the head, then decodes (aws-chunked),
+// hashes (MD5 for the ETag, SHA-256 when declared, a checksum when sent),
+// encrypts (SSE-KMS) and writes to a staged file; the handler commits it.
+class UploadSink final : public http::BodySink {
+ public:
+  explicit UploadSink(S3Service::Impl& s3) : s3_(s3), md5_(crypto::Digest::Kind::kMd5) {}
+
+  void Start(const http::Request& head) {
+    auto t = ParseTarget(head, s3_.options);
+    target = *t;
+    if (auto e = s3_.Authenticate(head, &who)) return Fail(*e);
+    if (auto e = s3_.Authorize(who, "s3:PutObject", target)) return Fail(*e);
+    if (auto s = storage::LocalBuckets::CheckKey(target.key); !s)
+      return Fail(FromStorage(s.error(), true));
+    info = MetadataFromHeaders(head);
+    if (target.Has("uploadId") || target.Has("partNumber")) {
+      std::string n = target.Get("partNumber");
+      part_number = n.size() <= 5 && !n.empty() &&
+                            std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; })
+                        ? std::stoi(n)
+                        : 0;
+      if (part_number < 1 || part_number > 10000)
+        return Fail({400, "InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive"});
+      auto u = s3_.buckets.GetUpload(target.bucket, target.key, target.Get("uploadId"));
+      if (!u) return Fail(FromStorage(u.error(), true));
+      upload = *u;
+      is_part = true;
+      info.sse = upload.meta.sse;
+      info.sse_kms_key_id = upload.meta.sse_kms_key_id;
+    } else if (auto e = EncryptionFor(s3_, head, target.bucket, &info)) {
+      return Fail(*e);
+    }
+    auto writer = is_part ? s3_.buckets.CreatePart(upload, part_number)
+                          : s3_.buckets.Create(target.bucket, target.key);
+    if (!writer) return Fail(FromStorage(writer.error(), true));
+    writer_ = std::move(*writer);
+    if (!info.sse.empty() && !is_part) {
+      auto key = s3_.keys->ring().GenerateDataKey(info.sse_kms_key_id);
+      if (!key) return Fail({400, "KMS.DisabledException", key.error().message});
+      auto enc = crypto::EnvelopeEncryptor::Create(*key);
+      sodium_memzero(key->plaintext.data(), key->plaintext.size());
+      if (!enc) return Fail({500, "InternalError", enc.error().message});
+      encryptor_ = std::move(*enc);
+    }
+    // What the body must match.
+    const std::string& declared = who.signed_with.payload_hash;
+    if (declared.size() == 64) {
+      declared_sha_ = declared;
+      sha_ = std::make_unique<crypto::Digest>(crypto::Digest::Kind::kSha256);
+    }
+    if (const std::string* md5 = Find(head, "Content-MD5")) {
+      auto raw = crypto::Base64Decode(*md5);
+      if (!raw || raw->size() != 16) return Fail({400, "InvalidDigest", "The Content-MD5 you specified was invalid."});
+      content_md5_ = *raw;
+    }
+    for (const char* name : {"x-amz-checksum-crc32", "x-amz-checksum-crc32c", "x-amz-checksum-sha256"}) {
+      if (const std::string* v = Find(head, name)) {
+        checksum_name_ = name;
+        checksum_value_ = *v;
+        checksum_ = std::make_unique<crypto::Digest>(
+            checksum_name_ == "x-amz-checksum-crc32"    ? crypto::Digest::Kind::kCrc32
+            : checksum_name_ == "x-amz-checksum-crc32c" ? crypto::Digest::Kind::kCrc32c
+                                                          : crypto::Digest::Kind::kSha256);
+      }
+    }
+    if (const std::string* dl = Find(head, "x-amz-decoded-content-length")) {
+      try {
+        decoded_length_ = std::stoll(*dl);
+      } catch (...) {
+        return Fail({400, "InvalidArgument", "x-amz-decoded-content-length is not a number"});
+      }
+    }
+    if (declared.rfind("STREAMING-", 0) == 0) {
+      ChunkedOptions o;
+      o.signed_chunks = declared.rfind("STREAMING-AWS4-HMAC-SHA256-PAYLOAD", 0) == 0;
+      o.trailer = declared.size() > 8 && declared.compare(declared.size() - 8, 8, "-TRAILER") == 0;
+      if (const std::string* tr = Find(head, "x-amz-trailer")) o.trailer_name = *tr;
+      o.signing_key = who.signed_with.signing_key;
+      o.amz_date = who.signed_with.amz_date;
+      o.scope = who.signed_with.scope;
+      o.seed_signature = who.signed_with.signature;
+      decoder_ = std::make_unique<ChunkedDecoder>(o, [this](std::string_view d) { return Consume(d); });
+    }
+  }
+
+  Status Write(std::string_view bytes) override {
+    if (error) return ToStatus(*error);
+    if (sha_) sha_->Update(bytes);
+    Status s = decoder_ ? decoder_->Feed(bytes) : Consume(bytes);
+    if (!s) FailFrom(s.error());
+    return error ? Status(ToStatus(*error)) : Status{};
+  }
+
+  Status Close() override {
+    if (error) return ToStatus(*error);
+    if (decoder_) {
+      if (auto s = decoder_->Finish(); !s) FailFrom(s.error());
+    }
+    if (!error && sha_ && crypto::HexEncode(sha_->Finish()) != declared_sha_)
+      Fail({400, "XAmzContentSHA256Mismatch",
+            "The provided 'x-amz-content-sha256' header does not match what was computed."});
+    if (!error && decoded_length_ >= 0 && static_cast<uint64_t>(decoded_length_) != size)
+      Fail({400, "IncompleteBody",
+            "You did not provide the number of bytes specified by the Content-Length HTTP header"});
+    md5_raw = md5_.Finish();
+    if (!error && !content_md5_.empty() && content_md5_ != md5_raw)
+      Fail({400, "BadDigest", "The Content-MD5 you specified did not match what we received."});
+    if (!error && checksum_ && crypto::Base64Encode(checksum_->Finish()) != checksum_value_)
+      Fail({400, "BadDigest", "The " + checksum_name_.substr(15) +
+                                  " you specified did not match the calculated checksum."});
+    if (!error && encryptor_) {
+      auto tail = encryptor_->Finish();
+      if (!tail) Fail({500, "InternalError", tail.error().message});
+      else if (auto s = writer_->Append(*tail); !s) FailFrom(s.error());
+    }
+    closed = true;
+    return error ? Status(ToStatus(*error)) : Status{};
+  }
+
+  // Publishes the staged file with its metadata.
+  Status Commit() {
+    info.etag = crypto::HexEncode(md5_raw);
+    info.size = size;
+    info.key = target.key;
+    return writer_->Commit(info);
+  }
+
+  std::optional<S3Error> error;
+  Target target;
+  identity::Principal who;
+  storage::ObjectInfo info;
+  bool is_part = false;
+  int part_number = 0;
+  storage::UploadInfo upload;
+  std::string md5_raw;
+  uint64_t size = 0;
+  bool closed = false;
+  std::string checksum_name_, checksum_value_;
+
+ private:
+  void Fail(const S3Error& e) {
+    if (!error) error = e;
+  }
+  void FailFrom(const Error& e) {
+    if (error) return;
+    if (e.code == ErrorCode::kPermissionDenied) return Fail({403, "SignatureDoesNotMatch", e.message});
+    if (e.message.rfind("checksum", 0) == 0) return Fail({400, "BadDigest", e.message});
+    if (e.code == ErrorCode::kInvalidArgument) return Fail({400, "IncompleteBody", e.message});
+    Fail(FromStorage(e, true));
+  }
+  Status Consume(std::string_view data) {
+    md5_.Update(data);
+    if (checksum_) checksum_->Update(data);
+    size += data.size();
+    if (encryptor_) {
+      PLB_ASSIGN_OR_RETURN(std::string out, encryptor_->Update(data));
+      return out.empty() ? Status{} : writer_->Append(out);
+    }
+    return writer_->Append(data);
+  }
+
+  S3Service::Impl& s3_;
+  crypto::Digest md5_;
+  std::unique_ptr<crypto::Digest> sha_, checksum_;
+  std::string declared_sha_, content_md5_;
+  long long decoded_length_ = -1;
+  std::unique_ptr<ChunkedDecoder> decoder_;
+  std::unique_ptr<crypto::EnvelopeEncryptor> encryptor_;
+  std::unique_ptr<storage::ObjectWriter> writer_;
+};
+
+std::shared_ptr<http::BodySink> StartUpload(S3Service::Impl& s3, const http::Request& head) {
+  auto sink = std::make_shared<UploadSink>(s3);
+  sink->Start(head);
+  return sink;
+}
+
+http::Response S3Service::Impl::PutObject(http::Request& r, const Target& t,
+                                          const identity::Principal&) {
+  auto sink = std::dynamic_pointer_cast<UploadSink>(r.body_sink);
+  if (!sink) {  // a body small enough to have been read whole (or none)
+    sink = std::dynamic_pointer_cast<UploadSink>(StartUpload(*this, r));
+    if (!r.body.empty()) (void)sink->Write(r.body);
+    (void)sink->Close();
+  } else if (!sink->closed && !sink->error) {
+    (void)sink->Close();
+  }
+  if (sink->error) return ErrorResponse(*sink->error, t.Resource());
+  if (!r.body_status && !sink->error)
+    return ErrorResponse({400, "IncompleteBody", r.body_status.error().message}, t.Resource());
+  if (auto s = sink->Commit(); !s) return ErrorResponse(FromStorage(s.error(), true), t.Resource());
+  http::Response out;
+  out.Set("ETag", Quote(sink->info.etag));
+  if (!sink->checksum_name_.empty()) out.Set(sink->checksum_name_, sink->checksum_value_);
+  if (!sink->info.sse.empty()) {
+    out.Set("x-amz-server-side-encryption", sink->info.sse);
+    out.Set("x-amz-server-side-encryption-aws-kms-key-id", sink->info.sse_kms_key_id);
+  }
+  out.Set("x-amz-request-id", RequestId());
+  return out;
+}
+
+namespace {
+
+// Reads `left` bytes from a reader (after skipping `skip`).
+class RangeSource final : public http::BodySource {
+ public:
+  RangeSource(std::unique_ptr<storage::Reader> r, uint64_t skip, uint64_t left)
+      : r_(std::move(r)), skip_(skip), left_(left) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    while (skip_ > 0) {
+      PLB_ASSIGN_OR_RETURN(size_t got, r_->Read(buf, std::min<uint64_t>(n, skip_)));
+      if (got == 0) return size_t{0};
+      skip_ -= got;
+    }
+    if (left_ == 0) return size_t{0};
+    PLB_ASSIGN_OR_RETURN(size_t got, r_->Read(buf, std::min<uint64_t>(n, left_)));
+    left_ -= got;
+    return got;
+  }
+
+ private:
+  std::unique_ptr<storage::Reader> r_;
+  uint64_t skip_, left_;
+};
+
+bool EtagMatches(const std::string& header, const std::string& etag) {
+  size_t start = 0;
+  while (start < header.size()) {
+    size_t comma = header.find(',', start);
+    std::string one = header.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    while (!one.empty() && one.front() == ' ') one.erase(0, 1);
+    while (!one.empty() && one.back() == ' ') one.pop_back();
+    if (one == "*" || one == Quote(etag) || one == etag) return true;
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return false;
+}
+
+}  // namespace
+
+http::Response S3Service::Impl::GetObject(const http::Request& r, const Target& t,
+                                          const identity::Principal& who, bool head) {
+  auto info = buckets.Head(t.bucket, t.key);
+  if (!info) return ErrorResponse(FromStorage(info.error(), true), t.Resource());
+  // Conditions, in RFC 7232's order.
+  int64_t since = 0;
+  const int64_t mtime_s = info->mtime_ms / 1000 * 1000;
+  if (const std::string* h = Find(r, "If-Match")) {
+    if (!EtagMatches(*h, info->etag))
+      return ErrorResponse({412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold"}, t.Resource());
+  } else if (const std::string* h = Find(r, "If-Unmodified-Since"); h && ParseHttpDate(*h, &since)) {
+    if (mtime_s > since)
+      return ErrorResponse({412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold"}, t.Resource());
+  }
+  http::Response out;
+  out.Set("ETag", Quote(info->etag));
+  out.Set("Last-Modified", HttpDate(info->mtime_ms));
+  if (const std::string* h = Find(r, "If-None-Match")) {
+    if (EtagMatches(*h, info->etag)) {
+      out.status = 304;
+      return out;
+    }
+  } else if (const std::string* h = Find(r, "If-Modified-Since"); h && ParseHttpDate(*h, &since)) {
+    if (mtime_s <= since) {
+      out.status = 304;
+      return out;
+    }
+  }
+  // Range: one "bytes=a-b", "bytes=a-" or "bytes=-n".
+  uint64_t start = 0, length = info->size;
+  bool ranged = false;
+  if (const std::string* h = Find(r, "Range"); h && h->rfind("bytes=", 0) == 0 &&
+                                               h->find(',') == std::string::npos) {
+    std::string spec = h->substr(6);
+    size_t dash = spec.find('-');
+    auto num = [](const std::string& s, uint64_t* v) {
+      if (s.empty() || s.size() > 19 || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return false;
+      *v = std::stoull(s);
+      return true;
+    };
+    uint64_t a = 0, b = 0;
+    std::string sa = dash == std::string::npos ? spec : spec.substr(0, dash);
+    std::string sb = dash == std::string::npos ? "" : spec.substr(dash + 1);
+    bool valid = dash != std::string::npos;
+    if (valid && sa.empty() && num(sb, &b)) {  // suffix
+      if (b == 0) valid = false;
+      else {
+        start = info->size > b ? info->size - b : 0;
+        length = info->size - start;
+        ranged = true;
+      }
+    } else if (valid && num(sa, &a) && (sb.empty() || (num(sb, &b) && b >= a))) {
+      if (a >= info->size) {
+        http::Response e = ErrorResponse({416, "InvalidRange", "The requested range is not satisfiable"}, t.Resource());
+        e.Set("Content-Range", "bytes */" + std::to_string(info->size));
+        return e;
+      }
+      uint64_t end = sb.empty() ? info->size - 1 : std::min(b, info->size - 1);
+      start = a;
+      length = end - a + 1;
+      ranged = true;
+    }
+    if (!valid && info->size == 0) ranged = false;
+  }
+  if (ranged) {
+    out.status = 206;
+    out.Set("Content-Range", "bytes " + std::to_string(start) + "-" +
+                                 std::to_string(start + length - 1) + "/" + std::to_string(info->size));
+  }
+  out.Set("Accept-Ranges", "bytes");
+  out.Set("Content-Type", info->content_type.empty() ? "binary/octet-stream" : info->content_type);
+  for (const auto& [k, v] : info->metadata) out.Set("x-amz-meta-" + k, v);
+  if (!info->sse.empty()) {
+    out.Set("x-amz-server-side-encryption", info->sse);
+    out.Set("x-amz-server-side-encryption-aws-kms-key-id", info->sse_kms_key_id);
+  }
+  out.Set("x-amz-request-id", RequestId());
+  out.body_size = length;
+  if (head) {
+    out.body_source = std::make_shared<RangeSource>(nullptr, 0, 0);
+    return out;
+  }
+  auto reader = buckets.Open(t.bucket, t.key, info->sse.empty() ? start : 0);
+  if (!reader) return ErrorResponse(FromStorage(reader.error(), true), t.Resource());
+  std::unique_ptr<storage::Reader> plain = std::move(*reader);
+  uint64_t skip = 0;
+  if (!info->sse.empty()) {
+    // The key policy decides (and the attempt is audited) before any byte.
+    std::string prefix(8192, '\0');
+    auto peek = buckets.Open(t.bucket, t.key, 0);
+    if (!peek) return ErrorResponse(FromStorage(peek.error(), true), t.Resource());
+    auto n = (*peek)->Read(prefix.data(), prefix.size());
+    if (!n) return ErrorResponse(FromStorage(n.error(), true), t.Resource());
+    prefix.resize(*n);
+    size_t consumed = 0;
+    auto header = crypto::ParseEnvelopeHeader(prefix, &consumed);
+    if (!header) return ErrorResponse({500, "InternalError", "the stored object is not an envelope"}, t.Resource());
+    if (!keys) return ErrorResponse({501, "NotImplemented", "SSE-KMS is not available on this server."}, t.Resource());
+    auto allowed = keys->Decrypt(who, "", header->wrapped, "s3:GetObject " + t.Resource());
+    if (!allowed) {
+      if (allowed.error().code == ErrorCode::kPermissionDenied)
+        return ErrorResponse({403, "AccessDenied", allowed.error().message}, t.Resource());
+      return ErrorResponse({400, "KMS.DisabledException", allowed.error().message}, t.Resource());
+    }
+    kms::Caller caller{who.is_root, who.Name(), who.arn};
+    auto dec = kms::DecryptingReader(std::move(plain), keys->ring(), caller);
+    if (!dec) return ErrorResponse({403, "AccessDenied", dec.error().message}, t.Resource());
+    plain = std::move(*dec);
+    skip = start;
+  }
+  out.body_source = std::make_shared<RangeSource>(std::move(plain), skip, length);
+  return out;
+}
+
+http::Response S3Service::Impl::DeleteObject(const Target& t) {
+  if (auto s = buckets.Delete(t.bucket, t.key); !s)
+    return ErrorResponse(FromStorage(s.error(), true), t.Resource());
+  http::Response out;
+  out.status = 204;
+  out.Set("x-amz-request-id", RequestId());
+  return out;
+}
+
+http::Response S3Service::Impl::DeleteObjects(const http::Request& r, const Target& t,
+                                              const identity::Principal& who) {
+  auto doc = ParseXml(r.body);
+  if (!doc || doc->name != "Delete")
+    return ErrorResponse({400, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema"}, t.Resource());
+  bool quiet = doc->ChildText("Quiet") == "true";
+  XmlWriter x("DeleteResult");
+  size_t count = 0;
+  for (const XmlElement& o : doc->children) {
+    if (o.name != "Object") continue;
+    if (++count > 1000)
+      return ErrorResponse({400, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema"}, t.Resource());
+    std::string key = o.ChildText("Key");
+    Target one = t;
+    one.key = key;
+    std::optional<S3Error> err = Authorize(who, "s3:DeleteObject", one);
+    if (!err) {
+      if (auto s = buckets.Delete(t.bucket, key); !s) err = FromStorage(s.error(), true);
+    }
+    if (err) {
+      x.Open("Error").Leaf("Key", key).Leaf("Code", err->code).Leaf("Message", err->message).Close("Error");
+    } else if (!quiet) {
+      x.Open("Deleted").Leaf("Key", key).Close("Deleted");
+    }
+  }
+  return XmlResponse(200, x.Finish());
+}
+
+http::Response S3Service::Impl::CopyObject(const http::Request& r, const Target& t,
+                                           const identity::Principal& who) {
+  std::string source;
+  http::PercentDecode(*Find(r, "x-amz-copy-source"), &source);
+  if (size_t q = source.find('?'); q != std::string::npos) source.resize(q);
+  if (!source.empty() && source[0] == '/') source.erase(0, 1);
+  size_t slash = source.find('/');
+  if (slash == std::string::npos)
+    return ErrorResponse({400, "InvalidArgument", "Copy Source must mention the source bucket and key: sourcebucket/sourcekey"}, t.Resource());
+  Target from;
+  from.bucket = source.substr(0, slash);
+  from.key = source.substr(slash + 1);
+  if (auto e = Authorize(who, "s3:GetObject", from)) return ErrorResponse(*e, t.Resource());
+  auto info = buckets.Head(from.bucket, from.key);
+  if (!info) return ErrorResponse(FromStorage(info.error(), true), from.Resource());
+  const std::string* directive = Find(r, "x-amz-metadata-directive");
+  bool replace = directive && *directive == "REPLACE";
+  bool encrypt_header = Find(r, "x-amz-server-side-encryption") != nullptr;
+  if (from.bucket == t.bucket && from.key == t.key && !replace && !encrypt_header)
+    return ErrorResponse({400, "InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."}, t.Resource());
+  // The copy goes through the same path as a GET and a PUT, so encrypted
+  // objects are decrypted for the caller the key allows and re-encrypted as
+  // the destination says.
+  http::Request get;
+  get.method = "GET";
+  http::Response body = GetObject(get, from, who, false);
+  if (body.status != 200) return body;
+  http::Request put = r;
+  put.headers.clear();
+  for (const auto& h : r.headers) {
+    std::string n = Lower(h.name);
+    if (n == "content-type" || n.rfind("x-amz-meta-", 0) == 0 || n == "x-amz-content-sha256" ||
+        n == "content-md5" || n.rfind("x-amz-checksum-", 0) == 0 || n == "x-amz-decoded-content-length")
+      continue;
+    put.headers.push_back(h);
+  }
+  storage::ObjectInfo meta = replace ? MetadataFromHeaders(r) : *info;
+  if (!meta.content_type.empty()) put.headers.push_back({"Content-Type", meta.content_type});
+  for (const auto& [k, v] : meta.metadata) put.headers.push_back({"x-amz-meta-" + k, v});
+  auto writer = buckets.Create(t.bucket, t.key);
+  if (!writer) return ErrorResponse(FromStorage(writer.error(), true), t.Resource());
+  storage::ObjectInfo out_info = meta;
+  out_info.sse.clear();
+  out_info.sse_kms_key_id.clear();
+  if (auto e = EncryptionFor(*this, put, t.bucket, &out_info)) return ErrorResponse(*e, t.Resource());
+  std::unique_ptr<crypto::EnvelopeEncryptor> enc;
+  if (!out_info.sse.empty()) {
+    auto key = keys->ring().GenerateDataKey(out_info.sse_kms_key_id);
+    if (!key) return ErrorResponse({400, "KMS.DisabledException", key.error().message}, t.Resource());
+    auto e = crypto::EnvelopeEncryptor::Create(*key);
+    sodium_memzero(key->plaintext.data(), key->plaintext.size());
+    if (!e) return ErrorResponse({500, "InternalError", e.error().message}, t.Resource());
+    enc = std::move(*e);
+  }
+  crypto::Digest md5(crypto::Digest::Kind::kMd5);
+  std::vector<char> buf(1 << 20);
+  uint64_t size = 0;
+  for (;;) {
+    auto n = body.body_source->Read(buf.data(), buf.size());
+    if (!n) return ErrorResponse(FromStorage(n.error(), true), from.Resource());
+    if (*n == 0) break;
+    std::string_view d(buf.data(), *n);
+    md5.Update(d);
+    size += *n;
+    Status s;
+    if (enc) {
+      auto c = enc->Update(d);
+      s = c ? (*writer)->Append(*c) : Status(c.error());
+    } else {
+      s = (*writer)->Append(d);
+    }
+    if (!s) return ErrorResponse(FromStorage(s.error(), true), t.Resource());
+  }
+  if (enc) {
+    auto c = enc->Finish();
+    if (!c) return ErrorResponse({500, "InternalError", c.error().message}, t.Resource());
+    if (auto s = (*writer)->Append(*c); !s) return ErrorResponse(FromStorage(s.error(), true), t.Resource());
+  }
+  out_info.etag = crypto::HexEncode(md5.Finish());
+  out_info.size = size;
+  if (auto s = (*writer)->Commit(out_info); !s)
+    return ErrorResponse(FromStorage(s.error(), true), t.Resource());
+  auto written = buckets.Head(t.bucket, t.key);
+  XmlWriter x("CopyObjectResult");
+  x.Leaf("LastModified", IsoTime(written ? written->mtime_ms : 0)).Leaf("ETag", Quote(out_info.etag));
+  return XmlResponse(200, x.Finish());
+}
+
+}  // namespace plumbline::s3

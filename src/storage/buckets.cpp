@@ -1,0 +1,662 @@
+// The embedded store's buckets for the S3 API (see buckets.hpp).
+#include "storage/buckets.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "common/ids.hpp"
+#include "crypto/digest.hpp"
+#include "crypto/envelope.hpp"
+#include "crypto/hash.hpp"
+
+namespace plumbline::storage {
+namespace fs = std::filesystem;
+namespace bj = boost::json;
+
+namespace {
+
+constexpr char kAttr[] = "user.plumbline.s3";
+
+std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+int64_t MtimeNs(const struct stat& st) {
+  return int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+}
+
+std::string ReadAttr(const std::string& path, const char* name) {
+  char buf[8192];
+  ssize_t n = ::getxattr(path.c_str(), name, buf, sizeof buf);
+  if (n <= 0) return {};
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+std::string EncodeInfo(const ObjectInfo& info, const struct stat& st) {
+  bj::object o;
+  o["etag"] = info.etag;
+  o["size"] = info.size;
+  o["fsize"] = static_cast<uint64_t>(st.st_size);
+  o["mtime"] = MtimeNs(st);
+  if (!info.content_type.empty()) o["ct"] = info.content_type;
+  if (!info.metadata.empty()) {
+    bj::array meta;
+    for (const auto& [k, v] : info.metadata) meta.push_back(bj::array{bj::string(k), bj::string(v)});
+    o["meta"] = std::move(meta);
+  }
+  if (!info.sse.empty()) o["sse"] = info.sse;
+  if (!info.sse_kms_key_id.empty()) o["kms"] = info.sse_kms_key_id;
+  return bj::serialize(o);
+}
+
+// The stored info when it still describes the file (same size and mtime).
+bool DecodeInfo(const std::string& text, const struct stat& st, ObjectInfo* info) {
+  if (text.empty()) return false;
+  boost::system::error_code ec;
+  bj::value v = bj::parse(text, ec);
+  if (ec || !v.is_object()) return false;
+  const bj::object& o = v.as_object();
+  try {
+    if (o.at("fsize").to_number<uint64_t>() != static_cast<uint64_t>(st.st_size) ||
+        o.at("mtime").to_number<int64_t>() != MtimeNs(st))
+      return false;
+    info->etag = bj::value_to<std::string>(o.at("etag"));
+    info->size = o.at("size").to_number<uint64_t>();
+    if (auto* ct = o.if_contains("ct")) info->content_type = bj::value_to<std::string>(*ct);
+    if (auto* m = o.if_contains("meta"))
+      for (const auto& kv : m->as_array())
+        info->metadata.emplace_back(bj::value_to<std::string>(kv.as_array().at(0)),
+                                    bj::value_to<std::string>(kv.as_array().at(1)));
+    if (auto* s = o.if_contains("sse")) info->sse = bj::value_to<std::string>(*s);
+    if (auto* k = o.if_contains("kms")) info->sse_kms_key_id = bj::value_to<std::string>(*k);
+  } catch (const std::exception&) {
+    return false;
+  }
+  return true;
+}
+
+// A file's S3 info: its attribute, else its MD5 (kept for next time).
+Result<ObjectInfo> InfoOf(const std::string& path, const std::string& key, const struct stat& st) {
+  ObjectInfo info;
+  info.key = key;
+  info.stored_size = static_cast<uint64_t>(st.st_size);
+  info.mtime_ms = int64_t(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
+  if (DecodeInfo(ReadAttr(path, kAttr), st, &info)) return info;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Unavailable(Errno("cannot read " + key));
+  crypto::Digest md5(crypto::Digest::Kind::kMd5);
+  std::vector<char> buf(1 << 20);
+  for (;;) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      ::close(fd);
+      return Unavailable(Errno("cannot read " + key));
+    }
+    if (n == 0) break;
+    md5.Update(std::string_view(buf.data(), static_cast<size_t>(n)));
+  }
+  info.etag = crypto::HexEncode(md5.Finish());
+  info.size = static_cast<uint64_t>(st.st_size);
+  // A job's output written through kms::EncryptingStore is an envelope: it
+  // is served as SSE-KMS, decrypted for the callers its key allows.
+  std::string prefix(8 + 4 + 65536, '\0');
+  ssize_t got = ::pread(fd, prefix.data(), prefix.size(), 0);
+  ::close(fd);
+  if (got > 12 && prefix.compare(0, 8, "PLBENC01") == 0) {
+    prefix.resize(static_cast<size_t>(got));
+    size_t consumed = 0;
+    auto header = crypto::ParseEnvelopeHeader(prefix, &consumed);
+    const uint64_t start = consumed + 24;  // the secretstream header follows
+    uint64_t body = info.size > start ? info.size - start : 0;
+    const uint64_t chunk = header ? header->chunk_bytes + 17 : 0;
+    if (header && chunk > 17 && body >= 17) {
+      uint64_t chunks = (body + chunk - 1) / chunk;
+      info.sse = "aws:kms";
+      info.sse_kms_key_id = header->key_arn;
+      info.size = body - 17 * chunks;
+    }
+  }
+  std::string attr = EncodeInfo(info, st);
+  ::setxattr(path.c_str(), kAttr, attr.data(), attr.size(), 0);  // a cache: best effort
+  return info;
+}
+
+bool IsStagingName(std::string_view name) {
+  // OpenLocal's writers: ".tmp-" + 16 hex + "-" + name.
+  if (name.size() < 22 || name.substr(0, 5) != ".tmp-" || name[21] != '-') return false;
+  for (size_t i = 5; i < 21; ++i)
+    if (!std::isxdigit(static_cast<unsigned char>(name[i]))) return false;
+  return true;
+}
+
+struct Entry {
+  std::string name;
+  bool dir = false;
+  std::string sort_key;  // name, or name + "/" for a folder
+};
+
+std::vector<Entry> SortedEntries(const std::string& dir) {
+  std::vector<Entry> out;
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return out;
+  while (dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name == "." || name == ".." || IsStagingName(name)) continue;
+    bool is_dir = e->d_type == DT_DIR;
+    if (e->d_type == DT_UNKNOWN || e->d_type == DT_LNK) {
+      struct stat st;
+      if (::stat((dir + "/" + name).c_str(), &st) != 0) continue;
+      is_dir = S_ISDIR(st.st_mode);
+    } else if (e->d_type != DT_DIR && e->d_type != DT_REG) {
+      continue;
+    }
+    out.push_back({name, is_dir, is_dir ? name + "/" : name});
+  }
+  ::closedir(d);
+  // Sorting folders as "name/" gives S3's byte order of the keys beneath.
+  std::sort(out.begin(), out.end(),
+            [](const Entry& a, const Entry& b) { return a.sort_key < b.sort_key; });
+  return out;
+}
+
+bool HasObject(const std::string& dir) {
+  for (const Entry& e : SortedEntries(dir)) {
+    if (!e.dir) return true;
+    if (HasObject(dir + "/" + e.name)) return true;
+  }
+  return false;
+}
+
+// Removes empty folders from `dir` up to (not including) `stop`.
+void PruneEmpty(fs::path dir, const fs::path& stop) {
+  while (dir != stop && dir.string().size() > stop.string().size()) {
+    if (::rmdir(dir.c_str()) != 0) return;
+    dir = dir.parent_path();
+  }
+}
+
+Status SyncDir(const std::string& dir) {
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return Unavailable(Errno("cannot open " + dir));
+  ::fsync(dfd);
+  ::close(dfd);
+  return {};
+}
+
+class FileReader final : public Reader {
+ public:
+  explicit FileReader(int fd) : fd_(fd) {}
+  ~FileReader() override { ::close(fd_); }
+  Result<size_t> Read(char* buf, size_t n) override {
+    for (;;) {
+      ssize_t r = ::read(fd_, buf, n);
+      if (r >= 0) return static_cast<size_t>(r);
+      if (errno != EINTR) return Unavailable(Errno("read failed"));
+    }
+  }
+
+ private:
+  int fd_;
+};
+
+class StagedWriter final : public ObjectWriter {
+ public:
+  StagedWriter(int fd, std::string tmp, std::string target, std::string key)
+      : fd_(fd), tmp_(std::move(tmp)), target_(std::move(target)), key_(std::move(key)) {}
+  ~StagedWriter() override {
+    if (fd_ >= 0) ::close(fd_);
+    if (!published_) ::unlink(tmp_.c_str());
+  }
+  Status Append(std::string_view data) override {
+    while (!data.empty()) {
+      ssize_t w = ::write(fd_, data.data(), data.size());
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return Unavailable(Errno("write of " + key_ + " failed"));
+      }
+      data.remove_prefix(static_cast<size_t>(w));
+      written_ += static_cast<uint64_t>(w);
+    }
+    return {};
+  }
+  uint64_t written() const override { return written_; }
+  Status Commit(const ObjectInfo& info) override {
+    if (::fsync(fd_) != 0) return Unavailable(Errno("fsync failed"));
+    struct stat st;
+    if (::fstat(fd_, &st) != 0) return Unavailable(Errno("stat failed"));
+    std::string attr = EncodeInfo(info, st);
+    if (::fsetxattr(fd_, kAttr, attr.data(), attr.size(), 0) != 0)
+      return Unavailable(Errno("cannot store the object's metadata (extended attributes)"));
+    ::close(fd_);
+    fd_ = -1;
+    fs::path parent = fs::path(target_).parent_path();
+    std::error_code ec;
+    fs::create_directories(parent, ec);
+    if (ec) return Conflict("the key " + key_ + " lies under an existing object: " + ec.message());
+    if (::rename(tmp_.c_str(), target_.c_str()) != 0) {
+      if (errno == EISDIR || errno == ENOTEMPTY || errno == ENOTDIR || errno == EEXIST)
+        return Conflict(Errno("the key " + key_ + " is a folder of other keys"));
+      return Unavailable(Errno("cannot publish " + key_));
+    }
+    published_ = true;
+    return SyncDir(parent.string());
+  }
+
+ private:
+  int fd_;
+  std::string tmp_, target_, key_;
+  uint64_t written_ = 0;
+  bool published_ = false;
+};
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+LocalBuckets::LocalBuckets(std::string data_dir) : data_dir_(std::move(data_dir)) {}
+
+std::string LocalBuckets::BucketDir(const std::string& bucket) const {
+  return data_dir_ + "/buckets/" + bucket;
+}
+
+bool LocalBuckets::ValidBucketName(std::string_view n) {
+  if (n.size() < 3 || n.size() > 63) return false;
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!alnum(n.front()) || !alnum(n.back())) return false;
+  bool all_digits_dots = true;
+  for (size_t i = 0; i < n.size(); ++i) {
+    char c = n[i];
+    if (!alnum(c) && c != '.' && c != '-') return false;
+    if (c == '.' && i > 0 && (n[i - 1] == '.' || n[i - 1] == '-')) return false;
+    if (c == '-' && i > 0 && n[i - 1] == '.') return false;
+    if (!(c == '.' || (c >= '0' && c <= '9'))) all_digits_dots = false;
+  }
+  return !all_digits_dots;
+}
+
+Status LocalBuckets::CheckKey(std::string_view key) {
+  if (key.empty()) return InvalidArgument("the object key is empty");
+  if (key.size() > 1024) return InvalidArgument("Your key is too long");
+  if (key.find('\0') != std::string_view::npos)
+    return InvalidArgument("object keys may not contain NUL in this store");
+  if (key.back() == '/')
+    return InvalidArgument("object keys ending in '/' (folder markers) are not stored by this "
+                           "store: its keys are files");
+  size_t start = 0;
+  while (start <= key.size()) {
+    size_t end = key.find('/', start);
+    if (end == std::string_view::npos) end = key.size();
+    std::string_view seg = key.substr(start, end - start);
+    if (seg.empty()) return InvalidArgument("object keys may not hold an empty segment ('//' or a leading '/') in this store");
+    if (seg == "." || seg == "..") return InvalidArgument("object keys may not hold '.' or '..' segments in this store");
+    if (seg.size() > 255) return InvalidArgument("Your key is too long (a segment between '/' is over 255 bytes)");
+    start = end + 1;
+  }
+  return {};
+}
+
+Result<std::vector<BucketInfo>> LocalBuckets::ListBuckets() {
+  std::vector<BucketInfo> out;
+  for (const Entry& e : SortedEntries(data_dir_ + "/buckets")) {
+    if (!e.dir || !ValidBucketName(e.name)) continue;
+    struct stat st;
+    if (::stat(BucketDir(e.name).c_str(), &st) != 0) continue;
+    out.push_back({e.name, int64_t(st.st_ctim.tv_sec) * 1000});
+  }
+  return out;
+}
+
+Status LocalBuckets::CreateBucket(const std::string& name) {
+  if (!ValidBucketName(name)) return InvalidArgument("The specified bucket is not valid.");
+  std::error_code ec;
+  fs::create_directories(data_dir_ + "/buckets", ec);
+  if (::mkdir(BucketDir(name).c_str(), 0755) != 0) {
+    if (errno == EEXIST) return AlreadyExists("bucket " + name + " exists");
+    return Unavailable(Errno("cannot create bucket " + name));
+  }
+  return SyncDir(data_dir_ + "/buckets");
+}
+
+Result<BucketInfo> LocalBuckets::HeadBucket(const std::string& name) {
+  struct stat st;
+  if (!ValidBucketName(name) || ::stat(BucketDir(name).c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return NotFound("The specified bucket does not exist");
+  return BucketInfo{name, int64_t(st.st_ctim.tv_sec) * 1000};
+}
+
+Status LocalBuckets::DeleteBucket(const std::string& name) {
+  PLB_TRY(HeadBucket(name));
+  std::string dir = BucketDir(name);
+  if (HasObject(dir)) return Conflict("The bucket you tried to delete is not empty");
+  std::error_code ec;
+  fs::remove_all(dir, ec);  // empty folders only: no objects are left
+  if (ec) return Unavailable("cannot delete bucket " + name + ": " + ec.message());
+  return {};
+}
+
+Result<std::string> LocalBuckets::GetBucketSetting(const std::string& name,
+                                                   const std::string& setting) {
+  PLB_TRY(HeadBucket(name));
+  return ReadAttr(BucketDir(name), ("user.plumbline." + setting).c_str());
+}
+
+Status LocalBuckets::SetBucketSetting(const std::string& name, const std::string& setting,
+                                      const std::string& value) {
+  PLB_TRY(HeadBucket(name));
+  std::string attr = "user.plumbline." + setting;
+  int rc = value.empty() ? ::removexattr(BucketDir(name).c_str(), attr.c_str())
+                         : ::setxattr(BucketDir(name).c_str(), attr.c_str(), value.data(),
+                                      value.size(), 0);
+  if (rc != 0 && !(value.empty() && errno == ENODATA))
+    return Unavailable(Errno("cannot store the bucket setting " + setting));
+  return {};
+}
+
+Result<ObjectInfo> LocalBuckets::Head(const std::string& bucket, const std::string& key) {
+  PLB_TRY(HeadBucket(bucket));
+  PLB_TRY(CheckKey(key));
+  std::string path = BucketDir(bucket) + "/" + key;
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+    return NotFound("The specified key does not exist.");
+  return InfoOf(path, key, st);
+}
+
+Result<std::unique_ptr<Reader>> LocalBuckets::Open(const std::string& bucket,
+                                                   const std::string& key, uint64_t offset) {
+  PLB_TRY(CheckKey(key));
+  std::string path = BucketDir(bucket) + "/" + key;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return NotFound("The specified key does not exist.");
+  if (offset > 0 && ::lseek(fd, static_cast<off_t>(offset), SEEK_SET) < 0) {
+    ::close(fd);
+    return Unavailable(Errno("seek failed"));
+  }
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  return std::unique_ptr<Reader>(new FileReader(fd));
+}
+
+Result<std::unique_ptr<ObjectWriter>> LocalBuckets::Create(const std::string& bucket,
+                                                           const std::string& key) {
+  PLB_TRY(HeadBucket(bucket));
+  PLB_TRY(CheckKey(key));
+  // A key under an object, or an object where a folder is: refuse before
+  // the body is read.
+  std::string target = BucketDir(bucket) + "/" + key;
+  struct stat st;
+  if (::stat(target.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    return Conflict("the key " + key + " is a folder of other keys in this store");
+  for (size_t slash = key.find('/'); slash != std::string::npos; slash = key.find('/', slash + 1)) {
+    std::string above = BucketDir(bucket) + "/" + key.substr(0, slash);
+    if (::stat(above.c_str(), &st) != 0) break;
+    if (!S_ISDIR(st.st_mode))
+      return Conflict("the key " + key + " lies under the object " + key.substr(0, slash) +
+                      " in this store");
+  }
+  std::string staging = data_dir_ + "/s3-staging/tmp";
+  std::error_code ec;
+  fs::create_directories(staging, ec);
+  std::string tmp = staging + "/" + RandomHex(12);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return Unavailable(Errno("cannot stage " + key));
+  return std::unique_ptr<ObjectWriter>(new StagedWriter(fd, tmp, target, key));
+}
+
+Status LocalBuckets::Delete(const std::string& bucket, const std::string& key) {
+  PLB_TRY(HeadBucket(bucket));
+  PLB_TRY(CheckKey(key));
+  fs::path path = fs::path(BucketDir(bucket)) / key;
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return {};
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return Unavailable(Errno("cannot delete " + key));
+  PruneEmpty(path.parent_path(), fs::path(BucketDir(bucket)));
+  return SyncDir(path.parent_path().string()).has_value() ? Status{} : Status{};
+}
+
+namespace {
+
+// Walks a bucket's keys in S3 order, from a folder, with start-after
+// skipping whole subtrees and delimiter folding.
+struct Walker {
+  const ListOptions& o;
+  ListResult& out;
+  size_t emitted = 0;
+  bool done = false;
+
+  bool Full() {
+    if (emitted < o.max_keys) return false;
+    out.truncated = true;
+    done = true;
+    return true;
+  }
+  void EmitPrefix(const std::string& cp) {
+    if (cp <= o.start_after) return;
+    if (!out.common_prefixes.empty() && out.common_prefixes.back() == cp) return;
+    if (Full()) return;
+    out.common_prefixes.push_back(cp);
+    out.last = cp;
+    ++emitted;
+  }
+  void EmitKey(const std::string& path, const std::string& key) {
+    if (key <= o.start_after || key.compare(0, o.prefix.size(), o.prefix) != 0) return;
+    if (!o.delimiter.empty()) {
+      size_t pos = key.find(o.delimiter, o.prefix.size());
+      if (pos != std::string::npos) {
+        EmitPrefix(key.substr(0, pos + o.delimiter.size()));
+        return;
+      }
+    }
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return;
+    auto info = InfoOf(path, key, st);
+    if (!info) return;
+    if (Full()) return;
+    out.objects.push_back(std::move(*info));
+    out.last = key;
+    ++emitted;
+  }
+  void Walk(const std::string& dir, const std::string& key_prefix) {
+    for (const Entry& e : SortedEntries(dir)) {
+      if (done) return;
+      std::string key = key_prefix + e.name;
+      // Only names that can still match the prefix.
+      size_t n = std::min(key.size(), o.prefix.size());
+      if (key.compare(0, n, o.prefix, 0, n) != 0) continue;
+      if (!e.dir) {
+        EmitKey(dir + "/" + e.name, key);
+        continue;
+      }
+      std::string sub = key + "/";
+      if (sub.size() < o.prefix.size() && o.prefix.compare(0, sub.size(), sub) != 0) continue;
+      // Every key under `sub` is below start_after: skip the subtree.
+      if (o.start_after > sub && o.start_after.compare(0, sub.size(), sub) != 0) continue;
+      if (o.delimiter == "/" && sub.size() > o.prefix.size()) {
+        if (HasObject(dir + "/" + e.name)) EmitPrefix(sub);
+        continue;
+      }
+      Walk(dir + "/" + e.name, sub);
+    }
+  }
+};
+
+}  // namespace
+
+Result<ListResult> LocalBuckets::List(const std::string& bucket, const ListOptions& options) {
+  PLB_TRY(HeadBucket(bucket));
+  ListResult out;
+  if (options.max_keys == 0) return out;
+  // Start in the deepest folder the prefix names.
+  size_t slash = options.prefix.rfind('/');
+  std::string start_key = slash == std::string::npos ? "" : options.prefix.substr(0, slash + 1);
+  if (!start_key.empty() && !CheckKey(start_key.substr(0, start_key.size() - 1))) {
+    return out;  // no such folder can exist
+  }
+  Walker w{options, out};
+  w.Walk(BucketDir(bucket) + (start_key.empty() ? "" : "/" + start_key.substr(0, start_key.size() - 1)),
+         start_key);
+  return out;
+}
+
+// ---------------------------------------------------------------- multipart
+
+namespace {
+
+std::string UploadDir(const std::string& data_dir, const std::string& id) {
+  return data_dir + "/s3-staging/uploads/" + id;
+}
+
+bool ValidUploadId(const std::string& id) {
+  return !id.empty() && id.size() <= 64 &&
+         std::all_of(id.begin(), id.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+}
+
+}  // namespace
+
+Result<UploadInfo> LocalBuckets::CreateUpload(const std::string& bucket, const std::string& key,
+                                              const ObjectInfo& meta) {
+  PLB_TRY(HeadBucket(bucket));
+  PLB_TRY(CheckKey(key));
+  UploadInfo u{RandomHex(16), bucket, key, NowMs(), meta};
+  std::string dir = UploadDir(data_dir_, u.upload_id);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Unavailable("cannot stage an upload: " + ec.message());
+  bj::object o;
+  o["bucket"] = bucket;
+  o["key"] = key;
+  o["initiated"] = u.initiated_ms;
+  o["ct"] = meta.content_type;
+  bj::array m;
+  for (const auto& [k, v] : meta.metadata) m.push_back(bj::array{bj::string(k), bj::string(v)});
+  o["meta"] = std::move(m);
+  o["sse"] = meta.sse;
+  o["kms"] = meta.sse_kms_key_id;
+  std::string text = bj::serialize(o);
+  std::string path = dir + "/upload.json";
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Unavailable(Errno("cannot stage an upload"));
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return Unavailable(Errno("cannot stage an upload"));
+  return u;
+}
+
+Result<UploadInfo> LocalBuckets::GetUpload(const std::string& bucket, const std::string& key,
+                                           const std::string& upload_id) {
+  auto none = NotFound(
+      "The specified upload does not exist. The upload ID may be invalid, or the upload may have "
+      "been aborted or completed.");
+  if (!ValidUploadId(upload_id)) return none;
+  std::string path = UploadDir(data_dir_, upload_id) + "/upload.json";
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return none;
+  std::string text;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  boost::system::error_code ec;
+  bj::value v = bj::parse(text, ec);
+  if (ec || !v.is_object()) return none;
+  const bj::object& o = v.as_object();
+  UploadInfo u;
+  try {
+    u.upload_id = upload_id;
+    u.bucket = bj::value_to<std::string>(o.at("bucket"));
+    u.key = bj::value_to<std::string>(o.at("key"));
+    u.initiated_ms = o.at("initiated").to_number<int64_t>();
+    u.meta.content_type = bj::value_to<std::string>(o.at("ct"));
+    for (const auto& kv : o.at("meta").as_array())
+      u.meta.metadata.emplace_back(bj::value_to<std::string>(kv.as_array().at(0)),
+                                   bj::value_to<std::string>(kv.as_array().at(1)));
+    u.meta.sse = bj::value_to<std::string>(o.at("sse"));
+    u.meta.sse_kms_key_id = bj::value_to<std::string>(o.at("kms"));
+  } catch (const std::exception&) {
+    return none;
+  }
+  if (u.bucket != bucket || (!key.empty() && u.key != key)) return none;
+  return u;
+}
+
+Result<std::unique_ptr<ObjectWriter>> LocalBuckets::CreatePart(const UploadInfo& upload,
+                                                               int number) {
+  std::string dir = UploadDir(data_dir_, upload.upload_id);
+  std::string tmp = dir + "/.tmp-" + RandomHex(8);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return Unavailable(Errno("cannot stage a part"));
+  return std::unique_ptr<ObjectWriter>(
+      new StagedWriter(fd, tmp, dir + "/part-" + std::to_string(number), upload.key));
+}
+
+Result<std::vector<PartInfo>> LocalBuckets::ListParts(const UploadInfo& upload) {
+  std::vector<PartInfo> parts;
+  std::string dir = UploadDir(data_dir_, upload.upload_id);
+  for (const Entry& e : SortedEntries(dir)) {
+    if (e.dir || e.name.rfind("part-", 0) != 0) continue;
+    std::string path = dir + "/" + e.name;
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) continue;
+    PLB_ASSIGN_OR_RETURN(ObjectInfo info, InfoOf(path, e.name, st));
+    parts.push_back({std::atoi(e.name.c_str() + 5), info.size, info.etag, info.mtime_ms});
+  }
+  std::sort(parts.begin(), parts.end(),
+            [](const PartInfo& a, const PartInfo& b) { return a.number < b.number; });
+  return parts;
+}
+
+Result<std::vector<UploadInfo>> LocalBuckets::ListUploads(const std::string& bucket) {
+  PLB_TRY(HeadBucket(bucket));
+  std::vector<UploadInfo> out;
+  for (const Entry& e : SortedEntries(data_dir_ + "/s3-staging/uploads")) {
+    auto u = GetUpload(bucket, "", e.name);
+    if (u) out.push_back(std::move(*u));
+  }
+  std::sort(out.begin(), out.end(), [](const UploadInfo& a, const UploadInfo& b) {
+    return std::tie(a.key, a.initiated_ms) < std::tie(b.key, b.initiated_ms);
+  });
+  return out;
+}
+
+Status LocalBuckets::CompleteUpload(const UploadInfo& upload, const std::vector<int>& numbers,
+                                    const ObjectInfo& info) {
+  PLB_ASSIGN_OR_RETURN(auto writer, Create(upload.bucket, upload.key));
+  std::string dir = UploadDir(data_dir_, upload.upload_id);
+  std::vector<char> buf(1 << 20);
+  for (int n : numbers) {
+    std::string path = dir + "/part-" + std::to_string(n);
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return NotFound("part " + std::to_string(n) + " is missing");
+    for (;;) {
+      ssize_t r = ::read(fd, buf.data(), buf.size());
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) break;
+      if (auto s = writer->Append(std::string_view(buf.data(), static_cast<size_t>(r))); !s) {
+        ::close(fd);
+        return s;
+      }
+    }
+    ::close(fd);
+  }
+  PLB_TRY(writer->Commit(info));
+  return AbortUpload(upload);
+}
+
+Status LocalBuckets::AbortUpload(const UploadInfo& upload) {
+  std::error_code ec;
+  fs::remove_all(UploadDir(data_dir_, upload.upload_id), ec);
+  if (ec) return Unavailable("cannot remove the upload: " + ec.message());
+  return {};
+}
+
+}  // namespace plumbline::storage

@@ -1,0 +1,268 @@
+#!/usr/bin/env python3
+"""The S3 API of `plumbline serve` driven by AWS's own clients: both aws CLIs
+(Debian's v2 and the v1 on PATH), boto3 (every Python here that has it), the
+JavaScript SDK v3; SSE-KMS with a key policy; flat memory for large objects.
+
+Usage: s3_api_e2e_test.py --binary build/plumbline --repo .
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import plumbline_harness as h  # noqa: E402
+
+ARGS = None
+HERE = os.path.dirname(os.path.abspath(__file__))
+CLIS = [("v2", "/usr/bin/aws"), ("v1", shutil.which("aws") or "aws")]
+
+
+def rss_peak_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+class S3Api(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = h.Server(ARGS.binary)
+        s = cls.server
+        s.add_user("ada", "ada-password", admin=True)
+        s.add_user("alice", "alice-password", groups=["labelers"])
+        s.add_user("bob", "bob-password", groups=["labelers"])
+        cls.keys = {u: json.loads(s.plumbline("users", "create-access-key", "--data-dir", s.data_dir,
+                                               "--username", u)) for u in ("ada", "alice", "bob")}
+        cls.tmp = tempfile.mkdtemp(prefix="plb-s3-")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.cleanup()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def env(self, who=None):
+        e = dict(os.environ)
+        key, secret = (h.ROOT_KEY, h.ROOT_SECRET) if who is None else (
+            self.keys[who]["AccessKeyId"], self.keys[who]["SecretAccessKey"])
+        e.update({"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret,
+                  "AWS_DEFAULT_REGION": h.REGION, "AWS_REGION": h.REGION,
+                  "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": os.devnull,
+                  "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_PAGER": ""})
+        e.pop("AWS_SESSION_TOKEN", None)
+        return e
+
+    def aws(self, cli, *args, who=None, check=True, stdin=None):
+        args = list(args)
+        if args[0] == "s3" and args[1] in ("cp", "sync", "rm", "mv"):
+            args.insert(2, "--only-show-errors")
+        p = subprocess.run([cli, "--endpoint-url", self.server.url, *args],
+                           env=self.env(who), capture_output=True, timeout=120, input=stdin)
+        if check and p.returncode != 0:
+            raise AssertionError("%s %s failed (%d): %s" % (cli, " ".join(args), p.returncode,
+                                                            p.stderr.decode()))
+        return p
+
+    def file(self, name, data):
+        path = os.path.join(self.tmp, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    def test_both_clis(self):
+        for name, cli in CLIS:
+            with self.subTest(cli=name):
+                b = "cli-" + name
+                self.aws(cli, "s3", "mb", "s3://" + b)
+                small = self.file(name + "/small.txt", b"hello\n")
+                big_data = os.urandom(20 * 1024 * 1024 + 3)
+                big = self.file(name + "/big.bin", big_data)
+                self.aws(cli, "s3", "cp", small, "s3://%s/dir/small.txt" % b)
+                self.aws(cli, "s3", "cp", big, "s3://%s/big.bin" % b)
+                # The object is the file of the embedded store.
+                with open(self.server.bucket_path(b, "dir/small.txt"), "rb") as f:
+                    self.assertEqual(f.read(), b"hello\n")
+                out = self.aws(cli, "s3", "cp", "s3://%s/big.bin" % b, "-").stdout
+                self.assertEqual(hashlib.md5(out).hexdigest(), hashlib.md5(big_data).hexdigest())
+                ls = self.aws(cli, "s3", "ls", "s3://%s/" % b).stdout.decode()
+                self.assertIn("PRE dir/", ls)
+                self.assertIn("big.bin", ls)
+                head = json.loads(self.aws(cli, "s3api", "head-object", "--bucket", b, "--key",
+                                           "big.bin").stdout)
+                self.assertTrue(head["ETag"].endswith('-3"'), head["ETag"])  # 8 MiB parts
+                # sync, then sync again: nothing to do; rm --recursive; rb.
+                tree = os.path.join(self.tmp, name, "tree")
+                for rel in ("a/x", "a/y", "b/z", "top"):
+                    self.file(os.path.join(name, "tree", rel), rel.encode())
+                self.aws(cli, "s3", "sync", tree, "s3://%s/tree/" % b)
+                again = self.aws(cli, "s3", "sync", tree, "s3://%s/tree/" % b).stdout
+                self.assertEqual(again, b"")
+                listed = json.loads(self.aws(cli, "s3api", "list-objects-v2", "--bucket", b,
+                                             "--prefix", "tree/").stdout)
+                self.assertEqual([c["Key"] for c in listed["Contents"]],
+                                 ["tree/a/x", "tree/a/y", "tree/b/z", "tree/top"])
+                p = self.aws(cli, "s3api", "put-object", "--bucket", b, "--key", "meta.txt",
+                             "--body", small, "--content-type", "text/x-test", "--metadata",
+                             "k=v")
+                got = json.loads(self.aws(cli, "s3api", "get-object", "--bucket", b, "--key",
+                                          "meta.txt", "--range", "bytes=1-3",
+                                          os.path.join(self.tmp, "range.out")).stdout)
+                self.assertEqual(got["ContentType"], "text/x-test")
+                self.assertEqual(got["Metadata"], {"k": "v"})
+                with open(os.path.join(self.tmp, "range.out"), "rb") as f:
+                    self.assertEqual(f.read(), b"ell")
+                err = self.aws(cli, "s3api", "head-object", "--bucket", b, "--key", "nope",
+                               check=False)
+                self.assertNotEqual(err.returncode, 0)
+                self.assertIn("404", err.stderr.decode())
+                err = self.aws(cli, "s3", "rb", "s3://" + b, check=False)
+                self.assertIn("BucketNotEmpty", err.stderr.decode())
+                self.aws(cli, "s3", "rm", "--recursive", "s3://%s/" % b)
+                self.aws(cli, "s3", "rb", "s3://" + b)
+                self.assertFalse(os.path.exists(self.server.bucket_path(b)))
+                del p
+
+    def test_presigned_urls(self):
+        self.aws(CLIS[0][1], "s3", "mb", "s3://presign")
+        self.aws(CLIS[0][1], "s3", "cp", self.file("p.txt", b"presigned\n"), "s3://presign/p.txt")
+        url = self.aws(CLIS[0][1], "s3", "presign", "s3://presign/p.txt").stdout.decode().strip()
+        self.assertEqual(urllib.request.urlopen(url).read(), b"presigned\n")
+        short = self.aws(CLIS[0][1], "s3", "presign", "s3://presign/p.txt", "--expires-in",
+                         "1").stdout.decode().strip()
+        time.sleep(2.2)
+        with self.assertRaises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(short)
+        self.assertEqual(e.exception.code, 403)
+        self.assertIn(b"Request has expired", e.exception.read())
+        # Anonymous requests are refused like a private bucket's.
+        with self.assertRaises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(self.server.url + "/presign/p.txt")
+        self.assertEqual(e.exception.code, 403)
+        self.assertIn(b"<Code>AccessDenied</Code>", e.exception.read())
+
+    def test_sdks(self):
+        pythons = [p for p in ("/usr/bin/python3", shutil.which("python3")) if p]
+        ran = 0
+        for i, py in enumerate(dict.fromkeys(pythons)):
+            has = subprocess.run([py, "-c", "import boto3"], capture_output=True).returncode == 0
+            if not has:
+                print("note: %s has no boto3; skipped" % py)
+                continue
+            p = subprocess.run([py, os.path.join(HERE, "s3_boto3_check.py"), self.server.url,
+                                "boto3-%d" % i], env=self.env(), capture_output=True, text=True,
+                               timeout=300)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertTrue(p.stdout.startswith("ok"), p.stdout)
+            print("boto3 via %s: %s" % (py, p.stdout.strip()))
+            ran += 1
+        self.assertGreater(ran, 0)
+        node = shutil.which("node")
+        if node and os.path.isdir(os.path.join(ARGS.repo, "node_modules", "@aws-sdk", "client-s3")):
+            p = subprocess.run([node, os.path.join(HERE, "s3_js_check.mjs"), self.server.url,
+                                "js-sdk"], env=self.env(), capture_output=True, text=True,
+                               timeout=300)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn("ok", p.stdout)
+
+    def test_who_may_do_what(self):
+        cli = CLIS[0][1]
+        self.aws(cli, "s3", "mb", "s3://access")
+        self.aws(cli, "s3", "cp", self.file("a.txt", b"a"), "s3://access/a.txt", who="ada")
+        self.assertEqual(self.aws(cli, "s3", "cp", "s3://access/a.txt", "-", who="bob").stdout, b"a")
+        p = self.aws(cli, "s3", "cp", self.file("b.txt", b"b"), "s3://access/b.txt", who="bob",
+                     check=False)
+        self.assertIn("AccessDenied", p.stderr.decode())
+        self.assertIn("user/bob is not authorized to perform: s3:PutObject", p.stderr.decode())
+
+    def test_sse_kms_and_key_policy(self):
+        cli = CLIS[0][1]
+        key = json.loads(self.server.plumbline("kms", "create-key", "--data-dir",
+                                               self.server.data_dir, "--allow", "alice"))
+        self.aws(cli, "s3", "mb", "s3://secret")
+        text = b"label and source text in clear\n" * 50
+        self.aws(cli, "s3", "cp", self.file("s.txt", text), "s3://secret/s.txt", "--sse",
+                 "aws:kms", "--sse-kms-key-id", key["Arn"], who="ada")
+        with open(self.server.bucket_path("secret", "s.txt"), "rb") as f:
+            stored = f.read()
+        self.assertTrue(stored.startswith(b"PLBENC01"))
+        self.assertNotIn(b"in clear", stored)
+        self.assertEqual(self.aws(cli, "s3", "cp", "s3://secret/s.txt", "-", who="alice").stdout, text)
+        head = json.loads(self.aws(cli, "s3api", "head-object", "--bucket", "secret", "--key",
+                                   "s.txt", who="alice").stdout)
+        self.assertEqual(head["ServerSideEncryption"], "aws:kms")
+        self.assertEqual(head["ContentLength"], len(text))
+        ranged = self.aws(cli, "s3api", "get-object", "--bucket", "secret", "--key", "s.txt",
+                          "--range", "bytes=6-10", os.path.join(self.tmp, "r"), who="alice")
+        with open(os.path.join(self.tmp, "r"), "rb") as f:
+            self.assertEqual(f.read(), text[6:11])
+        del ranged
+        for who in ("bob", "ada"):  # outside the key policy, admin or not
+            p = self.aws(cli, "s3", "cp", "s3://secret/s.txt", "-", who=who, check=False)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn("AccessDenied", p.stderr.decode())
+        audit = self.server.plumbline("audit", "--data-dir", self.server.data_dir)
+        self.assertIn("bob", audit)
+        # A file written outside S3 in the envelope format (how a job with a
+        # KmsKeyId writes its outputs) is served the same way.
+        os.makedirs(self.server.bucket_path("secret", "output/job"), exist_ok=True)
+        shutil.copyfile(self.server.bucket_path("secret", "s.txt"),
+                        self.server.bucket_path("secret", "output/job/output.manifest"))
+        self.assertEqual(self.aws(cli, "s3", "cp", "s3://secret/output/job/output.manifest", "-",
+                                  who="alice").stdout, text)
+        p = self.aws(cli, "s3", "cp", "s3://secret/output/job/output.manifest", "-", who="bob",
+                     check=False)
+        self.assertIn("AccessDenied", p.stderr.decode())
+        # Bucket default encryption.
+        self.aws(cli, "s3api", "put-bucket-encryption", "--bucket", "secret",
+                 "--server-side-encryption-configuration",
+                 json.dumps({"Rules": [{"ApplyServerSideEncryptionByDefault": {
+                     "SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key["Arn"]}}]}))
+        enc = json.loads(self.aws(cli, "s3api", "get-bucket-encryption", "--bucket", "secret").stdout)
+        self.assertEqual(enc["ServerSideEncryptionConfiguration"]["Rules"][0][
+            "ApplyServerSideEncryptionByDefault"]["KMSMasterKeyID"], key["Arn"])
+        self.aws(cli, "s3", "cp", self.file("d.txt", b"default\n"), "s3://secret/d.txt")
+        with open(self.server.bucket_path("secret", "d.txt"), "rb") as f:
+            self.assertTrue(f.read().startswith(b"PLBENC01"))
+        self.assertEqual(self.aws(cli, "s3", "cp", "s3://secret/d.txt", "-", who="alice").stdout,
+                         b"default\n")
+
+    def test_large_objects_in_flat_memory(self):
+        cli = CLIS[1][1]  # the v1 CLI: aws-chunked with CRC32 trailers
+        self.aws(cli, "s3", "mb", "s3://large")
+        size = 160 * 1024 * 1024
+        path = os.path.join(self.tmp, "large.bin")
+        with open(path, "wb") as f:
+            block = os.urandom(1024 * 1024)
+            for _ in range(size // len(block)):
+                f.write(block)
+        before = rss_peak_kib(self.server.proc.pid)
+        # One PUT of 160 MiB (no multipart), then one GET of it.
+        self.aws(cli, "s3api", "put-object", "--bucket", "large", "--key", "large.bin",
+                 "--body", path)
+        self.assertEqual(os.path.getsize(self.server.bucket_path("large", "large.bin")), size)
+        out = os.path.join(self.tmp, "large.out")
+        self.aws(cli, "s3api", "get-object", "--bucket", "large", "--key", "large.bin", out)
+        self.assertEqual(os.path.getsize(out), size)
+        after = rss_peak_kib(self.server.proc.pid)
+        print("server peak RSS: %d KiB before, %d KiB after a 160 MiB PUT and GET" % (before, after))
+        self.assertLess(after - before, 48 * 1024)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--binary", required=True)
+    parser.add_argument("--repo", required=True)
+    ARGS, rest = parser.parse_known_args()
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)

@@ -1,0 +1,233 @@
+// Unit tests of the S3 protocol's parsers and of the buckets folder: the XML
+// bodies, the aws-chunked decoder (AWS's documented example), and listings
+// in S3's key order over files and folders.
+#include "s3/xml.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "crypto/envelope.hpp"
+#include "crypto/hash.hpp"
+#include "crypto/sigv4.hpp"
+#include "s3/chunked.hpp"
+#include "storage/buckets.hpp"
+
+namespace plumbline::s3 {
+namespace {
+
+TEST(Xml, ParsesRequestBodies) {
+  auto doc = ParseXml(
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+      "<Object><Key>a&amp;b &#x263A;</Key></Object><!-- c --><Object><Key>c</Key></Object>"
+      "<Quiet>true</Quiet></Delete>");
+  ASSERT_TRUE(doc) << doc.error().message;
+  EXPECT_EQ(doc->name, "Delete");
+  ASSERT_EQ(doc->children.size(), 3u);
+  EXPECT_EQ(doc->children[0].ChildText("Key"), "a&b \xE2\x98\xBA");
+  EXPECT_EQ(doc->ChildText("Quiet"), "true");
+}
+
+TEST(Xml, RefusesMalformedAndDangerousInput) {
+  for (const char* bad : {"", "<a>", "<a></b>", "<a>&foo;</a>", "<!DOCTYPE a><a/>",
+                          "<a><![CDATA[x]]></a>", "<a/><b/>", "<a>&#0;</a>", "<a x=1/>"})
+    EXPECT_FALSE(ParseXml(bad)) << bad;
+  std::string deep;
+  for (int i = 0; i < 100; ++i) deep += "<a>";
+  EXPECT_FALSE(ParseXml(deep));
+}
+
+TEST(Xml, WriterEscapes) {
+  XmlWriter x("R");
+  x.Leaf("K", "<&>\"'");
+  EXPECT_EQ(x.Finish(),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<R xmlns=\"http://s3.amazonaws.com/doc/"
+            "2006-03-01/\"><K>&lt;&amp;&gt;&quot;&apos;</K></R>");
+}
+
+// AWS's documented aws-chunked PUT (64 KiB + 1 KiB of 'a'), fed in odd pieces.
+TEST(Chunked, DecodesAndVerifiesTheDocumentedExample) {
+  std::string key = crypto::DeriveSigningKey("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "20130524",
+                                             "us-east-1", "s3");
+  std::string body;
+  body += "10000;chunk-signature=ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648\r\n";
+  body += std::string(65536, 'a') + "\r\n";
+  body += "400;chunk-signature=0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497\r\n";
+  body += std::string(1024, 'a') + "\r\n";
+  body += "0;chunk-signature=b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9\r\n\r\n";
+  EXPECT_EQ(body.size(), 66824u);  // the example's Content-Length
+  ChunkedOptions o;
+  o.signed_chunks = true;
+  o.signing_key = key;
+  o.amz_date = "20130524T000000Z";
+  o.scope = "20130524/us-east-1/s3/aws4_request";
+  o.seed_signature = "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9";
+  for (size_t piece : {size_t(1), size_t(7), size_t(4096), body.size()}) {
+    std::string out;
+    ChunkedDecoder d(o, [&](std::string_view s) {
+      out.append(s);
+      return Status{};
+    });
+    for (size_t i = 0; i < body.size(); i += piece) {
+      auto fed = d.Feed(std::string_view(body).substr(i, piece));
+      ASSERT_TRUE(fed) << piece << " at " << i << ": " << fed.error().message;
+    }
+    ASSERT_TRUE(d.Finish());
+    EXPECT_EQ(out, std::string(66560, 'a'));
+  }
+  // One changed data byte breaks that chunk's signature.
+  std::string tampered = body;
+  tampered[100] = 'b';
+  ChunkedDecoder d(o, [](std::string_view) { return Status{}; });
+  auto s = d.Feed(tampered);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code, ErrorCode::kPermissionDenied);
+  // Truncated: no final chunk.
+  ChunkedDecoder t(o, [](std::string_view) { return Status{}; });
+  ASSERT_TRUE(t.Feed(std::string_view(body).substr(0, 66000)));
+  EXPECT_FALSE(t.Finish());
+}
+
+TEST(Chunked, UnsignedWithChecksumTrailer) {
+  // CRC32 of "hello world" is 0x0d4a1185 -> base64 "DUoRhQ==".
+  std::string body = "b\r\nhello world\r\n0\r\nx-amz-checksum-crc32:DUoRhQ==\r\n\r\n";
+  ChunkedOptions o;
+  o.trailer = true;
+  o.trailer_name = "x-amz-checksum-crc32";
+  std::string out;
+  ChunkedDecoder d(o, [&](std::string_view s) {
+    out.append(s);
+    return Status{};
+  });
+  ASSERT_TRUE(d.Feed(body));
+  ASSERT_TRUE(d.Finish());
+  EXPECT_EQ(out, "hello world");
+  std::string wrong = "b\r\nhello world\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n";
+  ChunkedDecoder w(o, [](std::string_view) { return Status{}; });
+  ASSERT_TRUE(w.Feed(wrong));
+  auto s = w.Finish();
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().message.rfind("checksum", 0), 0u);
+}
+
+TEST(Chunked, RefusesMalformedFraming) {
+  ChunkedOptions o;
+  for (const char* bad : {"zz\r\n", "5\r\nhelloX\r\n", "5\nhello\r\n", "fffffffffffffffff\r\n"}) {
+    ChunkedDecoder d(o, [](std::string_view) { return Status{}; });
+    auto s = d.Feed(bad);
+    EXPECT_TRUE(!s || !d.Finish()) << bad;
+  }
+}
+
+class BucketsTest : public testing::Test {
+ protected:
+  BucketsTest() {
+    dir_ = std::filesystem::temp_directory_path() / ("plb-buckets-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  ~BucketsTest() override { std::filesystem::remove_all(dir_); }
+  void Put(storage::LocalBuckets& b, const std::string& key, const std::string& data) {
+    auto w = b.Create("bkt", key);
+    ASSERT_TRUE(w) << key << ": " << w.error().message;
+    ASSERT_TRUE((*w)->Append(data));
+    storage::ObjectInfo info;
+    info.etag = crypto::HexEncode(crypto::Md5(data));
+    info.size = data.size();
+    info.content_type = "text/plain";
+    ASSERT_TRUE((*w)->Commit(info));
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(BucketsTest, ListsInS3KeyOrderWithPrefixDelimiterAndPages) {
+  storage::LocalBuckets b(dir_.string());
+  ASSERT_TRUE(b.CreateBucket("bkt"));
+  EXPECT_EQ(b.CreateBucket("bkt").error().code, ErrorCode::kAlreadyExists);
+  // '-' (0x2d) sorts before '/' (0x2f): "a-c" comes before "a/b".
+  for (const char* k : {"a/b", "a-c", "a/c/d", "b", "a0", "a/c/e", "c d"}) Put(b, k, k);
+  auto all = b.List("bkt", {});
+  ASSERT_TRUE(all);
+  std::vector<std::string> keys;
+  for (const auto& o : all->objects) keys.push_back(o.key);
+  EXPECT_EQ(keys, (std::vector<std::string>{"a-c", "a/b", "a/c/d", "a/c/e", "a0", "b", "c d"}));
+  EXPECT_EQ(all->objects[0].etag, crypto::HexEncode(crypto::Md5("a-c")));
+
+  storage::ListOptions o;
+  o.delimiter = "/";
+  o.prefix = "a/";
+  auto grouped = b.List("bkt", o);
+  ASSERT_TRUE(grouped);
+  ASSERT_EQ(grouped->objects.size(), 1u);
+  EXPECT_EQ(grouped->objects[0].key, "a/b");
+  EXPECT_EQ(grouped->common_prefixes, (std::vector<std::string>{"a/c/"}));
+
+  // Pages of two, each continuing after the last key.
+  storage::ListOptions page;
+  page.max_keys = 2;
+  std::vector<std::string> paged;
+  for (int i = 0; i < 10; ++i) {
+    auto r = b.List("bkt", page);
+    ASSERT_TRUE(r);
+    for (const auto& obj : r->objects) paged.push_back(obj.key);
+    if (!r->truncated) break;
+    page.start_after = r->last;
+  }
+  EXPECT_EQ(paged, keys);
+}
+
+TEST_F(BucketsTest, KeysTheFilesystemCannotHoldAreRefused) {
+  storage::LocalBuckets b(dir_.string());
+  ASSERT_TRUE(b.CreateBucket("bkt"));
+  for (const char* k : {"a//b", "/a", "a/./b", "../x", "dir/", ""})
+    EXPECT_FALSE(storage::LocalBuckets::CheckKey(k)) << k;
+  Put(b, "x", "1");
+  auto under = b.Create("bkt", "x/y");
+  ASSERT_FALSE(under);
+  EXPECT_EQ(under.error().code, ErrorCode::kConflict);
+  Put(b, "d/e", "1");
+  auto folder = b.Create("bkt", "d");
+  ASSERT_FALSE(folder);
+  EXPECT_EQ(folder.error().code, ErrorCode::kConflict);
+  // Deleting the last key of a folder removes the folder.
+  ASSERT_TRUE(b.Delete("bkt", "d/e"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "buckets/bkt/d"));
+  EXPECT_EQ(b.DeleteBucket("bkt").error().code, ErrorCode::kConflict);
+  ASSERT_TRUE(b.Delete("bkt", "x"));
+  EXPECT_TRUE(b.DeleteBucket("bkt"));
+}
+
+TEST_F(BucketsTest, FilesWrittenOutsideS3GetTheirEtagAndEnvelopesTheirPlaintextSize) {
+  storage::LocalBuckets b(dir_.string());
+  ASSERT_TRUE(b.CreateBucket("bkt"));
+  std::filesystem::create_directories(dir_ / "buckets/bkt/out");
+  {
+    FILE* f = std::fopen((dir_ / "buckets/bkt/out/plain.txt").c_str(), "w");
+    std::fputs("hello\n", f);
+    std::fclose(f);
+  }
+  auto info = b.Head("bkt", "out/plain.txt");
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->etag, "b1946ac92492d2347c6235b4d2611184");
+  EXPECT_EQ(info->size, 6u);
+  crypto::DataKey key;
+  key.plaintext = std::string(32, 'k');
+  key.wrapped = "blob";
+  key.key_arn = "arn:aws:kms:us-east-1:000000000000:key/x";
+  for (size_t n : {size_t(0), size_t(10), size_t(65536), size_t(200000)}) {
+    auto sealed = crypto::SealEnvelope(key, std::string(n, 'p'));
+    ASSERT_TRUE(sealed);
+    FILE* f = std::fopen((dir_ / "buckets/bkt/out/enc").c_str(), "w");
+    std::fwrite(sealed->data(), 1, sealed->size(), f);
+    std::fclose(f);
+    auto e = b.Head("bkt", "out/enc");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->sse, "aws:kms");
+    EXPECT_EQ(e->sse_kms_key_id, key.key_arn);
+    EXPECT_EQ(e->size, n);
+  }
+}
+
+}  // namespace
+}  // namespace plumbline::s3
