@@ -73,13 +73,38 @@ Result<std::string> NormalizeAlias(std::string alias) {
   return alias;
 }
 
-std::vector<std::string> PolicyUsers(const std::string& policy_json) {
+// The account field of an ARN (arn:aws:kms:<region>:<account>:key/<id>); "" if none.
+std::string ArnAccount(const std::string& arn) {
+  size_t start = 0;
+  for (int field = 0; field < 4; ++field) {
+    size_t colon = arn.find(':', start);
+    if (colon == std::string::npos) return "";
+    start = colon + 1;
+  }
+  size_t end = arn.find(':', start);
+  return end == std::string::npos ? "" : arn.substr(start, end - start);
+}
+
+// The users of this account whose ARNs the key policy (either form) names
+// and lets decrypt, in the order the policy names them. Policies of both
+// forms are read: the legacy {"AllowDecrypt": [...]} and AWS documents (a
+// key created with users gets AWS's default policy naming their ARNs).
+std::vector<std::string> PolicyUsers(const std::string& policy_json, const std::string& account_id) {
   std::vector<std::string> out;
-  auto v = json::Parse(policy_json);
-  if (!v || !v->is_object()) return out;
-  if (const auto* a = json::GetArray(v->get_object(), "AllowDecrypt"))
-    for (const auto& u : *a)
-      if (u.is_string()) out.emplace_back(u.get_string());
+  auto policy = ParseKeyPolicy(policy_json, account_id);
+  if (!policy) return out;
+  const std::string user_prefix = "arn:aws:iam::" + account_id + ":user/";
+  const std::string root_arn = "arn:aws:iam::" + account_id + ":root";
+  for (const auto& s : policy->statements) {
+    for (const auto& p : s.principals) {
+      if (p.size() <= user_prefix.size() || p.compare(0, user_prefix.size(), user_prefix) != 0)
+        continue;
+      std::string name = p.substr(user_prefix.size());
+      if (std::find(out.begin(), out.end(), name) != out.end()) continue;
+      if (Evaluate(*policy, {p}, "kms:Decrypt", root_arn) == PolicyDecision::kAllow)
+        out.push_back(std::move(name));
+    }
+  }
   return out;
 }
 
@@ -87,7 +112,7 @@ std::vector<std::string> PolicyUsers(const std::string& policy_json) {
 
 KeyInfo Info(const store::KmsKey& k) {
   KeyInfo i{k.key_id, k.arn, k.alias, k.description, k.enabled, k.created_ms,
-            PolicyUsers(k.policy_json)};
+            PolicyUsers(k.policy_json, ArnAccount(k.arn))};
   i.key_manager = k.key_manager;
   i.deletion_ms = k.deletion_ms;
   i.state = k.deletion_ms ? "PendingDeletion" : k.enabled ? "Enabled" : "Disabled";
@@ -158,9 +183,12 @@ Result<KeyRing::Resolved> KeyRing::Resolve(const std::string& ref) {
   if (ref.empty()) return not_found();
   Result<store::KmsKey> row = not_found();
   std::string alias;
+  std::string arn_prefix;  // "arn:aws:kms:<region>:<account>:" when ref is an ARN
+  const std::string own_prefix = "arn:aws:kms:" + options_.region + ":" + options_.account_id + ":";
   if (ref.rfind("arn:", 0) == 0) {
-    // arn:aws:kms:<region>:<account>:key/<id> | :alias/<name>; any region of
-    // this account (the installation has one key store).
+    // arn:aws:kms:<region>:<account>:key/<id> | :alias/<name>. Keys are
+    // regional, as in AWS: the ARN's partition, region and account must be
+    // the key's own (another region's ARN names another key).
     std::vector<std::string> parts;
     size_t i = 0;
     for (int n = 0; n < 5; ++n) {
@@ -171,6 +199,7 @@ Result<KeyRing::Resolved> KeyRing::Resolve(const std::string& ref) {
     }
     std::string resource = ref.substr(i);
     if (parts[1] != "aws" || parts[2] != "kms" || parts[4] != options_.account_id) return not_found();
+    arn_prefix = ref.substr(0, i);
     if (resource.rfind("key/", 0) == 0) row = store_.GetKmsKey(resource.substr(4));
     else if (resource.rfind("alias/", 0) == 0) row = store_.GetKmsKeyByAlias(alias = resource);
     else return not_found();
@@ -179,9 +208,12 @@ Result<KeyRing::Resolved> KeyRing::Resolve(const std::string& ref) {
   } else {
     row = store_.GetKmsKey(ref);
   }
-  if (!row && row.error().code == ErrorCode::kNotFound && alias == kManagedAlias)
+  // The managed key is created on first use in this ring's own region only.
+  if (!row && row.error().code == ErrorCode::kNotFound && alias == kManagedAlias &&
+      (arn_prefix.empty() || arn_prefix == own_prefix))
     row = CreateManagedKey();
   if (!row) return row.error().code == ErrorCode::kNotFound ? not_found() : row.error();
+  if (!arn_prefix.empty() && row->arn.rfind(arn_prefix, 0) != 0) return not_found();
   // A key whose deletion window has passed is gone.
   if (row->deletion_ms && row->deletion_ms <= ToEpochMs(clock_.Now())) {
     auto d = store_.DeleteKmsKey(row->key_id);
