@@ -281,7 +281,7 @@ Result<std::vector<Workteam>> SqliteStore::ListWorkteams() {
 
 // ---------------- KMS keys ----------------
 // A key's `alias` is its first alias by name (kms_keys.alias is no longer
-// read: migration 8 moved aliases to kms_aliases).
+// read: migration 7 moved aliases to kms_aliases).
 #define kKmsSelect                                                                       \
   "SELECT key_id,arn,coalesce((SELECT min(a.alias) FROM kms_aliases a WHERE "            \
   "a.key_id=kms_keys.key_id),''),description,wrapped_key,policy,enabled,created_ms,"     \

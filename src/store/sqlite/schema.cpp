@@ -180,10 +180,7 @@ INSERT INTO identity_version(id, version) VALUES(1, 1);
 ALTER TABLE objects ADD COLUMN task_input TEXT;
 CREATE INDEX objects_unprocessed ON objects(job_id, idx) WHERE state = 0 AND task_input IS NULL;
 )sql",
-    // 7: reserved for the S3 endpoint's migration, developed in parallel
-    // (this branch leaves it empty; the integrator puts that one here).
-    "SELECT 1;",
-    // 8: KMS API (issue #14). A key has any number of aliases (the alias
+    // 7: KMS API (issue #14). A key has any number of aliases (the alias
     // column of kms_keys is no longer read: its values move here); keys get
     // their manager (CUSTOMER, or AWS for the managed key alias/aws/s3), the
     // end of a pending deletion window and their tags.
