@@ -47,7 +47,10 @@ ctx = {"purpose": "test"}
 enc = kms.encrypt(KeyId=alias, Plaintext=b"hello kms", EncryptionContext=ctx)
 out["decrypt"] = kms.decrypt(CiphertextBlob=enc["CiphertextBlob"], EncryptionContext=ctx)["Plaintext"].decode()
 out["decrypt_wrong_context"] = code(lambda: kms.decrypt(CiphertextBlob=enc["CiphertextBlob"]))
-dk = kms.generate_data_key(KeyId="arn:aws:kms:%s:%s:%s" % (REGION, ACCOUNT, alias), KeySpec="AES_256")
+# An alias ARN names the alias in its key's region (the server's, which the
+# key's ARN tells; not necessarily the region this client signs for).
+key_region = key["KeyMetadata"]["Arn"].split(":")[3]
+dk = kms.generate_data_key(KeyId="arn:aws:kms:%s:%s:%s" % (key_region, ACCOUNT, alias), KeySpec="AES_256")
 out["data_key_len"] = len(dk["Plaintext"])
 out["data_key_roundtrip"] = kms.decrypt(CiphertextBlob=dk["CiphertextBlob"])["Plaintext"] == dk["Plaintext"]
 nop = kms.generate_data_key_without_plaintext(KeyId=kid, NumberOfBytes=64)
