@@ -25,7 +25,11 @@ http::Response KmsError(int status, const std::string& code, const std::string& 
 // The one mapping of Error to KMS's error codes: kms/ names the exception in
 // front of the message where the ErrorCode alone does not tell.
 http::Response FromError(const Error& e) {
-  auto [named, message] = kms::SplitException(e.message);
+  // Not a structured binding: lambdas capture those only from C++20
+  // compilers newer than clang 15 (the fuzzers' compiler).
+  const auto split = kms::SplitException(e.message);
+  const std::string& named = split.first;
+  const std::string& message = split.second;
   auto answer = [&](int status, const char* fallback) {
     return KmsError(status, named.empty() ? std::string(fallback) : named, message);
   };
@@ -385,6 +389,17 @@ Result<boost::json::object> KmsApi::ParseBody(std::string_view body) {
   if (!parsed || !parsed->is_object())
     return InvalidArgument("SerializationException: The request body is not a JSON object");
   return std::move(parsed->get_object());
+}
+
+Status KmsApi::ParseFields(const boost::json::object& body) {
+  for (const char* f : {"EncryptionContext", "SourceEncryptionContext", "DestinationEncryptionContext"})
+    PLB_TRY(ContextOf(body, f));
+  for (const char* f : {"CiphertextBlob", "Plaintext"})
+    if (body.contains(f)) PLB_TRY(BlobOf(body, f));
+  PLB_TRY(Page(body));
+  PLB_TRY(TagsOf(body));
+  if (body.contains("KeySpec") || body.contains("NumberOfBytes")) PLB_TRY(DataKeySize(body));
+  return {};
 }
 
 http::Response KmsApi::Handle(const http::Request& request) const {

@@ -53,6 +53,12 @@ class KmsApi {
   // The request body as a JSON object ("{}" when empty); kInvalidArgument
   // (SerializationException) otherwise. Exposed for the fuzz target.
   static Result<boost::json::object> ParseBody(std::string_view body);
+  // The field parsers the operations apply to a parsed body, each over the
+  // fields it reads when they are present: the encryption contexts,
+  // CiphertextBlob and Plaintext (base64), Limit and Marker, Tags, KeySpec /
+  // NumberOfBytes. The first refusal (kInvalidArgument, the exception
+  // named) or OK. No key is touched. Exposed for the fuzz target.
+  static Status ParseFields(const boost::json::object& body);
 
  private:
   kms::KeyService& keys_;

@@ -267,5 +267,24 @@ TEST_F(KmsApiTest, CliAdminCommands) {
   EXPECT_THROW(run({"kms", "describe-key", "--data-dir", dir, "--key-id", "alias/none"}), ErrorException);
 }
 
+// The body and field parsers the fuzz target drives (fuzz/kms_json_fuzz.cpp).
+TEST(KmsApiParseTest, BodiesAndFields) {
+  EXPECT_TRUE(KmsApi::ParseBody("").value().empty());
+  EXPECT_EQ(KmsApi::ParseBody("[1]").error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(kms::SplitException(KmsApi::ParseBody("{").error().message).first, "SerializationException");
+  auto fields = [](const std::string& body) { return KmsApi::ParseFields(KmsApi::ParseBody(body).value()); };
+  EXPECT_TRUE(fields(R"({"EncryptionContext":{"a":"b"},"Plaintext":"aGk=","Limit":5,"Marker":"3",)"
+                     R"("Tags":[{"TagKey":"k","TagValue":"v"}],"KeySpec":"AES_128"})"));
+  for (const char* bad : {R"({"EncryptionContext":{"a":1}})", R"({"SourceEncryptionContext":[]})",
+                          R"({"CiphertextBlob":"***"})", R"({"Plaintext":""})", R"({"Limit":0})",
+                          R"({"Limit":"5"})", R"({"Marker":"x1"})", R"({"Tags":[{"TagKey":"k"}]})",
+                          R"({"KeySpec":"AES_512"})", R"({"NumberOfBytes":1025})",
+                          R"({"KeySpec":"AES_256","NumberOfBytes":32})"}) {
+    auto s = fields(bad);
+    ASSERT_FALSE(s) << bad;
+    EXPECT_EQ(s.error().code, ErrorCode::kInvalidArgument) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace plumbline::api
