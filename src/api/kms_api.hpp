@@ -4,22 +4,31 @@
 // This file is the protocol only: it parses, calls kms::KeyService (which
 // authorises, checks key policies and audits) and answers.
 //
-// Operations:
-//  * Decrypt {CiphertextBlob, KeyId?} -> {KeyId, Plaintext, EncryptionAlgorithm}
-//    unwraps a data key blob (kms/kms.hpp) when the key's policy names
-//    the caller's user, or the caller uses the root key. `plumbline kms
-//    decrypt` uses it; so can `aws kms decrypt --endpoint-url`.
-//  * DescribeKey {KeyId} -> {KeyMetadata}: root and admin users.
+// Operations (shapes as AWS KMS's): CreateKey, DescribeKey, ListKeys,
+// EnableKey, DisableKey, ScheduleKeyDeletion, CancelKeyDeletion,
+// CreateAlias, UpdateAlias, DeleteAlias, ListAliases, Encrypt, Decrypt,
+// GenerateDataKey, GenerateDataKeyWithoutPlaintext, ReEncrypt, GetKeyPolicy,
+// PutKeyPolicy, TagResource, UntagResource, ListResourceTags. KeyId is a key
+// id, key ARN, alias name or alias ARN. Every key operation is checked
+// against the key's policy (kms/kms.hpp); CreateKey, ListKeys and
+// ListAliases need the root key or an admin. Lists page with Limit and
+// Marker. `plumbline kms decrypt` uses Decrypt.
 // Errors are KMS's: AccessDeniedException, NotFoundException,
-// DisabledException, InvalidCiphertextException, ValidationException,
-// UnknownOperationException, and the SigV4 ones (403). Refused decrypts are
-// logged (spdlog, level warn, msg="kms decrypt denied").
+// DisabledException, KMSInvalidStateException, AlreadyExistsException,
+// InvalidCiphertextException, IncorrectKeyException, InvalidAliasNameException,
+// MalformedPolicyDocumentException, TagException, ValidationException,
+// UnknownOperationException, and the SigV4 ones (403). Every call is audited
+// ("kms:<Operation>"); refusals are also logged (spdlog warn, msg="kms denied").
 //
 // Thread-safe: Handle() may run concurrently. See tests/kms/kms_api_test.cpp.
 #pragma once
 
 #include <chrono>
 
+#include <boost/json/object.hpp>
+#include <string_view>
+
+#include "common/result.hpp"
 #include "http/http.hpp"
 
 namespace plumbline::kms {
@@ -41,6 +50,15 @@ class KmsApi {
   KmsApi(kms::KeyService& keys, identity::Identity& identity, KmsApiOptions options = {});
   // For requests whose X-Amz-Target starts with "TrentService.".
   http::Response Handle(const http::Request& request) const;
+  // The request body as a JSON object ("{}" when empty); kInvalidArgument
+  // (SerializationException) otherwise. Exposed for the fuzz target.
+  static Result<boost::json::object> ParseBody(std::string_view body);
+  // The field parsers the operations apply to a parsed body, each over the
+  // fields it reads when they are present: the encryption contexts,
+  // CiphertextBlob and Plaintext (base64), Limit and Marker, Tags, KeySpec /
+  // NumberOfBytes. The first refusal (kInvalidArgument, the exception
+  // named) or OK. No key is touched. Exposed for the fuzz target.
+  static Status ParseFields(const boost::json::object& body);
 
  private:
   kms::KeyService& keys_;

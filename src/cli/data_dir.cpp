@@ -34,6 +34,7 @@ Result<OpenedDataDir> OpenDataDir(const std::string& dir) {
   out.account_id = *account;
   identity::IdentityOptions iopts;
   iopts.account_id = out.account_id;
+  iopts.session_box = box;  // STS session tokens: sealed under the secrets key too
   out.identity = std::make_unique<identity::Identity>(*out.store, SystemClock::Get(), iopts);
   return out;
 }

@@ -17,6 +17,7 @@
 
 #include "api/aws_endpoint.hpp"
 #include "api/kms_api.hpp"
+#include "api/sts_api.hpp"
 #include "api/sagemaker.hpp"
 #include "cli/app.hpp"
 #include "cli/data_dir.hpp"
@@ -52,6 +53,7 @@ struct ServeArgs {
   // SageMaker API, media read from S3).
   int threads = std::max(4, 2 * static_cast<int>(std::thread::hardware_concurrency()));
   int skew_seconds = 300;
+  int64_t sts_min_duration = 900;
   bool demo = false;
   std::string s3_endpoint;
   std::string s3_host;
@@ -160,6 +162,10 @@ int Serve(const ServeArgs& args) {
   }
   kms::KeyService keys(**ring, *dd.identity);
   api::KmsApi kms(keys, *dd.identity, {std::chrono::seconds(args.skew_seconds)});
+  api::StsApiOptions stsopts;
+  stsopts.allowed_skew = std::chrono::seconds(args.skew_seconds);
+  stsopts.min_duration_seconds = args.sts_min_duration;
+  api::StsApi sts(*dd.identity, stsopts);
   api::ApiOptions aopts;
   aopts.account_id = dd.account_id;
   aopts.allowed_skew = std::chrono::seconds(args.skew_seconds);
@@ -199,6 +205,7 @@ int Serve(const ServeArgs& args) {
   api::AwsEndpoint aws(router);
   aws.AddService("sagemaker", http::Answering([&](const http::Request& r) { return sagemaker.Handle(r); }));
   aws.AddService("kms", http::Answering([&](const http::Request& r) { return kms.Handle(r); }));
+  aws.AddService("sts", http::Answering([&](const http::Request& r) { return sts.Handle(r); }));
   // S3 over the embedded buckets (DATA/buckets), whichever storage jobs use.
   storage::LocalBuckets buckets(args.data_dir);
   s3::S3Options s3opts;
@@ -285,6 +292,9 @@ void AddServeCommand(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--threads", args->threads, "HTTP I/O threads")->capture_default_str()
       ->check(CLI::Range(1, 256));
+  cmd->add_option("--sts-min-duration", args->sts_min_duration,
+                  "shortest STS DurationSeconds accepted (AWS: 900; lower for tests)")
+      ->check(CLI::Range(int64_t{1}, int64_t{900}));
   cmd->add_option("--max-clock-skew", args->skew_seconds,
                   "Seconds a signed request's X-Amz-Date may differ from the server's clock")
       ->capture_default_str();

@@ -57,6 +57,12 @@ std::string RandomHex(size_t n) {
   return ToHex(buf.data(), n);
 }
 
+std::string RandomBytes(size_t n) {
+  std::string out(n, '\0');
+  Fill(reinterpret_cast<unsigned char*>(out.data()), n);
+  return out;
+}
+
 std::string RandomUuid() {
   std::array<unsigned char, 16> b;
   Fill(b.data(), b.size());

@@ -12,6 +12,8 @@ std::string RandomAlnum(size_t n);
 std::string RandomUpperAlnum(size_t n);
 // 2*n lowercase hex characters from n random bytes.
 std::string RandomHex(size_t n);
+// `n` random bytes (data keys of the KMS API).
+std::string RandomBytes(size_t n);
 // A version-4 UUID string, e.g. for x-amzn-RequestId.
 std::string RandomUuid();
 // Lowercase hex of bytes.

@@ -4,7 +4,10 @@
 
 #include <algorithm>
 
+#include <boost/json.hpp>
+
 #include "common/ids.hpp"
+#include "common/json.hpp"
 #include "crypto/password.hpp"
 #include "identity/detail/sign_in_throttle.hpp"
 
@@ -36,7 +39,10 @@ Identity::Identity(store::Store& store, const Clock& clock, IdentityOptions opti
     : store_(store),
       clock_(clock),
       options_(std::move(options)),
-      throttle_(std::make_unique<SignInThrottle>(clock, options_.throttle)) {}
+      throttle_(std::make_unique<SignInThrottle>(clock, options_.throttle)),
+      session_box_(options_.session_box) {
+  if (!session_box_) session_box_ = crypto::SecretBox::FromHex(RandomHex(32)).value();
+}
 
 Identity::~Identity() = default;
 
@@ -239,21 +245,136 @@ Result<std::optional<store::AccessKey>> Identity::EnsureRootKey(
 
 // ------------------------------------------------ authentication and roles
 
+namespace {
+
+constexpr std::string_view kSessionContext = "sts-session:";
+
+struct SessionClaims {
+  std::string base_key;
+  std::string secret;
+  int64_t expires_ms = 0;
+  std::string role_arn;
+  std::string session_name;
+};
+
+int Hex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string PercentDecode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && Hex(s[i + 1]) >= 0 && Hex(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(Hex(s[i + 1]) * 16 + Hex(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(s[i] == '+' ? ' ' : s[i]);
+    }
+  }
+  return out;
+}
+
+// X-Amz-Security-Token from the headers, or from a presigned URL's query.
+std::string SessionTokenOf(const crypto::RequestView& request) {
+  for (const auto& [name, value] : request.headers) {
+    if (name.size() == 20 && std::equal(name.begin(), name.end(), "x-amz-security-token",
+                                        [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; }))
+      return value;
+  }
+  size_t q = request.target.find('?');
+  if (q == std::string_view::npos) return "";
+  std::string_view query = request.target.substr(q + 1);
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view part = query.substr(0, amp);
+    if (part.rfind("X-Amz-Security-Token=", 0) == 0) return PercentDecode(part.substr(21));
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return "";
+}
+
+std::optional<SessionClaims> OpenSession(const crypto::SecretBox& box, std::string_view key_id,
+                                         std::string_view token) {
+  if (token.empty() || token.size() > 4096) return std::nullopt;
+  auto plain = box.Open(token, std::string(kSessionContext) + std::string(key_id));
+  if (!plain) return std::nullopt;
+  auto v = json::Parse(*plain);
+  if (!v || !v->is_object()) return std::nullopt;
+  const auto& o = v->get_object();
+  SessionClaims c;
+  c.base_key = json::GetString(o, "k").value_or("");
+  c.secret = json::GetString(o, "s").value_or("");
+  c.role_arn = json::GetString(o, "r").value_or("");
+  c.session_name = json::GetString(o, "n").value_or("");
+  if (const auto* e = o.if_contains("e"); e && e->is_int64()) c.expires_ms = e->as_int64();
+  if (c.base_key.empty() || c.secret.empty() || c.expires_ms == 0) return std::nullopt;
+  return c;
+}
+
+// "arn:aws:iam::<account>:role/<path/>name" -> name
+std::string RoleName(const std::string& role_arn) {
+  size_t slash = role_arn.rfind('/');
+  return slash == std::string::npos ? role_arn : role_arn.substr(slash + 1);
+}
+
+}  // namespace
+
+Result<TemporaryCredentials> Identity::IssueTemporaryCredentials(const Principal& who,
+                                                                 const std::string& role_arn,
+                                                                 const std::string& session_name,
+                                                                 int64_t duration_seconds) {
+  TemporaryCredentials t;
+  t.access_key_id = "ASIA" + RandomUpperAlnum(16);
+  t.secret_access_key = RandomAlnum(40);
+  t.expires_ms = ToEpochMs(clock_.Now()) + duration_seconds * 1000;
+  // A session made with a session's credentials stands on the same long-term key.
+  const std::string base = who.base_access_key_id.empty() ? who.access_key_id : who.base_access_key_id;
+  boost::json::object claims{{"k", base},
+                             {"s", t.secret_access_key},
+                             {"e", t.expires_ms},
+                             {"r", role_arn},
+                             {"n", session_name}};
+  t.session_token = session_box_->Seal(json::Serialize(claims),
+                                       std::string(kSessionContext) + t.access_key_id);
+  t.arn = role_arn.empty() ? (who.base_arn.empty() ? who.arn : who.base_arn)
+                           : "arn:aws:sts::" + options_.account_id + ":assumed-role/" +
+                                 RoleName(role_arn) + "/" + session_name;
+  return t;
+}
+
 boost::system::result<Principal, crypto::AuthError> Identity::Authenticate(
     const crypto::RequestView& request, const crypto::VerifyOptions& options) {
   std::optional<store::AccessKey> key;
+  std::optional<SessionClaims> session;
   std::optional<Error> failed;
-  auto lookup = [&](std::string_view id) -> std::optional<std::string> {
-    auto found = store_.FindAccessKey(std::string(id));
+  auto find = [&](const std::string& id) -> bool {
+    auto found = store_.FindAccessKey(id);
     if (!found) {
       failed = found.error();
-      return std::nullopt;
+      return false;
     }
-    if (!*found) return std::nullopt;
+    if (!*found) return false;
     key = **found;
+    return true;
+  };
+  auto lookup = [&](std::string_view id) -> std::optional<std::string> {
+    if (id.rfind("ASIA", 0) == 0) {
+      session = OpenSession(*session_box_, id, SessionTokenOf(request));
+      // The long-term key behind the session must still be there.
+      if (!session || !find(session->base_key)) return std::nullopt;
+      return session->secret;
+    }
+    if (!find(std::string(id))) return std::nullopt;
     return key->secret;
   };
   auto verified = crypto::Verify(request, lookup, clock_.Now(), options);
+  if (session && session->expires_ms <= ToEpochMs(clock_.Now()))
+    return crypto::AuthError{"ExpiredTokenException",
+                             "The security token included in the request is expired"};
   if (!verified) {
     // A store that cannot be read is not the caller's fault.
     if (failed) return crypto::AuthError{"ServiceUnavailable", failed->message};
@@ -263,6 +384,16 @@ boost::system::result<Principal, crypto::AuthError> Identity::Authenticate(
   if (!principal) return crypto::AuthError{"ServiceUnavailable", principal.error().message};
   principal->region = verified->region;
   principal->signed_with = std::move(*verified);
+  if (session) {
+    principal->base_arn = principal->arn;
+    principal->base_access_key_id = key->access_key_id;
+    principal->access_key_id = verified->access_key_id;
+    principal->expires_ms = session->expires_ms;
+    principal->role_arn = session->role_arn;
+    if (!session->role_arn.empty())
+      principal->arn = "arn:aws:sts::" + options_.account_id + ":assumed-role/" +
+                       RoleName(session->role_arn) + "/" + session->session_name;
+  }
   return std::move(*principal);
 }
 

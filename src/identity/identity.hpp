@@ -38,6 +38,7 @@
 
 #include "common/clock.hpp"
 #include "common/result.hpp"
+#include "crypto/secretbox.hpp"
 #include "crypto/sigv4.hpp"
 #include "store/store.hpp"
 
@@ -60,6 +61,19 @@ struct IdentityOptions {
   std::string account_id = "000000000000";  // of principal ARNs
   int64_t session_ttl_seconds = 12 * 3600;
   SignInThrottleOptions throttle;
+  // Seals STS session tokens (the data dir's secrets key, shared by every
+  // replica). When null, a random key of this process is used: tokens then
+  // work only in this process (tests).
+  std::shared_ptr<const crypto::SecretBox> session_box;
+};
+
+// Temporary credentials (STS AssumeRole / GetSessionToken).
+struct TemporaryCredentials {
+  std::string access_key_id;   // "ASIA" + 16
+  std::string secret_access_key;
+  std::string session_token;
+  int64_t expires_ms = 0;
+  std::string arn;             // the session's principal ARN
 };
 
 // The two roles. Root has both; an enabled user is a worker, and an admin
@@ -71,11 +85,19 @@ struct Principal {
   bool is_root = false;
   std::string access_key_id;
   std::optional<store::User> user;  // the key's user; nullopt for root
-  std::string arn;                  // arn:aws:iam::<account>:root | :user/<name>
+  std::string arn;                  // arn:aws:iam::<account>:root | :user/<name>, or
+                                    // arn:aws:sts::<account>:assumed-role/<role>/<session>
   std::string region;               // from a signed request's credential scope
   // How the request was signed (S3 checks a streamed body against it and
   // continues its signature chain over aws-chunked uploads).
   crypto::VerifiedCaller signed_with;
+  // Temporary credentials (STS): the ARN of the long-term principal that
+  // made them (its permissions are the session's), the role of an
+  // AssumeRole session, and when they expire. Empty / 0 for long-term keys.
+  std::string base_arn;
+  std::string role_arn;
+  int64_t expires_ms = 0;
+  std::string base_access_key_id;   // the long-term key behind a session
 
   // For the audit log: "root:<key>", "<username>:<key>" or "unknown:<key>".
   std::string AuditActor() const;
@@ -193,6 +215,22 @@ class Identity {
       const crypto::RequestView& request, const crypto::VerifyOptions& options);
   // The principal of a known access key. kUnavailable.
   Result<Principal> PrincipalOf(const store::AccessKey& key);
+
+  // --- temporary credentials (STS) ---
+  // Stateless: the session token is the sealed (XChaCha20-Poly1305 under
+  // options().session_box, bound to the new access key id) record of the
+  // long-term key that asked, the session's secret, its expiry and role; no
+  // row is written, so any replica sharing the secrets key verifies it.
+  // Authenticate accepts an "ASIA" key with its X-Amz-Security-Token (header,
+  // or query parameter of a presigned URL) until the expiry
+  // (ExpiredTokenException after), while the long-term key is not revoked.
+  // The session acts with the permissions of `who`'s long-term principal.
+  // `role_arn` empty: a GetSessionToken session (ARN: who's own); else an
+  // AssumeRole session, arn:aws:sts::<account>:assumed-role/<role>/<session>.
+  Result<TemporaryCredentials> IssueTemporaryCredentials(const Principal& who,
+                                                         const std::string& role_arn,
+                                                         const std::string& session_name,
+                                                         int64_t duration_seconds);
   // OK when `who` holds `role` (root holds every role; a disabled user or a
   // key whose user is gone holds none). Else kPermissionDenied with AWS's
   // message naming who.arn, `action` ("sagemaker:CreateLabelingJob") and
@@ -217,6 +255,7 @@ class Identity {
   const Clock& clock_;
   IdentityOptions options_;
   std::unique_ptr<SignInThrottle> throttle_;
+  std::shared_ptr<const crypto::SecretBox> session_box_;
 };
 
 }  // namespace plumbline::identity

@@ -1,4 +1,4 @@
-// The KMS API's logic: authorisation, the key policy, audit and logs.
+// The KMS API's logic: who the caller is for key policies, audit and logs.
 #include <spdlog/spdlog.h>
 
 #include "identity/identity.hpp"
@@ -9,41 +9,52 @@ namespace plumbline::kms {
 KeyService::KeyService(KeyRing& ring, identity::Identity& identity)
     : ring_(ring), identity_(identity) {}
 
+Caller KeyService::CallerOf(const identity::Principal& who) {
+  Caller caller;
+  caller.is_root = who.is_root;
+  caller.arn = who.arn;
+  // A disabled user's keys do nothing, whatever the key policy says.
+  if (who.user && !who.user->disabled) {
+    caller.username = who.user->username;
+    caller.is_admin = who.user->is_admin;
+  }
+  // Temporary credentials act as the principal that made them.
+  if (!who.base_arn.empty() && who.base_arn != who.arn) caller.other_arns.push_back(who.base_arn);
+  if (!who.role_arn.empty()) caller.other_arns.push_back(who.role_arn);
+  return caller;
+}
+
 Result<KeyInfo> KeyService::DescribeKey(const identity::Principal& who, const std::string& ref) {
-  // Authorised before the lookup: a refused caller learns nothing of which keys exist.
-  PLB_TRY(identity::Identity::Authorize(who, identity::Role::kAdmin, "kms:DescribeKey",
-                                        ring_.ArnFor(ref)));
-  return ring_.DescribeKey(ref);
+  return ring_.Describe(CallerOf(who), ref);
+}
+
+Status KeyService::AuthorizeAccountAction(const identity::Principal& who, const std::string& action) {
+  return identity::Identity::Authorize(who, identity::Role::kAdmin, action, "*");
+}
+
+void KeyService::Record(const identity::Principal& who, const std::string& action,
+                        const std::string& target, const std::string& source, const Error* error) {
+  store::AuditEntry e;
+  e.actor = who.is_root ? "root" : (who.user ? who.user->username : who.access_key_id);
+  e.action = action;
+  e.target = target;
+  e.source = source;
+  e.outcome = error ? ErrorCodeName(error->code) : "ok";
+  e.detail = error ? SplitException(error->message).second : who.arn;
+  identity_.Audit(std::move(e));
+  if (error && error->code == ErrorCode::kPermissionDenied)
+    spdlog::warn("msg=\"kms denied\" action={} access_key_id={} principal={} key={} reason=\"{}\"",
+                 action, who.access_key_id, who.arn, target.empty() ? "-" : target, error->message);
 }
 
 Result<KeyRing::Unwrapped> KeyService::Decrypt(const identity::Principal& who,
                                                const std::string& key_ref, std::string_view blob,
                                                const std::string& source) {
-  // A disabled user's keys decrypt nothing, whatever the key policy says.
-  Caller caller;
-  caller.is_root = who.is_root;
-  caller.arn = who.arn;
-  if (who.user && !who.user->disabled) caller.username = who.user->username;
-  auto unwrapped = ring_.DecryptDataKey(key_ref, blob, caller);
-
-  store::AuditEntry e;
-  e.actor = who.is_root ? "root" : (caller.username.empty() ? who.access_key_id : caller.username);
-  e.action = "kms:Decrypt";
-  e.target = key_ref;
-  e.source = source;
-  e.outcome = unwrapped ? "ok" : ErrorCodeName(unwrapped.error().code);
-  e.detail = unwrapped ? unwrapped->key_arn : unwrapped.error().message;
-  identity_.Audit(std::move(e));
-  if (!unwrapped) {
-    spdlog::warn(
-        "msg=\"kms decrypt denied\" access_key_id={} user={} root={} key={} code={} reason=\"{}\"",
-        who.access_key_id, caller.username.empty() ? "-" : caller.username, caller.is_root,
-        key_ref.empty() ? "-" : key_ref, ErrorCodeName(unwrapped.error().code),
-        unwrapped.error().message);
-    return unwrapped;
-  }
-  spdlog::info("msg=\"kms decrypt\" access_key_id={} user={} root={} key={}", who.access_key_id,
-               caller.username.empty() ? "-" : caller.username, caller.is_root, unwrapped->key_arn);
+  auto unwrapped = ring_.Decrypt(CallerOf(who), key_ref, blob, {});
+  Error failure;
+  if (!unwrapped) failure = unwrapped.error();
+  Record(who, "kms:Decrypt", key_ref.empty() && unwrapped ? unwrapped->key_arn : key_ref, source,
+         unwrapped ? nullptr : &failure);
   return unwrapped;
 }
 

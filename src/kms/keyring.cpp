@@ -12,6 +12,8 @@
 
 #include "common/ids.hpp"
 #include "common/json.hpp"
+#include "kms/detail/keyring_impl.hpp"
+#include "kms/policy.hpp"
 #include "store/store.hpp"
 
 namespace plumbline::kms {
@@ -19,45 +21,6 @@ namespace plumbline::kms {
 using crypto::DataKey;
 using crypto::kDataKeyBytes;
 namespace {
-
-constexpr size_t kNonceBytes = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;  // 24
-constexpr size_t kTagBytes = crypto_aead_xchacha20poly1305_ietf_ABYTES;       // 16
-constexpr unsigned char kBlobVersion = 1;
-// Domain separation: a sealed master key can never be taken for a data key.
-constexpr std::string_view kMasterAd = "plumbline-kms-master-key:";
-constexpr std::string_view kDataAd = "plumbline-kms-data-key:";
-
-const unsigned char* U(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
-
-std::string RandomBytes(size_t n) {
-  std::string out(n, '\0');
-  randombytes_buf(out.data(), n);
-  return out;
-}
-
-// nonce | AEAD(plain, ad)
-std::string Seal(std::string_view key, std::string_view plain, std::string_view ad) {
-  std::string out = RandomBytes(kNonceBytes);
-  out.resize(kNonceBytes + plain.size() + kTagBytes);
-  unsigned long long clen = 0;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(reinterpret_cast<unsigned char*>(out.data()) + kNonceBytes,
-                                             &clen, U(plain), plain.size(), U(ad), ad.size(), nullptr,
-                                             U(out), U(key));
-  return out;
-}
-
-Result<std::string> Unseal(std::string_view key, std::string_view sealed, std::string_view ad) {
-  if (sealed.size() < kNonceBytes + kTagBytes) return InvalidArgument("sealed key is too short");
-  std::string out(sealed.size() - kNonceBytes - kTagBytes, '\0');
-  unsigned long long mlen = 0;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(reinterpret_cast<unsigned char*>(out.data()), &mlen,
-                                                 nullptr, U(sealed) + kNonceBytes,
-                                                 sealed.size() - kNonceBytes, U(ad), ad.size(),
-                                                 U(sealed), U(key)) != 0)
-    return InvalidArgument("sealed key failed authentication");
-  out.resize(mlen);
-  return out;
-}
 
 Result<std::string> HexDecode32(std::string_view hex, const std::string& what) {
   while (!hex.empty() && (hex.back() == '\n' || hex.back() == '\r' || hex.back() == ' '))
@@ -110,22 +73,60 @@ Result<std::string> NormalizeAlias(std::string alias) {
   return alias;
 }
 
-std::vector<std::string> PolicyUsers(const std::string& policy_json) {
+// The account field of an ARN (arn:aws:kms:<region>:<account>:key/<id>); "" if none.
+std::string ArnAccount(const std::string& arn) {
+  size_t start = 0;
+  for (int field = 0; field < 4; ++field) {
+    size_t colon = arn.find(':', start);
+    if (colon == std::string::npos) return "";
+    start = colon + 1;
+  }
+  size_t end = arn.find(':', start);
+  return end == std::string::npos ? "" : arn.substr(start, end - start);
+}
+
+// The users of this account whose ARNs the key policy (either form) names
+// and lets decrypt, in the order the policy names them. Policies of both
+// forms are read: the legacy {"AllowDecrypt": [...]} and AWS documents (a
+// key created with users gets AWS's default policy naming their ARNs).
+std::vector<std::string> PolicyUsers(const std::string& policy_json, const std::string& account_id) {
   std::vector<std::string> out;
-  auto v = json::Parse(policy_json);
-  if (!v || !v->is_object()) return out;
-  if (const auto* a = json::GetArray(v->get_object(), "AllowDecrypt"))
-    for (const auto& u : *a)
-      if (u.is_string()) out.emplace_back(u.get_string());
+  auto policy = ParseKeyPolicy(policy_json, account_id);
+  if (!policy) return out;
+  const std::string user_prefix = "arn:aws:iam::" + account_id + ":user/";
+  const std::string root_arn = "arn:aws:iam::" + account_id + ":root";
+  for (const auto& s : policy->statements) {
+    for (const auto& p : s.principals) {
+      if (p.size() <= user_prefix.size() || p.compare(0, user_prefix.size(), user_prefix) != 0)
+        continue;
+      std::string name = p.substr(user_prefix.size());
+      if (std::find(out.begin(), out.end(), name) != out.end()) continue;
+      if (Evaluate(*policy, {p}, "kms:Decrypt", root_arn) == PolicyDecision::kAllow)
+        out.push_back(std::move(name));
+    }
+  }
   return out;
 }
 
+}  // namespace
+
 KeyInfo Info(const store::KmsKey& k) {
-  return KeyInfo{k.key_id, k.arn, k.alias, k.description, k.enabled, k.created_ms,
-                 PolicyUsers(k.policy_json)};
+  KeyInfo i{k.key_id, k.arn, k.alias, k.description, k.enabled, k.created_ms,
+            PolicyUsers(k.policy_json, ArnAccount(k.arn))};
+  i.key_manager = k.key_manager;
+  i.deletion_ms = k.deletion_ms;
+  i.state = k.deletion_ms ? "PendingDeletion" : k.enabled ? "Enabled" : "Disabled";
+  return i;
 }
 
-}  // namespace
+std::pair<std::string, std::string> SplitException(const std::string& message) {
+  size_t colon = message.find(": ");
+  if (colon == std::string::npos || colon < 9 || message.compare(colon - 9, 9, "Exception") != 0)
+    return {"", message};
+  for (size_t i = 0; i < colon; ++i)
+    if (!std::isalpha(static_cast<unsigned char>(message[i]))) return {"", message};
+  return {message.substr(0, colon), message.substr(colon + 2)};
+}
 
 Result<std::string> LoadOrCreateRootSecret(const KeyRingOptions& options) {
   if (sodium_init() < 0) return Internal("libsodium failed to initialise");
@@ -165,9 +166,6 @@ Result<std::string> LoadOrCreateRootSecret(const KeyRingOptions& options) {
   return secret;
 }
 
-struct KeyRing::Resolved {
-  store::KmsKey row;
-};
 
 KeyRing::KeyRing(store::Store& store, KeyRingOptions options, std::string root, const Clock& clock)
     : store_(store), options_(std::move(options)), root_(std::move(root)), clock_(clock) {}
@@ -184,8 +182,13 @@ Result<KeyRing::Resolved> KeyRing::Resolve(const std::string& ref) {
   auto not_found = [&] { return NotFound("Key '" + ref + "' does not exist"); };
   if (ref.empty()) return not_found();
   Result<store::KmsKey> row = not_found();
+  std::string alias;
+  std::string arn_prefix;  // "arn:aws:kms:<region>:<account>:" when ref is an ARN
+  const std::string own_prefix = "arn:aws:kms:" + options_.region + ":" + options_.account_id + ":";
   if (ref.rfind("arn:", 0) == 0) {
-    // arn:aws:kms:<region>:<account>:key/<id> | :alias/<name>
+    // arn:aws:kms:<region>:<account>:key/<id> | :alias/<name>. Keys are
+    // regional, as in AWS: the ARN's partition, region and account must be
+    // the key's own (another region's ARN names another key).
     std::vector<std::string> parts;
     size_t i = 0;
     for (int n = 0; n < 5; ++n) {
@@ -195,21 +198,50 @@ Result<KeyRing::Resolved> KeyRing::Resolve(const std::string& ref) {
       i = c + 1;
     }
     std::string resource = ref.substr(i);
-    if (parts[2] != "kms") return not_found();
-    std::string prefix = ref.substr(0, i);
+    if (parts[1] != "aws" || parts[2] != "kms" || parts[4] != options_.account_id) return not_found();
+    arn_prefix = ref.substr(0, i);
     if (resource.rfind("key/", 0) == 0) row = store_.GetKmsKey(resource.substr(4));
-    else if (resource.rfind("alias/", 0) == 0) row = store_.GetKmsKeyByAlias(resource);
+    else if (resource.rfind("alias/", 0) == 0) row = store_.GetKmsKeyByAlias(alias = resource);
     else return not_found();
-    if (!row) return row.error().code == ErrorCode::kNotFound ? not_found() : row.error();
-    // The ARN's partition, region and account must be the key's own.
-    if (row->arn.rfind(prefix, 0) != 0) return not_found();
   } else if (ref.rfind("alias/", 0) == 0) {
-    row = store_.GetKmsKeyByAlias(ref);
+    row = store_.GetKmsKeyByAlias(alias = ref);
   } else {
     row = store_.GetKmsKey(ref);
   }
+  // The managed key is created on first use in this ring's own region only.
+  if (!row && row.error().code == ErrorCode::kNotFound && alias == kManagedAlias &&
+      (arn_prefix.empty() || arn_prefix == own_prefix))
+    row = CreateManagedKey();
   if (!row) return row.error().code == ErrorCode::kNotFound ? not_found() : row.error();
+  if (!arn_prefix.empty() && row->arn.rfind(arn_prefix, 0) != 0) return not_found();
+  // A key whose deletion window has passed is gone.
+  if (row->deletion_ms && row->deletion_ms <= ToEpochMs(clock_.Now())) {
+    auto d = store_.DeleteKmsKey(row->key_id);
+    if (!d && d.error().code != ErrorCode::kNotFound) return d.error();
+    return not_found();
+  }
   return Resolved{std::move(*row)};
+}
+
+Result<store::KmsKey> KeyRing::CreateManagedKey() {
+  store::KmsKey k;
+  k.key_id = RandomUuid();
+  k.arn = "arn:aws:kms:" + options_.region + ":" + options_.account_id + ":key/" + k.key_id;
+  k.alias = std::string(kManagedAlias);
+  k.description = "Default key that protects my S3 objects when no other key is defined";
+  std::string master = RandomBytes(32);
+  std::string sealed = Seal(root_, master, std::string(kMasterAd) + k.key_id);
+  sodium_memzero(master.data(), master.size());
+  k.wrapped_key = ToHex(U(sealed), sealed.size());
+  k.policy_json = ManagedKeyPolicy(options_.account_id);
+  k.key_manager = "AWS";
+  k.created_ms = k.modified_ms = ToEpochMs(clock_.Now());
+  auto created = store_.CreateKmsKey(k);
+  // Two first uses at once: the other one's key is the managed key.
+  if (!created && created.error().code == ErrorCode::kAlreadyExists)
+    return store_.GetKmsKeyByAlias(std::string(kManagedAlias));
+  if (!created) return created.error();
+  return k;
 }
 
 Result<std::string> KeyRing::MasterKey(const Resolved& key) {
@@ -229,15 +261,15 @@ Result<std::string> KeyRing::MasterKey(const Resolved& key) {
 
 Result<KeyInfo> KeyRing::CreateKey(const CreateKeyRequest& request) {
   PLB_ASSIGN_OR_RETURN(std::string alias, NormalizeAlias(request.alias));
-  boost::json::array users;
+  std::vector<std::string> users;
   for (const auto& u : request.allowed_users) {
     if (u.empty() || u.size() > 128) return InvalidArgument("bad user name '" + u + "' in the key policy");
-    users.emplace_back(u);
+    users.push_back("arn:aws:iam::" + options_.account_id + ":user/" + u);
   }
   if (request.description.size() > 8192) return InvalidArgument("the description is too long");
-  boost::json::object policy;
-  policy["Version"] = "plumbline-1";
-  policy["AllowDecrypt"] = std::move(users);
+  std::string policy = request.policy.empty() ? DefaultKeyPolicy(options_.account_id, users)
+                                              : request.policy;
+  PLB_TRY(ParseKeyPolicy(policy, options_.account_id));
   store::KmsKey k;
   k.key_id = RandomUuid();
   k.arn = "arn:aws:kms:" + options_.region + ":" + options_.account_id + ":key/" + k.key_id;
@@ -247,13 +279,15 @@ Result<KeyInfo> KeyRing::CreateKey(const CreateKeyRequest& request) {
   std::string sealed = Seal(root_, master, std::string(kMasterAd) + k.key_id);
   sodium_memzero(master.data(), master.size());
   k.wrapped_key = ToHex(U(sealed), sealed.size());
-  k.policy_json = json::Serialize(policy);
+  k.policy_json = policy;
+  k.tags_json = TagsJson(request.tags);
   k.enabled = true;
   k.created_ms = k.modified_ms = ToEpochMs(clock_.Now());
   auto created = store_.CreateKmsKey(k);
   if (!created) {
     if (created.error().code == ErrorCode::kAlreadyExists)
-      return AlreadyExists("An alias with the name " + alias + " already exists");
+      return AlreadyExists("AlreadyExistsException: An alias with the name " + ArnFor(alias) +
+                           " already exists");
     return created.error();
   }
   return Info(k);
@@ -267,7 +301,14 @@ Result<KeyInfo> KeyRing::DescribeKey(const std::string& ref) {
 Result<std::vector<KeyInfo>> KeyRing::ListKeys() {
   PLB_ASSIGN_OR_RETURN(auto rows, store_.ListKmsKeys());
   std::vector<KeyInfo> out;
-  for (const auto& r : rows) out.push_back(Info(r));
+  const int64_t now = ToEpochMs(clock_.Now());
+  for (const auto& r : rows) {
+    if (r.deletion_ms && r.deletion_ms <= now) {
+      (void)store_.DeleteKmsKey(r.key_id);
+      continue;
+    }
+    out.push_back(Info(r));
+  }
   return out;
 }
 
@@ -294,13 +335,13 @@ Status KeyRing::CheckKeyUsable(const std::string& ref) {
       return InvalidArgument("KmsKeyId '" + ref + "' does not name a key of this installation");
     return r.error();
   }
-  if (!r->row.enabled) return InvalidArgument("KmsKeyId '" + ref + "' is disabled");
+  if (auto u = Usable(*r); !u) return InvalidArgument("KmsKeyId '" + ref + "': " + SplitException(u.error().message).second);
   return {};
 }
 
 Result<DataKey> KeyRing::GenerateDataKey(const std::string& ref) {
   PLB_ASSIGN_OR_RETURN(Resolved r, Resolve(ref));
-  if (!r.row.enabled) return Conflict(r.row.arn + " is disabled.");
+  PLB_TRY(Usable(r));
   PLB_ASSIGN_OR_RETURN(std::string master, MasterKey(r));
   DataKey dk;
   dk.key_arn = r.row.arn;
@@ -315,36 +356,10 @@ Result<DataKey> KeyRing::GenerateDataKey(const std::string& ref) {
 
 Result<KeyRing::Unwrapped> KeyRing::DecryptDataKey(const std::string& key_ref, std::string_view blob,
                                                    const Caller& caller) {
-  if (blob.size() < 2 || static_cast<unsigned char>(blob[0]) != kBlobVersion ||
-      blob.size() < 2 + static_cast<unsigned char>(blob[1]) + kNonceBytes + kTagBytes)
-    return InvalidArgument("The ciphertext is not a Plumbline data key blob");
-  size_t n = static_cast<unsigned char>(blob[1]);
-  std::string key_id(blob.substr(2, n));
-  PLB_ASSIGN_OR_RETURN(Resolved r, Resolve(key_id));
-  if (!key_ref.empty()) {
-    PLB_ASSIGN_OR_RETURN(Resolved named, Resolve(key_ref));
-    if (named.row.key_id != r.row.key_id)
-      return InvalidArgument("The ciphertext refers to a customer master key that does not exist, "
-                             "does not exist in this region, or you are not allowed to access");
-  }
-  if (!r.row.enabled) return Conflict(r.row.arn + " is disabled.");
-  if (!caller.is_root) {
-    auto users = PolicyUsers(r.row.policy_json);
-    std::string me = Lower(caller.username);
-    bool allowed = !me.empty() && std::any_of(users.begin(), users.end(),
-                                              [&](const std::string& u) { return Lower(u) == me; });
-    if (!allowed)
-      return PermissionDenied(
-          "User: " + (!caller.arn.empty() ? caller.arn : caller.username.empty() ? "(unknown)" : caller.username) +
-          " is not authorized to perform: kms:Decrypt on resource: " + r.row.arn +
-          " because no key policy allows the kms:Decrypt action");
-  }
-  PLB_ASSIGN_OR_RETURN(std::string master, MasterKey(r));
-  auto plain = Unseal(master, blob.substr(2 + n), std::string(kDataAd) + r.row.key_id);
-  sodium_memzero(master.data(), master.size());
-  if (!plain || plain->size() != kDataKeyBytes)
-    return InvalidArgument("The ciphertext failed authentication (InvalidCiphertext)");
-  return Unwrapped{r.row.arn, std::move(*plain)};
+  PLB_ASSIGN_OR_RETURN(Unwrapped u, Decrypt(caller, key_ref, blob, {}));
+  if (u.plaintext.size() != kDataKeyBytes)
+    return InvalidArgument("InvalidCiphertextException: the ciphertext is not a data key");
+  return u;
 }
 
 }  // namespace plumbline::kms

@@ -275,6 +275,27 @@ Status FaultInjectingStore::SetKmsKeyEnabled(const std::string& key_id, bool ena
   return Write<void>("SetKmsKeyEnabled",
                      [&] { return inner_->SetKmsKeyEnabled(key_id, enabled, now_ms); });
 }
+Status FaultInjectingStore::UpdateKmsKey(const std::string& key_id,
+                                         const std::function<Status(KmsKey&)>& change) {
+  return Write<void>("UpdateKmsKey", [&] { return inner_->UpdateKmsKey(key_id, change); });
+}
+Status FaultInjectingStore::DeleteKmsKey(const std::string& key_id) {
+  return Write<void>("DeleteKmsKey", [&] { return inner_->DeleteKmsKey(key_id); });
+}
+Status FaultInjectingStore::CreateKmsAlias(const KmsAlias& alias) {
+  return Write<void>("CreateKmsAlias", [&] { return inner_->CreateKmsAlias(alias); });
+}
+Status FaultInjectingStore::UpdateKmsAlias(const std::string& alias, const std::string& key_id,
+                                           int64_t now_ms) {
+  return Write<void>("UpdateKmsAlias",
+                     [&] { return inner_->UpdateKmsAlias(alias, key_id, now_ms); });
+}
+Status FaultInjectingStore::DeleteKmsAlias(const std::string& alias) {
+  return Write<void>("DeleteKmsAlias", [&] { return inner_->DeleteKmsAlias(alias); });
+}
+Result<std::vector<KmsAlias>> FaultInjectingStore::ListKmsAliases() {
+  return inner_->ListKmsAliases();
+}
 Result<Workteam> FaultInjectingStore::UpdateWorkteam(const Workteam& team) {
   return Write<Workteam>("UpdateWorkteam", [&] { return inner_->UpdateWorkteam(team); });
 }

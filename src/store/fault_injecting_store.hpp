@@ -121,6 +121,14 @@ class FaultInjectingStore final : public Store {
   Result<KmsKey> GetKmsKeyByAlias(const std::string& alias) override;
   Result<std::vector<KmsKey>> ListKmsKeys() override;
   Status SetKmsKeyEnabled(const std::string& key_id, bool enabled, int64_t now_ms) override;
+  Status UpdateKmsKey(const std::string& key_id,
+                      const std::function<Status(KmsKey&)>& change) override;
+  Status DeleteKmsKey(const std::string& key_id) override;
+  Status CreateKmsAlias(const KmsAlias& alias) override;
+  Status UpdateKmsAlias(const std::string& alias, const std::string& key_id,
+                        int64_t now_ms) override;
+  Status DeleteKmsAlias(const std::string& alias) override;
+  Result<std::vector<KmsAlias>> ListKmsAliases() override;
   Result<Workteam> UpdateWorkteam(const Workteam& team) override;
   Status DeleteWorkteam(const std::string& name) override;
   Status SetUserDisabled(int64_t user_id, bool disabled) override;

@@ -202,6 +202,17 @@ struct KmsKey {
   bool enabled = true;
   int64_t created_ms = 0;
   int64_t modified_ms = 0;
+  std::string key_manager = "CUSTOMER";  // or "AWS" (the managed key of alias/aws/s3)
+  int64_t deletion_ms = 0;   // when a key pending deletion goes; 0: not pending
+  std::string tags_json = "[]";  // [{"TagKey","TagValue"}...]
+};
+
+// A KMS alias ("alias/<name>") and the key it points to; a key has any number.
+struct KmsAlias {
+  std::string alias;
+  std::string key_id;
+  int64_t created_ms = 0;
+  int64_t modified_ms = 0;
 };
 
 // --- workforce and access control (issue #6) ---
@@ -412,8 +423,11 @@ class Store {
   // Objects of the job that this user could still claim (approximate count for listings).
   virtual Result<int64_t> CountClaimable(int64_t job_id, int64_t user_id) = 0;
 
-  // --- KMS keys --- (used by kms/; rows are never deleted)
-  // kAlreadyExists when the key id or the alias is taken.
+  // --- KMS keys --- (used by kms/; a row goes only when its deletion
+  // window has passed: DeleteKmsKey)
+  // kAlreadyExists when the key id or the alias is taken. A non-empty
+  // `key.alias` becomes the key's first alias (KmsAlias) in the same
+  // transaction. KmsKey::alias, when read, is the key's first alias by name.
   virtual Status CreateKmsKey(const KmsKey& key) = 0;
   // By key id (the UUID) or by alias ("alias/name"); kNotFound otherwise.
   virtual Result<KmsKey> GetKmsKey(const std::string& key_id) = 0;
@@ -422,6 +436,25 @@ class Store {
   virtual Result<std::vector<KmsKey>> ListKmsKeys() = 0;
   // Enables or disables a key; kNotFound for an unknown key id.
   virtual Status SetKmsKeyEnabled(const std::string& key_id, bool enabled, int64_t now_ms) = 0;
+  // Reads the key, lets `change` edit it and writes back description,
+  // policy_json, enabled, deletion_ms, tags_json and modified_ms, all in one
+  // transaction (concurrent updates do not lose each other's changes). An
+  // error from `change` aborts without writing and is returned. `change`
+  // runs inside the write transaction and must not call the store. kNotFound.
+  virtual Status UpdateKmsKey(const std::string& key_id,
+                              const std::function<Status(KmsKey&)>& change) = 0;
+  // Deletes the key and its aliases for good. kNotFound.
+  virtual Status DeleteKmsKey(const std::string& key_id) = 0;
+  // A new alias of an existing key. kAlreadyExists when the alias is taken,
+  // kNotFound when the key is not there.
+  virtual Status CreateKmsAlias(const KmsAlias& alias) = 0;
+  // Points an existing alias at another existing key. kNotFound for either.
+  virtual Status UpdateKmsAlias(const std::string& alias, const std::string& key_id,
+                                int64_t now_ms) = 0;
+  // kNotFound for an unknown alias.
+  virtual Status DeleteKmsAlias(const std::string& alias) = 0;
+  // Every alias, by name.
+  virtual Result<std::vector<KmsAlias>> ListKmsAliases() = 0;
 
   // --- workforce and access control (issue #6) ---
   // Replaces a team's document, groups and updated time (matched by name,

@@ -141,9 +141,10 @@ TEST_F(KmsApiTest, DisabledTamperedUnknownAndMismatchedKeys) {
   std::string bad = data_key_.wrapped;
   bad.back() = static_cast<char>(bad.back() ^ 1);
   EXPECT_EQ(Type(api_->Handle(Signed("Decrypt", DecryptBody(bad), "ROOT"))), "InvalidCiphertextException");
+  // A KeyId other than the blob's key: AWS's IncorrectKeyException.
   auto other = ring_->CreateKey({}).value();
   EXPECT_EQ(Type(api_->Handle(Signed("Decrypt", DecryptBody(data_key_.wrapped, other.key_id), "ROOT"))),
-            "InvalidCiphertextException");
+            "IncorrectKeyException");
   EXPECT_EQ(Type(api_->Handle(Signed("Decrypt", DecryptBody(data_key_.wrapped,
                                                             "00000000-0000-4000-8000-000000000000"),
                                      "ROOT"))),
@@ -151,7 +152,9 @@ TEST_F(KmsApiTest, DisabledTamperedUnknownAndMismatchedKeys) {
   ASSERT_TRUE(ring_->DisableKey(key_.key_id));
   EXPECT_EQ(Type(api_->Handle(Signed("Decrypt", DecryptBody(data_key_.wrapped), "alice"))),
             "DisabledException");
-  EXPECT_EQ(Type(api_->Handle(Signed("Encrypt", "{}", "ROOT"))), "UnknownOperationException");
+  // Encrypt is an operation now: without its KeyId and Plaintext the request is invalid.
+  EXPECT_EQ(Type(api_->Handle(Signed("Encrypt", "{}", "ROOT"))), "ValidationException");
+  EXPECT_EQ(Type(api_->Handle(Signed("Frobnicate", "{}", "ROOT"))), "UnknownOperationException");
 }
 
 TEST_F(KmsApiTest, DescribeKeyForRoot) {
@@ -159,12 +162,17 @@ TEST_F(KmsApiTest, DescribeKeyForRoot) {
   ASSERT_EQ(r.status, 200) << r.body;
   auto v = json::Parse(r.body).value().as_object();
   EXPECT_EQ(json::GetString(*json::GetObject(v, "KeyMetadata"), "Arn"), key_.arn);
-  auto denied = api_->Handle(Signed("DescribeKey", R"({"KeyId":")" + key_.key_id + "\"}", "alice"));
+  // The key's users (AWS's default policy: "Allow use of the key") may
+  // describe it; a user the policy does not name may not.
+  auto user = api_->Handle(Signed("DescribeKey", R"({"KeyId":")" + key_.key_id + "\"}", "alice"));
+  EXPECT_EQ(user.status, 200) << user.body;
+  auto denied = api_->Handle(Signed("DescribeKey", R"({"KeyId":")" + key_.key_id + "\"}", "bob"));
   EXPECT_EQ(Type(denied), "AccessDeniedException");
   EXPECT_EQ(json::GetString(json::Parse(denied.body).value().as_object(), "message"),
             "User: arn:aws:iam::" + dd_.account_id +
-                ":user/alice is not authorized to perform: kms:DescribeKey on resource: " +
-                ring_->ArnFor(key_.key_id));
+                ":user/bob is not authorized to perform: kms:DescribeKey on resource: " +
+                ring_->ArnFor(key_.key_id) +
+                " because no resource-based policy allows the kms:DescribeKey action");
 }
 
 // The CLI's decrypt against a real HTTP server running the KmsApi.
@@ -257,6 +265,25 @@ TEST_F(KmsApiTest, CliAdminCommands) {
   auto described = run({"kms", "describe-key", "--data-dir", dir, "--key-id", id});
   EXPECT_NE(described.find("\"AllowDecrypt\":[\"alice\",\"bob\"]"), std::string::npos) << described;
   EXPECT_THROW(run({"kms", "describe-key", "--data-dir", dir, "--key-id", "alias/none"}), ErrorException);
+}
+
+// The body and field parsers the fuzz target drives (fuzz/kms_json_fuzz.cpp).
+TEST(KmsApiParseTest, BodiesAndFields) {
+  EXPECT_TRUE(KmsApi::ParseBody("").value().empty());
+  EXPECT_EQ(KmsApi::ParseBody("[1]").error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(kms::SplitException(KmsApi::ParseBody("{").error().message).first, "SerializationException");
+  auto fields = [](const std::string& body) { return KmsApi::ParseFields(KmsApi::ParseBody(body).value()); };
+  EXPECT_TRUE(fields(R"({"EncryptionContext":{"a":"b"},"Plaintext":"aGk=","Limit":5,"Marker":"3",)"
+                     R"("Tags":[{"TagKey":"k","TagValue":"v"}],"KeySpec":"AES_128"})"));
+  for (const char* bad : {R"({"EncryptionContext":{"a":1}})", R"({"SourceEncryptionContext":[]})",
+                          R"({"CiphertextBlob":"***"})", R"({"Plaintext":""})", R"({"Limit":0})",
+                          R"({"Limit":"5"})", R"({"Marker":"x1"})", R"({"Tags":[{"TagKey":"k"}]})",
+                          R"({"KeySpec":"AES_512"})", R"({"NumberOfBytes":1025})",
+                          R"({"KeySpec":"AES_256","NumberOfBytes":32})"}) {
+    auto s = fields(bad);
+    ASSERT_FALSE(s) << bad;
+    EXPECT_EQ(s.error().code, ErrorCode::kInvalidArgument) << bad;
+  }
 }
 
 }  // namespace

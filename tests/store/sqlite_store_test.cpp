@@ -137,6 +137,39 @@ TEST_F(SqliteStoreTest, MigrationsFiveAndSixAddTheIdentityVersionAndTaskInputs) 
   EXPECT_EQ(a->object_line, "{\"source\":\"0\"}");
 }
 
+// Migration 7 on a version-6 file (the latest before the KMS API): a key's
+// alias moves to kms_aliases, and the key gets its manager, no deletion date
+// and no tags.
+TEST_F(SqliteStoreTest, MigrationSevenMovesKmsAliasesToTheirTable) {
+  fs::path db = dir_ / "v6.sqlite";
+  ASSERT_TRUE(OpenStore({"sqlite:" + db.string(), false, std::nullopt, 6}));
+  Exec(db, R"sql(
+    INSERT INTO kms_keys(key_id,arn,alias,description,wrapped_key,policy,enabled,created_ms,modified_ms)
+      VALUES('k1','arn:aws:kms:us-east-1:123456789012:key/k1','alias/old','d','00',
+             '{"Version":"plumbline-1","AllowDecrypt":["alice"]}',1,5000,6000),
+            ('k2','arn:aws:kms:us-east-1:123456789012:key/k2',NULL,'','00','{}',0,7000,7000);
+  )sql");
+  auto store = OpenStore({"sqlite:" + db.string(), false}).value();
+  auto k1 = store->GetKmsKeyByAlias("alias/old").value();
+  EXPECT_EQ(k1.key_id, "k1");
+  EXPECT_EQ(k1.alias, "alias/old");
+  EXPECT_EQ(k1.policy_json, "{\"Version\":\"plumbline-1\",\"AllowDecrypt\":[\"alice\"]}");
+  EXPECT_EQ(k1.key_manager, "CUSTOMER");
+  EXPECT_EQ(k1.deletion_ms, 0);
+  EXPECT_EQ(k1.tags_json, "[]");
+  auto aliases = store->ListKmsAliases().value();
+  ASSERT_EQ(aliases.size(), 1u);
+  EXPECT_EQ(aliases[0].alias, "alias/old");
+  EXPECT_EQ(aliases[0].key_id, "k1");
+  EXPECT_EQ(aliases[0].created_ms, 5000);
+  auto k2 = store->GetKmsKey("k2").value();
+  EXPECT_EQ(k2.alias, "");
+  EXPECT_FALSE(k2.enabled);
+  // The moved alias is unique in its new home too.
+  KmsAlias dup{"alias/old", "k2", 8000, 8000};
+  EXPECT_EQ(store->CreateKmsAlias(dup).error().code, ErrorCode::kAlreadyExists);
+}
+
 // A job running when a version-3 database is migrated keeps its answers,
 // leases and declines: each object learns the answers it needs and its
 // declines, and the started objects plus the next MaxConcurrentTaskCount are

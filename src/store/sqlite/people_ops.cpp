@@ -280,29 +280,41 @@ Result<std::vector<Workteam>> SqliteStore::ListWorkteams() {
 }
 
 // ---------------- KMS keys ----------------
-#define kKmsSelect                                                                          \
-  "SELECT key_id,arn,coalesce(alias,''),description,wrapped_key,policy,enabled,created_ms," \
-  "modified_ms FROM kms_keys"
+// A key's `alias` is its first alias by name (kms_keys.alias is no longer
+// read: migration 7 moved aliases to kms_aliases).
+#define kKmsSelect                                                                       \
+  "SELECT key_id,arn,coalesce((SELECT min(a.alias) FROM kms_aliases a WHERE "            \
+  "a.key_id=kms_keys.key_id),''),description,wrapped_key,policy,enabled,created_ms,"     \
+  "modified_ms,key_manager,deletion_ms,tags FROM kms_keys"
 Status SqliteStore::CreateKmsKey(const KmsKey& k) {
   return Txn<void>([&]() -> Status {
     {
-      Query q = Q("SELECT 1 FROM kms_keys WHERE key_id=?1 OR (?2<>'' AND alias=?2)");
+      Query q = Q("SELECT 1 FROM kms_keys WHERE key_id=?1 UNION ALL "
+                  "SELECT 1 FROM kms_aliases WHERE ?2<>'' AND alias=?2");
       q.Bind(1, k.key_id).Bind(2, k.alias);
       if (q.Step())
         return AlreadyExists("a key with id " + k.key_id + " or alias " + k.alias + " exists");
     }
     Q("INSERT INTO kms_keys(key_id,arn,alias,description,wrapped_key,policy,enabled,created_ms,"
-      "modified_ms) VALUES(?1,?2,nullif(?3,''),?4,?5,?6,?7,?8,?9)")
+      "modified_ms,key_manager,deletion_ms,tags) VALUES(?1,?2,NULL,?4,?5,?6,?7,?8,?9,?10,?11,?12)")
         .Bind(1, k.key_id)
         .Bind(2, k.arn)
-        .Bind(3, k.alias)
         .Bind(4, k.description)
         .Bind(5, k.wrapped_key)
         .Bind(6, k.policy_json)
         .Bind(7, int64_t{k.enabled})
         .Bind(8, k.created_ms)
         .Bind(9, k.modified_ms)
+        .Bind(10, k.key_manager)
+        .Bind(11, k.deletion_ms)
+        .Bind(12, k.tags_json)
         .Step();
+    if (!k.alias.empty())
+      Q("INSERT INTO kms_aliases(alias,key_id,created_ms,modified_ms) VALUES(?1,?2,?3,?3)")
+          .Bind(1, k.alias)
+          .Bind(2, k.key_id)
+          .Bind(3, k.created_ms)
+          .Step();
     return {};
   });
 }
@@ -316,7 +328,7 @@ Result<KmsKey> SqliteStore::GetKmsKey(const std::string& key_id) {
 }
 Result<KmsKey> SqliteStore::GetKmsKeyByAlias(const std::string& alias) {
   return Read<KmsKey>([&]() -> Result<KmsKey> {
-    Query q = Q(kKmsSelect " WHERE alias=?");
+    Query q = Q(kKmsSelect " WHERE key_id=(SELECT key_id FROM kms_aliases WHERE alias=?)");
     q.Bind(1, alias);
     if (!q.Step()) return NotFound("Alias '" + alias + "' does not exist");
     return ReadKmsKey(q);
@@ -341,9 +353,98 @@ Status SqliteStore::SetKmsKeyEnabled(const std::string& key_id, bool enabled, in
     return {};
   });
 }
+Status SqliteStore::UpdateKmsKey(const std::string& key_id,
+                                 const std::function<Status(KmsKey&)>& change) {
+  return Txn<void>([&]() -> Status {
+    KmsKey k;
+    {
+      Query q = Q(kKmsSelect " WHERE key_id=?");
+      q.Bind(1, key_id);
+      if (!q.Step()) return NotFound("Key '" + key_id + "' does not exist");
+      k = ReadKmsKey(q);
+    }
+    PLB_TRY(change(k));
+    Q("UPDATE kms_keys SET description=?1, policy=?2, enabled=?3, deletion_ms=?4, tags=?5, "
+      "modified_ms=?6 WHERE key_id=?7")
+        .Bind(1, k.description)
+        .Bind(2, k.policy_json)
+        .Bind(3, int64_t{k.enabled})
+        .Bind(4, k.deletion_ms)
+        .Bind(5, k.tags_json)
+        .Bind(6, k.modified_ms)
+        .Bind(7, key_id)
+        .Step();
+    return {};
+  });
+}
+Status SqliteStore::DeleteKmsKey(const std::string& key_id) {
+  return Txn<void>([&]() -> Status {
+    Q("DELETE FROM kms_keys WHERE key_id=?").Bind(1, key_id).Step();
+    if (sqlite3_changes(Db()) == 0) return NotFound("Key '" + key_id + "' does not exist");
+    Q("DELETE FROM kms_aliases WHERE key_id=?").Bind(1, key_id).Step();
+    return {};
+  });
+}
+Status SqliteStore::CreateKmsAlias(const KmsAlias& a) {
+  return Txn<void>([&]() -> Status {
+    {
+      Query q = Q("SELECT 1 FROM kms_aliases WHERE alias=?");
+      q.Bind(1, a.alias);
+      if (q.Step()) return AlreadyExists("An alias with the name " + a.alias + " already exists");
+    }
+    {
+      Query q = Q("SELECT 1 FROM kms_keys WHERE key_id=?");
+      q.Bind(1, a.key_id);
+      if (!q.Step()) return NotFound("Key '" + a.key_id + "' does not exist");
+    }
+    Q("INSERT INTO kms_aliases(alias,key_id,created_ms,modified_ms) VALUES(?1,?2,?3,?4)")
+        .Bind(1, a.alias)
+        .Bind(2, a.key_id)
+        .Bind(3, a.created_ms)
+        .Bind(4, a.modified_ms)
+        .Step();
+    return {};
+  });
+}
+Status SqliteStore::UpdateKmsAlias(const std::string& alias, const std::string& key_id,
+                                   int64_t now_ms) {
+  return Txn<void>([&]() -> Status {
+    {
+      Query q = Q("SELECT 1 FROM kms_keys WHERE key_id=?");
+      q.Bind(1, key_id);
+      if (!q.Step()) return NotFound("Key '" + key_id + "' does not exist");
+    }
+    Q("UPDATE kms_aliases SET key_id=?1, modified_ms=?2 WHERE alias=?3")
+        .Bind(1, key_id)
+        .Bind(2, now_ms)
+        .Bind(3, alias)
+        .Step();
+    if (sqlite3_changes(Db()) == 0) return NotFound("Alias '" + alias + "' does not exist");
+    return {};
+  });
+}
+Status SqliteStore::DeleteKmsAlias(const std::string& alias) {
+  return Txn<void>([&]() -> Status {
+    Q("DELETE FROM kms_aliases WHERE alias=?").Bind(1, alias).Step();
+    if (sqlite3_changes(Db()) == 0) return NotFound("Alias '" + alias + "' does not exist");
+    return {};
+  });
+}
+Result<std::vector<KmsAlias>> SqliteStore::ListKmsAliases() {
+  return Read<std::vector<KmsAlias>>([&]() -> Result<std::vector<KmsAlias>> {
+    std::vector<KmsAlias> out;
+    Query q = Q("SELECT alias,key_id,created_ms,modified_ms FROM kms_aliases ORDER BY alias");
+    while (q.Step()) out.push_back(KmsAlias{q.Text(0), q.Text(1), q.Int(2), q.Int(3)});
+    return out;
+  });
+}
 KmsKey ReadKmsKey(const Query& q) {
-  return KmsKey{q.Text(0), q.Text(1),     q.Text(2), q.Text(3), q.Text(4),
-                q.Text(5), q.Int(6) != 0, q.Int(7),  q.Int(8)};
+  KmsKey k{q.Text(0), q.Text(1),     q.Text(2), q.Text(3), q.Text(4),
+           q.Text(5), q.Int(6) != 0, q.Int(7),  q.Int(8)};
+  k.key_manager = q.Text(9);
+  k.deletion_ms = q.Int(10);
+  k.tags_json = q.Text(11);
+  return k;
 }
 #undef kKmsSelect
 // ---------------- end of KMS keys ----------------

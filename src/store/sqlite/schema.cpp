@@ -180,6 +180,24 @@ INSERT INTO identity_version(id, version) VALUES(1, 1);
 ALTER TABLE objects ADD COLUMN task_input TEXT;
 CREATE INDEX objects_unprocessed ON objects(job_id, idx) WHERE state = 0 AND task_input IS NULL;
 )sql",
+    // 7: KMS API (issue #14). A key has any number of aliases (the alias
+    // column of kms_keys is no longer read: its values move here); keys get
+    // their manager (CUSTOMER, or AWS for the managed key alias/aws/s3), the
+    // end of a pending deletion window and their tags.
+    R"sql(
+CREATE TABLE kms_aliases(
+  alias TEXT PRIMARY KEY,
+  key_id TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  modified_ms INTEGER NOT NULL);
+CREATE INDEX kms_aliases_key ON kms_aliases(key_id);
+INSERT INTO kms_aliases(alias, key_id, created_ms, modified_ms)
+  SELECT alias, key_id, created_ms, modified_ms FROM kms_keys WHERE alias IS NOT NULL AND alias <> '';
+UPDATE kms_keys SET alias = NULL;
+ALTER TABLE kms_keys ADD COLUMN key_manager TEXT NOT NULL DEFAULT 'CUSTOMER';
+ALTER TABLE kms_keys ADD COLUMN deletion_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE kms_keys ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+)sql",
 };
 
 const size_t kMigrationCount = std::size(kMigrations);

@@ -238,6 +238,14 @@ class SqliteStore final : public Store {
   Result<KmsKey> GetKmsKeyByAlias(const std::string& alias) override;
   Result<std::vector<KmsKey>> ListKmsKeys() override;
   Status SetKmsKeyEnabled(const std::string& key_id, bool enabled, int64_t now_ms) override;
+  Status UpdateKmsKey(const std::string& key_id,
+                      const std::function<Status(KmsKey&)>& change) override;
+  Status DeleteKmsKey(const std::string& key_id) override;
+  Status CreateKmsAlias(const KmsAlias& alias) override;
+  Status UpdateKmsAlias(const std::string& alias, const std::string& key_id,
+                        int64_t now_ms) override;
+  Status DeleteKmsAlias(const std::string& alias) override;
+  Result<std::vector<KmsAlias>> ListKmsAliases() override;
   Status SetUserDisabled(int64_t user_id, bool disabled) override;
   Status SetUserPassword(int64_t user_id, const std::string& password_hash) override;
   Result<std::vector<AccessKeyInfo>> ListAccessKeys(std::optional<int64_t> user_id) override;
