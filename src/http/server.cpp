@@ -202,6 +202,9 @@ class ServerImpl final : public Server {
         co_await WriteError(stream, bhttp::error::body_limit);
         break;
       }
+      // Beast reads at most the buffer's free capacity at a time (512 bytes
+      // at least): without room, a large body arrives in 512-byte reads.
+      if (!head_parser.is_done()) buffer.reserve(sink ? (256u << 10) : (64u << 10));
       if (head[bhttp::field::expect] == "100-continue" && !head_parser.is_done()) {
         bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, version};
         auto [cec, cn] = co_await bhttp::async_write(stream, cont, kUseTuple);
