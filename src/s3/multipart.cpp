@@ -5,6 +5,7 @@
 
 #include "crypto/digest.hpp"
 #include "crypto/hash.hpp"
+#include "kms/kms.hpp"
 #include "s3/detail/impl.hpp"
 #include "s3/xml.hpp"
 
@@ -35,14 +36,49 @@ bool HexToRaw(const std::string& hex, std::string* raw) {
   return true;
 }
 
+// An SSE-KMS upload's parts are envelopes of their own (each with its data
+// key); the object is one envelope, so completing decrypts the parts in
+// order (as the caller: S3 also needs kms:Decrypt for this) and encrypts
+// them under a fresh data key into the staged object.
+std::optional<S3Error> CompleteEncrypted(S3Service::Impl& s3, const storage::UploadInfo& u,
+                                         const std::vector<int>& numbers,
+                                         const identity::Principal& who, storage::ObjectInfo* info) {
+  if (!s3.keys) return S3Error{501, "NotImplemented", "SSE-KMS is not available on this server."};
+  auto writer = s3.buckets.Create(u.bucket, u.key);
+  if (!writer) return FromStorage(writer.error(), true);
+  std::unique_ptr<crypto::EnvelopeEncryptor> enc;
+  if (auto e = NewEncryptor(s3, info->sse_kms_key_id, &enc)) return e;
+  kms::Caller caller{who.is_root, who.Name(), who.arn};
+  const std::string source = "s3:CompleteMultipartUpload /" + u.bucket + "/" + u.key;
+  uint64_t size = 0;
+  for (int number : numbers) {
+    auto part = s3.buckets.OpenPart(u, number);
+    if (!part) return FromStorage(part.error(), true);
+    auto plain = kms::DecryptingReader(std::move(*part), s3.keys->ring(), caller);
+    if (!plain) return S3Error{403, "AccessDenied", plain.error().message};
+    auto read = [&](char* b, size_t n) { return (*plain)->Read(b, n); };
+    if (auto e = Pump(read, **writer, enc.get(), nullptr, &size)) {
+      const Error err{e->status == 403 ? ErrorCode::kPermissionDenied : ErrorCode::kUnavailable, e->message};
+      s3.keys->Record(who, "kms:Decrypt", info->sse_kms_key_id, source, &err);
+      return e;
+    }
+  }
+  if (auto e = FinishEnvelope(**writer, enc.get())) return e;
+  s3.keys->Record(who, "kms:Decrypt", info->sse_kms_key_id, source, nullptr);
+  if (size != info->size) return S3Error{500, "InternalError", "the parts' plaintext is not the size their metadata records"};
+  if (auto s = (*writer)->Commit(*info); !s) return FromStorage(s.error(), true);
+  if (auto s = s3.buckets.AbortUpload(u); !s) return FromStorage(s.error(), true);
+  return std::nullopt;
+}
+
 }  // namespace
 
 http::Response S3Service::Impl::CreateUpload(const http::Request& r, const Target& t,
                                              const identity::Principal&) {
   storage::ObjectInfo meta = MetadataFromHeaders(r);
+  if (const std::string* tags = r.FindHeader("x-amz-tagging"); tags && !tags->empty())
+    return ErrorResponse({501, "NotImplemented", "Object tags are not kept by this server."}, t.Resource());
   if (auto e = EncryptionFor(*this, r, t.bucket, &meta)) return ErrorResponse(*e, t.Resource());
-  if (!meta.sse.empty())
-    return ErrorResponse({501, "NotImplemented", "SSE-KMS for multipart uploads is not implemented by this server; upload with a single PUT."}, t.Resource());
   auto u = buckets.CreateUpload(t.bucket, t.key, meta);
   if (!u) return ErrorResponse(FromStorage(u.error(), true), t.Resource());
   XmlWriter x("InitiateMultipartUploadResult");
@@ -50,7 +86,8 @@ http::Response S3Service::Impl::CreateUpload(const http::Request& r, const Targe
   return XmlResponse(200, x.Finish());
 }
 
-http::Response S3Service::Impl::CompleteUpload(const http::Request& r, const Target& t) {
+http::Response S3Service::Impl::CompleteUpload(const http::Request& r, const Target& t,
+                                               const identity::Principal& who) {
   auto u = buckets.GetUpload(t.bucket, t.key, t.Get("uploadId"));
   if (!u) return ErrorResponse(FromStorage(u.error(), true), t.Resource());
   auto doc = ParseXml(r.body);
@@ -93,8 +130,11 @@ http::Response S3Service::Impl::CompleteUpload(const http::Request& r, const Tar
   info.key = t.key;
   info.size = size;
   info.etag = crypto::HexEncode(crypto::Md5(md5s)) + "-" + std::to_string(numbers.size());
-  if (auto s = buckets.CompleteUpload(*u, numbers, info); !s)
+  if (!info.sse.empty()) {
+    if (auto e = CompleteEncrypted(*this, *u, numbers, who, &info)) return ErrorResponse(*e, t.Resource());
+  } else if (auto s = buckets.CompleteUpload(*u, numbers, info); !s) {
     return ErrorResponse(FromStorage(s.error(), true), t.Resource());
+  }
   XmlWriter x("CompleteMultipartUploadResult");
   x.Leaf("Location", "/" + t.bucket + "/" + t.key).Leaf("Bucket", t.bucket).Leaf("Key", t.key);
   x.Leaf("ETag", Quote(info.etag));

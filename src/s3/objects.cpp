@@ -3,6 +3,9 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
 
 #include "crypto/digest.hpp"
 #include "crypto/envelope.hpp"
@@ -68,6 +71,83 @@ std::optional<S3Error> EncryptionFor(S3Service::Impl& s3, const http::Request& r
   return std::nullopt;
 }
 
+std::optional<S3Error> NewEncryptor(S3Service::Impl& s3, const std::string& key_arn,
+                                    std::unique_ptr<crypto::EnvelopeEncryptor>* out) {
+  auto key = s3.keys->ring().GenerateDataKey(key_arn);
+  if (!key) return S3Error{400, "KMS.DisabledException", key.error().message};
+  auto enc = crypto::EnvelopeEncryptor::Create(*key);
+  sodium_memzero(key->plaintext.data(), key->plaintext.size());
+  if (!enc) return S3Error{500, "InternalError", enc.error().message};
+  *out = std::move(*enc);
+  return std::nullopt;
+}
+
+std::optional<S3Error> Pump(const std::function<Result<size_t>(char*, size_t)>& read,
+                            storage::ObjectWriter& w, crypto::EnvelopeEncryptor* enc,
+                            crypto::Digest* md5, uint64_t* size) {
+  std::vector<char> buf(1 << 20);
+  for (;;) {
+    auto n = read(buf.data(), buf.size());
+    if (!n) {
+      if (n.error().code == ErrorCode::kPermissionDenied) return S3Error{403, "AccessDenied", n.error().message};
+      return FromStorage(n.error(), true);
+    }
+    if (*n == 0) return std::nullopt;
+    std::string_view d(buf.data(), *n);
+    if (md5) md5->Update(d);
+    *size += *n;
+    Status s;
+    if (enc) {
+      auto c = enc->Update(d);
+      s = c ? (c->empty() ? Status{} : w.Append(*c)) : Status(c.error());
+    } else {
+      s = w.Append(d);
+    }
+    if (!s) return FromStorage(s.error(), true);
+  }
+}
+
+std::optional<S3Error> FinishEnvelope(storage::ObjectWriter& w, crypto::EnvelopeEncryptor* enc) {
+  if (!enc) return std::nullopt;
+  auto c = enc->Finish();
+  if (!c) return S3Error{500, "InternalError", c.error().message};
+  if (auto s = w.Append(*c); !s) return FromStorage(s.error(), true);
+  return std::nullopt;
+}
+
+std::optional<S3Error> ParseCopySource(const http::Request& r, Target* from) {
+  std::string source;
+  http::PercentDecode(*Find(r, "x-amz-copy-source"), &source);
+  if (size_t q = source.find('?'); q != std::string::npos) source.resize(q);
+  if (!source.empty() && source[0] == '/') source.erase(0, 1);
+  size_t slash = source.find('/');
+  if (slash == std::string::npos || slash + 1 == source.size())
+    return S3Error{400, "InvalidArgument", "Copy Source must mention the source bucket and key: sourcebucket/sourcekey"};
+  from->bucket = source.substr(0, slash);
+  from->key = source.substr(slash + 1);
+  return std::nullopt;
+}
+
+namespace {
+
+// The part number (1-10000) and the open upload a part request names.
+std::optional<S3Error> PartOf(S3Service::Impl& s3, const Target& t, int* number,
+                              storage::UploadInfo* upload) {
+  std::string n = t.Get("partNumber");
+  *number = n.size() <= 5 && !n.empty() &&
+                    std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; })
+                ? std::stoi(n)
+                : 0;
+  if (*number < 1 || *number > 10000)
+    return S3Error{400, "InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive"};
+  auto u = s3.buckets.GetUpload(t.bucket, t.key, t.Get("uploadId"));
+  if (!u) return FromStorage(u.error(), true);
+  *upload = std::move(*u);
+  return std::nullopt;
+}
+
+}  // namespace
+
 // Streams an upload's body: authenticates the head, then decodes (aws-chunked),
 // hashes (MD5 for the ETag, SHA-256 when declared, a checksum when sent),
 // encrypts (SSE-KMS) and writes to a staged file; the handler commits it.
@@ -83,17 +163,10 @@ class UploadSink final : public http::BodySink {
     if (auto s = storage::LocalBuckets::CheckKey(target.key); !s)
       return Fail(FromStorage(s.error(), true));
     info = MetadataFromHeaders(head);
+    if (const std::string* tags = Find(head, "x-amz-tagging"); tags && !tags->empty())
+      return Fail({501, "NotImplemented", "Object tags are not kept by this server."});
     if (target.Has("uploadId") || target.Has("partNumber")) {
-      std::string n = target.Get("partNumber");
-      part_number = n.size() <= 5 && !n.empty() &&
-                            std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; })
-                        ? std::stoi(n)
-                        : 0;
-      if (part_number < 1 || part_number > 10000)
-        return Fail({400, "InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive"});
-      auto u = s3_.buckets.GetUpload(target.bucket, target.key, target.Get("uploadId"));
-      if (!u) return Fail(FromStorage(u.error(), true));
-      upload = *u;
+      if (auto e = PartOf(s3_, target, &part_number, &upload)) return Fail(*e);
       is_part = true;
       info.sse = upload.meta.sse;
       info.sse_kms_key_id = upload.meta.sse_kms_key_id;
@@ -104,13 +177,11 @@ class UploadSink final : public http::BodySink {
                           : s3_.buckets.Create(target.bucket, target.key);
     if (!writer) return Fail(FromStorage(writer.error(), true));
     writer_ = std::move(*writer);
-    if (!info.sse.empty() && !is_part) {
-      auto key = s3_.keys->ring().GenerateDataKey(info.sse_kms_key_id);
-      if (!key) return Fail({400, "KMS.DisabledException", key.error().message});
-      auto enc = crypto::EnvelopeEncryptor::Create(*key);
-      sodium_memzero(key->plaintext.data(), key->plaintext.size());
-      if (!enc) return Fail({500, "InternalError", enc.error().message});
-      encryptor_ = std::move(*enc);
+    // A part of an SSE-KMS upload is its own envelope: no plaintext reaches
+    // the disk, not even while the upload is open.
+    if (!info.sse.empty()) {
+      if (!s3_.keys) return Fail({501, "NotImplemented", "SSE-KMS is not available on this server."});
+      if (auto e = NewEncryptor(s3_, info.sse_kms_key_id, &encryptor_)) return Fail(*e);
     }
     // What the body must match.
     const std::string& declared = who.signed_with.payload_hash;
@@ -464,16 +535,8 @@ http::Response S3Service::Impl::DeleteObjects(const http::Request& r, const Targ
 
 http::Response S3Service::Impl::CopyObject(const http::Request& r, const Target& t,
                                            const identity::Principal& who) {
-  std::string source;
-  http::PercentDecode(*Find(r, "x-amz-copy-source"), &source);
-  if (size_t q = source.find('?'); q != std::string::npos) source.resize(q);
-  if (!source.empty() && source[0] == '/') source.erase(0, 1);
-  size_t slash = source.find('/');
-  if (slash == std::string::npos)
-    return ErrorResponse({400, "InvalidArgument", "Copy Source must mention the source bucket and key: sourcebucket/sourcekey"}, t.Resource());
   Target from;
-  from.bucket = source.substr(0, slash);
-  from.key = source.substr(slash + 1);
+  if (auto e = ParseCopySource(r, &from)) return ErrorResponse(*e, t.Resource());
   if (auto e = Authorize(who, "s3:GetObject", from)) return ErrorResponse(*e, t.Resource());
   auto info = buckets.Head(from.bucket, from.key);
   if (!info) return ErrorResponse(FromStorage(info.error(), true), from.Resource());
@@ -509,37 +572,14 @@ http::Response S3Service::Impl::CopyObject(const http::Request& r, const Target&
   if (auto e = EncryptionFor(*this, put, t.bucket, &out_info)) return ErrorResponse(*e, t.Resource());
   std::unique_ptr<crypto::EnvelopeEncryptor> enc;
   if (!out_info.sse.empty()) {
-    auto key = keys->ring().GenerateDataKey(out_info.sse_kms_key_id);
-    if (!key) return ErrorResponse({400, "KMS.DisabledException", key.error().message}, t.Resource());
-    auto e = crypto::EnvelopeEncryptor::Create(*key);
-    sodium_memzero(key->plaintext.data(), key->plaintext.size());
-    if (!e) return ErrorResponse({500, "InternalError", e.error().message}, t.Resource());
-    enc = std::move(*e);
+    if (auto e = NewEncryptor(*this, out_info.sse_kms_key_id, &enc)) return ErrorResponse(*e, t.Resource());
   }
   crypto::Digest md5(crypto::Digest::Kind::kMd5);
-  std::vector<char> buf(1 << 20);
   uint64_t size = 0;
-  for (;;) {
-    auto n = body.body_source->Read(buf.data(), buf.size());
-    if (!n) return ErrorResponse(FromStorage(n.error(), true), from.Resource());
-    if (*n == 0) break;
-    std::string_view d(buf.data(), *n);
-    md5.Update(d);
-    size += *n;
-    Status s;
-    if (enc) {
-      auto c = enc->Update(d);
-      s = c ? (*writer)->Append(*c) : Status(c.error());
-    } else {
-      s = (*writer)->Append(d);
-    }
-    if (!s) return ErrorResponse(FromStorage(s.error(), true), t.Resource());
-  }
-  if (enc) {
-    auto c = enc->Finish();
-    if (!c) return ErrorResponse({500, "InternalError", c.error().message}, t.Resource());
-    if (auto s = (*writer)->Append(*c); !s) return ErrorResponse(FromStorage(s.error(), true), t.Resource());
-  }
+  auto read = [&](char* b, size_t n) { return body.body_source->Read(b, n); };
+  auto e = Pump(read, **writer, enc.get(), &md5, &size);
+  if (!e) e = FinishEnvelope(**writer, enc.get());
+  if (e) return ErrorResponse(*e, t.Resource());
   out_info.etag = crypto::HexEncode(md5.Finish());
   out_info.size = size;
   if (auto s = (*writer)->Commit(out_info); !s)
@@ -548,6 +588,60 @@ http::Response S3Service::Impl::CopyObject(const http::Request& r, const Target&
   XmlWriter x("CopyObjectResult");
   x.Leaf("LastModified", IsoTime(written ? written->mtime_ms : 0)).Leaf("ETag", Quote(out_info.etag));
   return XmlResponse(200, x.Finish());
+}
+
+http::Response S3Service::Impl::CopyPart(const http::Request& r, const Target& t,
+                                         const identity::Principal& who) {
+  int number = 0;
+  storage::UploadInfo upload;
+  if (auto e = PartOf(*this, t, &number, &upload)) return ErrorResponse(*e, t.Resource());
+  Target from;
+  if (auto e = ParseCopySource(r, &from)) return ErrorResponse(*e, t.Resource());
+  if (auto e = Authorize(who, "s3:GetObject", from)) return ErrorResponse(*e, t.Resource());
+  auto info = buckets.Head(from.bucket, from.key);
+  if (!info) return ErrorResponse(FromStorage(info.error(), true), from.Resource());
+  http::Request get;
+  get.method = "GET";
+  if (const std::string* range = Find(r, "x-amz-copy-source-range")) {
+    // Only "bytes=first-last", both inside the object (S3 refuses the
+    // open-ended and suffix forms a GET accepts).
+    uint64_t first = 0, last = 0;
+    char tail_char = 0;
+    if (std::sscanf(range->c_str(), "bytes=%" SCNu64 "-%" SCNu64 "%c", &first, &last, &tail_char) != 2 ||
+        range->find_first_of("+ ", 6) != std::string::npos || first > last)
+      return ErrorResponse({400, "InvalidArgument", "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy"}, t.Resource());
+    if (last >= info->size)
+      return ErrorResponse({400, "InvalidRange", "The requested range is not satisfiable"}, from.Resource());
+    get.headers.push_back({"Range", *range});
+  }
+  http::Response body = GetObject(get, from, who, false);
+  if (body.status != 200 && body.status != 206) return body;
+  auto writer = buckets.CreatePart(upload, number);
+  if (!writer) return ErrorResponse(FromStorage(writer.error(), true), t.Resource());
+  std::unique_ptr<crypto::EnvelopeEncryptor> enc;
+  if (!upload.meta.sse.empty()) {
+    if (!keys) return ErrorResponse({501, "NotImplemented", "SSE-KMS is not available on this server."}, t.Resource());
+    if (auto e = NewEncryptor(*this, upload.meta.sse_kms_key_id, &enc)) return ErrorResponse(*e, t.Resource());
+  }
+  storage::ObjectInfo part;
+  crypto::Digest md5(crypto::Digest::Kind::kMd5);
+  auto read = [&](char* b, size_t n) { return body.body_source->Read(b, n); };
+  auto e = Pump(read, **writer, enc.get(), &md5, &part.size);
+  if (!e) e = FinishEnvelope(**writer, enc.get());
+  if (e) return ErrorResponse(*e, t.Resource());
+  part.key = t.key;
+  part.etag = crypto::HexEncode(md5.Finish());
+  part.sse = upload.meta.sse;
+  part.sse_kms_key_id = upload.meta.sse_kms_key_id;
+  if (auto s = (*writer)->Commit(part); !s) return ErrorResponse(FromStorage(s.error(), true), t.Resource());
+  XmlWriter x("CopyPartResult");
+  x.Leaf("LastModified", IsoTime(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count())).Leaf("ETag", Quote(part.etag));
+  http::Response out = XmlResponse(200, x.Finish());
+  if (!part.sse.empty()) {
+    out.Set("x-amz-server-side-encryption", part.sse);
+    out.Set("x-amz-server-side-encryption-aws-kms-key-id", part.sse_kms_key_id);
+  }
+  return out;
 }
 
 }  // namespace plumbline::s3

@@ -168,7 +168,7 @@ std::optional<S3Error> S3Service::Impl::Authorize(const identity::Principal& who
   static const char* const kReads[] = {"s3:GetObject", "s3:ListBucket", "s3:ListAllMyBuckets",
                                        "s3:GetBucketLocation", "s3:ListMultipartUploadParts",
                                        "s3:ListBucketMultipartUploads",
-                                       "s3:GetEncryptionConfiguration"};
+                                       "s3:GetEncryptionConfiguration", "s3:GetObjectTagging"};
   bool read = false;
   for (const char* a : kReads) read = read || std::string_view(a) == action;
   std::string resource = "arn:aws:s3:::" + t.bucket + (t.key.empty() ? "" : "/" + t.key);
@@ -191,12 +191,28 @@ http::Response S3Service::Impl::Dispatch(http::Request& r, const Target& t,
   }
   if (t.key.empty()) return BucketRequest(r, t, who);
   if (auto s = storage::LocalBuckets::CheckKey(t.key); !s) return fail(FromStorage(s.error(), true));
+  // Object tags are not kept: an object's tag set is empty (what AWS's CLI
+  // reads before a multipart copy), and setting one is refused rather than
+  // dropped. Other object subresources are refused, not mistaken for the object.
+  if (t.Has("tagging")) {
+    if (m == "GET") {
+      if (auto e = denied("s3:GetObjectTagging")) return fail(*e);
+      auto info = buckets.Head(t.bucket, t.key);
+      if (!info) return fail(FromStorage(info.error(), true));
+      XmlWriter x("Tagging");
+      x.Open("TagSet").Close("TagSet");
+      return XmlResponse(200, x.Finish());
+    }
+    return fail({501, "NotImplemented", "Object tags are not kept by this server."});
+  }
+  for (const char* sub : {"acl", "attributes", "legal-hold", "retention", "torrent", "restore", "select"})
+    if (t.Has(sub))
+      return fail({501, "NotImplemented", std::string("The ?") + sub + " subresource of objects is not implemented by this server."});
   const char* action = nullptr;
   if (m == "PUT") {
     if (r.FindHeader("x-amz-copy-source")) {
-      if (t.Has("partNumber"))
-        return fail({501, "NotImplemented", "UploadPartCopy is not implemented by this server."});
       if (auto e = denied("s3:PutObject")) return fail(*e);
+      if (t.Has("partNumber") || t.Has("uploadId")) return CopyPart(r, t, who);
       return CopyObject(r, t, who);
     }
     return PutObject(r, t, who);  // authorised when its body sink opened
@@ -217,7 +233,7 @@ http::Response S3Service::Impl::Dispatch(http::Request& r, const Target& t,
   if (m == "POST") {
     if (auto e = denied("s3:PutObject")) return fail(*e);
     if (t.Has("uploads")) return CreateUpload(r, t, who);
-    if (t.Has("uploadId")) return CompleteUpload(r, t);
+    if (t.Has("uploadId")) return CompleteUpload(r, t, who);
   }
   return fail({405, "MethodNotAllowed", "The specified method is not allowed against this resource."});
 }

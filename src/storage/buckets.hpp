@@ -138,9 +138,13 @@ class LocalBuckets {
                                const std::string& upload_id);
   Result<std::unique_ptr<ObjectWriter>> CreatePart(const UploadInfo& upload, int number);
   Result<std::vector<PartInfo>> ListParts(const UploadInfo& upload);
+  // A part's stored bytes. kNotFound.
+  Result<std::unique_ptr<Reader>> OpenPart(const UploadInfo& upload, int number);
   Result<std::vector<UploadInfo>> ListUploads(const std::string& bucket);
   // Concatenates `numbers`' parts (in that order) into the object and ends
   // the upload; `info` is the object's metadata (etag computed by the caller).
+  // (An encrypted upload's parts are envelopes of their own: s3/ re-encrypts
+  // them into one object through Create, then ends the upload with Abort.)
   Status CompleteUpload(const UploadInfo& upload, const std::vector<int>& numbers,
                         const ObjectInfo& info);
   Status AbortUpload(const UploadInfo& upload);

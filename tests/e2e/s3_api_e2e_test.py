@@ -214,6 +214,49 @@ class S3Api(unittest.TestCase):
             self.assertIn("AccessDenied", p.stderr.decode())
         audit = self.server.plumbline("audit", "--data-dir", self.server.data_dir)
         self.assertIn("bob", audit)
+        # Over the CLI's 8 MiB threshold: a multipart upload, each part an
+        # envelope of its own while the upload is open, one envelope once it
+        # completes. As on S3, completing needs kms:Decrypt on the key: the
+        # admin outside the key policy cannot, the root can.
+        big = os.urandom(9 * 1024 * 1024 + 5)
+        src = self.file("big.bin", big)
+        p = self.aws(cli, "s3", "cp", src, "s3://secret/big.bin", "--sse", "aws:kms",
+                     "--sse-kms-key-id", key["Arn"], who="ada", check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("AccessDenied", p.stderr.decode())
+        self.aws(cli, "s3", "cp", src, "s3://secret/big.bin", "--sse", "aws:kms",
+                 "--sse-kms-key-id", key["Arn"])
+        with open(self.server.bucket_path("secret", "big.bin"), "rb") as f:
+            stored = f.read()
+        self.assertTrue(stored.startswith(b"PLBENC01"))
+        self.assertEqual(stored.count(b"PLBENC01"), 1)
+        for at in (0, 8 * 1024 * 1024, len(big) - 64):
+            self.assertNotIn(big[at:at + 64], stored)
+        head = json.loads(self.aws(cli, "s3api", "head-object", "--bucket", "secret", "--key",
+                                   "big.bin", who="alice").stdout)
+        self.assertEqual(head["ContentLength"], len(big))
+        self.assertTrue(head["ETag"].endswith('-2"'), head["ETag"])
+        self.assertEqual(self.aws(cli, "s3", "cp", "s3://secret/big.bin", "-", who="alice").stdout, big)
+        p = self.aws(cli, "s3", "cp", "s3://secret/big.bin", "-", who="bob", check=False)
+        self.assertIn("AccessDenied", p.stderr.decode())
+        # A server-side copy over the threshold is UploadPartCopy: ranges of
+        # the source, decrypted for a caller the key allows, re-encrypted.
+        self.aws(cli, "s3", "cp", "s3://secret/big.bin", "s3://secret/copy/big.bin", "--sse",
+                 "aws:kms", "--sse-kms-key-id", key["Arn"])
+        with open(self.server.bucket_path("secret", "copy/big.bin"), "rb") as f:
+            copied = f.read()
+        self.assertTrue(copied.startswith(b"PLBENC01"))
+        self.assertNotIn(big[:64], copied)
+        self.assertEqual(self.aws(cli, "s3", "cp", "s3://secret/copy/big.bin", "-", who="alice").stdout, big)
+        p = self.aws(cli, "s3", "cp", "s3://secret/big.bin", "s3://secret/copy/by-ada.bin", who="ada",
+                     check=False)
+        self.assertIn("AccessDenied", p.stderr.decode())
+        # Into a plain bucket: the copy is in clear, byte for byte.
+        self.aws(cli, "s3", "mb", "s3://plain-copies")
+        self.aws(cli, "s3", "cp", "s3://secret/big.bin", "s3://plain-copies/big.bin")
+        with open(self.server.bucket_path("plain-copies", "big.bin"), "rb") as f:
+            self.assertEqual(f.read(), big)
+        self.assertEqual(os.listdir(os.path.join(self.server.data_dir, "s3-staging", "uploads")), [])
         # A file written outside S3 in the envelope format (how a job with a
         # KmsKeyId writes its outputs) is served the same way.
         os.makedirs(self.server.bucket_path("secret", "output/job"), exist_ok=True)

@@ -88,6 +88,27 @@ assert code_of(lambda: s3.complete_multipart_upload(
 s3.abort_multipart_upload(Bucket=bucket, Key="manual", UploadId=up)
 assert code_of(lambda: s3.list_parts(Bucket=bucket, Key="manual", UploadId=up)) == ("NoSuchUpload", 404)
 
+# UploadPartCopy: ranges of an object become parts; a malformed or
+# out-of-range source range is refused.
+up = s3.create_multipart_upload(Bucket=bucket, Key="from-ranges")["UploadId"]
+src = {"Bucket": bucket, "Key": "big.bin"}
+five = 5 * 1024 * 1024
+c1 = s3.upload_part_copy(Bucket=bucket, Key="from-ranges", UploadId=up, PartNumber=1, CopySource=src,
+                         CopySourceRange="bytes=0-%d" % (five - 1))["CopyPartResult"]
+c2 = s3.upload_part_copy(Bucket=bucket, Key="from-ranges", UploadId=up, PartNumber=2, CopySource=src,
+                         CopySourceRange="bytes=%d-%d" % (len(big) - 10, len(big) - 1))["CopyPartResult"]
+assert c1["ETag"] == '"%s"' % hashlib.md5(big[:five]).hexdigest(), c1
+assert code_of(lambda: s3.upload_part_copy(Bucket=bucket, Key="from-ranges", UploadId=up, PartNumber=3,
+                                           CopySource=src, CopySourceRange="bytes=5-")) == ("InvalidArgument", 400)
+assert code_of(lambda: s3.upload_part_copy(Bucket=bucket, Key="from-ranges", UploadId=up, PartNumber=3,
+                                           CopySource=src, CopySourceRange="bytes=0-%d" % len(big))) == ("InvalidRange", 400)
+s3.complete_multipart_upload(Bucket=bucket, Key="from-ranges", UploadId=up, MultipartUpload={"Parts": [
+    {"PartNumber": 1, "ETag": c1["ETag"]}, {"PartNumber": 2, "ETag": c2["ETag"]}]})
+assert s3.get_object(Bucket=bucket, Key="from-ranges")["Body"].read() == big[:five] + big[-10:]
+assert s3.get_object_tagging(Bucket=bucket, Key="from-ranges")["TagSet"] == []
+assert code_of(lambda: s3.put_object_tagging(Bucket=bucket, Key="from-ranges", Tagging={"TagSet": [
+    {"Key": "k", "Value": "v"}]})) == ("NotImplemented", 501)
+
 # Copy, delete many, presigned GET and PUT.
 c = s3.copy_object(Bucket=bucket, Key="copy.txt", CopySource={"Bucket": bucket, "Key": "dir/ten.txt"})
 assert c["CopyObjectResult"]["ETag"] == etag

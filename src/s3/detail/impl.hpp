@@ -1,10 +1,14 @@
 // Private to src/s3: the state and helpers the S3 handlers share.
 #pragma once
 
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
+#include "crypto/digest.hpp"
+#include "crypto/envelope.hpp"
 #include "crypto/sigv4.hpp"
 #include "http/http.hpp"
 #include "identity/identity.hpp"
@@ -63,9 +67,12 @@ struct S3Service::Impl {
   http::Response DeleteObject(const Target& t);
   http::Response DeleteObjects(const http::Request& r, const Target& t, const identity::Principal& who);
   http::Response CopyObject(const http::Request& r, const Target& t, const identity::Principal& who);
+  // UploadPartCopy: a range of an object (decrypted for a caller its key
+  // allows) becomes a part (encrypted when the upload is).
+  http::Response CopyPart(const http::Request& r, const Target& t, const identity::Principal& who);
   // multipart.cpp
   http::Response CreateUpload(const http::Request& r, const Target& t, const identity::Principal& who);
-  http::Response CompleteUpload(const http::Request& r, const Target& t);
+  http::Response CompleteUpload(const http::Request& r, const Target& t, const identity::Principal& who);
   http::Response AbortUpload(const Target& t);
   http::Response ListParts(const Target& t);
   http::Response ListUploads(const Target& t);
@@ -87,6 +94,20 @@ storage::ObjectInfo MetadataFromHeaders(const http::Request& r);
 // default. Sets info->sse and sse_kms_key_id, or returns an error.
 std::optional<S3Error> EncryptionFor(S3Service::Impl& s3, const http::Request& r,
                                      const std::string& bucket, storage::ObjectInfo* info);
+
+// A fresh data key of `key_arn` and an envelope encryptor over it.
+std::optional<S3Error> NewEncryptor(S3Service::Impl& s3, const std::string& key_arn,
+                                    std::unique_ptr<crypto::EnvelopeEncryptor>* out);
+// Copies everything `read` gives into `w`, through `enc` when set (which
+// stays open: FinishEnvelope closes it), adding the plaintext to `md5` (when
+// set) and `size`. Does not commit.
+std::optional<S3Error> Pump(const std::function<Result<size_t>(char*, size_t)>& read,
+                            storage::ObjectWriter& w, crypto::EnvelopeEncryptor* enc,
+                            crypto::Digest* md5, uint64_t* size);
+std::optional<S3Error> FinishEnvelope(storage::ObjectWriter& w, crypto::EnvelopeEncryptor* enc);
+// x-amz-copy-source ("bucket/key", "/bucket/key", percent-encoded, an
+// optional "?versionId=") into `from`.
+std::optional<S3Error> ParseCopySource(const http::Request& r, Target* from);
 
 // The sink an upload's body streams into (PutObject, UploadPart).
 std::shared_ptr<http::BodySink> StartUpload(S3Service::Impl& s3, const http::Request& head);
