@@ -206,6 +206,51 @@ test('multi-select classifiers: ticking classes with the mouse and keys gives {l
   await p.close();
 });
 
+test('image classifier overlays: earlier boxes and masks drawn over the image, with a legend and a switch', async () => {
+  const cats = escapeHtml(JSON.stringify(['correct', 'wrong']));
+  const seg = escapeHtml(JSON.stringify({ semanticSegmentation: { labels: ['cat', 'dog'], src: '/img/mask',
+    labelMappings: { cat: { color: '#ff0000' }, dog: { color: '#00ff00' } } } }));
+  const boxes = escapeHtml(JSON.stringify({ boundingBox: { labels: ['cat'], value: [
+    { label: 'cat', left: 40, top: 30, width: 200, height: 150 }, { label: 'cat', left: 300, top: 200, width: 100, height: 90 }] } }));
+  const html = `<!doctype html><meta charset="utf-8"><script src="https://assets.crowd.aws/crowd-html-elements.js"></script>
+    <crowd-form><crowd-image-classifier id="seg" name="verdict" src="/img/pets" header="Is the mask right?" categories="${cats}" overlay="${seg}"></crowd-image-classifier>
+    <crowd-image-classifier id="box" name="boxes" src="/img/street" header="Are the boxes right?" categories="${cats}" overlay="${boxes}"></crowd-image-classifier></crowd-form>`;
+  const { p, errors } = await open(html);
+  const seen = await p.evaluate(() => {
+    const sr = document.querySelector('#seg').shadowRoot;
+    return { mask: sr.querySelector('.overlay-mask').getAttribute('src'), maskShown: !sr.querySelector('.overlay-mask').hidden,
+      legend: [...sr.querySelectorAll('.overlay-legend li')].map((li) => [li.textContent, getComputedStyle(li.querySelector('.swatch')).backgroundColor]),
+      barShown: !sr.querySelector('.overlay-bar').hidden };
+  });
+  assert.deepEqual(seen, { mask: '/img/mask', maskShown: true, barShown: true,
+    legend: [['cat', 'rgb(255, 0, 0)'], ['dog', 'rgb(0, 255, 0)']] });
+  await p.waitForFunction(() => document.querySelector('#box').shadowRoot.querySelectorAll('.overlay rect').length === 2);
+  assert.deepEqual(await p.evaluate(() => [...document.querySelector('#box').shadowRoot.querySelectorAll('.overlay rect')]
+    .map((r) => ['x', 'y', 'width', 'height'].map((a) => Number(r.getAttribute(a))))), [[40, 30, 200, 150], [300, 200, 100, 90]]);
+  // Drawn, not only in the tree: the boxes cover part of the image on screen.
+  const box = await p.evaluate(() => {
+    const r = document.querySelector('#box').shadowRoot.querySelector('.overlay rect').getBoundingClientRect();
+    return { w: r.width, h: r.height };
+  });
+  assert.ok(box.w > 50 && box.h > 40, JSON.stringify(box));
+  await p.screenshot({ path: path.join(SCREENSHOTS, 'image-classifier-overlays.png'), fullPage: true });
+  // The switch hides the earlier labels (to see the image alone) and brings them back.
+  const visibility = () => p.evaluate(() => getComputedStyle(document.querySelector('#seg').shadowRoot.querySelector('.overlay-mask')).visibility);
+  await p.locator('#seg .overlay-toggle').uncheck();
+  assert.equal(await visibility(), 'hidden');
+  await p.locator('#seg .overlay-toggle').check();
+  assert.equal(await visibility(), 'visible');
+  // Without an overlay there is neither a mask nor a legend.
+  await p.evaluate(() => document.querySelector('#seg').removeAttribute('overlay'));
+  assert.equal(await p.evaluate(() => document.querySelector('#seg').shadowRoot.querySelector('.overlay-bar').hidden), true);
+  await p.locator('#seg .category-button[data-category=correct]').click();
+  await p.locator('#box .category-button[data-category=wrong]').click();
+  await p.locator('#box .submit').click();
+  assert.deepEqual(await previewAnswer(p), { verdict: { label: 'correct' }, boxes: { label: 'wrong' } });
+  assert.deepEqual(errors, []);
+  await p.close();
+});
+
 test('Ground Truth sample NER templates: extra questions appended to the inner form, labels as strings', async () => {
   const dir = path.join(SHARED, 'data', 'templates', 'amazon-sagemaker-ground-truth-task-uis', 'text');
   const extra = fs.readFileSync(path.join(dir, 'named-entity-recognition-with-additional-classification.liquid.html'), 'utf8');

@@ -83,7 +83,8 @@
       const multi = this._multi;
       const image = this._image;
       const target = image
-        ? `<div class="image-frame"><div class="image-wrap"><img class="target-image" alt="Image to classify"><svg class="overlay" hidden></svg></div></div>`
+        ? `<div class="image-frame"><div class="image-wrap"><img class="target-image" alt="Image to classify"><img class="overlay-mask" alt="" hidden><svg class="overlay" hidden></svg></div></div>
+           <div class="overlay-bar" hidden><label><input type="checkbox" class="overlay-toggle" checked> Show the earlier labels</label><ul class="overlay-legend"></ul></div>`
         : `<div class="target-card"><slot name="classification-target"></slot></div>`;
       this.shadowRoot.innerHTML = `
         <style>${P.BASE_CSS}${P.APP_CSS}
@@ -97,6 +98,12 @@
           .overlay { position: absolute; inset: 0; width: 100%; height: 100%; pointer-events: none; }
           .overlay rect { fill: rgba(255, 127, 14, .12); stroke: #ff7f0e; stroke-width: 2; vector-effect: non-scaling-stroke; }
           .overlay text { fill: #fff; font: 600 12px var(--_font); paint-order: stroke; stroke: #ff7f0e; stroke-width: 3px; }
+          .overlay-mask { position: absolute; inset: 0; width: 100%; height: 100%; opacity: .5; pointer-events: none; image-rendering: pixelated; }
+          .overlays-off .overlay, .overlays-off .overlay-mask { visibility: hidden; }
+          .overlay-bar { display: flex; flex-wrap: wrap; align-items: center; gap: 6px 16px; margin-top: 8px; font-size: 13px; color: var(--_muted); }
+          .overlay-legend { display: flex; flex-wrap: wrap; gap: 4px 12px; margin: 0; padding: 0; list-style: none; }
+          .overlay-legend li { display: inline-flex; align-items: center; gap: 6px; }
+          .overlay-legend .swatch { width: 12px; height: 12px; border-radius: 3px; border: 1px solid rgba(0,0,0,.25); }
           .category-list { display: flex; flex-direction: column; gap: 8px; border-radius: var(--_radius); }
           .category-list:focus { outline: none; }
           .comment-status { color: var(--_muted); font-size: 13px; }
@@ -157,6 +164,7 @@
         const frame = sr.querySelector('.image-frame');
         sr.querySelector('.target-image').addEventListener('click', () => frame.classList.toggle('zoomed'));
         sr.querySelector('.target-image').addEventListener('load', () => this._renderOverlay());
+        sr.querySelector('.overlay-toggle').addEventListener('change', (e) => frame.classList.toggle('overlays-off', !e.currentTarget.checked));
         const dlg = sr.querySelector('.comment-modal');
         sr.querySelector('.comment-link').addEventListener('click', () => {
           dlg.querySelector('textarea').value = this._comment;
@@ -210,31 +218,67 @@
       this._renderOverlay();
     }
 
-    // Draws overlay.boundingBox boxes over the image in natural-pixel space.
+    // Draws the earlier labels a verification task shows (spec §5.3):
+    // overlay.boundingBox boxes in the image's natural-pixel space, or the
+    // mask PNG of overlay.semanticSegmentation / instanceSegmentation laid
+    // over the image at half opacity; a legend names the labels and colours,
+    // and a checkbox hides them to see the image alone.
     _renderOverlay() {
-      const svg = this.shadowRoot.querySelector('.overlay');
-      const img = this.shadowRoot.querySelector('.target-image');
+      const sr = this.shadowRoot;
+      const svg = sr.querySelector('.overlay');
+      const img = sr.querySelector('.target-image');
+      const mask = sr.querySelector('.overlay-mask');
+      const bar = sr.querySelector('.overlay-bar');
       if (!svg || !img) return;
-      const ov = P.readStructured(this, 'overlay', null).value;
-      const boxes = ov && ov.boundingBox && Array.isArray(ov.boundingBox.value) ? ov.boundingBox.value : [];
-      if (!boxes.length || !img.naturalWidth) { svg.hidden = true; return; }
-      const ns = 'http://www.w3.org/2000/svg';
-      svg.setAttribute('viewBox', `0 0 ${img.naturalWidth} ${img.naturalHeight}`);
-      svg.setAttribute('preserveAspectRatio', 'none');
-      svg.replaceChildren();
-      for (const b of boxes) {
-        const r = document.createElementNS(ns, 'rect');
-        for (const [k, a] of [['left', 'x'], ['top', 'y'], ['width', 'width'], ['height', 'height']]) r.setAttribute(a, Number(b[k]) || 0);
-        svg.appendChild(r);
-        if (b.label) {
-          const t = document.createElementNS(ns, 'text');
-          t.setAttribute('x', (Number(b.left) || 0) + 4);
-          t.setAttribute('y', (Number(b.top) || 0) + 16);
-          t.textContent = b.label;
-          svg.appendChild(t);
+      const ov = P.readStructured(this, 'overlay', null).value || {};
+      const boxes = ov.boundingBox && Array.isArray(ov.boundingBox.value) ? ov.boundingBox.value : [];
+      const seg = ov.semanticSegmentation || ov.instanceSegmentation || null;
+      const legend = [];
+      if (seg && typeof seg.src === 'string' && seg.src) {
+        if (mask.getAttribute('src') !== seg.src) mask.setAttribute('src', seg.src);
+        mask.hidden = false;
+        if (ov.semanticSegmentation) {
+          const maps = seg.labelMappings || {};
+          for (const label of Object.keys(maps)) legend.push([label, maps[label] && maps[label].color]);
+        } else {
+          for (const inst of Array.isArray(seg.instances) ? seg.instances : []) legend.push([inst.label, inst.color]);
         }
+      } else {
+        mask.hidden = true;
+        mask.removeAttribute('src');
       }
-      svg.hidden = false;
+      if (boxes.length && img.naturalWidth) {
+        const ns = 'http://www.w3.org/2000/svg';
+        svg.setAttribute('viewBox', `0 0 ${img.naturalWidth} ${img.naturalHeight}`);
+        svg.setAttribute('preserveAspectRatio', 'none');
+        svg.replaceChildren();
+        for (const b of boxes) {
+          const r = document.createElementNS(ns, 'rect');
+          for (const [k, a] of [['left', 'x'], ['top', 'y'], ['width', 'width'], ['height', 'height']]) r.setAttribute(a, Number(b[k]) || 0);
+          svg.appendChild(r);
+          if (b.label) {
+            const t = document.createElementNS(ns, 'text');
+            t.setAttribute('x', (Number(b.left) || 0) + 4);
+            t.setAttribute('y', (Number(b.top) || 0) + 16);
+            t.textContent = b.label;
+            svg.appendChild(t);
+          }
+        }
+        for (const label of new Set(boxes.map((b) => b.label).filter(Boolean))) legend.push([label, '#ff7f0e']);
+      }
+      // An SVG element has no `hidden` property: the attribute it is.
+      const drawn = boxes.length > 0 && img.naturalWidth > 0;
+      svg.toggleAttribute('hidden', !drawn);
+      const color = (c) => (typeof c === 'string' && /^#[0-9a-f]{3,8}$/i.test(c.trim()) ? c.trim() : '#888');
+      sr.querySelector('.overlay-legend').replaceChildren(...legend.map(([label, c]) => {
+        const li = document.createElement('li');
+        const sw = document.createElement('span');
+        sw.className = 'swatch';
+        sw.style.background = color(c);
+        li.append(sw, String(label == null ? '' : label));
+        return li;
+      }));
+      bar.hidden = mask.hidden && !drawn;
     }
 
     _regionsChanged() {
