@@ -4,6 +4,7 @@
 
 #include "api/aws_auth.hpp"
 #include "common/ids.hpp"
+#include "common/text.hpp"
 #include "crypto/hash.hpp"
 #include "identity/identity.hpp"
 
@@ -12,23 +13,8 @@ namespace {
 
 constexpr std::string_view kNamespace = "https://sts.amazonaws.com/doc/2011-06-15/";
 
-std::string XmlEscape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out.push_back(c);
-    }
-  }
-  return out;
-}
-
 std::string Element(std::string_view name, std::string_view text) {
-  return "<" + std::string(name) + ">" + XmlEscape(text) + "</" + std::string(name) + ">";
+  return "<" + std::string(name) + ">" + EscapeXml(text) + "</" + std::string(name) + ">";
 }
 
 http::Response Xml(int status, const std::string& body) {

@@ -13,7 +13,10 @@ namespace plumbline {
 void AppendPercentEncoded(std::string& out, std::string_view s, bool keep_slash = false);
 std::string PercentEncode(std::string_view s, bool keep_slash = false);
 
-// Escapes & < > " ' for HTML text and attribute values (and XML).
+// Escapes & < > " ' for HTML text and attribute values.
 std::string EscapeHtml(std::string_view s);
+// Escapes & < > " ' (as XML's entities) and CR (as &#13;, so a parser
+// keeps it) for XML element text and attribute values.
+std::string EscapeXml(std::string_view s);
 
 }  // namespace plumbline

@@ -1,5 +1,7 @@
 #include "s3/xml.hpp"
 
+#include "common/text.hpp"
+
 namespace plumbline::s3 {
 namespace {
 
@@ -177,22 +179,7 @@ Result<XmlElement> ParseXml(std::string_view text, size_t max_bytes) {
   return root;
 }
 
-std::string XmlEscape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      case '\r': out += "&#13;"; break;
-      default: out.push_back(c);
-    }
-  }
-  return out;
-}
+std::string XmlEscape(std::string_view text) { return EscapeXml(text); }
 
 XmlWriter::XmlWriter(std::string_view root, bool ns) : root_(root) {
   out_ = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<";

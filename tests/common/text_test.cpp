@@ -17,5 +17,10 @@ TEST(TextTest, HtmlEscapingCoversTextAndAttributes) {
   EXPECT_EQ(EscapeHtml("plain"), "plain");
 }
 
+TEST(TextTest, XmlEscapingKeepsCarriageReturns) {
+  EXPECT_EQ(EscapeXml("<k a='1'>\"&\"\r\n</k>"),
+            "&lt;k a=&apos;1&apos;&gt;&quot;&amp;&quot;&#13;\n&lt;/k&gt;");
+}
+
 }  // namespace
 }  // namespace plumbline
