@@ -17,7 +17,10 @@ const CORPUS = path.join(SHARED, 'data', 'templates', 'amazon-sagemaker-ground-t
 const OURS = new Set(['crowd-form', 'crowd-button', 'crowd-classifier', 'crowd-classifier-multi-select', 'crowd-image-classifier',
   'crowd-image-classifier-multi-select', 'crowd-input', 'crowd-text-area', 'crowd-checkbox', 'crowd-radio-group',
   'crowd-radio-button', 'crowd-slider', 'crowd-toggle-button', 'crowd-icon-button', 'crowd-alert', 'crowd-badge',
-  'crowd-card', 'crowd-modal', 'crowd-tabs', 'crowd-tab', 'crowd-tooltip', 'crowd-fab', 'crowd-instructions']);
+  'crowd-card', 'crowd-modal', 'crowd-tabs', 'crowd-tab', 'crowd-tooltip', 'crowd-fab', 'crowd-instructions',
+  'crowd-bounding-box']);
+// The image tools: the output key of each one's shapes.
+const IMAGE_TOOLS = { 'crowd-bounding-box': 'boundingBoxes' };
 
 function listTemplates(dir) {
   const out = [];
@@ -54,7 +57,7 @@ function renderWithEngine(file, input) {
 function skipReason(html, rel) {
   const tags = [...new Set([...html.matchAll(/<(crowd-[a-z0-9-]+)/g)].map((m) => m[1]))];
   const foreign = tags.filter((t) => !OURS.has(t));
-  if (foreign.length) return `uses ${foreign.join(', ')} (not part of this issue)`;
+  if (foreign.length) return `uses ${foreign.join(', ')} (not supported yet)`;
   if (/\{%/.test(html) && !LIQUID_INPUTS[rel]) return 'Liquid control flow ({% %}) without a sample input here';
   if (/\{%/.test(html) && !fs.existsSync(BINARY)) return `Liquid control flow: needs the plumbline binary (${BINARY})`;
   const cdn = [...html.matchAll(/<script[^>]+src="([^"]+)"/g)].map((m) => m[1]).filter((u) => !u.endsWith('/crowd-html-elements.js'));
@@ -93,7 +96,9 @@ function autofill() {
     const name = el.getAttribute('name');
     // Disabled controls are left out of the answer, as in an HTML form.
     if (el.hasAttribute('disabled')) continue;
-    if (/^crowd-(image-)?classifier(-multi-select)?$/.test(tag)) {
+    if (tag === 'crowd-bounding-box') {
+      expect.push({ name, kind: 'image-tool', key: 'boundingBoxes' });
+    } else if (/^crowd-(image-)?classifier(-multi-select)?$/.test(tag)) {
       const b = el.shadowRoot.querySelector('button.category-button');
       if (!b) { expect.push({ name, kind: 'broken', tag }); continue; }
       b.click();
@@ -145,6 +150,9 @@ for (const file of files) {
       if (rel === 'text/text-classification.liquid.html' || rel === 'images/image-classification-multiselect.liquid.html' || rel === 'images/image-summarization.liquid.html') {
         await page.screenshot({ path: path.join(SCREENSHOTS, `tpl-${path.basename(rel, '.liquid.html')}.png`) });
       }
+      // Image tools load their image before they can be submitted.
+      await page.waitForFunction((tags) => [...document.querySelectorAll(tags)].every((e) => e._imgState === 'loaded'),
+        Object.keys(IMAGE_TOOLS).join(','), { timeout: 5000 });
       const expect = await page.evaluate(autofill);
       await page.evaluate(() => document.querySelector('crowd-form').submit());
       const pre = page.locator('crowd-form #answers-box pre');
@@ -163,6 +171,10 @@ for (const file of files) {
         if (e.kind === 'string' && counts[e.name] === 1) assert.equal(got, e.value, `${e.name}`);
         if (e.kind === 'checkable') assert.equal(typeof got[e.value], 'boolean', `${e.name}.${e.value}`);
         if (e.kind === 'number') assert.equal(typeof got, 'number', `${e.name}`);
+        if (e.kind === 'image-tool') {
+          assert.ok(Array.isArray(got[e.key]), `${e.name}.${e.key}`);
+          assert.deepEqual(got.inputImageProperties, { height: 400, width: 640 }, `${e.name}.inputImageProperties`);
+        }
       }
       assert.deepEqual(errors, [], 'no console errors');
     } finally {
