@@ -18,9 +18,10 @@ const OURS = new Set(['crowd-form', 'crowd-button', 'crowd-classifier', 'crowd-c
   'crowd-image-classifier-multi-select', 'crowd-input', 'crowd-text-area', 'crowd-checkbox', 'crowd-radio-group',
   'crowd-radio-button', 'crowd-slider', 'crowd-toggle-button', 'crowd-icon-button', 'crowd-alert', 'crowd-badge',
   'crowd-card', 'crowd-modal', 'crowd-tabs', 'crowd-tab', 'crowd-tooltip', 'crowd-fab', 'crowd-instructions',
-  'crowd-bounding-box']);
+  'crowd-bounding-box', 'crowd-polygon', 'crowd-keypoint', 'crowd-line', 'crowd-polyline']);
 // The image tools: the output key of each one's shapes.
-const IMAGE_TOOLS = { 'crowd-bounding-box': 'boundingBoxes' };
+const IMAGE_TOOLS = { 'crowd-bounding-box': 'boundingBoxes', 'crowd-polygon': 'polygons', 'crowd-keypoint': 'keypoints',
+  'crowd-line': 'lines', 'crowd-polyline': 'polylines' };
 
 function listTemplates(dir) {
   const out = [];
@@ -91,13 +92,17 @@ function autofill() {
   const form = document.querySelector('crowd-form');
   const expect = [];
   const textFor = (type) => ({ number: '3', email: 'worker@example.com', url: 'https://example.com/', date: '2024-01-02', tel: '5551234' }[type] || 'sample answer');
+  // A value within the input's own min/max when it has them (dates in the past).
+  const valueFor = (el) => (el.type === 'date' && el.max) ? el.max : textFor(el.type);
   for (const el of form.querySelectorAll('*')) {
     const tag = el.localName;
     const name = el.getAttribute('name');
     // Disabled controls are left out of the answer, as in an HTML form.
     if (el.hasAttribute('disabled')) continue;
-    if (tag === 'crowd-bounding-box') {
-      expect.push({ name, kind: 'image-tool', key: 'boundingBoxes' });
+    const imageTools = { 'crowd-bounding-box': 'boundingBoxes', 'crowd-polygon': 'polygons', 'crowd-keypoint': 'keypoints',
+      'crowd-line': 'lines', 'crowd-polyline': 'polylines' };
+    if (imageTools[tag]) {
+      expect.push({ name, kind: 'image-tool', key: imageTools[tag] });
     } else if (/^crowd-(image-)?classifier(-multi-select)?$/.test(tag)) {
       const b = el.shadowRoot.querySelector('button.category-button');
       if (!b) { expect.push({ name, kind: 'broken', tag }); continue; }
@@ -117,7 +122,7 @@ function autofill() {
     } else if (tag === 'input' && !['hidden', 'submit', 'button', 'reset', 'image', 'file'].includes(el.type)) {
       if (el.type === 'radio' || el.type === 'checkbox') {
         if (el.required && !form.querySelector(`input[name="${CSS.escape(el.name)}"]:checked`)) el.checked = true;
-      } else if (!el.value) el.value = textFor(el.type);
+      } else if (!el.value) el.value = valueFor(el);
     } else if (tag === 'select' && !el.value) {
       const opt = [...el.options].find((o) => o.value);
       if (opt) el.value = opt.value;
@@ -153,6 +158,14 @@ for (const file of files) {
       // Image tools load their image before they can be submitted.
       await page.waitForFunction((tags) => [...document.querySelectorAll(tags)].every((e) => e._imgState === 'loaded'),
         Object.keys(IMAGE_TOOLS).join(','), { timeout: 5000 });
+      // A click with the real mouse in the middle of each image tool: a
+      // keypoint there (one template checks that points were placed); Esc
+      // drops a line the click may have started.
+      const centres = await page.evaluate((tags) => [...document.querySelectorAll(tags)].map((e) => {
+        const r = e.shadowRoot.querySelector('canvas.upper-canvas').getBoundingClientRect();
+        return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
+      }), Object.keys(IMAGE_TOOLS).join(','));
+      for (const c of centres) { await page.mouse.click(c.x, c.y); await page.keyboard.press('Escape'); }
       const expect = await page.evaluate(autofill);
       await page.evaluate(() => document.querySelector('crowd-form').submit());
       const pre = page.locator('crowd-form #answers-box pre');

@@ -36,8 +36,10 @@
  *   _shapeOut(shape) -> output object, _drawShape(ctx, shape, state),
  *   _hit(shape, pt, tol) -> null | {part}, _beginCreate(pt, e) -> drag or null,
  *   _beginEdit(index, hit, pt, e) -> drag or null, _translate(shape, dx, dy),
- *   _describe(shape) -> text; optionally _toolKey(e), _cancelCreate(),
- *   _drawPending(ctx), _outputOrder (output keys in Ground Truth's order).
+ *   _describe(shape) -> text; optionally _toolKey(e), _cancelCreate(undo),
+ *   _drawPending(ctx), _drawing() (true while a shape is drawn point by
+ *   point: every press goes to _beginCreate), _onHover(pt), _clampShape(s),
+ *   _outputOrder (output keys in Ground Truth's order).
  * A drag is {move(pt, e), up(pt, e), cancel()}.
  */
 (() => {
@@ -547,18 +549,17 @@
       if (e.button === 1 || e.button === 2 || this._space) { this._drag = this._panDrag(e); return; }
       if (e.button !== 0) return;
       const pt = this._toImage(e);
+      // A shape being drawn point by point takes every press.
+      if (this._drawing && this._drawing()) { this._drag = this._beginCreate(this._clampPoint(pt), e); return; }
       // The selected shape's handles first, then the shapes under the point.
-      let drag = null;
       const hit = this._hitAt(pt);
-      if (hit && !e.shiftKey) drag = this._beginEdit(hit.index, hit, pt, e);
-      if (!drag) {
-        if (!this._currentLabel) {
-          if (!hit) { this._select(-1); this._status(this.labels.length ? 'Choose a label first.' : 'There are no labels to draw with.'); }
-          return;
-        }
-        drag = this._beginCreate(this._clampPoint(pt), e);
+      if (hit && !e.shiftKey) { this._drag = this._beginEdit(hit.index, hit, pt, e); return; }
+      if (!this._currentLabel) {
+        this._select(-1);
+        this._status(this.labels.length ? 'Choose a label first.' : 'There are no labels to draw with.');
+        return;
       }
-      this._drag = drag;
+      this._drag = this._beginCreate(this._clampPoint(pt), e);
     }
 
     _hitAt(pt) {
