@@ -317,4 +317,65 @@ SpanResult ConsolidateSpans(std::span<const SpanDocument> documents, int32_t num
 // or either is empty).
 double SpanJaccard(int64_t a_start, int64_t a_end, int64_t b_start, int64_t b_end);
 
+// ------------------------------------------------------------------ boxes
+// Bounding-box consolidation (BoundingBox, AdjustmentBoundingBox; spec §7.3).
+// Each image's boxes are grouped across workers by overlap (agglomerative:
+// the pair of groups whose representative boxes have the highest IoU, at
+// least min_iou, merges first; never two boxes of one worker in a group);
+// labels are ignored while grouping, so a box two workers label differently
+// is still one object. A group's representative is the mean of its members'
+// edges weighted by their workers' reliability. A group is kept when its
+// workers carry at least half of the answering workers' weight; its label is
+// the members' weighted vote (ties broken pseudo-randomly from the image's
+// seed); its confidence is the chosen label's weight share of the answering
+// workers times the members' mean IoU with the result. Worker weights are
+// their reliability across all images (a smoothed F1 of their boxes against
+// the consolidated ones: same label, IoU >= min_iou), re-estimated a few
+// rounds. Grouping uses a queue of candidate pairs, so an image with n boxes
+// costs about n^2 IoUs, not n^3.
+
+// A worker's box in pixels (x right, y down); label a class index.
+struct Box {
+  double left = 0, top = 0, width = 0, height = 0;
+  int32_t label = 0;
+};
+
+struct BoxAnswer {
+  int32_t worker = 0;
+  std::vector<Box> boxes;  // boxes with width or height <= 0 are ignored
+};
+
+struct BoxImage {
+  std::vector<BoxAnswer> answers;
+  uint64_t seed = 0;  // breaks label ties pseudo-randomly, reproducibly
+};
+
+struct ConsolidatedBox {
+  Box box;
+  double confidence = 0;  // unrounded; the service writes 0 for one answer
+  int32_t support = 0;    // workers in the group
+};
+
+struct BoxOptions {
+  double min_iou = 0.5;
+  // Rounds of reliability estimation; 0: every worker weighs 1.
+  int reliability_rounds = 2;
+  // Smoothing of a worker's F1: (2 TP + a) / (2 TP + FP + FN + a + b).
+  double reliability_prior_a = 7, reliability_prior_b = 3;
+};
+
+struct BoxResult {
+  // Per image, sorted by label, then top, then left.
+  std::vector<std::vector<ConsolidatedBox>> images;
+  std::vector<double> worker_weight;  // per worker id
+};
+
+// Consolidates every image (worker ids dense in [0, num_workers)); throws
+// std::invalid_argument for a worker id out of range.
+BoxResult ConsolidateBoxes(std::span<const BoxImage> images, int32_t num_workers,
+                           const BoxOptions& options = {});
+
+// Intersection over union of two boxes (0 when disjoint or either is empty).
+double BoxIoU(const Box& a, const Box& b);
+
 }  // namespace plumbline::consolidation

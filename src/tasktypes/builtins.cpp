@@ -15,7 +15,7 @@ namespace {
 // name, output type, "-ref" label attribute, labels min / max (0: unlimited),
 // hosted UI, frame or cloud, implementation.
 constexpr BuiltinTaskType kBuiltins[] = {
-    {"BoundingBox",                  "groundtruth/object-detection",            false, 1, 50, false, false, nullptr},
+    {"BoundingBox",                  "groundtruth/object-detection",            false, 1, 50, false, false, &detail::BoundingBoxType},
     {"ImageMultiClass",              "groundtruth/image-classification",        false, 2, 0,  false, false, &detail::ImageMultiClassType},
     {"ImageMultiClassMultiLabel",    "groundtruth/image-classification-multilabel", false, 2, 50, false, false, &detail::ImageMultiClassMultiLabelType},
     {"SemanticSegmentation",         "groundtruth/semantic-segmentation",       true,  1, 0,  false, false, nullptr},
@@ -28,8 +28,8 @@ constexpr BuiltinTaskType kBuiltins[] = {
     {"3DPointCloudObjectDetection",  "groundtruth/point_cloud_object_detection", false, 1, 30, true,  true,  nullptr},
     {"3DPointCloudObjectTracking",   "groundtruth/point_cloud_object_tracking", true,  1, 30, true,  true,  nullptr},
     {"3DPointCloudSemanticSegmentation", "groundtruth/point_cloud_single_frame_semantic_segmentation", true, 1, 30, true, true, nullptr},
-    {"VerificationBoundingBox",      "groundtruth/label-verification",          false, 1, 0,  false, false, nullptr},
-    {"AdjustmentBoundingBox",        "groundtruth/object-detection",            false, 1, 50, false, false, nullptr},
+    {"VerificationBoundingBox",      "groundtruth/label-verification",          false, 1, 0,  false, false, &detail::VerificationBoundingBoxType},
+    {"AdjustmentBoundingBox",        "groundtruth/object-detection",            false, 1, 50, false, false, &detail::AdjustmentBoundingBoxType},
     {"VerificationSemanticSegmentation", "groundtruth/label-verification",      true,  1, 0,  false, false, nullptr},
     {"AdjustmentSemanticSegmentation", "groundtruth/semantic-segmentation",     true,  1, 0,  false, false, nullptr},
     {"AdjustmentVideoObjectDetection", "groundtruth/video-object-detection",    true,  1, 30, true,  true,  nullptr},

@@ -3,7 +3,10 @@
 // variant: worker reliabilities (Dawid-Skene, one coin per worker) are
 // estimated from every answer of the job so far, and each object gets the
 // class that fit makes most likely. ImageMultiClass (image_multi_class.cpp)
-// is the same type for images: MakeSingleLabelType builds either.
+// is the same type for images: MakeSingleLabelType builds either. The
+// verification types (VerificationBoundingBox, spec §6.4.7.7, §7.6) are the
+// same consolidation of the workers' verdicts with another output: the class
+// index as a string, and the workers' comments as "worker-feedback".
 #include <boost/json.hpp>
 #include <map>
 
@@ -77,9 +80,48 @@ boost::json::object Content(const std::string& attr, const std::string& job_name
   return content;
 }
 
+// The non-empty comments of an answer: strings under "comment" or
+// "workerComment", at the top level or in a top-level object (the image
+// classifier puts "workerComment" beside "label").
+void AnswerComments(const boost::json::value& content, std::vector<std::string>& out) {
+  if (!content.is_object()) return;
+  auto take = [&](const boost::json::object& o) {
+    for (const char* key : {"comment", "workerComment"})
+      if (auto c = json::GetString(o, key); c && !c->empty()) out.push_back(*c);
+  };
+  take(content.get_object());
+  for (const auto& kv : content.get_object())
+    if (kv.value().is_object()) take(kv.value().get_object());
+}
+
+// Ground Truth's verification output (spec §6.4.7.7), in its key order.
+boost::json::object VerificationContent(const std::string& attr, const std::string& job_name,
+                                        std::string_view output_type,
+                                        const std::string& class_name, int64_t class_index,
+                                        boost::json::value confidence, TimePoint now,
+                                        const std::vector<std::string>& comments) {
+  boost::json::object metadata;
+  metadata["class-name"] = class_name;
+  metadata["confidence"] = std::move(confidence);
+  metadata["type"] = output_type;
+  metadata["job-name"] = MetadataJobName(job_name);
+  metadata["human-annotated"] = "yes";
+  metadata["creation-date"] = FormatIsoMicros(now);
+  if (!comments.empty()) {
+    boost::json::array feedback;
+    for (const auto& c : comments) feedback.emplace_back(boost::json::object{{"comment", c}});
+    metadata["worker-feedback"] = std::move(feedback);
+  }
+  boost::json::object content;
+  content[attr] = std::to_string(class_index);
+  content[attr + "-metadata"] = std::move(metadata);
+  return content;
+}
+
 class SingleLabelClassification final : public TaskType {
  public:
-  using TaskType::TaskType;
+  SingleLabelClassification(const BuiltinTaskType& row, bool verification)
+      : TaskType(row), verification_(verification) {}
 
   // The standard task input (the default Preprocess) in its stored form.
   Result<std::string> PreprocessJson(const boost::json::object& manifest_line,
@@ -137,18 +179,36 @@ class SingleLabelClassification final : public TaskType {
       boost::json::value confidence =
           usable[i] == 1 ? boost::json::value(0)
                          : boost::json::value(consolidation::RoundConfidence(labels[i].confidence));
+      if (verification_) {
+        std::vector<std::string> comments;
+        for (const auto& a : in.objects[i].second) AnswerComments(a.content, comments);
+        out.push_back(VerificationContent(in.label_attribute_name, in.job_name, OutputType(),
+                                          in.labels[static_cast<size_t>(labels[i].label)],
+                                          labels[i].label, std::move(confidence), in.now,
+                                          comments));
+        continue;
+      }
       out.push_back(Content(in.label_attribute_name, in.job_name, OutputType(),
                             in.labels[static_cast<size_t>(labels[i].label)], labels[i].label,
                             std::move(confidence), in.now));
     }
     return out;
   }
+
+ private:
+  bool verification_;
 };
 
 }  // namespace
 
-std::unique_ptr<const TaskType> detail::MakeSingleLabelType(const BuiltinTaskType& row) {
-  return std::make_unique<const SingleLabelClassification>(row);
+std::unique_ptr<const TaskType> detail::MakeSingleLabelType(const BuiltinTaskType& row,
+                                                            bool verification) {
+  return std::make_unique<const SingleLabelClassification>(row, verification);
+}
+
+const TaskType& detail::VerificationBoundingBoxType() {
+  static const auto type = MakeSingleLabelType(*FindBuiltin("VerificationBoundingBox"), true);
+  return *type;
 }
 
 const TaskType& detail::TextMultiClassType() {

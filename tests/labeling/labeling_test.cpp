@@ -278,9 +278,9 @@ TEST_F(LabelingTest, RefusalsReturnedToTheCallerCarryNoClientErrorPrefix) {
             "automated data labeling (LabelingJobAlgorithmsConfig) is not supported");
   auto box = Request("box");
   auto& h = box["HumanTaskConfig"].as_object();
-  h["PreHumanTaskLambdaArn"] = "arn:aws:lambda:us-west-2:081040173940:function:PRE-BoundingBox";
+  h["PreHumanTaskLambdaArn"] = "arn:aws:lambda:us-west-2:081040173940:function:PRE-VideoMultiClass";
   h["AnnotationConsolidationConfig"].as_object()["AnnotationConsolidationLambdaArn"] =
-      "arn:aws:lambda:us-west-2:081040173940:function:ACS-BoundingBox";
+      "arn:aws:lambda:us-west-2:081040173940:function:ACS-VideoMultiClass";
   auto ref = Request("ref");
   ref["LabelAttributeName"] = "animal-ref";
   for (auto* request : {&box, &ref}) {
@@ -291,7 +291,7 @@ TEST_F(LabelingTest, RefusalsReturnedToTheCallerCarryNoClientErrorPrefix) {
         << refused.error().message;
   }
   EXPECT_EQ(service_->CreateJob(box, "us-west-2").error().message,
-            "task type BoundingBox is not supported yet");
+            "task type VideoMultiClass is not supported yet");
   EXPECT_EQ(service_->CreateJob(ref, "us-west-2").error().message,
             "LabelAttributeName 'animal-ref' must not end with \"-ref\" for task type "
             "TextMultiClass.");

@@ -2,11 +2,13 @@
 //
 // Pages are served from a fake origin through page.route, so no port is opened:
 //   http://plumbline.test/<name>.html   a page registered with servePage()
+//                                       (a Buffer is served as image/png)
 //   https://assets.crowd.aws/crowd-html-elements.js -> the concatenated web/crowd bundle
 //   any other URL: images get a generated SVG, everything else is aborted (offline).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -72,6 +74,7 @@ export async function openPage(context, pages = {}) {
     if (url === BUNDLE_URL) return route.fulfill({ status: 200, contentType: 'text/javascript', body: bundle });
     if (url.startsWith(ORIGIN + '/')) {
       const p = new URL(url).pathname;
+      if (Buffer.isBuffer(pages[p])) return route.fulfill({ status: 200, contentType: 'image/png', body: pages[p] });
       if (pages[p] !== undefined) return route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: pages[p] });
       if (p.startsWith('/img/')) return route.fulfill({ status: 200, contentType: 'image/svg+xml', body: svgImage(640, 400, p.slice(5)) });
       return route.fulfill({ status: 404, body: 'not found' });
@@ -109,3 +112,31 @@ export const READY_PROBE = `
   window.__crowdReadyCount = 0;
   document.addEventListener('all-crowd-elements-ready', () => { window.__crowdReady = true; window.__crowdReadyCount++; });
 `;
+
+// A PNG (RGB, 8 bits) of w x h made here: a gradient with a grid of darker
+// squares, so that images in tests are real rasters with known sizes.
+export function makePng(w, h) {
+  const crcTable = new Int32Array(256).map((_, n) => { let c = n; for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1; return c; });
+  const crc = (buf) => { let c = -1; for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8); return (c ^ -1) >>> 0; };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const c = Buffer.alloc(4); c.writeUInt32BE(crc(td));
+    return Buffer.concat([len, td, c]);
+  };
+  const raw = Buffer.alloc((w * 3 + 1) * h);
+  for (let y = 0; y < h; y++) {
+    const o = y * (w * 3 + 1);
+    raw[o] = 0;
+    for (let x = 0; x < w; x++) {
+      const dark = ((x >> 6) + (y >> 6)) % 2 === 0 ? 0.75 : 1;
+      raw[o + 1 + 3 * x] = Math.round((60 + (140 * x) / w) * dark);
+      raw[o + 2 + 3 * x] = Math.round((90 + (120 * y) / h) * dark);
+      raw[o + 3 + 3 * x] = Math.round(150 * dark);
+    }
+  }
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4); ihdr[8] = 8; ihdr[9] = 2; ihdr[10] = 0; ihdr[11] = 0; ihdr[12] = 0;
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr),
+    chunk('IDAT', zlib.deflateSync(raw, { level: 1 })), chunk('IEND', Buffer.alloc(0))]);
+}

@@ -9,9 +9,12 @@
 namespace plumbline::tasktypes::detail {
 
 // text_multi_class.cpp; the single-label classification both
-// TextMultiClass and ImageMultiClass are, for the given row.
+// TextMultiClass and ImageMultiClass are, for the given row; with
+// `verification`, the verification types' output (spec §6.4.7.7).
 const TaskType& TextMultiClassType();
-std::unique_ptr<const TaskType> MakeSingleLabelType(const BuiltinTaskType& row);
+std::unique_ptr<const TaskType> MakeSingleLabelType(const BuiltinTaskType& row,
+                                                    bool verification = false);
+const TaskType& VerificationBoundingBoxType();
 // image_multi_class.cpp
 const TaskType& ImageMultiClassType();
 // multi_label.cpp
@@ -19,5 +22,8 @@ const TaskType& TextMultiClassMultiLabelType();
 const TaskType& ImageMultiClassMultiLabelType();
 // named_entity_recognition.cpp
 const TaskType& NamedEntityRecognitionType();
+// bounding_box.cpp
+const TaskType& BoundingBoxType();
+const TaskType& AdjustmentBoundingBoxType();
 
 }  // namespace plumbline::tasktypes::detail
