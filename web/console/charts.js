@@ -21,7 +21,7 @@ function ticks(max, count = 4) {
   return out;
 }
 
-const hhmm = (ms) => new Date(ms).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
+const hhmm = (ms, seconds = false) => new Date(ms).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', second: seconds ? '2-digit' : undefined });
 const short = (n) => (n >= 10000 ? `${Math.round(n / 1000)}k` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : `${Math.round(n * 10) / 10}`);
 
 // Progress over time. points: [{t, answers, finished, perMinute}]; `total`
@@ -31,11 +31,13 @@ export function progressChart(points, { total = 0, width = 640, height = 260 } =
   const w = width - m.l - m.r, h = height - m.t - m.b;
   const root = svg('svg', { class: 'chart', viewBox: `0 0 ${width} ${height}`, role: 'img' });
   if (!points.length) {
-    root.setAttribute('aria-label', 'No answers yet');
-    root.append(svg('text', { x: width / 2, y: height / 2, 'text-anchor': 'middle' }, 'No answers yet'));
-    return root;
+    const none = document.createElement('p');
+    none.className = 'muted chart-empty';
+    none.textContent = 'No answers yet: the plot starts with the first one.';
+    return none;
   }
-  const t0 = points[0].t, t1 = Math.max(points[points.length - 1].t, t0 + 60000);
+  const t0 = points[0].t, t1 = Math.max(points[points.length - 1].t, t0 + 1000);
+  const withSeconds = t1 - t0 < 2 * 3600 * 1000;
   const yMax = ticks(Math.max(1, points[points.length - 1].answers, total ? Math.min(total, points[points.length - 1].answers) : 0));
   const top = yMax[yMax.length - 1];
   const rateMax = ticks(Math.max(1, ...points.map((p) => p.perMinute)));
@@ -49,7 +51,7 @@ export function progressChart(points, { total = 0, width = 640, height = 260 } =
     root.append(svg('text', { x: m.l - 6, y: y(v) + 4, 'text-anchor': 'end' }, short(v)));
   }
   for (const v of rateMax) root.append(svg('text', { x: m.l + w + 6, y: yr(v) + 4 }, short(v)));
-  root.append(svg('text', { x: m.l + w + 6, y: m.t - 2, class: 'rate-title' }, '/min'));
+  
   // Throughput bars (answers per minute in each bucket).
   const bw = Math.max(1, w / points.length - 1);
   points.forEach((p, i) => {
@@ -66,7 +68,7 @@ export function progressChart(points, { total = 0, width = 640, height = 260 } =
   const labels = Math.min(5, points.length);
   for (let i = 0; i < labels; i++) {
     const t = t0 + ((t1 - t0) * i) / Math.max(1, labels - 1);
-    root.append(svg('text', { x: x(t), y: height - 8, 'text-anchor': i === 0 ? 'start' : i === labels - 1 ? 'end' : 'middle' }, hhmm(t)));
+    root.append(svg('text', { x: x(t), y: height - 8, 'text-anchor': i === 0 ? 'start' : i === labels - 1 ? 'end' : 'middle' }, hhmm(t, withSeconds)));
   }
   const last = points[points.length - 1];
   root.setAttribute('aria-label', `${last.answers} answers and ${last.finished} finished objects between ${hhmm(t0)} and ${hhmm(t1)}`);
@@ -79,9 +81,10 @@ export function barChart(rows, { width = 520, alt = false } = {}) {
   const height = Math.max(1, rows.length) * rowH + 6;
   const root = svg('svg', { class: 'chart', viewBox: `0 0 ${width} ${height}`, role: 'img' });
   if (!rows.length) {
-    root.setAttribute('aria-label', 'Nothing yet');
-    root.append(svg('text', { x: 4, y: 18 }, 'Nothing yet'));
-    return root;
+    const none = document.createElement('p');
+    none.className = 'muted chart-empty';
+    none.textContent = 'Nothing yet.';
+    return none;
   }
   const max = Math.max(...rows.map((r) => r.count));
   const total = rows.reduce((s, r) => s + r.count, 0);

@@ -24,7 +24,7 @@ customElements.define('plb-job', class extends HTMLElement {
 
   build() {
     const $ = (tag, props, ...c) => el(tag, props, ...c);
-    this.title = $('h1', { text: this.name, id: 'job-name' });
+    this.heading = $('h1', { text: this.name, id: 'job-name' });
     this.status = $('span', { class: 'status' });
     this.stopBtn = $('button', { class: 'btn danger', type: 'button', id: 'stop', text: 'Stop job', onclick: () => this.stop() });
     this.toolLink = $('a', { class: 'btn primary', id: 'tool', href: `/console/jobs/${encodeURIComponent(this.name)}/tool`, text: 'View labeling tool' });
@@ -53,7 +53,7 @@ customElements.define('plb-job', class extends HTMLElement {
 
     this.append(
       $('div', { class: 'crumbs' }, $('a', { href: '/console/', text: 'Labeling jobs' }), ' / '),
-      $('div', { class: 'page-head' }, this.title, this.status, $('span', { class: 'live', text: 'live' }), $('span', { class: 'grow' }),
+      $('div', { class: 'page-head' }, this.heading, this.status, $('span', { class: 'live', text: 'live' }), $('span', { class: 'grow' }),
         this.toolLink, this.outputLink, this.stopBtn),
       this.error,
       this.counters,
