@@ -28,8 +28,16 @@
 //        -> {"html","taskInput","index"}: the job's template rendered as a worker gets it
 //   GET  /console/api/jobs/{job}/output              -> the output manifest (when written,
 //        decrypted when the job's KMS key policy lets the admin decrypt)
+//   POST /console/api/jobs {CreateLabelingJob request}  -> {"LabelingJobArn","name"}: checked
+//        against the service model as the SageMaker API checks it; audited
+//   POST /console/api/jobs/{job}/clone {"name"}      -> a new job with {job}'s configuration
+//   GET  /console/api/task-types | workteams | kms-keys   what the wizard offers
+//   POST /console/api/upload?uri=s3://BUCKET/KEY     stores the body there (audited)
+//   POST /console/api/render-template {"template","line","labels","taskType"} -> {"html",
+//        "taskInput"}: the wizard's live preview of a template not stored yet
 // Pages: GET /console/ (sign-in or the job list), /console/jobs/{job} (a job),
-//        /console/jobs/{job}/tool (View labeling tool).
+//        /console/jobs/{job}/tool (View labeling tool), /console/new (the create-job
+//        wizard; ?from={job} starts from a job's configuration).
 //
 // Thread-safe. The long poll holds no I/O thread: waiting requests are
 // answered from the console's own thread.

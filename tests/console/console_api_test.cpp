@@ -366,5 +366,72 @@ TEST_F(ConsoleApiTest, TheLongPollAnswersOnACommitOrWhenItsTimeIsUp) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
 }
 
+TEST_F(ConsoleApiTest, CloneAndCreateGoThroughTheModelsChecksAndAreAudited) {
+  http::Response clone = Call("POST", "/console/api/jobs/pets/clone", &admin_, R"({"name":"pets-again"})");
+  ASSERT_EQ(clone.status, 200) << clone.body;
+  EXPECT_EQ(Body(clone).at("LabelingJobArn"),
+            "arn:aws:sagemaker:us-west-2:111122223333:labeling-job/pets-again");
+  auto copy = service_->DescribeJob("pets-again").value();
+  auto original = service_->DescribeJob("pets").value();
+  EXPECT_EQ(copy.workers_per_object, 2);
+  EXPECT_EQ(copy.workteam_arn, original.workteam_arn);
+  // A taken name, an invalid one, none.
+  http::Response taken = Call("POST", "/console/api/jobs/pets/clone", &admin_, R"({"name":"PETS"})");
+  EXPECT_EQ(taken.status, 409);
+  http::Response invalid = Call("POST", "/console/api/jobs/pets/clone", &admin_, R"({"name":"no spaces"})");
+  EXPECT_EQ(invalid.status, 400);
+  EXPECT_EQ(Body(invalid).at("error"), "ValidationException");
+  EXPECT_NE(invalid.body.find("abelingJobName"), std::string::npos) << invalid.body;
+  EXPECT_EQ(Call("POST", "/console/api/jobs/pets/clone", &admin_, "{}").status, 400);
+
+  // The wizard's create: a full request, checked like the API's.
+  auto request = labeling::test_support::TextJobRequest("fresh", "s3://b/m.manifest", 1);
+  http::Response created = Call("POST", "/console/api/jobs", &admin_, boost::json::serialize(request));
+  ASSERT_EQ(created.status, 200) << created.body;
+  EXPECT_EQ(service_->DescribeJob("fresh").value().workers_per_object, 1);
+  request["LabelingJobName"] = "fresh2";
+  request.erase("RoleArn");
+  http::Response missing = Call("POST", "/console/api/jobs", &admin_, boost::json::serialize(request));
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_NE(missing.body.find("roleArn"), std::string::npos) << missing.body;
+  int audited = 0;
+  for (const auto& e : identity_->ListAudit(0, 100).value())
+    if (e.actor == "boss" && (e.action == "console:CloneLabelingJob" || e.action == "console:CreateLabelingJob"))
+      ++audited;
+  EXPECT_EQ(audited, 5);
+}
+
+TEST_F(ConsoleApiTest, WizardHelpersListUploadAndPreview) {
+  auto types = Body(Get("/console/api/task-types")).at("taskTypes").as_array();
+  bool text = false;
+  for (const auto& t : types) text = text || t.at("name") == "TextMultiClass";
+  EXPECT_TRUE(text);
+  auto teams = Body(Get("/console/api/workteams")).at("workteams").as_array();
+  ASSERT_EQ(teams.size(), 1u);
+  EXPECT_EQ(teams[0].at("arn"), labeling::test_support::kTeamArn);
+  EXPECT_TRUE(Body(Get("/console/api/kms-keys")).at("keys").as_array().empty());
+
+  http::Response up = Call("POST", "/console/api/upload?uri=s3://b/new/list.manifest", &admin_,
+                           "{\"source\":\"x\"}\n");
+  ASSERT_EQ(up.status, 200) << up.body;
+  EXPECT_EQ(objects_->ReadAll("s3://b/new/list.manifest").value(), "{\"source\":\"x\"}\n");
+  for (const char* bad : {"s3://b", "s3://b/", "file:///etc/passwd", "s3://b/../../x", "s3://b//x", "s3://b/./x"}) {
+    http::Response refused = Call("POST", std::string("/console/api/upload?uri=") + bad, &admin_, "x");
+    EXPECT_EQ(refused.status, 400) << bad;
+    EXPECT_NE(refused.body.find("uri"), std::string::npos) << bad;
+  }
+
+  http::Response preview = Call("POST", "/console/api/render-template", &admin_,
+                                R"({"template":"<p>{{ task.input.taskObject }}|{{ task.input.labels | join: ','}}</p>",)"
+                                R"("line":"{\"source\":\"<i>x</i>\"}","labels":["cat","dog"],"taskType":"TextMultiClass"})");
+  ASSERT_EQ(preview.status, 200) << preview.body;
+  EXPECT_EQ(Body(preview).at("html"), "<p>&lt;i&gt;x&lt;/i&gt;|cat,dog</p>");
+  http::Response broken = Call("POST", "/console/api/render-template", &admin_,
+                               R"({"template":"{% if %}","line":"{\"source\":\"x\"}"})");
+  EXPECT_EQ(broken.status, 400);
+  EXPECT_EQ(Body(broken).at("error"), "InvalidTemplate");
+  EXPECT_NE(broken.body.find("line 1"), std::string::npos) << broken.body;
+}
+
 }  // namespace
 }  // namespace plumbline::console
