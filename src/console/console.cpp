@@ -385,6 +385,7 @@ struct Console::Impl {
     out["labels"] = std::move(labels);
     out["encrypted"] = !config.kms_key_id.empty();
     out["outputWritten"] = job->output_written;
+    out["template"] = job->ui_template;  // as read when the job started ("" before)
     out["version"] = Version();
     return Ok(out);
   }

@@ -160,7 +160,7 @@ before(async () => {
   });
   page.on('dialog', async (d) => {
     dialogs.push(`${d.type()}: ${d.message()}`);
-    await d.accept();
+    await d.accept(d.type() === 'prompt' ? d.defaultValue() : undefined);
   });
 });
 
@@ -312,6 +312,58 @@ test('console: View labeling tool shows the seed template and the answer as JSON
   await frame.locator('classification-target', { hasText: 'A pasted sentence about a fern.' }).waitFor();
   await page.setViewportSize({ width: 390, height: 844 });
   await shot('console-tool-phone.png');
+  await page.setViewportSize({ width: 1280, height: 800 });
+});
+
+test('console: the wizard creates the seed job from its three files; Clone copies it', { skip: skipReason || false }, async () => {
+  const WIZ = 'wizard-seed-job';
+  await page.goto(`${base}/console/`);
+  await page.click('#new-job');
+  await page.waitForURL(/\/console\/new/);
+  await page.waitForSelector('#task-type option[value="TextMultiClass"]', { state: 'attached' });
+  await page.waitForSelector('#team option', { state: 'attached' });
+  await page.fill('#job-name', WIZ);
+  await page.selectOption('#task-type', 'TextMultiClass');
+  await page.setInputFiles('#manifest-file', path.join(SEED, 'dataset.manifest'));
+  await page.waitForFunction(() => document.querySelector('#first-line').value.includes('source'));
+  while (await page.locator('.label-row button').count()) await page.locator('.label-row button').first().click();
+  const categories = JSON.parse(fs.readFileSync(path.join(SEED, 'categories.json'), 'utf8')).labels.map((l) => l.label);
+  for (const c of categories) {
+    await page.fill('#new-label', c);
+    await page.press('#new-label', 'Enter');
+  }
+  await page.fill('#label-attribute', 'aws-blog-demo');
+  await page.fill('#template', fs.readFileSync(path.join(SEED, 'worker_gui.html'), 'utf8'));
+  const first = JSON.parse(fs.readFileSync(path.join(SEED, 'dataset.manifest'), 'utf8').split('\n')[0]).source;
+  // The live preview: the seed's template with the manifest's first sentence.
+  const frame = page.frameLocator('#preview-stage iframe.task');
+  await frame.locator('classification-target', { hasText: first }).waitFor({ timeout: 10000 });
+  await frame.locator('crowd-classifier .category-picker-wrapper button.awsui-button-variant-primary').waitFor();
+  const command = await page.textContent('#cli-command');
+  assert.match(command, /aws sagemaker create-labeling-job --endpoint-url/);
+  assert.match(command, new RegExp(`--labeling-job-name '${WIZ}'`));
+  assert.match(command, /PRE-TextMultiClass/);
+  assert.equal(await page.locator('#problems li').count(), 0, await page.textContent('#problems'));
+  await shot('console-wizard.png');
+  await page.click('#create');
+  await page.waitForURL(new RegExp(`/console/jobs/${WIZ}$`));
+  const d = await waitStatus(WIZ, ['InProgress']);
+  assert.equal(d.LabelCounters.Unlabeled, 7);
+  assert.equal(d.HumanTaskConfig.NumberOfHumanWorkersPerDataObject, 1);
+  await page.goto(`${base}/console/`);
+  await page.waitForSelector(`tr[data-job="${WIZ}"]`);
+
+  // Clone: the same configuration under a new name.
+  await page.goto(`${base}/console/jobs/${WIZ}`);
+  await page.waitForSelector('#counters .counter');
+  await page.click('#clone');
+  await page.waitForURL(new RegExp(`/console/jobs/${WIZ}-clone$`));
+  const c = await waitStatus(`${WIZ}-clone`, ['InProgress']);
+  assert.equal(c.HumanTaskConfig.UiConfig.UiTemplateS3Uri, d.HumanTaskConfig.UiConfig.UiTemplateS3Uri);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(`${base}/console/new?from=${WIZ}`);
+  await page.waitForFunction(() => document.querySelector('#job-name').value.endsWith('-copy'));
+  await shot('console-wizard-phone.png');
   await page.setViewportSize({ width: 1280, height: 800 });
 });
 

@@ -28,6 +28,8 @@ customElements.define('plb-job', class extends HTMLElement {
     this.status = $('span', { class: 'status' });
     this.stopBtn = $('button', { class: 'btn danger', type: 'button', id: 'stop', text: 'Stop job', onclick: () => this.stop() });
     this.toolLink = $('a', { class: 'btn primary', id: 'tool', href: `/console/jobs/${encodeURIComponent(this.name)}/tool`, text: 'View labeling tool' });
+    this.cloneBtn = $('button', { class: 'btn', type: 'button', id: 'clone', text: 'Clone', onclick: () => this.clone() });
+    this.copyLink = $('a', { class: 'btn quiet', id: 'edit-copy', href: `/console/new?from=${encodeURIComponent(this.name)}`, text: 'Edit a copy…' });
     this.outputLink = $('a', { class: 'btn', id: 'output', href: `${jobPath(this.name)}/output`, text: 'Download output manifest', hidden: true });
     this.error = $('div', { class: 'error-box', role: 'alert', hidden: true });
     this.counters = $('div', { class: 'counters', id: 'counters' });
@@ -54,7 +56,7 @@ customElements.define('plb-job', class extends HTMLElement {
     this.append(
       $('div', { class: 'crumbs' }, $('a', { href: '/console/', text: 'Labeling jobs' }), ' / '),
       $('div', { class: 'page-head' }, this.heading, this.status, $('span', { class: 'live', text: 'live' }), $('span', { class: 'grow' }),
-        this.toolLink, this.outputLink, this.stopBtn),
+        this.toolLink, this.cloneBtn, this.copyLink, this.outputLink, this.stopBtn),
       this.error,
       this.counters,
       $('section', { class: 'card', style: 'margin-bottom:16px' }, $('div', { class: 'body' }, this.bar, $('div', { style: 'margin-top:8px' }, legend()))),
@@ -194,6 +196,19 @@ customElements.define('plb-job', class extends HTMLElement {
     // The figures read every answer of the job: at most every 3 s.
     if (!this.lastStats || Date.now() - this.lastStats > 3000) await this.loadStats();
     else if (!this.statsTimer) this.statsTimer = setTimeout(() => { this.statsTimer = null; this.loadStats(); }, 3000);
+  }
+
+  // Clone: a new job with this one's configuration, under a name asked for.
+  async clone() {
+    const name = prompt('Name of the new job (letters, digits and hyphens):', `${this.name}-clone`.slice(0, 63));
+    if (!name) return;
+    try {
+      await api('POST', `${jobPath(this.name)}/clone`, { name: name.trim() });
+      location.assign(`/console/jobs/${encodeURIComponent(name.trim())}`);
+    } catch (err) {
+      this.error.textContent = `Could not clone the job: ${err.message}`;
+      this.error.hidden = false;
+    }
   }
 
   async stop() {
