@@ -444,4 +444,6 @@ http::Response SageMakerApi::Serve(const http::Request& request, AuditNote& note
                         "Operation " + op + " is not supported by Plumbline yet"});
 }
 
+object DescribeLabelingJobBody(const store::Job& job) { return DescribeJobBody(job); }
+
 }  // namespace plumbline::api

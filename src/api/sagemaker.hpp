@@ -9,6 +9,7 @@
 // included ({"__type","message"} + x-amzn-ErrorType). Thread-safe.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <chrono>
 #include <string>
 
@@ -20,6 +21,9 @@ class LabelingService;
 }
 namespace plumbline::identity {
 class Identity;
+}
+namespace plumbline::store {
+struct Job;
 }
 
 namespace plumbline::api {
@@ -44,5 +48,10 @@ class SageMakerApi {
   identity::Identity& identity_;
   ApiOptions options_;
 };
+
+// DescribeLabelingJob's answer for a stored job (its configuration as
+// requested, status, counters and output), so that other views of a job
+// (the admin console) show exactly what the API shows.
+boost::json::object DescribeLabelingJobBody(const store::Job& job);
 
 }  // namespace plumbline::api

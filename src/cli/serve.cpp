@@ -22,6 +22,7 @@
 #include "cli/app.hpp"
 #include "cli/data_dir.hpp"
 #include "cli/demo.hpp"
+#include "console/console.hpp"
 #include "portal/assets.hpp"
 #include "portal/media.hpp"
 #include "portal/pages.hpp"
@@ -201,6 +202,11 @@ int Serve(const ServeArgs& args) {
   media.Register(router);
   portal::RegisterAssets(router);
   portal::RegisterPages(router, *dd.identity);
+  // The admin console (/console/...): admins' sessions only.
+  console::ConsoleOptions copts;
+  copts.secure_cookies = popts.secure_cookies;
+  console::Console admin_console(service, *dd.store, *dd.identity, *objects, &media, copts);
+  admin_console.Register(router);
   // Signed requests go to the service of their credential scope.
   api::AwsEndpoint aws(router);
   aws.AddService("sagemaker", http::Answering([&](const http::Request& r) { return sagemaker.Handle(r); }));

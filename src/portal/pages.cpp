@@ -52,15 +52,6 @@ std::string ContentSecurityPolicy(const std::string& nonce) {
          "frame-ancestors 'none'";
 }
 
-void SetPageHeaders(http::Response* r, const std::string& nonce) {
-  r->Set("Content-Security-Policy", ContentSecurityPolicy(nonce));
-  r->Set("X-Frame-Options", "DENY");
-  r->Set("X-Content-Type-Options", "nosniff");
-  r->Set("Referrer-Policy", "no-referrer");
-  // Pages carry the CSRF token: never cache them.
-  r->Set("Cache-Control", "no-store");
-}
-
 http::Response Page(std::string_view asset, const std::optional<PageSession>& session,
                     std::string_view job_name = {}, const std::string& nonce = {}) {
   const EmbeddedAsset* a = FindAsset(asset);
@@ -71,7 +62,7 @@ http::Response Page(std::string_view asset, const std::optional<PageSession>& se
   Fill(&body, "job", job_name);
   Fill(&body, "nonce", nonce);
   http::Response r = http::Response::Text(200, std::move(body), "text/html; charset=utf-8");
-  SetPageHeaders(&r, nonce);
+  SetPageSecurityHeaders(&r, nonce);
   return r;
 }
 
@@ -84,6 +75,15 @@ http::Response Redirect(std::string location) {
 }
 
 }  // namespace
+
+void SetPageSecurityHeaders(http::Response* r, const std::string& nonce) {
+  r->Set("Content-Security-Policy", ContentSecurityPolicy(nonce));
+  r->Set("X-Frame-Options", "DENY");
+  r->Set("X-Content-Type-Options", "nosniff");
+  r->Set("Referrer-Policy", "no-referrer");
+  // Pages carry the CSRF token: never cache them.
+  r->Set("Cache-Control", "no-store");
+}
 
 void RegisterPages(http::Router& router, identity::Identity& identity) {
   router.Add("GET", "/", [](const http::Request&) { return Redirect("/worker/"); });

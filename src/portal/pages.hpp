@@ -30,4 +30,10 @@ namespace plumbline::portal {
 // cookie) must outlive the router.
 void RegisterPages(http::Router& router, identity::Identity& identity);
 
+// The security headers of every page this server sends to a browser (the
+// portal's and the admin console's): the Content-Security-Policy above (with
+// `nonce` allowed for scripts when not empty), no framing, no sniffing, no
+// referrer, no caching (pages carry CSRF tokens).
+void SetPageSecurityHeaders(http::Response* response, const std::string& nonce);
+
 }  // namespace plumbline::portal

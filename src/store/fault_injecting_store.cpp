@@ -257,6 +257,11 @@ Status FaultInjectingStore::ForEachLabeledAnswer(int64_t job_id,
   if (ReadFails("ForEachLabeledAnswer")) return Injected("ForEachLabeledAnswer");
   return inner_->ForEachLabeledAnswer(job_id, fn);
 }
+Status FaultInjectingStore::ForEachAnswer(int64_t job_id,
+                                          const std::function<void(const Assignment&)>& fn) {
+  if (ReadFails("ForEachAnswer")) return Injected("ForEachAnswer");
+  return inner_->ForEachAnswer(job_id, fn);
+}
 Result<int64_t> FaultInjectingStore::CountClaimable(int64_t job_id, int64_t user_id) {
   return inner_->CountClaimable(job_id, user_id);
 }

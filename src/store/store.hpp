@@ -420,6 +420,13 @@ class Store {
   // (consolidation's history), streaming in pages.
   virtual Status ForEachLabeledAnswer(int64_t job_id,
                                       const std::function<void(const Assignment&)>& fn) = 0;
+  // Calls fn for every submitted answer of the job, whatever its object's
+  // state (labeled, failed or still open), in the order the answers were
+  // stored (by assignment id), streaming in pages: what the console's
+  // progress, throughput and per-worker figures are made from. A job
+  // without answers (or an unknown job id) calls fn never.
+  virtual Status ForEachAnswer(int64_t job_id,
+                               const std::function<void(const Assignment&)>& fn) = 0;
   // Objects of the job that this user could still claim (approximate count for listings).
   virtual Result<int64_t> CountClaimable(int64_t job_id, int64_t user_id) = 0;
 

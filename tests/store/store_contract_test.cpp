@@ -136,6 +136,52 @@ TEST_P(StoreTest, SubmitIsIdempotentAndLateSubmitConflicts) {
   EXPECT_EQ(store_->ObjectsReadyToConsolidate(job, 10).value(), std::vector<int64_t>{0});
 }
 
+TEST_P(StoreTest, ForEachAnswerStreamsEverySubmittedAnswerOfTheJobInOrder) {
+  int64_t job = MakeJob("answers", 3, /*workers_per_object=*/2);
+  int64_t other = MakeJob("other", 1);
+  std::vector<Assignment> none;
+  ASSERT_TRUE(store_->ForEachAnswer(job, [&](const Assignment& a) { none.push_back(a); }));
+  EXPECT_TRUE(none.empty());
+  // Worker 1 answers objects 0 and 1, worker 2 answers object 0 and holds
+  // object 1 without answering; worker 1 releases object 2; another job's
+  // answer stays out.
+  auto a = store_->Claim(Req(job, 1, 100)).value();
+  ASSERT_TRUE(store_->Submit(a->id, 1, "{\"v\":\"a\"}", 2.5, 200));
+  auto b = store_->Claim(Req(job, 2, 210)).value();
+  ASSERT_TRUE(store_->Submit(b->id, 2, "{\"v\":\"b\"}", 0, 300));
+  auto c = store_->Claim(Req(job, 1, 310)).value();
+  ASSERT_TRUE(store_->Submit(c->id, 1, "{\"v\":\"c\"}", 1, 400));
+  ASSERT_TRUE(store_->Claim(Req(job, 2, 410)).value());
+  auto d = store_->Claim(Req(job, 1, 420)).value();
+  ASSERT_TRUE(d);
+  ASSERT_TRUE(store_->EndLease(d->id, 1, AssignmentState::kReleased, 430));
+  auto e = store_->Claim(Req(other, 1, 500)).value();
+  ASSERT_TRUE(store_->Submit(e->id, 1, "{}", 1, 600));
+
+  std::vector<Assignment> seen;
+  ASSERT_TRUE(store_->ForEachAnswer(job, [&](const Assignment& x) { seen.push_back(x); }));
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0].answer_json, "{\"v\":\"a\"}");
+  EXPECT_EQ(seen[0].user_id, 1);
+  EXPECT_EQ(seen[0].object_index, a->object_index);
+  EXPECT_EQ(seen[0].submitted_ms, 200);
+  EXPECT_DOUBLE_EQ(seen[0].time_spent_s, 2.5);
+  EXPECT_EQ(seen[1].user_id, 2);
+  EXPECT_EQ(seen[1].submitted_ms, 300);
+  EXPECT_EQ(seen[2].answer_json, "{\"v\":\"c\"}");
+  for (const auto& x : seen) {
+    EXPECT_EQ(x.job_id, job);
+    EXPECT_EQ(x.state, AssignmentState::kSubmitted);
+  }
+  EXPECT_LT(seen[0].id, seen[1].id);
+  EXPECT_LT(seen[1].id, seen[2].id);
+  // Answers of labeled objects are still streamed.
+  ASSERT_TRUE(store_->FinishObjects(job, {{a->object_index, ObjectState::kLabeled, "{}", ""}}, 700));
+  size_t count = 0;
+  ASSERT_TRUE(store_->ForEachAnswer(job, [&](const Assignment&) { ++count; }));
+  EXPECT_EQ(count, 3u);
+}
+
 TEST_P(StoreTest, SubmitAndClaimSubmitsThenClaimsInOneCommit) {
   // N = 2 over two objects: worker 1 answers object 0 and gets object 1
   // (never object 0 again); worker 2 then gets object 0.

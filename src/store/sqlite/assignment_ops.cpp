@@ -247,6 +247,25 @@ Status SqliteStore::ForEachLabeledAnswer(int64_t job_id,
     next_id = page.back().id;
   }
 }
+Status SqliteStore::ForEachAnswer(int64_t job_id,
+                                  const std::function<void(const Assignment&)>& fn) {
+  // Pages by id, each read in its own short transaction, so a large job
+  // neither holds a reader nor builds one big result.
+  int64_t next_id = 0;
+  for (;;) {
+    std::vector<Assignment> page;
+    auto r = Read<void>([&]() -> Status {
+      Query q = Q(kAssignmentSelect " WHERE job_id=?1 AND state=1 AND id>?2 ORDER BY id LIMIT 4096");
+      q.Bind(1, job_id).Bind(2, next_id);
+      while (q.Step()) page.push_back(ReadAssignmentRow(q));
+      return {};
+    });
+    if (!r) return r;
+    if (page.empty()) return {};
+    for (const auto& a : page) fn(a);
+    next_id = page.back().id;
+  }
+}
 Result<int64_t> SqliteStore::CountClaimable(int64_t job_id, int64_t user_id) {
   return Read<int64_t>([&]() -> Result<int64_t> {
     Query q =

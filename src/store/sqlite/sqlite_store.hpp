@@ -230,6 +230,7 @@ class SqliteStore final : public Store {
       int64_t job_id, const std::vector<int64_t>& indexes) override;
   Status ForEachLabeledAnswer(int64_t job_id,
                               const std::function<void(const Assignment&)>& fn) override;
+  Status ForEachAnswer(int64_t job_id, const std::function<void(const Assignment&)>& fn) override;
   Result<int64_t> CountClaimable(int64_t job_id, int64_t user_id) override;
 
   // KMS keys, account lifecycle, audit (people_ops.cpp)

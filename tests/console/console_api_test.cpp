@@ -1,0 +1,437 @@
+// The admin console's JSON API, dispatched through http::Router (no
+// network) over a real SQLite store, labeling service and identity: who may
+// call it (admins only, CSRF on writes), the job list with its counters,
+// sorting, filters and pages, a job's details and figures, the objects
+// browser and its filters, Stop, the rendered template (View labeling tool)
+// and the long poll.
+#include "console/console.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <future>
+#include <thread>
+
+#include "common/ids.hpp"
+#include "identity/identity.hpp"
+#include "job_request.hpp"
+#include "labeling/labeling.hpp"
+#include "portal/media.hpp"
+#include "portal/worker_api.hpp"
+#include "storage/object_store.hpp"
+#include "store/store.hpp"
+
+namespace plumbline::console {
+namespace {
+namespace fs = std::filesystem;
+using boost::json::object;
+
+class ConsoleApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("plb-console-api-" + RandomHex(6));
+    fs::create_directories(dir_);
+    store_ = store::OpenStore({"sqlite:" + (dir_ / "db").string(), false}).value();
+    objects_ = storage::OpenLocal(dir_.string());
+    labeling::Options o;
+    o.account_id = "111122223333";
+    service_ = std::make_unique<labeling::LabelingService>(*store_, *objects_, clock_, o);
+    identity_ = std::make_unique<identity::Identity>(*store_, clock_);
+    media_ = std::make_unique<portal::MediaSigner>("media-key", *objects_, clock_);
+    ConsoleOptions copts;
+    copts.max_wait_seconds = 5;
+    console_ = std::make_unique<Console>(*service_, *store_, *identity_, *objects_, media_.get(), copts);
+    console_->Register(router_);
+
+    ASSERT_NO_FATAL_FAILURE(labeling::test_support::MakeJobInputs(
+        *objects_, *service_,
+        "{\"source\":\"a\"}\n{\"source\":\"b\"}\n{\"source\":\"c\"}\n{\"source\":\"<b>d</b>\"}\n"));
+    ASSERT_TRUE(service_->CreateJob(
+        labeling::test_support::TextJobRequest("pets", "s3://b/m.manifest", 2), "us-west-2"));
+    service_->RunOnce();
+    ASSERT_TRUE(identity_->CreateUser({"boss", "boss-password", {}, true}));
+    ASSERT_TRUE(identity_->CreateUser({"w1", "w1-password", {"g"}, false}));
+    ASSERT_TRUE(identity_->CreateUser({"w2", "w2-password", {"g"}, false}));
+    admin_ = SignIn("boss", "boss-password");
+    worker_ = identity_->SignIn("w1", "w1-password", {"test", ""}).signed_in->session;
+  }
+  void TearDown() override {
+    console_.reset();
+    service_.reset();
+    identity_.reset();
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  // Signs in through the console's login route; returns the session the
+  // cookie names with the CSRF token the answer carries.
+  store::Session SignIn(const std::string& user, const std::string& password) {
+    http::Response r = Call("POST", "/console/api/login", nullptr,
+                            "{\"username\":\"" + user + "\",\"password\":\"" + password + "\"}");
+    EXPECT_EQ(r.status, 200) << r.body;
+    store::Session s;
+    for (const auto& h : r.headers)
+      if (h.name == "Set-Cookie") {
+        auto start = h.value.find('=') + 1;
+        s.token = h.value.substr(start, h.value.find(';') - start);
+      }
+    s.csrf_token = std::string(Body(r).at("csrfToken").as_string());
+    return s;
+  }
+
+  http::Response Call(const std::string& method, const std::string& target,
+                      const store::Session* who, const std::string& body = "",
+                      bool with_csrf = true) {
+    http::Request r;
+    r.method = method;
+    r.target = target;
+    auto q = target.find('?');
+    r.path = target.substr(0, q);
+    if (q != std::string::npos) r.query = target.substr(q + 1);
+    r.body = body;
+    r.remote_address = "127.0.0.1";
+    if (who) {
+      r.headers.push_back({"Cookie", std::string(portal::kSessionCookie) + "=" + who->token});
+      if (with_csrf) r.headers.push_back({"X-CSRF-Token", who->csrf_token});
+    }
+    return router_.Dispatch(r);
+  }
+  http::Response Get(const std::string& target) { return Call("GET", target, &admin_); }
+  static object Body(const http::Response& r) { return boost::json::parse(r.body).as_object(); }
+
+  store::User User(const std::string& name) { return identity_->GetUser(name).value(); }
+  // `worker` claims the next task of "pets" and answers `label` after `seconds`.
+  int64_t Answer(const std::string& worker, const std::string& label, int seconds) {
+    auto task = service_->Claim(User(worker), "pets").value();
+    EXPECT_TRUE(task);
+    if (!task) return -1;
+    clock_.Advance(std::chrono::seconds(seconds));
+    boost::json::value answer = boost::json::parse("{\"animal\":{\"label\":\"" + label + "\"}}");
+    EXPECT_TRUE(service_->Submit(User(worker), task->task_id, answer, seconds));
+    return task->task_id;
+  }
+
+  fs::path dir_;
+  FakeClock clock_{1'763'926'841'000};
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<storage::ObjectStore> objects_;
+  std::unique_ptr<labeling::LabelingService> service_;
+  std::unique_ptr<identity::Identity> identity_;
+  std::unique_ptr<portal::MediaSigner> media_;
+  std::unique_ptr<Console> console_;
+  http::Router router_;
+  store::Session admin_, worker_;
+};
+
+TEST_F(ConsoleApiTest, WorkersAndStrangersAreRefusedEverywhere) {
+  const std::vector<std::pair<std::string, std::string>> routes = {
+      {"GET", "/console/api/jobs"},
+      {"GET", "/console/api/changes?since=0&wait=0"},
+      {"GET", "/console/api/jobs/pets"},
+      {"GET", "/console/api/jobs/pets/stats"},
+      {"GET", "/console/api/jobs/pets/objects"},
+      {"GET", "/console/api/jobs/pets/output"},
+      {"POST", "/console/api/jobs/pets/stop"},
+      {"POST", "/console/api/jobs/pets/preview"},
+      {"POST", "/console/api/logout"},
+      {"GET", "/console/api/no-such-route"},
+  };
+  for (const auto& [method, path] : routes) {
+    http::Response as_worker = Call(method, path, &worker_, "{}");
+    EXPECT_EQ(as_worker.status, 403) << method << " " << path;
+    EXPECT_EQ(Body(as_worker).at("error"), "NotAdmin") << method << " " << path;
+    http::Response anonymous = Call(method, path, nullptr, "{}");
+    EXPECT_EQ(anonymous.status, 401) << method << " " << path;
+  }
+  // The pages: a worker gets the refusal page with 403; no session, the sign-in page.
+  for (const char* page : {"/console", "/console/jobs/pets", "/console/jobs/pets/tool"}) {
+    http::Response as_worker = Call("GET", page, &worker_);
+    EXPECT_EQ(as_worker.status, 403) << page;
+    EXPECT_NE(as_worker.body.find("admins"), std::string::npos) << page;
+    http::Response anonymous = Call("GET", page, nullptr);
+    EXPECT_EQ(anonymous.status, 200) << page;
+    EXPECT_NE(anonymous.body.find("signin.js"), std::string::npos) << page;
+    http::Response as_admin = Call("GET", page, &admin_);
+    EXPECT_EQ(as_admin.status, 200) << page;
+    EXPECT_NE(as_admin.body.find(admin_.csrf_token), std::string::npos) << page;
+    bool has_csp = false;
+    for (const auto& h : as_admin.headers)
+      if (h.name == "Content-Security-Policy") has_csp = h.value.find("default-src 'self'") == 0;
+    EXPECT_TRUE(has_csp) << page;
+  }
+  // A worker who signs in to the console is told why, and holds no session after.
+  http::Response login = Call("POST", "/console/api/login", nullptr,
+                              R"({"username":"w2","password":"w2-password"})");
+  EXPECT_EQ(login.status, 403);
+  EXPECT_EQ(Body(login).at("error"), "NotAdmin");
+  for (const auto& h : login.headers) EXPECT_NE(h.name, "Set-Cookie");
+  http::Response wrong = Call("POST", "/console/api/login", nullptr,
+                              R"({"username":"boss","password":"nope-nope"})");
+  EXPECT_EQ(wrong.status, 401);
+  // Writes need the CSRF token.
+  http::Response no_csrf = Call("POST", "/console/api/jobs/pets/stop", &admin_, "{}", false);
+  EXPECT_EQ(no_csrf.status, 403);
+  EXPECT_EQ(Body(no_csrf).at("error"), "CsrfTokenMismatch");
+  store::Session forged = admin_;
+  forged.csrf_token = "0000";
+  EXPECT_EQ(Call("POST", "/console/api/jobs/pets/stop", &forged, "{}").status, 403);
+  EXPECT_EQ(service_->DescribeJob("pets").value().status, store::JobStatus::kInProgress);
+}
+
+TEST_F(ConsoleApiTest, JobListHasCountersSortsFiltersAndPages) {
+  for (const char* name : {"alpha", "beta", "gamma"}) {
+    clock_.Advance(std::chrono::seconds(1));
+    ASSERT_TRUE(service_->CreateJob(
+        labeling::test_support::TextJobRequest(name, "s3://b/m.manifest", 1), "us-west-2"));
+  }
+  service_->RunOnce();
+  Answer("w1", "cat", 3);  // pets: one object has one of its two answers
+  auto task = service_->Claim(User("w2"), "alpha").value();
+  ASSERT_TRUE(task);
+
+  http::Response r = Get("/console/api/jobs");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto body = Body(r);
+  EXPECT_EQ(body.at("total"), 4);
+  auto jobs = body.at("jobs").as_array();
+  ASSERT_EQ(jobs.size(), 4u);
+  // Newest first by default.
+  EXPECT_EQ(jobs[0].at("name"), "gamma");
+  EXPECT_EQ(jobs[3].at("name"), "pets");
+  auto pets = jobs[3].as_object();
+  EXPECT_EQ(pets.at("status"), "InProgress");
+  EXPECT_EQ(pets.at("taskType"), "TextMultiClass");
+  EXPECT_EQ(pets.at("counters").at("total"), 4);
+  EXPECT_EQ(pets.at("counters").at("inProgress"), 1);
+  EXPECT_EQ(pets.at("counters").at("left"), 3);
+  EXPECT_EQ(pets.at("counters").at("labeled"), 0);
+  EXPECT_EQ(jobs[2].at("counters").at("inProgress"), 1);  // alpha: a live lease
+
+  auto by_name = Body(Get("/console/api/jobs?sort=name&order=asc")).at("jobs").as_array();
+  EXPECT_EQ(by_name[0].at("name"), "alpha");
+  EXPECT_EQ(by_name[3].at("name"), "pets");
+  auto filtered = Body(Get("/console/api/jobs?name=ET"));
+  EXPECT_EQ(filtered.at("total"), 2);  // beta, pets
+  auto paged = Body(Get("/console/api/jobs?sort=name&order=asc&offset=1&limit=2"));
+  EXPECT_EQ(paged.at("total"), 4);
+  ASSERT_EQ(paged.at("jobs").as_array().size(), 2u);
+  EXPECT_EQ(paged.at("jobs").as_array()[0].at("name"), "beta");
+  EXPECT_EQ(Body(Get("/console/api/jobs?status=Stopped")).at("total"), 0);
+  EXPECT_EQ(Get("/console/api/jobs?status=Sleeping").status, 400);
+  EXPECT_EQ(Get("/console/api/jobs?sort=colour").status, 400);
+}
+
+TEST_F(ConsoleApiTest, AJobsDetailsFiguresAndObjects) {
+  // Object 0: both say cat. Object 1: cat and dog. Object 2: both dog.
+  Answer("w1", "cat", 4);   // w1 object 0
+  Answer("w2", "cat", 6);   // w2 object 0
+  Answer("w1", "cat", 10);  // w1 object 1
+  Answer("w2", "dog", 2);   // w2 object 1
+  Answer("w1", "dog", 8);   // w1 object 2
+  Answer("w2", "dog", 4);   // w2 object 2
+  service_->RunOnce();      // consolidates the three objects
+
+  auto job = Body(Get("/console/api/jobs/pets"));
+  EXPECT_EQ(job.at("describe").at("LabelingJobName"), "pets");
+  EXPECT_EQ(job.at("describe").at("LabelCounters").at("TotalLabeled"), 3);
+  EXPECT_EQ(job.at("describe").at("HumanTaskConfig").at("NumberOfHumanWorkersPerDataObject"), 2);
+  EXPECT_EQ(job.at("counters").at("labeled"), 3);
+  EXPECT_EQ(job.at("counters").at("left"), 1);
+  EXPECT_EQ(job.at("labels"), boost::json::parse(R"(["cat","dog"])"));
+  EXPECT_EQ(Get("/console/api/jobs/nope").status, 404);
+
+  auto stats = Body(Get("/console/api/jobs/pets/stats"));
+  auto progress = stats.at("progress").as_array();
+  ASSERT_GE(progress.size(), 2u);
+  EXPECT_EQ(progress.back().at("answers"), 6);
+  EXPECT_EQ(progress.back().at("finished"), 3);
+  EXPECT_EQ(stats.at("throughput").at("answers"), 6);
+  // Six answers over 30 s of submits: five intervals in half a minute.
+  EXPECT_NEAR(stats.at("throughput").at("perMinute").as_double(), 10.0, 0.01);
+  auto consolidated = stats.at("labels").at("consolidated").as_array();
+  ASSERT_EQ(consolidated.size(), 2u);
+  int64_t cats = 0, dogs = 0;
+  for (const auto& l : consolidated)
+    (l.at("label") == "cat" ? cats : dogs) = l.at("count").as_int64();
+  EXPECT_EQ(cats + dogs, 3);
+  auto answers = stats.at("labels").at("answers").as_array();
+  EXPECT_EQ(answers[0].at("label"), "cat");  // 3 each: by name
+  EXPECT_EQ(answers[0].at("count"), 3);
+  auto workers = stats.at("workers").as_array();
+  ASSERT_EQ(workers.size(), 2u);
+  for (const auto& w : workers) {
+    EXPECT_EQ(w.at("answers"), 3);
+    EXPECT_EQ(w.at("compared"), 3);
+    double median = w.at("worker") == "w1" ? 8 : 4;
+    EXPECT_DOUBLE_EQ(w.at("medianSeconds").as_double(), median) << w.at("worker");
+  }
+  // Object 1's consolidated label is one of the two: exactly one worker
+  // disagreed with it there, so the agreements add up to 5 of 6.
+  EXPECT_EQ(workers[0].at("agreed").as_int64() + workers[1].at("agreed").as_int64(), 5);
+
+  auto all = Body(Get("/console/api/jobs/pets/objects?limit=10"));
+  auto list = all.at("objects").as_array();
+  ASSERT_EQ(list.size(), 4u);
+  EXPECT_EQ(list[0].at("source"), "a");
+  EXPECT_EQ(list[0].at("state"), "labeled");
+  EXPECT_EQ(list[0].at("label"), "cat");
+  EXPECT_TRUE(list[0].at("confidence").is_double());
+  EXPECT_EQ(list[0].at("answers").as_array().size(), 2u);
+  EXPECT_EQ(list[0].at("answers").as_array()[0].at("answer").at("animal").at("label"), "cat");
+  EXPECT_EQ(list[3].at("source"), "<b>d</b>");  // data, as stored; the page escapes it
+  EXPECT_EQ(list[3].at("state"), "open");
+  EXPECT_TRUE(all.at("next").is_null());
+
+  auto disagree = Body(Get("/console/api/jobs/pets/objects?filter=disagreement"));
+  ASSERT_EQ(disagree.at("objects").as_array().size(), 1u);
+  EXPECT_EQ(disagree.at("objects").as_array()[0].at("index"), 1);
+  auto low = Body(Get("/console/api/jobs/pets/objects?filter=low-confidence&threshold=1"));
+  EXPECT_EQ(low.at("objects").as_array().size(), 3u);
+  auto none = Body(Get("/console/api/jobs/pets/objects?filter=low-confidence&threshold=0"));
+  EXPECT_EQ(none.at("objects").as_array().size(), 0u);
+  auto open = Body(Get("/console/api/jobs/pets/objects?filter=open"));
+  ASSERT_EQ(open.at("objects").as_array().size(), 1u);
+  auto page = Body(Get("/console/api/jobs/pets/objects?from=1&limit=2"));
+  ASSERT_EQ(page.at("objects").as_array().size(), 2u);
+  EXPECT_EQ(page.at("objects").as_array()[0].at("index"), 1);
+  EXPECT_EQ(page.at("next"), 3);
+  http::Response bad = Get("/console/api/jobs/pets/objects?filter=sideways");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("filter"), std::string::npos);
+  EXPECT_EQ(Get("/console/api/jobs/pets/objects?filter=low-confidence&threshold=2").status, 400);
+}
+
+TEST_F(ConsoleApiTest, PreviewRendersTheTemplateForAnObjectOrAPastedLine) {
+  http::Response first = Call("POST", "/console/api/jobs/pets/preview", &admin_, "{}");
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(Body(first).at("html"), "<p>a</p>");
+  EXPECT_EQ(Body(first).at("taskInput").at("taskObject"), "a");
+  EXPECT_EQ(Body(first).at("index"), 0);
+  // Data objects are escaped by the template's autoescape.
+  http::Response hostile = Call("POST", "/console/api/jobs/pets/preview", &admin_, R"({"index":3})");
+  ASSERT_EQ(hostile.status, 200) << hostile.body;
+  EXPECT_EQ(Body(hostile).at("html"), "<p>&lt;b&gt;d&lt;/b&gt;</p>");
+  http::Response pasted = Call("POST", "/console/api/jobs/pets/preview", &admin_,
+                               R"({"line":"{\"source\":\"<script>alert(1)</script>\"}"})");
+  ASSERT_EQ(pasted.status, 200) << pasted.body;
+  EXPECT_EQ(Body(pasted).at("html"), "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>");
+  EXPECT_TRUE(Body(pasted).at("index").is_null());
+
+  http::Response not_json = Call("POST", "/console/api/jobs/pets/preview", &admin_, R"({"line":"nope"})");
+  EXPECT_EQ(not_json.status, 400);
+  EXPECT_NE(not_json.body.find("line"), std::string::npos);
+  http::Response no_source = Call("POST", "/console/api/jobs/pets/preview", &admin_, R"({"line":"{}"})");
+  EXPECT_EQ(no_source.status, 400);
+  http::Response too_far = Call("POST", "/console/api/jobs/pets/preview", &admin_, R"({"index":9})");
+  EXPECT_EQ(too_far.status, 404);
+  EXPECT_NE(too_far.body.find("index"), std::string::npos);
+}
+
+TEST_F(ConsoleApiTest, StopStopsTheJobOnceAndIsAudited) {
+  http::Response stop = Call("POST", "/console/api/jobs/pets/stop", &admin_, "{}");
+  ASSERT_EQ(stop.status, 200) << stop.body;
+  EXPECT_EQ(service_->DescribeJob("pets").value().status, store::JobStatus::kStopping);
+  EXPECT_EQ(Call("POST", "/console/api/jobs/pets/stop", &admin_, "{}").status, 409);
+  EXPECT_EQ(Call("POST", "/console/api/jobs/nope/stop", &admin_, "{}").status, 404);
+  auto audit = identity_->ListAudit(0, 100).value();
+  int stops = 0;
+  for (const auto& e : audit)
+    if (e.action == "console:StopLabelingJob" && e.actor == "boss" && e.target == "pets") ++stops;
+  EXPECT_EQ(stops, 2);
+  // The runner finishes it; the output manifest can then be downloaded.
+  service_->RunOnce();
+  EXPECT_EQ(service_->DescribeJob("pets").value().status, store::JobStatus::kStopped);
+  http::Response out = Get("/console/api/jobs/pets/output");
+  ASSERT_EQ(out.status, 200) << out.body;
+  EXPECT_NE(out.body.find("\"source\":\"a\""), std::string::npos);
+}
+
+TEST_F(ConsoleApiTest, TheLongPollAnswersOnACommitOrWhenItsTimeIsUp) {
+  int64_t version = Body(Get("/console/api/changes?since=-1")).at("version").as_int64();
+  // Nothing changes: answered after the wait.
+  auto start = std::chrono::steady_clock::now();
+  auto quiet = Body(Get("/console/api/changes?since=" + std::to_string(version) + "&wait=1"));
+  EXPECT_EQ(quiet.at("version"), version);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(900));
+  // A submit meanwhile: answered with the new version well before the wait.
+  auto waiting = std::async(std::launch::async, [&] {
+    return Body(Get("/console/api/changes?since=" + std::to_string(version) + "&wait=5"));
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  start = std::chrono::steady_clock::now();
+  Answer("w1", "cat", 1);
+  auto moved = waiting.get();
+  EXPECT_GT(moved.at("version").as_int64(), version);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+}
+
+TEST_F(ConsoleApiTest, CloneAndCreateGoThroughTheModelsChecksAndAreAudited) {
+  http::Response clone = Call("POST", "/console/api/jobs/pets/clone", &admin_, R"({"name":"pets-again"})");
+  ASSERT_EQ(clone.status, 200) << clone.body;
+  EXPECT_EQ(Body(clone).at("LabelingJobArn"),
+            "arn:aws:sagemaker:us-west-2:111122223333:labeling-job/pets-again");
+  auto copy = service_->DescribeJob("pets-again").value();
+  auto original = service_->DescribeJob("pets").value();
+  EXPECT_EQ(copy.workers_per_object, 2);
+  EXPECT_EQ(copy.workteam_arn, original.workteam_arn);
+  // A taken name, an invalid one, none.
+  http::Response taken = Call("POST", "/console/api/jobs/pets/clone", &admin_, R"({"name":"PETS"})");
+  EXPECT_EQ(taken.status, 409);
+  http::Response invalid = Call("POST", "/console/api/jobs/pets/clone", &admin_, R"({"name":"no spaces"})");
+  EXPECT_EQ(invalid.status, 400);
+  EXPECT_EQ(Body(invalid).at("error"), "ValidationException");
+  EXPECT_NE(invalid.body.find("abelingJobName"), std::string::npos) << invalid.body;
+  EXPECT_EQ(Call("POST", "/console/api/jobs/pets/clone", &admin_, "{}").status, 400);
+
+  // The wizard's create: a full request, checked like the API's.
+  auto request = labeling::test_support::TextJobRequest("fresh", "s3://b/m.manifest", 1);
+  http::Response created = Call("POST", "/console/api/jobs", &admin_, boost::json::serialize(request));
+  ASSERT_EQ(created.status, 200) << created.body;
+  EXPECT_EQ(service_->DescribeJob("fresh").value().workers_per_object, 1);
+  request["LabelingJobName"] = "fresh2";
+  request.erase("RoleArn");
+  http::Response missing = Call("POST", "/console/api/jobs", &admin_, boost::json::serialize(request));
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_NE(missing.body.find("roleArn"), std::string::npos) << missing.body;
+  int audited = 0;
+  for (const auto& e : identity_->ListAudit(0, 100).value())
+    if (e.actor == "boss" && (e.action == "console:CloneLabelingJob" || e.action == "console:CreateLabelingJob"))
+      ++audited;
+  EXPECT_EQ(audited, 5);
+}
+
+TEST_F(ConsoleApiTest, WizardHelpersListUploadAndPreview) {
+  auto types = Body(Get("/console/api/task-types")).at("taskTypes").as_array();
+  bool text = false;
+  for (const auto& t : types) text = text || t.at("name") == "TextMultiClass";
+  EXPECT_TRUE(text);
+  auto teams = Body(Get("/console/api/workteams")).at("workteams").as_array();
+  ASSERT_EQ(teams.size(), 1u);
+  EXPECT_EQ(teams[0].at("arn"), labeling::test_support::kTeamArn);
+  EXPECT_TRUE(Body(Get("/console/api/kms-keys")).at("keys").as_array().empty());
+
+  http::Response up = Call("POST", "/console/api/upload?uri=s3://b/new/list.manifest", &admin_,
+                           "{\"source\":\"x\"}\n");
+  ASSERT_EQ(up.status, 200) << up.body;
+  EXPECT_EQ(objects_->ReadAll("s3://b/new/list.manifest").value(), "{\"source\":\"x\"}\n");
+  for (const char* bad : {"s3://b", "s3://b/", "file:///etc/passwd", "s3://b/../../x", "s3://b//x", "s3://b/./x"}) {
+    http::Response refused = Call("POST", std::string("/console/api/upload?uri=") + bad, &admin_, "x");
+    EXPECT_EQ(refused.status, 400) << bad;
+    EXPECT_NE(refused.body.find("uri"), std::string::npos) << bad;
+  }
+
+  http::Response preview = Call("POST", "/console/api/render-template", &admin_,
+                                R"({"template":"<p>{{ task.input.taskObject }}|{{ task.input.labels | join: ','}}</p>",)"
+                                R"("line":"{\"source\":\"<i>x</i>\"}","labels":["cat","dog"],"taskType":"TextMultiClass"})");
+  ASSERT_EQ(preview.status, 200) << preview.body;
+  EXPECT_EQ(Body(preview).at("html"), "<p>&lt;i&gt;x&lt;/i&gt;|cat,dog</p>");
+  http::Response broken = Call("POST", "/console/api/render-template", &admin_,
+                               R"({"template":"{% if %}","line":"{\"source\":\"x\"}"})");
+  EXPECT_EQ(broken.status, 400);
+  EXPECT_EQ(Body(broken).at("error"), "InvalidTemplate");
+  EXPECT_NE(broken.body.find("line 1"), std::string::npos) << broken.body;
+}
+
+}  // namespace
+}  // namespace plumbline::console
