@@ -12,6 +12,7 @@ namespace plumbline::cli {
 
 void AddServeCommand(CLI::App& app);
 void AddUsersCommands(CLI::App& app);
+void AddFunctionsCommands(CLI::App& app);
 // Adds `preview` to the `template` group (call after AddTemplateCommands).
 void AddTemplatePreviewCommand(CLI::App& app);
 

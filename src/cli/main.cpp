@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   plumbline::cli::AddTemplatePreviewCommand(app);
   plumbline::cli::AddConsolidateCommand(app);
   plumbline::cli::AddKmsCommands(app);
+  plumbline::cli::AddFunctionsCommands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -17,6 +17,8 @@
 
 #include "api/aws_endpoint.hpp"
 #include "api/kms_api.hpp"
+#include "api/lambda_api.hpp"
+#include "functions/functions.hpp"
 #include "api/sts_api.hpp"
 #include "api/sagemaker.hpp"
 #include "cli/app.hpp"
@@ -56,6 +58,8 @@ struct ServeArgs {
   int skew_seconds = 300;
   int64_t sts_min_duration = 900;
   bool demo = false;
+  std::string python = "python3";
+  int python_workers = 2;
   std::string s3_endpoint;
   std::string s3_host;
   std::string tls_cert;
@@ -212,6 +216,19 @@ int Serve(const ServeArgs& args) {
   aws.AddService("sagemaker", http::Answering([&](const http::Request& r) { return sagemaker.Handle(r); }));
   aws.AddService("kms", http::Answering([&](const http::Request& r) { return kms.Handle(r); }));
   aws.AddService("sts", http::Answering([&](const http::Request& r) { return sts.Handle(r); }));
+  // Custom hooks: the function registry and Lambda's API over it.
+  functions::RunnerOptions fopts;
+  fopts.python = args.python;
+  fopts.python_workers = args.python_workers;
+  functions::Runner function_runner(fopts);
+  functions::Registry function_registry(*dd.store, args.data_dir + "/functions", dd.account_id,
+                                        function_runner, clock);
+  api::LambdaApiOptions lambda_opts;
+  lambda_opts.allowed_skew = std::chrono::seconds(args.skew_seconds);
+  api::LambdaApi lambda(function_registry, *dd.identity, lambda_opts);
+  aws.AddService("lambda", [&](http::Request& r, http::Respond respond) {
+    lambda.Handle(r, std::move(respond));
+  });
   // S3 over the embedded buckets (DATA/buckets), whichever storage jobs use.
   storage::LocalBuckets buckets(args.data_dir);
   s3::S3Options s3opts;
@@ -298,6 +315,10 @@ void AddServeCommand(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--threads", args->threads, "HTTP I/O threads")->capture_default_str()
       ->check(CLI::Range(1, 256));
+  cmd->add_option("--python", args->python,
+                  "the python3 interpreter that runs python functions (default: python3 on PATH)");
+  cmd->add_option("--python-workers", args->python_workers,
+                  "warm worker processes per python function (default 2)");
   cmd->add_option("--sts-min-duration", args->sts_min_duration,
                   "shortest STS DurationSeconds accepted (AWS: 900; lower for tests)")
       ->check(CLI::Range(int64_t{1}, int64_t{900}));

@@ -301,6 +301,21 @@ Status FaultInjectingStore::DeleteKmsAlias(const std::string& alias) {
 Result<std::vector<KmsAlias>> FaultInjectingStore::ListKmsAliases() {
   return inner_->ListKmsAliases();
 }
+Status FaultInjectingStore::CreateFunction(const Function& fn) {
+  return Write<void>("CreateFunction", [&] { return inner_->CreateFunction(fn); });
+}
+Result<Function> FaultInjectingStore::GetFunction(const std::string& name_or_arn) {
+  return inner_->GetFunction(name_or_arn);
+}
+Result<std::vector<Function>> FaultInjectingStore::ListFunctions() {
+  return inner_->ListFunctions();
+}
+Result<Function> FaultInjectingStore::UpdateFunction(const Function& fn) {
+  return Write<Function>("UpdateFunction", [&] { return inner_->UpdateFunction(fn); });
+}
+Status FaultInjectingStore::DeleteFunction(const std::string& name) {
+  return Write<void>("DeleteFunction", [&] { return inner_->DeleteFunction(name); });
+}
 Result<Workteam> FaultInjectingStore::UpdateWorkteam(const Workteam& team) {
   return Write<Workteam>("UpdateWorkteam", [&] { return inner_->UpdateWorkteam(team); });
 }

@@ -130,6 +130,11 @@ class FaultInjectingStore final : public Store {
                         int64_t now_ms) override;
   Status DeleteKmsAlias(const std::string& alias) override;
   Result<std::vector<KmsAlias>> ListKmsAliases() override;
+  Status CreateFunction(const Function& fn) override;
+  Result<Function> GetFunction(const std::string& name_or_arn) override;
+  Result<std::vector<Function>> ListFunctions() override;
+  Result<Function> UpdateFunction(const Function& fn) override;
+  Status DeleteFunction(const std::string& name) override;
   Result<Workteam> UpdateWorkteam(const Workteam& team) override;
   Status DeleteWorkteam(const std::string& name) override;
   Status SetUserDisabled(int64_t user_id, bool disabled) override;

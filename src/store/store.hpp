@@ -251,6 +251,28 @@ struct SecretSealer {
 };
 // --- end of workforce and access control types ---
 
+// A registered function (a custom pre-annotation or consolidation hook,
+// Lambda's CreateFunction): what runs it and its settings. The code itself
+// lives in files (functions/ owns them); the store keeps where.
+struct Function {
+  std::string name;           // unique (case-sensitive, as Lambda's)
+  std::string arn;            // arn:aws:lambda:<region>:<account>:function:<name>
+  std::string kind;           // "python", "executable" or "http"
+  std::string runtime;        // as given at creation ("python3.11", "provided", ...)
+  std::string handler;        // module.function, a command, or an invocation URL
+  std::string code_dir;       // the folder holding the unpacked code ("" for http)
+  std::string code_sha256;    // base64 SHA-256 of the deployed package
+  int64_t code_size = 0;
+  int64_t timeout_s = 3;
+  int64_t memory_mb = 128;
+  std::string environment_json = "{}";  // {"NAME":"value",...}
+  std::string description;
+  std::string role;
+  int64_t revision = 1;       // grows with every change of code or settings
+  int64_t created_ms = 0;
+  int64_t modified_ms = 0;
+};
+
 class Store {
  public:
   Store() = default;
@@ -487,6 +509,20 @@ class Store {
   // newest `limit` when there are more).
   virtual Result<std::vector<AuditEntry>> ListAudit(int64_t since_ms, size_t limit) = 0;
   // --- end of workforce and access control ---
+
+  // --- functions (custom hooks) ---
+  // kAlreadyExists when the name is taken.
+  virtual Status CreateFunction(const Function& fn) = 0;
+  // By name or by ARN; kNotFound otherwise.
+  virtual Result<Function> GetFunction(const std::string& name_or_arn) = 0;
+  // Every function, by name.
+  virtual Result<std::vector<Function>> ListFunctions() = 0;
+  // Replaces every field but name, arn and created_ms of the function named
+  // `fn.name`, and sets its revision to the stored one plus one (returned
+  // with the rest). kNotFound for an unknown function.
+  virtual Result<Function> UpdateFunction(const Function& fn) = 0;
+  // kNotFound for an unknown function.
+  virtual Status DeleteFunction(const std::string& name) = 0;
 
   // Counters of the write path since the store was opened; never fails.
   virtual StoreStats Stats() = 0;

@@ -670,6 +670,66 @@ TEST_P(StoreTest, StatsCountCommittedWrites) {
   EXPECT_LE(after.commits, after.writes);
 }
 
+TEST_P(StoreTest, FunctionsAreNamedUniquelyFoundByNameOrArnUpdatedAndDeleted) {
+  Function f;
+  f.name = "gt-pre";
+  f.arn = "arn:aws:lambda:us-east-1:123456789012:function:gt-pre";
+  f.kind = "python";
+  f.runtime = "python3.11";
+  f.handler = "pre.lambda_handler";
+  f.code_dir = "functions/gt-pre/1";
+  f.code_sha256 = "abc=";
+  f.code_size = 42;
+  f.timeout_s = 3;
+  f.environment_json = R"({"A":"1"})";
+  f.created_ms = f.modified_ms = 1000;
+  ASSERT_TRUE(store_->CreateFunction(f));
+  Function dup = f;
+  dup.arn += "-other";
+  EXPECT_EQ(store_->CreateFunction(dup).error().code, ErrorCode::kAlreadyExists);
+  Function g = f;
+  g.name = "gt-acs";
+  g.arn = "arn:aws:lambda:us-east-1:123456789012:function:gt-acs";
+  g.kind = "executable";
+  ASSERT_TRUE(store_->CreateFunction(g));
+
+  auto by_name = store_->GetFunction("gt-pre").value();
+  EXPECT_EQ(by_name.arn, f.arn);
+  EXPECT_EQ(by_name.handler, "pre.lambda_handler");
+  EXPECT_EQ(by_name.environment_json, R"({"A":"1"})");
+  EXPECT_EQ(by_name.revision, 1);
+  EXPECT_EQ(store_->GetFunction(f.arn).value().name, "gt-pre");
+  EXPECT_EQ(store_->GetFunction("GT-PRE").error().code, ErrorCode::kNotFound);
+  auto all = store_->ListFunctions().value();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].name, "gt-acs");  // by name
+  EXPECT_EQ(all[1].name, "gt-pre");
+
+  Function changed = f;
+  changed.arn = "ignored";
+  changed.created_ms = 5;
+  changed.timeout_s = 30;
+  changed.code_dir = "functions/gt-pre/2";
+  changed.modified_ms = 2000;
+  auto updated = store_->UpdateFunction(changed).value();
+  EXPECT_EQ(updated.revision, 2);
+  EXPECT_EQ(updated.arn, f.arn);
+  auto read = store_->GetFunction("gt-pre").value();
+  EXPECT_EQ(read.timeout_s, 30);
+  EXPECT_EQ(read.code_dir, "functions/gt-pre/2");
+  EXPECT_EQ(read.created_ms, 1000);
+  EXPECT_EQ(read.modified_ms, 2000);
+  EXPECT_EQ(read.revision, 2);
+  Function missing = f;
+  missing.name = "nope";
+  EXPECT_EQ(store_->UpdateFunction(missing).error().code, ErrorCode::kNotFound);
+
+  ASSERT_TRUE(store_->DeleteFunction("gt-pre"));
+  EXPECT_EQ(store_->DeleteFunction("gt-pre").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->GetFunction("gt-pre").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->ListFunctions().value().size(), 1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(, StoreTest, ::testing::ValuesIn(contract::ContractTargets()),
                          contract::TargetName);
 

@@ -198,6 +198,26 @@ ALTER TABLE kms_keys ADD COLUMN key_manager TEXT NOT NULL DEFAULT 'CUSTOMER';
 ALTER TABLE kms_keys ADD COLUMN deletion_ms INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE kms_keys ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
 )sql",
+    // 8: registered functions (custom Lambda-contract hooks, functions/).
+    R"sql(
+CREATE TABLE functions(
+  name TEXT PRIMARY KEY,
+  arn TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  runtime TEXT NOT NULL,
+  handler TEXT NOT NULL,
+  code_dir TEXT NOT NULL,
+  code_sha256 TEXT NOT NULL,
+  code_size INTEGER NOT NULL,
+  timeout_s INTEGER NOT NULL,
+  memory_mb INTEGER NOT NULL,
+  environment TEXT NOT NULL,
+  description TEXT NOT NULL,
+  role TEXT NOT NULL,
+  revision INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL,
+  modified_ms INTEGER NOT NULL);
+)sql",
 };
 
 const size_t kMigrationCount = std::size(kMigrations);

@@ -18,6 +18,7 @@
 //   assignment_ops.cpp  claims, submits, leases, answers
 //   people_ops.cpp      users, sessions (and their cache), keys, teams,
 //                       KMS keys, the audit log
+//   function_ops.cpp    registered functions
 #pragma once
 
 #include <sqlite3.h>
@@ -253,6 +254,13 @@ class SqliteStore final : public Store {
   Status RevokeAccessKey(const std::string& access_key_id, int64_t now_ms) override;
   Status AppendAudit(const AuditEntry& e) override;
   Result<std::vector<AuditEntry>> ListAudit(int64_t since_ms, size_t limit) override;
+
+  // functions (function_ops.cpp)
+  Status CreateFunction(const Function& fn) override;
+  Result<Function> GetFunction(const std::string& name_or_arn) override;
+  Result<std::vector<Function>> ListFunctions() override;
+  Result<Function> UpdateFunction(const Function& fn) override;
+  Status DeleteFunction(const std::string& name) override;
 
   StoreStats Stats() override;
 

@@ -1,0 +1,50 @@
+// Child processes of functions: spawning with a clean environment and the
+// pipes the runtimes need, reading replies with a deadline, killing and
+// reaping. Private to functions/.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "common/result.hpp"
+
+namespace plumbline::functions::detail {
+
+using Deadline = std::chrono::steady_clock::time_point;
+
+struct Child {
+  pid_t pid = -1;
+  int in = -1;   // the child's stdin (we write)
+  int out = -1;  // the child's answer channel (we read)
+  std::string buffered;  // read from `out`, not yet consumed
+};
+
+// Starts argv[0] (a path, or a name looked up in PATH) in `cwd` with exactly
+// `env` ("NAME=value"), in a process group of its own. The child's stdin is
+// a pipe (Child::in); its answers go to a pipe (Child::out) that is the
+// child's fd `answer_fd` (1 or 3); what it prints goes to `log_fd`
+// (stderr, and stdout when answer_fd is not 1).
+Result<Child> Spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                    const std::string& cwd, int log_fd, int answer_fd);
+
+// Writes everything or fails (the child closed its end, or the deadline).
+Status WriteAll(Child& c, std::string_view data, Deadline deadline);
+
+enum class ReadEnd { kOk, kEof, kTimeout, kError };
+// Reads one message "<length>\n<bytes>" from Child::out.
+ReadEnd ReadMessage(Child& c, std::string* message, Deadline deadline);
+// Reads until end of file (an executable's stdout), at most `limit` bytes.
+ReadEnd ReadToEnd(Child& c, std::string* out, size_t limit, Deadline deadline);
+
+// Kills the child's process group, closes its pipes and reaps it; returns
+// how it ended ("exited with status N", "killed by signal N").
+std::string KillAndReap(Child& c);
+// Closes the pipes and waits for the child to exit by itself until the
+// deadline (then kills it); returns its exit status, or -1 when it was
+// killed or died of a signal, with `how` describing it.
+int Wait(Child& c, Deadline deadline, std::string* how);
+
+}  // namespace plumbline::functions::detail

@@ -1,0 +1,497 @@
+// The functions subsystem: packages, the three runtimes (warm python
+// workers, executables, HTTP endpoints) and their faults, and the registry.
+#include "functions/functions.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <atomic>
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "common/ids.hpp"
+#include "common/json.hpp"
+
+namespace plumbline::functions {
+namespace {
+namespace fs = std::filesystem;
+
+// A zip archive of the given files (path, content, unix mode), deflated
+// when `deflate` is set: what `zip -r` or Python's zipfile would make.
+std::string MakeZip(const std::vector<std::tuple<std::string, std::string, int>>& files,
+                    bool deflated) {
+  std::string out, central;
+  auto u16 = [](std::string& s, uint32_t v) {
+    s += static_cast<char>(v & 0xff);
+    s += static_cast<char>((v >> 8) & 0xff);
+  };
+  auto u32 = [&](std::string& s, uint32_t v) {
+    u16(s, v & 0xffff);
+    u16(s, v >> 16);
+  };
+  for (const auto& [name, content, mode] : files) {
+    uint32_t crc = crc32(0, reinterpret_cast<const Bytef*>(content.data()),
+                         static_cast<uInt>(content.size()));
+    std::string data = content;
+    if (deflated) {
+      z_stream z{};
+      deflateInit2(&z, 6, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+      data.resize(deflateBound(&z, content.size()));
+      z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(content.data()));
+      z.avail_in = static_cast<uInt>(content.size());
+      z.next_out = reinterpret_cast<Bytef*>(data.data());
+      z.avail_out = static_cast<uInt>(data.size());
+      ::deflate(&z, Z_FINISH);
+      data.resize(z.total_out);
+      deflateEnd(&z);
+    }
+    uint32_t offset = static_cast<uint32_t>(out.size());
+    uint32_t method = deflated ? 8 : 0;
+    u32(out, 0x04034b50);
+    u16(out, 20);
+    u16(out, 0);
+    u16(out, method);
+    u32(out, 0);
+    u32(out, crc);
+    u32(out, static_cast<uint32_t>(data.size()));
+    u32(out, static_cast<uint32_t>(content.size()));
+    u16(out, static_cast<uint32_t>(name.size()));
+    u16(out, 0);
+    out += name + data;
+    u32(central, 0x02014b50);
+    u16(central, 0x0314);  // made by Unix
+    u16(central, 20);
+    u16(central, 0);
+    u16(central, method);
+    u32(central, 0);
+    u32(central, crc);
+    u32(central, static_cast<uint32_t>(data.size()));
+    u32(central, static_cast<uint32_t>(content.size()));
+    u16(central, static_cast<uint32_t>(name.size()));
+    u16(central, 0);
+    u16(central, 0);
+    u16(central, 0);
+    u16(central, 0);
+    u32(central, static_cast<uint32_t>(0100000 | mode) << 16);
+    u32(central, offset);
+    central += name;
+  }
+  uint32_t cd_offset = static_cast<uint32_t>(out.size());
+  out += central;
+  u32(out, 0x06054b50);
+  u16(out, 0);
+  u16(out, 0);
+  u16(out, static_cast<uint32_t>(files.size()));
+  u16(out, static_cast<uint32_t>(files.size()));
+  u32(out, static_cast<uint32_t>(central.size()));
+  u32(out, cd_offset);
+  u16(out, 0);
+  return out;
+}
+
+class FunctionsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("plb-functions-" + RandomHex(6));
+    fs::create_directories(dir_);
+    store_ = store::OpenStore({"sqlite:" + (dir_ / "db").string(), false}).value();
+    RunnerOptions o;
+    o.python_workers = 2;
+    runner_ = std::make_unique<Runner>(o);
+    registry_ = std::make_unique<Registry>(*store_, (dir_ / "functions").string(),
+                                           "123456789012", *runner_, clock_);
+  }
+  void TearDown() override {
+    registry_.reset();
+    runner_.reset();
+    store_.reset();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  store::Function Python(const std::string& name, const std::string& code, int timeout_s = 3) {
+    FunctionSpec s;
+    s.name = name;
+    s.runtime = "python3.11";
+    s.handler = "handler.lambda_handler";
+    s.timeout_s = timeout_s;
+    s.zip = MakeZip({{"handler.py", code, 0644}}, true);
+    return registry_->Create(s, "us-west-2").value();
+  }
+  store::Function Program(const std::string& name, const std::string& script, int timeout_s = 3) {
+    FunctionSpec s;
+    s.name = name;
+    s.runtime = "provided.al2";
+    s.handler = "run.sh";
+    s.timeout_s = timeout_s;
+    s.zip = MakeZip({{"run.sh", "#!/bin/sh\n" + script, 0755}}, false);
+    return registry_->Create(s, "us-west-2").value();
+  }
+  Invocation Call(const std::string& name, const std::string& event, RunContext ctx = {}) {
+    return registry_->Invoke(name, event, ctx).value();
+  }
+  boost::json::object Obj(const Invocation& inv) {
+    auto v = json::Parse(inv.payload);
+    EXPECT_TRUE(v && v->is_object()) << inv.payload;
+    return v && v->is_object() ? v->get_object() : boost::json::object();
+  }
+
+  fs::path dir_;
+  FakeClock clock_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<Runner> runner_;
+  std::unique_ptr<Registry> registry_;
+};
+
+TEST(FunctionNames, NamesAndArnsWithQualifiers) {
+  EXPECT_EQ(FunctionNameOf("gt-pre").value(), "gt-pre");
+  EXPECT_EQ(FunctionNameOf("gt-pre:$LATEST").value(), "gt-pre");
+  EXPECT_EQ(FunctionNameOf("arn:aws:lambda:us-east-1:111122223333:function:gt_acs").value(),
+            "gt_acs");
+  EXPECT_EQ(FunctionNameOf("arn:aws:lambda:eu-west-1:111122223333:function:gt_acs:prod").value(),
+            "gt_acs");
+  EXPECT_FALSE(FunctionNameOf("arn:aws:s3:::bucket"));
+  EXPECT_FALSE(FunctionNameOf("has space"));
+  EXPECT_FALSE(FunctionNameOf(""));
+}
+
+TEST(Unzip, StoredAndDeflatedEntriesKeepTheirModesAndBadArchivesAreNamed) {
+  auto dir = fs::temp_directory_path() / ("plb-unzip-" + RandomHex(6));
+  fs::create_directories(dir);
+  std::string big(100000, 'x');
+  ASSERT_TRUE(Unzip(MakeZip({{"pkg/a.py", "A = 1\n", 0644}, {"run", big, 0755}}, true),
+                    dir.string()));
+  std::ifstream in(dir / "pkg/a.py");
+  std::string a((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(a, "A = 1\n");
+  EXPECT_EQ(fs::file_size(dir / "run"), big.size());
+  EXPECT_NE(fs::status(dir / "run").permissions() & fs::perms::owner_exec, fs::perms::none);
+  auto escape = Unzip(MakeZip({{"../evil", "x", 0644}}, false), dir.string());
+  ASSERT_FALSE(escape);
+  EXPECT_NE(escape.error().message.find("../evil"), std::string::npos);
+  std::string broken = MakeZip({{"b.txt", "hello", 0644}}, false);
+  broken[30 + 5] = 'J';  // the entry's data: its CRC no longer matches
+  auto crc = Unzip(broken, dir.string());
+  ASSERT_FALSE(crc);
+  EXPECT_NE(crc.error().message.find("b.txt"), std::string::npos);
+  EXPECT_FALSE(Unzip("not a zip at all, really not", dir.string()));
+  fs::remove_all(dir);
+}
+
+TEST_F(FunctionsTest, PythonHandlerRunsWarmWithLambdasContextAndTheRunsEnvironment) {
+  auto fn = Python("echo", R"py(
+import os
+LOADED = os.getpid()
+CALLS = []
+
+def lambda_handler(event, context):
+    CALLS.append(1)
+    print("handling", event.get("n"))
+    return {
+        "n": event["n"],
+        "pid": LOADED,
+        "calls": len(CALLS),
+        "request_id": context.aws_request_id,
+        "function_name": context.function_name,
+        "arn": context.invoked_function_arn,
+        "remaining": context.get_remaining_time_in_millis(),
+        "key": os.environ.get("AWS_ACCESS_KEY_ID"),
+        "endpoint": os.environ.get("PLUMBLINE_ENDPOINT_URL"),
+        "root": os.environ.get("PLUMBLINE_ROOT_SECRET_ACCESS_KEY"),
+        "setting": os.environ.get("SETTING"),
+        "region": os.environ.get("AWS_REGION"),
+    }
+)py");
+  EXPECT_EQ(fn.arn, "arn:aws:lambda:us-west-2:123456789012:function:echo");
+  ::setenv("PLUMBLINE_ROOT_SECRET_ACCESS_KEY", "server-secret", 1);
+  RunContext ctx;
+  ctx.env["AWS_ACCESS_KEY_ID"] = "ASIATEMP";
+  ctx.env["PLUMBLINE_ENDPOINT_URL"] = "http://127.0.0.1:1";
+  auto first = Call("echo", R"({"n":1})", ctx);
+  ::unsetenv("PLUMBLINE_ROOT_SECRET_ACCESS_KEY");
+  ASSERT_TRUE(first.ok) << first.payload;
+  auto o = Obj(first);
+  EXPECT_EQ(o["n"].as_int64(), 1);
+  EXPECT_EQ(o["request_id"].as_string(), first.request_id);
+  EXPECT_EQ(o["function_name"].as_string(), "echo");
+  EXPECT_EQ(o["arn"].as_string(), fn.arn);
+  EXPECT_GT(o["remaining"].as_int64(), 1000);
+  EXPECT_LE(o["remaining"].as_int64(), 3000);
+  EXPECT_EQ(o["key"].as_string(), "ASIATEMP");
+  EXPECT_EQ(o["endpoint"].as_string(), "http://127.0.0.1:1");
+  EXPECT_TRUE(o["root"].is_null());  // the server's environment stays out
+  EXPECT_EQ(o["region"].as_string(), "us-west-2");
+
+  // The next run without credentials does not see the previous run's.
+  auto second = Call("echo", R"({"n":2})");
+  ASSERT_TRUE(second.ok) << second.payload;
+  EXPECT_TRUE(Obj(second)["key"].is_null());
+
+  // A batch is served by the warm workers (the module is imported once per
+  // worker, never per event).
+  std::vector<std::string> events;
+  for (int i = 0; i < 400; ++i) events.push_back("{\"n\":" + std::to_string(i) + "}");
+  auto all = registry_->InvokeBatch("echo", events, {}).value();
+  ASSERT_EQ(all.size(), 400u);
+  std::set<int64_t> pids;
+  int64_t max_calls = 0;
+  for (size_t i = 0; i < all.size(); ++i) {
+    ASSERT_TRUE(all[i].ok) << all[i].payload;
+    auto r = Obj(all[i]);
+    EXPECT_EQ(r["n"].as_int64(), static_cast<int64_t>(i));
+    pids.insert(r["pid"].as_int64());
+    max_calls = std::max(max_calls, r["calls"].as_int64());
+  }
+  EXPECT_LE(pids.size(), 2u);
+  EXPECT_GE(max_calls, 200);
+  EXPECT_LE(runner_->WarmWorkers(), 2);
+  auto logs = registry_->Logs("echo").value();
+  EXPECT_NE(logs.find("START RequestId: " + first.request_id), std::string::npos);
+  EXPECT_NE(logs.find("handling 1"), std::string::npos);
+  EXPECT_NE(logs.find("REPORT RequestId: " + first.request_id), std::string::npos);
+}
+
+TEST_F(FunctionsTest, PythonFaultsRaiseTimeOutAndCrashAndWorkersAreReplaced) {
+  Python("faulty", R"py(
+import os, signal, time
+
+def lambda_handler(event, context):
+    what = event["do"]
+    if what == "raise":
+        raise ValueError("bad object " + str(event.get("id")))
+    if what == "sleep":
+        time.sleep(30)
+    if what == "die":
+        os.kill(os.getpid(), signal.SIGKILL)
+    if what == "unserialisable":
+        return {"x": object()}
+    return {"fine": os.getpid()}
+)py",
+         1);
+  auto raised = Call("faulty", R"({"do":"raise","id":7})");
+  EXPECT_FALSE(raised.ok);
+  EXPECT_EQ(raised.error_type, "Unhandled");
+  EXPECT_EQ(Obj(raised)["errorType"].as_string(), "ValueError");
+  EXPECT_EQ(raised.Message(), "bad object 7");
+
+  auto start = std::chrono::steady_clock::now();
+  auto slow = Call("faulty", R"({"do":"sleep"})");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+  EXPECT_FALSE(slow.ok);
+  EXPECT_EQ(slow.error_type, "Timeout");
+  EXPECT_NE(slow.Message().find("timed out after 1.00 seconds"), std::string::npos);
+
+  auto died = Call("faulty", R"({"do":"die"})");
+  EXPECT_FALSE(died.ok);
+  EXPECT_EQ(died.error_type, "Crashed");
+  EXPECT_NE(died.Message().find("signal 9"), std::string::npos) << died.Message();
+
+  auto marshal = Call("faulty", R"({"do":"unserialisable"})");
+  EXPECT_FALSE(marshal.ok);
+  EXPECT_EQ(Obj(marshal)["errorType"].as_string(), "Runtime.MarshalError");
+
+  // A batch where one event kills its worker: the events answered before
+  // keep their answers, the rest are reported not run, and a new worker
+  // serves the next call.
+  std::vector<std::string> batch = {R"({"do":"ok"})", R"({"do":"die"})", R"({"do":"ok"})"};
+  RunnerOptions one;
+  one.python_workers = 1;
+  Runner single(one);
+  auto fn = registry_->Get("faulty").value();
+  auto results = single.InvokeBatch(fn, batch, {}, (dir_ / "log").string());
+  EXPECT_TRUE(results[0].ok);
+  EXPECT_EQ(results[1].error_type, "Crashed");
+  EXPECT_EQ(results[2].error_type, "Crashed");
+  EXPECT_NE(results[2].Message().find("not run"), std::string::npos);
+  auto again = single.Invoke(fn, R"({"do":"ok"})", {}, (dir_ / "log").string());
+  EXPECT_TRUE(again.ok) << again.payload;
+}
+
+TEST_F(FunctionsTest, PythonImportErrorsAnswerEveryEventWithLambdasErrorType) {
+  Python("broken", "import no_such_module_here\n");
+  auto r = Call("broken", "{}");
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(Obj(r)["errorType"].as_string(), "Runtime.ImportModuleError");
+  EXPECT_NE(r.Message().find("no_such_module_here"), std::string::npos);
+}
+
+TEST_F(FunctionsTest, ExecutablesReadTheEventOnStdinAndAnswerOnStdout) {
+  Program("upper", R"(read -r line
+echo "diagnostics go to the log" >&2
+printf '{"got": %s, "request": "%s"}' "$line" "$AWS_LAMBDA_REQUEST_ID"
+)");
+  auto ok = Call("upper", R"({"a":1})");
+  ASSERT_TRUE(ok.ok) << ok.payload;
+  auto o = Obj(ok);
+  EXPECT_EQ(o["got"].as_object().at("a").as_int64(), 1);
+  EXPECT_EQ(o["request"].as_string(), ok.request_id);
+  EXPECT_NE(registry_->Logs("upper").value().find("diagnostics go to the log"), std::string::npos);
+
+  Program("garbage", "echo 'this is not json'\n");
+  auto bad = Call("garbage", "{}");
+  EXPECT_FALSE(bad.ok);
+  EXPECT_EQ(bad.error_type, "BadResponse");
+  EXPECT_NE(bad.Message().find("this is not json"), std::string::npos);
+
+  Program("fails", "echo '{}'; exit 3\n");
+  auto failed = Call("fails", "{}");
+  EXPECT_FALSE(failed.ok);
+  EXPECT_NE(failed.Message().find("status 3"), std::string::npos);
+
+  Program("slow", "sleep 20; echo '{}'\n", 1);
+  auto start = std::chrono::steady_clock::now();
+  auto slow = Call("slow", "{}");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
+  EXPECT_EQ(slow.error_type, "Timeout");
+}
+
+// A one-connection-at-a-time HTTP server that answers every request with
+// the given status, headers and body, recording what it was sent.
+class TinyServer {
+ public:
+  TinyServer(std::string answer) : answer_(std::move(answer)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::listen(fd_, 8);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] {
+      for (;;) {
+        int c = ::accept(fd_, nullptr, nullptr);
+        if (c < 0 || stop_) {
+          if (c >= 0) ::close(c);
+          return;
+        }
+        std::string req;
+        char buf[4096];
+        for (;;) {
+          ssize_t n = ::recv(c, buf, sizeof buf, 0);
+          if (n <= 0) break;
+          req.append(buf, static_cast<size_t>(n));
+          size_t h = req.find("\r\n\r\n");
+          if (h == std::string::npos) continue;
+          size_t cl = req.find("Content-Length: ");
+          size_t body = cl == std::string::npos ? 0 : std::stoul(req.substr(cl + 16));
+          if (req.size() >= h + 4 + body) break;
+        }
+        last_request_ = req;
+        (void)!::send(c, answer_.data(), answer_.size(), MSG_NOSIGNAL);
+        ::close(c);
+      }
+    });
+  }
+  ~TinyServer() {
+    stop_ = true;
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  int port() const { return port_; }
+  std::string last_request_;
+
+ private:
+  std::string answer_;
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+TEST_F(FunctionsTest, HttpFunctionsSpeakLambdasInvokeApi) {
+  TinyServer ok("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{\"taskInput\":{}}");
+  FunctionSpec s;
+  s.name = "remote";
+  s.runtime = "http";
+  s.handler = "http://127.0.0.1:" + std::to_string(ok.port());
+  ASSERT_TRUE(registry_->Create(s, "us-east-1"));
+  auto r = Call("remote", R"({"version":"2018-10-16"})");
+  ASSERT_TRUE(r.ok) << r.payload;
+  EXPECT_EQ(r.payload, R"({"taskInput":{}})");
+  EXPECT_EQ(ok.last_request_.rfind("POST /2015-03-31/functions/function/invocations ", 0), 0u)
+      << ok.last_request_;
+  EXPECT_NE(ok.last_request_.find(R"({"version":"2018-10-16"})"), std::string::npos);
+
+  TinyServer err(
+      "HTTP/1.1 200 OK\r\nX-Amz-Function-Error: Unhandled\r\n\r\n"
+      "{\"errorMessage\":\"boom\",\"errorType\":\"KeyError\"}");
+  s.name = "remote-error";
+  s.handler = "http://127.0.0.1:" + std::to_string(err.port()) +
+              "/2015-03-31/functions/remote-error/invocations";
+  ASSERT_TRUE(registry_->Create(s, "us-east-1"));
+  auto e = Call("remote-error", "{}");
+  EXPECT_FALSE(e.ok);
+  EXPECT_EQ(e.Message(), "boom");
+  EXPECT_NE(err.last_request_.find("/2015-03-31/functions/remote-error/invocations"),
+            std::string::npos);
+
+  s.name = "nowhere";
+  s.handler = "http://127.0.0.1:1";
+  ASSERT_TRUE(registry_->Create(s, "us-east-1"));
+  auto down = Call("nowhere", "{}");
+  EXPECT_FALSE(down.ok);
+  EXPECT_EQ(down.error_type, "Unavailable");
+}
+
+TEST_F(FunctionsTest, TheRegistryValidatesUpdatesAndDeletes) {
+  FunctionSpec bad;
+  bad.name = "bad name";
+  bad.runtime = "python3.11";
+  bad.handler = "h.f";
+  bad.zip = MakeZip({{"h.py", "def f(e, c): return 1\n", 0644}}, false);
+  EXPECT_NE(registry_->Create(bad, "us-east-1").error().message.find("FunctionName"),
+            std::string::npos);
+  bad.name = "ok";
+  bad.runtime = "nodejs18.x";
+  EXPECT_NE(registry_->Create(bad, "us-east-1").error().message.find("Runtime"),
+            std::string::npos);
+  bad.runtime = "python3.11";
+  bad.handler = "no_function_part";
+  EXPECT_NE(registry_->Create(bad, "us-east-1").error().message.find("Handler"),
+            std::string::npos);
+  bad.handler = "h.f";
+  bad.timeout_s = 0;
+  EXPECT_NE(registry_->Create(bad, "us-east-1").error().message.find("Timeout"),
+            std::string::npos);
+  bad.timeout_s = 3;
+  bad.zip = "garbage";
+  EXPECT_NE(registry_->Create(bad, "us-east-1").error().message.find("ZipFile"),
+            std::string::npos);
+  EXPECT_EQ(store_->ListFunctions().value().size(), 0u);
+
+  Python("versioned", "def lambda_handler(e, c):\n    return 'one'\n");
+  EXPECT_EQ(Call("versioned", "{}").payload, "\"one\"");
+  EXPECT_EQ(registry_->Create([&] {
+                          FunctionSpec s;
+                          s.name = "versioned";
+                          s.runtime = "python3.11";
+                          s.handler = "handler.lambda_handler";
+                          s.zip = MakeZip({{"handler.py", "", 0644}}, false);
+                          return s;
+                        }(),
+                        "us-east-1")
+                .error()
+                .code,
+            ErrorCode::kAlreadyExists);
+  auto updated = registry_->UpdateCode(
+      "arn:aws:lambda:us-west-2:123456789012:function:versioned",
+      MakeZip({{"handler.py", "def lambda_handler(e, c):\n    return 'two'\n", 0644}}, true),
+      std::nullopt);
+  ASSERT_TRUE(updated) << updated.error().message;
+  EXPECT_EQ(updated->revision, 2);
+  EXPECT_EQ(Call("versioned", "{}").payload, "\"two\"");  // the warm workers were replaced
+  ASSERT_TRUE(registry_->Delete("versioned"));
+  EXPECT_EQ(registry_->Invoke("versioned", "{}", {}).error().code, ErrorCode::kNotFound);
+  EXPECT_FALSE(fs::exists(dir_ / "functions" / "versioned"));
+}
+
+}  // namespace
+}  // namespace plumbline::functions
