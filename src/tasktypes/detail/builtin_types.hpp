@@ -25,5 +25,8 @@ const TaskType& NamedEntityRecognitionType();
 // bounding_box.cpp
 const TaskType& BoundingBoxType();
 const TaskType& AdjustmentBoundingBoxType();
+// semantic_segmentation.cpp
+const TaskType& SemanticSegmentationType();
+const TaskType& AdjustmentSemanticSegmentationType();
 
 }  // namespace plumbline::tasktypes::detail
