@@ -30,7 +30,7 @@ constexpr BuiltinTaskType kBuiltins[] = {
     {"3DPointCloudSemanticSegmentation", "groundtruth/point_cloud_single_frame_semantic_segmentation", true, 1, 30, true, true, nullptr},
     {"VerificationBoundingBox",      "groundtruth/label-verification",          false, 1, 0,  false, false, &detail::VerificationBoundingBoxType},
     {"AdjustmentBoundingBox",        "groundtruth/object-detection",            false, 1, 50, false, false, &detail::AdjustmentBoundingBoxType},
-    {"VerificationSemanticSegmentation", "groundtruth/label-verification",      true,  1, 0,  false, false, nullptr},
+    {"VerificationSemanticSegmentation", "groundtruth/label-verification",      true,  1, 0,  false, false, &detail::VerificationSemanticSegmentationType},
     {"AdjustmentSemanticSegmentation", "groundtruth/semantic-segmentation",     true,  1, 0,  false, false, &detail::AdjustmentSemanticSegmentationType},
     {"AdjustmentVideoObjectDetection", "groundtruth/video-object-detection",    true,  1, 30, true,  true,  nullptr},
     {"AdjustmentVideoObjectTracking", "groundtruth/video-object-tracking",      true,  1, 30, true,  true,  nullptr},

@@ -63,6 +63,17 @@ TEST(SegmentationTypeTest, RulesAndPreprocessing) {
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().message, "SemanticSegmentation needs the image as a \"source-ref\" URI");
   EXPECT_TRUE(Type("SemanticSegmentation").IsUsableAnswer(Answer(0, 5, "#2ca02c"), {"cat"}));
+  // The verification type: a verdict per mask, under a "-ref" attribute.
+  const TaskType& verify = Type("VerificationSemanticSegmentation");
+  EXPECT_TRUE(verify.ValidateJob({"verdict-ref", false, 60}));
+  EXPECT_EQ(verify.OutputType(), "groundtruth/label-verification");
+  Batch b;
+  b.label_attribute_name = "verdict-ref";
+  b.job_name = "check";
+  b.labels = {"good", "bad"};
+  b.now = FromEpochMs(1763926841501);
+  b.objects.push_back({0, {{"w1", boost::json::parse(R"({"v":{"label":"good"}})")}}});
+  EXPECT_EQ(verify.ConsolidateBatch(b, nullptr)[0]->at("verdict-ref").as_string(), "0");
   EXPECT_FALSE(Type("SemanticSegmentation").IsUsableAnswer(boost::json::parse(R"({"a":{"labeledImage":{}}})"), {"cat"}));
 }
 

@@ -15,6 +15,7 @@ const TaskType& TextMultiClassType();
 std::unique_ptr<const TaskType> MakeSingleLabelType(const BuiltinTaskType& row,
                                                     bool verification = false);
 const TaskType& VerificationBoundingBoxType();
+const TaskType& VerificationSemanticSegmentationType();
 // image_multi_class.cpp
 const TaskType& ImageMultiClassType();
 // multi_label.cpp
