@@ -378,4 +378,30 @@ BoxResult ConsolidateBoxes(std::span<const BoxImage> images, int32_t num_workers
 // Intersection over union of two boxes (0 when disjoint or either is empty).
 double BoxIoU(const Box& a, const Box& b);
 
+// ------------------------------------------------------------------ masks
+// Semantic segmentation masks (SemanticSegmentation; spec §7.4): every pixel
+// is a weighted vote of the workers' classes; each class's votes are
+// smoothed with the 3x3 kernel [[1,2,1],[2,4,2],[1,2,1]] / 16 (edges
+// replicated) so that a pixel also hears its neighbours; the pixel takes the
+// class with the most smoothed votes (ties: the larger raw vote, then
+// background, then the lower class). Pixels whose neighbourhood every worker
+// gives one class (most of an image) take a shortcut.
+
+struct MaskVote {
+  int32_t width = 0, height = 0;
+  int32_t num_classes = 0;             // classes 0 (background) .. num_classes - 1
+  std::vector<const uint8_t*> masks;   // one per worker, width * height class indices
+  std::vector<double> weights;         // one per worker (empty: all 1)
+};
+
+struct MaskResult {
+  std::vector<uint8_t> labels;  // width * height
+  // Mean over pixels of the chosen class's smoothed vote share (0 with one
+  // worker, as Ground Truth writes a single answer).
+  double confidence = 0;
+};
+
+// Throws std::invalid_argument for sizes or classes out of range.
+MaskResult VoteMasks(const MaskVote& vote);
+
 }  // namespace plumbline::consolidation

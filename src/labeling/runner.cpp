@@ -256,8 +256,11 @@ bool LabelingService::Impl::ConsolidateReady(const Job& job, const std::vector<i
   batch.labels = info->labels;
   batch.label_objects = info->label_objects;
   batch.now = now;
+  batch.output_root = storage::JoinUri(c.output_path, job.name);
+  std::vector<std::pair<std::string, std::string>> type_files;  // e.g. consolidated masks
+  batch.files = &type_files;
   // Every file of the batch, written together (one sync for the batch).
-  ConsolidationFiles files(storage::JoinUri(c.output_path, job.name), FormatFileStamp(now));
+  ConsolidationFiles files(batch.output_root, FormatFileStamp(now));
   std::map<int64_t, Result<store::User>> users;  // each worker looked up once per batch
   auto objects_read = store.GetObjectsWithAnswers(job.id, *ready);
   if (!objects_read) return true;  // retried on the next pass
@@ -297,7 +300,9 @@ bool LabelingService::Impl::ConsolidateReady(const Job& job, const std::vector<i
           {idx, false, "", "ClientError: " + results[i].error().message, static_cast<int64_t>(i)});
     }
   }
-  if (auto s = out.WriteAllBatch(files.Take()); !s) {
+  auto batch_files = files.Take();
+  for (auto& f : type_files) batch_files.push_back(std::move(f));
+  if (auto s = out.WriteAllBatch(std::move(batch_files)); !s) {
     spdlog::error("job {}: {}", job.name, s.error().message);
     return true;  // retried on the next pass
   }

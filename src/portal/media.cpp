@@ -62,6 +62,10 @@ void MediaSigner::Register(http::Router& router) const {
     http::Response r = http::Response::Text(200, std::move(*data), ContentType(uri));
     r.Set("Cache-Control", "private, max-age=300");
     r.Set("X-Content-Type-Options", "nosniff");
+    // The task page runs in a sandboxed frame (an opaque origin): the image
+    // tools load with CORS to read pixels (flood fill by colour, an earlier
+    // job's mask). The signed URL is the permission, so any origin may read.
+    r.Set("Access-Control-Allow-Origin", "*");
     return r;
   });
 }

@@ -123,6 +123,13 @@ struct Batch {
   boost::json::array label_objects;
   TimePoint now;                    // the metadata's creation-date
   std::vector<std::pair<int64_t, std::vector<Answer>>> objects;  // object index, its answers
+  // The job's output root ("s3://bucket/out/<job name>"), under which a type
+  // names the files its labels refer to (segmentation masks).
+  std::string output_root;
+  // Where a type puts those files, as (uri, bytes); the caller writes them
+  // with the batch's other files before any object is marked labeled. Null:
+  // the caller takes no files (a type that needs them then fails the objects).
+  std::vector<std::pair<std::string, std::string>>* files = nullptr;
 };
 
 // What CreateLabelingJob asks of a type's jobs, beyond the request's shape.

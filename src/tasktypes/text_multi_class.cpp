@@ -4,7 +4,8 @@
 // estimated from every answer of the job so far, and each object gets the
 // class that fit makes most likely. ImageMultiClass (image_multi_class.cpp)
 // is the same type for images: MakeSingleLabelType builds either. The
-// verification types (VerificationBoundingBox, spec §6.4.7.7, §7.6) are the
+// verification types (VerificationBoundingBox and
+// VerificationSemanticSegmentation, spec §6.4.7.7, §7.6) are the
 // same consolidation of the workers' verdicts with another output: the class
 // index as a string, and the workers' comments as "worker-feedback".
 #include <boost/json.hpp>
@@ -208,6 +209,11 @@ std::unique_ptr<const TaskType> detail::MakeSingleLabelType(const BuiltinTaskTyp
 
 const TaskType& detail::VerificationBoundingBoxType() {
   static const auto type = MakeSingleLabelType(*FindBuiltin("VerificationBoundingBox"), true);
+  return *type;
+}
+
+const TaskType& detail::VerificationSemanticSegmentationType() {
+  static const auto type = MakeSingleLabelType(*FindBuiltin("VerificationSemanticSegmentation"), true);
   return *type;
 }
 

@@ -5,7 +5,9 @@ workers (boxes with noise, one careless worker) completes with Ground Truth's
 output lines (spec §6.4.7.3); an AdjustmentBoundingBox job chained on its
 output shows the earlier boxes to the template through initial-value and
 ends with adjustment-status (§6.4.7.4); a VerificationBoundingBox job on the
-same output gives the verdict and the workers' feedback (§6.4.7.7).
+same output gives the verdict and the workers' feedback (§6.4.7.7). A
+SemanticSegmentation job's workers send PNG masks; its output line points to
+the voted mask, an indexed PNG under the job's output (§6.4.7.5).
 
 Usage: boxes_e2e_test.py --binary build/plumbline
 """
@@ -15,6 +17,8 @@ import html as htmllib
 import json
 import os
 import random
+import struct
+import zlib
 import re
 import sys
 import time
@@ -94,6 +98,55 @@ def iou(a, b):
         return 0.0
     inter = iw * ih
     return inter / (a[2] * a[3] + b[2] * b[3] - inter)
+
+
+def png_rgba(w, h, pixel):
+    """An RGBA PNG of w x h; pixel(x, y) gives (r, g, b, a)."""
+    raw = b"".join(b"\0" + b"".join(bytes(pixel(x, y)) for x in range(w)) for y in range(h))
+
+    def chunk(t, d):
+        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0)) +
+            chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def read_indexed_png(data):
+    """(width, height, palette [(r, g, b)], rows of indices) of an indexed PNG
+    (libpng packs a small palette's indices in 1, 2 or 4 bits)."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    at, idat, palette = 8, b"", []
+    while at < len(data):
+        n, t = struct.unpack(">I4s", data[at:at + 8])
+        d = data[at + 8:at + 8 + n]
+        if t == b"IHDR":
+            w, h, depth, colour = struct.unpack(">IIBB", d[:10])
+            assert colour == 3 and depth in (1, 2, 4, 8), (depth, colour)
+        elif t == b"PLTE":
+            palette = [tuple(d[i:i + 3]) for i in range(0, len(d), 3)]
+        elif t == b"IDAT":
+            idat += d
+        at += 12 + n
+    stride = (w * depth + 7) // 8
+    raw, rows, prev = zlib.decompress(idat), [], bytearray(stride)
+    for y in range(h):
+        f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for x in range(stride):
+            a = line[x - 1] if x else 0
+            b, c = prev[x], (prev[x - 1] if x else 0)
+            if f == 1:
+                line[x] = (line[x] + a) & 255
+            elif f == 2:
+                line[x] = (line[x] + b) & 255
+            elif f == 3:
+                line[x] = (line[x] + (a + b) // 2) & 255
+            elif f == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        prev = line
+        per = 8 // depth
+        rows.append([(line[x // per] >> (8 - depth * (x % per + 1))) & ((1 << depth) - 1) for x in range(w)])
+    return w, h, palette, rows
 
 
 def image_of(task):
@@ -275,6 +328,52 @@ class BoxesTest(unittest.TestCase):
         self.assertEqual(meta["worker-feedback"], [{"comment": "The left person's box is too tall."}])
         metadata_common(self, meta, "street-verify", "groundtruth/label-verification")
         self.assertNotIn("worker-feedback", by_id["street.jpg"]["bbox-verdict-metadata"])
+
+    def test_4_semantic_segmentation_job_writes_the_voted_mask(self):
+        import base64
+        SERVER.put(BUCKET, "seg.manifest", json.dumps({"source-ref": "s3://%s/img/cat.jpg" % BUCKET}) + "\n")
+        SERVER.put(BUCKET, "pets.json", json.dumps({"labels": [{"label": "cat"}, {"label": "dog"}]}))
+        SERVER.put(BUCKET, "seg.html",
+                   '<crowd-form><crowd-semantic-segmentation name="crowd-semantic-segmentation" '
+                   'src="{{ task.input.taskObject | grant_read_access }}" header="Paint the pets" '
+                   'labels="{{ task.input.labels | to_json | escape }}"></crowd-semantic-segmentation></crowd-form>')
+        create_job("pet-masks", "SemanticSegmentation", "pets-ref", "s3://%s/seg.manifest" % BUCKET,
+                   "pets.json", "seg.html", workers=3)
+        SERVER.wait_status("pet-masks", ["InProgress"])
+        w, h = 64, 48
+        # Two workers paint the cat over [10, 40) x [8, 30); the third a larger
+        # box around it in another colour of theirs. The vote is the first box.
+        rects = [(10, 8, 40, 30, "#2ca02c"), (10, 8, 40, 30, "#2ca02c"), (6, 4, 46, 36, "#ff00aa")]
+
+        def answer(i, task):
+            self.assertIn("<crowd-semantic-segmentation", task["html"])
+            x0, y0, x1, y1, colour = rects[i]
+            rgb = tuple(int(colour[k:k + 2], 16) for k in (1, 3, 5))
+            png = png_rgba(w, h, lambda x, y: rgb + (255,) if x0 <= x < x1 and y0 <= y < y1 else (0, 0, 0, 0))
+            return {"crowd-semantic-segmentation": {
+                "inputImageProperties": {"height": h, "width": w},
+                "labelMappings": {"cat": {"color": colour}, "dog": {"color": "#1f77b4"}},
+                "labeledImage": {"pngImageData": base64.b64encode(png).decode()}}}
+        label_all("pet-masks", answer, 3)
+        line = output_lines("pet-masks")[0]
+        self.assertEqual(list(line.keys()), ["source-ref", "pets-ref", "pets-ref-metadata"])
+        uri = line["pets-ref"]
+        self.assertRegex(uri, r"^s3://%s/out/pet-masks/annotations/consolidated-annotation/output/0_"
+                              r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\.png$" % BUCKET)
+        meta = line["pets-ref-metadata"]
+        self.assertEqual(list(meta.keys()), ["internal-color-map", "type", "human-annotated", "creation-date", "job-name"])
+        metadata_common(self, meta, "pet-masks", "groundtruth/semantic-segmentation")
+        cmap = meta["internal-color-map"]
+        self.assertEqual({k: (v["class-name"], v["hex-color"]) for k, v in cmap.items()},
+                         {"0": ("BACKGROUND", "#ffffff"), "1": ("cat", "#2ca02c"), "2": ("dog", "#1f77b4")})
+        self.assertTrue(0.5 < cmap["1"]["confidence"] < 1)
+        with open(SERVER.bucket_path(BUCKET, uri[len("s3://%s/" % BUCKET):]), "rb") as f:
+            mw, mh, palette, rows = read_indexed_png(f.read())
+        self.assertEqual((mw, mh), (w, h))
+        for y in range(h):
+            for x in range(w):
+                want = (0x2c, 0xa0, 0x2c) if 10 <= x < 40 and 8 <= y < 30 else (255, 255, 255)
+                self.assertEqual(palette[rows[y][x]], want, (x, y))
 
 
 if __name__ == "__main__":

@@ -42,6 +42,10 @@ TEST_F(MediaTest, SignedUrlServesTheObjectUntilItExpires) {
   auto ok = Get(url);
   EXPECT_EQ(ok.status, 200);
   EXPECT_EQ(ok.body, "JPEGDATA");
+  // Readable by the sandboxed task frame's canvas (CORS).
+  bool cors = false;
+  for (const auto& h : ok.headers) cors = cors || (h.name == "Access-Control-Allow-Origin" && h.value == "*");
+  EXPECT_TRUE(cors);
   clock_.Advance(std::chrono::seconds(61));
   EXPECT_EQ(Get(url).status, 403);
 }

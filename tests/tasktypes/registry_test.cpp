@@ -33,8 +33,8 @@ TEST(RegistryTest, TheClassificationTypesAndNerRun) {
     EXPECT_EQ(Find(name)->Name(), name);
     EXPECT_EQ(&Find(name)->Info(), FindBuiltin(name));
   }
-  EXPECT_EQ(Find("SemanticSegmentation"), nullptr);  // known, not implemented
-  EXPECT_NE(FindBuiltin("SemanticSegmentation"), nullptr);
+  EXPECT_EQ(Find("VideoMultiClass"), nullptr);  // known, not implemented
+  EXPECT_NE(FindBuiltin("VideoMultiClass"), nullptr);
   EXPECT_EQ(Find("NoSuchType"), nullptr);
   EXPECT_EQ(Find(""), nullptr);
 }

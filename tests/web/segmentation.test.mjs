@@ -135,3 +135,45 @@ test('brush, polygon fill, flood fill, eraser and undo make the indexed PNG of t
   assert.ok(Buffer.from(decodeIndexedPng(v2.labeledImage.pngImageData).px).equals(Buffer.from(px)), 'the initial mask is read back');
   assert.deepEqual(again.errors, []);
 });
+
+test('crowd-instance-segmentation: each label choice starts an instance with its own colour', async () => {
+  const html = page().replaceAll('crowd-semantic-segmentation', 'crowd-instance-segmentation');
+  const { page: p, errors } = await openPage(browser.context, { '/i.html': html, '/img.png': IMG });
+  await p.addInitScript(READY_PROBE);
+  await p.goto(ORIGIN + '/i.html');
+  await waitReady(p);
+  await p.waitForFunction(() => { const el = document.querySelector('crowd-instance-segmentation'); return el._mask && el._stageSize; });
+  const g = await p.evaluate(() => {
+    const el = document.querySelector('crowd-instance-segmentation');
+    const r = el.shadowRoot.querySelector('canvas.upper-canvas').getBoundingClientRect();
+    return { left: r.left, top: r.top, s: el._view.s };
+  });
+  const at = (x, y) => ({ x: g.left + x * g.s, y: g.top + y * g.s });
+  const stroke = async (y) => {
+    await p.mouse.move(at(100, y).x, at(100, y).y); await p.mouse.down();
+    await p.mouse.move(at(300, y).x, at(300, y).y, { steps: 6 }); await p.mouse.up();
+  };
+  await stroke(100);                       // no instance yet: nothing painted
+  await p.keyboard.press('1'); await stroke(100);   // road #1
+  await p.keyboard.press('1'); await stroke(250);   // road #2
+  await p.keyboard.press('2'); await stroke(400);   // car #1
+  await p.screenshot({ path: path.join(SCREENSHOTS, 'instance-segmentation.png') });
+  const v = await p.evaluate(() => document.querySelector('crowd-instance-segmentation').value);
+  assert.deepEqual(Object.keys(v), ['inputImageProperties', 'instances', 'labeledImage']);
+  assert.deepEqual(v.instances.map((i) => i.label), ['road', 'road', 'car']);
+  assert.equal(new Set(v.instances.map((i) => i.color)).size, 3, 'distinct colours');
+  const png = decodeIndexedPng(v.labeledImage.pngImageData);
+  assert.equal(png.px[100 * W + 200], 1);
+  assert.equal(png.px[250 * W + 200], 2);
+  assert.equal(png.px[400 * W + 200], 3);
+  assert.equal(png.px[500 * W + 200], 0);
+  assert.deepEqual([1, 2, 3].map((i) => hex(png.plte, i)), v.instances.map((i) => i.color));
+  // Removing the second road instance clears its pixels and renumbers.
+  await p.evaluate(() => document.querySelector('crowd-instance-segmentation').shadowRoot.querySelectorAll('.shape-list li .del')[1].click());
+  const v2 = await p.evaluate(() => document.querySelector('crowd-instance-segmentation').value);
+  assert.deepEqual(v2.instances.map((i) => i.label), ['road', 'car']);
+  const png2 = decodeIndexedPng(v2.labeledImage.pngImageData);
+  assert.equal(png2.px[250 * W + 200], 0);
+  assert.equal(png2.px[400 * W + 200], 2);
+  assert.deepEqual(errors, []);
+});

@@ -18,10 +18,12 @@ const OURS = new Set(['crowd-form', 'crowd-button', 'crowd-classifier', 'crowd-c
   'crowd-image-classifier-multi-select', 'crowd-input', 'crowd-text-area', 'crowd-checkbox', 'crowd-radio-group',
   'crowd-radio-button', 'crowd-slider', 'crowd-toggle-button', 'crowd-icon-button', 'crowd-alert', 'crowd-badge',
   'crowd-card', 'crowd-modal', 'crowd-tabs', 'crowd-tab', 'crowd-tooltip', 'crowd-fab', 'crowd-instructions',
-  'crowd-bounding-box', 'crowd-polygon', 'crowd-keypoint', 'crowd-line', 'crowd-polyline', 'crowd-semantic-segmentation']);
+  'crowd-bounding-box', 'crowd-polygon', 'crowd-keypoint', 'crowd-line', 'crowd-polyline', 'crowd-semantic-segmentation',
+  'crowd-instance-segmentation']);
 // The image tools: the output key of each one's shapes.
 const IMAGE_TOOLS = { 'crowd-bounding-box': 'boundingBoxes', 'crowd-polygon': 'polygons', 'crowd-keypoint': 'keypoints',
-  'crowd-line': 'lines', 'crowd-polyline': 'polylines', 'crowd-semantic-segmentation': 'labeledImage' };
+  'crowd-line': 'lines', 'crowd-polyline': 'polylines', 'crowd-semantic-segmentation': 'labeledImage',
+  'crowd-instance-segmentation': 'labeledImage' };
 
 function listTemplates(dir) {
   const out = [];
@@ -100,7 +102,8 @@ function autofill() {
     // Disabled controls are left out of the answer, as in an HTML form.
     if (el.hasAttribute('disabled')) continue;
     const imageTools = { 'crowd-bounding-box': 'boundingBoxes', 'crowd-polygon': 'polygons', 'crowd-keypoint': 'keypoints',
-      'crowd-line': 'lines', 'crowd-polyline': 'polylines', 'crowd-semantic-segmentation': 'labeledImage' };
+      'crowd-line': 'lines', 'crowd-polyline': 'polylines', 'crowd-semantic-segmentation': 'labeledImage',
+  'crowd-instance-segmentation': 'labeledImage' };
     if (imageTools[tag]) {
       expect.push({ name, kind: 'image-tool', key: imageTools[tag] });
     } else if (/^crowd-(image-)?classifier(-multi-select)?$/.test(tag)) {

@@ -445,6 +445,15 @@
       this._hasInitial = this.hasAttribute('initial-value');
       if (this._mask) this._loadInitialMask();
     }
+    // Mask value by "r,g,b" of the initial value's colours.
+    _initialColours(v) {
+      const byColour = new Map();
+      for (const [label, m] of Object.entries(v.labelMappings || {})) {
+        const i = this.labels.indexOf(label);
+        if (i >= 0 && m && m.color) byColour.set(rgbOf(m.color).join(','), i + 1);
+      }
+      return byColour;
+    }
     // Reads the initial mask: each pixel's colour names a label through the
     // initial value's labelMappings; other colours stay unlabeled.
     _loadInitialMask() {
@@ -452,11 +461,7 @@
       const v = r.value;
       if (r.error) this._status(r.error);
       if (!v || typeof v !== 'object' || !v.src || !this._mask) return;
-      const byColour = new Map();
-      for (const [label, m] of Object.entries(v.labelMappings || {})) {
-        const i = this.labels.indexOf(label);
-        if (i >= 0 && m && m.color) byColour.set(rgbOf(m.color).join(','), i + 1);
-      }
+      const byColour = this._initialColours(v);
       const img = new Image();
       img.crossOrigin = 'anonymous';
       img.onload = () => {
@@ -497,5 +502,7 @@
     }
   }
 
+  P.SemanticSegmentationElement = CrowdSemanticSegmentation;
+  P.rgbOf = rgbOf;
   P.define('crowd-semantic-segmentation', CrowdSemanticSegmentation);
 })();

@@ -15,6 +15,7 @@ const TaskType& TextMultiClassType();
 std::unique_ptr<const TaskType> MakeSingleLabelType(const BuiltinTaskType& row,
                                                     bool verification = false);
 const TaskType& VerificationBoundingBoxType();
+const TaskType& VerificationSemanticSegmentationType();
 // image_multi_class.cpp
 const TaskType& ImageMultiClassType();
 // multi_label.cpp
@@ -25,5 +26,8 @@ const TaskType& NamedEntityRecognitionType();
 // bounding_box.cpp
 const TaskType& BoundingBoxType();
 const TaskType& AdjustmentBoundingBoxType();
+// semantic_segmentation.cpp
+const TaskType& SemanticSegmentationType();
+const TaskType& AdjustmentSemanticSegmentationType();
 
 }  // namespace plumbline::tasktypes::detail
