@@ -176,13 +176,14 @@ struct Console::Impl {
         sign_ins(std::make_unique<WorkPool>(1, "plb-console-in")) {
     poller = std::thread([this] { Poll(); });
   }
-  ~Impl() {
+  ~Impl() { Stop(); }
+  void Stop() {
     {
       std::lock_guard<std::mutex> lock(mu);
       stopping = true;
     }
     cv.notify_all();
-    poller.join();
+    if (poller.joinable()) poller.join();
   }
 
   int64_t Version() { return store.Stats().commits; }
@@ -348,15 +349,20 @@ struct Console::Impl {
     int64_t version = Version();
     int64_t since = IntParam(q, "since", -1, -1, INT64_MAX);
     int64_t wait = IntParam(q, "wait", 25, 0, options.max_wait_seconds);
-    if (since != version || wait == 0) {
+    {
+      // Checked and queued under one lock: a poll queued after Stop would
+      // never be answered.
+      std::lock_guard<std::mutex> lock(mu);
+      if (since == version && wait > 0 && !stopping) {
+        waiters.push_back({since, std::chrono::steady_clock::now() + std::chrono::seconds(wait),
+                           std::move(respond)});
+        respond = nullptr;
+      }
+    }
+    if (respond) {
       object o;
       o["version"] = version;
       return respond(http::Ready(Ok(o)));
-    }
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      waiters.push_back({since, std::chrono::steady_clock::now() + std::chrono::seconds(wait),
-                         std::move(respond)});
     }
     cv.notify_all();
   }
@@ -1012,6 +1018,8 @@ Console::Console(labeling::LabelingService& service, store::Store& store,
     : impl_(std::make_unique<Impl>(service, store, identity, objects, signer, options)) {}
 
 Console::~Console() = default;
+
+void Console::Stop() { impl_->Stop(); }
 
 void Console::Register(http::Router& router) {
   Impl* impl = impl_.get();

@@ -93,6 +93,10 @@ class Console {
 
   // Adds the routes above.
   void Register(http::Router& router);
+  // Answers every waiting long poll now, and later ones at once: call it
+  // when the server stops, before it is destroyed (a server waits for the
+  // answers it owes). The destructor does it too.
+  void Stop();
 
  private:
   struct Impl;

@@ -364,6 +364,20 @@ TEST_F(ConsoleApiTest, TheLongPollAnswersOnACommitOrWhenItsTimeIsUp) {
   auto moved = waiting.get();
   EXPECT_GT(moved.at("version").as_int64(), version);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+
+  // Stop (the server is stopping) answers a waiting poll at once, and later ones too.
+  int64_t now_version = moved.at("version").as_int64();
+  auto held = std::async(std::launch::async, [&] {
+    return Body(Get("/console/api/changes?since=" + std::to_string(now_version) + "&wait=5"));
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  start = std::chrono::steady_clock::now();
+  console_->Stop();
+  EXPECT_EQ(held.get().at("version"), now_version);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  start = std::chrono::steady_clock::now();
+  Get("/console/api/changes?since=" + std::to_string(now_version) + "&wait=5");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
 }
 
 TEST_F(ConsoleApiTest, CloneAndCreateGoThroughTheModelsChecksAndAreAudited) {
