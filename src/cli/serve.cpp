@@ -300,6 +300,7 @@ int Serve(const ServeArgs& args) {
   }
   spdlog::info("msg=started data_dir={} account={}", args.data_dir, dd.account_id);
   (*server)->Run();
+  admin_console.Stop();  // the long polls it holds are answers the server waits for
   service.Shutdown();
   return 0;
 }

@@ -176,13 +176,14 @@ struct Console::Impl {
         sign_ins(std::make_unique<WorkPool>(1, "plb-console-in")) {
     poller = std::thread([this] { Poll(); });
   }
-  ~Impl() {
+  ~Impl() { Stop(); }
+  void Stop() {
     {
       std::lock_guard<std::mutex> lock(mu);
       stopping = true;
     }
     cv.notify_all();
-    poller.join();
+    if (poller.joinable()) poller.join();
   }
 
   int64_t Version() { return store.Stats().commits; }
@@ -348,15 +349,20 @@ struct Console::Impl {
     int64_t version = Version();
     int64_t since = IntParam(q, "since", -1, -1, INT64_MAX);
     int64_t wait = IntParam(q, "wait", 25, 0, options.max_wait_seconds);
-    if (since != version || wait == 0) {
+    {
+      // Checked and queued under one lock: a poll queued after Stop would
+      // never be answered.
+      std::lock_guard<std::mutex> lock(mu);
+      if (since == version && wait > 0 && !stopping) {
+        waiters.push_back({since, std::chrono::steady_clock::now() + std::chrono::seconds(wait),
+                           std::move(respond)});
+        respond = nullptr;
+      }
+    }
+    if (respond) {
       object o;
       o["version"] = version;
       return respond(http::Ready(Ok(o)));
-    }
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      waiters.push_back({since, std::chrono::steady_clock::now() + std::chrono::seconds(wait),
-                         std::move(respond)});
     }
     cv.notify_all();
   }
@@ -817,6 +823,155 @@ struct Console::Impl {
     return Ok(out);
   }
 
+  // ---- people and keys (identity/ does the work; each change is audited) ----
+  void AuditChange(const http::Request& req, const identity::SignedIn& who, const std::string& action,
+                   const std::string& target, const Status& s, const std::string& detail = "") {
+    store::AuditEntry e;
+    e.actor = who.user.username;
+    e.action = action;
+    e.target = target;
+    e.source = req.remote_address;
+    e.outcome = s ? "ok" : s.error().code == ErrorCode::kNotFound ? "NotFound" : "Refused";
+    e.detail = detail;
+    identity.Audit(e);
+  }
+
+  static object UserJson(const store::User& u) {
+    object o;
+    o["username"] = u.username;
+    o["admin"] = u.is_admin;
+    o["disabled"] = u.disabled;
+    array groups;
+    for (const auto& g : u.groups) groups.emplace_back(g);
+    o["groups"] = std::move(groups);
+    return o;
+  }
+
+  static std::vector<std::string> StringList(const object& b, std::string_view key) {
+    std::vector<std::string> out;
+    if (const auto* v = b.if_contains(key); v && v->is_array())
+      for (const auto& g : v->get_array())
+        if (g.is_string() && !g.get_string().empty()) out.emplace_back(g.get_string());
+    return out;
+  }
+
+  http::Response Users() {
+    auto users = identity.ListUsers();
+    if (!users) return FromError(users.error());
+    array list;
+    for (const auto& u : *users) list.push_back(UserJson(u));
+    object out;
+    out["users"] = std::move(list);
+    return Ok(out);
+  }
+
+  http::Response AddUser(const http::Request& req, const identity::SignedIn& who) {
+    auto body = json::Parse(req.body);
+    if (!body || !body->is_object()) return JsonError(400, "InvalidRequest", "expected a JSON object");
+    const object& b = body->get_object();
+    identity::NewUser n;
+    n.username = json::GetString(b, "username").value_or("");
+    n.password = json::GetString(b, "password").value_or("");
+    n.groups = StringList(b, "groups");
+    if (const auto* a = b.if_contains("admin"); a && a->is_bool()) n.is_admin = a->get_bool();
+    auto created = identity.CreateUser(n);
+    AuditChange(req, who, "console:users:add", n.username, created ? Status() : Status(created.error()),
+                n.is_admin ? "admin" : "worker");
+    if (!created) return FromError(created.error());
+    return Ok(UserJson(*created));
+  }
+
+  http::Response ChangeUser(const http::Request& req, const identity::SignedIn& who) {
+    std::string name = req.Param("username");
+    std::string action = req.Param("action");
+    auto body = json::Parse(req.body.empty() ? "{}" : req.body);
+    if (!body || !body->is_object()) return JsonError(400, "InvalidRequest", "expected a JSON object");
+    const object& b = body->get_object();
+    if (action == "disable" || action == "enable") {
+      if (action == "disable" && Lower(name) == Lower(who.user.username))
+        return JsonError(409, "Conflict", "you cannot disable your own account");
+      auto u = identity.SetDisabled(name, action == "disable");
+      AuditChange(req, who, "console:users:" + action, name, u ? Status() : Status(u.error()));
+      if (!u) return FromError(u.error());
+      return Ok(UserJson(*u));
+    }
+    if (action == "password") {
+      auto s = identity.ResetPassword(name, json::GetString(b, "password").value_or(""));
+      AuditChange(req, who, "console:users:reset-password", name, s);
+      if (!s) return FromError(s.error());
+      return Ok(object{{"username", name}});
+    }
+    if (action == "groups") {
+      auto u = identity.ChangeGroups(name, identity::GroupChange::kSet, StringList(b, "groups"));
+      AuditChange(req, who, "console:users:set-groups", name, u ? Status() : Status(u.error()));
+      if (!u) return FromError(u.error());
+      return Ok(UserJson(*u));
+    }
+    if (action == "access-keys") {
+      auto k = identity.CreateAccessKey(name);
+      AuditChange(req, who, "console:users:create-access-key", name, k ? Status() : Status(k.error()),
+                  k ? k->access_key_id : "");
+      if (!k) return FromError(k.error());
+      object o;
+      o["AccessKeyId"] = k->access_key_id;
+      o["SecretAccessKey"] = k->secret;  // shown this once
+      o["username"] = name;
+      return Ok(o);
+    }
+    return JsonError(404, "NotFound", "no such user action: " + action);
+  }
+
+  http::Response AccessKeys() {
+    auto keys = identity.ListAccessKeys(std::nullopt);
+    if (!keys) return FromError(keys.error());
+    array list;
+    for (const auto& k : *keys) {
+      object o;
+      o["AccessKeyId"] = k.key.access_key_id;
+      o["username"] = k.username;
+      o["root"] = k.key.is_root;
+      o["active"] = k.key.active;
+      o["created"] = k.key.created_ms;
+      o["revoked"] = k.key.revoked_ms;
+      list.push_back(std::move(o));
+    }
+    object out;
+    out["keys"] = std::move(list);
+    return Ok(out);
+  }
+
+  http::Response RevokeKey(const http::Request& req, const identity::SignedIn& who) {
+    std::string id = req.Param("keyId");
+    auto s = identity.RevokeAccessKey(id);
+    AuditChange(req, who, "console:users:revoke-access-key", id, s);
+    if (!s) return FromError(s.error());
+    return Ok(object{{"AccessKeyId", id}, {"active", false}});
+  }
+
+  // The audit log, newest first, filtered by a text found in any field.
+  http::Response Audit(const http::Request& req) {
+    auto q = http::ParseQuery(req.query);
+    std::string needle = Lower(q.count("q") ? q["q"] : "");
+    int64_t limit = IntParam(q, "limit", 200, 1, 1000);
+    auto entries = identity.ListAudit(0, 100000);
+    if (!entries) return FromError(entries.error());
+    array list;
+    for (auto it = entries->rbegin(); it != entries->rend() && static_cast<int64_t>(list.size()) < limit; ++it) {
+      const auto& e = *it;
+      if (!needle.empty()) {
+        std::string all = Lower(e.actor + " " + e.action + " " + e.target + " " + e.source + " " +
+                                e.outcome + " " + e.detail);
+        if (all.find(needle) == std::string::npos) continue;
+      }
+      list.push_back(object{{"time", e.time_ms}, {"actor", e.actor}, {"action", e.action},
+                            {"target", e.target}, {"source", e.source}, {"outcome", e.outcome},
+                            {"detail", e.detail}});
+    }
+    object out;
+    out["entries"] = std::move(list);
+    return Ok(out);
+  }
+
   // ---- pages ----
   // The session of a page request: the admin, or nullopt (no session), or
   // a worker's (refused).
@@ -863,6 +1018,8 @@ Console::Console(labeling::LabelingService& service, store::Store& store,
     : impl_(std::make_unique<Impl>(service, store, identity, objects, signer, options)) {}
 
 Console::~Console() = default;
+
+void Console::Stop() { impl_->Stop(); }
 
 void Console::Register(http::Router& router) {
   Impl* impl = impl_.get();
@@ -919,6 +1076,18 @@ void Console::Register(http::Router& router) {
              admin([impl](const http::Request& req, const identity::SignedIn& who) { return impl->Upload(req, who); }));
   router.Add("POST", "/console/api/render-template",
              admin([impl](const http::Request& req, const identity::SignedIn&) { return impl->RenderTemplate(req); }));
+  router.Add("GET", "/console/api/users",
+             admin([impl](const http::Request&, const identity::SignedIn&) { return impl->Users(); }));
+  router.Add("POST", "/console/api/users",
+             admin([impl](const http::Request& req, const identity::SignedIn& who) { return impl->AddUser(req, who); }));
+  router.Add("POST", "/console/api/users/{username}/{action}",
+             admin([impl](const http::Request& req, const identity::SignedIn& who) { return impl->ChangeUser(req, who); }));
+  router.Add("GET", "/console/api/access-keys",
+             admin([impl](const http::Request&, const identity::SignedIn&) { return impl->AccessKeys(); }));
+  router.Add("POST", "/console/api/access-keys/{keyId}/revoke",
+             admin([impl](const http::Request& req, const identity::SignedIn& who) { return impl->RevokeKey(req, who); }));
+  router.Add("GET", "/console/api/audit",
+             admin([impl](const http::Request& req, const identity::SignedIn&) { return impl->Audit(req); }));
   // Anything else under /console/api/ is refused like the routes are: a
   // worker learns nothing from a 404.
   for (const char* method : {"GET", "POST"})
@@ -930,6 +1099,11 @@ void Console::Register(http::Router& router) {
   router.Add("GET", "/console", [impl](const http::Request& req) {
     return impl->AdminPage(req, [&](const Impl::PageSession& s) {
       return impl->Page("/console/static/jobs.html", 200, s);
+    });
+  });
+  router.Add("GET", "/console/people", [impl](const http::Request& req) {
+    return impl->AdminPage(req, [&](const Impl::PageSession& s) {
+      return impl->Page("/console/static/people.html", 200, s);
     });
   });
   router.Add("GET", "/console/new", [impl](const http::Request& req) {

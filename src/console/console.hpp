@@ -35,7 +35,14 @@
 //   POST /console/api/upload?uri=s3://BUCKET/KEY     stores the body there (audited)
 //   POST /console/api/render-template {"template","line","labels","taskType"} -> {"html",
 //        "taskInput"}: the wizard's live preview of a template not stored yet
-// Pages: GET /console/ (sign-in or the job list), /console/jobs/{job} (a job),
+//   GET  /console/api/users; POST /console/api/users {"username","password","groups","admin"}
+//   POST /console/api/users/{user}/disable | enable | password {"password"} | groups {"groups"}
+//        | access-keys (-> {"AccessKeyId","SecretAccessKey"}, the secret shown this once)
+//   GET  /console/api/access-keys; POST /console/api/access-keys/{id}/revoke
+//   GET  /console/api/audit?q=TEXT&limit=N           newest first, filtered by TEXT
+//   (every change of people and keys is audited as "console:users:...")
+// Pages: GET /console/ (sign-in or the job list), /console/people (users, keys,
+//        audit log), /console/jobs/{job} (a job),
 //        /console/jobs/{job}/tool (View labeling tool), /console/new (the create-job
 //        wizard; ?from={job} starts from a job's configuration).
 //
@@ -86,6 +93,10 @@ class Console {
 
   // Adds the routes above.
   void Register(http::Router& router);
+  // Answers every waiting long poll now, and later ones at once: call it
+  // when the server stops, before it is destroyed (a server waits for the
+  // answers it owes). The destructor does it too.
+  void Stop();
 
  private:
   struct Impl;

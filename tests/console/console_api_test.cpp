@@ -364,6 +364,20 @@ TEST_F(ConsoleApiTest, TheLongPollAnswersOnACommitOrWhenItsTimeIsUp) {
   auto moved = waiting.get();
   EXPECT_GT(moved.at("version").as_int64(), version);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+
+  // Stop (the server is stopping) answers a waiting poll at once, and later ones too.
+  int64_t now_version = moved.at("version").as_int64();
+  auto held = std::async(std::launch::async, [&] {
+    return Body(Get("/console/api/changes?since=" + std::to_string(now_version) + "&wait=5"));
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  start = std::chrono::steady_clock::now();
+  console_->Stop();
+  EXPECT_EQ(held.get().at("version"), now_version);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  start = std::chrono::steady_clock::now();
+  Get("/console/api/changes?since=" + std::to_string(now_version) + "&wait=5");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
 }
 
 TEST_F(ConsoleApiTest, CloneAndCreateGoThroughTheModelsChecksAndAreAudited) {
@@ -431,6 +445,53 @@ TEST_F(ConsoleApiTest, WizardHelpersListUploadAndPreview) {
   EXPECT_EQ(broken.status, 400);
   EXPECT_EQ(Body(broken).at("error"), "InvalidTemplate");
   EXPECT_NE(broken.body.find("line 1"), std::string::npos) << broken.body;
+}
+
+TEST_F(ConsoleApiTest, PeopleAndKeysGoThroughIdentityAndAreAudited) {
+  http::Response added = Call("POST", "/console/api/users", &admin_,
+                              R"({"username":"carol","password":"carol-password","groups":["g"],"admin":false})");
+  ASSERT_EQ(added.status, 200) << added.body;
+  EXPECT_EQ(Body(added).at("groups"), boost::json::parse(R"(["g"])"));
+  EXPECT_EQ(Call("POST", "/console/api/users", &admin_, R"({"username":"carol","password":"carol-password"})").status, 409);
+  http::Response short_password = Call("POST", "/console/api/users", &admin_, R"({"username":"dan","password":"short"})");
+  EXPECT_EQ(short_password.status, 400);
+  EXPECT_NE(short_password.body.find("8"), std::string::npos);
+  auto users = Body(Get("/console/api/users")).at("users").as_array();
+  EXPECT_EQ(users.size(), 4u);
+
+  EXPECT_EQ(Call("POST", "/console/api/users/carol/groups", &admin_, R"({"groups":["g","h"]})").status, 200);
+  EXPECT_EQ(identity_->GetUser("carol").value().groups.size(), 2u);
+  EXPECT_EQ(Call("POST", "/console/api/users/carol/disable", &admin_, "{}").status, 200);
+  EXPECT_TRUE(identity_->GetUser("carol").value().disabled);
+  EXPECT_EQ(Call("POST", "/console/api/users/carol/enable", &admin_, "{}").status, 200);
+  EXPECT_EQ(Call("POST", "/console/api/users/boss/disable", &admin_, "{}").status, 409);
+  EXPECT_EQ(Call("POST", "/console/api/users/nobody/disable", &admin_, "{}").status, 404);
+  EXPECT_EQ(Call("POST", "/console/api/users/carol/fly", &admin_, "{}").status, 404);
+  EXPECT_EQ(Call("POST", "/console/api/users/carol/password", &admin_, R"({"password":"another-password"})").status, 200);
+  EXPECT_TRUE(identity_->SignIn("carol", "another-password", {"test", ""}).status);
+
+  http::Response key = Call("POST", "/console/api/users/boss/access-keys", &admin_, "{}");
+  ASSERT_EQ(key.status, 200) << key.body;
+  std::string id(Body(key).at("AccessKeyId").as_string());
+  EXPECT_EQ(Body(key).at("SecretAccessKey").as_string().size(), 40u);
+  auto keys = Body(Get("/console/api/access-keys")).at("keys").as_array();
+  ASSERT_EQ(keys.size(), 1u);
+  EXPECT_FALSE(keys[0].as_object().contains("SecretAccessKey"));
+  EXPECT_EQ(keys[0].at("active"), true);
+  EXPECT_EQ(Call("POST", "/console/api/access-keys/" + id + "/revoke", &admin_, "{}").status, 200);
+  EXPECT_EQ(Body(Get("/console/api/access-keys")).at("keys").as_array()[0].at("active"), false);
+  EXPECT_FALSE(store_->FindAccessKey(id).value());
+
+  auto audit = Body(Get("/console/api/audit?q=carol")).at("entries").as_array();
+  EXPECT_GE(audit.size(), 6u);
+  EXPECT_EQ(audit[0].at("action"), "portal:login");  // newest first: the sign-in above
+  EXPECT_EQ(audit[1].at("action"), "console:users:reset-password");
+  auto revoked = Body(Get("/console/api/audit?q=revoke")).at("entries").as_array();
+  ASSERT_EQ(revoked.size(), 1u);
+  EXPECT_EQ(revoked[0].at("target").as_string(), id);
+  // A worker reaches none of it.
+  EXPECT_EQ(Call("GET", "/console/api/users", &worker_).status, 403);
+  EXPECT_EQ(Call("POST", "/console/api/users", &worker_, R"({"username":"x","password":"xxxxxxxxxx"})").status, 403);
 }
 
 }  // namespace

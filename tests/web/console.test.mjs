@@ -367,6 +367,56 @@ test('console: the wizard creates the seed job from its three files; Clone copie
   await page.setViewportSize({ width: 1280, height: 800 });
 });
 
+// The aws CLI signing with another key: {ok, out}.
+function awsAs(key, secret, ...args) {
+  try {
+    const out = execFileSync(AWS, ['--endpoint-url', base, '--region', 'us-west-2', '--output', 'json', ...args], {
+      env: { ...process.env, AWS_ACCESS_KEY_ID: key, AWS_SECRET_ACCESS_KEY: secret, AWS_DEFAULT_REGION: 'us-west-2',
+        AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: os.devnull, AWS_SHARED_CREDENTIALS_FILE: os.devnull, AWS_PAGER: '' },
+      encoding: 'utf8', timeout: 30000, stdio: ['ignore', 'pipe', 'pipe'] });
+    return { ok: true, out };
+  } catch (e) {
+    return { ok: false, out: `${e.stdout}${e.stderr}` };
+  }
+}
+
+test('console: people and keys: a new worker signs in to the portal; a revoked key is refused', { skip: skipReason || false }, async () => {
+  await page.goto(`${base}/console/`);
+  await page.click('#nav-people');
+  await page.waitForURL(/\/console\/people/);
+  await page.waitForSelector(`#users tr[data-user="${ADMIN}"]`);
+  await page.fill('#new-username', 'carl');
+  await page.fill('#new-password', PASSWORD);
+  await page.fill('#new-groups', 'labelers');
+  await page.click('#add-user');
+  await page.waitForSelector('#users tr[data-user="carl"]');
+  // carl signs in to the worker portal and sees the seed team's jobs.
+  const carl = await workerSession('carl');
+  const jobs = await fetch(`${base}/worker/api/jobs`, { headers: { Cookie: carl.cookie } }).then((r) => r.json());
+  assert.ok(jobs.jobs.length >= 1);
+
+  // An access key for the admin: the secret is shown once, and it works...
+  await page.click(`#users tr[data-user="${ADMIN}"] button[data-action="new-key"]`);
+  await page.waitForFunction(() => /secret/.test(document.querySelector('.note').textContent));
+  const [, id, secret] = /(AKIA[A-Z0-9]{16}) \/ secret (\S+) /.exec(await page.textContent('.note'));
+  assert.ok(awsAs(id, secret, 'sagemaker', 'list-labeling-jobs').ok);
+  await shot('console-people.png');
+  // ... until it is revoked here.
+  await page.click(`#keys tr[data-key="${id}"] button[data-action="revoke"]`);
+  await page.waitForFunction((k) => document.querySelector(`#keys tr[data-key="${k}"]`).textContent.includes('revoked'), id);
+  const refused = awsAs(id, secret, 'sagemaker', 'list-labeling-jobs');
+  assert.equal(refused.ok, false);
+  assert.match(refused.out, /UnrecognizedClient|InvalidClientTokenId|security token/i);
+  await page.fill('#audit-search', 'revoke');
+  await page.waitForFunction((k) => {
+    const rows = [...document.querySelectorAll('#audit tbody tr')];
+    return rows.length > 0 && rows.every((r) => /revoke/i.test(r.textContent)) && rows.some((r) => r.textContent.includes(k));
+  }, id);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await shot('console-people-phone.png');
+  await page.setViewportSize({ width: 1280, height: 800 });
+});
+
 test('console: hostile strings are shown as text; Stop stops a job', { skip: skipReason || false }, async () => {
   await page.goto(`${base}/console/jobs/${HOSTILE_JOB}`);
   await page.waitForSelector('#objects .object');

@@ -103,7 +103,8 @@ export function topbar(active) {
   return el('header', { class: 'topbar' },
     el('a', { class: 'brand', href: '/console/' },
       el('span', { class: 'brand-mark', 'aria-hidden': 'true' }), 'Plumbline ', el('small', { text: 'Console' })),
-    el('nav', {}, el('a', { href: '/console/', class: active === 'jobs' ? 'active' : null, text: 'Labeling jobs' })),
+    el('nav', { class: 'row' }, el('a', { href: '/console/', class: active === 'jobs' ? 'active' : null, text: 'Labeling jobs' }),
+      el('a', { href: '/console/people', id: 'nav-people', class: active === 'people' ? 'active' : null, text: 'People and keys' })),
     el('span', { class: 'spacer' }),
     el('span', { class: 'who', text: user }),
     el('button', { class: 'btn quiet', type: 'button', id: 'signout', onclick: signOut, text: 'Sign out' }));

@@ -128,8 +128,13 @@ customElements.define('plb-job', class extends HTMLElement {
 
   async loadStats() {
     let s;
+    const started = Date.now();
     try { s = await api('GET', `${jobPath(this.name)}/stats`); } catch (err) { return; }
     this.lastStats = Date.now();
+    // The figures read every object and answer of the job: on a large job
+    // they are refreshed less often (at least 3 s apart, and at least ten
+    // times as long as they took).
+    this.statsEvery = Math.max(3000, 10 * (this.lastStats - started));
     this.chart.replaceChildren(progressChart(s.progress, { total: s.total }));
     const t = s.throughput;
     this.throughput.textContent = t.answers
@@ -193,9 +198,9 @@ customElements.define('plb-job', class extends HTMLElement {
 
   async refresh() {
     await this.load();
-    // The figures read every answer of the job: at most every 3 s.
-    if (!this.lastStats || Date.now() - this.lastStats > 3000) await this.loadStats();
-    else if (!this.statsTimer) this.statsTimer = setTimeout(() => { this.statsTimer = null; this.loadStats(); }, 3000);
+    const every = this.statsEvery || 3000;
+    if (!this.lastStats || Date.now() - this.lastStats > every) await this.loadStats();
+    else if (!this.statsTimer) this.statsTimer = setTimeout(() => { this.statsTimer = null; this.loadStats(); }, every);
   }
 
   // Clone: a new job with this one's configuration, under a name asked for.
