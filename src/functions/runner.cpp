@@ -446,9 +446,9 @@ std::vector<Invocation> Runner::InvokeBatch(const store::Function& fn,
     auto pool = impl_->PoolOf(fn);
     // Enough messages to keep every worker busy, none longer than the chunk.
     size_t workers = static_cast<size_t>(std::max(1, impl_->options.python_workers));
-    size_t chunk = std::max<size_t>(
-        1, std::min<size_t>(static_cast<size_t>(std::max(1, impl_->options.python_chunk)),
-                            (events.size() + workers - 1) / workers));
+    size_t limit = static_cast<size_t>(std::max(1, impl_->options.python_chunk));
+    if (context.max_chunk > 0) limit = std::min(limit, context.max_chunk);
+    size_t chunk = std::max<size_t>(1, std::min(limit, (events.size() + workers - 1) / workers));
     size_t chunks = (events.size() + chunk - 1) / chunk;
     Impl::Parallel(chunks, impl_->options.python_workers, [&](size_t k) {
       size_t first = k * chunk;
