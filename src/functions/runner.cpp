@@ -184,6 +184,18 @@ struct Runner::Impl {
     ++warm;
     auto w = std::make_unique<Worker>();
     w->child = std::move(*child);
+    // The bootstrap says when it has imported the handler (Lambda's init
+    // phase, here with a minute to finish).
+    std::string ready;
+    ReadEnd r = detail::ReadMessage(w->child, &ready, Clock::now() + std::chrono::seconds(60));
+    if (r != ReadEnd::kOk || ready.find("\"ready\"") == std::string::npos) {
+      std::string how = detail::KillAndReap(w->child);
+      --warm;
+      std::lock_guard<std::mutex> lock(p.mu);
+      --p.total;
+      p.cv.notify_one();
+      return Unavailable("the python worker did not start (" + how + "); see the function's log");
+    }
     return w;
   }
 
