@@ -273,6 +273,37 @@ int Serve(const ServeArgs& args) {
     });
   });
   if (!server) throw ErrorException(server.error());
+  // What a custom hook's run gets: temporary credentials for the job's
+  // RoleArn (STS, sealed with DATA/secrets.key, valid for 15 minutes) and
+  // the endpoint that reaches this server. AWS_ENDPOINT_URL serves boto3 from
+  // 1.28 on; older boto3 (Debian's 1.26) ignores it, so handlers read
+  // PLUMBLINE_ENDPOINT_URL and pass it as endpoint_url.
+  std::string function_endpoint =
+      std::string(args.tls_cert.empty() ? "http" : "https") + "://" +
+      (sopts.host.find(':') != std::string::npos ? "[" + sopts.host + "]" : sopts.host) + ":" +
+      std::to_string((*server)->port());
+  service.SetFunctions(
+      &function_registry,
+      [&dd, function_endpoint](const store::Job& job, const std::string& role_arn)
+          -> Result<std::map<std::string, std::string>> {
+        PLB_ASSIGN_OR_RETURN(auto keys, dd.store->ListAccessKeys(std::nullopt));
+        auto root = std::find_if(keys.begin(), keys.end(),
+                                 [](const store::AccessKeyInfo& k) { return k.is_root && k.active; });
+        if (root == keys.end()) return NotFound("the root access key is not set up");
+        PLB_ASSIGN_OR_RETURN(auto key, dd.store->FindAccessKey(root->access_key_id));
+        if (!key) return NotFound("the root access key is not set up");
+        PLB_ASSIGN_OR_RETURN(auto who, dd.identity->PrincipalOf(*key));
+        std::string session = "plumbline-" + job.name;
+        if (session.size() > 64) session.resize(64);
+        PLB_ASSIGN_OR_RETURN(auto creds,
+                             dd.identity->IssueTemporaryCredentials(who, role_arn, session, 900));
+        return std::map<std::string, std::string>{
+            {"AWS_ACCESS_KEY_ID", creds.access_key_id},
+            {"AWS_SECRET_ACCESS_KEY", creds.secret_access_key},
+            {"AWS_SESSION_TOKEN", creds.session_token},
+            {"AWS_ENDPOINT_URL", function_endpoint},
+            {"PLUMBLINE_ENDPOINT_URL", function_endpoint}};
+      });
   DemoAccount demo;
   if (args.demo) {
     if (auto s = SetUpDemo(*dd.identity, *objects, service, demo); !s) throw ErrorException(s.error());

@@ -79,6 +79,10 @@ def error_of(e):
             "stackTrace": traceback.format_tb(e.__traceback__)}
 
 
+# Ready: the runner's per-event deadlines start only now, so a slow start
+# (an interpreter shim, a busy machine, a heavy import) is not a timeout.
+send({"id": "", "ready": True})
+
 previous_env = set()
 while True:
     header = requests.readline()

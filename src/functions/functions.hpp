@@ -56,6 +56,10 @@ struct Invocation {
 // run's temporary credentials and the endpoint to reach Plumbline.
 struct RunContext {
   std::map<std::string, std::string> env;
+  // Events per message to a python worker, at most (0: the runner's
+  // python_chunk). 1 isolates events: a retry after a crash sends each alone,
+  // so one event that kills its worker takes no other event with it.
+  size_t max_chunk = 0;
 };
 
 struct RunnerOptions {

@@ -184,6 +184,18 @@ struct Runner::Impl {
     ++warm;
     auto w = std::make_unique<Worker>();
     w->child = std::move(*child);
+    // The bootstrap says when it has imported the handler (Lambda's init
+    // phase, here with a minute to finish).
+    std::string ready;
+    ReadEnd r = detail::ReadMessage(w->child, &ready, Clock::now() + std::chrono::seconds(60));
+    if (r != ReadEnd::kOk || ready.find("\"ready\"") == std::string::npos) {
+      std::string how = detail::KillAndReap(w->child);
+      --warm;
+      std::lock_guard<std::mutex> lock(p.mu);
+      --p.total;
+      p.cv.notify_one();
+      return Unavailable("the python worker did not start (" + how + "); see the function's log");
+    }
     return w;
   }
 
@@ -446,9 +458,9 @@ std::vector<Invocation> Runner::InvokeBatch(const store::Function& fn,
     auto pool = impl_->PoolOf(fn);
     // Enough messages to keep every worker busy, none longer than the chunk.
     size_t workers = static_cast<size_t>(std::max(1, impl_->options.python_workers));
-    size_t chunk = std::max<size_t>(
-        1, std::min<size_t>(static_cast<size_t>(std::max(1, impl_->options.python_chunk)),
-                            (events.size() + workers - 1) / workers));
+    size_t limit = static_cast<size_t>(std::max(1, impl_->options.python_chunk));
+    if (context.max_chunk > 0) limit = std::min(limit, context.max_chunk);
+    size_t chunk = std::max<size_t>(1, std::min(limit, (events.size() + workers - 1) / workers));
     size_t chunks = (events.size() + chunk - 1) / chunk;
     Impl::Parallel(chunks, impl_->options.python_workers, [&](size_t k) {
       size_t first = k * chunk;

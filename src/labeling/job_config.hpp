@@ -27,7 +27,12 @@ struct JobConfig {
   std::string workteam_arn;
   std::string pre_hook_arn;
   std::string acs_hook_arn;
-  std::string task_type;  // from the PRE hook
+  std::string role_arn;
+  std::string task_type;  // from the built-in PRE hook, else the built-in ACS hook; "" custom
+  // A hook that is not a built-in PRE-/ACS- function: a registered function
+  // (functions/) runs it.
+  bool custom_pre = false;
+  bool custom_acs = false;
   std::string title;
   std::string description;
   std::vector<std::string> keywords;
@@ -49,6 +54,7 @@ struct JobConfig {
     c.job_name = GetString(r, "LabelingJobName").value_or("");
     c.label_attribute_name = GetString(r, "LabelAttributeName").value_or("");
     c.label_category_uri = GetString(r, "LabelCategoryConfigS3Uri").value_or("");
+    c.role_arn = GetString(r, "RoleArn").value_or("");
     if (const auto* in = GetObject(r, "InputConfig"))
       if (const auto* ds = GetObject(*in, "DataSource"))
         if (const auto* s3 = GetObject(*ds, "S3DataSource"))
@@ -83,7 +89,11 @@ struct JobConfig {
       c.max_human_labeled = GetInt(*stop, "MaxHumanLabeledObjectCount").value_or(0);
       c.max_percentage_labeled = GetInt(*stop, "MaxPercentageOfInputDatasetLabeled").value_or(0);
     }
-    c.task_type = tasktypes::ParseHookArn(c.pre_hook_arn).task_type;
+    auto pre = tasktypes::ParseHookArn(c.pre_hook_arn);
+    auto acs = tasktypes::ParseHookArn(c.acs_hook_arn);
+    c.custom_pre = !pre.builtin;
+    c.custom_acs = !c.acs_hook_arn.empty() && !acs.builtin;
+    c.task_type = pre.builtin ? pre.task_type : acs.builtin ? acs.task_type : std::string();
     return c;
   }
 

@@ -6,6 +6,7 @@
 
 #include "common/ids.hpp"
 #include "common/json.hpp"
+#include "functions/functions.hpp"
 #include "labeling/detail/service_impl.hpp"
 #include "labeling/labeling.hpp"
 
@@ -45,27 +46,54 @@ Result<std::string> LabelingService::CreateJob(const boost::json::object& reques
   boost::json::object req = request;
   JobConfig c = JobConfig::FromRequest(req, region);
   // Hooks: built-in PRE/ACS of a task type this build implements (any
-  // region, any :qualifier).
+  // region, any :qualifier), or custom ones: functions registered here.
   auto pre = tasktypes::ParseHookArn(c.pre_hook_arn);
   auto acs = tasktypes::ParseHookArn(c.acs_hook_arn);
-  if (!pre.builtin || pre.kind != tasktypes::HookKind::kPre)
+  if (pre.builtin && pre.kind != tasktypes::HookKind::kPre)
     return InvalidArgument("PreHumanTaskLambdaArn " + c.pre_hook_arn +
-                           " is not a built-in PRE- function; custom hooks are not supported yet");
-  if (!acs.builtin || acs.kind != tasktypes::HookKind::kAcs)
+                           " is a built-in consolidation function, not a PRE- one");
+  if (acs.builtin && acs.kind != tasktypes::HookKind::kAcs)
     return InvalidArgument("AnnotationConsolidationLambdaArn " + c.acs_hook_arn +
-                           " is not a built-in ACS- function; custom hooks are not supported yet");
-  if (pre.task_type != acs.task_type)
+                           " is a built-in pre-annotation function, not an ACS- one");
+  if (pre.builtin && acs.builtin && pre.task_type != acs.task_type)
     return InvalidArgument("PreHumanTaskLambdaArn (" + pre.task_type +
                            ") and AnnotationConsolidationLambdaArn (" + acs.task_type +
                            ") name different task types");
-  const tasktypes::TaskType* type = tasktypes::Find(pre.task_type);
-  if (!type) return InvalidArgument("task type " + pre.task_type + " is not supported yet");
+  if (c.acs_hook_arn.empty())
+    return InvalidArgument(
+        "HumanTaskConfig.AnnotationConsolidationConfig.AnnotationConsolidationLambdaArn is "
+        "required");
+  for (const auto& [custom, field, arn] :
+       {std::tuple{c.custom_pre, "PreHumanTaskLambdaArn", c.pre_hook_arn},
+        std::tuple{c.custom_acs, "AnnotationConsolidationLambdaArn", c.acs_hook_arn}}) {
+    if (!custom) continue;
+    if (!impl_->functions)
+      return InvalidArgument(std::string(field) + " " + arn +
+                             " is not a built-in function and this server runs no custom ones");
+    if (auto fn = impl_->functions->Get(arn); !fn) {
+      if (fn.error().code == ErrorCode::kNotFound || fn.error().code == ErrorCode::kInvalidArgument)
+        return InvalidArgument(std::string(field) + " " + arn +
+                               " names no registered function (register it with `aws lambda "
+                               "create-function` or `plumbline functions create`)");
+      return fn.error();
+    }
+  }
+  // A custom workflow without any built-in has no task type: its labels,
+  // template and output are the hooks' business.
+  const tasktypes::TaskType* type = nullptr;
+  if (!c.task_type.empty()) {
+    type = tasktypes::Find(c.task_type);
+    if (!type) return InvalidArgument("task type " + c.task_type + " is not supported yet");
+  }
   if (c.template_uri.empty() && c.human_task_ui_arn.empty())
     return InvalidArgument("HumanTaskConfig.UiConfig needs UiTemplateS3Uri or HumanTaskUiArn");
   if (!c.human_task_ui_arn.empty()) {
+    if (!type)
+      return InvalidArgument("HumanTaskUiArn needs a built-in task type; a custom workflow "
+                             "gives UiConfig.UiTemplateS3Uri");
     // A hosted UI this build ships, for this task type (checked again with
     // the label file below, when it is readable).
-    if (auto t = tasktypes::HostedUiTemplate(c.human_task_ui_arn, pre.task_type,
+    if (auto t = tasktypes::HostedUiTemplate(c.human_task_ui_arn, c.task_type,
                                              R"({"labels":[]})");
         !t)
       return InvalidArgument("HumanTaskUiArn: " + t.error().message);
@@ -73,7 +101,9 @@ Result<std::string> LabelingService::CreateJob(const boost::json::object& reques
   tasktypes::JobSettings settings;
   settings.label_attribute_name = c.label_attribute_name;
   settings.task_time_limit_seconds = c.time_limit_seconds;
-  PLB_TRY(type->ValidateJob(settings));
+  if (type) {
+    PLB_TRY(type->ValidateJob(settings));
+  }
   if (req.contains("LabelingJobAlgorithmsConfig"))
     return InvalidArgument(
         "automated data labeling (LabelingJobAlgorithmsConfig) is not "
@@ -82,8 +112,8 @@ Result<std::string> LabelingService::CreateJob(const boost::json::object& reques
     return InvalidArgument(
         "InputConfig.DataSource.S3DataSource.ManifestS3Uri is required; "
         "streaming jobs are not supported yet");
-  if (c.label_category_uri.empty())
-    return InvalidArgument("LabelCategoryConfigS3Uri is required for " + pre.task_type);
+  if (c.label_category_uri.empty() && type)
+    return InvalidArgument("LabelCategoryConfigS3Uri is required for " + c.task_type);
   if (auto s = impl_->CheckOutputKey(c.kms_key_id); !s)
     return InvalidArgument("OutputConfig.KmsKeyId: " + s.error().message);
   auto team = impl_->store.GetWorkteamByArn(c.workteam_arn);
@@ -94,12 +124,21 @@ Result<std::string> LabelingService::CreateJob(const boost::json::object& reques
   }
   // Validate the files now when they are readable; the runner fails the job
   // later when they are not.
-  if (auto text = impl_->objects.ReadAll(c.label_category_uri)) {
-    if (auto labels = type->ParseLabelCategories(*text); !labels)
+  auto check_labels = [&](const std::string& text) -> Status {
+    if (type) {
+      if (auto l = type->ParseLabelCategories(text); !l) return l.error();
+      return {};
+    }
+    if (auto l = tasktypes::LabelCategoryObjects(text); !l) return l.error();
+    return {};
+  };
+  if (auto text = c.label_category_uri.empty() ? Result<std::string>(NotFound("none"))
+                                               : impl_->objects.ReadAll(c.label_category_uri)) {
+    if (auto labels = check_labels(*text); !labels)
       return InvalidArgument("LabelCategoryConfigS3Uri " + c.label_category_uri + ": " +
                              labels.error().message);
     if (!c.human_task_ui_arn.empty())
-      if (auto t = tasktypes::HostedUiTemplate(c.human_task_ui_arn, pre.task_type, *text); !t)
+      if (auto t = tasktypes::HostedUiTemplate(c.human_task_ui_arn, c.task_type, *text); !t)
         return InvalidArgument("HumanTaskUiArn: " + t.error().message);
   }
   // Chaining (spec §5.5): the lines of an earlier job's output keep their

@@ -37,6 +37,11 @@ void LabelingService::SetOutputStoreFactory(OutputStoreFactory f) {
   impl_->output_store_factory = std::move(f);
 }
 
+void LabelingService::SetFunctions(functions::Registry* registry, RunEnvironment environment) {
+  impl_->functions = registry;
+  impl_->run_environment = std::move(environment);
+}
+
 // ------------------------------------------------------------ job outputs
 Result<storage::ObjectStore*> LabelingService::Impl::Out(const Job& job) {
   std::string key = InfoOf(job)->config.kms_key_id;

@@ -14,6 +14,8 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +30,9 @@ class ObjectStore;
 }
 namespace plumbline::kms {
 class KeyRing;
+}
+namespace plumbline::functions {
+class Registry;
 }
 
 namespace plumbline::labeling {
@@ -93,6 +98,15 @@ class LabelingService {
   using OutputStoreFactory =
       std::function<std::unique_ptr<storage::ObjectStore>(const std::string& kms_key_id)>;
   void SetOutputStoreFactory(OutputStoreFactory factory);
+  // Custom hooks: a PreHumanTaskLambdaArn or AnnotationConsolidationLambdaArn
+  // that is not a built-in PRE-/ACS- function names a function of this
+  // registry (by ARN or name). Each run gets the environment variables
+  // `environment` makes for the job (temporary credentials for its RoleArn,
+  // the endpoint that reaches Plumbline). Without a registry, custom hooks
+  // are refused.
+  using RunEnvironment = std::function<Result<std::map<std::string, std::string>>(
+      const store::Job& job, const std::string& role_arn)>;
+  void SetFunctions(functions::Registry* registry, RunEnvironment environment);
 
   // --- SageMaker operations (region = the caller's SigV4 scope) ---
   // Stores the job (Initializing) and wakes the runner; returns the job ARN.

@@ -13,7 +13,10 @@ namespace plumbline::labeling {
 
 std::string OutputLine(const store::DataObject& o, const std::string& attr,
                        const std::string& job_name, const std::string& task_type) {
-  if (o.state == store::ObjectState::kAvailable) return o.line;  // unlabeled: unchanged
+  // Unlabeled, or needing no label (a custom pre-annotation function's
+  // isHumanAnnotationRequired false): the line unchanged.
+  if (o.state == store::ObjectState::kAvailable || o.state == store::ObjectState::kSkipped)
+    return o.line;
   auto line = json::Parse(o.line);
   if (!line || !line->is_object()) return o.line;
   auto& obj = line->as_object();
@@ -133,6 +136,12 @@ void ConsolidationFiles::AddResult(int64_t index, const boost::json::object& con
   ca["content"] = content;
   resp["consolidatedAnnotation"] = std::move(ca);
   response_.push_back(std::move(resp));
+}
+
+std::pair<std::string, std::string> ConsolidationFiles::Request() const {
+  return {storage::JoinUri(root_, "annotations/consolidated-annotation/") +
+              "consolidation-request/iteration-1/" + stamp_ + ".json",
+          json::Serialize(request_)};
 }
 
 std::vector<std::pair<std::string, std::string>> ConsolidationFiles::Take() {

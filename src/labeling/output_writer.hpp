@@ -56,6 +56,8 @@ class ConsolidationFiles {
   void AddObject(const store::DataObject& object, const std::vector<WorkerAnswer>& answers);
   // A consolidated object's entry in the consolidation response.
   void AddResult(int64_t index, const boost::json::object& content);
+  // The consolidation request file as it stands: (uri, content).
+  std::pair<std::string, std::string> Request() const;
   // Every file as (uri, content): the worker responses, then the
   // consolidation request and response when an object was added.
   std::vector<std::pair<std::string, std::string>> Take();

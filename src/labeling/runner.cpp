@@ -28,29 +28,49 @@ void LabelingService::Impl::Ingest(Job job) {
     spdlog::warn("job {} failed: {}", job.name, reason);
     (void)store.SetJobStatus(job.id, JobStatus::kFailed, reason.substr(0, 1024), NowMs());
   };
-  // Inputs first: labels and template, kept in the store from now on.
-  auto label_text = objects.ReadAll(c.label_category_uri);
-  if (!label_text)
-    return fail("ClientError: cannot read the label category configuration: " +
-                label_text.error().message);
-  const tasktypes::TaskType* type = tasktypes::Find(c.task_type);
-  if (!type) return fail("ClientError: task type " + c.task_type + " is not supported");
-  auto labels = type->ParseLabelCategories(*label_text);
-  if (!labels) return fail("ClientError: " + c.label_category_uri + ": " + labels.error().message);
+  // Inputs first: labels and template, kept in the store from now on. A
+  // custom workflow without a built-in side has no task type; its label
+  // file is optional (the consolidation function then gets null labels).
+  const tasktypes::TaskType* type = nullptr;
+  if (!c.task_type.empty()) {
+    type = tasktypes::Find(c.task_type);
+    if (!type) return fail("ClientError: task type " + c.task_type + " is not supported");
+  }
+  std::string label_text;
+  std::vector<std::string> labels;
+  boost::json::array label_array;
+  if (!c.label_category_uri.empty()) {
+    auto text = objects.ReadAll(c.label_category_uri);
+    if (!text)
+      return fail("ClientError: cannot read the label category configuration: " +
+                  text.error().message);
+    label_text = std::move(*text);
+    if (type) {
+      auto parsed = type->ParseLabelCategories(label_text);
+      if (!parsed) return fail("ClientError: " + c.label_category_uri + ": " + parsed.error().message);
+      labels = std::move(*parsed);
+    }
+    // The labels as the file's objects: outputs such as NER's repeat them.
+    auto objects_of = tasktypes::LabelCategoryObjects(label_text);
+    if (!objects_of) return fail("ClientError: " + objects_of.error().message);
+    label_array = std::move(*objects_of);
+    if (!type)
+      for (const auto& l : label_array)
+        if (l.is_object())
+          if (auto name = json::GetString(l.get_object(), "label")) labels.push_back(*name);
+  }
   // A hosted worker UI (HumanTaskUiArn) is a template made from the label file.
   auto tmpl = c.human_task_ui_arn.empty()
                   ? objects.ReadAll(c.template_uri)
-                  : tasktypes::HostedUiTemplate(c.human_task_ui_arn, c.task_type, *label_text);
+                  : tasktypes::HostedUiTemplate(c.human_task_ui_arn, c.task_type, label_text);
   if (!tmpl) return fail("ClientError: cannot read the task template: " + tmpl.error().message);
-  // The labels as the file's objects: outputs such as NER's repeat them.
-  auto label_array = tasktypes::LabelCategoryObjects(*label_text);
-  if (!label_array) return fail("ClientError: " + label_array.error().message);
-  if (auto s = store.SetJobInputs(job.id, json::Serialize(*label_array), *tmpl); !s)
+  if (auto s = store.SetJobInputs(job.id, json::Serialize(label_array), *tmpl); !s)
     return;  // the store is unavailable; the next pass retries
   auto out = Out(job);
   if (!out) return fail("ClientError: the output KMS key cannot be used: " + out.error().message);
-  (void)(*out)->WriteAll(storage::JoinUri(OutputRoot(job), "annotation-tool/data.json"),
-                         *label_text);
+  if (!c.label_category_uri.empty())
+    (void)(*out)->WriteAll(storage::JoinUri(OutputRoot(job), "annotation-tool/data.json"),
+                           label_text);
 
   // The manifest, streamed: bounded memory whatever its length.
   if (auto s = store.DeleteObjects(job.id); !s) return;
@@ -104,7 +124,10 @@ void LabelingService::Impl::Ingest(Job job) {
       o.state = store::ObjectState::kFailed;
       o.failure_reason = "ClientError: the manifest line is longer than " +
                          std::to_string(options.max_line_chars) + " characters";
-    } else if (auto input = TaskInputOf(*type, *labels, obj, line)) {
+    } else if (c.custom_pre) {
+      // The custom pre-annotation function gives the task input, on the
+      // function's workers (PreprocessPending), not here line by line.
+    } else if (auto input = TaskInputOf(*type, labels, obj, line)) {
       // Pre-processed once, here: claims only read the stored input.
       o.task_input_json = std::move(*input);
     } else {
@@ -149,6 +172,7 @@ void LabelingService::Impl::PreprocessPending(const Job& job) {
   constexpr size_t kBatch = 1000;
   constexpr int kBatchesPerPass = 20;
   auto info = InfoOf(job);
+  if (info->config.custom_pre) return PreprocessWithFunction(job, *info);
   if (!info->type) return;  // logged by consolidation; nothing this build can do
   for (int round = 0; round < kBatchesPerPass; ++round) {
     auto todo = store.ObjectsToPreprocess(job.id, kBatch);
@@ -221,13 +245,16 @@ bool LabelingService::Impl::ConsolidateReady(const Job& job, const std::vector<i
   auto ready =
       only ? Result<std::vector<int64_t>>(*only) : store.ObjectsReadyToConsolidate(job.id, 1000);
   if (!ready || ready->empty()) return true;
-  if (!info->type) {
+  const bool custom = c.custom_acs;
+  if (!info->type && !custom) {
     spdlog::error("job {}: task type {} is not run by this build", job.name, c.task_type);
     return true;
   }
   auto it = last_batch_second.find(job.id);
   if (it != last_batch_second.end() && it->second == second) return false;
-  auto job_history = HistoryOf(job, *info);
+  // Consolidation's history: only the built-in algorithms learn from it.
+  Result<tasktypes::JobHistory*> job_history = static_cast<tasktypes::JobHistory*>(nullptr);
+  if (!custom) job_history = HistoryOf(job, *info);
   if (!job_history) {
     spdlog::error("job {}: loading the consolidation history failed: {}", job.name,
                   job_history.error().message);
@@ -235,7 +262,6 @@ bool LabelingService::Impl::ConsolidateReady(const Job& job, const std::vector<i
   }
   last_batch_second[job.id] = second;
 
-  const tasktypes::TaskType& type = *info->type;
   auto out_store = Out(job);
   if (!out_store) {
     spdlog::error("job {}: {}", job.name, out_store.error().message);
@@ -289,7 +315,21 @@ bool LabelingService::Impl::ConsolidateReady(const Job& job, const std::vector<i
     files.AddObject(obj, worker_answers);
     batch.objects.push_back({obj.index, std::move(acs_answers)});
   }
-  auto results = type.ConsolidateBatch(batch, *job_history);
+  std::vector<Result<boost::json::object>> results;
+  if (custom) {
+    // Ground Truth's contract: the request file is written first, the
+    // function reads it from the event's payload.s3Uri.
+    auto request = files.Request();
+    if (!batch.objects.empty()) {
+      if (auto s = out.WriteAll(request.first, request.second); !s) {
+        spdlog::error("job {}: {}", job.name, s.error().message);
+        return true;  // retried on the next pass
+      }
+      results = ConsolidateWithFunction(job, *info, batch, request.first);
+    }
+  } else {
+    results = info->type->ConsolidateBatch(batch, *job_history);
+  }
   for (size_t i = 0; i < results.size(); ++i) {
     int64_t idx = batch.objects[i].first;
     if (results[i]) {
@@ -314,7 +354,7 @@ bool LabelingService::Impl::ConsolidateReady(const Job& job, const std::vector<i
   auto finished = store.FinishObjects(job.id, outcomes, ToEpochMs(now));
   if (!finished) return true;  // the store is unavailable; the next pass retries
   // The objects now labeled join the history the next batches learn from.
-  for (size_t i = 0; i < done.size(); ++i) {
+  for (size_t i = 0; i < done.size() && !custom; ++i) {
     const auto& d = done[i];
     if (!(*finished)[i] || !d.ok || d.batch_pos < 0) continue;
     for (const auto& a : batch.objects[static_cast<size_t>(d.batch_pos)].second)

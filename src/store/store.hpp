@@ -63,8 +63,10 @@ struct Job {
   int64_t workers_per_object = 1;
 };
 
-// Data object states.
-enum class ObjectState { kAvailable = 0, kLabeled = 1, kFailed = 2 };
+// Data object states. kSkipped: a custom pre-annotation function said the
+// object needs no human (isHumanAnnotationRequired false); it leaves the
+// job's total (object_count) and counts neither labeled nor failed.
+enum class ObjectState { kAvailable = 0, kLabeled = 1, kFailed = 2, kSkipped = 3 };
 
 struct DataObject {
   int64_t job_id = 0;
@@ -342,7 +344,9 @@ class Store {
   // workers_per_object (awaiting consolidation), in index order.
   virtual Result<std::vector<int64_t>> ObjectsReadyToConsolidate(int64_t job_id, size_t limit) = 0;
   // Records each object's final label (state Labeled) or failure (state
-  // Failed) and updates the job's counters, in one transaction; one Status
+  // Failed), or that it needs no label (state Skipped: the job's
+  // object_count drops by one), and updates the job's counters, in one
+  // transaction; one Status
   // per outcome (kConflict when the object is no longer available,
   // kNotFound for an unknown one).
   virtual Result<std::vector<Status>> FinishObjects(int64_t job_id,

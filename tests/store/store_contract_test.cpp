@@ -670,6 +670,22 @@ TEST_P(StoreTest, StatsCountCommittedWrites) {
   EXPECT_LE(after.commits, after.writes);
 }
 
+TEST_P(StoreTest, SkippedObjectsLeaveTheJobsTotal) {
+  int64_t job = MakeJob("skips", 3, 1, 1);
+  auto done = store_->FinishObjects(job, {{0, ObjectState::kSkipped, "", ""}}, 2000).value();
+  ASSERT_TRUE(done[0]);
+  Job j = store_->GetJob(job).value();
+  EXPECT_EQ(j.object_count, 2);
+  EXPECT_EQ(j.labeled, 0);
+  EXPECT_EQ(j.failed, 0);
+  EXPECT_EQ(store_->GetObject(job, 0).value().state, ObjectState::kSkipped);
+  EXPECT_EQ(store_->CountAvailable(job).value(), 2);
+  // It left the window of one released object: the next one is released.
+  auto c = store_->Claim(Req(job, 1, 2100)).value();
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->object_index, 1);
+}
+
 TEST_P(StoreTest, FunctionsAreNamedUniquelyFoundByNameOrArnUpdatedAndDeleted) {
   Function f;
   f.name = "gt-pre";

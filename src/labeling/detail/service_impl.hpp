@@ -31,6 +31,8 @@ struct LabelingService::Impl {
   TemplateValidator validator;
   kms::KeyRing* ring = nullptr;
   LabelingService::OutputStoreFactory output_store_factory;
+  functions::Registry* functions = nullptr;
+  LabelingService::RunEnvironment run_environment;
 
   int64_t NowMs() const { return ToEpochMs(clock.Now()); }
 
@@ -127,6 +129,17 @@ struct LabelingService::Impl {
   // jobs ingested before task inputs were stored); an object whose
   // pre-processing fails ends as failed. Bounded work per pass.
   void PreprocessPending(const store::Job& job);
+  // The same through the job's custom pre-annotation function: batches of
+  // events to the function's workers, retried with backoff; an answer with
+  // isHumanAnnotationRequired false finishes its object (Skipped).
+  void PreprocessWithFunction(const store::Job& job, const JobInfo& info);
+  // The custom consolidation function's labels for a batch whose request
+  // file is `request_uri`: one result per object of `batch`, in order.
+  std::vector<Result<boost::json::object>> ConsolidateWithFunction(
+      const store::Job& job, const JobInfo& info, const tasktypes::Batch& batch,
+      const std::string& request_uri);
+  // The environment of a run of a job's function; empty when none is set up.
+  std::map<std::string, std::string> RunEnvOf(const store::Job& job, const JobConfig& c);
   // Consolidates objects whose answers are all in (or `only` these, whatever
   // their answer count). Returns false when the pass must wait (one batch
   // per second per job).

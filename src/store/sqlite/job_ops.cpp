@@ -345,6 +345,11 @@ Status SqliteStore::FinishLocked(int64_t job_id, const ObjectOutcome& o, int64_t
         .Bind(1, now_ms)
         .Bind(2, job_id)
         .Step();
+  else if (o.state == ObjectState::kSkipped)
+    Q("UPDATE jobs SET object_count=object_count-1, modified_ms=? WHERE id=?")
+        .Bind(1, now_ms)
+        .Bind(2, job_id)
+        .Step();
   else
     Q("UPDATE jobs SET failed=failed+1, modified_ms=? WHERE id=?")
         .Bind(1, now_ms)
