@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <optional>
 #include <algorithm>
@@ -280,7 +281,11 @@ int Serve(const ServeArgs& args) {
   }
   service.Start();
 
-  std::thread signal_thread([&] {
+  // Run() returns once Stop() has been called; the server must outlive that
+  // call, so the main thread waits for the signal thread to be done with it.
+  auto stopped = std::make_shared<std::promise<void>>();
+  std::future<void> stopped_done = stopped->get_future();
+  std::thread signal_thread([&, stopped] {
     NameThisThread("plb-signals");
     int sig = 0;
     sigwait(&signals, &sig);
@@ -289,6 +294,7 @@ int Serve(const ServeArgs& args) {
     int left = (*server)->Drain(std::chrono::seconds(args.shutdown_grace_seconds));
     spdlog::info("msg=\"stopped accepting; in-flight requests done\" unanswered={}", left);
     (*server)->Stop();
+    stopped->set_value();
   });
   signal_thread.detach();
 
@@ -304,6 +310,7 @@ int Serve(const ServeArgs& args) {
   }
   spdlog::info("msg=started data_dir={} account={}", args.data_dir, dd.account_id);
   (*server)->Run();
+  stopped_done.wait();
   service.Shutdown();
   return 0;
 }
