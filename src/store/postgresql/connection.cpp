@@ -178,7 +178,7 @@ Status PgStore::Connect(Conn& c) {
     std::string m = c.pg ? PQerrorMessage(c.pg) : "out of memory";
     while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
     c.Close();
-    return Unavailable("cannot connect to PostgreSQL at " + Redacted(conninfo_) + ": " + m);
+    return Unavailable("cannot connect to PostgreSQL at " + display_url_ + ": " + m);
   }
   // The server's notices ("relation ... already exists, skipping") are not
   // errors: they are dropped rather than printed on stderr.
@@ -199,6 +199,7 @@ Status PgStore::Connect(Conn& c) {
 
 Status PgStore::Open(const std::string& url, const StoreOptions& options) {
   conninfo_ = url;
+  display_url_ = Redacted(url);
   schema_ = TakeSchemaParam(conninfo_);
   schema_version_ = options.schema_version;
   // Durability is the server's (fsync, synchronous_commit); a store opened

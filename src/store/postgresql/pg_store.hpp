@@ -383,6 +383,7 @@ class PgStore final : public Store {
 
   // ---- state ----
   std::string conninfo_;  // the URL without the store's own parameters
+  std::string display_url_;  // the URL as given, without its password (for messages)
   std::string schema_;    // "" : the connection's default search_path
   int schema_version_ = 0;
   std::optional<SecretSealer> sealer_;
