@@ -1,5 +1,6 @@
 #include "cli/data_dir.hpp"
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "common/ids.hpp"
@@ -7,7 +8,13 @@
 
 namespace plumbline::cli {
 
-Result<OpenedDataDir> OpenDataDir(const std::string& dir) {
+std::string StoreUrlFor(const std::string& dir, const std::string& store_url) {
+  if (!store_url.empty()) return store_url;
+  if (const char* env = std::getenv("PLUMBLINE_STORE"); env != nullptr && *env != '\0') return env;
+  return "sqlite:" + dir + "/plumbline.db";
+}
+
+Result<OpenedDataDir> OpenDataDir(const std::string& dir, const std::string& store_url) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return Unavailable("cannot create data dir " + dir + ": " + ec.message());
@@ -15,7 +22,7 @@ Result<OpenedDataDir> OpenDataDir(const std::string& dir) {
   OpenedDataDir out;
   // Access-key secrets are sealed under a key kept outside the database.
   PLB_ASSIGN_OR_RETURN(auto box, crypto::SecretBox::LoadOrCreate(dir));
-  store::StoreOptions sopts{"sqlite:" + dir + "/plumbline.db", true, std::nullopt};
+  store::StoreOptions sopts{StoreUrlFor(dir, store_url), true, std::nullopt};
   sopts.secret_sealer = store::SecretSealer{
       [box](const std::string& plain, const std::string& ctx) -> Result<std::string> {
         return box->Seal(plain, ctx);

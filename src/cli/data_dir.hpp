@@ -1,6 +1,13 @@
-// Opening a data dir: the folder, its SQLite database, the account id
-// every ARN of this installation carries, and identity/ over the store. Shared by serve and the admin
-// commands, which may run while the server does (SQLite WAL).
+// Opening a data dir: the folder, its database, the account id every ARN of
+// this installation carries, and identity/ over the store. Shared by serve
+// and the admin commands, which may run while the server does (SQLite WAL,
+// or a PostgreSQL server).
+//
+// The database is the data dir's SQLite file (plumbline.db) unless a store
+// URL is given, or set in the environment as PLUMBLINE_STORE (so that every
+// admin command of an installation on PostgreSQL reaches the same database):
+// see store::StoreOptions::url. The data dir still holds the secrets key
+// that seals access-key secrets, and the embedded buckets.
 #pragma once
 
 #include <memory>
@@ -19,6 +26,10 @@ struct OpenedDataDir {
   std::unique_ptr<identity::Identity> identity;
 };
 
-Result<OpenedDataDir> OpenDataDir(const std::string& dir);
+Result<OpenedDataDir> OpenDataDir(const std::string& dir, const std::string& store_url = "");
+
+// The store URL OpenDataDir uses: `store_url`, else $PLUMBLINE_STORE, else
+// sqlite:DIR/plumbline.db.
+std::string StoreUrlFor(const std::string& dir, const std::string& store_url);
 
 }  // namespace plumbline::cli

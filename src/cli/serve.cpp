@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <optional>
 #include <algorithm>
@@ -24,7 +25,9 @@
 #include "cli/app.hpp"
 #include "cli/data_dir.hpp"
 #include "cli/demo.hpp"
+#include "cli/operations.hpp"
 #include "console/console.hpp"
+#include "http/metrics.hpp"
 #include "portal/assets.hpp"
 #include "portal/media.hpp"
 #include "portal/pages.hpp"
@@ -47,6 +50,7 @@ namespace {
 
 struct ServeArgs {
   std::string data_dir = "./plumbline-data";
+  std::string store_url;  // "" : PLUMBLINE_STORE, else the data dir's SQLite file
   std::string listen = "127.0.0.1:8080";
   // Claims and submits do not hold a thread while their commit is pending
   // (sign-ins run on a pool of their own), so few I/O threads do: on 2
@@ -56,6 +60,8 @@ struct ServeArgs {
   // SageMaker API, media read from S3).
   int threads = std::max(4, 2 * static_cast<int>(std::thread::hardware_concurrency()));
   int skew_seconds = 300;
+  // SIGTERM: how long in-flight requests may take to finish.
+  int shutdown_grace_seconds = 25;
   int64_t sts_min_duration = 900;
   bool demo = false;
   std::string python = "python3";
@@ -127,7 +133,7 @@ int Serve(const ServeArgs& args) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  auto opened = OpenDataDir(args.data_dir);
+  auto opened = OpenDataDir(args.data_dir, args.store_url);
   if (!opened) throw ErrorException(opened.error());
   OpenedDataDir& dd = *opened;
   if (auto s = BootstrapRootKey(*dd.identity, args.data_dir); !s) throw ErrorException(s.error());
@@ -192,9 +198,21 @@ int Serve(const ServeArgs& args) {
   portal::WorkerApi worker_api(service, *dd.identity, &pages, popts);
 
   http::Router router;
-  router.Add("GET", "/healthz", [](const http::Request&) {
-    return http::Response::Json(200, R"({"status":"ok"})");
-  });
+  http::Metrics metrics;
+  // Storage answers: the data dir's buckets folder, or the S3 server (any
+  // answer but "unreachable" will do, NoSuchBucket included).
+  auto storage_ready = [&]() -> Status {
+    if (s3) {
+      auto r = s3->OpenRead("s3://plumbline-readiness-probe/probe");
+      if (!r && r.error().code == ErrorCode::kUnavailable) return r.error();
+      return {};
+    }
+    std::error_code ec;
+    if (!std::filesystem::is_directory(args.data_dir + "/buckets", ec))
+      return Unavailable("the data dir's buckets folder is missing");
+    return {};
+  };
+  RegisterOperations(router, metrics, *dd.store, storage_ready);
   // Unsigned awsJson calls: each service answers with its own
   // missing-signature error, told apart by X-Amz-Target.
   router.Add("POST", "/", [&](const http::Request& r) {
@@ -260,12 +278,19 @@ int Serve(const ServeArgs& args) {
     auto start = std::chrono::steady_clock::now();
     const std::string* target = request.FindHeader("X-Amz-Target");
     std::string op = target ? " op=" + *target : "";
-    aws.Dispatch(request, [method = request.method, path = request.path, op, start,
-                              respond](std::function<http::Response()> make) {
-      respond([method, path, op, start, make] {
+    // Signed calls are labeled by service; the rest by the route they
+    // matched (read when the answer comes: the router sets it).
+    std::string service = api::SignedService(request);
+    aws.Dispatch(request, [method = request.method, path = request.path, op, start, service,
+                           req = &request, &metrics,
+                           respond](std::function<http::Response()> make) {
+      std::string route = !service.empty() ? "aws:" + service
+                                           : (req->route.empty() ? "unmatched" : req->route);
+      respond([method, path, op, start, make, route = std::move(route), &metrics] {
         http::Response resp = make();
         auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                       std::chrono::steady_clock::now() - start).count();
+        metrics.RecordRequest(route, method, resp.status, static_cast<double>(us) / 1e6);
         spdlog::info("msg=request method={} path={} status={} duration_us={}{}", method, path,
                      resp.status, us, op);
         return resp;
@@ -310,12 +335,20 @@ int Serve(const ServeArgs& args) {
   }
   service.Start();
 
-  std::thread signal_thread([&] {
+  // Run() returns once Stop() has been called; the server must outlive that
+  // call, so the main thread waits for the signal thread to be done with it.
+  auto stopped = std::make_shared<std::promise<void>>();
+  std::future<void> stopped_done = stopped->get_future();
+  std::thread signal_thread([&, stopped] {
     NameThisThread("plb-signals");
     int sig = 0;
     sigwait(&signals, &sig);
-    spdlog::info("msg=\"shutting down\" signal={}", sig);
+    // Graceful: no new connections, requests under way are answered.
+    spdlog::info("msg=\"shutting down\" signal={} in_flight={}", sig, (*server)->InFlight());
+    int left = (*server)->Drain(std::chrono::seconds(args.shutdown_grace_seconds));
+    spdlog::info("msg=\"stopped accepting; in-flight requests done\" unanswered={}", left);
     (*server)->Stop();
+    stopped->set_value();
   });
   signal_thread.detach();
 
@@ -332,6 +365,7 @@ int Serve(const ServeArgs& args) {
   spdlog::info("msg=started data_dir={} account={}", args.data_dir, dd.account_id);
   (*server)->Run();
   admin_console.Stop();  // the long polls it holds are answers the server waits for
+  stopped_done.wait();
   service.Shutdown();
   return 0;
 }
@@ -343,6 +377,9 @@ void AddServeCommand(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("serve", "Run the Plumbline server");
   cmd->add_option("--data-dir", args->data_dir, "Folder for the database and the embedded buckets")
       ->capture_default_str();
+  cmd->add_option("--store", args->store_url,
+                  "The database: sqlite:PATH or postgresql://user@host:port/db (default: "
+                  "$PLUMBLINE_STORE, else plumbline.db in the data dir)");
   cmd->add_option("--listen", args->listen, "HOST:PORT to listen on (port 0: any free port)")
       ->capture_default_str();
   cmd->add_option("--threads", args->threads, "HTTP I/O threads")->capture_default_str()
@@ -354,6 +391,10 @@ void AddServeCommand(CLI::App& app) {
   cmd->add_option("--sts-min-duration", args->sts_min_duration,
                   "shortest STS DurationSeconds accepted (AWS: 900; lower for tests)")
       ->check(CLI::Range(int64_t{1}, int64_t{900}));
+  cmd->add_option("--shutdown-grace", args->shutdown_grace_seconds,
+                  "Seconds SIGTERM waits for requests under way before the server stops")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 3600));
   cmd->add_option("--max-clock-skew", args->skew_seconds,
                   "Seconds a signed request's X-Amz-Date may differ from the server's clock")
       ->capture_default_str();

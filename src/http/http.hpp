@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -58,6 +59,9 @@ struct Request {
   std::string remote_address;
   // Path parameters captured by the Router ("{name}" segments), decoded.
   std::map<std::string, std::string> params;
+  // The pattern of the route the Router matched ("/worker/api/tasks/{id}/submit"),
+  // "" when none did: a label of bounded cardinality for metrics.
+  std::string route;
   // Set when ServerOptions::stream_body chose a sink for this request: the
   // body went there (Request::body stays empty), with this outcome
   // (kInvalidArgument when the client sent fewer bytes than it announced is
@@ -129,6 +133,7 @@ class Router {
     std::string method;
     std::vector<std::string> segments;
     bool prefix = false;
+    std::string pattern;
     AsyncHandler handler;
   };
   std::vector<Route> routes_;
@@ -166,6 +171,14 @@ class Server {
   virtual void Run() = 0;
   // Safe from any thread or a signal-handling thread.
   virtual void Stop() = 0;
+  // The first half of a graceful stop: accepts no new connection, answers
+  // every request already begun (each with Connection: close, so that
+  // clients go elsewhere) and waits up to `grace` for them; Stop() then
+  // ends the server. Returns the number of requests still unanswered when
+  // the grace ran out. Safe from any thread except the server's own.
+  virtual int Drain(std::chrono::milliseconds grace) = 0;
+  // Requests begun (head read) and not yet answered.
+  virtual int InFlight() const = 0;
 };
 
 // Percent-decodes a URL component ('+' stays '+'). Returns false on bad escapes.

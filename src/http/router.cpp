@@ -88,6 +88,7 @@ void Router::AddAsync(std::string method, std::string pattern, AsyncHandler hand
   Route r;
   r.method = std::move(method);
   r.segments = SplitPath(pattern);
+  r.pattern = pattern;
   if (!r.segments.empty() && r.segments.back() == "*") {
     r.prefix = true;
     r.segments.pop_back();
@@ -155,6 +156,7 @@ void Router::Dispatch(Request& request, Respond respond) const {
     path_matched = true;
     if (route.method != request.method) continue;
     request.params = std::move(params);
+    request.route = route.pattern;
     return route.handler(request, std::move(respond));
   }
   if (path_matched)

@@ -8,6 +8,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -15,6 +16,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/ssl.hpp>
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -123,6 +126,20 @@ class ServerImpl final : public Server {
 
   void Stop() override { ioc_.stop(); }
 
+  int Drain(std::chrono::milliseconds grace) override {
+    draining_.store(true);
+    asio::post(ioc_, [this] {
+      boost::system::error_code ec;
+      acceptor_.close(ec);
+    });
+    auto deadline = std::chrono::steady_clock::now() + grace;
+    while (in_flight_.load() > 0 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return in_flight_.load();
+  }
+
+  int InFlight() const override { return in_flight_.load(); }
+
  private:
   asio::awaitable<void> Accept() {
     for (;;) {
@@ -188,6 +205,12 @@ class ServerImpl final : public Server {
         co_await WriteError(stream, ec);
         break;
       }
+      // From its head to its answer a request is in flight (Shutdown waits).
+      in_flight_.fetch_add(1);
+      struct InFlight {
+        std::atomic<int>& n;
+        ~InFlight() { n.fetch_sub(1); }
+      } in_flight{in_flight_};
       const auto& head = head_parser.get();
       bool keep_alive = head.keep_alive();
       unsigned version = head.version();
@@ -254,6 +277,7 @@ class ServerImpl final : public Server {
         spdlog::error("handler threw on {} {}: {}", request.method, request.target, e.what());
         resp = ErrorResponse(500, "InternalError", "internal error");
       }
+      if (draining_.load()) keep_alive = false;  // shutting down: the client goes elsewhere
       if (resp.body_source && !is_head) {
         if (!co_await WriteStreamed(stream, std::move(resp), version, keep_alive)) break;
         if (!keep_alive) break;
@@ -410,6 +434,8 @@ class ServerImpl final : public Server {
   ServerOptions options_;
   std::optional<asio::ssl::context> tls_;
   AsyncHandler handler_;
+  std::atomic<bool> draining_{false};
+  std::atomic<int> in_flight_{0};
   std::mutex owed_mu_;
   std::condition_variable owed_cv_;
   int owed_ = 0;

@@ -4,6 +4,7 @@
 
 #include <cctype>
 
+#include "store/postgresql/open.hpp"
 #include "store/sqlite/open.hpp"
 
 namespace plumbline::store {
@@ -58,9 +59,14 @@ Result<std::unique_ptr<Store>> OpenStore(const StoreOptions& options) {
     if (path.empty()) return InvalidArgument("the store URL " + url + " names no database file");
     return sqlite::Open(path, options);
   }
-  if (scheme == "postgresql" || scheme == "postgres")
-    return InvalidArgument("store URL scheme '" + scheme + "' is not built in this version");
-  return InvalidArgument("unknown store URL scheme '" + scheme + "' (expected sqlite:PATH)");
+  if (scheme == "postgresql" || scheme == "postgres") {
+    if (url.rfind(scheme + "://", 0) != 0)
+      return InvalidArgument("the store URL " + scheme + ":... must be written " + scheme +
+                             "://[user[:password]@]host[:port]/database");
+    return postgresql::Open(url, options);
+  }
+  return InvalidArgument("unknown store URL scheme '" + scheme +
+                         "' (expected sqlite:PATH or postgresql://...)");
 }
 
 }  // namespace plumbline::store

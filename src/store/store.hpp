@@ -8,7 +8,7 @@
 // each still succeeds or fails alone.
 //
 // Implementations are chosen by URL in OpenStore (below): `sqlite:PATH`
-// today, PostgreSQL later. Every implementation runs the same contract
+// or `postgresql://...`. Every implementation runs the same contract
 // suite: tests/store/store_contract_test.cpp and
 // tests/store/access_control_contract_test.cpp. FaultInjectingStore
 // (store/fault_injecting_store.hpp) wraps any Store for tests of failures.
@@ -17,7 +17,9 @@
 // results are plain values the caller owns.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <iterator>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -188,6 +190,50 @@ struct StoreStats {
   int64_t commits = 0;
   int64_t writes = 0;
   int64_t failed_commits = 0;  // transactions that could not commit
+  // Database connections (a server store's pool; 0 where there is none):
+  // open, busy in a read right now, and reopened after the server dropped one.
+  int64_t pool_open = 0;
+  int64_t pool_busy = 0;
+  int64_t reconnects = 0;
+  // Claims (ClaimAsync and the claim of SubmitAndClaimAsync) that handed out
+  // a task, and that found none; submits whose answer was stored, and
+  // repeated submits acknowledged again (kAlreadySubmitted).
+  int64_t claims = 0;
+  int64_t claims_empty = 0;
+  int64_t answers_committed = 0;
+  int64_t answers_repeated = 0;
+  // Committed transactions by number of writes: batch_sizes[i] counts the
+  // commits of at most kBatchSizeBounds[i] writes (not cumulative).
+  static constexpr int64_t kBatchSizeBounds[] = {1, 2, 4, 8, 16, 32, 64, 128, 256};
+  std::vector<int64_t> batch_sizes;
+};
+
+// Counters every implementation keeps the same way (see StoreStats).
+class StoreCounters {
+ public:
+  void Claimed(bool found) { (found ? claims_ : claims_empty_).fetch_add(1, std::memory_order_relaxed); }
+  void Submitted(bool repeated) {
+    (repeated ? answers_repeated_ : answers_committed_).fetch_add(1, std::memory_order_relaxed);
+  }
+  void Committed(size_t writes) {
+    size_t i = 0;
+    while (i + 1 < std::size(StoreStats::kBatchSizeBounds) &&
+           static_cast<int64_t>(writes) > StoreStats::kBatchSizeBounds[i])
+      ++i;
+    batches_[i].fetch_add(1, std::memory_order_relaxed);
+  }
+  void Fill(StoreStats& s) const {
+    s.claims = claims_.load();
+    s.claims_empty = claims_empty_.load();
+    s.answers_committed = answers_committed_.load();
+    s.answers_repeated = answers_repeated_.load();
+    s.batch_sizes.clear();
+    for (const auto& b : batches_) s.batch_sizes.push_back(b.load());
+  }
+
+ private:
+  std::atomic<int64_t> claims_{0}, claims_empty_{0}, answers_committed_{0}, answers_repeated_{0};
+  std::atomic<int64_t> batches_[std::size(StoreStats::kBatchSizeBounds)] = {};
 };
 
 enum class SubmitOutcome { kAccepted, kAlreadySubmitted };
@@ -534,8 +580,9 @@ class Store {
 
 struct StoreOptions {
   // Which store and where: `sqlite:PATH` (a database file, created with the
-  // schema when new; a PATH without a scheme means the same). PostgreSQL
-  // (`postgresql://...`) is not built in this version.
+  // schema when new; a PATH without a scheme means the same), or
+  // `postgresql://...` / `postgres://...` (a libpq connection URI; an extra
+  // `schema=NAME` parameter keeps the tables in that schema).
   std::string url;
   // Whether a write is durable when it returns (see the header comment).
   // False trades that for speed: only for tests and throwaway data.

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
@@ -46,18 +47,22 @@ inline std::vector<StoreTarget> ContractTargets() {
                        return std::unique_ptr<Store>(
                            std::make_unique<FaultInjectingStore>(std::move(inner)));
                      }});
-  // The hook for the PostgreSQL store (a later issue): with
-  // PLUMBLINE_TEST_PG=postgresql://... set, every contract test also runs
-  // against that server. Until the implementation is built, OpenStore
-  // refuses the URL and the fixture skips these tests. Each test must get
-  // an empty database: the implementation's issue decides how (a schema per
-  // test named after `scratch`, or a database dropped in between).
+  // The PostgreSQL store: with PLUMBLINE_TEST_PG=postgresql://... set (the
+  // ctest fixture tests/store/run_with_postgres.sh starts a throwaway
+  // server and sets it), every contract test also runs against that
+  // server, each in an empty schema of its own named after `scratch`.
   if (const char* pg = std::getenv("PLUMBLINE_TEST_PG"); pg != nullptr && *pg != '\0') {
     std::string url = pg;
     targets.push_back({"Postgres",
-                       [url](const std::filesystem::path&) {
+                       [url](const std::filesystem::path& scratch) {
+                         std::string schema;
+                         for (char c : scratch.filename().string())
+                           schema += std::isalnum(static_cast<unsigned char>(c))
+                                         ? static_cast<char>(std::tolower(static_cast<unsigned char>(c)))
+                                         : '_';
                          StoreOptions o;
-                         o.url = url;
+                         o.url = url + (url.find('?') == std::string::npos ? "?" : "&") +
+                                 "schema=" + schema;
                          return o;
                        },
                        [](const StoreOptions& o) { return OpenStore(o); }});

@@ -49,10 +49,19 @@ TEST_F(SqliteStoreTest, OpenStoreChoosesByUrl) {
   EXPECT_TRUE(fs::exists(path));
   ASSERT_TRUE(OpenStore({path, false}));  // a plain path is SQLite too
   ASSERT_TRUE(OpenStore({"sqlite://" + path, false}));
-  auto pg = OpenStore({"postgresql://localhost/plumbline", false});
+  // PostgreSQL URLs go to the PostgreSQL store: a server that is not there
+  // is unavailable (named without its password), a URL without `//` invalid.
+  auto pg = OpenStore({"postgresql://user:secret@127.0.0.1:1/plumbline?connect_timeout=2", false});
   ASSERT_FALSE(pg);
-  EXPECT_EQ(pg.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_NE(pg.error().message.find("not built"), std::string::npos) << pg.error().message;
+  EXPECT_EQ(pg.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(pg.error().message.find("cannot connect to PostgreSQL at "
+                                    "postgresql://user:***@127.0.0.1:1/plumbline?connect_timeout=2"),
+            std::string::npos)
+      << pg.error().message;
+  auto bad_pg = OpenStore({"postgres:plumbline", false});
+  ASSERT_FALSE(bad_pg);
+  EXPECT_EQ(bad_pg.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(bad_pg.error().message.find("postgres://"), std::string::npos) << bad_pg.error().message;
   auto unknown = OpenStore({"mysql://x/y", false});
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().code, ErrorCode::kInvalidArgument);

@@ -746,6 +746,43 @@ TEST_P(StoreTest, FunctionsAreNamedUniquelyFoundByNameOrArnUpdatedAndDeleted) {
   EXPECT_EQ(store_->ListFunctions().value().size(), 1u);
 }
 
+// Two stores on one database (two processes, or two replicas of the server)
+// claim and submit at the same time: no object is handed out twice, none
+// gets more answers than it needs, and every acknowledged answer is stored.
+TEST_P(StoreTest, TwoStoresOnOneDatabaseNeverHandOutAnObjectTwice) {
+  const int kObjects = 60;
+  int64_t job = MakeJob("shared", kObjects, 2);
+  std::unique_ptr<Store> other = Open(options_);
+  std::atomic<int> accepted{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      Store& s = t % 2 == 0 ? *store_ : *other;
+      for (int errors = 0; errors < 100;) {
+        auto claimed = s.Claim(Req(job, 100 + t, 2000));
+        if (!claimed) {  // a busy database: try again, a few times
+          ++errors;
+          continue;
+        }
+        if (!*claimed) return;   // nothing left for this worker
+        auto r = s.Submit((*claimed)->id, 100 + t, "{\"w\":" + std::to_string(t) + "}", 1, 2000);
+        if (r && *r == SubmitOutcome::kAccepted) ++accepted;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(accepted.load(), 2 * kObjects);
+  std::vector<int64_t> all;
+  for (int i = 0; i < kObjects; ++i) all.push_back(i);
+  auto answered = store_->GetObjectsWithAnswers(job, all).value();
+  for (const auto& oa : answered) {
+    EXPECT_EQ(oa.object.answers, 2) << "object " << oa.object.index;
+    EXPECT_EQ(oa.object.leases, 0) << "object " << oa.object.index;
+    ASSERT_EQ(oa.answers.size(), 2u) << "object " << oa.object.index;
+    EXPECT_NE(oa.answers[0].user_id, oa.answers[1].user_id) << "object " << oa.object.index;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(, StoreTest, ::testing::ValuesIn(contract::ContractTargets()),
                          contract::TargetName);
 

@@ -42,7 +42,12 @@ void SqliteStore::FillObjectOf(Assignment& a) {
 
 // ---------------- assignments ----------------
 void SqliteStore::ClaimAsync(const ClaimRequest& r, Done<std::optional<Assignment>> done) {
-  TxnAsync<std::optional<Assignment>>([this, r] { return ClaimLocked(r); }, std::move(done));
+  TxnAsync<std::optional<Assignment>>(
+      [this, r] { return ClaimLocked(r); },
+      [this, done = std::move(done)](Result<std::optional<Assignment>> res) {
+        if (res) counters_.Claimed(res->has_value());
+        done(std::move(res));
+      });
 }
 void SqliteStore::SubmitAsync(int64_t id, int64_t user_id, std::string answer_json,
                               double time_spent_s, int64_t now_ms, Done<SubmitOutcome> done) {
@@ -50,7 +55,10 @@ void SqliteStore::SubmitAsync(int64_t id, int64_t user_id, std::string answer_js
       [this, id, user_id, answer = std::move(answer_json), time_spent_s, now_ms] {
         return SubmitLocked(id, user_id, answer, time_spent_s, now_ms);
       },
-      std::move(done));
+      [this, done = std::move(done)](Result<SubmitOutcome> res) {
+        if (res) counters_.Submitted(*res == SubmitOutcome::kAlreadySubmitted);
+        done(std::move(res));
+      });
 }
 void SqliteStore::SubmitAndClaimAsync(int64_t id, int64_t user_id, std::string answer_json,
                                       double time_spent_s, int64_t now_ms, const ClaimRequest& next,
@@ -59,7 +67,13 @@ void SqliteStore::SubmitAndClaimAsync(int64_t id, int64_t user_id, std::string a
       [this, id, user_id, answer = std::move(answer_json), time_spent_s, now_ms, next] {
         return SubmitAndClaimLocked(id, user_id, answer, time_spent_s, now_ms, next);
       },
-      std::move(done));
+      [this, done = std::move(done)](Result<SubmittedAndClaimed> res) {
+        if (res) {
+          counters_.Submitted(res->first == SubmitOutcome::kAlreadySubmitted);
+          counters_.Claimed(res->second.has_value());
+        }
+        done(std::move(res));
+      });
 }
 Result<SqliteStore::SubmittedAndClaimed> SqliteStore::SubmitAndClaimLocked(int64_t id, int64_t user_id,
                                                               const std::string& answer_json,

@@ -50,7 +50,13 @@ Status SqliteStore::Open(const std::string& path, const StoreOptions& options) {
 }
 
 StoreStats SqliteStore::Stats() {
-  return StoreStats{commits_.load(), committed_writes_.load(), failed_commits_.load()};
+  StoreStats s{commits_.load(), committed_writes_.load(), failed_commits_.load()};
+  counters_.Fill(s);
+  {
+    std::lock_guard<std::mutex> lock(pool_mu_);
+    s.pool_open = 1 + static_cast<int64_t>(readers_.size());  // the writer and idle readers
+  }
+  return s;
 }
 
 // ---------------- group commit ----------------
@@ -126,6 +132,7 @@ void SqliteStore::RunBatch(const std::vector<Op*>& batch) {
   }
   commits_.fetch_add(1, std::memory_order_relaxed);
   committed_writes_.fetch_add(static_cast<int64_t>(batch.size()), std::memory_order_relaxed);
+  counters_.Committed(batch.size());
 }
 
 // ---------------- readers ----------------

@@ -396,6 +396,7 @@ class SqliteStore final : public Store {
   bool writer_stop_ = false;
   std::thread writer_thread_;
   std::atomic<int64_t> commits_{0}, committed_writes_{0}, failed_commits_{0};
+  StoreCounters counters_;
 
   bool readers_enabled_ = false;
   std::mutex pool_mu_;

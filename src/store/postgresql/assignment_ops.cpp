@@ -1,0 +1,346 @@
+// The PostgreSQL store: claims, submits, leases and answers.
+
+#include "store/postgresql/pg_store.hpp"
+
+namespace plumbline::store::postgresql {
+
+Assignment ReadAssignmentRow(const Query& q) {
+  Assignment a;
+  a.id = q.Int(0);
+  a.job_id = q.Int(1);
+  a.object_index = q.Int(2);
+  a.user_id = q.Int(3);
+  a.state = static_cast<AssignmentState>(q.Int(4));
+  a.accepted_ms = q.Int(5);
+  a.deadline_ms = q.Int(6);
+  a.submitted_ms = q.Int(7);
+  a.answer_json = q.Text(8);
+  a.time_spent_s = q.Real(9);
+  return a;
+}
+// With for_update, the row stays locked until the transaction ends: a
+// submit or an end of lease on another replica waits and then sees the new
+// state.
+Result<Assignment> PgStore::ReadAssignment(int64_t id, bool for_update) {
+  Query q = for_update ? Q(kAssignmentSelect " WHERE id=? FOR UPDATE")
+                       : Q(kAssignmentSelect " WHERE id=?");
+  q.Bind(1, id);
+  if (!q.Step()) return NotFound("no task " + std::to_string(id));
+  return ReadAssignmentRow(q);
+}
+// The assignment's object as a claim hands it out: its line and task input.
+void PgStore::FillObjectOf(Assignment& a) {
+  Query q = Q("SELECT line, task_input FROM objects WHERE job_id=? AND idx=?");
+  q.Bind(1, a.job_id).Bind(2, a.object_index);
+  if (!q.Step()) return;
+  a.object_line = q.Text(0);
+  a.task_input_json = q.Text(1);
+}
+
+// ---------------- assignments ----------------
+void PgStore::ClaimAsync(const ClaimRequest& r, Done<std::optional<Assignment>> done) {
+  TxnAsync<std::optional<Assignment>>(
+      [this, r] { return ClaimLocked(r); },
+      [this, done = std::move(done)](Result<std::optional<Assignment>> res) {
+        if (res) counters_.Claimed(res->has_value());
+        done(std::move(res));
+      });
+}
+void PgStore::SubmitAsync(int64_t id, int64_t user_id, std::string answer_json,
+                              double time_spent_s, int64_t now_ms, Done<SubmitOutcome> done) {
+  TxnAsync<SubmitOutcome>(
+      [this, id, user_id, answer = std::move(answer_json), time_spent_s, now_ms] {
+        return SubmitLocked(id, user_id, answer, time_spent_s, now_ms);
+      },
+      [this, done = std::move(done)](Result<SubmitOutcome> res) {
+        if (res) counters_.Submitted(*res == SubmitOutcome::kAlreadySubmitted);
+        done(std::move(res));
+      });
+}
+void PgStore::SubmitAndClaimAsync(int64_t id, int64_t user_id, std::string answer_json,
+                                      double time_spent_s, int64_t now_ms, const ClaimRequest& next,
+                                      Done<SubmittedAndClaimed> done) {
+  TxnAsync<SubmittedAndClaimed>(
+      [this, id, user_id, answer = std::move(answer_json), time_spent_s, now_ms, next] {
+        return SubmitAndClaimLocked(id, user_id, answer, time_spent_s, now_ms, next);
+      },
+      [this, done = std::move(done)](Result<SubmittedAndClaimed> res) {
+        if (res) {
+          counters_.Submitted(res->first == SubmitOutcome::kAlreadySubmitted);
+          counters_.Claimed(res->second.has_value());
+        }
+        done(std::move(res));
+      });
+}
+Result<PgStore::SubmittedAndClaimed> PgStore::SubmitAndClaimLocked(int64_t id, int64_t user_id,
+                                                              const std::string& answer_json,
+                                                              double time_spent_s, int64_t now_ms,
+                                                              const ClaimRequest& next) {
+  PLB_ASSIGN_OR_RETURN(SubmitOutcome outcome,
+                       SubmitLocked(id, user_id, answer_json, time_spent_s, now_ms));
+  PLB_ASSIGN_OR_RETURN(std::optional<Assignment> claimed, ClaimLocked(next));
+  return SubmittedAndClaimed{outcome, std::move(claimed)};
+}
+Result<std::optional<Assignment>> PgStore::ClaimLocked(const ClaimRequest& r) {
+  // The job's state as of this transaction: callers may decide from a
+  // copy of the job read earlier.
+  bool start_new_objects = r.start_new_objects;
+  {
+    Query q = Q("SELECT status, labeled FROM jobs WHERE id=?");
+    q.Bind(1, r.job_id);
+    if (!q.Step() || q.Text(0) != JobStatusName(JobStatus::kInProgress))
+      return std::optional<Assignment>();
+    if (r.stop_at_labeled > 0 && q.Int(1) >= r.stop_at_labeled) start_new_objects = false;
+  }
+  ExpireLocked(r.now_ms);
+  // One claim at a time per worker and job across every process sharing
+  // the database (released when the transaction ends), so that a worker
+  // never gets two tasks of a job nor one object twice.
+  Q("SELECT pg_advisory_xact_lock(CAST(?1 % 2147483647 AS integer), "
+    "CAST(?2 % 2147483647 AS integer))")
+      .Bind(1, r.job_id)
+      .Bind(2, r.user_id)
+      .Step();
+  // A worker who already holds a live task of this job gets it back (a
+  // reloaded page, or a reply lost in a crash), rather than a second one.
+  {
+    Query q = Q(kAssignmentSelect " WHERE user_id=? AND job_id=? AND state=0 ORDER BY id LIMIT 1");
+    q.Bind(1, r.user_id).Bind(2, r.job_id);
+    if (q.Step()) {
+      Assignment held = ReadAssignmentRow(q);
+      FillObjectOf(held);
+      return std::optional<Assignment>(std::move(held));
+    }
+  }
+  // Prefer objects already in progress so they finish first; then the
+  // first released object nobody has started, in manifest order. The
+  // window of released objects holds at most MaxConcurrentTaskCount
+  // unfinished ones (see ReleaseNext), which bounds the objects in
+  // progress. Objects released before `cutoff` are past their
+  // availability lifetime and no longer handed out. With
+  // require_task_input, objects not pre-processed yet are passed over (the
+  // queries differ only in that term, so each keeps its partial index).
+  const int64_t cutoff = r.now_ms - r.availability_ms;
+  std::optional<int64_t> pick;
+  {
+#define kOpenQuery(extra)                                                                    \
+  "SELECT o.idx FROM objects o WHERE o.job_id=?1 AND o.state = 0 "   \
+  "AND (o.answers + o.leases + o.declines) > 0 AND "                                         \
+  "o.needed > (o.answers + o.leases + o.declines) AND o.released_ms >= ?3 " extra            \
+  "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.job_id=o.job_id AND a.idx=o.idx AND " \
+  "a.user_id=?2 AND a.state IN (0,1,3)) ORDER BY o.idx LIMIT 1 FOR UPDATE SKIP LOCKED"
+    Query q =
+        Q(r.require_task_input ? kOpenQuery("AND o.task_input IS NOT NULL ") : kOpenQuery(""));
+#undef kOpenQuery
+    q.Bind(1, r.job_id).Bind(2, r.user_id).Bind(3, cutoff);
+    if (q.Step()) pick = q.Int(0);
+  }
+  if (!pick && start_new_objects) {
+#define kReadyQuery(extra)                                                         \
+  "SELECT idx FROM objects WHERE job_id=? AND state = 0 " \
+  "AND released_ms > 0 AND answers = 0 AND leases = 0 AND declines = 0 AND "       \
+  "released_ms >= ? " extra "ORDER BY idx LIMIT 1 FOR UPDATE SKIP LOCKED"
+    Query q =
+        Q(r.require_task_input ? kReadyQuery("AND task_input IS NOT NULL ") : kReadyQuery(""));
+#undef kReadyQuery
+    q.Bind(1, r.job_id).Bind(2, cutoff);
+    if (q.Step()) pick = q.Int(0);
+  }
+  if (!pick) return std::optional<Assignment>();
+  Assignment a;
+  a.job_id = r.job_id;
+  a.object_index = *pick;
+  a.user_id = r.user_id;
+  a.state = AssignmentState::kLeased;
+  a.accepted_ms = r.now_ms;
+  a.deadline_ms = r.now_ms + r.lease_ms;
+  {
+    Query q = Q(
+        "INSERT INTO assignments(job_id,idx,user_id,state,accepted_ms,deadline_ms) "
+        "VALUES(?,?,?,0,?,?) RETURNING id");
+    q.Bind(1, a.job_id)
+        .Bind(2, a.object_index)
+        .Bind(3, a.user_id)
+        .Bind(4, a.accepted_ms)
+        .Bind(5, a.deadline_ms)
+        .Step();
+    a.id = q.Int(0);
+  }
+  {
+    // The lease and the object's line and task input in one statement.
+    Query q =
+        Q("UPDATE objects SET leases=leases+1 WHERE job_id=? AND idx=? "
+          "RETURNING line, task_input");
+    q.Bind(1, a.job_id).Bind(2, a.object_index);
+    if (q.Step()) {
+      a.object_line = q.Text(0);
+      a.task_input_json = q.Text(1);
+    }
+  }
+  return std::optional<Assignment>(a);
+}
+Result<Assignment> PgStore::GetAssignment(int64_t id) {
+  return Read<Assignment>([&]() -> Result<Assignment> { return ReadAssignment(id, false); });
+}
+Result<SubmitOutcome> PgStore::SubmitLocked(int64_t id, int64_t user_id,
+                                                const std::string& answer_json, double time_spent_s,
+                                                int64_t now_ms) {
+  PLB_ASSIGN_OR_RETURN(Assignment a, ReadAssignment(id, true));
+  if (a.user_id != user_id) return Conflict("task " + std::to_string(id) + " is not yours");
+  if (a.state == AssignmentState::kSubmitted) return SubmitOutcome::kAlreadySubmitted;
+  {
+    Query q = Q("SELECT name, status FROM jobs WHERE id=?");
+    q.Bind(1, a.job_id);
+    if (q.Step() && q.Text(1) != JobStatusName(JobStatus::kInProgress))
+      return Conflict("job " + q.Text(0) + " is " + q.Text(1));
+  }
+  if (a.state != AssignmentState::kLeased || now_ms > a.deadline_ms) {
+    return Conflict("the lease on task " + std::to_string(id) + " has ended");
+  }
+  double spent =
+      time_spent_s > 0 ? time_spent_s : static_cast<double>(now_ms - a.accepted_ms) / 1000.0;
+  Q("UPDATE assignments SET state=1, submitted_ms=?, answer=?, time_spent=? WHERE id=?")
+      .Bind(1, now_ms)
+      .Bind(2, answer_json)
+      .Bind(3, spent)
+      .Bind(4, id)
+      .Step();
+  EndLeaseOf(a, /*answered=*/true, /*declined=*/false, now_ms);
+  return SubmitOutcome::kAccepted;
+}
+Status PgStore::EndLease(int64_t id, int64_t user_id, AssignmentState new_state,
+                             int64_t now_ms) {
+  return Txn<void>([&]() -> Status {
+    PLB_ASSIGN_OR_RETURN(Assignment a, ReadAssignment(id, true));
+    if (a.user_id != user_id) return Conflict("task " + std::to_string(id) + " is not yours");
+    if (a.state != AssignmentState::kLeased || now_ms > a.deadline_ms) {
+      return Conflict("the lease on task " + std::to_string(id) + " has ended");
+    }
+    Q("UPDATE assignments SET state=? WHERE id=?")
+        .Bind(1, static_cast<int64_t>(new_state))
+        .Bind(2, id)
+        .Step();
+    // A decline uses up one of the object's N places for good.
+    EndLeaseOf(a, /*answered=*/false, new_state == AssignmentState::kDeclined, now_ms);
+    return {};
+  });
+}
+Result<int64_t> PgStore::ExpireLeases(int64_t now_ms) {
+  return Txn<int64_t>([&]() -> Result<int64_t> { return ExpireLocked(now_ms); });
+}
+Result<std::vector<ObjectAnswers>> PgStore::GetObjectsWithAnswers(
+    int64_t job_id, const std::vector<int64_t>& indexes) {
+  return Read<std::vector<ObjectAnswers>>([&]() -> Result<std::vector<ObjectAnswers>> {
+    std::vector<ObjectAnswers> out;
+    out.reserve(indexes.size());
+    for (int64_t idx : indexes) {
+      ObjectAnswers oa;
+      {
+        Query q = Q(kObjectSelect " WHERE job_id=? AND idx=?");
+        q.Bind(1, job_id).Bind(2, idx);
+        if (!q.Step()) return NotFound("no object " + std::to_string(idx));
+        oa.object = ReadObject(q);
+      }
+      Query q =
+          Q(kAssignmentSelect " WHERE job_id=? AND idx=? AND state=1 ORDER BY submitted_ms, id");
+      q.Bind(1, job_id).Bind(2, idx);
+      while (q.Step()) oa.answers.push_back(ReadAssignmentRow(q));
+      out.push_back(std::move(oa));
+    }
+    return out;
+  });
+}
+Status PgStore::ForEachLabeledAnswer(int64_t job_id,
+                                         const std::function<void(const Assignment&)>& fn) {
+  int64_t next_id = 0;
+  for (;;) {
+    std::vector<Assignment> page;
+    auto r = Read<void>([&]() -> Status {
+      Query q = Q(kAssignmentSelect
+                  " WHERE job_id=?1 AND state=1 AND id>?2 AND "
+                  "(SELECT o.state FROM objects o WHERE o.job_id=?1 AND o.idx=assignments.idx)=1 "
+                  "ORDER BY id LIMIT 4096");
+      q.Bind(1, job_id).Bind(2, next_id);
+      while (q.Step()) page.push_back(ReadAssignmentRow(q));
+      return {};
+    });
+    if (!r) return r;
+    if (page.empty()) return {};
+    for (const auto& a : page) fn(a);
+    next_id = page.back().id;
+  }
+}
+Result<int64_t> PgStore::CountClaimable(int64_t job_id, int64_t user_id) {
+  return Read<int64_t>([&]() -> Result<int64_t> {
+    Query q =
+        Q("SELECT count(*) FROM objects o WHERE o.job_id=?1 AND o.state=0 AND "
+          "(o.answers+o.leases)<o.needed AND NOT EXISTS (SELECT 1 FROM assignments a WHERE "
+          "a.job_id=o.job_id AND a.idx=o.idx AND a.user_id=?2 AND a.state IN (0,1,3))");
+    q.Bind(1, job_id).Bind(2, user_id);
+    q.Step();
+    return q.Int(0);
+  });
+}
+
+// Ends a live lease on the object: an answer or a decline takes one of its
+// N places. When that was its last place the object leaves the window and
+// the next one is released; the update itself says so (RETURNING), with
+// no second read of the object.
+void PgStore::EndLeaseOf(const Assignment& a, bool answered, bool declined, int64_t now_ms) {
+  bool left_window = false;
+  {
+    Query q =
+        Q("UPDATE objects SET leases=leases-1, answers=answers+?1, declines=declines+?2 "
+          "WHERE job_id=?3 AND idx=?4 "
+          "RETURNING (answers + declines) = needed AND released_ms > 0");
+    q.Bind(1, int64_t{answered})
+        .Bind(2, int64_t{declined})
+        .Bind(3, a.job_id)
+        .Bind(4, a.object_index);
+    left_window = q.Step() && q.Int(0) != 0 && (answered || declined);
+  }
+  if (left_window) ReleaseNext(a.job_id, 1, now_ms);
+}
+int64_t PgStore::ExpireLocked(int64_t now_ms) {
+  std::vector<Assignment> expired;
+  {
+    Query q = Q(kAssignmentSelect " WHERE state=0 AND deadline_ms<?");
+    q.Bind(1, now_ms);
+    while (q.Step()) expired.push_back(ReadAssignmentRow(q));
+  }
+  // Another process may expire the same leases at the same time: the
+  // update waits for its lock and then finds the state changed, so each
+  // lease is counted off its object once.
+  int64_t n = 0;
+  for (const auto& a : expired) {
+    Q("UPDATE assignments SET state=4 WHERE id=? AND state=0").Bind(1, a.id).Step();
+    if (Changes() == 0) continue;
+    Q("UPDATE objects SET leases=leases-1 WHERE job_id=? AND idx=?")
+        .Bind(1, a.job_id)
+        .Bind(2, a.object_index)
+        .Step();
+    ++n;
+  }
+  return n;
+}
+
+Status PgStore::ForEachAnswer(int64_t job_id, const std::function<void(const Assignment&)>& fn) {
+  // Pages by id, each read in its own short transaction, so a large job
+  // neither holds a reader nor builds one big result.
+  int64_t next_id = 0;
+  for (;;) {
+    std::vector<Assignment> page;
+    auto r = Read<void>([&]() -> Status {
+      Query q = Q(kAssignmentSelect " WHERE job_id=? AND state=1 AND id>? ORDER BY id LIMIT 4096");
+      q.Bind(1, job_id).Bind(2, next_id);
+      while (q.Step()) page.push_back(ReadAssignmentRow(q));
+      return {};
+    });
+    if (!r) return r;
+    if (page.empty()) return {};
+    for (const auto& a : page) fn(a);
+    next_id = page.back().id;
+  }
+}
+
+}  // namespace plumbline::store::postgresql

@@ -1,0 +1,409 @@
+// The PostgreSQL store: settings, jobs, data objects and the window of released
+// objects.
+#include <algorithm>
+#include <cctype>
+
+#include "store/postgresql/pg_store.hpp"
+
+namespace plumbline::store::postgresql {
+namespace {
+
+bool EqualsNoCase(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  return true;
+}
+bool ContainsNoCase(const std::string& hay, const std::string& needle) {
+  std::string h = hay, n = needle;
+  for (auto& c : h) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto& c : n) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return h.find(n) != std::string::npos;
+}
+
+}  // namespace
+
+Job ReadJob(const Query& q) {
+  Job j;
+  j.id = q.Int(0);
+  j.name = q.Text(1);
+  j.arn = q.Text(2);
+  j.status = ParseJobStatus(q.Text(3)).value_or(JobStatus::kFailed);
+  j.failure_reason = q.Text(4);
+  j.request_json = q.Text(5);
+  j.workteam_arn = q.Text(6);
+  j.job_reference_code = q.Text(7);
+  j.created_ms = q.Int(8);
+  j.modified_ms = q.Int(9);
+  j.object_count = q.Int(10);
+  j.labeled = q.Int(11);
+  j.failed = q.Int(12);
+  j.output_written = q.Int(13) != 0;
+  j.labels_json = q.Text(14);
+  j.ui_template = q.Text(15);
+  j.workers_per_object = q.Int(16);
+  return j;
+}
+DataObject ReadObject(const Query& q) {
+  DataObject o;
+  o.job_id = q.Int(0);
+  o.index = q.Int(1);
+  o.state = static_cast<ObjectState>(q.Int(2));
+  o.line = q.Text(3);
+  o.label_json = q.Text(4);
+  o.failure_reason = q.Text(5);
+  o.answers = q.Int(6);
+  o.leases = q.Int(7);
+  o.task_input_json = q.Text(8);  // NULL (not pre-processed) reads as empty
+  return o;
+}
+
+// ---------------- settings ----------------
+Result<std::optional<std::string>> PgStore::GetSetting(const std::string& key) {
+  return Read<std::optional<std::string>>([&]() -> Result<std::optional<std::string>> {
+    Query q = Q("SELECT value FROM settings WHERE key=?");
+    q.Bind(1, key);
+    if (q.Step()) return std::optional<std::string>(q.Text(0));
+    return std::optional<std::string>();
+  });
+}
+Status PgStore::PutSetting(const std::string& key, const std::string& value) {
+  return Txn<void>([&]() -> Status {
+    Q("INSERT INTO settings(key,value) VALUES(?,?) ON CONFLICT(key) DO UPDATE SET "
+      "value=excluded.value")
+        .Bind(1, key)
+        .Bind(2, value)
+        .Step();
+    return {};
+  });
+}
+
+// ---------------- jobs ----------------
+Result<Job> PgStore::CreateJob(const Job& job) {
+  return Txn<Job>([&]() -> Result<Job> {
+    {
+      Query q = Q("SELECT 1 FROM jobs WHERE lower(name)=lower(?)");
+      q.Bind(1, job.name);
+      if (q.Step()) return AlreadyExists("Job name " + job.name + " is already in use");
+    }
+    Query ins = Q(
+        "INSERT INTO jobs(name,arn,status,failure_reason,request,workteam_arn,job_reference_code,"
+        "created_ms,modified_ms,workers_per_object) VALUES(?,?,?,?,?,?,?,?,?,?) RETURNING id");
+    ins.Bind(1, job.name)
+        .Bind(2, job.arn)
+        .Bind(3, std::string(JobStatusName(job.status)))
+        .Bind(4, job.failure_reason)
+        .Bind(5, job.request_json)
+        .Bind(6, job.workteam_arn)
+        .Bind(7, job.job_reference_code)
+        .Bind(8, job.created_ms)
+        .Bind(9, job.modified_ms)
+        .Bind(10, std::max<int64_t>(1, job.workers_per_object))
+        .Step();
+    Job out = job;
+    out.id = ins.Int(0);
+    return out;
+  });
+}
+Result<Job> PgStore::GetJobByName(const std::string& name) {
+  return Read<Job>([&]() -> Result<Job> {
+    Query q = Q(kJobSelect " WHERE lower(name)=lower(?)");
+    q.Bind(1, name);
+    if (!q.Step()) return NotFound("Could not find labeling job with name " + name);
+    return ReadJob(q);
+  });
+}
+Result<Job> PgStore::GetJob(int64_t id) {
+  return Read<Job>([&]() -> Result<Job> {
+    Query q = Q(kJobSelect " WHERE id=?");
+    q.Bind(1, id);
+    if (!q.Step()) return NotFound("no job with id " + std::to_string(id));
+    return ReadJob(q);
+  });
+}
+Result<std::vector<Job>> PgStore::ListJobs(const JobFilter& f) {
+  return Read<std::vector<Job>>([&]() -> Result<std::vector<Job>> {
+    std::vector<Job> out;
+    Query q =
+        Q(f.unfinished_only ? kJobSelect
+              " WHERE status IN ('Initializing','InProgress','Stopping') ORDER BY created_ms, id"
+                            : kJobSelect " ORDER BY created_ms, id");
+    while (q.Step()) {
+      Job j = ReadJob(q);
+      if (f.created_after_ms && !(j.created_ms > *f.created_after_ms)) continue;
+      if (f.created_before_ms && !(j.created_ms < *f.created_before_ms)) continue;
+      if (f.modified_after_ms && !(j.modified_ms > *f.modified_after_ms)) continue;
+      if (f.modified_before_ms && !(j.modified_ms < *f.modified_before_ms)) continue;
+      if (f.status && j.status != *f.status) continue;
+      if (f.workteam_arn && !EqualsNoCase(j.workteam_arn, *f.workteam_arn)) continue;
+      if (f.name_contains && !ContainsNoCase(j.name, *f.name_contains)) continue;
+      out.push_back(std::move(j));
+    }
+    return out;
+  });
+}
+Status PgStore::SetJobStatus(int64_t job_id, JobStatus status, const std::string& reason,
+                                 int64_t now_ms) {
+  return Txn<void>([&]() -> Status {
+    Q("UPDATE jobs SET status=?, failure_reason=?, modified_ms=? WHERE id=?")
+        .Bind(1, std::string(JobStatusName(status)))
+        .Bind(2, reason)
+        .Bind(3, now_ms)
+        .Bind(4, job_id)
+        .Step();
+    return {};
+  });
+}
+Status PgStore::SetJobInputs(int64_t job_id, const std::string& labels_json,
+                                 const std::string& ui_template) {
+  return Txn<void>([&]() -> Status {
+    Q("UPDATE jobs SET labels_json=?, ui_template=? WHERE id=?")
+        .Bind(1, labels_json)
+        .Bind(2, ui_template)
+        .Bind(3, job_id)
+        .Step();
+    return {};
+  });
+}
+Status PgStore::MarkOutputWritten(int64_t job_id, int64_t now_ms) {
+  return Txn<void>([&]() -> Status {
+    Q("UPDATE jobs SET output_written=1, modified_ms=? WHERE id=?")
+        .Bind(1, now_ms)
+        .Bind(2, job_id)
+        .Step();
+    return {};
+  });
+}
+
+// ---------------- objects ----------------
+Status PgStore::DeleteObjects(int64_t job_id) {
+  return Txn<void>([&]() -> Status {
+    Q("DELETE FROM objects WHERE job_id=?").Bind(1, job_id).Step();
+    Q("DELETE FROM assignments WHERE job_id=?").Bind(1, job_id).Step();
+    Q("UPDATE jobs SET object_count=0, labeled=0, failed=0 WHERE id=?").Bind(1, job_id).Step();
+    return {};
+  });
+}
+Status PgStore::InsertObjects(int64_t job_id, const std::vector<DataObject>& objects,
+                                  int64_t now_ms) {
+  return Txn<void>([&]() -> Status {
+    // Rows go in groups of kRows per statement: one round trip per group.
+    // An empty task input is bound as NULL (the object awaits
+    // pre-processing).
+    constexpr size_t kRows = 64;
+    constexpr int kCols = 7;
+    static const std::string many = [] {
+      std::string sql =
+          "INSERT INTO objects(job_id,idx,state,line,failure_reason,needed,task_input) VALUES";
+      for (size_t i = 0; i < kRows; ++i) sql += i ? ",(?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?)";
+      return sql;
+    }();
+    int64_t needed = 1;
+    {
+      Query q = Q("SELECT workers_per_object FROM jobs WHERE id=?");
+      q.Bind(1, job_id);
+      if (!q.Step()) return NotFound("no job with id " + std::to_string(job_id));
+      needed = q.Int(0);
+    }
+    int64_t failed = 0;
+    size_t i = 0;
+    auto bind_row = [&](Query& q, int base, const DataObject& o) {
+      q.Bind(base + 1, job_id)
+          .Bind(base + 2, o.index)
+          .Bind(base + 3, static_cast<int64_t>(o.state))
+          .Bind(base + 4, o.line)
+          .Bind(base + 5, o.failure_reason)
+          .Bind(base + 6, needed);
+      if (!o.task_input_json.empty()) q.Bind(base + 7, o.task_input_json);  // else NULL
+      if (o.state == ObjectState::kFailed) ++failed;
+    };
+    for (; i + kRows <= objects.size(); i += kRows) {
+      Query q = QText(many);
+      for (size_t r = 0; r < kRows; ++r) bind_row(q, static_cast<int>(r) * kCols, objects[i + r]);
+      q.Step();
+    }
+    for (; i < objects.size(); ++i) {
+      Query q =
+          Q("INSERT INTO objects(job_id,idx,state,line,failure_reason,needed,task_input) "
+            "VALUES(?,?,?,?,?,?,?)");
+      bind_row(q, 0, objects[i]);
+      q.Step();
+    }
+    Q("UPDATE jobs SET object_count=object_count+?, failed=failed+?, modified_ms=? WHERE id=?")
+        .Bind(1, static_cast<int64_t>(objects.size()))
+        .Bind(2, failed)
+        .Bind(3, now_ms)
+        .Bind(4, job_id)
+        .Step();
+    return {};
+  });
+}
+Status PgStore::SetTaskInputs(int64_t job_id,
+                                  const std::vector<std::pair<int64_t, std::string>>& inputs) {
+  return Txn<void>([&]() -> Status {
+    for (const auto& [index, input] : inputs) {
+      Q("UPDATE objects SET task_input=? WHERE job_id=? AND idx=?")
+          .Bind(1, input)
+          .Bind(2, job_id)
+          .Bind(3, index)
+          .Step();
+      if (Changes() == 0) return NotFound("no object " + std::to_string(index));
+    }
+    return {};
+  });
+}
+Result<std::vector<DataObject>> PgStore::ObjectsToPreprocess(int64_t job_id, size_t limit) {
+  return Read<std::vector<DataObject>>([&]() -> Result<std::vector<DataObject>> {
+    std::vector<DataObject> out;
+    Query q = Q(kObjectSelect
+                " WHERE job_id=? AND state=0 AND "
+                "task_input IS NULL ORDER BY idx LIMIT ?");
+    q.Bind(1, job_id).Bind(2, static_cast<int64_t>(limit));
+    while (q.Step()) out.push_back(ReadObject(q));
+    return out;
+  });
+}
+Result<DataObject> PgStore::GetObject(int64_t job_id, int64_t index) {
+  return Read<DataObject>([&]() -> Result<DataObject> {
+    Query q = Q(kObjectSelect " WHERE job_id=? AND idx=?");
+    q.Bind(1, job_id).Bind(2, index);
+    if (!q.Step()) return NotFound("no object " + std::to_string(index));
+    return ReadObject(q);
+  });
+}
+Status PgStore::ForEachObject(int64_t job_id,
+                                  const std::function<void(const DataObject&)>& fn) {
+  // Pages of rows keyed by index so the lock is not held during fn.
+  int64_t next = 0;
+  for (;;) {
+    std::vector<DataObject> page;
+    auto r = Read<void>([&]() -> Status {
+      Query q = Q(kObjectSelect " WHERE job_id=? AND idx>=? ORDER BY idx LIMIT 4096");
+      q.Bind(1, job_id).Bind(2, next);
+      while (q.Step()) page.push_back(ReadObject(q));
+      return {};
+    });
+    if (!r) return r;
+    if (page.empty()) return {};
+    for (const auto& o : page) fn(o);
+    next = page.back().index + 1;
+  }
+}
+Result<std::vector<int64_t>> PgStore::ObjectsReadyToConsolidate(int64_t job_id, size_t limit) {
+  return Read<std::vector<int64_t>>([&]() -> Result<std::vector<int64_t>> {
+    std::vector<int64_t> out;
+    Query q =
+        Q("SELECT idx FROM objects WHERE job_id=? AND state=0 AND "
+          "needed <= (answers + declines) "
+          "ORDER BY idx LIMIT ?");
+    q.Bind(1, job_id).Bind(2, static_cast<int64_t>(limit));
+    while (q.Step()) out.push_back(q.Int(0));
+    return out;
+  });
+}
+Result<std::vector<Status>> PgStore::FinishObjects(int64_t job_id,
+                                                       const std::vector<ObjectOutcome>& outcomes,
+                                                       int64_t now_ms) {
+  return Txn<std::vector<Status>>([&]() -> Result<std::vector<Status>> {
+    std::vector<Status> out;
+    out.reserve(outcomes.size());
+    for (const auto& o : outcomes) out.push_back(FinishLocked(job_id, o, now_ms));
+    return out;
+  });
+}
+Status PgStore::FinishLocked(int64_t job_id, const ObjectOutcome& o, int64_t now_ms) {
+  bool was_in_window = false;
+  {
+    Query q =
+        Q("SELECT state, released_ms > 0 AND (answers + declines) < needed FROM objects "
+          "WHERE job_id=? AND idx=? FOR UPDATE");
+    q.Bind(1, job_id).Bind(2, o.index);
+    if (!q.Step()) return NotFound("no object " + std::to_string(o.index));
+    if (q.Int(0) != 0) return Conflict("object " + std::to_string(o.index) + " already finished");
+    was_in_window = q.Int(1) != 0;
+  }
+  Q("UPDATE objects SET state=?, label=?, failure_reason=? WHERE job_id=? AND idx=?")
+      .Bind(1, static_cast<int64_t>(o.state))
+      .Bind(2, o.label_json)
+      .Bind(3, o.failure_reason)
+      .Bind(4, job_id)
+      .Bind(5, o.index)
+      .Step();
+  if (o.state == ObjectState::kLabeled)
+    Q("UPDATE jobs SET labeled=labeled+1, modified_ms=? WHERE id=?")
+        .Bind(1, now_ms)
+        .Bind(2, job_id)
+        .Step();
+  else if (o.state == ObjectState::kSkipped)  // needs no label: leaves the job's total
+    Q("UPDATE jobs SET object_count=object_count-1, modified_ms=? WHERE id=?")
+        .Bind(1, now_ms)
+        .Bind(2, job_id)
+        .Step();
+  else
+    Q("UPDATE jobs SET failed=failed+1, modified_ms=? WHERE id=?")
+        .Bind(1, now_ms)
+        .Bind(2, job_id)
+        .Step();
+  if (was_in_window) ReleaseNext(job_id, 1, now_ms);
+  return {};
+}
+Result<int64_t> PgStore::CountInProgress(int64_t job_id) {
+  return Read<int64_t>([&]() -> Result<int64_t> {
+    // Started objects are released ones: the count reads the window (and
+    // the objects awaiting consolidation), not the whole job.
+    Query q =
+        Q("SELECT count(*) FROM objects WHERE job_id=? AND "
+          "state=0 AND released_ms > 0 AND (answers + leases) > 0");
+    q.Bind(1, job_id);
+    q.Step();
+    return q.Int(0);
+  });
+}
+Result<std::vector<std::pair<int64_t, int64_t>>> PgStore::ExpiredObjects(
+    int64_t job_id, int64_t released_before_ms, size_t limit) {
+  using Rows = std::vector<std::pair<int64_t, int64_t>>;
+  return Read<Rows>([&]() -> Result<Rows> {
+    Rows out;
+    Query q =
+        Q("SELECT idx, answers FROM objects WHERE job_id=? AND "
+          "state=0 AND released_ms>0 AND released_ms<? AND leases=0 ORDER BY released_ms, idx "
+          "LIMIT ?");
+    q.Bind(1, job_id).Bind(2, released_before_ms).Bind(3, static_cast<int64_t>(limit));
+    while (q.Step()) out.emplace_back(q.Int(0), q.Int(1));
+    return out;
+  });
+}
+Status PgStore::ReleaseObjects(int64_t job_id, int64_t count, int64_t now_ms) {
+  return Txn<void>([&]() -> Status {
+    ReleaseNext(job_id, count, now_ms);
+    return {};
+  });
+}
+Result<int64_t> PgStore::CountAvailable(int64_t job_id) {
+  return Read<int64_t>([&]() -> Result<int64_t> {
+    // The job's counters, kept in the transactions that change object
+    // states: no scan of the objects.
+    Query q = Q("SELECT object_count - labeled - failed FROM jobs WHERE id=?");
+    q.Bind(1, job_id);
+    q.Step();
+    return q.Int(0);
+  });
+}
+
+// The window: a job has at most MaxConcurrentTaskCount released objects
+// that still need answers. ReleaseObjects opens it when the job starts;
+// each object leaving it (all its places answered or declined, or finished
+// early) releases the next object in manifest order.
+void PgStore::ReleaseNext(int64_t job_id, int64_t count, int64_t now_ms) {
+  Q("UPDATE objects SET released_ms=?1 WHERE job_id=?2 AND idx IN (SELECT idx FROM objects "
+    "WHERE job_id=?2 AND state=0 AND released_ms=0 ORDER BY idx "
+    "LIMIT ?3 FOR UPDATE SKIP LOCKED)")
+      .Bind(1, std::max<int64_t>(now_ms, 1))
+      .Bind(2, job_id)
+      .Bind(3, count)
+      .Step();
+}
+
+}  // namespace plumbline::store::postgresql

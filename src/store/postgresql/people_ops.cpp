@@ -1,0 +1,590 @@
+// The PostgreSQL store: users, sessions and their cache, access keys, work
+// teams, KMS keys and the audit log.
+#include <algorithm>
+#include <climits>
+
+#include "store/postgresql/pg_store.hpp"
+
+namespace plumbline::store::postgresql {
+
+User ReadUser(const Query& q) {
+  User u;
+  u.id = q.Int(0);
+  u.username = q.Text(1);
+  u.password_hash = q.Text(2);
+  u.is_admin = q.Int(3) != 0;
+  u.disabled = q.Int(4) != 0;
+  u.worker_key = q.Text(5);
+  u.sub = q.Text(6);
+  return u;
+}
+std::vector<std::string> PgStore::ReadGroups(int64_t user_id) {
+  std::vector<std::string> out;
+  Query q = Q("SELECT group_name FROM user_groups WHERE user_id=? ORDER BY group_name");
+  q.Bind(1, user_id);
+  while (q.Step()) out.push_back(q.Text(0));
+  return out;
+}
+void PgStore::WriteGroups(int64_t user_id, const std::vector<std::string>& groups) {
+  for (const auto& g : groups)
+    Q("INSERT INTO user_groups(user_id,group_name) VALUES(?,?) ON CONFLICT DO NOTHING")
+        .Bind(1, user_id)
+        .Bind(2, g)
+        .Step();
+}
+Result<Workteam> PgStore::ReadTeam(const char* column, const std::string& value) {
+  Workteam t;
+  {
+    Query q = Q(std::string(column) == "name"
+                    ? "SELECT id,name,arn,doc,created_ms,updated_ms FROM workteams WHERE lower(name)=lower(?)"
+                    : "SELECT id,name,arn,doc,created_ms,updated_ms FROM workteams WHERE lower(arn)=lower(?)");
+    q.Bind(1, value);
+    if (!q.Step()) return NotFound("Workteam " + value + " does not exist");
+    t.id = q.Int(0);
+    t.name = q.Text(1);
+    t.arn = q.Text(2);
+    t.doc_json = q.Text(3);
+    t.created_ms = q.Int(4);
+    t.updated_ms = q.Int(5);
+  }
+  Query g = Q("SELECT group_name FROM workteam_groups WHERE workteam_id=? ORDER BY group_name");
+  g.Bind(1, t.id);
+  while (g.Step()) t.groups.push_back(g.Text(0));
+  return t;
+}
+
+// ---------------- people ----------------
+Result<User> PgStore::CreateUser(const User& user) {
+  return Txn<User>([&]() -> Result<User> {
+    {
+      Query q = Q("SELECT 1 FROM users WHERE lower(username)=lower(?)");
+      q.Bind(1, user.username);
+      if (q.Step()) return AlreadyExists("user '" + user.username + "' already exists");
+    }
+    Query ins = Q(
+        "INSERT INTO users(username,password_hash,is_admin,disabled,worker_key,sub) "
+        "VALUES(?,?,?,?,?,?) RETURNING id");
+    ins.Bind(1, user.username)
+        .Bind(2, user.password_hash)
+        .Bind(3, int64_t{user.is_admin})
+        .Bind(4, int64_t{user.disabled})
+        .Bind(5, user.worker_key)
+        .Bind(6, user.sub)
+        .Step();
+    User out = user;
+    out.id = ins.Int(0);
+    WriteGroups(out.id, user.groups);
+    return out;
+  });
+}
+Result<User> PgStore::GetUserByName(const std::string& username) {
+  return Read<User>([&]() -> Result<User> {
+    Query q = Q(kUserSelect " WHERE lower(username)=lower(?)");
+    q.Bind(1, username);
+    if (!q.Step()) return NotFound("no user named '" + username + "'");
+    User u = ReadUser(q);
+    u.groups = ReadGroups(u.id);
+    return u;
+  });
+}
+Result<User> PgStore::GetUser(int64_t id) {
+  return Read<User>([&]() -> Result<User> {
+    Query q = Q(kUserSelect " WHERE id=?");
+    q.Bind(1, id);
+    if (!q.Step()) return NotFound("no user with id " + std::to_string(id));
+    User u = ReadUser(q);
+    u.groups = ReadGroups(u.id);
+    return u;
+  });
+}
+Result<std::vector<User>> PgStore::ListUsers() {
+  return Read<std::vector<User>>([&]() -> Result<std::vector<User>> {
+    std::vector<User> out;
+    {
+      Query q = Q(kUserSelect " ORDER BY username");
+      while (q.Step()) out.push_back(ReadUser(q));
+    }
+    for (auto& u : out) u.groups = ReadGroups(u.id);
+    return out;
+  });
+}
+Status PgStore::SetUserGroups(int64_t user_id, const std::vector<std::string>& groups) {
+  return Txn<void>([&]() -> Status {
+    BumpIdentityVersion();
+    Q("DELETE FROM user_groups WHERE user_id=?").Bind(1, user_id).Step();
+    WriteGroups(user_id, groups);
+    return {};
+  });
+}
+Status PgStore::PutAccessKey(const AccessKey& key) {
+  return Txn<void>([&]() -> Status {
+    BumpIdentityVersion();
+    std::string stored = key.secret;
+    if (sealer_) {
+      PLB_ASSIGN_OR_RETURN(stored, sealer_->seal(key.secret, key.access_key_id));
+    }
+    Q("INSERT INTO access_keys(access_key_id,secret,user_id,is_root,created_ms) "
+      "VALUES(?,?,?,?,(extract(epoch from clock_timestamp())*1000)::bigint) "
+      "ON CONFLICT(access_key_id) DO UPDATE SET secret=excluded.secret, user_id=excluded.user_id, "
+      "is_root=excluded.is_root")
+        .Bind(1, key.access_key_id)
+        .Bind(2, stored)
+        .Bind(3, key.user_id)
+        .Bind(4, int64_t{key.is_root})
+        .Step();
+    return {};
+  });
+}
+Result<std::optional<AccessKey>> PgStore::FindAccessKey(const std::string& id) {
+  return Read<std::optional<AccessKey>>([&]() -> Result<std::optional<AccessKey>> {
+    // Revoked keys are invisible to authentication.
+    Query q =
+        Q("SELECT access_key_id,secret,user_id,is_root FROM access_keys "
+          "WHERE access_key_id=? AND revoked_ms=0");
+    q.Bind(1, id);
+    if (!q.Step()) return std::optional<AccessKey>();
+    AccessKey k{q.Text(0), q.Text(1), q.Int(2), q.Int(3) != 0};
+    if (sealer_ && sealer_->is_sealed(k.secret)) {
+      auto plain = sealer_->open(k.secret, k.access_key_id);
+      if (!plain)
+        return Internal("the secret of access key " + k.access_key_id +
+                        " cannot be opened (wrong secrets key?)");
+      k.secret = std::move(*plain);
+    }
+    return std::optional<AccessKey>(std::move(k));
+  });
+}
+Status PgStore::PutSession(const Session& s) {
+  return Txn<void>([&]() -> Status {
+    Q("INSERT INTO sessions(token,user_id,csrf_token,expires_ms) VALUES(?,?,?,?)")
+        .Bind(1, s.token)
+        .Bind(2, s.user_id)
+        .Bind(3, s.csrf_token)
+        .Bind(4, s.expires_ms)
+        .Step();
+    return {};
+  });
+}
+// Cached: every request of a signed-in worker asks. An entry is kept with
+// the identity version it was read under, and a lookup first reads the
+// current version (a point read on a reader connection): every change that
+// could make an entry stale bumps it in its own transaction, in this
+// process or another one sharing the database, so a hit is never older
+// than the last such change.
+Result<std::optional<std::pair<Session, User>>> PgStore::FindSessionUser(
+    const std::string& token) {
+  using Out = std::optional<std::pair<Session, User>>;
+  PLB_ASSIGN_OR_RETURN(int64_t version, IdentityVersion());
+  {
+    std::lock_guard<std::mutex> lock(auth_mu_);
+    if (version > cache_version_) {
+      auth_cache_.clear();
+      cache_version_ = version;
+    }
+    // (A lookup that read an older version than the cache's is answered
+    // from the database.)
+    if (version == cache_version_)
+      if (auto it = auth_cache_.find(token); it != auth_cache_.end()) return Out(it->second);
+  }
+  int64_t read_version = 0;
+  auto found = FindSessionUserUncached(token, &read_version);
+  if (found && *found) {
+    std::lock_guard<std::mutex> lock(auth_mu_);
+    if (read_version == cache_version_) {
+      if (auth_cache_.size() >= kMaxCachedSessions) auth_cache_.clear();
+      auth_cache_.emplace(token, **found);
+    }
+  }
+  return found;
+}
+// The session, its user and the identity version in one snapshot.
+Result<std::optional<std::pair<Session, User>>> PgStore::FindSessionUserUncached(
+    const std::string& token, int64_t* version) {
+  using Out = std::optional<std::pair<Session, User>>;
+  return Read<Out>([&]() -> Result<Out> {
+    *version = ReadIdentityVersion();
+    Query q =
+        Q("SELECT u.id,u.username,u.password_hash,u.is_admin,u.disabled,u.worker_key,u.sub,"
+          "s.token,s.user_id,s.csrf_token,s.expires_ms FROM sessions s JOIN users u "
+          "ON u.id=s.user_id WHERE s.token=?");
+    q.Bind(1, token);
+    if (!q.Step()) return Out();
+    User u = ReadUser(q);
+    Session s{q.Text(7), q.Int(8), q.Text(9), q.Int(10)};
+    u.groups = ReadGroups(u.id);
+    return Out(std::make_pair(std::move(s), std::move(u)));
+  });
+}
+Result<int64_t> PgStore::IdentityVersion() {
+  return Read<int64_t>([&]() -> Result<int64_t> { return ReadIdentityVersion(); });
+}
+int64_t PgStore::ReadIdentityVersion() {
+  Query q = Q("SELECT version FROM identity_version WHERE id=1");
+  return q.Step() ? q.Int(0) : 0;
+}
+void PgStore::BumpIdentityVersion() {
+  Q("UPDATE identity_version SET version=version+1 WHERE id=1").Step();
+}
+Status PgStore::DeleteSession(const std::string& token) {
+  return Txn<void>([&]() -> Status {
+    BumpIdentityVersion();
+    Q("DELETE FROM sessions WHERE token=?").Bind(1, token).Step();
+    return {};
+  });
+}
+
+// ---------------- work teams ----------------
+Result<Workteam> PgStore::CreateWorkteam(const Workteam& team) {
+  return Txn<Workteam>([&]() -> Result<Workteam> {
+    {
+      Query q = Q("SELECT 1 FROM workteams WHERE lower(name)=lower(?)");
+      q.Bind(1, team.name);
+      if (q.Step()) return AlreadyExists("Workteam " + team.name + " already exists");
+    }
+    Query ins = Q(
+        "INSERT INTO workteams(name,arn,doc,created_ms,updated_ms) VALUES(?,?,?,?,?) "
+        "RETURNING id");
+    ins.Bind(1, team.name)
+        .Bind(2, team.arn)
+        .Bind(3, team.doc_json)
+        .Bind(4, team.created_ms)
+        .Bind(5, team.updated_ms)
+        .Step();
+    Workteam out = team;
+    out.id = ins.Int(0);
+    for (const auto& g : team.groups)
+      Q("INSERT INTO workteam_groups(workteam_id,group_name) VALUES(?,?) ON CONFLICT DO NOTHING")
+          .Bind(1, out.id)
+          .Bind(2, g)
+          .Step();
+    return out;
+  });
+}
+Result<Workteam> PgStore::GetWorkteamByName(const std::string& name) {
+  return Read<Workteam>([&]() -> Result<Workteam> { return ReadTeam("name", name); });
+}
+Result<Workteam> PgStore::GetWorkteamByArn(const std::string& arn) {
+  return Read<Workteam>([&]() -> Result<Workteam> { return ReadTeam("arn", arn); });
+}
+Result<std::vector<Workteam>> PgStore::ListWorkteams() {
+  return Read<std::vector<Workteam>>([&]() -> Result<std::vector<Workteam>> {
+    std::vector<std::string> names;
+    {
+      Query q = Q("SELECT name FROM workteams ORDER BY created_ms, id");
+      while (q.Step()) names.push_back(q.Text(0));
+    }
+    std::vector<Workteam> out;
+    for (const auto& n : names) {
+      auto t = ReadTeam("name", n);
+      if (t) out.push_back(std::move(*t));
+    }
+    return out;
+  });
+}
+
+// ---------------- KMS keys ----------------
+// A key's `alias` is its first alias by name (kms_keys.alias is no longer
+// read: migration 7 moved aliases to kms_aliases).
+#define kKmsSelect                                                                       \
+  "SELECT key_id,arn,coalesce((SELECT min(a.alias) FROM kms_aliases a WHERE "            \
+  "a.key_id=kms_keys.key_id),''),description,wrapped_key,policy,enabled,created_ms,"     \
+  "modified_ms,key_manager,deletion_ms,tags FROM kms_keys"
+Status PgStore::CreateKmsKey(const KmsKey& k) {
+  return Txn<void>([&]() -> Status {
+    {
+      Query q = Q("SELECT 1 FROM kms_keys WHERE key_id=?1 UNION ALL "
+                  "SELECT 1 FROM kms_aliases WHERE ?2::text<>'' AND alias=?2::text");
+      q.Bind(1, k.key_id).Bind(2, k.alias);
+      if (q.Step())
+        return AlreadyExists("a key with id " + k.key_id + " or alias " + k.alias + " exists");
+    }
+    Q("INSERT INTO kms_keys(key_id,arn,alias,description,wrapped_key,policy,enabled,created_ms,"
+      "modified_ms,key_manager,deletion_ms,tags) VALUES(?1,?2,NULL,?3,?4,?5,?6,?7,?8,?9,?10,?11)")
+        .Bind(1, k.key_id)
+        .Bind(2, k.arn)
+        .Bind(3, k.description)
+        .Bind(4, k.wrapped_key)
+        .Bind(5, k.policy_json)
+        .Bind(6, int64_t{k.enabled})
+        .Bind(7, k.created_ms)
+        .Bind(8, k.modified_ms)
+        .Bind(9, k.key_manager)
+        .Bind(10, k.deletion_ms)
+        .Bind(11, k.tags_json)
+        .Step();
+    if (!k.alias.empty())
+      Q("INSERT INTO kms_aliases(alias,key_id,created_ms,modified_ms) VALUES(?1,?2,?3,?3)")
+          .Bind(1, k.alias)
+          .Bind(2, k.key_id)
+          .Bind(3, k.created_ms)
+          .Step();
+    return {};
+  });
+}
+Result<KmsKey> PgStore::GetKmsKey(const std::string& key_id) {
+  return Read<KmsKey>([&]() -> Result<KmsKey> {
+    Query q = Q(kKmsSelect " WHERE key_id=?");
+    q.Bind(1, key_id);
+    if (!q.Step()) return NotFound("Key '" + key_id + "' does not exist");
+    return ReadKmsKey(q);
+  });
+}
+Result<KmsKey> PgStore::GetKmsKeyByAlias(const std::string& alias) {
+  return Read<KmsKey>([&]() -> Result<KmsKey> {
+    Query q = Q(kKmsSelect " WHERE key_id=(SELECT key_id FROM kms_aliases WHERE alias=?)");
+    q.Bind(1, alias);
+    if (!q.Step()) return NotFound("Alias '" + alias + "' does not exist");
+    return ReadKmsKey(q);
+  });
+}
+Result<std::vector<KmsKey>> PgStore::ListKmsKeys() {
+  return Read<std::vector<KmsKey>>([&]() -> Result<std::vector<KmsKey>> {
+    std::vector<KmsKey> out;
+    Query q = Q(kKmsSelect " ORDER BY created_ms, key_id");
+    while (q.Step()) out.push_back(ReadKmsKey(q));
+    return out;
+  });
+}
+Status PgStore::SetKmsKeyEnabled(const std::string& key_id, bool enabled, int64_t now_ms) {
+  return Txn<void>([&]() -> Status {
+    Q("UPDATE kms_keys SET enabled=?, modified_ms=? WHERE key_id=?")
+        .Bind(1, int64_t{enabled})
+        .Bind(2, now_ms)
+        .Bind(3, key_id)
+        .Step();
+    if (Changes() == 0) return NotFound("Key '" + key_id + "' does not exist");
+    return {};
+  });
+}
+Status PgStore::UpdateKmsKey(const std::string& key_id,
+                                 const std::function<Status(KmsKey&)>& change) {
+  return Txn<void>([&]() -> Status {
+    KmsKey k;
+    {
+      Query q = Q(kKmsSelect " WHERE key_id=?");
+      q.Bind(1, key_id);
+      if (!q.Step()) return NotFound("Key '" + key_id + "' does not exist");
+      k = ReadKmsKey(q);
+    }
+    PLB_TRY(change(k));
+    Q("UPDATE kms_keys SET description=?1, policy=?2, enabled=?3, deletion_ms=?4, tags=?5, "
+      "modified_ms=?6 WHERE key_id=?7")
+        .Bind(1, k.description)
+        .Bind(2, k.policy_json)
+        .Bind(3, int64_t{k.enabled})
+        .Bind(4, k.deletion_ms)
+        .Bind(5, k.tags_json)
+        .Bind(6, k.modified_ms)
+        .Bind(7, key_id)
+        .Step();
+    return {};
+  });
+}
+Status PgStore::DeleteKmsKey(const std::string& key_id) {
+  return Txn<void>([&]() -> Status {
+    Q("DELETE FROM kms_keys WHERE key_id=?").Bind(1, key_id).Step();
+    if (Changes() == 0) return NotFound("Key '" + key_id + "' does not exist");
+    Q("DELETE FROM kms_aliases WHERE key_id=?").Bind(1, key_id).Step();
+    return {};
+  });
+}
+Status PgStore::CreateKmsAlias(const KmsAlias& a) {
+  return Txn<void>([&]() -> Status {
+    {
+      Query q = Q("SELECT 1 FROM kms_aliases WHERE alias=?");
+      q.Bind(1, a.alias);
+      if (q.Step()) return AlreadyExists("An alias with the name " + a.alias + " already exists");
+    }
+    {
+      Query q = Q("SELECT 1 FROM kms_keys WHERE key_id=?");
+      q.Bind(1, a.key_id);
+      if (!q.Step()) return NotFound("Key '" + a.key_id + "' does not exist");
+    }
+    Q("INSERT INTO kms_aliases(alias,key_id,created_ms,modified_ms) VALUES(?1,?2,?3,?4)")
+        .Bind(1, a.alias)
+        .Bind(2, a.key_id)
+        .Bind(3, a.created_ms)
+        .Bind(4, a.modified_ms)
+        .Step();
+    return {};
+  });
+}
+Status PgStore::UpdateKmsAlias(const std::string& alias, const std::string& key_id,
+                                   int64_t now_ms) {
+  return Txn<void>([&]() -> Status {
+    {
+      Query q = Q("SELECT 1 FROM kms_keys WHERE key_id=?");
+      q.Bind(1, key_id);
+      if (!q.Step()) return NotFound("Key '" + key_id + "' does not exist");
+    }
+    Q("UPDATE kms_aliases SET key_id=?1, modified_ms=?2 WHERE alias=?3")
+        .Bind(1, key_id)
+        .Bind(2, now_ms)
+        .Bind(3, alias)
+        .Step();
+    if (Changes() == 0) return NotFound("Alias '" + alias + "' does not exist");
+    return {};
+  });
+}
+Status PgStore::DeleteKmsAlias(const std::string& alias) {
+  return Txn<void>([&]() -> Status {
+    Q("DELETE FROM kms_aliases WHERE alias=?").Bind(1, alias).Step();
+    if (Changes() == 0) return NotFound("Alias '" + alias + "' does not exist");
+    return {};
+  });
+}
+Result<std::vector<KmsAlias>> PgStore::ListKmsAliases() {
+  return Read<std::vector<KmsAlias>>([&]() -> Result<std::vector<KmsAlias>> {
+    std::vector<KmsAlias> out;
+    Query q = Q("SELECT alias,key_id,created_ms,modified_ms FROM kms_aliases ORDER BY alias");
+    while (q.Step()) out.push_back(KmsAlias{q.Text(0), q.Text(1), q.Int(2), q.Int(3)});
+    return out;
+  });
+}
+KmsKey ReadKmsKey(const Query& q) {
+  KmsKey k{q.Text(0), q.Text(1),     q.Text(2), q.Text(3), q.Text(4),
+           q.Text(5), q.Int(6) != 0, q.Int(7),  q.Int(8)};
+  k.key_manager = q.Text(9);
+  k.deletion_ms = q.Int(10);
+  k.tags_json = q.Text(11);
+  return k;
+}
+#undef kKmsSelect
+// ---------------- end of KMS keys ----------------
+
+// ---------------- workforce and access control (issue #6) ----------------
+Result<Workteam> PgStore::UpdateWorkteam(const Workteam& team) {
+  return Txn<Workteam>([&]() -> Result<Workteam> {
+    PLB_ASSIGN_OR_RETURN(Workteam old, ReadTeam("name", team.name));
+    Q("UPDATE workteams SET doc=?, updated_ms=? WHERE id=?")
+        .Bind(1, team.doc_json)
+        .Bind(2, team.updated_ms)
+        .Bind(3, old.id)
+        .Step();
+    Q("DELETE FROM workteam_groups WHERE workteam_id=?").Bind(1, old.id).Step();
+    for (const auto& g : team.groups)
+      Q("INSERT INTO workteam_groups(workteam_id,group_name) VALUES(?,?) ON CONFLICT DO NOTHING")
+          .Bind(1, old.id)
+          .Bind(2, g)
+          .Step();
+    return ReadTeam("name", team.name);
+  });
+}
+Status PgStore::DeleteWorkteam(const std::string& name) {
+  return Txn<void>([&]() -> Status {
+    PLB_ASSIGN_OR_RETURN(Workteam t, ReadTeam("name", name));
+    {
+      Query q =
+          Q("SELECT name FROM jobs WHERE lower(workteam_arn)=lower(?) AND status IN "
+            "('Initializing','InProgress','Stopping') LIMIT 1");
+      q.Bind(1, t.arn);
+      if (q.Step())
+        return Conflict("Workteam " + t.name + " is used by the running labeling job " + q.Text(0));
+    }
+    Q("DELETE FROM workteam_groups WHERE workteam_id=?").Bind(1, t.id).Step();
+    Q("DELETE FROM workteams WHERE id=?").Bind(1, t.id).Step();
+    return {};
+  });
+}
+Status PgStore::SetUserDisabled(int64_t user_id, bool disabled) {
+  return Txn<void>([&]() -> Status {
+    BumpIdentityVersion();
+    Q("UPDATE users SET disabled=? WHERE id=?").Bind(1, int64_t{disabled}).Bind(2, user_id).Step();
+    if (Changes() == 0) return NotFound("no user with id " + std::to_string(user_id));
+    if (disabled) Q("DELETE FROM sessions WHERE user_id=?").Bind(1, user_id).Step();
+    return {};
+  });
+}
+Status PgStore::SetUserPassword(int64_t user_id, const std::string& password_hash) {
+  return Txn<void>([&]() -> Status {
+    BumpIdentityVersion();
+    Q("UPDATE users SET password_hash=? WHERE id=?").Bind(1, password_hash).Bind(2, user_id).Step();
+    if (Changes() == 0) return NotFound("no user with id " + std::to_string(user_id));
+    Q("DELETE FROM sessions WHERE user_id=?").Bind(1, user_id).Step();
+    return {};
+  });
+}
+Result<std::vector<AccessKeyInfo>> PgStore::ListAccessKeys(std::optional<int64_t> user_id) {
+  return Read<std::vector<AccessKeyInfo>>([&]() -> Result<std::vector<AccessKeyInfo>> {
+    std::vector<AccessKeyInfo> out;
+    Query q =
+        Q("SELECT access_key_id,user_id,is_root,revoked_ms,created_ms FROM access_keys "
+          "WHERE ?1::bigint IS NULL OR user_id=?1::bigint ORDER BY created_ms, access_key_id");
+    if (user_id) q.Bind(1, *user_id);
+    while (q.Step()) {
+      AccessKeyInfo k;
+      k.access_key_id = q.Text(0);
+      k.user_id = q.Int(1);
+      k.is_root = q.Int(2) != 0;
+      k.revoked_ms = q.Int(3);
+      k.active = k.revoked_ms == 0;
+      k.created_ms = q.Int(4);
+      out.push_back(std::move(k));
+    }
+    return out;
+  });
+}
+Status PgStore::RevokeAccessKey(const std::string& access_key_id, int64_t now_ms) {
+  return Txn<void>([&]() -> Status {
+    BumpIdentityVersion();
+    {
+      Query q = Q("SELECT 1 FROM access_keys WHERE access_key_id=?");
+      q.Bind(1, access_key_id);
+      if (!q.Step()) return NotFound("no access key " + access_key_id);
+    }
+    Q("UPDATE access_keys SET revoked_ms=? WHERE access_key_id=? AND revoked_ms=0")
+        .Bind(1, std::max<int64_t>(now_ms, 1))
+        .Bind(2, access_key_id)
+        .Step();
+    return {};
+  });
+}
+Status PgStore::AppendAudit(const AuditEntry& e) {
+  return Txn<void>([&]() -> Status {
+    Q("INSERT INTO audit_log(time_ms,actor,action,target,source,outcome,detail) "
+      "VALUES(?,?,?,?,?,?,?)")
+        .Bind(1, e.time_ms)
+        .Bind(2, e.actor)
+        .Bind(3, e.action)
+        .Bind(4, e.target)
+        .Bind(5, e.source)
+        .Bind(6, e.outcome)
+        .Bind(7, e.detail)
+        .Step();
+    return {};
+  });
+}
+Result<std::vector<AuditEntry>> PgStore::ListAudit(int64_t since_ms, size_t limit) {
+  return Read<std::vector<AuditEntry>>([&]() -> Result<std::vector<AuditEntry>> {
+    std::vector<AuditEntry> out;
+    Query q =
+        Q("SELECT id,time_ms,actor,action,target,source,outcome,detail FROM audit_log "
+          "WHERE time_ms>=? ORDER BY id DESC LIMIT ?");
+    q.Bind(1, since_ms).Bind(2, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
+    while (q.Step())
+      out.push_back(AuditEntry{q.Int(0), q.Int(1), q.Text(2), q.Text(3), q.Text(4), q.Text(5),
+                               q.Text(6), q.Text(7)});
+    std::reverse(out.begin(), out.end());
+    return out;
+  });
+}
+// Seals every secret still stored in plaintext (rows copied from an
+// installation made before encryption at rest).
+Status PgStore::SealPlaintextSecrets() {
+  PLB_TRY(Txn<void>([&]() -> Status {
+    std::vector<std::pair<std::string, std::string>> plain;
+    {
+      Query q = Q("SELECT access_key_id,secret FROM access_keys");
+      while (q.Step())
+        if (!sealer_->is_sealed(q.Text(1))) plain.emplace_back(q.Text(0), q.Text(1));
+    }
+    for (const auto& [id, secret] : plain) {
+      PLB_ASSIGN_OR_RETURN(std::string sealed, sealer_->seal(secret, id));
+      Q("UPDATE access_keys SET secret=? WHERE access_key_id=?").Bind(1, sealed).Bind(2, id).Step();
+    }
+    return {};
+  }));
+  return {};
+}
+
+}  // namespace plumbline::store::postgresql

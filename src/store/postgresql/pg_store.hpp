@@ -1,0 +1,421 @@
+// PostgreSQL implementation of Store (private to store/; libpq stays out of
+// every public header).
+//
+// The design follows the SQLite store's (store/sqlite/sqlite_store.hpp) so
+// that both read alike:
+//   - Writes go through one writer connection with group commit: every write
+//     call becomes an operation in a queue; the writer thread runs the queued
+//     operations in one transaction, each inside its own SAVEPOINT so that an
+//     operation that fails rolls back alone, then commits once (one WAL
+//     flush on the server) and wakes the callers. A deadlock or
+//     serialization failure (another replica's transaction) reruns the
+//     operation that met it.
+//   - Reads run on a pool of reader connections in REPEATABLE READ READ
+//     ONLY transactions, in parallel with the writer and with each other.
+//     A connection found broken (health check on take, or a failed
+//     statement) is dropped and a new one opened on demand; the writer
+//     reconnects before its next batch.
+//   - Every statement is prepared once per connection (named, on first
+//     use); the SQL is written with SQLite's `?`/`?N` placeholders and
+//     turned into `$N` when it is prepared.
+//   - Several processes may share the database: claims lock the object they
+//     pick (FOR UPDATE SKIP LOCKED) and a worker's claims in a job are
+//     serialized by a transaction-scoped advisory lock, so replicas never
+//     hand one object out twice nor give one worker two tasks.
+//   - Versioned migrations (schema.cpp) run at open under an advisory lock,
+//     so replicas starting together apply each one once.
+//
+// The store URL is a libpq connection URI (postgresql://user@host:port/db?...)
+// with one parameter of the store's own, `schema=NAME`: the tables live in
+// that schema (created when missing), so several installations or tests
+// can share one database.
+//
+// Files:
+//   connection.cpp      connections, the pool, the writer thread
+//   schema.cpp          the migrations
+//   job_ops.cpp         settings, jobs, data objects, the release window
+//   assignment_ops.cpp  claims, submits, leases, answers
+//   people_ops.cpp      users, sessions (and their cache), keys, teams,
+//                       KMS keys, the audit log
+//   function_ops.cpp    registered functions (custom hooks)
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "common/await.hpp"
+#include "store/store.hpp"
+
+namespace plumbline::store::postgresql {
+
+// Column lists shared by the queries and the Read* helpers.
+#define kUserSelect "SELECT id,username,password_hash,is_admin,disabled,worker_key,sub FROM users"
+#define kJobSelect                                                                               \
+  "SELECT id,name,arn,status,failure_reason,request,workteam_arn,job_reference_code,created_ms," \
+  "modified_ms,object_count,labeled,failed,output_written,labels_json,ui_template,"              \
+  "workers_per_object FROM jobs"
+#define kObjectSelect \
+  "SELECT job_id,idx,state,line,label,failure_reason,answers,leases,task_input FROM objects"
+#define kAssignmentSelect                                                                      \
+  "SELECT id,job_id,idx,user_id,state,accepted_ms,deadline_ms,submitted_ms,answer,time_spent " \
+  "FROM assignments"
+
+// The migrations, applied in order; the schema version is their count.
+extern const char* const kMigrations[];
+extern const size_t kMigrationCount;
+
+// A failed statement: the server's SQLSTATE (five characters, "" when the
+// connection failed) and message.
+struct SqlError : std::runtime_error {
+  SqlError(std::string state, const std::string& m) : std::runtime_error(m), sqlstate(std::move(state)) {}
+  std::string sqlstate;
+  // Deadlock or serialization failure: the transaction may simply be rerun.
+  bool Retryable() const { return sqlstate == "40P01" || sqlstate == "40001"; }
+};
+
+// `?` and `?N` placeholders as `$N`; `*params` gets the highest number.
+std::string ToDollarPlaceholders(const char* sql, int* params);
+
+// One server connection with its prepared statements.
+struct Conn {
+  PGconn* pg = nullptr;
+  struct Prepared {
+    std::string name;
+    int params = 0;
+  };
+  std::unordered_map<const char*, Prepared> prepared;  // by the SQL text's address
+  std::unordered_map<std::string, Prepared> prepared_text;  // SQL built at run time
+  int64_t changes = 0;  // rows the last statement changed
+  ~Conn() { Close(); }
+  void Close() {
+    prepared.clear();
+    prepared_text.clear();
+    if (pg) PQfinish(pg);
+    pg = nullptr;
+  }
+  bool Healthy() const { return pg != nullptr && PQstatus(pg) == CONNECTION_OK; }
+  // The statement's prepared form on this connection (prepared on first use).
+  const Prepared& Prepare(const char* sql, bool literal);
+  // Runs SQL without parameters or results (BEGIN, COMMIT, SAVEPOINT ...).
+  void Exec(const char* sql);
+};
+
+extern thread_local Conn* t_conn;
+
+class ConnScope {
+ public:
+  explicit ConnScope(Conn* c) : saved_(t_conn) { t_conn = c; }
+  ~ConnScope() { t_conn = saved_; }
+  ConnScope(const ConnScope&) = delete;
+  ConnScope& operator=(const ConnScope&) = delete;
+
+ private:
+  Conn* saved_;
+};
+
+// Binds and runs a prepared statement; rows are read with Step like
+// SQLite's. Unbound parameters are NULL. Errors throw SqlError (turned into
+// Error at the seam).
+class Query {
+ public:
+  Query(Conn* c, const Conn::Prepared& p) : conn_(c), stmt_(&p), params_(static_cast<size_t>(p.params)) {}
+  ~Query() {
+    if (res_) PQclear(res_);
+  }
+  Query(const Query&) = delete;
+  Query& operator=(const Query&) = delete;
+  Query(Query&& o) noexcept
+      : conn_(o.conn_), stmt_(o.stmt_), params_(std::move(o.params_)), res_(o.res_), row_(o.row_) {
+    o.res_ = nullptr;
+  }
+  Query& Bind(int i, int64_t v) { return Set(i, std::to_string(v)); }
+  Query& Bind(int i, double v);
+  Query& Bind(int i, const std::string& v) { return Set(i, v); }
+  Query& BindNull(int i) {
+    if (i >= 1 && static_cast<size_t>(i) <= params_.size()) params_[static_cast<size_t>(i) - 1].reset();
+    return *this;
+  }
+  // Runs the statement on first call; true while a row is available.
+  bool Step();
+  int64_t Int(int col) const;
+  double Real(int col) const;
+  std::string Text(int col) const;
+  bool IsNull(int col) const { return PQgetisnull(res_, row_, col) != 0; }
+
+ private:
+  Query& Set(int i, std::string v) {
+    if (i >= 1 && static_cast<size_t>(i) <= params_.size())
+      params_[static_cast<size_t>(i) - 1] = std::move(v);
+    return *this;
+  }
+  Conn* conn_;
+  const Conn::Prepared* stmt_;
+  std::vector<std::optional<std::string>> params_;
+  PGresult* res_ = nullptr;
+  int row_ = -1;
+};
+
+// Rows to values (the column order of the k*Select lists above).
+User ReadUser(const Query& q);
+Job ReadJob(const Query& q);
+DataObject ReadObject(const Query& q);
+Assignment ReadAssignmentRow(const Query& q);
+KmsKey ReadKmsKey(const Query& q);
+
+class PgStore final : public Store {
+ public:
+  PgStore() = default;
+  ~PgStore() override;
+  Status Open(const std::string& url, const StoreOptions& options);
+
+  // settings (job_ops.cpp)
+  Result<std::optional<std::string>> GetSetting(const std::string& key) override;
+  Status PutSetting(const std::string& key, const std::string& value) override;
+
+  // people (people_ops.cpp)
+  Result<User> CreateUser(const User& user) override;
+  Result<User> GetUserByName(const std::string& username) override;
+  Result<User> GetUser(int64_t id) override;
+  Result<std::vector<User>> ListUsers() override;
+  Status SetUserGroups(int64_t user_id, const std::vector<std::string>& groups) override;
+  Status PutAccessKey(const AccessKey& key) override;
+  Result<std::optional<AccessKey>> FindAccessKey(const std::string& id) override;
+  Status PutSession(const Session& s) override;
+  Result<std::optional<std::pair<Session, User>>> FindSessionUser(
+      const std::string& token) override;
+  Status DeleteSession(const std::string& token) override;
+  Result<int64_t> IdentityVersion() override;
+
+  // work teams (people_ops.cpp)
+  Result<Workteam> CreateWorkteam(const Workteam& team) override;
+  Result<Workteam> GetWorkteamByName(const std::string& name) override;
+  Result<Workteam> GetWorkteamByArn(const std::string& arn) override;
+  Result<std::vector<Workteam>> ListWorkteams() override;
+  Result<Workteam> UpdateWorkteam(const Workteam& team) override;
+  Status DeleteWorkteam(const std::string& name) override;
+
+  // jobs and objects (job_ops.cpp)
+  Result<Job> CreateJob(const Job& job) override;
+  Result<Job> GetJobByName(const std::string& name) override;
+  Result<Job> GetJob(int64_t id) override;
+  Result<std::vector<Job>> ListJobs(const JobFilter& f) override;
+  Status SetJobStatus(int64_t job_id, JobStatus status, const std::string& reason,
+                      int64_t now_ms) override;
+  Status SetJobInputs(int64_t job_id, const std::string& labels_json,
+                      const std::string& ui_template) override;
+  Status MarkOutputWritten(int64_t job_id, int64_t now_ms) override;
+  Status DeleteObjects(int64_t job_id) override;
+  Status InsertObjects(int64_t job_id, const std::vector<DataObject>& objects,
+                       int64_t now_ms) override;
+  Result<DataObject> GetObject(int64_t job_id, int64_t index) override;
+  Status ForEachObject(int64_t job_id, const std::function<void(const DataObject&)>& fn) override;
+  Result<std::vector<int64_t>> ObjectsReadyToConsolidate(int64_t job_id, size_t limit) override;
+  Result<std::vector<Status>> FinishObjects(int64_t job_id,
+                                            const std::vector<ObjectOutcome>& outcomes,
+                                            int64_t now_ms) override;
+  Status SetTaskInputs(int64_t job_id,
+                       const std::vector<std::pair<int64_t, std::string>>& inputs) override;
+  Result<std::vector<DataObject>> ObjectsToPreprocess(int64_t job_id, size_t limit) override;
+  Result<int64_t> CountAvailable(int64_t job_id) override;
+  Result<int64_t> CountInProgress(int64_t job_id) override;
+  Result<std::vector<std::pair<int64_t, int64_t>>> ExpiredObjects(int64_t job_id,
+                                                                  int64_t released_before_ms,
+                                                                  size_t limit) override;
+  Status ReleaseObjects(int64_t job_id, int64_t count, int64_t now_ms) override;
+
+  // assignments (assignment_ops.cpp)
+  void ClaimAsync(const ClaimRequest& r, Done<std::optional<Assignment>> done) override;
+  Result<Assignment> GetAssignment(int64_t id) override;
+  Status ForEachAnswer(int64_t job_id, const std::function<void(const Assignment&)>& fn) override;
+
+  Status CreateFunction(const Function& fn) override;
+  Result<Function> GetFunction(const std::string& name_or_arn) override;
+  Result<std::vector<Function>> ListFunctions() override;
+  Result<Function> UpdateFunction(const Function& fn) override;
+  Status DeleteFunction(const std::string& name) override;
+  void SubmitAsync(int64_t id, int64_t user_id, std::string answer_json, double time_spent_s,
+                   int64_t now_ms, Done<SubmitOutcome> done) override;
+  void SubmitAndClaimAsync(int64_t id, int64_t user_id, std::string answer_json,
+                           double time_spent_s, int64_t now_ms, const ClaimRequest& next,
+                           Done<SubmittedAndClaimed> done) override;
+  Status EndLease(int64_t id, int64_t user_id, AssignmentState new_state, int64_t now_ms) override;
+  Result<int64_t> ExpireLeases(int64_t now_ms) override;
+  Result<std::vector<ObjectAnswers>> GetObjectsWithAnswers(
+      int64_t job_id, const std::vector<int64_t>& indexes) override;
+  Status ForEachLabeledAnswer(int64_t job_id,
+                              const std::function<void(const Assignment&)>& fn) override;
+  Result<int64_t> CountClaimable(int64_t job_id, int64_t user_id) override;
+
+  // KMS keys, account lifecycle, audit (people_ops.cpp)
+  Status CreateKmsKey(const KmsKey& k) override;
+  Result<KmsKey> GetKmsKey(const std::string& key_id) override;
+  Result<KmsKey> GetKmsKeyByAlias(const std::string& alias) override;
+  Result<std::vector<KmsKey>> ListKmsKeys() override;
+  Status SetKmsKeyEnabled(const std::string& key_id, bool enabled, int64_t now_ms) override;
+  Status UpdateKmsKey(const std::string& key_id,
+                      const std::function<Status(KmsKey&)>& change) override;
+  Status DeleteKmsKey(const std::string& key_id) override;
+  Status CreateKmsAlias(const KmsAlias& alias) override;
+  Status UpdateKmsAlias(const std::string& alias, const std::string& key_id,
+                        int64_t now_ms) override;
+  Status DeleteKmsAlias(const std::string& alias) override;
+  Result<std::vector<KmsAlias>> ListKmsAliases() override;
+  Status SetUserDisabled(int64_t user_id, bool disabled) override;
+  Status SetUserPassword(int64_t user_id, const std::string& password_hash) override;
+  Result<std::vector<AccessKeyInfo>> ListAccessKeys(std::optional<int64_t> user_id) override;
+  Status RevokeAccessKey(const std::string& access_key_id, int64_t now_ms) override;
+  Status AppendAudit(const AuditEntry& e) override;
+  Result<std::vector<AuditEntry>> ListAudit(int64_t since_ms, size_t limit) override;
+
+  StoreStats Stats() override;
+
+ private:
+  // ---- the write path (connection.cpp) ----
+  struct Op {
+    virtual ~Op() = default;
+    virtual bool Run() = 0;                 // true: keep its changes
+    virtual bool Retryable() const = 0;     // failed on a deadlock: may run again
+    virtual void Fail(const Error& e) = 0;  // the batch did not commit
+    virtual void Finish() = 0;              // reports the result
+  };
+  void Enqueue(Op* op);
+  void WriterLoop();
+  void StopWriter();
+  void RunBatch(const std::vector<Op*>& batch);
+
+  // A write transaction that returns at once: `done` gets its result on the
+  // writer thread after the commit (see Store::Done). Statement errors
+  // (exceptions) become kUnavailable; errors fn returns roll back its
+  // changes.
+  template <class T, class F>
+  void TxnAsync(F fn, Done<T> done) {
+    struct Pending final : Op {
+      Pending(F f, Done<T> d) : fn(std::move(f)), done(std::move(d)) {}
+      bool Run() override {
+        retryable = false;
+        try {
+          result.emplace(fn());
+        } catch (const SqlError& e) {
+          retryable = e.Retryable();
+          result.emplace(Unavailable(std::string("database error: ") + e.what()));
+        } catch (const std::exception& e) {
+          result.emplace(Unavailable(std::string("database error: ") + e.what()));
+        }
+        return result->has_value();
+      }
+      bool Retryable() const override { return retryable; }
+      void Fail(const Error& e) override { result.emplace(e); }
+      void Finish() override { done(std::move(*result)); }
+      F fn;
+      Done<T> done;
+      std::optional<Result<T>> result;
+      bool retryable = false;
+    };
+    Enqueue(new Pending(std::move(fn), std::move(done)));
+  }
+
+  template <class T, class F>
+  Result<T> Txn(F&& fn) {
+    return Await<Result<T>>(
+        [&](auto done) { TxnAsync<T>(std::forward<F>(fn), Done<T>(std::move(done))); });
+  }
+
+  // A read-only transaction on a pooled reader connection.
+  template <class T, class F>
+  Result<T> Read(F&& fn) {
+    std::unique_ptr<Conn> conn;
+    if (auto s = TakeReader(conn); !s) return s.error();
+    std::optional<Result<T>> result;
+    {
+      ConnScope scope(conn.get());
+      try {
+        conn->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        result.emplace(fn());
+        conn->Exec("COMMIT");
+      } catch (const std::exception& e) {
+        result.emplace(Unavailable(std::string("database error: ") + e.what()));
+        try {
+          if (conn->Healthy()) conn->Exec("ROLLBACK");
+        } catch (const std::exception&) {
+        }
+      }
+    }
+    ReturnReader(std::move(conn));
+    return std::move(*result);
+  }
+  Status TakeReader(std::unique_ptr<Conn>& out);
+  void ReturnReader(std::unique_ptr<Conn> conn);
+
+  Status Connect(Conn& c);
+  Status Migrate();  // schema.cpp
+
+  Query Q(const char* sql) { return Query(t_conn, t_conn->Prepare(sql, true)); }
+  // A statement whose text is built at run time (cached by text).
+  Query QText(const std::string& sql);
+  int64_t Changes() const { return t_conn->changes; }
+
+  // ---- helpers inside a transaction ----
+  Status FinishLocked(int64_t job_id, const ObjectOutcome& o, int64_t now_ms);
+  void ReleaseNext(int64_t job_id, int64_t count, int64_t now_ms);
+  Result<std::optional<Assignment>> ClaimLocked(const ClaimRequest& r);
+  Result<SubmitOutcome> SubmitLocked(int64_t id, int64_t user_id, const std::string& answer_json,
+                                     double time_spent_s, int64_t now_ms);
+  Result<SubmittedAndClaimed> SubmitAndClaimLocked(int64_t id, int64_t user_id,
+                                                   const std::string& answer_json,
+                                                   double time_spent_s, int64_t now_ms,
+                                                   const ClaimRequest& next);
+  Result<Assignment> ReadAssignment(int64_t id, bool for_update);
+  void FillObjectOf(Assignment& a);
+  void EndLeaseOf(const Assignment& a, bool answered, bool declined, int64_t now_ms);
+  int64_t ExpireLocked(int64_t now_ms);
+  std::vector<std::string> ReadGroups(int64_t user_id);
+  void WriteGroups(int64_t user_id, const std::vector<std::string>& groups);
+  Result<Workteam> ReadTeam(const char* column, const std::string& value);
+  Status SealPlaintextSecrets();
+  Result<std::optional<std::pair<Session, User>>> FindSessionUserUncached(const std::string& token,
+                                                                          int64_t* version);
+  void BumpIdentityVersion();
+  int64_t ReadIdentityVersion();
+
+  // ---- state ----
+  std::string conninfo_;  // the URL without the store's own parameters
+  std::string display_url_;  // the URL as given, without its password (for messages)
+  std::string schema_;    // "" : the connection's default search_path
+  int schema_version_ = 0;
+  std::optional<SecretSealer> sealer_;
+
+  Conn writer_;
+  static constexpr size_t kMaxBatch = 256;
+  static constexpr int kMaxRetries = 5;
+  std::mutex queue_mu_;
+  std::deque<Op*> queue_;
+  std::condition_variable writer_cv_;
+  bool writer_stop_ = false;
+  std::thread writer_thread_;
+  std::atomic<int64_t> commits_{0}, committed_writes_{0}, failed_commits_{0};
+  StoreCounters counters_;
+
+  static constexpr size_t kMaxIdleReaders = 16;
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<Conn>> readers_;
+  std::atomic<int64_t> readers_open_{0}, readers_busy_{0}, reconnects_{0};
+
+  static constexpr size_t kMaxCachedSessions = 100000;
+  std::mutex auth_mu_;
+  int64_t cache_version_ = -1;
+  std::unordered_map<std::string, std::pair<Session, User>> auth_cache_;
+};
+
+}  // namespace plumbline::store::postgresql
