@@ -195,10 +195,18 @@ TEST_F(StsApiTest, ExpiredTamperedOrMissingSessionTokensAreRefused) {
   const std::string body = "Action=GetCallerIdentity&Version=2011-06-15";
   ASSERT_EQ(sts_->Handle(Signed(body, s)).status, 200);
 
-  // One byte of the token changed, anywhere: refused.
+  // One character of the token changed, anywhere: refused. The change must
+  // change the bytes: the token is hex, whose decoder takes 'A' for 'a', so
+  // writing 'A' over an 'a' changed nothing and the test failed now and then.
+  auto flip = [](char c) {
+    static const std::string kDigits =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t v = kDigits.find(c);
+    return v == std::string::npos ? (c == 'A' ? 'B' : 'A') : kDigits[v ^ 32];
+  };
   for (size_t i : {size_t{0}, s.token.size() / 2, s.token.size() - 1}) {
     Creds bad = s;
-    bad.token[i] = bad.token[i] == 'A' ? 'B' : 'A';
+    bad.token[i] = flip(bad.token[i]);
     auto r = sts_->Handle(Signed(body, bad));
     EXPECT_EQ(r.status, 403) << i;
     EXPECT_EQ(Tag(r.body, "Code"), "InvalidClientTokenId") << i;
