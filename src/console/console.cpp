@@ -791,14 +791,20 @@ struct Console::Impl {
 
   // The wizard's live preview: a template (not stored anywhere yet) rendered
   // for one manifest line with the given labels and task type.
+  // The wizard's live preview. A template or line the admin is still typing
+  // is the form's ordinary state, not a failed request: such problems come
+  // back as 200 {"problem": {"field", "code", "message"}} for the preview to
+  // show; only a request that is not the wizard's shape is a 400.
   http::Response RenderTemplate(const http::Request& req) {
     auto body = json::Parse(req.body);
     if (!body || !body->is_object()) return JsonError(400, "InvalidRequest", "expected a JSON object");
     const object& b = body->get_object();
     auto text = json::GetString(b, "template");
     if (!text) return JsonError(400, "InvalidRequest", "template: a string is required");
-    if (auto s = portal::ValidateTaskTemplate(*text); !s)
-      return JsonError(400, "InvalidTemplate", "template: " + s.error().message);
+    auto problem = [](std::string_view field, std::string_view code, const std::string& message) {
+      return Ok(object{{"problem", object{{"field", field}, {"code", code}, {"message", message}}}});
+    };
+    if (auto s = portal::ValidateTaskTemplate(*text); !s) return problem("template", "InvalidTemplate", s.error().message);
     std::vector<std::string> labels;
     if (const auto* l = b.if_contains("labels"); l && l->is_array())
       for (const auto& v : l->get_array())
@@ -806,17 +812,17 @@ struct Console::Impl {
     std::string line_text = json::GetString(b, "line").value_or("{\"source\":\"\"}");
     auto line = json::Parse(line_text);
     if (!line || !line->is_object())
-      return JsonError(400, "InvalidRequest", "line: not a JSON object (a manifest line is one)");
+      return problem("line", "InvalidLine", "not a JSON object (a manifest line is one)");
     std::string type_name = json::GetString(b, "taskType").value_or("");
     const tasktypes::TaskType* type = tasktypes::Find(type_name);
     auto input = type ? type->Preprocess(line->get_object(), labels)
                       : tasktypes::StandardTaskInput(line->get_object(), labels);
-    if (!input) return JsonError(400, "InvalidRequest", "line: " + input.error().message);
+    if (!input) return problem("line", "InvalidLine", input.error().message);
     portal::GrantReadAccess grant;
     if (signer)
       grant = [this](std::string_view uri, int64_t ttl) { return signer->Sign(std::string(uri), ttl); };
     auto html = portal::RenderTaskPage(*text, *input, grant, 3600);
-    if (!html) return JsonError(400, "InvalidTemplate", "template: " + html.error().message);
+    if (!html) return problem("template", "InvalidTemplate", html.error().message);
     object out;
     out["html"] = std::move(*html);
     out["taskInput"] = std::move(*input);

@@ -34,7 +34,8 @@
 //   GET  /console/api/task-types | workteams | kms-keys   what the wizard offers
 //   POST /console/api/upload?uri=s3://BUCKET/KEY     stores the body there (audited)
 //   POST /console/api/render-template {"template","line","labels","taskType"} -> {"html",
-//        "taskInput"}: the wizard's live preview of a template not stored yet
+//        "taskInput"}: the wizard's live preview of a template not stored yet; a template or
+//        line that does not render is {"problem": {"field","code","message"}}, still a 200
 //   GET  /console/api/users; POST /console/api/users {"username","password","groups","admin"}
 //   POST /console/api/users/{user}/disable | enable | password {"password"} | groups {"groups"}
 //        | access-keys (-> {"AccessKeyId","SecretAccessKey"}, the secret shown this once)

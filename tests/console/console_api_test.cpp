@@ -442,9 +442,18 @@ TEST_F(ConsoleApiTest, WizardHelpersListUploadAndPreview) {
   EXPECT_EQ(Body(preview).at("html"), "<p>&lt;i&gt;x&lt;/i&gt;|cat,dog</p>");
   http::Response broken = Call("POST", "/console/api/render-template", &admin_,
                                R"({"template":"{% if %}","line":"{\"source\":\"x\"}"})");
-  EXPECT_EQ(broken.status, 400);
-  EXPECT_EQ(Body(broken).at("error"), "InvalidTemplate");
+  ASSERT_EQ(broken.status, 200) << broken.body;
+  EXPECT_EQ(Body(broken).at("problem").at("field"), "template");
+  EXPECT_EQ(Body(broken).at("problem").at("code"), "InvalidTemplate");
   EXPECT_NE(broken.body.find("line 1"), std::string::npos) << broken.body;
+  // A line the type cannot take is the preview's problem too, not a failed request.
+  http::Response no_source = Call("POST", "/console/api/render-template", &admin_,
+                                  R"({"template":"<p>x</p>","line":"{\"other\":1}","taskType":"TextMultiClass"})");
+  ASSERT_EQ(no_source.status, 200) << no_source.body;
+  EXPECT_EQ(Body(no_source).at("problem").at("field"), "line");
+  EXPECT_NE(no_source.body.find("source"), std::string::npos) << no_source.body;
+  // Not the wizard's shape at all: a 400.
+  EXPECT_EQ(Call("POST", "/console/api/render-template", &admin_, R"({"line":"{}"})").status, 400);
 }
 
 TEST_F(ConsoleApiTest, PeopleAndKeysGoThroughIdentityAndAreAudited) {

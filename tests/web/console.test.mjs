@@ -333,6 +333,9 @@ test('console: the wizard creates the seed job from its three files; Clone copie
     await page.press('#new-label', 'Enter');
   }
   await page.fill('#label-attribute', 'aws-blog-demo');
+  // A template still being typed: the preview says what is wrong, and no request fails.
+  await page.fill('#template', '<p>{% if task.input %}</p>');
+  await page.waitForFunction(() => /^Template: .*line 1/.test(document.querySelector('#preview-note').textContent));
   await page.fill('#template', fs.readFileSync(path.join(SEED, 'worker_gui.html'), 'utf8'));
   const first = JSON.parse(fs.readFileSync(path.join(SEED, 'dataset.manifest'), 'utf8').split('\n')[0]).source;
   // The live preview: the seed's template with the manifest's first sentence.

@@ -279,6 +279,11 @@ customElements.define('plb-wizard', class extends HTMLElement {
       return;
     }
     if (seq !== this.previewSeq) return;
+    if (r.problem) {
+      this.previewNote.textContent = `${r.problem.field === 'line' ? 'First object' : 'Template'}: ${r.problem.message}`;
+      this.previewNote.className = 'error-box';
+      return;
+    }
     this.previewNote.className = 'muted';
     this.previewNote.textContent = 'The first object, as a worker will see it. Answers are not sent anywhere.';
     const frame = document.createElement('iframe');
