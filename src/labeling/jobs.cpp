@@ -16,14 +16,14 @@ using store::Job;
 using store::JobStatus;
 
 // ------------------------------------------------------------------ jobs
-// The complaint about a LabelAttributeName that a line of the manifest
-// already has (as a key or as "<attr>-metadata"), within its first
-// `max_lines` lines, or nullopt (also when the manifest cannot be read now).
+// For an adjustment or verification job: the complaint about a
+// LabelAttributeName that a line of the manifest already has (as a key or as
+// "<attr>-metadata"), within its first `max_lines` lines, or nullopt (also
+// when the manifest cannot be read now).
 namespace {
-std::optional<std::string> AttributeCollision(storage::ObjectStore& objects,
-                                              const std::string& manifest_uri,
-                                              const std::string& attr, size_t max_lines) {
-  auto reader = objects.OpenRead(manifest_uri);
+std::optional<std::string> AuditAttributeCollision(storage::ObjectStore& objects,
+                                                   const JobConfig& c, size_t max_lines) {
+  auto reader = objects.OpenRead(c.manifest_uri);
   if (!reader) return std::nullopt;
   storage::LineReader lines(std::move(*reader), 16u << 20);
   std::string_view line;
@@ -34,7 +34,8 @@ std::optional<std::string> AttributeCollision(storage::ObjectStore& objects,
     ++n;
     auto parsed = json::Parse(line);
     if (!parsed || !parsed->is_object()) break;  // the runner reports it
-    if (auto problem = tasktypes::LabelAttributeCollision(parsed->get_object(), attr))
+    if (auto problem = tasktypes::AuditAttributeCollision(parsed->get_object(),
+                                                          c.label_attribute_name, c.task_type))
       return "line " + std::to_string(lines.line_number()) + " of the input manifest: " + *problem;
   }
   return std::nullopt;
@@ -141,13 +142,14 @@ Result<std::string> LabelingService::CreateJob(const boost::json::object& reques
       if (auto t = tasktypes::HostedUiTemplate(c.human_task_ui_arn, c.task_type, *text); !t)
         return InvalidArgument("HumanTaskUiArn: " + t.error().message);
   }
-  // Chaining (spec §5.5): the lines of an earlier job's output keep their
-  // attributes, so this job's attribute must be new to them. The first lines
-  // are checked now when the manifest is readable; the runner fails the job
-  // on a later line that has it.
-  if (auto problem =
-          AttributeCollision(impl_->objects, c.manifest_uri, c.label_attribute_name, 100))
-    return InvalidArgument(*problem);
+  // Chaining (spec §5.5): under the same LabelAttributeName a job continues
+  // the earlier one (the runner passes labeled lines through), but an audit
+  // of the earlier labels needs a name of its own. The first lines are
+  // checked now when the manifest is readable; the runner fails the job on a
+  // later line.
+  if (tasktypes::AuditsEarlierLabels(c.task_type))
+    if (auto problem = AuditAttributeCollision(impl_->objects, c, 100))
+      return InvalidArgument(*problem);
   if (auto tmpl = impl_->objects.ReadAll(c.template_uri); tmpl && impl_->validator) {
     if (auto s = impl_->validator(*tmpl); !s)
       return InvalidArgument("UiTemplateS3Uri " + c.template_uri + ": " + s.error().message);

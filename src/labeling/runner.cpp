@@ -95,7 +95,8 @@ void LabelingService::Impl::Ingest(Job job) {
     return true;
   };
   boost::json::parser parser;
-  int64_t index = 0;
+  int64_t index = 0, carried = 0;
+  const bool audit = tasktypes::AuditsEarlierLabels(c.task_type);
   std::string_view line;
   for (;;) {
     auto more = lines.Next(&line);
@@ -117,10 +118,17 @@ void LabelingService::Impl::Ingest(Job job) {
       return fail("ClientError: line " + std::to_string(lines.line_number()) +
                   " of the input manifest is not a JSON object");
     const auto& obj = v.get_object();
-    if (auto collision = tasktypes::LabelAttributeCollision(obj, c.label_attribute_name))
-      return fail("ClientError: line " + std::to_string(lines.line_number()) +
-                  " of the input manifest: " + *collision);
-    if (line.size() > options.max_line_chars) {
+    if (audit)
+      if (auto collision =
+              tasktypes::AuditAttributeCollision(obj, c.label_attribute_name, c.task_type))
+        return fail("ClientError: line " + std::to_string(lines.line_number()) +
+                    " of the input manifest: " + *collision);
+    if (tasktypes::CarriesLabel(obj, c.label_attribute_name)) {
+      // Labeled by an earlier job under this name: passed through unchanged,
+      // outside this job's counters (spec §5.5).
+      o.state = store::ObjectState::kSkipped;
+      ++carried;
+    } else if (line.size() > options.max_line_chars) {
       o.state = store::ObjectState::kFailed;
       o.failure_reason = "ClientError: the manifest line is longer than " +
                          std::to_string(options.max_line_chars) + " characters";
@@ -146,7 +154,11 @@ void LabelingService::Impl::Ingest(Job job) {
   auto now = store.GetJob(job.id);
   if (now && now->status == JobStatus::kInitializing)
     (void)store.SetJobStatus(job.id, JobStatus::kInProgress, "", NowMs());
-  spdlog::info("job {} read {} objects from {}", job.name, index, c.manifest_uri);
+  if (carried)
+    spdlog::info("job {} read {} objects from {}; {} already labeled as {} pass through", job.name,
+                 index, c.manifest_uri, carried, c.label_attribute_name);
+  else
+    spdlog::info("job {} read {} objects from {}", job.name, index, c.manifest_uri);
 }
 
 // Pre-processing (PRE): the template's task input for one manifest line.

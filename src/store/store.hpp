@@ -377,9 +377,11 @@ class Store {
   // --- data objects ---
   // Removes every object of the job (a restarted ingest starts clean).
   virtual Status DeleteObjects(int64_t job_id) = 0;
-  // Appends objects in one transaction and adds them to the job's counters.
-  // An object's task_input_json is stored when not empty (else the object
-  // awaits pre-processing). kNotFound for an unknown job.
+  // Appends objects in one transaction and adds them to the job's counters
+  // (kFailed ones as failed; kSkipped ones, lines an earlier job labeled
+  // under this job's name, to none). An object's task_input_json is stored
+  // when not empty (else the object awaits pre-processing). kNotFound for an
+  // unknown job.
   virtual Status InsertObjects(int64_t job_id, const std::vector<DataObject>& objects,
                                int64_t now_ms) = 0;
   virtual Result<DataObject> GetObject(int64_t job_id, int64_t index) = 0;

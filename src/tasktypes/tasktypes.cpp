@@ -102,15 +102,23 @@ std::optional<std::string> LabelAttributeNameProblem(std::string_view label,
   return std::nullopt;
 }
 
-std::optional<std::string> LabelAttributeCollision(const boost::json::object& line,
-                                                   std::string_view attr) {
+bool CarriesLabel(const boost::json::object& line, std::string_view attr) {
+  return line.contains(attr);
+}
+
+bool AuditsEarlierLabels(std::string_view task_type) {
+  return task_type.starts_with("Adjustment") || task_type.starts_with("Verification");
+}
+
+std::optional<std::string> AuditAttributeCollision(const boost::json::object& line,
+                                                   std::string_view attr,
+                                                   std::string_view task_type) {
   const std::string name(attr);
   const bool label = line.contains(name), metadata = line.contains(name + "-metadata");
   if (!label && !metadata) return std::nullopt;
-  return "LabelAttributeName '" + name + "' collides with the key \"" +
-         (label ? name : name + "-metadata") +
-         "\" the line already has (a label of an earlier job?); a chained job needs a new "
-         "LabelAttributeName, and continuing a job under the same one is not supported yet.";
+  return "LabelAttributeName '" + name + "' is already a key of the line (\"" +
+         (label ? name : name + "-metadata") + "\"): a " + std::string(task_type) +
+         " job audits an earlier job's labels and needs a LabelAttributeName of its own.";
 }
 
 void AddLabelMembers(boost::json::object& line, const boost::json::object& content,

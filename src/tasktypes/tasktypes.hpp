@@ -220,13 +220,23 @@ class TaskType {
 std::optional<std::string> LabelAttributeNameProblem(std::string_view label_attribute_name,
                                                      const BuiltinTaskType* type);
 
-// The problem with labeling a manifest line under `label_attribute_name`
-// when the line already has that key or "<attr>-metadata" (the line comes
-// from the output of a job that used the same name, spec §5.5), in the
-// API's prose naming the attribute, or nullopt. Plumbline refuses such
-// lines rather than overwrite what they hold; a chained job takes a new name.
-std::optional<std::string> LabelAttributeCollision(const boost::json::object& line,
-                                                   std::string_view label_attribute_name);
+// Chaining under the same LabelAttributeName (spec §5.5) continues the
+// earlier job: a line that already holds a label under the name (the key
+// itself) is not labeled again; it passes through to the output unchanged
+// and stays out of the job's counters. A line holding only
+// "<attr>-metadata" (an object the earlier job failed) is labeled again.
+bool CarriesLabel(const boost::json::object& line, std::string_view label_attribute_name);
+
+// Adjustment and verification types audit the labels of an earlier job,
+// which must have used another LabelAttributeName (spec §5.5).
+bool AuditsEarlierLabels(std::string_view task_type);
+
+// For an auditing type: the problem with a line that already has
+// `label_attribute_name` or "<attr>-metadata" (the audited job's own name
+// was reused), in the API's prose naming the attribute, or nullopt.
+std::optional<std::string> AuditAttributeCollision(const boost::json::object& line,
+                                                   std::string_view label_attribute_name,
+                                                   std::string_view task_type);
 
 // What TaskType::AddLabel and AddFailure do by default, for callers that
 // have a job of a type this build does not run (its output type given).

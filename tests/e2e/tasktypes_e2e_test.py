@@ -2,9 +2,10 @@
 """End to end, one job per task type of the classification family and NER:
 each created with the real aws CLI, labeled by three simulated workers through
 the worker JSON API, and checked against Ground Truth's output lines
-(spec §6.4.7). Then a chained job on the NER job's output: both attributes on
-every line, the earlier labels shown to the template, a colliding attribute
-refused.
+(spec §6.4.7). Then chained jobs on the NER job's output: under the same
+attribute, only a new line is labeled and the others pass through verbatim;
+under a new one, both attributes on every line and the earlier labels shown to
+the template.
 
 Usage: tasktypes_e2e_test.py --binary build/plumbline
 """
@@ -247,13 +248,33 @@ class TaskTypesTest(unittest.TestCase):
         self.assertEqual([text[e["startOffset"]:e["endOffset"]] for e in ents], ["Zoë", "Paris", "ليلى"])
         self.assertEqual([e["label"] for e in ents], ["person", "place", "person"])
 
-        # A job on this output under the same attribute is refused, naming it.
-        rc, _, err = create_job("people-again", "NamedEntityRecognition", "people",
-                                "s3://%s/out/people-job/manifests/output/output.manifest" % BUCKET,
-                                "ner.json", hosted_ui=NER_UI, check=False)
-        self.assertEqual(rc, 254)
-        self.assertIn("(ValidationException)", err)
-        self.assertIn("LabelAttributeName 'people' collides", err)
+        # A job on this output plus one new line, under the same attribute,
+        # continues the first: only the new line goes to workers; the
+        # labeled lines pass through verbatim and stay out of the counters.
+        out_uri = "out/people-job/manifests/output/output.manifest"
+        with open(SERVER.bucket_path(BUCKET, out_uri)) as f:
+            earlier = f.read()
+        SERVER.put(BUCKET, "people-more.manifest", earlier + json.dumps(
+            {"source": "Grace Hopper sailed from Norfolk.", "doc": "c"}) + "\n")
+        create_job("people-more", "NamedEntityRecognition", "people",
+                   "s3://%s/people-more.manifest" % BUCKET, "ner.json", hosted_ui=NER_UI)
+        d = SERVER.wait_status("people-more", ["InProgress"])
+        self.assertEqual(d["LabelCounters"]["Unlabeled"], 1)
+
+        def more(i, task):
+            self.assertEqual(task["taskInput"]["manifestLine"]["doc"], "c")
+            return {"crowd-entity-annotation": {"entities": [
+                {"startOffset": 0, "endOffset": 12, "label": "person"},
+                {"startOffset": 25, "endOffset": 32, "label": "place"}]}}
+        self.assertEqual(len(label_all("people-more", more)), 3)
+        self.assertEqual(SERVER.wait_status("people-more", ["Completed"], timeout=30)["LabelCounters"]["TotalLabeled"], 1)
+        with open(SERVER.bucket_path(BUCKET, "out/people-more/manifests/output/output.manifest")) as f:
+            continued = f.read().splitlines()
+        self.assertEqual(continued[:2], earlier.splitlines())
+        added = json.loads(continued[2])
+        self.assertEqual([(e["label"], e["startOffset"]) for e in added["people"]["annotations"]["entities"]],
+                         [("person", 0), ("place", 25)])
+        self.assertEqual(added["people-metadata"]["job-name"], "labeling-job/people-more")
         # A verification job under a new attribute sees the earlier entities.
         create_job("people-check", "TextMultiClass", "people-verdict",
                    "s3://%s/out/people-job/manifests/output/output.manifest" % BUCKET,

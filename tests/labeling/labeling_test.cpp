@@ -335,35 +335,106 @@ TEST_F(LabelingTest, AHistoryThatFailedToLoadIsLoadedAgainNotKeptEmpty) {
   service.Shutdown();
 }
 
-// Chaining (spec §5.5): a manifest whose lines already have the job's
-// LabelAttributeName is refused at creation when its first lines show it,
-// and fails the job when a later line does; a new name is accepted.
-TEST_F(LabelingTest, LabelAttributeThatTheLinesAlreadyHaveIsRefused) {
-  ASSERT_TRUE(objects_->WriteAll("s3://b/chained.manifest",
-                                 "{\"source\":\"a\",\"animal\":0,\"animal-metadata\":{}}\n"));
-  auto refused = service_->CreateJob(Request("chained", "s3://b/chained.manifest"), "us-west-2");
-  ASSERT_FALSE(refused);
-  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_NE(refused.error().message.find("LabelAttributeName 'animal' collides with the key \"animal\""),
-            std::string::npos)
-      << refused.error().message;
+// Chaining under the same LabelAttributeName (spec §5.5) continues the
+// earlier job: lines already labeled under the name pass through unchanged
+// and stay out of the counters; a line the earlier job failed (metadata
+// only) is labeled again; a new name labels every line.
+TEST_F(LabelingTest, ChainedJobUnderTheSameAttributeLabelsOnlyWhatIsLeft) {
+  const std::string carried =
+      R"({"source":"a","animal":0,"animal-metadata":{"class-name":"cat","job-name":"labeling-job/first"}})";
+  ASSERT_TRUE(objects_->WriteAll(
+      "s3://b/chained.manifest",
+      carried + "\n" +
+          R"({"source":"b","animal-metadata":{"failure-reason":"ClientError: r","job-name":"labeling-job/first"}})" +
+          "\n{\"source\":\"c\"}\n"));
+  ASSERT_TRUE(service_->CreateJob(Request("chained", "s3://b/chained.manifest"), "us-west-2"));
+  service_->RunOnce();
+  auto job = service_->DescribeJob("chained").value();
+  EXPECT_EQ(job.status, JobStatus::kInProgress);
+  EXPECT_EQ(job.object_count, 2);
+  std::vector<std::string> shown;
+  for (;;) {
+    auto task = service_->Claim(worker_, "chained").value();
+    if (!task) break;
+    shown.push_back(std::string(task->task_input.at("taskObject").as_string()));
+    boost::json::value answer = boost::json::parse(R"({"crowd-classifier":{"label":"dog"}})");
+    ASSERT_EQ(service_->Submit(worker_, task->task_id, answer, 2.5).value(),
+              store::SubmitOutcome::kAccepted);
+    Tick();
+  }
+  EXPECT_EQ(shown, (std::vector<std::string>{"b", "c"}));
+  job = service_->DescribeJob("chained").value();
+  EXPECT_EQ(job.status, JobStatus::kCompleted);
+  EXPECT_EQ(job.labeled, 2);
+  EXPECT_EQ(job.failed, 0);
+  auto manifest = objects_->ReadAll("s3://b/out/chained/manifests/output/output.manifest").value();
+  std::vector<std::string> lines;
+  for (size_t at = 0, nl; (nl = manifest.find('\n', at)) != std::string::npos; at = nl + 1)
+    lines.push_back(manifest.substr(at, nl - at));
+  ASSERT_EQ(lines.size(), 3u) << manifest;
+  EXPECT_EQ(lines[0], carried);  // verbatim
+  for (int i : {1, 2}) {
+    auto line = boost::json::parse(lines[i]).as_object();
+    EXPECT_EQ(line.at("animal"), 1) << lines[i];
+    EXPECT_EQ(line.at("animal-metadata").at("class-name"), "dog") << lines[i];
+    EXPECT_FALSE(line.at("animal-metadata").as_object().contains("failure-reason")) << lines[i];
+    EXPECT_EQ(line.at("animal-metadata").at("job-name"), "labeling-job/chained") << lines[i];
+  }
+
+  // Every line already labeled: nothing to do, the job completes at once
+  // with its input as output.
+  ASSERT_TRUE(objects_->WriteAll("s3://b/done.manifest", carried + "\n"));
+  ASSERT_TRUE(service_->CreateJob(Request("nothing-left", "s3://b/done.manifest"), "us-west-2"));
+  service_->RunOnce();
+  Tick();
+  job = service_->DescribeJob("nothing-left").value();
+  EXPECT_EQ(job.status, JobStatus::kCompleted);
+  EXPECT_EQ(job.object_count, 0);
+  EXPECT_EQ(objects_->ReadAll("s3://b/out/nothing-left/manifests/output/output.manifest").value(),
+            carried + "\n");
+
+  // A new name labels every line again, the earlier labels kept.
   auto renamed = Request("chained-new", "s3://b/chained.manifest");
   renamed["LabelAttributeName"] = "animal-2";
   ASSERT_TRUE(service_->CreateJob(renamed, "us-west-2"));
   service_->RunOnce();
-  EXPECT_EQ(service_->DescribeJob("chained-new").value().status, JobStatus::kInProgress);
+  EXPECT_EQ(service_->DescribeJob("chained-new").value().object_count, 3);
+}
 
-  // Only the metadata of a failed object of an earlier job, on line 102.
+// An audit of earlier labels (adjustment, verification) must name its own
+// attribute: refused at creation when the first lines show the reuse, and the
+// job fails when a later line does.
+TEST_F(LabelingTest, AnAuditJobReusingTheAuditedAttributeIsRefused) {
+  auto audit = [&](const std::string& name, const std::string& manifest) {
+    auto r = Request(name, manifest);
+    auto& h = r["HumanTaskConfig"].as_object();
+    h["PreHumanTaskLambdaArn"] =
+        "arn:aws:lambda:us-west-2:081040173940:function:PRE-VerificationBoundingBox";
+    h["AnnotationConsolidationConfig"].as_object()["AnnotationConsolidationLambdaArn"] =
+        "arn:aws:lambda:us-west-2:081040173940:function:ACS-VerificationBoundingBox";
+    return r;
+  };
+  ASSERT_TRUE(objects_->WriteAll(
+      "s3://b/boxes.manifest",
+      R"({"source-ref":"s3://b/x.jpg","animal":{"annotations":[]},"animal-metadata":{}})" "\n"));
+  auto refused = service_->CreateJob(audit("verify", "s3://b/boxes.manifest"), "us-west-2");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(refused.error().message.find("line 1 of the input manifest: LabelAttributeName 'animal' "
+                                         "is already a key of the line"),
+            std::string::npos)
+      << refused.error().message;
+
   std::string late;
-  for (int i = 0; i < 101; ++i) late += "{\"source\":\"x\"}\n";
-  late += "{\"source\":\"y\",\"animal-metadata\":{\"failure-reason\":\"r\"}}\n";
+  for (int i = 0; i < 101; ++i) late += "{\"source-ref\":\"s3://b/x.jpg\"}\n";
+  late += R"({"source-ref":"s3://b/y.jpg","animal-metadata":{"failure-reason":"r"}})" "\n";
   ASSERT_TRUE(objects_->WriteAll("s3://b/late.manifest", late));
-  ASSERT_TRUE(service_->CreateJob(Request("late", "s3://b/late.manifest"), "us-west-2"));
+  ASSERT_TRUE(service_->CreateJob(audit("late", "s3://b/late.manifest"), "us-west-2"));
   service_->RunOnce();
   auto job = service_->DescribeJob("late").value();
   EXPECT_EQ(job.status, JobStatus::kFailed);
   EXPECT_NE(job.failure_reason.find("line 102 of the input manifest: LabelAttributeName 'animal' "
-                                    "collides with the key \"animal-metadata\""),
+                                    "is already a key of the line (\"animal-metadata\")"),
             std::string::npos)
       << job.failure_reason;
 }

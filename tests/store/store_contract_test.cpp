@@ -686,6 +686,38 @@ TEST_P(StoreTest, SkippedObjectsLeaveTheJobsTotal) {
   EXPECT_EQ(c->object_index, 1);
 }
 
+// Lines an earlier job labeled under the same name go in skipped (spec
+// §5.5): outside the job's total, never released, claimed or pre-processed.
+TEST_P(StoreTest, ObjectsInsertedSkippedAreOutsideTheJob) {
+  int64_t job = MakeJob("carried", 0);
+  std::vector<DataObject> objs(4);
+  for (int i = 0; i < 4; ++i) {
+    objs[i].index = i;
+    objs[i].line = "{\"source\":\"" + std::to_string(i) + "\"}";
+  }
+  objs[0].state = objs[2].state = ObjectState::kSkipped;
+  ASSERT_TRUE(store_->InsertObjects(job, objs, 1000));
+  Job j = store_->GetJob(job).value();
+  EXPECT_EQ(j.object_count, 2);
+  EXPECT_EQ(j.failed, 0);
+  EXPECT_EQ(store_->CountAvailable(job).value(), 2);
+  auto todo = store_->ObjectsToPreprocess(job, 10).value();
+  ASSERT_EQ(todo.size(), 2u);
+  EXPECT_EQ(todo[0].index, 1);
+  EXPECT_EQ(todo[1].index, 3);
+  ASSERT_TRUE(store_->SetTaskInputs(job, {{1, "{}"}, {3, "{}"}}));
+  ASSERT_TRUE(store_->ReleaseObjects(job, 1, 1000));
+  auto first = store_->Claim(Req(job, 1, 1100)).value();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->object_index, 1);
+  ASSERT_TRUE(store_->FinishObjects(job, {{1, ObjectState::kLabeled, "{}", ""}}, 1200));
+  auto second = store_->Claim(Req(job, 2, 1300)).value();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->object_index, 3);
+  EXPECT_FALSE(store_->Claim(Req(job, 3, 1300)).value());
+  EXPECT_EQ(store_->GetObject(job, 2).value().state, ObjectState::kSkipped);
+}
+
 TEST_P(StoreTest, FunctionsAreNamedUniquelyFoundByNameOrArnUpdatedAndDeleted) {
   Function f;
   f.name = "gt-pre";

@@ -207,7 +207,7 @@ Status PgStore::InsertObjects(int64_t job_id, const std::vector<DataObject>& obj
       if (!q.Step()) return NotFound("no job with id " + std::to_string(job_id));
       needed = q.Int(0);
     }
-    int64_t failed = 0;
+    int64_t failed = 0, skipped = 0;
     size_t i = 0;
     auto bind_row = [&](Query& q, int base, const DataObject& o) {
       q.Bind(base + 1, job_id)
@@ -218,6 +218,7 @@ Status PgStore::InsertObjects(int64_t job_id, const std::vector<DataObject>& obj
           .Bind(base + 6, needed);
       if (!o.task_input_json.empty()) q.Bind(base + 7, o.task_input_json);  // else NULL
       if (o.state == ObjectState::kFailed) ++failed;
+      if (o.state == ObjectState::kSkipped) ++skipped;
     };
     for (; i + kRows <= objects.size(); i += kRows) {
       Query q = QText(many);
@@ -232,7 +233,7 @@ Status PgStore::InsertObjects(int64_t job_id, const std::vector<DataObject>& obj
       q.Step();
     }
     Q("UPDATE jobs SET object_count=object_count+?, failed=failed+?, modified_ms=? WHERE id=?")
-        .Bind(1, static_cast<int64_t>(objects.size()))
+        .Bind(1, static_cast<int64_t>(objects.size()) - skipped)
         .Bind(2, failed)
         .Bind(3, now_ms)
         .Bind(4, job_id)

@@ -207,7 +207,7 @@ Status SqliteStore::InsertObjects(int64_t job_id, const std::vector<DataObject>&
       if (!q.Step()) return NotFound("no job with id " + std::to_string(job_id));
       needed = q.Int(0);
     }
-    int64_t failed = 0;
+    int64_t failed = 0, skipped = 0;
     size_t i = 0;
     auto bind_row = [&](sqlite3_stmt* st, int base, const DataObject& o) {
       sqlite3_bind_int64(st, base + 1, job_id);
@@ -224,6 +224,7 @@ Status SqliteStore::InsertObjects(int64_t job_id, const std::vector<DataObject>&
         sqlite3_bind_text(st, base + 7, o.task_input_json.data(),
                           static_cast<int>(o.task_input_json.size()), SQLITE_STATIC);
       if (o.state == ObjectState::kFailed) ++failed;
+      if (o.state == ObjectState::kSkipped) ++skipped;
     };
     sqlite3_stmt* bulk = Stmt_(many.c_str());
     for (; i + kRows <= objects.size(); i += kRows) {
@@ -241,7 +242,7 @@ Status SqliteStore::InsertObjects(int64_t job_id, const std::vector<DataObject>&
       q.Step();
     }
     Q("UPDATE jobs SET object_count=object_count+?, failed=failed+?, modified_ms=? WHERE id=?")
-        .Bind(1, static_cast<int64_t>(objects.size()))
+        .Bind(1, static_cast<int64_t>(objects.size()) - skipped)
         .Bind(2, failed)
         .Bind(3, now_ms)
         .Bind(4, job_id)
