@@ -250,6 +250,23 @@ test('frame times while painting brush strokes on a 4000x3000 image', async () =
   }, [at(strokes[0].x + 2, strokes[0].y), at(strokes[5].x + 2, strokes[5].y)]);
   assert.deepEqual(painted, [1, 0]);
   assert.equal(m.moves.length, 6 * 60);
+  // The list's pixel counts, kept up to date change by change, equal a
+  // recount, after the strokes and after undoing two of them.
+  const counts = () => p.evaluate(() => {
+    const el = document.querySelector('crowd-semantic-segmentation');
+    const kept = [...el._maskCounts()].slice(0, 4);
+    const fresh = [0, 0, 0, 0];
+    for (const v of el._mask) fresh[v]++;
+    return { kept, fresh, list: [...el.shadowRoot.querySelectorAll('.shape-list li .geom')].map((e) => e.textContent) };
+  });
+  let c = await counts();
+  assert.deepEqual(c.kept, c.fresh);
+  assert.ok(c.fresh[1] > 0 && c.fresh[2] > 0 && c.fresh[3] > 0, JSON.stringify(c));
+  await p.keyboard.press('Control+z');
+  await p.keyboard.press('Control+z');
+  c = await counts();
+  assert.deepEqual(c.kept, c.fresh);
+  assert.deepEqual(c.list, [1, 2, 3].map((k) => `${((100 * c.fresh[k]) / (BW * BH)).toFixed(1)}%`));
   assert.ok(f.paintP95 + f.drawP95 < 16, `a move's paint p95 ${f.paintP95} ms + draw p95 ${f.drawP95} ms`);
   assert.deepEqual(errors, []);
 });

@@ -67,9 +67,7 @@
       const ul = this.shadowRoot.querySelector('.shape-list');
       if (!ul) return;
       this.shadowRoot.querySelector('.shape-title').textContent = this._listTitle;
-      const counts = new Float64Array(256);
-      const m = this._mask;
-      if (m) for (let i = 0; i < m.length; i++) counts[m[i]]++;
+      const counts = this._maskCounts();
       ul.replaceChildren();
       this._instances.forEach((inst, k) => {
         if (inst.removed) return;

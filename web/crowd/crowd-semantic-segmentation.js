@@ -174,6 +174,7 @@
       const { width: w, height: h } = this._natural;
       if (!this._mask || this._maskW !== w || this._maskH !== h) {
         this._mask = new Uint8Array(w * h);
+        this._counts = null;
         this._maskW = w; this._maskH = h;
         this._maskCanvas = document.createElement('canvas');
         this._maskCanvas.width = w; this._maskCanvas.height = h;
@@ -223,11 +224,28 @@
       let same = true;
       for (let i = 0; i < a.length && same; i++) same = a[i] === b[i];
       if (same) return;
+      this._count(b, a);
       this._undo.push(patch);
       if (this._undo.length > 50) this._undo.shift();
       this._redo = [];
       this._flush(x0, y0, x1, y1);
       this._afterChange();
+    }
+    // Pixels per mask value, for the list: counted over the mask once, then
+    // kept up to date from each change's pixels before and after (a stroke's
+    // end no longer recounts 12 million pixels).
+    _maskCounts() {
+      if (!this._counts) {
+        const counts = new Float64Array(256), m = this._mask;
+        if (m) for (let i = 0; i < m.length; i++) counts[m[i]]++;
+        this._counts = counts;
+      }
+      return this._counts;
+    }
+    _count(before, after) {
+      const c = this._counts;
+      if (!c) return;
+      for (let i = 0; i < before.length; i++) { c[before[i]]--; c[after[i]]++; }
     }
     _copyRect(x0, y0, x1, y1) {
       const w = x1 - x0, out = new Uint8Array(w * (y1 - y0));
@@ -247,6 +265,7 @@
       const p = this._undo.pop();
       if (!p) return;
       this._putRect(p, p.before);
+      this._count(p.after, p.before);
       this._redo.push(p);
       this._afterChange();
     }
@@ -254,6 +273,7 @@
       const p = this._redo.pop();
       if (!p) return;
       this._putRect(p, p.after);
+      this._count(p.before, p.after);
       this._undo.push(p);
       this._afterChange();
     }
@@ -451,9 +471,7 @@
       const ul = this.shadowRoot.querySelector('.shape-list');
       if (!ul) return;
       this.shadowRoot.querySelector('.shape-title').textContent = this._listTitle;
-      const counts = new Float64Array(256);
-      const m = this._mask;
-      if (m) for (let i = 0; i < m.length; i++) counts[m[i]]++;
+      const counts = this._maskCounts();
       const total = this._mask ? this._mask.length : 1;
       ul.replaceChildren();
       this.labels.forEach((l, i) => {
@@ -501,6 +519,7 @@
           ctx.drawImage(img, 0, 0, c.width, c.height);
           const d = ctx.getImageData(0, 0, c.width, c.height).data;
           for (let i = 0; i < this._mask.length; i++) this._mask[i] = d[i * 4 + 3] < 128 ? 0 : (byColour.get(`${d[i * 4]},${d[i * 4 + 1]},${d[i * 4 + 2]}`) || 0);
+          this._counts = null;
           this._undo = []; this._redo = [];
           this._flush(0, 0, this._maskW, this._maskH);
           this._initialVersion = this._version;
@@ -526,7 +545,7 @@
     }
     _validateShapes() { return this._polygon ? 'Fill (Enter) or cancel (Esc) the polygon being drawn.' : ''; }
     _crowdReset() {
-      if (this._mask) { this._mask.fill(0); this._undo = []; this._redo = []; this._flush(0, 0, this._maskW, this._maskH); this._loadInitialMask(); }
+      if (this._mask) { this._mask.fill(0); this._counts = null; this._undo = []; this._redo = []; this._flush(0, 0, this._maskW, this._maskH); this._loadInitialMask(); }
     }
   }
 
