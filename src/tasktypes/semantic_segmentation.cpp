@@ -122,34 +122,35 @@ class SemanticSegmentation final : public TaskType {
     if (!in.files) return InvalidArgument("this consolidation cannot write mask files");
     const size_t k = in.labels.size() + 1;  // 0: background
     if (k > 256) return InvalidArgument("a mask holds at most 255 labels");
-    struct Decoded {
-      detail::RgbaImage image;
-      std::map<uint32_t, uint8_t> classes;  // rgb -> class
-    };
-    std::vector<Decoded> decoded;
+    std::vector<detail::ClassImage> decoded;
     std::vector<std::optional<Rgb>> colours(k);
     colours[0] = Rgb{0xff, 0xff, 0xff};
     bool modified = false;
     std::string last_problem = "no answer has a \"labeledImage\" PNG";
     std::map<std::pair<int32_t, int32_t>, int> sizes;
+    std::map<uint32_t, uint8_t> classes;          // rgb -> class, of one answer
+    std::vector<std::pair<size_t, Rgb>> named;   // class, colour, of one answer
     for (const auto& a : answers) {
       auto parsed = ParseAnswer(a.content);
       if (!parsed) continue;
-      auto bytes = detail::DecodeBase64(parsed->png_base64);
-      if (!bytes) { last_problem = bytes.error().message; continue; }
-      auto image = detail::DecodePng(*bytes);
-      if (!image) { last_problem = "labeledImage: " + image.error().message; continue; }
-      Decoded d{std::move(*image), {}};
+      classes.clear();
+      named.clear();
       for (const auto& [label, rgb] : parsed->mappings) {
         auto it = std::find(in.labels.begin(), in.labels.end(), label);
         if (it == in.labels.end()) continue;
         const auto c = static_cast<size_t>(it - in.labels.begin()) + 1;
-        d.classes[(uint32_t{rgb[0]} << 16) | (uint32_t{rgb[1]} << 8) | rgb[2]] = static_cast<uint8_t>(c);
-        if (!colours[c]) colours[c] = rgb;  // the first answering worker's colour
+        classes[(uint32_t{rgb[0]} << 16) | (uint32_t{rgb[1]} << 8) | rgb[2]] = static_cast<uint8_t>(c);
+        named.emplace_back(c, rgb);
       }
+      auto bytes = detail::DecodeBase64(parsed->png_base64);
+      if (!bytes) { last_problem = bytes.error().message; continue; }
+      auto image = detail::DecodePngClasses(*bytes, classes);
+      if (!image) { last_problem = "labeledImage: " + image.error().message; continue; }
+      for (const auto& [c, rgb] : named)
+        if (!colours[c]) colours[c] = rgb;  // the first answering worker's colour
       modified = modified || parsed->modified;
-      ++sizes[{d.image.width, d.image.height}];
-      decoded.push_back(std::move(d));
+      ++sizes[{image->width, image->height}];
+      decoded.push_back(std::move(*image));
     }
     if (decoded.empty()) return InvalidArgument(last_problem);
     // The size most masks have; others are resampled to it (nearest pixel).
@@ -158,26 +159,25 @@ class SemanticSegmentation final : public TaskType {
     for (const auto& [wh, n] : sizes)
       if (n > best) best = n, size = wh;
     const auto [w, h] = size;
-    std::vector<std::vector<uint8_t>> masks;
-    for (const auto& d : decoded) {
-      std::vector<uint8_t> m(static_cast<size_t>(w) * static_cast<size_t>(h), 0);
+    std::vector<int32_t> source_x(static_cast<size_t>(w));
+    for (auto& d : decoded) {
+      if (d.width == w && d.height == h) continue;
+      std::vector<uint8_t> m(static_cast<size_t>(w) * static_cast<size_t>(h));
+      for (int32_t x = 0; x < w; ++x)
+        source_x[static_cast<size_t>(x)] = static_cast<int32_t>(static_cast<int64_t>(x) * d.width / w);
       for (int32_t y = 0; y < h; ++y) {
-        const int32_t sy = static_cast<int32_t>(static_cast<int64_t>(y) * d.image.height / h);
-        for (int32_t x = 0; x < w; ++x) {
-          const int32_t sx = static_cast<int32_t>(static_cast<int64_t>(x) * d.image.width / w);
-          const uint8_t* p = &d.image.rgba[(static_cast<size_t>(sy) * static_cast<size_t>(d.image.width) + static_cast<size_t>(sx)) * 4];
-          if (p[3] < 128) continue;  // transparent: background
-          auto it = d.classes.find((uint32_t{p[0]} << 16) | (uint32_t{p[1]} << 8) | p[2]);
-          if (it != d.classes.end()) m[static_cast<size_t>(y) * static_cast<size_t>(w) + static_cast<size_t>(x)] = it->second;
-        }
+        const int32_t sy = static_cast<int32_t>(static_cast<int64_t>(y) * d.height / h);
+        const uint8_t* from = &d.classes[static_cast<size_t>(sy) * static_cast<size_t>(d.width)];
+        uint8_t* to = &m[static_cast<size_t>(y) * static_cast<size_t>(w)];
+        for (int32_t x = 0; x < w; ++x) to[x] = from[source_x[static_cast<size_t>(x)]];
       }
-      masks.push_back(std::move(m));
+      d = {w, h, std::move(m)};
     }
     consolidation::MaskVote vote;
     vote.width = w;
     vote.height = h;
     vote.num_classes = static_cast<int32_t>(k);
-    for (const auto& m : masks) vote.masks.push_back(m.data());
+    for (const auto& d : decoded) vote.masks.push_back(d.classes.data());
     const auto result = consolidation::VoteMasks(vote);
     std::vector<Rgb> palette(k);
     for (size_t c = 0; c < k; ++c)

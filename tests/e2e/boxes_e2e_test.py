@@ -7,7 +7,10 @@ output shows the earlier boxes to the template through initial-value and
 ends with adjustment-status (§6.4.7.4); a VerificationBoundingBox job on the
 same output gives the verdict and the workers' feedback (§6.4.7.7). A
 SemanticSegmentation job's workers send PNG masks; its output line points to
-the voted mask, an indexed PNG under the job's output (§6.4.7.5).
+the voted mask, an indexed PNG under the job's output (§6.4.7.5); an
+AdjustmentSemanticSegmentation job chained on that output shows each worker
+the voted mask through initial-value (a signed link the worker can fetch),
+and ends with both attributes, both masks readable, and adjustment-status.
 
 Usage: boxes_e2e_test.py --binary build/plumbline
 """
@@ -374,6 +377,90 @@ class BoxesTest(unittest.TestCase):
             for x in range(w):
                 want = (0x2c, 0xa0, 0x2c) if 10 <= x < 40 and 8 <= y < 30 else (255, 255, 255)
                 self.assertEqual(palette[rows[y][x]], want, (x, y))
+
+    def test_5_adjustment_segmentation_job_chained_on_the_output(self):
+        import base64
+        before = output_lines("pet-masks")
+        manifest = "s3://%s/out/pet-masks/manifests/output/output.manifest" % BUCKET
+        # Ground Truth's adjustment template: the earlier mask and its colours
+        # from the manifest line, as the element's initial-value.
+        SERVER.put(BUCKET, "seg-adjust.html",
+                   '{% assign cmap = task.input.manifestLine["pets-ref-metadata"]["internal-color-map"] %}'
+                   '<crowd-form><crowd-semantic-segmentation name="crowd-semantic-segmentation" '
+                   'src="{{ task.input.taskObject | grant_read_access }}" header="Fix the pets" '
+                   'labels="{{ task.input.labels | to_json | escape }}" '
+                   "initial-value='{\"labelMappings\": {\"cat\": {\"color\": {{ cmap[\"1\"][\"hex-color\"] | to_json }}}, "
+                   "\"dog\": {\"color\": {{ cmap[\"2\"][\"hex-color\"] | to_json }}}}, "
+                   "\"src\": {{ task.input.manifestLine[\"pets-ref\"] | grant_read_access | to_json }}}'>"
+                   '</crowd-semantic-segmentation></crowd-form>')
+        create_job("pet-masks-fixed", "AdjustmentSemanticSegmentation", "pets-fixed-ref", manifest,
+                   "pets.json", "seg-adjust.html", workers=3)
+        SERVER.wait_status("pet-masks-fixed", ["InProgress"])
+        shown = []
+
+        def answer(i, task):
+            line = task["taskInput"]["manifestLine"]
+            self.assertEqual(line["pets-ref"], before[0]["pets-ref"])  # the earlier label is there
+            m = re.search(r"initial-value='([^']*)'", task["html"])
+            self.assertIsNotNone(m, task["html"])
+            initial = json.loads(htmllib.unescape(m.group(1)))
+            self.assertEqual(initial["labelMappings"], {"cat": {"color": "#2ca02c"}, "dog": {"color": "#1f77b4"}})
+            self.assertIn("/worker/media", initial["src"])
+            # The worker's browser fetches the earlier mask through the link.
+            url = initial["src"] if initial["src"].startswith("http") else SERVER.url + initial["src"]
+            with WORKERS[i].opener.open(url, timeout=30) as r:
+                self.assertEqual(r.status, 200)
+                mask = r.read()
+            mw, mh, palette, rows = read_indexed_png(mask)
+            shown.append(mask)
+            # Workers 0 and 1 extend the cat 6 px to the right; worker 2 keeps
+            # the mask as shown (sent back as an RGBA PNG, as a canvas would).
+            grow = i < 2
+            cat = (0x2c, 0xa0, 0x2c)
+
+            def pixel(x, y):
+                if palette[rows[y][x]] == cat or (grow and 40 <= x < 46 and 8 <= y < 30):
+                    return cat + (255,)
+                return (0, 0, 0, 0)
+            png = png_rgba(mw, mh, pixel)
+            return {"crowd-semantic-segmentation": {
+                "inputImageProperties": {"height": mh, "width": mw},
+                "labelMappings": initial["labelMappings"],
+                "labeledImage": {"pngImageData": base64.b64encode(png).decode()},
+                "initialValueModified": grow}}
+        label_all("pet-masks-fixed", answer, 3)
+        self.assertEqual(len(shown), 3)
+        line = output_lines("pet-masks-fixed")[0]
+        self.assertEqual(list(line.keys()), ["source-ref", "pets-ref", "pets-ref-metadata", "pets-fixed-ref",
+                                             "pets-fixed-ref-metadata"])
+        self.assertEqual(line["pets-ref"], before[0]["pets-ref"])
+        self.assertEqual(line["pets-ref-metadata"], before[0]["pets-ref-metadata"])
+        uri = line["pets-fixed-ref"]
+        self.assertRegex(uri, r"^s3://%s/out/pet-masks-fixed/annotations/consolidated-annotation/output/0_"
+                              r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\.png$" % BUCKET)
+        meta = line["pets-fixed-ref-metadata"]
+        self.assertEqual(list(meta.keys()), ["internal-color-map", "type", "human-annotated", "creation-date",
+                                             "job-name", "adjustment-status"])
+        metadata_common(self, meta, "pet-masks-fixed", "groundtruth/semantic-segmentation")
+        self.assertEqual(meta["adjustment-status"], "adjusted")
+        self.assertEqual({k: (v["class-name"], v["hex-color"]) for k, v in meta["internal-color-map"].items()},
+                         {"0": ("BACKGROUND", "#ffffff"), "1": ("cat", "#2ca02c"), "2": ("dog", "#1f77b4")})
+        # Both masks are readable: the earlier one unchanged, the new one the
+        # majority's larger cat, but for the new part's two outer corners,
+        # where two of three workers' votes smoothed over 3x3 lose (9/16
+        # each against the background's 30/16).
+        for attr, x_end in (("pets-ref", 40), ("pets-fixed-ref", 46)):
+            with open(SERVER.bucket_path(BUCKET, line[attr][len("s3://%s/" % BUCKET):]), "rb") as f:
+                data = f.read()
+            if attr == "pets-ref":
+                self.assertEqual(data, shown[0])  # what the workers were shown
+            mw, mh, palette, rows = read_indexed_png(data)
+            self.assertEqual((mw, mh), (64, 48))
+            for y in range(mh):
+                for x in range(mw):
+                    inside = 10 <= x < x_end and 8 <= y < 30 and (attr == "pets-ref" or (x, y) not in ((45, 8), (45, 29)))
+                    want = (0x2c, 0xa0, 0x2c) if inside else (255, 255, 255)
+                    self.assertEqual(palette[rows[y][x]], want, (attr, x, y))
 
 
 if __name__ == "__main__":

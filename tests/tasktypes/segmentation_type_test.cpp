@@ -3,7 +3,11 @@
 // the batch and the output line that points to it (spec §6.4.7.5).
 #include <gtest/gtest.h>
 
+#include <png.h>
+
 #include <boost/json.hpp>
+#include <cstring>
+#include <random>
 
 #include "common/json.hpp"
 #include "tasktypes/detail/png.hpp"
@@ -130,6 +134,64 @@ TEST(SegmentationTypeTest, VotedMaskIsWrittenAndTheLinePointsToIt) {
   // Without a place for files the objects fail rather than point nowhere.
   in.files = nullptr;
   EXPECT_FALSE(t.ConsolidateBatch(in, nullptr)[0]);
+}
+
+// Masks read straight into classes: indexed PNGs of 1, 2, 4 and 8 bits per
+// index (the encoder packs small palettes) and an RGBA PNG (another
+// client's canvas) give the classes the RGBA decoding and the colour map
+// give: unknown colours and transparent pixels are background.
+TEST(SegmentationTypeTest, PngPixelsReadStraightIntoClasses) {
+  std::mt19937 rng(3);
+  const std::map<uint32_t, uint8_t> classes = {{0x2ca02c, 1}, {0xabcdef, 2}, {0x000010, 3}};
+  auto expected = [&](const detail::RgbaImage& image) {
+    std::vector<uint8_t> out;
+    for (size_t i = 0; i < image.rgba.size(); i += 4) {
+      const uint8_t* p = &image.rgba[i];
+      auto it = classes.find((uint32_t{p[0]} << 16) | (uint32_t{p[1]} << 8) | p[2]);
+      out.push_back(p[3] < 128 || it == classes.end() ? 0 : it->second);
+    }
+    return out;
+  };
+  for (size_t entries : {2u, 3u, 9u, 40u}) {
+    std::vector<std::array<uint8_t, 3>> palette = {{0xff, 0xff, 0xff}, {0x2c, 0xa0, 0x2c}, {0xab, 0xcd, 0xef}};
+    palette.resize(entries, {0x00, 0x00, 0x10});
+    for (size_t i = 4; i < entries; ++i) palette[i] = {static_cast<uint8_t>(i), 7, 7};  // colours of no class
+    const int w = 37, h = 11;
+    std::vector<uint8_t> idx(static_cast<size_t>(w * h));
+    for (auto& v : idx) v = static_cast<uint8_t>(rng() % entries);
+    const auto png = detail::EncodeIndexedPng(w, h, idx, palette).value();
+    const auto got = detail::DecodePngClasses(png, classes).value();
+    ASSERT_EQ(got.width, w);
+    ASSERT_EQ(got.height, h);
+    EXPECT_EQ(got.classes, expected(detail::DecodePng(png).value())) << entries;
+    EXPECT_EQ(got.classes[0], idx[0] == 1 ? 1 : idx[0] == 2 ? 2 : idx[0] == 3 ? 3 : 0);
+  }
+  // RGBA: a class colour, white, an unknown colour and a transparent pixel
+  // of a class colour, in runs.
+  const int w = 9, h = 4;
+  std::vector<uint8_t> rgba;
+  for (int i = 0; i < w * h; ++i) {
+    const uint8_t px[4][4] = {{0x2c, 0xa0, 0x2c, 255}, {255, 255, 255, 255}, {1, 2, 3, 255}, {0xab, 0xcd, 0xef, 10}};
+    rgba.insert(rgba.end(), px[(i / 3) % 4], px[(i / 3) % 4] + 4);
+  }
+  png_image image;
+  std::memset(&image, 0, sizeof image);
+  image.version = PNG_IMAGE_VERSION;
+  image.width = w;
+  image.height = h;
+  image.format = PNG_FORMAT_RGBA;
+  png_alloc_size_t size = 0;
+  ASSERT_TRUE(png_image_write_to_memory(&image, nullptr, &size, 0, rgba.data(), 0, nullptr));
+  std::string bytes(size, '\0');
+  ASSERT_TRUE(png_image_write_to_memory(&image, bytes.data(), &size, 0, rgba.data(), 0, nullptr));
+  bytes.resize(size);
+  const auto got = detail::DecodePngClasses(bytes, classes).value();
+  std::vector<uint8_t> want;
+  for (int i = 0; i < w * h; ++i) want.push_back((i / 3) % 4 == 0 ? 1 : 0);
+  EXPECT_EQ(got.classes, want);
+  auto bad = detail::DecodePngClasses("not a png", classes);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("not a readable PNG"), std::string::npos);
 }
 
 }  // namespace

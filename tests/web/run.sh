@@ -4,8 +4,9 @@
 # (override with CHROMIUM=...). Shared data: ../shared or PLUMBLINE_SHARED_DIR.
 # portal.test.mjs (the worker portal end to end) also runs a real server,
 # build/plumbline or PLUMBLINE_BINARY, and Debian's /usr/bin/aws; it skips when
-# either is missing. console.test.mjs (the admin console end to end) needs the
-# same two.
+# either is missing. console.test.mjs (the admin console end to end),
+# portal-ner.test.mjs and portal-boxes.test.mjs (a BoundingBox job drawn in the
+# portal's sandboxed frame) need the same two.
 # Prints "N passed, M failed" and exits non-zero on any failure. The whole
 # run is cut at 6 minutes (two portal runs with a real server each; a loaded
 # 2-core machine).

@@ -177,3 +177,96 @@ test('crowd-instance-segmentation: each label choice starts an instance with its
   assert.equal(png2.px[400 * W + 200], 2);
   assert.deepEqual(errors, []);
 });
+
+const pct = (arr, q) => { const s = [...arr].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))]; };
+
+test('frame times while painting brush strokes on a 4000x3000 image', async () => {
+  const BW = 4000, BH = 3000;
+  const html = page().replace(`${ORIGIN}/img.png`, `${ORIGIN}/big.png`);
+  const { page: p, errors } = await openPage(browser.context, { '/t.html': html, '/big.png': makePng(BW, BH) });
+  await p.addInitScript(READY_PROBE);
+  await p.goto(ORIGIN + '/t.html');
+  await waitReady(p);
+  await p.waitForFunction(() => { const el = document.querySelector('crowd-semantic-segmentation'); return el._mask && el._stageSize; });
+  const g = await p.evaluate(() => {
+    const el = document.querySelector('crowd-semantic-segmentation');
+    const r = el.shadowRoot.querySelector('canvas.upper-canvas').getBoundingClientRect();
+    return { left: r.left, top: r.top, width: r.width, height: r.height, s: el._view.s };
+  });
+  // In the page: the time each pointer move takes to paint (stamps along the
+  // move and the RGBA copy of the changed rectangle), the start and end of a
+  // stroke (the undo copy), the frame draws and the frame intervals.
+  await p.evaluate(() => {
+    const el = document.querySelector('crowd-semantic-segmentation');
+    const begin = el._beginCreate.bind(el);
+    window.__paint = { moves: [], begins: [], ends: [] };
+    el._beginCreate = (p0, e) => {
+      const t0 = performance.now();
+      const r = begin(p0, e);
+      window.__paint.begins.push(performance.now() - t0);
+      if (r && r.move) {
+        const move = r.move, up = r.up;
+        r.move = (pt) => { const t = performance.now(); move(pt); window.__paint.moves.push(performance.now() - t); };
+        r.up = (...a) => { const t = performance.now(); up(...a); window.__paint.ends.push(performance.now() - t); };
+      }
+      return r;
+    };
+    el._drawTimes.length = 0;
+    window.__intervals = []; let last = performance.now();
+    window.__rafOn = true;
+    const tick = (t) => { window.__intervals.push(t - last); last = t; if (window.__rafOn) requestAnimationFrame(tick); };
+    requestAnimationFrame(tick);
+  });
+  // Five strokes across the image, one label each, then one with the eraser.
+  const strokes = [];
+  for (let k = 0; k < 6; k++) {
+    await p.keyboard.press(k === 5 ? 'e' : String((k % 3) + 1));
+    const from = { x: g.left + 40, y: g.top + 30 + k * (g.height - 60) / 6 };
+    await p.mouse.move(from.x, from.y);
+    await p.mouse.down();
+    for (let i = 1; i <= 60; i++) await p.mouse.move(from.x + i * (g.width - 80) / 60, from.y + 20 * Math.sin(i / 6));
+    await p.mouse.up();
+    strokes.push(from);
+  }
+  const m = await p.evaluate(() => {
+    window.__rafOn = false;
+    const el = document.querySelector('crowd-semantic-segmentation');
+    return { ...window.__paint, draws: el._drawTimes.slice(), intervals: window.__intervals.slice(2) };
+  });
+  await p.screenshot({ path: path.join(SCREENSHOTS, 'segmentation-4000x3000-strokes.png') });
+  const r2 = (x) => +x.toFixed(2);
+  const f = {
+    moves: m.moves.length, paintP50: r2(pct(m.moves, 0.5)), paintP95: r2(pct(m.moves, 0.95)), paintMax: r2(Math.max(...m.moves)),
+    frames: m.draws.length, drawP50: r2(pct(m.draws, 0.5)), drawP95: r2(pct(m.draws, 0.95)), drawMax: r2(Math.max(...m.draws)),
+    strokeStartMax: r2(Math.max(...m.begins)), strokeEndMax: r2(Math.max(...m.ends)), intervalP95: +pct(m.intervals, 0.95).toFixed(1),
+  };
+  console.log(`# stroke starts ${m.begins.map((x) => x.toFixed(1))} ends ${m.ends.map((x) => x.toFixed(1))}`);
+  console.log(`# frame times, 4000x3000 image, brush ${await p.evaluate(() => document.querySelector('crowd-semantic-segmentation')._brush)} px at ${Math.round(g.s * 100)}%: ${JSON.stringify(f)}`);
+  // The strokes were painted: the first with road, the eraser's cleared the sixth row.
+  const at = (x, y) => ({ x: Math.round((x - g.left) / g.s), y: Math.round((y - g.top) / g.s) });
+  const painted = await p.evaluate(([a, b]) => {
+    const el = document.querySelector('crowd-semantic-segmentation');
+    return [el._mask[a.y * el._maskW + a.x], el._mask[b.y * el._maskW + b.x]];
+  }, [at(strokes[0].x + 2, strokes[0].y), at(strokes[5].x + 2, strokes[5].y)]);
+  assert.deepEqual(painted, [1, 0]);
+  assert.equal(m.moves.length, 6 * 60);
+  // The list's pixel counts, kept up to date change by change, equal a
+  // recount, after the strokes and after undoing two of them.
+  const counts = () => p.evaluate(() => {
+    const el = document.querySelector('crowd-semantic-segmentation');
+    const kept = [...el._maskCounts()].slice(0, 4);
+    const fresh = [0, 0, 0, 0];
+    for (const v of el._mask) fresh[v]++;
+    return { kept, fresh, list: [...el.shadowRoot.querySelectorAll('.shape-list li .geom')].map((e) => e.textContent) };
+  });
+  let c = await counts();
+  assert.deepEqual(c.kept, c.fresh);
+  assert.ok(c.fresh[1] > 0 && c.fresh[2] > 0 && c.fresh[3] > 0, JSON.stringify(c));
+  await p.keyboard.press('Control+z');
+  await p.keyboard.press('Control+z');
+  c = await counts();
+  assert.deepEqual(c.kept, c.fresh);
+  assert.deepEqual(c.list, [1, 2, 3].map((k) => `${((100 * c.fresh[k]) / (BW * BH)).toFixed(1)}%`));
+  assert.ok(f.paintP95 + f.drawP95 < 16, `a move's paint p95 ${f.paintP95} ms + draw p95 ${f.drawP95} ms`);
+  assert.deepEqual(errors, []);
+});

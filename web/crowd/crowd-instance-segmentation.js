@@ -67,8 +67,7 @@
       const ul = this.shadowRoot.querySelector('.shape-list');
       if (!ul) return;
       this.shadowRoot.querySelector('.shape-title').textContent = this._listTitle;
-      const counts = new Array(this._instances.length + 1).fill(0);
-      if (this._mask) for (let i = 0; i < this._mask.length; i++) counts[this._mask[i]]++;
+      const counts = this._maskCounts();
       ul.replaceChildren();
       this._instances.forEach((inst, k) => {
         if (inst.removed) return;

@@ -174,6 +174,7 @@
       const { width: w, height: h } = this._natural;
       if (!this._mask || this._maskW !== w || this._maskH !== h) {
         this._mask = new Uint8Array(w * h);
+        this._counts = null;
         this._maskW = w; this._maskH = h;
         this._maskCanvas = document.createElement('canvas');
         this._maskCanvas.width = w; this._maskCanvas.height = h;
@@ -219,21 +220,44 @@
       const patch = { x0, y0, x1, y1, before: this._copyRect(x0, y0, x1, y1) };
       paint();
       patch.after = this._copyRect(x0, y0, x1, y1);
-      if (patch.after.every((v, i) => v === patch.before[i])) return;
+      const a = patch.after, b = patch.before;
+      let same = true;
+      for (let i = 0; i < a.length && same; i++) same = a[i] === b[i];
+      if (same) return;
+      this._count(b, a);
       this._undo.push(patch);
       if (this._undo.length > 50) this._undo.shift();
       this._redo = [];
       this._flush(x0, y0, x1, y1);
       this._afterChange();
     }
+    // Pixels per mask value, for the list: counted over the mask once, then
+    // kept up to date from each change's pixels before and after (a stroke's
+    // end no longer recounts 12 million pixels).
+    _maskCounts() {
+      if (!this._counts) {
+        const counts = new Float64Array(256), m = this._mask;
+        if (m) for (let i = 0; i < m.length; i++) counts[m[i]]++;
+        this._counts = counts;
+      }
+      return this._counts;
+    }
+    _count(before, after) {
+      const c = this._counts;
+      if (!c) return;
+      for (let i = 0; i < before.length; i++) { c[before[i]]--; c[after[i]]++; }
+    }
     _copyRect(x0, y0, x1, y1) {
       const w = x1 - x0, out = new Uint8Array(w * (y1 - y0));
       for (let y = y0; y < y1; y++) out.set(this._mask.subarray(y * this._maskW + x0, y * this._maskW + x1), (y - y0) * w);
       return out;
     }
+    _setRect(x0, y0, x1, y1, data) {
+      const w = x1 - x0;
+      for (let y = y0; y < y1; y++) this._mask.set(data.subarray((y - y0) * w, (y - y0 + 1) * w), y * this._maskW + x0);
+    }
     _putRect(p, data) {
-      const w = p.x1 - p.x0;
-      for (let y = p.y0; y < p.y1; y++) this._mask.set(data.subarray((y - p.y0) * w, (y - p.y0 + 1) * w), y * this._maskW + p.x0);
+      this._setRect(p.x0, p.y0, p.x1, p.y1, data);
       this._flush(p.x0, p.y0, p.x1, p.y1);
     }
     _undoStep() {
@@ -241,6 +265,7 @@
       const p = this._undo.pop();
       if (!p) return;
       this._putRect(p, p.before);
+      this._count(p.after, p.before);
       this._redo.push(p);
       this._afterChange();
     }
@@ -248,6 +273,7 @@
       const p = this._redo.pop();
       if (!p) return;
       this._putRect(p, p.after);
+      this._count(p.before, p.after);
       this._undo.push(p);
       this._afterChange();
     }
@@ -263,13 +289,17 @@
     _hitAt() { return null; }
     get _currentLabel() { return this._tool === 'eraser' ? 'eraser' : super._currentLabel; }
 
-    _stamp(cx, cy, r, v) {
+    // A disc of v; save(y, xa, xb), when given, runs before a row's span is
+    // painted.
+    _stamp(cx, cy, r, v, save) {
       const m = this._mask, w = this._maskW;
       const y0 = Math.max(0, Math.floor(cy - r)), y1 = Math.min(this._maskH - 1, Math.ceil(cy + r));
       for (let y = y0; y <= y1; y++) {
         const dy = y + 0.5 - cy, half = Math.sqrt(Math.max(0, r * r - dy * dy));
         const xa = Math.max(0, Math.round(cx - half)), xb = Math.min(w, Math.round(cx + half));
-        if (xb > xa) m.fill(v, y * w + xa, y * w + xb);
+        if (xb <= xa) continue;
+        if (save) save(y, xa, xb);
+        m.fill(v, y * w + xa, y * w + xb);
       }
     }
 
@@ -277,32 +307,49 @@
       if (!this._mask) return null;
       if (this._tool === 'fill') { this._floodFill(p0); return null; }
       if (this._tool === 'polygon') return this._polygonClick(p0);
-      // Brush and eraser: one stroke is one undo step.
+      // Brush and eraser: one stroke is one undo step. The pixels it changes
+      // are kept a 64x64 tile at a time, before the stroke first paints in a
+      // tile, not as a copy of the whole mask when the stroke starts (12 MB
+      // for a 4000x3000 image).
       const r = this._brush / 2 / this._view.s;
       const v = this._paintValue;
-      const before = this._mask.slice();
+      const T = 64, tilesX = Math.ceil(this._maskW / T);
+      const saved = new Map(); // tile index -> its pixels before the stroke
+      const save = (y, xa, xb) => {
+        const ty = Math.floor(y / T);
+        for (let tx = Math.floor(xa / T), last = Math.floor((xb - 1) / T); tx <= last; tx++) {
+          const key = ty * tilesX + tx;
+          if (!saved.has(key)) saved.set(key, this._copyRect(tx * T, ty * T, Math.min(this._maskW, tx * T + T), Math.min(this._maskH, ty * T + T)));
+        }
+      };
+      const restore = () => {
+        for (const [key, data] of saved) {
+          const tx = key % tilesX, ty = Math.floor(key / tilesX);
+          this._setRect(tx * T, ty * T, Math.min(this._maskW, tx * T + T), Math.min(this._maskH, ty * T + T), data);
+        }
+      };
       let last = p0;
       const box = { x0: p0.x - r, y0: p0.y - r, x1: p0.x + r, y1: p0.y + r };
       const along = (a, b) => {
         const steps = Math.max(1, Math.ceil(Math.hypot(b.x - a.x, b.y - a.y) / Math.max(0.5, r / 2)));
-        for (let k = 1; k <= steps; k++) this._stamp(a.x + ((b.x - a.x) * k) / steps, a.y + ((b.y - a.y) * k) / steps, r, v);
+        for (let k = 1; k <= steps; k++) this._stamp(a.x + ((b.x - a.x) * k) / steps, a.y + ((b.y - a.y) * k) / steps, r, v, save);
         const x0 = Math.min(a.x, b.x) - r, y0 = Math.min(a.y, b.y) - r, x1 = Math.max(a.x, b.x) + r, y1 = Math.max(a.y, b.y) + r;
         box.x0 = Math.min(box.x0, x0); box.y0 = Math.min(box.y0, y0); box.x1 = Math.max(box.x1, x1); box.y1 = Math.max(box.y1, y1);
         this._flush(x0 - 1, y0 - 1, x1 + 1, y1 + 1);
       };
-      this._stamp(p0.x, p0.y, r, v);
+      this._stamp(p0.x, p0.y, r, v, save);
       this._flush(box.x0 - 1, box.y0 - 1, box.x1 + 1, box.y1 + 1);
       const finish = () => {
         const x0 = clamp(Math.floor(box.x0 - 1), 0, this._maskW), y0 = clamp(Math.floor(box.y0 - 1), 0, this._maskH);
         const x1 = clamp(Math.ceil(box.x1 + 1), 0, this._maskW), y1 = clamp(Math.ceil(box.y1 + 1), 0, this._maskH);
-        const after = this._mask;
-        this._mask = before;
-        this._edit(x0, y0, x1, y1, () => { this._mask = after; });
+        const after = this._copyRect(x0, y0, x1, y1);
+        restore();
+        this._edit(x0, y0, x1, y1, () => this._setRect(x0, y0, x1, y1, after));
       };
       return {
         move: (pt) => { const q = this._clampPoint(pt); along(last, q); last = q; this._cursor = q; },
         up: finish,
-        cancel: () => { this._mask = before; this._flush(box.x0 - 1, box.y0 - 1, box.x1 + 1, box.y1 + 1); },
+        cancel: () => { restore(); this._flush(box.x0 - 1, box.y0 - 1, box.x1 + 1, box.y1 + 1); },
       };
     }
 
@@ -424,8 +471,7 @@
       const ul = this.shadowRoot.querySelector('.shape-list');
       if (!ul) return;
       this.shadowRoot.querySelector('.shape-title').textContent = this._listTitle;
-      const counts = new Array(this.labels.length + 1).fill(0);
-      if (this._mask) for (let i = 0; i < this._mask.length; i++) counts[this._mask[i]]++;
+      const counts = this._maskCounts();
       const total = this._mask ? this._mask.length : 1;
       ul.replaceChildren();
       this.labels.forEach((l, i) => {
@@ -473,6 +519,7 @@
           ctx.drawImage(img, 0, 0, c.width, c.height);
           const d = ctx.getImageData(0, 0, c.width, c.height).data;
           for (let i = 0; i < this._mask.length; i++) this._mask[i] = d[i * 4 + 3] < 128 ? 0 : (byColour.get(`${d[i * 4]},${d[i * 4 + 1]},${d[i * 4 + 2]}`) || 0);
+          this._counts = null;
           this._undo = []; this._redo = [];
           this._flush(0, 0, this._maskW, this._maskH);
           this._initialVersion = this._version;
@@ -498,7 +545,7 @@
     }
     _validateShapes() { return this._polygon ? 'Fill (Enter) or cancel (Esc) the polygon being drawn.' : ''; }
     _crowdReset() {
-      if (this._mask) { this._mask.fill(0); this._undo = []; this._redo = []; this._flush(0, 0, this._maskW, this._maskH); this._loadInitialMask(); }
+      if (this._mask) { this._mask.fill(0); this._counts = null; this._undo = []; this._redo = []; this._flush(0, 0, this._maskW, this._maskH); this._loadInitialMask(); }
     }
   }
 

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,17 @@ struct RgbaImage {
 // Any PNG (indexed, grey, RGB, with or without alpha) as 8-bit RGBA.
 // kInvalidArgument naming what is wrong with the bytes.
 Result<RgbaImage> DecodePng(std::string_view bytes);
+
+struct ClassImage {
+  int32_t width = 0, height = 0;
+  std::vector<uint8_t> classes;  // width * height, rows top to bottom
+};
+
+// A PNG's pixels as class indices: a pixel whose colour (0xRRGGBB) is in
+// `classes` takes that class; transparent pixels (alpha < 128) and other
+// colours are 0. An indexed PNG's indices are read straight into the result
+// and mapped through its palette, without an RGBA copy.
+Result<ClassImage> DecodePngClasses(std::string_view bytes, const std::map<uint32_t, uint8_t>& classes);
 
 // An indexed PNG (colour type 3, 8 bits) of class indices with `palette`
 // (one RGB entry per index used).
