@@ -8,7 +8,7 @@
 # portal-ner.test.mjs and portal-boxes.test.mjs (a BoundingBox job drawn in the
 # portal's sandboxed frame) need the same two.
 # Prints "N passed, M failed" and exits non-zero on any failure. The whole
-# run is cut at 6 minutes (two portal runs with a real server each; a loaded
+# run is cut at 9 minutes (portal, console and drawing runs with a real server each; a loaded
 # 2-core machine).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -21,7 +21,7 @@ fi
 mkdir -p tests/web/screenshots
 tap=$(mktemp)
 trap 'rm -f "$tap"' EXIT
-timeout 360 node --test --test-concurrency=3 \
+timeout 540 node --test --test-concurrency=3 \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination="$tap" \
   tests/web/*.test.mjs
