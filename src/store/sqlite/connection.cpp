@@ -26,7 +26,11 @@ Status SqliteStore::Open(const std::string& path, const StoreOptions& options) {
   path_ = path;
   schema_version_ = options.schema_version;
   migrate_ = options.migrate;
-  PLB_TRY(OpenConn(writer_, false));
+  if (auto s = OpenConn(writer_, false); !s) {
+    if (migrate_) return s;
+    return Unavailable(s.error().message + " (without migrations the database must exist: run "
+                       "`plumbline migrate` first)");
+  }
   // Readers need a file both connections can open; an in-memory database
   // reads on the writer.
   readers_enabled_ = !path_.empty() && path_ != ":memory:" && path_.rfind("file:", 0) != 0;
