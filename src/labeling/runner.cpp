@@ -11,8 +11,8 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
-#include <map>
 #include <future>
+#include <map>
 
 #include "common/json.hpp"
 #include "common/thread_name.hpp"
@@ -430,6 +430,7 @@ bool LabelingService::Impl::TakeJobLease(int64_t job_id) {
 }
 
 void LabelingService::Impl::ReturnLeases(const std::map<int64_t, bool>* unfinished) {
+  std::lock_guard<std::mutex> renewing(renew_mu);
   std::vector<int64_t> ended;
   {
     std::lock_guard<std::mutex> lock(lease_mu);
@@ -458,6 +459,11 @@ void LabelingService::Impl::KeepLeases() {
       held = held_leases;
     }
     for (const auto& [job_id, lease] : held) {
+      std::lock_guard<std::mutex> renewing(renew_mu);
+      {
+        std::lock_guard<std::mutex> l(lease_mu);
+        if (!held_leases.count(job_id)) continue;  // returned meanwhile
+      }
       const int64_t now = NowMs();
       auto epoch = store.AcquireLease(LeaseName(job_id), options.runner_id, now,
                                       options.runner_lease_ms);

@@ -127,6 +127,10 @@ struct LabelingService::Impl {
   };
   std::mutex lease_mu;
   std::map<int64_t, HeldLease> held_leases;
+  // Held by the lease keeper while it renews a lease and by ReturnLeases
+  // while it hands leases back, so a renewal never takes back a lease just
+  // returned.
+  std::mutex renew_mu;
   std::thread lease_keeper;
   // Whether this runner holds the job's lease now (taking or renewing it in
   // the store unless renewed in the last third of its term). A lease taken
