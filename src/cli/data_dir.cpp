@@ -14,7 +14,8 @@ std::string StoreUrlFor(const std::string& dir, const std::string& store_url) {
   return "sqlite:" + dir + "/plumbline.db";
 }
 
-Result<OpenedDataDir> OpenDataDir(const std::string& dir, const std::string& store_url) {
+Result<OpenedDataDir> OpenDataDir(const std::string& dir, const std::string& store_url,
+                                  bool migrate) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return Unavailable("cannot create data dir " + dir + ": " + ec.message());
@@ -23,6 +24,7 @@ Result<OpenedDataDir> OpenDataDir(const std::string& dir, const std::string& sto
   // Access-key secrets are sealed under a key kept outside the database.
   PLB_ASSIGN_OR_RETURN(auto box, crypto::SecretBox::LoadOrCreate(dir));
   store::StoreOptions sopts{StoreUrlFor(dir, store_url), true, std::nullopt};
+  sopts.migrate = migrate;
   sopts.secret_sealer = store::SecretSealer{
       [box](const std::string& plain, const std::string& ctx) -> Result<std::string> {
         return box->Seal(plain, ctx);

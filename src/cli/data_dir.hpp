@@ -26,7 +26,10 @@ struct OpenedDataDir {
   std::unique_ptr<identity::Identity> identity;
 };
 
-Result<OpenedDataDir> OpenDataDir(const std::string& dir, const std::string& store_url = "");
+// `migrate` false: the store's schema must be current already (see
+// store::StoreOptions::migrate and `plumbline migrate`).
+Result<OpenedDataDir> OpenDataDir(const std::string& dir, const std::string& store_url = "",
+                                  bool migrate = true);
 
 // The store URL OpenDataDir uses: `store_url`, else $PLUMBLINE_STORE, else
 // sqlite:DIR/plumbline.db.

@@ -9,6 +9,7 @@
 #include "cli/template_cmd.hpp"
 #include "cli/consolidate_cmd.hpp"
 #include "cli/kms_cmd.hpp"
+#include "cli/migrate_cmd.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"Plumbline: self-hosted data labeling with Ground Truth's API"};
@@ -22,6 +23,7 @@ int main(int argc, char** argv) {
   plumbline::cli::AddConsolidateCommand(app);
   plumbline::cli::AddKmsCommands(app);
   plumbline::cli::AddFunctionsCommands(app);
+  plumbline::cli::AddMigrateCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

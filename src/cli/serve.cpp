@@ -25,6 +25,7 @@
 #include "cli/app.hpp"
 #include "cli/data_dir.hpp"
 #include "cli/demo.hpp"
+#include "cli/logging.hpp"
 #include "cli/operations.hpp"
 #include "console/console.hpp"
 #include "http/metrics.hpp"
@@ -64,6 +65,9 @@ struct ServeArgs {
   int shutdown_grace_seconds = 25;
   int64_t sts_min_duration = 900;
   bool demo = false;
+  double runner_lease_seconds = 15;
+  bool no_migrate = false;
+  std::string log_format = "text";  // or "json": one JSON object per line  // the schema must be current already (plumbline migrate)
   std::string python = "python3";
   int python_workers = 2;
   std::string s3_endpoint;
@@ -87,13 +91,6 @@ bool SplitListen(const std::string& s, std::string* host, uint16_t* port) {
     return false;
   }
   return true;
-}
-
-void SetUpLogging() {
-  auto logger = spdlog::stderr_color_mt("plumbline");
-  // key=value lines with UTC timestamps: easy to grep and to parse.
-  logger->set_pattern("time=%Y-%m-%dT%H:%M:%S.%eZ level=%l %v", spdlog::pattern_time_type::utc);
-  spdlog::set_default_logger(logger);
 }
 
 // The root access key (identity/): from the environment when set, else the
@@ -125,7 +122,7 @@ Status BootstrapRootKey(identity::Identity& identity, const std::string& dir) {
 }
 
 int Serve(const ServeArgs& args) {
-  SetUpLogging();
+  SetUpLogging(args.log_format == "json" ? LogFormat::kJson : LogFormat::kText);
   // Signals are taken by a dedicated thread; block them everywhere else.
   sigset_t signals;
   sigemptyset(&signals);
@@ -133,7 +130,7 @@ int Serve(const ServeArgs& args) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  auto opened = OpenDataDir(args.data_dir, args.store_url);
+  auto opened = OpenDataDir(args.data_dir, args.store_url, !args.no_migrate);
   if (!opened) throw ErrorException(opened.error());
   OpenedDataDir& dd = *opened;
   if (auto s = BootstrapRootKey(*dd.identity, args.data_dir); !s) throw ErrorException(s.error());
@@ -155,6 +152,7 @@ int Serve(const ServeArgs& args) {
   const Clock& clock = SystemClock::Get();
   labeling::Options lopts;
   lopts.account_id = dd.account_id;
+  lopts.runner_lease_ms = static_cast<int64_t>(args.runner_lease_seconds * 1000);
   labeling::LabelingService service(*dd.store, *objects, clock, lopts);
   kms::KeyRingOptions kopts;
   kopts.data_dir = args.data_dir;
@@ -281,18 +279,22 @@ int Serve(const ServeArgs& args) {
     // Signed calls are labeled by service; the rest by the route they
     // matched (read when the answer comes: the router sets it).
     std::string service = api::SignedService(request);
+    // Every request has an id (the caller's X-Request-Id when it gives a
+    // sane one), logged with it and echoed in the answer's X-Request-Id.
+    std::string request_id = RequestIdFor(request.FindHeader("X-Request-Id"));
     aws.Dispatch(request, [method = request.method, path = request.path, op, start, service,
-                           req = &request, &metrics,
+                           req = &request, &metrics, request_id,
                            respond](std::function<http::Response()> make) {
       std::string route = !service.empty() ? "aws:" + service
                                            : (req->route.empty() ? "unmatched" : req->route);
-      respond([method, path, op, start, make, route = std::move(route), &metrics] {
+      respond([method, path, op, start, make, route = std::move(route), &metrics, request_id] {
         http::Response resp = make();
         auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                       std::chrono::steady_clock::now() - start).count();
         metrics.RecordRequest(route, method, resp.status, static_cast<double>(us) / 1e6);
-        spdlog::info("msg=request method={} path={} status={} duration_us={}{}", method, path,
-                     resp.status, us, op);
+        resp.Set("X-Request-Id", request_id);
+        spdlog::info("msg=request request_id={} method={} path={} status={} duration_us={}{}",
+                     request_id, method, path, resp.status, us, op);
         return resp;
       });
     });
@@ -406,6 +408,19 @@ void AddServeCommand(CLI::App& app) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--tls-key", args->tls_key, "PEM private key of --tls-cert")
       ->check(CLI::ExistingFile);
+  cmd->add_option("--runner-lease", args->runner_lease_seconds,
+                  "Seconds a server's hold on a job's runner work lasts unrenewed: with several "
+                  "servers on one database, another takes a job over this long after its holder "
+                  "died")
+      ->capture_default_str()
+      ->check(CLI::Range(0.3, 3600.0));
+  cmd->add_option("--log-format", args->log_format,
+                  "Log lines on stderr: text (key=value) or json (one object per line)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json"}));
+  cmd->add_flag("--no-migrate", args->no_migrate,
+                "Do not apply pending schema migrations at start: refuse a database that is "
+                "behind (apply them once with `plumbline migrate`)");
   cmd->add_flag("--demo", args->demo,
                 "Set up a demo job with a demo worker (the seed example) if the data dir has none");
   cmd->callback([args] { std::exit(Serve(*args)); });

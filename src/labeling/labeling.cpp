@@ -4,9 +4,13 @@
 // worker_calls.cpp and runner.cpp.
 #include "labeling/labeling.hpp"
 
+#include <unistd.h>
+
 #include <boost/json.hpp>
+#include <cstring>
 
 #include "kms/kms.hpp"
+#include "common/ids.hpp"
 #include "common/json.hpp"
 #include "labeling/detail/service_impl.hpp"
 #include "storage/object_store.hpp"
@@ -27,7 +31,15 @@ std::string LabelingService::WorkerId(const store::User& user, const std::string
 
 LabelingService::LabelingService(store::Store& store, storage::ObjectStore& objects,
                                  const Clock& clock, Options options)
-    : impl_(new Impl{store, objects, clock, std::move(options)}) {}
+    : impl_(new Impl{store, objects, clock, std::move(options)}) {
+  if (impl_->options.runner_id.empty()) {
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::strcpy(host, "host");
+    impl_->options.runner_id =
+        std::string(host) + "-" + std::to_string(::getpid()) + "-" + RandomHex(4);
+  }
+  if (impl_->options.runner_lease_ms <= 0) impl_->options.runner_lease_ms = 15000;
+}
 
 LabelingService::~LabelingService() { Shutdown(); }
 

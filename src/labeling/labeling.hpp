@@ -42,6 +42,16 @@ struct Options {
   // Manifest limits (Ground Truth's): longer lines fail their object.
   size_t max_line_chars = 100000;
   size_t ingest_batch = 10000;
+  // Several servers on one database: the runner works on a job (ingest,
+  // pre-processing, consolidation, settling, output) only while it holds
+  // the job's lease in the store ("job:<id>", Store::AcquireLease), renewed
+  // every third of runner_lease_ms by a thread of its own. A server that
+  // stops renewing (killed, cut off from the database) loses its leases
+  // runner_lease_ms after the last renewal and another server's runner takes
+  // the jobs over; Shutdown hands them back at once. The servers' clocks
+  // must agree to well within runner_lease_ms.
+  std::string runner_id;  // the lease holder's name; "": host-pid-random, made at construction
+  int64_t runner_lease_ms = 15000;
 };
 
 // Checks a task template at CreateLabelingJob; returns kInvalidArgument

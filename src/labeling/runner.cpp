@@ -1,14 +1,18 @@
 // The runner: one pass ingests new jobs' manifests, expires leases,
 // consolidates the objects whose answers are in, settles objects whose
 // availability ran out and finishes jobs; a thread runs passes between
-// Start() and Shutdown().
+// Start() and Shutdown(). With several servers on one database, a job is
+// worked on by the runner holding its lease in the store (see
+// Options::runner_lease_ms).
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
 #include <future>
+#include <map>
 
 #include "common/json.hpp"
 #include "common/thread_name.hpp"
@@ -399,13 +403,110 @@ void LabelingService::Impl::Finish(const Job& job, JobStatus final_status) {
   spdlog::info("job {} is {}", job.name, store::JobStatusName(final_status));
 }
 
+// ------------------------------------------------------------ runner leases
+
+namespace {
+std::string LeaseName(int64_t job_id) { return "job:" + std::to_string(job_id); }
+}  // namespace
+
+bool LabelingService::Impl::TakeJobLease(int64_t job_id) {
+  const int64_t now = NowMs();
+  {
+    std::lock_guard<std::mutex> lock(lease_mu);
+    auto it = held_leases.find(job_id);
+    // Renewed in the last third of its term: still ours, no store write.
+    if (it != held_leases.end() && now - it->second.renewed_ms < options.runner_lease_ms / 3)
+      return true;
+  }
+  auto epoch = store.AcquireLease(LeaseName(job_id), options.runner_id, now,
+                                  options.runner_lease_ms);
+  std::lock_guard<std::mutex> lock(lease_mu);
+  auto it = held_leases.find(job_id);
+  if (!epoch || *epoch == 0) {  // another runner's, or the store cannot tell: not ours now
+    if (it != held_leases.end()) {
+      spdlog::warn("msg=\"runner lease lost\" job_id={} holder={}", job_id, options.runner_id);
+      held_leases.erase(it);
+    }
+    return false;
+  }
+  if (it == held_leases.end() || it->second.epoch != *epoch) {
+    // Another runner may have worked on the job since this one last did:
+    // what this one kept of it is rebuilt from the store.
+    history.erase(job_id);
+    last_intermediate.erase(job_id);
+    spdlog::info("msg=\"runner lease taken\" job_id={} holder={} epoch={}", job_id,
+                 options.runner_id, *epoch);
+  }
+  held_leases[job_id] = {*epoch, now};
+  return true;
+}
+
+void LabelingService::Impl::ReturnLeases(const std::map<int64_t, bool>* unfinished) {
+  std::lock_guard<std::mutex> renewing(renew_mu);
+  std::vector<int64_t> ended;
+  {
+    std::lock_guard<std::mutex> lock(lease_mu);
+    for (auto it = held_leases.begin(); it != held_leases.end();) {
+      if (unfinished && unfinished->count(it->first)) {
+        ++it;
+        continue;
+      }
+      ended.push_back(it->first);
+      it = held_leases.erase(it);
+    }
+  }
+  for (int64_t job_id : ended) (void)store.ReleaseLease(LeaseName(job_id), options.runner_id);
+}
+
+void LabelingService::Impl::KeepLeases() {
+  const auto period = std::chrono::milliseconds(std::max<int64_t>(1, options.runner_lease_ms / 3));
+  std::unique_lock<std::mutex> lock(mu);
+  while (!stop) {
+    cv.wait_for(lock, period, [&] { return stop; });
+    if (stop) break;
+    lock.unlock();
+    std::map<int64_t, HeldLease> held;
+    {
+      std::lock_guard<std::mutex> l(lease_mu);
+      held = held_leases;
+    }
+    for (const auto& [job_id, lease] : held) {
+      std::lock_guard<std::mutex> renewing(renew_mu);
+      {
+        std::lock_guard<std::mutex> l(lease_mu);
+        if (!held_leases.count(job_id)) continue;  // returned meanwhile
+      }
+      const int64_t now = NowMs();
+      auto epoch = store.AcquireLease(LeaseName(job_id), options.runner_id, now,
+                                      options.runner_lease_ms);
+      if (!epoch) continue;  // the store is unavailable: the runner's next take decides
+      std::lock_guard<std::mutex> l(lease_mu);
+      auto it = held_leases.find(job_id);
+      if (it == held_leases.end()) continue;  // returned meanwhile
+      if (*epoch == lease.epoch) {
+        it->second.renewed_ms = now;
+      } else {
+        spdlog::warn("msg=\"runner lease lost\" job_id={} holder={}", job_id, options.runner_id);
+        held_leases.erase(it);
+      }
+    }
+    lock.lock();
+  }
+}
+
 void LabelingService::Impl::Pass() {
   (void)store.ExpireLeases(NowMs());
   store::JobFilter unfinished;
   unfinished.unfinished_only = true;
   auto jobs = store.ListJobs(unfinished);
   if (!jobs) return;
+  std::map<int64_t, bool> unfinished_ids;
+  for (const Job& listed : *jobs) unfinished_ids[listed.id] = true;
+  // The leases of jobs that ended go back; of several servers sharing the
+  // database, the one holding a job's lease works on it.
+  ReturnLeases(&unfinished_ids);
   for (const Job& listed : *jobs) {
+    if (!TakeJobLease(listed.id)) continue;
     if (listed.status == JobStatus::kInitializing) {
       Ingest(listed);
       continue;
@@ -502,6 +603,10 @@ void LabelingService::Start() {
     NameThisThread("plb-runner");
     impl_->Loop();
   });
+  impl_->lease_keeper = std::thread([this] {
+    NameThisThread("plb-leases");
+    impl_->KeepLeases();
+  });
 }
 
 void LabelingService::Shutdown() {
@@ -511,6 +616,9 @@ void LabelingService::Shutdown() {
   }
   impl_->cv.notify_all();
   if (impl_->thread.joinable()) impl_->thread.join();
+  if (impl_->lease_keeper.joinable()) impl_->lease_keeper.join();
+  // The jobs' leases go back, so another server's runner goes on at once.
+  impl_->ReturnLeases(nullptr);
 }
 
 void LabelingService::RunOnce() { impl_->Pass(); }

@@ -343,6 +343,16 @@ Status FaultInjectingStore::AppendAudit(const AuditEntry& entry) {
 Result<std::vector<AuditEntry>> FaultInjectingStore::ListAudit(int64_t since_ms, size_t limit) {
   return inner_->ListAudit(since_ms, limit);
 }
+Result<int64_t> FaultInjectingStore::AcquireLease(const std::string& name,
+                                                  const std::string& holder, int64_t now_ms,
+                                                  int64_t ttl_ms) {
+  return Write<int64_t>("AcquireLease",
+                        [&] { return inner_->AcquireLease(name, holder, now_ms, ttl_ms); });
+}
+Status FaultInjectingStore::ReleaseLease(const std::string& name, const std::string& holder) {
+  return Write<void>("ReleaseLease", [&] { return inner_->ReleaseLease(name, holder); });
+}
+
 StoreStats FaultInjectingStore::Stats() { return inner_->Stats(); }
 
 }  // namespace plumbline::store

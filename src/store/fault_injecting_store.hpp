@@ -135,6 +135,9 @@ class FaultInjectingStore final : public Store {
   Result<std::vector<Function>> ListFunctions() override;
   Result<Function> UpdateFunction(const Function& fn) override;
   Status DeleteFunction(const std::string& name) override;
+  Result<int64_t> AcquireLease(const std::string& name, const std::string& holder, int64_t now_ms,
+                               int64_t ttl_ms) override;
+  Status ReleaseLease(const std::string& name, const std::string& holder) override;
   Result<Workteam> UpdateWorkteam(const Workteam& team) override;
   Status DeleteWorkteam(const std::string& name) override;
   Status SetUserDisabled(int64_t user_id, bool disabled) override;

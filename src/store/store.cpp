@@ -34,8 +34,16 @@ std::optional<JobStatus> ParseJobStatus(std::string_view s) {
   return std::nullopt;
 }
 
-Result<std::unique_ptr<Store>> OpenStore(const StoreOptions& options) {
-  const std::string& url = options.url;
+namespace {
+
+// Where a store URL points: which implementation and its own locator (the
+// SQLite file's path, or the libpq URI).
+struct Target {
+  bool postgres = false;
+  std::string locator;
+};
+
+Result<Target> ParseUrl(const std::string& url) {
   // A scheme is letters, digits, '+', '-' and '.' before the first ':'
   // (RFC 3986); anything else before a ':' is part of a path.
   size_t colon = url.find(':');
@@ -50,23 +58,37 @@ Result<std::unique_ptr<Store>> OpenStore(const StoreOptions& options) {
   }
   if (scheme.empty()) {  // a plain path: SQLite
     if (url.empty()) return InvalidArgument("the store URL is empty");
-    return sqlite::Open(url, options);
+    return Target{false, url};
   }
   if (scheme == "sqlite") {
     std::string path = url.substr(colon + 1);
     // sqlite:///abs/path and sqlite://relative are accepted like sqlite:PATH.
     if (path.rfind("//", 0) == 0) path = path.substr(2);
     if (path.empty()) return InvalidArgument("the store URL " + url + " names no database file");
-    return sqlite::Open(path, options);
+    return Target{false, path};
   }
   if (scheme == "postgresql" || scheme == "postgres") {
     if (url.rfind(scheme + "://", 0) != 0)
       return InvalidArgument("the store URL " + scheme + ":... must be written " + scheme +
                              "://[user[:password]@]host[:port]/database");
-    return postgresql::Open(url, options);
+    return Target{true, url};
   }
   return InvalidArgument("unknown store URL scheme '" + scheme +
                          "' (expected sqlite:PATH or postgresql://...)");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenStore(const StoreOptions& options) {
+  PLB_ASSIGN_OR_RETURN(Target target, ParseUrl(options.url));
+  if (target.postgres) return postgresql::Open(target.locator, options);
+  return sqlite::Open(target.locator, options);
+}
+
+Result<SchemaInfo> InspectSchema(const std::string& url) {
+  PLB_ASSIGN_OR_RETURN(Target target, ParseUrl(url));
+  if (target.postgres) return postgresql::Inspect(target.locator);
+  return sqlite::Inspect(target.locator);
 }
 
 }  // namespace plumbline::store

@@ -576,6 +576,24 @@ class Store {
   // kNotFound for an unknown function.
   virtual Status DeleteFunction(const std::string& name) = 0;
 
+  // --- runner leases ---
+  // A named lease (the runner takes one per job, "job:<id>") held by one
+  // holder at a time, so that of several processes sharing the database
+  // exactly one works on what it names, and another takes over once the
+  // holder stops renewing it. In one transaction: takes the lease for
+  // `holder` until now_ms + ttl_ms when it is free, released, expired (its
+  // expiry at or before now_ms) or already this holder's (a renewal).
+  // Returns the lease's epoch, a number that grows every time the lease
+  // passes to another holder (a renewal keeps it), so a holder that sees a
+  // new epoch knows someone else held it in between; 0 when another
+  // holder's lease is live. kInvalidArgument for an empty name or holder,
+  // or ttl_ms <= 0.
+  virtual Result<int64_t> AcquireLease(const std::string& name, const std::string& holder,
+                                       int64_t now_ms, int64_t ttl_ms) = 0;
+  // Ends the lease when `holder` holds it, so another may take it at once;
+  // a lease another holds, or none, is left as it is.
+  virtual Status ReleaseLease(const std::string& name, const std::string& holder) = 0;
+
   // Counters of the write path since the store was opened; never fails.
   virtual StoreStats Stats() = 0;
 };
@@ -595,7 +613,27 @@ struct StoreOptions {
   std::optional<SecretSealer> secret_sealer;
   // Tests of migrations: stop at this schema version (0: the latest).
   int schema_version = 0;
+  // Whether opening applies pending schema migrations. False: the database
+  // must already be at this program's schema (kUnavailable naming the
+  // versions pending and `plumbline migrate` otherwise), and opening
+  // changes no schema (an SQLite file is not created).
+  bool migrate = true;
 };
+
+// A database's schema as this program sees it, read without changing
+// anything (what `plumbline migrate --dry-run` shows).
+struct SchemaInfo {
+  int64_t version = 0;  // the database's (0: no schema yet, or no database)
+  int64_t latest = 0;   // this program's
+  struct Migration {
+    int64_t version = 0;
+    std::string summary;  // what it brings, one line
+  };
+  std::vector<Migration> pending;  // version + 1 .. latest, in order
+};
+// kInvalidArgument for a URL OpenStore refuses; kUnavailable when the
+// database cannot be reached, or its schema is newer than this program's.
+Result<SchemaInfo> InspectSchema(const std::string& url);
 
 // Opens (creating and migrating as needed) the store the URL names.
 // kInvalidArgument for a URL whose scheme is unknown or not built in (the

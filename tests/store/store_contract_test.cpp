@@ -815,6 +815,104 @@ TEST_P(StoreTest, TwoStoresOnOneDatabaseNeverHandOutAnObjectTwice) {
   }
 }
 
+TEST_P(StoreTest, ALeaseHasOneHolderUntilItExpiresOrIsReleased) {
+  int64_t first = store_->AcquireLease("job:1", "replica-a", 1000, 100).value();
+  EXPECT_GT(first, 0);
+  // Another holder waits while the lease is live; the holder renews it.
+  EXPECT_EQ(store_->AcquireLease("job:1", "replica-b", 1050, 100).value(), 0);
+  EXPECT_EQ(store_->AcquireLease("job:1", "replica-a", 1050, 100).value(), first);
+  EXPECT_EQ(store_->AcquireLease("job:1", "replica-b", 1149, 100).value(), 0);
+  // Past its expiry (1150) another takes it, with a new epoch.
+  int64_t second = store_->AcquireLease("job:1", "replica-b", 1150, 100).value();
+  EXPECT_GT(second, first);
+  EXPECT_EQ(store_->AcquireLease("job:1", "replica-a", 1160, 100).value(), 0);
+  // Only the holder's release counts; after it the lease is free at once.
+  ASSERT_TRUE(store_->ReleaseLease("job:1", "replica-a"));
+  EXPECT_EQ(store_->AcquireLease("job:1", "replica-a", 1170, 100).value(), 0);
+  ASSERT_TRUE(store_->ReleaseLease("job:1", "replica-b"));
+  int64_t third = store_->AcquireLease("job:1", "replica-a", 1180, 100).value();
+  EXPECT_GT(third, second);
+  // Leases are independent by name; releasing an unknown one is no error.
+  EXPECT_GT(store_->AcquireLease("job:2", "replica-b", 1180, 100).value(), 0);
+  EXPECT_TRUE(store_->ReleaseLease("job:3", "replica-b"));
+  // Another store on the database sees the same holder.
+  std::unique_ptr<Store> other = Open(options_);
+  EXPECT_EQ(other->AcquireLease("job:1", "replica-c", 1200, 100).value(), 0);
+  EXPECT_EQ(other->AcquireLease("job:1", "replica-a", 1200, 100).value(), third);
+  EXPECT_EQ(store_->AcquireLease("", "replica-a", 1200, 100).error().code,
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->AcquireLease("job:1", "", 1200, 100).error().code,
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->AcquireLease("job:1", "replica-a", 1200, 0).error().code,
+            ErrorCode::kInvalidArgument);
+}
+
+TEST_P(StoreTest, HoldersRacingForAFreeLeaseOnTwoStoresGetItOnce) {
+  std::unique_ptr<Store> other = Open(options_);
+  for (int round = 0; round < 5; ++round) {
+    const std::string name = "race:" + std::to_string(round);
+    std::atomic<int> won{0}, failed{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t)
+      threads.emplace_back([&, t] {
+        Store& s = t % 2 == 0 ? *store_ : *other;
+        auto epoch = s.AcquireLease(name, "holder-" + std::to_string(t), 5000, 60000);
+        if (!epoch)
+          ++failed;
+        else if (*epoch > 0)
+          ++won;
+      });
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(failed.load(), 0) << name;
+    EXPECT_EQ(won.load(), 1) << name;
+  }
+}
+
+TEST_P(StoreTest, MigrationsCanBeListedCheckedAndAppliedApart) {
+  // A second, empty database beside the test's.
+  std::filesystem::path scratch = dir_ / (dir_.filename().string() + "m");
+  std::filesystem::create_directories(scratch);
+  StoreOptions fresh = GetParam().fresh(scratch);
+  SchemaInfo empty = InspectSchema(fresh.url).value();
+  EXPECT_EQ(empty.version, 0);
+  ASSERT_GE(empty.latest, 2);
+  ASSERT_EQ(empty.pending.size(), static_cast<size_t>(empty.latest));
+  for (size_t i = 0; i < empty.pending.size(); ++i) {
+    EXPECT_EQ(empty.pending[i].version, static_cast<int64_t>(i + 1));
+    EXPECT_FALSE(empty.pending[i].summary.empty());
+  }
+  // Looking changed nothing; a store told not to migrate refuses it.
+  EXPECT_EQ(InspectSchema(fresh.url).value().version, 0);
+  StoreOptions check = fresh;
+  check.migrate = false;
+  auto refused = GetParam().open(check);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(InspectSchema(fresh.url).value().version, 0);
+  // Part of the way: the rest is pending, and still refused.
+  StoreOptions partial = fresh;
+  partial.schema_version = 1;
+  ASSERT_TRUE(GetParam().open(partial));
+  SchemaInfo at_one = InspectSchema(fresh.url).value();
+  EXPECT_EQ(at_one.version, 1);
+  ASSERT_EQ(at_one.pending.size(), static_cast<size_t>(empty.latest - 1));
+  EXPECT_EQ(at_one.pending.front().version, 2);
+  refused = GetParam().open(check);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("plumbline migrate"), std::string::npos)
+      << refused.error().message;
+  // Applied: nothing pending, and a store that does not migrate opens and works.
+  ASSERT_TRUE(GetParam().open(fresh));
+  SchemaInfo done = InspectSchema(fresh.url).value();
+  EXPECT_EQ(done.version, done.latest);
+  EXPECT_TRUE(done.pending.empty());
+  auto checked = GetParam().open(check);
+  ASSERT_TRUE(checked) << checked.error().message;
+  ASSERT_TRUE((*checked)->PutSetting("k", "v"));
+  EXPECT_EQ((*checked)->GetSetting("k").value().value_or(""), "v");
+  EXPECT_EQ(InspectSchema("nosuch:x").error().code, ErrorCode::kInvalidArgument);
+}
+
 INSTANTIATE_TEST_SUITE_P(, StoreTest, ::testing::ValuesIn(contract::ContractTargets()),
                          contract::TargetName);
 

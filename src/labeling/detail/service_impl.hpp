@@ -117,6 +117,32 @@ struct LabelingService::Impl {
   // The job's history; kUnavailable (nothing cached) when the store fails.
   Result<tasktypes::JobHistory*> HistoryOf(const store::Job& job, const JobInfo& info);
 
+  // ------------------------------------------- runner leases (runner.cpp)
+  // The jobs whose lease this runner holds: the epoch it holds it under and
+  // when it last renewed it (ms). Guarded by lease_mu: the runner thread
+  // takes and returns leases, the lease keeper renews them.
+  struct HeldLease {
+    int64_t epoch = 0;
+    int64_t renewed_ms = 0;
+  };
+  std::mutex lease_mu;
+  std::map<int64_t, HeldLease> held_leases;
+  // Held by the lease keeper while it renews a lease and by ReturnLeases
+  // while it hands leases back, so a renewal never takes back a lease just
+  // returned.
+  std::mutex renew_mu;
+  std::thread lease_keeper;
+  // Whether this runner holds the job's lease now (taking or renewing it in
+  // the store unless renewed in the last third of its term). A lease taken
+  // under a new epoch (another runner held it in between) drops what this
+  // runner kept of the job (its consolidation history, output timing).
+  bool TakeJobLease(int64_t job_id);
+  // Hands back the leases of jobs not in `unfinished` (they ended), or all.
+  void ReturnLeases(const std::map<int64_t, bool>* unfinished);
+  // The lease keeper's loop: renews every held lease each third of its term;
+  // a lease found taken by another is forgotten (the runner skips its job).
+  void KeepLeases();
+
   void Ingest(store::Job job);
   // The task input of one manifest line (`line` parsed from `line_text`):
   // the serialized input, or the `ClientError: ...` reason the object fails

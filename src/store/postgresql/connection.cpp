@@ -202,6 +202,7 @@ Status PgStore::Open(const std::string& url, const StoreOptions& options) {
   display_url_ = Redacted(url);
   schema_ = TakeSchemaParam(conninfo_);
   schema_version_ = options.schema_version;
+  migrate_ = options.migrate;
   // Durability is the server's (fsync, synchronous_commit); a store opened
   // as not durable lets its commits return before the WAL is flushed.
   if (!options.durable) {
@@ -341,6 +342,29 @@ void PgStore::RunBatch(const std::vector<Op*>& batch) {
   commits_.fetch_add(1, std::memory_order_relaxed);
   committed_writes_.fetch_add(static_cast<int64_t>(batch.size()), std::memory_order_relaxed);
   counters_.Committed(batch.size());
+}
+
+Result<SchemaInfo> PgStore::Inspect(const std::string& url) {
+  conninfo_ = url;
+  display_url_ = Redacted(url);
+  schema_ = TakeSchemaParam(conninfo_);
+  PLB_TRY(Connect(writer_));
+  ConnScope scope(&writer_);
+  PLB_ASSIGN_OR_RETURN(int64_t version, ReadSchemaVersion());
+  SchemaInfo info;
+  info.version = version;
+  info.latest = static_cast<int64_t>(kMigrationCount);
+  if (version > info.latest)
+    return Unavailable("database schema version " + std::to_string(version) +
+                       " is newer than this plumbline (" + std::to_string(info.latest) + ")");
+  for (int64_t v = version; v < info.latest; ++v)
+    info.pending.push_back({v + 1, kMigrationSummaries[v]});
+  return info;
+}
+
+Result<SchemaInfo> Inspect(const std::string& url) {
+  PgStore store;
+  return store.Inspect(url);
 }
 
 Result<std::unique_ptr<Store>> Open(const std::string& url, const StoreOptions& options) {

@@ -13,4 +13,7 @@ namespace plumbline::store::postgresql {
 // program.
 Result<std::unique_ptr<Store>> Open(const std::string& url, const StoreOptions& options);
 
+// The schema of the database the URI names, read without changing it.
+Result<SchemaInfo> Inspect(const std::string& url);
+
 }  // namespace plumbline::store::postgresql

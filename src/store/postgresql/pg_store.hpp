@@ -75,6 +75,8 @@ namespace plumbline::store::postgresql {
 // The migrations, applied in order; the schema version is their count.
 extern const char* const kMigrations[];
 extern const size_t kMigrationCount;
+// One line per migration, what it brings (plumbline migrate lists them).
+extern const char* const kMigrationSummaries[];
 
 // A failed statement: the server's SQLSTATE (five characters, "" when the
 // connection failed) and message.
@@ -179,6 +181,8 @@ class PgStore final : public Store {
   PgStore() = default;
   ~PgStore() override;
   Status Open(const std::string& url, const StoreOptions& options);
+  // The schema of the database `target` names, read without changing it.
+  Result<SchemaInfo> Inspect(const std::string& target);
 
   // settings (job_ops.cpp)
   Result<std::optional<std::string>> GetSetting(const std::string& key) override;
@@ -245,6 +249,11 @@ class PgStore final : public Store {
   Result<std::vector<Function>> ListFunctions() override;
   Result<Function> UpdateFunction(const Function& fn) override;
   Status DeleteFunction(const std::string& name) override;
+
+  // runner leases (lease_ops.cpp)
+  Result<int64_t> AcquireLease(const std::string& name, const std::string& holder, int64_t now_ms,
+                               int64_t ttl_ms) override;
+  Status ReleaseLease(const std::string& name, const std::string& holder) override;
   void SubmitAsync(int64_t id, int64_t user_id, std::string answer_json, double time_spent_s,
                    int64_t now_ms, Done<SubmitOutcome> done) override;
   void SubmitAndClaimAsync(int64_t id, int64_t user_id, std::string answer_json,
@@ -360,6 +369,8 @@ class PgStore final : public Store {
 
   Status Connect(Conn& c);
   Status Migrate();  // schema.cpp
+  // The schema version of the database on the current connection (0: none).
+  Result<int64_t> ReadSchemaVersion();
 
   Query Q(const char* sql) { return Query(t_conn, t_conn->Prepare(sql, true)); }
   // A statement whose text is built at run time (cached by text).
@@ -394,6 +405,7 @@ class PgStore final : public Store {
   std::string display_url_;  // the URL as given, without its password (for messages)
   std::string schema_;    // "" : the connection's default search_path
   int schema_version_ = 0;
+  bool migrate_ = true;  // StoreOptions::migrate
   std::optional<SecretSealer> sealer_;
 
   Conn writer_;

@@ -163,9 +163,27 @@ CREATE TABLE functions(
   created_ms BIGINT NOT NULL,
   modified_ms BIGINT NOT NULL);
 )sql",
+    // 3: runner leases (Store::AcquireLease): which replica's runner works
+    // on a job, until when; the epoch grows when the lease changes hands.
+    R"sql(
+CREATE TABLE runner_leases(
+  name TEXT PRIMARY KEY,
+  holder TEXT NOT NULL,
+  expires_ms BIGINT NOT NULL,
+  epoch BIGINT NOT NULL);
+)sql",
 };
 
 const size_t kMigrationCount = std::size(kMigrations);
+
+const char* const kMigrationSummaries[] = {
+    "the first schema (the SQLite store's version 7): settings, people, access keys, sessions, "
+    "work teams, jobs, objects, assignments, KMS keys, the audit log",
+    "registered functions (custom hooks)",
+    "runner leases (one runner per job among replicas sharing the database)",
+};
+static_assert(std::size(kMigrationSummaries) == std::size(kMigrations),
+              "one summary per migration");
 
 namespace {
 // The advisory lock the migrations run under ("plb-migrate").
@@ -173,8 +191,40 @@ constexpr const char* kLock = "SELECT pg_advisory_lock(7086208811734590565)";
 constexpr const char* kUnlock = "SELECT pg_advisory_unlock(7086208811734590565)";
 }  // namespace
 
+Result<int64_t> PgStore::ReadSchemaVersion() {
+  try {
+    {
+      // to_regclass follows the search_path (the store's schema= parameter).
+      Query q = Q("SELECT to_regclass('schema_version') IS NOT NULL");
+      q.Step();
+      if (q.Text(0) != "t") return int64_t{0};
+    }
+    Query q = Q("SELECT coalesce(max(version),0) FROM schema_version");
+    q.Step();
+    return q.Int(0);
+  } catch (const SqlError& e) {
+    return Unavailable(std::string("PostgreSQL: ") + e.what());
+  }
+}
+
 Status PgStore::Migrate() {
   Conn& c = *t_conn;
+  const int64_t latest = static_cast<int64_t>(kMigrationCount);
+  if (!migrate_) {
+    const int64_t target =
+        schema_version_ > 0 ? std::min<int64_t>(schema_version_, latest) : latest;
+    PLB_ASSIGN_OR_RETURN(int64_t version, ReadSchemaVersion());
+    if (version > latest)
+      return Unavailable("database schema version " + std::to_string(version) +
+                         " is newer than this plumbline (" + std::to_string(latest) + ")");
+    if (version < target)
+      return Unavailable("the database " + display_url_ + " is at schema version " +
+                         std::to_string(version) + "; this plumbline needs " +
+                         std::to_string(target) + " (migrations " + std::to_string(version + 1) +
+                         ".." + std::to_string(target) +
+                         " pending): run `plumbline migrate` first");
+    return {};
+  }
   try {
     c.Exec(kLock);
   } catch (const SqlError& e) {
@@ -195,7 +245,6 @@ Status PgStore::Migrate() {
         q.Step();
         version = q.Int(0);
       }
-      const int64_t latest = static_cast<int64_t>(kMigrationCount);
       const int64_t target =
           schema_version_ > 0 ? std::min<int64_t>(schema_version_, latest) : latest;
       if (version > latest)

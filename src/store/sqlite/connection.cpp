@@ -25,7 +25,12 @@ SqliteStore::~SqliteStore() {
 Status SqliteStore::Open(const std::string& path, const StoreOptions& options) {
   path_ = path;
   schema_version_ = options.schema_version;
-  PLB_TRY(OpenConn(writer_, false));
+  migrate_ = options.migrate;
+  if (auto s = OpenConn(writer_, false); !s) {
+    if (migrate_) return s;
+    return Unavailable(s.error().message + " (without migrations the database must exist: run "
+                       "`plumbline migrate` first)");
+  }
   // Readers need a file both connections can open; an in-memory database
   // reads on the writer.
   readers_enabled_ = !path_.empty() && path_ != ":memory:" && path_.rfind("file:", 0) != 0;
@@ -187,7 +192,9 @@ Status SqliteStore::StartCheckpointer() {
 
 Status SqliteStore::OpenConn(Conn& c, bool reader) {
   if (sqlite3_open_v2(path_.c_str(), &c.db,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                      // Without migrations the database must exist already.
+                      SQLITE_OPEN_READWRITE | (migrate_ ? SQLITE_OPEN_CREATE : 0) |
+                          SQLITE_OPEN_NOMUTEX,
                       nullptr) != SQLITE_OK)
     return Unavailable("cannot open database " + path_ + ": " +
                        (c.db ? sqlite3_errmsg(c.db) : "out of memory"));

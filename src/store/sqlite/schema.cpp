@@ -1,8 +1,10 @@
 // The SQLite store's schema: versioned migrations, applied in order at open,
 // each in its own transaction with the version it brings the database to.
 #include <algorithm>
+#include <filesystem>
 #include <iterator>
 
+#include "store/sqlite/open.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace plumbline::store::sqlite {
@@ -218,20 +220,66 @@ CREATE TABLE functions(
   created_ms INTEGER NOT NULL,
   modified_ms INTEGER NOT NULL);
 )sql",
+    // 9: runner leases (Store::AcquireLease): which process's runner works
+    // on a job, until when; the epoch grows when the lease changes hands.
+    R"sql(
+CREATE TABLE runner_leases(
+  name TEXT PRIMARY KEY,
+  holder TEXT NOT NULL,
+  expires_ms INTEGER NOT NULL,
+  epoch INTEGER NOT NULL);
+)sql",
 };
 
 const size_t kMigrationCount = std::size(kMigrations);
 
-Status SqliteStore::Migrate() {
-  PLB_TRY(Exec("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)"));
-  int64_t version = 0;
-  {
+const char* const kMigrationSummaries[] = {
+    "the first schema: settings, users, access keys, sessions, work teams, jobs, objects, "
+    "assignments",
+    "KMS keys",
+    "access key lifecycle and the audit log",
+    "the scheduler's state per object (needed answers, declines, release times)",
+    "the identity version (session caches across processes)",
+    "each object's stored task input",
+    "KMS aliases, key managers, deletion windows and tags",
+    "registered functions (custom hooks)",
+    "runner leases (one runner per job among processes sharing the database)",
+};
+static_assert(std::size(kMigrationSummaries) == std::size(kMigrations),
+              "one summary per migration");
+
+Result<int64_t> SqliteStore::ReadSchemaVersion() {
+  try {
+    {
+      Query q = Q("SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_version'");
+      if (!q.Step()) return int64_t{0};
+    }
     Query q = Q("SELECT coalesce(max(version),0) FROM schema_version");
     q.Step();
-    version = q.Int(0);
+    return q.Int(0);
+  } catch (const Query::SqlError& e) {
+    return Unavailable("cannot read the schema version of " + path_ + ": " + e.what());
   }
+}
+
+Status SqliteStore::Migrate() {
   const int64_t latest = static_cast<int64_t>(kMigrationCount);
   const int64_t target = schema_version_ > 0 ? std::min<int64_t>(schema_version_, latest) : latest;
+  if (!migrate_) {
+    PLB_ASSIGN_OR_RETURN(int64_t version, ReadSchemaVersion());
+    if (version > latest)
+      return Unavailable("database schema version " + std::to_string(version) +
+                         " is newer than this plumbline (" + std::to_string(latest) + ")");
+    if (version < target)
+      return Unavailable("the database " + path_ + " is at schema version " +
+                         std::to_string(version) + "; this plumbline needs " +
+                         std::to_string(target) + " (migrations " + std::to_string(version + 1) +
+                         ".." + std::to_string(target) +
+                         " pending): run `plumbline migrate` first");
+    return {};
+  }
+  PLB_TRY(Exec("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)"));
+  PLB_ASSIGN_OR_RETURN(int64_t version, ReadSchemaVersion());
   if (version > latest)
     return Unavailable("database schema version " + std::to_string(version) +
                        " is newer than this plumbline (" + std::to_string(latest) + ")");
@@ -249,6 +297,40 @@ Status SqliteStore::Migrate() {
     PLB_TRY(Exec("COMMIT"));
   }
   return {};
+}
+
+namespace {
+SchemaInfo PendingFrom(int64_t version) {
+  SchemaInfo info;
+  info.version = version;
+  info.latest = static_cast<int64_t>(kMigrationCount);
+  for (int64_t v = version; v < info.latest; ++v)
+    info.pending.push_back({v + 1, kMigrationSummaries[v]});
+  return info;
+}
+}  // namespace
+
+Result<SchemaInfo> SqliteStore::Inspect(const std::string& path) {
+  path_ = path;
+  std::error_code ec;
+  if (path.rfind("file:", 0) != 0 && path != ":memory:" && !std::filesystem::exists(path, ec))
+    return PendingFrom(0);  // no database yet: every migration is pending
+  if (sqlite3_open_v2(path.c_str(), &writer_.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                      nullptr) != SQLITE_OK)
+    return Unavailable("cannot open database " + path + ": " +
+                       (writer_.db ? sqlite3_errmsg(writer_.db) : "out of memory"));
+  sqlite3_busy_timeout(writer_.db, 10000);
+  ConnScope scope(&writer_);
+  PLB_ASSIGN_OR_RETURN(int64_t version, ReadSchemaVersion());
+  if (version > static_cast<int64_t>(kMigrationCount))
+    return Unavailable("database schema version " + std::to_string(version) +
+                       " is newer than this plumbline (" + std::to_string(kMigrationCount) + ")");
+  return PendingFrom(version);
+}
+
+Result<SchemaInfo> Inspect(const std::string& path) {
+  SqliteStore store;
+  return store.Inspect(path);
 }
 
 }  // namespace plumbline::store::sqlite

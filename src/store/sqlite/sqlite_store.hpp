@@ -56,6 +56,8 @@ namespace plumbline::store::sqlite {
 // The migrations, applied in order; the schema version is their count.
 extern const char* const kMigrations[];
 extern const size_t kMigrationCount;
+// One line per migration, what it brings (plumbline migrate lists them).
+extern const char* const kMigrationSummaries[];
 
 class Stmt {
  public:
@@ -161,6 +163,8 @@ class SqliteStore final : public Store {
   SqliteStore() = default;
   ~SqliteStore() override;
   Status Open(const std::string& path, const StoreOptions& options);
+  // The schema of the database `target` names, read without changing it.
+  Result<SchemaInfo> Inspect(const std::string& target);
 
   // settings (job_ops.cpp)
   Result<std::optional<std::string>> GetSetting(const std::string& key) override;
@@ -262,6 +266,11 @@ class SqliteStore final : public Store {
   Result<Function> UpdateFunction(const Function& fn) override;
   Status DeleteFunction(const std::string& name) override;
 
+  // runner leases (lease_ops.cpp)
+  Result<int64_t> AcquireLease(const std::string& name, const std::string& holder, int64_t now_ms,
+                               int64_t ttl_ms) override;
+  Status ReleaseLease(const std::string& name, const std::string& holder) override;
+
   StoreStats Stats() override;
 
  private:
@@ -342,6 +351,8 @@ class SqliteStore final : public Store {
   Status StartCheckpointer();
   Status OpenConn(Conn& c, bool reader);
   Status Migrate();  // schema.cpp
+  // The schema version of the database on the current connection (0: none).
+  Result<int64_t> ReadSchemaVersion();
 
   sqlite3* Db() const { return t_conn->db; }
   sqlite3_stmt* Stmt_(const char* sql) { return t_conn->Prepare(sql); }
@@ -385,6 +396,7 @@ class SqliteStore final : public Store {
   // ---- state ----
   std::string path_;
   int schema_version_ = 0;
+  bool migrate_ = true;  // StoreOptions::migrate
   std::optional<SecretSealer> sealer_;
 
   std::mutex mu_;  // the writer connection

@@ -1,0 +1,45 @@
+// `plumbline migrate`: the store's schema migrations, listed, checked or
+// applied apart from `serve`.
+//
+//   plumbline migrate [--data-dir DIR] [--store URL] [--dry-run | --check]
+//
+// Prints the database's schema version beside this program's and the
+// migrations pending (version and what each brings), then applies them, each
+// in its own transaction (on PostgreSQL under the advisory lock replicas
+// take at start, so it is safe while they start). --dry-run only lists them
+// and changes nothing (not even creating an SQLite file); --check lists them
+// and exits 1 when any is pending, 0 when the database is current. A server
+// started with `plumbline serve --no-migrate` refuses a database that is
+// behind, so an operator applies migrations once, before rolling replicas.
+// The store is chosen as for serve: --store, else $PLUMBLINE_STORE, else
+// DIR/plumbline.db.
+#pragma once
+
+#include <ostream>
+#include <string>
+
+#include "common/result.hpp"
+
+namespace CLI {
+class App;
+}  // namespace CLI
+
+namespace plumbline::cli {
+
+struct MigrateOptions {
+  std::string data_dir = "./plumbline-data";
+  std::string store_url;  // "" : $PLUMBLINE_STORE, else the data dir's SQLite file
+  bool dry_run = false;
+  bool check = false;
+};
+
+// Runs the command, writing its report to `out`; returns the exit status
+// (1 only for --check with migrations pending). kInvalidArgument for a
+// store URL OpenStore refuses or --dry-run with --check; kUnavailable when
+// the database cannot be reached, a migration fails, or the schema is newer
+// than this program's.
+Result<int> RunMigrate(const MigrateOptions& options, std::ostream& out);
+
+void AddMigrateCommand(CLI::App& app);
+
+}  // namespace plumbline::cli
