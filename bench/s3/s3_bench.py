@@ -8,6 +8,8 @@ sequential: the client's own cost is included); 64 MiB objects through curl
 References for the 64 MiB objects, each measured in the same run:
   PutObject (unsigned payload: MD5 only; signed payload: MD5 and the
     SHA-256 the request declares)  vs  raw write+fsync+rename of the bytes.
+  (and the server's CPU per PutObject: on the I/O threads, which serve the
+    connection, and on the upload's digest thread)
   GetObject, warm (object in the page cache)  vs  (a) a read(2) of the raw
     file from the page cache, which involves no socket at all, and (b) the
     raw file served over loopback HTTP by a minimal server that hands it to
@@ -105,6 +107,26 @@ class FileServer(http.server.ThreadingHTTPServer):
         self.server_close()
 
 
+def cpu_seconds(pid):
+    """The server's CPU time: the whole process (threads that ended too), and
+    its threads still alive (the I/O threads; an upload's digest thread ends
+    with the upload)."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def stat(path):
+        with open(path) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick
+
+    live = 0.0
+    for t in os.listdir("/proc/%d/task" % pid):
+        try:
+            live += stat("/proc/%d/task/%s/stat" % (pid, t))
+        except FileNotFoundError:
+            pass
+    return stat("/proc/%d/stat" % pid), live
+
+
 def rate(label, n, nbytes, secs, ref=None):
     mbs = nbytes / secs / 1e6
     line = "%-44s %8.1f ops/s %9.1f MB/s" % (label, n / secs, mbs)
@@ -156,12 +178,18 @@ def large_objects(a, server, raw_dir):
 
     ref = rate("raw write+fsync+rename 64 MiB", a.large, nbytes,
                timed(lambda i: raw_write(raw[i], big)))
-    rate("PutObject 64 MiB (curl, unsigned payload)", a.large, nbytes,
-         timed(lambda i: subprocess.run(unsigned + ["-T", src, "%s/bench/big/%d" % (server.url, i)],
-                                        check=True, stdout=subprocess.DEVNULL)), ref)
-    rate("PutObject 64 MiB (curl, signed payload)", a.large, nbytes,
-         timed(lambda i: subprocess.run(signed + ["-T", src, "%s/bench/big/%d" % (server.url, i)],
-                                        check=True, stdout=subprocess.DEVNULL)), ref)
+    # Beside the rate, where the server spent its CPU per upload: on the
+    # threads that serve connections (receiving, writing) and elsewhere (the
+    # upload's digest thread). Unlike the rate, this holds on a busy machine.
+    for label, args in (("unsigned payload", unsigned), ("signed payload", signed)):
+        total0, live0 = cpu_seconds(server.proc.pid)
+        rate("PutObject 64 MiB (curl, %s)" % label, a.large, nbytes,
+             timed(lambda i: subprocess.run(args + ["-T", src, "%s/bench/big/%d" % (server.url, i)],
+                                            check=True, stdout=subprocess.DEVNULL)), ref)
+        total1, live1 = cpu_seconds(server.proc.pid)
+        print("  server CPU per PutObject %.3f s: %.3f s on I/O threads, %.3f s on digest threads"
+              % ((total1 - total0) / a.large, (live1 - live0) / a.large,
+                 (total1 - total0 - (live1 - live0)) / a.large))
 
     # Warm: every file is in the page cache (just written, then read once).
     for path in raw + objects:
@@ -174,11 +202,14 @@ def large_objects(a, server, raw_dir):
                                                     files.url("b%d" % i)], check=True)))
     finally:
         files.close()
+    total0, _ = cpu_seconds(server.proc.pid)
     rate("GetObject 64 MiB (curl, warm)", a.large, nbytes,
          timed(lambda i: subprocess.run(unsigned + ["-o", "/dev/null",
                                                     "%s/bench/big/%d" % (server.url, i)],
                                         check=True)),
          [("page-cache read", page), ("raw over HTTP", wire)])
+    total1, _ = cpu_seconds(server.proc.pid)
+    print("  server CPU per GetObject %.3f s" % ((total1 - total0) / a.large))
 
     # Cold: the pages of both sides dropped first.
     def cold_raw(i):
