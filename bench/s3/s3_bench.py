@@ -3,17 +3,34 @@
 run: PutObject/GetObject of 4 KiB and 64 MiB objects, ListObjectsV2 over 100k
 keys, and the server's peak RSS. Small objects go through boto3 (one client,
 sequential: the client's own cost is included); 64 MiB objects through curl
-(--aws-sigv4, UNSIGNED-PAYLOAD), so that the client is not the bottleneck.
+(--aws-sigv4), so that the client is not the bottleneck.
+
+References for the 64 MiB objects, each measured in the same run:
+  PutObject (unsigned payload: MD5 only; signed payload: MD5 and the
+    SHA-256 the request declares)  vs  raw write+fsync+rename of the bytes.
+  (and the server's CPU per PutObject: on the I/O threads, which serve the
+    connection, and on the upload's digest thread)
+  GetObject, warm (object in the page cache)  vs  (a) a read(2) of the raw
+    file from the page cache, which involves no socket at all, and (b) the
+    raw file served over loopback HTTP by a minimal server that hands it to
+    the kernel with sendfile(2), fetched by the same curl: the best any
+    server could do on this transport.
+  GetObject, cold (posix_fadvise DONTNEED on the object's file first)  vs
+    a read(2) of the raw file after the same DONTNEED.
 
 Usage: s3_bench.py --binary build/plumbline [--small N] [--large N] [--keys N]
+  (--small 0 and --keys 0 skip those parts)
 """
 
 import argparse
+import hashlib
+import http.server
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "e2e"))
@@ -49,13 +66,164 @@ def raw_read(path):
             pass
 
 
+def drop_cache(path):
+    """Evicts a (synced) file's pages, so the next read comes from the disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
+class FileServer(http.server.ThreadingHTTPServer):
+    """GET /NAME answers the file NAME of a folder with sendfile(2)."""
+
+    def __init__(self, folder):
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                path = os.path.join(folder, os.path.basename(self.path))
+                with open(path, "rb") as f:
+                    size = os.fstat(f.fileno()).st_size
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(size))
+                    self.end_headers()
+                    self.wfile.flush()
+                    self.connection.sendfile(f)
+
+            def log_message(self, *args):
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, name):
+        return "http://127.0.0.1:%d/%s" % (self.server_address[1], name)
+
+    def close(self):
+        self.shutdown()
+        self.server_close()
+
+
+def cpu_seconds(pid):
+    """The server's CPU time: the whole process (threads that ended too), and
+    its threads still alive (the I/O threads; an upload's digest thread ends
+    with the upload)."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def stat(path):
+        with open(path) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick
+
+    live = 0.0
+    for t in os.listdir("/proc/%d/task" % pid):
+        try:
+            live += stat("/proc/%d/task/%s/stat" % (pid, t))
+        except FileNotFoundError:
+            pass
+    return stat("/proc/%d/stat" % pid), live
+
+
 def rate(label, n, nbytes, secs, ref=None):
     mbs = nbytes / secs / 1e6
-    line = "%-34s %8.1f ops/s %9.1f MB/s" % (label, n / secs, mbs)
+    line = "%-44s %8.1f ops/s %9.1f MB/s" % (label, n / secs, mbs)
     if ref:
-        line += "   %.2fx raw" % (mbs / ref)
+        for name, mb in (ref if isinstance(ref, list) else [("raw", ref)]):
+            line += "   %.2fx %s" % (mbs / mb, name)
     print(line)
     return mbs
+
+
+def small_objects(a, s3, raw_dir, small):
+    t = time.time()
+    for i in range(a.small):
+        raw_write(os.path.join(raw_dir, "s%d" % i), small)
+    ref = rate("raw write+fsync+rename 4 KiB", a.small, a.small * 4096, time.time() - t)
+    t = time.time()
+    for i in range(a.small):
+        s3.put_object(Bucket="bench", Key="small/%d" % i, Body=small)
+    rate("PutObject 4 KiB (boto3)", a.small, a.small * 4096, time.time() - t, ref)
+    t = time.time()
+    for i in range(a.small):
+        raw_read(os.path.join(raw_dir, "s%d" % i))
+    ref = rate("raw read 4 KiB", a.small, a.small * 4096, time.time() - t)
+    t = time.time()
+    for i in range(a.small):
+        s3.get_object(Bucket="bench", Key="small/%d" % i)["Body"].read()
+    rate("GetObject 4 KiB (boto3)", a.small, a.small * 4096, time.time() - t, ref)
+
+
+def large_objects(a, server, raw_dir):
+    big = os.urandom(64 << 20)
+    src = os.path.join(raw_dir, "big.src")
+    with open(src, "wb") as f:
+        f.write(big)
+    sha = hashlib.sha256(big).hexdigest()
+    curl = ["curl", "-sS", "-f", "--aws-sigv4", "aws:amz:%s:s3" % h.REGION,
+            "--user", "%s:%s" % (h.ROOT_KEY, h.ROOT_SECRET)]
+    unsigned = curl + ["-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD"]
+    signed = curl + ["-H", "x-amz-content-sha256: " + sha]
+    raw = [os.path.join(raw_dir, "b%d" % i) for i in range(a.large)]
+    objects = [server.bucket_path("bench", "big/%d" % i) for i in range(a.large)]
+    nbytes = a.large * len(big)
+
+    def timed(fn):
+        t = time.time()
+        for i in range(a.large):
+            fn(i)
+        return time.time() - t
+
+    ref = rate("raw write+fsync+rename 64 MiB", a.large, nbytes,
+               timed(lambda i: raw_write(raw[i], big)))
+    # Beside the rate, where the server spent its CPU per upload: on the
+    # threads that serve connections (receiving, writing) and elsewhere (the
+    # upload's digest thread). Unlike the rate, this holds on a busy machine.
+    for label, args in (("unsigned payload", unsigned), ("signed payload", signed)):
+        total0, live0 = cpu_seconds(server.proc.pid)
+        rate("PutObject 64 MiB (curl, %s)" % label, a.large, nbytes,
+             timed(lambda i: subprocess.run(args + ["-T", src, "%s/bench/big/%d" % (server.url, i)],
+                                            check=True, stdout=subprocess.DEVNULL)), ref)
+        total1, live1 = cpu_seconds(server.proc.pid)
+        print("  server CPU per PutObject %.3f s: %.3f s on I/O threads, %.3f s on digest threads"
+              % ((total1 - total0) / a.large, (live1 - live0) / a.large,
+                 (total1 - total0 - (live1 - live0)) / a.large))
+
+    # Warm: every file is in the page cache (just written, then read once).
+    for path in raw + objects:
+        raw_read(path)
+    page = rate("raw read 64 MiB (page cache)", a.large, nbytes, timed(lambda i: raw_read(raw[i])))
+    files = FileServer(raw_dir)
+    try:
+        wire = rate("raw file over loopback HTTP (sendfile)", a.large, nbytes,
+                    timed(lambda i: subprocess.run(["curl", "-sS", "-f", "-o", "/dev/null",
+                                                    files.url("b%d" % i)], check=True)))
+    finally:
+        files.close()
+    total0, _ = cpu_seconds(server.proc.pid)
+    rate("GetObject 64 MiB (curl, warm)", a.large, nbytes,
+         timed(lambda i: subprocess.run(unsigned + ["-o", "/dev/null",
+                                                    "%s/bench/big/%d" % (server.url, i)],
+                                        check=True)),
+         [("page-cache read", page), ("raw over HTTP", wire)])
+    total1, _ = cpu_seconds(server.proc.pid)
+    print("  server CPU per GetObject %.3f s" % ((total1 - total0) / a.large))
+
+    # Cold: the pages of both sides dropped first.
+    def cold_raw(i):
+        drop_cache(raw[i])
+        raw_read(raw[i])
+
+    def cold_get(i):
+        drop_cache(objects[i])
+        subprocess.run(unsigned + ["-o", "/dev/null", "%s/bench/big/%d" % (server.url, i)],
+                       check=True)
+
+    cold = rate("raw read 64 MiB (cold, fadvise DONTNEED)", a.large, nbytes, timed(cold_raw))
+    rate("GetObject 64 MiB (curl, cold)", a.large, nbytes, timed(cold_get),
+         [("cold raw read", cold)])
 
 
 def main():
@@ -74,80 +242,44 @@ def main():
         s3.create_bucket(Bucket="bench")
         pid = server.proc.pid
         print("server peak RSS at start: %d KiB" % peak_kib(pid))
-
-        small = os.urandom(4096)
-        t = time.time()
-        for i in range(a.small):
-            raw_write(os.path.join(raw_dir, "s%d" % i), small)
-        ref = rate("raw write+fsync+rename 4 KiB", a.small, a.small * 4096, time.time() - t)
-        t = time.time()
-        for i in range(a.small):
-            s3.put_object(Bucket="bench", Key="small/%d" % i, Body=small)
-        rate("PutObject 4 KiB (boto3)", a.small, a.small * 4096, time.time() - t, ref)
-        t = time.time()
-        for i in range(a.small):
-            raw_read(os.path.join(raw_dir, "s%d" % i))
-        ref = rate("raw read 4 KiB", a.small, a.small * 4096, time.time() - t)
-        t = time.time()
-        for i in range(a.small):
-            s3.get_object(Bucket="bench", Key="small/%d" % i)["Body"].read()
-        rate("GetObject 4 KiB (boto3)", a.small, a.small * 4096, time.time() - t, ref)
-
-        big = os.urandom(64 << 20)
-        src = os.path.join(raw_dir, "big.src")
-        with open(src, "wb") as f:
-            f.write(big)
-        curl = ["curl", "-sS", "-f", "--aws-sigv4", "aws:amz:%s:s3" % h.REGION,
-                "--user", "%s:%s" % (h.ROOT_KEY, h.ROOT_SECRET),
-                "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD"]
-        t = time.time()
-        for i in range(a.large):
-            raw_write(os.path.join(raw_dir, "b%d" % i), big)
-        ref = rate("raw write+fsync+rename 64 MiB", a.large, a.large * len(big), time.time() - t)
-        t = time.time()
-        for i in range(a.large):
-            subprocess.run(curl + ["-T", src, "%s/bench/big/%d" % (server.url, i)], check=True,
-                           stdout=subprocess.DEVNULL)
-        rate("PutObject 64 MiB (curl)", a.large, a.large * len(big), time.time() - t, ref)
-        t = time.time()
-        for i in range(a.large):
-            raw_read(os.path.join(raw_dir, "b%d" % i))
-        ref = rate("raw read 64 MiB", a.large, a.large * len(big), time.time() - t)
-        t = time.time()
-        for i in range(a.large):
-            subprocess.run(curl + ["-o", "/dev/null", "%s/bench/big/%d" % (server.url, i)],
-                           check=True)
-        rate("GetObject 64 MiB (curl)", a.large, a.large * len(big), time.time() - t, ref)
-        print("server peak RSS after the 64 MiB objects: %d KiB" % peak_kib(pid))
-
-        # 100k keys in 100 folders, written as files (as jobs write them).
-        base = server.bucket_path("bench", "many")
-        for i in range(a.keys):
-            d = os.path.join(base, "d%03d" % (i % 100))
-            if i < 100:
-                os.makedirs(d, exist_ok=True)
-            with open(os.path.join(d, "k%06d" % i), "wb") as f:
-                f.write(b"x")
-        t = time.time()
-        n = 0
-        for root, dirs, files in os.walk(base):
-            dirs.sort()
-            for name in sorted(files):
-                os.stat(os.path.join(root, name))
-                n += 1
-        raw_secs = time.time() - t
-        print("%-34s %8.2f s (%d keys)" % ("raw sorted walk + stat", raw_secs, n))
-        for label in ("ListObjectsV2 100k, first", "ListObjectsV2 100k, again"):
-            t = time.time()
-            count = 0
-            for page in s3.get_paginator("list_objects_v2").paginate(Bucket="bench", Prefix="many/"):
-                count += page.get("KeyCount", 0)
-            secs = time.time() - t
-            print("%-34s %8.2f s (%d keys, %.1fx raw)" % (label, secs, count, secs / raw_secs))
+        if a.small:
+            small_objects(a, s3, raw_dir, os.urandom(4096))
+        if a.large:
+            large_objects(a, server, raw_dir)
+            print("server peak RSS after the 64 MiB objects: %d KiB" % peak_kib(pid))
+        if a.keys:
+            listing(a, server, s3)
         print("server peak RSS at the end: %d KiB" % peak_kib(pid))
     finally:
         server.cleanup()
         shutil.rmtree(raw_dir, ignore_errors=True)
+
+
+def listing(a, server, s3):
+    # 100k keys in 100 folders, written as files (as jobs write them).
+    base = server.bucket_path("bench", "many")
+    for i in range(a.keys):
+        d = os.path.join(base, "d%03d" % (i % 100))
+        if i < 100:
+            os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "k%06d" % i), "wb") as f:
+            f.write(b"x")
+    t = time.time()
+    n = 0
+    for root, dirs, files in os.walk(base):
+        dirs.sort()
+        for name in sorted(files):
+            os.stat(os.path.join(root, name))
+            n += 1
+    raw_secs = time.time() - t
+    print("%-44s %8.2f s (%d keys)" % ("raw sorted walk + stat", raw_secs, n))
+    for label in ("ListObjectsV2 100k, first", "ListObjectsV2 100k, again"):
+        t = time.time()
+        count = 0
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket="bench", Prefix="many/"):
+            count += page.get("KeyCount", 0)
+        secs = time.time() - t
+        print("%-44s %8.2f s (%d keys, %.1fx raw)" % (label, secs, count, secs / raw_secs))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +48,16 @@ class BodySource {
   // Up to n bytes into buf; 0 only at the end (after Response::body_size
   // bytes). An error ends the connection: the status line has been sent.
   virtual Result<size_t> Read(char* buf, size_t n) = 0;
+  // A body that is bytes of an open file as they lie on disk: the file and
+  // where the body starts in it (Response::body_size bytes from there). A
+  // plain-HTTP connection then sends it with sendfile(2), without copying it
+  // through the process, and never calls Read; TLS connections call Read.
+  // The descriptor stays the source's (open while the source lives).
+  struct FileRange {
+    int fd = -1;
+    uint64_t offset = 0;
+  };
+  virtual std::optional<FileRange> File() { return std::nullopt; }
 };
 
 struct Request {

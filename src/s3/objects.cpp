@@ -1,6 +1,7 @@
 // Object operations: PutObject and UploadPart bodies (streamed into a staged
 // file through UploadSink), GetObject/HeadObject, DeleteObject(s), CopyObject.
 #include <sodium.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -12,6 +13,7 @@
 #include "crypto/hash.hpp"
 #include "kms/kms.hpp"
 #include "s3/chunked.hpp"
+#include "s3/detail/digest_pipeline.hpp"
 #include "s3/detail/impl.hpp"
 #include "s3/xml.hpp"
 
@@ -149,8 +151,10 @@ std::optional<S3Error> PartOf(S3Service::Impl& s3, const Target& t, int* number,
 }  // namespace
 
 // Streams an upload's body: authenticates the head, then decodes (aws-chunked),
-// hashes (MD5 for the ETag, SHA-256 when declared, a checksum when sent),
-// encrypts (SSE-KMS) and writes to a staged file; the handler commits it.
+// hashes (MD5 for the ETag, SHA-256 when declared, a checksum when sent; on
+// the DigestPipeline's thread, beside the writing), encrypts (SSE-KMS) and
+// writes to a staged file; the handler commits it once Close has found every
+// digest matching what the request declared.
 class UploadSink final : public http::BodySink {
  public:
   explicit UploadSink(S3Service::Impl& s3) : s3_(s3), md5_(crypto::Digest::Kind::kMd5) {}
@@ -222,11 +226,15 @@ class UploadSink final : public http::BodySink {
       o.seed_signature = who.signed_with.signature;
       decoder_ = std::make_unique<ChunkedDecoder>(o, [this](std::string_view d) { return Consume(d); });
     }
+    // The declared SHA-256 covers the body as sent; it is only declared (64
+    // hex digits) when the body is not aws-chunked, so the bytes Consume
+    // sees are the body's and one pipeline hashes them for all digests.
+    digests_ = std::make_unique<DigestPipeline>(
+        std::vector<crypto::Digest*>{&md5_, sha_.get(), checksum_.get()});
   }
 
   Status Write(std::string_view bytes) override {
     if (error) return ToStatus(*error);
-    if (sha_) sha_->Update(bytes);
     Status s = decoder_ ? decoder_->Feed(bytes) : Consume(bytes);
     if (!s) FailFrom(s.error());
     return error ? Status(ToStatus(*error)) : Status{};
@@ -237,6 +245,7 @@ class UploadSink final : public http::BodySink {
     if (decoder_) {
       if (auto s = decoder_->Finish(); !s) FailFrom(s.error());
     }
+    digests_->Finish();
     if (!error && sha_ && crypto::HexEncode(sha_->Finish()) != declared_sha_)
       Fail({400, "XAmzContentSHA256Mismatch",
             "The provided 'x-amz-content-sha256' header does not match what was computed."});
@@ -290,8 +299,7 @@ class UploadSink final : public http::BodySink {
     Fail(FromStorage(e, true));
   }
   Status Consume(std::string_view data) {
-    md5_.Update(data);
-    if (checksum_) checksum_->Update(data);
+    digests_->Update(data);
     size += data.size();
     if (encryptor_) {
       PLB_ASSIGN_OR_RETURN(std::string out, encryptor_->Update(data));
@@ -308,6 +316,8 @@ class UploadSink final : public http::BodySink {
   std::unique_ptr<ChunkedDecoder> decoder_;
   std::unique_ptr<crypto::EnvelopeEncryptor> encryptor_;
   std::unique_ptr<storage::ObjectWriter> writer_;
+  // Last: stopped (its thread joined) before the digests it feeds go.
+  std::unique_ptr<DigestPipeline> digests_;
 };
 
 std::shared_ptr<http::BodySink> StartUpload(S3Service::Impl& s3, const http::Request& head) {
@@ -357,12 +367,23 @@ class RangeSource final : public http::BodySource {
     if (left_ == 0) return size_t{0};
     PLB_ASSIGN_OR_RETURN(size_t got, r_->Read(buf, std::min<uint64_t>(n, left_)));
     left_ -= got;
+    read_ = true;
     return got;
+  }
+  // A plain object's file, untouched so far: the server may send it itself.
+  std::optional<FileRange> File() override {
+    if (!r_ || read_ || skip_ > 0) return std::nullopt;
+    int fd = r_->FileDescriptor();
+    if (fd < 0) return std::nullopt;
+    off_t at = ::lseek(fd, 0, SEEK_CUR);
+    if (at < 0) return std::nullopt;
+    return FileRange{fd, static_cast<uint64_t>(at)};
   }
 
  private:
   std::unique_ptr<storage::Reader> r_;
   uint64_t skip_, left_;
+  bool read_ = false;
 };
 
 bool EtagMatches(const std::string& header, const std::string& etag) {

@@ -202,6 +202,7 @@ class FileReader final : public Reader {
       if (errno != EINTR) return Unavailable(Errno("read failed"));
     }
   }
+  int FileDescriptor() const override { return fd_; }
 
  private:
   int fd_;

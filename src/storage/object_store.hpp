@@ -24,6 +24,11 @@ class Reader {
   virtual ~Reader() = default;
   // Reads up to n bytes into buf; returns 0 at the end. kUnavailable on I/O errors.
   virtual Result<size_t> Read(char* buf, size_t n) = 0;
+  // The open file the bytes come from unchanged, positioned at the next
+  // byte to read, or -1 when they do not come straight from one file
+  // (decrypted, fetched over the network). Lets a server send them with
+  // sendfile(2); the descriptor stays the reader's.
+  virtual int FileDescriptor() const { return -1; }
 };
 
 // A streaming writer whose object appears atomically on Commit(): readers see

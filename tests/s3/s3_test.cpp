@@ -12,6 +12,7 @@
 #include "crypto/hash.hpp"
 #include "crypto/sigv4.hpp"
 #include "s3/chunked.hpp"
+#include "s3/detail/digest_pipeline.hpp"
 #include "storage/buckets.hpp"
 
 namespace plumbline::s3 {
@@ -109,6 +110,48 @@ TEST(Chunked, UnsignedWithChecksumTrailer) {
   auto s = w.Finish();
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().message.rfind("checksum", 0), 0u);
+}
+
+// The pipeline's digests equal one-thread digests of the same bytes, however
+// the bytes are split, for streams shorter than one buffer (no thread) and
+// for streams of many buffers fed in odd pieces (through the thread).
+TEST(DigestPipeline, HashesLikeOneThreadInAnySplit) {
+  std::string data(3 * DigestPipeline::kBuffers * DigestPipeline::kBufferBytes + 12345, '\0');
+  uint32_t x = 2463534242u;
+  for (char& c : data) {
+    x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+    c = static_cast<char>(x);
+  }
+  for (size_t total : {size_t{0}, size_t{1000}, DigestPipeline::kBufferBytes, data.size()}) {
+    for (size_t piece : {size_t{1} << 10, size_t{256} << 10, size_t{3000017}}) {
+      std::string_view bytes(data.data(), total);
+      crypto::Digest md5(crypto::Digest::Kind::kMd5), sha(crypto::Digest::Kind::kSha256),
+          crc(crypto::Digest::Kind::kCrc32c);
+      DigestPipeline p({&md5, nullptr, &sha, &crc});
+      for (size_t at = 0; at < total; at += piece) p.Update(bytes.substr(at, piece));
+      p.Finish();
+      SCOPED_TRACE(std::to_string(total) + " bytes in pieces of " + std::to_string(piece));
+      EXPECT_EQ(p.threaded(), total >= DigestPipeline::kBufferBytes);
+      crypto::Digest md5_ref(crypto::Digest::Kind::kMd5), sha_ref(crypto::Digest::Kind::kSha256),
+          crc_ref(crypto::Digest::Kind::kCrc32c);
+      md5_ref.Update(bytes);
+      sha_ref.Update(bytes);
+      crc_ref.Update(bytes);
+      EXPECT_EQ(md5.Finish(), md5_ref.Finish());
+      EXPECT_EQ(sha.Finish(), sha_ref.Finish());
+      EXPECT_EQ(crc.Finish(), crc_ref.Finish());
+    }
+  }
+}
+
+// Dropped half-way (an upload that failed), the pipeline stops its thread.
+TEST(DigestPipeline, DroppedUnfinishedStopsItsThread) {
+  crypto::Digest md5(crypto::Digest::Kind::kMd5);
+  std::string chunk(DigestPipeline::kBufferBytes / 2, 'x');
+  auto p = std::make_unique<DigestPipeline>(std::vector<crypto::Digest*>{&md5});
+  for (int i = 0; i < 20; ++i) p->Update(chunk);
+  EXPECT_TRUE(p->threaded());
+  p.reset();
 }
 
 TEST(Chunked, RefusesMalformedFraming) {
