@@ -163,6 +163,21 @@ CREATE TABLE functions(
   created_ms BIGINT NOT NULL,
   modified_ms BIGINT NOT NULL);
 )sql",
+    // 3: invitations (identity/'s one-time links to join; the token only as
+    // its SHA-256, group names joined by newlines), and the labeled objects
+    // of a job, which the console's figures read without the others.
+    R"sql(
+CREATE TABLE invitations(
+  token_hash TEXT PRIMARY KEY,
+  username TEXT NOT NULL,
+  group_names TEXT NOT NULL,
+  is_admin BIGINT NOT NULL DEFAULT 0,
+  invited_by TEXT NOT NULL,
+  created_ms BIGINT NOT NULL,
+  expires_ms BIGINT NOT NULL,
+  used_ms BIGINT NOT NULL DEFAULT 0);
+CREATE INDEX objects_labeled ON objects(job_id, idx) WHERE state = 1;
+)sql",
 };
 
 const size_t kMigrationCount = std::size(kMigrations);

@@ -218,6 +218,21 @@ CREATE TABLE functions(
   created_ms INTEGER NOT NULL,
   modified_ms INTEGER NOT NULL);
 )sql",
+    // 9: invitations (identity/'s one-time links to join; the token only as
+    // its SHA-256, group names joined by newlines), and the labeled objects
+    // of a job, which the console's figures read without the others.
+    R"sql(
+CREATE TABLE invitations(
+  token_hash TEXT PRIMARY KEY,
+  username TEXT NOT NULL COLLATE NOCASE,
+  group_names TEXT NOT NULL,
+  is_admin INTEGER NOT NULL DEFAULT 0,
+  invited_by TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  expires_ms INTEGER NOT NULL,
+  used_ms INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX objects_labeled ON objects(job_id, idx) WHERE state = 1;
+)sql",
 };
 
 const size_t kMigrationCount = std::size(kMigrations);
