@@ -8,9 +8,10 @@
 // Everything the pages show comes from this API, and the API shows what the
 // SageMaker API and the store already hold: a job's configuration is
 // DescribeLabelingJob's answer; its figures (progress over time, throughput,
-// label distribution, per-worker table) are made from the answers' timestamps
-// (Store::ForEachAnswer, console/job_stats.hpp); the objects browser reads
-// objects with their answers a page at a time.
+// label distribution, per-worker table) are made from the labeled objects'
+// labels and the answers with their timestamps (Store::ForEachObjectLabel and
+// Store::ForEachAnswer, console/job_stats.hpp), never the whole job's objects;
+// the objects browser reads objects with their answers a page at a time.
 //
 // Routes (JSON; errors {"error": CODE, "message": TEXT}):
 //   POST /console/api/login {"username","password"}   -> {"csrfToken","username"} + cookie

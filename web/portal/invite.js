@@ -58,5 +58,7 @@
     }
   });
 
+  // Another link opened in this tab changes only the fragment: start again.
+  window.addEventListener('hashchange', () => location.reload());
   check();
 })();

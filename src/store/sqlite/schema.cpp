@@ -219,8 +219,11 @@ CREATE TABLE functions(
   modified_ms INTEGER NOT NULL);
 )sql",
     // 9: invitations (identity/'s one-time links to join; the token only as
-    // its SHA-256, group names joined by newlines), and the labeled objects
-    // of a job, which the console's figures read without the others.
+    // its SHA-256, group names joined by newlines); the labeled objects of a
+    // job and its submitted answers in the order they were stored, which the
+    // console's figures read a page at a time without the others (without
+    // the second index each page of ForEachAnswer sorted all of the job's
+    // assignments).
     R"sql(
 CREATE TABLE invitations(
   token_hash TEXT PRIMARY KEY,
@@ -232,6 +235,7 @@ CREATE TABLE invitations(
   expires_ms INTEGER NOT NULL,
   used_ms INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX objects_labeled ON objects(job_id, idx) WHERE state = 1;
+CREATE INDEX assignments_submitted ON assignments(job_id, id) WHERE state = 1;
 )sql",
 };
 
