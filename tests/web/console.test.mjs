@@ -642,13 +642,19 @@ test('console: the job list paints its first rows quickly with 10,000 jobs', { s
     console.log(`job list of 10,000 jobs: first rows ${times.join(', ')} ms after navigation (min ${times[0]}, median ${times[1]}; first contentful paint ${Math.round(fcp)} ms; goal < 1000)`);
     await p.screenshot({ path: path.join(SCREENSHOTS, 'console-jobs-10k.png') });
     // The goal is 1 s. On the loaded 2-core test machine the best of three
-    // is about 1.1 s: GET /console/api/jobs reads every job's whole row
+    // was 0.32 s to 1.1 s: GET /console/api/jobs reads every job's whole row
     // (request and template, ~3 KB each here) to sort them in memory. This
     // bound catches a regression past that; the figure is printed above.
     assert.ok(times[0] < 3000, `first rows in ${times[0]} ms`);
   } finally {
     if (other) await other.close();
-    if (bench) { bench.proc.removeAllListeners('exit'); bench.proc.kill('SIGTERM'); }
+    if (bench) {
+      // The server still writes (its runner) until it has exited.
+      bench.proc.removeAllListeners('exit');
+      const exited = new Promise((r) => bench.proc.once('exit', r));
+      bench.proc.kill('SIGTERM');
+      await exited;
+    }
     fs.rmSync(benchDir, { recursive: true, force: true });
   }
 });
