@@ -6,15 +6,20 @@
 // filtered) and the job's figures. Prints one line per call.
 //
 //   console_bench [--jobs N] [--objects N] [--answered N] [--dir DIR]
+// With --dir the store is kept there (DIR/plumbline.db, admin "boss" with
+// password "boss-password").
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <boost/json.hpp>
 #include <filesystem>
+#include <map>
 #include <string>
 
 #include "common/clock.hpp"
 #include "common/ids.hpp"
 #include "console/console.hpp"
+#include "console/job_stats.hpp"
 #include "identity/identity.hpp"
 #include "labeling/labeling.hpp"
 #include "storage/object_store.hpp"
@@ -52,7 +57,9 @@ int main(int argc, char** argv) {
   }
   fs::path root = dir.empty() ? fs::temp_directory_path() / ("plb-console-bench-" + RandomHex(6)) : fs::path(dir);
   fs::create_directories(root);
-  auto store = store::OpenStore({"sqlite:" + (root / "db").string(), false}).value();
+  // plumbline.db: `plumbline serve --data-dir DIR` serves a store the bench
+  // kept (--dir), as the console's browser test does for its first paint.
+  auto store = store::OpenStore({"sqlite:" + (root / "plumbline.db").string(), false}).value();
   auto objs = storage::OpenLocal(root.string());
   SystemClock clock;
   std::string template_text(2000, 'x');
@@ -110,12 +117,25 @@ int main(int argc, char** argv) {
     }
   }
   std::printf("setup: %lld answers in %.0f ms\n", static_cast<long long>(2 * answered), Ms(start));
+  // The answered objects are consolidated, as the runner does.
+  start = std::chrono::steady_clock::now();
+  for (int64_t at = 0; at < answered; at += 5000) {
+    std::vector<store::ObjectOutcome> outcomes;
+    for (int64_t i = at; i < std::min(answered, at + 5000); ++i)
+      outcomes.push_back({i, store::ObjectState::kLabeled,
+                          "{\"label\":0,\"label-metadata\":{\"class-name\":\"cat\",\"confidence\":" +
+                              std::string(i % 7 == 0 ? "0.5" : "0.95") + ",\"type\":\"groundtruth/text-classification\"}}",
+                          ""});
+    if (!store->FinishObjects(big_id, outcomes, 1'700'000'000'000 + answered * 100)) return 1;
+  }
+  std::printf("setup: %lld objects labeled in %.0f ms\n", static_cast<long long>(answered), Ms(start));
 
   console::Console console(service, *store, identity, *objs, nullptr);
   http::Router router;
   console.Register(router);
   auto signed_in = identity.SignIn("boss", "boss-password", {"bench", ""});
   std::string cookie = "plb_session=" + signed_in.signed_in->session.token;
+  std::string last_body;
   auto get = [&](const std::string& target) {
     http::Request req;
     req.method = "GET";
@@ -128,6 +148,7 @@ int main(int argc, char** argv) {
       auto t0 = std::chrono::steady_clock::now();
       http::Response r = router.Dispatch(req);
       std::printf("%-60s %3d %8.1f ms %8zu bytes\n", target.c_str(), r.status, Ms(t0), r.body.size());
+      last_body = r.body;
     }
   };
   get("/console/api/jobs");
@@ -138,6 +159,36 @@ int main(int argc, char** argv) {
   get("/console/api/jobs/big/objects?from=900000&limit=10");
   get("/console/api/jobs/big/objects?filter=disagreement&limit=10");
   get("/console/api/jobs/big/stats");
+  boost::json::object figures = boost::json::parse(last_body).as_object();
+  figures.erase("total");
+  figures.erase("version");
+  // What the figures' reads alone cost (no figures made from them).
+  for (int round = 0; round < 3; ++round) {
+    auto t0 = std::chrono::steady_clock::now();
+    int64_t rows = 0;
+    if (!store->ForEachObjectLabel(big_id, [&](int64_t, const std::string&) { ++rows; })) return 1;
+    if (!store->ForEachAnswer(big_id, [&](const store::Assignment&) { ++rows; })) return 1;
+    std::printf("%-60s %3d %8.1f ms %8lld rows\n", "store reads of the figures alone", 200, Ms(t0),
+                static_cast<long long>(rows));
+  }
+  // Reference: the figures as they were made before, from every object.
+  for (int round = 0; round < 3; ++round) {
+    auto t0 = std::chrono::steady_clock::now();
+    std::map<int64_t, std::string> names;
+    for (const auto& u : identity.ListUsers().value()) names[u.id] = u.username;
+    console::JobStatsBuilder builder(2, std::move(names));
+    if (!store->ForEachObject(big_id, [&](const store::DataObject& o) { builder.AddObject(o); })) return 1;
+    if (!store->ForEachAnswer(big_id, [&](const store::Assignment& x) { builder.AddAnswer(x); })) return 1;
+    auto out = builder.Finish();
+    std::printf("%-60s %3d %8.1f ms %8zu bytes\n", "reference: figures from every object (before)", 200, Ms(t0),
+                boost::json::serialize(out).size());
+    if (round == 0 && out != figures) {
+      std::fprintf(stderr, "the figures differ from the reference's:\n%s\n%s\n",
+                   boost::json::serialize(figures).c_str(), boost::json::serialize(out).c_str());
+      return 1;
+    }
+  }
+  std::printf("the figures equal the reference's\n");
   if (dir.empty()) fs::remove_all(root);
   return 0;
 }

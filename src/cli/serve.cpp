@@ -226,6 +226,7 @@ int Serve(const ServeArgs& args) {
   console::ConsoleOptions copts;
   copts.secure_cookies = popts.secure_cookies;
   console::Console admin_console(service, *dd.store, *dd.identity, *objects, &media, copts);
+  admin_console.SetKeyService(&keys);
   admin_console.Register(router);
   // Signed requests go to the service of their credential scope.
   api::AwsEndpoint aws(router);

@@ -18,6 +18,7 @@
 #include "common/work_pool.hpp"
 #include "console/job_stats.hpp"
 #include "identity/identity.hpp"
+#include "kms/kms.hpp"
 #include "labeling/job_config.hpp"
 #include "labeling/labeling.hpp"
 #include "portal/assets.hpp"
@@ -155,6 +156,7 @@ struct Console::Impl {
   storage::ObjectStore& objects;
   const portal::MediaSigner* signer;
   ConsoleOptions options;
+  kms::KeyService* key_service = nullptr;  // SetKeyService; null: no KMS pages or decryption
 
   // Long polls waiting for a commit (answered by `poller`).
   struct Waiter {
@@ -409,7 +411,11 @@ struct Console::Impl {
     auto names = UserNames();
     if (!names) return FromError(names.error());
     JobStatsBuilder builder(job->workers_per_object, std::move(*names));
-    if (auto s = store.ForEachObject(job->id, [&](const store::DataObject& o) { builder.AddObject(o); }); !s)
+    // Only the labeled objects' labels: a job of a million objects is not read whole.
+    if (auto s = store.ForEachObjectLabel(job->id, [&](int64_t index, const std::string& label) {
+          builder.AddLabel(index, label);
+        });
+        !s)
       return FromError(s.error());
     if (auto s = store.ForEachAnswer(job->id, [&](const store::Assignment& a) { builder.AddAnswer(a); }); !s)
       return FromError(s.error());
@@ -618,25 +624,213 @@ struct Console::Impl {
     return Ok(out);
   }
 
-  http::Response Output(const http::Request& req) {
+  // The signed-in admin as the KMS sees an API caller: the user's principal
+  // (its ARN is what key policies name and refusals quote).
+  identity::Principal PrincipalOf(const identity::SignedIn& who) const {
+    identity::Principal p;
+    p.user = who.user;
+    p.arn = "arn:aws:iam::" + identity.options().account_id + ":user/" + who.user.username;
+    return p;
+  }
+
+  // The job's output manifest. An encrypted one (OutputConfig.KmsKeyId) is
+  // decrypted when the key's policy lets the admin decrypt; the key's use
+  // (or refusal) is audited as a KMS Decrypt, the download as the console's.
+  http::Response Output(const http::Request& req, const identity::SignedIn& who) {
     auto job = FindJob(req);
     if (!job) return FromError(job.error());
     if (!job->output_written)
       return JsonError(409, "Conflict", "the job's output manifest is not written yet (the job is " +
                                             std::string(store::JobStatusName(job->status)) + ")");
     labeling::JobConfig config = ConfigOf(*job);
-    if (!config.kms_key_id.empty())
-      return JsonError(409, "Conflict",
-                       "the output is encrypted with " + config.kms_key_id +
-                           "; download it with the aws CLI and decrypt it with `plumbline kms decrypt`");
     std::string uri = labeling::OutputRoot(*job) + "/manifests/output/output.manifest";
-    auto text = objects.ReadAll(uri, 512u << 20);
-    if (!text) return FromError(text.error());
+    const size_t kMaxBytes = 512u << 20;
+    Result<std::string> text = InvalidArgument("");
+    if (config.kms_key_id.empty()) {
+      text = objects.ReadAll(uri, kMaxBytes);
+    } else if (!key_service) {
+      text = Unavailable("the output is encrypted and this server has no key ring");
+    } else {
+      identity::Principal principal = PrincipalOf(who);
+      text = [&]() -> Result<std::string> {
+        PLB_ASSIGN_OR_RETURN(auto encrypted, objects.OpenRead(uri));
+        PLB_ASSIGN_OR_RETURN(auto plain, kms::DecryptingReader(std::move(encrypted), key_service->ring(),
+                                                               kms::KeyService::CallerOf(principal)));
+        std::string out;
+        char buf[65536];
+        for (;;) {
+          PLB_ASSIGN_OR_RETURN(size_t got, plain->Read(buf, sizeof buf));
+          if (got == 0) return out;
+          if (out.size() + got > kMaxBytes) return InvalidArgument("the output manifest is larger than 512 MiB");
+          out.append(buf, got);
+        }
+      }();
+      Error failure;
+      if (!text) failure = text.error();
+      key_service->Record(principal, "kms:Decrypt", config.kms_key_id, req.remote_address, text ? nullptr : &failure);
+    }
+    store::AuditEntry e;
+    e.actor = who.user.username;
+    e.action = "console:DownloadOutput";
+    e.target = job->name;
+    e.source = req.remote_address;
+    e.outcome = text ? "ok" : ErrorCodeName(text.error().code);
+    e.detail = config.kms_key_id.empty() ? "" : "decrypted with " + config.kms_key_id;
+    if (!text) e.detail = kms::SplitException(text.error().message).second;
+    identity.Audit(e);
+    if (!text) {
+      if (text.error().code == ErrorCode::kPermissionDenied)
+        return JsonError(403, "AccessDenied",
+                         "the output is encrypted with " + config.kms_key_id +
+                             " and its key policy does not let you decrypt it: " +
+                             kms::SplitException(text.error().message).second);
+      return KmsFromError(text.error());
+    }
     http::Response r = http::Response::Text(200, std::move(*text), "application/x-ndjson");
     r.Set("Content-Disposition", "attachment; filename=\"" + job->name + ".output.manifest\"");
     r.Set("Cache-Control", "no-store");
     r.Set("X-Content-Type-Options", "nosniff");
     return r;
+  }
+
+  // A KMS error: its exception name as the code ("DisabledException: ..."),
+  // else the console's mapping.
+  static http::Response KmsFromError(const Error& e) {
+    auto [exception, text] = kms::SplitException(e.message);
+    if (exception.empty() || e.code == ErrorCode::kUnavailable || e.code == ErrorCode::kInternal)
+      return FromError(e);
+    http::Response generic = FromError(e);
+    return JsonError(generic.status, exception, text);
+  }
+
+  // ---- KMS keys (kms::KeyRing's operations, checked against each key's
+  // policy for the admin, audited as the KMS API audits them) ----
+  static object KeyJson(const kms::KeyInfo& k, const std::vector<store::KmsAlias>& aliases) {
+    object o;
+    o["keyId"] = k.key_id;
+    o["arn"] = k.arn;
+    o["description"] = k.description;
+    o["state"] = k.state;
+    o["enabled"] = k.enabled;
+    o["keyManager"] = k.key_manager;
+    o["created"] = k.created_ms;
+    if (k.deletion_ms) o["deletionDate"] = k.deletion_ms;
+    else o["deletionDate"] = nullptr;
+    array names;
+    for (const auto& a : aliases)
+      if (a.key_id == k.key_id) names.emplace_back(a.alias);
+    o["aliases"] = std::move(names);
+    return o;
+  }
+
+  // Runs a KMS operation for the admin and audits it ("kms:<Op>" on `target`).
+  template <class F>
+  http::Response KmsCall(const http::Request& req, const identity::SignedIn& who, const std::string& op,
+                         const std::string& target, F fn) {
+    if (!key_service) return JsonError(503, "Unavailable", "this server has no key ring");
+    identity::Principal principal = PrincipalOf(who);
+    Result<object> result = fn(principal, kms::KeyService::CallerOf(principal));
+    Error failure;
+    if (!result) failure = result.error();
+    key_service->Record(principal, "kms:" + op, target, req.remote_address, result ? nullptr : &failure);
+    if (!result) return KmsFromError(result.error());
+    return Ok(*result);
+  }
+
+  http::Response KmsList(const http::Request& req, const identity::SignedIn& who) {
+    return KmsCall(req, who, "ListKeys", "", [&](const identity::Principal& p, const kms::Caller&) -> Result<object> {
+      PLB_TRY(key_service->AuthorizeAccountAction(p, "kms:ListKeys"));
+      PLB_ASSIGN_OR_RETURN(auto list, key_service->ring().ListKeys());
+      PLB_ASSIGN_OR_RETURN(auto aliases, key_service->ring().ListAliases(""));
+      array out;
+      for (const auto& k : list) out.push_back(KeyJson(k, aliases));
+      return object{{"keys", std::move(out)}};
+    });
+  }
+
+  http::Response KmsKey(const http::Request& req, const identity::SignedIn& who) {
+    std::string ref = req.Param("keyId");
+    return KmsCall(req, who, "DescribeKey", ref, [&](const identity::Principal&, const kms::Caller& c) -> Result<object> {
+      PLB_ASSIGN_OR_RETURN(auto info, key_service->ring().Describe(c, ref));
+      PLB_ASSIGN_OR_RETURN(auto aliases, key_service->ring().ListAliases(""));
+      object o = KeyJson(info, aliases);
+      PLB_ASSIGN_OR_RETURN(std::string policy, key_service->ring().GetKeyPolicy(c, ref));
+      o["policy"] = std::move(policy);
+      return o;
+    });
+  }
+
+  http::Response KmsCreate(const http::Request& req, const identity::SignedIn& who) {
+    auto body = json::Parse(req.body);
+    if (!body || !body->is_object()) return JsonError(400, "InvalidRequest", "expected a JSON object");
+    const object& b = body->get_object();
+    kms::CreateKeyRequest r;
+    r.description = json::GetString(b, "description").value_or("");
+    r.alias = json::GetString(b, "alias").value_or("");
+    r.policy = json::GetString(b, "policy").value_or("");
+    // Users who may use the key's data (decrypt), in AWS's default policy.
+    r.allowed_users = StringList(b, "allowedUsers");
+    return KmsCall(req, who, "CreateKey", r.alias, [&](const identity::Principal& p, const kms::Caller&) -> Result<object> {
+      PLB_TRY(key_service->AuthorizeAccountAction(p, "kms:CreateKey"));
+      PLB_ASSIGN_OR_RETURN(auto info, key_service->ring().CreateKey(r));
+      PLB_ASSIGN_OR_RETURN(auto aliases, key_service->ring().ListAliases(""));
+      return KeyJson(info, aliases);
+    });
+  }
+
+  // enable | disable | schedule-deletion {"days"} | cancel-deletion | policy {"policy"}
+  http::Response KmsChange(const http::Request& req, const identity::SignedIn& who) {
+    std::string ref = req.Param("keyId");
+    std::string action = req.Param("action");
+    auto body = json::Parse(req.body.empty() ? "{}" : req.body);
+    if (!body || !body->is_object()) return JsonError(400, "InvalidRequest", "expected a JSON object");
+    const object& b = body->get_object();
+    // The key as it is after the change.
+    auto after = [&]() -> Result<object> {
+      PLB_ASSIGN_OR_RETURN(auto info, key_service->ring().DescribeKey(ref));
+      PLB_ASSIGN_OR_RETURN(auto aliases, key_service->ring().ListAliases(""));
+      return KeyJson(info, aliases);
+    };
+    if (action == "enable" || action == "disable") {
+      bool enable = action == "enable";
+      return KmsCall(req, who, enable ? "EnableKey" : "DisableKey", ref,
+                     [&](const identity::Principal&, const kms::Caller& c) -> Result<object> {
+                       PLB_TRY(key_service->ring().SetEnabled(c, ref, enable));
+                       return after();
+                     });
+    }
+    if (action == "schedule-deletion") {
+      int64_t days = 30;
+      if (const auto* d = b.if_contains("days"); d && !d->is_null()) {
+        if (!d->is_int64()) return JsonError(400, "InvalidRequest", "days: expected a whole number from 7 to 30");
+        days = d->get_int64();
+      }
+      return KmsCall(req, who, "ScheduleKeyDeletion", ref,
+                     [&](const identity::Principal&, const kms::Caller& c) -> Result<object> {
+                       PLB_TRY(key_service->ring().ScheduleDeletion(c, ref, static_cast<int>(std::clamp<int64_t>(days, -1, 1000))));
+                       return after();
+                     });
+    }
+    if (action == "cancel-deletion") {
+      return KmsCall(req, who, "CancelKeyDeletion", ref,
+                     [&](const identity::Principal&, const kms::Caller& c) -> Result<object> {
+                       PLB_TRY(key_service->ring().CancelDeletion(c, ref));
+                       return after();
+                     });
+    }
+    if (action == "policy") {
+      auto policy = json::GetString(b, "policy");
+      if (!policy) return JsonError(400, "InvalidRequest", "policy: a key policy document (a string) is required");
+      return KmsCall(req, who, "PutKeyPolicy", ref,
+                     [&](const identity::Principal&, const kms::Caller& c) -> Result<object> {
+                       PLB_TRY(key_service->ring().PutKeyPolicy(c, ref, *policy));
+                       PLB_ASSIGN_OR_RETURN(object o, after());
+                       PLB_ASSIGN_OR_RETURN(std::string stored, key_service->ring().GetKeyPolicy(c, ref));
+                       o["policy"] = std::move(stored);
+                       return o;
+                     });
+    }
+    return JsonError(404, "NotFound", "no such key action: " + action);
   }
 
   // ---- creating jobs: the wizard and Clone ----
@@ -927,6 +1121,57 @@ struct Console::Impl {
     return JsonError(404, "NotFound", "no such user action: " + action);
   }
 
+  // An invitation with a one-time link: the token is in the answer only.
+  http::Response Invite(const http::Request& req, const identity::SignedIn& who) {
+    auto body = json::Parse(req.body);
+    if (!body || !body->is_object()) return JsonError(400, "InvalidRequest", "expected a JSON object");
+    const object& b = body->get_object();
+    identity::NewInvitation n;
+    n.username = json::GetString(b, "username").value_or("");
+    n.groups = StringList(b, "groups");
+    if (const auto* a = b.if_contains("admin"); a && a->is_bool()) n.is_admin = a->get_bool();
+    n.invited_by = who.user.username;
+    if (const auto* t = b.if_contains("expiresInSeconds"); t && !t->is_null()) {
+      if (!t->is_int64())
+        return JsonError(400, "InvalidRequest", "expiresInSeconds: expected a whole number of seconds");
+      n.ttl_seconds = t->get_int64();
+    }
+    auto issued = identity.Invite(n);
+    std::string detail = (n.is_admin ? "admin" : "worker") + std::string(", groups: ");
+    for (size_t i = 0; i < n.groups.size(); ++i) detail += (i ? "," : "") + n.groups[i];
+    if (issued) detail += ", expires " + FormatIsoMillisZ(FromEpochMs(issued->invitation.expires_ms));
+    AuditChange(req, who, "console:users:invite", n.username, issued ? Status() : Status(issued.error()), detail);
+    if (!issued) return FromError(issued.error());
+    object o = InvitationJson(issued->invitation);
+    o["token"] = issued->token;  // shown this once
+    o["path"] = "/worker/invite#" + issued->token;
+    return Ok(o);
+  }
+
+  object InvitationJson(const store::Invitation& i) const {
+    object o;
+    o["username"] = i.username;
+    array groups;
+    for (const auto& g : i.groups) groups.emplace_back(g);
+    o["groups"] = std::move(groups);
+    o["admin"] = i.is_admin;
+    o["invitedBy"] = i.invited_by;
+    o["created"] = i.created_ms;
+    o["expires"] = i.expires_ms;
+    o["used"] = i.used_ms;
+    int64_t now = ToEpochMs(identity.clock().Now());
+    o["state"] = i.used_ms ? "accepted" : now >= i.expires_ms ? "expired" : "pending";
+    return o;
+  }
+
+  http::Response Invitations() {
+    auto list = identity.ListInvitations();
+    if (!list) return FromError(list.error());
+    array out;
+    for (const auto& i : *list) out.push_back(InvitationJson(i));
+    return Ok(object{{"invitations", std::move(out)}});
+  }
+
   http::Response AccessKeys() {
     auto keys = identity.ListAccessKeys(std::nullopt);
     if (!keys) return FromError(keys.error());
@@ -1027,6 +1272,8 @@ Console::~Console() = default;
 
 void Console::Stop() { impl_->Stop(); }
 
+void Console::SetKeyService(kms::KeyService* keys) { impl_->key_service = keys; }
+
 void Console::Register(http::Router& router) {
   Impl* impl = impl_.get();
   auto admin = [impl](auto fn) {
@@ -1063,7 +1310,7 @@ void Console::Register(http::Router& router) {
   router.Add("GET", "/console/api/jobs/{jobName}/objects",
              admin([impl](const http::Request& req, const identity::SignedIn&) { return impl->Objects(req); }));
   router.Add("GET", "/console/api/jobs/{jobName}/output",
-             admin([impl](const http::Request& req, const identity::SignedIn&) { return impl->Output(req); }));
+             admin([impl](const http::Request& req, const identity::SignedIn& who) { return impl->Output(req, who); }));
   router.Add("POST", "/console/api/jobs/{jobName}/stop",
              admin([impl](const http::Request& req, const identity::SignedIn& who) { return impl->Stop(req, who); }));
   router.Add("POST", "/console/api/jobs/{jobName}/preview",
@@ -1088,6 +1335,18 @@ void Console::Register(http::Router& router) {
              admin([impl](const http::Request& req, const identity::SignedIn& who) { return impl->AddUser(req, who); }));
   router.Add("POST", "/console/api/users/{username}/{action}",
              admin([impl](const http::Request& req, const identity::SignedIn& who) { return impl->ChangeUser(req, who); }));
+  router.Add("GET", "/console/api/invitations",
+             admin([impl](const http::Request&, const identity::SignedIn&) { return impl->Invitations(); }));
+  router.Add("POST", "/console/api/invitations",
+             admin([impl](const http::Request& req, const identity::SignedIn& who) { return impl->Invite(req, who); }));
+  router.Add("GET", "/console/api/kms/keys",
+             admin([impl](const http::Request& req, const identity::SignedIn& who) { return impl->KmsList(req, who); }));
+  router.Add("POST", "/console/api/kms/keys",
+             admin([impl](const http::Request& req, const identity::SignedIn& who) { return impl->KmsCreate(req, who); }));
+  router.Add("GET", "/console/api/kms/keys/{keyId}",
+             admin([impl](const http::Request& req, const identity::SignedIn& who) { return impl->KmsKey(req, who); }));
+  router.Add("POST", "/console/api/kms/keys/{keyId}/{action}",
+             admin([impl](const http::Request& req, const identity::SignedIn& who) { return impl->KmsChange(req, who); }));
   router.Add("GET", "/console/api/access-keys",
              admin([impl](const http::Request&, const identity::SignedIn&) { return impl->AccessKeys(); }));
   router.Add("POST", "/console/api/access-keys/{keyId}/revoke",
@@ -1110,6 +1369,11 @@ void Console::Register(http::Router& router) {
   router.Add("GET", "/console/people", [impl](const http::Request& req) {
     return impl->AdminPage(req, [&](const Impl::PageSession& s) {
       return impl->Page("/console/static/people.html", 200, s);
+    });
+  });
+  router.Add("GET", "/console/keys", [impl](const http::Request& req) {
+    return impl->AdminPage(req, [&](const Impl::PageSession& s) {
+      return impl->Page("/console/static/keys.html", 200, s);
     });
   });
   router.Add("GET", "/console/new", [impl](const http::Request& req) {

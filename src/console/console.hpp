@@ -8,9 +8,10 @@
 // Everything the pages show comes from this API, and the API shows what the
 // SageMaker API and the store already hold: a job's configuration is
 // DescribeLabelingJob's answer; its figures (progress over time, throughput,
-// label distribution, per-worker table) are made from the answers' timestamps
-// (Store::ForEachAnswer, console/job_stats.hpp); the objects browser reads
-// objects with their answers a page at a time.
+// label distribution, per-worker table) are made from the labeled objects'
+// labels and the answers with their timestamps (Store::ForEachObjectLabel and
+// Store::ForEachAnswer, console/job_stats.hpp), never the whole job's objects;
+// the objects browser reads objects with their answers a page at a time.
 //
 // Routes (JSON; errors {"error": CODE, "message": TEXT}):
 //   POST /console/api/login {"username","password"}   -> {"csrfToken","username"} + cookie
@@ -26,8 +27,10 @@
 //   POST /console/api/jobs/{job}/stop                 (StopLabelingJob, audited)
 //   POST /console/api/jobs/{job}/preview {"index": N} or {"line": "<manifest line>"}
 //        -> {"html","taskInput","index"}: the job's template rendered as a worker gets it
-//   GET  /console/api/jobs/{job}/output              -> the output manifest (when written,
-//        decrypted when the job's KMS key policy lets the admin decrypt)
+//   GET  /console/api/jobs/{job}/output              -> the output manifest (when written;
+//        an encrypted one decrypted when the job's key policy lets the admin decrypt, else
+//        403 AccessDenied naming why; the key's use audited as kms:Decrypt, the download as
+//        console:DownloadOutput)
 //   POST /console/api/jobs {CreateLabelingJob request}  -> {"LabelingJobArn","name"}: checked
 //        against the service model as the SageMaker API checks it; audited
 //   POST /console/api/jobs/{job}/clone {"name"}      -> a new job with {job}'s configuration
@@ -39,11 +42,20 @@
 //   GET  /console/api/users; POST /console/api/users {"username","password","groups","admin"}
 //   POST /console/api/users/{user}/disable | enable | password {"password"} | groups {"groups"}
 //        | access-keys (-> {"AccessKeyId","SecretAccessKey"}, the secret shown this once)
+//   GET  /console/api/invitations; POST /console/api/invitations {"username","groups",
+//        "admin","expiresInSeconds"} -> {..., "token", "path": "/worker/invite#TOKEN"}: a
+//        one-time link (the token shown this once; identity/ keeps its hash), audited
 //   GET  /console/api/access-keys; POST /console/api/access-keys/{id}/revoke
+//   GET  /console/api/kms/keys; POST /console/api/kms/keys {"description","alias","policy",
+//        "allowedUsers"} (users who may decrypt, in AWS's default policy when no policy)
+//   GET  /console/api/kms/keys/{key}                -> the key with its "policy"
+//   POST /console/api/kms/keys/{key}/enable | disable | schedule-deletion {"days"} |
+//        cancel-deletion | policy {"policy"}: kms::KeyRing's operations, checked against
+//        the key's policy for the admin's user ARN, audited as "kms:<Operation>"
 //   GET  /console/api/audit?q=TEXT&limit=N           newest first, filtered by TEXT
 //   (every change of people and keys is audited as "console:users:...")
-// Pages: GET /console/ (sign-in or the job list), /console/people (users, keys,
-//        audit log), /console/jobs/{job} (a job),
+// Pages: GET /console/ (sign-in or the job list), /console/people (users, invitations,
+//        access keys, audit log), /console/keys (KMS keys and their policies), /console/jobs/{job} (a job),
 //        /console/jobs/{job}/tool (View labeling tool), /console/new (the create-job
 //        wizard; ?from={job} starts from a job's configuration).
 //
@@ -70,6 +82,9 @@ class ObjectStore;
 namespace plumbline::portal {
 class MediaSigner;
 }
+namespace plumbline::kms {
+class KeyService;
+}
 
 namespace plumbline::console {
 
@@ -92,6 +107,9 @@ class Console {
   Console(const Console&) = delete;
   Console& operator=(const Console&) = delete;
 
+  // The key ring the KMS pages manage and encrypted outputs are decrypted
+  // with (borrowed; call before serving). Without it those routes answer 503.
+  void SetKeyService(kms::KeyService* keys);
   // Adds the routes above.
   void Register(http::Router& router);
   // Answers every waiting long poll now, and later ones at once: call it

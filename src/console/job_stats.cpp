@@ -93,13 +93,16 @@ JobStatsBuilder::JobStatsBuilder(int64_t workers_per_object, std::map<int64_t, s
     : workers_per_object_(std::max<int64_t>(1, workers_per_object)), names_(std::move(names)) {}
 
 void JobStatsBuilder::AddObject(const store::DataObject& object) {
-  if (object.state != store::ObjectState::kLabeled) return;
-  Consolidated c = ReadConsolidated(object.label_json);
+  if (object.state == store::ObjectState::kLabeled) AddLabel(object.index, object.label_json);
+}
+
+void JobStatsBuilder::AddLabel(int64_t index, std::string_view label_json) {
+  Consolidated c = ReadConsolidated(label_json);
   if (c.label.empty()) return;
   ++consolidated_counts_[c.label];
   auto [it, added] = label_ids_.try_emplace(c.label, static_cast<uint32_t>(label_names_.size()));
   if (added) label_names_.push_back(c.label);
-  object_label_[object.index] = it->second;
+  object_label_[index] = it->second;
 }
 
 void JobStatsBuilder::AddAnswer(const store::Assignment& a) {
@@ -110,8 +113,15 @@ void JobStatsBuilder::AddAnswer(const store::Assignment& a) {
   double seconds = a.time_spent_s > 0 ? a.time_spent_s
                                       : static_cast<double>(a.submitted_ms - a.accepted_ms) / 1000.0;
   w.seconds.push_back(std::max(0.0, seconds));
-  auto parsed = json::Parse(a.answer_json);
-  std::optional<std::string> label = parsed ? AnswerLabel(*parsed) : std::nullopt;
+  auto known = answer_labels_.find(a.answer_json);
+  if (known == answer_labels_.end()) {
+    auto parsed = json::Parse(a.answer_json);
+    // Bounded: past 100,000 distinct texts (free-form answers) nothing more is kept.
+    std::optional<std::string> label = parsed ? AnswerLabel(*parsed) : std::nullopt;
+    if (answer_labels_.size() >= 100000) answer_labels_.clear();
+    known = answer_labels_.emplace(a.answer_json, std::move(label)).first;
+  }
+  const std::optional<std::string>& label = known->second;
   if (!label) {
     ++unlabeled_answers_;
     return;

@@ -1,7 +1,9 @@
 // A job's figures for the admin console, made from what the store holds:
 // the objects' consolidated labels and the workers' answers with their
 // timestamps. Pure (no store, no HTTP): the console streams the rows in
-// (Store::ForEachObject, then Store::ForEachAnswer) and asks for the JSON.
+// (the labeled objects' labels from Store::ForEachObjectLabel, which reads
+// nothing else of a job's objects, then Store::ForEachAnswer) and asks for
+// the JSON.
 //
 // What it gives (JobStatsBuilder::Finish):
 //   progress    cumulative answers and finished objects over time, in at
@@ -58,7 +60,10 @@ class JobStatsBuilder {
   // its last one arrives). `names`: user id -> name shown per worker.
   JobStatsBuilder(int64_t workers_per_object, std::map<int64_t, std::string> names);
 
-  // Feed every object first (only labeled ones matter), then every answer.
+  // Feed the labeled objects first (AddLabel: an object's index and
+  // consolidated label; AddObject takes any object and keeps the labeled
+  // ones), then every answer.
+  void AddLabel(int64_t index, std::string_view label_json);
   void AddObject(const store::DataObject& object);
   void AddAnswer(const store::Assignment& answer);
 
@@ -84,6 +89,9 @@ class JobStatsBuilder {
   std::vector<int64_t> finished_times_;  // when each object got its last answer
   std::map<int64_t, Worker> workers_;
   int64_t unlabeled_answers_ = 0;
+  // Answers repeat (a classification job has a handful of distinct ones):
+  // each distinct answer text is parsed once.
+  std::unordered_map<std::string, std::optional<std::string>> answer_labels_;
 };
 
 }  // namespace plumbline::console

@@ -8,6 +8,7 @@
 
 #include "common/ids.hpp"
 #include "common/json.hpp"
+#include "crypto/hash.hpp"
 #include "crypto/password.hpp"
 #include "identity/detail/sign_in_throttle.hpp"
 
@@ -101,7 +102,106 @@ Result<store::User> Identity::ChangeGroups(const std::string& username, GroupCha
   return user;
 }
 
+// ------------------------------------------------------------ invitations
+
+Result<IssuedInvitation> Identity::Invite(const NewInvitation& n) {
+  if (n.username.empty()) return InvalidArgument("username: must not be empty");
+  if (n.ttl_seconds < 300 || n.ttl_seconds > 30 * 24 * 3600)
+    return InvalidArgument("expiresInSeconds: must be between 300 (5 minutes) and 2592000 (30 days)");
+  IssuedInvitation out;
+  out.token = RandomHex(32);
+  store::Invitation& inv = out.invitation;
+  inv.token_hash = crypto::Sha256Hex(out.token);
+  inv.username = n.username;
+  inv.groups = n.groups;
+  inv.is_admin = n.is_admin;
+  inv.invited_by = n.invited_by;
+  inv.created_ms = ToEpochMs(clock_.Now());
+  inv.expires_ms = inv.created_ms + n.ttl_seconds * 1000;
+  PLB_TRY(store_.CreateInvitation(inv));
+  return out;
+}
+
+// The refusal a link's holder sees: what went wrong and what to do, never
+// more about the invitation than the holder already knows.
+Error Identity::InvitationRefusal(const Error& e, const store::Invitation* found) const {
+  if (e.code == ErrorCode::kNotFound)
+    return NotFound("this invitation link is not valid: check that it was copied whole, or ask "
+                    "your administrator for a new one");
+  if (e.code == ErrorCode::kConflict && found && found->used_ms != 0)
+    return Conflict("this invitation link was already used; sign in with the password chosen "
+                    "then, or ask your administrator for a new link");
+  if (e.code == ErrorCode::kConflict && found)
+    return Conflict("this invitation link expired on " +
+                    FormatIsoMillisZ(FromEpochMs(found->expires_ms)) +
+                    "; ask your administrator for a new one");
+  return e;
+}
+
+Result<store::Invitation> Identity::CheckInvitation(const std::string& token) {
+  auto inv = store_.GetInvitation(crypto::Sha256Hex(token));
+  if (!inv) return InvitationRefusal(inv.error(), nullptr);
+  if (inv->used_ms != 0 || ToEpochMs(clock_.Now()) >= inv->expires_ms)
+    return InvitationRefusal(Conflict("refused"), &*inv);
+  return *inv;
+}
+
+Result<SignedIn> Identity::AcceptInvitation(const std::string& token, const std::string& password,
+                                            const RequestSource& source) {
+  std::string hash = crypto::Sha256Hex(token);
+  auto audit = [&](const std::string& who, const std::string& outcome) {
+    store::AuditEntry e;
+    e.actor = who;
+    e.action = "portal:accept-invitation";
+    e.target = who;
+    e.source = source.address;
+    e.outcome = outcome;
+    e.detail = "invitation " + hash.substr(0, 12);
+    Audit(std::move(e));
+  };
+  auto refuse = [&](const Error& e, const store::Invitation* found) -> Error {
+    audit(found ? found->username : "", e.code == ErrorCode::kNotFound ? "NotFound"
+                                        : e.code == ErrorCode::kInvalidArgument ? "InvalidPassword"
+                                                                                : "Refused");
+    return InvitationRefusal(e, found);
+  };
+  auto found = store_.GetInvitation(hash);
+  if (!found) return refuse(found.error(), nullptr);
+  if (auto s = CheckPassword(password); !s) return refuse(s.error(), &*found);
+  store::User u;
+  u.username = found->username;
+  PLB_ASSIGN_OR_RETURN(u.password_hash, crypto::HashPassword(password));
+  u.worker_key = RandomHex(8);
+  u.sub = RandomUuid();
+  // The store checks use and expiry again in its transaction (two tabs
+  // accepting at once make one user).
+  auto made = store_.AcceptInvitation(hash, u, ToEpochMs(clock_.Now()));
+  if (!made) {
+    // Read again for the message: it may have been used just now.
+    auto again = store_.GetInvitation(hash);
+    return refuse(made.error(), again ? &*again : &*found);
+  }
+  auto session = NewSession(made->id);
+  if (!session) return session.error();
+  audit(made->username, "ok");
+  return SignedIn{std::move(*session), std::move(*made)};
+}
+
+Result<std::vector<store::Invitation>> Identity::ListInvitations() {
+  return store_.ListInvitations();
+}
+
 // --------------------------------------------------------------- sessions
+
+Result<store::Session> Identity::NewSession(int64_t user_id) {
+  store::Session s;
+  s.token = RandomHex(32);
+  s.user_id = user_id;
+  s.csrf_token = RandomHex(16);
+  s.expires_ms = ToEpochMs(clock_.Now()) + options_.session_ttl_seconds * 1000;
+  PLB_TRY(store_.PutSession(s));
+  return s;
+}
 
 SignInResult Identity::SignIn(const std::string& username, const std::string& password,
                               const RequestSource& source) {
@@ -144,17 +244,13 @@ SignInResult Identity::SignIn(const std::string& username, const std::string& pa
     return out;
   }
   throttle_->RecordSuccess(username);
-  store::Session s;
-  s.token = RandomHex(32);
-  s.user_id = user->id;
-  s.csrf_token = RandomHex(16);
-  s.expires_ms = ToEpochMs(clock_.Now()) + options_.session_ttl_seconds * 1000;
-  if (auto st = store_.PutSession(s); !st) {
-    out.status = st.error();
+  auto s = NewSession(user->id);
+  if (!s) {
+    out.status = s.error();
     return out;
   }
   audit(user->username, "ok");
-  out.signed_in = SignedIn{std::move(s), std::move(*user)};
+  out.signed_in = SignedIn{std::move(*s), std::move(*user)};
   return out;
 }
 

@@ -137,6 +137,22 @@ struct NewUser {
 
 enum class GroupChange { kAdd, kRemove, kSet };
 
+// An invitation to join, as an admin makes it (see Identity::Invite).
+struct NewInvitation {
+  std::string username;
+  std::vector<std::string> groups;
+  bool is_admin = false;
+  std::string invited_by;           // the admin's username
+  int64_t ttl_seconds = 7 * 24 * 3600;
+};
+
+// A new invitation and the token of its one-time link, which exists only
+// here (the store keeps its SHA-256).
+struct IssuedInvitation {
+  std::string token;
+  store::Invitation invitation;
+};
+
 // An access key as listings show it (never the secret), with its owner.
 struct AccessKeyListing {
   store::AccessKeyInfo key;
@@ -152,6 +168,8 @@ class Identity {
   Identity& operator=(const Identity&) = delete;
 
   const IdentityOptions& options() const { return options_; }
+  // The clock sessions and invitations expire by.
+  const Clock& clock() const { return clock_; }
 
   // --- users and groups ---
   // Creates a user with an Argon2id hash of the password, a fresh worker key
@@ -173,6 +191,27 @@ class Identity {
   // returns the user with the new groups. kNotFound, kUnavailable.
   Result<store::User> ChangeGroups(const std::string& username, GroupChange change,
                                    const std::vector<std::string>& groups);
+
+  // --- invitations: one-time links to join ---
+  // Makes an invitation for a user not there yet: a random 256-bit token
+  // (64 hex characters) whose SHA-256 is stored, valid ttl_seconds.
+  // kInvalidArgument for an empty username or a ttl outside 5 minutes to
+  // 30 days, kAlreadyExists when the username is taken, kUnavailable.
+  Result<IssuedInvitation> Invite(const NewInvitation& invitation);
+  // The invitation a token stands for while it may be accepted. kNotFound
+  // for a token that names none (mistyped, forged), kConflict when it was
+  // used already or has expired (the message says which, and when),
+  // kUnavailable.
+  Result<store::Invitation> CheckInvitation(const std::string& token);
+  // Accepts an invitation: creates its user with `password` (its groups and
+  // role), marks it used and signs the user in (a session as SignIn makes),
+  // so a link works once. Errors as CheckInvitation, kInvalidArgument for a
+  // password shorter than 8, kAlreadyExists when the username was taken
+  // since. Audited as "portal:accept-invitation" (refusals too).
+  Result<SignedIn> AcceptInvitation(const std::string& token, const std::string& password,
+                                    const RequestSource& source);
+  // Every invitation (never a token), oldest first. kUnavailable.
+  Result<std::vector<store::Invitation>> ListInvitations();
 
   // --- portal sessions ---
   // Signs in with a password (see SignInResult), and on success stores a new
@@ -251,6 +290,8 @@ class Identity {
 
  private:
   std::string UserArn(const std::string& username) const;
+  Result<store::Session> NewSession(int64_t user_id);
+  Error InvitationRefusal(const Error& e, const store::Invitation* found) const;
   store::Store& store_;
   const Clock& clock_;
   IdentityOptions options_;

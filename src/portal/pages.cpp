@@ -94,6 +94,13 @@ void RegisterPages(http::Router& router, identity::Identity& identity) {
     return Page(session ? "/static/jobs.html" : "/static/signin.html", session);
   });
 
+  // An invitation's one-time link: /worker/invite#TOKEN. The token stays in
+  // the fragment (never sent in a request line, a log or a Referer); the
+  // page posts it to /worker/api/invitation.
+  router.Add("GET", "/worker/invite", [](const http::Request&) {
+    return Page("/static/invite.html", std::nullopt);
+  });
+
   router.Add("GET", "/worker/jobs/{jobName}", [&identity](const http::Request& req) {
     auto session = ResolveSession(req, identity);
     if (!session) return Redirect("/worker/");

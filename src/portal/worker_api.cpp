@@ -124,7 +124,11 @@ http::Response WorkerApi::Login(const http::Request& req) {
       return JsonError(401, "InvalidCredentials", result.status.error().message);
     return FromError(result.status.error());
   }
-  const identity::SignedIn& s = *result.signed_in;
+  return SessionResponse(*result.signed_in);
+}
+
+// A new session's answer: its CSRF token, and its cookie.
+http::Response WorkerApi::SessionResponse(const identity::SignedIn& s) {
   object out;
   out["csrfToken"] = s.session.csrf_token;
   out["username"] = s.user.username;
@@ -135,6 +139,45 @@ http::Response WorkerApi::Login(const http::Request& req) {
   if (options_.secure_cookies) cookie += "; Secure";
   r.Set("Set-Cookie", cookie);
   return r;
+}
+
+namespace {
+// An invitation request's token, or the response refusing the request. Only
+// JSON bodies are read: a form posted from another site cannot send one
+// without the browser asking first, so no other site can sign a visitor in
+// as the holder of its own invitation.
+std::variant<http::Response, std::pair<std::string, object>> InvitationBody(const http::Request& req) {
+  const std::string* type = req.FindHeader("Content-Type");
+  if (!type || type->rfind("application/json", 0) != 0)
+    return JsonError(415, "UnsupportedMediaType", "Content-Type: expected application/json");
+  auto body = json::Parse(req.body);
+  if (!body || !body->is_object()) return JsonError(400, "InvalidRequest", "expected a JSON object");
+  auto token = json::GetString(body->get_object(), "token");
+  if (!token || token->empty()) return JsonError(400, "InvalidRequest", "token: required");
+  return std::pair<std::string, object>(*token, body->get_object());
+}
+}  // namespace
+
+http::Response WorkerApi::CheckInvitation(const http::Request& req) {
+  auto parsed = InvitationBody(req);
+  if (auto* refused = std::get_if<http::Response>(&parsed)) return std::move(*refused);
+  auto inv = identity_.CheckInvitation(std::get<1>(parsed).first);
+  if (!inv) return FromError(inv.error());
+  object out;
+  out["username"] = inv->username;
+  out["expires"] = FormatIsoMillisZ(FromEpochMs(inv->expires_ms));
+  return Ok(out);
+}
+
+http::Response WorkerApi::AcceptInvitation(const http::Request& req) {
+  auto parsed = InvitationBody(req);
+  if (auto* refused = std::get_if<http::Response>(&parsed)) return std::move(*refused);
+  const auto& [token, body] = std::get<1>(parsed);
+  auto password = json::GetString(body, "password");
+  if (!password) return JsonError(400, "InvalidRequest", "password: required");
+  auto in = identity_.AcceptInvitation(token, *password, SourceOf(req));
+  if (!in) return FromError(in.error());
+  return SessionResponse(*in);
 }
 
 void WorkerApi::Register(http::Router& router) {
@@ -174,6 +217,15 @@ void WorkerApi::Register(http::Router& router) {
   router.AddAsync("POST", "/worker/api/login", [this](const http::Request& req, http::Respond respond) {
     sign_ins_->Post([this, req, respond] { respond(http::Ready(Login(req))); });
   });
+
+  // Invitations: no session yet. Accepting hashes the new password, so it
+  // runs where sign-ins do.
+  router.Add("POST", "/worker/api/invitation",
+             [this](const http::Request& req) { return CheckInvitation(req); });
+  router.AddAsync("POST", "/worker/api/invitation/accept",
+                  [this](const http::Request& req, http::Respond respond) {
+                    sign_ins_->Post([this, req, respond] { respond(http::Ready(AcceptInvitation(req))); });
+                  });
 
   router.Add("POST", "/worker/api/logout",
              authed([this](const http::Request& req, const identity::SignedIn& who) {

@@ -1,6 +1,9 @@
 // The worker JSON API (DESIGN.md "Worker JSON API"): sign-in with a session
 // cookie and CSRF token (identity/ signs in, finds sessions and audits), the
-// worker's jobs, claim, submit, release, decline. Errors are
+// worker's jobs, claim, submit, release, decline; invitations (POST
+// /worker/api/invitation {"token"} -> {"username","expires"}, POST
+// /worker/api/invitation/accept {"token","password"} -> as login), which
+// need no session. Errors are
 // {"error": CODE, "message": TEXT}; ErrorCodes become statuses in one
 // function (400, 401, 403, 404, 409, 503, 500).
 // A task handed out (claim, submit with "next") carries its page: the job's
@@ -54,6 +57,11 @@ class WorkerApi {
   // Runs sign-ins; last, so that it finishes them before the rest goes.
   std::unique_ptr<WorkPool> sign_ins_;
   http::Response Login(const http::Request& req);
+  // Invitations (one-time links made in the console): check a token, and
+  // accept it with a password, which signs the new user in.
+  http::Response CheckInvitation(const http::Request& req);
+  http::Response AcceptInvitation(const http::Request& req);
+  http::Response SessionResponse(const identity::SignedIn& s);
   // The signed-in session and user of a request, or the response that
   // refuses it (no or an ended session, a wrong CSRF token on a POST, a
   // disabled account).

@@ -262,6 +262,11 @@ Status FaultInjectingStore::ForEachAnswer(int64_t job_id,
   if (ReadFails("ForEachAnswer")) return Injected("ForEachAnswer");
   return inner_->ForEachAnswer(job_id, fn);
 }
+Status FaultInjectingStore::ForEachObjectLabel(
+    int64_t job_id, const std::function<void(int64_t, const std::string&)>& fn) {
+  if (ReadFails("ForEachObjectLabel")) return Injected("ForEachObjectLabel");
+  return inner_->ForEachObjectLabel(job_id, fn);
+}
 Result<int64_t> FaultInjectingStore::CountClaimable(int64_t job_id, int64_t user_id) {
   return inner_->CountClaimable(job_id, user_id);
 }
@@ -353,6 +358,20 @@ Status FaultInjectingStore::ReleaseLease(const std::string& name, const std::str
   return Write<void>("ReleaseLease", [&] { return inner_->ReleaseLease(name, holder); });
 }
 
+Status FaultInjectingStore::CreateInvitation(const Invitation& invitation) {
+  return Write<void>("CreateInvitation", [&] { return inner_->CreateInvitation(invitation); });
+}
+Result<Invitation> FaultInjectingStore::GetInvitation(const std::string& token_hash) {
+  return inner_->GetInvitation(token_hash);
+}
+Result<std::vector<Invitation>> FaultInjectingStore::ListInvitations() {
+  return inner_->ListInvitations();
+}
+Result<User> FaultInjectingStore::AcceptInvitation(const std::string& token_hash, const User& user,
+                                                   int64_t now_ms) {
+  return Write<User>("AcceptInvitation",
+                     [&] { return inner_->AcceptInvitation(token_hash, user, now_ms); });
+}
 StoreStats FaultInjectingStore::Stats() { return inner_->Stats(); }
 
 }  // namespace plumbline::store

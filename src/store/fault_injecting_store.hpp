@@ -116,6 +116,8 @@ class FaultInjectingStore final : public Store {
   Status ForEachLabeledAnswer(int64_t job_id,
                               const std::function<void(const Assignment&)>& fn) override;
   Status ForEachAnswer(int64_t job_id, const std::function<void(const Assignment&)>& fn) override;
+  Status ForEachObjectLabel(int64_t job_id,
+                            const std::function<void(int64_t, const std::string&)>& fn) override;
   Result<int64_t> CountClaimable(int64_t job_id, int64_t user_id) override;
   Status CreateKmsKey(const KmsKey& key) override;
   Result<KmsKey> GetKmsKey(const std::string& key_id) override;
@@ -146,6 +148,10 @@ class FaultInjectingStore final : public Store {
   Status RevokeAccessKey(const std::string& access_key_id, int64_t now_ms) override;
   Status AppendAudit(const AuditEntry& entry) override;
   Result<std::vector<AuditEntry>> ListAudit(int64_t since_ms, size_t limit) override;
+  Status CreateInvitation(const Invitation& invitation) override;
+  Result<Invitation> GetInvitation(const std::string& token_hash) override;
+  Result<std::vector<Invitation>> ListInvitations() override;
+  Result<User> AcceptInvitation(const std::string& token_hash, const User& user, int64_t now_ms) override;
   StoreStats Stats() override;
 
  private:

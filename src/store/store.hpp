@@ -297,6 +297,19 @@ struct SecretSealer {
   std::function<Result<std::string>(const std::string& sealed, const std::string& context)> open;
   std::function<bool(const std::string& stored)> is_sealed;
 };
+// An invitation to join as a user, made by an admin (the console's "invite
+// with a one-time link"). The link's token itself is never stored: only its
+// SHA-256 in hex, which is how the invitation is found again.
+struct Invitation {
+  std::string token_hash;
+  std::string username;
+  std::vector<std::string> groups;
+  bool is_admin = false;
+  std::string invited_by;     // the admin's username
+  int64_t created_ms = 0;
+  int64_t expires_ms = 0;     // refused from this time on
+  int64_t used_ms = 0;        // 0 until accepted
+};
 // --- end of workforce and access control types ---
 
 // A registered function (a custom pre-annotation or consolidation hook,
@@ -501,6 +514,13 @@ class Store {
   // without answers (or an unknown job id) calls fn never.
   virtual Status ForEachAnswer(int64_t job_id,
                                const std::function<void(const Assignment&)>& fn) = 0;
+  // Calls fn with the index and consolidated label (label_json) of every
+  // labeled object of the job, in index order, streaming, without reading
+  // the other objects or any object's line or task input: what the
+  // console's label distribution and agreement figures need of a job of a
+  // million objects. An unknown job id calls fn never.
+  virtual Status ForEachObjectLabel(
+      int64_t job_id, const std::function<void(int64_t index, const std::string& label_json)>& fn) = 0;
   // Objects of the job that this user could still claim (approximate count for listings).
   virtual Result<int64_t> CountClaimable(int64_t job_id, int64_t user_id) = 0;
 
@@ -560,6 +580,22 @@ class Store {
   // Audit entries at or after since_ms, oldest first, at most `limit` (the
   // newest `limit` when there are more).
   virtual Result<std::vector<AuditEntry>> ListAudit(int64_t since_ms, size_t limit) = 0;
+  // Stores an invitation. kAlreadyExists when a user already has its
+  // username (case-insensitive) or its token hash is taken.
+  virtual Status CreateInvitation(const Invitation& invitation) = 0;
+  // By token hash; kNotFound.
+  virtual Result<Invitation> GetInvitation(const std::string& token_hash) = 0;
+  // Every invitation, used or not, oldest first (by username when made in
+  // the same millisecond).
+  virtual Result<std::vector<Invitation>> ListInvitations() = 0;
+  // Creates `user` with the invitation's username, groups and role, and
+  // marks the invitation used at now_ms, in one transaction: an invitation
+  // makes one user at most. kNotFound for an unknown hash; kConflict when it
+  // was used already (the message says "already used") or now_ms is at or
+  // past its expiry ("expired"); kAlreadyExists when a user has taken the
+  // username since it was made.
+  virtual Result<User> AcceptInvitation(const std::string& token_hash, const User& user,
+                                        int64_t now_ms) = 0;
   // --- end of workforce and access control ---
 
   // --- functions (custom hooks) ---

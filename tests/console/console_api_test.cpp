@@ -16,6 +16,7 @@
 #include "common/ids.hpp"
 #include "identity/identity.hpp"
 #include "job_request.hpp"
+#include "kms/kms.hpp"
 #include "labeling/labeling.hpp"
 #include "portal/media.hpp"
 #include "portal/worker_api.hpp"
@@ -39,10 +40,22 @@ class ConsoleApiTest : public ::testing::Test {
     service_ = std::make_unique<labeling::LabelingService>(*store_, *objects_, clock_, o);
     identity_ = std::make_unique<identity::Identity>(*store_, clock_);
     media_ = std::make_unique<portal::MediaSigner>("media-key", *objects_, clock_);
+    kms::KeyRingOptions kopts;
+    kopts.root_key_hex = RandomHex(32);
+    kopts.region = "us-west-2";
+    kopts.account_id = identity_->options().account_id;
+    ring_ = kms::KeyRing::Open(*store_, kopts, clock_).value();
+    keys_ = std::make_unique<kms::KeyService>(*ring_, *identity_);
+    service_->SetKeyRing(ring_.get());
     ConsoleOptions copts;
     copts.max_wait_seconds = 5;
     console_ = std::make_unique<Console>(*service_, *store_, *identity_, *objects_, media_.get(), copts);
+    console_->SetKeyService(keys_.get());
     console_->Register(router_);
+    // The portal's routes beside the console's, as the server has them
+    // (invitations are accepted there).
+    worker_api_ = std::make_unique<portal::WorkerApi>(*service_, *identity_, nullptr, portal::PortalOptions{});
+    worker_api_->Register(router_);
 
     ASSERT_NO_FATAL_FAILURE(labeling::test_support::MakeJobInputs(
         *objects_, *service_,
@@ -57,8 +70,11 @@ class ConsoleApiTest : public ::testing::Test {
     worker_ = identity_->SignIn("w1", "w1-password", {"test", ""}).signed_in->session;
   }
   void TearDown() override {
+    worker_api_.reset();
     console_.reset();
     service_.reset();
+    keys_.reset();
+    ring_.reset();
     identity_.reset();
     store_.reset();
     fs::remove_all(dir_);
@@ -98,6 +114,22 @@ class ConsoleApiTest : public ::testing::Test {
     return router_.Dispatch(r);
   }
   http::Response Get(const std::string& target) { return Call("GET", target, &admin_); }
+  // A JSON POST without a session (the invitation routes of the portal).
+  http::Response PostJson(const std::string& path, const std::string& body, bool json_type = true) {
+    http::Request r;
+    r.method = "POST";
+    r.target = r.path = path;
+    r.body = body;
+    r.remote_address = "10.1.2.3";
+    if (json_type) r.headers.push_back({"Content-Type", "application/json"});
+    return router_.Dispatch(r);
+  }
+  std::vector<store::AuditEntry> AuditOf(const std::string& action) {
+    std::vector<store::AuditEntry> out;
+    for (const auto& e : identity_->ListAudit(0, 1000).value())
+      if (e.action == action) out.push_back(e);
+    return out;
+  }
   static object Body(const http::Response& r) { return boost::json::parse(r.body).as_object(); }
 
   store::User User(const std::string& name) { return identity_->GetUser(name).value(); }
@@ -119,7 +151,10 @@ class ConsoleApiTest : public ::testing::Test {
   std::unique_ptr<labeling::LabelingService> service_;
   std::unique_ptr<identity::Identity> identity_;
   std::unique_ptr<portal::MediaSigner> media_;
+  std::unique_ptr<kms::KeyRing> ring_;
+  std::unique_ptr<kms::KeyService> keys_;
   std::unique_ptr<Console> console_;
+  std::unique_ptr<portal::WorkerApi> worker_api_;
   http::Router router_;
   store::Session admin_, worker_;
 };
@@ -135,6 +170,12 @@ TEST_F(ConsoleApiTest, WorkersAndStrangersAreRefusedEverywhere) {
       {"POST", "/console/api/jobs/pets/stop"},
       {"POST", "/console/api/jobs/pets/preview"},
       {"POST", "/console/api/logout"},
+      {"GET", "/console/api/invitations"},
+      {"POST", "/console/api/invitations"},
+      {"GET", "/console/api/kms/keys"},
+      {"POST", "/console/api/kms/keys"},
+      {"GET", "/console/api/kms/keys/k"},
+      {"POST", "/console/api/kms/keys/k/disable"},
       {"GET", "/console/api/no-such-route"},
   };
   for (const auto& [method, path] : routes) {
@@ -501,6 +542,184 @@ TEST_F(ConsoleApiTest, PeopleAndKeysGoThroughIdentityAndAreAudited) {
   // A worker reaches none of it.
   EXPECT_EQ(Call("GET", "/console/api/users", &worker_).status, 403);
   EXPECT_EQ(Call("POST", "/console/api/users", &worker_, R"({"username":"x","password":"xxxxxxxxxx"})").status, 403);
+}
+
+TEST_F(ConsoleApiTest, AnInvitationIsAOneTimeLinkThatSignsTheNewWorkerIn) {
+  http::Response made = Call("POST", "/console/api/invitations", &admin_,
+                             R"({"username":"erin","groups":["g"],"expiresInSeconds":3600})");
+  ASSERT_EQ(made.status, 200) << made.body;
+  std::string token(Body(made).at("token").as_string());
+  EXPECT_EQ(token.size(), 64u);
+  EXPECT_EQ(Body(made).at("path").as_string(), "/worker/invite#" + token);
+  EXPECT_EQ(Body(made).at("state"), "pending");
+  EXPECT_EQ(Body(made).at("invitedBy"), "boss");
+  // Refused: an existing user's name, a lifetime out of bounds, a worker, no CSRF token.
+  EXPECT_EQ(Call("POST", "/console/api/invitations", &admin_, R"({"username":"w1"})").status, 409);
+  EXPECT_EQ(Call("POST", "/console/api/invitations", &admin_, R"({"username":"x","expiresInSeconds":5})").status, 400);
+  EXPECT_EQ(Call("POST", "/console/api/invitations", &worker_, R"({"username":"x"})").status, 403);
+  EXPECT_EQ(Call("POST", "/console/api/invitations", &admin_, R"({"username":"x"})", false).status, 403);
+  EXPECT_EQ(Call("GET", "/console/api/invitations", &worker_).status, 403);
+  // The list and the audit log never show the token.
+  http::Response list = Get("/console/api/invitations");
+  ASSERT_EQ(list.status, 200);
+  EXPECT_EQ(list.body.find(token), std::string::npos);
+  EXPECT_EQ(Body(list).at("invitations").as_array().size(), 1u);
+  auto invites = AuditOf("console:users:invite");
+  ASSERT_EQ(invites.size(), 3u);  // made, refused for w1, refused for its lifetime
+  EXPECT_EQ(invites[0].target, "erin");
+  EXPECT_EQ(invites[0].outcome, "ok");
+  EXPECT_EQ(invites[1].target, "w1");
+  EXPECT_EQ(invites[1].outcome, "Refused");
+  EXPECT_EQ(invites[2].outcome, "Refused");
+  for (const auto& e : identity_->ListAudit(0, 1000).value()) EXPECT_EQ(e.detail.find(token), std::string::npos);
+
+  // The portal: the link's token checks, then sets a password and signs in.
+  EXPECT_EQ(PostJson("/worker/api/invitation", R"({"token":")" + token + "\"}", false).status, 415);
+  http::Response check = PostJson("/worker/api/invitation", R"({"token":")" + token + "\"}");
+  ASSERT_EQ(check.status, 200) << check.body;
+  EXPECT_EQ(Body(check).at("username"), "erin");
+  std::string forged = token;
+  forged[5] = forged[5] == '0' ? '1' : '0';
+  http::Response bad = PostJson("/worker/api/invitation/accept", R"({"token":")" + forged + R"(","password":"erin-password"})");
+  EXPECT_EQ(bad.status, 404);
+  EXPECT_NE(bad.body.find("not valid"), std::string::npos);
+  EXPECT_EQ(PostJson("/worker/api/invitation/accept", R"({"token":")" + token + R"(","password":"short"})").status, 400);
+  http::Response in = PostJson("/worker/api/invitation/accept", R"({"token":")" + token + R"(","password":"erin-password"})");
+  ASSERT_EQ(in.status, 200) << in.body;
+  bool cookie = false;
+  for (const auto& h : in.headers)
+    if (h.name == "Set-Cookie" && h.value.rfind(std::string(portal::kSessionCookie) + "=", 0) == 0) cookie = true;
+  EXPECT_TRUE(cookie);
+  EXPECT_EQ(identity_->GetUser("erin").value().groups, std::vector<std::string>{"g"});
+  EXPECT_FALSE(identity_->GetUser("erin").value().is_admin);
+  // Once only.
+  http::Response again = PostJson("/worker/api/invitation/accept", R"({"token":")" + token + R"(","password":"other-password"})");
+  EXPECT_EQ(again.status, 409);
+  EXPECT_NE(again.body.find("already used"), std::string::npos);
+  EXPECT_EQ(PostJson("/worker/api/invitation", R"({"token":")" + token + "\"}").status, 409);
+  EXPECT_EQ(Body(Get("/console/api/invitations")).at("invitations").as_array()[0].at("state"), "accepted");
+  auto accepts = AuditOf("portal:accept-invitation");
+  ASSERT_EQ(accepts.size(), 4u);  // forged, short password, ok, used
+  EXPECT_EQ(accepts[2].outcome, "ok");
+  EXPECT_EQ(accepts[2].source, "10.1.2.3");
+
+  // Expired links are refused with the time they expired.
+  http::Response late = Call("POST", "/console/api/invitations", &admin_, R"({"username":"fred","expiresInSeconds":300})");
+  ASSERT_EQ(late.status, 200);
+  clock_.Advance(std::chrono::seconds(301));
+  http::Response expired = PostJson("/worker/api/invitation/accept",
+                                    R"({"token":")" + std::string(Body(late).at("token").as_string()) + R"(","password":"fred-password"})");
+  EXPECT_EQ(expired.status, 409);
+  EXPECT_NE(expired.body.find("expired on"), std::string::npos);
+  EXPECT_EQ(identity_->GetUser("fred").error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(ConsoleApiTest, KmsKeysAreListedCreatedAndManagedThroughTheKeyRing) {
+  EXPECT_EQ(Call("GET", "/console/api/kms/keys", &worker_).status, 403);
+  EXPECT_EQ(Call("POST", "/console/api/kms/keys", &worker_, "{}").status, 403);
+  http::Response made = Call("POST", "/console/api/kms/keys", &admin_,
+                             R"({"description":"outputs <b>of</b> pets","alias":"pets-out","allowedUsers":["boss"]})");
+  ASSERT_EQ(made.status, 200) << made.body;
+  std::string id(Body(made).at("keyId").as_string());
+  EXPECT_EQ(Body(made).at("aliases"), boost::json::parse(R"(["alias/pets-out"])"));
+  EXPECT_EQ(Body(made).at("state"), "Enabled");
+  // The alias is taken now: KMS's own exception name comes back.
+  http::Response taken = Call("POST", "/console/api/kms/keys", &admin_, R"({"alias":"pets-out"})");
+  EXPECT_EQ(taken.status, 409);
+  EXPECT_EQ(Body(taken).at("error"), "AlreadyExistsException");
+  EXPECT_EQ(Call("POST", "/console/api/kms/keys", &admin_, R"({"policy":"{not json"})").status, 400);
+
+  auto keys = Body(Get("/console/api/kms/keys")).at("keys").as_array();
+  bool listed = false;
+  for (const auto& k : keys)
+    if (k.at("keyId") == id.c_str()) listed = k.at("description") == "outputs <b>of</b> pets";
+  EXPECT_TRUE(listed);
+  http::Response one = Get("/console/api/kms/keys/" + id);
+  ASSERT_EQ(one.status, 200) << one.body;
+  std::string policy(Body(one).at("policy").as_string());
+  EXPECT_NE(policy.find(":user/boss"), std::string::npos);
+  EXPECT_EQ(Get("/console/api/kms/keys/alias/pets-out").status, 404);  // one path segment: the id
+  EXPECT_EQ(Get("/console/api/kms/keys/00000000-0000-0000-0000-000000000000").status, 404);
+
+  auto state = [&](const std::string& action, const std::string& body = "{}") {
+    http::Response r = Call("POST", "/console/api/kms/keys/" + id + "/" + action, &admin_, body);
+    EXPECT_EQ(r.status, 200) << action << ": " << r.body;
+    return r.status == 200 ? std::string(Body(r).at("state").as_string()) : std::string();
+  };
+  EXPECT_EQ(state("disable"), "Disabled");
+  EXPECT_EQ(ring_->DescribeKey(id).value().state, "Disabled");
+  EXPECT_EQ(state("enable"), "Enabled");
+  http::Response too_soon = Call("POST", "/console/api/kms/keys/" + id + "/schedule-deletion", &admin_, R"({"days":3})");
+  EXPECT_EQ(too_soon.status, 400) << too_soon.body;
+  EXPECT_EQ(state("schedule-deletion", R"({"days":7})"), "PendingDeletion");
+  EXPECT_TRUE(Body(Get("/console/api/kms/keys/" + id)).at("deletionDate").is_int64());
+  EXPECT_EQ(state("cancel-deletion"), "Disabled");  // as AWS does
+  EXPECT_EQ(Call("POST", "/console/api/kms/keys/" + id + "/cancel-deletion", &admin_, "{}").status, 409);
+  EXPECT_EQ(Call("POST", "/console/api/kms/keys/" + id + "/fly", &admin_, "{}").status, 404);
+  EXPECT_EQ(Call("POST", "/console/api/kms/keys/" + id + "/disable", &admin_, "{}", false).status, 403);
+
+  // Audited as the KMS API audits: by the admin, with the key.
+  bool created = false, disabled = false;
+  for (const auto& e : identity_->ListAudit(0, 1000).value()) {
+    if (e.action == "kms:CreateKey" && e.actor == "boss" && e.outcome == "ok") created = true;
+    if (e.action == "kms:DisableKey" && e.actor == "boss" && e.target == id) disabled = true;
+  }
+  EXPECT_TRUE(created);
+  EXPECT_TRUE(disabled);
+}
+
+TEST_F(ConsoleApiTest, AnEncryptedOutputIsDecryptedForThoseTheKeyPolicyAllows) {
+  kms::CreateKeyRequest kr;
+  kr.alias = "secret-out";
+  std::string key = ring_->CreateKey(kr).value().key_id;  // AWS's default policy: the account only
+  auto request = labeling::test_support::TextJobRequest("secret", "s3://b/m.manifest", 1);
+  request["OutputConfig"].as_object()["KmsKeyId"] = key;
+  ASSERT_TRUE(service_->CreateJob(request, "us-west-2"));
+  service_->RunOnce();
+  ASSERT_EQ(Call("POST", "/console/api/jobs/secret/stop", &admin_, "{}").status, 200);
+  service_->RunOnce();
+  ASSERT_TRUE(service_->DescribeJob("secret").value().output_written);
+  // What is stored is not the manifest.
+  auto stored = objects_->ReadAll(labeling::OutputRoot(service_->DescribeJob("secret").value()) +
+                                  "/manifests/output/output.manifest");
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->find("\"source\":\"a\""), std::string::npos);
+
+  // The default policy delegates to the account: an admin may manage the
+  // key but not use its data, so the download is refused, saying why.
+  http::Response refused = Get("/console/api/jobs/secret/output");
+  EXPECT_EQ(refused.status, 403) << refused.body;
+  EXPECT_EQ(Body(refused).at("error"), "AccessDenied");
+  std::string why(Body(refused).at("message").as_string());
+  EXPECT_NE(why.find(key), std::string::npos);
+  EXPECT_NE(why.find("user/boss"), std::string::npos);
+  EXPECT_NE(why.find("kms:Decrypt"), std::string::npos);
+
+  // A policy naming the admin lets the console decrypt it.
+  std::string account = identity_->options().account_id;
+  std::string policy = R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::)" +
+                       account + R"(:root"},"Action":"kms:*","Resource":"*"},{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::)" +
+                       account + R"(:user/boss"},"Action":"kms:Decrypt","Resource":"*"}]})";
+  boost::json::object put;
+  put["policy"] = policy;
+  ASSERT_EQ(Call("POST", "/console/api/kms/keys/" + key + "/policy", &admin_, boost::json::serialize(put)).status, 200);
+  http::Response out = Get("/console/api/jobs/secret/output");
+  ASSERT_EQ(out.status, 200) << out.body;
+  EXPECT_NE(out.body.find("\"source\":\"a\""), std::string::npos);
+  EXPECT_NE(out.body.find("\"source\":\"<b>d</b>\""), std::string::npos);
+
+  auto decrypts = AuditOf("kms:Decrypt");
+  ASSERT_EQ(decrypts.size(), 2u);
+  EXPECT_EQ(decrypts[0].outcome, "PermissionDenied");
+  EXPECT_EQ(decrypts[1].outcome, "ok");
+  EXPECT_EQ(decrypts[1].actor, "boss");
+  auto downloads = AuditOf("console:DownloadOutput");
+  ASSERT_EQ(downloads.size(), 2u);
+  EXPECT_EQ(downloads[0].outcome, "PermissionDenied");
+  EXPECT_EQ(downloads[1].outcome, "ok");
+  EXPECT_EQ(downloads[1].target, "secret");
+  // A worker gets nothing of it.
+  EXPECT_EQ(Call("GET", "/console/api/jobs/secret/output", &worker_).status, 403);
 }
 
 }  // namespace

@@ -200,6 +200,62 @@ TEST_F(IdentityTest, AuthorizeSpeaksAwsAccessDenied) {
   EXPECT_FALSE(Identity::Authorize(admin, Role::kWorker, "portal:claim", "*"));
 }
 
+TEST_F(IdentityTest, AnInvitationLinkWorksOnceBeforeItExpires) {
+  EXPECT_EQ(id_->Invite({"", {}, false, "boss", 3600}).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(id_->Invite({"n", {}, false, "boss", 60}).error().code, ErrorCode::kInvalidArgument);
+  Add("taken");
+  EXPECT_EQ(id_->Invite({"taken", {}, false, "boss", 3600}).error().code, ErrorCode::kAlreadyExists);
+  auto issued = id_->Invite({"newcomer", {"g", "h"}, false, "boss", 3600}).value();
+  EXPECT_EQ(issued.token.size(), 64u);
+  // Only the token's hash is stored.
+  EXPECT_NE(issued.invitation.token_hash, issued.token);
+  for (const auto& inv : id_->ListInvitations().value()) EXPECT_NE(inv.token_hash, issued.token);
+  EXPECT_EQ(id_->CheckInvitation(issued.token).value().username, "newcomer");
+
+  // A forged or mistyped token names nothing.
+  std::string forged = issued.token;
+  forged[0] = forged[0] == 'a' ? 'b' : 'a';
+  EXPECT_EQ(id_->CheckInvitation(forged).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(id_->AcceptInvitation(forged, "a-password", from_).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(id_->AcceptInvitation(issued.token, "short", from_).error().code,
+            ErrorCode::kInvalidArgument);
+
+  auto in = id_->AcceptInvitation(issued.token, "newcomer-password", from_).value();
+  EXPECT_EQ(in.user.username, "newcomer");
+  EXPECT_EQ(in.user.groups, (std::vector<std::string>{"g", "h"}));
+  EXPECT_FALSE(in.user.is_admin);
+  EXPECT_EQ(id_->FindSession(in.session.token).value()->user.username, "newcomer");
+  EXPECT_TRUE(id_->SignIn("newcomer", "newcomer-password", from_).status);
+
+  // The second time: refused, saying it was used.
+  auto again = id_->AcceptInvitation(issued.token, "other-password", from_);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::kConflict);
+  EXPECT_NE(again.error().message.find("already used"), std::string::npos);
+  EXPECT_NE(id_->CheckInvitation(issued.token).error().message.find("already used"),
+            std::string::npos);
+  EXPECT_FALSE(id_->SignIn("newcomer", "other-password", from_).status);
+
+  // Expired: refused with the time it expired, and no user is made.
+  auto late = id_->Invite({"late", {}, false, "boss", 300}).value();
+  clock_.Advance(std::chrono::seconds(300));
+  auto expired = id_->AcceptInvitation(late.token, "late-password", from_);
+  ASSERT_FALSE(expired);
+  EXPECT_EQ(expired.error().code, ErrorCode::kConflict);
+  EXPECT_NE(expired.error().message.find("expired on "), std::string::npos);
+  EXPECT_EQ(id_->GetUser("late").error().code, ErrorCode::kNotFound);
+
+  int accepted = 0, refused = 0;
+  for (const auto& e : Audit()) {
+    if (e.action != "portal:accept-invitation") continue;
+    EXPECT_EQ(e.source, "10.0.0.1");
+    (e.outcome == "ok" ? accepted : refused)++;
+    EXPECT_EQ(e.detail.find(issued.token), std::string::npos);  // never the token
+  }
+  EXPECT_EQ(accepted, 1);
+  EXPECT_EQ(refused, 4);  // forged, short password, used, expired
+}
+
 TEST_F(IdentityTest, AuditEntriesGetTheTime) {
   store::AuditEntry e;
   e.actor = "cli:me";

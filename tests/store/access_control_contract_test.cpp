@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/ids.hpp"
 #include "contract_targets.hpp"
 
 namespace plumbline::store {
@@ -212,6 +213,83 @@ TEST_P(AccessControlStoreTest, AuditLogKeepsEntriesInOrderAndFilters) {
   ASSERT_EQ(newest.size(), 2u);
   EXPECT_EQ(newest[0].target, "t3");
   EXPECT_EQ(newest[1].target, "t4");
+}
+
+TEST_P(AccessControlStoreTest, AnInvitationMakesOneUserOnceBeforeItExpires) {
+  MakeUser("taken");
+  Invitation inv;
+  inv.token_hash = "hash-1";
+  inv.username = "Newcomer";
+  inv.groups = {"labelers", "night shift"};
+  inv.invited_by = "boss";
+  inv.created_ms = 1000;
+  inv.expires_ms = 5000;
+  ASSERT_TRUE(store_->CreateInvitation(inv));
+  // A second invitation with the same token, or for an existing user, is refused.
+  EXPECT_EQ(store_->CreateInvitation(inv).error().code, ErrorCode::kAlreadyExists);
+  Invitation for_taken = inv;
+  for_taken.token_hash = "hash-2";
+  for_taken.username = "TAKEN";
+  EXPECT_EQ(store_->CreateInvitation(for_taken).error().code, ErrorCode::kAlreadyExists);
+  Invitation got = store_->GetInvitation("hash-1").value();
+  EXPECT_EQ(got.username, "Newcomer");
+  EXPECT_EQ(got.groups, (std::vector<std::string>{"labelers", "night shift"}));
+  EXPECT_EQ(got.invited_by, "boss");
+  EXPECT_EQ(got.expires_ms, 5000);
+  EXPECT_EQ(got.used_ms, 0);
+  EXPECT_FALSE(got.is_admin);
+  EXPECT_EQ(store_->GetInvitation("nope").error().code, ErrorCode::kNotFound);
+
+  User u;
+  u.password_hash = "new-hash";
+  u.worker_key = RandomHex(8);
+  u.sub = RandomUuid();
+  u.username = "ignored";  // the invitation's username wins
+  u.is_admin = true;       // and its role
+  EXPECT_EQ(store_->AcceptInvitation("nope", u, 2000).error().code, ErrorCode::kNotFound);
+  User made = store_->AcceptInvitation("hash-1", u, 2000).value();
+  EXPECT_EQ(made.username, "Newcomer");
+  EXPECT_FALSE(made.is_admin);
+  EXPECT_GT(made.id, 0);
+  User read = store_->GetUserByName("newcomer").value();
+  EXPECT_EQ(read.id, made.id);
+  EXPECT_EQ(read.password_hash, "new-hash");
+  EXPECT_EQ(read.groups, (std::vector<std::string>{"labelers", "night shift"}));
+  EXPECT_EQ(store_->GetInvitation("hash-1").value().used_ms, 2000);
+  // Used once: refused the second time, and no second user.
+  auto again = store_->AcceptInvitation("hash-1", u, 2100);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::kConflict);
+  EXPECT_NE(again.error().message.find("already used"), std::string::npos);
+
+  // Expired: refused from its expiry on, and nothing is made.
+  Invitation late = inv;
+  late.token_hash = "hash-3";
+  late.username = "late";
+  late.created_ms = 1100;
+  ASSERT_TRUE(store_->CreateInvitation(late));
+  auto expired = store_->AcceptInvitation("hash-3", u, 5000);
+  ASSERT_FALSE(expired);
+  EXPECT_EQ(expired.error().code, ErrorCode::kConflict);
+  EXPECT_NE(expired.error().message.find("expired"), std::string::npos);
+  EXPECT_EQ(store_->GetUserByName("late").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->GetInvitation("hash-3").value().used_ms, 0);
+
+  // The username taken after the invitation was made.
+  Invitation raced = inv;
+  raced.token_hash = "hash-4";
+  raced.username = "raced";
+  raced.created_ms = 900;
+  ASSERT_TRUE(store_->CreateInvitation(raced));
+  MakeUser("Raced");
+  EXPECT_EQ(store_->AcceptInvitation("hash-4", u, 2000).error().code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ(store_->GetInvitation("hash-4").value().used_ms, 0);
+
+  auto all = store_->ListInvitations().value();
+  ASSERT_EQ(all.size(), 3u);  // oldest first
+  EXPECT_EQ(all[0].token_hash, "hash-4");
+  EXPECT_EQ(all[1].token_hash, "hash-1");
+  EXPECT_EQ(all[2].token_hash, "hash-3");
 }
 
 INSTANTIATE_TEST_SUITE_P(, AccessControlStoreTest,

@@ -182,6 +182,32 @@ TEST_P(StoreTest, ForEachAnswerStreamsEverySubmittedAnswerOfTheJobInOrder) {
   EXPECT_EQ(count, 3u);
 }
 
+TEST_P(StoreTest, ForEachObjectLabelStreamsOnlyLabeledObjectsInIndexOrder) {
+  int64_t job = MakeJob("labels", 6000);
+  int64_t other = MakeJob("other", 3);
+  std::vector<std::pair<int64_t, std::string>> seen;
+  auto collect = [&](int64_t index, const std::string& label) { seen.emplace_back(index, label); };
+  ASSERT_TRUE(store_->ForEachObjectLabel(job, collect));
+  EXPECT_TRUE(seen.empty());
+  // Labeled objects on both sides of a 4096-object page, a failed one and a
+  // skipped one (neither streamed), another job's labeled object.
+  std::vector<ObjectOutcome> outcomes = {{5000, ObjectState::kLabeled, "{\"l\":\"b\"}", ""},
+                                         {3, ObjectState::kLabeled, "{\"l\":\"a\"}", ""},
+                                         {4, ObjectState::kFailed, "", "ClientError: x"},
+                                         {5, ObjectState::kSkipped, "", ""},
+                                         {4096, ObjectState::kLabeled, "{\"l\":\"c\"}", ""}};
+  ASSERT_TRUE(store_->FinishObjects(job, outcomes, 2000));
+  ASSERT_TRUE(store_->FinishObjects(other, {{0, ObjectState::kLabeled, "{\"l\":\"x\"}", ""}}, 2000));
+  ASSERT_TRUE(store_->ForEachObjectLabel(job, collect));
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0], (std::pair<int64_t, std::string>{3, "{\"l\":\"a\"}"}));
+  EXPECT_EQ(seen[1], (std::pair<int64_t, std::string>{4096, "{\"l\":\"c\"}"}));
+  EXPECT_EQ(seen[2], (std::pair<int64_t, std::string>{5000, "{\"l\":\"b\"}"}));
+  seen.clear();
+  ASSERT_TRUE(store_->ForEachObjectLabel(987654, collect));
+  EXPECT_TRUE(seen.empty());
+}
+
 TEST_P(StoreTest, SubmitAndClaimSubmitsThenClaimsInOneCommit) {
   // N = 2 over two objects: worker 1 answers object 0 and gets object 1
   // (never object 0 again); worker 2 then gets object 0.

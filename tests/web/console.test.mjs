@@ -35,6 +35,7 @@ const ANSWERS = {
   bob: ['person', 'plant', 'plant', 'animal', 'animal', 'person', 'person'],
 };
 
+const BENCH = path.resolve(REPO, process.env.CONSOLE_BENCH || 'build/bench/console/console_bench');
 const skipReason = !fs.existsSync(BINARY) ? `no server binary at ${BINARY}` : !fs.existsSync(AWS) ? `no aws CLI at ${AWS}` : null;
 
 let dir, server, base, browser, page;
@@ -61,9 +62,9 @@ async function waitStatus(job, statuses, timeoutMs = 20000) {
   throw new Error(`job ${job} did not reach ${statuses}: ${JSON.stringify(d)}`);
 }
 
-function startServer() {
+function startServer(dataDir = dir) {
   return new Promise((resolve, reject) => {
-    const p = spawn(BINARY, ['serve', '--data-dir', dir, '--listen', '127.0.0.1:0'], {
+    const p = spawn(BINARY, ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0'], {
       env: { ...process.env, PLUMBLINE_ROOT_ACCESS_KEY_ID: KEY, PLUMBLINE_ROOT_SECRET_ACCESS_KEY: SECRET },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -85,12 +86,12 @@ function addUser(name, extra = []) {
     { input: `${PASSWORD}\n`, stdio: ['pipe', 'ignore', 'inherit'] });
 }
 
-function createJob(name, manifest, categories, workers) {
+function createJob(name, manifest, categories, workers, kmsKeyId) {
   aws('sagemaker', 'create-labeling-job', '--labeling-job-name', name, '--label-attribute-name', 'aws-blog-demo',
     '--label-category-config-s3-uri', `s3://${BUCKET}/${categories}`,
     '--role-arn', 'arn:aws:iam::123456789012:role/GroundTruthExecutionRole',
     '--input-config', JSON.stringify({ DataSource: { S3DataSource: { ManifestS3Uri: `s3://${BUCKET}/${manifest}` } } }),
-    '--output-config', JSON.stringify({ S3OutputPath: `s3://${BUCKET}/output` }),
+    '--output-config', JSON.stringify({ S3OutputPath: `s3://${BUCKET}/output`, ...(kmsKeyId ? { KmsKeyId: kmsKeyId } : {}) }),
     '--human-task-config', JSON.stringify({
       AnnotationConsolidationConfig: { AnnotationConsolidationLambdaArn: 'arn:aws:lambda:us-west-2:081040173940:function:ACS-TextMultiClass' },
       TaskAvailabilityLifetimeInSeconds: 21600, TaskTimeLimitInSeconds: 3600, NumberOfHumanWorkersPerDataObject: workers,
@@ -420,6 +421,172 @@ test('console: people and keys: a new worker signs in to the portal; a revoked k
   await page.setViewportSize({ width: 1280, height: 800 });
 });
 
+test('console: an admin invites a worker by a one-time link; it works once', { skip: skipReason || false }, async () => {
+  await page.goto(`${base}/console/people`);
+  await page.waitForSelector(`#users tr[data-user="${ADMIN}"]`);
+  await page.fill('#invite-username', 'dora');
+  await page.fill('#invite-groups', 'labelers');
+  await page.click('#invite');
+  await page.waitForSelector('#invite-url');
+  const link = await page.inputValue('#invite-url');
+  assert.match(link, new RegExp(`^${base}/worker/invite#[0-9a-f]{64}$`));
+  await page.waitForSelector('#invitations tr[data-invitation="dora"]');
+  assert.match(await page.textContent('#invitations tr[data-invitation="dora"]'), /pending/);
+  await shot('console-people-invite.png');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await shot('console-people-invite-phone.png');
+  await page.setViewportSize({ width: 1280, height: 800 });
+  // The token is nowhere but in the link: not in the list, not in the audit log.
+  const token = link.split('#')[1];
+  const cookies = await browser.context.cookies(base);
+  const cookie = cookies.map((c) => `${c.name}=${c.value}`).join('; ');
+  for (const p of ['/console/api/invitations', '/console/api/audit?q=dora']) {
+    const body = await fetch(base + p, { headers: { Cookie: cookie } }).then((r) => r.text());
+    assert.ok(!body.includes(token), p);
+  }
+
+  // The invitee, in a browser of their own: sets a password and lands signed in.
+  const other = await launch();
+  try {
+    const p2 = await other.context.newPage();
+    const errors2 = [];
+    p2.on('pageerror', (e) => errors2.push(e.message));
+    await p2.goto(link);
+    await p2.waitForSelector('#accept:not([hidden])');
+    assert.equal(await p2.textContent('#title'), 'Welcome, dora');
+    assert.equal(await p2.inputValue('#username'), 'dora');
+    await p2.setViewportSize({ width: 390, height: 844 });
+    await p2.screenshot({ path: path.join(SCREENSHOTS, 'portal-invite-phone.png'), fullPage: true });
+    await p2.setViewportSize({ width: 1280, height: 800 });
+    await p2.screenshot({ path: path.join(SCREENSHOTS, 'portal-invite.png'), fullPage: true });
+    await p2.fill('#password', 'dora-password');
+    await p2.fill('#again', 'dora-passw0rd');
+    await p2.click('#submit');
+    await p2.waitForSelector('#error:not([hidden])');
+    assert.match(await p2.textContent('#error'), /differ/);
+    await p2.fill('#again', 'dora-password');
+    await p2.click('#submit');
+    await p2.waitForURL(`${base}/worker/`);
+    await p2.waitForSelector('li.job[data-job]');
+    assert.ok((await p2.locator('li.job[data-job]').count()) >= 1, 'dora sees the team\'s jobs');
+    await p2.screenshot({ path: path.join(SCREENSHOTS, 'portal-invite-accepted.png'), fullPage: true });
+    // The same link a second time: refused, saying so; and a forged one.
+    await p2.goto(link);
+    await p2.waitForSelector('.signin-card.refused');
+    assert.equal(await p2.textContent('#title'), 'This invitation link cannot be used');
+    assert.match(await p2.textContent('#lead'), /already used/);
+    assert.equal(await p2.isHidden('#accept'), true);
+    await p2.screenshot({ path: path.join(SCREENSHOTS, 'portal-invite-used.png'), fullPage: true });
+    await p2.setViewportSize({ width: 390, height: 844 });
+    await p2.screenshot({ path: path.join(SCREENSHOTS, 'portal-invite-used-phone.png'), fullPage: true });
+    await p2.goto(`${base}/worker/invite#${'0'.repeat(64)}`);
+    await p2.waitForSelector('.signin-card.refused');
+    assert.match(await p2.textContent('#lead'), /not valid/);
+    assert.deepEqual(errors2, []);
+  } finally {
+    await other.close();
+  }
+  // dora signs in with the password she chose.
+  const r = await fetch(`${base}/worker/api/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username: 'dora', password: 'dora-password' }) });
+  assert.equal(r.status, 200);
+  await page.reload();
+  await page.waitForFunction(() => /accepted/.test(document.querySelector('#invitations tr[data-invitation="dora"]').textContent));
+});
+
+let outputKey;
+test('console: KMS keys: create, read the policy, disable, schedule and cancel deletion', { skip: skipReason || false }, async () => {
+  await page.goto(`${base}/console/`);
+  await page.click('#nav-keys');
+  await page.waitForURL(/\/console\/keys/);
+  await page.waitForSelector('#keys tbody tr');
+  await page.fill('#key-alias', 'job-outputs');
+  await page.fill('#key-description', 'Outputs of <i>labeling</i> jobs');
+  await page.fill('#key-users', ADMIN);
+  await page.click('#create-key');
+  await page.waitForFunction(() => [...document.querySelectorAll('#keys tbody tr')].some((r) => r.textContent.includes('alias/job-outputs')));
+  const row = page.locator('#keys tbody tr', { hasText: 'alias/job-outputs' });
+  outputKey = await row.getAttribute('data-key');
+  assert.match(outputKey, /^[0-9a-f-]{36}$/);
+  assert.match(await row.textContent(), /Outputs of <i>labeling<\/i> jobs/);  // as text
+  assert.match(await row.locator('.status').textContent(), /^Enabled$/);
+  // Its policy names the admin for the key's data.
+  await row.locator('button[data-action="policy"]').click();
+  await page.waitForSelector('#key-policy');
+  const policy = JSON.parse(await page.inputValue('#key-policy'));
+  assert.ok(JSON.stringify(policy).includes(`:user/${ADMIN}`));
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot('console-keys.png');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await shot('console-keys-phone.png');
+  await page.setViewportSize({ width: 1280, height: 800 });
+  const state = () => page.locator(`#keys tr[data-key="${outputKey}"] .status`).textContent();
+  const act = async (action, want) => {
+    await page.click(`#keys tr[data-key="${outputKey}"] button[data-action="${action}"]`);
+    await page.waitForFunction(([k, w]) => document.querySelector(`#keys tr[data-key="${k}"] .status`).textContent === w, [outputKey, want]);
+  };
+  await act('disable', 'Disabled');
+  await act('enable', 'Enabled');
+  await act('schedule-deletion', 'PendingDeletion');  // the prompt's 30 days
+  assert.match(await page.textContent(`#keys tr[data-key="${outputKey}"]`), /deleted on/);
+  await shot('console-keys-pending.png');
+  await act('cancel-deletion', 'Disabled');
+  await act('enable', 'Enabled');
+  assert.equal(await state(), 'Enabled');
+  // The key's uses are audited as KMS calls by the admin.
+  await page.goto(`${base}/console/people`);
+  await page.fill('#audit-search', 'kms:ScheduleKeyDeletion');
+  await page.waitForFunction(() => [...document.querySelectorAll('#audit tbody tr')].some((r) => r.textContent.includes('boss')));
+});
+
+test('console: an encrypted output downloads decrypted where the key policy allows, else says why', { skip: skipReason || false }, async () => {
+  assert.ok(outputKey, 'the KMS test made the key');
+  const locked = aws('kms', 'create-key', '--description', 'nobody may decrypt in the console').KeyMetadata.KeyId;
+  createJob('secret-job', 'dataset.manifest', 'categories.json', 1, outputKey);
+  createJob('locked-job', 'dataset.manifest', 'categories.json', 1, locked);
+  for (const job of ['secret-job', 'locked-job']) {
+    await waitStatus(job, ['InProgress']);
+    aws('sagemaker', 'stop-labeling-job', '--labeling-job-name', job);
+    await waitStatus(job, ['Stopped']);
+  }
+  const sentence = JSON.parse(fs.readFileSync(path.join(SEED, 'dataset.manifest'), 'utf8').split('\n')[0]).source;
+  await page.goto(`${base}/console/jobs/secret-job`);
+  await page.waitForSelector('#output:not([hidden])');
+  assert.equal(await page.textContent('#output'), 'Download output manifest (decrypted)');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#output')]);
+  assert.equal(download.suggestedFilename(), 'secret-job.output.manifest');
+  const text = fs.readFileSync(await download.path(), 'utf8');
+  assert.equal(text.trim().split('\n').length, 7);
+  assert.ok(text.includes(sentence));
+  // What the bucket holds is not that.
+  const stored = fs.readdirSync(path.join(dir, 'buckets', BUCKET, 'output', 'secret-job', 'manifests', 'output'));
+  assert.ok(!fs.readFileSync(path.join(dir, 'buckets', BUCKET, 'output', 'secret-job', 'manifests', 'output', stored[0])).includes(sentence));
+
+  await page.goto(`${base}/console/jobs/locked-job`);
+  await page.waitForSelector('#output:not([hidden])');
+  await page.click('#output');
+  await page.waitForSelector('.error-box:not([hidden])');
+  const why = await page.textContent('.error-box');
+  assert.match(why, /key policy does not let you decrypt it/);
+  assert.match(why, new RegExp(`user/${ADMIN} is not authorized to perform: kms:Decrypt`));
+  await shot('console-output-refused.png');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await shot('console-output-refused-phone.png');
+  await page.setViewportSize({ width: 1280, height: 800 });
+  // The browser logs the refused download's 403; that one is expected.
+  const expected = errors.filter((e) => /403/.test(e) && /\/output/.test(e));
+  assert.equal(expected.length, 1, errors.join('\n'));
+  errors.splice(0, errors.length, ...errors.filter((e) => !expected.includes(e)));
+  // Both downloads are in the audit log, with the key's use.
+  const cookies = await browser.context.cookies(base);
+  const cookie = cookies.map((c) => `${c.name}=${c.value}`).join('; ');
+  const audit = await fetch(`${base}/console/api/audit?q=DownloadOutput`, { headers: { Cookie: cookie } }).then((r) => r.json());
+  assert.deepEqual(audit.entries.filter((e) => /^(locked|secret)-job$/.test(e.target)).map((e) => [e.target, e.outcome]),
+    [['locked-job', 'PermissionDenied'], ['secret-job', 'ok']]);
+  const decrypts = await fetch(`${base}/console/api/audit?q=kms:Decrypt`, { headers: { Cookie: cookie } }).then((r) => r.json());
+  assert.ok(decrypts.entries.some((e) => e.actor === ADMIN && e.outcome === 'ok'));
+});
+
 test('console: hostile strings are shown as text; Stop stops a job', { skip: skipReason || false }, async () => {
   await page.goto(`${base}/console/jobs/${HOSTILE_JOB}`);
   await page.waitForSelector('#objects .object');
@@ -439,4 +606,55 @@ test('console: hostile strings are shown as text; Stop stops a job', { skip: ski
   assert.ok(!dialogs.some((d) => d.startsWith('alert')), `no alert: ${dialogs}`);
   await shot('console-job-stopped.png');
   assert.deepEqual(errors, []);
+});
+
+// The job list's first paint with 10,000 jobs: bench/console's store (kept
+// with --dir) served by a second server, opened in a browser of its own (the
+// session cookie is per host, not per port). Navigation to the first rows,
+// three times; the goal is under a second on this machine (not met yet: see
+// the bound below).
+test('console: the job list paints its first rows quickly with 10,000 jobs', { skip: skipReason || (!fs.existsSync(BENCH) && `no ${BENCH}`) || false }, async () => {
+  const benchDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plumbline-console-10k-'));
+  let bench, other;
+  try {
+    const t0 = Date.now();
+    execFileSync(BENCH, ['--jobs', '10000', '--objects', '1000', '--answered', '100', '--dir', benchDir], { stdio: 'ignore', timeout: 600000 });
+    console.log(`10,000-job store made by console_bench in ${Date.now() - t0} ms`);
+    bench = await startServer(benchDir);
+    other = await launch();
+    const p = await other.context.newPage();
+    await p.goto(`${bench.url}/console/`);
+    await p.fill('#username', 'boss');
+    await p.fill('#password', 'boss-password');
+    await p.click('#submit');
+    await p.waitForSelector('#jobs tbody tr[data-job]');
+    const times = [];
+    for (let i = 0; i < 3; i++) {
+      const t = Date.now();
+      await p.goto(`${bench.url}/console/`);
+      await p.waitForSelector('#jobs tbody tr[data-job]');
+      times.push(Date.now() - t);
+    }
+    const fcp = await p.evaluate(() => (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime);
+    assert.equal(await p.locator('#jobs tbody tr[data-job]').count(), 25);
+    assert.match(await p.textContent('plb-jobs'), /10,000/);
+    times.sort((a, b) => a - b);
+    console.log(`job list of 10,000 jobs: first rows ${times.join(', ')} ms after navigation (min ${times[0]}, median ${times[1]}; first contentful paint ${Math.round(fcp)} ms; goal < 1000)`);
+    await p.screenshot({ path: path.join(SCREENSHOTS, 'console-jobs-10k.png') });
+    // The goal is 1 s. On the loaded 2-core test machine the best of three
+    // was 0.32 s to 1.1 s: GET /console/api/jobs reads every job's whole row
+    // (request and template, ~3 KB each here) to sort them in memory. This
+    // bound catches a regression past that; the figure is printed above.
+    assert.ok(times[0] < 3000, `first rows in ${times[0]} ms`);
+  } finally {
+    if (other) await other.close();
+    if (bench) {
+      // The server still writes (its runner) until it has exited.
+      bench.proc.removeAllListeners('exit');
+      const exited = new Promise((r) => bench.proc.once('exit', r));
+      bench.proc.kill('SIGTERM');
+      await exited;
+    }
+    fs.rmSync(benchDir, { recursive: true, force: true });
+  }
 });

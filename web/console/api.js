@@ -104,7 +104,8 @@ export function topbar(active) {
     el('a', { class: 'brand', href: '/console/' },
       el('span', { class: 'brand-mark', 'aria-hidden': 'true' }), 'Plumbline ', el('small', { text: 'Console' })),
     el('nav', { class: 'row' }, el('a', { href: '/console/', class: active === 'jobs' ? 'active' : null, text: 'Labeling jobs' }),
-      el('a', { href: '/console/people', id: 'nav-people', class: active === 'people' ? 'active' : null, text: 'People and keys' })),
+      el('a', { href: '/console/people', id: 'nav-people', class: active === 'people' ? 'active' : null, text: 'People and keys' }),
+      el('a', { href: '/console/keys', id: 'nav-keys', class: active === 'keys' ? 'active' : null, text: 'KMS keys' })),
     el('span', { class: 'spacer' }),
     el('span', { class: 'who', text: user }),
     el('button', { class: 'btn quiet', type: 'button', id: 'signout', onclick: signOut, text: 'Sign out' }));

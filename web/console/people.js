@@ -1,5 +1,5 @@
-// People and keys: users (add, disable or enable, reset a password, set
-// groups), access keys (create, with the secret shown once; revoke), work
+// People and keys: users (add, invite with a one-time link, disable or
+// enable, reset a password, set groups), access keys (create, with the secret shown once; revoke), work
 // teams (the groups they offer jobs to) and the audit log, searchable. Every
 // action is a call of the console API, which goes through identity/.
 import { api, el, fmtTime } from './api.js';
@@ -12,6 +12,14 @@ customElements.define('plb-people', class extends HTMLElement {
     this.notice = el('div', { class: 'note', role: 'status', hidden: true });
     this.users = el('tbody');
     this.keys = el('tbody');
+    this.invitations = el('tbody');
+    this.inviteLink = el('div', { class: 'note invite-link', role: 'status', hidden: true });
+    const inviteName = el('input', { id: 'invite-username', placeholder: 'username', autocomplete: 'off', 'aria-label': 'Username to invite' });
+    const inviteGroups = el('input', { id: 'invite-groups', placeholder: 'groups, comma-separated', 'aria-label': 'Groups of the invited user' });
+    const inviteDays = el('select', { id: 'invite-expires', 'aria-label': 'The link expires after' },
+      el('option', { value: '86400', text: 'expires in 1 day' }),
+      el('option', { value: '604800', text: 'expires in 7 days', selected: true }),
+      el('option', { value: '2592000', text: 'expires in 30 days' }));
     this.teams = el('tbody');
     this.audit = el('tbody');
     const name = el('input', { id: 'new-username', placeholder: 'username', autocomplete: 'off', 'aria-label': 'Username' });
@@ -31,6 +39,15 @@ customElements.define('plb-people', class extends HTMLElement {
             name.value = ''; pass.value = ''; groups.value = ''; isAdmin.checked = false;
           } })),
         table('users', ['User', 'Role', 'Groups', 'State', ''], this.users)),
+      el('section', { class: 'card', style: 'margin-bottom:16px' }, el('header', {}, el('h2', { text: 'Invitations' })),
+        el('div', { class: 'toolbar' }, inviteName, inviteGroups, inviteDays,
+          el('button', { class: 'btn primary', type: 'button', id: 'invite', text: 'Create invitation link', onclick: async () => {
+            const r = await this.act('POST', '/console/api/invitations', { username: inviteName.value.trim(),
+              groups: inviteGroups.value.split(',').map((g) => g.trim()).filter(Boolean), expiresInSeconds: Number(inviteDays.value) });
+            if (r) { this.showInvite(r); inviteName.value = ''; inviteGroups.value = ''; }
+          } })),
+        this.inviteLink,
+        table('invitations', ['User', 'Groups', 'Invited by', 'Expires', 'State'], this.invitations)),
       el('section', { class: 'card', style: 'margin-bottom:16px' }, el('header', {}, el('h2', { text: 'Access keys' })),
         table('keys', ['Access key', 'User', 'Created', 'State', ''], this.keys)),
       el('section', { class: 'card', style: 'margin-bottom:16px' }, el('header', {}, el('h2', { text: 'Work teams' })),
@@ -54,8 +71,32 @@ customElements.define('plb-people', class extends HTMLElement {
     }
   }
 
+  // The new link, shown once: the server keeps only its hash.
+  showInvite(r) {
+    const url = `${location.origin}${r.path}`;
+    const field = el('input', { id: 'invite-url', class: 'mono', readonly: true, value: url, 'aria-label': 'Invitation link', onfocus: (e) => e.target.select() });
+    const copy = el('button', { class: 'btn', type: 'button', id: 'copy-invite', text: 'Copy', onclick: async () => {
+      field.select();
+      try { await navigator.clipboard.writeText(url); copy.textContent = 'Copied'; } catch (e) { document.execCommand('copy'); }
+    } });
+    this.inviteLink.replaceChildren(
+      el('p', { text: `Send this link to ${r.username}. It works once, until ${fmtTime(r.expires)}, and is shown only now.` }),
+      el('div', { class: 'row' }, field, copy));
+    this.inviteLink.hidden = false;
+    this.notice.hidden = true;
+  }
+
   async load() {
-    const [users, keys, teams] = await Promise.all([api('GET', '/console/api/users'), api('GET', '/console/api/access-keys'), api('GET', '/console/api/workteams')]);
+    const [users, keys, teams, invitations] = await Promise.all([api('GET', '/console/api/users'), api('GET', '/console/api/access-keys'),
+      api('GET', '/console/api/workteams'), api('GET', '/console/api/invitations')]);
+    const stateClass = { pending: 'InProgress', accepted: 'Completed', expired: 'Stopped' };
+    this.invitations.replaceChildren(...invitations.invitations.slice().reverse().map((i) => el('tr', { 'data-invitation': i.username },
+      el('td', { text: i.username }),
+      el('td', { text: i.groups.join(', ') || '–' }),
+      el('td', { text: i.invitedBy }),
+      el('td', { text: fmtTime(i.expires) }),
+      el('td', {}, el('span', { class: `status ${stateClass[i.state]}`, text: i.state })))));
+    if (!invitations.invitations.length) this.invitations.replaceChildren(el('tr', {}, el('td', { colspan: '5', class: 'muted', text: 'No invitations yet.' })));
     this.users.replaceChildren(...users.users.map((u) => el('tr', { 'data-user': u.username },
       el('td', { text: u.username }),
       el('td', { text: u.admin ? 'admin' : 'worker' }),

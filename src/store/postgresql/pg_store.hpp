@@ -243,6 +243,8 @@ class PgStore final : public Store {
   void ClaimAsync(const ClaimRequest& r, Done<std::optional<Assignment>> done) override;
   Result<Assignment> GetAssignment(int64_t id) override;
   Status ForEachAnswer(int64_t job_id, const std::function<void(const Assignment&)>& fn) override;
+  Status ForEachObjectLabel(int64_t job_id,
+                            const std::function<void(int64_t, const std::string&)>& fn) override;
 
   Status CreateFunction(const Function& fn) override;
   Result<Function> GetFunction(const std::string& name_or_arn) override;
@@ -287,6 +289,10 @@ class PgStore final : public Store {
   Status RevokeAccessKey(const std::string& access_key_id, int64_t now_ms) override;
   Status AppendAudit(const AuditEntry& e) override;
   Result<std::vector<AuditEntry>> ListAudit(int64_t since_ms, size_t limit) override;
+  Status CreateInvitation(const Invitation& invitation) override;
+  Result<Invitation> GetInvitation(const std::string& token_hash) override;
+  Result<std::vector<Invitation>> ListInvitations() override;
+  Result<User> AcceptInvitation(const std::string& token_hash, const User& user, int64_t now_ms) override;
 
   StoreStats Stats() override;
 

@@ -172,6 +172,25 @@ CREATE TABLE runner_leases(
   expires_ms BIGINT NOT NULL,
   epoch BIGINT NOT NULL);
 )sql",
+    // 4: invitations (identity/'s one-time links to join; the token only as
+    // its SHA-256, group names joined by newlines); the labeled objects of a
+    // job and its submitted answers in the order they were stored, which the
+    // console's figures read a page at a time without the others (without
+    // the second index each page of ForEachAnswer sorted all of the job's
+    // assignments).
+    R"sql(
+CREATE TABLE invitations(
+  token_hash TEXT PRIMARY KEY,
+  username TEXT NOT NULL,
+  group_names TEXT NOT NULL,
+  is_admin BIGINT NOT NULL DEFAULT 0,
+  invited_by TEXT NOT NULL,
+  created_ms BIGINT NOT NULL,
+  expires_ms BIGINT NOT NULL,
+  used_ms BIGINT NOT NULL DEFAULT 0);
+CREATE INDEX objects_labeled ON objects(job_id, idx) WHERE state = 1;
+CREATE INDEX assignments_submitted ON assignments(job_id, id) WHERE state = 1;
+)sql",
 };
 
 const size_t kMigrationCount = std::size(kMigrations);
@@ -181,6 +200,7 @@ const char* const kMigrationSummaries[] = {
     "work teams, jobs, objects, assignments, KMS keys, the audit log",
     "registered functions (custom hooks)",
     "runner leases (one runner per job among replicas sharing the database)",
+    "invitations, and indexes of labeled objects and submitted answers (the console's figures)",
 };
 static_assert(std::size(kMigrationSummaries) == std::size(kMigrations),
               "one summary per migration");

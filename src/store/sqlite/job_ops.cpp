@@ -301,6 +301,24 @@ Status SqliteStore::ForEachObject(int64_t job_id,
     next = page.back().index + 1;
   }
 }
+Status SqliteStore::ForEachObjectLabel(
+    int64_t job_id, const std::function<void(int64_t, const std::string&)>& fn) {
+  int64_t next = 0;
+  for (;;) {
+    std::vector<std::pair<int64_t, std::string>> page;
+    auto r = Read<void>([&]() -> Status {
+      Query q = Q("SELECT idx,label FROM objects INDEXED BY objects_labeled "
+                  "WHERE job_id=? AND state=1 AND idx>=? ORDER BY idx LIMIT 4096");
+      q.Bind(1, job_id).Bind(2, next);
+      while (q.Step()) page.emplace_back(q.Int(0), q.Text(1));
+      return {};
+    });
+    if (!r) return r;
+    if (page.empty()) return {};
+    for (const auto& [index, label] : page) fn(index, label);
+    next = page.back().first + 1;
+  }
+}
 Result<std::vector<int64_t>> SqliteStore::ObjectsReadyToConsolidate(int64_t job_id, size_t limit) {
   return Read<std::vector<int64_t>>([&]() -> Result<std::vector<int64_t>> {
     std::vector<int64_t> out;

@@ -565,6 +565,122 @@ Result<std::vector<AuditEntry>> SqliteStore::ListAudit(int64_t since_ms, size_t 
     return out;
   });
 }
+// ---------------- invitations ----------------
+namespace {
+std::string JoinGroups(const std::vector<std::string>& groups) {
+  std::string out;
+  for (const auto& g : groups) {
+    if (!out.empty()) out += '\n';
+    out += g;
+  }
+  return out;
+}
+std::vector<std::string> SplitGroups(const std::string& text) {
+  std::vector<std::string> out;
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t end = std::min(text.find('\n', at), text.size());
+    if (end > at) out.push_back(text.substr(at, end - at));
+    at = end + 1;
+  }
+  return out;
+}
+#define kInvitationSelect \
+  "SELECT token_hash,username,group_names,is_admin,invited_by,created_ms,expires_ms,used_ms " \
+  "FROM invitations"
+Invitation ReadInvitation(const Query& q) {
+  Invitation i;
+  i.token_hash = q.Text(0);
+  i.username = q.Text(1);
+  i.groups = SplitGroups(q.Text(2));
+  i.is_admin = q.Int(3) != 0;
+  i.invited_by = q.Text(4);
+  i.created_ms = q.Int(5);
+  i.expires_ms = q.Int(6);
+  i.used_ms = q.Int(7);
+  return i;
+}
+}  // namespace
+
+Status SqliteStore::CreateInvitation(const Invitation& inv) {
+  return Txn<void>([&]() -> Status {
+    {
+      Query q = Q("SELECT 1 FROM users WHERE username=?");
+      q.Bind(1, inv.username);
+      if (q.Step()) return AlreadyExists("user '" + inv.username + "' already exists");
+    }
+    {
+      Query q = Q("SELECT 1 FROM invitations WHERE token_hash=?");
+      q.Bind(1, inv.token_hash);
+      if (q.Step()) return AlreadyExists("an invitation with this token already exists");
+    }
+    Q("INSERT INTO invitations(token_hash,username,group_names,is_admin,invited_by,created_ms,"
+      "expires_ms,used_ms) VALUES(?,?,?,?,?,?,?,?)")
+        .Bind(1, inv.token_hash)
+        .Bind(2, inv.username)
+        .Bind(3, JoinGroups(inv.groups))
+        .Bind(4, int64_t{inv.is_admin})
+        .Bind(5, inv.invited_by)
+        .Bind(6, inv.created_ms)
+        .Bind(7, inv.expires_ms)
+        .Bind(8, inv.used_ms)
+        .Step();
+    return {};
+  });
+}
+Result<Invitation> SqliteStore::GetInvitation(const std::string& token_hash) {
+  return Read<Invitation>([&]() -> Result<Invitation> {
+    Query q = Q(kInvitationSelect " WHERE token_hash=?");
+    q.Bind(1, token_hash);
+    if (!q.Step()) return NotFound("no such invitation");
+    return ReadInvitation(q);
+  });
+}
+Result<std::vector<Invitation>> SqliteStore::ListInvitations() {
+  return Read<std::vector<Invitation>>([&]() -> Result<std::vector<Invitation>> {
+    std::vector<Invitation> out;
+    Query q = Q(kInvitationSelect " ORDER BY created_ms, username");
+    while (q.Step()) out.push_back(ReadInvitation(q));
+    return out;
+  });
+}
+Result<User> SqliteStore::AcceptInvitation(const std::string& token_hash, const User& user,
+                                           int64_t now_ms) {
+  return Txn<User>([&]() -> Result<User> {
+    Invitation inv;
+    {
+      Query q = Q(kInvitationSelect " WHERE token_hash=?");
+      q.Bind(1, token_hash);
+      if (!q.Step()) return NotFound("no such invitation");
+      inv = ReadInvitation(q);
+    }
+    if (inv.used_ms != 0) return Conflict("the invitation was already used");
+    if (now_ms >= inv.expires_ms) return Conflict("the invitation expired");
+    {
+      Query q = Q("SELECT 1 FROM users WHERE username=?");
+      q.Bind(1, inv.username);
+      if (q.Step()) return AlreadyExists("user '" + inv.username + "' already exists");
+    }
+    Q("UPDATE invitations SET used_ms=? WHERE token_hash=?").Bind(1, now_ms).Bind(2, token_hash).Step();
+    Q("INSERT INTO users(username,password_hash,is_admin,disabled,worker_key,sub) "
+      "VALUES(?,?,?,0,?,?)")
+        .Bind(1, inv.username)
+        .Bind(2, user.password_hash)
+        .Bind(3, int64_t{inv.is_admin})
+        .Bind(4, user.worker_key)
+        .Bind(5, user.sub)
+        .Step();
+    User out = user;
+    out.id = sqlite3_last_insert_rowid(Db());
+    out.username = inv.username;
+    out.is_admin = inv.is_admin;
+    out.disabled = false;
+    out.groups = inv.groups;
+    WriteGroups(out.id, out.groups);
+    return out;
+  });
+}
+
 // Seals every secret still stored in plaintext (databases made before
 // encryption at rest), then truncates the WAL so no old page image keeps
 // the plaintext (secure_delete zeroes it in the main file).

@@ -229,6 +229,25 @@ CREATE TABLE runner_leases(
   expires_ms INTEGER NOT NULL,
   epoch INTEGER NOT NULL);
 )sql",
+    // 10: invitations (identity/'s one-time links to join; the token only as
+    // its SHA-256, group names joined by newlines); the labeled objects of a
+    // job and its submitted answers in the order they were stored, which the
+    // console's figures read a page at a time without the others (without
+    // the second index each page of ForEachAnswer sorted all of the job's
+    // assignments).
+    R"sql(
+CREATE TABLE invitations(
+  token_hash TEXT PRIMARY KEY,
+  username TEXT NOT NULL COLLATE NOCASE,
+  group_names TEXT NOT NULL,
+  is_admin INTEGER NOT NULL DEFAULT 0,
+  invited_by TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  expires_ms INTEGER NOT NULL,
+  used_ms INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX objects_labeled ON objects(job_id, idx) WHERE state = 1;
+CREATE INDEX assignments_submitted ON assignments(job_id, id) WHERE state = 1;
+)sql",
 };
 
 const size_t kMigrationCount = std::size(kMigrations);
@@ -244,6 +263,7 @@ const char* const kMigrationSummaries[] = {
     "KMS aliases, key managers, deletion windows and tags",
     "registered functions (custom hooks)",
     "runner leases (one runner per job among processes sharing the database)",
+    "invitations, and indexes of labeled objects and submitted answers (the console's figures)",
 };
 static_assert(std::size(kMigrationSummaries) == std::size(kMigrations),
               "one summary per migration");

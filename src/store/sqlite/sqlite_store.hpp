@@ -236,6 +236,8 @@ class SqliteStore final : public Store {
   Status ForEachLabeledAnswer(int64_t job_id,
                               const std::function<void(const Assignment&)>& fn) override;
   Status ForEachAnswer(int64_t job_id, const std::function<void(const Assignment&)>& fn) override;
+  Status ForEachObjectLabel(int64_t job_id,
+                            const std::function<void(int64_t, const std::string&)>& fn) override;
   Result<int64_t> CountClaimable(int64_t job_id, int64_t user_id) override;
 
   // KMS keys, account lifecycle, audit (people_ops.cpp)
@@ -258,6 +260,10 @@ class SqliteStore final : public Store {
   Status RevokeAccessKey(const std::string& access_key_id, int64_t now_ms) override;
   Status AppendAudit(const AuditEntry& e) override;
   Result<std::vector<AuditEntry>> ListAudit(int64_t since_ms, size_t limit) override;
+  Status CreateInvitation(const Invitation& invitation) override;
+  Result<Invitation> GetInvitation(const std::string& token_hash) override;
+  Result<std::vector<Invitation>> ListInvitations() override;
+  Result<User> AcceptInvitation(const std::string& token_hash, const User& user, int64_t now_ms) override;
 
   // functions (function_ops.cpp)
   Status CreateFunction(const Function& fn) override;
