@@ -2,7 +2,6 @@
 # Claim + submit under load: starts a server on a scratch data dir, creates
 # WORKERS workers and a job with enough objects, and runs load_bench against
 # it (64 concurrent workers by default). Needs a Release build (scripts/build.sh).
-# CUSTOM_ACS=1 consolidates through a Python function (see below).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 WORKERS="${WORKERS:-64}"
@@ -23,38 +22,6 @@ with open(d + "/m.manifest", "w") as f:
 open(d + "/c.json", "w").write('{"labels":[{"label":"person"},{"label":"animal"},{"label":"plant"}]}')
 open(d + "/t.html", "w").write("<p>{{ task.input.taskObject }}</p>")
 PY
-# CUSTOM_ACS=1: consolidation through a Python function written as Ground
-# Truth's are (boto3 reads the batch's request file, majority vote) instead
-# of the built-in ACS-TextMultiClass.
-acs_arn="arn:aws:lambda:us-east-1:432418664414:function:ACS-TextMultiClass"
-if [[ "${CUSTOM_ACS:-0}" == 1 ]]; then
-  mkdir -p "$dir/acs"
-  cat >"$dir/acs/acs.py" <<'PY'
-import json
-import os
-from urllib.parse import urlparse
-
-import boto3
-
-s3 = boto3.client("s3", endpoint_url=os.environ.get("PLUMBLINE_ENDPOINT_URL"))
-
-
-def lambda_handler(event, context):
-    uri = urlparse(event["payload"]["s3Uri"])
-    items = json.loads(s3.get_object(Bucket=uri.netloc, Key=uri.path.lstrip("/"))["Body"].read())
-    out = []
-    for item in items:
-        votes = [json.loads(a["annotationData"]["content"]) for a in item["annotations"]]
-        labels = [json.dumps(v, sort_keys=True) for v in votes]
-        best = max(sorted(set(labels)), key=labels.count)
-        out.append({"datasetObjectId": item["datasetObjectId"],
-                    "consolidatedAnnotation": {"content": {event["labelAttributeName"]: json.loads(best)}}})
-    return out
-PY
-  acs_arn=$(build/plumbline functions create --data-dir "$dir/data" --name bench-acs --runtime python3.11 \
-    --handler acs.lambda_handler --code-dir "$dir/acs" --timeout 60 |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["FunctionArn"])')
-fi
 for i in $(seq 0 $((WORKERS - 1))); do
   echo "w$i-password" | build/plumbline users add --data-dir "$dir/data" --username "w$i" --password-stdin --groups crowd >/dev/null
 done
@@ -69,7 +36,7 @@ team=$(/usr/bin/aws --endpoint-url "$url" sagemaker create-workteam --workteam-n
   --label-attribute-name l --label-category-config-s3-uri s3://b/c.json --role-arn arn:aws:iam::123456789012:role/r \
   --input-config '{"DataSource":{"S3DataSource":{"ManifestS3Uri":"s3://b/m.manifest"}}}' \
   --output-config '{"S3OutputPath":"s3://b/out"}' \
-  --human-task-config "{\"WorkteamArn\":\"$team\",\"UiConfig\":{\"UiTemplateS3Uri\":\"s3://b/t.html\"},\"PreHumanTaskLambdaArn\":\"arn:aws:lambda:us-east-1:432418664414:function:PRE-TextMultiClass\",\"AnnotationConsolidationConfig\":{\"AnnotationConsolidationLambdaArn\":\"$acs_arn\"},\"TaskTitle\":\"t\",\"TaskDescription\":\"d\",\"NumberOfHumanWorkersPerDataObject\":3,\"TaskTimeLimitInSeconds\":300}" >/dev/null
+  --human-task-config "{\"WorkteamArn\":\"$team\",\"UiConfig\":{\"UiTemplateS3Uri\":\"s3://b/t.html\"},\"PreHumanTaskLambdaArn\":\"arn:aws:lambda:us-east-1:432418664414:function:PRE-TextMultiClass\",\"AnnotationConsolidationConfig\":{\"AnnotationConsolidationLambdaArn\":\"arn:aws:lambda:us-east-1:432418664414:function:ACS-TextMultiClass\"},\"TaskTitle\":\"t\",\"TaskDescription\":\"d\",\"NumberOfHumanWorkersPerDataObject\":3,\"TaskTimeLimitInSeconds\":300}" >/dev/null
 for _ in $(seq 100); do
   s=$(/usr/bin/aws --endpoint-url "$url" sagemaker describe-labeling-job --labeling-job-name load --query LabelingJobStatus --output text)
   [[ "$s" == InProgress ]] && break; sleep 0.2
