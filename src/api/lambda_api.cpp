@@ -88,6 +88,37 @@ object Configuration(const store::Function& f) {
   return c;
 }
 
+// UpdateFunctionConfiguration's body: the fields it names change. Runtime,
+// layers, VPC and the like are not settings here: refused by name.
+Result<functions::ConfigUpdate> ConfigUpdateOf(const object& body) {
+  functions::ConfigUpdate u;
+  for (const auto& [k, v] : body) {
+    const std::string key(k);
+    if (key == "Handler" || key == "Description" || key == "Role") {
+      if (!v.is_string()) return InvalidArgument(key + " must be a string");
+      std::string text(v.get_string());
+      if (key == "Handler") u.handler = text;
+      else if (key == "Description") u.description = text;
+      else u.role = text;
+    } else if (key == "Timeout" || key == "MemorySize") {
+      if (!v.is_int64()) return InvalidArgument(key + " must be an integer");
+      (key == "Timeout" ? u.timeout_s : u.memory_mb) = v.as_int64();
+    } else if (key == "Environment") {
+      const auto* vars = v.is_object() ? v.get_object().if_contains("Variables") : nullptr;
+      if (!v.is_object()) return InvalidArgument("Environment must be an object");
+      if (vars && !vars->is_object())
+        return InvalidArgument("Environment.Variables must be an object");
+      u.environment_json = vars ? json::Serialize(*vars) : std::string("{}");
+    } else if (key == "RevisionId") {
+      // Accepted: there is one writer per function here.
+    } else {
+      return InvalidArgument(key + " cannot be changed here (Handler, Timeout, MemorySize, "
+                                   "Environment, Description and Role can)");
+    }
+  }
+  return u;
+}
+
 }  // namespace
 
 struct LambdaApi::Impl {
@@ -146,6 +177,7 @@ http::Response LambdaApi::Impl::Serve(const http::Request& request) {
   else if (!name.empty() && sub.empty() && m == "DELETE") action = "DeleteFunction";
   else if (sub == "configuration" && m == "GET") action = "GetFunctionConfiguration";
   else if (sub == "code" && m == "PUT") action = "UpdateFunctionCode";
+  else if (sub == "configuration" && m == "PUT") action = "UpdateFunctionConfiguration";
   else if (sub == "invocations" && m == "POST") action = "InvokeFunction";
   else
     return LambdaError(404, "UnknownOperationException",
@@ -220,6 +252,14 @@ http::Response LambdaApi::Impl::Serve(const http::Request& request) {
     auto zip = crypto::Base64Decode(*zip64);
     if (!zip) return fail(InvalidArgument("ZipFile is not base64: " + zip.error().message));
     auto f = registry.UpdateCode(name, *zip, std::nullopt);
+    if (!f) return fail(f.error());
+    audit(nullptr);
+    return AwsJsonResponse(200, Configuration(*f));
+  }
+  if (action == "UpdateFunctionConfiguration") {
+    auto update = ConfigUpdateOf(body);
+    if (!update) return fail(update.error());
+    auto f = registry.UpdateConfiguration(name, *update);
     if (!f) return fail(f.error());
     audit(nullptr);
     return AwsJsonResponse(200, Configuration(*f));

@@ -7,6 +7,9 @@
 //  * GetFunction         GET    /2015-03-31/functions/NAME             -> {"Configuration", "Code"}
 //  * GetFunctionConfiguration GET /2015-03-31/functions/NAME/configuration
 //  * UpdateFunctionCode  PUT    /2015-03-31/functions/NAME/code        -> FunctionConfiguration
+//  * UpdateFunctionConfiguration PUT /2015-03-31/functions/NAME/configuration
+//    {Handler?, Timeout?, MemorySize?, Environment?, Description?, Role?} ->
+//    FunctionConfiguration; the next invocation runs with the new settings
 //  * DeleteFunction      DELETE /2015-03-31/functions/NAME             -> 204
 //  * Invoke              POST   /2015-03-31/functions/NAME/invocations -> the function's answer;
 //    an error answer carries X-Amz-Function-Error: Unhandled, as Lambda's; LogType: Tail
@@ -17,7 +20,8 @@
 // python3.x runs Handler module.function in warm workers, provided* /
 // executable runs the program Handler names, http sends the event to the
 // URL Handler names.
-// Access: the root key and admins only (AccessDeniedException otherwise).
+// Access: the root key and admins only (AccessDeniedException otherwise);
+// a narrowed session (a hook run's credentials) only what its policy allows.
 // Errors: ResourceNotFoundException (404), ResourceConflictException (409),
 // InvalidParameterValueException (400), AccessDeniedException (403),
 // UnsupportedMediaTypeException, ServiceException, the SigV4 ones (403).

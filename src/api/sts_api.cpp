@@ -214,9 +214,23 @@ http::Response StsApi::Handle(const http::Request& request) const {
       audit(role, &e);
       return StsError(403, "AccessDenied", e.message);
     }
+    // A narrowed session assumes only the roles its policy names.
+    if (who->session_policy)
+      if (auto s = who->session_policy->Check(who->arn, "sts:AssumeRole", role); !s) {
+        Error e = s.error();
+        audit(role, &e);
+        return StsError(403, "AccessDenied", e.message);
+      }
     auto d = Duration(p, options_.min_duration_seconds, in_session ? 3600 : 43200, 3600);
     if (!d) return StsError(400, "ValidationError", d.error().message);
-    auto creds = identity_.IssueTemporaryCredentials(*who, role, name, *d);
+    const std::string policy = p.count("Policy") ? p["Policy"] : "";
+    if (policy.size() > 2048)
+      return StsError(400, "PackedPolicyTooLarge",
+                      "Policy: the session policy has " + std::to_string(policy.size()) +
+                          " characters; at most 2048 are allowed");
+    auto creds = identity_.IssueTemporaryCredentials(*who, role, name, *d, policy);
+    if (!creds && creds.error().code == ErrorCode::kInvalidArgument)
+      return StsError(400, "MalformedPolicyDocument", "Policy: " + creds.error().message);
     if (!creds) return StsError(500, "InternalFailure", creds.error().message);
     audit(role, nullptr);
     std::string result = Credentials(*creds) + "<AssumedRoleUser>" + Element("AssumedRoleId", UniqueId("AROA", role) + ":" + name) +

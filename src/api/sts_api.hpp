@@ -5,11 +5,15 @@
 //
 // Operations:
 //  * GetCallerIdentity -> Arn, UserId, Account of the signing principal.
-//  * AssumeRole {RoleArn, RoleSessionName, DurationSeconds?} -> temporary
-//    credentials (ASIA... key, secret, session token, expiration) and the
-//    AssumedRoleUser. Any role ARN of this installation's account may be
-//    assumed by any of its principals; the session carries the caller's own
-//    permissions (identity/ issues and verifies it). 900-43200 seconds
+//  * AssumeRole {RoleArn, RoleSessionName, DurationSeconds?, Policy?} ->
+//    temporary credentials (ASIA... key, secret, session token, expiration)
+//    and the AssumedRoleUser. Any role ARN of this installation's account may
+//    be assumed by any of its principals; the session carries the caller's
+//    own permissions (identity/ issues and verifies it), narrowed by Policy
+//    (a session policy, identity/session_policy.hpp; at most 2048
+//    characters) and by the caller's own session policy, if any. A narrowed
+//    session may assume only the roles its policy allows sts:AssumeRole on,
+//    and no session outlives the session that made it. 900-43200 seconds
 //    (default 3600; at most 3600 when the caller already uses a session, as
 //    AWS limits role chaining). The root key may assume roles here (AWS
 //    refuses its root user): it is often a small installation's only key.

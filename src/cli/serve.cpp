@@ -302,7 +302,8 @@ int Serve(const ServeArgs& args) {
   });
   if (!server) throw ErrorException(server.error());
   // What a custom hook's run gets: temporary credentials for the job's
-  // RoleArn (STS, sealed with DATA/secrets.key, valid for 15 minutes) and
+  // RoleArn (STS, sealed with DATA/secrets.key, valid for 15 minutes,
+  // narrowed by the job's session policy: see LabelingService) and
   // the endpoint that reaches this server. AWS_ENDPOINT_URL serves boto3 from
   // 1.28 on; older boto3 (Debian's 1.26) ignores it, so handlers read
   // PLUMBLINE_ENDPOINT_URL and pass it as endpoint_url.
@@ -312,7 +313,8 @@ int Serve(const ServeArgs& args) {
       std::to_string((*server)->port());
   service.SetFunctions(
       &function_registry,
-      [&dd, function_endpoint](const store::Job& job, const std::string& role_arn)
+      [&dd, function_endpoint](const store::Job& job, const std::string& role_arn,
+                               const std::string& session_policy)
           -> Result<std::map<std::string, std::string>> {
         PLB_ASSIGN_OR_RETURN(auto keys, dd.store->ListAccessKeys(std::nullopt));
         auto root = std::find_if(keys.begin(), keys.end(),
@@ -324,7 +326,8 @@ int Serve(const ServeArgs& args) {
         std::string session = "plumbline-" + job.name;
         if (session.size() > 64) session.resize(64);
         PLB_ASSIGN_OR_RETURN(auto creds,
-                             dd.identity->IssueTemporaryCredentials(who, role_arn, session, 900));
+                             dd.identity->IssueTemporaryCredentials(who, role_arn, session, 900,
+                                                                    session_policy));
         return std::map<std::string, std::string>{
             {"AWS_ACCESS_KEY_ID", creds.access_key_id},
             {"AWS_SECRET_ACCESS_KEY", creds.secret_access_key},

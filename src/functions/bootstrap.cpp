@@ -10,7 +10,7 @@
 namespace plumbline::functions::detail {
 
 const char* const kPythonBootstrap = R"py(
-import importlib, json, os, signal, sys, time, traceback
+import importlib, json, os, resource, signal, sys, time, traceback
 
 code_dir, handler, name, memory, arn = sys.argv[1:6]
 sys.path.insert(0, code_dir)
@@ -40,11 +40,34 @@ class TimedOut(BaseException):
     pass
 
 
+class CpuExceeded(BaseException):
+    pass
+
+
 def on_alarm(signum, frame):
     raise TimedOut()
 
 
+def on_xcpu(signum, frame):
+    raise CpuExceeded()
+
+
 signal.signal(signal.SIGALRM, on_alarm)
+signal.signal(signal.SIGXCPU, on_xcpu)
+_, cpu_hard = resource.getrlimit(resource.RLIMIT_CPU)
+
+
+def limit_cpu(seconds):
+    # A soft limit this many CPU seconds from now (None: none); the worker
+    # is warm, so the limit counts from what it has used so far.
+    if seconds is None:
+        soft = cpu_hard
+    else:
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        soft = int(used.ru_utime + used.ru_stime) + int(seconds) + 1
+        if cpu_hard != resource.RLIM_INFINITY:
+            soft = min(soft, cpu_hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, cpu_hard))
 
 function = None
 load_error = None
@@ -107,15 +130,37 @@ while True:
             reply = {"id": request_id, "error": load_error}
         else:
             context = Context(request_id, started * 1000 + timeout_ms)
+            limit_cpu(timeout_ms / 1000.0)
             signal.setitimer(signal.ITIMER_REAL, timeout_ms / 1000.0)
             try:
                 result = function(call["event"], context)
                 signal.setitimer(signal.ITIMER_REAL, 0)
+                limit_cpu(None)
                 reply = {"id": request_id, "result": result}
             except TimedOut:
+                limit_cpu(None)
                 reply = {"id": request_id, "error": {
                     "errorMessage": "Task timed out after %.2f seconds" % (timeout_ms / 1000.0),
                     "errorType": "Timeout"}}
+            except CpuExceeded:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                limit_cpu(None)
+                reply = {"id": request_id, "error": {
+                    "errorMessage": "Function %s used more than %.2f seconds of CPU time" %
+                                    (name, timeout_ms / 1000.0),
+                    "errorType": "Timeout"}}
+            except MemoryError:
+                # Out of its MemorySize: the worker's heap may be in any
+                # state, so it answers and ends; the runner starts another.
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                traceback.print_exc(file=sys.stdout)
+                send({"id": request_id, "error": {
+                    "errorMessage": "Function %s ran out of memory: it tried to use more than "
+                                    "its MemorySize of %s MB" % (name, memory),
+                    "errorType": "Runtime.OutOfMemory"}})
+                print("REPORT RequestId: %s\tMemory Size: %s MB\tout of memory" %
+                      (request_id, memory), flush=True)
+                sys.exit(1)
             except SystemExit as e:
                 signal.setitimer(signal.ITIMER_REAL, 0)
                 send({"id": request_id, "error": {

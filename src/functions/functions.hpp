@@ -44,7 +44,9 @@ struct Invocation {
   // {"errorMessage": ..., "errorType": ...} (JSON text).
   std::string payload;
   // "" when ok. "Unhandled" (the handler raised or the program failed),
-  // "Timeout", "Crashed" (the worker died), "BadResponse" (not JSON),
+  // "Timeout" (wall-clock or CPU time), "OutOfMemory" (a python handler
+  // went beyond its MemorySize; its worker is replaced), "Crashed" (the
+  // worker died), "BadResponse" (not JSON),
   // "Unavailable" (could not start or reach the function).
   std::string error_type;
   std::string request_id;
@@ -88,6 +90,10 @@ class Runner {
   // Stops the warm workers of the function (its code or settings changed,
   // or it was deleted); later invocations start new ones.
   void Forget(const std::string& name);
+  // Stops the warm workers of every function not in `current`, or whose
+  // revision there differs (deleted or changed by another process, such as
+  // `plumbline functions delete` beside a running server).
+  void Retain(const std::vector<store::Function>& current);
   // Warm worker processes running now (tests and metrics).
   int WarmWorkers();
 
@@ -120,6 +126,17 @@ struct FunctionSpec {
   std::optional<std::string> folder;
 };
 
+// What UpdateFunctionConfiguration / `plumbline functions update-config`
+// changes: only the fields given.
+struct ConfigUpdate {
+  std::optional<std::string> handler;
+  std::optional<int64_t> timeout_s;
+  std::optional<int64_t> memory_mb;
+  std::optional<std::string> environment_json;  // the whole variable map
+  std::optional<std::string> description;
+  std::optional<std::string> role;
+};
+
 // The registry: functions in the store, their code in folders under
 // `functions_dir` (NAME/REVISION-ID), their logs beside (NAME/log).
 class Registry {
@@ -133,6 +150,11 @@ class Registry {
   Result<store::Function> UpdateCode(const std::string& name_or_arn,
                                      const std::optional<std::string>& zip,
                                      const std::optional<std::string>& folder);
+  // New settings, taking effect with the next invocation (warm workers of
+  // the old settings are stopped). kNotFound, kInvalidArgument naming the
+  // field at fault (as Create checks it).
+  Result<store::Function> UpdateConfiguration(const std::string& name_or_arn,
+                                              const ConfigUpdate& update);
   Result<store::Function> Get(const std::string& name_or_arn);  // kNotFound
   Result<std::vector<store::Function>> List();
   Status Delete(const std::string& name_or_arn);  // kNotFound
@@ -146,6 +168,10 @@ class Registry {
   std::string LogPath(const std::string& name) const;
   // The last `max_bytes` of the function's log; kNotFound for an unknown function.
   Result<std::string> Logs(const std::string& name_or_arn, size_t max_bytes = 1 << 20);
+  // Stops warm workers of functions deleted or changed since they started
+  // (by this process or another one sharing the store). The labeling
+  // runner calls it every few seconds.
+  Status SweepWarmWorkers();
 
  private:
   Result<store::Function> Install(store::Function fn, const std::optional<std::string>& zip,

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -60,7 +61,7 @@ ReadEnd Fill(Child& c, Deadline deadline) {
 }  // namespace
 
 Result<Child> Spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                    const std::string& cwd, int log_fd, int answer_fd) {
+                    const std::string& cwd, int log_fd, int answer_fd, const Limits& limits) {
   int in[2], out[2];
   if (::pipe2(in, O_CLOEXEC) != 0) return Unavailable(std::string("pipe: ") + std::strerror(errno));
   if (::pipe2(out, O_CLOEXEC) != 0) {
@@ -117,6 +118,14 @@ Result<Child> Spawn(const std::vector<std::string>& argv, const std::vector<std:
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::signal(SIGPIPE, SIG_DFL);
     if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(126);
+    if (limits.memory_bytes > 0) {
+      rlimit r{limits.memory_bytes, limits.memory_bytes};
+      if (::setrlimit(RLIMIT_DATA, &r) != 0) ::_exit(126);
+    }
+    if (limits.cpu_seconds > 0) {
+      rlimit r{limits.cpu_seconds, limits.cpu_seconds + 1};
+      if (::setrlimit(RLIMIT_CPU, &r) != 0) ::_exit(126);
+    }
     for (const auto& c : candidates) ::execve(c.c_str(), args.data(), envp.data());
     const char msg[] = "plumbline: cannot start the function's program\n";
     (void)!::write(2, msg, sizeof msg - 1);

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -22,13 +23,25 @@ struct Child {
   std::string buffered;  // read from `out`, not yet consumed
 };
 
+// Resource limits of a function's process (setrlimit in the child, before
+// exec). 0: no limit.
+struct Limits {
+  // RLIMIT_DATA: the process's private writable memory (heap, anonymous
+  // maps, thread stacks; not its code or shared libraries), the function's
+  // MemorySize. Allocations beyond it fail (Python: MemoryError).
+  uint64_t memory_bytes = 0;
+  // RLIMIT_CPU: seconds of CPU time (SIGXCPU at the soft limit, SIGKILL a
+  // second later).
+  uint64_t cpu_seconds = 0;
+};
+
 // Starts argv[0] (a path, or a name looked up in PATH) in `cwd` with exactly
-// `env` ("NAME=value"), in a process group of its own. The child's stdin is
-// a pipe (Child::in); its answers go to a pipe (Child::out) that is the
-// child's fd `answer_fd` (1 or 3); what it prints goes to `log_fd`
-// (stderr, and stdout when answer_fd is not 1).
+// `env` ("NAME=value"), in a process group of its own, under `limits`. The
+// child's stdin is a pipe (Child::in); its answers go to a pipe (Child::out)
+// that is the child's fd `answer_fd` (1 or 3); what it prints goes to
+// `log_fd` (stderr, and stdout when answer_fd is not 1).
 Result<Child> Spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                    const std::string& cwd, int log_fd, int answer_fd);
+                    const std::string& cwd, int log_fd, int answer_fd, const Limits& limits = {});
 
 // Writes everything or fails (the child closed its end, or the deadline).
 Status WriteAll(Child& c, std::string_view data, Deadline deadline);

@@ -50,6 +50,30 @@ std::string FolderDigest(const std::string& dir, int64_t* size) {
   return crypto::Base64Encode(crypto::Sha256(all));
 }
 
+// The settings Create and UpdateConfiguration check; normalizes the
+// environment to compact JSON.
+Status CheckSettings(store::Function& fn) {
+  if (fn.kind == "python" &&
+      !std::regex_match(fn.handler, std::regex(R"([A-Za-z0-9_/.\-]+\.[A-Za-z_][A-Za-z0-9_]*)")))
+    return InvalidArgument("Handler: '" + fn.handler + "' must be module.function");
+  if (fn.kind != "python" && fn.handler.empty())
+    return InvalidArgument("Handler: a program or URL is required");
+  if (fn.timeout_s < 1 || fn.timeout_s > 900)
+    return InvalidArgument("Timeout: " + std::to_string(fn.timeout_s) +
+                           " must be 1 to 900 seconds");
+  if (fn.memory_mb < 128 || fn.memory_mb > 10240)
+    return InvalidArgument("MemorySize: " + std::to_string(fn.memory_mb) +
+                           " must be 128 to 10240 MB");
+  auto env = json::Parse(fn.environment_json.empty() ? "{}" : fn.environment_json);
+  if (!env || !env->is_object())
+    return InvalidArgument("Environment.Variables must be an object of strings");
+  for (const auto& [k, v] : env->get_object())
+    if (!v.is_string())
+      return InvalidArgument("Environment.Variables." + std::string(k) + " must be a string");
+  fn.environment_json = json::Serialize(*env);
+  return {};
+}
+
 }  // namespace
 
 Result<std::string> FunctionNameOf(std::string_view s) {
@@ -148,24 +172,10 @@ Result<store::Function> Registry::Create(const FunctionSpec& spec, const std::st
                            "' is not supported (python3.x, provided / executable, or http)");
   fn.handler = spec.handler;
   if (fn.handler.empty() && fn.kind == "executable") fn.handler = "bootstrap";
-  if (fn.kind == "python" &&
-      !std::regex_match(fn.handler, std::regex(R"([A-Za-z0-9_/.\-]+\.[A-Za-z_][A-Za-z0-9_]*)")))
-    return InvalidArgument("Handler: '" + fn.handler + "' must be module.function");
-  if (spec.timeout_s < 1 || spec.timeout_s > 900)
-    return InvalidArgument("Timeout: " + std::to_string(spec.timeout_s) +
-                           " must be 1 to 900 seconds");
-  if (spec.memory_mb < 128 || spec.memory_mb > 10240)
-    return InvalidArgument("MemorySize: " + std::to_string(spec.memory_mb) +
-                           " must be 128 to 10240 MB");
-  auto env = json::Parse(spec.environment_json.empty() ? "{}" : spec.environment_json);
-  if (!env || !env->is_object())
-    return InvalidArgument("Environment.Variables must be an object of strings");
-  for (const auto& [k, v] : env->get_object())
-    if (!v.is_string())
-      return InvalidArgument("Environment.Variables." + std::string(k) + " must be a string");
   fn.timeout_s = spec.timeout_s;
   fn.memory_mb = spec.memory_mb;
-  fn.environment_json = json::Serialize(*env);
+  fn.environment_json = spec.environment_json;
+  PLB_TRY(CheckSettings(fn));
   fn.description = spec.description;
   fn.role = spec.role;
   fn.arn = "arn:aws:lambda:" + region + ":" + account_ + ":function:" + fn.name;
@@ -196,6 +206,31 @@ Result<store::Function> Registry::UpdateCode(const std::string& name_or_arn,
   }
   runner_.Forget(fn.name);
   if (!old.code_dir.empty() && old.code_dir != fn.code_dir) fs::remove_all(old.code_dir, ec);
+  return updated;
+}
+
+Result<store::Function> Registry::UpdateConfiguration(const std::string& name_or_arn,
+                                                      const ConfigUpdate& update) {
+  PLB_ASSIGN_OR_RETURN(store::Function fn, Get(name_or_arn));
+  if (update.handler) fn.handler = *update.handler;
+  if (update.timeout_s) fn.timeout_s = *update.timeout_s;
+  if (update.memory_mb) fn.memory_mb = *update.memory_mb;
+  if (update.environment_json) fn.environment_json = *update.environment_json;
+  if (update.description) fn.description = *update.description;
+  if (update.role) fn.role = *update.role;
+  PLB_TRY(CheckSettings(fn));
+  if (update.handler && fn.kind == "http") PLB_TRY(detail::ParseHttpUrl(fn.handler));
+  if (update.handler && fn.kind == "executable") {
+    std::string program =
+        fn.handler[0] == '/' ? fn.handler : fn.code_dir + "/" + fn.handler;
+    if (::access(program.c_str(), X_OK) != 0)
+      return InvalidArgument("Handler: " + fn.handler +
+                             " is not an executable file in the package");
+  }
+  fn.modified_ms = ToEpochMs(clock_.Now());
+  PLB_ASSIGN_OR_RETURN(store::Function updated, store_.UpdateFunction(fn));
+  // Warm workers run the old handler, limits and environment.
+  runner_.Forget(updated.name);
   return updated;
 }
 
@@ -242,6 +277,12 @@ Result<std::string> Registry::Logs(const std::string& name_or_arn, size_t max_by
   size_t from = size > max_bytes ? size - max_bytes : 0;
   in.seekg(static_cast<std::streamoff>(from));
   return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+Status Registry::SweepWarmWorkers() {
+  PLB_ASSIGN_OR_RETURN(auto all, store_.ListFunctions());
+  runner_.Retain(all);
+  return {};
 }
 
 }  // namespace plumbline::functions

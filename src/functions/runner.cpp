@@ -174,7 +174,12 @@ struct Runner::Impl {
     std::vector<std::string> argv = {options.python, "-u",        "-c",
                                      detail::kPythonBootstrap, fn.code_dir, fn.handler,
                                      fn.name,        std::to_string(fn.memory_mb), fn.arn};
-    auto child = detail::Spawn(argv, BaseEnv(fn, region, nullptr), fn.code_dir, log_fd, 3);
+    // The function's MemorySize bounds the worker's memory; its CPU time
+    // is bounded per event by the bootstrap (the worker is warm).
+    detail::Limits limits;
+    limits.memory_bytes = static_cast<uint64_t>(fn.memory_mb) << 20;
+    auto child =
+        detail::Spawn(argv, BaseEnv(fn, region, nullptr), fn.code_dir, log_fd, 3, limits);
     if (!child) {
       std::lock_guard<std::mutex> lock(p.mu);
       --p.total;
@@ -311,8 +316,12 @@ struct Runner::Impl {
         inv.payload = err ? json::Serialize(*err) : "{}";
         auto type = err && err->is_object() ? json::GetString(err->get_object(), "errorType")
                                             : std::nullopt;
-        inv.error_type = type && *type == "Timeout" ? "Timeout" : "Unhandled";
-        if (type && *type == "Runtime.ExitError") healthy = false;
+        inv.error_type = type && *type == "Timeout"                ? "Timeout"
+                         : type && *type == "Runtime.OutOfMemory" ? "OutOfMemory"
+                                                                   : "Unhandled";
+        // A worker that exited or ran out of memory is replaced.
+        if (type && (*type == "Runtime.ExitError" || *type == "Runtime.OutOfMemory"))
+          healthy = false;
       }
       ++answered;
     }
@@ -327,8 +336,11 @@ struct Runner::Impl {
     if (!program.empty() && program[0] != '/') program = fn.code_dir + "/" + program;
     std::map<std::string, std::string> env = context.env;
     env["AWS_LAMBDA_REQUEST_ID"] = request_id;
+    detail::Limits limits;
+    limits.memory_bytes = static_cast<uint64_t>(fn.memory_mb) << 20;
+    limits.cpu_seconds = static_cast<uint64_t>(fn.timeout_s);
     auto child = detail::Spawn({program}, BaseEnv(fn, RegionOfArn(fn.arn, options.region), &env),
-                               fn.code_dir, log_fd, 1);
+                               fn.code_dir, log_fd, 1, limits);
     if (!child)
       return Failure("Unavailable", "cannot start " + fn.handler + ": " + child.error().message,
                      request_id);
@@ -354,7 +366,10 @@ struct Runner::Impl {
     std::string how;
     int status = detail::Wait(c, deadline + std::chrono::seconds(1), &how);
     if (status != 0)
-      return Failure(status < 0 ? "Crashed" : "Unhandled", fn.name + " " + how, request_id);
+      return Failure(status < 0 ? "Crashed" : "Unhandled",
+                     fn.name + " " + how + " (limits: MemorySize " + std::to_string(fn.memory_mb) +
+                         " MB, " + std::to_string(fn.timeout_s) + " s of CPU)",
+                     request_id);
     auto v = json::Parse(out);
     if (!v) {
       std::string head = out.substr(0, 200);
@@ -443,6 +458,25 @@ void Runner::Forget(const std::string& name) {
     impl_->pools.erase(it);
   }
   impl_->Retire(p);
+}
+
+void Runner::Retain(const std::vector<store::Function>& current) {
+  std::map<std::string, int64_t> revision;
+  for (const auto& f : current) revision[f.name] = f.revision;
+  std::vector<std::shared_ptr<Impl::Pool>> gone;
+  {
+    std::lock_guard<std::mutex> lock(impl_->pools_mu);
+    for (auto it = impl_->pools.begin(); it != impl_->pools.end();) {
+      auto r = revision.find(it->first);
+      if (r == revision.end() || r->second != it->second->revision) {
+        gone.push_back(it->second);
+        it = impl_->pools.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& p : gone) impl_->Retire(p);
 }
 
 int Runner::WarmWorkers() { return impl_->warm.load(); }

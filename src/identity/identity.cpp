@@ -351,6 +351,7 @@ struct SessionClaims {
   int64_t expires_ms = 0;
   std::string role_arn;
   std::string session_name;
+  std::vector<std::string> policies;
 };
 
 int Hex(char c) {
@@ -395,7 +396,7 @@ std::string SessionTokenOf(const crypto::RequestView& request) {
 
 std::optional<SessionClaims> OpenSession(const crypto::SecretBox& box, std::string_view key_id,
                                          std::string_view token) {
-  if (token.empty() || token.size() > 4096) return std::nullopt;
+  if (token.empty() || token.size() > 12288) return std::nullopt;
   auto plain = box.Open(token, std::string(kSessionContext) + std::string(key_id));
   if (!plain) return std::nullopt;
   auto v = json::Parse(*plain);
@@ -407,6 +408,11 @@ std::optional<SessionClaims> OpenSession(const crypto::SecretBox& box, std::stri
   c.role_arn = json::GetString(o, "r").value_or("");
   c.session_name = json::GetString(o, "n").value_or("");
   if (const auto* e = o.if_contains("e"); e && e->is_int64()) c.expires_ms = e->as_int64();
+  if (const auto* p = o.if_contains("p"); p && p->is_array())
+    for (const auto& d : p->get_array()) {
+      if (!d.is_string()) return std::nullopt;
+      c.policies.emplace_back(d.get_string());
+    }
   if (c.base_key.empty() || c.secret.empty() || c.expires_ms == 0) return std::nullopt;
   return c;
 }
@@ -422,11 +428,21 @@ std::string RoleName(const std::string& role_arn) {
 Result<TemporaryCredentials> Identity::IssueTemporaryCredentials(const Principal& who,
                                                                  const std::string& role_arn,
                                                                  const std::string& session_name,
-                                                                 int64_t duration_seconds) {
+                                                                 int64_t duration_seconds,
+                                                                 const std::string& policy) {
+  // The new session's policies: its parent session's, and the one given.
+  std::vector<std::string> policies;
+  if (who.session_policy) policies = who.session_policy->documents();
+  if (!policy.empty()) {
+    PLB_ASSIGN_OR_RETURN(auto parsed, SessionPolicy::Parse({policy}));
+    policies.push_back(parsed->documents().front());
+  }
   TemporaryCredentials t;
   t.access_key_id = "ASIA" + RandomUpperAlnum(16);
   t.secret_access_key = RandomAlnum(40);
   t.expires_ms = ToEpochMs(clock_.Now()) + duration_seconds * 1000;
+  // A session made by a session ends when its parent does, at the latest.
+  if (who.expires_ms > 0) t.expires_ms = std::min(t.expires_ms, who.expires_ms);
   // A session made with a session's credentials stands on the same long-term key.
   const std::string base = who.base_access_key_id.empty() ? who.access_key_id : who.base_access_key_id;
   boost::json::object claims{{"k", base},
@@ -434,6 +450,11 @@ Result<TemporaryCredentials> Identity::IssueTemporaryCredentials(const Principal
                              {"e", t.expires_ms},
                              {"r", role_arn},
                              {"n", session_name}};
+  if (!policies.empty()) {
+    boost::json::array p;
+    for (const auto& d : policies) p.emplace_back(d);
+    claims["p"] = std::move(p);
+  }
   t.session_token = session_box_->Seal(json::Serialize(claims),
                                        std::string(kSessionContext) + t.access_key_id);
   t.arn = role_arn.empty() ? (who.base_arn.empty() ? who.arn : who.base_arn)
@@ -486,6 +507,14 @@ boost::system::result<Principal, crypto::AuthError> Identity::Authenticate(
     principal->access_key_id = verified->access_key_id;
     principal->expires_ms = session->expires_ms;
     principal->role_arn = session->role_arn;
+    if (!session->policies.empty()) {
+      // Sealed by this installation, so it parsed when it was issued.
+      auto policy = SessionPolicy::Parse(session->policies);
+      if (!policy)
+        return crypto::AuthError{"InvalidClientTokenId",
+                                 "The security token included in the request is invalid"};
+      principal->session_policy = std::move(*policy);
+    }
     if (!session->role_arn.empty())
       principal->arn = "arn:aws:sts::" + options_.account_id + ":assumed-role/" +
                        RoleName(session->role_arn) + "/" + session->session_name;
@@ -521,6 +550,7 @@ std::string Identity::AccessDeniedMessage(std::string_view principal_arn, std::s
 
 Status Identity::Authorize(const Principal& who, Role role, std::string_view action,
                            std::string_view resource) {
+  if (who.session_policy) PLB_TRY(who.session_policy->Check(who.arn, action, resource));
   if (who.is_root) return {};
   bool ok = who.user && !who.user->disabled && (role == Role::kWorker || who.user->is_admin);
   if (ok) return {};

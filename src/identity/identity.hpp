@@ -40,6 +40,7 @@
 #include "common/result.hpp"
 #include "crypto/secretbox.hpp"
 #include "crypto/sigv4.hpp"
+#include "identity/session_policy.hpp"
 #include "store/store.hpp"
 
 namespace plumbline::identity {
@@ -98,6 +99,10 @@ struct Principal {
   std::string role_arn;
   int64_t expires_ms = 0;
   std::string base_access_key_id;   // the long-term key behind a session
+  // A session's policies (AssumeRole's Policy, a hook run's scope): they
+  // narrow what the session may do below its long-term principal's
+  // permissions. Null for long-term keys and unnarrowed sessions.
+  std::shared_ptr<const SessionPolicy> session_policy;
 
   // For the audit log: "root:<key>", "<username>:<key>" or "unknown:<key>".
   std::string AuditActor() const;
@@ -266,12 +271,18 @@ class Identity {
   // The session acts with the permissions of `who`'s long-term principal.
   // `role_arn` empty: a GetSessionToken session (ARN: who's own); else an
   // AssumeRole session, arn:aws:sts::<account>:assumed-role/<role>/<session>.
+  // `policy` (a session policy document, see session_policy.hpp) narrows the
+  // session; a session made by a narrowed session keeps its policies too, so
+  // chaining never widens. kInvalidArgument "MalformedPolicyDocument: ..."
+  // for a policy that does not parse.
   Result<TemporaryCredentials> IssueTemporaryCredentials(const Principal& who,
                                                          const std::string& role_arn,
                                                          const std::string& session_name,
-                                                         int64_t duration_seconds);
+                                                         int64_t duration_seconds,
+                                                         const std::string& policy = "");
   // OK when `who` holds `role` (root holds every role; a disabled user or a
-  // key whose user is gone holds none). Else kPermissionDenied with AWS's
+  // key whose user is gone holds none) and its session policy, if any,
+  // allows `action` on `resource`. Else kPermissionDenied with AWS's
   // message naming who.arn, `action` ("sagemaker:CreateLabelingJob") and
   // `resource` (an ARN).
   static Status Authorize(const Principal& who, Role role, std::string_view action,

@@ -92,6 +92,9 @@ Status KeyRing::Allowed(const Resolved& key, const Caller& caller, std::string_v
   // A disabled user, or a key whose user is gone, may do nothing.
   if (!caller.is_root && caller.username.empty())
     return denied(false);
+  if (caller.session_check)
+    if (auto s = caller.session_check(action, key.row.arn); !s)
+      return PermissionDenied("AccessDeniedException: " + s.error().message);
   std::vector<std::string> arns = caller.other_arns;
   if (!caller.arn.empty()) arns.push_back(caller.arn);
   if (caller.is_root) arns.push_back(root_arn);

@@ -21,6 +21,11 @@ Caller KeyService::CallerOf(const identity::Principal& who) {
   // Temporary credentials act as the principal that made them.
   if (!who.base_arn.empty() && who.base_arn != who.arn) caller.other_arns.push_back(who.base_arn);
   if (!who.role_arn.empty()) caller.other_arns.push_back(who.role_arn);
+  if (who.session_policy)
+    caller.session_check = [policy = who.session_policy, arn = who.arn](std::string_view action,
+                                                                          std::string_view key_arn) {
+      return policy->Check(arn, action, key_arn);
+    };
   return caller;
 }
 

@@ -48,6 +48,7 @@
 // Store is thread-safe and the root secret is immutable).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -119,6 +120,10 @@ struct Caller {
   std::string arn;
   bool is_admin = false;
   std::vector<std::string> other_arns;
+  // A narrowed session's own check (its session policy): OK, or
+  // kPermissionDenied with AWS's message, for (action, key ARN). Asked
+  // before the key policy; empty for callers that are not narrowed.
+  std::function<Status(std::string_view action, std::string_view key_arn)> session_check;
 };
 
 // "DisabledException: text" -> {"DisabledException", "text"}; {"", message}

@@ -11,6 +11,7 @@
 
 #include "common/json.hpp"
 #include "functions/functions.hpp"
+#include "kms/kms.hpp"
 #include "labeling/detail/service_impl.hpp"
 #include "labeling/labeling.hpp"
 
@@ -55,10 +56,76 @@ Result<bool> HumanRequired(const boost::json::object& answer) {
 
 }  // namespace
 
+std::string LabelingService::Impl::RunPolicyOf(const Job& job, const JobConfig& c) {
+  // What a Lambda execution role for this job would allow, and no more:
+  // reading the input manifest, the objects in its folder and the label
+  // category file; reading and writing under the job's own output path (the
+  // consolidation request files are there); using the job's output key;
+  // assuming the job's role (Ground Truth's functions do). Nothing else:
+  // no other bucket, no other job's output, no SageMaker, Lambda, IAM or
+  // key administration.
+  auto object_arn = [](const std::string& uri, bool folder) -> std::string {
+    std::string bucket, key;
+    if (!storage::ParseS3Uri(uri, &bucket, &key) || bucket.empty()) return "";
+    if (folder) {
+      size_t slash = key.rfind('/');
+      key = slash == std::string::npos ? "*" : key.substr(0, slash + 1) + "*";
+    }
+    return "arn:aws:s3:::" + bucket + "/" + key;
+  };
+  boost::json::array reads, writes;
+  for (const auto& arn : {object_arn(c.manifest_uri, false), object_arn(c.manifest_uri, true),
+                          object_arn(c.label_category_uri, false)})
+    if (!arn.empty()) reads.emplace_back(arn);
+  std::string out = object_arn(storage::JoinUri(OutputRoot(job), "x"), false);
+  if (!out.empty()) {
+    out.back() = '*';  // ".../JOB/x" -> ".../JOB/*"
+    reads.emplace_back(out);
+    writes.emplace_back(out);
+  }
+  boost::json::array statements;
+  auto allow = [&](const char* sid, boost::json::array actions, boost::json::value resources) {
+    boost::json::object st;
+    st["Sid"] = sid;
+    st["Effect"] = "Allow";
+    st["Action"] = std::move(actions);
+    st["Resource"] = std::move(resources);
+    statements.emplace_back(std::move(st));
+  };
+  if (!reads.empty()) allow("ReadJobInput", {"s3:GetObject"}, std::move(reads));
+  if (!writes.empty())
+    allow("WriteJobOutput",
+          {"s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"},
+          std::move(writes));
+  if (!c.kms_key_id.empty()) {
+    // The key's ARN (the job may name it by id, alias or ARN).
+    std::string key_arn = c.kms_key_id;
+    if (ring) {
+      kms::Caller system;
+      system.is_root = true;
+      if (auto info = ring->Describe(system, c.kms_key_id)) key_arn = info->arn;
+    }
+    allow("UseJobKey",
+          {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext",
+           "kms:DescribeKey"},
+          boost::json::array{key_arn});
+  }
+  if (!c.role_arn.empty()) allow("AssumeJobRole", {"sts:AssumeRole"}, boost::json::array{c.role_arn});
+  if (statements.empty()) {
+    // Nothing to reach: a policy that allows nothing (a session policy
+    // must name something).
+    allow("Nothing", {"s3:GetObject"}, boost::json::array{"arn:aws:s3:::plumbline-no-such-bucket/none"});
+  }
+  boost::json::object policy;
+  policy["Version"] = "2012-10-17";
+  policy["Statement"] = std::move(statements);
+  return json::Serialize(policy);
+}
+
 std::map<std::string, std::string> LabelingService::Impl::RunEnvOf(const Job& job,
                                                                     const JobConfig& c) {
   if (!run_environment) return {};
-  auto env = run_environment(job, c.role_arn);
+  auto env = run_environment(job, c.role_arn, RunPolicyOf(job, c));
   if (!env) {
     spdlog::error("job {}: no credentials for its functions: {}", job.name, env.error().message);
     return {};

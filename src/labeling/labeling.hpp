@@ -112,10 +112,12 @@ class LabelingService {
   // that is not a built-in PRE-/ACS- function names a function of this
   // registry (by ARN or name). Each run gets the environment variables
   // `environment` makes for the job (temporary credentials for its RoleArn,
+  // narrowed by `session_policy`, the job's scope as a Lambda execution role
+  // would have it: its input, its own output path, its key, its role; and
   // the endpoint that reaches Plumbline). Without a registry, custom hooks
   // are refused.
   using RunEnvironment = std::function<Result<std::map<std::string, std::string>>(
-      const store::Job& job, const std::string& role_arn)>;
+      const store::Job& job, const std::string& role_arn, const std::string& session_policy)>;
   void SetFunctions(functions::Registry* registry, RunEnvironment environment);
 
   // --- SageMaker operations (region = the caller's SigV4 scope) ---

@@ -16,6 +16,7 @@
 
 #include "common/json.hpp"
 #include "common/thread_name.hpp"
+#include "functions/functions.hpp"
 #include "labeling/detail/service_impl.hpp"
 #include "labeling/labeling.hpp"
 #include "labeling/output_writer.hpp"
@@ -496,6 +497,12 @@ void LabelingService::Impl::KeepLeases() {
 
 void LabelingService::Impl::Pass() {
   (void)store.ExpireLeases(NowMs());
+  // Warm workers of functions deleted or changed elsewhere (the CLI beside
+  // the server) are stopped within a few seconds.
+  if (functions && NowMs() - last_function_sweep_ms >= 5000) {
+    last_function_sweep_ms = NowMs();
+    (void)functions->SweepWarmWorkers();
+  }
   store::JobFilter unfinished;
   unfinished.unfinished_only = true;
   auto jobs = store.ListJobs(unfinished);

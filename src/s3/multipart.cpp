@@ -48,7 +48,7 @@ std::optional<S3Error> CompleteEncrypted(S3Service::Impl& s3, const storage::Upl
   if (!writer) return FromStorage(writer.error(), true);
   std::unique_ptr<crypto::EnvelopeEncryptor> enc;
   if (auto e = NewEncryptor(s3, info->sse_kms_key_id, &enc)) return e;
-  kms::Caller caller{who.is_root, who.Name(), who.arn};
+  kms::Caller caller = kms::KeyService::CallerOf(who);
   const std::string source = "s3:CompleteMultipartUpload /" + u.bucket + "/" + u.key;
   uint64_t size = 0;
   for (int number : numbers) {

@@ -507,7 +507,7 @@ http::Response S3Service::Impl::GetObject(const http::Request& r, const Target& 
         return ErrorResponse({403, "AccessDenied", allowed.error().message}, t.Resource());
       return ErrorResponse({400, "KMS.DisabledException", allowed.error().message}, t.Resource());
     }
-    kms::Caller caller{who.is_root, who.Name(), who.arn};
+    kms::Caller caller = kms::KeyService::CallerOf(who);
     auto dec = kms::DecryptingReader(std::move(plain), keys->ring(), caller);
     if (!dec) return ErrorResponse({403, "AccessDenied", dec.error().message}, t.Resource());
     plain = std::move(*dec);

@@ -3,6 +3,7 @@
 #include "functions/functions.hpp"
 
 #include <arpa/inet.h>
+#include <signal.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -491,6 +492,73 @@ TEST_F(FunctionsTest, TheRegistryValidatesUpdatesAndDeletes) {
   ASSERT_TRUE(registry_->Delete("versioned"));
   EXPECT_EQ(registry_->Invoke("versioned", "{}", {}).error().code, ErrorCode::kNotFound);
   EXPECT_FALSE(fs::exists(dir_ / "functions" / "versioned"));
+}
+
+TEST_F(FunctionsTest, MemorySizeBoundsPythonAndExecutablesAndTheWorkerIsReplaced) {
+  Python("hog", "import os\n"
+                "def lambda_handler(e, c):\n"
+                "    data = bytearray(e['mb'] << 20)\n"
+                "    return os.getpid()\n");
+  auto small = Call("hog", R"({"mb": 8})");
+  ASSERT_TRUE(small.ok) << small.payload;
+  auto big = Call("hog", R"({"mb": 400})");
+  EXPECT_FALSE(big.ok);
+  EXPECT_EQ(big.error_type, "OutOfMemory");
+  EXPECT_NE(big.Message().find("hog"), std::string::npos) << big.Message();
+  EXPECT_NE(big.Message().find("128 MB"), std::string::npos) << big.Message();
+  // Only the other (never started) worker slot is left: a new process answers.
+  auto again = Call("hog", R"({"mb": 8})");
+  ASSERT_TRUE(again.ok) << again.payload;
+  EXPECT_NE(again.payload, small.payload);
+  EXPECT_EQ(::kill(std::stoi(small.payload), 0), -1);  // the old worker is gone
+
+  // An executable under the same limit: a shell that builds a 300 MB string.
+  Program("sh-hog", "s=x; i=0; while [ $i -lt 29 ]; do s=$s$s; i=$((i+1)); done; echo '{}'\n", 20);
+  auto inv = Call("sh-hog", "{}");
+  EXPECT_FALSE(inv.ok);
+  EXPECT_NE(inv.Message().find("MemorySize 128 MB"), std::string::npos) << inv.Message();
+}
+
+TEST_F(FunctionsTest, UpdateConfigurationTakesEffectOnTheNextInvocation) {
+  Python("conf", "import os\n"
+                 "def lambda_handler(e, c):\n"
+                 "    return [os.environ.get('MODE'), int(c.memory_limit_in_mb), os.getpid()]\n");
+  auto before = json::Parse(Call("conf", "{}").payload).value().as_array();
+  EXPECT_EQ(before[0], nullptr);
+  EXPECT_EQ(before[1].as_int64(), 128);
+  ConfigUpdate u;
+  u.memory_mb = 1024;
+  u.environment_json = R"({"MODE":"b"})";
+  auto updated = registry_->UpdateConfiguration("conf", u);
+  ASSERT_TRUE(updated) << updated.error().message;
+  EXPECT_EQ(updated->revision, 2);
+  auto after = json::Parse(Call("conf", "{}").payload).value().as_array();
+  EXPECT_EQ(after[0].as_string(), "b");
+  EXPECT_EQ(after[1].as_int64(), 1024);
+  EXPECT_NE(after[2].as_int64(), before[2].as_int64());
+  ConfigUpdate bad;
+  bad.memory_mb = 64;
+  EXPECT_NE(registry_->UpdateConfiguration("conf", bad).error().message.find("MemorySize"),
+            std::string::npos);
+  bad = {};
+  bad.environment_json = R"({"N":1})";
+  EXPECT_NE(registry_->UpdateConfiguration("conf", bad).error().message.find("Environment.Variables.N"),
+            std::string::npos);
+  EXPECT_EQ(registry_->Get("conf")->memory_mb, 1024);  // refused updates change nothing
+  EXPECT_EQ(registry_->UpdateConfiguration("nope", u).error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(FunctionsTest, WarmWorkersOfFunctionsDeletedElsewhereAreStopped) {
+  Python("swept", "import os\ndef lambda_handler(e, c):\n    return os.getpid()\n");
+  pid_t pid = std::stoi(Call("swept", "{}").payload);
+  EXPECT_EQ(runner_->WarmWorkers(), 1);
+  ASSERT_TRUE(registry_->SweepWarmWorkers());
+  EXPECT_EQ(runner_->WarmWorkers(), 1);  // still registered: kept
+  // Another process (the CLI) deletes it from the store.
+  ASSERT_TRUE(store_->DeleteFunction("swept"));
+  ASSERT_TRUE(registry_->SweepWarmWorkers());
+  EXPECT_EQ(runner_->WarmWorkers(), 0);
+  EXPECT_EQ(::kill(pid, 0), -1);
 }
 
 }  // namespace

@@ -33,6 +33,7 @@ struct LabelingService::Impl {
   LabelingService::OutputStoreFactory output_store_factory;
   functions::Registry* functions = nullptr;
   LabelingService::RunEnvironment run_environment;
+  int64_t last_function_sweep_ms = 0;  // the runner's (Pass) last SweepWarmWorkers
 
   int64_t NowMs() const { return ToEpochMs(clock.Now()); }
 
@@ -165,6 +166,8 @@ struct LabelingService::Impl {
       const store::Job& job, const JobInfo& info, const tasktypes::Batch& batch,
       const std::string& request_uri);
   // The environment of a run of a job's function; empty when none is set up.
+  // The session policy of a hook run's credentials for the job (hooks.cpp).
+  std::string RunPolicyOf(const store::Job& job, const JobConfig& c);
   std::map<std::string, std::string> RunEnvOf(const store::Job& job, const JobConfig& c);
   // Consolidates objects whose answers are all in (or `only` these, whatever
   // their answer count). Returns false when the pass must wait (one batch
