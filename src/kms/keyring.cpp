@@ -36,11 +36,6 @@ Result<std::string> HexDecode32(std::string_view hex, const std::string& what) {
   return out;
 }
 
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }
 
 Result<std::string> ReadSmallFile(const std::string& path) {

@@ -78,10 +78,10 @@ std::shared_ptr<const LabelingService::Impl::JobInfo> LabelingService::Impl::Inf
   auto make = [&] {
     JobConfig config = JobConfig::FromJob(job);
     const tasktypes::TaskType* type = tasktypes::Find(config.task_type);
-    boost::json::array objects;
-    auto labels = LabelsOf(job, &objects);
+    boost::json::array label_objects;
+    auto labels = LabelsOf(job, &label_objects);
     return std::make_shared<const JobInfo>(
-        JobInfo{std::move(config), std::move(labels), std::move(objects), type});
+        JobInfo{std::move(config), std::move(labels), std::move(label_objects), type});
   };
   if (job.status == JobStatus::kInitializing) return make();
   std::lock_guard<std::mutex> lock(info_mu);
