@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/wildcard.hpp"
 #include "kms/policy.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -28,7 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (std::string_view action : {"kms:Decrypt", "kms:PutKeyPolicy", "kms:GenerateDataKeyPair"})
       (void)Evaluate(*policy, who, action, root);
   for (const auto& s : policy->statements)
-    for (const auto& a : s.actions) (void)WildcardMatch(a, doc.substr(0, 64));
+    for (const auto& a : s.actions) (void)plumbline::WildcardMatch(a, doc.substr(0, 64), /*fold_case=*/true);
   // The shown form of an accepted document is itself accepted. (Only for
   // small inputs: a legacy document's usernames grow into ARNs, so a large
   // one's AWS form can pass the 32768-character limit.)

@@ -46,10 +46,6 @@ http::Response FromError(const Error& e) {
   return KmsError(500, "KMSInternalException", message);
 }
 
-http::Response Validation(const std::string& message) {
-  return KmsError(400, "ValidationException", message);
-}
-
 double Seconds(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
 
 object KeyMetadata(const kms::KeyInfo& k, const std::string& account) {

@@ -3,9 +3,10 @@
 // access log.
 //
 // Messages are written as key=value pairs ("msg=request method=GET
-// status=200"; a value with spaces is double-quoted, with \" and \\
-// escaped). The text format prints them as they are after `time=` and
-// `level=`; the JSON format turns the pairs into members of one object
+// status=200"; a value with spaces is double-quoted, its quotes and
+// backslashes escaped with a backslash). The text format prints them as
+// they are after `time=` and `level=`; the JSON format turns the pairs into
+// members of one object
 // ({"time":...,"level":...,"msg":"request","method":"GET","status":200}):
 // values made of digits only become numbers, the rest strings. A message that
 // is not made of pairs entirely becomes {"msg": the whole message}.

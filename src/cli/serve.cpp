@@ -279,14 +279,14 @@ int Serve(const ServeArgs& args) {
     std::string op = target ? " op=" + *target : "";
     // Signed calls are labeled by service; the rest by the route they
     // matched (read when the answer comes: the router sets it).
-    std::string service = api::SignedService(request);
+    std::string signed_service = api::SignedService(request);
     // Every request has an id (the caller's X-Request-Id when it gives a
     // sane one), logged with it and echoed in the answer's X-Request-Id.
     std::string request_id = RequestIdFor(request.FindHeader("X-Request-Id"));
-    aws.Dispatch(request, [method = request.method, path = request.path, op, start, service,
+    aws.Dispatch(request, [method = request.method, path = request.path, op, start, signed_service,
                            req = &request, &metrics, request_id,
                            respond](std::function<http::Response()> make) {
-      std::string route = !service.empty() ? "aws:" + service
+      std::string route = !signed_service.empty() ? "aws:" + signed_service
                                            : (req->route.empty() ? "unmatched" : req->route);
       respond([method, path, op, start, make, route = std::move(route), &metrics, request_id] {
         http::Response resp = make();
@@ -316,10 +316,10 @@ int Serve(const ServeArgs& args) {
       [&dd, function_endpoint](const store::Job& job, const std::string& role_arn,
                                const std::string& session_policy)
           -> Result<std::map<std::string, std::string>> {
-        PLB_ASSIGN_OR_RETURN(auto keys, dd.store->ListAccessKeys(std::nullopt));
-        auto root = std::find_if(keys.begin(), keys.end(),
+        PLB_ASSIGN_OR_RETURN(auto access_keys, dd.store->ListAccessKeys(std::nullopt));
+        auto root = std::find_if(access_keys.begin(), access_keys.end(),
                                  [](const store::AccessKeyInfo& k) { return k.is_root && k.active; });
-        if (root == keys.end()) return NotFound("the root access key is not set up");
+        if (root == access_keys.end()) return NotFound("the root access key is not set up");
         PLB_ASSIGN_OR_RETURN(auto key, dd.store->FindAccessKey(root->access_key_id));
         if (!key) return NotFound("the root access key is not set up");
         PLB_ASSIGN_OR_RETURN(auto who, dd.identity->PrincipalOf(*key));

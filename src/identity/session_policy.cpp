@@ -1,9 +1,9 @@
 #include "identity/session_policy.hpp"
 
 #include <boost/json.hpp>
-#include <cctype>
 
 #include "common/json.hpp"
+#include "common/wildcard.hpp"
 
 namespace plumbline::identity {
 
@@ -33,31 +33,6 @@ Result<std::vector<std::string>> Strings(const boost::json::value& v, const std:
 }
 
 }  // namespace
-
-bool PolicyWildcardMatch(std::string_view p, std::string_view t, bool fold_case) {
-  auto same = [fold_case](char a, char b) {
-    if (!fold_case) return a == b;
-    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-  };
-  // Iterative match with one backtrack point (the last '*').
-  size_t pi = 0, ti = 0, star = std::string_view::npos, mark = 0;
-  while (ti < t.size()) {
-    if (pi < p.size() && (p[pi] == '?' || (p[pi] != '*' && same(p[pi], t[ti])))) {
-      ++pi;
-      ++ti;
-    } else if (pi < p.size() && p[pi] == '*') {
-      star = pi++;
-      mark = ti;
-    } else if (star != std::string_view::npos) {
-      pi = star + 1;
-      ti = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (pi < p.size() && p[pi] == '*') ++pi;
-  return pi == p.size();
-}
 
 Result<std::shared_ptr<const SessionPolicy>> SessionPolicy::Parse(std::vector<std::string> documents) {
   if (documents.empty()) return Malformed("no policy document");
@@ -123,11 +98,11 @@ SessionPolicy::Decision SessionPolicy::Evaluate(std::string_view action,
     bool allowed = false;
     for (const auto& s : doc) {
       bool action_matches = false;
-      for (const auto& a : s.actions) action_matches = action_matches || PolicyWildcardMatch(a, action, true);
+      for (const auto& a : s.actions) action_matches = action_matches || WildcardMatch(a, action, true);
       if (!action_matches) continue;
       bool resource_matches = false;
       for (const auto& r : s.resources)
-        resource_matches = resource_matches || PolicyWildcardMatch(r, resource, false);
+        resource_matches = resource_matches || WildcardMatch(r, resource, false);
       if (!resource_matches) continue;
       if (!s.allow) return Decision::kExplicitDeny;
       allowed = true;

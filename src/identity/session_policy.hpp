@@ -57,7 +57,4 @@ class SessionPolicy {
   std::vector<std::vector<Statement>> parsed_;
 };
 
-// '*' any run, '?' one character. `fold_case`: ASCII case-insensitive.
-bool PolicyWildcardMatch(std::string_view pattern, std::string_view text, bool fold_case);
-
 }  // namespace plumbline::identity

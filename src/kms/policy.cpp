@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "common/json.hpp"
+#include "common/wildcard.hpp"
 
 namespace plumbline::kms {
 namespace {
@@ -104,35 +105,13 @@ bool PrincipalMatches(const PolicyStatement& s, const std::vector<std::string>& 
 
 bool ActionMatches(const PolicyStatement& s, std::string_view action) {
   for (const auto& a : s.actions)
-    if (WildcardMatch(a, action)) return true;
+    if (WildcardMatch(a, action, /*fold_case=*/true)) return true;
   return false;
 }
 
 std::string Serialize(const boost::json::object& o) { return boost::json::serialize(o); }
 
 }  // namespace
-
-bool WildcardMatch(std::string_view p, std::string_view t) {
-  // Iterative matcher with one backtrack point (linear in practice).
-  size_t pi = 0, ti = 0, star = std::string_view::npos, mark = 0;
-  while (ti < t.size()) {
-    if (pi < p.size() && (p[pi] == '?' || std::tolower(static_cast<unsigned char>(p[pi])) ==
-                                              std::tolower(static_cast<unsigned char>(t[ti])))) {
-      ++pi;
-      ++ti;
-    } else if (pi < p.size() && p[pi] == '*') {
-      star = pi++;
-      mark = ti;
-    } else if (star != std::string_view::npos) {
-      pi = star + 1;
-      ti = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (pi < p.size() && p[pi] == '*') ++pi;
-  return pi == p.size();
-}
 
 Result<KeyPolicy> ParseKeyPolicy(std::string_view document, const std::string& account_id) {
   if (document.size() > 32768) return Malformed("the policy is longer than 32768 characters");

@@ -49,9 +49,6 @@ enum class PolicyDecision { kDeny, kAllow, kAccountDelegated, kNoMatch };
 PolicyDecision Evaluate(const KeyPolicy& policy, const std::vector<std::string>& principal_arns,
                         std::string_view action, const std::string& account_root_arn);
 
-// '*' any run, '?' one character; ASCII case-insensitive.
-bool WildcardMatch(std::string_view pattern, std::string_view text);
-
 // AWS's default key policy: the account root may do everything ("kms:*"),
 // plus, when `key_users` is not empty, a statement letting those ARNs use
 // the key (Encrypt, Decrypt, ReEncrypt*, GenerateDataKey*, DescribeKey).

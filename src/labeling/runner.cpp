@@ -442,7 +442,7 @@ bool LabelingService::Impl::TakeJobLease(int64_t job_id) {
   return true;
 }
 
-void LabelingService::Impl::ReturnLeases(const std::map<int64_t, bool>* unfinished) {
+void LabelingService::Impl::ReturnLeases(const std::set<int64_t>* unfinished) {
   std::lock_guard<std::mutex> renewing(renew_mu);
   std::vector<int64_t> ended;
   {
@@ -507,8 +507,8 @@ void LabelingService::Impl::Pass() {
   unfinished.unfinished_only = true;
   auto jobs = store.ListJobs(unfinished);
   if (!jobs) return;
-  std::map<int64_t, bool> unfinished_ids;
-  for (const Job& listed : *jobs) unfinished_ids[listed.id] = true;
+  std::set<int64_t> unfinished_ids;
+  for (const Job& listed : *jobs) unfinished_ids.insert(listed.id);
   // The leases of jobs that ended go back; of several servers sharing the
   // database, the one holding a job's lease works on it.
   ReturnLeases(&unfinished_ids);

@@ -2,6 +2,8 @@
 // and the rule that every document of a session must allow.
 #include "identity/session_policy.hpp"
 
+#include "common/wildcard.hpp"
+
 #include <gtest/gtest.h>
 
 namespace plumbline::identity {
@@ -74,12 +76,12 @@ TEST(SessionPolicy, MalformedDocumentsNameTheField) {
 }
 
 TEST(SessionPolicy, Wildcards) {
-  EXPECT_TRUE(PolicyWildcardMatch("arn:aws:s3:::b/*", "arn:aws:s3:::b/a/b/c", false));
-  EXPECT_TRUE(PolicyWildcardMatch("kms:GenerateDataKey*", "kms:GenerateDataKeyWithoutPlaintext", true));
-  EXPECT_TRUE(PolicyWildcardMatch("s3:?etObject", "s3:GetObject", false));
-  EXPECT_FALSE(PolicyWildcardMatch("s3:?etObject", "s3:etObject", false));
-  EXPECT_TRUE(PolicyWildcardMatch("*a*b*", "xxaxxbxx", false));
-  EXPECT_FALSE(PolicyWildcardMatch("*a*b", "xxaxxbxx", false));
+  EXPECT_TRUE(WildcardMatch("arn:aws:s3:::b/*", "arn:aws:s3:::b/a/b/c", false));
+  EXPECT_TRUE(WildcardMatch("kms:GenerateDataKey*", "kms:GenerateDataKeyWithoutPlaintext", true));
+  EXPECT_TRUE(WildcardMatch("s3:?etObject", "s3:GetObject", false));
+  EXPECT_FALSE(WildcardMatch("s3:?etObject", "s3:etObject", false));
+  EXPECT_TRUE(WildcardMatch("*a*b*", "xxaxxbxx", false));
+  EXPECT_FALSE(WildcardMatch("*a*b", "xxaxxbxx", false));
 }
 
 }  // namespace

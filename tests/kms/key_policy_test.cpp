@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "common/ids.hpp"
+#include "common/wildcard.hpp"
 #include "kms/kms.hpp"
 #include "store/store.hpp"
 
@@ -80,12 +81,12 @@ TEST(KeyPolicyTest, ActionsMatchWithWildcardsIgnoringCase) {
   EXPECT_EQ(Eval(p, kAlice, "kms:Decrypt"), PolicyDecision::kNoMatch);
   // Principals compare without case, as IAM ARNs do.
   EXPECT_EQ(Eval(p, "arn:aws:iam::123456789012:user/ALICE", "kms:DescribeKey"), PolicyDecision::kAllow);
-  EXPECT_TRUE(WildcardMatch("kms:*", "kms:Decrypt"));
-  EXPECT_TRUE(WildcardMatch("*", ""));
-  EXPECT_TRUE(WildcardMatch("a*b*c", "aXbYbZc"));
-  EXPECT_FALSE(WildcardMatch("a*b*c", "aXbYbZ"));
-  EXPECT_FALSE(WildcardMatch("kms:?", "kms:"));
-  EXPECT_FALSE(WildcardMatch("kms:Decrypt", "kms:DecryptX"));
+  EXPECT_TRUE(WildcardMatch("kms:*", "kms:Decrypt", true));
+  EXPECT_TRUE(WildcardMatch("*", "", true));
+  EXPECT_TRUE(WildcardMatch("a*b*c", "aXbYbZc", true));
+  EXPECT_FALSE(WildcardMatch("a*b*c", "aXbYbZ", true));
+  EXPECT_FALSE(WildcardMatch("kms:?", "kms:", true));
+  EXPECT_FALSE(WildcardMatch("kms:Decrypt", "kms:DecryptX", true));
 }
 
 TEST(KeyPolicyTest, LegacyDocumentsReadAsTheirAwsEquivalent) {

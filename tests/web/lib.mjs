@@ -5,6 +5,7 @@
 //                                       (a Buffer is served as image/png)
 //   https://assets.crowd.aws/crowd-html-elements.js -> the concatenated web/crowd bundle
 //   any other URL: images get a generated SVG, everything else is aborted (offline).
+import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -139,4 +140,52 @@ export function makePng(w, h) {
   ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4); ihdr[8] = 8; ihdr[9] = 2; ihdr[10] = 0; ihdr[11] = 0; ihdr[12] = 0;
   return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr),
     chunk('IDAT', zlib.deflateSync(raw, { level: 1 })), chunk('IEND', Buffer.alloc(0))]);
+}
+
+// ---- a real server, for the tests that run one (portal, console)
+
+export const AWS_CLI = process.env.AWS_CLI || '/usr/bin/aws';
+
+// The aws CLI against `base` signing as key/secret: its JSON answer ({} for
+// none). Throws when the command fails.
+export function awsCli(base, key, secret, ...args) {
+  const out = execFileSync(AWS_CLI, ['--endpoint-url', base, '--region', 'us-west-2', '--output', 'json', ...args], {
+    env: { ...process.env, AWS_ACCESS_KEY_ID: key, AWS_SECRET_ACCESS_KEY: secret, AWS_DEFAULT_REGION: 'us-west-2',
+      AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: os.devnull, AWS_SHARED_CREDENTIALS_FILE: os.devnull, AWS_PAGER: '' },
+    encoding: 'utf8', timeout: 30000,
+  });
+  return out.trim() ? JSON.parse(out) : {};
+}
+
+// Describes `job` through `aws` (an awsCli bound to a server) until its
+// status is one of `statuses`: the last description.
+export async function waitJobStatus(aws, job, statuses, timeoutMs = 20000) {
+  const end = Date.now() + timeoutMs;
+  let d;
+  while (Date.now() < end) {
+    d = aws('sagemaker', 'describe-labeling-job', '--labeling-job-name', job);
+    if (statuses.includes(d.LabelingJobStatus)) return d;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`job ${job} did not reach ${statuses}: ${JSON.stringify(d)}`);
+}
+
+// `plumbline serve` on a free loopback port over `dataDir`, with key/secret
+// as its root access key: {proc, url} once it says where it listens.
+export function startPlumbline(binary, dataDir, key, secret) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(binary, ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0'], {
+      env: { ...process.env, PLUMBLINE_ROOT_ACCESS_KEY_ID: key, PLUMBLINE_ROOT_SECRET_ACCESS_KEY: secret },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 15000);
+    p.stdout.on('data', (b) => {
+      out += b;
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) { clearTimeout(timer); resolve({ proc: p, url: m[1] }); }
+    });
+    p.stderr.on('data', (b) => { out += b; });
+    p.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited ${code}: ${out}`)); });
+  });
 }

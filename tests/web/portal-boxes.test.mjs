@@ -7,14 +7,14 @@
 // (or PLUMBLINE_BINARY) and /usr/bin/aws.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { launch, REPO, SCREENSHOTS, makePng } from './lib.mjs';
+import { launch, REPO, SCREENSHOTS, makePng, AWS_CLI, awsCli, waitJobStatus, startPlumbline } from './lib.mjs';
 
 const BINARY = path.resolve(REPO, process.env.PLUMBLINE_BINARY || 'build/plumbline');
-const AWS = process.env.AWS_CLI || '/usr/bin/aws';
+const AWS = AWS_CLI;
 const KEY = 'AKIAPLUMBLINEBOXES01';
 const SECRET = 'portal-box-secret-key-0123456789abcdefghij';
 const BUCKET = 'box-portal-bucket';
@@ -25,43 +25,11 @@ const skipReason = !fs.existsSync(BINARY) ? `no server binary at ${BINARY}` : !f
 let dir, server, base, browser, page;
 const errors = [];
 
-function aws(...args) {
-  const out = execFileSync(AWS, ['--endpoint-url', base, '--region', 'us-west-2', '--output', 'json', ...args], {
-    env: { ...process.env, AWS_ACCESS_KEY_ID: KEY, AWS_SECRET_ACCESS_KEY: SECRET, AWS_DEFAULT_REGION: 'us-west-2',
-      AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: os.devnull, AWS_SHARED_CREDENTIALS_FILE: os.devnull, AWS_PAGER: '' },
-    encoding: 'utf8', timeout: 30000,
-  });
-  return out.trim() ? JSON.parse(out) : {};
-}
+const aws = (...args) => awsCli(base, KEY, SECRET, ...args);
 
-async function waitStatus(statuses, timeoutMs = 20000) {
-  const end = Date.now() + timeoutMs;
-  let d;
-  while (Date.now() < end) {
-    d = aws('sagemaker', 'describe-labeling-job', '--labeling-job-name', JOB);
-    if (statuses.includes(d.LabelingJobStatus)) return d;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`job did not reach ${statuses}: ${JSON.stringify(d)}`);
-}
+const waitStatus = (statuses, timeoutMs) => waitJobStatus(aws, JOB, statuses, timeoutMs);
 
-function startServer() {
-  return new Promise((resolve, reject) => {
-    const p = spawn(BINARY, ['serve', '--data-dir', dir, '--listen', '127.0.0.1:0'], {
-      env: { ...process.env, PLUMBLINE_ROOT_ACCESS_KEY_ID: KEY, PLUMBLINE_ROOT_SECRET_ACCESS_KEY: SECRET },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 15000);
-    p.stdout.on('data', (b) => {
-      out += b;
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) { clearTimeout(timer); resolve({ proc: p, url: m[1] }); }
-    });
-    p.stderr.on('data', (b) => { out += b; });
-    p.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited ${code}: ${out}`)); });
-  });
-}
+const startServer = () => startPlumbline(BINARY, dir, KEY, SECRET);
 
 before(async () => {
   if (skipReason) return;

@@ -10,6 +10,7 @@
 
 #include <condition_variable>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -139,7 +140,7 @@ struct LabelingService::Impl {
   // runner kept of the job (its consolidation history, output timing).
   bool TakeJobLease(int64_t job_id);
   // Hands back the leases of jobs not in `unfinished` (they ended), or all.
-  void ReturnLeases(const std::map<int64_t, bool>* unfinished);
+  void ReturnLeases(const std::set<int64_t>* unfinished);
   // The lease keeper's loop: renews every held lease each third of its term;
   // a lease found taken by another is forgotten (the runner skips its job).
   void KeepLeases();
