@@ -87,6 +87,7 @@ TEST(KeyPolicyTest, ActionsMatchWithWildcardsIgnoringCase) {
   EXPECT_FALSE(WildcardMatch("a*b*c", "aXbYbZ", true));
   EXPECT_FALSE(WildcardMatch("kms:?", "kms:", true));
   EXPECT_FALSE(WildcardMatch("kms:Decrypt", "kms:DecryptX", true));
+  EXPECT_TRUE(WildcardMatch("*b", "*ab", true));  // a pattern's * is a wildcard even where the text has one
 }
 
 TEST(KeyPolicyTest, LegacyDocumentsReadAsTheirAwsEquivalent) {
