@@ -14,12 +14,30 @@ std::string Plural(size_t n, const char* one) {
   return std::to_string(n) + " " + one + (n == 1 ? "" : "s");
 }
 
+Result<int> CopyInto(const MigrateOptions& options, const std::string& url, std::ostream& out) {
+  if (options.dry_run || options.check) return InvalidArgument("--from cannot be given with --dry-run or --check");
+  int64_t total = 0;
+  PLB_ASSIGN_OR_RETURN(auto tables,
+                       store::CopyStore(options.from_url, url,
+                                        [&out](const std::string& table, int64_t rows, bool done) {
+                                          if (!done) out << "  " << table << ": " << rows << " rows...\n" << std::flush;
+                                        }));
+  for (const auto& t : tables) {
+    out << "  " << t.table << ": " << Plural(static_cast<size_t>(t.rows), "row") << "\n";
+    total += t.rows;
+  }
+  out << "copied " << Plural(static_cast<size_t>(total), "row") << " in "
+      << Plural(tables.size(), "table") << " from " << options.from_url << "\n";
+  return 0;
+}
+
 }  // namespace
 
 Result<int> RunMigrate(const MigrateOptions& options, std::ostream& out) {
   if (options.dry_run && options.check)
     return InvalidArgument("--dry-run and --check cannot be given together");
   const std::string url = StoreUrlFor(options.data_dir, options.store_url);
+  if (!options.from_url.empty()) return CopyInto(options, url, out);
   PLB_ASSIGN_OR_RETURN(store::SchemaInfo info, store::InspectSchema(url));
   if (info.pending.empty()) {
     out << "schema version " << info.version << " of " << info.latest << ": up to date\n";
@@ -59,8 +77,13 @@ void AddMigrateCommand(CLI::App& app) {
                   "The database: sqlite:PATH or postgresql://user@host:port/db (default: "
                   "$PLUMBLINE_STORE, else plumbline.db in the data dir)");
   auto* dry = cmd->add_flag("--dry-run", o->dry_run, "List the pending migrations; change nothing");
-  cmd->add_flag("--check", o->check, "List the pending migrations; exit 1 when there are any")
-      ->excludes(dry);
+  auto* check = cmd->add_flag("--check", o->check, "List the pending migrations; exit 1 when there are any")
+                    ->excludes(dry);
+  cmd->add_option("--from", o->from_url,
+                  "Copy this SQLite store (sqlite:PATH) into the --store PostgreSQL database, which "
+                  "must be empty")
+      ->excludes(dry)
+      ->excludes(check);
   cmd->callback([o] {
     auto r = RunMigrate(*o, std::cout);
     if (!r) {

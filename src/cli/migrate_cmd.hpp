@@ -13,6 +13,16 @@
 // behind, so an operator applies migrations once, before rolling replicas.
 // The store is chosen as for serve: --store, else $PLUMBLINE_STORE, else
 // DIR/plumbline.db.
+//
+//   plumbline migrate --from sqlite:DIR/plumbline.db --store postgresql://...
+//
+// moves an installation onto PostgreSQL: it migrates the PostgreSQL database,
+// then copies every row of the SQLite store (which must be at its latest
+// schema) into it in one transaction, printing each table's rows as it goes.
+// The target must hold no rows yet. Stop the server first (rows written
+// during the copy are not in it); the data dir's other files (the master key
+// that seals secrets and wraps KMS keys, the buckets) stay where they are
+// and the replicas must be given them.
 #pragma once
 
 #include <ostream>
@@ -31,10 +41,12 @@ struct MigrateOptions {
   std::string store_url;  // "" : $PLUMBLINE_STORE, else the data dir's SQLite file
   bool dry_run = false;
   bool check = false;
+  std::string from_url;  // copy this SQLite store into the --store (PostgreSQL)
 };
 
 // Runs the command, writing its report to `out`; returns the exit status
-// (1 only for --check with migrations pending). kInvalidArgument for a
+// (1 only for --check with migrations pending). With from_url: kConflict when
+// the target already holds rows. kInvalidArgument for a
 // store URL OpenStore refuses or --dry-run with --check; kUnavailable when
 // the database cannot be reached, a migration fails, or the schema is newer
 // than this program's.

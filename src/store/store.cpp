@@ -91,4 +91,20 @@ Result<SchemaInfo> InspectSchema(const std::string& url) {
   return sqlite::Inspect(target.locator);
 }
 
+Result<std::vector<TableCopied>> CopyStore(const std::string& from_url, const std::string& to_url,
+                                           const CopyProgress& progress) {
+  PLB_ASSIGN_OR_RETURN(Target from, ParseUrl(from_url));
+  PLB_ASSIGN_OR_RETURN(Target to, ParseUrl(to_url));
+  if (from.postgres) return InvalidArgument("--from must name an SQLite store (sqlite:PATH), not " + from_url);
+  if (!to.postgres) return InvalidArgument("the copy's target must be a PostgreSQL store (postgresql://...)");
+  PLB_ASSIGN_OR_RETURN(SchemaInfo source, sqlite::Inspect(from.locator));
+  if (source.version == 0)
+    return InvalidArgument("there is no SQLite store at " + from.locator);
+  if (!source.pending.empty())
+    return InvalidArgument("the SQLite store " + from.locator + " is at schema version " +
+                           std::to_string(source.version) + " of " + std::to_string(source.latest) +
+                           ": bring it up to date first (plumbline migrate --store sqlite:" + from.locator + ")");
+  return postgresql::ImportSqlite(from.locator, to.locator, progress);
+}
+
 }  // namespace plumbline::store

@@ -671,6 +671,20 @@ struct SchemaInfo {
 // database cannot be reached, or its schema is newer than this program's.
 Result<SchemaInfo> InspectSchema(const std::string& url);
 
+// Copies every row of an SQLite store into a PostgreSQL store (`plumbline
+// migrate --from`): both are first brought to their latest schema, which
+// hold the same tables and columns; the target must hold no jobs, people,
+// keys or functions yet. One transaction: a copy that fails leaves the
+// target as it was. `progress` is told each table's rows as they go (every
+// 100,000 rows and at the table's end). Returns each table with its rows.
+struct TableCopied {
+  std::string table;
+  int64_t rows = 0;
+};
+using CopyProgress = std::function<void(const std::string& table, int64_t rows, bool done)>;
+Result<std::vector<TableCopied>> CopyStore(const std::string& from_url, const std::string& to_url,
+                                           const CopyProgress& progress);
+
 // Opens (creating and migrating as needed) the store the URL names.
 // kInvalidArgument for a URL whose scheme is unknown or not built in (the
 // message names it); kUnavailable when the database cannot be opened or is

@@ -119,6 +119,98 @@ TEST_P(MigrateCmdTest, DryRunWithCheckAndBadUrlsAreRefused) {
   EXPECT_EQ(RunMigrate(bad, out).error().code, ErrorCode::kInvalidArgument);
 }
 
+// --from: an SQLite installation copied into PostgreSQL, row for row, and
+// usable there (ids carry on after the copied ones); a second copy into the
+// same database is refused and changes nothing.
+TEST_P(MigrateCmdTest, CopiesAnSqliteStoreIntoAnEmptyPostgresOne) {
+  const std::string source = "sqlite:" + (dir_ / "source.db").string();
+  const std::string tricky = "tab\there, newline\nthere, backslash \\N, \u00e9t\u00e9 \xf0\x9f\x99\x82";
+  int64_t job_id = 0;
+  fs::create_directories(dir_);
+  {
+    store::StoreOptions so;
+    so.url = source;
+    so.durable = false;
+    auto st = store::OpenStore(so).value();
+    ASSERT_TRUE(st->PutSetting("greeting", tricky));
+    store::User u;
+    u.username = "Ana";
+    u.password_hash = "hash";
+    u.worker_key = "0123456789abcdef";
+    u.sub = "sub-1";
+    u.groups = {"labelers"};
+    ASSERT_TRUE(st->CreateUser(u));
+    store::Job j;
+    j.name = "copied-job";
+    j.arn = "arn:aws:sagemaker:us-east-1:000000000000:labeling-job/copied-job";
+    j.request_json = "{}";
+    j.workteam_arn = "arn:team";
+    j.job_reference_code = "ref";
+    j.created_ms = j.modified_ms = 1000;
+    j.workers_per_object = 3;
+    auto created = st->CreateJob(j);
+    ASSERT_TRUE(created) << created.error().message;
+    job_id = created->id;
+    std::vector<store::DataObject> objects(3);
+    for (int i = 0; i < 3; ++i) {
+      objects[i].index = i;
+      objects[i].line = "{\"source\":\"" + std::to_string(i) + " " + tricky + "\"}";
+    }
+    ASSERT_TRUE(st->InsertObjects(job_id, objects, 2000));
+  }
+  MigrateOptions copy = o_;
+  copy.from_url = source;
+  std::ostringstream out;
+  auto r = RunMigrate(copy, out);
+  if (!GetParam()) {
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_NE(r.error().message.find("PostgreSQL"), std::string::npos) << r.error().message;
+    return;
+  }
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_NE(out.str().find("  jobs: 1 row\n"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("  objects: 3 rows\n"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("  users: 1 row\n"), std::string::npos) << out.str();
+
+  store::StoreOptions po;
+  po.url = Url();
+  auto pg = store::OpenStore(po).value();
+  EXPECT_EQ(pg->GetSetting("greeting").value().value_or(""), tricky);
+  auto ana = pg->GetUserByName("ana");
+  ASSERT_TRUE(ana) << ana.error().message;
+  EXPECT_EQ(ana->groups, std::vector<std::string>{"labelers"});
+  auto job = pg->GetJobByName("copied-job");
+  ASSERT_TRUE(job) << job.error().message;
+  EXPECT_EQ(job->id, job_id);
+  EXPECT_EQ(job->object_count, 3);
+  EXPECT_EQ(job->workers_per_object, 3);
+  EXPECT_EQ(pg->GetObject(job_id, 2).value().line, "{\"source\":\"2 " + tricky + "\"}");
+  // New rows get fresh ids after the copied ones.
+  store::Job next;
+  next.name = "after-the-copy";
+  next.arn = "arn:aws:sagemaker:us-east-1:000000000000:labeling-job/after-the-copy";
+  next.request_json = "{}";
+  auto made = pg->CreateJob(next);
+  ASSERT_TRUE(made) << made.error().message;
+  EXPECT_GT(made->id, job_id);
+  pg.reset();
+
+  // The target holds rows now: a second copy is refused and adds nothing.
+  std::ostringstream again;
+  auto refused = RunMigrate(copy, again);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kConflict);
+  EXPECT_NE(refused.error().message.find("already holds rows"), std::string::npos) << refused.error().message;
+  pg = store::OpenStore(po).value();
+  EXPECT_EQ(pg->ListJobs({}).value().size(), 2u);
+
+  // A source that is not an SQLite store at its latest schema is refused.
+  MigrateOptions missing = o_;
+  missing.from_url = "sqlite:" + (dir_ / "nothing-here.db").string();
+  EXPECT_EQ(RunMigrate(missing, again).error().code, ErrorCode::kInvalidArgument);
+}
+
 INSTANTIATE_TEST_SUITE_P(, MigrateCmdTest, ::testing::Values(false, true),
                          [](const ::testing::TestParamInfo<bool>& i) {
                            return i.param ? "Postgres" : "Sqlite";

@@ -133,8 +133,6 @@ Query PgStore::QText(const std::string& sql) {
 
 // ---------------- opening ----------------
 
-namespace {
-
 // Splits the store's own `schema=NAME` parameter off a libpq URI.
 std::string TakeSchemaParam(std::string& url) {
   size_t q = url.find('?');
@@ -166,8 +164,6 @@ std::string Redacted(const std::string& url) {
   if (colon == std::string::npos || colon > at) return url;
   return url.substr(0, colon + 1) + "***" + url.substr(at);
 }
-
-}  // namespace
 
 PgStore::~PgStore() { StopWriter(); }
 

@@ -16,4 +16,9 @@ Result<std::unique_ptr<Store>> Open(const std::string& url, const StoreOptions& 
 // The schema of the database the URI names, read without changing it.
 Result<SchemaInfo> Inspect(const std::string& url);
 
+// Copies the SQLite store at `sqlite_path` into the (migrated, empty)
+// database the URI names; store.hpp's CopyStore says the rest.
+Result<std::vector<TableCopied>> ImportSqlite(const std::string& sqlite_path, const std::string& url,
+                                              const CopyProgress& progress);
+
 }  // namespace plumbline::store::postgresql

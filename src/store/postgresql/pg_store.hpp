@@ -87,6 +87,12 @@ struct SqlError : std::runtime_error {
   bool Retryable() const { return sqlstate == "40P01" || sqlstate == "40001"; }
 };
 
+// Splits the store's own `schema=NAME` parameter off a libpq URI and
+// returns it ("" when there is none).
+std::string TakeSchemaParam(std::string& url);
+// The URL without its password, for messages.
+std::string Redacted(const std::string& url);
+
 // `?` and `?N` placeholders as `$N`; `*params` gets the highest number.
 std::string ToDollarPlaceholders(const char* sql, int* params);
 
@@ -183,6 +189,9 @@ class PgStore final : public Store {
   Status Open(const std::string& url, const StoreOptions& options);
   // The schema of the database `target` names, read without changing it.
   Result<SchemaInfo> Inspect(const std::string& target);
+  // Migrates the target, then copies an SQLite store's rows into it (import.cpp).
+  Result<std::vector<TableCopied>> ImportSqlite(const std::string& sqlite_path, const std::string& url,
+                                                const CopyProgress& progress);
 
   // settings (job_ops.cpp)
   Result<std::optional<std::string>> GetSetting(const std::string& key) override;
