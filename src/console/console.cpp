@@ -106,19 +106,19 @@ std::vector<std::string> LabelsOf(const store::Job& job) {
   return out;
 }
 
-labeling::JobConfig ConfigOf(const store::Job& job) {
-  auto v = json::Parse(job.request_json);
+labeling::JobConfig ConfigOf(const std::string& request_json) {
+  auto v = json::Parse(request_json);
   return labeling::JobConfig::FromRequest(v && v->is_object() ? v->get_object() : object(), "");
 }
 
 // The counters the console shows for a job: the store's, with the objects
 // under way (answers or live leases) apart from those not started.
-object Counters(const store::Job& j, int64_t in_progress) {
+object Counters(int64_t object_count, int64_t labeled, int64_t failed, int64_t in_progress) {
   object c;
-  c["total"] = j.object_count;
-  c["labeled"] = j.labeled;
-  c["failed"] = j.failed;
-  int64_t open = std::max<int64_t>(0, j.object_count - j.labeled - j.failed);
+  c["total"] = object_count;
+  c["labeled"] = labeled;
+  c["failed"] = failed;
+  int64_t open = std::max<int64_t>(0, object_count - labeled - failed);
   c["inProgress"] = std::min(open, in_progress);
   c["left"] = open - std::min(open, in_progress);
   return c;
@@ -282,48 +282,35 @@ struct Console::Impl {
       filter.status = store::ParseJobStatus(it->second);
       if (!filter.status) return JsonError(400, "InvalidRequest", "status: unknown job status '" + it->second + "'");
     }
-    int64_t version = Version();
-    auto jobs = service.ListJobs(filter);
-    if (!jobs) return FromError(jobs.error());
     std::string sort = q.count("sort") ? q["sort"] : "created";
     std::string order = q.count("order") ? q["order"] : (sort == "name" ? "asc" : "desc");
-    if (sort != "created" && sort != "name" && sort != "status" && sort != "progress")
-      return JsonError(400, "InvalidRequest", "sort: expected created, name, status or progress");
+    store::JobPageQuery page;
+    page.filter = std::move(filter);
+    if (sort == "created") page.sort = store::JobSort::kCreated;
+    else if (sort == "name") page.sort = store::JobSort::kName;
+    else if (sort == "status") page.sort = store::JobSort::kStatus;
+    else if (sort == "progress") page.sort = store::JobSort::kProgress;
+    else return JsonError(400, "InvalidRequest", "sort: expected created, name, status or progress");
     if (order != "asc" && order != "desc")
       return JsonError(400, "InvalidRequest", "order: expected asc or desc");
-    auto progress = [](const store::Job& j) {
-      return j.object_count ? static_cast<double>(j.labeled + j.failed) / static_cast<double>(j.object_count)
-                            : 0.0;
-    };
-    auto less = [&](const store::Job& a, const store::Job& b) {
-      if (sort == "name") return Lower(a.name) < Lower(b.name);
-      if (sort == "status") {
-        std::string sa = store::JobStatusName(a.status), sb = store::JobStatusName(b.status);
-        if (sa != sb) return sa < sb;
-      } else if (sort == "progress") {
-        double pa = progress(a), pb = progress(b);
-        if (pa != pb) return pa < pb;
-      }
-      if (a.created_ms != b.created_ms) return a.created_ms < b.created_ms;
-      return a.id < b.id;
-    };
-    if (order == "asc")
-      std::sort(jobs->begin(), jobs->end(), less);
-    else
-      std::sort(jobs->begin(), jobs->end(), [&](const auto& a, const auto& b) { return less(b, a); });
-    int64_t total = static_cast<int64_t>(jobs->size());
-    int64_t limit = IntParam(q, "limit", 25, 1, 200);
-    int64_t offset = IntParam(q, "offset", 0, 0, std::max<int64_t>(0, total));
+    page.descending = order == "desc";
+    page.limit = IntParam(q, "limit", 25, 1, 200);
+    page.offset = IntParam(q, "offset", 0, 0, INT64_MAX);
+    int64_t version = Version();
+    // The store sorts and cuts the list: only the page's jobs are read.
+    auto jobs = store.ListJobPage(page);
+    if (!jobs) return FromError(jobs.error());
+    const int64_t total = jobs->total;
+    const int64_t offset = std::min(page.offset, total);
     array list;
-    for (int64_t i = offset; i < std::min(total, offset + limit); ++i) {
-      const store::Job& j = (*jobs)[static_cast<size_t>(i)];
+    for (const store::JobSummary& j : jobs->jobs) {
       int64_t in_progress = 0;
       if (!store::IsTerminal(j.status)) {
         auto n = store.CountInProgress(j.id);
         if (!n) return FromError(n.error());
         in_progress = *n;
       }
-      labeling::JobConfig config = ConfigOf(j);
+      labeling::JobConfig config = ConfigOf(j.request_json);
       object o;
       o["name"] = j.name;
       o["arn"] = j.arn;
@@ -333,7 +320,7 @@ struct Console::Impl {
       o["created"] = j.created_ms;
       o["modified"] = j.modified_ms;
       o["workersPerObject"] = j.workers_per_object;
-      o["counters"] = Counters(j, in_progress);
+      o["counters"] = Counters(j.object_count, j.labeled, j.failed, in_progress);
       if (j.status == store::JobStatus::kFailed) o["failureReason"] = j.failure_reason;
       list.push_back(std::move(o));
     }
@@ -341,7 +328,7 @@ struct Console::Impl {
     out["jobs"] = std::move(list);
     out["total"] = total;
     out["offset"] = offset;
-    out["limit"] = limit;
+    out["limit"] = page.limit;
     out["version"] = version;
     return Ok(out);
   }
@@ -382,10 +369,10 @@ struct Console::Impl {
       if (!n) return FromError(n.error());
       in_progress = *n;
     }
-    labeling::JobConfig config = ConfigOf(*job);
+    labeling::JobConfig config = ConfigOf(job->request_json);
     object out;
     out["describe"] = api::DescribeLabelingJobBody(*job);
-    out["counters"] = Counters(*job, in_progress);
+    out["counters"] = Counters(job->object_count, job->labeled, job->failed, in_progress);
     out["taskType"] = config.task_type.empty() ? "custom" : config.task_type;
     out["workersPerObject"] = job->workers_per_object;
     array labels;
@@ -565,7 +552,7 @@ struct Console::Impl {
     auto body = json::Parse(req.body.empty() ? "{}" : req.body);
     if (!body || !body->is_object()) return JsonError(400, "InvalidRequest", "expected a JSON object");
     const object& b = body->get_object();
-    labeling::JobConfig config = ConfigOf(*job);
+    labeling::JobConfig config = ConfigOf(job->request_json);
     std::vector<std::string> labels = LabelsOf(*job);
     if (job->ui_template.empty())
       return JsonError(409, "Conflict",
@@ -642,7 +629,7 @@ struct Console::Impl {
     if (!job->output_written)
       return JsonError(409, "Conflict", "the job's output manifest is not written yet (the job is " +
                                             std::string(store::JobStatusName(job->status)) + ")");
-    labeling::JobConfig config = ConfigOf(*job);
+    labeling::JobConfig config = ConfigOf(job->request_json);
     std::string uri = labeling::OutputRoot(*job) + "/manifests/output/output.manifest";
     const size_t kMaxBytes = 512u << 20;
     Result<std::string> text = InvalidArgument("");

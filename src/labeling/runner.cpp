@@ -513,6 +513,10 @@ void LabelingService::Impl::Pass() {
   // database, the one holding a job's lease works on it.
   ReturnLeases(&unfinished_ids);
   for (const Job& listed : *jobs) {
+    // Shutdown does not wait for the rest of a pass: with thousands of jobs
+    // to finish, a pass takes minutes, and a stopped runner's next pass (in
+    // this process or another) goes on where this one left off.
+    if (Stopping()) return;
     if (!TakeJobLease(listed.id)) continue;
     if (listed.status == JobStatus::kInitializing) {
       Ingest(listed);
@@ -581,6 +585,11 @@ void LabelingService::Impl::MaybeWriteIntermediate(const Job& job) {
                                                                start)
              .count();
   last = now;
+}
+
+bool LabelingService::Impl::Stopping() {
+  std::lock_guard<std::mutex> lock(mu);
+  return stop;
 }
 
 void LabelingService::Impl::Loop() {

@@ -177,6 +177,9 @@ Result<Job> FaultInjectingStore::GetJob(int64_t id) { return inner_->GetJob(id);
 Result<std::vector<Job>> FaultInjectingStore::ListJobs(const JobFilter& filter) {
   return inner_->ListJobs(filter);
 }
+Result<JobPage> FaultInjectingStore::ListJobPage(const JobPageQuery& query) {
+  return inner_->ListJobPage(query);
+}
 Status FaultInjectingStore::SetJobStatus(int64_t job_id, JobStatus status,
                                          const std::string& failure_reason, int64_t now_ms) {
   return Write<void>("SetJobStatus",

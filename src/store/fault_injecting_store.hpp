@@ -78,6 +78,7 @@ class FaultInjectingStore final : public Store {
   Result<Job> GetJobByName(const std::string& name) override;
   Result<Job> GetJob(int64_t id) override;
   Result<std::vector<Job>> ListJobs(const JobFilter& filter) override;
+  Result<JobPage> ListJobPage(const JobPageQuery& query) override;
   Status SetJobStatus(int64_t job_id, JobStatus status, const std::string& failure_reason,
                       int64_t now_ms) override;
   Status MarkOutputWritten(int64_t job_id, int64_t now_ms) override;

@@ -161,6 +161,45 @@ struct JobFilter {
   bool unfinished_only = false;
 };
 
+// One job as a list of jobs shows it: the job's row without its labels and
+// template, read a page at a time (ListJobPage).
+struct JobSummary {
+  int64_t id = 0;
+  std::string name;
+  std::string arn;
+  JobStatus status = JobStatus::kInitializing;
+  std::string failure_reason;
+  // The stored CreateLabelingJob request (what a list reads its task type
+  // and title from); read for the page's jobs only.
+  std::string request_json;
+  int64_t created_ms = 0;
+  int64_t modified_ms = 0;
+  int64_t object_count = 0;
+  int64_t labeled = 0;
+  int64_t failed = 0;
+  int64_t workers_per_object = 1;
+};
+
+// The orders of a page of jobs. Every key breaks ties by created_ms, then
+// id, in the same direction as the key. kName compares names without ASCII
+// case, kStatus compares JobStatusName bytewise, kProgress compares
+// (labeled + failed) / object_count as a double (0 for a job without
+// objects).
+enum class JobSort { kCreated, kName, kStatus, kProgress };
+
+struct JobPageQuery {
+  JobFilter filter;
+  JobSort sort = JobSort::kCreated;
+  bool descending = true;
+  int64_t offset = 0;  // jobs skipped, in the order
+  int64_t limit = 25;  // at most this many jobs (0: only the total)
+};
+
+struct JobPage {
+  std::vector<JobSummary> jobs;
+  int64_t total = 0;  // jobs the filter matches, however many the page holds
+};
+
 // A claim decision made inside one transaction.
 struct ClaimRequest {
   int64_t job_id = 0;
@@ -380,6 +419,12 @@ class Store {
   virtual Result<Job> GetJobByName(const std::string& name) = 0;  // kNotFound
   virtual Result<Job> GetJob(int64_t id) = 0;                     // kNotFound
   virtual Result<std::vector<Job>> ListJobs(const JobFilter& filter) = 0;
+  // The jobs the filter matches, in the query's order, from its offset, at
+  // most its limit, with their total, in one read: sorted and cut by the
+  // database (indexes of each order), without reading any job's labels or
+  // template. An offset at or past the total gives no jobs.
+  // kInvalidArgument for a negative offset or limit.
+  virtual Result<JobPage> ListJobPage(const JobPageQuery& query) = 0;
   // Sets status (and failure reason when Failed) and the modified time.
   virtual Status SetJobStatus(int64_t job_id, JobStatus status, const std::string& failure_reason,
                               int64_t now_ms) = 0;

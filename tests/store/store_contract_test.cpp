@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -75,6 +77,281 @@ TEST_P(StoreTest, ListJobsCanLeaveOutEndedJobs) {
   ASSERT_EQ(jobs.size(), 1u);
   EXPECT_EQ(jobs[0].id, running);
   EXPECT_EQ(store_->ListJobs({}).value().size(), 2u);
+}
+
+// The jobs of the job-list tests: names in mixed case (folded, "GOLFA"
+// sorts after "golf_b"; bytewise it would sort before), shared creation
+// times, every status, and progress ties (0 of 0 and 0 of 3; 1 of 2 and 2
+// of 4; 2 of 3 twice at one creation time).
+class JobPageTest : public StoreTest {
+ protected:
+  struct Spec {
+    const char* name;
+    int64_t created_ms;
+    JobStatus status;
+    int objects, labeled, failed;
+    const char* team;
+  };
+  void SetUp() override {
+    StoreTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    const Spec specs[] = {
+        {"alpha", 3000, JobStatus::kInProgress, 4, 2, 0, "arn:team"},
+        {"Bravo", 1000, JobStatus::kCompleted, 2, 1, 1, "arn:team"},
+        {"charlie", 2000, JobStatus::kFailed, 0, 0, 0, "arn:team"},
+        {"Delta-1", 2000, JobStatus::kInProgress, 2, 1, 0, "arn:team"},
+        {"delta-10", 2000, JobStatus::kStopped, 3, 0, 0, "arn:team"},
+        {"echo", 5000, JobStatus::kInitializing, 0, 0, 0, "arn:team"},
+        {"Foxtrot", 4000, JobStatus::kStopping, 3, 1, 1, "arn:team"},
+        {"golf", 4000, JobStatus::kInProgress, 3, 2, 0, "ARN:Other"},
+        {"GOLFA", 4000, JobStatus::kInProgress, 3, 2, 0, "arn:other"},
+        {"golf_b", 1000, JobStatus::kCompleted, 1, 1, 0, "arn:team"},
+        {"hotel", 6000, JobStatus::kInProgress, 5, 0, 5, "arn:team"},
+    };
+    for (const Spec& s : specs) {
+      Job j;
+      j.name = s.name;
+      j.arn = std::string("arn:aws:sagemaker:us-east-1:123456789012:labeling-job/") + s.name;
+      j.request_json = std::string(R"({"LabelingJobName":")") + s.name + R"("})";
+      j.workteam_arn = s.team;
+      j.job_reference_code = "x";
+      j.created_ms = j.modified_ms = s.created_ms;
+      j.workers_per_object = 2;
+      j.status = JobStatus::kInitializing;
+      int64_t id = store_->CreateJob(j).value().id;
+      ASSERT_TRUE(store_->SetJobInputs(id, R"(["a","b"])", std::string(3000, 't')));
+      std::vector<DataObject> objs(static_cast<size_t>(s.objects));
+      for (size_t i = 0; i < objs.size(); ++i) {
+        objs[i].index = static_cast<int64_t>(i);
+        objs[i].line = "{}";
+      }
+      ASSERT_TRUE(store_->InsertObjects(id, objs, s.created_ms));
+      std::vector<ObjectOutcome> outcomes;
+      for (int i = 0; i < s.labeled + s.failed; ++i)
+        outcomes.push_back({i, i < s.labeled ? ObjectState::kLabeled : ObjectState::kFailed, "{}",
+                            i < s.labeled ? "" : "ClientError: no"});
+      ASSERT_TRUE(store_->FinishObjects(id, outcomes, s.created_ms + 10));
+      ASSERT_TRUE(store_->SetJobStatus(id, s.status,
+                                       s.status == JobStatus::kFailed ? "ClientError: broken" : "",
+                                       s.created_ms + 20));
+    }
+  }
+
+  // The job list's order as the console sorted it in memory before the
+  // store did: the reference every page is checked against.
+  std::vector<std::string> Reference(const JobFilter& filter, JobSort sort, bool descending) {
+    auto jobs = store_->ListJobs(filter).value();
+    auto lower = [](std::string s) {
+      for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      return s;
+    };
+    auto progress = [](const Job& j) {
+      return j.object_count ? static_cast<double>(j.labeled + j.failed) / static_cast<double>(j.object_count)
+                            : 0.0;
+    };
+    auto less = [&](const Job& a, const Job& b) {
+      if (sort == JobSort::kName) return lower(a.name) < lower(b.name);
+      if (sort == JobSort::kStatus) {
+        std::string sa = JobStatusName(a.status), sb = JobStatusName(b.status);
+        if (sa != sb) return sa < sb;
+      } else if (sort == JobSort::kProgress) {
+        double pa = progress(a), pb = progress(b);
+        if (pa != pb) return pa < pb;
+      }
+      if (a.created_ms != b.created_ms) return a.created_ms < b.created_ms;
+      return a.id < b.id;
+    };
+    if (descending)
+      std::sort(jobs.begin(), jobs.end(), [&](const Job& a, const Job& b) { return less(b, a); });
+    else
+      std::sort(jobs.begin(), jobs.end(), less);
+    std::vector<std::string> names;
+    for (const auto& j : jobs) names.push_back(j.name);
+    return names;
+  }
+
+  // Every job of the query's order, read in pages of `size`; checks each
+  // page's total.
+  std::vector<std::string> Paged(JobPageQuery q, int64_t size, int64_t total) {
+    std::vector<std::string> names;
+    q.limit = size;
+    for (q.offset = 0; q.offset < total + size; q.offset += size) {
+      auto page = store_->ListJobPage(q);
+      EXPECT_TRUE(page) << page.error().message;
+      if (!page) break;
+      EXPECT_EQ(page->total, total);
+      EXPECT_LE(static_cast<int64_t>(page->jobs.size()), size);
+      for (const auto& j : page->jobs) names.push_back(j.name);
+    }
+    return names;
+  }
+};
+
+TEST_P(JobPageTest, PagesFollowEachSortKeyAndOrderWithTiesByCreationThenId) {
+  JobPageQuery q;
+  q.limit = 100;
+  q.sort = JobSort::kName;
+  q.descending = false;
+  auto page = store_->ListJobPage(q).value();
+  std::vector<std::string> names;
+  for (const auto& j : page.jobs) names.push_back(j.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"alpha", "Bravo", "charlie", "Delta-1", "delta-10", "echo",
+                                             "Foxtrot", "golf", "golf_b", "GOLFA", "hotel"}));
+  EXPECT_EQ(page.total, 11);
+
+  // Progress 0 (of 0 objects or of 3), 1/2 (of 2 and of 4), 2/3, 1.
+  q.sort = JobSort::kProgress;
+  names.clear();
+  for (const auto& j : store_->ListJobPage(q).value().jobs) names.push_back(j.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"charlie", "delta-10", "echo", "Delta-1", "alpha", "Foxtrot",
+                                             "golf", "GOLFA", "Bravo", "golf_b", "hotel"}));
+
+  for (JobSort sort : {JobSort::kCreated, JobSort::kName, JobSort::kStatus, JobSort::kProgress})
+    for (bool descending : {false, true}) {
+      SCOPED_TRACE(testing::Message() << "sort " << static_cast<int>(sort) << (descending ? " desc" : " asc"));
+      q.sort = sort;
+      q.descending = descending;
+      auto reference = Reference({}, sort, descending);
+      ASSERT_EQ(reference.size(), 11u);
+      EXPECT_EQ(Paged(q, 100, 11), reference);
+      EXPECT_EQ(Paged(q, 4, 11), reference);
+      EXPECT_EQ(Paged(q, 1, 11), reference);
+    }
+}
+
+TEST_P(JobPageTest, FiltersApplyBeforeTheOrderAndTheTotal) {
+  auto check = [&](const JobFilter& f, size_t expect) {
+    for (JobSort sort : {JobSort::kCreated, JobSort::kName, JobSort::kStatus, JobSort::kProgress})
+      for (bool descending : {false, true}) {
+        JobPageQuery q;
+        q.filter = f;
+        q.sort = sort;
+        q.descending = descending;
+        auto reference = Reference(f, sort, descending);
+        EXPECT_EQ(reference.size(), expect);
+        EXPECT_EQ(Paged(q, 3, static_cast<int64_t>(reference.size())), reference);
+      }
+  };
+  JobFilter f;
+  f.name_contains = "DELTA";  // without case
+  check(f, 2);
+  f.name_contains = "f_";
+  check(f, 1);
+  f = {};
+  f.status = JobStatus::kInProgress;
+  check(f, 5);
+  f.name_contains = "GOL";
+  check(f, 2);
+  f = {};
+  f.workteam_arn = "arn:OTHER";  // without case
+  check(f, 2);
+  f = {};
+  f.unfinished_only = true;
+  check(f, 7);
+  f = {};
+  f.created_after_ms = 2000;
+  f.created_before_ms = 5000;
+  check(f, 4);
+  f = {};
+  f.modified_after_ms = 4020;
+  check(f, 2);
+  f.modified_before_ms = 4020;
+  check(f, 0);
+  f = {};
+  f.name_contains = "no such job";
+  check(f, 0);
+}
+
+TEST_P(JobPageTest, OffsetLimitAndTotalAndTheSummaryOfEachJob) {
+  JobPageQuery q;
+  q.sort = JobSort::kCreated;
+  q.descending = true;
+  q.offset = 2;
+  q.limit = 3;
+  auto page = store_->ListJobPage(q).value();
+  EXPECT_EQ(page.total, 11);
+  std::vector<std::string> names;
+  for (const auto& j : page.jobs) names.push_back(j.name);
+  // Created 6000, 5000, then three at 4000 (latest id first), then 3000.
+  EXPECT_EQ(names, (std::vector<std::string>{"GOLFA", "golf", "Foxtrot"}));
+
+  q.offset = 10;
+  EXPECT_EQ(store_->ListJobPage(q).value().jobs.size(), 1u);
+  q.offset = 11;
+  page = store_->ListJobPage(q).value();
+  EXPECT_TRUE(page.jobs.empty());
+  EXPECT_EQ(page.total, 11);
+  q.offset = 1000;
+  EXPECT_TRUE(store_->ListJobPage(q).value().jobs.empty());
+  q.offset = 0;
+  q.limit = 0;
+  page = store_->ListJobPage(q).value();
+  EXPECT_TRUE(page.jobs.empty());
+  EXPECT_EQ(page.total, 11);
+
+  q.limit = -1;
+  EXPECT_EQ(store_->ListJobPage(q).error().code, ErrorCode::kInvalidArgument);
+  q.limit = 1;
+  q.offset = -1;
+  EXPECT_EQ(store_->ListJobPage(q).error().code, ErrorCode::kInvalidArgument);
+
+  // A summary carries the job's row but its labels and template.
+  q.filter.name_contains = "charlie";
+  q.offset = 0;
+  page = store_->ListJobPage(q).value();
+  ASSERT_EQ(page.jobs.size(), 1u);
+  const JobSummary& s = page.jobs[0];
+  Job full = store_->GetJobByName("charlie").value();
+  EXPECT_EQ(s.id, full.id);
+  EXPECT_EQ(s.arn, full.arn);
+  EXPECT_EQ(s.status, JobStatus::kFailed);
+  EXPECT_EQ(s.failure_reason, "ClientError: broken");
+  EXPECT_EQ(s.request_json, R"({"LabelingJobName":"charlie"})");
+  EXPECT_EQ(s.created_ms, 2000);
+  EXPECT_EQ(s.modified_ms, full.modified_ms);
+  EXPECT_EQ(s.workers_per_object, 2);
+  q.filter.name_contains = "Foxtrot";
+  page = store_->ListJobPage(q).value();
+  ASSERT_EQ(page.jobs.size(), 1u);
+  EXPECT_EQ(page.jobs[0].object_count, 3);
+  EXPECT_EQ(page.jobs[0].labeled, 1);
+  EXPECT_EQ(page.jobs[0].failed, 1);
+  EXPECT_EQ(page.jobs[0].status, JobStatus::kStopping);
+}
+
+TEST_P(JobPageTest, APageFollowsCounterAndStatusChanges) {
+  JobPageQuery q;
+  q.sort = JobSort::kProgress;
+  q.descending = true;
+  q.limit = 1;
+  EXPECT_EQ(store_->ListJobPage(q).value().jobs.at(0).name, "hotel");  // 1, created last
+  // echo (0 of 0) gets objects and labels all of them: 1, created 5000.
+  int64_t echo = store_->GetJobByName("echo").value().id;
+  std::vector<DataObject> objs(2);
+  for (int64_t i = 0; i < 2; ++i) {
+    objs[static_cast<size_t>(i)].index = i;
+    objs[static_cast<size_t>(i)].line = "{}";
+  }
+  ASSERT_TRUE(store_->InsertObjects(echo, objs, 7000));
+  ASSERT_TRUE(store_->FinishObjects(
+      echo, {{0, ObjectState::kLabeled, "{}", ""}, {1, ObjectState::kLabeled, "{}", ""}}, 7000));
+  q.limit = 2;
+  auto page = store_->ListJobPage(q).value();
+  ASSERT_EQ(page.jobs.size(), 2u);
+  EXPECT_EQ(page.jobs[0].name, "hotel");
+  EXPECT_EQ(page.jobs[1].name, "echo");
+  EXPECT_EQ(page.jobs[1].labeled, 2);
+  q.sort = JobSort::kStatus;
+  q.descending = false;
+  q.limit = 1;
+  // Completed first; of the two created at 1000 the first made.
+  EXPECT_EQ(store_->ListJobPage(q).value().jobs.at(0).name, "Bravo");
+  ASSERT_TRUE(store_->SetJobStatus(echo, JobStatus::kCompleted, "", 8000));
+  q.filter.status = JobStatus::kCompleted;
+  q.limit = 10;
+  std::vector<std::string> names;
+  for (const auto& j : store_->ListJobPage(q).value().jobs) names.push_back(j.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"Bravo", "golf_b", "echo"}));
 }
 
 TEST_P(StoreTest, CountersFollowObjectStates) {
@@ -940,6 +1217,8 @@ TEST_P(StoreTest, MigrationsCanBeListedCheckedAndAppliedApart) {
 }
 
 INSTANTIATE_TEST_SUITE_P(, StoreTest, ::testing::ValuesIn(contract::ContractTargets()),
+                         contract::TargetName);
+INSTANTIATE_TEST_SUITE_P(, JobPageTest, ::testing::ValuesIn(contract::ContractTargets()),
                          contract::TargetName);
 
 }  // namespace

@@ -106,6 +106,7 @@ struct LabelingService::Impl {
   std::condition_variable cv;
   bool stop = false;
   bool wake = false;
+  bool Stopping();  // Shutdown has begun (reads `stop` under mu)
   std::thread thread;
   // Second of the last consolidation batch per job: file names carry the
   // second, so batches of one job are at least a second apart.

@@ -224,6 +224,7 @@ class PgStore final : public Store {
   Result<Job> GetJobByName(const std::string& name) override;
   Result<Job> GetJob(int64_t id) override;
   Result<std::vector<Job>> ListJobs(const JobFilter& f) override;
+  Result<JobPage> ListJobPage(const JobPageQuery& query) override;
   Status SetJobStatus(int64_t job_id, JobStatus status, const std::string& reason,
                       int64_t now_ms) override;
   Status SetJobInputs(int64_t job_id, const std::string& labels_json,

@@ -2,6 +2,7 @@
 // objects.
 #include <algorithm>
 #include <cctype>
+#include <variant>
 
 #include "store/sqlite/sqlite_store.hpp"
 
@@ -21,6 +22,65 @@ bool ContainsNoCase(const std::string& hay, const std::string& needle) {
   for (auto& c : h) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   for (auto& c : n) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return h.find(n) != std::string::npos;
+}
+
+std::string LowerAscii(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// A job list's progress, written as the index jobs_progress (migration 11)
+// writes it: a query uses that index only for this very expression.
+#define kJobProgress \
+  "(CASE WHEN object_count <> 0 THEN CAST(labeled + failed AS REAL) / object_count ELSE 0.0 END)"
+
+// The ORDER BY of each JobSort, every term in one direction, so that an
+// index (migration 11; for names the column's unique NOCASE index, which
+// leaves no ties) gives the order read forwards or backwards.
+const char* JobOrderBy(JobSort sort, bool descending) {
+  switch (sort) {
+    case JobSort::kName:
+      return descending ? " ORDER BY name COLLATE NOCASE DESC, created_ms DESC, id DESC"
+                        : " ORDER BY name COLLATE NOCASE, created_ms, id";
+    case JobSort::kStatus:
+      return descending ? " ORDER BY status DESC, created_ms DESC, id DESC"
+                        : " ORDER BY status, created_ms, id";
+    case JobSort::kProgress:
+      return descending ? " ORDER BY " kJobProgress " DESC, created_ms DESC, id DESC"
+                        : " ORDER BY " kJobProgress ", created_ms, id";
+    case JobSort::kCreated: break;
+  }
+  return descending ? " ORDER BY created_ms DESC, id DESC" : " ORDER BY created_ms, id";
+}
+
+// A JobFilter as a WHERE clause ("" for none) and the values of its
+// parameters, in order. Names and work team ARNs compare without ASCII
+// case, as ListJobs does.
+struct JobWhere {
+  std::string sql;
+  std::vector<std::variant<int64_t, std::string>> params;
+};
+JobWhere WhereOf(const JobFilter& f) {
+  JobWhere w;
+  auto term = [&](const char* sql) { w.sql += w.sql.empty() ? " WHERE " : " AND "; w.sql += sql; };
+  if (f.created_after_ms) term("created_ms > ?"), w.params.emplace_back(*f.created_after_ms);
+  if (f.created_before_ms) term("created_ms < ?"), w.params.emplace_back(*f.created_before_ms);
+  if (f.modified_after_ms) term("modified_ms > ?"), w.params.emplace_back(*f.modified_after_ms);
+  if (f.modified_before_ms) term("modified_ms < ?"), w.params.emplace_back(*f.modified_before_ms);
+  if (f.status) term("status = ?"), w.params.emplace_back(std::string(JobStatusName(*f.status)));
+  if (f.unfinished_only) term("status IN ('Initializing','InProgress','Stopping')");
+  if (f.workteam_arn) term("workteam_arn = ? COLLATE NOCASE"), w.params.emplace_back(*f.workteam_arn);
+  // SQLite's lower() folds ASCII letters only, as LowerAscii does.
+  if (f.name_contains)
+    term("instr(lower(name), ?) > 0"), w.params.emplace_back(LowerAscii(*f.name_contains));
+  return w;
+}
+void BindAll(Query& q, const JobWhere& w) {
+  int i = 0;
+  for (const auto& p : w.params) {
+    if (const auto* n = std::get_if<int64_t>(&p)) q.Bind(++i, *n);
+    else q.Bind(++i, std::get<std::string>(p));
+  }
 }
 
 }  // namespace
@@ -141,6 +201,48 @@ Result<std::vector<Job>> SqliteStore::ListJobs(const JobFilter& f) {
       out.push_back(std::move(j));
     }
     return out;
+  });
+}
+Result<JobPage> SqliteStore::ListJobPage(const JobPageQuery& query) {
+  if (query.offset < 0) return InvalidArgument("offset: must not be negative");
+  if (query.limit < 0) return InvalidArgument("limit: must not be negative");
+  const JobWhere where = WhereOf(query.filter);
+  // The count and the page in one read transaction: they agree.
+  return Read<JobPage>([&]() -> Result<JobPage> {
+    JobPage page;
+    {
+      Query q = QText("SELECT count(*) FROM jobs" + where.sql);
+      BindAll(q, where);
+      q.Step();
+      page.total = q.Int(0);
+    }
+    if (query.limit == 0 || query.offset >= page.total) return page;
+    // The index walk skips the offset's rows without reading them; only the
+    // page's rows are read, and of them not the labels nor the template.
+    Query q = QText(
+        "SELECT id,name,arn,status,failure_reason,request,created_ms,modified_ms,object_count,"
+        "labeled,failed,workers_per_object FROM jobs" +
+        where.sql + JobOrderBy(query.sort, query.descending) + " LIMIT ? OFFSET ?");
+    BindAll(q, where);
+    const int at = static_cast<int>(where.params.size());
+    q.Bind(at + 1, query.limit).Bind(at + 2, query.offset);
+    while (q.Step()) {
+      JobSummary j;
+      j.id = q.Int(0);
+      j.name = q.Text(1);
+      j.arn = q.Text(2);
+      j.status = ParseJobStatus(q.Text(3)).value_or(JobStatus::kFailed);
+      j.failure_reason = q.Text(4);
+      j.request_json = q.Text(5);
+      j.created_ms = q.Int(6);
+      j.modified_ms = q.Int(7);
+      j.object_count = q.Int(8);
+      j.labeled = q.Int(9);
+      j.failed = q.Int(10);
+      j.workers_per_object = q.Int(11);
+      page.jobs.push_back(std::move(j));
+    }
+    return page;
   });
 }
 Status SqliteStore::SetJobStatus(int64_t job_id, JobStatus status, const std::string& reason,

@@ -77,14 +77,22 @@ class Stmt {
 // One SQLite connection with its cache of prepared statements.
 struct Conn {
   sqlite3* db = nullptr;
-  std::unordered_map<const char*, std::unique_ptr<Stmt>> stmts;
+  std::unordered_map<const char*, std::unique_ptr<Stmt>> stmts;  // by the SQL text's address
+  std::unordered_map<std::string, std::unique_ptr<Stmt>> stmts_text;  // SQL built at run time
   ~Conn() {
     stmts.clear();
+    stmts_text.clear();
     if (db) sqlite3_close(db);
   }
   sqlite3_stmt* Prepare(const char* sql) {
     auto it = stmts.find(sql);
     if (it == stmts.end()) it = stmts.emplace(sql, std::make_unique<Stmt>(db, sql)).first;
+    return it->second->get();
+  }
+  sqlite3_stmt* PrepareText(const std::string& sql) {
+    auto it = stmts_text.find(sql);
+    if (it == stmts_text.end())
+      it = stmts_text.emplace(sql, std::make_unique<Stmt>(db, sql.c_str())).first;
     return it->second->get();
   }
 };
@@ -197,6 +205,7 @@ class SqliteStore final : public Store {
   Result<Job> GetJobByName(const std::string& name) override;
   Result<Job> GetJob(int64_t id) override;
   Result<std::vector<Job>> ListJobs(const JobFilter& f) override;
+  Result<JobPage> ListJobPage(const JobPageQuery& query) override;
   Status SetJobStatus(int64_t job_id, JobStatus status, const std::string& reason,
                       int64_t now_ms) override;
   Status SetJobInputs(int64_t job_id, const std::string& labels_json,
@@ -363,6 +372,8 @@ class SqliteStore final : public Store {
   sqlite3* Db() const { return t_conn->db; }
   sqlite3_stmt* Stmt_(const char* sql) { return t_conn->Prepare(sql); }
   Query Q(const char* sql) { return Query(t_conn->db, t_conn->Prepare(sql)); }
+  // A statement whose text is built at run time (cached by text).
+  Query QText(const std::string& sql) { return Query(t_conn->db, t_conn->PrepareText(sql)); }
   // Runs SQL without results on the current connection.
   Status Exec(const char* sql);
   // The same for the fixed statements of every transaction (BEGIN, COMMIT,
