@@ -24,7 +24,9 @@
 # from the same answers as a 24 MB CSV (task,worker,label) to the labels CSV,
 # timed as a process (start, read, intern, EM, write, exit): min, median and
 # max wall seconds over PLUMBLINE_E2E_REPEATS runs, and the NumPy EM time
-# (without its data loading) over the median.
+# (without its data loading) over the median. One extra run with --timings
+# prints where the command's time goes (start-up CPU, read, parse,
+# consolidate with its iteration count, format, write).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -102,9 +104,11 @@ THREAD_ARGS=()
 [[ -n "${PLUMBLINE_E2E_THREADS:-}" ]] && THREAD_ARGS=(--threads "$PLUMBLINE_E2E_THREADS")
 run_command() {
   "$PLUMBLINE" consolidate --algorithm dawid-skene --input "$DATA/answers.csv" --output "$DATA/labels.csv" \
-    "${THREAD_ARGS[@]}"
+    "${THREAD_ARGS[@]}" "$@"
 }
 run_command
+echo "-- one run's phases (--timings: wall and the process's CPU per phase)"
+run_command --timings
 E2E="$("$PYTHON" - "$PLUMBLINE" "$DATA" "${PLUMBLINE_E2E_REPEATS:-7}" "${THREAD_ARGS[@]}" <<'PY'
 import resource, statistics, subprocess, sys, time
 binary, data, runs, extra = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]

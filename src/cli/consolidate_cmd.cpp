@@ -19,6 +19,9 @@
 #include <atomic>
 #include <cerrno>
 #include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -296,6 +299,56 @@ class HugePageHeap {
   std::thread populate_;
 };
 
+// `--timings`: each phase's wall time and the CPU time the process spent in
+// it (all threads) to stderr when the command ends, and the CPU the process
+// had used before the command began (start-up: loading the binary and its
+// libraries, static initialisers, argument parsing).
+class PhaseTimer {
+ public:
+  explicit PhaseTimer(bool enabled)
+      : enabled_(enabled), last_(Clock::now()), last_cpu_(enabled ? ProcessCpuMs() : 0.0) {
+    if (!enabled_) return;
+    char line[64];
+    std::snprintf(line, sizeof line, "start-up cpu %.2f ms", last_cpu_);
+    Note(line);
+  }
+  PhaseTimer(const PhaseTimer&) = delete;
+  PhaseTimer& operator=(const PhaseTimer&) = delete;
+  ~PhaseTimer() {
+    if (enabled_) std::fputs(report_.c_str(), stderr);
+  }
+
+  void Note(const std::string& what) {
+    if (enabled_) report_ += "timings: " + what + "\n";
+  }
+  // Ends the phase `name`, begun at the previous call (or at construction).
+  void Lap(const char* name) {
+    if (!enabled_) return;
+    const Clock::time_point now = Clock::now();
+    const double cpu = ProcessCpuMs();
+    char line[96];
+    std::snprintf(line, sizeof line, "%s %.2f ms (cpu %.2f ms)", name,
+                  std::chrono::duration<double, std::milli>(now - last_).count(), cpu - last_cpu_);
+    Note(line);
+    last_ = now;
+    last_cpu_ = cpu;
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  static double ProcessCpuMs() {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return 1e3 * static_cast<double>(ts.tv_sec) + 1e-6 * static_cast<double>(ts.tv_nsec);
+  }
+
+  bool enabled_;
+  Clock::time_point last_;
+  double last_cpu_;
+  std::string report_;
+};
+
 bool WriteAll(int fd, std::string_view data) {
   while (!data.empty()) {
     const ssize_t n = ::write(fd, data.data(), data.size());
@@ -338,6 +391,7 @@ void AddConsolidateCommand(CLI::App& app) {
     std::string output;
     int precision = 2;
     int threads = 0;  // 0: one per processor
+    bool timings = false;
   };
   auto flags = std::make_shared<Flags>();
   CLI::App* cmd = app.add_subcommand(
@@ -357,6 +411,8 @@ void AddConsolidateCommand(CLI::App& app) {
                   "answers use one (the result does not depend on it)")
       ->check(CLI::Range(0, 64))
       ->capture_default_str();
+  cmd->add_flag("--timings", flags->timings,
+                "Print each phase's wall time (read, parse, consolidate, format, write) to stderr");
   // CLI11 runs the callback after parsing; errors are printed here and
   // reported as CLI::RuntimeError so that App::exit only sets the exit code.
   cmd->callback([flags] {
@@ -364,6 +420,7 @@ void AddConsolidateCommand(CLI::App& app) {
       std::cerr << "plumbline consolidate: " << message << "\n";
       throw CLI::RuntimeError(1);
     };
+    PhaseTimer timer(flags->timings);
     const std::optional<consolidation::Algorithm> algorithm =
         consolidation::ParseAlgorithm(flags->algorithm);
     if (!algorithm) fail("unknown algorithm '" + flags->algorithm + "'");
@@ -372,28 +429,36 @@ void AddConsolidateCommand(CLI::App& app) {
     // The peak heap is about twice the input (answers, EM tables, output).
     HugePageHeap heap;
     heap.Reserve(3 * (*input)->text().size(), 2 * (*input)->text().size());
+    timer.Lap("read");
     const int threads =
         flags->threads > 0
             ? flags->threads
             : static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 64u));
     Result<AnswerViews> table = ParseAnswersCsvViews((*input)->text(), threads);
     if (!table) fail(flags->input + ": " + table.error().message);
+    timer.Lap("parse");
     consolidation::Options options;
     options.algorithm = *algorithm;
     options.num_threads = threads;
+    const consolidation::Consolidation result = consolidation::Consolidate(table->problem(), options);
+    timer.Lap("consolidate");
+    timer.Note("iterations " + std::to_string(result.iterations) + ", threads " +
+               std::to_string(threads) + ", answers " + std::to_string(table->answers.size()));
     const LabelsCsv output =
-        WriteLabelsCsv(std::span<const std::string_view>(table->tasks), table->labels,
-                       consolidation::Consolidate(table->problem(), options), flags->precision,
-                       threads);
+        WriteLabelsCsv(std::span<const std::string_view>(table->tasks), table->labels, result,
+                       flags->precision, threads);
+    timer.Lap("format");
     if (flags->output.empty()) {
       std::cout.flush();
       if (!WriteAll(STDOUT_FILENO, output)) fail("cannot write to stdout");
+      timer.Lap("write");
       return;
     }
     const int fd = ::open(flags->output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     const bool written = fd >= 0 && WriteAll(fd, output);
     if (fd >= 0 && ::close(fd) != 0) fail("cannot write output file '" + flags->output + "'");
     if (!written) fail("cannot write output file '" + flags->output + "'");
+    timer.Lap("write");
   });
 }
 

@@ -2,12 +2,14 @@
 //
 //   plumbline consolidate --algorithm majority|dawid-skene|one-coin|dawid-skene-vb
 //                         --input answers.csv [--output out.csv] [--precision 2]
-//                         [--threads 1]
+//                         [--threads 1] [--timings]
 //
 // Input: header `task,worker,label`, one answer per record, ids are
 // arbitrary strings (RFC 4180: a quoted field may hold commas, "" for a
 // quote, and line breaks). Output: header
 // `task,label,confidence`, one line per task in first-appearance order.
+// --timings prints each phase's wall and CPU time (start-up, read, parse,
+// consolidate with its iteration count, format, write) to stderr.
 // The parsing and formatting are plain functions so that they can be tested
 // without the CLI (tests/consolidation/consolidate_csv_test.cpp); the
 // command itself is a thin wrapper that reads and writes files.

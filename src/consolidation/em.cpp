@@ -155,13 +155,14 @@ template <class V, class VF, int kLanes, bool kFinal>
   return true;
 }
 
-template <class V, class VF, int kLanes, bool kFinal, int kCount>
-[[gnu::always_inline]] inline void EStepRange(const EStepInput& in, double* stats, int32_t begin,
-                                              int32_t end, V& mass, V& max_delta) {
+template <class V, class VF, int kLanes, bool kFinal, int kCount, class Row>
+[[gnu::always_inline]] inline void EStepRange(const EStepInput& in, const Row* row_data,
+                                              double* stats, int32_t begin, int32_t end, V& mass,
+                                              V& max_delta) {
   // Local restrict copies: the stores through memcpy below could otherwise
   // alias the index and the EStepInput fields, which the compiler would then
   // reload for every task.
-  const int32_t* __restrict rows = in.index->rows.data();
+  const Row* __restrict rows = row_data;
   const int32_t* __restrict offsets = in.index->offsets.data();
   const double* __restrict likelihood = in.likelihood;
   float* __restrict previous = in.previous;
@@ -175,7 +176,7 @@ template <class V, class VF, int kLanes, bool kFinal, int kCount>
     if (kCount == 0) first = offsets[i];
     const int32_t n = kCount > 0 ? kCount : offsets[i + 1] - first;
     if (kCount == 0 && n == 0) continue;
-    const int32_t* r = rows + first;
+    const Row* r = rows + first;
     first += n;
     V p = prior;
     if constexpr (kCount > 0 && kCount < kRescaleEvery) {
@@ -224,8 +225,9 @@ template <class V, class VF, int kLanes, bool kFinal, int kCount>
   }
 }
 
-template <class V, class VF, int kLanes, bool kFinal>
-[[gnu::always_inline]] inline void EStepVectorBody(const EStepInput& in, Chunk& chunk) {
+template <class V, class VF, int kLanes, bool kFinal, class Row>
+[[gnu::always_inline]] inline void EStepVectorRuns(const EStepInput& in, const Row* rows,
+                                                   Chunk& chunk) {
   const TaskIndex& index = *in.index;
   double* stats = chunk.stats.data();
   if (!kFinal) std::fill(chunk.stats.begin(), chunk.stats.end(), 0.0);
@@ -238,11 +240,13 @@ template <class V, class VF, int kLanes, bool kFinal>
     if (begin >= end) continue;
     switch (index.answers_at(begin)) {
       case 0: break;
-#define PLB_RUN(n) \
-  case n: EStepRange<V, VF, kLanes, kFinal, n>(in, stats, begin, end, mass, max_delta); break;
+#define PLB_RUN(n)                                                                           \
+  case n:                                                                                    \
+    EStepRange<V, VF, kLanes, kFinal, n>(in, rows, stats, begin, end, mass, max_delta); \
+    break;
       PLB_RUN(1) PLB_RUN(2) PLB_RUN(3) PLB_RUN(4) PLB_RUN(5) PLB_RUN(6) PLB_RUN(7)
 #undef PLB_RUN
-      default: EStepRange<V, VF, kLanes, kFinal, 0>(in, stats, begin, end, mass, max_delta);
+      default: EStepRange<V, VF, kLanes, kFinal, 0>(in, rows, stats, begin, end, mass, max_delta);
     }
   }
   if (kFinal) return;
@@ -250,6 +254,17 @@ template <class V, class VF, int kLanes, bool kFinal>
   double m = max_delta[0];
   for (int k = 1; k < kLanes; ++k) m = std::max(m, static_cast<double>(max_delta[k]));
   chunk.max_delta = m;
+}
+
+// The 16-bit rows when the index has them (the same values, fewer bytes).
+template <class V, class VF, int kLanes, bool kFinal>
+[[gnu::always_inline]] inline void EStepVectorBody(const EStepInput& in, Chunk& chunk) {
+  const TaskIndex& index = *in.index;
+  if (!index.rows16.empty()) {
+    EStepVectorRuns<V, VF, kLanes, kFinal>(in, index.rows16.data(), chunk);
+  } else {
+    EStepVectorRuns<V, VF, kLanes, kFinal>(in, index.rows.data(), chunk);
+  }
 }
 
 using V2 = double __attribute__((vector_size(16)));
@@ -588,6 +603,9 @@ TaskIndex BuildTaskIndex(const Problem& problem) {
   index.rows.resize(problem.answers.size());
   for (const Answer& a : problem.answers) {
     index.rows[cursor[position[a.task]]++] = a.worker * problem.num_classes + a.label;
+  }
+  if (static_cast<int64_t>(problem.num_workers) * problem.num_classes <= 65536) {
+    index.rows16.assign(index.rows.begin(), index.rows.end());
   }
   return index;
 }

@@ -334,5 +334,59 @@ TEST(ConsolidateCommandTest, RunsThroughCli11) {
   fs::remove_all(dir);
 }
 
+// The command end to end on a job large enough for every two-thread path
+// (the scan in halves over 4 MiB, the EM's chunks, the output formatted in
+// halves over 50,000 tasks): one and two threads write the same bytes, and
+// --timings reports the phases on stderr without changing the output.
+TEST(ConsolidateCommandTest, OneAndTwoThreadsWriteTheSameFile) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() /
+                       ("plumbline_consolidate_threads_" +
+                        std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
+  fs::create_directories(dir);
+  const fs::path input = dir / "answers.csv";
+  {
+    std::ofstream out(input);
+    out << "task,worker,label\n";
+    std::mt19937_64 rng(29);
+    const char* kLabels[] = {"dog", "cat", "bird", "fish"};
+    for (int t = 0; t < 120000; ++t) {
+      const int truth = static_cast<int>(rng() % 4);
+      const int answers = 3 + static_cast<int>(rng() % 3);
+      for (int n = 0; n < answers; ++n) {
+        const int worker = static_cast<int>(rng() % 500);
+        const int label = rng() % 10 < 7 ? truth : static_cast<int>(rng() % 4);
+        out << fmt::format("object-{:06d},worker-{:04d},{}\n", t, worker, kLabels[label]);
+      }
+    }
+  }
+  ASSERT_GT(fs::file_size(input), size_t{8} << 20);
+  auto run = [&](int threads, bool timings) {
+    const fs::path output = dir / ("out" + std::to_string(threads) + ".csv");
+    CLI::App app("plumbline");
+    AddConsolidateCommand(app);
+    std::vector<std::string> args = {std::to_string(threads), "--threads", output.string(),
+                                     "--output", input.string(), "--input", "consolidate"};
+    if (timings) args.insert(args.begin(), "--timings");
+    app.parse(args);
+    std::ifstream result(output);
+    std::stringstream text;
+    text << result.rdbuf();
+    return text.str();
+  };
+  const std::string one = run(1, false);
+  ::testing::internal::CaptureStderr();
+  const std::string two = run(2, true);
+  const std::string timings = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(std::count(one.begin(), one.end(), '\n'), 120001);
+  EXPECT_TRUE(one == two) << "the one- and two-thread outputs differ";
+  for (const char* phase : {"timings: start-up cpu ", "timings: read ", "timings: parse ",
+                            "timings: consolidate ", "timings: format ", "timings: write ",
+                            "threads 2,"}) {
+    EXPECT_NE(timings.find(phase), std::string::npos) << phase << " missing from:\n" << timings;
+  }
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace plumbline::cli

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <stdexcept>
@@ -214,6 +215,29 @@ TEST(ConsolidationTest, DeterministicAndThreadCountIndependent) {
         EXPECT_EQ(x.worker_accuracy, y.worker_accuracy) << AlgorithmName(a);
         EXPECT_EQ(x.class_priors, y.class_priors) << AlgorithmName(a);
       }
+    }
+  }
+}
+
+// The E-step reads 16-bit answer rows when workers x classes fit in them and
+// 32-bit ones otherwise. Workers without answers change no posterior, so
+// padding the worker count past 65,536 rows takes the 32-bit path over the
+// same answers: every bit of the result must be the same.
+TEST(ConsolidationTest, SixteenAndThirtyTwoBitRowsAgree) {
+  for (int32_t classes : {2, 3, 4, 5}) {
+    std::vector<int32_t> truth;
+    const std::vector<Answer> answers = Synthetic(4000, 300, classes, 5, &truth, 5);
+    const int32_t padded_workers = 65536 / classes + 1;
+    for (Algorithm a : kEm) {
+      const Consolidation narrow = Consolidate({4000, 300, classes, answers}, With(a));
+      const Consolidation wide = Consolidate({4000, padded_workers, classes, answers}, With(a));
+      EXPECT_EQ(narrow.posteriors, wide.posteriors) << AlgorithmName(a) << " K=" << classes;
+      EXPECT_EQ(narrow.class_priors, wide.class_priors) << AlgorithmName(a);
+      EXPECT_EQ(narrow.iterations, wide.iterations) << AlgorithmName(a);
+      ASSERT_EQ(wide.worker_accuracy.size(), static_cast<size_t>(padded_workers));
+      EXPECT_TRUE(std::equal(narrow.worker_accuracy.begin(), narrow.worker_accuracy.end(),
+                             wide.worker_accuracy.begin()))
+          << AlgorithmName(a);
     }
   }
 }

@@ -28,6 +28,9 @@ struct TaskIndex {
   // [run_starts[r], run_starts[r+1]) all have the same number of answers.
   std::vector<int32_t> run_starts;
   std::vector<int32_t> rows;            // size N; worker * K + label
+  // The same rows in 16 bits when W * K <= 65536 (else empty): the E-step
+  // streams them every iteration, and half the bytes is less memory traffic.
+  std::vector<uint16_t> rows16;
   std::vector<int32_t> worker_answers;  // size W; answers per worker
 
   int32_t answers_at(int32_t position) const {
