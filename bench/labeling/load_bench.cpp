@@ -13,7 +13,9 @@
 //                   --password-suffix -password [--workers 64] [--seconds 10]
 //                   [--rounds 1] [--scratch DIR] [--server-pid PID]
 // With --rounds N it repeats the references and both flows N times and
-// ends with the median ratios.
+// ends with the median ratios. --flow next runs only the portal's flow and
+// --references 0 skips the references (what bench/functions/consolidation.sh
+// uses to alternate two jobs in one server).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -282,6 +284,8 @@ int main(int argc, char** argv) {
   t.suffix = "-password";
   double seconds = 10;
   int rounds = 1;
+  std::string flow = "both";
+  bool references = true;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
     if (k == "--url") url = v;
@@ -293,6 +297,8 @@ int main(int argc, char** argv) {
     else if (k == "--rounds") rounds = std::max(1, std::stoi(v));
     else if (k == "--scratch") scratch = v;
     else if (k == "--server-pid") t.server_pid = std::stol(v);
+    else if (k == "--flow") flow = v;
+    else if (k == "--references") references = v != "0";
   }
   std::string hostport = url.substr(url.find("://") + 3);
   t.host = hostport.substr(0, hostport.find(':'));
@@ -304,20 +310,32 @@ int main(int argc, char** argv) {
   std::vector<double> ratios[2][2];  // [chained][vs commits, vs healthz requests]
   for (int round = 1; round <= rounds; ++round) {
     for (bool chained : {false, true}) {
-      // 1. /healthz with the same concurrency; the runner has had a second
-      // to catch up since the last flow.
-      std::this_thread::sleep_for(std::chrono::seconds(1));
-      double health_rate = HealthzPerSecond(t, 3.0);
-      // 2. Raw single-row SQLite commits at the same durability.
-      double sqlite_rate = SqliteCommitsPerSecond(scratch);
+      if (flow == "next" && !chained) continue;
+      FlowResult r;
+      double health_rate = 0, sqlite_rate = 0;
+      if (references) {
+        // 1. /healthz with the same concurrency; the runner has had a second
+        // to catch up since the last flow.
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+        health_rate = HealthzPerSecond(t, 3.0);
+        // 2. Raw single-row SQLite commits at the same durability.
+        sqlite_rate = SqliteCommitsPerSecond(scratch);
+      }
       // 3. The flow.
-      FlowResult r = RunFlow(t, chained, seconds);
+      r = RunFlow(t, chained, seconds);
       errors += r.failed;
       // Requests per round trip: claim + submit, or one submit with "next".
       double requests = chained ? 1.0 : 2.0;
       const char* mode = chained ? "submit_with_next" : "claim_then_submit";
       std::printf("%s: round=%d workers=%d round_trips=%zu errors=%d claim_submit_per_s=%.0f p50_ms=%.2f p99_ms=%.2f\n",
                   mode, round, t.workers, r.round_trips, r.failed, r.rate, r.p50, r.p99);
+      if (!references) {
+        std::printf("%s: cpu: server=%.0f%% bench_client=%.0f%% machine_busy=%.0f%% of %ld cores\n",
+                    mode, r.server_cpu, r.client_cpu, r.machine_busy,
+                    ::sysconf(_SC_NPROCESSORS_ONLN));
+        std::fflush(stdout);
+        continue;
+      }
       std::printf("%s: healthz_per_s=%.0f task_api_requests_per_s=%.0f task_api_vs_healthz=%.2f "
                   "round_trips_vs_healthz=%.2f\n",
                   mode, health_rate, requests * r.rate, requests * r.rate / health_rate, r.rate / health_rate);
@@ -331,6 +349,7 @@ int main(int argc, char** argv) {
       ratios[chained][1].push_back(requests * r.rate / health_rate);
     }
   }
+  if (!references) return errors == 0 ? 0 : 1;
   for (bool chained : {false, true})
     std::printf("summary: %s rounds=%d median submits_vs_sqlite_commits=%.2f median task_api_vs_healthz=%.2f\n",
                 chained ? "submit_with_next" : "claim_then_submit", rounds,

@@ -305,8 +305,10 @@ int Serve(const ServeArgs& args) {
   // RoleArn (STS, sealed with DATA/secrets.key, valid for 15 minutes,
   // narrowed by the job's session policy: see LabelingService) and
   // the endpoint that reaches this server. AWS_ENDPOINT_URL serves boto3 from
-  // 1.28 on; older boto3 (Debian's 1.26) ignores it, so handlers read
-  // PLUMBLINE_ENDPOINT_URL and pass it as endpoint_url.
+  // 1.28 on, and older boto3 (Debian's 1.26) through the python bootstrap;
+  // PLUMBLINE_ENDPOINT_URL names it too, for handlers that pass
+  // endpoint_url themselves. A job's python workers start with these
+  // variables and are replaced before the credentials expire.
   std::string function_endpoint =
       std::string(args.tls_cert.empty() ? "http" : "https") + "://" +
       (sopts.host.find(':') != std::string::npos ? "[" + sopts.host + "]" : sopts.host) + ":" +
@@ -315,7 +317,7 @@ int Serve(const ServeArgs& args) {
       &function_registry,
       [&dd, function_endpoint](const store::Job& job, const std::string& role_arn,
                                const std::string& session_policy)
-          -> Result<std::map<std::string, std::string>> {
+          -> Result<labeling::LabelingService::RunVariables> {
         PLB_ASSIGN_OR_RETURN(auto access_keys, dd.store->ListAccessKeys(std::nullopt));
         auto root = std::find_if(access_keys.begin(), access_keys.end(),
                                  [](const store::AccessKeyInfo& k) { return k.is_root && k.active; });
@@ -328,12 +330,14 @@ int Serve(const ServeArgs& args) {
         PLB_ASSIGN_OR_RETURN(auto creds,
                              dd.identity->IssueTemporaryCredentials(who, role_arn, session, 900,
                                                                     session_policy));
-        return std::map<std::string, std::string>{
-            {"AWS_ACCESS_KEY_ID", creds.access_key_id},
-            {"AWS_SECRET_ACCESS_KEY", creds.secret_access_key},
-            {"AWS_SESSION_TOKEN", creds.session_token},
-            {"AWS_ENDPOINT_URL", function_endpoint},
-            {"PLUMBLINE_ENDPOINT_URL", function_endpoint}};
+        labeling::LabelingService::RunVariables vars;
+        vars.env = {{"AWS_ACCESS_KEY_ID", creds.access_key_id},
+                    {"AWS_SECRET_ACCESS_KEY", creds.secret_access_key},
+                    {"AWS_SESSION_TOKEN", creds.session_token},
+                    {"AWS_ENDPOINT_URL", function_endpoint},
+                    {"PLUMBLINE_ENDPOINT_URL", function_endpoint}};
+        vars.expires_ms = creds.expires_ms;
+        return vars;
       });
   DemoAccount demo;
   if (args.demo) {

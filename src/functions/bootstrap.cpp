@@ -2,17 +2,68 @@
 // imports the function's handler once, then serves messages from the
 // runner on stdin, each a batch of events, answering each event with one
 // message on fd 3 as soon as it is done. A message is "<length>\n<JSON>".
-// stdout and stderr are the function's log. The runner's per-run
-// environment (temporary credentials, the endpoint) arrives with each
-// message and replaces the previous one in os.environ.
+// stdout and stderr are the function's log. A worker serving one job's
+// runs starts with that job's credentials and the endpoint in its
+// environment (as a Lambda sandbox does); the runner's per-run environment
+// also arrives with each message and is laid over the start environment
+// in os.environ for that message's events.
+//
+// boto3 from 1.28 (botocore 1.31) takes its endpoint from AWS_ENDPOINT_URL;
+// for older ones (Debian's 1.26) the bootstrap gives clients made without
+// an endpoint_url the one in AWS_ENDPOINT_URL_<SERVICE> or AWS_ENDPOINT_URL,
+// once botocore.session is imported, so Lambda code that makes its clients
+// plainly (boto3.client("s3")) reaches Plumbline with either.
 #include "functions/detail/bootstrap.hpp"
 
 namespace plumbline::functions::detail {
 
 const char* const kPythonBootstrap = R"py(
-import importlib, json, os, resource, signal, sys, time, traceback
+import importlib, importlib.util, json, os, resource, signal, sys, time, traceback
 
 code_dir, handler, name, memory, arn = sys.argv[1:6]
+
+
+def endpoint_from_env(session_module):
+    import botocore
+    try:
+        version = tuple(int(part) for part in botocore.__version__.split(".")[:2])
+    except ValueError:
+        return
+    if version >= (1, 31):
+        return  # it reads AWS_ENDPOINT_URL itself
+    create_client = session_module.Session.create_client
+
+    def create_client_with_endpoint(self, service_name, *args, **kwargs):
+        if len(args) < 5 and kwargs.get("endpoint_url") is None:
+            service = service_name.upper().replace("-", "_").replace(" ", "_")
+            url = os.environ.get("AWS_ENDPOINT_URL_" + service) or os.environ.get("AWS_ENDPOINT_URL")
+            if url:
+                kwargs["endpoint_url"] = url
+        return create_client(self, service_name, *args, **kwargs)
+
+    session_module.Session.create_client = create_client_with_endpoint
+
+
+class EndpointHook:
+    # Runs endpoint_from_env on botocore.session right after it is imported.
+    def find_spec(self, fullname, path, target=None):
+        if fullname != "botocore.session":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(fullname)
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        exec_module = spec.loader.exec_module
+
+        def exec_and_patch(module):
+            exec_module(module)
+            endpoint_from_env(module)
+
+        spec.loader.exec_module = exec_and_patch
+        return spec
+
+
+sys.meta_path.insert(0, EndpointHook())
 sys.path.insert(0, code_dir)
 os.chdir(code_dir)
 requests = sys.stdin.buffer
@@ -106,7 +157,7 @@ def error_of(e):
 # (an interpreter shim, a busy machine, a heavy import) is not a timeout.
 send({"id": "", "ready": True})
 
-previous_env = set()
+start_env = dict(os.environ)
 while True:
     header = requests.readline()
     if not header:
@@ -116,11 +167,13 @@ while True:
     if len(body) != size:
         break
     message = json.loads(body)
-    for key in previous_env:
-        os.environ.pop(key, None)
-    env = message.get("env", {})
-    os.environ.update(env)
-    previous_env = set(env)
+    env = dict(start_env)
+    env.update(message.get("env", {}))
+    for key in [k for k in os.environ if k not in env]:
+        del os.environ[key]
+    for key, value in env.items():
+        if os.environ.get(key) != value:
+            os.environ[key] = value
     timeout_ms = message["timeout_ms"]
     for call in message["calls"]:
         request_id = call["id"]

@@ -58,6 +58,17 @@ struct Invocation {
 // run's temporary credentials and the endpoint to reach Plumbline.
 struct RunContext {
   std::map<std::string, std::string> env;
+  // Whom the run acts for (a job's ARN), "" for none. A scoped run's python
+  // workers are kept per function and scope and start with `env` in their
+  // process environment, as a Lambda sandbox starts with its execution
+  // role's credentials, so a handler that makes its boto3 clients at import
+  // has them; every message also carries `env` (the freshest credentials)
+  // into os.environ for the events it holds. Unscoped runs get `env` per
+  // message only.
+  std::string scope;
+  // When the credentials in `env` expire (Unix ms; 0: they do not). A warm
+  // worker started with them is replaced before then.
+  int64_t expires_ms = 0;
   // Events per message to a python worker, at most (0: the runner's
   // python_chunk). 1 isolates events: a retry after a crash sends each alone,
   // so one event that kills its worker takes no other event with it.
@@ -70,6 +81,16 @@ struct RunnerOptions {
   int exec_parallel = 4;           // executable / http invocations at once per batch
   int python_chunk = 256;          // events per message to a python worker
   std::string region = "us-east-1";
+  // Bounds on warm python workers, which are kept per function and scope
+  // (python_workers each): starting one beyond max_warm_python first stops
+  // the least recently used idle worker of another pool (busy workers are
+  // never stopped, so the count exceeds it only while more are busy at
+  // once); Trim() retires pools unused for idle_retire_ms.
+  int max_warm_python = 16;
+  int64_t idle_retire_ms = 5 * 60 * 1000;
+  // A worker whose start credentials expire within this much plus the
+  // function's timeout is replaced before it takes more events.
+  int64_t refresh_before_ms = 2 * 60 * 1000;
 };
 
 class Runner {
@@ -94,6 +115,9 @@ class Runner {
   // revision there differs (deleted or changed by another process, such as
   // `plumbline functions delete` beside a running server).
   void Retain(const std::vector<store::Function>& current);
+  // Stops idle workers whose start credentials are about to expire and the
+  // pools unused for idle_retire_ms (the registry's sweep calls it).
+  void Trim();
   // Warm worker processes running now (tests and metrics).
   int WarmWorkers();
 
@@ -169,8 +193,9 @@ class Registry {
   // The last `max_bytes` of the function's log; kNotFound for an unknown function.
   Result<std::string> Logs(const std::string& name_or_arn, size_t max_bytes = 1 << 20);
   // Stops warm workers of functions deleted or changed since they started
-  // (by this process or another one sharing the store). The labeling
-  // runner calls it every few seconds.
+  // (by this process or another one sharing the store), idle ones whose
+  // credentials are about to expire and pools unused for a while
+  // (Runner::Trim). The labeling runner calls it every few seconds.
   Status SweepWarmWorkers();
 
  private:

@@ -282,6 +282,7 @@ Result<std::string> Registry::Logs(const std::string& name_or_arn, size_t max_by
 Status Registry::SweepWarmWorkers() {
   PLB_ASSIGN_OR_RETURN(auto all, store_.ListFunctions());
   runner_.Retain(all);
+  runner_.Trim();
   return {};
 }
 

@@ -116,30 +116,49 @@ struct Runner::Impl {
 
   struct Worker {
     Child child;
+    int64_t expires_ms = 0;  // its start credentials' expiry (Unix ms), 0: none
+    Clock::time_point idle_since{};
   };
+  // The warm workers of one function for one scope.
   struct Pool {
+    std::string name;
     int64_t revision = 0;
+    int64_t timeout_ms = 0;
     std::mutex mu;
     std::condition_variable cv;
-    std::vector<std::unique_ptr<Worker>> idle;
+    std::vector<std::unique_ptr<Worker>> idle;  // most recently used last
     int total = 0;
     bool retired = false;
+    std::atomic<int64_t> last_used{0};  // steady clock, ms
   };
+  using PoolKey = std::pair<std::string, std::string>;  // function name, scope
   std::mutex pools_mu;
-  std::map<std::string, std::shared_ptr<Pool>> pools;
+  std::map<PoolKey, std::shared_ptr<Pool>> pools;
   std::atomic<int> warm{0};
 
-  std::shared_ptr<Pool> PoolOf(const store::Function& fn) {
+  static int64_t SteadyMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               Clock::now().time_since_epoch()).count();
+  }
+  static int64_t WallMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch()).count();
+  }
+
+  std::shared_ptr<Pool> PoolOf(const store::Function& fn, const std::string& scope) {
     std::lock_guard<std::mutex> lock(pools_mu);
-    auto& p = pools[fn.name];
+    auto& p = pools[{fn.name, scope}];
     if (p && p->revision != fn.revision) {
       Retire(p);
       p.reset();
     }
     if (!p) {
       p = std::make_shared<Pool>();
+      p->name = fn.name;
       p->revision = fn.revision;
+      p->timeout_ms = fn.timeout_s * 1000;
     }
+    p->last_used = SteadyMs();
     return p;
   }
 
@@ -159,17 +178,66 @@ struct Runner::Impl {
     --warm;
   }
 
-  Result<std::unique_ptr<Worker>> Acquire(Pool& p, const store::Function& fn, int log_fd) {
+  // True when the worker's start credentials expire before it could finish
+  // another event with a margin to spare.
+  bool Expiring(const Worker& w, int64_t timeout_ms) const {
+    return w.expires_ms != 0 &&
+           WallMs() + options.refresh_before_ms + timeout_ms >= w.expires_ms;
+  }
+
+  // Below max_warm_python before a worker starts: stops the least recently
+  // used idle worker of another pool while the count is at the bound.
+  void MakeRoom(const Pool& self) {
+    while (warm.load() >= options.max_warm_python) {
+      std::shared_ptr<Pool> victim;
+      Clock::time_point oldest = Clock::time_point::max();
+      {
+        std::lock_guard<std::mutex> lock(pools_mu);
+        for (auto& [key, p] : pools) {
+          if (p.get() == &self) continue;
+          std::lock_guard<std::mutex> plock(p->mu);
+          if (!p->idle.empty() && p->idle.front()->idle_since < oldest) {
+            oldest = p->idle.front()->idle_since;
+            victim = p;
+          }
+        }
+      }
+      if (!victim) return;  // every other worker is busy
+      std::unique_ptr<Worker> w;
+      {
+        std::lock_guard<std::mutex> lock(victim->mu);
+        if (victim->idle.empty()) continue;  // taken meanwhile: look again
+        w = std::move(victim->idle.front());
+        victim->idle.erase(victim->idle.begin());
+        --victim->total;
+      }
+      victim->cv.notify_one();
+      Kill(*w);
+    }
+  }
+
+  Result<std::unique_ptr<Worker>> Acquire(Pool& p, const store::Function& fn,
+                                          const RunContext& context, int log_fd) {
+    std::vector<std::unique_ptr<Worker>> expiring;
+    std::unique_ptr<Worker> found;
     {
       std::unique_lock<std::mutex> lock(p.mu);
       p.cv.wait(lock, [&] { return !p.idle.empty() || p.total < options.python_workers; });
-      if (!p.idle.empty()) {
+      while (!p.idle.empty() && !found) {
         auto w = std::move(p.idle.back());
         p.idle.pop_back();
-        return w;
+        if (Expiring(*w, p.timeout_ms)) {
+          expiring.push_back(std::move(w));  // replaced by one with fresh credentials
+        } else {
+          found = std::move(w);
+        }
       }
-      ++p.total;
+      p.total -= static_cast<int>(expiring.size());
+      if (!found) ++p.total;
     }
+    for (auto& w : expiring) Kill(*w);
+    if (found) return found;
+    MakeRoom(p);
     std::string region = RegionOfArn(fn.arn, options.region);
     std::vector<std::string> argv = {options.python, "-u",        "-c",
                                      detail::kPythonBootstrap, fn.code_dir, fn.handler,
@@ -178,8 +246,10 @@ struct Runner::Impl {
     // is bounded per event by the bootstrap (the worker is warm).
     detail::Limits limits;
     limits.memory_bytes = static_cast<uint64_t>(fn.memory_mb) << 20;
-    auto child =
-        detail::Spawn(argv, BaseEnv(fn, region, nullptr), fn.code_dir, log_fd, 3, limits);
+    // A scoped worker starts with the run's credentials in its environment.
+    const bool scoped = !context.scope.empty();
+    auto child = detail::Spawn(argv, BaseEnv(fn, region, scoped ? &context.env : nullptr),
+                               fn.code_dir, log_fd, 3, limits);
     if (!child) {
       std::lock_guard<std::mutex> lock(p.mu);
       --p.total;
@@ -189,6 +259,7 @@ struct Runner::Impl {
     ++warm;
     auto w = std::make_unique<Worker>();
     w->child = std::move(*child);
+    w->expires_ms = scoped ? context.expires_ms : 0;
     // The bootstrap says when it has imported the handler (Lambda's init
     // phase, here with a minute to finish).
     std::string ready;
@@ -210,6 +281,7 @@ struct Runner::Impl {
       std::lock_guard<std::mutex> lock(p.mu);
       keep = healthy && !p.retired;
       if (keep) {
+        w->idle_since = Clock::now();
         p.idle.push_back(std::move(w));
       } else {
         --p.total;
@@ -230,7 +302,7 @@ struct Runner::Impl {
         if (results[first + i].request_id.empty())
           results[first + i] = Failure(type, why, ids[i]);
     };
-    auto worker = Acquire(pool, fn, log_fd);
+    auto worker = Acquire(pool, fn, context, log_fd);
     if (!worker) {
       fail_rest(0, "Unavailable",
                 "cannot start a python worker for " + fn.name + ": " + worker.error().message);
@@ -440,24 +512,26 @@ Runner::Runner(RunnerOptions options) : impl_(std::make_unique<Impl>()) {
 }
 
 Runner::~Runner() {
-  std::map<std::string, std::shared_ptr<Impl::Pool>> pools;
+  std::map<Impl::PoolKey, std::shared_ptr<Impl::Pool>> pools;
   {
     std::lock_guard<std::mutex> lock(impl_->pools_mu);
     pools.swap(impl_->pools);
   }
-  for (auto& [name, p] : pools) impl_->Retire(p);
+  for (auto& [key, p] : pools) impl_->Retire(p);
 }
 
 void Runner::Forget(const std::string& name) {
-  std::shared_ptr<Impl::Pool> p;
+  std::vector<std::shared_ptr<Impl::Pool>> gone;
   {
     std::lock_guard<std::mutex> lock(impl_->pools_mu);
-    auto it = impl_->pools.find(name);
-    if (it == impl_->pools.end()) return;
-    p = it->second;
-    impl_->pools.erase(it);
+    // Every scope's pool of the function: the keys sort by name first.
+    auto it = impl_->pools.lower_bound({name, ""});
+    while (it != impl_->pools.end() && it->first.first == name) {
+      gone.push_back(it->second);
+      it = impl_->pools.erase(it);
+    }
   }
-  impl_->Retire(p);
+  for (auto& p : gone) impl_->Retire(p);
 }
 
 void Runner::Retain(const std::vector<store::Function>& current) {
@@ -467,7 +541,7 @@ void Runner::Retain(const std::vector<store::Function>& current) {
   {
     std::lock_guard<std::mutex> lock(impl_->pools_mu);
     for (auto it = impl_->pools.begin(); it != impl_->pools.end();) {
-      auto r = revision.find(it->first);
+      auto r = revision.find(it->first.first);
       if (r == revision.end() || r->second != it->second->revision) {
         gone.push_back(it->second);
         it = impl_->pools.erase(it);
@@ -476,6 +550,40 @@ void Runner::Retain(const std::vector<store::Function>& current) {
       }
     }
   }
+  for (auto& p : gone) impl_->Retire(p);
+}
+
+void Runner::Trim() {
+  const int64_t now = Impl::SteadyMs();
+  std::vector<std::shared_ptr<Impl::Pool>> gone;
+  std::vector<std::unique_ptr<Impl::Worker>> expiring;
+  {
+    std::lock_guard<std::mutex> lock(impl_->pools_mu);
+    for (auto it = impl_->pools.begin(); it != impl_->pools.end();) {
+      auto& p = it->second;
+      std::lock_guard<std::mutex> plock(p->mu);
+      // Unused for a while and nothing running: the whole pool goes (a
+      // pool taken again meanwhile is in use, so it stays).
+      if (now - p->last_used.load() > impl_->options.idle_retire_ms &&
+          p->total == static_cast<int>(p->idle.size())) {
+        gone.push_back(p);
+        it = impl_->pools.erase(it);
+        continue;
+      }
+      for (auto w = p->idle.begin(); w != p->idle.end();) {
+        if (impl_->Expiring(**w, p->timeout_ms)) {
+          expiring.push_back(std::move(*w));
+          w = p->idle.erase(w);
+          --p->total;
+        } else {
+          ++w;
+        }
+      }
+      p->cv.notify_all();
+      ++it;
+    }
+  }
+  for (auto& w : expiring) impl_->Kill(*w);
   for (auto& p : gone) impl_->Retire(p);
 }
 
@@ -489,7 +597,7 @@ std::vector<Invocation> Runner::InvokeBatch(const store::Function& fn,
   if (events.empty()) return results;
   int log_fd = OpenLog(log_path);
   if (fn.kind == "python") {
-    auto pool = impl_->PoolOf(fn);
+    auto pool = impl_->PoolOf(fn, context.scope);
     // Enough messages to keep every worker busy, none longer than the chunk.
     size_t workers = static_cast<size_t>(std::max(1, impl_->options.python_workers));
     size_t limit = static_cast<size_t>(std::max(1, impl_->options.python_chunk));

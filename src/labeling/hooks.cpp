@@ -122,15 +122,20 @@ std::string LabelingService::Impl::RunPolicyOf(const Job& job, const JobConfig& 
   return json::Serialize(policy);
 }
 
-std::map<std::string, std::string> LabelingService::Impl::RunEnvOf(const Job& job,
-                                                                    const JobConfig& c) {
-  if (!run_environment) return {};
-  auto env = run_environment(job, c.role_arn, RunPolicyOf(job, c));
-  if (!env) {
-    spdlog::error("job {}: no credentials for its functions: {}", job.name, env.error().message);
-    return {};
+functions::RunContext LabelingService::Impl::RunContextOf(const Job& job, const JobConfig& c) {
+  functions::RunContext context;
+  // The job's functions keep warm workers of their own, started with the
+  // job's credentials: another job's runs never share them.
+  context.scope = job.arn;
+  if (!run_environment) return context;
+  auto vars = run_environment(job, c.role_arn, RunPolicyOf(job, c));
+  if (!vars) {
+    spdlog::error("job {}: no credentials for its functions: {}", job.name, vars.error().message);
+    return context;
   }
-  return std::move(*env);
+  context.env = std::move(vars->env);
+  context.expires_ms = vars->expires_ms;
+  return context;
 }
 
 void LabelingService::Impl::PreprocessWithFunction(const Job& job, const JobInfo& info) {
@@ -144,7 +149,7 @@ void LabelingService::Impl::PreprocessWithFunction(const Job& job, const JobInfo
     auto todo = store.ObjectsToPreprocess(job.id, kBatch);
     if (!todo || todo->empty()) return;  // a failed read is retried by the next pass
     if (!have_context) {
-      context.env = RunEnvOf(job, c);
+      context = RunContextOf(job, c);
       have_context = true;
     }
     // Ground Truth's pre-annotation event per object (spec §4.1).
@@ -260,8 +265,7 @@ std::vector<Result<boost::json::object>> LabelingService::Impl::ConsolidateWithF
   for (size_t i = 0; i < batch.objects.size(); ++i)
     position[std::to_string(batch.objects[i].first)] = i;
 
-  functions::RunContext context;
-  context.env = RunEnvOf(job, c);
+  functions::RunContext context = RunContextOf(job, c);
   std::string why;
   for (int attempt = 1; attempt <= kAttempts; ++attempt) {
     if (attempt > 1) std::this_thread::sleep_for(Backoff(attempt - 1));

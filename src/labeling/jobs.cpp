@@ -9,6 +9,7 @@
 #include "functions/functions.hpp"
 #include "labeling/detail/service_impl.hpp"
 #include "labeling/labeling.hpp"
+#include "storage/buckets.hpp"
 
 namespace plumbline::labeling {
 
@@ -77,6 +78,24 @@ Result<std::string> LabelingService::CreateJob(const boost::json::object& reques
                                " names no registered function (register it with `aws lambda "
                                "create-function` or `plumbline functions create`)");
       return fn.error();
+    }
+  }
+  // A custom function reaches the job's files through the S3 endpoint,
+  // which serves only buckets S3 could have: a bucket folder whose name no
+  // S3 bucket may have is readable by the runner but not by the function
+  // (NoSuchBucket), so such a job is refused here instead.
+  if (c.custom_pre || c.custom_acs) {
+    for (const auto& [field, uri] :
+         {std::pair{"InputConfig.DataSource.S3DataSource.ManifestS3Uri", c.manifest_uri},
+          std::pair{"OutputConfig.S3OutputPath", c.output_path},
+          std::pair{"LabelCategoryConfigS3Uri", c.label_category_uri}}) {
+      std::string bucket, key;
+      if (uri.rfind("s3://", 0) != 0 || !storage::ParseS3Uri(uri, &bucket, &key)) continue;
+      if (!storage::LocalBuckets::ValidBucketName(bucket))
+        return InvalidArgument(std::string(field) + " " + uri + " names the bucket '" + bucket +
+                               "', which is not a valid S3 bucket name (3 to 63 lowercase "
+                               "letters, digits, '.' and '-'), so the job's custom functions "
+                               "could not reach it through S3");
     }
   }
   // A custom workflow without any built-in has no task type: its labels,

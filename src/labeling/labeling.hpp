@@ -114,9 +114,15 @@ class LabelingService {
   // `environment` makes for the job (temporary credentials for its RoleArn,
   // narrowed by `session_policy`, the job's scope as a Lambda execution role
   // would have it: its input, its own output path, its key, its role; and
-  // the endpoint that reaches Plumbline). Without a registry, custom hooks
-  // are refused.
-  using RunEnvironment = std::function<Result<std::map<std::string, std::string>>(
+  // the endpoint that reaches Plumbline), and when those credentials expire
+  // (Unix ms): a job's python workers start with them in their environment
+  // and are replaced before then. Without a registry, custom hooks are
+  // refused.
+  struct RunVariables {
+    std::map<std::string, std::string> env;
+    int64_t expires_ms = 0;
+  };
+  using RunEnvironment = std::function<Result<RunVariables>(
       const store::Job& job, const std::string& role_arn, const std::string& session_policy)>;
   void SetFunctions(functions::Registry* registry, RunEnvironment environment);
 

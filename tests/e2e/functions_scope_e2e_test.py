@@ -8,6 +8,13 @@ runs under.
   input and output path are allowed; other buckets, another job's output,
   other keys, SageMaker, Lambda, KMS administration and other roles are
   refused (AccessDenied), also after assuming the job's role.
+- A consolidation function written as much Lambda code is, with its boto3
+  client made once at import (`s3 = boto3.client("s3")`, no endpoint_url,
+  no credentials passed), reads its job's request file and input: a job's
+  warm workers start with the job's credentials and the endpoint in their
+  environment (also with Debian's boto3 1.26, which predates
+  AWS_ENDPOINT_URL). Two jobs share the function but not its workers, and
+  each job's client is refused the other job's bucket.
 - MemorySize: a handler that allocates beyond it fails that invocation with
   an error naming the function, and its worker is replaced.
 - DeleteFunction (API or `plumbline functions delete` beside the server)
@@ -165,6 +172,45 @@ def lambda_handler(event, context):
     return answers
 """
 
+# A consolidation function whose S3 client is made at import, with nothing
+# but the process environment to go on. Each label records what the
+# client could read (its own job's input, the other job's) and the worker.
+MODULE_LEVEL_ACS = """
+import json
+import os
+from urllib.parse import urlparse
+
+import boto3
+from botocore.exceptions import ClientError
+
+s3 = boto3.client("s3")
+STARTED_WITH = os.environ.get("AWS_ACCESS_KEY_ID", "")
+
+
+def read(bucket, key):
+    try:
+        return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError as e:
+        return e.response["Error"]["Code"]
+
+
+def lambda_handler(event, context):
+    req = urlparse(event["payload"]["s3Uri"])
+    items = json.loads(s3.get_object(Bucket=req.netloc, Key=req.path.lstrip("/"))["Body"].read())
+    reads = {}
+    for bucket in os.environ["JOB_BUCKETS"].split(","):
+        got = read(bucket, "dataset.manifest")
+        reads[bucket] = "%d lines" % len(got.splitlines()) if isinstance(got, bytes) else got
+    answers = []
+    for item in items:
+        label = json.loads(item["annotations"][0]["annotationData"]["content"])
+        answers.append({"datasetObjectId": item["datasetObjectId"],
+                        "consolidatedAnnotation": {"content": {event["labelAttributeName"]: {
+                            "label": label["crowd-classifier"]["label"], "reads": reads,
+                            "pid": os.getpid(), "started_with": STARTED_WITH}}}})
+    return answers
+"""
+
 # Reports its process, settings and context; allocates event["mb"] MiB.
 REPORTER = """
 import os
@@ -319,6 +365,102 @@ class ScopedCredentialsTest(unittest.TestCase):
         self.assertNotEqual(rc, 0)
         self.assertIn("MalformedPolicyDocument", err)
         self.assertIn("Statement[0].Action", err)
+
+
+def label_all(job, label="animal"):
+    """Claims and submits every task of the job as the one worker."""
+    labeled = 0
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        status, task, _ = WORKER.request("POST", "/worker/api/jobs/%s/claim" % job)
+        if status == 204:
+            break
+        assert status == 200, task
+        status, _, _ = WORKER.request("POST", "/worker/api/tasks/%s/submit" % task["taskId"],
+                                      {"answer": {"crowd-classifier": {"label": label}}})
+        assert status == 200
+        labeled += 1
+    return labeled
+
+
+class ModuleLevelClientTest(unittest.TestCase):
+    def test_workers_start_with_their_jobs_credentials(self):
+        buckets = ["modlevel-a", "modlevel-b"]
+        for bucket in buckets:
+            for name in ("dataset.manifest", "categories.json", "worker_gui.html"):
+                with open(os.path.join(ARGS.shared, "seed", name)) as f:
+                    SERVER.put(bucket, name, f.read())
+        create("module-level-acs", {"acs.py": MODULE_LEVEL_ACS}, "acs.lambda_handler",
+               timeout=60, memory=256, env={"JOB_BUCKETS": ",".join(buckets)})
+        _, conf, _ = SERVER.cli("lambda", "get-function", "--function-name", "module-level-acs")
+        role = "arn:aws:iam::%s:role/GroundTruthExecutionRole" % ACCOUNT
+        lines = {}
+        for bucket in buckets:
+            job = bucket + "-job"
+            htc = {"WorkteamArn": TEAM_ARN,
+                   "UiConfig": {"UiTemplateS3Uri": "s3://%s/worker_gui.html" % bucket},
+                   "PreHumanTaskLambdaArn":
+                       "arn:aws:lambda:us-west-2:081040173940:function:PRE-TextMultiClass",
+                   "TaskTitle": job, "TaskDescription": "classify",
+                   "NumberOfHumanWorkersPerDataObject": 1, "TaskTimeLimitInSeconds": 300,
+                   "AnnotationConsolidationConfig": {
+                       "AnnotationConsolidationLambdaArn": conf["Configuration"]["FunctionArn"]}}
+            SERVER.cli("sagemaker", "create-labeling-job", "--labeling-job-name", job,
+                       "--label-attribute-name", "topic",
+                       "--input-config", json.dumps({"DataSource": {"S3DataSource": {
+                           "ManifestS3Uri": "s3://%s/dataset.manifest" % bucket}}}),
+                       "--output-config", json.dumps({"S3OutputPath": "s3://%s/out/" % bucket}),
+                       "--role-arn", role,
+                       "--label-category-config-s3-uri", "s3://%s/categories.json" % bucket,
+                       "--human-task-config", json.dumps(htc))
+            SERVER.wait_status(job, ["InProgress"])
+            self.assertEqual(label_all(job), 7)
+            d = SERVER.wait_status(job, ["Completed", "Failed"], timeout=90)
+            self.assertEqual(d["LabelCounters"]["FailedNonRetryableError"], 0,
+                             SERVER.plumbline("functions", "logs", "--data-dir", SERVER.data_dir,
+                                              "--name", "module-level-acs"))
+            with open(SERVER.bucket_path(bucket, "out/%s/manifests/output/output.manifest" % job)) as f:
+                lines[bucket] = [json.loads(l)["topic"] for l in f if l.strip()]
+            self.assertEqual(len(lines[bucket]), 7)
+        a, b = (lines[bucket] for bucket in buckets)
+        for own, other, labels in ((buckets[0], buckets[1], a), (buckets[1], buckets[0], b)):
+            for label in labels:
+                self.assertEqual(label["label"], "animal")
+                # The client made at import reads its own job's input...
+                self.assertEqual(label["reads"][own], "7 lines", label)
+                # ...and is refused the other job's bucket.
+                self.assertIn(label["reads"][other], DENIED, label)
+                self.assertTrue(label["started_with"].startswith("ASIA"), label)
+        # Each job's runs went to workers of its own, started with its own
+        # credentials.
+        self.assertFalse({l["pid"] for l in a} & {l["pid"] for l in b})
+        self.assertFalse({l["started_with"] for l in a} & {l["started_with"] for l in b})
+
+    def test_a_custom_job_in_a_bucket_s3_cannot_have_is_refused(self):
+        create("refused-acs", {"acs.py": MODULE_LEVEL_ACS}, "acs.lambda_handler")
+        _, conf, _ = SERVER.cli("lambda", "get-function", "--function-name", "refused-acs")
+        SERVER.put("b", "dataset.manifest", '{"source": "x"}\n')
+        htc = {"WorkteamArn": TEAM_ARN,
+               "UiConfig": {"UiTemplateS3Uri": "s3://%s/worker_gui.html" % IN_BUCKET},
+               "PreHumanTaskLambdaArn":
+                   "arn:aws:lambda:us-west-2:081040173940:function:PRE-TextMultiClass",
+               "TaskTitle": "t", "TaskDescription": "d", "NumberOfHumanWorkersPerDataObject": 1,
+               "TaskTimeLimitInSeconds": 300,
+               "AnnotationConsolidationConfig": {
+                   "AnnotationConsolidationLambdaArn": conf["Configuration"]["FunctionArn"]}}
+        rc, _, err = SERVER.cli("sagemaker", "create-labeling-job", "--labeling-job-name",
+                                "short-bucket", "--label-attribute-name", "topic",
+                                "--input-config", json.dumps({"DataSource": {"S3DataSource": {
+                                    "ManifestS3Uri": "s3://b/dataset.manifest"}}}),
+                                "--output-config", json.dumps({"S3OutputPath": "s3://%s/out/" % OUT_BUCKET}),
+                                "--role-arn", "arn:aws:iam::%s:role/R" % ACCOUNT,
+                                "--label-category-config-s3-uri",
+                                "s3://%s/categories.json" % IN_BUCKET,
+                                "--human-task-config", json.dumps(htc), check=False)
+        self.assertNotEqual(rc, 0)
+        self.assertIn("ManifestS3Uri", err)
+        self.assertIn("'b'", err)
+        self.assertIn("not a valid S3 bucket name", err)
 
 
 class LimitsAndLifecycleTest(unittest.TestCase):

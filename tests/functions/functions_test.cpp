@@ -548,6 +548,128 @@ TEST_F(FunctionsTest, UpdateConfigurationTakesEffectOnTheNextInvocation) {
   EXPECT_EQ(registry_->UpdateConfiguration("nope", u).error().code, ErrorCode::kNotFound);
 }
 
+// What a scoped worker saw at import (Lambda's init phase) and per event.
+constexpr const char* kStartEnvReporter = R"py(
+import os
+AT_IMPORT = os.environ.get("AWS_ACCESS_KEY_ID")
+
+def lambda_handler(event, context):
+    return {"pid": os.getpid(), "at_import": AT_IMPORT,
+            "now": os.environ.get("AWS_ACCESS_KEY_ID")}
+)py";
+
+RunContext Scoped(const std::string& scope, const std::string& key, int64_t lifetime_ms) {
+  RunContext ctx;
+  ctx.scope = scope;
+  ctx.env["AWS_ACCESS_KEY_ID"] = key;
+  ctx.expires_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count() +
+                   lifetime_ms;
+  return ctx;
+}
+
+TEST_F(FunctionsTest, ScopedWorkersStartWithTheirScopesCredentials) {
+  Python("starts", kStartEnvReporter);
+  constexpr int64_t kHour = 3600 * 1000;
+  auto a = Obj(Call("starts", "{}", Scoped("job-a", "ASIAJOBA", kHour)));
+  EXPECT_EQ(a["at_import"].as_string(), "ASIAJOBA");  // in the environment from the start
+  EXPECT_EQ(a["now"].as_string(), "ASIAJOBA");
+  // Another job's runs get a worker of their own, started with its credentials.
+  auto b = Obj(Call("starts", "{}", Scoped("job-b", "ASIAJOBB", kHour)));
+  EXPECT_EQ(b["at_import"].as_string(), "ASIAJOBB");
+  EXPECT_NE(b["pid"].as_int64(), a["pid"].as_int64());
+  // The first job again, with fresher credentials: its warm worker, which
+  // sees them per event over the ones it started with.
+  auto a2 = Obj(Call("starts", "{}", Scoped("job-a", "ASIAJOBA2", kHour)));
+  EXPECT_EQ(a2["pid"].as_int64(), a["pid"].as_int64());
+  EXPECT_EQ(a2["at_import"].as_string(), "ASIAJOBA");
+  EXPECT_EQ(a2["now"].as_string(), "ASIAJOBA2");
+  // After the message, the worker is back to its start environment.
+  RunContext bare;
+  bare.scope = "job-a";
+  auto a3 = Obj(Call("starts", "{}", bare));
+  EXPECT_EQ(a3["pid"].as_int64(), a["pid"].as_int64());
+  EXPECT_EQ(a3["now"].as_string(), "ASIAJOBA");
+  // Unscoped runs (aws lambda invoke) share no scoped worker and start
+  // with no credentials; theirs come per event.
+  RunContext unscoped;
+  unscoped.env["AWS_ACCESS_KEY_ID"] = "ASIAEVENT";
+  auto u = Obj(Call("starts", "{}", unscoped));
+  EXPECT_TRUE(u["at_import"].is_null());
+  EXPECT_EQ(u["now"].as_string(), "ASIAEVENT");
+  EXPECT_TRUE(Obj(Call("starts", "{}"))["now"].is_null());
+  EXPECT_EQ(runner_->WarmWorkers(), 3);
+  // Deleting the function stops every scope's workers.
+  ASSERT_TRUE(registry_->Delete("starts"));
+  EXPECT_EQ(runner_->WarmWorkers(), 0);
+  EXPECT_EQ(::kill(static_cast<pid_t>(a["pid"].as_int64()), 0), -1);
+  EXPECT_EQ(::kill(static_cast<pid_t>(b["pid"].as_int64()), 0), -1);
+}
+
+TEST_F(FunctionsTest, WorkersAreReplacedBeforeTheirCredentialsExpire) {
+  RunnerOptions o;
+  o.python_workers = 1;
+  o.refresh_before_ms = 60 * 1000;
+  Runner runner(o);
+  Registry registry(*store_, (dir_ / "functions").string(), "123456789012", runner, clock_);
+  Python("refreshed", kStartEnvReporter, 3);
+  auto call = [&](const RunContext& ctx) {
+    auto inv = registry.Invoke("refreshed", "{}", ctx).value();
+    EXPECT_TRUE(inv.ok) << inv.payload;
+    return Obj(inv);
+  };
+  // Credentials good for 10 minutes: the worker is kept.
+  auto first = call(Scoped("job", "ASIAONE", 10 * 60 * 1000));
+  auto again = call(Scoped("job", "ASIATWO", 10 * 60 * 1000));
+  EXPECT_EQ(again["pid"].as_int64(), first["pid"].as_int64());
+  // A worker started with credentials that end within the margin (60 s
+  // plus the 3 s timeout) is not given another event: the next run starts
+  // a new one with that run's credentials.
+  auto short_lived = call(Scoped("job-short", "ASIASHORT", 30 * 1000));
+  auto replaced = call(Scoped("job-short", "ASIAFRESH", 10 * 60 * 1000));
+  EXPECT_NE(replaced["pid"].as_int64(), short_lived["pid"].as_int64());
+  EXPECT_EQ(replaced["at_import"].as_string(), "ASIAFRESH");
+  EXPECT_EQ(::kill(static_cast<pid_t>(short_lived["pid"].as_int64()), 0), -1);
+  // An idle one whose credentials run out is stopped by the sweep.
+  auto idle = call(Scoped("job-idle", "ASIAIDLE", 30 * 1000));
+  EXPECT_EQ(runner.WarmWorkers(), 3);
+  ASSERT_TRUE(registry.SweepWarmWorkers());
+  EXPECT_EQ(runner.WarmWorkers(), 2);
+  EXPECT_EQ(::kill(static_cast<pid_t>(idle["pid"].as_int64()), 0), -1);
+}
+
+TEST_F(FunctionsTest, WarmPoolsAreBounded) {
+  RunnerOptions o;
+  o.python_workers = 1;
+  o.max_warm_python = 2;
+  o.idle_retire_ms = 300;
+  Runner runner(o);
+  Registry registry(*store_, (dir_ / "functions").string(), "123456789012", runner, clock_);
+  Python("bounded", kStartEnvReporter);
+  auto pid_of = [&](const std::string& scope) {
+    auto inv = registry.Invoke("bounded", "{}", Scoped(scope, "ASIA" + scope, 3600 * 1000)).value();
+    EXPECT_TRUE(inv.ok) << inv.payload;
+    return static_cast<pid_t>(Obj(inv)["pid"].as_int64());
+  };
+  pid_t one = pid_of("one");
+  pid_t two = pid_of("two");
+  EXPECT_EQ(runner.WarmWorkers(), 2);
+  // A third scope at the bound: the least recently used idle worker goes.
+  pid_t three = pid_of("three");
+  EXPECT_EQ(runner.WarmWorkers(), 2);
+  EXPECT_EQ(::kill(one, 0), -1);
+  EXPECT_EQ(::kill(two, 0), 0);
+  EXPECT_EQ(pid_of("two"), two);  // still warm
+  EXPECT_EQ(pid_of("three"), three);
+  // Pools unused for idle_retire_ms are retired by the sweep.
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  ASSERT_TRUE(registry.SweepWarmWorkers());
+  EXPECT_EQ(runner.WarmWorkers(), 0);
+  EXPECT_EQ(::kill(two, 0), -1);
+  EXPECT_EQ(::kill(three, 0), -1);
+}
+
 TEST_F(FunctionsTest, WarmWorkersOfFunctionsDeletedElsewhereAreStopped) {
   Python("swept", "import os\ndef lambda_handler(e, c):\n    return os.getpid()\n");
   pid_t pid = std::stoi(Call("swept", "{}").payload);

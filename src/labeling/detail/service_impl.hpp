@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "functions/functions.hpp"
 #include "labeling/job_config.hpp"
 #include "labeling/labeling.hpp"
 #include "storage/object_store.hpp"
@@ -170,7 +171,9 @@ struct LabelingService::Impl {
   // The environment of a run of a job's function; empty when none is set up.
   // The session policy of a hook run's credentials for the job (hooks.cpp).
   std::string RunPolicyOf(const store::Job& job, const JobConfig& c);
-  std::map<std::string, std::string> RunEnvOf(const store::Job& job, const JobConfig& c);
+  // A run's context for the job's functions: its scope (the job), the
+  // credentials and endpoint, and when they expire.
+  functions::RunContext RunContextOf(const store::Job& job, const JobConfig& c);
   // Consolidates objects whose answers are all in (or `only` these, whatever
   // their answer count). Returns false when the pass must wait (one batch
   // per second per job).
