@@ -185,6 +185,14 @@ class LabelingService {
                                Then<SubmitAndNext> done);
   Status Release(const store::User& worker, int64_t task_id);
   Status Decline(const store::User& worker, int64_t task_id);
+  // The task this worker will likely get after `task_id` (its own live
+  // task), without claiming it: the next object of the job after the task's
+  // one (a few looked at) that still needs answers, has its task input and
+  // was not answered by this worker. A hint for prefetching its media, not
+  // a promise: other workers may take it first, and a claim prefers objects
+  // released earlier. Its task_id is 0. nullopt when none is found;
+  // kNotFound when the task is not the worker's live task.
+  Result<std::optional<ClaimedTask>> UpcomingTask(const store::User& worker, int64_t task_id);
 
   // --- runner ---
   void Start();

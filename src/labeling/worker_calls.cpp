@@ -234,6 +234,44 @@ void LabelingService::SubmitAndClaimNextAsync(const store::User& worker, int64_t
       });
 }
 
+Result<std::optional<ClaimedTask>> LabelingService::UpcomingTask(const store::User& worker,
+                                                                 int64_t task_id) {
+  using Out = std::optional<ClaimedTask>;
+  // How many objects after the task's one are looked at.
+  constexpr int64_t kLookAhead = 8;
+  auto held = impl_->store.GetAssignment(task_id);
+  if (!held && held.error().code != ErrorCode::kNotFound) return held.error();
+  if (!held || held->user_id != worker.id || held->state != store::AssignmentState::kLeased)
+    return NotFound("no live task " + std::to_string(task_id));
+  PLB_ASSIGN_OR_RETURN(auto found, impl_->ClaimJobWithId(held->job_id));
+  PLB_ASSIGN_OR_RETURN(auto job, impl_->ClaimableJob(worker, std::move(found)));
+  if (!job) return Out();
+  auto info = impl_->InfoOf(*job);
+  for (int64_t idx = held->object_index + 1; idx <= held->object_index + kLookAhead; ++idx) {
+    auto got = impl_->store.GetObjectsWithAnswers(job->id, {idx});
+    if (!got && got.error().code == ErrorCode::kNotFound) break;  // past the last object
+    if (!got) return got.error();
+    const store::ObjectAnswers& oa = got->front();
+    const store::DataObject& o = oa.object;
+    if (o.state != store::ObjectState::kAvailable || o.task_input_json.empty() ||
+        o.answers + o.leases >= info->config.workers_per_object)
+      continue;
+    bool answered = false;
+    for (const auto& a : oa.answers) answered = answered || a.user_id == worker.id;
+    if (answered) continue;
+    store::Assignment upcoming;
+    upcoming.job_id = job->id;
+    upcoming.object_index = idx;
+    upcoming.user_id = worker.id;
+    upcoming.deadline_ms = held->deadline_ms;
+    upcoming.object_line = o.line;
+    upcoming.task_input_json = o.task_input_json;
+    PLB_ASSIGN_OR_RETURN(ClaimedTask task, impl_->TaskOf(job, *info, upcoming));
+    return Out(std::move(task));
+  }
+  return Out();
+}
+
 Status LabelingService::Release(const store::User& worker, int64_t task_id) {
   return impl_->store.EndLease(task_id, worker.id, store::AssignmentState::kReleased,
                                impl_->NowMs());

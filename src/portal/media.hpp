@@ -24,7 +24,19 @@ class MediaSigner {
   // "/worker/media?uri=<enc>&expires=<epoch s>&sig=<hex>", valid for ttl_s.
   std::string Sign(const std::string& uri, int64_t ttl_s) const;
   // GET /worker/media: 403 for a bad or expired signature, 404 when missing.
+  // Answers carry an ETag and Cache-Control (private, for as long as the link
+  // is valid); If-None-Match naming the ETag gets 304. One byte range
+  // (Range: bytes=a-b, a-, -n) gets 206 with Content-Range, or 416 when it
+  // starts past the end; several ranges in one header, or a Range whose
+  // If-Range is not the current ETag, get the whole object (200). Objects
+  // stream from the store in constant memory (a range's start skipped
+  // without reading when the store can); those whose store cannot tell their
+  // size and version beforehand (decrypted ones) are read whole, up to
+  // kMaxBufferedBytes, and tagged by a digest of their bytes.
   void Register(http::Router& router) const;
+  http::Response Serve(const http::Request& req) const;
+
+  static constexpr size_t kMaxBufferedBytes = 64u << 20;
 
  private:
   std::string Mac(const std::string& uri, int64_t expires) const;

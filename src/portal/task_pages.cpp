@@ -1,5 +1,6 @@
 #include "portal/task_pages.hpp"
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 
@@ -78,6 +79,20 @@ Result<std::string> TaskPages::Render(const labeling::ClaimedTask& task) const {
   if (!task.task_template) return Internal("task " + std::to_string(task.task_id) + " has no template");
   PLB_ASSIGN_OR_RETURN(auto tmpl, impl_->Get(task));
   return RenderParsed(*tmpl, task.task_input, impl_->grant, task.lease_seconds);
+}
+
+Result<std::vector<std::string>> TaskPages::MediaOf(const labeling::ClaimedTask& task) const {
+  if (!task.task_template) return Internal("task " + std::to_string(task.task_id) + " has no template");
+  std::vector<std::string> links;
+  if (!impl_->grant) return links;
+  PLB_ASSIGN_OR_RETURN(auto tmpl, impl_->Get(task));
+  GrantReadAccess recording = [&](std::string_view uri, int64_t lease_seconds) {
+    std::string link = impl_->grant(uri, lease_seconds);
+    if (std::find(links.begin(), links.end(), link) == links.end()) links.push_back(link);
+    return link;
+  };
+  PLB_TRY(RenderParsed(*tmpl, task.task_input, recording, task.lease_seconds));
+  return links;
 }
 
 }  // namespace plumbline::portal

@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.hpp"
 
@@ -54,6 +55,10 @@ class TaskPages {
   // kept per job) rendered with the task's input. Errors as RenderTaskPage;
   // kInternal for a task without a template.
   Result<std::string> Render(const labeling::ClaimedTask& task) const;
+  // The signed media links the task's page holds (each `grant_read_access`
+  // of its render, once, in order), for the portal to fetch ahead of
+  // showing it. Empty without a signer. Errors as Render.
+  Result<std::vector<std::string>> MediaOf(const labeling::ClaimedTask& task) const;
 
  private:
   struct Impl;

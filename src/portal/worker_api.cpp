@@ -323,6 +323,25 @@ void WorkerApi::Register(http::Router& router) {
         }
       }));
 
+  // The media of the task the worker will likely get next (a hint: nothing
+  // is claimed), for the labeling page to fetch while this one is worked on.
+  router.Add("GET", "/worker/api/tasks/{taskId}/upcoming",
+             authed([this, task_id](const http::Request& req, const identity::SignedIn& who) {
+               auto id = task_id(req);
+               if (!id) return JsonError(404, "NotFound", "no such task");
+               auto upcoming = service_.UpcomingTask(who.user, *id);
+               if (!upcoming) return FromError(upcoming.error());
+               boost::json::array media;
+               if (*upcoming && pages_) {
+                 auto links = pages_->MediaOf(**upcoming);
+                 if (!links) return FromError(links.error());
+                 for (auto& l : *links) media.emplace_back(std::move(l));
+               }
+               object o;
+               o["media"] = std::move(media);
+               return Ok(o);
+             }));
+
   for (const char* action : {"release", "decline"}) {
     std::string pattern = std::string("/worker/api/tasks/{taskId}/") + action;
     bool decline = std::string(action) == "decline";

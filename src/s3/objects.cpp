@@ -9,6 +9,7 @@
 #include <cstdio>
 
 #include "crypto/digest.hpp"
+#include "http/range.hpp"
 #include "crypto/envelope.hpp"
 #include "crypto/hash.hpp"
 #include "kms/kms.hpp"
@@ -430,47 +431,21 @@ http::Response S3Service::Impl::GetObject(const http::Request& r, const Target& 
       return out;
     }
   }
-  // Range: one "bytes=a-b", "bytes=a-" or "bytes=-n".
+  // Range: one "bytes=a-b", "bytes=a-" or "bytes=-n" (http/range.hpp).
   uint64_t start = 0, length = info->size;
-  bool ranged = false;
-  if (const std::string* h = Find(r, "Range"); h && h->rfind("bytes=", 0) == 0 &&
-                                               h->find(',') == std::string::npos) {
-    std::string spec = h->substr(6);
-    size_t dash = spec.find('-');
-    auto num = [](const std::string& s, uint64_t* v) {
-      if (s.empty() || s.size() > 19 || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
-        return false;
-      *v = std::stoull(s);
-      return true;
-    };
-    uint64_t a = 0, b = 0;
-    std::string sa = dash == std::string::npos ? spec : spec.substr(0, dash);
-    std::string sb = dash == std::string::npos ? "" : spec.substr(dash + 1);
-    bool valid = dash != std::string::npos;
-    if (valid && sa.empty() && num(sb, &b)) {  // suffix
-      if (b == 0) valid = false;
-      else {
-        start = info->size > b ? info->size - b : 0;
-        length = info->size - start;
-        ranged = true;
-      }
-    } else if (valid && num(sa, &a) && (sb.empty() || (num(sb, &b) && b >= a))) {
-      if (a >= info->size) {
-        http::Response e = ErrorResponse({416, "InvalidRange", "The requested range is not satisfiable"}, t.Resource());
-        e.Set("Content-Range", "bytes */" + std::to_string(info->size));
-        return e;
-      }
-      uint64_t end = sb.empty() ? info->size - 1 : std::min(b, info->size - 1);
-      start = a;
-      length = end - a + 1;
-      ranged = true;
+  if (const std::string* h = Find(r, "Range")) {
+    http::ByteRange range = http::ParseByteRange(*h, info->size);
+    if (range.kind == http::ByteRange::kUnsatisfiable) {
+      http::Response e = ErrorResponse({416, "InvalidRange", "The requested range is not satisfiable"}, t.Resource());
+      e.Set("Content-Range", http::ContentRange(range, info->size));
+      return e;
     }
-    if (!valid && info->size == 0) ranged = false;
-  }
-  if (ranged) {
-    out.status = 206;
-    out.Set("Content-Range", "bytes " + std::to_string(start) + "-" +
-                                 std::to_string(start + length - 1) + "/" + std::to_string(info->size));
+    if (range.kind == http::ByteRange::kPartial) {
+      start = range.start;
+      length = range.length;
+      out.status = 206;
+      out.Set("Content-Range", http::ContentRange(range, info->size));
+    }
   }
   out.Set("Accept-Ranges", "bytes");
   out.Set("Content-Type", info->content_type.empty() ? "binary/octet-stream" : info->content_type);

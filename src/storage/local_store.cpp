@@ -1,8 +1,11 @@
 // The embedded object store: folders on the local file system.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
@@ -46,6 +49,16 @@ Result<std::string> ObjectStore::ReadAll(const std::string& uri, size_t max_byte
   return out;
 }
 
+Status Reader::Skip(uint64_t n) {
+  char buf[65536];
+  while (n > 0) {
+    PLB_ASSIGN_OR_RETURN(size_t got, Read(buf, static_cast<size_t>(std::min<uint64_t>(n, sizeof buf))));
+    if (got == 0) break;
+    n -= got;
+  }
+  return {};
+}
+
 Status ObjectStore::WriteAllBatch(const std::vector<std::pair<std::string, std::string>>& objects) {
   for (const auto& [uri, data] : objects) PLB_TRY(WriteAll(uri, data));
   return {};
@@ -71,6 +84,24 @@ class FileReader final : public Reader {
       if (r >= 0) return static_cast<size_t>(r);
       if (errno != EINTR) return Unavailable(Errno("read failed"));
     }
+  }
+  int FileDescriptor() const override { return fd_; }
+  // Objects are replaced by renaming a new file over the old one, so the
+  // file's identity, size and modification time tell one version from
+  // another.
+  std::optional<Version> Describe() const override {
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0) return std::nullopt;
+    char tag[96];
+    std::snprintf(tag, sizeof tag, "%llx-%llx-%llx%09lx", static_cast<unsigned long long>(st.st_ino),
+                  static_cast<unsigned long long>(st.st_size),
+                  static_cast<unsigned long long>(st.st_mtim.tv_sec),
+                  static_cast<unsigned long>(st.st_mtim.tv_nsec));
+    return Version{static_cast<uint64_t>(st.st_size), tag};
+  }
+  Status Skip(uint64_t n) override {
+    if (::lseek(fd_, static_cast<off_t>(n), SEEK_CUR) < 0) return Unavailable(Errno("seek failed"));
+    return {};
   }
 
  private:

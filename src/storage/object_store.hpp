@@ -8,7 +8,9 @@
 // Readers and writers are used by one thread at a time.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -29,6 +31,19 @@ class Reader {
   // (decrypted, fetched over the network). Lets a server send them with
   // sendfile(2); the descriptor stays the reader's.
   virtual int FileDescriptor() const { return -1; }
+
+  // What the reader knows of its object before any byte is read: its size
+  // and a tag that changes whenever its bytes do (an HTTP entity tag,
+  // without quotes). Empty when the reader cannot tell without reading
+  // everything (decrypted objects).
+  struct Version {
+    uint64_t size = 0;
+    std::string etag;
+  };
+  virtual std::optional<Version> Describe() const { return std::nullopt; }
+  // Moves `n` bytes ahead without returning them (the start of a range); at
+  // most to the end. The default reads and drops them.
+  virtual Status Skip(uint64_t n);
 };
 
 // A streaming writer whose object appears atomically on Commit(): readers see

@@ -313,6 +313,22 @@ class S3Reader final : public Reader {
     return take;
   }
 
+  std::optional<Version> Describe() const override {
+    if (total_ == std::numeric_limits<size_t>::max() || etag_.empty()) return std::nullopt;
+    std::string tag = etag_;
+    if (tag.size() >= 2 && tag.front() == '"' && tag.back() == '"') tag = tag.substr(1, tag.size() - 2);
+    return Version{static_cast<uint64_t>(total_), tag};
+  }
+
+  // The next ranged GET starts further on; nothing skipped is fetched.
+  Status Skip(uint64_t n) override {
+    size_t buffered = std::min<uint64_t>(n, chunk_.size() - pos_);
+    pos_ += buffered;
+    n -= buffered;
+    if (n > 0) offset_ = static_cast<size_t>(std::min<uint64_t>(offset_ + n, total_));
+    return {};
+  }
+
  private:
   Status Fetch() {
     S3Request req;

@@ -5,7 +5,8 @@
 # portal.test.mjs (the worker portal end to end) also runs a real server,
 # build/plumbline or PLUMBLINE_BINARY, and Debian's /usr/bin/aws; it skips when
 # either is missing. console.test.mjs (the admin console end to end),
-# portal-ner.test.mjs and portal-boxes.test.mjs (a BoundingBox job drawn in the
+# portal-ner.test.mjs, portal-prefetch.test.mjs (the next task's image fetched ahead)
+# and portal-boxes.test.mjs (a BoundingBox job drawn in the
 # portal's sandboxed frame) need the same two.
 # Prints "N passed, M failed" and exits non-zero on any failure. The whole
 # run is cut at 15 minutes (portal, console and drawing runs with a real server each; a loaded

@@ -50,6 +50,63 @@
     return out.replace(/<script\b/gi, `<script nonce="${nonce}"`);
   }
 
+  // ---- the next task's media, fetched while this one is worked on ----
+  // A sandboxed frame's opaque origin gets an HTTP cache of its own that
+  // lasts no longer than the frame, so neither the browser's cache nor a
+  // <link rel=prefetch> of this page can serve the next task's images. Once
+  // a task is on screen this page asks which media the task it will likely
+  // get next shows (GET /worker/api/tasks/ID/upcoming: signed links, nothing
+  // claimed), fetches them, and when that task comes its page gets them
+  // inline as data: URLs in place of their links, matched by the object's
+  // URI (a fresh signature of the same object matches). Bounded: a few
+  // objects, each up to PREFETCH_MAX_BYTES; media not fetched in time load
+  // through their links as usual.
+  const PREFETCH_MAX_OBJECTS = 4;
+  const PREFETCH_MAX_BYTES = 16 << 20;
+  const MEDIA_LINK = /\/worker\/media\?uri=([^&"'\s<>\\]+)(?:(?:&amp;|&|\\u0026)(?:expires|sig)=[0-9A-Za-z]+)+/g;
+  let prefetched = new Map();  // object URI as links encode it -> data: URL
+  let prefetchFor = null;      // the task whose successor's media are fetched
+
+  function mediaKey(link) {
+    MEDIA_LINK.lastIndex = 0;
+    const m = MEDIA_LINK.exec(link);
+    return m ? m[1] : null;
+  }
+  function inlineMedia(html) {
+    if (!prefetched.size) return html;
+    return html.replace(MEDIA_LINK, (link, key) => prefetched.get(key) || link);
+  }
+  const asDataUrl = (blob) => new Promise((resolve, reject) => {
+    const r = new FileReader();
+    r.onload = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+    r.readAsDataURL(blob);
+  });
+  async function prefetchUpcoming(t) {
+    if (prefetchFor === t.taskId) return;
+    prefetchFor = t.taskId;
+    const ready = new Map();
+    prefetched = ready;
+    document.body.dataset.prefetched = '0';
+    let links = [];
+    try {
+      const { body } = await api('GET', `/worker/api/tasks/${encodeURIComponent(t.taskId)}/upcoming`);
+      links = (body && body.media) || [];
+    } catch (e) { return; /* a hint only */ }
+    for (const link of links.slice(0, PREFETCH_MAX_OBJECTS)) {
+      const key = mediaKey(link);
+      if (!key) continue;
+      try {
+        const r = await fetch(link, { credentials: 'omit' });
+        if (!r.ok || Number(r.headers.get('Content-Length') || 0) > PREFETCH_MAX_BYTES) continue;
+        const blob = await r.blob();
+        if (blob.size > PREFETCH_MAX_BYTES || prefetched !== ready) continue;
+        ready.set(key, await asDataUrl(blob));
+        document.body.dataset.prefetched = String(ready.size);
+      } catch (e) { /* it loads through its link */ }
+    }
+  }
+
   // ---- time spent, counted only while this tab is visible ----
   function clockStart(t) { if (document.visibilityState === 'visible' && t.visibleSince == null) t.visibleSince = performance.now(); }
   function clockStop(t) { if (t.visibleSince != null) { t.visibleMs += performance.now() - t.visibleSince; t.visibleSince = null; } }
@@ -164,7 +221,8 @@
     frame.setAttribute('title', 'Task');
     frame.setAttribute('referrerpolicy', 'no-referrer');
     frame.className = 'task';
-    frame.srcdoc = prepare(task.html || '<p>This task has no template.</p>');
+    frame.srcdoc = prepare(inlineMedia(task.html || '<p>This task has no template.</p>'));
+    prefetched = new Map();
     const t = { taskId: task.taskId, deadline: Date.parse(task.deadline), frame, ready: false,
       visibleMs: 0, visibleSince: null, submitting: false, shownMark: `plumbline:shown-${task.taskId}` };
     current = t;
@@ -183,6 +241,7 @@
     t.ready = true;
     loading.hidden = true;
     performance.measure('plumbline:task-load', t.shownMark);
+    prefetchUpcoming(t);
     // Focus goes into the task so that its own hotkeys (digits, Enter, 'r') work.
     if (!keys.open) t.frame.focus();
   }
