@@ -20,9 +20,9 @@
 // then copies every row of the SQLite store (which must be at its latest
 // schema) into it in one transaction, printing each table's rows as it goes.
 // The target must hold no rows yet. Stop the server first (rows written
-// during the copy are not in it); the data dir's other files (the master key
-// that seals secrets and wraps KMS keys, the buckets) stay where they are
-// and the replicas must be given them.
+// during the copy are not in it); the data dir's other files (the key files
+// that seal stored secrets, the buckets) stay where they are and the
+// replicas must be given them.
 #pragma once
 
 #include <ostream>

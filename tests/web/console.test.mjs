@@ -578,8 +578,7 @@ test('console: hostile strings are shown as text; Stop stops a job', { skip: ski
 // The job list's first paint with 10,000 jobs: bench/console's store (kept
 // with --dir) served by a second server, opened in a browser of its own (the
 // session cookie is per host, not per port). Navigation to the first rows,
-// three times; the goal is under a second on this machine (not met yet: see
-// the bound below).
+// three times; the goal is under a second on this machine.
 test('console: the job list paints its first rows quickly with 10,000 jobs', { skip: skipReason || (!fs.existsSync(BENCH) && `no ${BENCH}`) || false }, async () => {
   const benchDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plumbline-console-10k-'));
   let bench, other;
@@ -608,11 +607,10 @@ test('console: the job list paints its first rows quickly with 10,000 jobs', { s
     times.sort((a, b) => a - b);
     console.log(`job list of 10,000 jobs: first rows ${times.join(', ')} ms after navigation (min ${times[0]}, median ${times[1]}; first contentful paint ${Math.round(fcp)} ms; goal < 1000)`);
     await p.screenshot({ path: path.join(SCREENSHOTS, 'console-jobs-10k.png') });
-    // The goal is 1 s. On the loaded 2-core test machine the best of three
-    // was 0.32 s to 1.1 s: GET /console/api/jobs reads every job's whole row
-    // (request and template, ~3 KB each here) to sort them in memory. This
-    // bound catches a regression past that; the figure is printed above.
-    assert.ok(times[0] < 3000, `first rows in ${times[0]} ms`);
+    // The goal is 1 s: the list's API reads one page of job summaries,
+    // sorted and cut in SQL (0.27-0.41 s to the first rows on a quiet
+    // machine). The bound leaves room for a loaded CI machine.
+    assert.ok(times[0] < 1500, `first rows in ${times[0]} ms`);
   } finally {
     if (other) await other.close();
     if (bench) {
