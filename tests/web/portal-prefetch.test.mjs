@@ -94,10 +94,21 @@ test('the second task\'s image is fetched while the first is labeled and shown f
   await page.keyboard.press('1');
   await page.waitForURL(`**/worker/jobs/${JOB}`);
 
+  // The task's frame once its image is shown. The portal puts the frame in
+  // place after the page's first paint and replaces it for each task: wait
+  // for it, and look again when the one found went away meanwhile.
   const loaded = async () => {
-    const frame = await (await page.$('.stage iframe.task')).contentFrame();
-    await frame.waitForFunction(() => { const el = document.querySelector('crowd-bounding-box'); return el && el._imgState === 'loaded' && el._stageSize; }, null, { timeout: 15000 });
-    return frame;
+    for (let attempt = 0; ; attempt++) {
+      const handle = await page.waitForSelector('.stage iframe.task', { timeout: 15000 });
+      const frame = await handle.contentFrame();
+      try {
+        if (!frame) throw new Error('the task frame was detached');
+        await frame.waitForFunction(() => { const el = document.querySelector('crowd-bounding-box'); return el && el._imgState === 'loaded' && el._stageSize; }, null, { timeout: 15000 });
+        return frame;
+      } catch (e) {
+        if (attempt >= 3 || !/detached|closed|context was destroyed/i.test(String(e))) throw e;
+      }
+    }
   };
   const first = await loaded();
   assert.match(await first.evaluate(() => document.querySelector('crowd-bounding-box').getAttribute('src')), /\/worker\/media\?uri=.*first\.png/);
