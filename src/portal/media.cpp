@@ -1,12 +1,11 @@
 #include "portal/media.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 
 #include "common/text.hpp"
 #include "crypto/hash.hpp"
 #include "http/range.hpp"
+#include "http/reader_body.hpp"
 #include "storage/object_store.hpp"
 
 namespace plumbline::portal {
@@ -29,34 +28,6 @@ std::string ContentType(const std::string& uri) {
   if (ext == "pdf") return "application/pdf";
   return "application/octet-stream";
 }
-
-// `length` bytes of an object, its reader already at the first of them.
-// A local file untouched so far goes out with sendfile(2).
-class ObjectSource final : public http::BodySource {
- public:
-  ObjectSource(std::unique_ptr<storage::Reader> r, uint64_t length) : r_(std::move(r)), left_(length) {}
-  Result<size_t> Read(char* buf, size_t n) override {
-    if (left_ == 0) return size_t{0};
-    PLB_ASSIGN_OR_RETURN(size_t got, r_->Read(buf, static_cast<size_t>(std::min<uint64_t>(n, left_))));
-    if (got == 0) return Unavailable("the object ended early");
-    left_ -= got;
-    read_ = true;
-    return got;
-  }
-  std::optional<FileRange> File() override {
-    if (read_) return std::nullopt;
-    int fd = r_->FileDescriptor();
-    if (fd < 0) return std::nullopt;
-    off_t at = ::lseek(fd, 0, SEEK_CUR);
-    if (at < 0) return std::nullopt;
-    return FileRange{fd, static_cast<uint64_t>(at)};
-  }
-
- private:
-  std::unique_ptr<storage::Reader> r_;
-  uint64_t left_;
-  bool read_ = false;
-};
 
 http::Response Refused(int status, std::string_view message) {
   http::Response r = http::Response::Json(
@@ -169,7 +140,7 @@ http::Response MediaSigner::Serve(const http::Request& req) const {
     if (auto s = (*reader)->Skip(start); !s) return Refused(503, "the object could not be read");
   }
   out.body_size = length;
-  out.body_source = std::make_shared<ObjectSource>(std::move(*reader), length);
+  out.body_source = std::make_shared<http::ReaderBody<storage::Reader>>(std::move(*reader), 0, length);
   return out;
 }
 

@@ -1,7 +1,6 @@
 // Object operations: PutObject and UploadPart bodies (streamed into a staged
 // file through UploadSink), GetObject/HeadObject, DeleteObject(s), CopyObject.
 #include <sodium.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -9,9 +8,10 @@
 #include <cstdio>
 
 #include "crypto/digest.hpp"
-#include "http/range.hpp"
 #include "crypto/envelope.hpp"
 #include "crypto/hash.hpp"
+#include "http/range.hpp"
+#include "http/reader_body.hpp"
 #include "kms/kms.hpp"
 #include "s3/chunked.hpp"
 #include "s3/detail/digest_pipeline.hpp"
@@ -354,39 +354,6 @@ http::Response S3Service::Impl::PutObject(http::Request& r, const Target& t,
 
 namespace {
 
-// Reads `left` bytes from a reader (after skipping `skip`).
-class RangeSource final : public http::BodySource {
- public:
-  RangeSource(std::unique_ptr<storage::Reader> r, uint64_t skip, uint64_t left)
-      : r_(std::move(r)), skip_(skip), left_(left) {}
-  Result<size_t> Read(char* buf, size_t n) override {
-    while (skip_ > 0) {
-      PLB_ASSIGN_OR_RETURN(size_t got, r_->Read(buf, std::min<uint64_t>(n, skip_)));
-      if (got == 0) return size_t{0};
-      skip_ -= got;
-    }
-    if (left_ == 0) return size_t{0};
-    PLB_ASSIGN_OR_RETURN(size_t got, r_->Read(buf, std::min<uint64_t>(n, left_)));
-    left_ -= got;
-    read_ = true;
-    return got;
-  }
-  // A plain object's file, untouched so far: the server may send it itself.
-  std::optional<FileRange> File() override {
-    if (!r_ || read_ || skip_ > 0) return std::nullopt;
-    int fd = r_->FileDescriptor();
-    if (fd < 0) return std::nullopt;
-    off_t at = ::lseek(fd, 0, SEEK_CUR);
-    if (at < 0) return std::nullopt;
-    return FileRange{fd, static_cast<uint64_t>(at)};
-  }
-
- private:
-  std::unique_ptr<storage::Reader> r_;
-  uint64_t skip_, left_;
-  bool read_ = false;
-};
-
 bool EtagMatches(const std::string& header, const std::string& etag) {
   size_t start = 0;
   while (start < header.size()) {
@@ -457,7 +424,7 @@ http::Response S3Service::Impl::GetObject(const http::Request& r, const Target& 
   out.Set("x-amz-request-id", RequestId());
   out.body_size = length;
   if (head) {
-    out.body_source = std::make_shared<RangeSource>(nullptr, 0, 0);
+    out.body_source = std::make_shared<http::ReaderBody<storage::Reader>>(nullptr, 0, 0);
     return out;
   }
   auto reader = buckets.Open(t.bucket, t.key, info->sse.empty() ? start : 0);
@@ -488,7 +455,7 @@ http::Response S3Service::Impl::GetObject(const http::Request& r, const Target& 
     plain = std::move(*dec);
     skip = start;
   }
-  out.body_source = std::make_shared<RangeSource>(std::move(plain), skip, length);
+  out.body_source = std::make_shared<http::ReaderBody<storage::Reader>>(std::move(plain), skip, length);
   return out;
 }
 

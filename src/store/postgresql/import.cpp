@@ -26,21 +26,16 @@ constexpr size_t kCopyChunk = 1 << 20;
 // Tables the copy leaves alone: each store's own migration bookkeeping.
 bool IsBookkeeping(const std::string& table) { return table == "schema_version"; }
 
-std::string Quoted(PGconn* pg, const std::string& name) {
-  char* q = PQescapeIdentifier(pg, name.c_str(), name.size());
-  if (q == nullptr) throw SqlError("", "cannot quote the name " + name);
-  std::string out = q;
-  PQfreemem(q);
-  return out;
-}
-
-std::string Literal(PGconn* pg, const std::string& text) {
-  char* q = PQescapeLiteral(pg, text.c_str(), text.size());
+// `text` as libpq escapes it for SQL: an identifier ("name") or a literal ('text').
+std::string Escaped(PGconn* pg, const std::string& text, char* (*escape)(PGconn*, const char*, size_t)) {
+  char* q = escape(pg, text.c_str(), text.size());
   if (q == nullptr) throw SqlError("", "cannot quote " + text);
   std::string out = q;
   PQfreemem(q);
   return out;
 }
+std::string Quoted(PGconn* pg, const std::string& name) { return Escaped(pg, name, PQescapeIdentifier); }
+std::string Literal(PGconn* pg, const std::string& text) { return Escaped(pg, text, PQescapeLiteral); }
 
 // One value in COPY's text format.
 void AppendCopyValue(std::string& out, sqlite3_stmt* st, int col) {
