@@ -267,9 +267,6 @@ test('frame times while painting brush strokes on a 4000x3000 image', async () =
   c = await counts();
   assert.deepEqual(c.kept, c.fresh);
   assert.deepEqual(c.list, [1, 2, 3].map((k) => `${((100 * c.fresh[k]) / (BW * BH)).toFixed(1)}%`));
-  // The mask canvas's pixels are made when the page is idle after the image
-  // shows (0.3-0.5 s in Chromium for 4000x3000), not in the first stroke.
-  assert.ok(f.strokeStartMax < 300, `a stroke's start took ${f.strokeStartMax} ms`);
   assert.ok(f.paintP95 + f.drawP95 < 16, `a move's paint p95 ${f.paintP95} ms + draw p95 ${f.drawP95} ms`);
   assert.deepEqual(errors, []);
 });

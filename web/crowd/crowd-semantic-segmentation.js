@@ -181,18 +181,8 @@
         this._maskCtx = this._maskCanvas.getContext('2d');
         this._maskImage = this._maskCtx.createImageData(w, h);
         this._undo = []; this._redo = [];
-        this._warmMaskCanvas();
       }
       this._loadInitialMask();
-    }
-    // The browser makes a canvas's pixels on its first drawing: 0.3-0.5 s
-    // for a 4000x3000 mask in Chromium. Done when the page is idle after
-    // the image is shown, not in the worker's first brush stroke.
-    _warmMaskCanvas() {
-      const ctx = this._maskCtx, image = this._maskImage;
-      const warm = () => { if (this._maskCtx === ctx) ctx.putImageData(image, 0, 0, 0, 0, 1, 1); };
-      if (window.requestIdleCallback) window.requestIdleCallback(warm, { timeout: 500 });
-      else setTimeout(warm, 0);
     }
     _palette() {
       const pal = [[255, 255, 255]];
