@@ -149,6 +149,19 @@ TEST_F(UpcomingTaskTest, LooksAFewObjectsAheadAndNotPastTheEnd) {
   EXPECT_EQ(Upcoming(z, last.task_id), "none");
 }
 
+TEST_F(UpcomingTaskTest, NothingOnceTheJobIsStopped) {
+  ASSERT_NO_FATAL_FAILURE(StartJob("halt", 1));
+  const auto w = Worker("w");
+  const ClaimedTask held = Claim(w, "halt");
+  EXPECT_EQ(Upcoming(w, held.task_id), "o1");
+  ASSERT_TRUE(service_->StopJob("halt"));
+  // The worker's lease lives on, but no claim will hand out o1 now.
+  EXPECT_EQ(Upcoming(w, held.task_id), "none");
+  service_->RunOnce();
+  ASSERT_EQ(service_->DescribeJob("halt").value().status, store::JobStatus::kStopped);
+  EXPECT_EQ(Upcoming(w, held.task_id), "none");
+}
+
 TEST_F(UpcomingTaskTest, OnlyForTheWorkersOwnLiveTask) {
   ASSERT_NO_FATAL_FAILURE(StartJob("own", 1));
   const auto w = Worker("w"), v = Worker("v");
