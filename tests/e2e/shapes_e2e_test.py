@@ -74,11 +74,18 @@ def create_job(name, attr, template, pre_arn, acs_arn, workers=3, check=True):
 
 
 def label_all(job, answer_of):
-    """Each worker claims and answers until nothing is left for them."""
+    """Each worker claims and answers until nothing is left for them. Until
+    the first claim succeeds, an empty answer means the objects are still
+    being pre-processed (a custom function runs on the runner after the job
+    is InProgress): asked again for up to a minute."""
     claims = 0
+    deadline = time.time() + 60
     for i, w in enumerate(WORKERS):
         while True:
             status, task, _ = w.request("POST", "/worker/api/jobs/%s/claim" % job)
+            if status == 204 and claims == 0 and time.time() < deadline:
+                time.sleep(0.2)
+                continue
             if status == 204:
                 break
             assert status == 200, (status, task)
