@@ -270,6 +270,9 @@ Result<tasktypes::JobHistory*> LabelingService::Impl::HistoryOf(const Job& job,
 // `only`: consolidate these objects (whatever their answer count) instead
 // of those whose N answers are in.
 bool LabelingService::Impl::ConsolidateReady(const Job& job, const std::vector<int64_t>* only) {
+  // A lease found lost earlier in the pass (a refused write): no batch
+  // files are written for a job another runner has.
+  if (!Holds(job.id)) return true;
   auto info = InfoOf(job);
   const JobConfig& c = info->config;
   TimePoint now = clock.Now();
