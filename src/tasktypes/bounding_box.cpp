@@ -99,21 +99,9 @@ uint64_t Fnv(std::string_view s, uint64_t h = 1469598103934665603ULL) {
   return h;
 }
 
-class BoundingBox final : public TaskType {
+class BoundingBox final : public detail::ImageTaskType {
  public:
-  BoundingBox(const BuiltinTaskType& row, bool adjustment) : TaskType(row), adjustment_(adjustment) {}
-
-  Result<boost::json::object> Preprocess(const boost::json::object& manifest_line,
-                                         const std::vector<std::string>& labels) const override {
-    PLB_TRY(CheckImage(manifest_line));
-    return StandardTaskInput(manifest_line, labels);
-  }
-  Result<std::string> PreprocessJson(const boost::json::object& manifest_line,
-                                     std::string_view /*line_text*/,
-                                     const std::vector<std::string>& /*labels*/) const override {
-    PLB_TRY(CheckImage(manifest_line));
-    return StandardTaskInputStored(manifest_line);
-  }
+  BoundingBox(const BuiltinTaskType& row, bool adjustment) : ImageTaskType(row), adjustment_(adjustment) {}
 
   bool IsUsableAnswer(const boost::json::value& content,
                       const std::vector<std::string>& labels) const override {
@@ -175,13 +163,6 @@ class BoundingBox final : public TaskType {
   }
 
  private:
-  Status CheckImage(const boost::json::object& line) const {
-    const boost::json::value* ref = line.if_contains("source-ref");
-    if (!ref || !ref->is_string())
-      return InvalidArgument(std::string(Name()) + " needs the image as a \"source-ref\" URI");
-    return {};
-  }
-
   // Ground Truth's output for one image (spec §6.4.7.3), metadata in its
   // observed key order.
   boost::json::object Content(const Batch& in, const std::vector<consolidation::ConsolidatedBox>& boxes,
@@ -231,6 +212,26 @@ class BoundingBox final : public TaskType {
 };
 
 }  // namespace
+
+Result<boost::json::object> detail::ImageTaskType::Preprocess(
+    const boost::json::object& manifest_line, const std::vector<std::string>& labels) const {
+  PLB_TRY(CheckImage(manifest_line));
+  return StandardTaskInput(manifest_line, labels);
+}
+
+Result<std::string> detail::ImageTaskType::PreprocessJson(
+    const boost::json::object& manifest_line, std::string_view /*line_text*/,
+    const std::vector<std::string>& /*labels*/) const {
+  PLB_TRY(CheckImage(manifest_line));
+  return StandardTaskInputStored(manifest_line);
+}
+
+Status detail::ImageTaskType::CheckImage(const boost::json::object& line) const {
+  const boost::json::value* ref = line.if_contains("source-ref");
+  if (!ref || !ref->is_string())
+    return InvalidArgument(std::string(Name()) + " needs the image as a \"source-ref\" URI");
+  return {};
+}
 
 boost::json::value detail::OutputCoordinate(double v) {
   const double r = std::round(v * 100.0) / 100.0;

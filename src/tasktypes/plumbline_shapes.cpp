@@ -191,21 +191,9 @@ boost::json::object PointJson(const Point& p) {
   return {{"x", detail::OutputCoordinate(p.x)}, {"y", detail::OutputCoordinate(p.y)}};
 }
 
-class PlumblineShapes final : public TaskType {
+class PlumblineShapes final : public detail::ImageTaskType {
  public:
-  explicit PlumblineShapes(const BuiltinTaskType& row) : TaskType(row) {}
-
-  Result<boost::json::object> Preprocess(const boost::json::object& manifest_line,
-                                         const std::vector<std::string>& labels) const override {
-    PLB_TRY(CheckImage(manifest_line));
-    return StandardTaskInput(manifest_line, labels);
-  }
-  Result<std::string> PreprocessJson(const boost::json::object& manifest_line,
-                                     std::string_view /*line_text*/,
-                                     const std::vector<std::string>& /*labels*/) const override {
-    PLB_TRY(CheckImage(manifest_line));
-    return StandardTaskInputStored(manifest_line);
-  }
+  explicit PlumblineShapes(const BuiltinTaskType& row) : ImageTaskType(row) {}
 
   bool IsUsableAnswer(const boost::json::value& content,
                       const std::vector<std::string>& labels) const override {
@@ -266,13 +254,6 @@ class PlumblineShapes final : public TaskType {
   }
 
  private:
-  Status CheckImage(const boost::json::object& line) const {
-    const boost::json::value* ref = line.if_contains("source-ref");
-    if (!ref || !ref->is_string())
-      return InvalidArgument(std::string(Name()) + " needs the image as a \"source-ref\" URI");
-    return {};
-  }
-
   // The output for one object: each element it was answered with, in name
   // order; metadata keys in the order of a box job's (spec §6.4.7.3).
   boost::json::object Content(const Batch& in, const std::map<std::string, Element>& elements,

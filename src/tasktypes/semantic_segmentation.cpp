@@ -83,20 +83,10 @@ class CountHistory final : public JobHistory {
   size_t n_ = 0;
 };
 
-class SemanticSegmentation final : public TaskType {
+class SemanticSegmentation final : public detail::ImageTaskType {
  public:
-  SemanticSegmentation(const BuiltinTaskType& row, bool adjustment) : TaskType(row), adjustment_(adjustment) {}
+  SemanticSegmentation(const BuiltinTaskType& row, bool adjustment) : ImageTaskType(row), adjustment_(adjustment) {}
 
-  Result<boost::json::object> Preprocess(const boost::json::object& manifest_line,
-                                         const std::vector<std::string>& labels) const override {
-    PLB_TRY(CheckImage(manifest_line));
-    return StandardTaskInput(manifest_line, labels);
-  }
-  Result<std::string> PreprocessJson(const boost::json::object& manifest_line, std::string_view,
-                                     const std::vector<std::string>&) const override {
-    PLB_TRY(CheckImage(manifest_line));
-    return StandardTaskInputStored(manifest_line);
-  }
   bool IsUsableAnswer(const boost::json::value& content, const std::vector<std::string>&) const override {
     return ParseAnswer(content).has_value();
   }
@@ -111,13 +101,6 @@ class SemanticSegmentation final : public TaskType {
   }
 
  private:
-  Status CheckImage(const boost::json::object& line) const {
-    const boost::json::value* ref = line.if_contains("source-ref");
-    if (!ref || !ref->is_string())
-      return InvalidArgument(std::string(Name()) + " needs the image as a \"source-ref\" URI");
-    return {};
-  }
-
   Result<boost::json::object> One(const Batch& in, int64_t index, const std::vector<Answer>& answers) const {
     if (!in.files) return InvalidArgument("this consolidation cannot write mask files");
     const size_t k = in.labels.size() + 1;  // 0: background

@@ -34,6 +34,22 @@ const TaskType& AdjustmentSemanticSegmentationType();
 // drawn shapes (polygons, lines, polylines, keypoints).
 const TaskType& PlumblineShapesType();
 
+// A type whose data object is an image named by the manifest line's
+// "source-ref": the standard task input, refused (naming the type) for a
+// line without it. bounding_box.cpp.
+class ImageTaskType : public TaskType {
+ public:
+  using TaskType::TaskType;
+  Result<boost::json::object> Preprocess(const boost::json::object& manifest_line,
+                                         const std::vector<std::string>& labels) const override;
+  Result<std::string> PreprocessJson(const boost::json::object& manifest_line,
+                                     std::string_view line_text,
+                                     const std::vector<std::string>& labels) const override;
+
+ private:
+  Status CheckImage(const boost::json::object& line) const;
+};
+
 // A consolidated pixel coordinate as the output writes it: a whole number
 // as an integer, else two decimals (Ground Truth writes means such as
 // 399.5). bounding_box.cpp.
