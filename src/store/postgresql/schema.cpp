@@ -216,12 +216,21 @@ CREATE INDEX jobs_progress ON jobs(
     // changes nothing, so the statement after it may run in the same
     // pipeline without a rollback in between.
     R"sql(
+-- Releases the next p_count objects of the job in manifest order. One
+-- update per object, by its key: as one UPDATE ... IN (SELECT ... LIMIT)
+-- the function's plan, made without knowing p_count, read every object of
+-- the job.
 CREATE FUNCTION plb_release_next(p_job BIGINT, p_count BIGINT, p_now BIGINT) RETURNS void
-LANGUAGE sql AS $$
-  UPDATE objects SET released_ms = greatest(p_now, 1) WHERE job_id = p_job AND idx IN (
-    SELECT idx FROM objects WHERE job_id = p_job AND state = 0 AND released_ms = 0
-    ORDER BY idx LIMIT p_count FOR UPDATE SKIP LOCKED)
-$$;
+LANGUAGE plpgsql AS $$
+DECLARE
+  r RECORD;
+BEGIN
+  FOR r IN SELECT o.idx FROM objects o
+           WHERE o.job_id = p_job AND o.state = 0 AND o.released_ms = 0
+           ORDER BY o.idx LIMIT p_count FOR UPDATE SKIP LOCKED LOOP
+    UPDATE objects SET released_ms = greatest(p_now, 1) WHERE job_id = p_job AND idx = r.idx;
+  END LOOP;
+END $$;
 
 -- Another process may expire the same leases at the same time: the update
 -- waits for its lock and then finds the state changed, so each lease is
@@ -303,6 +312,10 @@ END $$;
 -- before the availability cutoff are no longer handed out. With
 -- p_require_input, objects not pre-processed yet are passed over (the
 -- queries differ only in that term, so each keeps its partial index).
+-- OFFSET 0 keeps the worker's earlier tasks a lookup per candidate object
+-- (assignments_object) rather than a join with every task of the job,
+-- which the plan made without knowing the job chose and which grows with
+-- the job.
 CREATE FUNCTION plb_claim(p_job BIGINT, p_user BIGINT, p_now BIGINT, p_lease_ms BIGINT,
                           p_availability_ms BIGINT, p_start_new BOOLEAN,
                           p_stop_at_labeled BIGINT, p_require_input BOOLEAN)
@@ -338,14 +351,14 @@ BEGIN
       AND o.needed > (o.answers + o.leases + o.declines) AND o.released_ms >= cutoff
       AND o.task_input IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.job_id = o.job_id AND a.idx = o.idx
-                      AND a.user_id = p_user AND a.state IN (0, 1, 3))
+                      AND a.user_id = p_user AND a.state IN (0, 1, 3) OFFSET 0)
       ORDER BY o.idx LIMIT 1 FOR UPDATE SKIP LOCKED;
   ELSE
     SELECT o.idx INTO pick FROM objects o WHERE o.job_id = p_job AND o.state = 0
       AND (o.answers + o.leases + o.declines) > 0
       AND o.needed > (o.answers + o.leases + o.declines) AND o.released_ms >= cutoff
       AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.job_id = o.job_id AND a.idx = o.idx
-                      AND a.user_id = p_user AND a.state IN (0, 1, 3))
+                      AND a.user_id = p_user AND a.state IN (0, 1, 3) OFFSET 0)
       ORDER BY o.idx LIMIT 1 FOR UPDATE SKIP LOCKED;
   END IF;
   IF pick IS NULL AND start_new THEN
