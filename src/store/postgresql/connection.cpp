@@ -384,8 +384,9 @@ void PgStore::WriterLoop() {
     std::vector<Op*> batch(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
     queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
     lock.unlock();
-    RunBatch(batch);
+    const std::vector<Op*> again = RunBatch(batch);
     for (Op* o : batch) {
+      if (std::find(again.begin(), again.end(), o) != again.end()) continue;
       std::unique_ptr<Op> owned(o);
       try {
         owned->Finish();
@@ -393,6 +394,8 @@ void PgStore::WriterLoop() {
       }
     }
     lock.lock();
+    // Writes that met a deadlock go first in the next transaction.
+    queue_.insert(queue_.begin(), again.begin(), again.end());
   }
 }
 
@@ -407,8 +410,11 @@ void PgStore::StopWriter() {
 
 // The batch runs in one transaction with a savepoint before each operation
 // ("RELEASE op; SAVEPOINT op" between two). An operation that fails rolls
-// back to its savepoint alone; one that met a deadlock or a serialization
-// failure (another replica's transaction) runs again, a few times.
+// back to its savepoint alone. One that met a deadlock or a serialization
+// failure (another replica's transaction) runs again, a few times, but in
+// the next transaction: the other side of a deadlock may be waiting for
+// rows the batch's earlier operations hold, so a rerun before this
+// transaction ends would meet it again (a second wait of deadlock_timeout).
 //
 // Consecutive pipelined operations (claims, submits: one statement each)
 // go to the server in one pipeline with their RELEASE and SAVEPOINT, and
@@ -417,11 +423,13 @@ void PgStore::StopWriter() {
 // the pipeline: the writer rolls back to the failed operation's savepoint,
 // reruns it alone if it may, and sends the operations after it again.
 // Other operations run alone, a statement at a time.
-void PgStore::RunBatch(const std::vector<Op*>& batch) {
+std::vector<PgStore::Op*> PgStore::RunBatch(const std::vector<Op*>& batch) {
   ConnScope scope(&writer_);
+  std::vector<Op*> again;
   auto fail_all = [&](const Error& e) {
     for (Op* o : batch) o->Fail(e);
     failed_commits_.fetch_add(1, std::memory_order_relaxed);
+    return std::vector<Op*>();
   };
   if (!writer_.Healthy()) {
     reconnects_.fetch_add(1);
@@ -432,7 +440,7 @@ void PgStore::RunBatch(const std::vector<Op*>& batch) {
     bool committed = false;
     for (size_t i = 0; i < batch.size();) {
       if (!batch[i]->Pipelined()) {
-        RunAlone(batch[i], 1, i + 1 == batch.size());
+        if (!RunAlone(batch[i], i + 1 == batch.size())) again.push_back(batch[i]);
         ++i;
         continue;
       }
@@ -445,7 +453,7 @@ void PgStore::RunBatch(const std::vector<Op*>& batch) {
         // The transaction is aborted; back to before the failed operation.
         Op* op = batch[*run.failed];
         writer_.Exec("ROLLBACK TO op");
-        if (op->Retryable()) RunAlone(op, 2, *run.failed + 1 == batch.size());
+        if (RunsAgain(op)) again.push_back(op);
       }
     }
     if (!committed) writer_.Exec("COMMIT");
@@ -457,20 +465,22 @@ void PgStore::RunBatch(const std::vector<Op*>& batch) {
     }
     return fail_all(Unavailable(std::string("database error: ") + e.what()));
   }
+  const size_t done = batch.size() - again.size();
   commits_.fetch_add(1, std::memory_order_relaxed);
-  committed_writes_.fetch_add(static_cast<int64_t>(batch.size()), std::memory_order_relaxed);
-  counters_.Committed(batch.size());
+  committed_writes_.fetch_add(static_cast<int64_t>(done), std::memory_order_relaxed);
+  counters_.Committed(done);
+  return again;
 }
 
-void PgStore::RunAlone(Op* op, int attempt, bool last) {
-  for (;; ++attempt) {
-    if (op->Run()) {
-      if (!last) writer_.Exec("RELEASE op; SAVEPOINT op");
-      return;
-    }
-    writer_.Exec("ROLLBACK TO op");
-    if (!op->Retryable() || attempt >= kMaxRetries) return;
+bool PgStore::RunsAgain(Op* op) { return op->Retryable() && ++op->failures < kMaxRetries; }
+
+bool PgStore::RunAlone(Op* op, bool last) {
+  if (op->Run()) {
+    if (!last) writer_.Exec("RELEASE op; SAVEPOINT op");
+    return true;
   }
+  writer_.Exec("ROLLBACK TO op");
+  return !RunsAgain(op);
 }
 
 PgStore::PipelineRun PgStore::RunPipelined(const std::vector<Op*>& batch, size_t from,

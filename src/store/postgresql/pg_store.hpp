@@ -354,6 +354,7 @@ class PgStore final : public Store {
     // operation that refuses must change nothing: the next one runs after
     // it without a rollback in between.
     virtual bool Pipelined() const { return false; }
+    int failures = 0;  // runs that met a deadlock
     virtual bool Prepare() { return false; }
     virtual void Send() {}
     virtual bool Receive() { return false; }
@@ -361,10 +362,14 @@ class PgStore final : public Store {
   void Enqueue(Op* op);
   void WriterLoop();
   void StopWriter();
-  void RunBatch(const std::vector<Op*>& batch);
-  // Runs one operation by itself at the savepoint (a rerun counts from
-  // `attempt`); `last`: no operation follows it in the batch.
-  void RunAlone(Op* op, int attempt, bool last);
+  // Runs a batch in one transaction; returns the operations to run again in
+  // the next one (they met a deadlock), which have not reported.
+  std::vector<Op*> RunBatch(const std::vector<Op*>& batch);
+  // Runs one operation by itself at the savepoint; `last`: no operation
+  // follows it in the batch. False: it runs again in the next transaction.
+  bool RunAlone(Op* op, bool last);
+  // Counts a failure of `op`; true when it met a deadlock and may run again.
+  bool RunsAgain(Op* op);
   struct PipelineRun {
     size_t next = 0;                    // the first operation not run
     std::optional<size_t> failed;       // an operation whose statement failed
