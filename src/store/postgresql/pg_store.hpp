@@ -9,7 +9,7 @@
 //     operation that fails rolls back alone, then commits once (one WAL
 //     flush on the server) and wakes the callers. A deadlock or
 //     serialization failure (another replica's transaction) reruns the
-//     operation that met it. Claims and submits are one statement each
+//     operation that met it, first in the next transaction. Claims and submits are one statement each
 //     (server-side functions, schema.cpp): consecutive ones of a batch are
 //     sent in one libpq pipeline with their savepoints and the COMMIT, so a
 //     batch of them costs one round trip instead of a dozen per write.
