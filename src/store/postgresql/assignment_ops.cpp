@@ -28,15 +28,6 @@ Result<Assignment> PgStore::ReadAssignment(int64_t id, bool for_update) {
   if (!q.Step()) return NotFound("no task " + std::to_string(id));
   return ReadAssignmentRow(q);
 }
-// The assignment's object as a claim hands it out: its line and task input.
-void PgStore::FillObjectOf(Assignment& a) {
-  Query q = Q("SELECT line, task_input FROM objects WHERE job_id=? AND idx=?");
-  q.Bind(1, a.job_id).Bind(2, a.object_index);
-  if (!q.Step()) return;
-  a.object_line = q.Text(0);
-  a.task_input_json = q.Text(1);
-}
-
 // ---------------- assignments ----------------
 //
 // Claims and submits are one statement each: the functions of migration 6

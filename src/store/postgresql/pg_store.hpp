@@ -519,7 +519,6 @@ class PgStore final : public Store {
   Query SubmitAndClaimQuery(int64_t id, int64_t user_id, const std::string& answer_json,
                             double time_spent_s, int64_t now_ms, const ClaimRequest& next);
   Result<Assignment> ReadAssignment(int64_t id, bool for_update);
-  void FillObjectOf(Assignment& a);
   void EndLeaseOf(const Assignment& a, bool answered, bool declined, int64_t now_ms);
   int64_t ExpireLocked(int64_t now_ms);
   std::vector<std::string> ReadGroups(int64_t user_id);
