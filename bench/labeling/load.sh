@@ -2,15 +2,20 @@
 # Claim + submit under load: starts a server on a scratch data dir, creates
 # WORKERS workers and a job with enough objects, and runs load_bench against
 # it (64 concurrent workers by default). Needs a Release build (scripts/build.sh).
+# REPLICAS=N (1) starts N servers on the same data dir and store (a shared
+# database: set PLUMBLINE_STORE to a postgresql:// URL) and spreads the
+# workers over them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 WORKERS="${WORKERS:-64}"
 SECONDS_RUN="${SECONDS_RUN:-10}"
 ROUNDS="${ROUNDS:-1}"
+REPLICAS="${REPLICAS:-1}"
 OBJECTS="${OBJECTS:-200000}"
 scripts/build.sh >/dev/null
 dir=$(mktemp -d)
-trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$dir"' EXIT
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null; wait "${pids[@]}" 2>/dev/null; rm -rf "$dir"' EXIT
 export PLUMBLINE_ROOT_ACCESS_KEY_ID=AKIDBENCH PLUMBLINE_ROOT_SECRET_ACCESS_KEY=bench-secret
 mkdir -p "$dir/data/buckets/b"
 python3 - "$dir/data/buckets/b" "$OBJECTS" <<'PY'
@@ -25,10 +30,15 @@ PY
 for i in $(seq 0 $((WORKERS - 1))); do
   echo "w$i-password" | build/plumbline users add --data-dir "$dir/data" --username "w$i" --password-stdin --groups crowd >/dev/null
 done
-build/plumbline serve --data-dir "$dir/data" --listen 127.0.0.1:0 ${SERVE_ARGS:-} >"$dir/out" 2>"$dir/log" &
-pid=$!
-for _ in $(seq 100); do grep -q listening "$dir/out" && break; sleep 0.1; done
-url=$(grep -o 'http://[0-9.:]*' "$dir/out")
+# One after the other: the first migrates the store, the others find it ready.
+urls=()
+for r in $(seq "$REPLICAS"); do
+  build/plumbline serve --data-dir "$dir/data" --listen 127.0.0.1:0 ${SERVE_ARGS:-} >"$dir/out$r" 2>"$dir/log$r" &
+  pids+=($!)
+  for _ in $(seq 100); do grep -q listening "$dir/out$r" && break; sleep 0.1; done
+  urls+=("$(grep -o 'http://[0-9.:]*' "$dir/out$r")")
+done
+url=${urls[0]}
 export AWS_ACCESS_KEY_ID=AKIDBENCH AWS_SECRET_ACCESS_KEY=bench-secret AWS_DEFAULT_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null
 team=$(/usr/bin/aws --endpoint-url "$url" sagemaker create-workteam --workteam-name crowd --description d \
   --member-definitions '[{"OidcMemberDefinition":{"Groups":["crowd"]}}]' --query WorkteamArn --output text)
@@ -42,8 +52,8 @@ for _ in $(seq 100); do
   [[ "$s" == InProgress ]] && break; sleep 0.2
 done
 status=0
-build/bench/labeling/load_bench --url "$url" --job load --user-prefix w --password-suffix -password \
-  --workers "$WORKERS" --seconds "$SECONDS_RUN" --rounds "$ROUNDS" --scratch "$dir" --server-pid "$pid" || status=$?
+build/bench/labeling/load_bench --url "$(IFS=,; echo "${urls[*]}")" --job load --user-prefix w --password-suffix -password \
+  --workers "$WORKERS" --seconds "$SECONDS_RUN" --rounds "$ROUNDS" --scratch "$dir" --server-pid "$(IFS=,; echo "${pids[*]}")" || status=$?
 # How far consolidation kept up: objects labeled by the end of the run.
 sleep 1
 /usr/bin/aws --endpoint-url "$url" sagemaker describe-labeling-job --labeling-job-name load \

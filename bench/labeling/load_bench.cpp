@@ -12,6 +12,9 @@
 // Usage: load_bench --url http://127.0.0.1:PORT --job NAME --user-prefix w
 //                   --password-suffix -password [--workers 64] [--seconds 10]
 //                   [--rounds 1] [--scratch DIR] [--server-pid PID]
+// Several servers (replicas sharing one database): --url and --server-pid
+// take comma-separated lists; worker i talks to server i mod their count,
+// and the server CPU is the sum over their processes.
 // With --rounds N it repeats the references and both flows N times and
 // ends with the median ratios. --flow next runs only the portal's flow and
 // --references 0 skips the references (what bench/functions/consolidation.sh
@@ -138,9 +141,9 @@ double SqliteCommitsPerSecond(const std::string& dir) {
 struct CpuSample {
   double process = 0, machine_busy = 0, machine_total = 0;
 };
-CpuSample SampleCpu(long pid) {
+CpuSample SampleCpu(const std::vector<long>& pids) {
   CpuSample c;
-  if (pid > 0) {
+  for (long pid : pids) {
     std::string path = "/proc/" + std::to_string(pid) + "/stat";
     if (FILE* f = std::fopen(path.c_str(), "r")) {
       char buf[1024];
@@ -152,7 +155,7 @@ CpuSample SampleCpu(long pid) {
       const char* p = std::strrchr(buf, ')');
       unsigned long long utime = 0, stime = 0;
       if (p && std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) == 2)
-        c.process = static_cast<double>(utime + stime);
+        c.process += static_cast<double>(utime + stime);
     }
   }
   if (FILE* f = std::fopen("/proc/stat", "r")) {
@@ -166,13 +169,32 @@ CpuSample SampleCpu(long pid) {
   return c;
 }
 
-struct Target {
+struct Server {
   std::string host;
   int port = 0;
+};
+
+struct Target {
+  std::vector<Server> servers;  // worker i talks to servers[i % size]
   std::string job, prefix, suffix;
   int workers = 64;
-  long server_pid = 0;
+  std::vector<long> server_pids;
+  const Server& For(int worker) const {
+    return servers[static_cast<size_t>(worker) % servers.size()];
+  }
 };
+
+std::vector<std::string> SplitCommas(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t comma = s.find(',', start);
+    if (comma == std::string::npos) comma = s.size();
+    if (comma > start) out.push_back(s.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
 
 // GET /healthz from every worker's connection at once for `seconds`.
 double HealthzPerSecond(const Target& t, double seconds) {
@@ -180,8 +202,8 @@ double HealthzPerSecond(const Target& t, double seconds) {
   std::atomic<long> health{0};
   auto h0 = Clock::now();
   for (int w = 0; w < t.workers; ++w) {
-    threads.emplace_back([&] {
-      Conn c(t.host, t.port);
+    threads.emplace_back([&, w] {
+      Conn c(t.For(w).host, t.For(w).port);
       while (std::chrono::duration<double>(Clock::now() - h0).count() < seconds) {
         if (c.Do("GET", "/healthz", "", "").status == 200) ++health;
       }
@@ -208,7 +230,7 @@ FlowResult RunFlow(const Target& t, bool chained, double seconds) {
   std::vector<std::thread> threads;
   for (int w = 0; w < t.workers; ++w) {
     threads.emplace_back([&, w] {
-      Conn c(t.host, t.port);
+      Conn c(t.For(w).host, t.For(w).port);
       std::string user = t.prefix + std::to_string(w);
       auto login = c.Do("POST", "/worker/api/login",
                         "{\"username\":\"" + user + "\",\"password\":\"" + user + t.suffix + "\"}", "");
@@ -252,11 +274,12 @@ FlowResult RunFlow(const Target& t, bool chained, double seconds) {
   }
   while (ready < t.workers) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   auto t0 = Clock::now();
-  CpuSample server0 = SampleCpu(t.server_pid), client0 = SampleCpu(static_cast<long>(::getpid()));
+  const std::vector<long> self{static_cast<long>(::getpid())};
+  CpuSample server0 = SampleCpu(t.server_pids), client0 = SampleCpu(self);
   go = true;
   for (auto& th : threads) th.join();
   double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
-  CpuSample server1 = SampleCpu(t.server_pid), client1 = SampleCpu(static_cast<long>(::getpid()));
+  CpuSample server1 = SampleCpu(t.server_pids), client1 = SampleCpu(self);
   std::vector<double> all;
   for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
   FlowResult r;
@@ -296,13 +319,20 @@ int main(int argc, char** argv) {
     else if (k == "--seconds") seconds = std::stod(v);
     else if (k == "--rounds") rounds = std::max(1, std::stoi(v));
     else if (k == "--scratch") scratch = v;
-    else if (k == "--server-pid") t.server_pid = std::stol(v);
+    else if (k == "--server-pid")
+      for (const auto& p : SplitCommas(v)) t.server_pids.push_back(std::stol(p));
     else if (k == "--flow") flow = v;
     else if (k == "--references") references = v != "0";
   }
-  std::string hostport = url.substr(url.find("://") + 3);
-  t.host = hostport.substr(0, hostport.find(':'));
-  t.port = std::stoi(hostport.substr(hostport.find(':') + 1));
+  for (const auto& one : SplitCommas(url)) {
+    std::string hostport = one.substr(one.find("://") + 3);
+    t.servers.push_back({hostport.substr(0, hostport.find(':')),
+                         std::stoi(hostport.substr(hostport.find(':') + 1))});
+  }
+  if (t.servers.empty()) {
+    std::fprintf(stderr, "load_bench: --url is required\n");
+    return 2;
+  }
 
   // Each flow is measured right after its own references, so that a machine
   // whose speed drifts (a shared VM) moves both sides of the ratio together.
@@ -327,8 +357,8 @@ int main(int argc, char** argv) {
       // Requests per round trip: claim + submit, or one submit with "next".
       double requests = chained ? 1.0 : 2.0;
       const char* mode = chained ? "submit_with_next" : "claim_then_submit";
-      std::printf("%s: round=%d workers=%d round_trips=%zu errors=%d claim_submit_per_s=%.0f p50_ms=%.2f p99_ms=%.2f\n",
-                  mode, round, t.workers, r.round_trips, r.failed, r.rate, r.p50, r.p99);
+      std::printf("%s: round=%d servers=%zu workers=%d round_trips=%zu errors=%d claim_submit_per_s=%.0f p50_ms=%.2f p99_ms=%.2f\n",
+                  mode, round, t.servers.size(), t.workers, r.round_trips, r.failed, r.rate, r.p50, r.p99);
       if (!references) {
         std::printf("%s: cpu: server=%.0f%% bench_client=%.0f%% machine_busy=%.0f%% of %ld cores\n",
                     mode, r.server_cpu, r.client_cpu, r.machine_busy,

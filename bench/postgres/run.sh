@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
-# Claim + submit on PostgreSQL beside SQLite, on this machine:
+# Claim + submit on PostgreSQL with 1, 2 and 3 replicas beside SQLite, on
+# this machine:
 #   1. the raw single-row commit rate of a throwaway PostgreSQL (fsync on,
 #      synchronous_commit on: what a durable answer costs), with pgbench at
 #      1 and at 64 clients;
 #   2. bench/labeling/load.sh (64 workers claiming and submitting through the
-#      HTTP API) against one `plumbline serve --store postgresql://...` on
-#      that server;
-#   3. the same load.sh on the default SQLite store.
-# Environment: WORKERS (64), SECONDS_RUN (5), OBJECTS (20000).
+#      HTTP API) against 1, 2 and 3 `plumbline serve --store postgresql://...`
+#      replicas sharing that server (each count on a fresh schema; the
+#      workers spread over the replicas);
+#   3. the same load.sh on the default SQLite store (one server);
+#   4. a summary: each run's rates beside the raw commit rates.
+# Environment: WORKERS (64), SECONDS_RUN (5), OBJECTS (20000), REPLICA_COUNTS ("1 2 3").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export WORKERS="${WORKERS:-64}" SECONDS_RUN="${SECONDS_RUN:-5}" OBJECTS="${OBJECTS:-20000}"
+export REPLICA_COUNTS="${REPLICA_COUNTS:-1 2 3}"
 scripts/build.sh >/dev/null
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+export BENCH_OUT="$out"
+echo "machine: $(nproc) cores; load before: $(uptime | sed 's/.*load average/load average/')"
 
 # Everything on PostgreSQL runs inside one with-postgres.sh (one server).
 scripts/with-postgres.sh --durable bash -c '
@@ -23,10 +31,30 @@ scripts/with-postgres.sh --durable bash -c '
     tps=$(pgbench -n -f "$script" -c "$c" -j 2 -T "$SECONDS_RUN" "$PLUMBLINE_TEST_PG" 2>/dev/null |
           sed -n "s/^tps = \([0-9.]*\).*/\1/p")
     echo "postgres raw single-row commits, $c client(s): $tps/s"
+    echo "$tps" >"$BENCH_OUT/raw$c"
   done
   rm -f "$script"
-  echo "--- plumbline on PostgreSQL (1 replica) ---"
-  PLUMBLINE_STORE="$PLUMBLINE_TEST_PG?schema=bench" bench/labeling/load.sh
+  for n in $REPLICA_COUNTS; do
+    echo "--- plumbline on PostgreSQL ($n replica(s)) ---"
+    PLUMBLINE_STORE="$PLUMBLINE_TEST_PG?schema=bench$n" REPLICAS=$n bench/labeling/load.sh |
+      tee "$BENCH_OUT/pg$n"
+  done
 '
 echo "--- plumbline on SQLite ---"
-bench/labeling/load.sh
+bench/labeling/load.sh | tee "$out/sqlite"
+echo "load after: $(uptime | sed 's/.*load average/load average/')"
+
+# The summary: claim+submit round trips per second of each run and flow,
+# and their ratio to the raw commit rates at 1 and at WORKERS clients.
+raw1=$(cat "$out/raw1") rawn=$(cat "$out/raw$WORKERS")
+echo "--- summary (raw PostgreSQL commits: $raw1/s at 1 client, $rawn/s at $WORKERS) ---"
+for f in $(for n in $REPLICA_COUNTS; do echo "pg$n"; done) sqlite; do
+  awk -v run="$f" -v raw1="$raw1" -v rawn="$rawn" '
+    /claim_submit_per_s=/ {
+      mode = $1; sub(":", "", mode)
+      for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+      printf "%-7s %-18s %6d/s p50 %7.1f ms  vs raw 1 client %.2fx  vs raw %s clients %.2fx\n",
+             run, mode, v["claim_submit_per_s"], v["p50_ms"], v["claim_submit_per_s"] / raw1,
+             v["workers"], v["claim_submit_per_s"] / rawn
+    }' "$out/$f"
+done

@@ -828,6 +828,104 @@ TEST_P(StoreTest, ConcurrentWritersShareCommitsAndFailAlone) {
   for (const auto& u : users) EXPECT_EQ(u.groups.size(), 1u) << u.username;
 }
 
+TEST_P(StoreTest, ABatchOfSubmitsAndClaimsKeepsEachWritesFailureItsOwn) {
+  // 20 workers hold a task each (N = 1 over 40 objects). While the first
+  // write's report holds the writer, they all submit at once, so their
+  // writes share one batch: most submit and claim their next task, worker
+  // 13 submits worker 14's task (refused), and worker 7's answer is not
+  // valid UTF-8, which a database may refuse (PostgreSQL does, in the
+  // middle of the batch). Every other write must keep its result, and
+  // worker 7's lease must be as it was when the database refused.
+  int64_t job = MakeJob("batch", 40);
+  std::map<int64_t, Assignment> held;
+  for (int64_t w = 1; w <= 20; ++w) held[w] = store_->Claim(Req(job, w, 100)).value().value();
+  int64_t hold_job = MakeJob("hold", 1);
+  const StoreStats before = store_->Stats();
+  std::mutex m;
+  std::condition_variable cv;
+  bool holding = false, release = false;
+  int answered = 0;
+  store_->ClaimAsync(Req(hold_job, 999, 100), [&](Result<std::optional<Assignment>>) {
+    std::unique_lock<std::mutex> lock(m);
+    holding = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });
+  });
+  {
+    std::unique_lock<std::mutex> lock(m);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return holding; }));
+  }
+  std::map<int64_t, Result<std::pair<SubmitOutcome, std::optional<Assignment>>>> both;
+  std::map<int64_t, Result<SubmitOutcome>> alone;
+  for (int64_t w = 1; w <= 20; ++w) {
+    if (w == 7 || w == 13) {
+      const std::string answer = w == 7 ? "{\"x\":\"\xff\xfe\"}" : "{}";
+      store_->SubmitAsync(held[w == 13 ? 14 : w].id, w, answer, 1, 200, [&, w](Result<SubmitOutcome> r) {
+        std::lock_guard<std::mutex> lock(m);
+        alone.emplace(w, std::move(r));
+        ++answered;
+        cv.notify_all();
+      });
+      continue;
+    }
+    store_->SubmitAndClaimAsync(held[w].id, w, "{\"x\":1}", 1, 200, Req(job, w, 200), [&, w](auto r) {
+      std::lock_guard<std::mutex> lock(m);
+      both.emplace(w, std::move(r));
+      ++answered;
+      cv.notify_all();
+    });
+  }
+  {
+    std::unique_lock<std::mutex> lock(m);
+    release = true;
+    cv.notify_all();
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return answered == 20; }));
+  }
+  const StoreStats after = store_->Stats();
+  EXPECT_EQ(after.failed_commits, before.failed_commits);
+  EXPECT_EQ(after.reconnects, before.reconnects);  // the writer's connection came through
+  EXPECT_LE(after.commits - before.commits, 3) << "the writes did not share commits";
+
+  std::set<int64_t> next_objects;
+  for (auto& [w, r] : both) {
+    ASSERT_TRUE(r) << "worker " << w << ": " << r.error().message;
+    EXPECT_EQ(r->first, SubmitOutcome::kAccepted) << "worker " << w;
+    ASSERT_TRUE(r->second) << "worker " << w << " got no next task";
+    EXPECT_GE(r->second->object_index, 20) << "worker " << w;
+    EXPECT_EQ(r->second->user_id, w);
+    EXPECT_FALSE(r->second->object_line.empty());
+    next_objects.insert(r->second->object_index);
+  }
+  EXPECT_EQ(next_objects.size(), 18u);  // N = 1: nobody shares an object
+  ASSERT_FALSE(alone.at(13));
+  EXPECT_EQ(alone.at(13).error().code, ErrorCode::kConflict);
+  auto own_13 = store_->GetObject(job, held[13].object_index).value();
+  EXPECT_EQ(own_13.answers, 0);  // worker 13's own task is still theirs
+  EXPECT_EQ(own_13.leases, 1);
+  bool refused_7 = !alone.at(7);
+  // A UTF-8 PostgreSQL database refuses it in the middle of the batch.
+  if (GetParam().name == "Postgres") EXPECT_TRUE(refused_7);
+  if (refused_7) {
+    EXPECT_EQ(alone.at(7).error().code, ErrorCode::kUnavailable);
+    auto o = store_->GetObject(job, held[7].object_index).value();
+    EXPECT_EQ(o.answers, 0);
+    EXPECT_EQ(o.leases, 1);
+    // The lease is still worker 7's: a valid answer goes in.
+    EXPECT_EQ(store_->Submit(held[7].id, 7, "{\"x\":7}", 1, 300).value(), SubmitOutcome::kAccepted);
+  } else {
+    EXPECT_EQ(*alone.at(7), SubmitOutcome::kAccepted);
+  }
+  int64_t answers = 0, leases = 0;
+  for (int i = 0; i < 40; ++i) {
+    auto o = store_->GetObject(job, i).value();
+    EXPECT_LE(o.answers + o.leases, 1) << "object " << i;
+    answers += o.answers;
+    leases += o.leases;
+  }
+  EXPECT_EQ(answers, 19);  // 18 with their next task, and worker 7's
+  EXPECT_EQ(leases, 18 + 1);  // the 18 next tasks and worker 13's own
+}
+
 TEST_P(StoreTest, ConcurrentClaimsNeverExceedN) {
   int64_t job = MakeJob("race", 10, 3);
   std::vector<std::thread> threads;

@@ -28,19 +28,101 @@ Result<Assignment> PgStore::ReadAssignment(int64_t id, bool for_update) {
   if (!q.Step()) return NotFound("no task " + std::to_string(id));
   return ReadAssignmentRow(q);
 }
-// The assignment's object as a claim hands it out: its line and task input.
-void PgStore::FillObjectOf(Assignment& a) {
-  Query q = Q("SELECT line, task_input FROM objects WHERE job_id=? AND idx=?");
-  q.Bind(1, a.job_id).Bind(2, a.object_index);
-  if (!q.Step()) return;
-  a.object_line = q.Text(0);
-  a.task_input_json = q.Text(1);
+// ---------------- assignments ----------------
+//
+// Claims and submits are one statement each: the functions of migration 6
+// (schema.cpp) hold their logic, so that the writer can pipeline a batch of
+// them (connection.cpp).
+
+namespace {
+
+// A task from plb_claim's columns, starting at `first`; none when its id is
+// NULL (nothing was claimed).
+std::optional<Assignment> ClaimedAt(const Query& q, int first) {
+  if (q.IsNull(first)) return std::nullopt;
+  Assignment a;
+  a.id = q.Int(first);
+  a.job_id = q.Int(first + 1);
+  a.object_index = q.Int(first + 2);
+  a.user_id = q.Int(first + 3);
+  a.state = static_cast<AssignmentState>(q.Int(first + 4));
+  a.accepted_ms = q.Int(first + 5);
+  a.deadline_ms = q.Int(first + 6);
+  a.submitted_ms = q.Int(first + 7);
+  a.answer_json = q.Text(first + 8);
+  a.time_spent_s = q.Real(first + 9);
+  a.object_line = q.Text(first + 10);
+  a.task_input_json = q.Text(first + 11);
+  return a;
 }
 
-// ---------------- assignments ----------------
+// plb_submit's outcome (columns 0-2: outcome, job name, job status).
+Result<SubmitOutcome> SubmitOutcomeOf(const Query& q, int64_t id) {
+  const std::string task = "task " + std::to_string(id);
+  switch (q.Int(0)) {
+    case 0:
+      return SubmitOutcome::kAccepted;
+    case 1:
+      return SubmitOutcome::kAlreadySubmitted;
+    case 2:
+      return NotFound("no " + task);
+    case 3:
+      return Conflict(task + " is not yours");
+    case 4:
+      return Conflict("job " + q.Text(1) + " is " + q.Text(2));
+    case 5:
+      return Conflict("the lease on " + task + " has ended");
+    default:
+      return Unavailable("database error: unknown submit outcome " + q.Text(0) + " for " + task);
+  }
+}
+
+}  // namespace
+
+Query PgStore::ClaimQuery(const ClaimRequest& r) {
+  Query q = Q("SELECT * FROM plb_claim(?,?,?,?,?,?,?,?)");
+  q.Bind(1, r.job_id)
+      .Bind(2, r.user_id)
+      .Bind(3, r.now_ms)
+      .Bind(4, r.lease_ms)
+      .Bind(5, r.availability_ms)
+      .Bind(6, int64_t{r.start_new_objects})
+      .Bind(7, r.stop_at_labeled)
+      .Bind(8, int64_t{r.require_task_input});
+  return q;
+}
+Query PgStore::SubmitQuery(int64_t id, int64_t user_id, const std::string& answer_json,
+                           double time_spent_s, int64_t now_ms) {
+  Query q = Q("SELECT outcome, job_name, job_status FROM plb_submit(?,?,?,?,?)");
+  q.Bind(1, id).Bind(2, user_id).Bind(3, answer_json).Bind(4, time_spent_s).Bind(5, now_ms);
+  return q;
+}
+Query PgStore::SubmitAndClaimQuery(int64_t id, int64_t user_id, const std::string& answer_json,
+                                   double time_spent_s, int64_t now_ms, const ClaimRequest& next) {
+  Query q = Q("SELECT * FROM plb_submit_and_claim(?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  q.Bind(1, id)
+      .Bind(2, user_id)
+      .Bind(3, answer_json)
+      .Bind(4, time_spent_s)
+      .Bind(5, now_ms)
+      .Bind(6, next.job_id)
+      .Bind(7, next.user_id)
+      .Bind(8, next.now_ms)
+      .Bind(9, next.lease_ms)
+      .Bind(10, next.availability_ms)
+      .Bind(11, int64_t{next.start_new_objects})
+      .Bind(12, next.stop_at_labeled)
+      .Bind(13, int64_t{next.require_task_input});
+  return q;
+}
+
 void PgStore::ClaimAsync(const ClaimRequest& r, Done<std::optional<Assignment>> done) {
-  TxnAsync<std::optional<Assignment>>(
-      [this, r] { return ClaimLocked(r); },
+  PipelinedAsync<std::optional<Assignment>>(
+      [this, r] { return ClaimQuery(r); },
+      [](Query& q) -> Result<std::optional<Assignment>> {
+        if (!q.Step()) return std::optional<Assignment>();
+        return ClaimedAt(q, 0);
+      },
       [this, done = std::move(done)](Result<std::optional<Assignment>> res) {
         if (res) counters_.Claimed(res->has_value());
         done(std::move(res));
@@ -48,9 +130,13 @@ void PgStore::ClaimAsync(const ClaimRequest& r, Done<std::optional<Assignment>> 
 }
 void PgStore::SubmitAsync(int64_t id, int64_t user_id, std::string answer_json,
                               double time_spent_s, int64_t now_ms, Done<SubmitOutcome> done) {
-  TxnAsync<SubmitOutcome>(
+  PipelinedAsync<SubmitOutcome>(
       [this, id, user_id, answer = std::move(answer_json), time_spent_s, now_ms] {
-        return SubmitLocked(id, user_id, answer, time_spent_s, now_ms);
+        return SubmitQuery(id, user_id, answer, time_spent_s, now_ms);
+      },
+      [id](Query& q) -> Result<SubmitOutcome> {
+        if (!q.Step()) return Unavailable("database error: no outcome for task " + std::to_string(id));
+        return SubmitOutcomeOf(q, id);
       },
       [this, done = std::move(done)](Result<SubmitOutcome> res) {
         if (res) counters_.Submitted(*res == SubmitOutcome::kAlreadySubmitted);
@@ -60,9 +146,14 @@ void PgStore::SubmitAsync(int64_t id, int64_t user_id, std::string answer_json,
 void PgStore::SubmitAndClaimAsync(int64_t id, int64_t user_id, std::string answer_json,
                                       double time_spent_s, int64_t now_ms, const ClaimRequest& next,
                                       Done<SubmittedAndClaimed> done) {
-  TxnAsync<SubmittedAndClaimed>(
+  PipelinedAsync<SubmittedAndClaimed>(
       [this, id, user_id, answer = std::move(answer_json), time_spent_s, now_ms, next] {
-        return SubmitAndClaimLocked(id, user_id, answer, time_spent_s, now_ms, next);
+        return SubmitAndClaimQuery(id, user_id, answer, time_spent_s, now_ms, next);
+      },
+      [id](Query& q) -> Result<SubmittedAndClaimed> {
+        if (!q.Step()) return Unavailable("database error: no outcome for task " + std::to_string(id));
+        PLB_ASSIGN_OR_RETURN(SubmitOutcome outcome, SubmitOutcomeOf(q, id));
+        return SubmittedAndClaimed{outcome, ClaimedAt(q, 3)};
       },
       [this, done = std::move(done)](Result<SubmittedAndClaimed> res) {
         if (res) {
@@ -72,141 +163,8 @@ void PgStore::SubmitAndClaimAsync(int64_t id, int64_t user_id, std::string answe
         done(std::move(res));
       });
 }
-Result<PgStore::SubmittedAndClaimed> PgStore::SubmitAndClaimLocked(int64_t id, int64_t user_id,
-                                                              const std::string& answer_json,
-                                                              double time_spent_s, int64_t now_ms,
-                                                              const ClaimRequest& next) {
-  PLB_ASSIGN_OR_RETURN(SubmitOutcome outcome,
-                       SubmitLocked(id, user_id, answer_json, time_spent_s, now_ms));
-  PLB_ASSIGN_OR_RETURN(std::optional<Assignment> claimed, ClaimLocked(next));
-  return SubmittedAndClaimed{outcome, std::move(claimed)};
-}
-Result<std::optional<Assignment>> PgStore::ClaimLocked(const ClaimRequest& r) {
-  // The job's state as of this transaction: callers may decide from a
-  // copy of the job read earlier.
-  bool start_new_objects = r.start_new_objects;
-  {
-    Query q = Q("SELECT status, labeled FROM jobs WHERE id=?");
-    q.Bind(1, r.job_id);
-    if (!q.Step() || q.Text(0) != JobStatusName(JobStatus::kInProgress))
-      return std::optional<Assignment>();
-    if (r.stop_at_labeled > 0 && q.Int(1) >= r.stop_at_labeled) start_new_objects = false;
-  }
-  ExpireLocked(r.now_ms);
-  // One claim at a time per worker and job across every process sharing
-  // the database (released when the transaction ends), so that a worker
-  // never gets two tasks of a job nor one object twice.
-  Q("SELECT pg_advisory_xact_lock(CAST(?1 % 2147483647 AS integer), "
-    "CAST(?2 % 2147483647 AS integer))")
-      .Bind(1, r.job_id)
-      .Bind(2, r.user_id)
-      .Step();
-  // A worker who already holds a live task of this job gets it back (a
-  // reloaded page, or a reply lost in a crash), rather than a second one.
-  {
-    Query q = Q(kAssignmentSelect " WHERE user_id=? AND job_id=? AND state=0 ORDER BY id LIMIT 1");
-    q.Bind(1, r.user_id).Bind(2, r.job_id);
-    if (q.Step()) {
-      Assignment held = ReadAssignmentRow(q);
-      FillObjectOf(held);
-      return std::optional<Assignment>(std::move(held));
-    }
-  }
-  // Prefer objects already in progress so they finish first; then the
-  // first released object nobody has started, in manifest order. The
-  // window of released objects holds at most MaxConcurrentTaskCount
-  // unfinished ones (see ReleaseNext), which bounds the objects in
-  // progress. Objects released before `cutoff` are past their
-  // availability lifetime and no longer handed out. With
-  // require_task_input, objects not pre-processed yet are passed over (the
-  // queries differ only in that term, so each keeps its partial index).
-  const int64_t cutoff = r.now_ms - r.availability_ms;
-  std::optional<int64_t> pick;
-  {
-#define kOpenQuery(extra)                                                                    \
-  "SELECT o.idx FROM objects o WHERE o.job_id=?1 AND o.state = 0 "   \
-  "AND (o.answers + o.leases + o.declines) > 0 AND "                                         \
-  "o.needed > (o.answers + o.leases + o.declines) AND o.released_ms >= ?3 " extra            \
-  "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.job_id=o.job_id AND a.idx=o.idx AND " \
-  "a.user_id=?2 AND a.state IN (0,1,3)) ORDER BY o.idx LIMIT 1 FOR UPDATE SKIP LOCKED"
-    Query q =
-        Q(r.require_task_input ? kOpenQuery("AND o.task_input IS NOT NULL ") : kOpenQuery(""));
-#undef kOpenQuery
-    q.Bind(1, r.job_id).Bind(2, r.user_id).Bind(3, cutoff);
-    if (q.Step()) pick = q.Int(0);
-  }
-  if (!pick && start_new_objects) {
-#define kReadyQuery(extra)                                                         \
-  "SELECT idx FROM objects WHERE job_id=? AND state = 0 " \
-  "AND released_ms > 0 AND answers = 0 AND leases = 0 AND declines = 0 AND "       \
-  "released_ms >= ? " extra "ORDER BY idx LIMIT 1 FOR UPDATE SKIP LOCKED"
-    Query q =
-        Q(r.require_task_input ? kReadyQuery("AND task_input IS NOT NULL ") : kReadyQuery(""));
-#undef kReadyQuery
-    q.Bind(1, r.job_id).Bind(2, cutoff);
-    if (q.Step()) pick = q.Int(0);
-  }
-  if (!pick) return std::optional<Assignment>();
-  Assignment a;
-  a.job_id = r.job_id;
-  a.object_index = *pick;
-  a.user_id = r.user_id;
-  a.state = AssignmentState::kLeased;
-  a.accepted_ms = r.now_ms;
-  a.deadline_ms = r.now_ms + r.lease_ms;
-  {
-    Query q = Q(
-        "INSERT INTO assignments(job_id,idx,user_id,state,accepted_ms,deadline_ms) "
-        "VALUES(?,?,?,0,?,?) RETURNING id");
-    q.Bind(1, a.job_id)
-        .Bind(2, a.object_index)
-        .Bind(3, a.user_id)
-        .Bind(4, a.accepted_ms)
-        .Bind(5, a.deadline_ms)
-        .Step();
-    a.id = q.Int(0);
-  }
-  {
-    // The lease and the object's line and task input in one statement.
-    Query q =
-        Q("UPDATE objects SET leases=leases+1 WHERE job_id=? AND idx=? "
-          "RETURNING line, task_input");
-    q.Bind(1, a.job_id).Bind(2, a.object_index);
-    if (q.Step()) {
-      a.object_line = q.Text(0);
-      a.task_input_json = q.Text(1);
-    }
-  }
-  return std::optional<Assignment>(a);
-}
 Result<Assignment> PgStore::GetAssignment(int64_t id) {
   return Read<Assignment>([&]() -> Result<Assignment> { return ReadAssignment(id, false); });
-}
-Result<SubmitOutcome> PgStore::SubmitLocked(int64_t id, int64_t user_id,
-                                                const std::string& answer_json, double time_spent_s,
-                                                int64_t now_ms) {
-  PLB_ASSIGN_OR_RETURN(Assignment a, ReadAssignment(id, true));
-  if (a.user_id != user_id) return Conflict("task " + std::to_string(id) + " is not yours");
-  if (a.state == AssignmentState::kSubmitted) return SubmitOutcome::kAlreadySubmitted;
-  {
-    Query q = Q("SELECT name, status FROM jobs WHERE id=?");
-    q.Bind(1, a.job_id);
-    if (q.Step() && q.Text(1) != JobStatusName(JobStatus::kInProgress))
-      return Conflict("job " + q.Text(0) + " is " + q.Text(1));
-  }
-  if (a.state != AssignmentState::kLeased || now_ms > a.deadline_ms) {
-    return Conflict("the lease on task " + std::to_string(id) + " has ended");
-  }
-  double spent =
-      time_spent_s > 0 ? time_spent_s : static_cast<double>(now_ms - a.accepted_ms) / 1000.0;
-  Q("UPDATE assignments SET state=1, submitted_ms=?, answer=?, time_spent=? WHERE id=?")
-      .Bind(1, now_ms)
-      .Bind(2, answer_json)
-      .Bind(3, spent)
-      .Bind(4, id)
-      .Step();
-  EndLeaseOf(a, /*answered=*/true, /*declined=*/false, now_ms);
-  return SubmitOutcome::kAccepted;
 }
 Status PgStore::EndLease(int64_t id, int64_t user_id, AssignmentState new_state,
                              int64_t now_ms) {
@@ -282,46 +240,22 @@ Result<int64_t> PgStore::CountClaimable(int64_t job_id, int64_t user_id) {
   });
 }
 
-// Ends a live lease on the object: an answer or a decline takes one of its
-// N places. When that was its last place the object leaves the window and
-// the next one is released; the update itself says so (RETURNING), with
-// no second read of the object.
+// Ends a live lease on the object (plb_end_lease: an answer or a decline
+// takes one of its N places, and the object that leaves the window releases
+// the next one).
 void PgStore::EndLeaseOf(const Assignment& a, bool answered, bool declined, int64_t now_ms) {
-  bool left_window = false;
-  {
-    Query q =
-        Q("UPDATE objects SET leases=leases-1, answers=answers+?1, declines=declines+?2 "
-          "WHERE job_id=?3 AND idx=?4 "
-          "RETURNING (answers + declines) = needed AND released_ms > 0");
-    q.Bind(1, int64_t{answered})
-        .Bind(2, int64_t{declined})
-        .Bind(3, a.job_id)
-        .Bind(4, a.object_index);
-    left_window = q.Step() && q.Int(0) != 0 && (answered || declined);
-  }
-  if (left_window) ReleaseNext(a.job_id, 1, now_ms);
+  Q("SELECT plb_end_lease(?,?,?,?,?)")
+      .Bind(1, a.job_id)
+      .Bind(2, a.object_index)
+      .Bind(3, int64_t{answered})
+      .Bind(4, int64_t{declined})
+      .Bind(5, now_ms)
+      .Step();
 }
 int64_t PgStore::ExpireLocked(int64_t now_ms) {
-  std::vector<Assignment> expired;
-  {
-    Query q = Q(kAssignmentSelect " WHERE state=0 AND deadline_ms<?");
-    q.Bind(1, now_ms);
-    while (q.Step()) expired.push_back(ReadAssignmentRow(q));
-  }
-  // Another process may expire the same leases at the same time: the
-  // update waits for its lock and then finds the state changed, so each
-  // lease is counted off its object once.
-  int64_t n = 0;
-  for (const auto& a : expired) {
-    Q("UPDATE assignments SET state=4 WHERE id=? AND state=0").Bind(1, a.id).Step();
-    if (Changes() == 0) continue;
-    Q("UPDATE objects SET leases=leases-1 WHERE job_id=? AND idx=?")
-        .Bind(1, a.job_id)
-        .Bind(2, a.object_index)
-        .Step();
-    ++n;
-  }
-  return n;
+  Query q = Q("SELECT plb_expire_leases(?)");
+  q.Bind(1, now_ms).Step();
+  return q.Int(0);
 }
 
 Status PgStore::ForEachAnswer(int64_t job_id, const std::function<void(const Assignment&)>& fn) {

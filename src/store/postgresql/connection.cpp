@@ -1,6 +1,8 @@
 // The PostgreSQL store's connections: the URL, opening connections, the
 // prepared statements, the pool of readers and the writer thread that runs
 // the group commits.
+#include <poll.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -83,6 +85,90 @@ void Conn::Exec(const char* sql) {
   PQclear(res);
 }
 
+// ---------------- pipeline mode ----------------
+
+namespace {
+
+// The error of a pipelined statement's result (nullptr: the connection's).
+SqlError PipelineError(PGconn* pg, PGresult* res, const std::string& what) {
+  if (res && PQresultStatus(res) == PGRES_PIPELINE_ABORTED)
+    return SqlError("", "not run: an earlier statement of the pipeline failed (in " + what + ")");
+  return ErrorOf(pg, res, what);
+}
+
+}  // namespace
+
+void Conn::EnterPipeline() {
+  if (PQenterPipelineMode(pg) != 1 || PQsetnonblocking(pg, 1) != 0)
+    throw ErrorOf(pg, nullptr, "entering pipeline mode");
+}
+
+void Conn::SendCommand(const char* sql) {
+  if (PQsendQueryParams(pg, sql, 0, nullptr, nullptr, nullptr, nullptr, 0) != 1)
+    throw ErrorOf(pg, nullptr, sql);
+}
+
+void Conn::Flush() {
+  for (;;) {
+    int r = PQflush(pg);
+    if (r == 0) return;
+    if (r < 0) throw ErrorOf(pg, nullptr, "sending the pipeline");
+    // The socket is full: take in what the server sent meanwhile (it may
+    // be waiting for us to read before it reads more), then try again.
+    pollfd fd{PQsocket(pg), POLLIN | POLLOUT, 0};
+    if (::poll(&fd, 1, -1) < 0 && errno != EINTR) throw ErrorOf(pg, nullptr, "poll");
+    if ((fd.revents & (POLLIN | POLLERR | POLLHUP)) && PQconsumeInput(pg) != 1)
+      throw ErrorOf(pg, nullptr, "reading while sending the pipeline");
+  }
+}
+
+void Conn::Sync() {
+  if (PQpipelineSync(pg) != 1) throw ErrorOf(pg, nullptr, "pipeline sync");
+  Flush();
+  // Reading blocks until the results are in.
+  PQsetnonblocking(pg, 0);
+}
+
+PGresult* Conn::NextResult() {
+  PGresult* first = PQgetResult(pg);
+  if (!first) return nullptr;
+  // Each statement's results end with a NULL (one result per statement here).
+  while (PGresult* more = PQgetResult(pg)) PQclear(more);
+  return first;
+}
+
+void Conn::ReadCommand(const char* what) {
+  PGresult* res = NextResult();
+  if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+    SqlError e = PipelineError(pg, res, what);
+    PQclear(res);
+    throw e;
+  }
+  PQclear(res);
+}
+
+void Conn::EndPipeline() noexcept {
+  if (!pg) return;
+  PQsetnonblocking(pg, 0);
+  // Whatever is left, up to the Sync's result. A statement's results end
+  // with a NULL; the Sync's is not followed by one, so two NULLs in a row
+  // mean nothing is left to read (or the connection is gone).
+  int nulls = 0;
+  while (PQpipelineStatus(pg) != PQ_PIPELINE_OFF && Healthy()) {
+    PGresult* res = PQgetResult(pg);
+    if (!res) {
+      if (++nulls == 2) break;
+      continue;
+    }
+    nulls = 0;
+    bool sync = PQresultStatus(res) == PGRES_PIPELINE_SYNC;
+    PQclear(res);
+    if (sync && PQexitPipelineMode(pg) == 1) return;
+  }
+  if (PQpipelineStatus(pg) == PQ_PIPELINE_OFF) return;
+  if (PQexitPipelineMode(pg) != 1) Close();
+}
+
 Query& Query::Bind(int i, double v) {
   char buf[40];
   std::snprintf(buf, sizeof buf, "%.17g", v);
@@ -96,18 +182,37 @@ bool Query::Step() {
       values[i] = params_[i] ? params_[i]->c_str() : nullptr;
     res_ = PQexecPrepared(conn_->pg, stmt_->name.c_str(), static_cast<int>(values.size()),
                           values.data(), nullptr, nullptr, 0);
-    ExecStatusType st = res_ ? PQresultStatus(res_) : PGRES_FATAL_ERROR;
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-      SqlError e = ErrorOf(conn_->pg, res_, "statement " + stmt_->name);
-      PQclear(res_);
-      res_ = nullptr;
-      throw e;
-    }
-    const char* n = PQcmdTuples(res_);
-    conn_->changes = (n && *n) ? std::strtoll(n, nullptr, 10) : 0;
-    row_ = -1;
+    TakeResult();
   }
   return ++row_ < PQntuples(res_);
+}
+
+void Query::TakeResult() {
+  ExecStatusType st = res_ ? PQresultStatus(res_) : PGRES_FATAL_ERROR;
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+    SqlError e = PipelineError(conn_->pg, res_, "statement " + stmt_->name);
+    PQclear(res_);
+    res_ = nullptr;
+    throw e;
+  }
+  const char* n = PQcmdTuples(res_);
+  conn_->changes = (n && *n) ? std::strtoll(n, nullptr, 10) : 0;
+  row_ = -1;
+}
+
+void Query::Send() {
+  std::vector<const char*> values(params_.size());
+  for (size_t i = 0; i < params_.size(); ++i)
+    values[i] = params_[i] ? params_[i]->c_str() : nullptr;
+  if (PQsendQueryPrepared(conn_->pg, stmt_->name.c_str(), static_cast<int>(values.size()),
+                          values.data(), nullptr, nullptr, 0) != 1)
+    throw ErrorOf(conn_->pg, nullptr, "statement " + stmt_->name);
+}
+
+void Query::Collect() {
+  if (res_) PQclear(res_);
+  res_ = conn_->NextResult();
+  TakeResult();
 }
 
 int64_t Query::Int(int col) const {
@@ -279,8 +384,9 @@ void PgStore::WriterLoop() {
     std::vector<Op*> batch(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
     queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
     lock.unlock();
-    RunBatch(batch);
+    const std::vector<Op*> again = RunBatch(batch);
     for (Op* o : batch) {
+      if (std::find(again.begin(), again.end(), o) != again.end()) continue;
       std::unique_ptr<Op> owned(o);
       try {
         owned->Finish();
@@ -288,6 +394,8 @@ void PgStore::WriterLoop() {
       }
     }
     lock.lock();
+    // Writes that met a deadlock go first in the next transaction.
+    queue_.insert(queue_.begin(), again.begin(), again.end());
   }
 }
 
@@ -301,15 +409,27 @@ void PgStore::StopWriter() {
 }
 
 // The batch runs in one transaction with a savepoint before each operation
-// ("RELEASE op; SAVEPOINT op" between two: one round trip). An operation
-// that fails rolls back to its savepoint alone; one that met a deadlock or a
-// serialization failure (another replica's transaction) runs again, a few
-// times.
-void PgStore::RunBatch(const std::vector<Op*>& batch) {
+// ("RELEASE op; SAVEPOINT op" between two). An operation that fails rolls
+// back to its savepoint alone. One that met a deadlock or a serialization
+// failure (another replica's transaction) runs again, a few times, but in
+// the next transaction: the other side of a deadlock may be waiting for
+// rows the batch's earlier operations hold, so a rerun before this
+// transaction ends would meet it again (a second wait of deadlock_timeout).
+//
+// Consecutive pipelined operations (claims, submits: one statement each)
+// go to the server in one pipeline with their RELEASE and SAVEPOINT, and
+// with the COMMIT when they end the batch, so such a batch is one round
+// trip. When one of their statements fails the server skips the rest of
+// the pipeline: the writer rolls back to the failed operation's savepoint,
+// reruns it alone if it may, and sends the operations after it again.
+// Other operations run alone, a statement at a time.
+std::vector<PgStore::Op*> PgStore::RunBatch(const std::vector<Op*>& batch) {
   ConnScope scope(&writer_);
+  std::vector<Op*> again;
   auto fail_all = [&](const Error& e) {
     for (Op* o : batch) o->Fail(e);
     failed_commits_.fetch_add(1, std::memory_order_relaxed);
+    return std::vector<Op*>();
   };
   if (!writer_.Healthy()) {
     reconnects_.fetch_add(1);
@@ -317,27 +437,106 @@ void PgStore::RunBatch(const std::vector<Op*>& batch) {
   }
   try {
     writer_.Exec("BEGIN; SAVEPOINT op");
-    for (size_t i = 0; i < batch.size(); ++i) {
-      for (int attempt = 1;; ++attempt) {
-        if (batch[i]->Run()) {
-          if (i + 1 < batch.size()) writer_.Exec("RELEASE op; SAVEPOINT op");
-          break;
-        }
+    bool committed = false;
+    for (size_t i = 0; i < batch.size();) {
+      if (!batch[i]->Pipelined()) {
+        if (!RunAlone(batch[i], i + 1 == batch.size())) again.push_back(batch[i]);
+        ++i;
+        continue;
+      }
+      size_t to = i;
+      while (to < batch.size() && batch[to]->Pipelined()) ++to;
+      PipelineRun run = RunPipelined(batch, i, to);
+      committed = run.committed;
+      i = run.next;
+      if (run.failed) {
+        // The transaction is aborted; back to before the failed operation.
+        Op* op = batch[*run.failed];
         writer_.Exec("ROLLBACK TO op");
-        if (!batch[i]->Retryable() || attempt >= kMaxRetries) break;
+        if (RunsAgain(op)) again.push_back(op);
       }
     }
-    writer_.Exec("COMMIT");
+    if (!committed) writer_.Exec("COMMIT");
   } catch (const SqlError& e) {
+    writer_.EndPipeline();
     try {
       if (writer_.Healthy()) writer_.Exec("ROLLBACK");
     } catch (const SqlError&) {
     }
     return fail_all(Unavailable(std::string("database error: ") + e.what()));
   }
+  const size_t done = batch.size() - again.size();
   commits_.fetch_add(1, std::memory_order_relaxed);
-  committed_writes_.fetch_add(static_cast<int64_t>(batch.size()), std::memory_order_relaxed);
-  counters_.Committed(batch.size());
+  committed_writes_.fetch_add(static_cast<int64_t>(done), std::memory_order_relaxed);
+  counters_.Committed(done);
+  return again;
+}
+
+bool PgStore::RunsAgain(Op* op) { return op->Retryable() && ++op->failures < kMaxRetries; }
+
+bool PgStore::RunAlone(Op* op, bool last) {
+  if (op->Run()) {
+    if (!last) writer_.Exec("RELEASE op; SAVEPOINT op");
+    return true;
+  }
+  writer_.Exec("ROLLBACK TO op");
+  return !RunsAgain(op);
+}
+
+PgStore::PipelineRun PgStore::RunPipelined(const std::vector<Op*>& batch, size_t from,
+                                           size_t to) {
+  PipelineRun run;
+  // Statements are prepared before the pipeline (preparing waits for the
+  // server). One that cannot be prepared has aborted the transaction: the
+  // operations before it go alone, it has failed, and the writer goes on
+  // after it.
+  for (size_t k = from; k < to; ++k) {
+    if (!batch[k]->Prepare()) {
+      if (k == from) {
+        run.next = k + 1;
+        run.failed = k;
+        return run;
+      }
+      writer_.Exec("ROLLBACK TO op");
+      to = k;
+      break;
+    }
+  }
+  writer_.EnterPipeline();
+  try {
+    for (size_t k = from; k < to; ++k) {
+      batch[k]->Send();
+      if (k + 1 < batch.size()) {
+        writer_.SendCommand("RELEASE op");
+        writer_.SendCommand("SAVEPOINT op");
+      } else {
+        writer_.SendCommand("COMMIT");
+      }
+      writer_.Flush();
+    }
+    writer_.Sync();
+    run.next = to;
+    for (size_t k = from; k < to; ++k) {
+      if (!batch[k]->Receive()) {
+        run.failed = k;
+        run.next = k + 1;
+        break;
+      }
+      if (k + 1 < batch.size()) {
+        writer_.ReadCommand("RELEASE op");
+        writer_.ReadCommand("SAVEPOINT op");
+      } else {
+        writer_.ReadCommand("COMMIT");
+        run.committed = true;
+      }
+    }
+  } catch (const SqlError&) {
+    writer_.EndPipeline();
+    throw;
+  }
+  writer_.EndPipeline();
+  if (!writer_.Healthy()) throw SqlError("", "the connection was lost after a pipeline");
+  return run;
 }
 
 Result<SchemaInfo> PgStore::Inspect(const std::string& url) {

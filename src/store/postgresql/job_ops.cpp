@@ -531,14 +531,9 @@ Result<int64_t> PgStore::CountAvailable(int64_t job_id) {
 // that still need answers. ReleaseObjects opens it when the job starts;
 // each object leaving it (all its places answered or declined, or finished
 // early) releases the next object in manifest order.
+// (plb_release_next, which claims and submits share: schema.cpp)
 void PgStore::ReleaseNext(int64_t job_id, int64_t count, int64_t now_ms) {
-  Q("UPDATE objects SET released_ms=?1 WHERE job_id=?2 AND idx IN (SELECT idx FROM objects "
-    "WHERE job_id=?2 AND state=0 AND released_ms=0 ORDER BY idx "
-    "LIMIT ?3 FOR UPDATE SKIP LOCKED)")
-      .Bind(1, std::max<int64_t>(now_ms, 1))
-      .Bind(2, job_id)
-      .Bind(3, count)
-      .Step();
+  Q("SELECT plb_release_next(?,?,?)").Bind(1, job_id).Bind(2, count).Bind(3, now_ms).Step();
 }
 
 }  // namespace plumbline::store::postgresql

@@ -9,7 +9,10 @@
 //     operation that fails rolls back alone, then commits once (one WAL
 //     flush on the server) and wakes the callers. A deadlock or
 //     serialization failure (another replica's transaction) reruns the
-//     operation that met it.
+//     operation that met it, first in the next transaction. Claims and submits are one statement each
+//     (server-side functions, schema.cpp): consecutive ones of a batch are
+//     sent in one libpq pipeline with their savepoints and the COMMIT, so a
+//     batch of them costs one round trip instead of a dozen per write.
 //   - Reads run on a pool of reader connections in REPEATABLE READ READ
 //     ONLY transactions, in parallel with the writer and with each other.
 //     A connection found broken (health check on take, or a failed
@@ -45,6 +48,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -118,6 +122,27 @@ struct Conn {
   const Prepared& Prepare(const char* sql, bool literal);
   // Runs SQL without parameters or results (BEGIN, COMMIT, SAVEPOINT ...).
   void Exec(const char* sql);
+
+  // Pipeline mode (libpq 14+): statements are queued with Query::Send or
+  // SendCommand, Sync ends the pipeline, and the results are read back in
+  // the order sent (Query::Collect, ReadCommand). While the pipeline is
+  // sent, whatever the server already answered is read into libpq's buffer
+  // so neither side can block the other on a full socket.
+  void EnterPipeline();
+  // Queues a statement without parameters or rows (SAVEPOINT, COMMIT ...).
+  void SendCommand(const char* sql);
+  // Sends what is queued, reading the server's answers meanwhile.
+  void Flush();
+  // Ends the pipeline with a Sync and sends it.
+  void Sync();
+  // Reads the next statement's result (all of it, up to libpq's NULL).
+  // The caller owns it; nullptr when the connection failed.
+  PGresult* NextResult();
+  // Reads the result of a SendCommand; throws SqlError unless it succeeded.
+  void ReadCommand(const char* what);
+  // Reads and drops whatever is left up to the Sync and leaves pipeline
+  // mode; a connection that cannot is closed (the writer reconnects).
+  void EndPipeline() noexcept;
 };
 
 extern thread_local Conn* t_conn;
@@ -157,12 +182,19 @@ class Query {
   }
   // Runs the statement on first call; true while a row is available.
   bool Step();
+  // In pipeline mode: queues the statement (Send), later reads its result
+  // (Collect, which throws SqlError as Step does); Step then reads rows.
+  void Send();
+  void Collect();
   int64_t Int(int col) const;
   double Real(int col) const;
   std::string Text(int col) const;
   bool IsNull(int col) const { return PQgetisnull(res_, row_, col) != 0; }
 
  private:
+  // Checks the result just stored in res_ (throws SqlError) and starts
+  // reading its rows.
+  void TakeResult();
   Query& Set(int i, std::string v) {
     if (i >= 1 && static_cast<size_t>(i) <= params_.size())
       params_[static_cast<size_t>(i) - 1] = std::move(v);
@@ -317,11 +349,39 @@ class PgStore final : public Store {
     virtual bool Retryable() const = 0;     // failed on a deadlock: may run again
     virtual void Fail(const Error& e) = 0;  // the batch did not commit
     virtual void Finish() = 0;              // reports the result
+    // A pipelined operation is one statement whose result nothing else in
+    // the operation waits for: Prepare makes it (outside the pipeline: it
+    // may prepare the statement on the connection; false when that failed,
+    // the result says why), Send queues it, Receive reads its result
+    // (false: the statement failed, which aborts the transaction). An
+    // operation that refuses must change nothing: the next one runs after
+    // it without a rollback in between.
+    virtual bool Pipelined() const { return false; }
+    int failures = 0;  // runs that met a deadlock
+    virtual bool Prepare() { return false; }
+    virtual void Send() {}
+    virtual bool Receive() { return false; }
   };
   void Enqueue(Op* op);
   void WriterLoop();
   void StopWriter();
-  void RunBatch(const std::vector<Op*>& batch);
+  // Runs a batch in one transaction; returns the operations to run again in
+  // the next one (they met a deadlock), which have not reported.
+  std::vector<Op*> RunBatch(const std::vector<Op*>& batch);
+  // Runs one operation by itself at the savepoint; `last`: no operation
+  // follows it in the batch. False: it runs again in the next transaction.
+  bool RunAlone(Op* op, bool last);
+  // Counts a failure of `op`; true when it met a deadlock and may run again.
+  bool RunsAgain(Op* op);
+  struct PipelineRun {
+    size_t next = 0;                    // the first operation not run
+    std::optional<size_t> failed;       // an operation whose statement failed
+    bool committed = false;             // the COMMIT went with the pipeline
+  };
+  // Runs the pipelined operations batch[from, to) in one pipeline, each
+  // followed by "RELEASE op", "SAVEPOINT op", and the COMMIT after the last
+  // one when `to` ends the batch.
+  PipelineRun RunPipelined(const std::vector<Op*>& batch, size_t from, size_t to);
 
   // A write transaction that returns at once: `done` gets its result on the
   // writer thread after the commit (see Store::Done). Statement errors
@@ -352,6 +412,61 @@ class PgStore final : public Store {
       bool retryable = false;
     };
     Enqueue(new Pending(std::move(fn), std::move(done)));
+  }
+
+  // A write that is one statement (see Op::Pipelined): `make` returns the
+  // bound query, `read` its result from the query's rows. A refusal read
+  // from the rows must come from a statement that changed nothing.
+  template <class T, class Make, class ReadFn>
+  void PipelinedAsync(Make make, ReadFn read, Done<T> done) {
+    struct Pending final : Op {
+      Pending(Make m, ReadFn r, Done<T> d) : make(std::move(m)), read(std::move(r)), done(std::move(d)) {}
+      // Runs `step` and keeps its result; false when a statement failed.
+      bool Settle(const std::function<Result<T>()>& step) {
+        retryable = false;
+        try {
+          result.emplace(step());
+          return true;
+        } catch (const SqlError& e) {
+          retryable = e.Retryable();
+          result.emplace(Unavailable(std::string("database error: ") + e.what()));
+        } catch (const std::exception& e) {
+          result.emplace(Unavailable(std::string("database error: ") + e.what()));
+        }
+        return false;
+      }
+      bool Run() override {
+        return Settle([&]() -> Result<T> {
+                 query.emplace(make());
+                 return read(*query);
+               }) &&
+               result->has_value();
+      }
+      bool Retryable() const override { return retryable; }
+      void Fail(const Error& e) override { result.emplace(e); }
+      void Finish() override { done(std::move(*result)); }
+      bool Pipelined() const override { return true; }
+      bool Prepare() override {
+        return Settle([&]() -> Result<T> {
+          query.emplace(make());
+          return Unavailable("the statement was not sent");  // replaced by Receive
+        });
+      }
+      void Send() override { query->Send(); }
+      bool Receive() override {
+        return Settle([&]() -> Result<T> {
+          query->Collect();
+          return read(*query);
+        });
+      }
+      Make make;
+      ReadFn read;
+      Done<T> done;
+      std::optional<Query> query;
+      std::optional<Result<T>> result;
+      bool retryable = false;
+    };
+    Enqueue(new Pending(std::move(make), std::move(read), std::move(done)));
   }
 
   template <class T, class F>
@@ -403,15 +518,14 @@ class PgStore final : public Store {
   // lease_ops.cpp.
   Status CheckFence(const LeaseFence* fence);
   void ReleaseNext(int64_t job_id, int64_t count, int64_t now_ms);
-  Result<std::optional<Assignment>> ClaimLocked(const ClaimRequest& r);
-  Result<SubmitOutcome> SubmitLocked(int64_t id, int64_t user_id, const std::string& answer_json,
-                                     double time_spent_s, int64_t now_ms);
-  Result<SubmittedAndClaimed> SubmitAndClaimLocked(int64_t id, int64_t user_id,
-                                                   const std::string& answer_json,
-                                                   double time_spent_s, int64_t now_ms,
-                                                   const ClaimRequest& next);
+  // The claim and submit statements (plb_claim, plb_submit_and_claim in
+  // schema.cpp), bound; their rows read by ReadClaimed and ReadSubmitted.
+  Query ClaimQuery(const ClaimRequest& r);
+  Query SubmitQuery(int64_t id, int64_t user_id, const std::string& answer_json,
+                    double time_spent_s, int64_t now_ms);
+  Query SubmitAndClaimQuery(int64_t id, int64_t user_id, const std::string& answer_json,
+                            double time_spent_s, int64_t now_ms, const ClaimRequest& next);
   Result<Assignment> ReadAssignment(int64_t id, bool for_update);
-  void FillObjectOf(Assignment& a);
   void EndLeaseOf(const Assignment& a, bool answered, bool declined, int64_t now_ms);
   int64_t ExpireLocked(int64_t now_ms);
   std::vector<std::string> ReadGroups(int64_t user_id);

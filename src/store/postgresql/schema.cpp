@@ -208,6 +208,213 @@ CREATE INDEX jobs_progress ON jobs(
    ELSE 0::float8 END),
   created_ms, id);
 )sql",
+    // 6: the hot writes as server-side functions, so that each is one
+    // statement and the writer can pipeline a batch of them (connection.cpp):
+    // a claim, a submit, a submit that also claims, and what they share with
+    // the other writes (lease expiry, the end of a lease, the release
+    // window). A function that refuses (plb_submit's outcomes above 1)
+    // changes nothing, so the statement after it may run in the same
+    // pipeline without a rollback in between.
+    R"sql(
+-- Releases the next p_count objects of the job in manifest order. One
+-- update per object, by its key: as one UPDATE ... IN (SELECT ... LIMIT)
+-- the function's plan, made without knowing p_count, read every object of
+-- the job.
+CREATE FUNCTION plb_release_next(p_job BIGINT, p_count BIGINT, p_now BIGINT) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+  r RECORD;
+BEGIN
+  FOR r IN SELECT o.idx FROM objects o
+           WHERE o.job_id = p_job AND o.state = 0 AND o.released_ms = 0
+           ORDER BY o.idx LIMIT p_count FOR UPDATE SKIP LOCKED LOOP
+    UPDATE objects SET released_ms = greatest(p_now, 1) WHERE job_id = p_job AND idx = r.idx;
+  END LOOP;
+END $$;
+
+-- Another process may expire the same leases at the same time: the update
+-- waits for its lock and then finds the state changed, so each lease is
+-- counted off its object once.
+CREATE FUNCTION plb_expire_leases(p_now BIGINT) RETURNS BIGINT
+LANGUAGE plpgsql AS $$
+DECLARE
+  r RECORD;
+  n BIGINT := 0;
+BEGIN
+  FOR r IN SELECT a.id, a.job_id, a.idx FROM assignments a
+           WHERE a.state = 0 AND a.deadline_ms < p_now LOOP
+    UPDATE assignments SET state = 4 WHERE id = r.id AND state = 0;
+    IF FOUND THEN
+      UPDATE objects SET leases = leases - 1 WHERE job_id = r.job_id AND idx = r.idx;
+      n := n + 1;
+    END IF;
+  END LOOP;
+  RETURN n;
+END $$;
+
+-- Ends a live lease on an object: an answer or a decline takes one of its
+-- N places; when that was its last place the object leaves the window and
+-- the next one is released.
+CREATE FUNCTION plb_end_lease(p_job BIGINT, p_idx BIGINT, p_answered BIGINT,
+                              p_declined BIGINT, p_now BIGINT) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+  left_window BOOLEAN;
+BEGIN
+  UPDATE objects SET leases = leases - 1, answers = answers + p_answered,
+                     declines = declines + p_declined
+  WHERE job_id = p_job AND idx = p_idx
+  RETURNING (answers + declines) = needed AND released_ms > 0 INTO left_window;
+  IF left_window AND p_answered + p_declined > 0 THEN
+    PERFORM plb_release_next(p_job, 1, p_now);
+  END IF;
+END $$;
+
+-- A submit. outcome: 0 accepted, 1 already submitted (nothing changes), 2 no
+-- such task, 3 not the worker's task, 4 the job is not in progress
+-- (job_name, job_status say which), 5 the lease has ended. The assignment
+-- row stays locked until the transaction ends, so a submit or an end of
+-- lease on another replica waits and then sees the new state.
+CREATE FUNCTION plb_submit(p_id BIGINT, p_user BIGINT, p_answer TEXT,
+                           p_spent DOUBLE PRECISION, p_now BIGINT,
+                           OUT outcome INTEGER, OUT job_name TEXT, OUT job_status TEXT)
+LANGUAGE plpgsql AS $$
+DECLARE
+  a RECORD;
+  j RECORD;
+BEGIN
+  SELECT s.job_id, s.idx, s.user_id, s.state, s.accepted_ms, s.deadline_ms INTO a
+  FROM assignments s WHERE s.id = p_id FOR UPDATE;
+  IF NOT FOUND THEN outcome := 2; RETURN; END IF;
+  IF a.user_id <> p_user THEN outcome := 3; RETURN; END IF;
+  IF a.state = 1 THEN outcome := 1; RETURN; END IF;
+  SELECT jb.name, jb.status INTO j FROM jobs jb WHERE jb.id = a.job_id;
+  IF FOUND AND j.status <> 'InProgress' THEN
+    outcome := 4; job_name := j.name; job_status := j.status; RETURN;
+  END IF;
+  IF a.state <> 0 OR p_now > a.deadline_ms THEN outcome := 5; RETURN; END IF;
+  UPDATE assignments SET state = 1, submitted_ms = p_now, answer = p_answer,
+    time_spent = CASE WHEN p_spent > 0 THEN p_spent
+                      ELSE (p_now - a.accepted_ms)::float8 / 1000.0 END
+  WHERE id = p_id;
+  PERFORM plb_end_lease(a.job_id, a.idx, 1, 0, p_now);
+  outcome := 0;
+END $$;
+
+-- A claim: the worker's live task of the job when they hold one, else a new
+-- lease on the next object for them, else no row. The job's state is read
+-- in this transaction (callers may decide from an older copy). A worker's
+-- claims in a job are serialized across every process sharing the database
+-- by a transaction-scoped advisory lock, and the picked object is locked
+-- (SKIP LOCKED), so nobody gets two tasks of a job nor one object twice.
+-- Objects in progress come first so they finish first, then the first
+-- released object nobody has started, in manifest order; objects released
+-- before the availability cutoff are no longer handed out. With
+-- p_require_input, objects not pre-processed yet are passed over (the
+-- queries differ only in that term, so each keeps its partial index).
+-- OFFSET 0 keeps the worker's earlier tasks a lookup per candidate object
+-- (assignments_object) rather than a join with every task of the job,
+-- which the plan made without knowing the job chose and which grows with
+-- the job.
+CREATE FUNCTION plb_claim(p_job BIGINT, p_user BIGINT, p_now BIGINT, p_lease_ms BIGINT,
+                          p_availability_ms BIGINT, p_start_new BOOLEAN,
+                          p_stop_at_labeled BIGINT, p_require_input BOOLEAN)
+RETURNS TABLE(t_id BIGINT, t_job BIGINT, t_idx BIGINT, t_user BIGINT, t_state BIGINT,
+              t_accepted_ms BIGINT, t_deadline_ms BIGINT, t_submitted_ms BIGINT,
+              t_answer TEXT, t_time_spent DOUBLE PRECISION, t_line TEXT, t_task_input TEXT)
+LANGUAGE plpgsql AS $$
+DECLARE
+  start_new BOOLEAN := p_start_new;
+  job_status TEXT;
+  job_labeled BIGINT;
+  cutoff BIGINT := p_now - p_availability_ms;
+  pick BIGINT;
+  new_id BIGINT;
+  o_line TEXT;
+  o_input TEXT;
+BEGIN
+  SELECT jb.status, jb.labeled INTO job_status, job_labeled FROM jobs jb WHERE jb.id = p_job;
+  IF NOT FOUND OR job_status <> 'InProgress' THEN RETURN; END IF;
+  IF p_stop_at_labeled > 0 AND job_labeled >= p_stop_at_labeled THEN start_new := false; END IF;
+  PERFORM plb_expire_leases(p_now);
+  PERFORM pg_advisory_xact_lock(CAST(p_job % 2147483647 AS integer),
+                                CAST(p_user % 2147483647 AS integer));
+  RETURN QUERY
+    SELECT a.id, a.job_id, a.idx, a.user_id, a.state, a.accepted_ms, a.deadline_ms,
+           a.submitted_ms, a.answer, a.time_spent, o.line, o.task_input
+    FROM assignments a LEFT JOIN objects o ON o.job_id = a.job_id AND o.idx = a.idx
+    WHERE a.user_id = p_user AND a.job_id = p_job AND a.state = 0 ORDER BY a.id LIMIT 1;
+  IF FOUND THEN RETURN; END IF;
+  IF p_require_input THEN
+    SELECT o.idx INTO pick FROM objects o WHERE o.job_id = p_job AND o.state = 0
+      AND (o.answers + o.leases + o.declines) > 0
+      AND o.needed > (o.answers + o.leases + o.declines) AND o.released_ms >= cutoff
+      AND o.task_input IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.job_id = o.job_id AND a.idx = o.idx
+                      AND a.user_id = p_user AND a.state IN (0, 1, 3) OFFSET 0)
+      ORDER BY o.idx LIMIT 1 FOR UPDATE SKIP LOCKED;
+  ELSE
+    SELECT o.idx INTO pick FROM objects o WHERE o.job_id = p_job AND o.state = 0
+      AND (o.answers + o.leases + o.declines) > 0
+      AND o.needed > (o.answers + o.leases + o.declines) AND o.released_ms >= cutoff
+      AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.job_id = o.job_id AND a.idx = o.idx
+                      AND a.user_id = p_user AND a.state IN (0, 1, 3) OFFSET 0)
+      ORDER BY o.idx LIMIT 1 FOR UPDATE SKIP LOCKED;
+  END IF;
+  IF pick IS NULL AND start_new THEN
+    IF p_require_input THEN
+      SELECT o.idx INTO pick FROM objects o WHERE o.job_id = p_job AND o.state = 0
+        AND o.released_ms > 0 AND o.answers = 0 AND o.leases = 0 AND o.declines = 0
+        AND o.released_ms >= cutoff AND o.task_input IS NOT NULL
+        ORDER BY o.idx LIMIT 1 FOR UPDATE SKIP LOCKED;
+    ELSE
+      SELECT o.idx INTO pick FROM objects o WHERE o.job_id = p_job AND o.state = 0
+        AND o.released_ms > 0 AND o.answers = 0 AND o.leases = 0 AND o.declines = 0
+        AND o.released_ms >= cutoff
+        ORDER BY o.idx LIMIT 1 FOR UPDATE SKIP LOCKED;
+    END IF;
+  END IF;
+  IF pick IS NULL THEN RETURN; END IF;
+  INSERT INTO assignments(job_id, idx, user_id, state, accepted_ms, deadline_ms)
+    VALUES (p_job, pick, p_user, 0, p_now, p_now + p_lease_ms) RETURNING id INTO new_id;
+  UPDATE objects SET leases = leases + 1 WHERE job_id = p_job AND idx = pick
+    RETURNING line, task_input INTO o_line, o_input;
+  RETURN QUERY SELECT new_id, p_job, pick, p_user, 0::BIGINT, p_now, p_now + p_lease_ms,
+                      0::BIGINT, ''::TEXT, 0::DOUBLE PRECISION, o_line, o_input;
+END $$;
+
+-- A submit that also claims the worker's next task, in one statement: the
+-- submit's outcome, then the claim's row (NULLs when nothing was claimed).
+-- A refused submit (outcome above 1) claims nothing.
+CREATE FUNCTION plb_submit_and_claim(p_id BIGINT, p_user BIGINT, p_answer TEXT,
+                                     p_spent DOUBLE PRECISION, p_now BIGINT,
+                                     p_job BIGINT, p_claim_user BIGINT, p_claim_now BIGINT,
+                                     p_lease_ms BIGINT, p_availability_ms BIGINT,
+                                     p_start_new BOOLEAN, p_stop_at_labeled BIGINT,
+                                     p_require_input BOOLEAN)
+RETURNS TABLE(outcome INTEGER, job_name TEXT, job_status TEXT,
+              t_id BIGINT, t_job BIGINT, t_idx BIGINT, t_user BIGINT, t_state BIGINT,
+              t_accepted_ms BIGINT, t_deadline_ms BIGINT, t_submitted_ms BIGINT,
+              t_answer TEXT, t_time_spent DOUBLE PRECISION, t_line TEXT, t_task_input TEXT)
+LANGUAGE plpgsql AS $$
+DECLARE
+  s RECORD;
+BEGIN
+  SELECT * INTO s FROM plb_submit(p_id, p_user, p_answer, p_spent, p_now);
+  IF s.outcome <= 1 THEN
+    RETURN QUERY
+      SELECT s.outcome, s.job_name, s.job_status, c.*
+      FROM (SELECT 1) one
+      LEFT JOIN plb_claim(p_job, p_claim_user, p_claim_now, p_lease_ms, p_availability_ms,
+                          p_start_new, p_stop_at_labeled, p_require_input) c ON true;
+  ELSE
+    RETURN QUERY
+      SELECT s.outcome, s.job_name, s.job_status, NULL::BIGINT, NULL::BIGINT, NULL::BIGINT,
+             NULL::BIGINT, NULL::BIGINT, NULL::BIGINT, NULL::BIGINT, NULL::BIGINT, NULL::TEXT,
+             NULL::DOUBLE PRECISION, NULL::TEXT, NULL::TEXT;
+  END IF;
+END $$;
+)sql",
 };
 
 const size_t kMigrationCount = std::size(kMigrations);
@@ -219,6 +426,7 @@ const char* const kMigrationSummaries[] = {
     "runner leases (one runner per job among replicas sharing the database)",
     "invitations, and indexes of labeled objects and submitted answers (the console's figures)",
     "job list orders (created, name, status, progress) for pages of jobs",
+    "claims and submits as server-side functions (one statement each, pipelined by the writer)",
 };
 static_assert(std::size(kMigrationSummaries) == std::size(kMigrations),
               "one summary per migration");
