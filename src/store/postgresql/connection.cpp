@@ -165,7 +165,10 @@ std::string Redacted(const std::string& url) {
   return url.substr(0, colon + 1) + "***" + url.substr(at);
 }
 
-PgStore::~PgStore() { StopWriter(); }
+PgStore::~PgStore() {
+  if (listener_) listener_->Stop();
+  StopWriter();
+}
 
 Status PgStore::Connect(Conn& c) {
   c.Close();
@@ -210,6 +213,7 @@ Status PgStore::Open(const std::string& url, const StoreOptions& options) {
     ConnScope scope(&writer_);
     PLB_TRY(Migrate());
   }
+  StartListener();
   writer_thread_ = std::thread([this] {
     NameThisThread("plb-pg-writer");
     WriterLoop();
@@ -327,7 +331,7 @@ void PgStore::RunBatch(const std::vector<Op*>& batch) {
         if (!batch[i]->Retryable() || attempt >= kMaxRetries) break;
       }
     }
-    writer_.Exec("COMMIT");
+    writer_.Exec(CommitSql(TouchedBy(batch)).c_str());  // announces what it touched
   } catch (const SqlError& e) {
     try {
       if (writer_.Healthy()) writer_.Exec("ROLLBACK");
@@ -338,6 +342,7 @@ void PgStore::RunBatch(const std::vector<Op*>& batch) {
   commits_.fetch_add(1, std::memory_order_relaxed);
   committed_writes_.fetch_add(static_cast<int64_t>(batch.size()), std::memory_order_relaxed);
   counters_.Committed(batch.size());
+  changes_.Publish(TouchedBy(batch));  // before the callers hear of their commit
 }
 
 Result<SchemaInfo> PgStore::Inspect(const std::string& url) {

@@ -56,6 +56,7 @@
 #include <vector>
 
 #include "common/await.hpp"
+#include "store/postgresql/listener.hpp"
 #include "store/store.hpp"
 
 namespace plumbline::store::postgresql {
@@ -305,6 +306,7 @@ class PgStore final : public Store {
   Result<User> AcceptInvitation(const std::string& token_hash, const User& user, int64_t now_ms) override;
 
   StoreStats Stats() override;
+  ChangeFeed& Feed() override { return changes_; }
 
  private:
   // ---- the write path (connection.cpp) ----
@@ -314,6 +316,11 @@ class PgStore final : public Store {
     virtual bool Retryable() const = 0;     // failed on a deadlock: may run again
     virtual void Fail(const Error& e) = 0;  // the batch did not commit
     virtual void Finish() = 0;              // reports the result
+    // What it may touch (see Store::Feed), and what its last run that
+    // kept its changes did touch (Touched narrows it while it runs): what
+    // the commit announces.
+    ChangeSet changes = changes::kNone;
+    ChangeSet kept_changes = changes::kNone;
   };
   void Enqueue(Op* op);
   void WriterLoop();
@@ -323,13 +330,20 @@ class PgStore final : public Store {
   // A write transaction that returns at once: `done` gets its result on the
   // writer thread after the commit (see Store::Done). Statement errors
   // (exceptions) become kUnavailable; errors fn returns roll back its
-  // changes.
+  // changes. `touches` is what it may change (announced with the commit when
+  // it keeps its changes; see Store::Feed).
   template <class T, class F>
-  void TxnAsync(F fn, Done<T> done) {
+  void TxnAsync(ChangeSet touches, F fn, Done<T> done) {
     struct Pending final : Op {
-      Pending(F f, Done<T> d) : fn(std::move(f)), done(std::move(d)) {}
+      Pending(PgStore* s, ChangeSet t, F f, Done<T> d)
+          : store(s), fn(std::move(f)), done(std::move(d)) {
+        changes = t;
+      }
       bool Run() override {
         retryable = false;
+        kept_changes = changes::kNone;
+        ChangeSet touched = changes;
+        store->op_changes_ = &touched;
         try {
           result.emplace(fn());
         } catch (const SqlError& e) {
@@ -338,23 +352,38 @@ class PgStore final : public Store {
         } catch (const std::exception& e) {
           result.emplace(Unavailable(std::string("database error: ") + e.what()));
         }
-        return result->has_value();
+        store->op_changes_ = nullptr;
+        if (!result->has_value()) return false;
+        kept_changes = touched;
+        return true;
       }
       bool Retryable() const override { return retryable; }
       void Fail(const Error& e) override { result.emplace(e); }
       void Finish() override { done(std::move(*result)); }
+      PgStore* store;
       F fn;
       Done<T> done;
       std::optional<Result<T>> result;
       bool retryable = false;
     };
-    Enqueue(new Pending(std::move(fn), std::move(done)));
+    Enqueue(new Pending(this, touches, std::move(fn), std::move(done)));
   }
 
   template <class T, class F>
+  Result<T> Txn(ChangeSet touches, F&& fn) {
+    return Await<Result<T>>([&](auto done) {
+      TxnAsync<T>(touches, std::forward<F>(fn), Done<T>(std::move(done)));
+    });
+  }
+  // A write that does not say what it touches announces every kind.
+  template <class T, class F>
   Result<T> Txn(F&& fn) {
-    return Await<Result<T>>(
-        [&](auto done) { TxnAsync<T>(std::forward<F>(fn), Done<T>(std::move(done))); });
+    return Txn<T>(changes::kAll, std::forward<F>(fn));
+  }
+  // Inside a write: what it touched after all (e.g. nothing, when it found
+  // nothing to change), in place of what it said it may touch.
+  void Touched(ChangeSet actual) {
+    if (op_changes_) *op_changes_ = actual;
   }
 
   // A read-only transaction on a pooled reader connection.
@@ -385,6 +414,16 @@ class PgStore final : public Store {
 
   Status Connect(Conn& c);
   Status Migrate();  // schema.cpp
+
+  // ---- changes (listener.cpp) ----
+  // What the batch's writes that kept their changes touched.
+  static ChangeSet TouchedBy(const std::vector<Op*>& batch);
+  // The statement that commits a batch that touched `touched`: a pg_notify
+  // on the store's channel first when it touched anything, so that other
+  // processes hear of it when (and only if) the transaction commits.
+  std::string CommitSql(ChangeSet touched) const;
+  // Names the store's channel and starts listening on it (Open).
+  void StartListener();
   // The schema version of the database on the current connection (0: none).
   Result<int64_t> ReadSchemaVersion();
 
@@ -434,6 +473,12 @@ class PgStore final : public Store {
   std::thread writer_thread_;
   std::atomic<int64_t> commits_{0}, committed_writes_{0}, failed_commits_{0};
   StoreCounters counters_;
+  ChangeSet* op_changes_ = nullptr;  // the running write's (writer thread only)
+  // Changes: this process's commits and what the listener hears of others'.
+  ChangeFeed changes_;
+  std::string channel_literal_;  // the NOTIFY channel, quoted for SQL
+  std::string origin_;           // this store's name in its announcements
+  std::unique_ptr<ChangeListener> listener_;
 
   static constexpr size_t kMaxIdleReaders = 16;
   std::mutex pool_mu_;
