@@ -79,12 +79,13 @@ void PgStore::StartListener() {
 
 namespace {
 // The listener's connection gives up on a server that stopped answering
-// (a silent network) within seconds, as the health check's query would not.
+// (a silent network) within seconds, as the health check's query would not,
+// and so does a connection attempt (a store being closed waits for it).
 std::string WithTimeouts(std::string conninfo) {
   conninfo.push_back(conninfo.find('?') == std::string::npos ? '?' : '&');
   conninfo +=
       "keepalives=1&keepalives_idle=5&keepalives_interval=2&keepalives_count=3"
-      "&tcp_user_timeout=15000";
+      "&tcp_user_timeout=15000&connect_timeout=10";
   return conninfo;
 }
 }  // namespace
