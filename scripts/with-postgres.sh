@@ -3,7 +3,8 @@
 #   scripts/with-postgres.sh [--durable] COMMAND [ARGS...]
 # Starts a fresh cluster in a temporary directory on 127.0.0.1 (a free port,
 # fsync off unless --durable), exports PLUMBLINE_TEST_PG (a postgresql:// URL
-# of its `plumbline` database), runs the command, then stops the server by
+# of its `plumbline` database), PLUMBLINE_TEST_PG_LOG and PLUMBLINE_TEST_PG_DATA,
+# runs the command, then stops the server by
 # its PID and removes the directory. Exits with the command's status.
 # When the server cannot be started the script exits 77 (ctest's skip code),
 # except under CI=true, where that is a failure (exit 1).
@@ -68,6 +69,9 @@ psql=psql
 
 export PLUMBLINE_TEST_PG="postgresql://postgres@127.0.0.1:$port/plumbline"
 export PLUMBLINE_TEST_PG_LOG="$dir/server.log"
+# Its data directory: a test that restarts the server (its command line is
+# in postmaster.opts there, its PID in postmaster.pid) finds it here.
+export PLUMBLINE_TEST_PG_DATA="$dir/data"
 set +e
 "$@"
 status=$?

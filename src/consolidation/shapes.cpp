@@ -246,13 +246,16 @@ std::vector<ConsolidatedShape> OneImage(const Context& c, const ShapeImage& imag
     std::sort(votes.begin(), votes.end(), [](const auto& x, const auto& y) {
       return x.second != y.second ? x.second > y.second : x.first < y.first;
     });
-    // The medoid: the member most similar to the others, weighted.
+    // The medoid: the member most similar to the group, weighted, itself
+    // included (similarity 1): without its own weight, the least reliable
+    // member would win whenever the similarities are close (of two, always
+    // the one whose partner weighs more).
     int32_t medoid = members.front();
     double best = -1;
     for (int32_t m : members) {
       double s = 0;
       for (int32_t o : members)
-        if (o != m) s += w(o) * sim[static_cast<size_t>(m) * n + static_cast<size_t>(o)];
+        s += w(o) * (o == m ? 1.0 : sim[static_cast<size_t>(m) * n + static_cast<size_t>(o)]);
       if (s > best) {
         best = s;
         medoid = m;

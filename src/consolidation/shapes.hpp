@@ -17,7 +17,8 @@
 // A group is kept when its workers carry at least half of the weight of the
 // workers who answered the image. Its label is the members' weighted vote
 // (ties: the lowest label index). Its shape: a polygon or polyline group's
-// medoid (the member most similar to the others, weighted), as vertex
+// medoid (the member most similar to the group, weighted, its own weight
+// counted with similarity 1, so the more reliable of close members), as vertex
 // counts differ from worker to worker; a line's endpoints averaged with the
 // weights (each member turned to run the way the medoid runs); a keypoint's
 // reliability-weighted median x and y. Its confidence: the chosen label's

@@ -215,10 +215,13 @@ void LabelingService::Impl::PreprocessWithFunction(const Job& job, const JobInfo
                               " failed for data object " + std::to_string((*todo)[i].index) +
                               " after " + std::to_string(kAttempts) + " attempts: " + reasons[i]});
     }
+    // Under the job's lease: a runner that lost it meanwhile stores nothing.
+    const store::LeaseFence fence = FenceOf(job.id);
     if (!inputs.empty())
-      if (auto s = store.SetTaskInputs(job.id, inputs); !s) return;
+      if (auto s = Fenced(job.id, store.SetTaskInputs(job.id, inputs, &fence)); !s) return;
     if (!finished.empty())
-      if (auto s = store.FinishObjects(job.id, finished, NowMs()); !s) return;
+      if (auto s = store.FinishObjects(job.id, finished, NowMs(), &fence); !s)
+        return (void)Fenced(job.id, s.error());
     spdlog::info("job {}: pre-annotation function {} processed {} objects ({} ended without a task)",
                  job.name, c.pre_hook_arn, todo->size(), finished.size());
     if (todo->size() < kBatch) return;

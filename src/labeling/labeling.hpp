@@ -190,7 +190,8 @@ class LabelingService {
   // one (a few looked at) that still needs answers, has its task input and
   // was not answered by this worker. A hint for prefetching its media, not
   // a promise: other workers may take it first, and a claim prefers objects
-  // released earlier. Its task_id is 0. nullopt when none is found;
+  // released earlier. Its task_id is 0. nullopt when none is found or the
+  // job is no longer in progress (read from the store, not the kept copy);
   // kNotFound when the task is not the worker's live task.
   Result<std::optional<ClaimedTask>> UpcomingTask(const store::User& worker, int64_t task_id);
 

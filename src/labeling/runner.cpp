@@ -29,9 +29,13 @@ using store::JobStatus;
 
 void LabelingService::Impl::Ingest(Job job) {
   JobConfig c = JobConfig::FromJob(job);
+  // Every write of the ingest is made under the job's lease: a runner that
+  // lost it meanwhile changes nothing (and stops at its next write).
+  const store::LeaseFence fence = FenceOf(job.id);
   auto fail = [&](const std::string& reason) {
     spdlog::warn("job {} failed: {}", job.name, reason);
-    (void)store.SetJobStatus(job.id, JobStatus::kFailed, reason.substr(0, 1024), NowMs());
+    (void)Fenced(job.id, store.SetJobStatus(job.id, JobStatus::kFailed, reason.substr(0, 1024),
+                                            NowMs(), &fence));
   };
   // Inputs first: labels and template, kept in the store from now on. A
   // custom workflow without a built-in side has no task type; its label
@@ -69,8 +73,10 @@ void LabelingService::Impl::Ingest(Job job) {
                   ? objects.ReadAll(c.template_uri)
                   : tasktypes::HostedUiTemplate(c.human_task_ui_arn, c.task_type, label_text);
   if (!tmpl) return fail("ClientError: cannot read the task template: " + tmpl.error().message);
-  if (auto s = store.SetJobInputs(job.id, json::Serialize(label_array), *tmpl); !s)
-    return;  // the store is unavailable; the next pass retries
+  if (auto s =
+          Fenced(job.id, store.SetJobInputs(job.id, json::Serialize(label_array), *tmpl, &fence));
+      !s)
+    return;  // the store is unavailable (the next pass retries) or the lease is lost
   auto out = Out(job);
   if (!out) return fail("ClientError: the output KMS key cannot be used: " + out.error().message);
   if (!c.label_category_uri.empty())
@@ -78,7 +84,7 @@ void LabelingService::Impl::Ingest(Job job) {
                            label_text);
 
   // The manifest, streamed: bounded memory whatever its length.
-  if (auto s = store.DeleteObjects(job.id); !s) return;
+  if (auto s = Fenced(job.id, store.DeleteObjects(job.id, &fence)); !s) return;
   auto reader = objects.OpenRead(c.manifest_uri);
   if (!reader)
     return fail("ClientError: cannot read the input manifest: " + reader.error().message);
@@ -90,10 +96,11 @@ void LabelingService::Impl::Ingest(Job job) {
   // At most one insert is in flight, so objects still go in in index order.
   std::future<Status> storing;
   auto store_batch = [&]() -> bool {
-    if (storing.valid() && !storing.get()) return false;  // the store is unavailable
+    // The store is unavailable, or the lease is lost.
+    if (storing.valid() && !Fenced(job.id, storing.get())) return false;
     storing = std::async(std::launch::async,
-                         [this, id = job.id, objects = std::move(batch), now = NowMs()] {
-                           return store.InsertObjects(id, objects, now);
+                         [this, id = job.id, objects = std::move(batch), now = NowMs(), fence] {
+                           return store.InsertObjects(id, objects, now, &fence);
                          });
     batch = {};
     batch.reserve(options.ingest_batch);
@@ -151,14 +158,20 @@ void LabelingService::Impl::Ingest(Job job) {
     if (batch.size() >= options.ingest_batch && !store_batch()) return;
   }
   if (!batch.empty() && !store_batch()) return;
-  if (storing.valid() && !storing.get()) return;  // the next pass retries
+  if (storing.valid() && !Fenced(job.id, storing.get())) return;  // the next pass retries
   if (index == 0) return fail("ClientError: the input manifest has no data objects");
   // Stop may have arrived meanwhile: only move on from Initializing.
   // The first MaxConcurrentTaskCount objects go out to workers.
-  if (auto s = store.ReleaseObjects(job.id, c.max_concurrent_tasks, NowMs()); !s) return;
+  if (auto s =
+          Fenced(job.id, store.ReleaseObjects(job.id, c.max_concurrent_tasks, NowMs(), &fence));
+      !s)
+    return;
   auto now = store.GetJob(job.id);
   if (now && now->status == JobStatus::kInitializing)
-    (void)store.SetJobStatus(job.id, JobStatus::kInProgress, "", NowMs());
+    if (auto s =
+            Fenced(job.id, store.SetJobStatus(job.id, JobStatus::kInProgress, "", NowMs(), &fence));
+        !s)
+      return;
   if (carried)
     spdlog::info("job {} read {} objects from {}; {} already labeled as {} pass through", job.name,
                  index, c.manifest_uri, carried, c.label_attribute_name);
@@ -210,10 +223,12 @@ void LabelingService::Impl::PreprocessPending(const Job& job) {
             {o.index, store::ObjectState::kFailed, "", std::move(input.error().message)});
       }
     }
+    const store::LeaseFence fence = FenceOf(job.id);
     if (!inputs.empty())
-      if (auto s = store.SetTaskInputs(job.id, inputs); !s) return;
+      if (auto s = Fenced(job.id, store.SetTaskInputs(job.id, inputs, &fence)); !s) return;
     if (!failed.empty())
-      if (auto s = store.FinishObjects(job.id, failed, NowMs()); !s) return;
+      if (auto s = store.FinishObjects(job.id, failed, NowMs(), &fence); !s)
+        return (void)Fenced(job.id, s.error());
     spdlog::info("job {}: pre-processed {} objects ({} failed)", job.name, todo->size(),
                  failed.size());
     if (todo->size() < kBatch) return;
@@ -255,6 +270,9 @@ Result<tasktypes::JobHistory*> LabelingService::Impl::HistoryOf(const Job& job,
 // `only`: consolidate these objects (whatever their answer count) instead
 // of those whose N answers are in.
 bool LabelingService::Impl::ConsolidateReady(const Job& job, const std::vector<int64_t>* only) {
+  // A lease found lost earlier in the pass (a refused write): no batch
+  // files are written for a job another runner has.
+  if (!Holds(job.id)) return true;
   auto info = InfoOf(job);
   const JobConfig& c = info->config;
   TimePoint now = clock.Now();
@@ -368,8 +386,14 @@ bool LabelingService::Impl::ConsolidateReady(const Job& job, const std::vector<i
   for (auto& d : done)
     outcomes.push_back({d.index, d.ok ? store::ObjectState::kLabeled : store::ObjectState::kFailed,
                         std::move(d.label_json), std::move(d.reason)});
-  auto finished = store.FinishObjects(job.id, outcomes, ToEpochMs(now));
-  if (!finished) return true;  // the store is unavailable; the next pass retries
+  const store::LeaseFence fence = FenceOf(job.id);
+  auto finished = store.FinishObjects(job.id, outcomes, ToEpochMs(now), &fence);
+  if (!finished) {
+    // The store is unavailable (the next pass retries) or the lease is lost
+    // (another runner consolidates these objects; its files win).
+    (void)Fenced(job.id, finished.error());
+    return true;
+  }
   // The objects now labeled join the history the next batches learn from.
   for (size_t i = 0; i < done.size() && !custom; ++i) {
     const auto& d = done[i];
@@ -381,26 +405,43 @@ bool LabelingService::Impl::ConsolidateReady(const Job& job, const std::vector<i
 }
 
 void LabelingService::Impl::Finish(const Job& job, JobStatus final_status) {
-  auto out = Out(job);
-  if (!out) {
-    (void)store.SetJobStatus(
-        job.id, JobStatus::kFailed,
-        "ClientError: the output KMS key cannot be used: " + out.error().message, NowMs());
-    return;
+  // The output is written once: not again when an earlier holder of the
+  // lease wrote and recorded it but lost the lease before ending the job,
+  // and not by a runner that cannot show, just now, that it holds the
+  // lease under the epoch `job` was read under (renewed in the store: the
+  // whole term is left for the writing). A new epoch means another runner
+  // held the job meanwhile: the next pass reads it again.
+  if (!job.output_written) {
+    const int64_t epoch = FenceOf(job.id).epoch;
+    if (!TakeJobLease(job.id, /*renew_now=*/true) || FenceOf(job.id).epoch != epoch) return;
+    const store::LeaseFence fence = FenceOf(job.id);
+    auto out = Out(job);
+    if (!out) {
+      (void)Fenced(job.id, store.SetJobStatus(job.id, JobStatus::kFailed,
+                                              "ClientError: the output KMS key cannot be used: " +
+                                                  out.error().message,
+                                              NowMs(), &fence));
+      return;
+    }
+    auto s = WriteOutputManifests(job, store, **out);
+    if (!s) {
+      spdlog::error("job {}: writing the output failed: {}", job.name, s.error().message);
+      return;  // retried on the next pass
+    }
+    // The job ends only once its output is recorded as written: a job
+    // marked Completed without output_written would never be finished
+    // again. The record is fenced: of two runners that both wrote, only
+    // the lease's holder records it.
+    if (auto marked = Fenced(job.id, store.MarkOutputWritten(job.id, NowMs(), &fence)); !marked) {
+      spdlog::error("job {}: recording the written output failed: {}", job.name,
+                    marked.error().message);
+      return;  // retried on the next pass (by this runner or the lease's new holder)
+    }
+    spdlog::info("msg=\"output written\" job={} job_id={} holder={} epoch={}", job.name, job.id,
+                 fence.holder, fence.epoch);
   }
-  auto s = WriteOutputManifests(job, store, **out);
-  if (!s) {
-    spdlog::error("job {}: writing the output failed: {}", job.name, s.error().message);
-    return;  // retried on the next pass
-  }
-  // The job ends only once its output is recorded as written: a job marked
-  // Completed without output_written would never be finished again.
-  if (auto marked = store.MarkOutputWritten(job.id, NowMs()); !marked) {
-    spdlog::error("job {}: recording the written output failed: {}", job.name,
-                  marked.error().message);
-    return;  // retried on the next pass
-  }
-  (void)store.SetJobStatus(job.id, final_status, "", NowMs());
+  const store::LeaseFence fence = FenceOf(job.id);
+  if (!Fenced(job.id, store.SetJobStatus(job.id, final_status, "", NowMs(), &fence))) return;
   spdlog::info("job {} is {}", job.name, store::JobStatusName(final_status));
 }
 
@@ -410,9 +451,36 @@ namespace {
 std::string LeaseName(int64_t job_id) { return "job:" + std::to_string(job_id); }
 }  // namespace
 
-bool LabelingService::Impl::TakeJobLease(int64_t job_id) {
-  const int64_t now = NowMs();
+store::LeaseFence LabelingService::Impl::FenceOf(int64_t job_id) {
+  std::lock_guard<std::mutex> lock(lease_mu);
+  auto it = held_leases.find(job_id);
+  // Epoch 0, which no lease has: a write under it is refused.
+  return {LeaseName(job_id), options.runner_id, it == held_leases.end() ? 0 : it->second.epoch};
+}
+
+Status LabelingService::Impl::Fenced(int64_t job_id, Status s) {
+  if (s || !store::IsLeaseLost(s.error())) return s;
+  spdlog::warn("msg=\"runner lease lost\" job_id={} holder={} reason=\"{}\"", job_id,
+               options.runner_id, s.error().message);
   {
+    std::lock_guard<std::mutex> lock(lease_mu);
+    held_leases.erase(job_id);
+  }
+  // What this runner kept of the job is stale now: another runner works on it.
+  history.erase(job_id);
+  last_intermediate.erase(job_id);
+  last_batch_second.erase(job_id);
+  return s;
+}
+
+bool LabelingService::Impl::Holds(int64_t job_id) {
+  std::lock_guard<std::mutex> lock(lease_mu);
+  return held_leases.count(job_id) > 0;
+}
+
+bool LabelingService::Impl::TakeJobLease(int64_t job_id, bool renew_now) {
+  const int64_t now = NowMs();
+  if (!renew_now) {
     std::lock_guard<std::mutex> lock(lease_mu);
     auto it = held_leases.find(job_id);
     // Renewed in the last third of its term: still ours, no store write.
@@ -524,6 +592,8 @@ void LabelingService::Impl::Pass() {
     }
     if (listed.status == JobStatus::kInProgress) PreprocessPending(listed);
     ConsolidateReady(listed);
+    // A write refused under the job's lease: another runner has the job.
+    if (!Holds(listed.id)) continue;
     auto job = store.GetJob(listed.id);
     if (!job) continue;
     if (job->status == JobStatus::kStopping) {
@@ -533,6 +603,7 @@ void LabelingService::Impl::Pass() {
     auto info = InfoOf(*job);
     const JobConfig& c = info->config;
     if (SettleExpired(*job, c)) {
+      if (!Holds(listed.id)) continue;
       job = store.GetJob(listed.id);
       if (!job) continue;
     }
@@ -568,7 +639,14 @@ bool LabelingService::Impl::SettleExpired(const Job& job, const JobConfig& c) {
                             "TaskAvailabilityLifetimeInSeconds ran out"});
     }
   }
-  if (!unanswered.empty()) (void)store.FinishObjects(job.id, unanswered, NowMs());
+  if (!unanswered.empty()) {
+    const store::LeaseFence fence = FenceOf(job.id);
+    auto finished = store.FinishObjects(job.id, unanswered, NowMs(), &fence);
+    if (!finished) {  // the store is unavailable, or the lease is lost
+      (void)Fenced(job.id, finished.error());
+      return true;
+    }
+  }
   if (!with_answers.empty()) ConsolidateReady(job, &with_answers);
   return true;
 }

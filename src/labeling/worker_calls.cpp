@@ -246,6 +246,10 @@ Result<std::optional<ClaimedTask>> LabelingService::UpcomingTask(const store::Us
   PLB_ASSIGN_OR_RETURN(auto found, impl_->ClaimJobWithId(held->job_id));
   PLB_ASSIGN_OR_RETURN(auto job, impl_->ClaimableJob(worker, std::move(found)));
   if (!job) return Out();
+  // The kept copy is the job as first seen in progress; whether it still is
+  // (a stopped job hands nothing out, but its leases live on), the store says.
+  PLB_ASSIGN_OR_RETURN(store::Job current, impl_->store.GetJob(job->id));
+  if (current.status != JobStatus::kInProgress) return Out();
   auto info = impl_->InfoOf(*job);
   for (int64_t idx = held->object_index + 1; idx <= held->object_index + kLookAhead; ++idx) {
     auto got = impl_->store.GetObjectsWithAnswers(job->id, {idx});

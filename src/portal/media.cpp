@@ -59,7 +59,10 @@ std::string MediaSigner::Sign(const std::string& uri, int64_t ttl_s) const {
 }
 
 void MediaSigner::Register(http::Router& router) const {
-  router.Add("GET", "/worker/media", [this](const http::Request& req) { return Serve(req); });
+  // HEAD: what a GET would answer, headers only (a player or a prefetch
+  // asking for the size and the tag before the bytes).
+  for (const char* method : {"GET", "HEAD"})
+    router.Add(method, "/worker/media", [this](const http::Request& req) { return Serve(req); });
 }
 
 http::Response MediaSigner::Serve(const http::Request& req) const {
@@ -131,6 +134,12 @@ http::Response MediaSigner::Serve(const http::Request& req) const {
     out.Set("Content-Range", http::ContentRange(range, size));
     start = range.start;
     length = range.length;
+  }
+  if (req.method == "HEAD") {
+    // The length the GET would send, and no reader kept open for it.
+    out.body_size = length;
+    out.body_source = std::make_shared<http::ReaderBody<storage::Reader>>(nullptr, 0, length);
+    return out;
   }
   if (in_memory) {
     out.body = whole.substr(static_cast<size_t>(start), static_cast<size_t>(length));

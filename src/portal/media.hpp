@@ -32,7 +32,9 @@ class MediaSigner {
   // stream from the store in constant memory (a range's start skipped
   // without reading when the store can); those whose store cannot tell their
   // size and version beforehand (decrypted ones) are read whole, up to
-  // kMaxBufferedBytes, and tagged by a digest of their bytes.
+  // kMaxBufferedBytes, and tagged by a digest of their bytes. HEAD answers
+  // as GET does (status, ETag, Content-Length of what GET would send,
+  // Content-Range, caching headers) without a body.
   void Register(http::Router& router) const;
   http::Response Serve(const http::Request& req) const;
 

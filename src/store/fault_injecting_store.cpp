@@ -181,26 +181,29 @@ Result<JobPage> FaultInjectingStore::ListJobPage(const JobPageQuery& query) {
   return inner_->ListJobPage(query);
 }
 Status FaultInjectingStore::SetJobStatus(int64_t job_id, JobStatus status,
-                                         const std::string& failure_reason, int64_t now_ms) {
-  return Write<void>("SetJobStatus",
-                     [&] { return inner_->SetJobStatus(job_id, status, failure_reason, now_ms); });
+                                         const std::string& failure_reason, int64_t now_ms,
+                                         const LeaseFence* fence) {
+  return Write<void>("SetJobStatus", [&] {
+    return inner_->SetJobStatus(job_id, status, failure_reason, now_ms, fence);
+  });
 }
-Status FaultInjectingStore::MarkOutputWritten(int64_t job_id, int64_t now_ms) {
+Status FaultInjectingStore::MarkOutputWritten(int64_t job_id, int64_t now_ms,
+                                              const LeaseFence* fence) {
   return Write<void>("MarkOutputWritten",
-                     [&] { return inner_->MarkOutputWritten(job_id, now_ms); });
+                     [&] { return inner_->MarkOutputWritten(job_id, now_ms, fence); });
 }
 Status FaultInjectingStore::SetJobInputs(int64_t job_id, const std::string& labels_json,
-                                         const std::string& ui_template) {
+                                         const std::string& ui_template, const LeaseFence* fence) {
   return Write<void>("SetJobInputs",
-                     [&] { return inner_->SetJobInputs(job_id, labels_json, ui_template); });
+                     [&] { return inner_->SetJobInputs(job_id, labels_json, ui_template, fence); });
 }
-Status FaultInjectingStore::DeleteObjects(int64_t job_id) {
-  return Write<void>("DeleteObjects", [&] { return inner_->DeleteObjects(job_id); });
+Status FaultInjectingStore::DeleteObjects(int64_t job_id, const LeaseFence* fence) {
+  return Write<void>("DeleteObjects", [&] { return inner_->DeleteObjects(job_id, fence); });
 }
 Status FaultInjectingStore::InsertObjects(int64_t job_id, const std::vector<DataObject>& objects,
-                                          int64_t now_ms) {
+                                          int64_t now_ms, const LeaseFence* fence) {
   return Write<void>("InsertObjects",
-                     [&] { return inner_->InsertObjects(job_id, objects, now_ms); });
+                     [&] { return inner_->InsertObjects(job_id, objects, now_ms, fence); });
 }
 Result<DataObject> FaultInjectingStore::GetObject(int64_t job_id, int64_t index) {
   return inner_->GetObject(job_id, index);
@@ -214,13 +217,15 @@ Result<std::vector<int64_t>> FaultInjectingStore::ObjectsReadyToConsolidate(int6
   return inner_->ObjectsReadyToConsolidate(job_id, limit);
 }
 Result<std::vector<Status>> FaultInjectingStore::FinishObjects(
-    int64_t job_id, const std::vector<ObjectOutcome>& outcomes, int64_t now_ms) {
+    int64_t job_id, const std::vector<ObjectOutcome>& outcomes, int64_t now_ms,
+    const LeaseFence* fence) {
   return Write<std::vector<Status>>(
-      "FinishObjects", [&] { return inner_->FinishObjects(job_id, outcomes, now_ms); });
+      "FinishObjects", [&] { return inner_->FinishObjects(job_id, outcomes, now_ms, fence); });
 }
 Status FaultInjectingStore::SetTaskInputs(
-    int64_t job_id, const std::vector<std::pair<int64_t, std::string>>& inputs) {
-  return Write<void>("SetTaskInputs", [&] { return inner_->SetTaskInputs(job_id, inputs); });
+    int64_t job_id, const std::vector<std::pair<int64_t, std::string>>& inputs,
+    const LeaseFence* fence) {
+  return Write<void>("SetTaskInputs", [&] { return inner_->SetTaskInputs(job_id, inputs, fence); });
 }
 Result<std::vector<DataObject>> FaultInjectingStore::ObjectsToPreprocess(int64_t job_id,
                                                                          size_t limit) {
@@ -236,9 +241,10 @@ Result<std::vector<std::pair<int64_t, int64_t>>> FaultInjectingStore::ExpiredObj
     int64_t job_id, int64_t released_before_ms, size_t limit) {
   return inner_->ExpiredObjects(job_id, released_before_ms, limit);
 }
-Status FaultInjectingStore::ReleaseObjects(int64_t job_id, int64_t count, int64_t now_ms) {
+Status FaultInjectingStore::ReleaseObjects(int64_t job_id, int64_t count, int64_t now_ms,
+                                           const LeaseFence* fence) {
   return Write<void>("ReleaseObjects",
-                     [&] { return inner_->ReleaseObjects(job_id, count, now_ms); });
+                     [&] { return inner_->ReleaseObjects(job_id, count, now_ms, fence); });
 }
 Result<Assignment> FaultInjectingStore::GetAssignment(int64_t id) {
   return inner_->GetAssignment(id);

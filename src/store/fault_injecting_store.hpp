@@ -80,28 +80,31 @@ class FaultInjectingStore final : public Store {
   Result<std::vector<Job>> ListJobs(const JobFilter& filter) override;
   Result<JobPage> ListJobPage(const JobPageQuery& query) override;
   Status SetJobStatus(int64_t job_id, JobStatus status, const std::string& failure_reason,
-                      int64_t now_ms) override;
-  Status MarkOutputWritten(int64_t job_id, int64_t now_ms) override;
+                      int64_t now_ms, const LeaseFence* fence = nullptr) override;
+  Status MarkOutputWritten(int64_t job_id, int64_t now_ms,
+                           const LeaseFence* fence = nullptr) override;
   Status SetJobInputs(int64_t job_id, const std::string& labels_json,
-                      const std::string& ui_template) override;
-  Status DeleteObjects(int64_t job_id) override;
-  Status InsertObjects(int64_t job_id, const std::vector<DataObject>& objects,
-                       int64_t now_ms) override;
+                      const std::string& ui_template, const LeaseFence* fence = nullptr) override;
+  Status DeleteObjects(int64_t job_id, const LeaseFence* fence = nullptr) override;
+  Status InsertObjects(int64_t job_id, const std::vector<DataObject>& objects, int64_t now_ms,
+                       const LeaseFence* fence = nullptr) override;
   Result<DataObject> GetObject(int64_t job_id, int64_t index) override;
   Status ForEachObject(int64_t job_id, const std::function<void(const DataObject&)>& fn) override;
   Result<std::vector<int64_t>> ObjectsReadyToConsolidate(int64_t job_id, size_t limit) override;
   Result<std::vector<Status>> FinishObjects(int64_t job_id,
                                             const std::vector<ObjectOutcome>& outcomes,
-                                            int64_t now_ms) override;
-  Status SetTaskInputs(int64_t job_id,
-                       const std::vector<std::pair<int64_t, std::string>>& inputs) override;
+                                            int64_t now_ms,
+                                            const LeaseFence* fence = nullptr) override;
+  Status SetTaskInputs(int64_t job_id, const std::vector<std::pair<int64_t, std::string>>& inputs,
+                       const LeaseFence* fence = nullptr) override;
   Result<std::vector<DataObject>> ObjectsToPreprocess(int64_t job_id, size_t limit) override;
   Result<int64_t> CountAvailable(int64_t job_id) override;
   Result<int64_t> CountInProgress(int64_t job_id) override;
   Result<std::vector<std::pair<int64_t, int64_t>>> ExpiredObjects(int64_t job_id,
                                                                   int64_t released_before_ms,
                                                                   size_t limit) override;
-  Status ReleaseObjects(int64_t job_id, int64_t count, int64_t now_ms) override;
+  Status ReleaseObjects(int64_t job_id, int64_t count, int64_t now_ms,
+                        const LeaseFence* fence = nullptr) override;
   void ClaimAsync(const ClaimRequest& request, Done<std::optional<Assignment>> done) override;
   Result<Assignment> GetAssignment(int64_t id) override;
   void SubmitAsync(int64_t assignment_id, int64_t user_id, std::string answer_json,

@@ -1,5 +1,5 @@
-// What every Store implementation shares: the job status names and the
-// factory that picks an implementation by URL.
+// What every Store implementation shares: the job status names, the
+// lease-lost error and the factory that picks an implementation by URL.
 #include "store/store.hpp"
 
 #include <cctype>
@@ -32,6 +32,23 @@ std::optional<JobStatus> ParseJobStatus(std::string_view s) {
                        JobStatus::kFailed, JobStatus::kStopping, JobStatus::kStopped})
     if (s == JobStatusName(st)) return st;
   return std::nullopt;
+}
+
+namespace {
+constexpr std::string_view kLeaseLost = "lease lost: ";
+}  // namespace
+
+Error LeaseLost(const LeaseFence& fence, const std::string& holder_now, int64_t epoch_now) {
+  std::string now = holder_now.empty() ? std::string("no one (released)")
+                                       : holder_now + " under epoch " + std::to_string(epoch_now);
+  if (epoch_now == 0) now = "no one (no such lease)";
+  return Conflict(std::string(kLeaseLost) + "runner lease " + fence.name + " is no longer " +
+                  fence.holder + "'s under epoch " + std::to_string(fence.epoch) +
+                  "; it is held by " + now + "; the write was not applied");
+}
+
+bool IsLeaseLost(const Error& e) {
+  return e.code == ErrorCode::kConflict && std::string_view(e.message).starts_with(kLeaseLost);
 }
 
 namespace {

@@ -374,6 +374,24 @@ struct Function {
   int64_t modified_ms = 0;
 };
 
+// The runner lease a write is made under (see Store::AcquireLease): the
+// write is applied only when, in its own transaction, the lease `name` is
+// still held by `holder` under `epoch`. A lease that expired but that no
+// one else took still counts as held (no one else can have written), so a
+// runner cut off from the database for longer than its term loses its
+// writes only once another runner has taken over.
+struct LeaseFence {
+  std::string name;
+  std::string holder;
+  int64_t epoch = 0;
+};
+// The error of a write whose fence no longer holds: kConflict with a
+// message beginning "lease lost: ", naming the lease, the fence and who
+// holds it now. Such a write changed nothing; the runner drops what it
+// kept of the job and stops working on it.
+Error LeaseLost(const LeaseFence& fence, const std::string& holder_now, int64_t epoch_now);
+bool IsLeaseLost(const Error& e);
+
 class Store {
  public:
   Store() = default;
@@ -415,6 +433,12 @@ class Store {
   virtual Result<std::vector<Workteam>> ListWorkteams() = 0;
 
   // --- jobs ---
+  // The runner's writes (job status, inputs and output record, objects,
+  // task inputs, outcomes, releases) take an optional LeaseFence (above):
+  // with one, the write happens only when the fence holds, checked in the
+  // write's own transaction; else nothing changes and the error is
+  // LeaseLost. Without one (an API caller's StopLabelingJob, tests) the
+  // write is unconditional.
   // kAlreadyExists when the name is taken (case-insensitive).
   virtual Result<Job> CreateJob(const Job& job) = 0;
   virtual Result<Job> GetJobByName(const std::string& name) = 0;  // kNotFound
@@ -428,21 +452,23 @@ class Store {
   virtual Result<JobPage> ListJobPage(const JobPageQuery& query) = 0;
   // Sets status (and failure reason when Failed) and the modified time.
   virtual Status SetJobStatus(int64_t job_id, JobStatus status, const std::string& failure_reason,
-                              int64_t now_ms) = 0;
-  virtual Status MarkOutputWritten(int64_t job_id, int64_t now_ms) = 0;
+                              int64_t now_ms, const LeaseFence* fence = nullptr) = 0;
+  virtual Status MarkOutputWritten(int64_t job_id, int64_t now_ms,
+                                   const LeaseFence* fence = nullptr) = 0;
   virtual Status SetJobInputs(int64_t job_id, const std::string& labels_json,
-                              const std::string& ui_template) = 0;
+                              const std::string& ui_template,
+                              const LeaseFence* fence = nullptr) = 0;
 
   // --- data objects ---
   // Removes every object of the job (a restarted ingest starts clean).
-  virtual Status DeleteObjects(int64_t job_id) = 0;
+  virtual Status DeleteObjects(int64_t job_id, const LeaseFence* fence = nullptr) = 0;
   // Appends objects in one transaction and adds them to the job's counters
   // (kFailed ones as failed; kSkipped ones, lines an earlier job labeled
   // under this job's name, to none). An object's task_input_json is stored
   // when not empty (else the object awaits pre-processing). kNotFound for an
   // unknown job.
   virtual Status InsertObjects(int64_t job_id, const std::vector<DataObject>& objects,
-                               int64_t now_ms) = 0;
+                               int64_t now_ms, const LeaseFence* fence = nullptr) = 0;
   virtual Result<DataObject> GetObject(int64_t job_id, int64_t index) = 0;
   // Calls fn for each object in index order, streaming (bounded memory).
   virtual Status ForEachObject(int64_t job_id,
@@ -458,12 +484,14 @@ class Store {
   // kNotFound for an unknown one).
   virtual Result<std::vector<Status>> FinishObjects(int64_t job_id,
                                                     const std::vector<ObjectOutcome>& outcomes,
-                                                    int64_t now_ms) = 0;
+                                                    int64_t now_ms,
+                                                    const LeaseFence* fence = nullptr) = 0;
   // Stores the task input (JSON) of each object, by index, in one
   // transaction; a later call for the same index replaces it. kNotFound
   // (and nothing stored) when an index does not exist.
   virtual Status SetTaskInputs(int64_t job_id,
-                               const std::vector<std::pair<int64_t, std::string>>& inputs) = 0;
+                               const std::vector<std::pair<int64_t, std::string>>& inputs,
+                               const LeaseFence* fence = nullptr) = 0;
   // Available objects without a task input, in index order, at most
   // `limit`: what pre-processing works on next.
   virtual Result<std::vector<DataObject>> ObjectsToPreprocess(int64_t job_id, size_t limit) = 0;
@@ -481,7 +509,8 @@ class Store {
   // job starts. Afterwards the store keeps the window's size itself: every
   // object that leaves it (all its places answered or declined, or finished
   // otherwise) releases the next one in the same transaction.
-  virtual Status ReleaseObjects(int64_t job_id, int64_t count, int64_t now_ms) = 0;
+  virtual Status ReleaseObjects(int64_t job_id, int64_t count, int64_t now_ms,
+                                const LeaseFence* fence = nullptr) = 0;
 
   // --- assignments ---
   // Claim, Submit and SubmitAndClaim report through a callback, so that a

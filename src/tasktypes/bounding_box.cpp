@@ -99,14 +99,6 @@ uint64_t Fnv(std::string_view s, uint64_t h = 1469598103934665603ULL) {
   return h;
 }
 
-// A consolidated coordinate: a whole number as an integer, else two
-// decimals (Ground Truth writes means such as 399.5).
-boost::json::value Coordinate(double v) {
-  const double r = std::round(v * 100.0) / 100.0;
-  if (std::abs(r - std::round(r)) < 1e-9) return boost::json::value(static_cast<int64_t>(std::llround(r)));
-  return boost::json::value(r);
-}
-
 class BoundingBox final : public TaskType {
  public:
   BoundingBox(const BuiltinTaskType& row, bool adjustment) : TaskType(row), adjustment_(adjustment) {}
@@ -205,10 +197,10 @@ class BoundingBox final : public TaskType {
     for (const auto& b : boxes) {
       boost::json::object a;
       a["class_id"] = b.box.label;
-      a["left"] = Coordinate(b.box.left);
-      a["top"] = Coordinate(b.box.top);
-      a["width"] = Coordinate(b.box.width);
-      a["height"] = Coordinate(b.box.height);
+      a["left"] = detail::OutputCoordinate(b.box.left);
+      a["top"] = detail::OutputCoordinate(b.box.top);
+      a["width"] = detail::OutputCoordinate(b.box.width);
+      a["height"] = detail::OutputCoordinate(b.box.height);
       annotations.emplace_back(std::move(a));
       // One answer: Ground Truth reports 0.
       objects.emplace_back(boost::json::object{
@@ -239,6 +231,12 @@ class BoundingBox final : public TaskType {
 };
 
 }  // namespace
+
+boost::json::value detail::OutputCoordinate(double v) {
+  const double r = std::round(v * 100.0) / 100.0;
+  if (std::abs(r - std::round(r)) < 1e-9) return boost::json::value(static_cast<int64_t>(std::llround(r)));
+  return boost::json::value(r);
+}
 
 const TaskType& detail::BoundingBoxType() {
   static const BoundingBox type(*FindBuiltin("BoundingBox"), false);

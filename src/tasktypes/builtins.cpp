@@ -39,6 +39,10 @@ constexpr BuiltinTaskType kBuiltins[] = {
     {"Adjustment3DPointCloudSemanticSegmentation", "groundtruth/point_cloud_single_frame_semantic_segmentation", true, 1, 30, true, true, nullptr},
     // Newer models only; not in §3.2: no output of its own.
     {"PassThrough",                  "groundtruth/custom",                      false, 1, 0,  false, false, nullptr},
+    // Plumbline's own, not Ground Truth's: the drawn shapes of custom
+    // templates (crowd-polygon, crowd-line, crowd-polyline, crowd-keypoint)
+    // consolidated by PRE-/ACS-PlumblineShapes. Output type: a custom job's.
+    {"PlumblineShapes",              "groundtruth/custom",                      false, 1, 0,  false, false, &detail::PlumblineShapesType},
 };
 
 // Ground Truth's account per region (spec §3.1), the same for PRE and ACS.

@@ -50,7 +50,9 @@ struct BuiltinTaskType {
   const TaskType& (*implementation)();
 };
 
-// Every built-in, in the spec's order (22 of the 2023 model plus PassThrough).
+// Every built-in, in the spec's order (22 of the 2023 model plus
+// PassThrough), then Plumbline's own PlumblineShapes (custom templates'
+// drawn shapes), which Ground Truth does not have.
 std::span<const BuiltinTaskType> BuiltinTaskTypes();
 // The row of a built-in name (exact, case-sensitive), or null.
 const BuiltinTaskType* FindBuiltin(std::string_view name);

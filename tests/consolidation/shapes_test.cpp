@@ -94,6 +94,31 @@ TEST(ShapeConsolidationTest, KeypointsOfOneLabelGetTheWeightedMedian) {
   EXPECT_LT(s.confidence, 0.8);
 }
 
+TEST(ShapeConsolidationTest, TheMedoidIsTheMoreReliableOfCloseMembers) {
+  // Image 0 teaches the weights: workers 0 and 1 agree, worker 2 draws a
+  // polygon nobody else does. On image 1 all three trace one square, worker
+  // 2 a little off: the two careful ones weigh more and one of them, not
+  // worker 2, gives the shape (each member counts its own weight).
+  std::vector<ShapeImage> images(2);
+  images[0].answers = {{0, {{0, Rect(10, 10, 50, 50)}}},
+                       {1, {{0, Rect(10, 10, 50, 50)}}},
+                       {2, {{0, Rect(10, 10, 50, 50)}, {0, Rect(120, 120, 40, 40)}}}};
+  images[1].answers = {{0, {{0, Rect(100, 100, 100, 100)}}},
+                       {1, {{0, Rect(102, 100, 100, 100)}}},
+                       {2, {{0, Rect(106, 106, 100, 100)}}}};
+  auto r = ConsolidateShapes(ShapeKind::kPolygon, images, 3);
+  ASSERT_LT(r.worker_weight[2], r.worker_weight[0]);
+  ASSERT_EQ(r.images[1].size(), 1u);
+  EXPECT_LE(r.images[1][0].shape.points[0].x, 102);
+  // Of two members, the more reliable one.
+  std::vector<ShapeImage> two(2);
+  two[0] = images[0];
+  two[1].answers = {{0, {{0, Rect(100, 100, 100, 100)}}}, {2, {{0, Rect(104, 100, 100, 100)}}}};
+  auto r2 = ConsolidateShapes(ShapeKind::kPolygon, two, 3);
+  ASSERT_EQ(r2.images[1].size(), 1u);
+  EXPECT_EQ(r2.images[1][0].shape.points[0].x, 100);
+}
+
 // Synthetic crowds: `images` images, each with `per_image` true shapes; four
 // workers copy them with noise (and now and then miss one), worker 4 draws
 // at random with random labels.

@@ -1,9 +1,14 @@
 #include "portal/media.hpp"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/ids.hpp"
@@ -67,9 +72,10 @@ class MediaTest : public ::testing::Test {
     signer_->Register(router_);
   }
   void TearDown() override { fs::remove_all(dir_); }
-  http::Response Get(const std::string& target, std::vector<http::Header> headers = {}) {
+  http::Response Get(const std::string& target, std::vector<http::Header> headers = {},
+                     const char* method = "GET") {
     http::Request r;
-    r.method = "GET";
+    r.method = method;
     r.target = target;
     r.path = target.substr(0, target.find('?'));
     r.query = target.substr(target.find('?') + 1);
@@ -177,6 +183,109 @@ TEST_F(MediaTest, IfNoneMatchIs304AndIfRangeNeedsTheCurrentTag) {
   EXPECT_EQ(changed.status, 200);
   EXPECT_NE(HeaderOf(changed, "ETag"), etag);
   EXPECT_EQ(BodyOf(changed), "PNGDATA!");
+}
+
+// HEAD answers what GET would, headers only: the same status and headers
+// (ETag, caching, Content-Range) and the length GET would send, with a body
+// source that reads nothing.
+TEST_F(MediaTest, HeadAnswersAsGetWithoutTheBody) {
+  const std::string url = signer_->Sign("s3://b/cat.jpg", 600);
+  const std::string etag = HeaderOf(Get(url), "ETag");
+  const std::vector<std::pair<std::vector<http::Header>, int>> cases = {
+      {{}, 200},
+      {{{"Range", "bytes=1-2"}}, 206},
+      {{{"Range", "bytes=100-"}}, 416},
+      {{{"If-None-Match", etag}}, 304},
+  };
+  for (const auto& [headers, status] : cases) {
+    const auto get = Get(url, headers);
+    const auto head = Get(url, headers, "HEAD");
+    ASSERT_EQ(get.status, status);
+    EXPECT_EQ(head.status, status);
+    ASSERT_EQ(head.headers.size(), get.headers.size()) << status;
+    for (size_t i = 0; i < get.headers.size(); ++i) {
+      EXPECT_EQ(head.headers[i].name, get.headers[i].name) << status;
+      EXPECT_EQ(head.headers[i].value, get.headers[i].value) << status;
+    }
+    if (get.body_source) {
+      ASSERT_NE(head.body_source, nullptr) << status;
+      EXPECT_EQ(head.body_size, get.body_size) << status;
+      char buf[16];
+      EXPECT_EQ(head.body_source->Read(buf, sizeof buf).value(), 0u) << status;
+      EXPECT_FALSE(head.body_source->File()) << status;  // no file kept open to send
+    }
+  }
+  EXPECT_EQ(Get(url, {}, "HEAD").body_size, 8u);
+  EXPECT_EQ(Get(url, {{"Range", "bytes=1-2"}}, "HEAD").body_size, 2u);
+  EXPECT_EQ(Get(signer_->Sign("s3://b/missing.jpg", 60), {}, "HEAD").status, 404);
+  EXPECT_EQ(Get(url + "0", {}, "HEAD").status, 403);
+  // Objects read whole to be tagged (decrypted ones) answer HEAD alike.
+  OpaqueStore opaque(*objects_);
+  MediaSigner signer("k", opaque, clock_);
+  http::Request r;
+  r.method = "HEAD";
+  r.target = signer.Sign("s3://b/cat.jpg", 60);
+  r.query = r.target.substr(r.target.find('?') + 1);
+  const auto whole = signer.Serve(r);
+  EXPECT_EQ(whole.status, 200);
+  EXPECT_EQ(whole.body_size, 8u);
+  EXPECT_TRUE(whole.body.empty());
+  EXPECT_EQ(HeaderOf(whole, "ETag").size(), 34u);  // a digest's 32 hex digits, quoted
+}
+
+// One request on a fresh connection to 127.0.0.1:port; the whole answer as
+// it came over the wire (the server closes after it).
+std::string Exchange(uint16_t port, const std::string& method, const std::string& target,
+                     const std::string& headers = "") {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return "connect failed";
+  }
+  const std::string req =
+      method + " " + target + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n" + headers + "\r\n";
+  (void)!::write(fd, req.data(), req.size());
+  std::string in;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) in.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return in;
+}
+
+// The value of a header in a raw answer ("" when absent).
+std::string RawHeader(const std::string& answer, const std::string& name) {
+  size_t at = answer.find("\r\n" + name + ": ");
+  if (at == std::string::npos) return "";
+  at += name.size() + 4;
+  return answer.substr(at, answer.find("\r\n", at) - at);
+}
+
+TEST_F(MediaTest, HeadOverHttpSendsTheHeadersOfGetAndNoBytes) {
+  http::ServerOptions options;
+  options.port = 0;
+  options.threads = 1;
+  auto server = http::Server::Start(options, [&](http::Request& r, http::Respond respond) {
+                  router_.Dispatch(r, std::move(respond));
+                }).value();
+  std::thread io([&] { server->Run(); });
+  const std::string url = signer_->Sign("s3://b/cat.jpg", 600);
+  for (const std::string range : {"", "Range: bytes=2-5\r\n"}) {
+    const std::string get = Exchange(server->port(), "GET", url, range);
+    const std::string head = Exchange(server->port(), "HEAD", url, range);
+    EXPECT_EQ(head.substr(0, 12), get.substr(0, 12)) << head;  // "HTTP/1.1 200" or 206
+    for (const char* name : {"Content-Length", "ETag", "Cache-Control", "Content-Type", "Accept-Ranges", "Content-Range"})
+      EXPECT_EQ(RawHeader(head, name), RawHeader(get, name)) << name;
+    EXPECT_EQ(RawHeader(head, "Content-Length"), range.empty() ? "8" : "4");
+    EXPECT_TRUE(head.ends_with("\r\n\r\n")) << head;  // nothing after the headers
+    EXPECT_TRUE(get.ends_with(range.empty() ? "\r\n\r\nJPEGDATA" : "\r\n\r\nEGDA")) << get;
+  }
+  server->Stop();
+  io.join();
 }
 
 TEST_F(MediaTest, LargeObjectRangeSkipsToItsStart) {

@@ -1171,6 +1171,130 @@ TEST_P(StoreTest, HoldersRacingForAFreeLeaseOnTwoStoresGetItOnce) {
   }
 }
 
+// The runner's writes carry its lease: a write under a fence whose epoch
+// (or holder) is no longer the lease's changes nothing and says so.
+TEST_P(StoreTest, FencedWritesApplyOnlyWhileTheLeaseKeepsTheirEpoch) {
+  const int64_t job = MakeJob("fenced", 6);
+  const std::string name = "job:" + std::to_string(job);
+  const LeaseFence a{name, "replica-a", store_->AcquireLease(name, "replica-a", 1000, 100).value()};
+  ASSERT_GT(a.epoch, 0);
+  auto labeled = [](int64_t index) {
+    return ObjectOutcome{index, ObjectState::kLabeled, R"({"label":"cat"})", ""};
+  };
+  // The holder's writes go through, also once its lease has expired while
+  // no one else took it (nobody else can have written meanwhile).
+  auto first = store_->FinishObjects(job, {labeled(0)}, 1050, &a);
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_TRUE((*first)[0]);
+  ASSERT_TRUE(store_->SetTaskInputs(job, {{1, R"({"a":1})"}}, &a));
+  ASSERT_TRUE(store_->SetJobInputs(job, R"(["cat"])", "<p>a</p>", &a));
+  ASSERT_TRUE(store_->SetJobStatus(job, JobStatus::kInProgress, "", 1060, &a));
+  ASSERT_TRUE(store_->FinishObjects(job, {labeled(1)}, 1200, &a));
+  EXPECT_EQ(store_->GetJob(job).value().labeled, 2);
+
+  // Another holder takes it over: every write under the old fence is
+  // refused, and nothing of it is applied.
+  const LeaseFence b{name, "replica-b", store_->AcquireLease(name, "replica-b", 1300, 100).value()};
+  ASSERT_GT(b.epoch, a.epoch);
+  const Job before = store_->GetJob(job).value();
+  auto refused = [&](const Status& s, const char* what) {
+    ASSERT_FALSE(s) << what << " was applied under a lost lease";
+    EXPECT_TRUE(IsLeaseLost(s.error())) << what << ": " << s.error().message;
+    EXPECT_EQ(s.error().code, ErrorCode::kConflict) << what;
+    EXPECT_NE(s.error().message.find(name), std::string::npos) << s.error().message;
+    EXPECT_NE(s.error().message.find("replica-b"), std::string::npos) << s.error().message;
+  };
+  auto late = store_->FinishObjects(job, {labeled(2)}, 1310, &a);
+  refused(late ? Status{} : Status(late.error()), "FinishObjects");
+  refused(store_->SetTaskInputs(job, {{3, R"({"late":1})"}}, &a), "SetTaskInputs");
+  refused(store_->SetJobInputs(job, R"(["dog"])", "<p>late</p>", &a), "SetJobInputs");
+  refused(store_->SetJobStatus(job, JobStatus::kCompleted, "", 1310, &a), "SetJobStatus");
+  refused(store_->MarkOutputWritten(job, 1310, &a), "MarkOutputWritten");
+  DataObject extra;
+  extra.index = 6;
+  extra.line = R"({"source":"late"})";
+  refused(store_->InsertObjects(job, {extra}, 1310, &a), "InsertObjects");
+  refused(store_->ReleaseObjects(job, 1, 1310, &a), "ReleaseObjects");
+  refused(store_->DeleteObjects(job, &a), "DeleteObjects");
+  const Job after = store_->GetJob(job).value();
+  EXPECT_EQ(after.status, JobStatus::kInProgress);
+  EXPECT_FALSE(after.output_written);
+  EXPECT_EQ(after.labeled, before.labeled);
+  EXPECT_EQ(after.object_count, 6);
+  EXPECT_EQ(after.labels_json, R"(["cat"])");
+  EXPECT_EQ(after.ui_template, "<p>a</p>");
+  EXPECT_EQ(store_->GetObject(job, 2).value().state, ObjectState::kAvailable);
+  EXPECT_TRUE(store_->GetObject(job, 3).value().task_input_json.empty());
+  EXPECT_EQ(store_->GetObject(job, 6).error().code, ErrorCode::kNotFound);
+
+  // The new holder's writes go through; the output is recorded once, by it.
+  ASSERT_TRUE(store_->FinishObjects(job, {labeled(2)}, 1330, &b));
+  ASSERT_TRUE(store_->MarkOutputWritten(job, 1330, &b));
+  EXPECT_TRUE(store_->GetJob(job).value().output_written);
+  EXPECT_EQ(store_->GetJob(job).value().labeled, 3);
+
+  // The right epoch under another holder's name, a lease no one took, and
+  // the holder's own fence once it handed the lease back: refused.
+  const LeaseFence impostor{name, "replica-c", b.epoch};
+  auto stolen = store_->SetJobStatus(job, JobStatus::kStopped, "", 1340, &impostor);
+  ASSERT_FALSE(stolen);
+  EXPECT_TRUE(IsLeaseLost(stolen.error())) << stolen.error().message;
+  const LeaseFence unknown{"job:nosuch", "replica-b", 1};
+  auto none = store_->SetJobStatus(job, JobStatus::kStopped, "", 1340, &unknown);
+  ASSERT_FALSE(none);
+  EXPECT_TRUE(IsLeaseLost(none.error())) << none.error().message;
+  ASSERT_TRUE(store_->ReleaseLease(name, "replica-b"));
+  auto released = store_->SetJobStatus(job, JobStatus::kStopped, "", 1340, &b);
+  ASSERT_FALSE(released);
+  EXPECT_TRUE(IsLeaseLost(released.error())) << released.error().message;
+  // Taken again by the same holder, the lease has a new epoch: the fence
+  // it held before is still refused.
+  EXPECT_GT(store_->AcquireLease(name, "replica-b", 1350, 100).value(), b.epoch);
+  EXPECT_FALSE(store_->SetJobStatus(job, JobStatus::kStopped, "", 1350, &b));
+  EXPECT_EQ(store_->GetJob(job).value().status, JobStatus::kInProgress);
+  // Writes without a fence (an API caller's) are not tied to any lease.
+  ASSERT_TRUE(store_->SetJobStatus(job, JobStatus::kStopping, "", 1360));
+  EXPECT_EQ(store_->GetJob(job).value().status, JobStatus::kStopping);
+  // Other errors are not mistaken for a lost lease.
+  EXPECT_FALSE(IsLeaseLost(Conflict("object 2 already finished")));
+}
+
+// A takeover and the old holder's writes, racing on two stores (two
+// replicas): every write the old holder was told succeeded committed before
+// the takeover, and none after it is applied. Read right after the
+// takeover, the labeled count is the old holder's successes, and it stays so.
+TEST_P(StoreTest, ATakeoverRacingFencedWritesLetsNoneThroughAfterIt) {
+  std::unique_ptr<Store> other = Open(options_);
+  for (int round = 0; round < 4; ++round) {
+    const int64_t job = MakeJob("race-" + std::to_string(round), 400);
+    const std::string name = "job:" + std::to_string(job);
+    const LeaseFence a{name, "replica-a",
+                       store_->AcquireLease(name, "replica-a", 1000, 10).value()};
+    ASSERT_GT(a.epoch, 0);
+    std::atomic<int> applied{0};
+    std::atomic<bool> started{false};
+    std::thread writer([&] {
+      for (int64_t i = 0; i < 400; ++i) {
+        auto r = store_->FinishObjects(job, {{i, ObjectState::kLabeled, R"({"label":"cat"})", ""}},
+                                       2000, &a);
+        started = true;
+        if (!r) {
+          EXPECT_TRUE(IsLeaseLost(r.error())) << r.error().message;
+          return;
+        }
+        ++applied;
+      }
+    });
+    while (!started) std::this_thread::yield();
+    std::this_thread::sleep_for(std::chrono::milliseconds(2 + 3 * round));
+    ASSERT_GT(other->AcquireLease(name, "replica-b", 5000, 60000).value(), a.epoch);
+    const int64_t at_takeover = other->GetJob(job).value().labeled;
+    writer.join();
+    EXPECT_EQ(at_takeover, applied.load()) << "round " << round;
+    EXPECT_EQ(store_->GetJob(job).value().labeled, applied.load()) << "round " << round;
+  }
+}
+
 TEST_P(StoreTest, MigrationsCanBeListedCheckedAndAppliedApart) {
   // A second, empty database beside the test's.
   std::filesystem::path scratch = dir_ / (dir_.filename().string() + "m");

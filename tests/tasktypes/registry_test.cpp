@@ -15,8 +15,10 @@ TEST(RegistryTest, EveryBuiltinNameIsInTheTableOnce) {
     EXPECT_GE(row.min_labels, 1) << row.name;
     EXPECT_EQ(FindBuiltin(row.name), &row);
   }
-  // The 2023 model's 22 plus PassThrough (spec §3.1).
-  EXPECT_EQ(names.size(), 23u);
+  // The 2023 model's 22 plus PassThrough (spec §3.1), and Plumbline's own
+  // PlumblineShapes, last.
+  EXPECT_EQ(names.size(), 24u);
+  EXPECT_EQ(BuiltinTaskTypes().back().name, "PlumblineShapes");
   EXPECT_EQ(FindBuiltin("textmulticlass"), nullptr);  // names are exact
   EXPECT_EQ(FindBuiltin("Custom"), nullptr);
 }

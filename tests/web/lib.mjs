@@ -189,3 +189,46 @@ export function startPlumbline(binary, dataDir, key, secret) {
     p.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited ${code}: ${out}`)); });
   });
 }
+
+// A BoundingBox job over `images` ([[name, width, height], ...], made as PNGs
+// under img/ of `bucket`), made with the aws CLI on a new server over
+// `dataDir`, and one worker in the job's team: {proc, url, aws} once the job
+// is InProgress. The template is crowd-bounding-box with `header` and, when
+// given, short `instructions`.
+export async function createBoxJob({ binary, dataDir, key, secret, bucket, job, images, labels, header,
+  instructions = '', user, password, description = 'Boxes' }) {
+  const root = path.join(dataDir, 'buckets', bucket);
+  fs.mkdirSync(path.join(root, 'img'), { recursive: true });
+  for (const [name, w, h] of images) fs.writeFileSync(path.join(root, 'img', name), makePng(w, h));
+  fs.writeFileSync(path.join(root, 'boxes.manifest'),
+    images.map(([name]) => JSON.stringify({ 'source-ref': `s3://${bucket}/img/${name}` }) + '\n').join(''));
+  fs.writeFileSync(path.join(root, 'labels.json'),
+    JSON.stringify({ 'document-version': '2018-11-28', labels: labels.map((label) => ({ label })) }));
+  fs.writeFileSync(path.join(root, 'box.html'),
+    '<script src="https://assets.crowd.aws/crowd-html-elements.js"></script>' +
+    '<crowd-form><crowd-bounding-box name="boundingBox" src="{{ task.input.taskObject | grant_read_access }}" ' +
+    `header="${escapeHtml(header)}" labels="{{ task.input.labels | to_json | escape }}">` +
+    (instructions ? `<short-instructions>${escapeHtml(instructions)}</short-instructions>` : '') +
+    '</crowd-bounding-box></crowd-form>');
+  const { proc, url } = await startPlumbline(binary, dataDir, key, secret);
+  const aws = (...args) => awsCli(url, key, secret, ...args);
+  const group = `${job}-workers`;
+  execFileSync(binary, ['users', 'add', '--data-dir', dataDir, '--username', user, '--password-stdin', '--groups', group],
+    { input: `${password}\n`, stdio: ['pipe', 'ignore', 'inherit'] });
+  const team = aws('sagemaker', 'create-workteam', '--workteam-name', `${job}-team`, '--description', `${job} team`,
+    '--member-definitions', JSON.stringify([{ OidcMemberDefinition: { Groups: [group] } }]));
+  const builtIn = (kind) => `arn:aws:lambda:us-west-2:081040173940:function:${kind}-BoundingBox`;
+  aws('sagemaker', 'create-labeling-job', '--labeling-job-name', job, '--label-attribute-name', 'bbox',
+    '--label-category-config-s3-uri', `s3://${bucket}/labels.json`,
+    '--role-arn', 'arn:aws:iam::123456789012:role/GroundTruthExecutionRole',
+    '--input-config', JSON.stringify({ DataSource: { S3DataSource: { ManifestS3Uri: `s3://${bucket}/boxes.manifest` } } }),
+    '--output-config', JSON.stringify({ S3OutputPath: `s3://${bucket}/output` }),
+    '--human-task-config', JSON.stringify({
+      AnnotationConsolidationConfig: { AnnotationConsolidationLambdaArn: builtIn('ACS') },
+      PreHumanTaskLambdaArn: builtIn('PRE'),
+      TaskTimeLimitInSeconds: 600, NumberOfHumanWorkersPerDataObject: 1, WorkteamArn: team.WorkteamArn,
+      TaskDescription: description, TaskTitle: 'Boxes', UiConfig: { UiTemplateS3Uri: `s3://${bucket}/box.html` },
+    }));
+  await waitJobStatus(aws, job, ['InProgress']);
+  return { proc, url, aws };
+}

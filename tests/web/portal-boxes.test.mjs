@@ -7,11 +7,10 @@
 // (or PLUMBLINE_BINARY) and /usr/bin/aws.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { launch, REPO, SCREENSHOTS, makePng, AWS_CLI, awsCli, waitJobStatus, startPlumbline } from './lib.mjs';
+import { launch, REPO, SCREENSHOTS, AWS_CLI, awsCli, waitJobStatus, createBoxJob } from './lib.mjs';
 
 const BINARY = path.resolve(REPO, process.env.PLUMBLINE_BINARY || 'build/plumbline');
 const AWS = AWS_CLI;
@@ -29,41 +28,14 @@ const aws = (...args) => awsCli(base, KEY, SECRET, ...args);
 
 const waitStatus = (statuses, timeoutMs) => waitJobStatus(aws, JOB, statuses, timeoutMs);
 
-const startServer = () => startPlumbline(BINARY, dir, KEY, SECRET);
-
 before(async () => {
   if (skipReason) return;
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plumbline-portal-boxes-'));
-  const bucket = path.join(dir, 'buckets', BUCKET);
-  fs.mkdirSync(path.join(bucket, 'img'), { recursive: true });
-  fs.writeFileSync(path.join(bucket, 'img', 'street.png'), makePng(800, 533));
-  fs.writeFileSync(path.join(bucket, 'boxes.manifest'), JSON.stringify({ 'source-ref': `s3://${BUCKET}/img/street.png` }) + '\n');
-  fs.writeFileSync(path.join(bucket, 'labels.json'), JSON.stringify({ 'document-version': '2018-11-28', labels: LABELS.map((label) => ({ label })) }));
-  fs.writeFileSync(path.join(bucket, 'box.html'),
-    '<script src="https://assets.crowd.aws/crowd-html-elements.js"></script>' +
-    '<crowd-form><crowd-bounding-box name="boundingBox" src="{{ task.input.taskObject | grant_read_access }}" ' +
-    'header="Box every car, person and bicycle" labels="{{ task.input.labels | to_json | escape }}">' +
-    '<short-instructions>Tight boxes.</short-instructions></crowd-bounding-box></crowd-form>');
-  const s = await startServer();
-  server = s.proc;
-  base = s.url;
-  execFileSync(BINARY, ['users', 'add', '--data-dir', dir, '--username', 'bea', '--password-stdin', '--groups', 'boxers'],
-    { input: 'bea-long-password\n', stdio: ['pipe', 'ignore', 'inherit'] });
-  const team = aws('sagemaker', 'create-workteam', '--workteam-name', 'box-team', '--description', 'box team',
-    '--member-definitions', '[{"OidcMemberDefinition":{"Groups":["boxers"]}}]');
-  aws('sagemaker', 'create-labeling-job', '--labeling-job-name', JOB, '--label-attribute-name', 'bbox',
-    '--label-category-config-s3-uri', `s3://${BUCKET}/labels.json`,
-    '--role-arn', 'arn:aws:iam::123456789012:role/GroundTruthExecutionRole',
-    '--input-config', JSON.stringify({ DataSource: { S3DataSource: { ManifestS3Uri: `s3://${BUCKET}/boxes.manifest` } } }),
-    '--output-config', JSON.stringify({ S3OutputPath: `s3://${BUCKET}/output` }),
-    '--human-task-config', JSON.stringify({
-      AnnotationConsolidationConfig: { AnnotationConsolidationLambdaArn: 'arn:aws:lambda:us-west-2:081040173940:function:ACS-BoundingBox' },
-      PreHumanTaskLambdaArn: 'arn:aws:lambda:us-west-2:081040173940:function:PRE-BoundingBox',
-      TaskTimeLimitInSeconds: 600, NumberOfHumanWorkersPerDataObject: 1, WorkteamArn: team.WorkteamArn,
-      TaskDescription: 'Box the street', TaskTitle: 'Boxes',
-      UiConfig: { UiTemplateS3Uri: `s3://${BUCKET}/box.html` },
-    }));
-  await waitStatus(['InProgress']);
+  ({ proc: server, url: base } = await createBoxJob({
+    binary: BINARY, dataDir: dir, key: KEY, secret: SECRET, bucket: BUCKET, job: JOB,
+    images: [['street.png', 800, 533]], labels: LABELS, header: 'Box every car, person and bicycle',
+    instructions: 'Tight boxes.', user: 'bea', password: 'bea-long-password', description: 'Box the street',
+  }));
   browser = await launch();
   page = await browser.context.newPage();
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));

@@ -7,11 +7,10 @@
 // build/plumbline (or PLUMBLINE_BINARY) and /usr/bin/aws.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { launch, REPO, makePng, AWS_CLI, awsCli, waitJobStatus, startPlumbline } from './lib.mjs';
+import { launch, REPO, AWS_CLI, awsCli, waitJobStatus, createBoxJob } from './lib.mjs';
 
 const BINARY = path.resolve(REPO, process.env.PLUMBLINE_BINARY || 'build/plumbline');
 const AWS = AWS_CLI;
@@ -29,35 +28,10 @@ const aws = (...args) => awsCli(base, KEY, SECRET, ...args);
 before(async () => {
   if (skipReason) return;
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plumbline-portal-prefetch-'));
-  const bucket = path.join(dir, 'buckets', BUCKET);
-  fs.mkdirSync(path.join(bucket, 'img'), { recursive: true });
-  for (const [name, w, h] of IMAGES) fs.writeFileSync(path.join(bucket, 'img', name), makePng(w, h));
-  fs.writeFileSync(path.join(bucket, 'two.manifest'),
-    IMAGES.map(([name]) => JSON.stringify({ 'source-ref': `s3://${BUCKET}/img/${name}` }) + '\n').join(''));
-  fs.writeFileSync(path.join(bucket, 'labels.json'), JSON.stringify({ 'document-version': '2018-11-28', labels: [{ label: 'car' }] }));
-  fs.writeFileSync(path.join(bucket, 'box.html'),
-    '<script src="https://assets.crowd.aws/crowd-html-elements.js"></script>' +
-    '<crowd-form><crowd-bounding-box name="boundingBox" src="{{ task.input.taskObject | grant_read_access }}" ' +
-    'header="Box every car" labels="{{ task.input.labels | to_json | escape }}"></crowd-bounding-box></crowd-form>');
-  const s = await startPlumbline(BINARY, dir, KEY, SECRET);
-  server = s.proc;
-  base = s.url;
-  execFileSync(BINARY, ['users', 'add', '--data-dir', dir, '--username', 'pia', '--password-stdin', '--groups', 'prefetchers'],
-    { input: 'pia-long-password\n', stdio: ['pipe', 'ignore', 'inherit'] });
-  const team = aws('sagemaker', 'create-workteam', '--workteam-name', 'prefetch-team', '--description', 'prefetch team',
-    '--member-definitions', '[{"OidcMemberDefinition":{"Groups":["prefetchers"]}}]');
-  aws('sagemaker', 'create-labeling-job', '--labeling-job-name', JOB, '--label-attribute-name', 'bbox',
-    '--label-category-config-s3-uri', `s3://${BUCKET}/labels.json`,
-    '--role-arn', 'arn:aws:iam::123456789012:role/GroundTruthExecutionRole',
-    '--input-config', JSON.stringify({ DataSource: { S3DataSource: { ManifestS3Uri: `s3://${BUCKET}/two.manifest` } } }),
-    '--output-config', JSON.stringify({ S3OutputPath: `s3://${BUCKET}/output` }),
-    '--human-task-config', JSON.stringify({
-      AnnotationConsolidationConfig: { AnnotationConsolidationLambdaArn: 'arn:aws:lambda:us-west-2:081040173940:function:ACS-BoundingBox' },
-      PreHumanTaskLambdaArn: 'arn:aws:lambda:us-west-2:081040173940:function:PRE-BoundingBox',
-      TaskTimeLimitInSeconds: 600, NumberOfHumanWorkersPerDataObject: 1, WorkteamArn: team.WorkteamArn,
-      TaskDescription: 'Box the cars', TaskTitle: 'Boxes', UiConfig: { UiTemplateS3Uri: `s3://${BUCKET}/box.html` },
-    }));
-  await waitJobStatus(aws, JOB, ['InProgress']);
+  ({ proc: server, url: base } = await createBoxJob({
+    binary: BINARY, dataDir: dir, key: KEY, secret: SECRET, bucket: BUCKET, job: JOB, images: IMAGES,
+    labels: ['car'], header: 'Box every car', user: 'pia', password: 'pia-long-password', description: 'Box the cars',
+  }));
   browser = await launch();
   page = await browser.context.newPage();
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));

@@ -54,8 +54,19 @@ const TEMPLATES = {
   </crowd-entity-annotation>
 </crowd-form>
 `,
+  // PlumblineShapes: any of crowd-polygon, crowd-line, crowd-polyline and
+  // crowd-keypoint; each element's answer is consolidated under its name.
+  shapes: `<script src="${CROWD_URL}"></script>
+<crowd-form>
+  <crowd-polygon name="crowd-polygon" src="{{ task.input.taskObject | grant_read_access }}" header="Outline each object" labels="{{ task.input.labels | to_json | escape }}">
+    <full-instructions header="Full instructions"><p>Draw a polygon around each object and pick its label.</p></full-instructions>
+    <short-instructions>Outline each object.</short-instructions>
+  </crowd-polygon>
+</crowd-form>
+`,
 };
 const templateFor = (type) => (type === 'NamedEntityRecognition' ? TEMPLATES.ner
+  : type === 'PlumblineShapes' ? TEMPLATES.shapes
   : type === 'ImageMultiClass' ? TEMPLATES.image
     : /MultiLabel/.test(type) ? TEMPLATES.textMulti : TEMPLATES.text);
 

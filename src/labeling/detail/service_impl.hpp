@@ -143,7 +143,18 @@ struct LabelingService::Impl {
   // the store unless renewed in the last third of its term). A lease taken
   // under a new epoch (another runner held it in between) drops what this
   // runner kept of the job (its consolidation history, output timing).
-  bool TakeJobLease(int64_t job_id);
+  // `renew_now`: renew it in the store whatever its age (before a step that
+  // must not run on a lease about to end, such as writing the output).
+  bool TakeJobLease(int64_t job_id, bool renew_now = false);
+  // The fence of the runner's writes for the job: its lease as this runner
+  // holds it (epoch 0, which no lease has, when it holds none).
+  store::LeaseFence FenceOf(int64_t job_id);
+  // Passes `s` through; when it is LeaseLost (a fenced write refused:
+  // another runner took the job over), first forgets the lease and what
+  // this runner kept of the job, so the runner stops working on it.
+  Status Fenced(int64_t job_id, Status s);
+  // Whether this runner still holds the job's lease as far as it knows.
+  bool Holds(int64_t job_id);
   // Hands back the leases of jobs not in `unfinished` (they ended), or all.
   void ReturnLeases(const std::set<int64_t>* unfinished);
   // The lease keeper's loop: renews every held lease each third of its term;

@@ -251,8 +251,9 @@ Result<JobPage> PgStore::ListJobPage(const JobPageQuery& query) {
   });
 }
 Status PgStore::SetJobStatus(int64_t job_id, JobStatus status, const std::string& reason,
-                                 int64_t now_ms) {
+                             int64_t now_ms, const LeaseFence* fence) {
   return Txn<void>(changes::kJobs, [&]() -> Status {
+    PLB_TRY(CheckFence(fence));
     Q("UPDATE jobs SET status=?, failure_reason=?, modified_ms=? WHERE id=?")
         .Bind(1, std::string(JobStatusName(status)))
         .Bind(2, reason)
@@ -263,8 +264,9 @@ Status PgStore::SetJobStatus(int64_t job_id, JobStatus status, const std::string
   });
 }
 Status PgStore::SetJobInputs(int64_t job_id, const std::string& labels_json,
-                                 const std::string& ui_template) {
+                             const std::string& ui_template, const LeaseFence* fence) {
   return Txn<void>(changes::kJobs, [&]() -> Status {
+    PLB_TRY(CheckFence(fence));
     Q("UPDATE jobs SET labels_json=?, ui_template=? WHERE id=?")
         .Bind(1, labels_json)
         .Bind(2, ui_template)
@@ -273,8 +275,9 @@ Status PgStore::SetJobInputs(int64_t job_id, const std::string& labels_json,
     return {};
   });
 }
-Status PgStore::MarkOutputWritten(int64_t job_id, int64_t now_ms) {
+Status PgStore::MarkOutputWritten(int64_t job_id, int64_t now_ms, const LeaseFence* fence) {
   return Txn<void>(changes::kJobs, [&]() -> Status {
+    PLB_TRY(CheckFence(fence));
     Q("UPDATE jobs SET output_written=1, modified_ms=? WHERE id=?")
         .Bind(1, now_ms)
         .Bind(2, job_id)
@@ -284,8 +287,9 @@ Status PgStore::MarkOutputWritten(int64_t job_id, int64_t now_ms) {
 }
 
 // ---------------- objects ----------------
-Status PgStore::DeleteObjects(int64_t job_id) {
+Status PgStore::DeleteObjects(int64_t job_id, const LeaseFence* fence) {
   return Txn<void>(changes::kWork, [&]() -> Status {
+    PLB_TRY(CheckFence(fence));
     Q("DELETE FROM objects WHERE job_id=?").Bind(1, job_id).Step();
     Q("DELETE FROM assignments WHERE job_id=?").Bind(1, job_id).Step();
     Q("UPDATE jobs SET object_count=0, labeled=0, failed=0 WHERE id=?").Bind(1, job_id).Step();
@@ -293,8 +297,9 @@ Status PgStore::DeleteObjects(int64_t job_id) {
   });
 }
 Status PgStore::InsertObjects(int64_t job_id, const std::vector<DataObject>& objects,
-                                  int64_t now_ms) {
+                              int64_t now_ms, const LeaseFence* fence) {
   return Txn<void>(changes::kWork, [&]() -> Status {
+    PLB_TRY(CheckFence(fence));
     // Rows go in groups of kRows per statement: one round trip per group.
     // An empty task input is bound as NULL (the object awaits
     // pre-processing).
@@ -348,8 +353,10 @@ Status PgStore::InsertObjects(int64_t job_id, const std::vector<DataObject>& obj
   });
 }
 Status PgStore::SetTaskInputs(int64_t job_id,
-                                  const std::vector<std::pair<int64_t, std::string>>& inputs) {
+                              const std::vector<std::pair<int64_t, std::string>>& inputs,
+                              const LeaseFence* fence) {
   return Txn<void>(changes::kWork, [&]() -> Status {
+    PLB_TRY(CheckFence(fence));
     for (const auto& [index, input] : inputs) {
       Q("UPDATE objects SET task_input=? WHERE job_id=? AND idx=?")
           .Bind(1, input)
@@ -429,9 +436,10 @@ Result<std::vector<int64_t>> PgStore::ObjectsReadyToConsolidate(int64_t job_id, 
   });
 }
 Result<std::vector<Status>> PgStore::FinishObjects(int64_t job_id,
-                                                       const std::vector<ObjectOutcome>& outcomes,
-                                                       int64_t now_ms) {
+                                                   const std::vector<ObjectOutcome>& outcomes,
+                                                   int64_t now_ms, const LeaseFence* fence) {
   return Txn<std::vector<Status>>(changes::kWork, [&]() -> Result<std::vector<Status>> {
+    PLB_TRY(CheckFence(fence));
     std::vector<Status> out;
     out.reserve(outcomes.size());
     for (const auto& o : outcomes) out.push_back(FinishLocked(job_id, o, now_ms));
@@ -500,8 +508,10 @@ Result<std::vector<std::pair<int64_t, int64_t>>> PgStore::ExpiredObjects(
     return out;
   });
 }
-Status PgStore::ReleaseObjects(int64_t job_id, int64_t count, int64_t now_ms) {
+Status PgStore::ReleaseObjects(int64_t job_id, int64_t count, int64_t now_ms,
+                               const LeaseFence* fence) {
   return Txn<void>(changes::kWork, [&]() -> Status {
+    PLB_TRY(CheckFence(fence));
     ReleaseNext(job_id, count, now_ms);
     return {};
   });

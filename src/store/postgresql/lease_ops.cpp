@@ -38,4 +38,18 @@ Status PgStore::ReleaseLease(const std::string& name, const std::string& holder)
   });
 }
 
+Status PgStore::CheckFence(const LeaseFence* fence) {
+  if (!fence) return {};
+  // FOR SHARE: a takeover (AcquireLease's upsert) of the row waits until
+  // this transaction ends, and a takeover that committed first is what
+  // this read sees (READ COMMITTED reads the newest row after the wait).
+  Query q = Q("SELECT holder, epoch FROM runner_leases WHERE name=? FOR SHARE");
+  q.Bind(1, fence->name);
+  if (!q.Step()) return LeaseLost(*fence, "", 0);
+  std::string holder = q.Text(0);
+  int64_t epoch = q.Int(1);
+  if (holder != fence->holder || epoch != fence->epoch) return LeaseLost(*fence, holder, epoch);
+  return {};
+}
+
 }  // namespace plumbline::store::postgresql

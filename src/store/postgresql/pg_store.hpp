@@ -226,29 +226,32 @@ class PgStore final : public Store {
   Result<Job> GetJob(int64_t id) override;
   Result<std::vector<Job>> ListJobs(const JobFilter& f) override;
   Result<JobPage> ListJobPage(const JobPageQuery& query) override;
-  Status SetJobStatus(int64_t job_id, JobStatus status, const std::string& reason,
-                      int64_t now_ms) override;
+  Status SetJobStatus(int64_t job_id, JobStatus status, const std::string& reason, int64_t now_ms,
+                      const LeaseFence* fence = nullptr) override;
   Status SetJobInputs(int64_t job_id, const std::string& labels_json,
-                      const std::string& ui_template) override;
-  Status MarkOutputWritten(int64_t job_id, int64_t now_ms) override;
-  Status DeleteObjects(int64_t job_id) override;
-  Status InsertObjects(int64_t job_id, const std::vector<DataObject>& objects,
-                       int64_t now_ms) override;
+                      const std::string& ui_template, const LeaseFence* fence = nullptr) override;
+  Status MarkOutputWritten(int64_t job_id, int64_t now_ms,
+                           const LeaseFence* fence = nullptr) override;
+  Status DeleteObjects(int64_t job_id, const LeaseFence* fence = nullptr) override;
+  Status InsertObjects(int64_t job_id, const std::vector<DataObject>& objects, int64_t now_ms,
+                       const LeaseFence* fence = nullptr) override;
   Result<DataObject> GetObject(int64_t job_id, int64_t index) override;
   Status ForEachObject(int64_t job_id, const std::function<void(const DataObject&)>& fn) override;
   Result<std::vector<int64_t>> ObjectsReadyToConsolidate(int64_t job_id, size_t limit) override;
   Result<std::vector<Status>> FinishObjects(int64_t job_id,
                                             const std::vector<ObjectOutcome>& outcomes,
-                                            int64_t now_ms) override;
-  Status SetTaskInputs(int64_t job_id,
-                       const std::vector<std::pair<int64_t, std::string>>& inputs) override;
+                                            int64_t now_ms,
+                                            const LeaseFence* fence = nullptr) override;
+  Status SetTaskInputs(int64_t job_id, const std::vector<std::pair<int64_t, std::string>>& inputs,
+                       const LeaseFence* fence = nullptr) override;
   Result<std::vector<DataObject>> ObjectsToPreprocess(int64_t job_id, size_t limit) override;
   Result<int64_t> CountAvailable(int64_t job_id) override;
   Result<int64_t> CountInProgress(int64_t job_id) override;
   Result<std::vector<std::pair<int64_t, int64_t>>> ExpiredObjects(int64_t job_id,
                                                                   int64_t released_before_ms,
                                                                   size_t limit) override;
-  Status ReleaseObjects(int64_t job_id, int64_t count, int64_t now_ms) override;
+  Status ReleaseObjects(int64_t job_id, int64_t count, int64_t now_ms,
+                        const LeaseFence* fence = nullptr) override;
 
   // assignments (assignment_ops.cpp)
   void ClaimAsync(const ClaimRequest& r, Done<std::optional<Assignment>> done) override;
@@ -434,6 +437,10 @@ class PgStore final : public Store {
 
   // ---- helpers inside a transaction ----
   Status FinishLocked(int64_t job_id, const ObjectOutcome& o, int64_t now_ms);
+  // Inside a write's transaction: LeaseLost unless `fence` (when given)
+  // still holds (the lease row is read FOR SHARE, so a takeover waits for this transaction). In
+  // lease_ops.cpp.
+  Status CheckFence(const LeaseFence* fence);
   void ReleaseNext(int64_t job_id, int64_t count, int64_t now_ms);
   Result<std::optional<Assignment>> ClaimLocked(const ClaimRequest& r);
   Result<SubmitOutcome> SubmitLocked(int64_t id, int64_t user_id, const std::string& answer_json,

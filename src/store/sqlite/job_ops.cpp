@@ -246,8 +246,9 @@ Result<JobPage> SqliteStore::ListJobPage(const JobPageQuery& query) {
   });
 }
 Status SqliteStore::SetJobStatus(int64_t job_id, JobStatus status, const std::string& reason,
-                                 int64_t now_ms) {
+                                 int64_t now_ms, const LeaseFence* fence) {
   return Txn<void>(changes::kJobs, [&]() -> Status {
+    PLB_TRY(CheckFence(fence));
     Q("UPDATE jobs SET status=?, failure_reason=?, modified_ms=? WHERE id=?")
         .Bind(1, std::string(JobStatusName(status)))
         .Bind(2, reason)
@@ -258,8 +259,9 @@ Status SqliteStore::SetJobStatus(int64_t job_id, JobStatus status, const std::st
   });
 }
 Status SqliteStore::SetJobInputs(int64_t job_id, const std::string& labels_json,
-                                 const std::string& ui_template) {
+                                 const std::string& ui_template, const LeaseFence* fence) {
   return Txn<void>(changes::kJobs, [&]() -> Status {
+    PLB_TRY(CheckFence(fence));
     Q("UPDATE jobs SET labels_json=?, ui_template=? WHERE id=?")
         .Bind(1, labels_json)
         .Bind(2, ui_template)
@@ -268,8 +270,9 @@ Status SqliteStore::SetJobInputs(int64_t job_id, const std::string& labels_json,
     return {};
   });
 }
-Status SqliteStore::MarkOutputWritten(int64_t job_id, int64_t now_ms) {
+Status SqliteStore::MarkOutputWritten(int64_t job_id, int64_t now_ms, const LeaseFence* fence) {
   return Txn<void>(changes::kJobs, [&]() -> Status {
+    PLB_TRY(CheckFence(fence));
     Q("UPDATE jobs SET output_written=1, modified_ms=? WHERE id=?")
         .Bind(1, now_ms)
         .Bind(2, job_id)
@@ -279,8 +282,9 @@ Status SqliteStore::MarkOutputWritten(int64_t job_id, int64_t now_ms) {
 }
 
 // ---------------- objects ----------------
-Status SqliteStore::DeleteObjects(int64_t job_id) {
+Status SqliteStore::DeleteObjects(int64_t job_id, const LeaseFence* fence) {
   return Txn<void>(changes::kWork, [&]() -> Status {
+    PLB_TRY(CheckFence(fence));
     Q("DELETE FROM objects WHERE job_id=?").Bind(1, job_id).Step();
     Q("DELETE FROM assignments WHERE job_id=?").Bind(1, job_id).Step();
     Q("UPDATE jobs SET object_count=0, labeled=0, failed=0 WHERE id=?").Bind(1, job_id).Step();
@@ -288,8 +292,9 @@ Status SqliteStore::DeleteObjects(int64_t job_id) {
   });
 }
 Status SqliteStore::InsertObjects(int64_t job_id, const std::vector<DataObject>& objects,
-                                  int64_t now_ms) {
+                                  int64_t now_ms, const LeaseFence* fence) {
   return Txn<void>(changes::kWork, [&]() -> Status {
+    PLB_TRY(CheckFence(fence));
     // Rows go in groups of kRows per statement: bulk ingest of large
     // manifests spends its time in SQLite's per-statement overhead otherwise.
     // An empty task input is bound as NULL (the object awaits
@@ -353,8 +358,10 @@ Status SqliteStore::InsertObjects(int64_t job_id, const std::vector<DataObject>&
   });
 }
 Status SqliteStore::SetTaskInputs(int64_t job_id,
-                                  const std::vector<std::pair<int64_t, std::string>>& inputs) {
+                                  const std::vector<std::pair<int64_t, std::string>>& inputs,
+                                  const LeaseFence* fence) {
   return Txn<void>(changes::kWork, [&]() -> Status {
+    PLB_TRY(CheckFence(fence));
     for (const auto& [index, input] : inputs) {
       Q("UPDATE objects SET task_input=? WHERE job_id=? AND idx=?")
           .Bind(1, input)
@@ -435,8 +442,9 @@ Result<std::vector<int64_t>> SqliteStore::ObjectsReadyToConsolidate(int64_t job_
 }
 Result<std::vector<Status>> SqliteStore::FinishObjects(int64_t job_id,
                                                        const std::vector<ObjectOutcome>& outcomes,
-                                                       int64_t now_ms) {
+                                                       int64_t now_ms, const LeaseFence* fence) {
   return Txn<std::vector<Status>>(changes::kWork, [&]() -> Result<std::vector<Status>> {
+    PLB_TRY(CheckFence(fence));
     std::vector<Status> out;
     out.reserve(outcomes.size());
     for (const auto& o : outcomes) out.push_back(FinishLocked(job_id, o, now_ms));
@@ -505,8 +513,10 @@ Result<std::vector<std::pair<int64_t, int64_t>>> SqliteStore::ExpiredObjects(
     return out;
   });
 }
-Status SqliteStore::ReleaseObjects(int64_t job_id, int64_t count, int64_t now_ms) {
+Status SqliteStore::ReleaseObjects(int64_t job_id, int64_t count, int64_t now_ms,
+                                   const LeaseFence* fence) {
   return Txn<void>(changes::kWork, [&]() -> Status {
+    PLB_TRY(CheckFence(fence));
     ReleaseNext(job_id, count, now_ms);
     return {};
   });

@@ -35,4 +35,17 @@ Status SqliteStore::ReleaseLease(const std::string& name, const std::string& hol
   });
 }
 
+Status SqliteStore::CheckFence(const LeaseFence* fence) {
+  if (!fence) return {};
+  // One writer at a time: no takeover can come between this read and the
+  // write it guards.
+  Query q = Q("SELECT holder, epoch FROM runner_leases WHERE name=?");
+  q.Bind(1, fence->name);
+  if (!q.Step()) return LeaseLost(*fence, "", 0);
+  std::string holder = q.Text(0);
+  int64_t epoch = q.Int(1);
+  if (holder != fence->holder || epoch != fence->epoch) return LeaseLost(*fence, holder, epoch);
+  return {};
+}
+
 }  // namespace plumbline::store::sqlite

@@ -2,6 +2,7 @@
 // file under tasktypes/. Private to tasktypes/.
 #pragma once
 
+#include <boost/json/value.hpp>
 #include <memory>
 
 #include "tasktypes/tasktypes.hpp"
@@ -29,5 +30,13 @@ const TaskType& AdjustmentBoundingBoxType();
 // semantic_segmentation.cpp
 const TaskType& SemanticSegmentationType();
 const TaskType& AdjustmentSemanticSegmentationType();
+// plumbline_shapes.cpp: Plumbline's own consolidation of custom templates'
+// drawn shapes (polygons, lines, polylines, keypoints).
+const TaskType& PlumblineShapesType();
+
+// A consolidated pixel coordinate as the output writes it: a whole number
+// as an integer, else two decimals (Ground Truth writes means such as
+// 399.5). bounding_box.cpp.
+boost::json::value OutputCoordinate(double v);
 
 }  // namespace plumbline::tasktypes::detail
