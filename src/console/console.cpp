@@ -171,15 +171,23 @@ struct Console::Impl {
   std::thread poller;
   // Sign-ins verify an Argon2id hash: on a thread of their own, not an I/O one.
   std::unique_ptr<WorkPool> sign_ins;
+  // Wakes the poller when jobs or their progress change (in this process or
+  // another sharing the store); last, so it goes first.
+  store::ChangeWatch watch;
 
   Impl(labeling::LabelingService& s, store::Store& st, identity::Identity& id,
        storage::ObjectStore& o, const portal::MediaSigner* sig, ConsoleOptions opts)
       : service(s), store(st), identity(id), objects(o), signer(sig), options(opts),
         sign_ins(std::make_unique<WorkPool>(1, "plb-console-in")) {
     poller = std::thread([this] { Poll(); });
+    watch = store::ChangeWatch(store.Feed(), kWatched, [this](store::ChangeSet) {
+      std::lock_guard<std::mutex> lock(mu);
+      cv.notify_all();
+    });
   }
   ~Impl() { Stop(); }
   void Stop() {
+    watch.Reset();
     {
       std::lock_guard<std::mutex> lock(mu);
       stopping = true;
@@ -188,10 +196,15 @@ struct Console::Impl {
     if (poller.joinable()) poller.join();
   }
 
-  int64_t Version() { return store.Stats().commits; }
+  // What the job list and a job's page show: jobs and their progress. The
+  // version counts the store's changes of those (Store::Feed), which
+  // include other replicas' on a shared database.
+  static constexpr store::ChangeSet kWatched = store::changes::kJobs | store::changes::kWork;
+  int64_t Version() { return store.Feed().Sequence(kWatched); }
 
-  // Answers the long polls whose version moved on or whose time is up,
-  // checking a few times a second while any waits.
+  // Answers the long polls whose version moved on or whose time is up: woken
+  // by the store's changes, and a few times a second while any waits (for
+  // their deadlines).
   void Poll() {
     NameThisThread("plb-console-poll");
     std::unique_lock<std::mutex> lock(mu);

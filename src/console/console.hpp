@@ -18,8 +18,10 @@
 //   POST /console/api/logout
 //   GET  /console/api/jobs?name=&status=&sort=created|name|status|progress
 //        &order=asc|desc&offset=&limit=              -> {"jobs","total","offset","limit","version"}
-//   GET  /console/api/changes?since=N&wait=S         -> {"version"}: answers once the store
-//        committed anything since version N, or after S seconds (at most 30): a long poll
+//   GET  /console/api/changes?since=N&wait=S         -> {"version"}: answers once jobs or
+//        their progress changed since version N (a commit of this replica or, on a shared
+//        PostgreSQL store, of another: Store::Feed), or after S seconds (at most 30): a
+//        long poll. Versions are this replica's own count
 //   GET  /console/api/jobs/{job}                     -> {"describe","counters","taskType",...}
 //   GET  /console/api/jobs/{job}/stats               -> job_stats.hpp's figures
 //   GET  /console/api/jobs/{job}/objects?from=&limit=&filter=all|low-confidence|disagreement

@@ -39,6 +39,9 @@ LabelingService::LabelingService(store::Store& store, storage::ObjectStore& obje
         std::string(host) + "-" + std::to_string(::getpid()) + "-" + RandomHex(4);
   }
   if (impl_->options.runner_lease_ms <= 0) impl_->options.runner_lease_ms = 15000;
+  Impl* impl = impl_.get();
+  impl_->watch = store::ChangeWatch(store.Feed(), store::changes::kTeams | store::changes::kJobs,
+                                    [impl](store::ChangeSet changed) { impl->Forget(changed); });
 }
 
 LabelingService::~LabelingService() { Shutdown(); }
@@ -127,6 +130,18 @@ void LabelingService::Impl::ForgetTeams() {
   std::lock_guard<std::mutex> lock(team_mu);
   ++team_generation;
   team_groups.clear();
+}
+
+// ------------------------------------------- other processes' changes
+// Runs on the store's publishing thread with its feed locked: only takes
+// the caches' own locks, which no one holds while calling the store.
+void LabelingService::Impl::Forget(store::ChangeSet changed) {
+  if (changed & store::changes::kTeams) ForgetTeams();
+  if (changed & store::changes::kJobs) {
+    std::lock_guard<std::mutex> lock(claim_jobs_mu);
+    claim_jobs_by_name.clear();
+    claim_jobs_by_id.clear();
+  }
 }
 
 // ------------------------------------------------ the claim path's jobs

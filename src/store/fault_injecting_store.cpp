@@ -382,5 +382,6 @@ Result<User> FaultInjectingStore::AcceptInvitation(const std::string& token_hash
                      [&] { return inner_->AcceptInvitation(token_hash, user, now_ms); });
 }
 StoreStats FaultInjectingStore::Stats() { return inner_->Stats(); }
+ChangeFeed& FaultInjectingStore::Feed() { return inner_->Feed(); }
 
 }  // namespace plumbline::store

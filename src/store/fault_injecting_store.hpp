@@ -157,6 +157,7 @@ class FaultInjectingStore final : public Store {
   Result<std::vector<Invitation>> ListInvitations() override;
   Result<User> AcceptInvitation(const std::string& token_hash, const User& user, int64_t now_ms) override;
   StoreStats Stats() override;
+  ChangeFeed& Feed() override;
 
  private:
   enum class Fault { kNone, kBefore, kAfter };

@@ -30,6 +30,7 @@
 #include "common/await.hpp"
 #include "common/clock.hpp"
 #include "common/result.hpp"
+#include "store/changes.hpp"
 
 namespace plumbline::store {
 
@@ -706,6 +707,17 @@ class Store {
 
   // Counters of the write path since the store was opened; never fails.
   virtual StoreStats Stats() = 0;
+
+  // --- changes ---
+  // The committed changes this store knows of, by kind (store/changes.hpp):
+  // every write that commits publishes what it touched, after its commit
+  // and before its caller hears of it. A store shared by several processes
+  // also publishes what the others commit, as soon as it hears of it
+  // (PostgreSQL: within moments, and everything at once after it may have
+  // missed some); one that cannot hear of them (SQLite) publishes its own
+  // commits only. Caches drop what a change may have made stale; live views
+  // wait on a kind's sequence.
+  virtual ChangeFeed& Feed() = 0;
 };
 
 struct StoreOptions {

@@ -129,6 +129,20 @@ TEST_F(LabelingTest, LabelingEveryObjectCompletesWithOutput) {
             R"({"source":"a","animal":1,"animal-metadata":{"confidence":0,"job-name":"labeling-job/full","class-name":"dog","human-annotated":"yes","creation-date":"2025-11-23T19:40:42.502000","type":"groundtruth/text-classification"}})");
 }
 
+TEST_F(LabelingTest, ATeamChangedOutsideThisServiceIsNotServedFromItsCache) {
+  ASSERT_TRUE(service_->CreateJob(Request("shared"), "us-west-2"));
+  service_->RunOnce();
+  ASSERT_EQ(service_->JobsForWorker(worker_).value().size(), 1u);  // the team's groups cached
+  // Another replica sharing the store changes the team (not through this
+  // service): the store's word of it drops the cache.
+  store::Workteam team =
+      store_->GetWorkteamByArn(service_->DescribeJob("shared").value().workteam_arn).value();
+  team.groups = {"elsewhere"};
+  ASSERT_TRUE(store_->UpdateWorkteam(team));
+  EXPECT_TRUE(service_->JobsForWorker(worker_).value().empty());
+  EXPECT_EQ(service_->Claim(worker_, "shared").error().code, ErrorCode::kPermissionDenied);
+}
+
 TEST_F(LabelingTest, ExpiredLeaseRefusesLateSubmitAndReturnsTheTask) {
   ASSERT_TRUE(service_->CreateJob(Request("lease"), "us-west-2"));
   service_->RunOnce();

@@ -73,8 +73,9 @@ export function fmtSeconds(s) {
   return `${Math.floor(s / 60)} min ${String(Math.round(s % 60)).padStart(2, '0')} s`;
 }
 
-// Calls `onChange` each time the store commits something (a long poll on
-// /console/api/changes), at most once a second; stops when `signal` aborts.
+// Calls `onChange` each time jobs or their progress change, through this
+// server or another sharing its store (a long poll on /console/api/changes),
+// at most once a second; stops when `signal` aborts.
 export function watchChanges(onChange, signal, since = -1) {
   (async () => {
     let version = since;

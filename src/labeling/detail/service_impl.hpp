@@ -73,8 +73,10 @@ struct LabelingService::Impl {
 
   // ------------------------------------------------------------- work teams
   // Work team groups by lower-case ARN. Teams change only through this
-  // service: Update/DeleteWorkteam drop the cache, and a lookup that read
-  // the store before such a change does not put what it read back.
+  // service (here or in another replica sharing the store): Update/
+  // DeleteWorkteam drop the cache, so does the store's word of a change of
+  // teams (Forget), and a lookup that read the store before such a change
+  // does not put what it read back.
   std::mutex team_mu;
   std::map<std::string, std::vector<std::string>> team_groups;
   uint64_t team_generation = 0;
@@ -85,7 +87,8 @@ struct LabelingService::Impl {
   // Jobs as the claim path reads them, kept once seen in progress: what a
   // claim uses from them (name, settings, template, object count) no longer
   // changes then, and the claim's transaction reads the status and counters
-  // that do.
+  // that do. Dropped when the store tells of a change of jobs (Forget), so a
+  // job stopped elsewhere is not offered from an old copy.
   std::mutex claim_jobs_mu;
   std::map<std::string, std::shared_ptr<const store::Job>> claim_jobs_by_name;
   std::map<int64_t, std::shared_ptr<const store::Job>> claim_jobs_by_id;
@@ -194,6 +197,13 @@ struct LabelingService::Impl {
   void MaybeWriteIntermediate(const store::Job& job);
   void Pass();
   void Loop();
+
+  // ------------------------------------------- other processes' changes
+  // Drops the caches a change of work teams or jobs may have made stale:
+  // the store publishes this process's commits and, on a shared database,
+  // other replicas' (Store::Feed). Last: it goes before what it touches.
+  void Forget(store::ChangeSet changed);
+  store::ChangeWatch watch;
 };
 
 }  // namespace plumbline::labeling

@@ -118,10 +118,14 @@ Query PgStore::SubmitAndClaimQuery(int64_t id, int64_t user_id, const std::strin
 
 void PgStore::ClaimAsync(const ClaimRequest& r, Done<std::optional<Assignment>> done) {
   PipelinedAsync<std::optional<Assignment>>(
+      changes::kWork,
       [this, r] { return ClaimQuery(r); },
-      [](Query& q) -> Result<std::optional<Assignment>> {
-        if (!q.Step()) return std::optional<Assignment>();
-        return ClaimedAt(q, 0);
+      [this](Query& q) -> Result<std::optional<Assignment>> {
+        std::optional<Assignment> claimed;
+        if (q.Step()) claimed = ClaimedAt(q, 0);
+        // A claim that found nothing to hand out changed nothing.
+        if (!claimed) Touched(changes::kNone);
+        return claimed;
       },
       [this, done = std::move(done)](Result<std::optional<Assignment>> res) {
         if (res) counters_.Claimed(res->has_value());
@@ -131,6 +135,7 @@ void PgStore::ClaimAsync(const ClaimRequest& r, Done<std::optional<Assignment>> 
 void PgStore::SubmitAsync(int64_t id, int64_t user_id, std::string answer_json,
                               double time_spent_s, int64_t now_ms, Done<SubmitOutcome> done) {
   PipelinedAsync<SubmitOutcome>(
+      changes::kWork,
       [this, id, user_id, answer = std::move(answer_json), time_spent_s, now_ms] {
         return SubmitQuery(id, user_id, answer, time_spent_s, now_ms);
       },
@@ -147,6 +152,7 @@ void PgStore::SubmitAndClaimAsync(int64_t id, int64_t user_id, std::string answe
                                       double time_spent_s, int64_t now_ms, const ClaimRequest& next,
                                       Done<SubmittedAndClaimed> done) {
   PipelinedAsync<SubmittedAndClaimed>(
+      changes::kWork,
       [this, id, user_id, answer = std::move(answer_json), time_spent_s, now_ms, next] {
         return SubmitAndClaimQuery(id, user_id, answer, time_spent_s, now_ms, next);
       },
@@ -168,7 +174,7 @@ Result<Assignment> PgStore::GetAssignment(int64_t id) {
 }
 Status PgStore::EndLease(int64_t id, int64_t user_id, AssignmentState new_state,
                              int64_t now_ms) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kWork, [&]() -> Status {
     PLB_ASSIGN_OR_RETURN(Assignment a, ReadAssignment(id, true));
     if (a.user_id != user_id) return Conflict("task " + std::to_string(id) + " is not yours");
     if (a.state != AssignmentState::kLeased || now_ms > a.deadline_ms) {
@@ -184,7 +190,11 @@ Status PgStore::EndLease(int64_t id, int64_t user_id, AssignmentState new_state,
   });
 }
 Result<int64_t> PgStore::ExpireLeases(int64_t now_ms) {
-  return Txn<int64_t>([&]() -> Result<int64_t> { return ExpireLocked(now_ms); });
+  return Txn<int64_t>(changes::kWork, [&]() -> Result<int64_t> {
+    int64_t expired = ExpireLocked(now_ms);
+    if (expired == 0) Touched(changes::kNone);  // every runner pass asks: most find none
+    return expired;
+  });
 }
 Result<std::vector<ObjectAnswers>> PgStore::GetObjectsWithAnswers(
     int64_t job_id, const std::vector<int64_t>& indexes) {

@@ -270,7 +270,10 @@ std::string Redacted(const std::string& url) {
   return url.substr(0, colon + 1) + "***" + url.substr(at);
 }
 
-PgStore::~PgStore() { StopWriter(); }
+PgStore::~PgStore() {
+  if (listener_) listener_->Stop();
+  StopWriter();
+}
 
 Status PgStore::Connect(Conn& c) {
   c.Close();
@@ -315,6 +318,7 @@ Status PgStore::Open(const std::string& url, const StoreOptions& options) {
     ConnScope scope(&writer_);
     PLB_TRY(Migrate());
   }
+  StartListener();
   writer_thread_ = std::thread([this] {
     NameThisThread("plb-pg-writer");
     WriterLoop();
@@ -417,9 +421,10 @@ void PgStore::StopWriter() {
 // transaction ends would meet it again (a second wait of deadlock_timeout).
 //
 // Consecutive pipelined operations (claims, submits: one statement each)
-// go to the server in one pipeline with their RELEASE and SAVEPOINT, and
-// with the COMMIT when they end the batch, so such a batch is one round
-// trip. When one of their statements fails the server skips the rest of
+// go to the server in one pipeline with their RELEASE and SAVEPOINT, so
+// such a batch is one round trip and its COMMIT another (which also
+// announces what the batch touched: its kinds are known only once the
+// results are read). When one of their statements fails the server skips the rest of
 // the pipeline: the writer rolls back to the failed operation's savepoint,
 // reruns it alone if it may, and sends the operations after it again.
 // Other operations run alone, a statement at a time.
@@ -437,7 +442,6 @@ std::vector<PgStore::Op*> PgStore::RunBatch(const std::vector<Op*>& batch) {
   }
   try {
     writer_.Exec("BEGIN; SAVEPOINT op");
-    bool committed = false;
     for (size_t i = 0; i < batch.size();) {
       if (!batch[i]->Pipelined()) {
         if (!RunAlone(batch[i], i + 1 == batch.size())) again.push_back(batch[i]);
@@ -447,7 +451,6 @@ std::vector<PgStore::Op*> PgStore::RunBatch(const std::vector<Op*>& batch) {
       size_t to = i;
       while (to < batch.size() && batch[to]->Pipelined()) ++to;
       PipelineRun run = RunPipelined(batch, i, to);
-      committed = run.committed;
       i = run.next;
       if (run.failed) {
         // The transaction is aborted; back to before the failed operation.
@@ -456,7 +459,8 @@ std::vector<PgStore::Op*> PgStore::RunBatch(const std::vector<Op*>& batch) {
         if (RunsAgain(op)) again.push_back(op);
       }
     }
-    if (!committed) writer_.Exec("COMMIT");
+    // Announces what the kept writes touched, in the committing transaction.
+    writer_.Exec(CommitSql(TouchedBy(batch)).c_str());
   } catch (const SqlError& e) {
     writer_.EndPipeline();
     try {
@@ -469,6 +473,7 @@ std::vector<PgStore::Op*> PgStore::RunBatch(const std::vector<Op*>& batch) {
   commits_.fetch_add(1, std::memory_order_relaxed);
   committed_writes_.fetch_add(static_cast<int64_t>(done), std::memory_order_relaxed);
   counters_.Committed(done);
+  changes_.Publish(TouchedBy(batch));  // before the callers hear of their commit
   return again;
 }
 
@@ -509,8 +514,6 @@ PgStore::PipelineRun PgStore::RunPipelined(const std::vector<Op*>& batch, size_t
       if (k + 1 < batch.size()) {
         writer_.SendCommand("RELEASE op");
         writer_.SendCommand("SAVEPOINT op");
-      } else {
-        writer_.SendCommand("COMMIT");
       }
       writer_.Flush();
     }
@@ -525,9 +528,6 @@ PgStore::PipelineRun PgStore::RunPipelined(const std::vector<Op*>& batch, size_t
       if (k + 1 < batch.size()) {
         writer_.ReadCommand("RELEASE op");
         writer_.ReadCommand("SAVEPOINT op");
-      } else {
-        writer_.ReadCommand("COMMIT");
-        run.committed = true;
       }
     }
   } catch (const SqlError&) {

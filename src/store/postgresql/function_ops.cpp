@@ -32,7 +32,7 @@ Function ReadFunction(const Query& q) {
 }  // namespace
 
 Status PgStore::CreateFunction(const Function& f) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kFunctions, [&]() -> Status {
     Q("INSERT INTO functions(name,arn,kind,runtime,handler,code_dir,code_sha256,code_size,"
       "timeout_s,memory_mb,environment,description,role,revision,created_ms,modified_ms) "
       "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING")
@@ -77,7 +77,7 @@ Result<std::vector<Function>> PgStore::ListFunctions() {
 }
 
 Result<Function> PgStore::UpdateFunction(const Function& f) {
-  return Txn<Function>([&]() -> Result<Function> {
+  return Txn<Function>(changes::kFunctions, [&]() -> Result<Function> {
     Function old;
     {
       Query q = Q(kFunctionSelect " WHERE name=? FOR UPDATE");
@@ -112,7 +112,7 @@ Result<Function> PgStore::UpdateFunction(const Function& f) {
 }
 
 Status PgStore::DeleteFunction(const std::string& name) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kFunctions, [&]() -> Status {
     Q("DELETE FROM functions WHERE name=?").Bind(1, name).Step();
     if (Changes() == 0) return NotFound("Function not found: " + name);
     return {};

@@ -134,7 +134,7 @@ Result<std::optional<std::string>> PgStore::GetSetting(const std::string& key) {
   });
 }
 Status PgStore::PutSetting(const std::string& key, const std::string& value) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kSettings, [&]() -> Status {
     Q("INSERT INTO settings(key,value) VALUES(?,?) ON CONFLICT(key) DO UPDATE SET "
       "value=excluded.value")
         .Bind(1, key)
@@ -146,7 +146,7 @@ Status PgStore::PutSetting(const std::string& key, const std::string& value) {
 
 // ---------------- jobs ----------------
 Result<Job> PgStore::CreateJob(const Job& job) {
-  return Txn<Job>([&]() -> Result<Job> {
+  return Txn<Job>(changes::kJobs, [&]() -> Result<Job> {
     {
       Query q = Q("SELECT 1 FROM jobs WHERE lower(name)=lower(?)");
       q.Bind(1, job.name);
@@ -252,7 +252,7 @@ Result<JobPage> PgStore::ListJobPage(const JobPageQuery& query) {
 }
 Status PgStore::SetJobStatus(int64_t job_id, JobStatus status, const std::string& reason,
                              int64_t now_ms, const LeaseFence* fence) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kJobs, [&]() -> Status {
     PLB_TRY(CheckFence(fence));
     Q("UPDATE jobs SET status=?, failure_reason=?, modified_ms=? WHERE id=?")
         .Bind(1, std::string(JobStatusName(status)))
@@ -265,7 +265,7 @@ Status PgStore::SetJobStatus(int64_t job_id, JobStatus status, const std::string
 }
 Status PgStore::SetJobInputs(int64_t job_id, const std::string& labels_json,
                              const std::string& ui_template, const LeaseFence* fence) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kJobs, [&]() -> Status {
     PLB_TRY(CheckFence(fence));
     Q("UPDATE jobs SET labels_json=?, ui_template=? WHERE id=?")
         .Bind(1, labels_json)
@@ -276,7 +276,7 @@ Status PgStore::SetJobInputs(int64_t job_id, const std::string& labels_json,
   });
 }
 Status PgStore::MarkOutputWritten(int64_t job_id, int64_t now_ms, const LeaseFence* fence) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kJobs, [&]() -> Status {
     PLB_TRY(CheckFence(fence));
     Q("UPDATE jobs SET output_written=1, modified_ms=? WHERE id=?")
         .Bind(1, now_ms)
@@ -288,7 +288,7 @@ Status PgStore::MarkOutputWritten(int64_t job_id, int64_t now_ms, const LeaseFen
 
 // ---------------- objects ----------------
 Status PgStore::DeleteObjects(int64_t job_id, const LeaseFence* fence) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kWork, [&]() -> Status {
     PLB_TRY(CheckFence(fence));
     Q("DELETE FROM objects WHERE job_id=?").Bind(1, job_id).Step();
     Q("DELETE FROM assignments WHERE job_id=?").Bind(1, job_id).Step();
@@ -298,7 +298,7 @@ Status PgStore::DeleteObjects(int64_t job_id, const LeaseFence* fence) {
 }
 Status PgStore::InsertObjects(int64_t job_id, const std::vector<DataObject>& objects,
                               int64_t now_ms, const LeaseFence* fence) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kWork, [&]() -> Status {
     PLB_TRY(CheckFence(fence));
     // Rows go in groups of kRows per statement: one round trip per group.
     // An empty task input is bound as NULL (the object awaits
@@ -355,7 +355,7 @@ Status PgStore::InsertObjects(int64_t job_id, const std::vector<DataObject>& obj
 Status PgStore::SetTaskInputs(int64_t job_id,
                               const std::vector<std::pair<int64_t, std::string>>& inputs,
                               const LeaseFence* fence) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kWork, [&]() -> Status {
     PLB_TRY(CheckFence(fence));
     for (const auto& [index, input] : inputs) {
       Q("UPDATE objects SET task_input=? WHERE job_id=? AND idx=?")
@@ -438,7 +438,7 @@ Result<std::vector<int64_t>> PgStore::ObjectsReadyToConsolidate(int64_t job_id, 
 Result<std::vector<Status>> PgStore::FinishObjects(int64_t job_id,
                                                    const std::vector<ObjectOutcome>& outcomes,
                                                    int64_t now_ms, const LeaseFence* fence) {
-  return Txn<std::vector<Status>>([&]() -> Result<std::vector<Status>> {
+  return Txn<std::vector<Status>>(changes::kWork, [&]() -> Result<std::vector<Status>> {
     PLB_TRY(CheckFence(fence));
     std::vector<Status> out;
     out.reserve(outcomes.size());
@@ -510,7 +510,7 @@ Result<std::vector<std::pair<int64_t, int64_t>>> PgStore::ExpiredObjects(
 }
 Status PgStore::ReleaseObjects(int64_t job_id, int64_t count, int64_t now_ms,
                                const LeaseFence* fence) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kWork, [&]() -> Status {
     PLB_TRY(CheckFence(fence));
     ReleaseNext(job_id, count, now_ms);
     return {};

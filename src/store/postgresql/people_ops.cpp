@@ -55,7 +55,7 @@ Result<Workteam> PgStore::ReadTeam(const char* column, const std::string& value)
 
 // ---------------- people ----------------
 Result<User> PgStore::CreateUser(const User& user) {
-  return Txn<User>([&]() -> Result<User> {
+  return Txn<User>(changes::kPeople, [&]() -> Result<User> {
     {
       Query q = Q("SELECT 1 FROM users WHERE lower(username)=lower(?)");
       q.Bind(1, user.username);
@@ -109,7 +109,7 @@ Result<std::vector<User>> PgStore::ListUsers() {
   });
 }
 Status PgStore::SetUserGroups(int64_t user_id, const std::vector<std::string>& groups) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kPeople, [&]() -> Status {
     BumpIdentityVersion();
     Q("DELETE FROM user_groups WHERE user_id=?").Bind(1, user_id).Step();
     WriteGroups(user_id, groups);
@@ -117,7 +117,7 @@ Status PgStore::SetUserGroups(int64_t user_id, const std::vector<std::string>& g
   });
 }
 Status PgStore::PutAccessKey(const AccessKey& key) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kPeople, [&]() -> Status {
     BumpIdentityVersion();
     std::string stored = key.secret;
     if (sealer_) {
@@ -155,7 +155,7 @@ Result<std::optional<AccessKey>> PgStore::FindAccessKey(const std::string& id) {
   });
 }
 Status PgStore::PutSession(const Session& s) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kPeople, [&]() -> Status {
     Q("INSERT INTO sessions(token,user_id,csrf_token,expires_ms) VALUES(?,?,?,?)")
         .Bind(1, s.token)
         .Bind(2, s.user_id)
@@ -226,7 +226,7 @@ void PgStore::BumpIdentityVersion() {
   Q("UPDATE identity_version SET version=version+1 WHERE id=1").Step();
 }
 Status PgStore::DeleteSession(const std::string& token) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kPeople, [&]() -> Status {
     BumpIdentityVersion();
     Q("DELETE FROM sessions WHERE token=?").Bind(1, token).Step();
     return {};
@@ -235,7 +235,7 @@ Status PgStore::DeleteSession(const std::string& token) {
 
 // ---------------- work teams ----------------
 Result<Workteam> PgStore::CreateWorkteam(const Workteam& team) {
-  return Txn<Workteam>([&]() -> Result<Workteam> {
+  return Txn<Workteam>(changes::kTeams, [&]() -> Result<Workteam> {
     {
       Query q = Q("SELECT 1 FROM workteams WHERE lower(name)=lower(?)");
       q.Bind(1, team.name);
@@ -290,7 +290,7 @@ Result<std::vector<Workteam>> PgStore::ListWorkteams() {
   "a.key_id=kms_keys.key_id),''),description,wrapped_key,policy,enabled,created_ms,"     \
   "modified_ms,key_manager,deletion_ms,tags FROM kms_keys"
 Status PgStore::CreateKmsKey(const KmsKey& k) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kKeys, [&]() -> Status {
     {
       Query q = Q("SELECT 1 FROM kms_keys WHERE key_id=?1 UNION ALL "
                   "SELECT 1 FROM kms_aliases WHERE ?2::text<>'' AND alias=?2::text");
@@ -346,7 +346,7 @@ Result<std::vector<KmsKey>> PgStore::ListKmsKeys() {
   });
 }
 Status PgStore::SetKmsKeyEnabled(const std::string& key_id, bool enabled, int64_t now_ms) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kKeys, [&]() -> Status {
     Q("UPDATE kms_keys SET enabled=?, modified_ms=? WHERE key_id=?")
         .Bind(1, int64_t{enabled})
         .Bind(2, now_ms)
@@ -358,7 +358,7 @@ Status PgStore::SetKmsKeyEnabled(const std::string& key_id, bool enabled, int64_
 }
 Status PgStore::UpdateKmsKey(const std::string& key_id,
                                  const std::function<Status(KmsKey&)>& change) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kKeys, [&]() -> Status {
     KmsKey k;
     {
       Query q = Q(kKmsSelect " WHERE key_id=?");
@@ -381,7 +381,7 @@ Status PgStore::UpdateKmsKey(const std::string& key_id,
   });
 }
 Status PgStore::DeleteKmsKey(const std::string& key_id) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kKeys, [&]() -> Status {
     Q("DELETE FROM kms_keys WHERE key_id=?").Bind(1, key_id).Step();
     if (Changes() == 0) return NotFound("Key '" + key_id + "' does not exist");
     Q("DELETE FROM kms_aliases WHERE key_id=?").Bind(1, key_id).Step();
@@ -389,7 +389,7 @@ Status PgStore::DeleteKmsKey(const std::string& key_id) {
   });
 }
 Status PgStore::CreateKmsAlias(const KmsAlias& a) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kKeys, [&]() -> Status {
     {
       Query q = Q("SELECT 1 FROM kms_aliases WHERE alias=?");
       q.Bind(1, a.alias);
@@ -411,7 +411,7 @@ Status PgStore::CreateKmsAlias(const KmsAlias& a) {
 }
 Status PgStore::UpdateKmsAlias(const std::string& alias, const std::string& key_id,
                                    int64_t now_ms) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kKeys, [&]() -> Status {
     {
       Query q = Q("SELECT 1 FROM kms_keys WHERE key_id=?");
       q.Bind(1, key_id);
@@ -427,7 +427,7 @@ Status PgStore::UpdateKmsAlias(const std::string& alias, const std::string& key_
   });
 }
 Status PgStore::DeleteKmsAlias(const std::string& alias) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kKeys, [&]() -> Status {
     Q("DELETE FROM kms_aliases WHERE alias=?").Bind(1, alias).Step();
     if (Changes() == 0) return NotFound("Alias '" + alias + "' does not exist");
     return {};
@@ -454,7 +454,7 @@ KmsKey ReadKmsKey(const Query& q) {
 
 // ---------------- workforce and access control (issue #6) ----------------
 Result<Workteam> PgStore::UpdateWorkteam(const Workteam& team) {
-  return Txn<Workteam>([&]() -> Result<Workteam> {
+  return Txn<Workteam>(changes::kTeams, [&]() -> Result<Workteam> {
     PLB_ASSIGN_OR_RETURN(Workteam old, ReadTeam("name", team.name));
     Q("UPDATE workteams SET doc=?, updated_ms=? WHERE id=?")
         .Bind(1, team.doc_json)
@@ -471,7 +471,7 @@ Result<Workteam> PgStore::UpdateWorkteam(const Workteam& team) {
   });
 }
 Status PgStore::DeleteWorkteam(const std::string& name) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kTeams, [&]() -> Status {
     PLB_ASSIGN_OR_RETURN(Workteam t, ReadTeam("name", name));
     {
       Query q =
@@ -487,7 +487,7 @@ Status PgStore::DeleteWorkteam(const std::string& name) {
   });
 }
 Status PgStore::SetUserDisabled(int64_t user_id, bool disabled) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kPeople, [&]() -> Status {
     BumpIdentityVersion();
     Q("UPDATE users SET disabled=? WHERE id=?").Bind(1, int64_t{disabled}).Bind(2, user_id).Step();
     if (Changes() == 0) return NotFound("no user with id " + std::to_string(user_id));
@@ -496,7 +496,7 @@ Status PgStore::SetUserDisabled(int64_t user_id, bool disabled) {
   });
 }
 Status PgStore::SetUserPassword(int64_t user_id, const std::string& password_hash) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kPeople, [&]() -> Status {
     BumpIdentityVersion();
     Q("UPDATE users SET password_hash=? WHERE id=?").Bind(1, password_hash).Bind(2, user_id).Step();
     if (Changes() == 0) return NotFound("no user with id " + std::to_string(user_id));
@@ -525,7 +525,7 @@ Result<std::vector<AccessKeyInfo>> PgStore::ListAccessKeys(std::optional<int64_t
   });
 }
 Status PgStore::RevokeAccessKey(const std::string& access_key_id, int64_t now_ms) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kPeople, [&]() -> Status {
     BumpIdentityVersion();
     {
       Query q = Q("SELECT 1 FROM access_keys WHERE access_key_id=?");
@@ -540,7 +540,7 @@ Status PgStore::RevokeAccessKey(const std::string& access_key_id, int64_t now_ms
   });
 }
 Status PgStore::AppendAudit(const AuditEntry& e) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kNone, [&]() -> Status {
     Q("INSERT INTO audit_log(time_ms,actor,action,target,source,outcome,detail) "
       "VALUES(?,?,?,?,?,?,?)")
         .Bind(1, e.time_ms)
@@ -606,7 +606,7 @@ Invitation ReadInvitation(const Query& q) {
 }  // namespace
 
 Status PgStore::CreateInvitation(const Invitation& inv) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kPeople, [&]() -> Status {
     {
       Query q = Q("SELECT 1 FROM users WHERE lower(username)=lower(?)");
       q.Bind(1, inv.username);
@@ -649,7 +649,7 @@ Result<std::vector<Invitation>> PgStore::ListInvitations() {
 }
 Result<User> PgStore::AcceptInvitation(const std::string& token_hash, const User& user,
                                            int64_t now_ms) {
-  return Txn<User>([&]() -> Result<User> {
+  return Txn<User>(changes::kPeople, [&]() -> Result<User> {
     Invitation inv;
     {
       // The row stays locked to this transaction: a replica accepting the
@@ -690,7 +690,7 @@ Result<User> PgStore::AcceptInvitation(const std::string& token_hash, const User
 // Seals every secret still stored in plaintext (rows copied from an
 // installation made before encryption at rest).
 Status PgStore::SealPlaintextSecrets() {
-  PLB_TRY(Txn<void>([&]() -> Status {
+  PLB_TRY(Txn<void>(changes::kPeople, [&]() -> Status {
     std::vector<std::pair<std::string, std::string>> plain;
     {
       Query q = Q("SELECT access_key_id,secret FROM access_keys");

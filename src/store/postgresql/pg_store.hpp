@@ -60,6 +60,7 @@
 #include <vector>
 
 #include "common/await.hpp"
+#include "store/postgresql/listener.hpp"
 #include "store/store.hpp"
 
 namespace plumbline::store::postgresql {
@@ -340,6 +341,7 @@ class PgStore final : public Store {
   Result<User> AcceptInvitation(const std::string& token_hash, const User& user, int64_t now_ms) override;
 
   StoreStats Stats() override;
+  ChangeFeed& Feed() override { return changes_; }
 
  private:
   // ---- the write path (connection.cpp) ----
@@ -361,6 +363,11 @@ class PgStore final : public Store {
     virtual bool Prepare() { return false; }
     virtual void Send() {}
     virtual bool Receive() { return false; }
+    // What it may touch (see Store::Feed), and what its last run that
+    // kept its changes did touch (Touched narrows it while it runs): what
+    // the commit announces.
+    ChangeSet changes = changes::kNone;
+    ChangeSet kept_changes = changes::kNone;
   };
   void Enqueue(Op* op);
   void WriterLoop();
@@ -376,23 +383,28 @@ class PgStore final : public Store {
   struct PipelineRun {
     size_t next = 0;                    // the first operation not run
     std::optional<size_t> failed;       // an operation whose statement failed
-    bool committed = false;             // the COMMIT went with the pipeline
   };
   // Runs the pipelined operations batch[from, to) in one pipeline, each
-  // followed by "RELEASE op", "SAVEPOINT op", and the COMMIT after the last
-  // one when `to` ends the batch.
+  // but the batch's last followed by "RELEASE op", "SAVEPOINT op".
   PipelineRun RunPipelined(const std::vector<Op*>& batch, size_t from, size_t to);
 
   // A write transaction that returns at once: `done` gets its result on the
   // writer thread after the commit (see Store::Done). Statement errors
   // (exceptions) become kUnavailable; errors fn returns roll back its
-  // changes.
+  // changes. `touches` is what it may change (announced with the commit when
+  // it keeps its changes; see Store::Feed).
   template <class T, class F>
-  void TxnAsync(F fn, Done<T> done) {
+  void TxnAsync(ChangeSet touches, F fn, Done<T> done) {
     struct Pending final : Op {
-      Pending(F f, Done<T> d) : fn(std::move(f)), done(std::move(d)) {}
+      Pending(PgStore* s, ChangeSet t, F f, Done<T> d)
+          : store(s), fn(std::move(f)), done(std::move(d)) {
+        changes = t;
+      }
       bool Run() override {
         retryable = false;
+        kept_changes = changes::kNone;
+        ChangeSet touched = changes;
+        store->op_changes_ = &touched;
         try {
           result.emplace(fn());
         } catch (const SqlError& e) {
@@ -401,39 +413,55 @@ class PgStore final : public Store {
         } catch (const std::exception& e) {
           result.emplace(Unavailable(std::string("database error: ") + e.what()));
         }
-        return result->has_value();
+        store->op_changes_ = nullptr;
+        if (!result->has_value()) return false;
+        kept_changes = touched;
+        return true;
       }
       bool Retryable() const override { return retryable; }
       void Fail(const Error& e) override { result.emplace(e); }
       void Finish() override { done(std::move(*result)); }
+      PgStore* store;
       F fn;
       Done<T> done;
       std::optional<Result<T>> result;
       bool retryable = false;
     };
-    Enqueue(new Pending(std::move(fn), std::move(done)));
+    Enqueue(new Pending(this, touches, std::move(fn), std::move(done)));
   }
 
   // A write that is one statement (see Op::Pipelined): `make` returns the
   // bound query, `read` its result from the query's rows. A refusal read
   // from the rows must come from a statement that changed nothing.
+  // `touches` as for TxnAsync; `read` may narrow it with Touched.
   template <class T, class Make, class ReadFn>
-  void PipelinedAsync(Make make, ReadFn read, Done<T> done) {
+  void PipelinedAsync(ChangeSet touches, Make make, ReadFn read, Done<T> done) {
     struct Pending final : Op {
-      Pending(Make m, ReadFn r, Done<T> d) : make(std::move(m)), read(std::move(r)), done(std::move(d)) {}
-      // Runs `step` and keeps its result; false when a statement failed.
+      Pending(PgStore* s, ChangeSet t, Make m, ReadFn r, Done<T> d)
+          : store(s), make(std::move(m)), read(std::move(r)), done(std::move(d)) {
+        changes = t;
+      }
+      // Runs `step` and keeps its result (and what it touched, when it is
+      // a success: `read` may narrow it with Touched); false when a
+      // statement failed.
       bool Settle(const std::function<Result<T>()>& step) {
         retryable = false;
+        kept_changes = changes::kNone;
+        ChangeSet touched = changes;
+        store->op_changes_ = &touched;
+        bool ran = false;
         try {
           result.emplace(step());
-          return true;
+          ran = true;
         } catch (const SqlError& e) {
           retryable = e.Retryable();
           result.emplace(Unavailable(std::string("database error: ") + e.what()));
         } catch (const std::exception& e) {
           result.emplace(Unavailable(std::string("database error: ") + e.what()));
         }
-        return false;
+        store->op_changes_ = nullptr;
+        if (ran && result->has_value()) kept_changes = touched;
+        return ran;
       }
       bool Run() override {
         return Settle([&]() -> Result<T> {
@@ -459,6 +487,7 @@ class PgStore final : public Store {
           return read(*query);
         });
       }
+      PgStore* store;
       Make make;
       ReadFn read;
       Done<T> done;
@@ -466,13 +495,24 @@ class PgStore final : public Store {
       std::optional<Result<T>> result;
       bool retryable = false;
     };
-    Enqueue(new Pending(std::move(make), std::move(read), std::move(done)));
+    Enqueue(new Pending(this, touches, std::move(make), std::move(read), std::move(done)));
   }
 
   template <class T, class F>
+  Result<T> Txn(ChangeSet touches, F&& fn) {
+    return Await<Result<T>>([&](auto done) {
+      TxnAsync<T>(touches, std::forward<F>(fn), Done<T>(std::move(done)));
+    });
+  }
+  // A write that does not say what it touches announces every kind.
+  template <class T, class F>
   Result<T> Txn(F&& fn) {
-    return Await<Result<T>>(
-        [&](auto done) { TxnAsync<T>(std::forward<F>(fn), Done<T>(std::move(done))); });
+    return Txn<T>(changes::kAll, std::forward<F>(fn));
+  }
+  // Inside a write: what it touched after all (e.g. nothing, when it found
+  // nothing to change), in place of what it said it may touch.
+  void Touched(ChangeSet actual) {
+    if (op_changes_) *op_changes_ = actual;
   }
 
   // A read-only transaction on a pooled reader connection.
@@ -503,6 +543,16 @@ class PgStore final : public Store {
 
   Status Connect(Conn& c);
   Status Migrate();  // schema.cpp
+
+  // ---- changes (listener.cpp) ----
+  // What the batch's writes that kept their changes touched.
+  static ChangeSet TouchedBy(const std::vector<Op*>& batch);
+  // The statement that commits a batch that touched `touched`: a pg_notify
+  // on the store's channel first when it touched anything, so that other
+  // processes hear of it when (and only if) the transaction commits.
+  std::string CommitSql(ChangeSet touched) const;
+  // Names the store's channel and starts listening on it (Open).
+  void StartListener();
   // The schema version of the database on the current connection (0: none).
   Result<int64_t> ReadSchemaVersion();
 
@@ -555,6 +605,12 @@ class PgStore final : public Store {
   std::thread writer_thread_;
   std::atomic<int64_t> commits_{0}, committed_writes_{0}, failed_commits_{0};
   StoreCounters counters_;
+  ChangeSet* op_changes_ = nullptr;  // the running write's (writer thread only)
+  // Changes: this process's commits and what the listener hears of others'.
+  ChangeFeed changes_;
+  std::string channel_literal_;  // the NOTIFY channel, quoted for SQL
+  std::string origin_;           // this store's name in its announcements
+  std::unique_ptr<ChangeListener> listener_;
 
   static constexpr size_t kMaxIdleReaders = 16;
   std::mutex pool_mu_;

@@ -43,7 +43,13 @@ void SqliteStore::FillObjectOf(Assignment& a) {
 // ---------------- assignments ----------------
 void SqliteStore::ClaimAsync(const ClaimRequest& r, Done<std::optional<Assignment>> done) {
   TxnAsync<std::optional<Assignment>>(
-      [this, r] { return ClaimLocked(r); },
+      changes::kWork,
+      [this, r] {
+        auto claimed = ClaimLocked(r);
+        // A claim that found nothing to hand out changed nothing.
+        if (claimed && !claimed->has_value()) Touched(changes::kNone);
+        return claimed;
+      },
       [this, done = std::move(done)](Result<std::optional<Assignment>> res) {
         if (res) counters_.Claimed(res->has_value());
         done(std::move(res));
@@ -52,6 +58,7 @@ void SqliteStore::ClaimAsync(const ClaimRequest& r, Done<std::optional<Assignmen
 void SqliteStore::SubmitAsync(int64_t id, int64_t user_id, std::string answer_json,
                               double time_spent_s, int64_t now_ms, Done<SubmitOutcome> done) {
   TxnAsync<SubmitOutcome>(
+      changes::kWork,
       [this, id, user_id, answer = std::move(answer_json), time_spent_s, now_ms] {
         return SubmitLocked(id, user_id, answer, time_spent_s, now_ms);
       },
@@ -64,6 +71,7 @@ void SqliteStore::SubmitAndClaimAsync(int64_t id, int64_t user_id, std::string a
                                       double time_spent_s, int64_t now_ms, const ClaimRequest& next,
                                       Done<SubmittedAndClaimed> done) {
   TxnAsync<SubmittedAndClaimed>(
+      changes::kWork,
       [this, id, user_id, answer = std::move(answer_json), time_spent_s, now_ms, next] {
         return SubmitAndClaimLocked(id, user_id, answer, time_spent_s, now_ms, next);
       },
@@ -201,7 +209,7 @@ Result<SubmitOutcome> SqliteStore::SubmitLocked(int64_t id, int64_t user_id,
 }
 Status SqliteStore::EndLease(int64_t id, int64_t user_id, AssignmentState new_state,
                              int64_t now_ms) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kWork, [&]() -> Status {
     PLB_ASSIGN_OR_RETURN(Assignment a, ReadAssignment(id));
     if (a.user_id != user_id) return Conflict("task " + std::to_string(id) + " is not yours");
     if (a.state != AssignmentState::kLeased || now_ms > a.deadline_ms) {
@@ -217,7 +225,11 @@ Status SqliteStore::EndLease(int64_t id, int64_t user_id, AssignmentState new_st
   });
 }
 Result<int64_t> SqliteStore::ExpireLeases(int64_t now_ms) {
-  return Txn<int64_t>([&]() -> Result<int64_t> { return ExpireLocked(now_ms); });
+  return Txn<int64_t>(changes::kWork, [&]() -> Result<int64_t> {
+    int64_t expired = ExpireLocked(now_ms);
+    if (expired == 0) Touched(changes::kNone);  // every runner pass asks: most find none
+    return expired;
+  });
 }
 Result<std::vector<ObjectAnswers>> SqliteStore::GetObjectsWithAnswers(
     int64_t job_id, const std::vector<int64_t>& indexes) {

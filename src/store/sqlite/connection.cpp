@@ -116,17 +116,20 @@ void SqliteStore::RunBatch(const std::vector<Op*>& batch) {
     failed_commits_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
+  ChangeSet touched = changes::kNone;
   for (Op* o : batch) {
     if (batch.size() == 1) {
       if (!o->Run()) {
         (void)Run("ROLLBACK");
         return;
       }
+      touched |= o->changes;
       continue;
     }
     (void)Run("SAVEPOINT op");
     bool keep = o->Run();
     if (!keep) (void)Run("ROLLBACK TO op");
+    else touched |= o->changes;
     (void)Run("RELEASE op");
   }
   if (auto s = Run("COMMIT"); !s) {
@@ -138,6 +141,7 @@ void SqliteStore::RunBatch(const std::vector<Op*>& batch) {
   commits_.fetch_add(1, std::memory_order_relaxed);
   committed_writes_.fetch_add(static_cast<int64_t>(batch.size()), std::memory_order_relaxed);
   counters_.Committed(batch.size());
+  changes_.Publish(touched);  // before the callers hear of their commit
 }
 
 // ---------------- readers ----------------

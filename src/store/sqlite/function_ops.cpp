@@ -32,7 +32,7 @@ Function ReadFunction(const Query& q) {
 }  // namespace
 
 Status SqliteStore::CreateFunction(const Function& f) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kFunctions, [&]() -> Status {
     {
       Query q = Q("SELECT 1 FROM functions WHERE name=?1 OR arn=?2");
       q.Bind(1, f.name).Bind(2, f.arn);
@@ -81,7 +81,7 @@ Result<std::vector<Function>> SqliteStore::ListFunctions() {
 }
 
 Result<Function> SqliteStore::UpdateFunction(const Function& f) {
-  return Txn<Function>([&]() -> Result<Function> {
+  return Txn<Function>(changes::kFunctions, [&]() -> Result<Function> {
     Function old;
     {
       Query q = Q(kFunctionSelect " WHERE name=?1");
@@ -116,7 +116,7 @@ Result<Function> SqliteStore::UpdateFunction(const Function& f) {
 }
 
 Status SqliteStore::DeleteFunction(const std::string& name) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kFunctions, [&]() -> Status {
     Q("DELETE FROM functions WHERE name=?").Bind(1, name).Step();
     if (sqlite3_changes(Db()) == 0) return NotFound("Function not found: " + name);
     return {};

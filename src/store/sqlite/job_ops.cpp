@@ -130,7 +130,7 @@ Result<std::optional<std::string>> SqliteStore::GetSetting(const std::string& ke
   });
 }
 Status SqliteStore::PutSetting(const std::string& key, const std::string& value) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kSettings, [&]() -> Status {
     Q("INSERT INTO settings(key,value) VALUES(?,?) ON CONFLICT(key) DO UPDATE SET "
       "value=excluded.value")
         .Bind(1, key)
@@ -142,7 +142,7 @@ Status SqliteStore::PutSetting(const std::string& key, const std::string& value)
 
 // ---------------- jobs ----------------
 Result<Job> SqliteStore::CreateJob(const Job& job) {
-  return Txn<Job>([&]() -> Result<Job> {
+  return Txn<Job>(changes::kJobs, [&]() -> Result<Job> {
     {
       Query q = Q("SELECT 1 FROM jobs WHERE name=?");
       q.Bind(1, job.name);
@@ -247,7 +247,7 @@ Result<JobPage> SqliteStore::ListJobPage(const JobPageQuery& query) {
 }
 Status SqliteStore::SetJobStatus(int64_t job_id, JobStatus status, const std::string& reason,
                                  int64_t now_ms, const LeaseFence* fence) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kJobs, [&]() -> Status {
     PLB_TRY(CheckFence(fence));
     Q("UPDATE jobs SET status=?, failure_reason=?, modified_ms=? WHERE id=?")
         .Bind(1, std::string(JobStatusName(status)))
@@ -260,7 +260,7 @@ Status SqliteStore::SetJobStatus(int64_t job_id, JobStatus status, const std::st
 }
 Status SqliteStore::SetJobInputs(int64_t job_id, const std::string& labels_json,
                                  const std::string& ui_template, const LeaseFence* fence) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kJobs, [&]() -> Status {
     PLB_TRY(CheckFence(fence));
     Q("UPDATE jobs SET labels_json=?, ui_template=? WHERE id=?")
         .Bind(1, labels_json)
@@ -271,7 +271,7 @@ Status SqliteStore::SetJobInputs(int64_t job_id, const std::string& labels_json,
   });
 }
 Status SqliteStore::MarkOutputWritten(int64_t job_id, int64_t now_ms, const LeaseFence* fence) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kJobs, [&]() -> Status {
     PLB_TRY(CheckFence(fence));
     Q("UPDATE jobs SET output_written=1, modified_ms=? WHERE id=?")
         .Bind(1, now_ms)
@@ -283,7 +283,7 @@ Status SqliteStore::MarkOutputWritten(int64_t job_id, int64_t now_ms, const Leas
 
 // ---------------- objects ----------------
 Status SqliteStore::DeleteObjects(int64_t job_id, const LeaseFence* fence) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kWork, [&]() -> Status {
     PLB_TRY(CheckFence(fence));
     Q("DELETE FROM objects WHERE job_id=?").Bind(1, job_id).Step();
     Q("DELETE FROM assignments WHERE job_id=?").Bind(1, job_id).Step();
@@ -293,7 +293,7 @@ Status SqliteStore::DeleteObjects(int64_t job_id, const LeaseFence* fence) {
 }
 Status SqliteStore::InsertObjects(int64_t job_id, const std::vector<DataObject>& objects,
                                   int64_t now_ms, const LeaseFence* fence) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kWork, [&]() -> Status {
     PLB_TRY(CheckFence(fence));
     // Rows go in groups of kRows per statement: bulk ingest of large
     // manifests spends its time in SQLite's per-statement overhead otherwise.
@@ -360,7 +360,7 @@ Status SqliteStore::InsertObjects(int64_t job_id, const std::vector<DataObject>&
 Status SqliteStore::SetTaskInputs(int64_t job_id,
                                   const std::vector<std::pair<int64_t, std::string>>& inputs,
                                   const LeaseFence* fence) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kWork, [&]() -> Status {
     PLB_TRY(CheckFence(fence));
     for (const auto& [index, input] : inputs) {
       Q("UPDATE objects SET task_input=? WHERE job_id=? AND idx=?")
@@ -443,7 +443,7 @@ Result<std::vector<int64_t>> SqliteStore::ObjectsReadyToConsolidate(int64_t job_
 Result<std::vector<Status>> SqliteStore::FinishObjects(int64_t job_id,
                                                        const std::vector<ObjectOutcome>& outcomes,
                                                        int64_t now_ms, const LeaseFence* fence) {
-  return Txn<std::vector<Status>>([&]() -> Result<std::vector<Status>> {
+  return Txn<std::vector<Status>>(changes::kWork, [&]() -> Result<std::vector<Status>> {
     PLB_TRY(CheckFence(fence));
     std::vector<Status> out;
     out.reserve(outcomes.size());
@@ -515,7 +515,7 @@ Result<std::vector<std::pair<int64_t, int64_t>>> SqliteStore::ExpiredObjects(
 }
 Status SqliteStore::ReleaseObjects(int64_t job_id, int64_t count, int64_t now_ms,
                                    const LeaseFence* fence) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kWork, [&]() -> Status {
     PLB_TRY(CheckFence(fence));
     ReleaseNext(job_id, count, now_ms);
     return {};

@@ -8,7 +8,7 @@ Result<int64_t> SqliteStore::AcquireLease(const std::string& name, const std::st
   if (name.empty()) return InvalidArgument("lease name must not be empty");
   if (holder.empty()) return InvalidArgument("lease holder must not be empty");
   if (ttl_ms <= 0) return InvalidArgument("lease ttl_ms must be positive");
-  return Txn<int64_t>([&]() -> Result<int64_t> {
+  return Txn<int64_t>(changes::kNone, [&]() -> Result<int64_t> {
     // The row is taken when it is free, expired or already the holder's;
     // the epoch grows when the holder changes. (SET reads the old row.)
     Query q = Q(
@@ -26,7 +26,7 @@ Result<int64_t> SqliteStore::AcquireLease(const std::string& name, const std::st
 }
 
 Status SqliteStore::ReleaseLease(const std::string& name, const std::string& holder) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kNone, [&]() -> Status {
     Q("UPDATE runner_leases SET holder='', expires_ms=0 WHERE name=? AND holder=?")
         .Bind(1, name)
         .Bind(2, holder)

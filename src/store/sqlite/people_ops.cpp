@@ -55,7 +55,7 @@ Result<Workteam> SqliteStore::ReadTeam(const char* column, const std::string& va
 
 // ---------------- people ----------------
 Result<User> SqliteStore::CreateUser(const User& user) {
-  return Txn<User>([&]() -> Result<User> {
+  return Txn<User>(changes::kPeople, [&]() -> Result<User> {
     {
       Query q = Q("SELECT 1 FROM users WHERE username=?");
       q.Bind(1, user.username);
@@ -108,7 +108,7 @@ Result<std::vector<User>> SqliteStore::ListUsers() {
   });
 }
 Status SqliteStore::SetUserGroups(int64_t user_id, const std::vector<std::string>& groups) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kPeople, [&]() -> Status {
     BumpIdentityVersion();
     Q("DELETE FROM user_groups WHERE user_id=?").Bind(1, user_id).Step();
     WriteGroups(user_id, groups);
@@ -116,7 +116,7 @@ Status SqliteStore::SetUserGroups(int64_t user_id, const std::vector<std::string
   });
 }
 Status SqliteStore::PutAccessKey(const AccessKey& key) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kPeople, [&]() -> Status {
     BumpIdentityVersion();
     std::string stored = key.secret;
     if (sealer_) {
@@ -154,7 +154,7 @@ Result<std::optional<AccessKey>> SqliteStore::FindAccessKey(const std::string& i
   });
 }
 Status SqliteStore::PutSession(const Session& s) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kPeople, [&]() -> Status {
     Q("INSERT INTO sessions(token,user_id,csrf_token,expires_ms) VALUES(?,?,?,?)")
         .Bind(1, s.token)
         .Bind(2, s.user_id)
@@ -225,7 +225,7 @@ void SqliteStore::BumpIdentityVersion() {
   Q("UPDATE identity_version SET version=version+1 WHERE id=1").Step();
 }
 Status SqliteStore::DeleteSession(const std::string& token) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kPeople, [&]() -> Status {
     BumpIdentityVersion();
     Q("DELETE FROM sessions WHERE token=?").Bind(1, token).Step();
     return {};
@@ -234,7 +234,7 @@ Status SqliteStore::DeleteSession(const std::string& token) {
 
 // ---------------- work teams ----------------
 Result<Workteam> SqliteStore::CreateWorkteam(const Workteam& team) {
-  return Txn<Workteam>([&]() -> Result<Workteam> {
+  return Txn<Workteam>(changes::kTeams, [&]() -> Result<Workteam> {
     {
       Query q = Q("SELECT 1 FROM workteams WHERE name=?");
       q.Bind(1, team.name);
@@ -287,7 +287,7 @@ Result<std::vector<Workteam>> SqliteStore::ListWorkteams() {
   "a.key_id=kms_keys.key_id),''),description,wrapped_key,policy,enabled,created_ms,"     \
   "modified_ms,key_manager,deletion_ms,tags FROM kms_keys"
 Status SqliteStore::CreateKmsKey(const KmsKey& k) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kKeys, [&]() -> Status {
     {
       Query q = Q("SELECT 1 FROM kms_keys WHERE key_id=?1 UNION ALL "
                   "SELECT 1 FROM kms_aliases WHERE ?2<>'' AND alias=?2");
@@ -343,7 +343,7 @@ Result<std::vector<KmsKey>> SqliteStore::ListKmsKeys() {
   });
 }
 Status SqliteStore::SetKmsKeyEnabled(const std::string& key_id, bool enabled, int64_t now_ms) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kKeys, [&]() -> Status {
     Q("UPDATE kms_keys SET enabled=?, modified_ms=? WHERE key_id=?")
         .Bind(1, int64_t{enabled})
         .Bind(2, now_ms)
@@ -355,7 +355,7 @@ Status SqliteStore::SetKmsKeyEnabled(const std::string& key_id, bool enabled, in
 }
 Status SqliteStore::UpdateKmsKey(const std::string& key_id,
                                  const std::function<Status(KmsKey&)>& change) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kKeys, [&]() -> Status {
     KmsKey k;
     {
       Query q = Q(kKmsSelect " WHERE key_id=?");
@@ -378,7 +378,7 @@ Status SqliteStore::UpdateKmsKey(const std::string& key_id,
   });
 }
 Status SqliteStore::DeleteKmsKey(const std::string& key_id) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kKeys, [&]() -> Status {
     Q("DELETE FROM kms_keys WHERE key_id=?").Bind(1, key_id).Step();
     if (sqlite3_changes(Db()) == 0) return NotFound("Key '" + key_id + "' does not exist");
     Q("DELETE FROM kms_aliases WHERE key_id=?").Bind(1, key_id).Step();
@@ -386,7 +386,7 @@ Status SqliteStore::DeleteKmsKey(const std::string& key_id) {
   });
 }
 Status SqliteStore::CreateKmsAlias(const KmsAlias& a) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kKeys, [&]() -> Status {
     {
       Query q = Q("SELECT 1 FROM kms_aliases WHERE alias=?");
       q.Bind(1, a.alias);
@@ -408,7 +408,7 @@ Status SqliteStore::CreateKmsAlias(const KmsAlias& a) {
 }
 Status SqliteStore::UpdateKmsAlias(const std::string& alias, const std::string& key_id,
                                    int64_t now_ms) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kKeys, [&]() -> Status {
     {
       Query q = Q("SELECT 1 FROM kms_keys WHERE key_id=?");
       q.Bind(1, key_id);
@@ -424,7 +424,7 @@ Status SqliteStore::UpdateKmsAlias(const std::string& alias, const std::string& 
   });
 }
 Status SqliteStore::DeleteKmsAlias(const std::string& alias) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kKeys, [&]() -> Status {
     Q("DELETE FROM kms_aliases WHERE alias=?").Bind(1, alias).Step();
     if (sqlite3_changes(Db()) == 0) return NotFound("Alias '" + alias + "' does not exist");
     return {};
@@ -451,7 +451,7 @@ KmsKey ReadKmsKey(const Query& q) {
 
 // ---------------- workforce and access control (issue #6) ----------------
 Result<Workteam> SqliteStore::UpdateWorkteam(const Workteam& team) {
-  return Txn<Workteam>([&]() -> Result<Workteam> {
+  return Txn<Workteam>(changes::kTeams, [&]() -> Result<Workteam> {
     PLB_ASSIGN_OR_RETURN(Workteam old, ReadTeam("name", team.name));
     Q("UPDATE workteams SET doc=?, updated_ms=? WHERE id=?")
         .Bind(1, team.doc_json)
@@ -468,7 +468,7 @@ Result<Workteam> SqliteStore::UpdateWorkteam(const Workteam& team) {
   });
 }
 Status SqliteStore::DeleteWorkteam(const std::string& name) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kTeams, [&]() -> Status {
     PLB_ASSIGN_OR_RETURN(Workteam t, ReadTeam("name", name));
     {
       Query q =
@@ -484,7 +484,7 @@ Status SqliteStore::DeleteWorkteam(const std::string& name) {
   });
 }
 Status SqliteStore::SetUserDisabled(int64_t user_id, bool disabled) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kPeople, [&]() -> Status {
     BumpIdentityVersion();
     Q("UPDATE users SET disabled=? WHERE id=?").Bind(1, int64_t{disabled}).Bind(2, user_id).Step();
     if (sqlite3_changes(Db()) == 0) return NotFound("no user with id " + std::to_string(user_id));
@@ -493,7 +493,7 @@ Status SqliteStore::SetUserDisabled(int64_t user_id, bool disabled) {
   });
 }
 Status SqliteStore::SetUserPassword(int64_t user_id, const std::string& password_hash) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kPeople, [&]() -> Status {
     BumpIdentityVersion();
     Q("UPDATE users SET password_hash=? WHERE id=?").Bind(1, password_hash).Bind(2, user_id).Step();
     if (sqlite3_changes(Db()) == 0) return NotFound("no user with id " + std::to_string(user_id));
@@ -522,7 +522,7 @@ Result<std::vector<AccessKeyInfo>> SqliteStore::ListAccessKeys(std::optional<int
   });
 }
 Status SqliteStore::RevokeAccessKey(const std::string& access_key_id, int64_t now_ms) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kPeople, [&]() -> Status {
     BumpIdentityVersion();
     {
       Query q = Q("SELECT 1 FROM access_keys WHERE access_key_id=?");
@@ -537,7 +537,7 @@ Status SqliteStore::RevokeAccessKey(const std::string& access_key_id, int64_t no
   });
 }
 Status SqliteStore::AppendAudit(const AuditEntry& e) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kNone, [&]() -> Status {
     Q("INSERT INTO audit_log(time_ms,actor,action,target,source,outcome,detail) "
       "VALUES(?,?,?,?,?,?,?)")
         .Bind(1, e.time_ms)
@@ -603,7 +603,7 @@ Invitation ReadInvitation(const Query& q) {
 }  // namespace
 
 Status SqliteStore::CreateInvitation(const Invitation& inv) {
-  return Txn<void>([&]() -> Status {
+  return Txn<void>(changes::kPeople, [&]() -> Status {
     {
       Query q = Q("SELECT 1 FROM users WHERE username=?");
       q.Bind(1, inv.username);
@@ -646,7 +646,7 @@ Result<std::vector<Invitation>> SqliteStore::ListInvitations() {
 }
 Result<User> SqliteStore::AcceptInvitation(const std::string& token_hash, const User& user,
                                            int64_t now_ms) {
-  return Txn<User>([&]() -> Result<User> {
+  return Txn<User>(changes::kPeople, [&]() -> Result<User> {
     Invitation inv;
     {
       Query q = Q(kInvitationSelect " WHERE token_hash=?");
@@ -685,7 +685,7 @@ Result<User> SqliteStore::AcceptInvitation(const std::string& token_hash, const 
 // encryption at rest), then truncates the WAL so no old page image keeps
 // the plaintext (secure_delete zeroes it in the main file).
 Status SqliteStore::SealPlaintextSecrets() {
-  PLB_TRY(Txn<void>([&]() -> Status {
+  PLB_TRY(Txn<void>(changes::kPeople, [&]() -> Status {
     std::vector<std::pair<std::string, std::string>> plain;
     {
       Query q = Q("SELECT access_key_id,secret FROM access_keys");

@@ -290,6 +290,7 @@ class SqliteStore final : public Store {
   Status ReleaseLease(const std::string& name, const std::string& holder) override;
 
   StoreStats Stats() override;
+  ChangeFeed& Feed() override { return changes_; }
 
  private:
   // ---- the write path (connection.cpp) ----
@@ -300,6 +301,7 @@ class SqliteStore final : public Store {
     virtual bool Run() = 0;                 // true: keep its changes
     virtual void Fail(const Error& e) = 0;  // the batch did not commit
     virtual void Finish() = 0;              // reports the result
+    ChangeSet changes = changes::kNone;     // what it touches when it keeps its changes
   };
   void Enqueue(Op* op);
   void WriterLoop();
@@ -309,33 +311,51 @@ class SqliteStore final : public Store {
   // A write transaction that returns at once: `done` gets its result on the
   // writer thread after the commit (see Store::Done). fn's SQLite errors and
   // failed prepares (exceptions) become kUnavailable; errors fn returns roll
-  // back its changes.
+  // back its changes. `touches` is what it may change (published after the
+  // commit when it kept its changes; see Store::Feed).
   template <class T, class F>
-  void TxnAsync(F fn, Done<T> done) {
+  void TxnAsync(ChangeSet touches, F fn, Done<T> done) {
     struct Pending final : Op {
-      Pending(F f, Done<T> d) : fn(std::move(f)), done(std::move(d)) {}
+      Pending(SqliteStore* s, ChangeSet t, F f, Done<T> d)
+          : store(s), fn(std::move(f)), done(std::move(d)) {
+        changes = t;
+      }
       bool Run() override {
+        store->op_changes_ = &changes;
         try {
           result.emplace(fn());
         } catch (const std::exception& e) {
           result.emplace(Unavailable(std::string("database error: ") + e.what()));
         }
+        store->op_changes_ = nullptr;
         return result->has_value();
       }
       void Fail(const Error& e) override { result.emplace(e); }
       void Finish() override { done(std::move(*result)); }
+      SqliteStore* store;
       F fn;
       Done<T> done;
       std::optional<Result<T>> result;
     };
-    Enqueue(new Pending(std::move(fn), std::move(done)));
+    Enqueue(new Pending(this, touches, std::move(fn), std::move(done)));
   }
 
   // A write transaction; returns once it has committed (or failed).
   template <class T, class F>
+  Result<T> Txn(ChangeSet touches, F&& fn) {
+    return Await<Result<T>>([&](auto done) {
+      TxnAsync<T>(touches, std::forward<F>(fn), Done<T>(std::move(done)));
+    });
+  }
+  // A write that does not say what it touches announces every kind.
+  template <class T, class F>
   Result<T> Txn(F&& fn) {
-    return Await<Result<T>>(
-        [&](auto done) { TxnAsync<T>(std::forward<F>(fn), Done<T>(std::move(done))); });
+    return Txn<T>(changes::kAll, std::forward<F>(fn));
+  }
+  // Inside a write: what it touched after all (e.g. nothing, when it found
+  // nothing to change), in place of what it said it may touch.
+  void Touched(ChangeSet actual) {
+    if (op_changes_) *op_changes_ = actual;
   }
 
   // A read-only transaction on a reader connection taken from the pool (or
@@ -343,7 +363,7 @@ class SqliteStore final : public Store {
   // parallel with the writer and other readers.
   template <class T, class F>
   Result<T> Read(F&& fn) {
-    if (!readers_enabled_) return Txn<T>(std::forward<F>(fn));
+    if (!readers_enabled_) return Txn<T>(changes::kNone, std::forward<F>(fn));
     std::unique_ptr<Conn> conn = TakeReader();
     if (!conn) {
       conn = std::make_unique<Conn>();
@@ -432,6 +452,8 @@ class SqliteStore final : public Store {
   std::thread writer_thread_;
   std::atomic<int64_t> commits_{0}, committed_writes_{0}, failed_commits_{0};
   StoreCounters counters_;
+  ChangeSet* op_changes_ = nullptr;  // the running write's (writer thread only)
+  ChangeFeed changes_;  // this process's commits (Changes)
 
   bool readers_enabled_ = false;
   std::mutex pool_mu_;
