@@ -34,18 +34,9 @@ ROLE = "arn:aws:iam::123456789012:role/GroundTruthExecutionRole"
 PROMPT = 1.5  # seconds: how soon after the change A must have answered
 
 
-class Replica(h.Server):
+def Replica(binary, data_dir, name):
     """A server on a data dir shared with the other replica."""
-
-    def __init__(self, binary, data_dir, name):
-        self.binary = binary
-        self.extra_args = []
-        self.dir = tempfile.mkdtemp(prefix="plb-notify-%s-" % name)
-        self.data_dir = data_dir
-        self.extra_env = {}
-        self.name = name
-        self.log = open(os.path.join(self.dir, "server.log"), "w")
-        self.start("127.0.0.1:0")
+    return h.Server(binary, data_dir=data_dir, name=name)
 
 
 class Session(h.Worker):

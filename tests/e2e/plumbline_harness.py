@@ -19,12 +19,27 @@ ROOT_SECRET = "plumbline-test-secret-key-0123456789abcd"
 REGION = "us-west-2"
 
 
+def psql(sql):
+    """One SQL statement through psql against the PostgreSQL that
+    scripts/with-postgres.sh started (PLUMBLINE_TEST_PG): its output."""
+    p = subprocess.run(["psql", "-X", "-At", os.environ["PLUMBLINE_TEST_PG"], "-c", sql],
+                       capture_output=True, text=True, timeout=30)
+    if p.returncode != 0:
+        raise AssertionError("psql failed: " + p.stderr)
+    return p.stdout.strip()
+
+
 class Server:
-    def __init__(self, binary, extra_env=None, listen="127.0.0.1:0", extra_args=()):
+    """`data_dir`: a data dir shared with other servers (replicas of one
+    store), else a fresh one of its own; `name` tells replicas apart."""
+
+    def __init__(self, binary, extra_env=None, listen="127.0.0.1:0", extra_args=(),
+                 data_dir=None, name=None):
         self.binary = binary
         self.extra_args = list(extra_args)
-        self.dir = tempfile.mkdtemp(prefix="plb-e2e-")
-        self.data_dir = os.path.join(self.dir, "data")
+        self.name = name
+        self.dir = tempfile.mkdtemp(prefix="plb-%s-" % name if name else "plb-e2e-")
+        self.data_dir = data_dir or os.path.join(self.dir, "data")
         self.extra_env = extra_env or {}
         self.log = open(os.path.join(self.dir, "server.log"), "w")
         self.start(listen)

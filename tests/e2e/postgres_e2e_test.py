@@ -23,12 +23,7 @@ import seed_e2e_test as seed  # noqa: E402
 SCHEMA = "e2e_seed"
 
 
-def psql(sql):
-    p = subprocess.run(["psql", "-X", "-At", os.environ["PLUMBLINE_TEST_PG"], "-c", sql],
-                       capture_output=True, text=True, timeout=30)
-    if p.returncode != 0:
-        raise AssertionError("psql failed: " + p.stderr)
-    return p.stdout.strip()
+psql = h.psql
 
 
 def setUpModule():

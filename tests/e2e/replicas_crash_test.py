@@ -61,12 +61,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-def psql(sql):
-    p = subprocess.run(["psql", "-X", "-At", os.environ["PLUMBLINE_TEST_PG"], "-c", sql],
-                       capture_output=True, text=True, timeout=30)
-    if p.returncode != 0:
-        raise AssertionError("psql failed: " + p.stderr)
-    return p.stdout.strip()
+psql = h.psql
 
 
 class Postgres:
@@ -165,14 +160,9 @@ class Replica(h.Server):
     store the shared PostgreSQL database, its storage s3rver."""
 
     def __init__(self, binary, data_dir, name, s3_endpoint):
-        self.binary = binary
-        self.extra_args = ["--runner-lease", str(LEASE_SECONDS), "--s3-endpoint", s3_endpoint]
-        self.dir = tempfile.mkdtemp(prefix="plb-replica-%s-" % name)
-        self.data_dir = data_dir
-        self.extra_env = S3_ENV
-        self.name = name
-        self.log = open(os.path.join(self.dir, "server.log"), "w")
-        self.start("127.0.0.1:0")
+        super().__init__(binary, extra_env=S3_ENV,
+                         extra_args=["--runner-lease", str(LEASE_SECONDS), "--s3-endpoint", s3_endpoint],
+                         data_dir=data_dir, name=name)
 
     def count(self, pattern):
         return len(re.findall(pattern, self.server_log()))

@@ -35,26 +35,15 @@ LEASE_SECONDS = 5  # long enough that a loaded machine does not miss a renewal
 ROLE = "arn:aws:iam::123456789012:role/GroundTruthExecutionRole"
 
 
-def psql(sql):
-    p = subprocess.run(["psql", "-X", "-At", os.environ["PLUMBLINE_TEST_PG"], "-c", sql],
-                       capture_output=True, text=True, timeout=30)
-    if p.returncode != 0:
-        raise AssertionError("psql failed: " + p.stderr)
-    return p.stdout.strip()
+psql = h.psql
 
 
 class Replica(h.Server):
     """A server on a data dir shared with the other replicas."""
 
     def __init__(self, binary, data_dir, name):
-        self.binary = binary
-        self.extra_args = ["--runner-lease", str(LEASE_SECONDS)]
-        self.dir = tempfile.mkdtemp(prefix="plb-replica-%s-" % name)
-        self.data_dir = data_dir
-        self.extra_env = {}
-        self.name = name
-        self.log = open(os.path.join(self.dir, "server.log"), "w")
-        self.start("127.0.0.1:0")
+        super().__init__(binary, extra_args=["--runner-lease", str(LEASE_SECONDS)],
+                         data_dir=data_dir, name=name)
 
     def lease_takes(self, job_id):
         return len(re.findall(r'msg="runner lease taken" job_id=%d ' % job_id, self.server_log()))

@@ -440,6 +440,7 @@ std::vector<PgStore::Op*> PgStore::RunBatch(const std::vector<Op*>& batch) {
     reconnects_.fetch_add(1);
     if (auto s = Connect(writer_); !s) return fail_all(s.error());
   }
+  ChangeSet touched = changes::kNone;  // by the writes the commit keeps
   try {
     writer_.Exec("BEGIN; SAVEPOINT op");
     for (size_t i = 0; i < batch.size();) {
@@ -460,7 +461,8 @@ std::vector<PgStore::Op*> PgStore::RunBatch(const std::vector<Op*>& batch) {
       }
     }
     // Announces what the kept writes touched, in the committing transaction.
-    writer_.Exec(CommitSql(TouchedBy(batch)).c_str());
+    touched = TouchedBy(batch);
+    writer_.Exec(CommitSql(touched).c_str());
   } catch (const SqlError& e) {
     writer_.EndPipeline();
     try {
@@ -473,7 +475,7 @@ std::vector<PgStore::Op*> PgStore::RunBatch(const std::vector<Op*>& batch) {
   commits_.fetch_add(1, std::memory_order_relaxed);
   committed_writes_.fetch_add(static_cast<int64_t>(done), std::memory_order_relaxed);
   counters_.Committed(done);
-  changes_.Publish(TouchedBy(batch));  // before the callers hear of their commit
+  changes_.Publish(touched);  // before the callers hear of their commit
   return again;
 }
 
