@@ -9,6 +9,11 @@
 // Every likelihood is floored well above 1e-30, so a product of
 // kRescaleEvery factors cannot underflow a double.
 //
+// The stopping rule compares every posterior with the pass before, but until
+// the EM nears convergence a bound from the statistics alone shows that some
+// posterior moved by more than the tolerance; only then are the posteriors
+// kept from pass to pass (see RunEm).
+//
 // Speed: for K <= 4 the rows of the likelihood table, the statistics and the
 // posteriors are padded to 2 or 4 doubles and processed as one GCC vector,
 // compiled twice (AVX2 and baseline) with target_clones where available.
@@ -43,6 +48,16 @@ constexpr int kRescaleEvery = 8;
 constexpr int64_t kAnswersPerChunk = 131072;
 constexpr int kMaxChunks = 4;
 
+// What a pass over the answers does besides computing each task's posterior.
+//   kTracked: the M-step statistics; and the change of every posterior from
+//     the one in EStepInput::posteriors (the pass before), for the stopping
+//     rule, and the posterior into its place.
+//   kBounded: the statistics only. The stopping rule then reads a lower
+//     bound of that change from the statistics themselves (see RunEm), which
+//     spares every task's posterior a load and a store.
+//   kFinal: the posteriors into EStepInput::posteriors.
+enum class PassKind { kTracked, kBounded, kFinal };
+
 struct Chunk {
   int32_t begin = 0;  // task range [begin, end)
   int32_t end = 0;
@@ -56,26 +71,19 @@ int Stride(int k_count) { return k_count == 3 ? 4 : k_count; }
 
 // The parameters an E-step reads. Rows are `stride` doubles; padding lanes
 // of `prior` are 0, so padded posterior lanes stay 0.
-//
-// During the iterations the posteriors are kept only as floats, for the
-// convergence test max |delta T| < tolerance (half the memory traffic of
-// doubles; the test then errs by at most 6e-8, far below any useful
-// tolerance). The final pass recomputes them in double from the same
-// parameters, so the returned posteriors are exactly those of the last
-// E-step.
 struct EStepInput {
   const TaskIndex* index;
   const double* likelihood;  // (W*K) x stride
   const double* prior;       // stride
-  float* previous;           // T x stride, the last E-step's posteriors
-  double* posteriors;        // T x stride, written by the final pass only
+  double* posteriors;        // T x stride; see PassKind
 };
 
-// Scalar E-step for any K (stride == K). kFinal: write `posteriors` only;
-// otherwise update `previous`, the delta and the chunk's M-step statistics.
-template <bool kFinal>
+// Scalar E-step for any K (stride == K); what it writes besides the
+// statistics depends on kKind (PassKind).
+template <PassKind kKind>
 void EStepScalar(const EStepInput& in, Chunk& chunk) {
   const TaskIndex& index = *in.index;
+  constexpr bool kFinal = kKind == PassKind::kFinal;
   const int k_count = index.num_classes;
   std::vector<double> p(k_count);
   std::vector<double> mass(k_count, 0.0);
@@ -100,14 +108,16 @@ void EStepScalar(const EStepInput& in, Chunk& chunk) {
     for (int k = 0; k < k_count; ++k) sum += p[k];
     const double inv = 1.0 / sum;
     for (int k = 0; k < k_count; ++k) p[k] *= inv;
+    double* t = in.posteriors + static_cast<int64_t>(i) * k_count;
     if (kFinal) {
-      std::copy(p.begin(), p.end(), in.posteriors + static_cast<int64_t>(i) * k_count);
+      std::copy(p.begin(), p.end(), t);
       continue;
     }
-    float* t = in.previous + static_cast<int64_t>(i) * k_count;
     for (int k = 0; k < k_count; ++k) {
-      max_delta = std::max(max_delta, std::abs(p[k] - static_cast<double>(t[k])));
-      t[k] = static_cast<float>(p[k]);
+      if (kKind == PassKind::kTracked) {
+        max_delta = std::max(max_delta, std::abs(p[k] - t[k]));
+        t[k] = p[k];
+      }
       mass[k] += p[k];
     }
     for (int64_t j = first; j < last; ++j) {
@@ -120,42 +130,43 @@ void EStepScalar(const EStepInput& in, Chunk& chunk) {
   chunk.max_delta = max_delta;
 }
 
-// The same E-step with one posterior row in one vector V of kLanes doubles
-// (VF: the same lanes as floats), over the positions [begin, end), which all
-// have kCount answers (kCount == 0: any count). A compile-time count unrolls
-// the answer loops and removes every data-dependent branch. Loads and stores
-// go through memcpy (unaligned, no aliasing questions).
+// The same E-step with one posterior row in one vector V of kLanes doubles,
+// over the positions [begin, end), which all have kCount answers (kCount ==
+// 0: any count). A compile-time count unrolls the answer loops and removes
+// every data-dependent branch. Loads and stores go through memcpy
+// (unaligned, no aliasing questions).
 // Normalises the task's product `p` into its posterior. The final pass
-// stores it and returns false; otherwise the change from the previous
-// posterior goes into `max_delta`, the posterior into `previous` (as floats)
-// and `mass`, and the caller adds it to the statistics (returns true).
-template <class V, class VF, int kLanes, bool kFinal>
-[[gnu::always_inline]] inline bool FinishTask(V& p, int32_t i, float* __restrict previous,
-                                              double* __restrict posteriors, V& mass,
-                                              V& max_delta) {
+// stores it and returns false; otherwise the posterior goes into `mass`, a
+// tracked pass also puts its change from the stored posterior into
+// `max_delta` and stores it, and the caller adds it to the statistics
+// (returns true).
+template <class V, int kLanes, PassKind kKind>
+[[gnu::always_inline]] inline bool FinishTask(V& p, int32_t i, double* __restrict posteriors,
+                                              V& mass, V& max_delta) {
   double sum = p[0];
   for (int k = 1; k < kLanes; ++k) sum += p[k];
   p *= 1.0 / sum;
-  if (kFinal) {
-    std::memcpy(posteriors + static_cast<int64_t>(i) * kLanes, &p, sizeof(V));
+  double* row = posteriors + static_cast<int64_t>(i) * kLanes;
+  if (kKind == PassKind::kFinal) {
+    std::memcpy(row, &p, sizeof(V));
     return false;
   }
-  // An unaligned, aliasing view of the float row: one converting load.
-  using VFRow [[gnu::may_alias, gnu::aligned(4)]] = VF;
-  VFRow* t = reinterpret_cast<VFRow*>(previous + static_cast<int64_t>(i) * kLanes);
-  V delta = p - __builtin_convertvector(*t, V);
+  mass += p;
+  if (kKind == PassKind::kBounded) return true;
+  V before;
+  std::memcpy(&before, row, sizeof(V));
+  V delta = p - before;
   // |delta| by clearing the sign bits (-0.0 becomes 0.0: the same for the
   // comparisons with max_delta and the tolerance).
   using VI = decltype(delta < delta);  // 64-bit integer lanes
   const VI magnitude = VI{} + std::numeric_limits<int64_t>::max();
   delta = reinterpret_cast<V>(reinterpret_cast<VI>(delta) & magnitude);
   max_delta = delta > max_delta ? delta : max_delta;
-  *t = __builtin_convertvector(p, VF);
-  mass += p;
+  std::memcpy(row, &p, sizeof(V));
   return true;
 }
 
-template <class V, class VF, int kLanes, bool kFinal, int kCount, class Row>
+template <class V, int kLanes, PassKind kKind, int kCount, class Row>
 [[gnu::always_inline]] inline void EStepRange(const EStepInput& in, const Row* row_data,
                                               double* stats, int32_t begin, int32_t end, V& mass,
                                               V& max_delta) {
@@ -165,7 +176,6 @@ template <class V, class VF, int kLanes, bool kFinal, int kCount, class Row>
   const Row* __restrict rows = row_data;
   const int32_t* __restrict offsets = in.index->offsets.data();
   const double* __restrict likelihood = in.likelihood;
-  float* __restrict previous = in.previous;
   double* __restrict posteriors = in.posteriors;
   double* __restrict sums = stats;
   V prior;
@@ -189,7 +199,7 @@ template <class V, class VF, int kLanes, bool kFinal, int kCount, class Row>
         std::memcpy(&l, likelihood + at[j], sizeof(V));
         p *= l;
       }
-      if (!FinishTask<V, VF, kLanes, kFinal>(p, i, previous, posteriors, mass, max_delta)) {
+      if (!FinishTask<V, kLanes, kKind>(p, i, posteriors, mass, max_delta)) {
         continue;
       }
       for (int32_t j = 0; j < kCount; ++j) {
@@ -211,7 +221,7 @@ template <class V, class VF, int kLanes, bool kFinal, int kCount, class Row>
           p *= 1.0 / m;
         }
       }
-      if (!FinishTask<V, VF, kLanes, kFinal>(p, i, previous, posteriors, mass, max_delta)) {
+      if (!FinishTask<V, kLanes, kKind>(p, i, posteriors, mass, max_delta)) {
         continue;
       }
       for (int32_t j = 0; j < n; ++j) {
@@ -225,9 +235,10 @@ template <class V, class VF, int kLanes, bool kFinal, int kCount, class Row>
   }
 }
 
-template <class V, class VF, int kLanes, bool kFinal, class Row>
+template <class V, int kLanes, PassKind kKind, class Row>
 [[gnu::always_inline]] inline void EStepVectorRuns(const EStepInput& in, const Row* rows,
                                                    Chunk& chunk) {
+  constexpr bool kFinal = kKind == PassKind::kFinal;
   const TaskIndex& index = *in.index;
   double* stats = chunk.stats.data();
   if (!kFinal) std::fill(chunk.stats.begin(), chunk.stats.end(), 0.0);
@@ -242,11 +253,11 @@ template <class V, class VF, int kLanes, bool kFinal, class Row>
       case 0: break;
 #define PLB_RUN(n)                                                                           \
   case n:                                                                                    \
-    EStepRange<V, VF, kLanes, kFinal, n>(in, rows, stats, begin, end, mass, max_delta); \
+    EStepRange<V, kLanes, kKind, n>(in, rows, stats, begin, end, mass, max_delta); \
     break;
       PLB_RUN(1) PLB_RUN(2) PLB_RUN(3) PLB_RUN(4) PLB_RUN(5) PLB_RUN(6) PLB_RUN(7)
 #undef PLB_RUN
-      default: EStepRange<V, VF, kLanes, kFinal, 0>(in, rows, stats, begin, end, mass, max_delta);
+      default: EStepRange<V, kLanes, kKind, 0>(in, rows, stats, begin, end, mass, max_delta);
     }
   }
   if (kFinal) return;
@@ -257,20 +268,18 @@ template <class V, class VF, int kLanes, bool kFinal, class Row>
 }
 
 // The 16-bit rows when the index has them (the same values, fewer bytes).
-template <class V, class VF, int kLanes, bool kFinal>
+template <class V, int kLanes, PassKind kKind>
 [[gnu::always_inline]] inline void EStepVectorBody(const EStepInput& in, Chunk& chunk) {
   const TaskIndex& index = *in.index;
   if (!index.rows16.empty()) {
-    EStepVectorRuns<V, VF, kLanes, kFinal>(in, index.rows16.data(), chunk);
+    EStepVectorRuns<V, kLanes, kKind>(in, index.rows16.data(), chunk);
   } else {
-    EStepVectorRuns<V, VF, kLanes, kFinal>(in, index.rows.data(), chunk);
+    EStepVectorRuns<V, kLanes, kKind>(in, index.rows.data(), chunk);
   }
 }
 
 using V2 = double __attribute__((vector_size(16)));
 using V4 = double __attribute__((vector_size(32)));
-using VF2 = float __attribute__((vector_size(8)));
-using VF4 = float __attribute__((vector_size(16)));
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define PLB_MULTIVERSION __attribute__((target_clones("avx2", "default")))
@@ -278,25 +287,47 @@ using VF4 = float __attribute__((vector_size(16)));
 #define PLB_MULTIVERSION
 #endif
 
-PLB_MULTIVERSION void EStep2(const EStepInput& in, Chunk& chunk) {
-  EStepVectorBody<V2, VF2, 2, false>(in, chunk);
+PLB_MULTIVERSION void TrackedPass2(const EStepInput& in, Chunk& chunk) {
+  EStepVectorBody<V2, 2, PassKind::kTracked>(in, chunk);
 }
-PLB_MULTIVERSION void EStep4(const EStepInput& in, Chunk& chunk) {
-  EStepVectorBody<V4, VF4, 4, false>(in, chunk);
+PLB_MULTIVERSION void TrackedPass4(const EStepInput& in, Chunk& chunk) {
+  EStepVectorBody<V4, 4, PassKind::kTracked>(in, chunk);
+}
+PLB_MULTIVERSION void BoundedPass2(const EStepInput& in, Chunk& chunk) {
+  EStepVectorBody<V2, 2, PassKind::kBounded>(in, chunk);
+}
+PLB_MULTIVERSION void BoundedPass4(const EStepInput& in, Chunk& chunk) {
+  EStepVectorBody<V4, 4, PassKind::kBounded>(in, chunk);
 }
 PLB_MULTIVERSION void FinalPass2(const EStepInput& in, Chunk& chunk) {
-  EStepVectorBody<V2, VF2, 2, true>(in, chunk);
+  EStepVectorBody<V2, 2, PassKind::kFinal>(in, chunk);
 }
 PLB_MULTIVERSION void FinalPass4(const EStepInput& in, Chunk& chunk) {
-  EStepVectorBody<V4, VF4, 4, true>(in, chunk);
+  EStepVectorBody<V4, 4, PassKind::kFinal>(in, chunk);
 }
 
-void EStep(const EStepInput& in, bool final_pass, Chunk& chunk) {
+void EStep(const EStepInput& in, PassKind kind, Chunk& chunk) {
   switch (Stride(in.index->num_classes)) {
-    case 2: return final_pass ? FinalPass2(in, chunk) : EStep2(in, chunk);
-    case 4: return final_pass ? FinalPass4(in, chunk) : EStep4(in, chunk);
+    case 2:
+      switch (kind) {
+        case PassKind::kTracked: return TrackedPass2(in, chunk);
+        case PassKind::kBounded: return BoundedPass2(in, chunk);
+        case PassKind::kFinal: return FinalPass2(in, chunk);
+      }
+      return;
+    case 4:
+      switch (kind) {
+        case PassKind::kTracked: return TrackedPass4(in, chunk);
+        case PassKind::kBounded: return BoundedPass4(in, chunk);
+        case PassKind::kFinal: return FinalPass4(in, chunk);
+      }
+      return;
     default:
-      return final_pass ? EStepScalar<true>(in, chunk) : EStepScalar<false>(in, chunk);
+      switch (kind) {
+        case PassKind::kTracked: return EStepScalar<PassKind::kTracked>(in, chunk);
+        case PassKind::kBounded: return EStepScalar<PassKind::kBounded>(in, chunk);
+        case PassKind::kFinal: return EStepScalar<PassKind::kFinal>(in, chunk);
+      }
   }
 }
 
@@ -326,21 +357,46 @@ std::vector<Chunk> MakeChunks(const TaskIndex& index) {
 
 // Computes the statistics of the padded `posteriors` without updating them
 // (the initialisation pass): stats[(w*K+y)*stride+k] = sum of T_ik over w's
-// answers y.
-void InitialStats(const TaskIndex& index, const double* posteriors, Chunk& out) {
+// answers y; and the number of those answers, row_answers[w*K+y].
+void InitialStats(const TaskIndex& index, const double* posteriors, Chunk& out,
+                  std::vector<int32_t>& row_answers) {
   const int k_count = index.num_classes;
   const int stride = Stride(k_count);
   std::fill(out.stats.begin(), out.stats.end(), 0.0);
   std::fill(out.class_mass.begin(), out.class_mass.end(), 0.0);
+  row_answers.assign(out.stats.size() / stride, 0);
   for (int32_t i = 0; i < index.num_tasks; ++i) {
     const double* t = posteriors + static_cast<int64_t>(i) * stride;
     if (index.offsets[i] == index.offsets[i + 1]) continue;
     for (int k = 0; k < k_count; ++k) out.class_mass[k] += t[k];
     for (int64_t j = index.offsets[i]; j < index.offsets[i + 1]; ++j) {
+      ++row_answers[index.rows[j]];
       double* s = out.stats.data() + static_cast<int64_t>(index.rows[j]) * stride;
       for (int k = 0; k < k_count; ++k) s[k] += t[k];
     }
   }
+}
+
+// A lower bound of the stopping rule's max |T_ik - T'_ik| between the passes
+// whose statistics are `now` and `before`. A cell of the statistics sums T_ik
+// over the c answers y of worker w, so its change is at most c times the
+// largest change of a posterior. Less the rounding of the two sums (c terms
+// in [0, 1]: at most c^2 u each, u = 2^-53).
+double ChangeLowerBound(const std::vector<double>& now, const std::vector<double>& before,
+                        const std::vector<int32_t>& row_answers, int k_count) {
+  const int stride = Stride(k_count);
+  constexpr double kUnit = std::numeric_limits<double>::epsilon() / 2;
+  double bound = 0.0;
+  for (size_t r = 0; r < row_answers.size(); ++r) {
+    const int32_t c = row_answers[r];
+    if (c == 0) continue;
+    double change = 0.0;
+    for (int k = 0; k < k_count; ++k) {
+      change = std::max(change, std::abs(now[r * stride + k] - before[r * stride + k]));
+    }
+    bound = std::max(bound, change / c - 2.0 * c * kUnit);
+  }
+  return bound;
 }
 
 // The digamma function psi(x) for x > 0: recurrence up to x >= 6, then the
@@ -455,14 +511,20 @@ class Estimator {
         stride_(Stride(k_)),
         likelihood_(static_cast<size_t>(index.num_workers) * k_ * stride_, 0.0),
         prior_(stride_, 0.0),
+        previous_likelihood_(likelihood_.size(), 0.0),
+        previous_prior_(stride_, 0.0),
         accuracy_(index.num_workers, model == EmModel::kOneCoin ? 0.7 : 0.0) {
     for (int32_t i = 0; i < index.num_tasks; ++i) {
       if (index.offsets[i] != index.offsets[i + 1]) ++answered_tasks_;
     }
   }
 
-  // M-step: parameters from the statistics of the last E-step.
+  // M-step: parameters from the statistics of the last E-step. The
+  // parameters they replace stay readable as the previous ones.
   void Update(const std::vector<double>& stats, const std::vector<double>& class_mass) {
+    // Every cell and prior is rewritten below: swapping is enough.
+    likelihood_.swap(previous_likelihood_);
+    prior_.swap(previous_prior_);
     UpdatePriors(class_mass);
     for (int32_t w = 0; w < index_.num_workers; ++w) {
       switch (model_) {
@@ -478,6 +540,9 @@ class Estimator {
   const double* likelihood() const { return likelihood_.data(); }
   // Padded to the stride with zeros.
   const std::vector<double>& prior() const { return prior_; }
+  // The parameters before the last Update (zeros before the second one).
+  const double* previous_likelihood() const { return previous_likelihood_.data(); }
+  const double* previous_prior() const { return previous_prior_.data(); }
 
   // P(worker answers correctly) under the current parameters.
   std::vector<double> WorkerAccuracy() const {
@@ -562,6 +627,8 @@ class Estimator {
   double answered_tasks_ = 0.0;
   std::vector<double> likelihood_;
   std::vector<double> prior_;
+  std::vector<double> previous_likelihood_;
+  std::vector<double> previous_prior_;
   std::vector<double> accuracy_;
 };
 
@@ -636,57 +703,88 @@ EmResult RunEm(const TaskIndex& index, EmModel model, std::vector<double> initia
   // of a call.
   const size_t padded_size = static_cast<size_t>(index.num_tasks) * stride;
   std::unique_ptr<double[]> posteriors(new double[padded_size]);
-  std::unique_ptr<float[]> previous(new float[padded_size]);
   for (int32_t p = 0; p < index.num_tasks; ++p) {
     const double* from = initial.data() + static_cast<int64_t>(index.order[p]) * k_count;
     double* to = posteriors.get() + static_cast<int64_t>(p) * stride;
-    float* shadow = previous.get() + static_cast<int64_t>(p) * stride;
-    for (int k = 0; k < stride; ++k) {
-      to[k] = k < k_count ? from[k] : 0.0;
-      shadow[k] = static_cast<float>(to[k]);
-    }
+    for (int k = 0; k < stride; ++k) to[k] = k < k_count ? from[k] : 0.0;
   }
   EmResult result;
   Estimator estimator(index, model);
   std::vector<Chunk> chunks = MakeChunks(index);
+  std::vector<int32_t> row_answers;
 
-  InitialStats(index, posteriors.get(), chunks[0]);
+  InitialStats(index, posteriors.get(), chunks[0], row_answers);
   estimator.Update(chunks[0].stats, chunks[0].class_mass);
+  // The statistics of the pass before the current one.
+  std::vector<double> last_stats(chunks[0].stats.size());
+  last_stats.swap(chunks[0].stats);
 
   const int threads = std::clamp(options.num_threads, 1, static_cast<int>(chunks.size()));
   // One pass over every chunk; the chunks are shared out to the team's
   // threads as they come free, and each writes only its chunk's statistics.
-  std::atomic<bool> final_pass{false};
+  struct PassSetup {
+    PassKind kind = PassKind::kBounded;
+    const double* likelihood = nullptr;
+    const double* prior = nullptr;
+  } setup;
   Team team(threads, static_cast<int>(chunks.size()), [&](int c) {
-    const EStepInput input{&index, estimator.likelihood(), estimator.prior().data(),
-                           previous.get(), posteriors.get()};
-    EStep(input, final_pass.load(std::memory_order_relaxed), chunks[c]);
+    const EStepInput input{&index, setup.likelihood, setup.prior, posteriors.get()};
+    EStep(input, setup.kind, chunks[c]);
   });
-  auto pass = [&](bool final) {
-    final_pass.store(final, std::memory_order_relaxed);
-    team.Run();
+  // `previous_parameters`: the pass of the parameters before the last Update.
+  auto pass = [&](PassKind kind, bool previous_parameters = false) {
+    setup.kind = kind;
+    setup.likelihood = previous_parameters ? estimator.previous_likelihood()
+                                           : estimator.likelihood();
+    setup.prior = previous_parameters ? estimator.previous_prior() : estimator.prior().data();
+    team.Run();  // its start publishes `setup` to the helpers
   };
-  for (int iteration = 1; iteration <= options.max_iterations; ++iteration) {
-    pass(false);
-    // Reduce in chunk order: the result does not depend on `threads`.
+  // Reduces into chunks[0] in chunk order (the result does not depend on
+  // `threads`); returns the largest change a tracked pass saw.
+  auto reduce = [&] {
     double max_delta = chunks[0].max_delta;
     for (size_t c = 1; c < chunks.size(); ++c) {
       max_delta = std::max(max_delta, chunks[c].max_delta);
       for (size_t s = 0; s < chunks[0].stats.size(); ++s) chunks[0].stats[s] += chunks[c].stats[s];
       for (int k = 0; k < k_count; ++k) chunks[0].class_mass[k] += chunks[c].class_mass[k];
     }
+    return max_delta;
+  };
+  // The stopping rule, max |delta T| < tolerance between successive passes,
+  // needs every posterior of the pass before. Far from convergence a lower
+  // bound read off the statistics already exceeds the tolerance, so the
+  // passes leave the posteriors alone (kBounded). Once the bound cannot
+  // tell, `posteriors` is made to hold the pass before (it still holds the
+  // initial ones in the first iteration; later a pass of the parameters
+  // before computes them) and every pass from then on tracks the change
+  // exactly: the iterations and the result are those of tracking throughout.
+  bool tracking = false;
+  bool posteriors_are_initial = true;
+  for (int iteration = 1; iteration <= options.max_iterations; ++iteration) {
+    pass(tracking ? PassKind::kTracked : PassKind::kBounded);
+    double max_delta = reduce();
+    if (!tracking && ChangeLowerBound(chunks[0].stats, last_stats, row_answers, k_count) <
+                         options.tolerance) {
+      if (!posteriors_are_initial) pass(PassKind::kTracked, /*previous_parameters=*/true);
+      pass(PassKind::kTracked);  // the same statistics again, and the exact change
+      max_delta = reduce();
+      tracking = true;
+    }
+    posteriors_are_initial = false;
     result.iterations = iteration;
-    if (max_delta < options.tolerance) {
+    if (tracking && max_delta < options.tolerance) {
       result.converged = true;
       break;
     }
     if (iteration < options.max_iterations) {
       estimator.Update(chunks[0].stats, chunks[0].class_mass);
+      last_stats.swap(chunks[0].stats);  // the next pass starts by clearing its own
     }
   }
-  // The parameters are those of the last E-step: recompute its posteriors in
-  // double (without any E-step the initial posteriors stand).
-  if (result.iterations > 0) pass(true);
+  // The parameters are those of the last E-step. A tracked one left its
+  // posteriors in place; else compute them (without any E-step the initial
+  // posteriors stand).
+  if (result.iterations > 0 && !tracking) pass(PassKind::kFinal);
   result.class_priors.assign(estimator.prior().begin(), estimator.prior().begin() + k_count);
   result.worker_accuracy = estimator.WorkerAccuracy();
   // Back to task order, unpadded; a task without answers gets the prior as

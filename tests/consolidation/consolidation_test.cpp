@@ -242,6 +242,148 @@ TEST(ConsolidationTest, SixteenAndThirtyTwoBitRowsAgree) {
   }
 }
 
+// Maximum-likelihood Dawid-Skene written plainly: vote shares, then
+// M-step / E-step until no posterior moves by `tolerance` or the cap, with
+// every posterior of the pass before kept for the test (the engine keeps
+// them only once a bound from its statistics no longer proves the change
+// large enough).
+struct ReferenceRun {
+  std::vector<double> posteriors;
+  int iterations = 0;
+  bool converged = false;
+};
+
+ReferenceRun ReferenceDawidSkene(const Problem& p, double tolerance, int max_iterations) {
+  const int K = p.num_classes;
+  std::vector<double> t(static_cast<size_t>(p.num_tasks) * K, 0.0);
+  std::vector<int> count(p.num_tasks, 0);
+  for (const Answer& a : p.answers) {
+    t[a.task * K + a.label] += 1.0;
+    ++count[a.task];
+  }
+  for (int32_t i = 0; i < p.num_tasks; ++i) {
+    for (int k = 0; k < K; ++k) t[i * K + k] /= count[i];
+  }
+  ReferenceRun run;
+  std::vector<double> prior(K), cell(static_cast<size_t>(p.num_workers) * K * K);
+  for (int iteration = 1; iteration <= max_iterations; ++iteration) {
+    // M-step: cell[(w*K + y)*K + k] = P(w answers y | true k), floored.
+    std::fill(prior.begin(), prior.end(), 0.0);
+    std::fill(cell.begin(), cell.end(), 0.0);
+    for (int32_t i = 0; i < p.num_tasks; ++i) {
+      for (int k = 0; k < K; ++k) prior[k] += t[i * K + k];
+    }
+    for (const Answer& a : p.answers) {
+      for (int k = 0; k < K; ++k) cell[(a.worker * K + a.label) * K + k] += t[a.task * K + k];
+    }
+    double prior_sum = 0.0;
+    for (double& q : prior) prior_sum += (q = std::max(q / p.num_tasks, 1e-12));
+    for (double& q : prior) q /= prior_sum;
+    for (int32_t w = 0; w < p.num_workers; ++w) {
+      for (int k = 0; k < K; ++k) {
+        double den = 0.0;
+        for (int y = 0; y < K; ++y) den += (cell[(w * K + y) * K + k] = std::max(cell[(w * K + y) * K + k], 1e-12));
+        for (int y = 0; y < K; ++y) cell[(w * K + y) * K + k] /= den;
+      }
+    }
+    // E-step.
+    std::vector<double> next(t.size());
+    for (int32_t i = 0; i < p.num_tasks; ++i) {
+      for (int k = 0; k < K; ++k) next[i * K + k] = std::log(prior[k]);
+    }
+    for (const Answer& a : p.answers) {
+      for (int k = 0; k < K; ++k) next[a.task * K + k] += std::log(cell[(a.worker * K + a.label) * K + k]);
+    }
+    double max_delta = 0.0;
+    for (int32_t i = 0; i < p.num_tasks; ++i) {
+      const double top = *std::max_element(next.begin() + i * K, next.begin() + (i + 1) * K);
+      double sum = 0.0;
+      for (int k = 0; k < K; ++k) sum += (next[i * K + k] = std::exp(next[i * K + k] - top));
+      for (int k = 0; k < K; ++k) {
+        next[i * K + k] /= sum;
+        max_delta = std::max(max_delta, std::abs(next[i * K + k] - t[i * K + k]));
+      }
+    }
+    t.swap(next);
+    run.iterations = iteration;
+    if (max_delta < tolerance) {
+      run.converged = true;
+      break;
+    }
+  }
+  run.posteriors = std::move(t);
+  return run;
+}
+
+// The engine stops at the same iteration as an EM that keeps every
+// posterior, whether the change is tested exactly from the first pass (a
+// large tolerance), from a later one, or never (tolerance 0: every pass
+// bounded, the cap reached).
+// More than one chunk (> 131,072 answers) and one: the bound sums the
+// chunks' statistics.
+TEST(ConsolidationTest, StoppingRuleMatchesAnEmThatKeepsEveryPosterior) {
+  struct Case {
+    int32_t tasks, workers, classes;
+    int per_task;
+    uint64_t seed;
+  };
+  for (const Case& c : {Case{2000, 40, 2, 3, 21}, Case{3000, 60, 4, 5, 22},
+                        Case{70000, 200, 3, 4, 23}}) {
+    std::vector<int32_t> truth;
+    const std::vector<Answer> answers =
+        Synthetic(c.tasks, c.workers, c.classes, c.per_task, &truth, c.seed);
+    const Problem problem{c.tasks, c.workers, c.classes, answers};
+    int converged_runs = 0;
+    for (double tolerance : {0.9, 0.3, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-8, 0.0}) {
+      Options options = With(Algorithm::kDawidSkene);
+      options.tolerance = tolerance;
+      options.max_iterations = 60;
+      const ReferenceRun want = ReferenceDawidSkene(problem, tolerance, options.max_iterations);
+      const Consolidation got = Consolidate(problem, options);
+      EXPECT_EQ(got.iterations, want.iterations) << c.tasks << " tolerance " << tolerance;
+      EXPECT_EQ(got.converged, want.converged) << c.tasks << " tolerance " << tolerance;
+      converged_runs += got.converged;
+      ASSERT_EQ(got.posteriors.size(), want.posteriors.size());
+      double worst = 0.0;
+      for (size_t n = 0; n < want.posteriors.size(); ++n) {
+        worst = std::max(worst, std::abs(got.posteriors[n] - want.posteriors[n]));
+      }
+      EXPECT_LT(worst, 1e-9) << c.tasks << " tolerance " << tolerance;
+    }
+    // Both ends of the sweep: runs that converge, and tolerance 0 never does.
+    EXPECT_GT(converged_runs, 2) << c.tasks;
+    EXPECT_LT(converged_runs, 10) << c.tasks;
+  }
+}
+
+// When every worker answers once, the bound from the statistics is the exact
+// largest change, so a run converges in the very pass in which the bound
+// first fails: the test then needs the posteriors of the pass before, which
+// the engine must recompute (later than the first iteration).
+TEST(ConsolidationTest, StoppingRuleWhenTheBoundIsExact) {
+  std::mt19937_64 rng(31);
+  constexpr int32_t kTasks = 300, kPerTask = 3, kClasses = 3;
+  std::vector<Answer> answers;
+  for (int32_t t = 0; t < kTasks; ++t) {
+    for (int n = 0; n < kPerTask; ++n) {
+      answers.push_back({t, t * kPerTask + n, static_cast<int32_t>(rng() % kClasses)});
+    }
+  }
+  const Problem problem{kTasks, kTasks * kPerTask, kClasses, answers};
+  int later_than_first = 0;
+  for (double tolerance : {1e-1, 1e-2, 1e-3, 1e-4, 1e-6, 1e-9, 1e-12}) {
+    Options options = With(Algorithm::kDawidSkene);
+    options.tolerance = tolerance;
+    options.max_iterations = 200;
+    const ReferenceRun want = ReferenceDawidSkene(problem, tolerance, options.max_iterations);
+    const Consolidation got = Consolidate(problem, options);
+    EXPECT_EQ(got.iterations, want.iterations) << "tolerance " << tolerance;
+    EXPECT_EQ(got.converged, want.converged) << "tolerance " << tolerance;
+    later_than_first += want.converged && want.iterations > 1;
+  }
+  EXPECT_GT(later_than_first, 2);
+}
+
 TEST(ConsolidationTest, ZeroIterationsKeepsVoteShares) {
   const std::vector<Answer> answers = {{0, 0, 1}, {0, 1, 1}, {0, 2, 0}};
   Options options = With(Algorithm::kDawidSkene);

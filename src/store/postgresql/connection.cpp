@@ -279,7 +279,7 @@ Status PgStore::Connect(Conn& c) {
   c.Close();
   c.pg = PQconnectdb(conninfo_.c_str());
   if (!c.Healthy()) {
-    std::string m = c.pg ? PQerrorMessage(c.pg) : "out of memory";
+    std::string m = PQerrorMessage(c.pg);  // says why for a null connection too
     while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
     c.Close();
     return Unavailable("cannot connect to PostgreSQL at " + display_url_ + ": " + m);

@@ -130,7 +130,7 @@ Status ChangeListener::Connect() {
   Close();
   pg_ = PQconnectdb(conninfo_.c_str());
   auto failed = [&](const std::string& what) {
-    std::string m = pg_ ? PQerrorMessage(pg_) : "out of memory";
+    std::string m = PQerrorMessage(pg_);  // says why for a null connection too
     while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
     Close();
     return Unavailable("change listener: " + what + " at " + display_url_ + ": " + m);
