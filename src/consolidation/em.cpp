@@ -64,6 +64,7 @@ struct Chunk {
   std::vector<double> stats;       // W*K x stride, layout of the likelihood table
   std::vector<double> class_mass;  // K
   double max_delta = 0.0;
+  bool clean = true;  // stats are all zero (a pass then need not clear them)
 };
 
 // Row stride of the padded tables: K = 3 is padded to 4 lanes.
@@ -87,7 +88,8 @@ void EStepScalar(const EStepInput& in, Chunk& chunk) {
   const int k_count = index.num_classes;
   std::vector<double> p(k_count);
   std::vector<double> mass(k_count, 0.0);
-  if (!kFinal) std::fill(chunk.stats.begin(), chunk.stats.end(), 0.0);
+  if (!kFinal && !chunk.clean) std::fill(chunk.stats.begin(), chunk.stats.end(), 0.0);
+  if (!kFinal) chunk.clean = false;
   double max_delta = 0.0;
   for (int32_t i = chunk.begin; i < chunk.end; ++i) {
     const int64_t first = index.offsets[i];
@@ -241,7 +243,8 @@ template <class V, int kLanes, PassKind kKind, class Row>
   constexpr bool kFinal = kKind == PassKind::kFinal;
   const TaskIndex& index = *in.index;
   double* stats = chunk.stats.data();
-  if (!kFinal) std::fill(chunk.stats.begin(), chunk.stats.end(), 0.0);
+  if (!kFinal && !chunk.clean) std::fill(chunk.stats.begin(), chunk.stats.end(), 0.0);
+  if (!kFinal) chunk.clean = false;
   V mass = V{} * 0.0;
   V max_delta = mass;
   // Positions are sorted by answer count: walk the runs of equal count.
@@ -377,22 +380,40 @@ void InitialStats(const TaskIndex& index, const double* posteriors, Chunk& out,
   }
 }
 
-// A lower bound of the stopping rule's max |T_ik - T'_ik| between the passes
-// whose statistics are `now` and `before`. A cell of the statistics sums T_ik
-// over the c answers y of worker w, so its change is at most c times the
-// largest change of a posterior. Less the rounding of the two sums (c terms
-// in [0, 1]: at most c^2 u each, u = 2^-53).
-double ChangeLowerBound(const std::vector<double>& now, const std::vector<double>& before,
-                        const std::vector<int32_t>& row_answers, int k_count) {
+// Sums the chunks' statistics of rows [begin, end) (row: worker * K +
+// label) into `total`, in chunk order (the result does not depend on which
+// thread sums which rows), and clears them for the next pass. Returns, over
+// those rows, a lower bound of the stopping rule's max |T_ik - T'_ik|
+// between the pass summed and the one whose statistics are `before`: a cell
+// sums T_ik over the c answers y of worker w, so its change is at most c
+// times the largest change of a posterior; less the rounding of the two sums
+// (c terms in [0, 1]: at most c^2 u each, u = 2^-53).
+double ReduceRows(std::vector<Chunk>& chunks, int64_t begin, int64_t end,
+                  const std::vector<int32_t>& row_answers, int k_count,
+                  std::vector<double>& total, const std::vector<double>& before) {
   const int stride = Stride(k_count);
   constexpr double kUnit = std::numeric_limits<double>::epsilon() / 2;
+  // Chunk by chunk over the range (contiguous, vectorised), so each cell is
+  // ((s0 + s1) + s2) + s3 as in a cell-by-cell sum.
+  const size_t first = static_cast<size_t>(begin) * stride;
+  const size_t count = static_cast<size_t>(end - begin) * stride;
+  double* __restrict sum = total.data() + first;
+  for (size_t c = 0; c < chunks.size(); ++c) {
+    double* __restrict part = chunks[c].stats.data() + first;
+    if (c == 0) {
+      std::memcpy(sum, part, count * sizeof(double));
+    } else {
+      for (size_t n = 0; n < count; ++n) sum[n] += part[n];
+    }
+    std::memset(part, 0, count * sizeof(double));
+  }
   double bound = 0.0;
-  for (size_t r = 0; r < row_answers.size(); ++r) {
+  for (int64_t r = begin; r < end; ++r) {
     const int32_t c = row_answers[r];
     if (c == 0) continue;
     double change = 0.0;
-    for (int k = 0; k < k_count; ++k) {
-      change = std::max(change, std::abs(now[r * stride + k] - before[r * stride + k]));
+    for (int64_t n = r * stride; n < (r + 1) * stride; ++n) {
+      change = std::max(change, std::abs(total[n] - before[n]));
     }
     bound = std::max(bound, change / c - 2.0 * c * kUnit);
   }
@@ -520,13 +541,22 @@ class Estimator {
   }
 
   // M-step: parameters from the statistics of the last E-step. The
-  // parameters they replace stay readable as the previous ones.
+  // parameters they replace stay readable as the previous ones. In parts:
+  // BeginUpdate, then UpdateWorkers over ranges that cover every worker
+  // once (each range reads and writes only its workers' rows, so ranges
+  // may run at once).
   void Update(const std::vector<double>& stats, const std::vector<double>& class_mass) {
-    // Every cell and prior is rewritten below: swapping is enough.
+    BeginUpdate(class_mass);
+    UpdateWorkers(stats, 0, index_.num_workers);
+  }
+  void BeginUpdate(const std::vector<double>& class_mass) {
+    // Every cell and prior is rewritten: swapping is enough.
     likelihood_.swap(previous_likelihood_);
     prior_.swap(previous_prior_);
     UpdatePriors(class_mass);
-    for (int32_t w = 0; w < index_.num_workers; ++w) {
+  }
+  void UpdateWorkers(const std::vector<double>& stats, int32_t begin, int32_t end) {
+    for (int32_t w = begin; w < end; ++w) {
       switch (model_) {
         case EmModel::kDawidSkene: UpdateConfusion(stats, w, 0.0, 0.0); break;
         case EmModel::kDawidSkeneVb:
@@ -715,37 +745,66 @@ EmResult RunEm(const TaskIndex& index, EmModel model, std::vector<double> initia
 
   InitialStats(index, posteriors.get(), chunks[0], row_answers);
   estimator.Update(chunks[0].stats, chunks[0].class_mass);
-  // The statistics of the pass before the current one.
-  std::vector<double> last_stats(chunks[0].stats.size());
-  last_stats.swap(chunks[0].stats);
+  // The summed statistics of the current pass and of the one before.
+  std::vector<double> total(chunks[0].stats.size());
+  std::vector<double> last_total(chunks[0].stats.size());
+  last_total.swap(chunks[0].stats);  // chunk 0 gets zeros
 
   const int threads = std::clamp(options.num_threads, 1, static_cast<int>(chunks.size()));
-  // One pass over every chunk; the chunks are shared out to the team's
-  // threads as they come free, and each writes only its chunk's statistics.
-  struct PassSetup {
+  const int parts = static_cast<int>(chunks.size());
+  const int64_t rows = static_cast<int64_t>(row_answers.size());
+  std::vector<double> part_bound(parts);
+  // The team's work, in parts of one kind at a time: an E-step pass over
+  // every chunk (each writes only its chunk's statistics); the reduction of
+  // the statistics, and the M-step, over ranges of rows and workers. The
+  // parts are shared out to the team's threads as they come free.
+  enum class Phase { kPass, kReduce, kUpdate };
+  struct Setup {
+    Phase phase = Phase::kPass;
     PassKind kind = PassKind::kBounded;
     const double* likelihood = nullptr;
     const double* prior = nullptr;
   } setup;
-  Team team(threads, static_cast<int>(chunks.size()), [&](int c) {
-    const EStepInput input{&index, setup.likelihood, setup.prior, posteriors.get()};
-    EStep(input, setup.kind, chunks[c]);
+  Team team(threads, parts, [&](int part) {
+    switch (setup.phase) {
+      case Phase::kPass: {
+        const EStepInput input{&index, setup.likelihood, setup.prior, posteriors.get()};
+        EStep(input, setup.kind, chunks[part]);
+        break;
+      }
+      case Phase::kReduce:
+        part_bound[part] = ReduceRows(chunks, rows * part / parts, rows * (part + 1) / parts,
+                                      row_answers, k_count, total, last_total);
+        break;
+      case Phase::kUpdate:
+        estimator.UpdateWorkers(total, static_cast<int32_t>(index.num_workers * int64_t{part} / parts),
+                                static_cast<int32_t>(index.num_workers * int64_t{part + 1} / parts));
+        break;
+    }
   });
+  // Each Run() publishes `setup` to the helpers as it starts them.
   // `previous_parameters`: the pass of the parameters before the last Update.
   auto pass = [&](PassKind kind, bool previous_parameters = false) {
+    setup.phase = Phase::kPass;
     setup.kind = kind;
     setup.likelihood = previous_parameters ? estimator.previous_likelihood()
                                            : estimator.likelihood();
     setup.prior = previous_parameters ? estimator.previous_prior() : estimator.prior().data();
-    team.Run();  // its start publishes `setup` to the helpers
+    team.Run();
   };
-  // Reduces into chunks[0] in chunk order (the result does not depend on
-  // `threads`); returns the largest change a tracked pass saw.
+  // Sums the pass's statistics into `total` and its class mass into chunk
+  // 0's; returns the largest change a tracked pass saw and sets `bound`.
+  double bound = 0.0;
   auto reduce = [&] {
+    setup.phase = Phase::kReduce;
+    team.Run();
     double max_delta = chunks[0].max_delta;
-    for (size_t c = 1; c < chunks.size(); ++c) {
+    bound = part_bound[0];
+    for (int part = 1; part < parts; ++part) bound = std::max(bound, part_bound[part]);
+    for (size_t c = 0; c < chunks.size(); ++c) {
+      chunks[c].clean = true;
+      if (c == 0) continue;
       max_delta = std::max(max_delta, chunks[c].max_delta);
-      for (size_t s = 0; s < chunks[0].stats.size(); ++s) chunks[0].stats[s] += chunks[c].stats[s];
       for (int k = 0; k < k_count; ++k) chunks[0].class_mass[k] += chunks[c].class_mass[k];
     }
     return max_delta;
@@ -763,10 +822,12 @@ EmResult RunEm(const TaskIndex& index, EmModel model, std::vector<double> initia
   for (int iteration = 1; iteration <= options.max_iterations; ++iteration) {
     pass(tracking ? PassKind::kTracked : PassKind::kBounded);
     double max_delta = reduce();
-    if (!tracking && ChangeLowerBound(chunks[0].stats, last_stats, row_answers, k_count) <
-                         options.tolerance) {
+    if (!tracking && bound < options.tolerance) {
       if (!posteriors_are_initial) pass(PassKind::kTracked, /*previous_parameters=*/true);
-      pass(PassKind::kTracked);  // the same statistics again, and the exact change
+      // Again, now tracked: the same statistics, and the exact change (the
+      // reduction is repeated: the first cleared the chunks' statistics).
+      for (Chunk& chunk : chunks) chunk.clean = false;
+      pass(PassKind::kTracked);
       max_delta = reduce();
       tracking = true;
     }
@@ -777,8 +838,10 @@ EmResult RunEm(const TaskIndex& index, EmModel model, std::vector<double> initia
       break;
     }
     if (iteration < options.max_iterations) {
-      estimator.Update(chunks[0].stats, chunks[0].class_mass);
-      last_stats.swap(chunks[0].stats);  // the next pass starts by clearing its own
+      estimator.BeginUpdate(chunks[0].class_mass);
+      setup.phase = Phase::kUpdate;
+      team.Run();
+      last_total.swap(total);
     }
   }
   // The parameters are those of the last E-step. A tracked one left its
