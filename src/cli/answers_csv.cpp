@@ -76,19 +76,24 @@ inline uint64_t FinishHash(uint64_t h) {
   return h ^ (h >> 32);
 }
 
+constexpr uint64_t kHashMul = 0x9E3779B97F4A7C15ull;
+
+// The hash of a short string from its packed key (HashBytes for short ones).
+inline uint64_t HashPacked(const ShortKey& k) {
+  uint64_t h = (k.size + 1) * kHashMul;
+  h = std::rotl((h ^ k.w0) * kHashMul, 29);
+  if (k.size >= 8) h = std::rotl((h ^ k.w1) * kHashMul, 29);
+  return FinishHash(h);
+}
+
 // A multiply-rotate hash: of the packed key for short strings, else over
 // 8-byte words, the last one overlapping, with the size mixed in.
 inline uint64_t HashBytes(std::string_view s) {
-  constexpr uint64_t kMul = 0x9E3779B97F4A7C15ull;
+  constexpr uint64_t kMul = kHashMul;
   const size_t n = s.size();
+  if (n <= kShortKeyMax) return HashPacked(PackShort(s));
   uint64_t h = (n + 1) * kMul;
   auto mix = [&](uint64_t w) { h = std::rotl((h ^ w) * kMul, 29); };
-  if (n <= kShortKeyMax) {
-    const ShortKey k = PackShort(s);
-    mix(k.w0);
-    if (n >= 8) mix(k.w1);
-    return FinishHash(h);
-  }
   const char* p = s.data();
   size_t i = 0;
   for (; i + 8 < n; i += 8) mix(Load64(p + i));
@@ -125,41 +130,27 @@ class Interner {
     if (packed_) keys_.reserve(expected);
   }
 
-  int32_t Get(std::string_view s) {
-    if (packed_ && s.size() <= kShortKeyMax && names_.size() <= kFewNames) {
-      // A handful of names (the labels): comparing the keys one by one is
-      // cheaper than hashing.
+  // Inlined: the scan calls it twice a row.
+  [[gnu::always_inline]] int32_t Get(std::string_view s) {
+    if (packed_ && s.size() <= kShortKeyMax) {
+      // The key is packed once, for the hash and the comparisons.
       const ShortKey key = PackShort(s);
-      for (size_t n = 0; n < keys_.size(); ++n) {
-        if (keys_[n] == key) return static_cast<int32_t>(n);
+      if (names_.size() <= kFewNames) {
+        // A handful of names (the labels): comparing the keys one by one is
+        // cheaper than hashing.
+        for (size_t n = 0; n < keys_.size(); ++n) {
+          if (keys_[n] == key) return static_cast<int32_t>(n);
+        }
       }
+      return Find(s, key, true, HashPacked(key));
     }
     return Get(s, HashBytes(s));
   }
 
   // `hash` is HashBytes(s).
   int32_t Get(std::string_view s, uint64_t hash) {
-    const uint32_t tag = static_cast<uint32_t>(hash);
-    size_t mask = slots_.size() - 1;
     const bool short_key = packed_ && s.size() <= kShortKeyMax;
-    const ShortKey key = short_key ? PackShort(s) : ShortKey{0, 0, s.size()};
-    for (size_t i = tag & mask;; i = (i + 1) & mask) {
-      const Slot slot = slots_[i];
-      if (slot.index < 0) break;
-      if (slot.tag != tag) continue;
-      if (short_key ? keys_[slot.index] == key : SameBytes(names_[slot.index], s)) {
-        return slot.index;
-      }
-    }
-    const int32_t index = static_cast<int32_t>(names_.size());
-    names_.push_back(s);
-    if (packed_) keys_.push_back(key);
-    if (names_.size() * 2 > slots_.size()) Grow();
-    mask = slots_.size() - 1;
-    size_t i = tag & mask;
-    while (slots_[i].index >= 0) i = (i + 1) & mask;
-    slots_[i] = Slot{tag, index};
-    return index;
+    return Find(s, short_key ? PackShort(s) : ShortKey{0, 0, s.size()}, short_key, hash);
   }
 
   // Hints that Get(_, hash) comes soon: its first slot is probably not in
@@ -179,6 +170,30 @@ class Interner {
     uint32_t tag = 0;
     int32_t index = -1;
   };
+
+  // `key` is s packed when `short_key` (compared instead of the bytes).
+  [[gnu::always_inline]] int32_t Find(std::string_view s, const ShortKey& key, bool short_key,
+                                      uint64_t hash) {
+    const uint32_t tag = static_cast<uint32_t>(hash);
+    size_t mask = slots_.size() - 1;
+    for (size_t i = tag & mask;; i = (i + 1) & mask) {
+      const Slot slot = slots_[i];
+      if (slot.index < 0) break;
+      if (slot.tag != tag) continue;
+      if (short_key ? keys_[slot.index] == key : SameBytes(names_[slot.index], s)) {
+        return slot.index;
+      }
+    }
+    const int32_t index = static_cast<int32_t>(names_.size());
+    names_.push_back(s);
+    if (packed_) keys_.push_back(key);
+    if (names_.size() * 2 > slots_.size()) Grow();
+    mask = slots_.size() - 1;
+    size_t i = tag & mask;
+    while (slots_[i].index >= 0) i = (i + 1) & mask;
+    slots_[i] = Slot{tag, index};
+    return index;
+  }
 
   void Grow() {
     std::vector<Slot> old(slots_.size() * 2);
@@ -520,17 +535,64 @@ Status ScanAll(CsvScanner& scanner, AnswerViews& table, ScannedAnswers& out) {
   return {};
 }
 
-// Only the plain records: returns false at the first record that is not
-// three non-empty unquoted fields on one line (the caller then scans the
-// whole input again with ScanAll, which handles it or names the error).
+// The bits of ',', '\n' and '"' in 64 bytes at p (all readable).
+struct BlockMasks {
+  uint64_t comma = 0;
+  uint64_t newline = 0;
+  uint64_t quote = 0;
+};
+
+inline BlockMasks Masks64(const char* p) {
+  BlockMasks m;
+#if defined(__SSE2__)
+  const __m128i comma = _mm_set1_epi8(',');
+  const __m128i newline = _mm_set1_epi8('\n');
+  const __m128i quote = _mm_set1_epi8('"');
+  for (int i = 0; i < 4; ++i) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i));
+    auto bits = [&](__m128i c) {
+      return uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, c)))} << (16 * i);
+    };
+    m.comma |= bits(comma);
+    m.newline |= bits(newline);
+    m.quote |= bits(quote);
+  }
+#else
+  for (int i = 0; i < 64; ++i) {
+    m.comma |= uint64_t{p[i] == ','} << i;
+    m.newline |= uint64_t{p[i] == '\n'} << i;
+    m.quote |= uint64_t{p[i] == '"'} << i;
+  }
+#endif
+  return m;
+}
+
+// The same for the last n < 64 bytes (bits past them clear).
+inline BlockMasks MasksTail(const char* p, size_t n) {
+  BlockMasks m;
+  for (size_t i = 0; i < n; ++i) {
+    m.comma |= uint64_t{p[i] == ','} << i;
+    m.newline |= uint64_t{p[i] == '\n'} << i;
+    m.quote |= uint64_t{p[i] == '"'} << i;
+  }
+  return m;
+}
+
+// Only the plain records: three non-empty fields on one line and no quote
+// anywhere. Returns false at the first input that is anything else (the
+// caller then scans the whole input again with ScanAll, which handles it or
+// names the error); for plain input the answers are exactly ScanAll's.
+// Walks the delimiter bits of each 64-byte block: a record costs three
+// bit scans.
 bool ScanPlain(std::string_view text, std::vector<consolidation::Answer>& answers,
                ScannedAnswers& out) {
-  CsvScanner scanner(text);
   answers.reserve(text.size() / 24);
-  while (scanner.NextRecord()) {
-    std::string_view fields[3];
-    if (!scanner.PlainRecord3(fields)) return false;
-    if (fields[0].empty() || fields[1].empty() || fields[2].empty()) return false;
+  const char* const begin = text.data();
+  const char* const end = begin + text.size();
+  std::string_view fields[3];
+  int field = 0;             // index of the field being read
+  const char* start = begin;  // where it starts
+  auto add = [&] {
     consolidation::Answer answer;
     if (out.runs.empty() || !SameBytes(fields[0], out.runs.back())) {
       if (!out.runs.empty()) out.increasing = out.increasing && out.runs.back() < fields[0];
@@ -540,8 +602,35 @@ bool ScanPlain(std::string_view text, std::vector<consolidation::Answer>& answer
     answer.worker = out.workers.Get(fields[1]);
     answer.label = out.labels.Get(fields[2]);
     answers.push_back(answer);
+  };
+  for (const char* base = begin; base < end; base += 64) {
+    const BlockMasks m = end - base >= 64 ? Masks64(base) : MasksTail(base, end - base);
+    if (m.quote != 0) return false;
+    for (uint64_t delimiters = m.comma | m.newline; delimiters != 0;
+         delimiters &= delimiters - 1) {
+      const int bit = std::countr_zero(delimiters);
+      const char* at = base + bit;
+      if (((m.newline >> bit) & 1) == 0) {  // a comma
+        if (field == 2 || at == start) return false;  // a fourth field, or an empty one
+        fields[field++] = std::string_view(start, static_cast<size_t>(at - start));
+      } else if (field == 2) {
+        const char* stop = at > start && at[-1] == '\r' ? at - 1 : at;  // CRLF
+        if (stop == start) return false;
+        fields[2] = std::string_view(start, static_cast<size_t>(stop - start));
+        add();
+        field = 0;
+      } else if (field != 0 || (at != start && !(at == start + 1 && *start == '\r'))) {
+        return false;  // fewer than three fields; a blank line (LF or CRLF) is skipped
+      }
+      start = at + 1;
+    }
   }
-  return true;
+  if (field == 2 && end > start) {  // the last record has no line end
+    fields[2] = std::string_view(start, static_cast<size_t>(end - start));
+    add();
+    return true;
+  }
+  return field == 0 && start == end;
 }
 
 // Inputs below this size are scanned on one thread.

@@ -212,6 +212,56 @@ TEST(ParseAnswersCsvTest, TwoThreadsScanTheSameTable) {
   EXPECT_NE(e1.error().message.find("expected 3 fields"), std::string::npos);
 }
 
+// The two-thread scan reads plain records by their delimiter bits and hands
+// anything else back to the full scanner. Over inputs with the edges of plain
+// records (lone CRs inside fields, CRLF and LF blank lines, ids past 16
+// bytes, UTF-8, spaces, a last line without its end) and with a quote
+// somewhere, both give the one-thread table.
+TEST(ParseAnswersCsvTest, FastAndFullScansAgreeOnEdges) {
+  const std::vector<std::string> lines = {
+      "t1,w1,a\n",          "t1,w\r2,b\n",  "\r\n",
+      "\n",                 "t2,w3,a\r\n",  "t-\xc3\xa9t\xc3\xa9,w 4, b\n",
+      "a-task-id-longer-than-sixteen-bytes,a-worker-id-longer-than-sixteen,label-longer-than-16\n",
+      "t3,w1,a\r\r\n",     "t\r,w1,a\n",   "t4,w\x01,a\n"};
+  for (const char* tail : {"", "t9,w9,z", "t9,w9,z\r", "t9,w9,z\n\r\n", "t9,\"w9\",z\n"}) {
+    std::string csv = "task,worker,label\n";
+    uint64_t state = 7;
+    while (csv.size() < (size_t{9} << 19)) {
+      state = state * 6364136223846793005ull + 1442695040888963407ull;
+      csv += lines[(state >> 33) % lines.size()];
+    }
+    csv += tail;
+    const Result<AnswerTable> one = ParseAnswersCsv(csv, 1);
+    const Result<AnswerTable> two = ParseAnswersCsv(csv, 2);
+    ASSERT_TRUE(one) << one.error().message;
+    ASSERT_TRUE(two) << two.error().message;
+    EXPECT_EQ(one->tasks, two->tasks) << tail;
+    EXPECT_EQ(one->workers, two->workers) << tail;
+    EXPECT_EQ(one->labels, two->labels) << tail;
+    ASSERT_EQ(one->answers.size(), two->answers.size()) << tail;
+    for (size_t n = 0; n < one->answers.size(); ++n) {
+      ASSERT_EQ(one->answers[n].task, two->answers[n].task) << n;
+      ASSERT_EQ(one->answers[n].worker, two->answers[n].worker) << n;
+      ASSERT_EQ(one->answers[n].label, two->answers[n].label) << n;
+    }
+    // The lone CRs stay in their fields; CRLF ends a line.
+    EXPECT_NE(std::find(two->workers.begin(), two->workers.end(), "w\r2"), two->workers.end());
+    EXPECT_NE(std::find(two->tasks.begin(), two->tasks.end(), "t\r"), two->tasks.end());
+    EXPECT_NE(std::find(two->labels.begin(), two->labels.end(), "a\r"), two->labels.end());
+  }
+  // Not plain, so the full scanner names the fault, as with one thread.
+  for (const char* bad : {"t,w\n", "t,w,l,x\n", "t,,l\n", ",w,l\n", "t,w,\r\n"}) {
+    std::string csv = "task,worker,label\n";
+    while (csv.size() < (size_t{9} << 19)) csv += "t1,w1,a\n";
+    csv += bad;
+    const Result<AnswerTable> one = ParseAnswersCsv(csv, 1);
+    const Result<AnswerTable> two = ParseAnswersCsv(csv, 2);
+    ASSERT_FALSE(one) << bad;
+    ASSERT_FALSE(two) << bad;
+    EXPECT_EQ(one.error().message, two.error().message) << bad;
+  }
+}
+
 TEST(FormatLabelsCsvTest, ConfidencesMatchFmtFixed) {
   std::vector<double> values = {0.0, 1.0, 0.5, 0.125, 0.375, 0.005, 0.015, 0.025, 0.995,
                                 0.9995, 2.0 / 3.0, 1.0 / 3.0, 0.045, 1e-300, 0.9999999999};
