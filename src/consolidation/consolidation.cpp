@@ -94,6 +94,18 @@ std::optional<std::string> Validate(const Problem& problem) {
   if (problem.answers.size() > static_cast<size_t>(INT32_MAX)) {
     return "more than 2^31 - 1 answers";
   }
+  // One pass without branches (negative ids wrap to large unsigned ones);
+  // the answer at fault is looked for only when there is one.
+  const auto tasks = static_cast<uint32_t>(problem.num_tasks);
+  const auto workers = static_cast<uint32_t>(problem.num_workers);
+  const auto classes = static_cast<uint32_t>(problem.num_classes);
+  bool any_out_of_range = false;
+  for (const Answer& a : problem.answers) {
+    any_out_of_range |= (static_cast<uint32_t>(a.task) >= tasks) |
+                        (static_cast<uint32_t>(a.worker) >= workers) |
+                        (static_cast<uint32_t>(a.label) >= classes);
+  }
+  if (!any_out_of_range) return std::nullopt;
   for (size_t n = 0; n < problem.answers.size(); ++n) {
     const Answer& a = problem.answers[n];
     const char* field = nullptr;
@@ -133,9 +145,10 @@ Consolidation Consolidate(const Problem& problem, const Options& options) {
   const detail::TaskIndex index = detail::BuildTaskIndex(problem);
   const int k_count = problem.num_classes;
   Consolidation out;
-  std::vector<double> posteriors = detail::VoteShares(problem, index);
+  std::vector<double> posteriors;
 
   if (options.algorithm == Algorithm::kMajorityVote) {
+    posteriors = detail::VoteShares(problem, index);
     // The vote shares are the posteriors; the "prior" is their mean, so that
     // every algorithm fills the same fields.
     out.class_priors.assign(k_count, 0.0);
@@ -156,6 +169,7 @@ Consolidation Consolidate(const Problem& problem, const Options& options) {
                 posteriors.begin() + static_cast<int64_t>(i) * k_count);
     }
   } else {
+    // The EM starts from the vote shares, which it computes in its own order.
     detail::EmResult em;
     switch (options.algorithm) {
       case Algorithm::kDawidSkene:

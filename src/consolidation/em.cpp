@@ -358,6 +358,33 @@ std::vector<Chunk> MakeChunks(const TaskIndex& index) {
   return chunks;
 }
 
+// The vote shares of every position, padded to the stride (§7.1 step 1: T_ik
+// = votes / |W_i|; the same values as VoteShares), read in position order
+// from the answer rows (row % K is the label).
+template <int kClasses>
+void PaddedVoteSharesOf(const TaskIndex& index, int k_count, double* out) {
+  const int k = kClasses > 0 ? kClasses : k_count;
+  const int stride = Stride(k);
+  for (int32_t p = 0; p < index.num_tasks; ++p) {
+    double* t = out + static_cast<int64_t>(p) * stride;
+    std::fill(t, t + stride, 0.0);
+    const int32_t first = index.offsets[p];
+    const int32_t last = index.offsets[p + 1];
+    for (int32_t j = first; j < last; ++j) t[index.rows[j] % k] += 1.0;
+    if (last == first) continue;
+    for (int c = 0; c < k; ++c) t[c] /= last - first;
+  }
+}
+
+void PaddedVoteShares(const TaskIndex& index, double* out) {
+  switch (index.num_classes) {  // a constant K makes row % K cheap
+    case 2: return PaddedVoteSharesOf<2>(index, 2, out);
+    case 3: return PaddedVoteSharesOf<3>(index, 3, out);
+    case 4: return PaddedVoteSharesOf<4>(index, 4, out);
+    default: return PaddedVoteSharesOf<0>(index, index.num_classes, out);
+  }
+}
+
 // Computes the statistics of the padded `posteriors` without updating them
 // (the initialisation pass): stats[(w*K+y)*stride+k] = sum of T_ik over w's
 // answers y; and the number of those answers, row_answers[w*K+y].
@@ -733,10 +760,15 @@ EmResult RunEm(const TaskIndex& index, EmModel model, std::vector<double> initia
   // of a call.
   const size_t padded_size = static_cast<size_t>(index.num_tasks) * stride;
   std::unique_ptr<double[]> posteriors(new double[padded_size]);
-  for (int32_t p = 0; p < index.num_tasks; ++p) {
-    const double* from = initial.data() + static_cast<int64_t>(index.order[p]) * k_count;
-    double* to = posteriors.get() + static_cast<int64_t>(p) * stride;
-    for (int k = 0; k < stride; ++k) to[k] = k < k_count ? from[k] : 0.0;
+  if (initial.empty()) {
+    PaddedVoteShares(index, posteriors.get());
+    initial.resize(static_cast<size_t>(index.num_tasks) * k_count);
+  } else {
+    for (int32_t p = 0; p < index.num_tasks; ++p) {
+      const double* from = initial.data() + static_cast<int64_t>(index.order[p]) * k_count;
+      double* to = posteriors.get() + static_cast<int64_t>(p) * stride;
+      for (int k = 0; k < stride; ++k) to[k] = k < k_count ? from[k] : 0.0;
+    }
   }
   EmResult result;
   Estimator estimator(index, model);

@@ -53,7 +53,8 @@ struct EmResult {
 };
 
 // Runs EM from `initial` posteriors (T x K in task order; rows of tasks
-// without answers are ignored). EmResult::posteriors is T x K in task order.
+// without answers are ignored), or from the vote shares when `initial` is
+// empty. EmResult::posteriors is T x K in task order.
 EmResult RunEm(const TaskIndex& index, EmModel model, std::vector<double> initial,
                const Options& options);
 
