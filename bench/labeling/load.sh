@@ -4,7 +4,9 @@
 # it (64 concurrent workers by default). Needs a Release build (scripts/build.sh).
 # REPLICAS=N (1) starts N servers on the same data dir and store (a shared
 # database: set PLUMBLINE_STORE to a postgresql:// URL) and spreads the
-# workers over them.
+# workers over them. DB_PID=PID (that database's postmaster) has load_bench
+# count the database's CPU too. PLUMBLINE_BIN (build/plumbline) runs another
+# build of the server, to compare two builds under the same conditions.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 WORKERS="${WORKERS:-64}"
@@ -12,6 +14,7 @@ SECONDS_RUN="${SECONDS_RUN:-10}"
 ROUNDS="${ROUNDS:-1}"
 REPLICAS="${REPLICAS:-1}"
 OBJECTS="${OBJECTS:-200000}"
+bin="${PLUMBLINE_BIN:-build/plumbline}"
 scripts/build.sh >/dev/null
 dir=$(mktemp -d)
 pids=()
@@ -28,12 +31,12 @@ open(d + "/c.json", "w").write('{"labels":[{"label":"person"},{"label":"animal"}
 open(d + "/t.html", "w").write("<p>{{ task.input.taskObject }}</p>")
 PY
 for i in $(seq 0 $((WORKERS - 1))); do
-  echo "w$i-password" | build/plumbline users add --data-dir "$dir/data" --username "w$i" --password-stdin --groups crowd >/dev/null
+  echo "w$i-password" | "$bin" users add --data-dir "$dir/data" --username "w$i" --password-stdin --groups crowd >/dev/null
 done
 # One after the other: the first migrates the store, the others find it ready.
 urls=()
 for r in $(seq "$REPLICAS"); do
-  build/plumbline serve --data-dir "$dir/data" --listen 127.0.0.1:0 ${SERVE_ARGS:-} >"$dir/out$r" 2>"$dir/log$r" &
+  "$bin" serve --data-dir "$dir/data" --listen 127.0.0.1:0 ${SERVE_ARGS:-} >"$dir/out$r" 2>"$dir/log$r" &
   pids+=($!)
   for _ in $(seq 100); do grep -q listening "$dir/out$r" && break; sleep 0.1; done
   urls+=("$(grep -o 'http://[0-9.:]*' "$dir/out$r")")
@@ -53,7 +56,8 @@ for _ in $(seq 100); do
 done
 status=0
 build/bench/labeling/load_bench --url "$(IFS=,; echo "${urls[*]}")" --job load --user-prefix w --password-suffix -password \
-  --workers "$WORKERS" --seconds "$SECONDS_RUN" --rounds "$ROUNDS" --scratch "$dir" --server-pid "$(IFS=,; echo "${pids[*]}")" || status=$?
+  --workers "$WORKERS" --seconds "$SECONDS_RUN" --rounds "$ROUNDS" --scratch "$dir" --server-pid "$(IFS=,; echo "${pids[*]}")" \
+  ${DB_PID:+--db-pid "$DB_PID"} || status=$?
 # How far consolidation kept up: objects labeled by the end of the run.
 sleep 1
 /usr/bin/aws --endpoint-url "$url" sagemaker describe-labeling-job --labeling-job-name load \

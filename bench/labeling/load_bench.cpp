@@ -11,15 +11,19 @@
 //
 // Usage: load_bench --url http://127.0.0.1:PORT --job NAME --user-prefix w
 //                   --password-suffix -password [--workers 64] [--seconds 10]
-//                   [--rounds 1] [--scratch DIR] [--server-pid PID]
+//                   [--rounds 1] [--scratch DIR] [--server-pid PID] [--db-pid PID]
 // Several servers (replicas sharing one database): --url and --server-pid
 // take comma-separated lists; worker i talks to server i mod their count,
-// and the server CPU is the sum over their processes.
+// and the server CPU is the sum over their processes. --db-pid PID (a
+// PostgreSQL postmaster) adds the CPU of that process and every process
+// under it (its backends, WAL writer, ...), and each flow prints the CPU
+// milliseconds per round trip of the servers, the database and this client.
 // With --rounds N it repeats the references and both flows N times and
 // ends with the median ratios. --flow next runs only the portal's flow and
 // --references 0 skips the references (what bench/functions/consolidation.sh
 // uses to alternate two jobs in one server).
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sqlite3.h>
@@ -169,6 +173,35 @@ CpuSample SampleCpu(const std::vector<long>& pids) {
   return c;
 }
 
+// The process `root` and every process under it (children, their
+// children, ...), from the parent PIDs in /proc/*/stat.
+std::vector<long> ProcessTree(long root) {
+  std::vector<std::pair<long, long>> parent_of;  // (pid, ppid)
+  if (DIR* d = ::opendir("/proc")) {
+    while (dirent* e = ::readdir(d)) {
+      char* end = nullptr;
+      long pid = std::strtol(e->d_name, &end, 10);
+      if (pid <= 0 || *end) continue;
+      std::string path = std::string("/proc/") + e->d_name + "/stat";
+      FILE* f = std::fopen(path.c_str(), "r");
+      if (!f) continue;
+      char buf[1024];
+      size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+      buf[n] = 0;
+      std::fclose(f);
+      const char* p = std::strrchr(buf, ')');
+      long ppid = 0;
+      if (p && std::sscanf(p + 2, "%*c %ld", &ppid) == 1) parent_of.emplace_back(pid, ppid);
+    }
+    ::closedir(d);
+  }
+  std::vector<long> tree{root};
+  for (size_t i = 0; i < tree.size(); ++i)
+    for (const auto& [pid, ppid] : parent_of)
+      if (ppid == tree[i]) tree.push_back(pid);
+  return tree;
+}
+
 struct Server {
   std::string host;
   int port = 0;
@@ -179,6 +212,7 @@ struct Target {
   std::string job, prefix, suffix;
   int workers = 64;
   std::vector<long> server_pids;
+  long db_pid = 0;  // a PostgreSQL postmaster; 0: none measured
   const Server& For(int worker) const {
     return servers[static_cast<size_t>(worker) % servers.size()];
   }
@@ -218,6 +252,9 @@ struct FlowResult {
   size_t round_trips = 0;
   int failed = 0;
   double server_cpu = 0, client_cpu = 0, machine_busy = 0;  // % of one core; % of the machine
+  double db_cpu = 0;                                         // % of one core (with --db-pid)
+  // CPU milliseconds per round trip.
+  double server_ms = 0, client_ms = 0, db_ms = 0;
 };
 
 // Claim + submit round trips for `seconds`: a claim request then a submit
@@ -275,11 +312,14 @@ FlowResult RunFlow(const Target& t, bool chained, double seconds) {
   while (ready < t.workers) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   auto t0 = Clock::now();
   const std::vector<long> self{static_cast<long>(::getpid())};
-  CpuSample server0 = SampleCpu(t.server_pids), client0 = SampleCpu(self);
+  // The database's processes as of the start (its connections from the
+  // servers are open by now: the workers have signed in).
+  const std::vector<long> db = t.db_pid ? ProcessTree(t.db_pid) : std::vector<long>();
+  CpuSample server0 = SampleCpu(t.server_pids), client0 = SampleCpu(self), db0 = SampleCpu(db);
   go = true;
   for (auto& th : threads) th.join();
   double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
-  CpuSample server1 = SampleCpu(t.server_pids), client1 = SampleCpu(self);
+  CpuSample server1 = SampleCpu(t.server_pids), client1 = SampleCpu(self), db1 = SampleCpu(db);
   std::vector<double> all;
   for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
   FlowResult r;
@@ -293,10 +333,32 @@ FlowResult RunFlow(const Target& t, bool chained, double seconds) {
   r.client_cpu = 100 * (client1.process - client0.process) / ticks / elapsed;
   r.machine_busy = 100 * (server1.machine_busy - server0.machine_busy) /
                    std::max(1.0, server1.machine_total - server0.machine_total);
+  r.db_cpu = 100 * (db1.process - db0.process) / ticks / elapsed;
+  const double per_trip = 1000 / ticks / std::max<double>(1, static_cast<double>(r.round_trips));
+  r.server_ms = (server1.process - server0.process) * per_trip;
+  r.client_ms = (client1.process - client0.process) * per_trip;
+  r.db_ms = (db1.process - db0.process) * per_trip;
   return r;
 }
 
 double Median(std::vector<double> v) { return Percentile(v, 0.5); }
+
+// Where the CPU went during a flow: % of one core per side, and CPU
+// milliseconds per round trip of the servers, this client and (when
+// measured) the database.
+void PrintCpu(const char* mode, const FlowResult& r, bool with_db) {
+  std::printf("%s: cpu: server=%.0f%% bench_client=%.0f%% machine_busy=%.0f%% of %ld cores\n", mode,
+              r.server_cpu, r.client_cpu, r.machine_busy, ::sysconf(_SC_NPROCESSORS_ONLN));
+  if (with_db)
+    std::printf("%s: cpu_ms_per_round_trip: server=%.3f database=%.3f bench_client=%.3f "
+                "total=%.3f (database=%.0f%% of one core)\n",
+                mode, r.server_ms, r.db_ms, r.client_ms, r.server_ms + r.db_ms + r.client_ms,
+                r.db_cpu);
+  else
+    std::printf("%s: cpu_ms_per_round_trip: server=%.3f bench_client=%.3f\n", mode, r.server_ms,
+                r.client_ms);
+  std::fflush(stdout);
+}
 
 }  // namespace
 
@@ -321,6 +383,7 @@ int main(int argc, char** argv) {
     else if (k == "--scratch") scratch = v;
     else if (k == "--server-pid")
       for (const auto& p : SplitCommas(v)) t.server_pids.push_back(std::stol(p));
+    else if (k == "--db-pid") t.db_pid = std::stol(v);
     else if (k == "--flow") flow = v;
     else if (k == "--references") references = v != "0";
   }
@@ -360,10 +423,7 @@ int main(int argc, char** argv) {
       std::printf("%s: round=%d servers=%zu workers=%d round_trips=%zu errors=%d claim_submit_per_s=%.0f p50_ms=%.2f p99_ms=%.2f\n",
                   mode, round, t.servers.size(), t.workers, r.round_trips, r.failed, r.rate, r.p50, r.p99);
       if (!references) {
-        std::printf("%s: cpu: server=%.0f%% bench_client=%.0f%% machine_busy=%.0f%% of %ld cores\n",
-                    mode, r.server_cpu, r.client_cpu, r.machine_busy,
-                    ::sysconf(_SC_NPROCESSORS_ONLN));
-        std::fflush(stdout);
+        PrintCpu(mode, r, t.db_pid != 0);
         continue;
       }
       std::printf("%s: healthz_per_s=%.0f task_api_requests_per_s=%.0f task_api_vs_healthz=%.2f "
@@ -372,9 +432,7 @@ int main(int argc, char** argv) {
       std::printf("%s: sqlite_single_row_commits_per_s=%.0f submits_vs_sqlite_commits=%.2f\n", mode,
                   sqlite_rate, r.rate / sqlite_rate);
       // Where the machine's CPU went during the run (100% is one core).
-      std::printf("%s: cpu: server=%.0f%% bench_client=%.0f%% machine_busy=%.0f%% of %ld cores\n", mode,
-                  r.server_cpu, r.client_cpu, r.machine_busy, ::sysconf(_SC_NPROCESSORS_ONLN));
-      std::fflush(stdout);
+      PrintCpu(mode, r, t.db_pid != 0);
       ratios[chained][0].push_back(r.rate / sqlite_rate);
       ratios[chained][1].push_back(requests * r.rate / health_rate);
     }

@@ -9,12 +9,17 @@
 #      replicas sharing that server (each count on a fresh schema; the
 #      workers spread over the replicas);
 #   3. the same load.sh on the default SQLite store (one server);
-#   4. a summary: each run's rates beside the raw commit rates.
-# Environment: WORKERS (64), SECONDS_RUN (5), OBJECTS (20000), REPLICA_COUNTS ("1 2 3").
+#   4. a summary: each run's rates beside the raw commit rates, and the CPU
+#      milliseconds each round trip cost the servers, PostgreSQL (the
+#      postmaster and every process under it) and the load client.
+# Environment: WORKERS (64), SECONDS_RUN (5), OBJECTS (20000), REPLICA_COUNTS ("1 2 3"),
+# SQLITE (1; 0 skips the SQLite run), PLUMBLINE_BIN (build/plumbline: another
+# build to measure, see load.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export WORKERS="${WORKERS:-64}" SECONDS_RUN="${SECONDS_RUN:-5}" OBJECTS="${OBJECTS:-20000}"
 export REPLICA_COUNTS="${REPLICA_COUNTS:-1 2 3}"
+SQLITE="${SQLITE:-1}"
 scripts/build.sh >/dev/null
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -36,20 +41,29 @@ scripts/with-postgres.sh --durable bash -c '
   rm -f "$script"
   for n in $REPLICA_COUNTS; do
     echo "--- plumbline on PostgreSQL ($n replica(s)) ---"
+    DB_PID=$(head -1 "$PLUMBLINE_TEST_PG_DATA/postmaster.pid") \
     PLUMBLINE_STORE="$PLUMBLINE_TEST_PG?schema=bench$n" REPLICAS=$n bench/labeling/load.sh |
       tee "$BENCH_OUT/pg$n"
   done
 '
-echo "--- plumbline on SQLite ---"
-bench/labeling/load.sh | tee "$out/sqlite"
+runs=$(for n in $REPLICA_COUNTS; do echo "pg$n"; done)
+if [[ "$SQLITE" != 0 ]]; then
+  echo "--- plumbline on SQLite ---"
+  bench/labeling/load.sh | tee "$out/sqlite"
+  runs="$runs sqlite"
+fi
 echo "load after: $(uptime | sed 's/.*load average/load average/')"
 
 # The summary: claim+submit round trips per second of each run and flow,
 # and their ratio to the raw commit rates at 1 and at WORKERS clients.
 raw1=$(cat "$out/raw1") rawn=$(cat "$out/raw$WORKERS")
 echo "--- summary (raw PostgreSQL commits: $raw1/s at 1 client, $rawn/s at $WORKERS) ---"
-for f in $(for n in $REPLICA_COUNTS; do echo "pg$n"; done) sqlite; do
+for f in $runs; do
   awk -v run="$f" -v raw1="$raw1" -v rawn="$rawn" '
+    /cpu_ms_per_round_trip:/ {
+      line = $0; sub(/.*cpu_ms_per_round_trip: /, "", line)
+      printf "%-7s %-18s CPU ms per round trip: %s\n", run, mode, line
+    }
     /claim_submit_per_s=/ {
       mode = $1; sub(":", "", mode)
       for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }

@@ -170,7 +170,7 @@ void PgStore::SubmitAndClaimAsync(int64_t id, int64_t user_id, std::string answe
       });
 }
 Result<Assignment> PgStore::GetAssignment(int64_t id) {
-  return Read<Assignment>([&]() -> Result<Assignment> { return ReadAssignment(id, false); });
+  return ReadOne<Assignment>([&]() -> Result<Assignment> { return ReadAssignment(id, false); });
 }
 Status PgStore::EndLease(int64_t id, int64_t user_id, AssignmentState new_state,
                              int64_t now_ms) {

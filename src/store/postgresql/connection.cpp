@@ -421,10 +421,11 @@ void PgStore::StopWriter() {
 // transaction ends would meet it again (a second wait of deadlock_timeout).
 //
 // Consecutive pipelined operations (claims, submits: one statement each)
-// go to the server in one pipeline with their RELEASE and SAVEPOINT, so
-// such a batch is one round trip and its COMMIT another (which also
-// announces what the batch touched: its kinds are known only once the
-// results are read). When one of their statements fails the server skips the rest of
+// go to the server in one pipeline with their RELEASE and SAVEPOINT (the
+// first one of the batch also with its BEGIN and first SAVEPOINT), so such
+// a batch is one round trip and its COMMIT another (which also announces
+// what the batch touched: its kinds are known only once the results are
+// read). When one of their statements fails the server skips the rest of
 // the pipeline: the writer rolls back to the failed operation's savepoint,
 // reruns it alone if it may, and sends the operations after it again.
 // Other operations run alone, a statement at a time.
@@ -441,28 +442,34 @@ std::vector<PgStore::Op*> PgStore::RunBatch(const std::vector<Op*>& batch) {
     if (auto s = Connect(writer_); !s) return fail_all(s.error());
   }
   ChangeSet touched = changes::kNone;  // by the writes the commit keeps
+  // The transaction begins with the first operation: in its pipeline when
+  // it is pipelined (no round trip of its own), else before it runs.
+  bool begun = false;
   try {
-    writer_.Exec("BEGIN; SAVEPOINT op");
     for (size_t i = 0; i < batch.size();) {
       if (!batch[i]->Pipelined()) {
+        if (!begun) writer_.Exec("BEGIN; SAVEPOINT op");
+        begun = true;
         if (!RunAlone(batch[i], i + 1 == batch.size())) again.push_back(batch[i]);
         ++i;
         continue;
       }
       size_t to = i;
       while (to < batch.size() && batch[to]->Pipelined()) ++to;
-      PipelineRun run = RunPipelined(batch, i, to);
+      PipelineRun run = RunPipelined(batch, i, to, /*begin=*/!begun);
+      begun = begun || run.began;
       i = run.next;
       if (run.failed) {
         // The transaction is aborted; back to before the failed operation.
         Op* op = batch[*run.failed];
-        writer_.Exec("ROLLBACK TO op");
+        if (begun) writer_.Exec("ROLLBACK TO op");
         if (RunsAgain(op)) again.push_back(op);
       }
     }
-    // Announces what the kept writes touched, in the committing transaction.
+    // Announces what the kept writes touched, in the committing transaction
+    // (none began when every operation failed before it was sent).
     touched = TouchedBy(batch);
-    writer_.Exec(CommitSql(touched).c_str());
+    if (begun) writer_.Exec(CommitSql(touched).c_str());
   } catch (const SqlError& e) {
     writer_.EndPipeline();
     try {
@@ -491,12 +498,12 @@ bool PgStore::RunAlone(Op* op, bool last) {
 }
 
 PgStore::PipelineRun PgStore::RunPipelined(const std::vector<Op*>& batch, size_t from,
-                                           size_t to) {
+                                           size_t to, bool begin) {
   PipelineRun run;
   // Statements are prepared before the pipeline (preparing waits for the
-  // server). One that cannot be prepared has aborted the transaction: the
-  // operations before it go alone, it has failed, and the writer goes on
-  // after it.
+  // server). One that cannot be prepared has aborted the transaction (when
+  // one has begun): the operations before it go alone, it has failed, and
+  // the writer goes on after it.
   for (size_t k = from; k < to; ++k) {
     if (!batch[k]->Prepare()) {
       if (k == from) {
@@ -504,13 +511,18 @@ PgStore::PipelineRun PgStore::RunPipelined(const std::vector<Op*>& batch, size_t
         run.failed = k;
         return run;
       }
-      writer_.Exec("ROLLBACK TO op");
+      if (!begin) writer_.Exec("ROLLBACK TO op");
       to = k;
       break;
     }
   }
   writer_.EnterPipeline();
   try {
+    if (begin) {
+      writer_.SendCommand("BEGIN");
+      writer_.SendCommand("SAVEPOINT op");
+      run.began = true;
+    }
     for (size_t k = from; k < to; ++k) {
       batch[k]->Send();
       if (k + 1 < batch.size()) {
@@ -521,6 +533,10 @@ PgStore::PipelineRun PgStore::RunPipelined(const std::vector<Op*>& batch, size_t
     }
     writer_.Sync();
     run.next = to;
+    if (begin) {
+      writer_.ReadCommand("BEGIN");
+      writer_.ReadCommand("SAVEPOINT op");
+    }
     for (size_t k = from; k < to; ++k) {
       if (!batch[k]->Receive()) {
         run.failed = k;

@@ -216,7 +216,7 @@ Result<std::optional<std::pair<Session, User>>> PgStore::FindSessionUserUncached
   });
 }
 Result<int64_t> PgStore::IdentityVersion() {
-  return Read<int64_t>([&]() -> Result<int64_t> { return ReadIdentityVersion(); });
+  return ReadOne<int64_t>([&]() -> Result<int64_t> { return ReadIdentityVersion(); });
 }
 int64_t PgStore::ReadIdentityVersion() {
   Query q = Q("SELECT version FROM identity_version WHERE id=1");

@@ -11,8 +11,9 @@
 //     serialization failure (another replica's transaction) reruns the
 //     operation that met it, first in the next transaction. Claims and submits are one statement each
 //     (server-side functions, schema.cpp): consecutive ones of a batch are
-//     sent in one libpq pipeline with their savepoints and the COMMIT, so a
-//     batch of them costs one round trip instead of a dozen per write.
+//     sent in one libpq pipeline with their savepoints (and the batch's
+//     BEGIN), then the COMMIT with the batch's announcement, so a batch of
+//     them costs two round trips instead of a dozen per write.
 //   - Reads run on a pool of reader connections in REPEATABLE READ READ
 //     ONLY transactions, in parallel with the writer and with each other.
 //     A connection found broken (health check on take, or a failed
@@ -383,10 +384,13 @@ class PgStore final : public Store {
   struct PipelineRun {
     size_t next = 0;                    // the first operation not run
     std::optional<size_t> failed;       // an operation whose statement failed
+    bool began = false;                 // the pipeline began the transaction
   };
   // Runs the pipelined operations batch[from, to) in one pipeline, each
-  // but the batch's last followed by "RELEASE op", "SAVEPOINT op".
-  PipelineRun RunPipelined(const std::vector<Op*>& batch, size_t from, size_t to);
+  // but the batch's last followed by "RELEASE op", "SAVEPOINT op"; with
+  // `begin` (no transaction yet) the pipeline starts with "BEGIN",
+  // "SAVEPOINT op".
+  PipelineRun RunPipelined(const std::vector<Op*>& batch, size_t from, size_t to, bool begin);
 
   // A write transaction that returns at once: `done` gets its result on the
   // writer thread after the commit (see Store::Done). Statement errors
@@ -533,6 +537,27 @@ class PgStore final : public Store {
           if (conn->Healthy()) conn->Exec("ROLLBACK");
         } catch (const std::exception&) {
         }
+      }
+    }
+    ReturnReader(std::move(conn));
+    return std::move(*result);
+  }
+  // A read that is one statement: it runs alone, without BEGIN and COMMIT
+  // (a statement outside a transaction block is a transaction of its own
+  // and reads one snapshot), so it costs the server one round trip and one
+  // statement instead of three. The hot reads of every worker request (the
+  // identity version, a task) go this way.
+  template <class T, class F>
+  Result<T> ReadOne(F&& fn) {
+    std::unique_ptr<Conn> conn;
+    if (auto s = TakeReader(conn); !s) return s.error();
+    std::optional<Result<T>> result;
+    {
+      ConnScope scope(conn.get());
+      try {
+        result.emplace(fn());
+      } catch (const std::exception& e) {
+        result.emplace(Unavailable(std::string("database error: ") + e.what()));
       }
     }
     ReturnReader(std::move(conn));

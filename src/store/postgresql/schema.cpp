@@ -415,6 +415,133 @@ BEGIN
   END IF;
 END $$;
 )sql",
+    // 7: the same claim and submit in fewer statements, each of which the
+    // server starts, runs and ends on its own inside the function: a claim
+    // looks for ended leases before calling the expiry (most claims find
+    // none), takes its lease and counts it on the object in one statement
+    // and hands its row back without another query; a submit reads its task
+    // and the task's job in one statement and records the answer and ends
+    // the lease on the object in another (plb_end_lease inlined). Same
+    // signatures, so plb_submit_and_claim calls these.
+    R"sql(
+CREATE OR REPLACE FUNCTION plb_submit(p_id BIGINT, p_user BIGINT, p_answer TEXT,
+                                      p_spent DOUBLE PRECISION, p_now BIGINT,
+                                      OUT outcome INTEGER, OUT job_name TEXT,
+                                      OUT job_status TEXT)
+LANGUAGE plpgsql AS $$
+DECLARE
+  a RECORD;
+  left_window BOOLEAN;
+BEGIN
+  SELECT s.job_id, s.idx, s.user_id, s.state, s.accepted_ms, s.deadline_ms,
+         jb.name AS j_name, jb.status AS j_status INTO a
+  FROM assignments s LEFT JOIN jobs jb ON jb.id = s.job_id
+  WHERE s.id = p_id FOR UPDATE OF s;
+  IF NOT FOUND THEN outcome := 2; RETURN; END IF;
+  IF a.user_id <> p_user THEN outcome := 3; RETURN; END IF;
+  IF a.state = 1 THEN outcome := 1; RETURN; END IF;
+  IF a.j_status IS NOT NULL AND a.j_status <> 'InProgress' THEN
+    outcome := 4; job_name := a.j_name; job_status := a.j_status; RETURN;
+  END IF;
+  IF a.state <> 0 OR p_now > a.deadline_ms THEN outcome := 5; RETURN; END IF;
+  -- The answer, and the end of the lease on the object (plb_end_lease with
+  -- an answer): when that was its last place the object leaves the window
+  -- and the next one is released.
+  WITH answered AS (
+    UPDATE assignments SET state = 1, submitted_ms = p_now, answer = p_answer,
+      time_spent = CASE WHEN p_spent > 0 THEN p_spent
+                        ELSE (p_now - a.accepted_ms)::float8 / 1000.0 END
+    WHERE id = p_id)
+  UPDATE objects o SET leases = o.leases - 1, answers = o.answers + 1
+  WHERE o.job_id = a.job_id AND o.idx = a.idx
+  RETURNING (o.answers + o.declines) = o.needed AND o.released_ms > 0 INTO left_window;
+  IF left_window THEN
+    PERFORM plb_release_next(a.job_id, 1, p_now);
+  END IF;
+  outcome := 0;
+END $$;
+
+CREATE OR REPLACE FUNCTION plb_claim(p_job BIGINT, p_user BIGINT, p_now BIGINT,
+                                     p_lease_ms BIGINT, p_availability_ms BIGINT,
+                                     p_start_new BOOLEAN, p_stop_at_labeled BIGINT,
+                                     p_require_input BOOLEAN)
+RETURNS TABLE(t_id BIGINT, t_job BIGINT, t_idx BIGINT, t_user BIGINT, t_state BIGINT,
+              t_accepted_ms BIGINT, t_deadline_ms BIGINT, t_submitted_ms BIGINT,
+              t_answer TEXT, t_time_spent DOUBLE PRECISION, t_line TEXT, t_task_input TEXT)
+LANGUAGE plpgsql AS $$
+DECLARE
+  start_new BOOLEAN := p_start_new;
+  job_status TEXT;
+  job_labeled BIGINT;
+  cutoff BIGINT := p_now - p_availability_ms;
+  pick BIGINT;
+BEGIN
+  SELECT jb.status, jb.labeled INTO job_status, job_labeled FROM jobs jb WHERE jb.id = p_job;
+  IF NOT FOUND OR job_status <> 'InProgress' THEN RETURN; END IF;
+  IF p_stop_at_labeled > 0 AND job_labeled >= p_stop_at_labeled THEN start_new := false; END IF;
+  -- One lookup in assignments_live; the expiry (a loop of its own) runs
+  -- only when a lease has ended.
+  IF EXISTS (SELECT 1 FROM assignments a WHERE a.state = 0 AND a.deadline_ms < p_now) THEN
+    PERFORM plb_expire_leases(p_now);
+  END IF;
+  PERFORM pg_advisory_xact_lock(CAST(p_job % 2147483647 AS integer),
+                                CAST(p_user % 2147483647 AS integer));
+  RETURN QUERY
+    SELECT a.id, a.job_id, a.idx, a.user_id, a.state, a.accepted_ms, a.deadline_ms,
+           a.submitted_ms, a.answer, a.time_spent, o.line, o.task_input
+    FROM assignments a LEFT JOIN objects o ON o.job_id = a.job_id AND o.idx = a.idx
+    WHERE a.user_id = p_user AND a.job_id = p_job AND a.state = 0 ORDER BY a.id LIMIT 1;
+  IF FOUND THEN RETURN; END IF;
+  IF p_require_input THEN
+    SELECT o.idx INTO pick FROM objects o WHERE o.job_id = p_job AND o.state = 0
+      AND (o.answers + o.leases + o.declines) > 0
+      AND o.needed > (o.answers + o.leases + o.declines) AND o.released_ms >= cutoff
+      AND o.task_input IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.job_id = o.job_id AND a.idx = o.idx
+                      AND a.user_id = p_user AND a.state IN (0, 1, 3) OFFSET 0)
+      ORDER BY o.idx LIMIT 1 FOR UPDATE SKIP LOCKED;
+  ELSE
+    SELECT o.idx INTO pick FROM objects o WHERE o.job_id = p_job AND o.state = 0
+      AND (o.answers + o.leases + o.declines) > 0
+      AND o.needed > (o.answers + o.leases + o.declines) AND o.released_ms >= cutoff
+      AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.job_id = o.job_id AND a.idx = o.idx
+                      AND a.user_id = p_user AND a.state IN (0, 1, 3) OFFSET 0)
+      ORDER BY o.idx LIMIT 1 FOR UPDATE SKIP LOCKED;
+  END IF;
+  IF pick IS NULL AND start_new THEN
+    IF p_require_input THEN
+      SELECT o.idx INTO pick FROM objects o WHERE o.job_id = p_job AND o.state = 0
+        AND o.released_ms > 0 AND o.answers = 0 AND o.leases = 0 AND o.declines = 0
+        AND o.released_ms >= cutoff AND o.task_input IS NOT NULL
+        ORDER BY o.idx LIMIT 1 FOR UPDATE SKIP LOCKED;
+    ELSE
+      SELECT o.idx INTO pick FROM objects o WHERE o.job_id = p_job AND o.state = 0
+        AND o.released_ms > 0 AND o.answers = 0 AND o.leases = 0 AND o.declines = 0
+        AND o.released_ms >= cutoff
+        ORDER BY o.idx LIMIT 1 FOR UPDATE SKIP LOCKED;
+    END IF;
+  END IF;
+  IF pick IS NULL THEN RETURN; END IF;
+  -- The lease and its count on the object in one statement; the row goes
+  -- back from the function's variables.
+  WITH lease AS (
+    INSERT INTO assignments(job_id, idx, user_id, state, accepted_ms, deadline_ms)
+    VALUES (p_job, pick, p_user, 0, p_now, p_now + p_lease_ms) RETURNING id)
+  UPDATE objects o SET leases = o.leases + 1 FROM lease
+  WHERE o.job_id = p_job AND o.idx = pick
+  RETURNING lease.id, o.line, o.task_input INTO t_id, t_line, t_task_input;
+  t_job := p_job;
+  t_idx := pick;
+  t_user := p_user;
+  t_state := 0;
+  t_accepted_ms := p_now;
+  t_deadline_ms := p_now + p_lease_ms;
+  t_submitted_ms := 0;
+  t_answer := '';
+  t_time_spent := 0;
+  RETURN NEXT;
+END $$;
+)sql",
 };
 
 const size_t kMigrationCount = std::size(kMigrations);
@@ -427,6 +554,7 @@ const char* const kMigrationSummaries[] = {
     "invitations, and indexes of labeled objects and submitted answers (the console's figures)",
     "job list orders (created, name, status, progress) for pages of jobs",
     "claims and submits as server-side functions (one statement each, pipelined by the writer)",
+    "claims and submits in fewer statements inside their functions",
 };
 static_assert(std::size(kMigrationSummaries) == std::size(kMigrations),
               "one summary per migration");
