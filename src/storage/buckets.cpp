@@ -218,7 +218,7 @@ class StagedWriter final : public ObjectWriter {
   }
   Status Append(std::string_view data) override {
     while (!data.empty()) {
-      ssize_t w = ::write(fd_, data.data(), data.size());
+      ssize_t w = ::write(fd_, data.data(), std::min(data.size(), kMaxWrite));
       if (w < 0) {
         if (errno == EINTR) continue;
         return Unavailable(Errno("write of " + key_ + " failed"));
@@ -230,9 +230,14 @@ class StagedWriter final : public ObjectWriter {
     return {};
   }
   uint64_t written() const override { return written_; }
+  Status Sync() override {
+    if (::fsync(fd_) != 0) return Unavailable(Errno("fsync of " + key_ + " failed"));
+    synced_ = written_;
+    return {};
+  }
   Status Commit(const ObjectInfo& info) override {
-    // Only the tail not yet written back is left for this fsync.
-    if (::fsync(fd_) != 0) return Unavailable(Errno("fsync failed"));
+    // Only the tail not yet written back (or synced by Sync) is left.
+    if (synced_ != written_ || written_ == 0) PLB_TRY(Sync());
     struct stat st;
     if (::fstat(fd_, &st) != 0) return Unavailable(Errno("stat failed"));
     std::string attr = EncodeInfo(info, st);
@@ -260,6 +265,12 @@ class StagedWriter final : public ObjectWriter {
   // (without waiting); the one before it is waited for, so dirty pages stay
   // bounded to about two windows.
   static constexpr uint64_t kWindow = 8u << 20;
+  // Larger writes go to the page cache in pieces of this size. Measured on
+  // a 2-core virtual machine: writes of 512 KiB and 1 MiB at a time spent
+  // 5-15 times as long copying into the page cache as 256 KiB ones did,
+  // often but not always (larger writes get larger folios; fresh memory
+  // for those is the likely cost).
+  static constexpr size_t kMaxWrite = 256u << 10;
   void StartWriteback() {
     while (written_ - flushed_ >= kWindow) {
       ::sync_file_range(fd_, static_cast<off_t>(flushed_), kWindow, SYNC_FILE_RANGE_WRITE);
@@ -274,6 +285,7 @@ class StagedWriter final : public ObjectWriter {
   std::string tmp_, target_, key_;
   uint64_t written_ = 0;
   uint64_t flushed_ = 0;  // bytes handed to writeback
+  uint64_t synced_ = 0;   // bytes made durable by Sync
   bool published_ = false;
 };
 
