@@ -235,6 +235,10 @@ class StagedWriter final : public ObjectWriter {
   uint64_t written() const override { return written_; }
   Status Sync() override {
     WaitForCommitter();
+    if (commit_errno_ != 0) {
+      errno = commit_errno_;
+      return Unavailable(Errno("fsync of " + key_ + " failed"));
+    }
     if (::fsync(fd_) != 0) return Unavailable(Errno("fsync of " + key_ + " failed"));
     synced_ = written_;
     return {};
@@ -297,7 +301,8 @@ class StagedWriter final : public ObjectWriter {
       committed_ = written_;
       committing_.store(true);
       committer_ = std::thread([this] {
-        ::fdatasync(fd_);  // an error shows again in the fsync of Sync/Commit
+        // A write-back error is reported once per open file: keep it for Sync.
+        if (::fdatasync(fd_) != 0) commit_errno_ = errno;
         committing_.store(false);
       });
     }
@@ -313,6 +318,7 @@ class StagedWriter final : public ObjectWriter {
   uint64_t synced_ = 0;   // bytes made durable by Sync
   uint64_t committed_ = 0;  // bytes written when the last fdatasync started
   std::atomic<bool> committing_{false};
+  int commit_errno_ = 0;  // the committer's; read after joining it
   std::thread committer_;
   bool published_ = false;
 };
