@@ -7,14 +7,24 @@ sequential: the client's own cost is included); 64 MiB objects through curl
 
 References for the 64 MiB objects, each measured in the same run:
   PutObject (unsigned payload: MD5 only; signed payload: MD5 and the
-    SHA-256 the request declares)  vs  raw write+fsync+rename of the bytes.
+    SHA-256 the request declares)  vs  raw write+fsync+rename of the bytes,
+    written 1 MiB at a time and 256 KiB at a time (on some machines the
+    page cache takes 1 MiB writes much more slowly; the faster of the two
+    is the fair reference). curl, the client, shares the machine's cores
+    with the server: its CPU per upload is printed too, and its own time
+    for each upload (connect to answer), without the start of a curl
+    process, which costs tens of milliseconds on a small virtual machine.
   (and the server's CPU per PutObject: on the I/O threads, which serve the
     connection, and on the upload's digest thread)
   GetObject, warm (object in the page cache)  vs  (a) a read(2) of the raw
     file from the page cache, which involves no socket at all, and (b) the
     raw file served over loopback HTTP by a minimal server that hands it to
-    the kernel with sendfile(2), fetched by the same curl: the best any
-    server could do on this transport.
+    the kernel with sendfile(2), fetched by the same client: the best any
+    server could do on this transport. Each GET is fetched twice: by curl
+    (which reads 100 KiB at a time and is the bottleneck on a fast
+    loopback) and by a client that recv()s into a 4 MiB buffer (the
+    object through a presigned URL). Likewise the uploads are sent once
+    more by a client that sends the file with sendfile(2).
   GetObject, cold (posix_fadvise DONTNEED on the object's file first)  vs
     a read(2) of the raw file after the same DONTNEED.
 
@@ -26,12 +36,15 @@ import argparse
 import hashlib
 import http.server
 import os
+import resource
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from urllib.parse import urlsplit
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "e2e"))
 import plumbline_harness as h  # noqa: E402
@@ -64,6 +77,60 @@ def raw_read(path):
     with open(path, "rb") as f:
         while f.read(1 << 20):
             pass
+
+
+def fetch(url, bufsize=4 << 20):
+    """GET `url` on a fresh connection, receiving into one large buffer and
+    dropping the bytes: a client that costs little beside the server."""
+    u = urlsplit(url)
+    s = socket.create_connection((u.hostname, u.port))
+    try:
+        s.sendall(("GET %s%s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n"
+                   % (u.path, "?" + u.query if u.query else "", u.netloc)).encode())
+        view = memoryview(bytearray(bufsize))
+        head = b""
+        while b"\r\n\r\n" not in head:
+            n = s.recv_into(view)
+            if n == 0:
+                raise RuntimeError("no answer from " + url)
+            head += bytes(view[:n])
+        status, rest = head.split(b"\r\n\r\n", 1)
+        if not status.startswith(b"HTTP/1.1 200"):
+            raise RuntimeError("%s: %s" % (url, status.split(b"\r\n")[0].decode()))
+        length = [int(line.split(b":")[1]) for line in status.split(b"\r\n")
+                  if line.lower().startswith(b"content-length:")][0]
+        got = len(rest)
+        while got < length:
+            n = s.recv_into(view)
+            if n == 0:
+                raise RuntimeError("%s ended after %d of %d bytes" % (url, got, length))
+            got += n
+    finally:
+        s.close()
+
+
+def send_file(url, path):
+    """PUT the file at `path` to `url` (presigned, unsigned payload) on a
+    fresh connection with sendfile(2): a client that costs little beside
+    the server (curl reads the file and sends it 64 KiB at a time)."""
+    u = urlsplit(url)
+    size = os.path.getsize(path)
+    s = socket.create_connection((u.hostname, u.port))
+    try:
+        s.sendall(("PUT %s?%s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n"
+                   "Connection: close\r\n\r\n" % (u.path, u.query, u.netloc, size)).encode())
+        with open(path, "rb") as f:
+            s.sendfile(f)
+        answer = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+        if not answer.startswith(b"HTTP/1.1 200"):
+            raise RuntimeError("%s: %s" % (url, answer[:200]))
+    finally:
+        s.close()
 
 
 def drop_cache(path):
@@ -156,7 +223,12 @@ def small_objects(a, s3, raw_dir, small):
     rate("GetObject 4 KiB (boto3)", a.small, a.small * 4096, time.time() - t, ref)
 
 
-def large_objects(a, server, raw_dir):
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def large_objects(a, server, s3, raw_dir):
     big = os.urandom(64 << 20)
     src = os.path.join(raw_dir, "big.src")
     with open(src, "wb") as f:
@@ -176,20 +248,42 @@ def large_objects(a, server, raw_dir):
             fn(i)
         return time.time() - t
 
-    ref = rate("raw write+fsync+rename 64 MiB", a.large, nbytes,
-               timed(lambda i: raw_write(raw[i], big)))
+    ref1 = rate("raw write+fsync+rename 64 MiB (1 MiB writes)", a.large, nbytes,
+                timed(lambda i: raw_write(raw[i], big)))
+    ref256 = rate("raw write+fsync+rename 64 MiB (256 KiB writes)", a.large, nbytes,
+                  timed(lambda i: raw_write(raw[i], big, 256 << 10)))
+    ref = [("raw 1 MiB writes", ref1), ("raw 256 KiB writes", ref256)]
     # Beside the rate, where the server spent its CPU per upload: on the
     # threads that serve connections (receiving, writing) and elsewhere (the
     # upload's digest thread). Unlike the rate, this holds on a busy machine.
     for label, args in (("unsigned payload", unsigned), ("signed payload", signed)):
         total0, live0 = cpu_seconds(server.proc.pid)
-        rate("PutObject 64 MiB (curl, %s)" % label, a.large, nbytes,
-             timed(lambda i: subprocess.run(args + ["-T", src, "%s/bench/big/%d" % (server.url, i)],
-                                            check=True, stdout=subprocess.DEVNULL)), ref)
+        client0 = children_cpu()
+        own = []  # curl's own time for each upload, connect to answer (-w time_total)
+
+        def put(i):
+            out = subprocess.run(args + ["-T", src, "-o", "/dev/null", "-w", "%{time_total}",
+                                         "%s/bench/big/%d" % (server.url, i)],
+                                 check=True, stdout=subprocess.PIPE, text=True).stdout
+            own.append(float(out))
+        rate("PutObject 64 MiB (curl, %s)" % label, a.large, nbytes, timed(put), ref)
+        rate("  the same, curl's own time (no process start)", a.large, nbytes, sum(own), ref)
         total1, live1 = cpu_seconds(server.proc.pid)
-        print("  server CPU per PutObject %.3f s: %.3f s on I/O threads, %.3f s on digest threads"
+        print("  server CPU per PutObject %.3f s: %.3f s on I/O threads, %.3f s on digest threads;"
+              " curl's %.3f s"
               % ((total1 - total0) / a.large, (live1 - live0) / a.large,
-                 (total1 - total0 - (live1 - live0)) / a.large))
+                 (total1 - total0 - (live1 - live0)) / a.large, (children_cpu() - client0) / a.large))
+
+    # The same uploads from a client that sends the file with sendfile(2).
+    put_urls = [s3.generate_presigned_url("put_object", Params={"Bucket": "bench", "Key": "big/%d" % i},
+                                          ExpiresIn=3600) for i in range(a.large)]
+    total0, live0 = cpu_seconds(server.proc.pid)
+    rate("PutObject 64 MiB (sendfile client, unsigned)", a.large, nbytes,
+         timed(lambda i: send_file(put_urls[i], src)), ref)
+    total1, live1 = cpu_seconds(server.proc.pid)
+    print("  server CPU per PutObject %.3f s: %.3f s on I/O threads, %.3f s on digest threads"
+          % ((total1 - total0) / a.large, (live1 - live0) / a.large,
+             (total1 - total0 - (live1 - live0)) / a.large))
 
     # Warm: every file is in the page cache (just written, then read once).
     for path in raw + objects:
@@ -197,9 +291,11 @@ def large_objects(a, server, raw_dir):
     page = rate("raw read 64 MiB (page cache)", a.large, nbytes, timed(lambda i: raw_read(raw[i])))
     files = FileServer(raw_dir)
     try:
-        wire = rate("raw file over loopback HTTP (sendfile)", a.large, nbytes,
+        wire = rate("raw file over loopback HTTP (sendfile, curl)", a.large, nbytes,
                     timed(lambda i: subprocess.run(["curl", "-sS", "-f", "-o", "/dev/null",
                                                     files.url("b%d" % i)], check=True)))
+        wire4 = rate("raw file over loopback HTTP (sendfile, recv 4 MiB)", a.large, nbytes,
+                     timed(lambda i: fetch(files.url("b%d" % i))))
     finally:
         files.close()
     total0, _ = cpu_seconds(server.proc.pid)
@@ -207,9 +303,13 @@ def large_objects(a, server, raw_dir):
          timed(lambda i: subprocess.run(unsigned + ["-o", "/dev/null",
                                                     "%s/bench/big/%d" % (server.url, i)],
                                         check=True)),
-         [("page-cache read", page), ("raw over HTTP", wire)])
+         [("page-cache read", page), ("raw over HTTP, curl", wire)])
     total1, _ = cpu_seconds(server.proc.pid)
     print("  server CPU per GetObject %.3f s" % ((total1 - total0) / a.large))
+    urls = [s3.generate_presigned_url("get_object", Params={"Bucket": "bench", "Key": "big/%d" % i},
+                                      ExpiresIn=3600) for i in range(a.large)]
+    rate("GetObject 64 MiB (recv 4 MiB, warm)", a.large, nbytes, timed(lambda i: fetch(urls[i])),
+         [("page-cache read", page), ("raw over HTTP, recv 4 MiB", wire4)])
 
     # Cold: the pages of both sides dropped first.
     def cold_raw(i):
@@ -245,7 +345,7 @@ def main():
         if a.small:
             small_objects(a, s3, raw_dir, os.urandom(4096))
         if a.large:
-            large_objects(a, server, raw_dir)
+            large_objects(a, server, s3, raw_dir)
             print("server peak RSS after the 64 MiB objects: %d KiB" % peak_kib(pid))
         if a.keys:
             listing(a, server, s3)

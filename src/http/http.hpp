@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +41,17 @@ class BodySink {
   virtual Status Write(std::string_view bytes) = 0;
   // After the last byte (not called after a Write error).
   virtual Status Close() { return {}; }
+  // Memory the server may receive the body's next bytes straight into, so
+  // that they are not copied on their way (a plain connection does, TLS
+  // does not); empty when the sink has none to offer, and the server calls
+  // Write. Asked again before each receive.
+  virtual std::span<char> Room() { return {}; }
+  // The first `n` bytes of the last Room() hold the body's next bytes:
+  // stands for Write of them, with the same outcome.
+  virtual Status Received(size_t n) {
+    (void)n;
+    return Internal("this body sink offers no room to receive into");
+  }
 };
 
 class BodySource {

@@ -3,6 +3,7 @@
 // Handler; this file knows only HTTP.
 #include <spdlog/spdlog.h>
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -24,6 +25,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <thread>
 #include <type_traits>
 
@@ -228,16 +230,28 @@ class ServerImpl final : public Server {
         co_await WriteError(stream, bhttp::error::body_limit);
         break;
       }
+      // A streamed body framed by its Content-Length on a plain connection
+      // is received by ReceiveBody, not through Beast's parser.
+      bool direct = false;
+      if constexpr (std::is_same_v<Stream, beast::tcp_stream>)
+        direct = sink && head_parser.content_length() && !head_parser.chunked();
       // Beast reads at most the buffer's free capacity at a time (512 bytes
       // at least): without room, a large body arrives in 512-byte reads.
-      if (!head_parser.is_done()) buffer.reserve(sink ? (256u << 10) : (64u << 10));
+      if (!head_parser.is_done() && !direct) buffer.reserve(sink ? (256u << 10) : (64u << 10));
       if (head[bhttp::field::expect] == "100-continue" && !head_parser.is_done()) {
         bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, version};
         auto [cec, cn] = co_await bhttp::async_write(stream, cont, kUseTuple);
         (void)cn;
         if (cec) break;
       }
-      if (sink) {
+      if (direct) {
+        request.body_sink = sink;
+        if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+          if (!co_await ReceiveBody(stream, buffer, *head_parser.content_length(), *sink,
+                                    request.body_status))
+            break;
+        }
+      } else if (sink) {
         bhttp::request_parser<bhttp::buffer_body> parser(std::move(head_parser));
         parser.body_limit(options_.max_streamed_body_bytes);
         std::vector<char> chunk(256u << 10);
@@ -315,6 +329,100 @@ class ServerImpl final : public Server {
     auto out = ToBeast(std::move(err), 11, false, false);
     co_await bhttp::async_write(stream, out, kUseTuple);
   }
+
+  // Receives a body of `length` bytes (Content-Length framing) on a plain
+  // connection into `sink`: into the room the sink offers when it offers
+  // some (no copy on the way), else through a buffer of this function's.
+  // Each recv(2) takes what the socket holds, up to the room; only when
+  // the socket is empty does the connection wait through the reactor, so a
+  // fast upload costs a system call per receive and no hand-over between
+  // threads. A sink that fails gets no more bytes; the rest of the body is
+  // read and dropped (so the answer can be sent). Sets `status` to the
+  // sink's outcome; false when the connection cannot go on (the peer left,
+  // or sent nothing for 120 s).
+  asio::awaitable<bool> ReceiveBody(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                    uint64_t length, BodySink& sink, Status& status) {
+    // The first bytes came with the head.
+    if (size_t early = static_cast<size_t>(std::min<uint64_t>(buffer.size(), length)); early > 0) {
+      status = sink.Write(std::string_view(static_cast<const char*>(buffer.data().data()), early));
+      buffer.consume(early);
+      length -= early;
+    }
+    auto& socket = stream.socket();
+    IdleTimeout idle(stream.get_executor(), socket, std::chrono::seconds(120));
+    std::unique_ptr<char[]> own;
+    constexpr size_t kOwnBytes = 256u << 10;
+    while (length > 0) {
+      std::span<char> room = status ? sink.Room() : std::span<char>();
+      bool in_place = !room.empty();
+      if (!in_place) {
+        if (!own) own = std::make_unique_for_overwrite<char[]>(kOwnBytes);
+        room = {own.get(), kOwnBytes};
+      }
+      size_t want = static_cast<size_t>(std::min<uint64_t>(room.size(), length));
+      ssize_t n = ::recv(socket.native_handle(), room.data(), want, MSG_DONTWAIT);
+      if (n == 0) co_return false;  // the peer ended before the body did
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) co_return false;
+        // Empty: wait for bytes through the reactor (which tries the read
+        // again under its own lock, so bytes that came meanwhile are seen).
+        auto [ec, got] = co_await socket.async_read_some(asio::buffer(room.data(), want), kUseTuple);
+        if (ec) co_return false;  // the peer left, or the idle timeout cancelled the read
+        n = static_cast<ssize_t>(got);
+      }
+      length -= static_cast<uint64_t>(n);
+      idle.Progress();
+      if (!status) continue;  // dropping the rest
+      status = in_place ? sink.Received(static_cast<size_t>(n))
+                        : sink.Write(std::string_view(room.data(), static_cast<size_t>(n)));
+    }
+    if (status) status = sink.Close();
+    co_return true;
+  }
+
+  // Cancels a socket's operations once no byte has come for `limit`: one
+  // timer for a whole body that re-arms itself each period bytes came in,
+  // instead of a timer set for each read.
+  class IdleTimeout {
+   public:
+    IdleTimeout(const asio::any_io_executor& executor, tcp::socket& socket,
+                std::chrono::seconds limit)
+        : state_(std::make_shared<State>(executor, socket, limit)) {
+      Arm(state_);
+    }
+    ~IdleTimeout() {
+      state_->done = true;
+      state_->timer.cancel();
+    }
+    IdleTimeout(const IdleTimeout&) = delete;
+    IdleTimeout& operator=(const IdleTimeout&) = delete;
+    void Progress() { ++state_->progress; }
+
+   private:
+    // Shared with the timer's handler, which may run after the body is done
+    // (then it touches nothing but this).
+    struct State {
+      State(const asio::any_io_executor& executor, tcp::socket& s, std::chrono::seconds l)
+          : timer(executor), socket(s), limit(l) {}
+      asio::steady_timer timer;
+      tcp::socket& socket;
+      std::chrono::seconds limit;
+      uint64_t progress = 0, armed_at = 0;
+      bool done = false;
+    };
+    static void Arm(const std::shared_ptr<State>& state) {
+      state->armed_at = state->progress;
+      state->timer.expires_after(state->limit);
+      state->timer.async_wait([state](boost::system::error_code ec) {
+        if (ec || state->done) return;
+        if (state->progress != state->armed_at) return Arm(state);
+        boost::system::error_code ignored;
+        state->socket.cancel(ignored);
+      });
+    }
+    std::shared_ptr<State> state_;
+  };
 
   // Sends a response whose body comes from its BodySource: from its file
   // with sendfile(2) on a plain connection when it has one, else read 1 MiB

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
+#include <cstring>
+#include <span>
 
 #include "crypto/digest.hpp"
 #include "crypto/envelope.hpp"
@@ -153,9 +155,12 @@ std::optional<S3Error> PartOf(S3Service::Impl& s3, const Target& t, int* number,
 
 // Streams an upload's body: authenticates the head, then decodes (aws-chunked),
 // hashes (MD5 for the ETag, SHA-256 when declared, a checksum when sent; on
-// the DigestPipeline's thread, beside the writing), encrypts (SSE-KMS) and
+// the DigestPipeline's threads, beside the writing), encrypts (SSE-KMS) and
 // writes to a staged file; the handler commits it once Close has found every
-// digest matching what the request declared.
+// digest matching what the request declared. A plain body (neither
+// aws-chunked nor encrypted) is received straight into the pipeline's
+// buffers and written to the file from there a buffer at a time (Room,
+// Received), and its fsync runs while the threads hash the last buffers.
 class UploadSink final : public http::BodySink {
  public:
   explicit UploadSink(S3Service::Impl& s3) : s3_(s3), md5_(crypto::Digest::Kind::kMd5) {}
@@ -232,6 +237,20 @@ class UploadSink final : public http::BodySink {
     // sees are the body's and one pipeline hashes them for all digests.
     digests_ = std::make_unique<DigestPipeline>(
         std::vector<crypto::Digest*>{&md5_, sha_.get(), checksum_.get()});
+    in_place_ = !decoder_ && !encryptor_;
+  }
+
+  std::span<char> Room() override {
+    if (error || !in_place_) return {};
+    return digests_->Room();
+  }
+
+  Status Received(size_t n) override {
+    if (error) return ToStatus(*error);
+    if (!in_place_) return Internal("this upload offers no room to receive into");
+    size += n;
+    if (auto s = digests_->Filled(n, store_); !s) FailFrom(s.error());
+    return error ? Status(ToStatus(*error)) : Status{};
   }
 
   Status Write(std::string_view bytes) override {
@@ -246,6 +265,18 @@ class UploadSink final : public http::BodySink {
     if (decoder_) {
       if (auto s = decoder_->Finish(); !s) FailFrom(s.error());
     }
+    if (!error && encryptor_) {
+      auto tail = encryptor_->Finish();
+      if (!tail) Fail({500, "InternalError", tail.error().message});
+      else if (auto s = writer_->Append(*tail); !s) FailFrom(s.error());
+    }
+    if (!error && in_place_) {
+      if (auto s = digests_->Flush(store_); !s) FailFrom(s.error());
+    }
+    // Every byte is written: the fsync runs while the threads hash the tail.
+    if (!error) {
+      if (auto s = writer_->Sync(); !s) FailFrom(s.error());
+    }
     digests_->Finish();
     if (!error && sha_ && crypto::HexEncode(sha_->Finish()) != declared_sha_)
       Fail({400, "XAmzContentSHA256Mismatch",
@@ -259,11 +290,6 @@ class UploadSink final : public http::BodySink {
     if (!error && checksum_ && crypto::Base64Encode(checksum_->Finish()) != checksum_value_)
       Fail({400, "BadDigest", "The " + checksum_name_.substr(15) +
                                   " you specified did not match the calculated checksum."});
-    if (!error && encryptor_) {
-      auto tail = encryptor_->Finish();
-      if (!tail) Fail({500, "InternalError", tail.error().message});
-      else if (auto s = writer_->Append(*tail); !s) FailFrom(s.error());
-    }
     closed = true;
     return error ? Status(ToStatus(*error)) : Status{};
   }
@@ -299,9 +325,20 @@ class UploadSink final : public http::BodySink {
     if (e.code == ErrorCode::kInvalidArgument) return Fail({400, "IncompleteBody", e.message});
     Fail(FromStorage(e, true));
   }
+  // The body's (decoded) bytes.
   Status Consume(std::string_view data) {
-    digests_->Update(data);
     size += data.size();
+    if (in_place_) {  // through the pipeline's buffers, which store_ writes
+      while (!data.empty()) {
+        std::span<char> room = digests_->Room();
+        size_t n = std::min(room.size(), data.size());
+        std::memcpy(room.data(), data.data(), n);
+        data.remove_prefix(n);
+        PLB_TRY(digests_->Filled(n, store_));
+      }
+      return {};
+    }
+    digests_->Update(data);
     if (encryptor_) {
       PLB_ASSIGN_OR_RETURN(std::string out, encryptor_->Update(data));
       return out.empty() ? Status{} : writer_->Append(out);
@@ -317,6 +354,8 @@ class UploadSink final : public http::BodySink {
   std::unique_ptr<ChunkedDecoder> decoder_;
   std::unique_ptr<crypto::EnvelopeEncryptor> encryptor_;
   std::unique_ptr<storage::ObjectWriter> writer_;
+  bool in_place_ = false;
+  const DigestPipeline::Store store_ = [this](std::string_view b) { return writer_->Append(b); };
   // Last: stopped (its thread joined) before the digests it feeds go.
   std::unique_ptr<DigestPipeline> digests_;
 };

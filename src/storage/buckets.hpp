@@ -77,6 +77,10 @@ class ObjectWriter {
   virtual ~ObjectWriter() = default;
   virtual Status Append(std::string_view data) = 0;
   virtual uint64_t written() const = 0;
+  // Makes what was appended so far durable (fsync) ahead of Commit, which
+  // then has only what came after to sync: a caller that still has work to
+  // do before it knows the metadata (hashing the tail) overlaps the two.
+  virtual Status Sync() = 0;
   // `info.etag`, size etc. are the caller's (it hashed what it wrote).
   virtual Status Commit(const ObjectInfo& info) = 0;
 };

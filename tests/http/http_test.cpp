@@ -13,6 +13,9 @@
 #include <future>
 #include <mutex>
 #include <optional>
+#include <span>
+#include <string>
+#include <vector>
 #include <thread>
 
 namespace plumbline::http {
@@ -151,6 +154,142 @@ TEST(ServerTest, APendingAsyncHandlerDoesNotHoldTheOnlyIoThread) {
   owed = nullptr;  // the last copy: answered 500, nobody to send it to
   EXPECT_EQ(gone.wait_for(5s), std::future_status::ready);
   late.wait();
+}
+
+// A body sink that offers room to receive into (in pieces of an odd size),
+// keeps what it got and can fail after some bytes.
+class RoomSink final : public BodySink {
+ public:
+  explicit RoomSink(size_t fail_after) : fail_after_(fail_after) {}
+  Status Write(std::string_view bytes) override {
+    ++writes;
+    return Take(bytes);
+  }
+  std::span<char> Room() override { return {room_, sizeof room_}; }
+  Status Received(size_t n) override {
+    ++receives;
+    return Take(std::string_view(room_, n));
+  }
+  Status Close() override {
+    closed = true;
+    return {};
+  }
+  std::string got;
+  int writes = 0, receives = 0;
+  bool closed = false;
+
+ private:
+  Status Take(std::string_view bytes) {
+    got.append(bytes);
+    if (got.size() > fail_after_) return InvalidArgument("the sink failed");
+    return {};
+  }
+  size_t fail_after_;
+  char room_[7919];
+};
+
+// Sends `pieces` on one connection, pausing between them, then half-closes
+// when asked; returns all that came back.
+std::string Exchange(uint16_t port, const std::vector<std::string>& pieces, bool shut = false) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return "connect failed";
+  }
+  for (const std::string& piece : pieces) {
+    for (size_t at = 0; at < piece.size();) {
+      ssize_t n = ::write(fd, piece.data() + at, piece.size() - at);
+      if (n <= 0) break;
+      at += static_cast<size_t>(n);
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  if (shut) ::shutdown(fd, SHUT_WR);
+  std::string in;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) in.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return in;
+}
+
+// A body with a Content-Length on a plain connection goes straight into the
+// room its sink offers: whole, in order, the bytes that came with the head
+// through Write, not a byte of the next request (which is answered on the
+// same connection); a failed sink gets no more and the rest is dropped; a
+// peer that leaves half-way gets no answer and the sink is not closed.
+TEST(ServerTest, AStreamedBodyGoesIntoTheSinksRoomAndNoFurther) {
+  std::mutex m;
+  std::vector<std::shared_ptr<RoomSink>> sinks;
+  ServerOptions options;
+  options.port = 0;
+  options.threads = 2;
+  options.stream_body = [&](const Request& head) -> std::shared_ptr<BodySink> {
+    if (head.path != "/up") return nullptr;
+    const std::string* fail = head.FindHeader("x-fail-after");
+    auto sink = std::make_shared<RoomSink>(fail ? std::stoul(*fail) : SIZE_MAX);
+    std::lock_guard<std::mutex> lock(m);
+    sinks.push_back(sink);
+    return sink;
+  };
+  auto server = Server::Start(options, [](Request& r, Respond respond) {
+                  if (r.path != "/up") return respond(Ready(Response::Text(200, "next")));
+                  auto* sink = static_cast<RoomSink*>(r.body_sink.get());
+                  respond(Ready(Response::Text(r.body_status ? 200 : 400,
+                                               std::to_string(sink->got.size()))));
+                }).value();
+  std::thread io([&] { server->Run(); });
+  uint16_t port = server->port();
+
+  std::string body(300000, '\0');
+  for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>((i * 7919) >> 3);
+  std::string head = "PUT /up HTTP/1.1\r\nHost: t\r\nContent-Length: " +
+                     std::to_string(body.size()) + "\r\n";
+  std::string next = "GET /next HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+  // The head with the first bytes, a pause (the socket runs dry), the rest
+  // with the next request right behind it.
+  std::string out = Exchange(port, {head + "\r\n" + body.substr(0, 1000), body.substr(1000) + next});
+  EXPECT_NE(out.find("HTTP/1.1 200 OK"), std::string::npos) << out;
+  EXPECT_NE(out.find("\r\n\r\n300000HTTP/1.1 200 OK"), std::string::npos) << out;
+  EXPECT_NE(out.find("\r\n\r\nnext"), std::string::npos) << out;
+  {
+    std::lock_guard<std::mutex> lock(m);
+    ASSERT_EQ(sinks.size(), 1u);
+    EXPECT_TRUE(sinks[0]->got == body);
+    EXPECT_EQ(sinks[0]->writes, 1);  // what came with the head
+    EXPECT_GT(sinks[0]->receives, 1);
+    EXPECT_TRUE(sinks[0]->closed);
+  }
+
+  // Failing after 5000 bytes: the rest is read and dropped, the handler
+  // sees the failure, the connection goes on.
+  out = Exchange(port, {head + "x-fail-after: 5000\r\n\r\n" + body + next});
+  EXPECT_NE(out.find("HTTP/1.1 400 Bad Request"), std::string::npos) << out;
+  EXPECT_NE(out.find("\r\n\r\nnext"), std::string::npos) << out;
+  {
+    std::lock_guard<std::mutex> lock(m);
+    ASSERT_EQ(sinks.size(), 2u);
+    // Past 5000 by one piece at most: a room, or what came with the head.
+    EXPECT_LE(sinks[1]->got.size(), 5000u + (64u << 10));
+    EXPECT_LT(sinks[1]->got.size(), body.size());
+    EXPECT_FALSE(sinks[1]->closed);
+  }
+
+  // The peer leaves before the body is complete: no answer.
+  out = Exchange(port, {head + "\r\n" + body.substr(0, 5000)}, true);
+  EXPECT_EQ(out, "");
+  {
+    std::lock_guard<std::mutex> lock(m);
+    ASSERT_EQ(sinks.size(), 3u);
+    EXPECT_EQ(sinks[2]->got, body.substr(0, 5000));
+    EXPECT_FALSE(sinks[2]->closed);
+  }
+  server->Stop();
+  io.join();
 }
 
 }  // namespace

@@ -6,7 +6,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
+#include <span>
 
 #include "crypto/envelope.hpp"
 #include "crypto/hash.hpp"
@@ -142,6 +145,56 @@ TEST(DigestPipeline, HashesLikeOneThreadInAnySplit) {
       EXPECT_EQ(crc.Finish(), crc_ref.Finish());
     }
   }
+}
+
+// Filled in place (as a plain upload is received), every buffer reaches the
+// store whole and in order, beside the digests, in any split and for any
+// length, the last one by Flush; a store's error comes back from Filled.
+TEST(DigestPipeline, InPlaceStoresEachBufferAndHashesIt) {
+  std::string data(2 * DigestPipeline::kBuffers * DigestPipeline::kBufferBytes + 777, '\0');
+  uint32_t x = 88172645u;
+  for (char& c : data) {
+    x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+    c = static_cast<char>(x);
+  }
+  for (size_t total : {size_t{0}, size_t{5000}, DigestPipeline::kBufferBytes, data.size()}) {
+    for (size_t piece : {size_t{4096}, size_t{3000017}}) {
+      SCOPED_TRACE(std::to_string(total) + " bytes in pieces of " + std::to_string(piece));
+      crypto::Digest md5(crypto::Digest::Kind::kMd5), sha(crypto::Digest::Kind::kSha256);
+      std::string stored;
+      size_t stores = 0;
+      DigestPipeline::Store store = [&](std::string_view b) {
+        ++stores;
+        stored.append(b);
+        return Status{};
+      };
+      DigestPipeline p({&md5, &sha});
+      for (size_t at = 0; at < total;) {
+        std::span<char> room = p.Room();
+        ASSERT_FALSE(room.empty());
+        size_t n = std::min({room.size(), piece, total - at});
+        std::memcpy(room.data(), data.data() + at, n);
+        ASSERT_TRUE(p.Filled(n, store));
+        at += n;
+      }
+      ASSERT_TRUE(p.Flush(store));
+      p.Finish();
+      EXPECT_TRUE(stored == data.substr(0, total));
+      EXPECT_EQ(stores, (total + DigestPipeline::kBufferBytes - 1) / DigestPipeline::kBufferBytes);
+      EXPECT_EQ(p.threaded(), total >= DigestPipeline::kBufferBytes);
+      EXPECT_EQ(md5.Finish(), crypto::Md5(data.substr(0, total)));
+      crypto::Digest sha_ref(crypto::Digest::Kind::kSha256);
+      sha_ref.Update(std::string_view(data).substr(0, total));
+      EXPECT_EQ(sha.Finish(), sha_ref.Finish());
+    }
+  }
+  crypto::Digest md5(crypto::Digest::Kind::kMd5);
+  DigestPipeline p({&md5});
+  std::span<char> room = p.Room();
+  std::memset(room.data(), 'x', room.size());
+  auto failed = p.Filled(room.size(), [](std::string_view) { return Status(Unavailable("disk full")); });
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().message, "disk full");
 }
 
 // Dropped half-way (an upload that failed), the pipeline stops its thread.
