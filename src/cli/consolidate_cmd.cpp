@@ -444,6 +444,10 @@ void AddConsolidateCommand(CLI::App& app) {
     timer.Lap("consolidate");
     timer.Note("iterations " + std::to_string(result.iterations) + ", threads " +
                std::to_string(threads) + ", answers " + std::to_string(table->answers.size()));
+    // The answers are done with: their memory takes the output's text
+    // (already-touched pages, where a new block would be zeroed by the
+    // kernel page by page).
+    std::vector<consolidation::Answer>().swap(table->answers);
     const LabelsCsv output =
         WriteLabelsCsv(std::span<const std::string_view>(table->tasks), table->labels, result,
                        flags->precision, threads);

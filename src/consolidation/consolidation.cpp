@@ -64,8 +64,10 @@ int32_t ChooseLabel(const double* t, int k_count, std::span<const int32_t> rows,
   return first_tied;
 }
 
-void FillLabels(const detail::TaskIndex& index, const std::vector<double>& posteriors,
-                const Options& options, Consolidation& out) {
+// `posteriors`: rows of `stride` doubles, by position (TaskIndex::order)
+// when `by_position`, else by task.
+void FillLabels(const detail::TaskIndex& index, const double* posteriors, int stride,
+                bool by_position, const Options& options, Consolidation& out) {
   const int k_count = index.num_classes;
   out.tasks.assign(index.num_tasks, TaskLabel{});
   for (int32_t p = 0; p < index.num_tasks; ++p) {
@@ -75,7 +77,7 @@ void FillLabels(const detail::TaskIndex& index, const std::vector<double>& poste
     TaskLabel& label = out.tasks[i];
     label.num_answers = last - first;
     if (first == last) continue;
-    const double* t = posteriors.data() + static_cast<int64_t>(i) * k_count;
+    const double* t = posteriors + static_cast<int64_t>(by_position ? p : i) * stride;
     const std::span<const int32_t> rows(index.rows.data() + first, last - first);
     label.label = ChooseLabel(t, k_count, rows, i, options);
     label.confidence = t[label.label];
@@ -183,13 +185,17 @@ Consolidation Consolidate(const Problem& problem, const Options& options) {
         break;
       case Algorithm::kMajorityVote: break;
     }
-    posteriors = std::move(em.posteriors);
+    // The labels are read off the EM's own layout; the task-order table is
+    // made only when asked for.
+    FillLabels(index, em.by_position.get(), em.stride, /*by_position=*/true, options, out);
+    if (options.keep_posteriors) out.posteriors = detail::TaskOrderPosteriors(index, em);
     out.class_priors = std::move(em.class_priors);
     out.worker_accuracy = std::move(em.worker_accuracy);
     out.iterations = em.iterations;
     out.converged = em.converged;
+    return out;
   }
-  FillLabels(index, posteriors, options, out);
+  FillLabels(index, posteriors.data(), k_count, /*by_position=*/false, options, out);
   if (options.keep_posteriors) out.posteriors = std::move(posteriors);
   return out;
 }

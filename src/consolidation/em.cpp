@@ -762,7 +762,6 @@ EmResult RunEm(const TaskIndex& index, EmModel model, std::vector<double> initia
   std::unique_ptr<double[]> posteriors(new double[padded_size]);
   if (initial.empty()) {
     PaddedVoteShares(index, posteriors.get());
-    initial.resize(static_cast<size_t>(index.num_tasks) * k_count);
   } else {
     for (int32_t p = 0; p < index.num_tasks; ++p) {
       const double* from = initial.data() + static_cast<int64_t>(index.order[p]) * k_count;
@@ -882,16 +881,21 @@ EmResult RunEm(const TaskIndex& index, EmModel model, std::vector<double> initia
   if (result.iterations > 0 && !tracking) pass(PassKind::kFinal);
   result.class_priors.assign(estimator.prior().begin(), estimator.prior().begin() + k_count);
   result.worker_accuracy = estimator.WorkerAccuracy();
-  // Back to task order, unpadded; a task without answers gets the prior as
-  // its posterior (documented).
+  result.by_position = std::move(posteriors);
+  result.stride = stride;
+  return result;
+}
+
+std::vector<double> TaskOrderPosteriors(const TaskIndex& index, const EmResult& result) {
+  const int k_count = index.num_classes;
+  std::vector<double> out(static_cast<size_t>(index.num_tasks) * k_count);
   for (int32_t p = 0; p < index.num_tasks; ++p) {
     const double* from = index.answers_at(p) > 0
-                             ? posteriors.get() + static_cast<int64_t>(p) * stride
+                             ? result.by_position.get() + static_cast<int64_t>(p) * result.stride
                              : result.class_priors.data();
-    std::copy_n(from, k_count, initial.begin() + static_cast<int64_t>(index.order[p]) * k_count);
+    std::copy_n(from, k_count, out.begin() + static_cast<int64_t>(index.order[p]) * k_count);
   }
-  result.posteriors = std::move(initial);
-  return result;
+  return out;
 }
 
 }  // namespace plumbline::consolidation::detail

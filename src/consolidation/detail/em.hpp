@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "consolidation/consolidation.hpp"
@@ -45,7 +46,11 @@ TaskIndex BuildTaskIndex(const Problem& problem);
 enum class EmModel { kDawidSkene, kOneCoin, kDawidSkeneVb };
 
 struct EmResult {
-  std::vector<double> posteriors;  // T x K
+  // The posteriors by position (TaskIndex::order), `stride` doubles a row
+  // (K, or 4 for K = 3; padding lanes are 0). Rows of positions without
+  // answers are not posteriors: such a task's posterior is the class prior.
+  std::unique_ptr<double[]> by_position;
+  int stride = 0;
   std::vector<double> class_priors;
   std::vector<double> worker_accuracy;
   int iterations = 0;
@@ -54,9 +59,13 @@ struct EmResult {
 
 // Runs EM from `initial` posteriors (T x K in task order; rows of tasks
 // without answers are ignored), or from the vote shares when `initial` is
-// empty. EmResult::posteriors is T x K in task order.
+// empty.
 EmResult RunEm(const TaskIndex& index, EmModel model, std::vector<double> initial,
                const Options& options);
+
+// EmResult's posteriors as T x K in task order (the prior for a task
+// without answers).
+std::vector<double> TaskOrderPosteriors(const TaskIndex& index, const EmResult& result);
 
 // Vote shares (T x K) of problem.answers; a task without answers gets an
 // all-zero row.
