@@ -146,7 +146,8 @@ void PgStore::SubmitAsync(int64_t id, int64_t user_id, std::string answer_json,
       [this, done = std::move(done)](Result<SubmitOutcome> res) {
         if (res) counters_.Submitted(*res == SubmitOutcome::kAlreadySubmitted);
         done(std::move(res));
-      });
+      },
+      id);
 }
 void PgStore::SubmitAndClaimAsync(int64_t id, int64_t user_id, std::string answer_json,
                                       double time_spent_s, int64_t now_ms, const ClaimRequest& next,
@@ -167,7 +168,8 @@ void PgStore::SubmitAndClaimAsync(int64_t id, int64_t user_id, std::string answe
           counters_.Claimed(res->second.has_value());
         }
         done(std::move(res));
-      });
+      },
+      id);
 }
 Result<Assignment> PgStore::GetAssignment(int64_t id) {
   return ReadOne<Assignment>([&]() -> Result<Assignment> { return ReadAssignment(id, false); });

@@ -108,6 +108,12 @@ void Conn::SendCommand(const char* sql) {
     throw ErrorOf(pg, nullptr, sql);
 }
 
+void Conn::SendWithParam(const char* sql, const std::string& param) {
+  const char* values[1] = {param.c_str()};
+  if (PQsendQueryParams(pg, sql, 1, nullptr, values, nullptr, nullptr, 0) != 1)
+    throw ErrorOf(pg, nullptr, sql);
+}
+
 void Conn::Flush() {
   for (;;) {
     int r = PQflush(pg);
@@ -140,6 +146,17 @@ PGresult* Conn::NextResult() {
 void Conn::ReadCommand(const char* what) {
   PGresult* res = NextResult();
   if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+    SqlError e = PipelineError(pg, res, what);
+    PQclear(res);
+    throw e;
+  }
+  PQclear(res);
+}
+
+void Conn::ReadAny(const char* what) {
+  PGresult* res = NextResult();
+  const ExecStatusType status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     SqlError e = PipelineError(pg, res, what);
     PQclear(res);
     throw e;
@@ -419,6 +436,9 @@ void PgStore::StopWriter() {
 // the next transaction: the other side of a deadlock may be waiting for
 // rows the batch's earlier operations hold, so a rerun before this
 // transaction ends would meet it again (a second wait of deadlock_timeout).
+// So would the batch's later operations that touch the other side's rows:
+// after a deadlock the transaction commits what it has at once, and the
+// rest of the batch goes first in the next one.
 //
 // Consecutive pipelined operations (claims, submits: one statement each)
 // go to the server in one pipeline with their RELEASE and SAVEPOINT (the
@@ -450,20 +470,47 @@ std::vector<PgStore::Op*> PgStore::RunBatch(const std::vector<Op*>& batch) {
       if (!batch[i]->Pipelined()) {
         if (!begun) writer_.Exec("BEGIN; SAVEPOINT op");
         begun = true;
-        if (!RunAlone(batch[i], i + 1 == batch.size())) again.push_back(batch[i]);
+        if (!RunAlone(batch[i], i + 1 == batch.size())) {
+          // A deadlock: the rest of the batch waits for the next transaction.
+          again.insert(again.end(), batch.begin() + static_cast<std::ptrdiff_t>(i),
+                       batch.end());
+          break;
+        }
         ++i;
         continue;
       }
       size_t to = i;
       while (to < batch.size() && batch[to]->Pipelined()) ++to;
       PipelineRun run = RunPipelined(batch, i, to, /*begin=*/!begun);
+      if (run.lock_deadlocked) {
+        // Nothing ran and the transaction is rolled back: the batch goes
+        // again in the next one, each write a few times at most.
+        for (Op* op : batch) {
+          if (++op->failures < kMaxRetries) {
+            again.push_back(op);
+          } else {
+            op->Fail(Unavailable("database error: deadlock locking the batch's objects"));
+          }
+        }
+        return again;
+      }
       begun = begun || run.began;
       i = run.next;
       if (run.failed) {
         // The transaction is aborted; back to before the failed operation.
         Op* op = batch[*run.failed];
         if (begun) writer_.Exec("ROLLBACK TO op");
-        if (RunsAgain(op)) again.push_back(op);
+        if (RunsAgain(op)) {
+          // A deadlock (or a serialization failure): the other transaction
+          // waits for rows this one holds, and the writes after this one
+          // would likely meet it again, each after deadlock_timeout. This
+          // transaction commits what it has now, releasing its locks, and
+          // the rest of the batch goes first in the next one.
+          again.push_back(op);
+          again.insert(again.end(), batch.begin() + static_cast<std::ptrdiff_t>(run.next),
+                       batch.end());
+          break;
+        }
       }
     }
     // Announces what the kept writes touched, in the committing transaction
@@ -516,10 +563,26 @@ PgStore::PipelineRun PgStore::RunPipelined(const std::vector<Op*>& batch, size_t
       break;
     }
   }
+  // The objects the submits update, locked first in one order.
+  std::string objects;
+  if (begin) {
+    for (size_t k = from; k < to; ++k) {
+      if (batch[k]->object_of_assignment <= 0) continue;
+      objects += objects.empty() ? "{" : ",";
+      objects += std::to_string(batch[k]->object_of_assignment);
+    }
+    if (!objects.empty()) objects += "}";
+  }
   writer_.EnterPipeline();
   try {
     if (begin) {
       writer_.SendCommand("BEGIN");
+      if (!objects.empty()) {
+        writer_.SendWithParam(
+            "SELECT 1 FROM objects o JOIN assignments a ON o.job_id = a.job_id AND o.idx = a.idx "
+            "WHERE a.id = ANY($1::bigint[]) ORDER BY o.job_id, o.idx FOR UPDATE OF o",
+            objects);
+      }
       writer_.SendCommand("SAVEPOINT op");
       run.began = true;
     }
@@ -535,6 +598,20 @@ PgStore::PipelineRun PgStore::RunPipelined(const std::vector<Op*>& batch, size_t
     run.next = to;
     if (begin) {
       writer_.ReadCommand("BEGIN");
+      if (!objects.empty()) {
+        try {
+          writer_.ReadAny("locking the batch's objects");
+        } catch (const SqlError& e) {
+          // Another transaction waited for one of them while holding one
+          // this batch wants: nothing of the batch has run.
+          if (!e.Retryable()) throw;
+          writer_.EndPipeline();
+          writer_.Exec("ROLLBACK");
+          run.next = from;
+          run.lock_deadlocked = true;
+          return run;
+        }
+      }
       writer_.ReadCommand("SAVEPOINT op");
     }
     for (size_t k = from; k < to; ++k) {

@@ -133,6 +133,8 @@ struct Conn {
   void EnterPipeline();
   // Queues a statement without parameters or rows (SAVEPOINT, COMMIT ...).
   void SendCommand(const char* sql);
+  // Queues a statement with one text parameter whose rows are dropped.
+  void SendWithParam(const char* sql, const std::string& param);
   // Sends what is queued, reading the server's answers meanwhile.
   void Flush();
   // Ends the pipeline with a Sync and sends it.
@@ -142,6 +144,9 @@ struct Conn {
   PGresult* NextResult();
   // Reads the result of a SendCommand; throws SqlError unless it succeeded.
   void ReadCommand(const char* what);
+  // Reads the result of a SendWithParam (rows or none); throws SqlError
+  // unless it succeeded.
+  void ReadAny(const char* what);
   // Reads and drops whatever is left up to the Sync and leaves pipeline
   // mode; a connection that cannot is closed (the writer reconnects).
   void EndPipeline() noexcept;
@@ -369,6 +374,10 @@ class PgStore final : public Store {
     // the commit announces.
     ChangeSet changes = changes::kNone;
     ChangeSet kept_changes = changes::kNone;
+    // A submit: the assignment whose object row it updates. A transaction
+    // that a pipeline begins locks these objects first, in one order (see
+    // RunPipelined), so that two replicas' batches do not deadlock on them.
+    int64_t object_of_assignment = 0;
   };
   void Enqueue(Op* op);
   void WriterLoop();
@@ -385,11 +394,13 @@ class PgStore final : public Store {
     size_t next = 0;                    // the first operation not run
     std::optional<size_t> failed;       // an operation whose statement failed
     bool began = false;                 // the pipeline began the transaction
+    bool lock_deadlocked = false;       // locking the objects met a deadlock: nothing ran
   };
   // Runs the pipelined operations batch[from, to) in one pipeline, each
   // but the batch's last followed by "RELEASE op", "SAVEPOINT op"; with
-  // `begin` (no transaction yet) the pipeline starts with "BEGIN",
-  // "SAVEPOINT op".
+  // `begin` (no transaction yet) the pipeline starts with "BEGIN", the lock
+  // of the objects its submits update (by job and index, so every batch
+  // takes them in the same order), then "SAVEPOINT op".
   PipelineRun RunPipelined(const std::vector<Op*>& batch, size_t from, size_t to, bool begin);
 
   // A write transaction that returns at once: `done` gets its result on the
@@ -438,8 +449,10 @@ class PgStore final : public Store {
   // bound query, `read` its result from the query's rows. A refusal read
   // from the rows must come from a statement that changed nothing.
   // `touches` as for TxnAsync; `read` may narrow it with Touched.
+  // `object_of_assignment`: see Op.
   template <class T, class Make, class ReadFn>
-  void PipelinedAsync(ChangeSet touches, Make make, ReadFn read, Done<T> done) {
+  void PipelinedAsync(ChangeSet touches, Make make, ReadFn read, Done<T> done,
+                      int64_t object_of_assignment = 0) {
     struct Pending final : Op {
       Pending(PgStore* s, ChangeSet t, Make m, ReadFn r, Done<T> d)
           : store(s), make(std::move(m)), read(std::move(r)), done(std::move(d)) {
@@ -499,7 +512,9 @@ class PgStore final : public Store {
       std::optional<Result<T>> result;
       bool retryable = false;
     };
-    Enqueue(new Pending(this, touches, std::move(make), std::move(read), std::move(done)));
+    auto* op = new Pending(this, touches, std::move(make), std::move(read), std::move(done));
+    op->object_of_assignment = object_of_assignment;
+    Enqueue(op);
   }
 
   template <class T, class F>
