@@ -32,28 +32,18 @@
 #include "tasktypes/tasktypes.hpp"
 namespace plumbline::console {
 
-http::Response JsonError(int status, const std::string& code, const std::string& message) {
-  object o;
-  o["error"] = code;
-  o["message"] = message;
-  http::Response r = http::Response::Json(status, json::Serialize(o));
+// The portal's API conventions (portal/sign_in.hpp); the console's answers
+// are never cached.
+http::Response NoStore(http::Response r) {
   r.Set("Cache-Control", "no-store");
   return r;
 }
 
-http::Response FromError(const Error& e) {
-  switch (e.code) {
-    case ErrorCode::kInvalidArgument: return JsonError(400, "InvalidRequest", e.message);
-    case ErrorCode::kNotFound: return JsonError(404, "NotFound", e.message);
-    case ErrorCode::kAlreadyExists: return JsonError(409, "Conflict", e.message);
-    case ErrorCode::kConflict: return JsonError(409, "Conflict", e.message);
-    case ErrorCode::kPermissionDenied: return JsonError(403, "Forbidden", e.message);
-    case ErrorCode::kUnauthenticated: return JsonError(401, "Unauthenticated", e.message);
-    case ErrorCode::kUnavailable: return JsonError(503, "Unavailable", "storage is unavailable");
-    case ErrorCode::kInternal: break;
-  }
-  return JsonError(500, "InternalError", "internal error");
+http::Response JsonError(int status, const std::string& code, const std::string& message) {
+  return NoStore(portal::JsonError(status, code, message));
 }
+
+http::Response FromError(const Error& e) { return NoStore(portal::FromError(e)); }
 
 http::Response Ok(const boost::json::value& body) {
   http::Response r = http::Response::Json(200, json::Serialize(body));
@@ -63,11 +53,6 @@ http::Response Ok(const boost::json::value& body) {
 
 const char* const kNotAdmin =
     "the console is for admins; this account is a worker's (workers sign in at /worker/)";
-
-identity::RequestSource SourceOf(const http::Request& req) {
-  const std::string* ua = req.FindHeader("User-Agent");
-  return {req.remote_address, ua ? *ua : std::string()};
-}
 
 int64_t IntParam(const std::map<std::string, std::string>& q, const std::string& key,
                  int64_t fallback, int64_t lo, int64_t hi) {
@@ -175,55 +160,25 @@ void Console::Impl::Poll() {
 }
 
 std::variant<http::Response, identity::SignedIn> Console::Impl::Authenticate(const http::Request& req) {
-  std::string token = req.Cookie(portal::kSessionCookie);
-  if (token.empty()) return FromError(Unauthenticated("sign in first"));
-  auto found = identity.FindSession(token);
-  if (!found) return FromError(found.error());
-  if (!*found) return FromError(Unauthenticated("your session has ended; sign in again"));
-  if (!(*found)->user.is_admin) return JsonError(403, "NotAdmin", kNotAdmin);
-  if (req.method == "POST") {
-    const std::string* csrf = req.FindHeader("X-CSRF-Token");
-    if (!csrf || !identity::Identity::CsrfMatches((*found)->session, *csrf))
-      return JsonError(403, "CsrfTokenMismatch", "missing or wrong X-CSRF-Token header");
-  }
-  return std::move(**found);
+  auto found = portal::FindSession(identity, req);
+  if (auto* refused = std::get_if<http::Response>(&found)) return NoStore(std::move(*refused));
+  const identity::SignedIn& s = std::get<identity::SignedIn>(found);
+  if (!s.user.is_admin) return JsonError(403, "NotAdmin", kNotAdmin);
+  if (auto refused = portal::CheckCsrf(req, s)) return NoStore(std::move(*refused));
+  return found;
 }
 
 http::Response Console::Impl::Login(const http::Request& req) {
-  auto body = json::Parse(req.body);
-  if (!body || !body->is_object()) return JsonError(400, "InvalidRequest", "expected a JSON object");
-  auto username = json::GetString(body->get_object(), "username");
-  auto password = json::GetString(body->get_object(), "password");
-  if (!username || !password)
-    return JsonError(400, "InvalidRequest", "username and password are required");
-  auto result = identity.SignIn(*username, *password, SourceOf(req));
-  if (result.retry_after_seconds > 0) {
-    http::Response r = JsonError(429, "TooManyAttempts", result.status.error().message);
-    r.Set("Retry-After", std::to_string(result.retry_after_seconds));
-    return r;
-  }
-  if (!result.status) {
-    if (result.status.error().code == ErrorCode::kUnauthenticated)
-      return JsonError(401, "InvalidCredentials", result.status.error().message);
-    return FromError(result.status.error());
-  }
-  const identity::SignedIn& s = *result.signed_in;
+  auto in = portal::SignInWithJsonBody(identity, req);
+  if (auto* refused = std::get_if<http::Response>(&in)) return NoStore(std::move(*refused));
+  const identity::SignedIn& s = std::get<identity::SignedIn>(in);
   if (!s.user.is_admin) {
     // The password was right, but the console is not this account's:
     // the session just made ends at once.
     (void)identity.SignOut(s, SourceOf(req));
     return JsonError(403, "NotAdmin", kNotAdmin);
   }
-  object out;
-  out["csrfToken"] = s.session.csrf_token;
-  out["username"] = s.user.username;
-  http::Response r = Ok(out);
-  std::string cookie = std::string(portal::kSessionCookie) + "=" + s.session.token +
-                       "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
-                       std::to_string(identity.options().session_ttl_seconds);
-  if (options.secure_cookies) cookie += "; Secure";
-  r.Set("Set-Cookie", cookie);
-  return r;
+  return portal::SessionResponse(identity, s, options.secure_cookies);
 }
 
 auto Console::Impl::ResolvePage(const http::Request& req) -> std::optional<PageSession> {

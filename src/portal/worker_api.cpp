@@ -16,28 +16,6 @@ using boost::json::object;
 
 namespace {
 
-http::Response JsonError(int status, const std::string& code, const std::string& message) {
-  object o;
-  o["error"] = code;
-  o["message"] = message;
-  return http::Response::Json(status, json::Serialize(o));
-}
-
-// The one place where an Error becomes a worker-API status.
-http::Response FromError(const Error& e) {
-  switch (e.code) {
-    case ErrorCode::kInvalidArgument: return JsonError(400, "InvalidRequest", e.message);
-    case ErrorCode::kNotFound: return JsonError(404, "NotFound", e.message);
-    case ErrorCode::kAlreadyExists: return JsonError(409, "Conflict", e.message);
-    case ErrorCode::kConflict: return JsonError(409, "Conflict", e.message);
-    case ErrorCode::kPermissionDenied: return JsonError(403, "Forbidden", e.message);
-    case ErrorCode::kUnauthenticated: return JsonError(401, "Unauthenticated", e.message);
-    case ErrorCode::kUnavailable: return JsonError(503, "Unavailable", "storage is unavailable");
-    case ErrorCode::kInternal: break;
-  }
-  return JsonError(500, "InternalError", "internal error");
-}
-
 http::Response Ok(const boost::json::value& body) {
   http::Response r = http::Response::Json(200, json::Serialize(body));
   r.Set("Cache-Control", "no-store");
@@ -84,61 +62,20 @@ WorkerApi::WorkerApi(labeling::LabelingService& service, identity::Identity& ide
 
 WorkerApi::~WorkerApi() = default;
 
-namespace {
-identity::RequestSource SourceOf(const http::Request& req) {
-  const std::string* ua = req.FindHeader("User-Agent");
-  return {req.remote_address, ua ? *ua : std::string()};
-}
-}  // namespace
-
 std::variant<http::Response, identity::SignedIn> WorkerApi::Authenticate(
     const http::Request& req) const {
-  std::string token = req.Cookie(kSessionCookie);
-  if (token.empty()) return FromError(Unauthenticated("sign in first"));
-  auto found = identity_.FindSession(token);
-  if (!found) return FromError(found.error());  // disabled: 403, store down: 503
-  if (!*found) return FromError(Unauthenticated("your session has ended; sign in again"));
-  if (req.method == "POST") {
-    const std::string* csrf = req.FindHeader("X-CSRF-Token");
-    if (!csrf || !identity::Identity::CsrfMatches((*found)->session, *csrf))
-      return JsonError(403, "CsrfTokenMismatch", "missing or wrong X-CSRF-Token header");
-  }
-  return std::move(**found);
+  return SessionOf(identity_, req);
 }
 
 http::Response WorkerApi::Login(const http::Request& req) {
-  auto body = json::Parse(req.body);
-  if (!body || !body->is_object()) return JsonError(400, "InvalidRequest", "expected a JSON object");
-  auto username = json::GetString(body->get_object(), "username");
-  auto password = json::GetString(body->get_object(), "password");
-  if (!username || !password)
-    return JsonError(400, "InvalidRequest", "username and password are required");
-  auto result = identity_.SignIn(*username, *password, SourceOf(req));
-  if (result.retry_after_seconds > 0) {
-    http::Response r = JsonError(429, "TooManyAttempts", result.status.error().message);
-    r.Set("Retry-After", std::to_string(result.retry_after_seconds));
-    return r;
-  }
-  if (!result.status) {
-    if (result.status.error().code == ErrorCode::kUnauthenticated)
-      return JsonError(401, "InvalidCredentials", result.status.error().message);
-    return FromError(result.status.error());
-  }
-  return SessionResponse(*result.signed_in);
+  auto in = SignInWithJsonBody(identity_, req);
+  if (auto* refused = std::get_if<http::Response>(&in)) return std::move(*refused);
+  return SessionResponse(std::get<identity::SignedIn>(in));
 }
 
 // A new session's answer: its CSRF token, and its cookie.
 http::Response WorkerApi::SessionResponse(const identity::SignedIn& s) {
-  object out;
-  out["csrfToken"] = s.session.csrf_token;
-  out["username"] = s.user.username;
-  http::Response r = Ok(out);
-  std::string cookie = std::string(kSessionCookie) + "=" + s.session.token +
-                       "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
-                       std::to_string(identity_.options().session_ttl_seconds);
-  if (options_.secure_cookies) cookie += "; Secure";
-  r.Set("Set-Cookie", cookie);
-  return r;
+  return portal::SessionResponse(identity_, s, options_.secure_cookies);
 }
 
 namespace {

@@ -17,6 +17,7 @@
 #include <variant>
 
 #include "http/http.hpp"
+#include "portal/sign_in.hpp"
 
 namespace plumbline::labeling {
 class LabelingService;
@@ -67,8 +68,5 @@ class WorkerApi {
   // disabled account).
   std::variant<http::Response, identity::SignedIn> Authenticate(const http::Request& req) const;
 };
-
-// Name of the session cookie.
-inline constexpr const char* kSessionCookie = "plb_session";
 
 }  // namespace plumbline::portal

@@ -25,6 +25,7 @@
 #include "labeling/job_config.hpp"
 #include "labeling/labeling.hpp"
 #include "portal/media.hpp"
+#include "portal/sign_in.hpp"
 #include "storage/object_store.hpp"
 #include "store/store.hpp"
 
@@ -33,16 +34,15 @@ namespace plumbline::console {
 using boost::json::array;
 using boost::json::object;
 
-// The console API's answers: an error body {"error", "message"}, an Error
-// mapped to its status (the one place that maps them), a JSON body; all
-// uncached.
+// The console API's answers: the portal's error body and Error-to-status
+// mapping (portal/sign_in.hpp), a JSON body; all uncached.
 http::Response JsonError(int status, const std::string& code, const std::string& message);
 http::Response FromError(const Error& e);
 http::Response Ok(const boost::json::value& body);
 
 extern const char* const kNotAdmin;
 
-identity::RequestSource SourceOf(const http::Request& req);
+using portal::SourceOf;
 // A query parameter as a number within [lo, hi], else `fallback`.
 int64_t IntParam(const std::map<std::string, std::string>& q, const std::string& key,
                  int64_t fallback, int64_t lo, int64_t hi);
