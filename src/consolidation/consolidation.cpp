@@ -147,46 +147,16 @@ Consolidation Consolidate(const Problem& problem, const Options& options) {
   const detail::TaskIndex index = detail::BuildTaskIndex(problem);
   const int k_count = problem.num_classes;
   Consolidation out;
-  std::vector<double> posteriors;
-
-  if (options.algorithm == Algorithm::kMajorityVote) {
-    posteriors = detail::VoteShares(problem, index);
-    // The vote shares are the posteriors; the "prior" is their mean, so that
-    // every algorithm fills the same fields.
-    out.class_priors.assign(k_count, 0.0);
-    int64_t answered = 0;
-    for (int32_t p = 0; p < index.num_tasks; ++p) {
-      if (index.answers_at(p) == 0) continue;
-      const int32_t i = index.order[p];
-      ++answered;
-      for (int k = 0; k < k_count; ++k) {
-        out.class_priors[k] += posteriors[static_cast<int64_t>(i) * k_count + k];
-      }
-    }
-    for (double& p : out.class_priors) p = answered > 0 ? p / answered : 1.0 / k_count;
-    for (int32_t p = 0; p < index.num_tasks; ++p) {
-      if (index.answers_at(p) != 0) continue;
-      const int32_t i = index.order[p];
-      std::copy(out.class_priors.begin(), out.class_priors.end(),
-                posteriors.begin() + static_cast<int64_t>(i) * k_count);
-    }
-  } else {
-    // The EM starts from the vote shares, which it computes in its own order.
-    detail::EmResult em;
-    switch (options.algorithm) {
-      case Algorithm::kDawidSkene:
-        em = detail::RunEm(index, detail::EmModel::kDawidSkene, std::move(posteriors), options);
-        break;
-      case Algorithm::kOneCoin:
-        em = detail::RunEm(index, detail::EmModel::kOneCoin, std::move(posteriors), options);
-        break;
-      case Algorithm::kDawidSkeneVb:
-        em = detail::RunEm(index, detail::EmModel::kDawidSkeneVb, std::move(posteriors), options);
-        break;
-      case Algorithm::kMajorityVote: break;
-    }
-    // The labels are read off the EM's own layout; the task-order table is
+  if (options.algorithm != Algorithm::kMajorityVote) {
+    // The EM starts from the vote shares, which it computes in its own order,
+    // and the labels are read off its own layout; the task-order table is
     // made only when asked for.
+    const detail::EmModel model = options.algorithm == Algorithm::kDawidSkene
+                                      ? detail::EmModel::kDawidSkene
+                                  : options.algorithm == Algorithm::kOneCoin
+                                      ? detail::EmModel::kOneCoin
+                                      : detail::EmModel::kDawidSkeneVb;
+    detail::EmResult em = detail::RunEm(index, model, options);
     FillLabels(index, em.by_position.get(), em.stride, /*by_position=*/true, options, out);
     if (options.keep_posteriors) out.posteriors = detail::TaskOrderPosteriors(index, em);
     out.class_priors = std::move(em.class_priors);
@@ -194,6 +164,26 @@ Consolidation Consolidate(const Problem& problem, const Options& options) {
     out.iterations = em.iterations;
     out.converged = em.converged;
     return out;
+  }
+  std::vector<double> posteriors = detail::VoteShares(problem, index);
+  // The vote shares are the posteriors; the "prior" is their mean, so that
+  // every algorithm fills the same fields.
+  out.class_priors.assign(k_count, 0.0);
+  int64_t answered = 0;
+  for (int32_t p = 0; p < index.num_tasks; ++p) {
+    if (index.answers_at(p) == 0) continue;
+    const int32_t i = index.order[p];
+    ++answered;
+    for (int k = 0; k < k_count; ++k) {
+      out.class_priors[k] += posteriors[static_cast<int64_t>(i) * k_count + k];
+    }
+  }
+  for (double& p : out.class_priors) p = answered > 0 ? p / answered : 1.0 / k_count;
+  for (int32_t p = 0; p < index.num_tasks; ++p) {
+    if (index.answers_at(p) != 0) continue;
+    const int32_t i = index.order[p];
+    std::copy(out.class_priors.begin(), out.class_priors.end(),
+              posteriors.begin() + static_cast<int64_t>(i) * k_count);
   }
   FillLabels(index, posteriors.data(), k_count, /*by_position=*/false, options, out);
   if (options.keep_posteriors) out.posteriors = std::move(posteriors);

@@ -749,26 +749,16 @@ std::vector<double> VoteShares(const Problem& problem, const TaskIndex& index) {
   return shares;
 }
 
-EmResult RunEm(const TaskIndex& index, EmModel model, std::vector<double> initial,
-               const Options& options) {
+EmResult RunEm(const TaskIndex& index, EmModel model, const Options& options) {
   const int k_count = index.num_classes;
   const int stride = Stride(k_count);
-  // Work on padded posteriors in position order; `initial` is T x K in task
-  // order, and its storage receives the result.
+  // Work on padded posteriors in position order, from the vote shares.
   // Buffers without zero-fill (every element is written before it is read):
   // for large jobs, zeroing and first-touch page faults are a visible part
   // of a call.
   const size_t padded_size = static_cast<size_t>(index.num_tasks) * stride;
   std::unique_ptr<double[]> posteriors(new double[padded_size]);
-  if (initial.empty()) {
-    PaddedVoteShares(index, posteriors.get());
-  } else {
-    for (int32_t p = 0; p < index.num_tasks; ++p) {
-      const double* from = initial.data() + static_cast<int64_t>(index.order[p]) * k_count;
-      double* to = posteriors.get() + static_cast<int64_t>(p) * stride;
-      for (int k = 0; k < stride; ++k) to[k] = k < k_count ? from[k] : 0.0;
-    }
-  }
+  PaddedVoteShares(index, posteriors.get());
   EmResult result;
   Estimator estimator(index, model);
   std::vector<Chunk> chunks = MakeChunks(index);

@@ -57,11 +57,8 @@ struct EmResult {
   bool converged = false;
 };
 
-// Runs EM from `initial` posteriors (T x K in task order; rows of tasks
-// without answers are ignored), or from the vote shares when `initial` is
-// empty.
-EmResult RunEm(const TaskIndex& index, EmModel model, std::vector<double> initial,
-               const Options& options);
+// Runs EM from the vote shares (§7.1 step 1).
+EmResult RunEm(const TaskIndex& index, EmModel model, const Options& options);
 
 // EmResult's posteriors as T x K in task order (the prior for a task
 // without answers).

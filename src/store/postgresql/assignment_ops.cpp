@@ -77,18 +77,23 @@ Result<SubmitOutcome> SubmitOutcomeOf(const Query& q, int64_t id) {
   }
 }
 
+// Binds plb_claim's eight arguments from parameter `first` on.
+void BindClaim(Query& q, int first, const ClaimRequest& r) {
+  q.Bind(first, r.job_id)
+      .Bind(first + 1, r.user_id)
+      .Bind(first + 2, r.now_ms)
+      .Bind(first + 3, r.lease_ms)
+      .Bind(first + 4, r.availability_ms)
+      .Bind(first + 5, int64_t{r.start_new_objects})
+      .Bind(first + 6, r.stop_at_labeled)
+      .Bind(first + 7, int64_t{r.require_task_input});
+}
+
 }  // namespace
 
 Query PgStore::ClaimQuery(const ClaimRequest& r) {
   Query q = Q("SELECT * FROM plb_claim(?,?,?,?,?,?,?,?)");
-  q.Bind(1, r.job_id)
-      .Bind(2, r.user_id)
-      .Bind(3, r.now_ms)
-      .Bind(4, r.lease_ms)
-      .Bind(5, r.availability_ms)
-      .Bind(6, int64_t{r.start_new_objects})
-      .Bind(7, r.stop_at_labeled)
-      .Bind(8, int64_t{r.require_task_input});
+  BindClaim(q, 1, r);
   return q;
 }
 Query PgStore::SubmitQuery(int64_t id, int64_t user_id, const std::string& answer_json,
@@ -100,19 +105,8 @@ Query PgStore::SubmitQuery(int64_t id, int64_t user_id, const std::string& answe
 Query PgStore::SubmitAndClaimQuery(int64_t id, int64_t user_id, const std::string& answer_json,
                                    double time_spent_s, int64_t now_ms, const ClaimRequest& next) {
   Query q = Q("SELECT * FROM plb_submit_and_claim(?,?,?,?,?,?,?,?,?,?,?,?,?)");
-  q.Bind(1, id)
-      .Bind(2, user_id)
-      .Bind(3, answer_json)
-      .Bind(4, time_spent_s)
-      .Bind(5, now_ms)
-      .Bind(6, next.job_id)
-      .Bind(7, next.user_id)
-      .Bind(8, next.now_ms)
-      .Bind(9, next.lease_ms)
-      .Bind(10, next.availability_ms)
-      .Bind(11, int64_t{next.start_new_objects})
-      .Bind(12, next.stop_at_labeled)
-      .Bind(13, int64_t{next.require_task_input});
+  q.Bind(1, id).Bind(2, user_id).Bind(3, answer_json).Bind(4, time_spent_s).Bind(5, now_ms);
+  BindClaim(q, 6, next);
   return q;
 }
 

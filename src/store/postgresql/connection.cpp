@@ -143,20 +143,14 @@ PGresult* Conn::NextResult() {
   return first;
 }
 
-void Conn::ReadCommand(const char* what) {
-  PGresult* res = NextResult();
-  if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
-    SqlError e = PipelineError(pg, res, what);
-    PQclear(res);
-    throw e;
-  }
-  PQclear(res);
-}
+void Conn::ReadCommand(const char* what) { ReadResult(what, /*rows=*/false); }
 
-void Conn::ReadAny(const char* what) {
+void Conn::ReadAny(const char* what) { ReadResult(what, /*rows=*/true); }
+
+void Conn::ReadResult(const char* what, bool rows) {
   PGresult* res = NextResult();
   const ExecStatusType status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
-  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+  if (status != PGRES_COMMAND_OK && !(rows && status == PGRES_TUPLES_OK)) {
     SqlError e = PipelineError(pg, res, what);
     PQclear(res);
     throw e;

@@ -147,6 +147,8 @@ struct Conn {
   // Reads the result of a SendWithParam (rows or none); throws SqlError
   // unless it succeeded.
   void ReadAny(const char* what);
+  // Both: `rows` accepts a result with rows as well.
+  void ReadResult(const char* what, bool rows);
   // Reads and drops whatever is left up to the Sync and leaves pipeline
   // mode; a connection that cannot is closed (the writer reconnects).
   void EndPipeline() noexcept;
