@@ -358,52 +358,59 @@ std::vector<Chunk> MakeChunks(const TaskIndex& index) {
   return chunks;
 }
 
-// The vote shares of every position, padded to the stride (§7.1 step 1: T_ik
-// = votes / |W_i|; the same values as VoteShares), read in position order
-// from the answer rows (row % K is the label).
-template <int kClasses>
-void PaddedVoteSharesOf(const TaskIndex& index, int k_count, double* out) {
+// The initialisation pass (§7.1 step 1), in position order: each position's
+// vote shares T_ik = votes / |W_i|, padded to the stride, into `posteriors`
+// (the same values as VoteShares; row % K is the label), and at once the
+// statistics of those posteriors: stats[(w*K+y)*stride+k] = sum of T_ik over
+// w's answers y, the class mass, and the number of those answers,
+// row_answers[w*K+y]. The rows of a position are read once for both.
+template <int kClasses, class Row>
+void InitialPassOf(const TaskIndex& index, const Row* rows, int k_count, double* posteriors,
+                   Chunk& out, std::vector<int32_t>& row_answers) {
   const int k = kClasses > 0 ? kClasses : k_count;
   const int stride = Stride(k);
+  double* __restrict stats = out.stats.data();
+  double* __restrict mass = out.class_mass.data();
+  int32_t* __restrict counts = row_answers.data();
   for (int32_t p = 0; p < index.num_tasks; ++p) {
-    double* t = out + static_cast<int64_t>(p) * stride;
+    double* __restrict t = posteriors + static_cast<int64_t>(p) * stride;
     std::fill(t, t + stride, 0.0);
     const int32_t first = index.offsets[p];
     const int32_t last = index.offsets[p + 1];
-    for (int32_t j = first; j < last; ++j) t[index.rows[j] % k] += 1.0;
     if (last == first) continue;
+    for (int32_t j = first; j < last; ++j) t[rows[j] % k] += 1.0;
     for (int c = 0; c < k; ++c) t[c] /= last - first;
+    for (int c = 0; c < k; ++c) mass[c] += t[c];
+    for (int32_t j = first; j < last; ++j) {
+      const int64_t row = rows[j];
+      ++counts[row];
+      double* s = stats + row * stride;
+      for (int c = 0; c < k; ++c) s[c] += t[c];
+    }
   }
 }
 
-void PaddedVoteShares(const TaskIndex& index, double* out) {
+template <class Row>
+void InitialPassRows(const TaskIndex& index, const Row* rows, double* posteriors, Chunk& out,
+                     std::vector<int32_t>& row_answers) {
   switch (index.num_classes) {  // a constant K makes row % K cheap
-    case 2: return PaddedVoteSharesOf<2>(index, 2, out);
-    case 3: return PaddedVoteSharesOf<3>(index, 3, out);
-    case 4: return PaddedVoteSharesOf<4>(index, 4, out);
-    default: return PaddedVoteSharesOf<0>(index, index.num_classes, out);
+    case 2: return InitialPassOf<2>(index, rows, 2, posteriors, out, row_answers);
+    case 3: return InitialPassOf<3>(index, rows, 3, posteriors, out, row_answers);
+    case 4: return InitialPassOf<4>(index, rows, 4, posteriors, out, row_answers);
+    default:
+      return InitialPassOf<0>(index, rows, index.num_classes, posteriors, out, row_answers);
   }
 }
 
-// Computes the statistics of the padded `posteriors` without updating them
-// (the initialisation pass): stats[(w*K+y)*stride+k] = sum of T_ik over w's
-// answers y; and the number of those answers, row_answers[w*K+y].
-void InitialStats(const TaskIndex& index, const double* posteriors, Chunk& out,
-                  std::vector<int32_t>& row_answers) {
-  const int k_count = index.num_classes;
-  const int stride = Stride(k_count);
+void InitialPass(const TaskIndex& index, double* posteriors, Chunk& out,
+                 std::vector<int32_t>& row_answers) {
   std::fill(out.stats.begin(), out.stats.end(), 0.0);
   std::fill(out.class_mass.begin(), out.class_mass.end(), 0.0);
-  row_answers.assign(out.stats.size() / stride, 0);
-  for (int32_t i = 0; i < index.num_tasks; ++i) {
-    const double* t = posteriors + static_cast<int64_t>(i) * stride;
-    if (index.offsets[i] == index.offsets[i + 1]) continue;
-    for (int k = 0; k < k_count; ++k) out.class_mass[k] += t[k];
-    for (int64_t j = index.offsets[i]; j < index.offsets[i + 1]; ++j) {
-      ++row_answers[index.rows[j]];
-      double* s = out.stats.data() + static_cast<int64_t>(index.rows[j]) * stride;
-      for (int k = 0; k < k_count; ++k) s[k] += t[k];
-    }
+  row_answers.assign(out.stats.size() / Stride(index.num_classes), 0);
+  if (!index.rows16.empty()) {
+    InitialPassRows(index, index.rows16.data(), posteriors, out, row_answers);
+  } else {
+    InitialPassRows(index, index.rows.data(), posteriors, out, row_answers);
   }
 }
 
@@ -758,13 +765,12 @@ EmResult RunEm(const TaskIndex& index, EmModel model, const Options& options) {
   // of a call.
   const size_t padded_size = static_cast<size_t>(index.num_tasks) * stride;
   std::unique_ptr<double[]> posteriors(new double[padded_size]);
-  PaddedVoteShares(index, posteriors.get());
   EmResult result;
   Estimator estimator(index, model);
   std::vector<Chunk> chunks = MakeChunks(index);
   std::vector<int32_t> row_answers;
 
-  InitialStats(index, posteriors.get(), chunks[0], row_answers);
+  InitialPass(index, posteriors.get(), chunks[0], row_answers);
   estimator.Update(chunks[0].stats, chunks[0].class_mass);
   // The summed statistics of the current pass and of the one before.
   std::vector<double> total(chunks[0].stats.size());
