@@ -5,10 +5,11 @@
 // scanner walks the input looking for commas and line ends 64 bytes at a
 // time, fields are string_views into the input (only a quoted field with ""
 // escapes is copied), and ids are interned in open-addressing tables keyed by
-// those views. Large inputs are scanned in two halves at once.
+// those views. Large inputs are scanned in pieces by two threads at once.
 #include "cli/consolidate_cmd.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cstring>
 #include <deque>
@@ -636,53 +637,120 @@ bool ScanPlain(std::string_view text, std::vector<consolidation::Answer>& answer
 // Inputs below this size are scanned on one thread.
 constexpr size_t kParallelScanMin = size_t{4} << 20;
 
-// Scans the two halves of `body` (split at a line end) at once, the second
-// on a new thread, then joins them into what one scan would have produced:
-// the second half's workers and labels are added to the first half's tables
-// in their first-appearance order and its answers renumbered. False if
-// either half holds a record that is not plain (a quoted field may span the
-// split; errors need the line numbers of one scan).
-bool ScanInHalves(std::string_view body, AnswerViews& table, ScannedAnswers& out) {
-  size_t middle = body.find('\n', body.size() / 2);
-  if (middle == std::string_view::npos) return false;
-  ++middle;
-  // Both halves' arrays are reserved here: memory first allocated on the
-  // helper thread would come from another malloc arena, outside the huge
-  // page heap (4 KiB page faults), and the first half's array takes the
-  // second's answers without moving.
+// One piece of the input for the two-thread scan: its text, and what
+// ScanPlain made of it.
+struct ScanPiece {
+  std::string_view text;
+  std::vector<consolidation::Answer> answers;
+  ScannedAnswers scanned;
+  bool ok = false;
+};
+
+// Cuts `body` at line ends into pieces of about these shares of it: two large
+// ones that the two threads start with, then small ones that whichever thread
+// is free takes next, so that a thread that runs slower (a busy core, page
+// faults) holds up the other by at most a small piece.
+std::vector<ScanPiece> CutPieces(std::string_view body) {
+  constexpr int kShares[] = {40, 40, 5, 5, 5, 5};  // percent
+  std::vector<ScanPiece> pieces;
+  size_t at = 0;
+  int share_sum = 0;
+  for (int share : kShares) {
+    share_sum += share;
+    size_t cut = body.size();
+    if (share_sum < 100) {
+      cut = body.find('\n', std::max(at, body.size() / 100 * share_sum));
+      cut = cut == std::string_view::npos ? body.size() : cut + 1;
+    }
+    if (cut > at) {
+      pieces.emplace_back();
+      pieces.back().text = body.substr(at, cut - at);
+    }
+    at = cut;
+  }
+  return pieces;
+}
+
+// Scans the pieces of `body` on two threads (this one and a new one), each
+// taking the next piece as it comes free, then joins them into what one scan
+// would have produced: the first piece's tables are the table's, each later
+// piece's workers and labels are added to them in their first-appearance
+// order and its answers renumbered. False if any piece holds a record that
+// is not plain (a quoted field may span a cut; errors need the line numbers
+// of one scan).
+bool ScanInPieces(std::string_view body, AnswerViews& table, ScannedAnswers& out) {
+  std::vector<ScanPiece> pieces = CutPieces(body);
+  if (pieces.size() < 2) return false;
+  // Every array is reserved here: memory first allocated on the helper
+  // thread would come from another malloc arena, outside the huge page heap
+  // (4 KiB page faults). The first piece scans straight into the table,
+  // whose array takes every piece's answers without moving.
   table.answers.reserve(body.size() / 24 + 16);
   out.runs.reserve(body.size() / 96);
-  ScannedAnswers second;
-  second.runs.reserve((body.size() - middle) / 96);
-  std::vector<consolidation::Answer> second_answers;
-  second_answers.reserve((body.size() - middle) / 24 + 16);
-  bool second_ok = false;
-  std::thread helper([&] {
-    second_ok = ScanPlain(body.substr(middle), second_answers, second);
-  });
-  const bool first_ok = ScanPlain(body.substr(0, middle), table.answers, out);
+  for (size_t i = 1; i < pieces.size(); ++i) {
+    pieces[i].answers.reserve(pieces[i].text.size() / 24 + 16);
+    pieces[i].scanned.runs.reserve(pieces[i].text.size() / 96);
+  }
+  std::atomic<size_t> next{0};
+  auto scan = [&] {
+    for (size_t i = next.fetch_add(1); i < pieces.size(); i = next.fetch_add(1)) {
+      ScanPiece& piece = pieces[i];
+      piece.ok = i == 0 ? ScanPlain(piece.text, table.answers, out)
+                        : ScanPlain(piece.text, piece.answers, piece.scanned);
+    }
+  };
+  std::thread helper(scan);
+  scan();
   helper.join();
-  if (!first_ok || !second_ok) return false;
+  for (const ScanPiece& piece : pieces) {
+    if (!piece.ok) return false;
+  }
 
-  out.increasing = out.increasing && second.increasing &&
-                   (out.runs.empty() || second.runs.empty() || out.runs.back() < second.runs.front());
-  const int32_t run_base = static_cast<int32_t>(out.runs.size());
-  out.runs.insert(out.runs.end(), second.runs.begin(), second.runs.end());
-  std::vector<int32_t> worker_of(second.workers.names().size());
-  for (size_t w = 0; w < worker_of.size(); ++w) {
-    worker_of[w] = out.workers.Get(second.workers.names()[w]);
+  // Each later piece's runs, workers and labels in the table's numbering
+  // (a handful of names: done here), then its answers renumbered into place,
+  // the pieces shared out to the two threads.
+  struct Renumber {
+    int32_t run_base = 0;
+    size_t answer_base = 0;
+    std::vector<int32_t> worker_of;
+    std::vector<int32_t> label_of;
+  };
+  std::vector<Renumber> renumber(pieces.size());
+  size_t total = table.answers.size();
+  for (size_t i = 1; i < pieces.size(); ++i) {
+    ScannedAnswers& scanned = pieces[i].scanned;
+    out.increasing = out.increasing && scanned.increasing &&
+                     (out.runs.empty() || scanned.runs.empty() ||
+                      out.runs.back() < scanned.runs.front());
+    Renumber& r = renumber[i];
+    r.run_base = static_cast<int32_t>(out.runs.size());
+    out.runs.insert(out.runs.end(), scanned.runs.begin(), scanned.runs.end());
+    r.worker_of.resize(scanned.workers.names().size());
+    for (size_t w = 0; w < r.worker_of.size(); ++w) {
+      r.worker_of[w] = out.workers.Get(scanned.workers.names()[w]);
+    }
+    r.label_of.resize(scanned.labels.names().size());
+    for (size_t l = 0; l < r.label_of.size(); ++l) {
+      r.label_of[l] = out.labels.Get(scanned.labels.names()[l]);
+    }
+    r.answer_base = total;
+    total += pieces[i].answers.size();
   }
-  std::vector<int32_t> label_of(second.labels.names().size());
-  for (size_t l = 0; l < label_of.size(); ++l) {
-    label_of[l] = out.labels.Get(second.labels.names()[l]);
-  }
-  const size_t base = table.answers.size();
-  table.answers.resize(base + second_answers.size());
-  consolidation::Answer* to = table.answers.data() + base;
-  for (size_t n = 0; n < second_answers.size(); ++n) {
-    const consolidation::Answer& a = second_answers[n];
-    to[n] = consolidation::Answer{a.task + run_base, worker_of[a.worker], label_of[a.label]};
-  }
+  table.answers.resize(total);
+  auto place = [&](size_t i) {
+    const Renumber& r = renumber[i];
+    const std::vector<consolidation::Answer>& from = pieces[i].answers;
+    consolidation::Answer* to = table.answers.data() + r.answer_base;
+    for (size_t n = 0; n < from.size(); ++n) {
+      const consolidation::Answer& a = from[n];
+      to[n] = consolidation::Answer{a.task + r.run_base, r.worker_of[a.worker],
+                                    r.label_of[a.label]};
+    }
+  };
+  // The second piece (the largest) on a helper, the rest here.
+  std::thread placer([&] { place(1); });
+  for (size_t i = 2; i < pieces.size(); ++i) place(i);
+  placer.join();
   return true;
 }
 
@@ -750,7 +818,7 @@ Result<AnswerViews> ParseAnswersCsvViews(std::string_view text, int threads) {
   const std::string_view body = text.substr(scanner.offset(text));
   AnswerViews table;
   ScannedAnswers scanned;
-  if (threads < 2 || body.size() < kParallelScanMin || !ScanInHalves(body, table, scanned)) {
+  if (threads < 2 || body.size() < kParallelScanMin || !ScanInPieces(body, table, scanned)) {
     table.answers.clear();
     scanned = ScannedAnswers();
     PLB_TRY(ScanAll(scanner, table, scanned));

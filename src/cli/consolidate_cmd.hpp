@@ -50,7 +50,7 @@ struct AnswerTable {
 // or wrong header, a record without exactly three fields, an empty field
 // (named), an unterminated quote or a character after a closing quote.
 // Cost: one pass over `text`; the table copies only the distinct ids.
-// With threads >= 2, inputs over 4 MiB are scanned in two halves at once;
+// With threads >= 2, inputs over 4 MiB are scanned in pieces by two threads;
 // the table is the same (tests/cli/consolidate_csv_test.cpp).
 Result<AnswerTable> ParseAnswersCsv(std::string_view text, int threads = 1);
 

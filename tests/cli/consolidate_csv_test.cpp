@@ -156,8 +156,9 @@ TEST(ParseAnswersCsvTest, InternsManyIdsInFirstAppearanceOrder) {
 
 // The confidences are printed exactly as fmt's "{:.Nf}" printed them
 // before, including values at and next to rounding ties.
-// Over 4 MiB, two threads scan the two halves at once; the table must be the
-// one a single scan makes (ids in first-appearance order, answers in input
+// Over 4 MiB, two threads scan pieces of the input at once (two large ones,
+// then small ones to whichever is free); the table must be the one a single
+// scan makes (ids in first-appearance order, answers in input
 // order), and anything but plain records (a quoted field, an error) falls
 // back to the single scan with its line numbers.
 TEST(ParseAnswersCsvTest, TwoThreadsScanTheSameTable) {
@@ -168,11 +169,11 @@ TEST(ParseAnswersCsvTest, TwoThreadsScanTheSameTable) {
     return static_cast<uint32_t>(state >> 33);
   };
   for (int line = 0; line < 160000; ++line) {
-    // Tasks mostly in runs, some coming back later; workers and labels new
-    // ones appear in both halves.
+    // Tasks mostly in runs, some coming back later; new workers and labels
+    // appear in every piece, two labels only in the last one.
     const int task = next() % 50 == 0 ? static_cast<int>(next() % 40000) : line / 4;
     csv += "task-" + std::to_string(task) + ",worker-" + std::to_string(next() % (line / 100 + 2)) +
-           ",label" + std::to_string(next() % (line < 80000 ? 3 : 6)) + "\r\n";
+           ",label" + std::to_string(next() % (line < 80000 ? 3 : line < 157000 ? 6 : 8)) + "\r\n";
     if (line % 1000 == 0) csv += "\n";  // blank lines are skipped
   }
   ASSERT_GT(csv.size(), size_t{4} << 20);
