@@ -54,7 +54,7 @@ struct ShortKey {
 };
 constexpr size_t kShortKeyMax = 16;
 
-inline ShortKey PackShort(std::string_view s) {
+[[gnu::always_inline]] inline ShortKey PackShort(std::string_view s) {
   const char* p = s.data();
   const size_t n = s.size();
   ShortKey k;
@@ -124,7 +124,8 @@ class Interner {
   // Room for `expected` names before the first rehash. `packed`: keep the
   // packed keys of short names for comparisons (worth it for names looked up
   // many times; the task ids of runs are looked up about once each, and
-  // compared in place).
+  // compared in place). A packed table is kept at most a quarter full (a
+  // lookup then rarely probes a second slot), the others at most half.
   explicit Interner(size_t expected = 32, bool packed = true)
       : packed_(packed), slots_(std::bit_ceil(std::max<size_t>(2 * expected, 64))) {
     names_.reserve(expected);
@@ -188,7 +189,7 @@ class Interner {
     const int32_t index = static_cast<int32_t>(names_.size());
     names_.push_back(s);
     if (packed_) keys_.push_back(key);
-    if (names_.size() * 2 > slots_.size()) Grow();
+    if (names_.size() * (packed_ ? 4 : 2) > slots_.size()) Grow();
     mask = slots_.size() - 1;
     size_t i = tag & mask;
     while (slots_[i].index >= 0) i = (i + 1) & mask;
