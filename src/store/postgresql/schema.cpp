@@ -587,6 +587,7 @@ DECLARE
   fresh_job BIGINT;      -- the job (and kind) the open cursor reads; NULL: none open
   fresh_input BOOLEAN;
   fresh_left BOOLEAN;    -- false once the cursor has run out
+  fresh_limit BIGINT;    -- the claims left in the batch when it opened
   f_idx BIGINT;
   f_released BIGINT;
 BEGIN
@@ -676,23 +677,30 @@ BEGIN
             -- A fresh object: the next of the batch's cursor over
             -- objects_ready (opened by the first claim that needs one, in
             -- manifest order, locking each row it hands back). A row
-            -- released before this claim's cutoff is passed over.
+            -- released before this claim's cutoff is passed over. Its
+            -- LIMIT (the claims left in the batch) keeps its plan an
+            -- ordered scan of the index once the table is analysed:
+            -- without one the plan reads and sorts every ready object.
             IF fresh_job IS DISTINCT FROM p_job[i] OR fresh_input IS DISTINCT FROM p_require_input[i] THEN
               IF fresh_job IS NOT NULL THEN CLOSE fresh; END IF;
               fresh_job := p_job[i];
               fresh_input := p_require_input[i];
               fresh_left := true;
+              fresh_limit := 0;
+              FOR k IN i .. array_length(p_kind, 1) LOOP
+                IF p_kind[k] <> 2 THEN fresh_limit := fresh_limit + 1; END IF;
+              END LOOP;
               IF p_require_input[i] THEN
                 OPEN fresh FOR SELECT o.idx, o.released_ms FROM objects o
                   WHERE o.job_id = fresh_job AND o.state = 0 AND o.released_ms > 0
                     AND o.answers = 0 AND o.leases = 0 AND o.declines = 0
                     AND o.task_input IS NOT NULL
-                  ORDER BY o.idx FOR UPDATE SKIP LOCKED;
+                  ORDER BY o.idx LIMIT fresh_limit FOR UPDATE SKIP LOCKED;
               ELSE
                 OPEN fresh FOR SELECT o.idx, o.released_ms FROM objects o
                   WHERE o.job_id = fresh_job AND o.state = 0 AND o.released_ms > 0
                     AND o.answers = 0 AND o.leases = 0 AND o.declines = 0
-                  ORDER BY o.idx FOR UPDATE SKIP LOCKED;
+                  ORDER BY o.idx LIMIT fresh_limit FOR UPDATE SKIP LOCKED;
               END IF;
             END IF;
             WHILE fresh_left LOOP
