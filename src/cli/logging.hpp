@@ -36,7 +36,10 @@ void SetUpLogging(LogFormat format);
 
 // A request's id: the caller's X-Request-Id when it is 1-64 characters of
 // letters, digits, '-', '_', '.', ':' (so a proxy's id follows the request),
-// else a new random one (16 hex digits).
+// else a new one (NewRequestId).
 std::string RequestIdFor(const std::string* given);
+// A new request id: 16 lowercase hex digits, unique within the process,
+// made without a system call.
+std::string NewRequestId();
 
 }  // namespace plumbline::cli

@@ -113,6 +113,21 @@ Result<ClaimedTask> LabelingService::Impl::TaskOf(const std::shared_ptr<const Jo
   return task;
 }
 
+void LabelingService::Impl::RememberTaskJob(int64_t task_id, int64_t job_id) {
+  std::lock_guard<std::mutex> lock(task_jobs_mu);
+  if (task_jobs.size() >= kMaxTaskJobs) task_jobs.clear();
+  task_jobs[task_id] = job_id;
+}
+
+std::optional<int64_t> LabelingService::Impl::TakeTaskJob(int64_t task_id) {
+  std::lock_guard<std::mutex> lock(task_jobs_mu);
+  auto it = task_jobs.find(task_id);
+  if (it == task_jobs.end()) return std::nullopt;
+  int64_t job = it->second;
+  task_jobs.erase(it);
+  return job;
+}
+
 namespace {
 // A call's completion that only returns a value or error already known.
 template <class T>
@@ -152,6 +167,7 @@ void LabelingService::ClaimAsync(const store::User& worker, const std::string& j
           if (!a) return a.error();
           if (!*a) return Out();
           PLB_ASSIGN_OR_RETURN(ClaimedTask task, impl->TaskOf(shared, *info, **a));
+          impl->RememberTaskJob(task.task_id, shared->id);
           return Out(std::move(task));
         });
       });
@@ -169,6 +185,7 @@ void LabelingService::SubmitAsync(const store::User& worker, int64_t task_id,
                                   Then<store::SubmitOutcome> done) {
   using Out = store::SubmitOutcome;
   if (!answer.is_object()) return done(Ready<Out>(InvalidArgument("answer must be a JSON object")));
+  impl_->TakeTaskJob(task_id);
   // One write transaction checks the lease, the owner and the job's status.
   impl_->store.SubmitAsync(task_id, worker.id, json::Serialize(answer), time_spent_s,
                            impl_->NowMs(), [this, done = std::move(done)](Result<Out> outcome) {
@@ -191,11 +208,16 @@ void LabelingService::SubmitAndClaimNextAsync(const store::User& worker, int64_t
                                               Then<SubmitAndNext> done) {
   if (!answer.is_object())
     return done(Ready<SubmitAndNext>(InvalidArgument("answer must be a JSON object")));
-  // The task's job; whether the task is this worker's, the submit decides
-  // in its transaction.
-  auto held = impl_->store.GetAssignment(task_id);
-  if (!held) return done(Ready<SubmitAndNext>(held.error()));
-  auto found = impl_->ClaimJobWithId(held->job_id);
+  // The task's job (known when this process handed the task out, else
+  // read); whether the task is this worker's, the submit decides in its
+  // transaction.
+  std::optional<int64_t> job_id = impl_->TakeTaskJob(task_id);
+  if (!job_id) {
+    auto held = impl_->store.GetAssignment(task_id);
+    if (!held) return done(Ready<SubmitAndNext>(held.error()));
+    job_id = held->job_id;
+  }
+  auto found = impl_->ClaimJobWithId(*job_id);
   if (!found) return done(Ready<SubmitAndNext>(found.error()));
   auto job = impl_->ClaimableJob(worker, std::move(*found));
   if (!job || !*job) {
@@ -227,6 +249,7 @@ void LabelingService::SubmitAndClaimNextAsync(const store::User& worker, int64_t
           out.outcome = both->first;
           if (both->second) {
             PLB_ASSIGN_OR_RETURN(ClaimedTask task, impl->TaskOf(shared, *info, *both->second));
+            impl->RememberTaskJob(task.task_id, shared->id);
             out.next = std::move(task);
           }
           return out;

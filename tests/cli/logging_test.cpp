@@ -6,7 +6,11 @@
 #include <spdlog/sinks/ostream_sink.h>
 
 #include <boost/json.hpp>
+#include <set>
 #include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
 
 namespace plumbline::cli {
 namespace {
@@ -90,6 +94,27 @@ TEST(LoggingTest, RequestIdsFollowTheCallersOrAreNew) {
     EXPECT_NE(id, bad);
     EXPECT_EQ(id.size(), 16u);
   }
+}
+
+TEST(LoggingTest, NewRequestIdsAreDistinctHexAcrossThreads) {
+  constexpr int kThreads = 4, kEach = 20000;
+  std::vector<std::vector<std::string>> made(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&made, t] {
+      for (int i = 0; i < kEach; ++i) made[static_cast<size_t>(t)].push_back(NewRequestId());
+    });
+  for (auto& th : threads) th.join();
+  std::set<std::string> all;
+  for (const auto& ids : made)
+    for (const auto& id : ids) {
+      ASSERT_EQ(id.size(), 16u);
+      ASSERT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
+      all.insert(id);
+    }
+  EXPECT_EQ(all.size(), static_cast<size_t>(kThreads * kEach));
+  // Consecutive ids of one thread do not count up visibly.
+  EXPECT_NE(made[0][0].substr(0, 8), made[0][1].substr(0, 8));
 }
 
 }  // namespace

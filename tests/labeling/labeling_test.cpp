@@ -129,6 +129,44 @@ TEST_F(LabelingTest, LabelingEveryObjectCompletesWithOutput) {
             R"({"source":"a","animal":1,"animal-metadata":{"confidence":0,"job-name":"labeling-job/full","class-name":"dog","human-annotated":"yes","creation-date":"2025-11-23T19:40:42.502000","type":"groundtruth/text-classification"}})");
 }
 
+TEST_F(LabelingTest, SubmitAndNextFindsTheTasksJobWhicheverReplicaHandedItOut) {
+  // Another replica on the same store: it did not hand out this service's
+  // tasks, nor this service its.
+  Options o;
+  o.account_id = "111122223333";
+  LabelingService other(*store_, *objects_, clock_, o);
+  ASSERT_TRUE(service_->CreateJob(Request("chain"), "us-west-2"));
+  service_->RunOnce();
+  const store::User peer = store_->CreateUser(test_support::TestWorker("peer")).value();
+  boost::json::value answer = boost::json::parse(R"({"crowd-classifier":{"label":"dog"}})");
+  auto first = service_->Claim(worker_, "chain").value();
+  ASSERT_TRUE(first);
+  // Someone else's task is refused, and claims them nothing.
+  auto theirs = service_->SubmitAndClaimNext(peer, first->task_id, answer, 1);
+  ASSERT_FALSE(theirs);
+  EXPECT_EQ(theirs.error().code, ErrorCode::kConflict);
+  EXPECT_FALSE(store_->GetAssignment(first->task_id + 1));
+  // Submitted through the other replica.
+  auto a = other.SubmitAndClaimNext(worker_, first->task_id, answer, 1).value();
+  EXPECT_EQ(a.outcome, store::SubmitOutcome::kAccepted);
+  ASSERT_TRUE(a.next);
+  EXPECT_EQ(a.next->job_name, "chain");
+  // Its next submitted here; this one's next submitted here again.
+  auto b = service_->SubmitAndClaimNext(worker_, a.next->task_id, answer, 1).value();
+  EXPECT_EQ(b.outcome, store::SubmitOutcome::kAccepted);
+  ASSERT_TRUE(b.next);
+  auto c = service_->SubmitAndClaimNext(worker_, b.next->task_id, answer, 1).value();
+  EXPECT_EQ(c.outcome, store::SubmitOutcome::kAccepted);
+  EXPECT_FALSE(c.next);
+  // A repeat is acknowledged without a second answer, here or there.
+  EXPECT_EQ(service_->SubmitAndClaimNext(worker_, b.next->task_id, answer, 1).value().outcome,
+            store::SubmitOutcome::kAlreadySubmitted);
+  EXPECT_EQ(other.SubmitAndClaimNext(worker_, first->task_id, answer, 1).value().outcome,
+            store::SubmitOutcome::kAlreadySubmitted);
+  EXPECT_EQ(service_->SubmitAndClaimNext(worker_, 999999, answer, 1).error().code,
+            ErrorCode::kNotFound);
+}
+
 TEST_F(LabelingTest, ATeamChangedOutsideThisServiceIsNotServedFromItsCache) {
   ASSERT_TRUE(service_->CreateJob(Request("shared"), "us-west-2"));
   service_->RunOnce();

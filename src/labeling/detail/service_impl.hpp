@@ -13,8 +13,10 @@
 #include <set>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "functions/functions.hpp"
@@ -104,6 +106,18 @@ struct LabelingService::Impl {
   // (parsed; no pre-processing on this path) and the job's template.
   Result<ClaimedTask> TaskOf(const std::shared_ptr<const store::Job>& job, const JobInfo& info,
                              const store::Assignment& assignment);
+  // The jobs of the tasks this process handed out, by task id. A submit
+  // that also claims the next task needs the task's job before its
+  // transaction: it finds it here instead of reading the task (one
+  // database round trip less; a task handed out by another replica is
+  // read). A task's job never changes, so an entry is never wrong. An
+  // entry leaves when its task is submitted, and all of them when there
+  // are too many (leases that ended without a submit).
+  std::mutex task_jobs_mu;
+  std::unordered_map<int64_t, int64_t> task_jobs;
+  static constexpr size_t kMaxTaskJobs = 1 << 16;
+  void RememberTaskJob(int64_t task_id, int64_t job_id);
+  std::optional<int64_t> TakeTaskJob(int64_t task_id);
 
   // ------------------------------------------------------ runner (runner.cpp)
   std::mutex mu;

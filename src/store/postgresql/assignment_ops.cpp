@@ -1,5 +1,7 @@
 // The PostgreSQL store: claims, submits, leases and answers.
 
+#include <cstdio>
+
 #include "store/postgresql/pg_store.hpp"
 
 namespace plumbline::store::postgresql {
@@ -30,14 +32,14 @@ Result<Assignment> PgStore::ReadAssignment(int64_t id, bool for_update) {
 }
 // ---------------- assignments ----------------
 //
-// Claims and submits are one statement each: the functions of migration 6
-// (schema.cpp) hold their logic, so that the writer can pipeline a batch of
-// them (connection.cpp).
+// Claims and submits are rows of one statement: plb_write_batch
+// (schema.cpp, migration 8) holds their logic and takes the writer's
+// consecutive claims and submits of a batch together (connection.cpp).
 
 namespace {
 
-// A task from plb_claim's columns, starting at `first`; none when its id is
-// NULL (nothing was claimed).
+// A task from plb_write_batch's claim columns, starting at `first`; none
+// when its id is NULL (nothing was claimed).
 std::optional<Assignment> ClaimedAt(const Query& q, int first) {
   if (q.IsNull(first)) return std::nullopt;
   Assignment a;
@@ -56,10 +58,10 @@ std::optional<Assignment> ClaimedAt(const Query& q, int first) {
   return a;
 }
 
-// plb_submit's outcome (columns 0-2: outcome, job name, job status).
-Result<SubmitOutcome> SubmitOutcomeOf(const Query& q, int64_t id) {
+// A submit's outcome (columns first..first+2: outcome, job name, job status).
+Result<SubmitOutcome> SubmitOutcomeOf(const Query& q, int first, int64_t id) {
   const std::string task = "task " + std::to_string(id);
-  switch (q.Int(0)) {
+  switch (q.Int(first)) {
     case 0:
       return SubmitOutcome::kAccepted;
     case 1:
@@ -69,54 +71,100 @@ Result<SubmitOutcome> SubmitOutcomeOf(const Query& q, int64_t id) {
     case 3:
       return Conflict(task + " is not yours");
     case 4:
-      return Conflict("job " + q.Text(1) + " is " + q.Text(2));
+      return Conflict("job " + q.Text(first + 1) + " is " + q.Text(first + 2));
     case 5:
       return Conflict("the lease on " + task + " has ended");
     default:
-      return Unavailable("database error: unknown submit outcome " + q.Text(0) + " for " + task);
+      return Unavailable("database error: unknown submit outcome " + q.Text(first) + " for " +
+                         task);
   }
 }
 
-// Binds plb_claim's eight arguments from parameter `first` on.
-void BindClaim(Query& q, int first, const ClaimRequest& r) {
-  q.Bind(first, r.job_id)
-      .Bind(first + 1, r.user_id)
-      .Bind(first + 2, r.now_ms)
-      .Bind(first + 3, r.lease_ms)
-      .Bind(first + 4, r.availability_ms)
-      .Bind(first + 5, int64_t{r.start_new_objects})
-      .Bind(first + 6, r.stop_at_labeled)
-      .Bind(first + 7, int64_t{r.require_task_input});
+BatchWrite SubmitWrite(BatchWrite::Kind kind, int64_t id, int64_t user_id, std::string answer_json,
+                       double time_spent_s, int64_t now_ms) {
+  BatchWrite w;
+  w.kind = kind;
+  w.id = id;
+  w.user_id = user_id;
+  w.answer_json = std::move(answer_json);
+  w.time_spent_s = time_spent_s;
+  w.now_ms = now_ms;
+  return w;
 }
+
+// A PostgreSQL array literal of text-form elements (`{1,2}`,
+// `{"a","b\"c"}`), built one element at a time.
+class ArrayLiteral {
+ public:
+  ArrayLiteral& Add(int64_t v) { return Raw(std::to_string(v)); }
+  ArrayLiteral& Add(bool v) { return Raw(v ? "t" : "f"); }
+  ArrayLiteral& Add(double v) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    return Raw(buf);
+  }
+  // Quoted, with `"` and `\` escaped by a backslash.
+  ArrayLiteral& AddText(const std::string& v) {
+    Next();
+    text_ += '"';
+    for (char c : v) {
+      if (c == '"' || c == '\\') text_ += '\\';
+      text_ += c;
+    }
+    text_ += '"';
+    return *this;
+  }
+  std::string Done() const { return text_.empty() ? "{}" : text_ + "}"; }
+
+ private:
+  void Next() { text_ += text_.empty() ? "{" : ","; }
+  ArrayLiteral& Raw(const std::string& v) {
+    Next();
+    text_ += v;
+    return *this;
+  }
+  std::string text_;
+};
 
 }  // namespace
 
-Query PgStore::ClaimQuery(const ClaimRequest& r) {
-  Query q = Q("SELECT * FROM plb_claim(?,?,?,?,?,?,?,?)");
-  BindClaim(q, 1, r);
-  return q;
-}
-Query PgStore::SubmitQuery(int64_t id, int64_t user_id, const std::string& answer_json,
-                           double time_spent_s, int64_t now_ms) {
-  Query q = Q("SELECT outcome, job_name, job_status FROM plb_submit(?,?,?,?,?)");
-  q.Bind(1, id).Bind(2, user_id).Bind(3, answer_json).Bind(4, time_spent_s).Bind(5, now_ms);
-  return q;
-}
-Query PgStore::SubmitAndClaimQuery(int64_t id, int64_t user_id, const std::string& answer_json,
-                                   double time_spent_s, int64_t now_ms, const ClaimRequest& next) {
-  Query q = Q("SELECT * FROM plb_submit_and_claim(?,?,?,?,?,?,?,?,?,?,?,?,?)");
-  q.Bind(1, id).Bind(2, user_id).Bind(3, answer_json).Bind(4, time_spent_s).Bind(5, now_ms);
-  BindClaim(q, 6, next);
+Query PgStore::WriteBatchQuery(const std::vector<const BatchWrite*>& writes) {
+  ArrayLiteral kind, id, user, answer, spent, now, job, claim_user, claim_now, lease,
+      availability, start_new, stop_at, require_input;
+  for (const BatchWrite* w : writes) {
+    const ClaimRequest& c = w->claim;
+    kind.Add(int64_t{w->kind});
+    id.Add(w->id);
+    user.Add(w->user_id);
+    answer.AddText(w->answer_json);
+    spent.Add(w->time_spent_s);
+    now.Add(w->now_ms);
+    job.Add(c.job_id);
+    claim_user.Add(c.user_id);
+    claim_now.Add(c.now_ms);
+    lease.Add(c.lease_ms);
+    availability.Add(c.availability_ms);
+    start_new.Add(c.start_new_objects);
+    stop_at.Add(c.stop_at_labeled);
+    require_input.Add(c.require_task_input);
+  }
+  Query q = Q("SELECT * FROM plb_write_batch(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  int i = 1;
+  for (const ArrayLiteral* a : {&kind, &id, &user, &answer, &spent, &now, &job, &claim_user,
+                                &claim_now, &lease, &availability, &start_new, &stop_at,
+                                &require_input})
+    q.Bind(i++, a->Done());
   return q;
 }
 
 void PgStore::ClaimAsync(const ClaimRequest& r, Done<std::optional<Assignment>> done) {
-  PipelinedAsync<std::optional<Assignment>>(
-      changes::kWork,
-      [this, r] { return ClaimQuery(r); },
-      [this](Query& q) -> Result<std::optional<Assignment>> {
-        std::optional<Assignment> claimed;
-        if (q.Step()) claimed = ClaimedAt(q, 0);
+  BatchWrite w;
+  w.kind = BatchWrite::kClaim;
+  w.claim = r;
+  WriteAsync<std::optional<Assignment>>(
+      changes::kWork, std::move(w),
+      [this](Query& row) -> Result<std::optional<Assignment>> {
+        std::optional<Assignment> claimed = ClaimedAt(row, kBatchClaimCol);
         // A claim that found nothing to hand out changed nothing.
         if (!claimed) Touched(changes::kNone);
         return claimed;
@@ -128,14 +176,11 @@ void PgStore::ClaimAsync(const ClaimRequest& r, Done<std::optional<Assignment>> 
 }
 void PgStore::SubmitAsync(int64_t id, int64_t user_id, std::string answer_json,
                               double time_spent_s, int64_t now_ms, Done<SubmitOutcome> done) {
-  PipelinedAsync<SubmitOutcome>(
+  WriteAsync<SubmitOutcome>(
       changes::kWork,
-      [this, id, user_id, answer = std::move(answer_json), time_spent_s, now_ms] {
-        return SubmitQuery(id, user_id, answer, time_spent_s, now_ms);
-      },
-      [id](Query& q) -> Result<SubmitOutcome> {
-        if (!q.Step()) return Unavailable("database error: no outcome for task " + std::to_string(id));
-        return SubmitOutcomeOf(q, id);
+      SubmitWrite(BatchWrite::kSubmit, id, user_id, std::move(answer_json), time_spent_s, now_ms),
+      [id](Query& row) -> Result<SubmitOutcome> {
+        return SubmitOutcomeOf(row, kBatchOutcomeCol, id);
       },
       [this, done = std::move(done)](Result<SubmitOutcome> res) {
         if (res) counters_.Submitted(*res == SubmitOutcome::kAlreadySubmitted);
@@ -146,15 +191,14 @@ void PgStore::SubmitAsync(int64_t id, int64_t user_id, std::string answer_json,
 void PgStore::SubmitAndClaimAsync(int64_t id, int64_t user_id, std::string answer_json,
                                       double time_spent_s, int64_t now_ms, const ClaimRequest& next,
                                       Done<SubmittedAndClaimed> done) {
-  PipelinedAsync<SubmittedAndClaimed>(
-      changes::kWork,
-      [this, id, user_id, answer = std::move(answer_json), time_spent_s, now_ms, next] {
-        return SubmitAndClaimQuery(id, user_id, answer, time_spent_s, now_ms, next);
-      },
-      [id](Query& q) -> Result<SubmittedAndClaimed> {
-        if (!q.Step()) return Unavailable("database error: no outcome for task " + std::to_string(id));
-        PLB_ASSIGN_OR_RETURN(SubmitOutcome outcome, SubmitOutcomeOf(q, id));
-        return SubmittedAndClaimed{outcome, ClaimedAt(q, 3)};
+  BatchWrite w = SubmitWrite(BatchWrite::kSubmitAndClaim, id, user_id, std::move(answer_json),
+                             time_spent_s, now_ms);
+  w.claim = next;
+  WriteAsync<SubmittedAndClaimed>(
+      changes::kWork, std::move(w),
+      [id](Query& row) -> Result<SubmittedAndClaimed> {
+        PLB_ASSIGN_OR_RETURN(SubmitOutcome outcome, SubmitOutcomeOf(row, kBatchOutcomeCol, id));
+        return SubmittedAndClaimed{outcome, ClaimedAt(row, kBatchClaimCol)};
       },
       [this, done = std::move(done)](Result<SubmittedAndClaimed> res) {
         if (res) {

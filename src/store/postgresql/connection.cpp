@@ -434,15 +434,18 @@ void PgStore::StopWriter() {
 // after a deadlock the transaction commits what it has at once, and the
 // rest of the batch goes first in the next one.
 //
-// Consecutive pipelined operations (claims, submits: one statement each)
-// go to the server in one pipeline with their RELEASE and SAVEPOINT (the
-// first one of the batch also with its BEGIN and first SAVEPOINT), so such
-// a batch is one round trip and its COMMIT another (which also announces
-// what the batch touched: its kinds are known only once the results are
-// read). When one of their statements fails the server skips the rest of
-// the pipeline: the writer rolls back to the failed operation's savepoint,
-// reruns it alone if it may, and sends the operations after it again.
-// Other operations run alone, a statement at a time.
+// Consecutive claims and submits (Op::Write) go to the server as one
+// plb_write_batch statement in one pipeline (the first of the batch also
+// with its BEGIN and first SAVEPOINT), so such a batch is one round trip
+// and its COMMIT another (which also announces what the batch touched: its
+// kinds are known only once the results are read). When that statement
+// fails, the writer rolls back to the savepoint before it; after a
+// deadlock its writes go to the next transaction with the rest of the
+// batch, after any other error they are sent again one statement each, so
+// that the one that fails fails alone (the server skips the rest of a
+// pipeline after a failed statement: the writer rolls back to the failed
+// write's savepoint, reruns it later if it may, and sends the writes after
+// it again). Other operations run alone, a statement at a time.
 std::vector<PgStore::Op*> PgStore::RunBatch(const std::vector<Op*>& batch) {
   ConnScope scope(&writer_);
   std::vector<Op*> again;
@@ -459,9 +462,12 @@ std::vector<PgStore::Op*> PgStore::RunBatch(const std::vector<Op*>& batch) {
   // The transaction begins with the first operation: in its pipeline when
   // it is pipelined (no round trip of its own), else before it runs.
   bool begun = false;
+  // Writes before this one are sent one statement each (their statement
+  // together failed).
+  size_t alone_until = 0;
   try {
     for (size_t i = 0; i < batch.size();) {
-      if (!batch[i]->Pipelined()) {
+      if (!batch[i]->Write()) {
         if (!begun) writer_.Exec("BEGIN; SAVEPOINT op");
         begun = true;
         if (!RunAlone(batch[i], i + 1 == batch.size())) {
@@ -474,8 +480,8 @@ std::vector<PgStore::Op*> PgStore::RunBatch(const std::vector<Op*>& batch) {
         continue;
       }
       size_t to = i;
-      while (to < batch.size() && batch[to]->Pipelined()) ++to;
-      PipelineRun run = RunPipelined(batch, i, to, /*begin=*/!begun);
+      while (to < batch.size() && batch[to]->Write()) ++to;
+      PipelineRun run = RunPipelined(batch, i, to, /*begin=*/!begun, alone_until);
       if (run.lock_deadlocked) {
         // Nothing ran and the transaction is rolled back: the batch goes
         // again in the next one, each write a few times at most.
@@ -490,17 +496,31 @@ std::vector<PgStore::Op*> PgStore::RunBatch(const std::vector<Op*>& batch) {
       }
       begun = begun || run.began;
       i = run.next;
-      if (run.failed) {
-        // The transaction is aborted; back to before the failed operation.
-        Op* op = batch[*run.failed];
+      if (run.error) {
+        // The transaction is aborted; back to before the failed statement.
         if (begun) writer_.Exec("ROLLBACK TO op");
-        if (RunsAgain(op)) {
+        const size_t from = run.failed_from, to_failed = run.failed_to;
+        if (to_failed - from > 1 && !run.error->Retryable()) {
+          // Several writes in one statement: each goes again alone, so
+          // that the one at fault fails by itself.
+          alone_until = to_failed;
+          i = from;
+          continue;
+        }
+        bool deadlocked = false;
+        for (size_t k = from; k < to_failed; ++k) {
+          batch[k]->StatementFailed(*run.error);
+          if (RunsAgain(batch[k])) {
+            again.push_back(batch[k]);
+            deadlocked = true;
+          }
+        }
+        if (deadlocked) {
           // A deadlock (or a serialization failure): the other transaction
-          // waits for rows this one holds, and the writes after this one
-          // would likely meet it again, each after deadlock_timeout. This
+          // waits for rows this one holds, and the writes after these would
+          // likely meet it again, each after deadlock_timeout. This
           // transaction commits what it has now, releasing its locks, and
           // the rest of the batch goes first in the next one.
-          again.push_back(op);
           again.insert(again.end(), batch.begin() + static_cast<std::ptrdiff_t>(run.next),
                        batch.end());
           break;
@@ -539,23 +559,22 @@ bool PgStore::RunAlone(Op* op, bool last) {
 }
 
 PgStore::PipelineRun PgStore::RunPipelined(const std::vector<Op*>& batch, size_t from,
-                                           size_t to, bool begin) {
+                                           size_t to, bool begin, size_t alone_until) {
   PipelineRun run;
-  // Statements are prepared before the pipeline (preparing waits for the
-  // server). One that cannot be prepared has aborted the transaction (when
-  // one has begun): the operations before it go alone, it has failed, and
-  // the writer goes on after it.
-  for (size_t k = from; k < to; ++k) {
-    if (!batch[k]->Prepare()) {
-      if (k == from) {
-        run.next = k + 1;
-        run.failed = k;
-        return run;
-      }
-      if (!begin) writer_.Exec("ROLLBACK TO op");
-      to = k;
-      break;
-    }
+  // The statements, bound before the pipeline (preparing, the first time,
+  // waits for the server): one per write before `alone_until`, then one
+  // for the rest.
+  struct Statement {
+    size_t from, to;
+    Query query;
+  };
+  std::vector<Statement> statements;
+  for (size_t k = from; k < to;) {
+    const size_t end = k < alone_until ? k + 1 : to;
+    std::vector<const BatchWrite*> writes;
+    for (size_t w = k; w < end; ++w) writes.push_back(batch[w]->Write());
+    statements.push_back({k, end, WriteBatchQuery(writes)});
+    k = end;
   }
   // The objects the submits update, locked first in one order.
   std::string objects;
@@ -580,9 +599,9 @@ PgStore::PipelineRun PgStore::RunPipelined(const std::vector<Op*>& batch, size_t
       writer_.SendCommand("SAVEPOINT op");
       run.began = true;
     }
-    for (size_t k = from; k < to; ++k) {
-      batch[k]->Send();
-      if (k + 1 < batch.size()) {
+    for (Statement& st : statements) {
+      st.query.Send();
+      if (st.to < batch.size()) {
         writer_.SendCommand("RELEASE op");
         writer_.SendCommand("SAVEPOINT op");
       }
@@ -608,13 +627,21 @@ PgStore::PipelineRun PgStore::RunPipelined(const std::vector<Op*>& batch, size_t
       }
       writer_.ReadCommand("SAVEPOINT op");
     }
-    for (size_t k = from; k < to; ++k) {
-      if (!batch[k]->Receive()) {
-        run.failed = k;
-        run.next = k + 1;
+    for (Statement& st : statements) {
+      try {
+        st.query.Collect();
+      } catch (const SqlError& e) {
+        run.failed_from = st.from;
+        run.failed_to = st.to;
+        run.error = e;
+        run.next = st.to;
         break;
       }
-      if (k + 1 < batch.size()) {
+      for (size_t k = st.from; k < st.to; ++k) {
+        if (!st.query.Step()) throw SqlError("", "plb_write_batch returned too few rows");
+        batch[k]->ReadRow(st.query);
+      }
+      if (st.to < batch.size()) {
         writer_.ReadCommand("RELEASE op");
         writer_.ReadCommand("SAVEPOINT op");
       }

@@ -442,11 +442,25 @@ Result<std::vector<Status>> PgStore::FinishObjects(int64_t job_id,
     PLB_TRY(CheckFence(fence));
     std::vector<Status> out;
     out.reserve(outcomes.size());
-    for (const auto& o : outcomes) out.push_back(FinishLocked(job_id, o, now_ms));
+    JobCounts counts;
+    for (const auto& o : outcomes) out.push_back(FinishLocked(job_id, o, now_ms, counts));
+    // The job's counters once for the whole call: each update of the job
+    // row is a new version of it (its progress is indexed), which every
+    // claim reads.
+    if (counts.labeled != 0 || counts.skipped != 0 || counts.failed != 0)
+      Q("UPDATE jobs SET labeled=labeled+?, object_count=object_count-?, failed=failed+?, "
+        "modified_ms=? WHERE id=?")
+          .Bind(1, counts.labeled)
+          .Bind(2, counts.skipped)
+          .Bind(3, counts.failed)
+          .Bind(4, now_ms)
+          .Bind(5, job_id)
+          .Step();
     return out;
   });
 }
-Status PgStore::FinishLocked(int64_t job_id, const ObjectOutcome& o, int64_t now_ms) {
+Status PgStore::FinishLocked(int64_t job_id, const ObjectOutcome& o, int64_t now_ms,
+                             JobCounts& counts) {
   bool was_in_window = false;
   {
     Query q =
@@ -465,20 +479,11 @@ Status PgStore::FinishLocked(int64_t job_id, const ObjectOutcome& o, int64_t now
       .Bind(5, o.index)
       .Step();
   if (o.state == ObjectState::kLabeled)
-    Q("UPDATE jobs SET labeled=labeled+1, modified_ms=? WHERE id=?")
-        .Bind(1, now_ms)
-        .Bind(2, job_id)
-        .Step();
+    ++counts.labeled;
   else if (o.state == ObjectState::kSkipped)  // needs no label: leaves the job's total
-    Q("UPDATE jobs SET object_count=object_count-1, modified_ms=? WHERE id=?")
-        .Bind(1, now_ms)
-        .Bind(2, job_id)
-        .Step();
+    ++counts.skipped;
   else
-    Q("UPDATE jobs SET failed=failed+1, modified_ms=? WHERE id=?")
-        .Bind(1, now_ms)
-        .Bind(2, job_id)
-        .Step();
+    ++counts.failed;
   if (was_in_window) ReleaseNext(job_id, 1, now_ms);
   return {};
 }

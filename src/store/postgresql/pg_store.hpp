@@ -9,11 +9,13 @@
 //     operation that fails rolls back alone, then commits once (one WAL
 //     flush on the server) and wakes the callers. A deadlock or
 //     serialization failure (another replica's transaction) reruns the
-//     operation that met it, first in the next transaction. Claims and submits are one statement each
-//     (server-side functions, schema.cpp): consecutive ones of a batch are
-//     sent in one libpq pipeline with their savepoints (and the batch's
-//     BEGIN), then the COMMIT with the batch's announcement, so a batch of
-//     them costs two round trips instead of a dozen per write.
+//     operation that met it, first in the next transaction. Claims and
+//     submits are rows of one server-side function (plb_write_batch,
+//     schema.cpp): the consecutive ones of a batch go to the server as one
+//     statement in one libpq pipeline with the batch's BEGIN, then the
+//     COMMIT with the batch's announcement, so a batch of them costs two
+//     round trips and one statement; when that statement fails they run
+//     again one statement each, each at its own savepoint.
 //   - Reads run on a pool of reader connections in REPEATABLE READ READ
 //     ONLY transactions, in parallel with the writer and with each other.
 //     A connection found broken (health check on take, or a failed
@@ -216,6 +218,24 @@ class Query {
   int row_ = -1;
 };
 
+// A claim, a submit or a submit that also claims: one element of the
+// arrays plb_write_batch takes (schema.cpp, migration 8), whose row for it
+// holds the submit's outcome from column kBatchOutcomeCol (outcome, job
+// name, job status) and the claimed task from kBatchClaimCol (NULLs when
+// nothing was claimed).
+struct BatchWrite {
+  enum Kind { kClaim = 1, kSubmit = 2, kSubmitAndClaim = 3 };
+  Kind kind = kClaim;
+  int64_t id = 0;  // a submit's task, user, answer, time spent and time
+  int64_t user_id = 0;
+  std::string answer_json;
+  double time_spent_s = 0;
+  int64_t now_ms = 0;
+  ClaimRequest claim;  // a claim's
+};
+inline constexpr int kBatchOutcomeCol = 1;
+inline constexpr int kBatchClaimCol = 4;
+
 // Rows to values (the column order of the k*Select lists above).
 User ReadUser(const Query& q);
 Job ReadJob(const Query& q);
@@ -359,18 +379,17 @@ class PgStore final : public Store {
     virtual bool Retryable() const = 0;     // failed on a deadlock: may run again
     virtual void Fail(const Error& e) = 0;  // the batch did not commit
     virtual void Finish() = 0;              // reports the result
-    // A pipelined operation is one statement whose result nothing else in
-    // the operation waits for: Prepare makes it (outside the pipeline: it
-    // may prepare the statement on the connection; false when that failed,
-    // the result says why), Send queues it, Receive reads its result
-    // (false: the statement failed, which aborts the transaction). An
-    // operation that refuses must change nothing: the next one runs after
-    // it without a rollback in between.
-    virtual bool Pipelined() const { return false; }
+    // A claim or a submit (see BatchWrite): the writer sends the batch's
+    // consecutive ones together, as one plb_write_batch statement in a
+    // pipeline; nullptr: the operation runs alone (Run). ReadRow reads its
+    // result from its row of that statement; StatementFailed gives it the
+    // error of a statement that held it alone. Such a write that refuses
+    // changes nothing, so the next one runs after it without a rollback in
+    // between.
+    virtual const BatchWrite* Write() const { return nullptr; }
+    virtual void ReadRow(Query& row) { (void)row; }
+    virtual void StatementFailed(const SqlError& e) { (void)e; }
     int failures = 0;  // runs that met a deadlock
-    virtual bool Prepare() { return false; }
-    virtual void Send() {}
-    virtual bool Receive() { return false; }
     // What it may touch (see Store::Feed), and what its last run that
     // kept its changes did touch (Touched narrows it while it runs): what
     // the commit announces.
@@ -394,16 +413,24 @@ class PgStore final : public Store {
   bool RunsAgain(Op* op);
   struct PipelineRun {
     size_t next = 0;                    // the first operation not run
-    std::optional<size_t> failed;       // an operation whose statement failed
+    // Operations [failed_from, failed_to) were one statement, which failed
+    // with `error` (empty range: none failed).
+    size_t failed_from = 0, failed_to = 0;
+    std::optional<SqlError> error;
     bool began = false;                 // the pipeline began the transaction
     bool lock_deadlocked = false;       // locking the objects met a deadlock: nothing ran
   };
-  // Runs the pipelined operations batch[from, to) in one pipeline, each
-  // but the batch's last followed by "RELEASE op", "SAVEPOINT op"; with
-  // `begin` (no transaction yet) the pipeline starts with "BEGIN", the lock
-  // of the objects its submits update (by job and index, so every batch
-  // takes them in the same order), then "SAVEPOINT op".
-  PipelineRun RunPipelined(const std::vector<Op*>& batch, size_t from, size_t to, bool begin);
+  // Runs the writes batch[from, to) (see Op::Write) in one pipeline as one
+  // plb_write_batch statement, except that those before `alone_until` get
+  // one statement each; each statement but the batch's last is followed by
+  // "RELEASE op", "SAVEPOINT op". With `begin` (no transaction yet) the
+  // pipeline starts with "BEGIN", the lock of the objects its submits
+  // update (by job and index, so every batch takes them in the same
+  // order), then "SAVEPOINT op". Stops reading at a failed statement.
+  PipelineRun RunPipelined(const std::vector<Op*>& batch, size_t from, size_t to, bool begin,
+                           size_t alone_until);
+  // The plb_write_batch statement for these writes, bound.
+  Query WriteBatchQuery(const std::vector<const BatchWrite*>& writes);
 
   // A write transaction that returns at once: `done` gets its result on the
   // writer thread after the commit (see Store::Done). Statement errors
@@ -447,17 +474,15 @@ class PgStore final : public Store {
     Enqueue(new Pending(this, touches, std::move(fn), std::move(done)));
   }
 
-  // A write that is one statement (see Op::Pipelined): `make` returns the
-  // bound query, `read` its result from the query's rows. A refusal read
-  // from the rows must come from a statement that changed nothing.
-  // `touches` as for TxnAsync; `read` may narrow it with Touched.
-  // `object_of_assignment`: see Op.
-  template <class T, class Make, class ReadFn>
-  void PipelinedAsync(ChangeSet touches, Make make, ReadFn read, Done<T> done,
-                      int64_t object_of_assignment = 0) {
+  // A claim or a submit (see Op::Write): `read` makes its result from its
+  // row of the plb_write_batch statement that ran it (and may narrow
+  // `touches` with Touched). `object_of_assignment`: see Op.
+  template <class T, class ReadFn>
+  void WriteAsync(ChangeSet touches, BatchWrite write, ReadFn read, Done<T> done,
+                  int64_t object_of_assignment = 0) {
     struct Pending final : Op {
-      Pending(PgStore* s, ChangeSet t, Make m, ReadFn r, Done<T> d)
-          : store(s), make(std::move(m)), read(std::move(r)), done(std::move(d)) {
+      Pending(PgStore* s, ChangeSet t, BatchWrite w, ReadFn r, Done<T> d)
+          : store(s), write(std::move(w)), read(std::move(r)), done(std::move(d)) {
         changes = t;
       }
       // Runs `step` and keeps its result (and what it touched, when it is
@@ -482,39 +507,33 @@ class PgStore final : public Store {
         if (ran && result->has_value()) kept_changes = touched;
         return ran;
       }
+      // Alone, a statement of its own (the writer pipelines it instead).
       bool Run() override {
         return Settle([&]() -> Result<T> {
-                 query.emplace(make());
-                 return read(*query);
+                 Query q = store->WriteBatchQuery({&write});
+                 if (!q.Step()) return Unavailable("database error: no row for a write");
+                 return read(q);
                }) &&
                result->has_value();
       }
       bool Retryable() const override { return retryable; }
       void Fail(const Error& e) override { result.emplace(e); }
       void Finish() override { done(std::move(*result)); }
-      bool Pipelined() const override { return true; }
-      bool Prepare() override {
-        return Settle([&]() -> Result<T> {
-          query.emplace(make());
-          return Unavailable("the statement was not sent");  // replaced by Receive
-        });
+      const BatchWrite* Write() const override { return &write; }
+      void ReadRow(Query& row) override {
+        Settle([&]() -> Result<T> { return read(row); });
       }
-      void Send() override { query->Send(); }
-      bool Receive() override {
-        return Settle([&]() -> Result<T> {
-          query->Collect();
-          return read(*query);
-        });
+      void StatementFailed(const SqlError& e) override {
+        Settle([&]() -> Result<T> { throw e; });
       }
       PgStore* store;
-      Make make;
+      BatchWrite write;
       ReadFn read;
       Done<T> done;
-      std::optional<Query> query;
       std::optional<Result<T>> result;
       bool retryable = false;
     };
-    auto* op = new Pending(this, touches, std::move(make), std::move(read), std::move(done));
+    auto* op = new Pending(this, touches, std::move(write), std::move(read), std::move(done));
     op->object_of_assignment = object_of_assignment;
     Enqueue(op);
   }
@@ -604,19 +623,16 @@ class PgStore final : public Store {
   int64_t Changes() const { return t_conn->changes; }
 
   // ---- helpers inside a transaction ----
-  Status FinishLocked(int64_t job_id, const ObjectOutcome& o, int64_t now_ms);
+  // What FinishLocked adds to the job's counters (written once per call).
+  struct JobCounts {
+    int64_t labeled = 0, skipped = 0, failed = 0;
+  };
+  Status FinishLocked(int64_t job_id, const ObjectOutcome& o, int64_t now_ms, JobCounts& counts);
   // Inside a write's transaction: LeaseLost unless `fence` (when given)
   // still holds (the lease row is read FOR SHARE, so a takeover waits for this transaction). In
   // lease_ops.cpp.
   Status CheckFence(const LeaseFence* fence);
   void ReleaseNext(int64_t job_id, int64_t count, int64_t now_ms);
-  // The claim and submit statements (plb_claim, plb_submit_and_claim in
-  // schema.cpp), bound; their rows read by ReadClaimed and ReadSubmitted.
-  Query ClaimQuery(const ClaimRequest& r);
-  Query SubmitQuery(int64_t id, int64_t user_id, const std::string& answer_json,
-                    double time_spent_s, int64_t now_ms);
-  Query SubmitAndClaimQuery(int64_t id, int64_t user_id, const std::string& answer_json,
-                            double time_spent_s, int64_t now_ms, const ClaimRequest& next);
   Result<Assignment> ReadAssignment(int64_t id, bool for_update);
   void EndLeaseOf(const Assignment& a, bool answered, bool declined, int64_t now_ms);
   int64_t ExpireLocked(int64_t now_ms);

@@ -542,6 +542,217 @@ BEGIN
   RETURN NEXT;
 END $$;
 )sql",
+    // 8: the writer's claims and submits of a batch in one statement.
+    // plb_write_batch takes a batch's consecutive claims, submits and
+    // submits that also claim as arrays (element i is write i) and runs them
+    // in order, each with the logic of migration 7's functions, returning a
+    // row per write. Its claims pick fresh objects from one cursor over
+    // objects_ready, so the index entries of objects just claimed (which
+    // stay until no snapshot can see them) are walked once per batch, not
+    // once per claim. Objects in progress still come first, including those
+    // the batch's earlier claims started. When the cursor has run out, a
+    // claim looks again with a query of its own (objects released by the
+    // batch's submits after it opened). A write that raises an error fails
+    // the whole statement: the writer then runs that batch's writes again
+    // one at a time, each at its savepoint (connection.cpp).
+    // assignments_answers: an object's answers (the runner reads them to
+    // consolidate) by index; without it the plan made while the table had
+    // few rows read every answer of the job per object. plb_claim,
+    // plb_submit and plb_submit_and_claim stay for servers of the previous
+    // version during a rolling restart.
+    R"sql(
+CREATE INDEX assignments_answers ON assignments(job_id, idx) WHERE state = 1;
+
+CREATE FUNCTION plb_write_batch(p_kind INTEGER[], p_id BIGINT[], p_user BIGINT[],
+                                p_answer TEXT[], p_spent DOUBLE PRECISION[], p_now BIGINT[],
+                                p_job BIGINT[], p_claim_user BIGINT[], p_claim_now BIGINT[],
+                                p_lease_ms BIGINT[], p_availability_ms BIGINT[],
+                                p_start_new BOOLEAN[], p_stop_at_labeled BIGINT[],
+                                p_require_input BOOLEAN[])
+RETURNS TABLE(ord INTEGER, outcome INTEGER, job_name TEXT, job_status TEXT,
+              t_id BIGINT, t_job BIGINT, t_idx BIGINT, t_user BIGINT, t_state BIGINT,
+              t_accepted_ms BIGINT, t_deadline_ms BIGINT, t_submitted_ms BIGINT,
+              t_answer TEXT, t_time_spent DOUBLE PRECISION, t_line TEXT, t_task_input TEXT)
+LANGUAGE plpgsql AS $$
+DECLARE
+  a RECORD;
+  left_window BOOLEAN;
+  j_status TEXT;
+  j_labeled BIGINT;
+  start_new BOOLEAN;
+  claim_now BIGINT;
+  cutoff BIGINT;
+  pick BIGINT;
+  fresh refcursor;
+  fresh_job BIGINT;      -- the job (and kind) the open cursor reads; NULL: none open
+  fresh_input BOOLEAN;
+  fresh_left BOOLEAN;    -- false once the cursor has run out
+  fresh_limit BIGINT;    -- the claims left in the batch when it opened
+  f_idx BIGINT;
+  f_released BIGINT;
+BEGIN
+  FOR i IN 1 .. coalesce(array_length(p_kind, 1), 0) LOOP
+    ord := i;
+    outcome := NULL; job_name := NULL; job_status := NULL;
+    t_id := NULL; t_job := NULL; t_idx := NULL; t_user := NULL; t_state := NULL;
+    t_accepted_ms := NULL; t_deadline_ms := NULL; t_submitted_ms := NULL; t_answer := NULL;
+    t_time_spent := NULL; t_line := NULL; t_task_input := NULL;
+    -- Kind 2 and 3: a submit (plb_submit of migration 7). outcome: 0
+    -- accepted, 1 already submitted, 2 no such task, 3 not the worker's
+    -- task, 4 the job is not in progress, 5 the lease has ended. A refusal
+    -- changes nothing; the assignment row stays locked until the commit.
+    IF p_kind[i] <> 1 THEN
+      SELECT s.job_id, s.idx, s.user_id, s.state, s.accepted_ms, s.deadline_ms,
+             jb.name AS j_name, jb.status AS j_status INTO a
+      FROM assignments s LEFT JOIN jobs jb ON jb.id = s.job_id
+      WHERE s.id = p_id[i] FOR UPDATE OF s;
+      IF NOT FOUND THEN
+        outcome := 2;
+      ELSIF a.user_id <> p_user[i] THEN
+        outcome := 3;
+      ELSIF a.state = 1 THEN
+        outcome := 1;
+      ELSIF a.j_status IS NOT NULL AND a.j_status <> 'InProgress' THEN
+        outcome := 4; job_name := a.j_name; job_status := a.j_status;
+      ELSIF a.state <> 0 OR p_now[i] > a.deadline_ms THEN
+        outcome := 5;
+      ELSE
+        WITH answered AS (
+          UPDATE assignments SET state = 1, submitted_ms = p_now[i], answer = p_answer[i],
+            time_spent = CASE WHEN p_spent[i] > 0 THEN p_spent[i]
+                              ELSE (p_now[i] - a.accepted_ms)::float8 / 1000.0 END
+          WHERE id = p_id[i])
+        UPDATE objects o SET leases = o.leases - 1, answers = o.answers + 1
+        WHERE o.job_id = a.job_id AND o.idx = a.idx
+        RETURNING (o.answers + o.declines) = o.needed AND o.released_ms > 0 INTO left_window;
+        IF left_window THEN
+          PERFORM plb_release_next(a.job_id, 1, p_now[i]);
+        END IF;
+        outcome := 0;
+      END IF;
+    END IF;
+    -- Kind 1, and 3 after a submit that was not refused: a claim (plb_claim
+    -- of migration 7, but for the pick of a fresh object).
+    IF p_kind[i] <> 2 AND coalesce(outcome, 0) <= 1 THEN
+      SELECT jb.status, jb.labeled INTO j_status, j_labeled FROM jobs jb WHERE jb.id = p_job[i];
+      IF FOUND AND j_status = 'InProgress' THEN
+        claim_now := p_claim_now[i];
+        start_new := p_start_new[i] AND
+                     NOT (p_stop_at_labeled[i] > 0 AND j_labeled >= p_stop_at_labeled[i]);
+        cutoff := claim_now - p_availability_ms[i];
+        IF EXISTS (SELECT 1 FROM assignments x WHERE x.state = 0 AND x.deadline_ms < claim_now) THEN
+          PERFORM plb_expire_leases(claim_now);
+        END IF;
+        PERFORM pg_advisory_xact_lock(CAST(p_job[i] % 2147483647 AS integer),
+                                      CAST(p_claim_user[i] % 2147483647 AS integer));
+        -- The worker's live task (no row: every t_ column NULL).
+        SELECT x.id, x.job_id, x.idx, x.user_id, x.state, x.accepted_ms, x.deadline_ms,
+               x.submitted_ms, x.answer, x.time_spent, o.line, o.task_input
+        INTO t_id, t_job, t_idx, t_user, t_state, t_accepted_ms, t_deadline_ms,
+             t_submitted_ms, t_answer, t_time_spent, t_line, t_task_input
+        FROM assignments x LEFT JOIN objects o ON o.job_id = x.job_id AND o.idx = x.idx
+        WHERE x.user_id = p_claim_user[i] AND x.job_id = p_job[i] AND x.state = 0
+        ORDER BY x.id LIMIT 1;
+        IF t_id IS NULL THEN
+          pick := NULL;
+          IF p_require_input[i] THEN
+            SELECT o.idx INTO pick FROM objects o WHERE o.job_id = p_job[i] AND o.state = 0
+              AND (o.answers + o.leases + o.declines) > 0
+              AND o.needed > (o.answers + o.leases + o.declines) AND o.released_ms >= cutoff
+              AND o.task_input IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM assignments x WHERE x.job_id = o.job_id
+                              AND x.idx = o.idx AND x.user_id = p_claim_user[i]
+                              AND x.state IN (0, 1, 3) OFFSET 0)
+              ORDER BY o.idx LIMIT 1 FOR UPDATE SKIP LOCKED;
+          ELSE
+            SELECT o.idx INTO pick FROM objects o WHERE o.job_id = p_job[i] AND o.state = 0
+              AND (o.answers + o.leases + o.declines) > 0
+              AND o.needed > (o.answers + o.leases + o.declines) AND o.released_ms >= cutoff
+              AND NOT EXISTS (SELECT 1 FROM assignments x WHERE x.job_id = o.job_id
+                              AND x.idx = o.idx AND x.user_id = p_claim_user[i]
+                              AND x.state IN (0, 1, 3) OFFSET 0)
+              ORDER BY o.idx LIMIT 1 FOR UPDATE SKIP LOCKED;
+          END IF;
+          IF pick IS NULL AND start_new THEN
+            -- A fresh object: the next of the batch's cursor over
+            -- objects_ready (opened by the first claim that needs one, in
+            -- manifest order, locking each row it hands back). A row
+            -- released before this claim's cutoff is passed over. Its
+            -- LIMIT (the claims left in the batch) keeps its plan an
+            -- ordered scan of the index once the table is analysed:
+            -- without one the plan reads and sorts every ready object.
+            IF fresh_job IS DISTINCT FROM p_job[i] OR fresh_input IS DISTINCT FROM p_require_input[i] THEN
+              IF fresh_job IS NOT NULL THEN CLOSE fresh; END IF;
+              fresh_job := p_job[i];
+              fresh_input := p_require_input[i];
+              fresh_left := true;
+              fresh_limit := 0;
+              FOR k IN i .. array_length(p_kind, 1) LOOP
+                IF p_kind[k] <> 2 THEN fresh_limit := fresh_limit + 1; END IF;
+              END LOOP;
+              IF p_require_input[i] THEN
+                OPEN fresh FOR SELECT o.idx, o.released_ms FROM objects o
+                  WHERE o.job_id = fresh_job AND o.state = 0 AND o.released_ms > 0
+                    AND o.answers = 0 AND o.leases = 0 AND o.declines = 0
+                    AND o.task_input IS NOT NULL
+                  ORDER BY o.idx LIMIT fresh_limit FOR UPDATE SKIP LOCKED;
+              ELSE
+                OPEN fresh FOR SELECT o.idx, o.released_ms FROM objects o
+                  WHERE o.job_id = fresh_job AND o.state = 0 AND o.released_ms > 0
+                    AND o.answers = 0 AND o.leases = 0 AND o.declines = 0
+                  ORDER BY o.idx LIMIT fresh_limit FOR UPDATE SKIP LOCKED;
+              END IF;
+            END IF;
+            WHILE fresh_left LOOP
+              FETCH fresh INTO f_idx, f_released;
+              IF NOT FOUND THEN
+                fresh_left := false;
+              ELSIF f_released >= cutoff THEN
+                pick := f_idx;
+                EXIT;
+              END IF;
+            END LOOP;
+            -- Run out: what the batch's submits released since it opened.
+            IF pick IS NULL THEN
+              IF p_require_input[i] THEN
+                SELECT o.idx INTO pick FROM objects o WHERE o.job_id = p_job[i] AND o.state = 0
+                  AND o.released_ms > 0 AND o.answers = 0 AND o.leases = 0 AND o.declines = 0
+                  AND o.released_ms >= cutoff AND o.task_input IS NOT NULL
+                  ORDER BY o.idx LIMIT 1 FOR UPDATE SKIP LOCKED;
+              ELSE
+                SELECT o.idx INTO pick FROM objects o WHERE o.job_id = p_job[i] AND o.state = 0
+                  AND o.released_ms > 0 AND o.answers = 0 AND o.leases = 0 AND o.declines = 0
+                  AND o.released_ms >= cutoff
+                  ORDER BY o.idx LIMIT 1 FOR UPDATE SKIP LOCKED;
+              END IF;
+            END IF;
+          END IF;
+          IF pick IS NOT NULL THEN
+            WITH lease AS (
+              INSERT INTO assignments(job_id, idx, user_id, state, accepted_ms, deadline_ms)
+              VALUES (p_job[i], pick, p_claim_user[i], 0, claim_now, claim_now + p_lease_ms[i])
+              RETURNING id)
+            UPDATE objects o SET leases = o.leases + 1 FROM lease
+            WHERE o.job_id = p_job[i] AND o.idx = pick
+            RETURNING lease.id, o.line, o.task_input INTO t_id, t_line, t_task_input;
+            t_job := p_job[i];
+            t_idx := pick;
+            t_user := p_claim_user[i];
+            t_state := 0;
+            t_accepted_ms := claim_now;
+            t_deadline_ms := claim_now + p_lease_ms[i];
+            t_submitted_ms := 0;
+            t_answer := '';
+            t_time_spent := 0;
+          END IF;
+        END IF;
+      END IF;
+    END IF;
+    RETURN NEXT;
+  END LOOP;
+  IF fresh_job IS NOT NULL THEN CLOSE fresh; END IF;
+END $$;
+)sql",
 };
 
 const size_t kMigrationCount = std::size(kMigrations);
@@ -555,6 +766,7 @@ const char* const kMigrationSummaries[] = {
     "job list orders (created, name, status, progress) for pages of jobs",
     "claims and submits as server-side functions (one statement each, pipelined by the writer)",
     "claims and submits in fewer statements inside their functions",
+    "a batch's claims and submits in one statement (plb_write_batch), an index of each object's answers",
 };
 static_assert(std::size(kMigrationSummaries) == std::size(kMigrations),
               "one summary per migration");

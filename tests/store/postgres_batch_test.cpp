@@ -1,0 +1,266 @@
+// The PostgreSQL store's writer sends a batch's consecutive claims and
+// submits as one statement (plb_write_batch). These tests make such a batch
+// for certain: the writer is held on a claim that waits for an advisory lock
+// the test holds, the writes queue behind it, and once the lock is let go
+// they run together in the next transaction. Runs when PLUMBLINE_TEST_PG
+// names a server (ctest's store_postgres_batch starts a throwaway one with
+// scripts/with-postgres.sh); skipped otherwise.
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdlib>
+#include <limits>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/ids.hpp"
+#include "store/store.hpp"
+
+namespace plumbline::store {
+namespace {
+using namespace std::chrono_literals;
+
+constexpr int64_t kBlocker = 999;  // the user whose claim holds the writer
+
+class PostgresBatchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* pg = std::getenv("PLUMBLINE_TEST_PG");
+    if (pg == nullptr || *pg == '\0') GTEST_SKIP() << "PLUMBLINE_TEST_PG is not set";
+    server_ = pg;
+    StoreOptions o;
+    o.url = server_ + (server_.find('?') == std::string::npos ? "?" : "&") +
+            "schema=plb_batch_" + RandomHex(6);
+    o.durable = false;
+    store_ = OpenStore(o).value();
+  }
+  void TearDown() override {
+    if (lock_conn_) PQfinish(lock_conn_);
+  }
+
+  int64_t MakeJob(const std::string& name, int objects, int64_t workers_per_object) {
+    Job j;
+    j.name = name;
+    j.arn = "arn:aws:sagemaker:us-east-1:123456789012:labeling-job/" + name;
+    j.request_json = "{}";
+    j.workteam_arn = "arn:team";
+    j.job_reference_code = "x";
+    j.created_ms = j.modified_ms = 1000;
+    j.workers_per_object = workers_per_object;
+    j.status = JobStatus::kInProgress;
+    int64_t id = store_->CreateJob(j).value().id;
+    std::vector<DataObject> objs;
+    for (int i = 0; i < objects; ++i) {
+      DataObject o;
+      o.index = i;
+      o.line = "{\"source\":\"" + std::to_string(i) + "\"}";
+      objs.push_back(o);
+    }
+    EXPECT_TRUE(store_->InsertObjects(id, objs, 1000));
+    EXPECT_TRUE(store_->ReleaseObjects(id, objects, 1000));
+    return id;
+  }
+  ClaimRequest Req(int64_t job, int64_t user) {
+    ClaimRequest r;
+    r.job_id = job;
+    r.user_id = user;
+    r.now_ms = 2000;
+    r.lease_ms = 60000;
+    return r;
+  }
+
+  // Holds the writer: takes the advisory lock of (job, kBlocker) on a
+  // connection of the test's own, sends that user's claim, and waits until
+  // the writer's transaction waits for the lock. Writes sent before Unblock
+  // queue behind it and make one batch.
+  void Block(int64_t job) {
+    lock_conn_ = PQconnectdb(server_.c_str());
+    ASSERT_EQ(PQstatus(lock_conn_), CONNECTION_OK) << PQerrorMessage(lock_conn_);
+    Exec("SELECT pg_advisory_lock(" + std::to_string(job) + ", " + std::to_string(kBlocker) + ")");
+    store_->ClaimAsync(Req(job, kBlocker), [this](Result<std::optional<Assignment>> r) {
+      std::lock_guard<std::mutex> lock(mu_);
+      blocker_claimed_ = r && r->has_value();
+      ++done_;
+      cv_.notify_all();
+    });
+    for (int i = 0; i < 500; ++i) {
+      if (Exec("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted") != "0")
+        return;
+      std::this_thread::sleep_for(10ms);
+    }
+    FAIL() << "the writer never waited for the advisory lock";
+  }
+  // Lets the writer go; then waits for `writes` results (the blocker's
+  // claim and what was queued behind it).
+  void UnblockAndWait(int writes) {
+    Exec("SELECT pg_advisory_unlock_all()");
+    std::unique_lock<std::mutex> lock(mu_);
+    ASSERT_TRUE(cv_.wait_for(lock, 10s, [&] { return done_ == writes; }))
+        << done_ << " of " << writes << " writes reported";
+    EXPECT_TRUE(blocker_claimed_);
+  }
+  std::string Exec(const std::string& sql) {
+    PGresult* r = PQexec(lock_conn_, sql.c_str());
+    EXPECT_EQ(PQresultStatus(r), PGRES_TUPLES_OK) << PQerrorMessage(lock_conn_);
+    std::string v = PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "";
+    PQclear(r);
+    return v;
+  }
+
+  // A claim queued now; its result lands in claims_[key].
+  void Claim(const ClaimRequest& r, int key) {
+    store_->ClaimAsync(r, [this, key](Result<std::optional<Assignment>> res) {
+      std::lock_guard<std::mutex> lock(mu_);
+      claims_.emplace(key, std::move(res));
+      ++done_;
+      cv_.notify_all();
+    });
+  }
+
+  std::string server_;
+  std::unique_ptr<Store> store_;
+  PGconn* lock_conn_ = nullptr;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int done_ = 0;
+  bool blocker_claimed_ = false;
+  std::map<int, Result<std::optional<Assignment>>> claims_;
+};
+
+TEST_F(PostgresBatchTest, AFailingClaimFailsAloneAndTheOthersOfItsBatchCommit) {
+  const int64_t job = MakeJob("one-fails", 10, 1);
+  Block(job);
+  const StoreStats before = store_->Stats();
+  for (int user = 1; user <= 6; ++user) {
+    ClaimRequest r = Req(job, user);
+    // The lease's deadline (now + lease) overflows a BIGINT: the statement
+    // that takes this lease fails.
+    if (user == 3) r.lease_ms = std::numeric_limits<int64_t>::max();
+    Claim(r, user);
+  }
+  UnblockAndWait(7);
+  std::set<int64_t> objects;
+  for (int user = 1; user <= 6; ++user) {
+    const auto& r = claims_.at(user);
+    if (user == 3) {
+      ASSERT_FALSE(r) << "the overflowing claim succeeded";
+      EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
+      EXPECT_NE(r.error().message.find("out of range"), std::string::npos) << r.error().message;
+      continue;
+    }
+    ASSERT_TRUE(r) << user << ": " << r.error().message;
+    ASSERT_TRUE(r->has_value()) << user;
+    EXPECT_EQ((*r)->user_id, user);
+    objects.insert((*r)->object_index);
+  }
+  EXPECT_EQ(objects.size(), 5u) << "an object was handed out twice";
+  // The blocker's transaction, then one for the six writes.
+  const StoreStats after = store_->Stats();
+  EXPECT_EQ(after.commits - before.commits, 2);
+  EXPECT_EQ(after.writes - before.writes, 7);
+  // Nothing of the failed claim stayed: six leases in all, and user 3
+  // claims normally afterwards.
+  int64_t leases = 0;
+  for (int i = 0; i < 10; ++i) leases += store_->GetObject(job, i).value().leases;
+  EXPECT_EQ(leases, 6);
+  auto again = store_->Claim(Req(job, 3));
+  ASSERT_TRUE(again) << again.error().message;
+  ASSERT_TRUE(again->has_value());
+  EXPECT_EQ(objects.count((*again)->object_index), 0u);
+}
+
+TEST_F(PostgresBatchTest, ABatchOfClaimsFillsStartedObjectsFirstAndNoneOverN) {
+  // N = 2. The blocker starts object 0. Then, in one batch, users 1-5:
+  // user 1 takes object 0's second place, users 2 and 3 share object 1,
+  // users 4 and 5 object 2 (objects in progress first, as one at a time);
+  // user 1 claiming again in the same batch gets back the task it holds.
+  const int64_t job = MakeJob("in-order", 3, 2);
+  Block(job);
+  for (int user = 1; user <= 5; ++user) Claim(Req(job, user), user);
+  Claim(Req(job, 1), 11);
+  UnblockAndWait(7);
+  std::map<int, int64_t> got;
+  for (const auto& [key, r] : claims_) {
+    ASSERT_TRUE(r) << key << ": " << r.error().message;
+    ASSERT_TRUE(r->has_value()) << key;
+    got[key] = (*r)->object_index;
+  }
+  EXPECT_EQ(got, (std::map<int, int64_t>{{1, 0}, {2, 1}, {3, 1}, {4, 2}, {5, 2}, {11, 0}}));
+  EXPECT_EQ(claims_.at(11)->value().id, claims_.at(1)->value().id);
+  // Every place is taken: a sixth worker gets nothing.
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(store_->GetObject(job, i).value().leases, 2) << i;
+  auto none = store_->Claim(Req(job, 6));
+  ASSERT_TRUE(none) << none.error().message;
+  EXPECT_FALSE(none->has_value());
+}
+
+TEST_F(PostgresBatchTest, SubmitsRefusalsAndClaimsShareOneStatement) {
+  // N = 1, four objects. Users 1 and 2 hold objects 0 and 1, the blocker
+  // takes object 2. Then in one batch: user 1 submits and claims the next
+  // (object 3), user 3 submits user 2's task (refused: not theirs), user 2
+  // submits it (a quote and a backslash in the answer), user 4 claims
+  // (nothing left), user 2 submits again (already submitted), user 5 claims
+  // (nothing).
+  const int64_t job = MakeJob("mixed", 4, 1);
+  const int64_t t1 = store_->Claim(Req(job, 1)).value()->id;
+  const int64_t t2 = store_->Claim(Req(job, 2)).value()->id;
+  Block(job);
+  std::map<std::string, Result<SubmitOutcome>> submits;
+  std::optional<Result<Store::SubmittedAndClaimed>> next;
+  auto submit = [&](const std::string& key, int64_t task, int64_t user, std::string answer) {
+    store_->SubmitAsync(task, user, std::move(answer), 1.5, 3000,
+                        [this, &submits, key](Result<SubmitOutcome> r) {
+                          std::lock_guard<std::mutex> lock(mu_);
+                          submits.emplace(key, std::move(r));
+                          ++done_;
+                          cv_.notify_all();
+                        });
+  };
+  ClaimRequest after1 = Req(job, 1);
+  after1.now_ms = 3000;
+  store_->SubmitAndClaimAsync(t1, 1, "{\"a\":1}", 2.0, 3000, after1,
+                              [this, &next](Result<Store::SubmittedAndClaimed> r) {
+                                std::lock_guard<std::mutex> lock(mu_);
+                                next.emplace(std::move(r));
+                                ++done_;
+                                cv_.notify_all();
+                              });
+  submit("not theirs", t2, 3, "{}");
+  submit("theirs", t2, 2, "{\"q\":\"a \\\"quote\\\" and a \\\\ backslash\"}");
+  Claim(Req(job, 4), 4);
+  submit("again", t2, 2, "{}");
+  Claim(Req(job, 5), 5);
+  UnblockAndWait(7);
+
+  ASSERT_TRUE(next.has_value());
+  ASSERT_TRUE(*next) << next->error().message;
+  EXPECT_EQ((*next)->first, SubmitOutcome::kAccepted);
+  ASSERT_TRUE((*next)->second.has_value());
+  EXPECT_EQ((*next)->second->object_index, 3);
+  EXPECT_EQ(submits.at("not theirs").error().code, ErrorCode::kConflict);
+  ASSERT_TRUE(submits.at("theirs")) << submits.at("theirs").error().message;
+  EXPECT_EQ(*submits.at("theirs"), SubmitOutcome::kAccepted);
+  ASSERT_TRUE(submits.at("again"));
+  EXPECT_EQ(*submits.at("again"), SubmitOutcome::kAlreadySubmitted);
+  ASSERT_TRUE(claims_.at(4)) << claims_.at(4).error().message;
+  EXPECT_FALSE(claims_.at(4)->has_value()) << "object " << (*claims_.at(4))->object_index;
+  ASSERT_TRUE(claims_.at(5));
+  EXPECT_FALSE(claims_.at(5)->has_value());
+  // The answers as sent, once each.
+  EXPECT_EQ(store_->GetAssignment(t2).value().answer_json,
+            "{\"q\":\"a \\\"quote\\\" and a \\\\ backslash\"}");
+  EXPECT_EQ(store_->GetAssignment(t1).value().answer_json, "{\"a\":1}");
+  EXPECT_EQ(store_->GetObject(job, 1).value().answers, 1);
+}
+
+}  // namespace
+}  // namespace plumbline::store
