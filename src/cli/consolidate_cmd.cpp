@@ -10,13 +10,11 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -251,53 +249,22 @@ class InputText {
 // by `bytes`, asks for transparent huge pages there (honoured where THP is
 // "madvise" or "always") and keeps large blocks on that heap instead of an
 // mmap each. Only for this one-shot command: it changes the process's malloc
-// settings.
-//
-// The pages are also zeroed ahead of use: a helper thread at the lowest
-// priority asks the kernel to populate the heap (MADV_POPULATE_WRITE: the
-// pages are made present, their contents are not touched, so it is safe
-// while the heap is in use), from the bottom, where the allocations start,
-// upwards. It runs when a core is idle (start-up, the single-threaded steps)
-// and takes that work off the threads that would otherwise fault the pages.
-class HugePageHeap {
- public:
-  HugePageHeap() = default;
-  HugePageHeap(const HugePageHeap&) = delete;
-  HugePageHeap& operator=(const HugePageHeap&) = delete;
-  ~HugePageHeap() {
-    stop_.store(true, std::memory_order_relaxed);
-    if (populate_.joinable()) populate_.join();
-  }
-
-  // Reserves `bytes` and populates the first `populate` of them.
-  void Reserve(size_t bytes, size_t populate) {
-    constexpr size_t kHuge = size_t{2} << 20;
-    if (bytes < 8 * kHuge) return;
-    bytes = std::min<size_t>(bytes, size_t{1} << 30);
-    mallopt(M_MMAP_THRESHOLD, 1 << 30);  // blocks below 1 GiB come from the heap
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);  // freed blocks stay for the next ones
-    void* block = std::malloc(bytes);    // grows the heap by about `bytes`
-    if (block == nullptr) return;
-    const uintptr_t low = (reinterpret_cast<uintptr_t>(block) + kHuge - 1) & ~(kHuge - 1);
-    const uintptr_t high = reinterpret_cast<uintptr_t>(sbrk(0)) & ~(kHuge - 1);
-    std::free(block);
-    if (high <= low) return;
-    madvise(reinterpret_cast<void*>(low), high - low, MADV_HUGEPAGE);
-#ifdef MADV_POPULATE_WRITE
-    const uintptr_t last = low + std::min<uintptr_t>(high - low, populate);
-    populate_ = std::thread([this, low, last] {
-      setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 19);
-      for (uintptr_t p = low; p < last && !stop_.load(std::memory_order_relaxed); p += kHuge) {
-        if (madvise(reinterpret_cast<void*>(p), kHuge, MADV_POPULATE_WRITE) != 0) break;
-      }
-    });
-#endif
-  }
-
- private:
-  std::atomic<bool> stop_{false};
-  std::thread populate_;
-};
+// settings. (A low-priority thread that populated the heap ahead of use was
+// tried: it competed with the scan and the EM, which keep both cores busy,
+// and the command was 2 ms slower in median with it.)
+void UseHugePageHeap(size_t bytes) {
+  constexpr size_t kHuge = size_t{2} << 20;
+  if (bytes < 8 * kHuge) return;
+  bytes = std::min<size_t>(bytes, size_t{1} << 30);
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);  // blocks below 1 GiB come from the heap
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);  // freed blocks stay for the next ones
+  void* block = std::malloc(bytes);    // grows the heap by about `bytes`
+  if (block == nullptr) return;
+  const uintptr_t low = (reinterpret_cast<uintptr_t>(block) + kHuge - 1) & ~(kHuge - 1);
+  const uintptr_t high = reinterpret_cast<uintptr_t>(sbrk(0)) & ~(kHuge - 1);
+  std::free(block);
+  if (high > low) madvise(reinterpret_cast<void*>(low), high - low, MADV_HUGEPAGE);
+}
 
 // `--timings`: each phase's wall time and the CPU time the process spent in
 // it (all threads) to stderr when the command ends, and the CPU the process
@@ -427,8 +394,7 @@ void AddConsolidateCommand(CLI::App& app) {
     Result<std::unique_ptr<InputText>> input = InputText::Open(flags->input);
     if (!input) fail(input.error().message);
     // The peak heap is about twice the input (answers, EM tables, output).
-    HugePageHeap heap;
-    heap.Reserve(3 * (*input)->text().size(), 2 * (*input)->text().size());
+    UseHugePageHeap(3 * (*input)->text().size());
     timer.Lap("read");
     const int threads =
         flags->threads > 0
