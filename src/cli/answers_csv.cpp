@@ -720,12 +720,18 @@ bool ScanInPieces(std::string_view body, AnswerViews& table, ScannedAnswers& out
   size_t total = table.answers.size();
   for (size_t i = 1; i < pieces.size(); ++i) {
     ScannedAnswers& scanned = pieces[i].scanned;
+    // A cut inside a task's rows: the piece's first run continues the
+    // table's last one, as in one scan (the runs then stay distinct and in
+    // order, and the tasks need no hash table).
+    const bool continues = !out.runs.empty() && !scanned.runs.empty() &&
+                           SameBytes(out.runs.back(), scanned.runs.front());
     out.increasing = out.increasing && scanned.increasing &&
-                     (out.runs.empty() || scanned.runs.empty() ||
+                     (out.runs.empty() || scanned.runs.empty() || continues ||
                       out.runs.back() < scanned.runs.front());
     Renumber& r = renumber[i];
-    r.run_base = static_cast<int32_t>(out.runs.size());
-    out.runs.insert(out.runs.end(), scanned.runs.begin(), scanned.runs.end());
+    r.run_base = static_cast<int32_t>(out.runs.size()) - (continues ? 1 : 0);
+    out.runs.insert(out.runs.end(), scanned.runs.begin() + (continues ? 1 : 0),
+                    scanned.runs.end());
     r.worker_of.resize(scanned.workers.names().size());
     for (size_t w = 0; w < r.worker_of.size(); ++w) {
       r.worker_of[w] = out.workers.Get(scanned.workers.names()[w]);

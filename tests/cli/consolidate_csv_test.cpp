@@ -194,6 +194,20 @@ TEST(ParseAnswersCsvTest, TwoThreadsScanTheSameTable) {
   EXPECT_EQ(one->answers.size(), 160000u);
   same(*one, *two);
 
+  // Sorted by task, seven rows a task: the cuts between pieces fall inside
+  // a task's rows, whose two parts are one task as in one scan.
+  std::string sorted = "task,worker,label\n";
+  for (int line = 0; line < 210000; ++line) {
+    sorted += "object-" + std::to_string(100000 + line / 7) + ",w" + std::to_string(next() % 500) +
+              ",c" + std::to_string(next() % 4) + "\n";
+  }
+  ASSERT_GT(sorted.size(), size_t{4} << 20);
+  const Result<AnswerTable> s1 = ParseAnswersCsv(sorted, 1);
+  const Result<AnswerTable> s2 = ParseAnswersCsv(sorted, 2);
+  ASSERT_TRUE(s1 && s2);
+  EXPECT_EQ(s2->tasks.size(), 210000u / 7);
+  same(*s1, *s2);
+
   // A quoted field with a line break in the second half.
   std::string quoted = csv;
   quoted.insert(quoted.rfind('\n', quoted.size() - 100) + 1, "\"task,\nquoted\",w,label1\n");
