@@ -309,6 +309,49 @@ PLB_MULTIVERSION void FinalPass4(const EStepInput& in, Chunk& chunk) {
   EStepVectorBody<V4, 4, PassKind::kFinal>(in, chunk);
 }
 
+// The maximum-likelihood confusion matrices (Dawid-Skene's M-step) of
+// workers [begin, end) when a row of the likelihood table is one vector
+// (stride 2 or 4): lane k of worker w's row y is the cell P(y | k), and the
+// cells of each true class k are its floored statistics normalised over y.
+// Lane by lane the same operations in the same order as the scalar
+// Estimator::UpdateConfusion with zero pseudo-counts, so the same values;
+// padding lanes (K = 3) stay 0.
+template <class V, int kLanes>
+[[gnu::always_inline]] inline void MlConfusionRows(const double* stats, double* cells,
+                                                   int k_count, int32_t begin, int32_t end) {
+  using VI = decltype(V{} < V{});  // 64-bit integer lanes
+  VI keep{};
+  for (int k = 0; k < kLanes; ++k) keep[k] = k < k_count ? -1 : 0;
+  const V floor = V{} + kDsFloor;
+  for (int32_t w = begin; w < end; ++w) {
+    const int64_t first = static_cast<int64_t>(w) * k_count * kLanes;
+    V rows[kLanes];
+    V den{};
+    for (int y = 0; y < k_count; ++y) {
+      V c;
+      std::memcpy(&c, stats + first + y * kLanes, sizeof(V));
+      c += 0.0;  // the scalar path's zero pseudo-count
+      c = c < floor ? floor : c;
+      rows[y] = c;
+      den += c;
+    }
+    for (int y = 0; y < k_count; ++y) {
+      V cell = rows[y] / den;
+      cell = reinterpret_cast<V>(reinterpret_cast<VI>(cell) & keep);
+      std::memcpy(cells + first + y * kLanes, &cell, sizeof(V));
+    }
+  }
+}
+
+PLB_MULTIVERSION void MlConfusion2(const double* stats, double* cells, int k_count,
+                                   int32_t begin, int32_t end) {
+  MlConfusionRows<V2, 2>(stats, cells, k_count, begin, end);
+}
+PLB_MULTIVERSION void MlConfusion4(const double* stats, double* cells, int k_count,
+                                   int32_t begin, int32_t end) {
+  MlConfusionRows<V4, 4>(stats, cells, k_count, begin, end);
+}
+
 void EStep(const EStepInput& in, PassKind kind, Chunk& chunk) {
   switch (Stride(in.index->num_classes)) {
     case 2:
@@ -590,6 +633,12 @@ class Estimator {
     UpdatePriors(class_mass);
   }
   void UpdateWorkers(const std::vector<double>& stats, int32_t begin, int32_t end) {
+    if (model_ == EmModel::kDawidSkene && stride_ == 4 && k_ > 1) {
+      return MlConfusion4(stats.data(), likelihood_.data(), k_, begin, end);
+    }
+    if (model_ == EmModel::kDawidSkene && stride_ == 2) {
+      return MlConfusion2(stats.data(), likelihood_.data(), k_, begin, end);
+    }
     for (int32_t w = begin; w < end; ++w) {
       switch (model_) {
         case EmModel::kDawidSkene: UpdateConfusion(stats, w, 0.0, 0.0); break;
