@@ -209,7 +209,7 @@ class InputText {
     struct stat st {};
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
       void* m = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ,
-                     MAP_PRIVATE | MAP_POPULATE, fd, 0);
+                     MAP_PRIVATE, fd, 0);
       if (m != MAP_FAILED) {
         input->mapped_ = m;
         input->mapped_size_ = static_cast<size_t>(st.st_size);
