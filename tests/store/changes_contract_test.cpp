@@ -12,6 +12,7 @@
 
 #include "contract_targets.hpp"
 #include "store/store.hpp"
+#include "test_jobs.hpp"
 
 namespace plumbline::store {
 namespace {
@@ -38,17 +39,7 @@ class ChangesTest : public ContractTest {
     std::lock_guard<std::mutex> lock(mu_);
     return std::exchange(seen_, {});
   }
-  Job NewJob(const std::string& name) {
-    Job j;
-    j.name = name;
-    j.arn = "arn:aws:sagemaker:us-east-1:123456789012:labeling-job/" + name;
-    j.request_json = "{}";
-    j.workteam_arn = "arn:team";
-    j.job_reference_code = "x";
-    j.created_ms = j.modified_ms = 1000;
-    j.status = JobStatus::kInProgress;
-    return j;
-  }
+  Job NewJob(const std::string& name) { return test_jobs::InProgressJob(name); }
 
   std::mutex mu_;
   std::vector<ChangeSet> seen_;

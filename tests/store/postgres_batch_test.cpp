@@ -24,6 +24,7 @@
 
 #include "common/ids.hpp"
 #include "store/store.hpp"
+#include "test_jobs.hpp"
 
 namespace plumbline::store {
 namespace {
@@ -48,26 +49,7 @@ class PostgresBatchTest : public ::testing::Test {
   }
 
   int64_t MakeJob(const std::string& name, int objects, int64_t workers_per_object) {
-    Job j;
-    j.name = name;
-    j.arn = "arn:aws:sagemaker:us-east-1:123456789012:labeling-job/" + name;
-    j.request_json = "{}";
-    j.workteam_arn = "arn:team";
-    j.job_reference_code = "x";
-    j.created_ms = j.modified_ms = 1000;
-    j.workers_per_object = workers_per_object;
-    j.status = JobStatus::kInProgress;
-    int64_t id = store_->CreateJob(j).value().id;
-    std::vector<DataObject> objs;
-    for (int i = 0; i < objects; ++i) {
-      DataObject o;
-      o.index = i;
-      o.line = "{\"source\":\"" + std::to_string(i) + "\"}";
-      objs.push_back(o);
-    }
-    EXPECT_TRUE(store_->InsertObjects(id, objs, 1000));
-    EXPECT_TRUE(store_->ReleaseObjects(id, objects, 1000));
-    return id;
+    return test_jobs::MakeReleasedJob(*store_, name, objects, workers_per_object);
   }
   ClaimRequest Req(int64_t job, int64_t user) {
     ClaimRequest r;

@@ -16,6 +16,7 @@
 
 #include "common/ids.hpp"
 #include "store/store.hpp"
+#include "test_jobs.hpp"
 
 namespace plumbline::store {
 namespace {
@@ -36,17 +37,7 @@ class PostgresChangesTest : public ::testing::Test {
     b_ = OpenStore(o).value();
   }
 
-  Job NewJob(const std::string& name) {
-    Job j;
-    j.name = name;
-    j.arn = "arn:aws:sagemaker:us-east-1:123456789012:labeling-job/" + name;
-    j.request_json = "{}";
-    j.workteam_arn = "arn:team";
-    j.job_reference_code = "x";
-    j.created_ms = j.modified_ms = 1000;
-    j.status = JobStatus::kInProgress;
-    return j;
-  }
+  Job NewJob(const std::string& name) { return test_jobs::InProgressJob(name); }
 
   // Runs `write` on A while a thread waits on B for a change of `kinds`:
   // how long B's waiter took to wake from the write's start (10 s and more

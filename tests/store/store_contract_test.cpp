@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "contract_targets.hpp"
+#include "test_jobs.hpp"
 
 namespace plumbline::store {
 namespace {
@@ -25,26 +26,7 @@ class StoreTest : public ContractTest {
   // `window`: how many objects are released at the start (MaxConcurrentTaskCount); all by default.
   int64_t MakeJob(const std::string& name, int objects, int64_t workers_per_object = 1,
                   int window = -1) {
-    Job j;
-    j.name = name;
-    j.arn = "arn:aws:sagemaker:us-east-1:123456789012:labeling-job/" + name;
-    j.request_json = "{}";
-    j.workteam_arn = "arn:team";
-    j.job_reference_code = "x";
-    j.created_ms = j.modified_ms = 1000;
-    j.workers_per_object = workers_per_object;
-    j.status = JobStatus::kInProgress;
-    int64_t id = store_->CreateJob(j).value().id;
-    std::vector<DataObject> objs;
-    for (int i = 0; i < objects; ++i) {
-      DataObject o;
-      o.index = i;
-      o.line = "{\"source\":\"" + std::to_string(i) + "\"}";
-      objs.push_back(o);
-    }
-    EXPECT_TRUE(store_->InsertObjects(id, objs, 1000));
-    EXPECT_TRUE(store_->ReleaseObjects(id, window < 0 ? objects : window, 1000));
-    return id;
+    return test_jobs::MakeReleasedJob(*store_, name, objects, workers_per_object, window);
   }
   ClaimRequest Req(int64_t job, int64_t user, int64_t now) {
     ClaimRequest r;
@@ -904,7 +886,9 @@ TEST_P(StoreTest, ABatchOfSubmitsAndClaimsKeepsEachWritesFailureItsOwn) {
   EXPECT_EQ(own_13.leases, 1);
   bool refused_7 = !alone.at(7);
   // A UTF-8 PostgreSQL database refuses it in the middle of the batch.
-  if (GetParam().name == "Postgres") EXPECT_TRUE(refused_7);
+  if (GetParam().name == "Postgres") {
+    EXPECT_TRUE(refused_7);
+  }
   if (refused_7) {
     EXPECT_EQ(alone.at(7).error().code, ErrorCode::kUnavailable);
     auto o = store_->GetObject(job, held[7].object_index).value();
