@@ -11,7 +11,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <cstdlib>
 #include <limits>
 #include <map>
 #include <memory>
@@ -22,9 +21,9 @@
 #include <thread>
 #include <vector>
 
-#include "common/ids.hpp"
 #include "store/store.hpp"
 #include "test_jobs.hpp"
+#include "test_postgres.hpp"
 
 namespace plumbline::store {
 namespace {
@@ -35,13 +34,9 @@ constexpr int64_t kBlocker = 999;  // the user whose claim holds the writer
 class PostgresBatchTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* pg = std::getenv("PLUMBLINE_TEST_PG");
-    if (pg == nullptr || *pg == '\0') GTEST_SKIP() << "PLUMBLINE_TEST_PG is not set";
-    server_ = pg;
-    StoreOptions o;
-    o.url = server_ + (server_.find('?') == std::string::npos ? "?" : "&") +
-            "schema=plb_batch_" + RandomHex(6);
-    o.durable = false;
+    server_ = test_postgres::Server();
+    if (server_.empty()) GTEST_SKIP() << "PLUMBLINE_TEST_PG is not set";
+    const StoreOptions o = test_postgres::FreshSchema(server_, "plb_batch");
     store_ = OpenStore(o).value();
   }
   void TearDown() override {

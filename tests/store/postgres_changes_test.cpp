@@ -7,16 +7,15 @@
 
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "common/ids.hpp"
 #include "store/store.hpp"
 #include "test_jobs.hpp"
+#include "test_postgres.hpp"
 
 namespace plumbline::store {
 namespace {
@@ -26,13 +25,9 @@ using Clock = std::chrono::steady_clock;
 class PostgresChangesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* pg = std::getenv("PLUMBLINE_TEST_PG");
-    if (pg == nullptr || *pg == '\0') GTEST_SKIP() << "PLUMBLINE_TEST_PG is not set";
-    server_ = pg;
-    StoreOptions o;
-    o.url = server_ + (server_.find('?') == std::string::npos ? "?" : "&") +
-            "schema=plb_changes_" + RandomHex(6);
-    o.durable = false;
+    server_ = test_postgres::Server();
+    if (server_.empty()) GTEST_SKIP() << "PLUMBLINE_TEST_PG is not set";
+    const StoreOptions o = test_postgres::FreshSchema(server_, "plb_changes");
     a_ = OpenStore(o).value();
     b_ = OpenStore(o).value();
   }
