@@ -31,8 +31,26 @@
 namespace plumbline::cli {
 namespace {
 
+// Whether `value` holds a byte that makes a CSV field quoted: ',', '"', CR
+// or LF. Eight bytes at a time: a word has a byte equal to c when w ^ c*0x01..
+// has a zero byte, which (x - 0x01..) & ~x & 0x80.. finds exactly.
 bool NeedsQuoting(std::string_view value) {
-  for (char c : value) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  constexpr uint64_t kHighs = 0x8080808080808080ull;
+  auto has = [](uint64_t w, uint8_t c) {
+    const uint64_t x = w ^ (kOnes * c);
+    return ((x - kOnes) & ~x & kHighs) != 0;
+  };
+  const char* p = value.data();
+  const size_t n = value.size();
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    if (has(w, ',') | has(w, '"') | has(w, '\r') | has(w, '\n')) return true;
+  }
+  for (; i < n; ++i) {
+    const char c = p[i];
     if (c == ',' || c == '"' || c == '\r' || c == '\n') return true;
   }
   return false;
@@ -124,8 +142,10 @@ size_t RowsCapacity(std::span<const Name> tasks, const consolidation::Consolidat
   return capacity;
 }
 
+// `label_fields`: each label as its CSV field (quoted where it must be),
+// made once instead of once a row.
 template <class Name>
-char* FormatRows(std::span<const Name> tasks, const std::vector<std::string>& labels,
+char* FormatRows(std::span<const Name> tasks, const std::vector<std::string>& label_fields,
                  const consolidation::Consolidation& result, int precision, size_t begin,
                  size_t end, char* p) {
   for (size_t i = begin; i < end; ++i) {
@@ -133,7 +153,9 @@ char* FormatRows(std::span<const Name> tasks, const std::vector<std::string>& la
     if (label.label < 0) continue;  // no answers: cannot come from a parsed table
     p = AppendField(p, std::string_view(tasks[i]));
     *p++ = ',';
-    p = AppendField(p, labels[label.label]);
+    const std::string& field = label_fields[label.label];
+    std::memcpy(p, field.data(), field.size());
+    p += field.size();
     *p++ = ',';
     p = AppendFixed(p, label.confidence, precision);
     *p++ = '\n';
@@ -155,12 +177,18 @@ LabelsCsv WriteLabelsCsv(std::span<const Name> tasks, const std::vector<std::str
   constexpr std::string_view kOutHeader = "task,label,confidence\n";
   const size_t rows = std::min(tasks.size(), result.tasks.size());
   size_t max_label = 0;
-  for (const std::string& l : labels) max_label = std::max(max_label, 2 * l.size() + 2);
+  std::vector<std::string> label_fields;
+  for (const std::string& l : labels) {
+    max_label = std::max(max_label, 2 * l.size() + 2);
+    std::string field(2 * l.size() + 2, '\0');
+    field.resize(static_cast<size_t>(AppendField(field.data(), l) - field.data()));
+    label_fields.push_back(std::move(field));
+  }
   if (threads < 2 || rows < kParallelFormatMin) {
     LabelsCsv csv(kOutHeader.size() + RowsCapacity(tasks, result, max_label, precision, 0, rows));
     char* p = csv.data();
     std::memcpy(p, kOutHeader.data(), kOutHeader.size());
-    p = FormatRows(tasks, labels, result, precision, 0, rows, p + kOutHeader.size());
+    p = FormatRows(tasks, label_fields, result, precision, 0, rows, p + kOutHeader.size());
     csv.add_part(csv.data(), p);
     return csv;
   }
@@ -176,11 +204,11 @@ LabelsCsv WriteLabelsCsv(std::span<const Name> tasks, const std::vector<std::str
   LabelsCsv csv(first_capacity + second_capacity);
   char* second = csv.data() + first_capacity;
   std::thread formatter([&] {
-    second_end = FormatRows(tasks, labels, result, precision, middle, rows, second);
+    second_end = FormatRows(tasks, label_fields, result, precision, middle, rows, second);
   });
   char* p = csv.data();
   std::memcpy(p, kOutHeader.data(), kOutHeader.size());
-  p = FormatRows(tasks, labels, result, precision, 0, middle, p + kOutHeader.size());
+  p = FormatRows(tasks, label_fields, result, precision, 0, middle, p + kOutHeader.size());
   formatter.join();
   csv.add_part(csv.data(), p);
   csv.add_part(second, second_end);

@@ -304,6 +304,38 @@ TEST(FormatLabelsCsvTest, ConfidencesMatchFmtFixed) {
   }
 }
 
+// A task id or label is quoted when it holds ',', '"', CR or LF, wherever
+// the byte is (the check reads eight bytes at a time), and not otherwise.
+TEST(FormatLabelsCsvTest, FieldsAreQuotedWhereTheyMustBe) {
+  auto field = [](const std::string& value) {
+    if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
+    std::string quoted = "\"";
+    for (char c : value) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return quoted + "\"";
+  };
+  AnswerTable table;
+  table.labels = {"plain", "with,comma", "q\"uote", "longer-label-with-a-line\nbreak"};
+  consolidation::Consolidation result;
+  std::string expected = "task,label,confidence\n";
+  int n = 0;
+  auto add = [&](const std::string& task) {
+    const int label = n % 4;
+    table.tasks.push_back(task);
+    result.tasks.push_back({label, 0.5, 1});
+    expected += field(task) + "," + field(table.labels[label]) + ",0.50\n";
+    ++n;
+  };
+  for (size_t size = 1; size <= 20; ++size) add(std::string(size, 'a') + std::to_string(size));
+  for (char special : {',', '"', '\r', '\n'}) {
+    for (size_t at = 0; at < 20; ++at) {
+      std::string task(20, 'b');
+      task[at] = special;
+      add(task);
+    }
+  }
+  EXPECT_EQ(FormatLabelsCsv(table, result, 2), expected);
+}
+
 TEST(ConsolidateCsvTest, MajorityEndToEnd) {
   const Result<std::string> out = ConsolidateCsv(
       "task,worker,label\n"
