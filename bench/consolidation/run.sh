@@ -16,6 +16,10 @@
 #   PLUMBLINE_E2E_REPEATS end-to-end runs of the command (default 7)
 #   PLUMBLINE_E2E_THREADS --threads of the command (default: its own, one per
 #                         processor; 1 measures the one-thread command)
+#   PAIRED_ROUNDS         rounds of one NumPy EM run then 5 command runs (default
+#                         3; 0 skips them): the host's speed drifts within
+#                         minutes and moves both, so each round's ratio compares
+#                         the two in one window
 # Both sides run the same EM (model, start, floors) with the production
 # stopping rule, max |delta T| < 1e-6 or MAX_ITERATIONS E-steps; times
 # exclude data loading. Prints both times (wall and CPU), iterations,
@@ -130,3 +134,25 @@ awk -v nw="$NP_WALL" -v nc="$NP_CPU" -v c1="$C1_WALL" -v e="$E2E" 'BEGIN {
   printf "command wall %.3f / %.3f / %.3f s (min / median / max), cpu %.3f s (median); EM alone %.4f s\n", t[1], t[2], t[3], t[4], c1
   printf "speed-up end to end (NumPy EM / command): %.1fx wall (median; %.1f-%.1fx), %.1fx cpu; EM alone %.1fx\n", nw / t[2], nw / t[3], nw / t[1], nc / t[4], nw / c1
 }'
+[[ "${PAIRED_ROUNDS:-3}" == 0 ]] && exit 0
+echo "== paired rounds: one NumPy EM run, then 5 runs of the command (NumPy EM / command median)"
+"$PYTHON" - "$PYTHON" "$HERE/bench.py" "$PLUMBLINE" "$DATA" "$ITERATIONS" "${PAIRED_ROUNDS:-3}" \
+  "${THREAD_ARGS[@]}" <<'PY'
+import re, statistics, subprocess, sys, time
+python, bench, binary, data, iterations, rounds, extra = sys.argv[1:7] + [sys.argv[7:]]
+ratios = []
+for r in range(int(rounds)):
+    out = subprocess.run([python, bench, "numpy", data, iterations], check=True,
+                         capture_output=True, text=True).stdout
+    numpy = float(re.search(r"algorithm=dawid-skene threads=1 .*?seconds=([0-9.]+)", out).group(1))
+    walls = []
+    for _ in range(5):
+        start = time.perf_counter()
+        subprocess.run([binary, "consolidate", "--algorithm", "dawid-skene", "--input",
+                        f"{data}/answers.csv", "--output", f"{data}/labels.csv"] + extra, check=True)
+        walls.append(time.perf_counter() - start)
+    command = statistics.median(walls)
+    ratios.append(numpy / command)
+    print(f"round {r + 1}: NumPy EM {numpy:.3f} s, command {command * 1000:.1f} ms (median of 5): {ratios[-1]:.1f}x")
+print(f"paired rounds: median {statistics.median(ratios):.1f}x ({min(ratios):.1f}-{max(ratios):.1f}x)")
+PY
