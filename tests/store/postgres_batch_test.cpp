@@ -37,6 +37,7 @@ class PostgresBatchTest : public ::testing::Test {
     server_ = test_postgres::Server();
     if (server_.empty()) GTEST_SKIP() << "PLUMBLINE_TEST_PG is not set";
     const StoreOptions o = test_postgres::FreshSchema(server_, "plb_batch");
+    schema_ = o.url.substr(o.url.rfind("schema=") + 7);
     store_ = OpenStore(o).value();
   }
   void TearDown() override {
@@ -104,6 +105,7 @@ class PostgresBatchTest : public ::testing::Test {
   }
 
   std::string server_;
+  std::string schema_;
   std::unique_ptr<Store> store_;
   PGconn* lock_conn_ = nullptr;
   std::mutex mu_;
@@ -237,6 +239,70 @@ TEST_F(PostgresBatchTest, SubmitsRefusalsAndClaimsShareOneStatement) {
             "{\"q\":\"a \\\"quote\\\" and a \\\\ backslash\"}");
   EXPECT_EQ(store_->GetAssignment(t1).value().answer_json, "{\"a\":1}");
   EXPECT_EQ(store_->GetObject(job, 1).value().answers, 1);
+}
+
+// A batch's first statement locks the objects its submits update, in one
+// order. When another transaction holds one of them and then waits for one
+// the batch has locked, PostgreSQL breaks the deadlock by failing the batch's
+// lock statement: nothing of the batch has run yet, so the writer rolls the
+// transaction back and runs the whole batch again, and every write of it
+// succeeds once the other transaction is gone.
+TEST_F(PostgresBatchTest, ABatchWhoseObjectLockDeadlocksRunsAgainWhole) {
+  const int64_t job = MakeJob("lock-deadlock", 3, 1);  // the blocker takes object 2
+  const int64_t t0 = store_->Claim(Req(job, 1)).value()->id;
+  const int64_t t1 = store_->Claim(Req(job, 2)).value()->id;
+  Block(job);
+  // Another transaction holds object 1. Its own deadlock check waits 30 s,
+  // the writer's 1 s (the server's default): the writer's side is the one
+  // PostgreSQL fails.
+  PGconn* other = PQconnectdb(server_.c_str());
+  ASSERT_EQ(PQstatus(other), CONNECTION_OK) << PQerrorMessage(other);
+  auto run = [](PGconn* c, const std::string& sql) {
+    PGresult* r = PQexec(c, sql.c_str());
+    const ExecStatusType status = PQresultStatus(r);
+    const std::string error = PQerrorMessage(c);
+    PQclear(r);
+    return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK ? std::string() : error;
+  };
+  const std::string object = "SELECT 1 FROM " + schema_ + ".objects WHERE job_id = " +
+                             std::to_string(job) + " AND idx = ";
+  ASSERT_EQ(run(other, "BEGIN"), "");
+  ASSERT_EQ(run(other, "SET LOCAL deadlock_timeout = '30s'"), "");
+  ASSERT_EQ(run(other, object + "1 FOR UPDATE"), "");
+
+  std::map<int64_t, Result<SubmitOutcome>> submits;
+  for (const auto& [task, user] : {std::pair{t0, int64_t{1}}, std::pair{t1, int64_t{2}}}) {
+    store_->SubmitAsync(task, user, "{\"ok\":true}", 1.0, 3000,
+                        [this, &submits, task](Result<SubmitOutcome> r) {
+                          std::lock_guard<std::mutex> lock(mu_);
+                          submits.emplace(task, std::move(r));
+                          ++done_;
+                          cv_.notify_all();
+                        });
+  }
+  Exec("SELECT pg_advisory_unlock_all()");
+  // The batch has locked object 0 and waits for object 1.
+  bool waiting = false;
+  for (int i = 0; i < 500 && !waiting; ++i) {
+    waiting = Exec("SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted") != "0";
+    if (!waiting) std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_TRUE(waiting) << "the batch never waited for object 1";
+  // Now the other transaction wants object 0: a deadlock. It gets the lock
+  // once the batch has rolled back, then lets both objects go.
+  EXPECT_EQ(run(other, object + "0 FOR UPDATE"), "") << "the other transaction was failed instead";
+  ASSERT_EQ(run(other, "ROLLBACK"), "");
+  PQfinish(other);
+
+  std::unique_lock<std::mutex> lock(mu_);
+  ASSERT_TRUE(cv_.wait_for(lock, 20s, [&] { return done_ == 3; })) << done_ << " of 3 writes";
+  EXPECT_TRUE(blocker_claimed_);
+  for (int64_t task : {t0, t1}) {
+    ASSERT_TRUE(submits.at(task)) << submits.at(task).error().message;
+    EXPECT_EQ(*submits.at(task), SubmitOutcome::kAccepted);
+  }
+  lock.unlock();
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(store_->GetObject(job, i).value().answers, 1) << i;
 }
 
 }  // namespace
