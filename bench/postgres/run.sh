@@ -7,7 +7,10 @@
 #   2. bench/labeling/load.sh (64 workers claiming and submitting through the
 #      HTTP API) against 1, 2 and 3 `plumbline serve --store postgresql://...`
 #      replicas sharing that server (each count on a fresh schema; the
-#      workers spread over the replicas);
+#      workers spread over the replicas), and after each count what it left
+#      in the tables claims and submits update (updates, HOT ones, dead rows,
+#      autovacuum passes) and the server's checkpoints and WAL
+#      (table_stats.sql);
 #   3. the same load.sh on the default SQLite store (one server);
 #   4. a summary: each run's rates beside the raw commit rates, and the CPU
 #      milliseconds each round trip cost the servers, PostgreSQL (the
@@ -44,6 +47,8 @@ scripts/with-postgres.sh --durable bash -c '
     DB_PID=$(head -1 "$PLUMBLINE_TEST_PG_DATA/postmaster.pid") \
     PLUMBLINE_STORE="$PLUMBLINE_TEST_PG?schema=bench$n" REPLICAS=$n bench/labeling/load.sh |
       tee "$BENCH_OUT/pg$n"
+    psql -X -q -A -t -F " " -v schema="bench$n" -f bench/postgres/table_stats.sql "$PLUMBLINE_TEST_PG" |
+      sed "s/^/pg$n tables: /; s/ *\$//"
   done
 '
 runs=$(for n in $REPLICA_COUNTS; do echo "pg$n"; done)
