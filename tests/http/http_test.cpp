@@ -2,11 +2,7 @@
 // thread: what lets a request wait for a commit without holding an I/O thread.
 #include "http/http.hpp"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -17,6 +13,8 @@
 #include <string>
 #include <vector>
 #include <thread>
+
+#include "support/loopback.hpp"
 
 namespace plumbline::http {
 namespace {
@@ -74,22 +72,8 @@ TEST(RouterTest, ARespondDroppedUnansweredIs500AndLaterAnswersAreIgnored) {
 
 // One HTTP/1.1 request on a fresh connection; returns "status body".
 std::string Fetch(uint16_t port, const std::string& path) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return "connect failed";
-  }
-  std::string req = "GET " + path + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
-  (void)!::write(fd, req.data(), req.size());
-  std::string in;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) in.append(buf, static_cast<size_t>(n));
-  ::close(fd);
+  const std::string in = testing_support::RequestRaw(port, "GET", path);
+  if (in == "connect failed") return in;
   if (in.size() < 12) return "no response";
   size_t body = in.find("\r\n\r\n");
   return in.substr(9, 3) + " " + (body == std::string::npos ? "" : in.substr(body + 4));
@@ -191,30 +175,7 @@ class RoomSink final : public BodySink {
 // Sends `pieces` on one connection, pausing between them, then half-closes
 // when asked; returns all that came back.
 std::string Exchange(uint16_t port, const std::vector<std::string>& pieces, bool shut = false) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return "connect failed";
-  }
-  for (const std::string& piece : pieces) {
-    for (size_t at = 0; at < piece.size();) {
-      ssize_t n = ::write(fd, piece.data() + at, piece.size() - at);
-      if (n <= 0) break;
-      at += static_cast<size_t>(n);
-    }
-    std::this_thread::sleep_for(20ms);
-  }
-  if (shut) ::shutdown(fd, SHUT_WR);
-  std::string in;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) in.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  return in;
+  return testing_support::ExchangeRaw(port, pieces, shut, 20ms);
 }
 
 // A body with a Content-Length on a plain connection goes straight into the

@@ -1,10 +1,6 @@
 #include "portal/media.hpp"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <string>
@@ -12,6 +8,7 @@
 #include <vector>
 
 #include "common/ids.hpp"
+#include "support/loopback.hpp"
 #include "storage/object_store.hpp"
 
 namespace plumbline::portal {
@@ -237,24 +234,7 @@ TEST_F(MediaTest, HeadAnswersAsGetWithoutTheBody) {
 // it came over the wire (the server closes after it).
 std::string Exchange(uint16_t port, const std::string& method, const std::string& target,
                      const std::string& headers = "") {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return "connect failed";
-  }
-  const std::string req =
-      method + " " + target + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n" + headers + "\r\n";
-  (void)!::write(fd, req.data(), req.size());
-  std::string in;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) in.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  return in;
+  return testing_support::RequestRaw(port, method, target, headers);
 }
 
 // The value of a header in a raw answer ("" when absent).
