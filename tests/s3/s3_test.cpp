@@ -115,16 +115,23 @@ TEST(Chunked, UnsignedWithChecksumTrailer) {
   EXPECT_EQ(s.error().message.rfind("checksum", 0), 0u);
 }
 
-// The pipeline's digests equal one-thread digests of the same bytes, however
-// the bytes are split, for streams shorter than one buffer (no thread) and
-// for streams of many buffers fed in odd pieces (through the thread).
-TEST(DigestPipeline, HashesLikeOneThreadInAnySplit) {
-  std::string data(3 * DigestPipeline::kBuffers * DigestPipeline::kBufferBytes + 12345, '\0');
-  uint32_t x = 2463534242u;
+// `size` pseudo-random bytes (xorshift32 from `seed`).
+std::string NoiseBytes(size_t size, uint32_t seed) {
+  std::string data(size, '\0');
+  uint32_t x = seed;
   for (char& c : data) {
     x ^= x << 13, x ^= x >> 17, x ^= x << 5;
     c = static_cast<char>(x);
   }
+  return data;
+}
+
+// The pipeline's digests equal one-thread digests of the same bytes, however
+// the bytes are split, for streams shorter than one buffer (no thread) and
+// for streams of many buffers fed in odd pieces (through the thread).
+TEST(DigestPipeline, HashesLikeOneThreadInAnySplit) {
+  const std::string data =
+      NoiseBytes(3 * DigestPipeline::kBuffers * DigestPipeline::kBufferBytes + 12345, 2463534242u);
   for (size_t total : {size_t{0}, size_t{1000}, DigestPipeline::kBufferBytes, data.size()}) {
     for (size_t piece : {size_t{1} << 10, size_t{256} << 10, size_t{3000017}}) {
       std::string_view bytes(data.data(), total);
@@ -151,12 +158,8 @@ TEST(DigestPipeline, HashesLikeOneThreadInAnySplit) {
 // store whole and in order, beside the digests, in any split and for any
 // length, the last one by Flush; a store's error comes back from Filled.
 TEST(DigestPipeline, InPlaceStoresEachBufferAndHashesIt) {
-  std::string data(2 * DigestPipeline::kBuffers * DigestPipeline::kBufferBytes + 777, '\0');
-  uint32_t x = 88172645u;
-  for (char& c : data) {
-    x ^= x << 13, x ^= x >> 17, x ^= x << 5;
-    c = static_cast<char>(x);
-  }
+  const std::string data =
+      NoiseBytes(2 * DigestPipeline::kBuffers * DigestPipeline::kBufferBytes + 777, 88172645u);
   for (size_t total : {size_t{0}, size_t{5000}, DigestPipeline::kBufferBytes, data.size()}) {
     for (size_t piece : {size_t{4096}, size_t{3000017}}) {
       SCOPED_TRACE(std::to_string(total) + " bytes in pieces of " + std::to_string(piece));

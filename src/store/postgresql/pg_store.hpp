@@ -558,25 +558,7 @@ class PgStore final : public Store {
   // A read-only transaction on a pooled reader connection.
   template <class T, class F>
   Result<T> Read(F&& fn) {
-    std::unique_ptr<Conn> conn;
-    if (auto s = TakeReader(conn); !s) return s.error();
-    std::optional<Result<T>> result;
-    {
-      ConnScope scope(conn.get());
-      try {
-        conn->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-        result.emplace(fn());
-        conn->Exec("COMMIT");
-      } catch (const std::exception& e) {
-        result.emplace(Unavailable(std::string("database error: ") + e.what()));
-        try {
-          if (conn->Healthy()) conn->Exec("ROLLBACK");
-        } catch (const std::exception&) {
-        }
-      }
-    }
-    ReturnReader(std::move(conn));
-    return std::move(*result);
+    return OnReader<T>(/*transaction=*/true, std::forward<F>(fn));
   }
   // A read that is one statement: it runs alone, without BEGIN and COMMIT
   // (a statement outside a transaction block is a transaction of its own
@@ -585,15 +567,27 @@ class PgStore final : public Store {
   // identity version, a task) go this way.
   template <class T, class F>
   Result<T> ReadOne(F&& fn) {
+    return OnReader<T>(/*transaction=*/false, std::forward<F>(fn));
+  }
+  // `fn` on a pooled reader connection, inside a REPEATABLE READ READ ONLY
+  // transaction when `transaction`; a database error becomes Unavailable.
+  template <class T, class F>
+  Result<T> OnReader(bool transaction, F&& fn) {
     std::unique_ptr<Conn> conn;
     if (auto s = TakeReader(conn); !s) return s.error();
     std::optional<Result<T>> result;
     {
       ConnScope scope(conn.get());
       try {
+        if (transaction) conn->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
         result.emplace(fn());
+        if (transaction) conn->Exec("COMMIT");
       } catch (const std::exception& e) {
         result.emplace(Unavailable(std::string("database error: ") + e.what()));
+        try {
+          if (transaction && conn->Healthy()) conn->Exec("ROLLBACK");
+        } catch (const std::exception&) {
+        }
       }
     }
     ReturnReader(std::move(conn));
