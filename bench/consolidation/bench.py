@@ -5,12 +5,21 @@
   bench.py numpy DIR ITERATIONS      time the NumPy Dawid-Skene, compare with the C++ labels
   bench.py csv DIR                   write DIR/answers.csv (task,worker,label) for `plumbline consolidate`
   bench.py check-csv DIR OUT.csv     agreement of the command's labels with the C++ bench's
+  bench.py command DIR BINARY RUNS [ARG ...]
+                                     time `BINARY consolidate` on DIR/answers.csv RUNS times:
+                                     min, median and max wall seconds, median CPU seconds
+  bench.py paired DIR BINARY ITERATIONS ROUNDS [ARG ...]
+                                     ROUNDS rounds of one NumPy EM run then 5 command runs:
+                                     the ratio of each round (one window) and their median
 
 The NumPy code is the straightforward vectorised EM (np.bincount for the
 scatter-adds, log domain E-step) with the same model, initialisation
 (majority-vote shares), 1e-12 floors and stopping rule (max |delta T| < 1e-6
 or ITERATIONS E-steps) as consolidation::Algorithm::kDawidSkene.
 """
+import resource
+import statistics
+import subprocess
 import sys
 import time
 
@@ -89,18 +98,24 @@ def dawid_skene(task, worker, label, n_tasks, n_workers, k, iterations, toleranc
     return post, done
 
 
-def run_numpy(out_dir, iterations):
+def time_numpy(out_dir, iterations):
+    """The NumPy EM on DIR's job, timed without loading the data: (labels,
+    iterations done, wall seconds, CPU seconds)."""
     with open(f"{out_dir}/meta.txt") as f:
         n_tasks, n_workers, k, n = map(int, f.read().split())
     answers = np.fromfile(f"{out_dir}/answers.bin", dtype='<i4').reshape(n, 3)
-    truth = np.fromfile(f"{out_dir}/truth.bin", dtype='<i4')
     task, worker, label = answers[:, 0], answers[:, 1], answers[:, 2]
     start = time.perf_counter()
     cpu_start = time.process_time()
     post, done = dawid_skene(task, worker, label, n_tasks, n_workers, k, iterations)
     cpu_seconds = time.process_time() - cpu_start
     seconds = time.perf_counter() - start
-    labels = post.argmax(axis=1)
+    return post.argmax(axis=1), done, seconds, cpu_seconds
+
+
+def run_numpy(out_dir, iterations):
+    labels, done, seconds, cpu_seconds = time_numpy(out_dir, iterations)
+    truth = np.fromfile(f"{out_dir}/truth.bin", dtype='<i4')
     print(f"impl=numpy algorithm=dawid-skene threads=1 iterations={done} "
           f"seconds={seconds:.4f} cpu_seconds={cpu_seconds:.4f} accuracy={(labels == truth).mean():.5f}")
     try:
@@ -135,6 +150,33 @@ def check_csv(out_dir, path):
     print(f"command_rows={len(labels)} agreement_command_cpp={(labels == cpp).mean() if len(labels) == len(cpp) else 0:.6f} identical={same}")
 
 
+def time_command(out_dir, binary, runs, extra):
+    """Wall seconds of each run of the whole command, and its median CPU."""
+    walls, cpus = [], []
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        subprocess.run([binary, "consolidate", "--algorithm", "dawid-skene", "--input",
+                        f"{out_dir}/answers.csv", "--output", f"{out_dir}/labels.csv"] + extra,
+                       check=True)
+        walls.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return walls, statistics.median(cpus)
+
+
+def paired_rounds(out_dir, binary, iterations, rounds, extra):
+    ratios = []
+    for r in range(rounds):
+        numpy_seconds = time_numpy(out_dir, iterations)[2]
+        command = statistics.median(time_command(out_dir, binary, 5, extra)[0])
+        ratios.append(numpy_seconds / command)
+        print(f"round {r + 1}: NumPy EM {numpy_seconds:.3f} s, command {command * 1000:.1f} ms "
+              f"(median of 5): {ratios[-1]:.1f}x")
+    print(f"paired rounds: median {statistics.median(ratios):.1f}x "
+          f"({min(ratios):.1f}-{max(ratios):.1f}x)")
+
+
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "generate":
         seed = int(sys.argv[4]) if len(sys.argv) >= 5 and sys.argv[3] == "--seed" else 20240601
@@ -145,5 +187,10 @@ if __name__ == "__main__":
         check_csv(sys.argv[2], sys.argv[3])
     elif len(sys.argv) == 4 and sys.argv[1] == "numpy":
         run_numpy(sys.argv[2], int(sys.argv[3]))
+    elif len(sys.argv) >= 5 and sys.argv[1] == "command":
+        walls, cpu = time_command(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5:])
+        print(min(walls), statistics.median(walls), max(walls), cpu)
+    elif len(sys.argv) >= 6 and sys.argv[1] == "paired":
+        paired_rounds(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6:])
     else:
         sys.exit(__doc__)

@@ -113,21 +113,8 @@ run_command() {
 run_command
 echo "-- one run's phases (--timings: wall and the process's CPU per phase)"
 run_command --timings
-E2E="$("$PYTHON" - "$PLUMBLINE" "$DATA" "${PLUMBLINE_E2E_REPEATS:-7}" "${THREAD_ARGS[@]}" <<'PY'
-import resource, statistics, subprocess, sys, time
-binary, data, runs, extra = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
-walls, cpus = [], []
-for _ in range(runs):
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    subprocess.run([binary, "consolidate", "--algorithm", "dawid-skene", "--input",
-                    f"{data}/answers.csv", "--output", f"{data}/labels.csv"] + extra, check=True)
-    walls.append(time.perf_counter() - start)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
-print(min(walls), statistics.median(walls), max(walls), statistics.median(cpus))
-PY
-)"
+E2E="$("$PYTHON" "$HERE/bench.py" command "$DATA" "$PLUMBLINE" "${PLUMBLINE_E2E_REPEATS:-7}" \
+  "${THREAD_ARGS[@]}")"
 "$PYTHON" "$HERE/bench.py" check-csv "$DATA" "$DATA/labels.csv"
 awk -v nw="$NP_WALL" -v nc="$NP_CPU" -v c1="$C1_WALL" -v e="$E2E" 'BEGIN {
   split(e, t, " ")
@@ -136,23 +123,5 @@ awk -v nw="$NP_WALL" -v nc="$NP_CPU" -v c1="$C1_WALL" -v e="$E2E" 'BEGIN {
 }'
 [[ "${PAIRED_ROUNDS:-3}" == 0 ]] && exit 0
 echo "== paired rounds: one NumPy EM run, then 5 runs of the command (NumPy EM / command median)"
-"$PYTHON" - "$PYTHON" "$HERE/bench.py" "$PLUMBLINE" "$DATA" "$ITERATIONS" "${PAIRED_ROUNDS:-3}" \
-  "${THREAD_ARGS[@]}" <<'PY'
-import re, statistics, subprocess, sys, time
-python, bench, binary, data, iterations, rounds, extra = sys.argv[1:7] + [sys.argv[7:]]
-ratios = []
-for r in range(int(rounds)):
-    out = subprocess.run([python, bench, "numpy", data, iterations], check=True,
-                         capture_output=True, text=True).stdout
-    numpy = float(re.search(r"algorithm=dawid-skene threads=1 .*?seconds=([0-9.]+)", out).group(1))
-    walls = []
-    for _ in range(5):
-        start = time.perf_counter()
-        subprocess.run([binary, "consolidate", "--algorithm", "dawid-skene", "--input",
-                        f"{data}/answers.csv", "--output", f"{data}/labels.csv"] + extra, check=True)
-        walls.append(time.perf_counter() - start)
-    command = statistics.median(walls)
-    ratios.append(numpy / command)
-    print(f"round {r + 1}: NumPy EM {numpy:.3f} s, command {command * 1000:.1f} ms (median of 5): {ratios[-1]:.1f}x")
-print(f"paired rounds: median {statistics.median(ratios):.1f}x ({min(ratios):.1f}-{max(ratios):.1f}x)")
-PY
+"$PYTHON" "$HERE/bench.py" paired "$DATA" "$PLUMBLINE" "$ITERATIONS" "${PAIRED_ROUNDS:-3}" \
+  "${THREAD_ARGS[@]}"
