@@ -314,8 +314,9 @@ PLB_MULTIVERSION void FinalPass4(const EStepInput& in, Chunk& chunk) {
 // (stride 2 or 4): lane k of worker w's row y is the cell P(y | k), and the
 // cells of each true class k are its floored statistics normalised over y.
 // Lane by lane the same operations in the same order as the scalar
-// Estimator::UpdateConfusion with zero pseudo-counts, so the same values;
-// padding lanes (K = 3) stay 0.
+// Estimator::UpdateConfusion, whose zero pseudo-counts change nothing (the
+// statistics are sums of posteriors, never -0), so the same values; padding
+// lanes (K = 3) stay 0.
 template <class V, int kLanes>
 [[gnu::always_inline]] inline void MlConfusionRows(const double* stats, double* cells,
                                                    int k_count, int32_t begin, int32_t end) {
@@ -330,7 +331,6 @@ template <class V, int kLanes>
     for (int y = 0; y < k_count; ++y) {
       V c;
       std::memcpy(&c, stats + first + y * kLanes, sizeof(V));
-      c += 0.0;  // the scalar path's zero pseudo-count
       c = c < floor ? floor : c;
       rows[y] = c;
       den += c;
