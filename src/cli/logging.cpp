@@ -196,9 +196,9 @@ std::string NewRequestId() {
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   z ^= z >> 31;
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(z));
-  return std::string(buf, 16);
+  unsigned char bytes[sizeof z];
+  std::memcpy(bytes, &z, sizeof z);
+  return ToHex(bytes, sizeof bytes);
 }
 
 }  // namespace plumbline::cli
