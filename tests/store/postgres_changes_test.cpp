@@ -110,9 +110,10 @@ TEST_F(PostgresChangesTest, AWriteThroughOneStoreWakesAWaiterOnTheOtherWithinASe
 }
 
 TEST_F(PostgresChangesTest, AWriteThatDoesNotCommitAnnouncesNothing) {
+  const int64_t before = b_->Feed().Sequence(changes::kJobs);
   ASSERT_TRUE(a_->CreateJob(NewJob("taken")));
-  std::this_thread::sleep_for(300ms);  // B heard of it
-  int64_t since = b_->Feed().Sequence(changes::kAll);
+  ASSERT_GT(b_->Feed().WaitForChange(changes::kJobs, before, 5s), before);  // B heard of it
+  const int64_t since = b_->Feed().Sequence(changes::kAll);
   // Refused in its transaction (the name is taken): nothing commits.
   EXPECT_EQ(a_->CreateJob(NewJob("TAKEN")).error().code, ErrorCode::kAlreadyExists);
   EXPECT_EQ(b_->Feed().WaitForChange(changes::kAll, since, 500ms), since);

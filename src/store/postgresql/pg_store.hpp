@@ -82,6 +82,10 @@ namespace plumbline::store::postgresql {
 
 // The migrations, applied in order; the schema version is their count.
 extern const char* const kMigrations[];
+// Migrations 6, 7 and 8 (write_functions.cpp): the hot writes as functions.
+extern const char kHotWritesSql[];
+extern const char kFewerStatementsSql[];
+extern const char kWriteBatchSql[];
 extern const size_t kMigrationCount;
 // One line per migration, what it brings (plumbline migrate lists them).
 extern const char* const kMigrationSummaries[];

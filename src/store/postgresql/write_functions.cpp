@@ -1,0 +1,556 @@
+// The PostgreSQL store's hot writes as server-side functions: the text of
+// migrations 6, 7 and 8, which schema.cpp lists in kMigrations. Landed
+// migrations are never edited: a change is a new migration.
+#include "store/postgresql/pg_store.hpp"
+
+namespace plumbline::store::postgresql {
+
+// 6: the hot writes as server-side functions, so that each is one
+// statement and the writer can pipeline a batch of them (connection.cpp):
+// a claim, a submit, a submit that also claims, and what they share with
+// the other writes (lease expiry, the end of a lease, the release
+// window). A function that refuses (plb_submit's outcomes above 1)
+// changes nothing, so the statement after it may run in the same
+// pipeline without a rollback in between.
+extern const char kHotWritesSql[] = R"sql(
+-- Releases the next p_count objects of the job in manifest order. One
+-- update per object, by its key: as one UPDATE ... IN (SELECT ... LIMIT)
+-- the function's plan, made without knowing p_count, read every object of
+-- the job.
+CREATE FUNCTION plb_release_next(p_job BIGINT, p_count BIGINT, p_now BIGINT) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+  r RECORD;
+BEGIN
+  FOR r IN SELECT o.idx FROM objects o
+           WHERE o.job_id = p_job AND o.state = 0 AND o.released_ms = 0
+           ORDER BY o.idx LIMIT p_count FOR UPDATE SKIP LOCKED LOOP
+    UPDATE objects SET released_ms = greatest(p_now, 1) WHERE job_id = p_job AND idx = r.idx;
+  END LOOP;
+END $$;
+
+-- Another process may expire the same leases at the same time: the update
+-- waits for its lock and then finds the state changed, so each lease is
+-- counted off its object once.
+CREATE FUNCTION plb_expire_leases(p_now BIGINT) RETURNS BIGINT
+LANGUAGE plpgsql AS $$
+DECLARE
+  r RECORD;
+  n BIGINT := 0;
+BEGIN
+  FOR r IN SELECT a.id, a.job_id, a.idx FROM assignments a
+           WHERE a.state = 0 AND a.deadline_ms < p_now LOOP
+    UPDATE assignments SET state = 4 WHERE id = r.id AND state = 0;
+    IF FOUND THEN
+      UPDATE objects SET leases = leases - 1 WHERE job_id = r.job_id AND idx = r.idx;
+      n := n + 1;
+    END IF;
+  END LOOP;
+  RETURN n;
+END $$;
+
+-- Ends a live lease on an object: an answer or a decline takes one of its
+-- N places; when that was its last place the object leaves the window and
+-- the next one is released.
+CREATE FUNCTION plb_end_lease(p_job BIGINT, p_idx BIGINT, p_answered BIGINT,
+                              p_declined BIGINT, p_now BIGINT) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+  left_window BOOLEAN;
+BEGIN
+  UPDATE objects SET leases = leases - 1, answers = answers + p_answered,
+                     declines = declines + p_declined
+  WHERE job_id = p_job AND idx = p_idx
+  RETURNING (answers + declines) = needed AND released_ms > 0 INTO left_window;
+  IF left_window AND p_answered + p_declined > 0 THEN
+    PERFORM plb_release_next(p_job, 1, p_now);
+  END IF;
+END $$;
+
+-- A submit. outcome: 0 accepted, 1 already submitted (nothing changes), 2 no
+-- such task, 3 not the worker's task, 4 the job is not in progress
+-- (job_name, job_status say which), 5 the lease has ended. The assignment
+-- row stays locked until the transaction ends, so a submit or an end of
+-- lease on another replica waits and then sees the new state.
+CREATE FUNCTION plb_submit(p_id BIGINT, p_user BIGINT, p_answer TEXT,
+                           p_spent DOUBLE PRECISION, p_now BIGINT,
+                           OUT outcome INTEGER, OUT job_name TEXT, OUT job_status TEXT)
+LANGUAGE plpgsql AS $$
+DECLARE
+  a RECORD;
+  j RECORD;
+BEGIN
+  SELECT s.job_id, s.idx, s.user_id, s.state, s.accepted_ms, s.deadline_ms INTO a
+  FROM assignments s WHERE s.id = p_id FOR UPDATE;
+  IF NOT FOUND THEN outcome := 2; RETURN; END IF;
+  IF a.user_id <> p_user THEN outcome := 3; RETURN; END IF;
+  IF a.state = 1 THEN outcome := 1; RETURN; END IF;
+  SELECT jb.name, jb.status INTO j FROM jobs jb WHERE jb.id = a.job_id;
+  IF FOUND AND j.status <> 'InProgress' THEN
+    outcome := 4; job_name := j.name; job_status := j.status; RETURN;
+  END IF;
+  IF a.state <> 0 OR p_now > a.deadline_ms THEN outcome := 5; RETURN; END IF;
+  UPDATE assignments SET state = 1, submitted_ms = p_now, answer = p_answer,
+    time_spent = CASE WHEN p_spent > 0 THEN p_spent
+                      ELSE (p_now - a.accepted_ms)::float8 / 1000.0 END
+  WHERE id = p_id;
+  PERFORM plb_end_lease(a.job_id, a.idx, 1, 0, p_now);
+  outcome := 0;
+END $$;
+
+-- A claim: the worker's live task of the job when they hold one, else a new
+-- lease on the next object for them, else no row. The job's state is read
+-- in this transaction (callers may decide from an older copy). A worker's
+-- claims in a job are serialized across every process sharing the database
+-- by a transaction-scoped advisory lock, and the picked object is locked
+-- (SKIP LOCKED), so nobody gets two tasks of a job nor one object twice.
+-- Objects in progress come first so they finish first, then the first
+-- released object nobody has started, in manifest order; objects released
+-- before the availability cutoff are no longer handed out. With
+-- p_require_input, objects not pre-processed yet are passed over (the
+-- queries differ only in that term, so each keeps its partial index).
+-- OFFSET 0 keeps the worker's earlier tasks a lookup per candidate object
+-- (assignments_object) rather than a join with every task of the job,
+-- which the plan made without knowing the job chose and which grows with
+-- the job.
+CREATE FUNCTION plb_claim(p_job BIGINT, p_user BIGINT, p_now BIGINT, p_lease_ms BIGINT,
+                          p_availability_ms BIGINT, p_start_new BOOLEAN,
+                          p_stop_at_labeled BIGINT, p_require_input BOOLEAN)
+RETURNS TABLE(t_id BIGINT, t_job BIGINT, t_idx BIGINT, t_user BIGINT, t_state BIGINT,
+              t_accepted_ms BIGINT, t_deadline_ms BIGINT, t_submitted_ms BIGINT,
+              t_answer TEXT, t_time_spent DOUBLE PRECISION, t_line TEXT, t_task_input TEXT)
+LANGUAGE plpgsql AS $$
+DECLARE
+  start_new BOOLEAN := p_start_new;
+  job_status TEXT;
+  job_labeled BIGINT;
+  cutoff BIGINT := p_now - p_availability_ms;
+  pick BIGINT;
+  new_id BIGINT;
+  o_line TEXT;
+  o_input TEXT;
+BEGIN
+  SELECT jb.status, jb.labeled INTO job_status, job_labeled FROM jobs jb WHERE jb.id = p_job;
+  IF NOT FOUND OR job_status <> 'InProgress' THEN RETURN; END IF;
+  IF p_stop_at_labeled > 0 AND job_labeled >= p_stop_at_labeled THEN start_new := false; END IF;
+  PERFORM plb_expire_leases(p_now);
+  PERFORM pg_advisory_xact_lock(CAST(p_job % 2147483647 AS integer),
+                                CAST(p_user % 2147483647 AS integer));
+  RETURN QUERY
+    SELECT a.id, a.job_id, a.idx, a.user_id, a.state, a.accepted_ms, a.deadline_ms,
+           a.submitted_ms, a.answer, a.time_spent, o.line, o.task_input
+    FROM assignments a LEFT JOIN objects o ON o.job_id = a.job_id AND o.idx = a.idx
+    WHERE a.user_id = p_user AND a.job_id = p_job AND a.state = 0 ORDER BY a.id LIMIT 1;
+  IF FOUND THEN RETURN; END IF;
+  IF p_require_input THEN
+    SELECT o.idx INTO pick FROM objects o WHERE o.job_id = p_job AND o.state = 0
+      AND (o.answers + o.leases + o.declines) > 0
+      AND o.needed > (o.answers + o.leases + o.declines) AND o.released_ms >= cutoff
+      AND o.task_input IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.job_id = o.job_id AND a.idx = o.idx
+                      AND a.user_id = p_user AND a.state IN (0, 1, 3) OFFSET 0)
+      ORDER BY o.idx LIMIT 1 FOR UPDATE SKIP LOCKED;
+  ELSE
+    SELECT o.idx INTO pick FROM objects o WHERE o.job_id = p_job AND o.state = 0
+      AND (o.answers + o.leases + o.declines) > 0
+      AND o.needed > (o.answers + o.leases + o.declines) AND o.released_ms >= cutoff
+      AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.job_id = o.job_id AND a.idx = o.idx
+                      AND a.user_id = p_user AND a.state IN (0, 1, 3) OFFSET 0)
+      ORDER BY o.idx LIMIT 1 FOR UPDATE SKIP LOCKED;
+  END IF;
+  IF pick IS NULL AND start_new THEN
+    IF p_require_input THEN
+      SELECT o.idx INTO pick FROM objects o WHERE o.job_id = p_job AND o.state = 0
+        AND o.released_ms > 0 AND o.answers = 0 AND o.leases = 0 AND o.declines = 0
+        AND o.released_ms >= cutoff AND o.task_input IS NOT NULL
+        ORDER BY o.idx LIMIT 1 FOR UPDATE SKIP LOCKED;
+    ELSE
+      SELECT o.idx INTO pick FROM objects o WHERE o.job_id = p_job AND o.state = 0
+        AND o.released_ms > 0 AND o.answers = 0 AND o.leases = 0 AND o.declines = 0
+        AND o.released_ms >= cutoff
+        ORDER BY o.idx LIMIT 1 FOR UPDATE SKIP LOCKED;
+    END IF;
+  END IF;
+  IF pick IS NULL THEN RETURN; END IF;
+  INSERT INTO assignments(job_id, idx, user_id, state, accepted_ms, deadline_ms)
+    VALUES (p_job, pick, p_user, 0, p_now, p_now + p_lease_ms) RETURNING id INTO new_id;
+  UPDATE objects SET leases = leases + 1 WHERE job_id = p_job AND idx = pick
+    RETURNING line, task_input INTO o_line, o_input;
+  RETURN QUERY SELECT new_id, p_job, pick, p_user, 0::BIGINT, p_now, p_now + p_lease_ms,
+                      0::BIGINT, ''::TEXT, 0::DOUBLE PRECISION, o_line, o_input;
+END $$;
+
+-- A submit that also claims the worker's next task, in one statement: the
+-- submit's outcome, then the claim's row (NULLs when nothing was claimed).
+-- A refused submit (outcome above 1) claims nothing.
+CREATE FUNCTION plb_submit_and_claim(p_id BIGINT, p_user BIGINT, p_answer TEXT,
+                                     p_spent DOUBLE PRECISION, p_now BIGINT,
+                                     p_job BIGINT, p_claim_user BIGINT, p_claim_now BIGINT,
+                                     p_lease_ms BIGINT, p_availability_ms BIGINT,
+                                     p_start_new BOOLEAN, p_stop_at_labeled BIGINT,
+                                     p_require_input BOOLEAN)
+RETURNS TABLE(outcome INTEGER, job_name TEXT, job_status TEXT,
+              t_id BIGINT, t_job BIGINT, t_idx BIGINT, t_user BIGINT, t_state BIGINT,
+              t_accepted_ms BIGINT, t_deadline_ms BIGINT, t_submitted_ms BIGINT,
+              t_answer TEXT, t_time_spent DOUBLE PRECISION, t_line TEXT, t_task_input TEXT)
+LANGUAGE plpgsql AS $$
+DECLARE
+  s RECORD;
+BEGIN
+  SELECT * INTO s FROM plb_submit(p_id, p_user, p_answer, p_spent, p_now);
+  IF s.outcome <= 1 THEN
+    RETURN QUERY
+      SELECT s.outcome, s.job_name, s.job_status, c.*
+      FROM (SELECT 1) one
+      LEFT JOIN plb_claim(p_job, p_claim_user, p_claim_now, p_lease_ms, p_availability_ms,
+                          p_start_new, p_stop_at_labeled, p_require_input) c ON true;
+  ELSE
+    RETURN QUERY
+      SELECT s.outcome, s.job_name, s.job_status, NULL::BIGINT, NULL::BIGINT, NULL::BIGINT,
+             NULL::BIGINT, NULL::BIGINT, NULL::BIGINT, NULL::BIGINT, NULL::BIGINT, NULL::TEXT,
+             NULL::DOUBLE PRECISION, NULL::TEXT, NULL::TEXT;
+  END IF;
+END $$;
+)sql";
+
+// 7: the same claim and submit in fewer statements, each of which the
+// server starts, runs and ends on its own inside the function: a claim
+// looks for ended leases before calling the expiry (most claims find
+// none), takes its lease and counts it on the object in one statement
+// and hands its row back without another query; a submit reads its task
+// and the task's job in one statement and records the answer and ends
+// the lease on the object in another (plb_end_lease inlined). Same
+// signatures, so plb_submit_and_claim calls these.
+extern const char kFewerStatementsSql[] = R"sql(
+CREATE OR REPLACE FUNCTION plb_submit(p_id BIGINT, p_user BIGINT, p_answer TEXT,
+                                      p_spent DOUBLE PRECISION, p_now BIGINT,
+                                      OUT outcome INTEGER, OUT job_name TEXT,
+                                      OUT job_status TEXT)
+LANGUAGE plpgsql AS $$
+DECLARE
+  a RECORD;
+  left_window BOOLEAN;
+BEGIN
+  SELECT s.job_id, s.idx, s.user_id, s.state, s.accepted_ms, s.deadline_ms,
+         jb.name AS j_name, jb.status AS j_status INTO a
+  FROM assignments s LEFT JOIN jobs jb ON jb.id = s.job_id
+  WHERE s.id = p_id FOR UPDATE OF s;
+  IF NOT FOUND THEN outcome := 2; RETURN; END IF;
+  IF a.user_id <> p_user THEN outcome := 3; RETURN; END IF;
+  IF a.state = 1 THEN outcome := 1; RETURN; END IF;
+  IF a.j_status IS NOT NULL AND a.j_status <> 'InProgress' THEN
+    outcome := 4; job_name := a.j_name; job_status := a.j_status; RETURN;
+  END IF;
+  IF a.state <> 0 OR p_now > a.deadline_ms THEN outcome := 5; RETURN; END IF;
+  -- The answer, and the end of the lease on the object (plb_end_lease with
+  -- an answer): when that was its last place the object leaves the window
+  -- and the next one is released.
+  WITH answered AS (
+    UPDATE assignments SET state = 1, submitted_ms = p_now, answer = p_answer,
+      time_spent = CASE WHEN p_spent > 0 THEN p_spent
+                        ELSE (p_now - a.accepted_ms)::float8 / 1000.0 END
+    WHERE id = p_id)
+  UPDATE objects o SET leases = o.leases - 1, answers = o.answers + 1
+  WHERE o.job_id = a.job_id AND o.idx = a.idx
+  RETURNING (o.answers + o.declines) = o.needed AND o.released_ms > 0 INTO left_window;
+  IF left_window THEN
+    PERFORM plb_release_next(a.job_id, 1, p_now);
+  END IF;
+  outcome := 0;
+END $$;
+
+CREATE OR REPLACE FUNCTION plb_claim(p_job BIGINT, p_user BIGINT, p_now BIGINT,
+                                     p_lease_ms BIGINT, p_availability_ms BIGINT,
+                                     p_start_new BOOLEAN, p_stop_at_labeled BIGINT,
+                                     p_require_input BOOLEAN)
+RETURNS TABLE(t_id BIGINT, t_job BIGINT, t_idx BIGINT, t_user BIGINT, t_state BIGINT,
+              t_accepted_ms BIGINT, t_deadline_ms BIGINT, t_submitted_ms BIGINT,
+              t_answer TEXT, t_time_spent DOUBLE PRECISION, t_line TEXT, t_task_input TEXT)
+LANGUAGE plpgsql AS $$
+DECLARE
+  start_new BOOLEAN := p_start_new;
+  job_status TEXT;
+  job_labeled BIGINT;
+  cutoff BIGINT := p_now - p_availability_ms;
+  pick BIGINT;
+BEGIN
+  SELECT jb.status, jb.labeled INTO job_status, job_labeled FROM jobs jb WHERE jb.id = p_job;
+  IF NOT FOUND OR job_status <> 'InProgress' THEN RETURN; END IF;
+  IF p_stop_at_labeled > 0 AND job_labeled >= p_stop_at_labeled THEN start_new := false; END IF;
+  -- One lookup in assignments_live; the expiry (a loop of its own) runs
+  -- only when a lease has ended.
+  IF EXISTS (SELECT 1 FROM assignments a WHERE a.state = 0 AND a.deadline_ms < p_now) THEN
+    PERFORM plb_expire_leases(p_now);
+  END IF;
+  PERFORM pg_advisory_xact_lock(CAST(p_job % 2147483647 AS integer),
+                                CAST(p_user % 2147483647 AS integer));
+  RETURN QUERY
+    SELECT a.id, a.job_id, a.idx, a.user_id, a.state, a.accepted_ms, a.deadline_ms,
+           a.submitted_ms, a.answer, a.time_spent, o.line, o.task_input
+    FROM assignments a LEFT JOIN objects o ON o.job_id = a.job_id AND o.idx = a.idx
+    WHERE a.user_id = p_user AND a.job_id = p_job AND a.state = 0 ORDER BY a.id LIMIT 1;
+  IF FOUND THEN RETURN; END IF;
+  IF p_require_input THEN
+    SELECT o.idx INTO pick FROM objects o WHERE o.job_id = p_job AND o.state = 0
+      AND (o.answers + o.leases + o.declines) > 0
+      AND o.needed > (o.answers + o.leases + o.declines) AND o.released_ms >= cutoff
+      AND o.task_input IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.job_id = o.job_id AND a.idx = o.idx
+                      AND a.user_id = p_user AND a.state IN (0, 1, 3) OFFSET 0)
+      ORDER BY o.idx LIMIT 1 FOR UPDATE SKIP LOCKED;
+  ELSE
+    SELECT o.idx INTO pick FROM objects o WHERE o.job_id = p_job AND o.state = 0
+      AND (o.answers + o.leases + o.declines) > 0
+      AND o.needed > (o.answers + o.leases + o.declines) AND o.released_ms >= cutoff
+      AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.job_id = o.job_id AND a.idx = o.idx
+                      AND a.user_id = p_user AND a.state IN (0, 1, 3) OFFSET 0)
+      ORDER BY o.idx LIMIT 1 FOR UPDATE SKIP LOCKED;
+  END IF;
+  IF pick IS NULL AND start_new THEN
+    IF p_require_input THEN
+      SELECT o.idx INTO pick FROM objects o WHERE o.job_id = p_job AND o.state = 0
+        AND o.released_ms > 0 AND o.answers = 0 AND o.leases = 0 AND o.declines = 0
+        AND o.released_ms >= cutoff AND o.task_input IS NOT NULL
+        ORDER BY o.idx LIMIT 1 FOR UPDATE SKIP LOCKED;
+    ELSE
+      SELECT o.idx INTO pick FROM objects o WHERE o.job_id = p_job AND o.state = 0
+        AND o.released_ms > 0 AND o.answers = 0 AND o.leases = 0 AND o.declines = 0
+        AND o.released_ms >= cutoff
+        ORDER BY o.idx LIMIT 1 FOR UPDATE SKIP LOCKED;
+    END IF;
+  END IF;
+  IF pick IS NULL THEN RETURN; END IF;
+  -- The lease and its count on the object in one statement; the row goes
+  -- back from the function's variables.
+  WITH lease AS (
+    INSERT INTO assignments(job_id, idx, user_id, state, accepted_ms, deadline_ms)
+    VALUES (p_job, pick, p_user, 0, p_now, p_now + p_lease_ms) RETURNING id)
+  UPDATE objects o SET leases = o.leases + 1 FROM lease
+  WHERE o.job_id = p_job AND o.idx = pick
+  RETURNING lease.id, o.line, o.task_input INTO t_id, t_line, t_task_input;
+  t_job := p_job;
+  t_idx := pick;
+  t_user := p_user;
+  t_state := 0;
+  t_accepted_ms := p_now;
+  t_deadline_ms := p_now + p_lease_ms;
+  t_submitted_ms := 0;
+  t_answer := '';
+  t_time_spent := 0;
+  RETURN NEXT;
+END $$;
+)sql";
+
+// 8: the writer's claims and submits of a batch in one statement.
+// plb_write_batch takes a batch's consecutive claims, submits and
+// submits that also claim as arrays (element i is write i) and runs them
+// in order, each with the logic of migration 7's functions, returning a
+// row per write. Its claims pick fresh objects from one cursor over
+// objects_ready, so the index entries of objects just claimed (which
+// stay until no snapshot can see them) are walked once per batch, not
+// once per claim. Objects in progress still come first, including those
+// the batch's earlier claims started. When the cursor has run out, a
+// claim looks again with a query of its own (objects released by the
+// batch's submits after it opened). A write that raises an error fails
+// the whole statement: the writer then runs that batch's writes again
+// one at a time, each at its savepoint (connection.cpp).
+// assignments_answers: an object's answers (the runner reads them to
+// consolidate) by index; without it the plan made while the table had
+// few rows read every answer of the job per object. plb_claim,
+// plb_submit and plb_submit_and_claim stay for servers of the previous
+// version during a rolling restart.
+extern const char kWriteBatchSql[] = R"sql(
+CREATE INDEX assignments_answers ON assignments(job_id, idx) WHERE state = 1;
+
+CREATE FUNCTION plb_write_batch(p_kind INTEGER[], p_id BIGINT[], p_user BIGINT[],
+                                p_answer TEXT[], p_spent DOUBLE PRECISION[], p_now BIGINT[],
+                                p_job BIGINT[], p_claim_user BIGINT[], p_claim_now BIGINT[],
+                                p_lease_ms BIGINT[], p_availability_ms BIGINT[],
+                                p_start_new BOOLEAN[], p_stop_at_labeled BIGINT[],
+                                p_require_input BOOLEAN[])
+RETURNS TABLE(ord INTEGER, outcome INTEGER, job_name TEXT, job_status TEXT,
+              t_id BIGINT, t_job BIGINT, t_idx BIGINT, t_user BIGINT, t_state BIGINT,
+              t_accepted_ms BIGINT, t_deadline_ms BIGINT, t_submitted_ms BIGINT,
+              t_answer TEXT, t_time_spent DOUBLE PRECISION, t_line TEXT, t_task_input TEXT)
+LANGUAGE plpgsql AS $$
+DECLARE
+  a RECORD;
+  left_window BOOLEAN;
+  j_status TEXT;
+  j_labeled BIGINT;
+  start_new BOOLEAN;
+  claim_now BIGINT;
+  cutoff BIGINT;
+  pick BIGINT;
+  fresh refcursor;
+  fresh_job BIGINT;      -- the job (and kind) the open cursor reads; NULL: none open
+  fresh_input BOOLEAN;
+  fresh_left BOOLEAN;    -- false once the cursor has run out
+  fresh_limit BIGINT;    -- the claims left in the batch when it opened
+  f_idx BIGINT;
+  f_released BIGINT;
+BEGIN
+  FOR i IN 1 .. coalesce(array_length(p_kind, 1), 0) LOOP
+    ord := i;
+    outcome := NULL; job_name := NULL; job_status := NULL;
+    t_id := NULL; t_job := NULL; t_idx := NULL; t_user := NULL; t_state := NULL;
+    t_accepted_ms := NULL; t_deadline_ms := NULL; t_submitted_ms := NULL; t_answer := NULL;
+    t_time_spent := NULL; t_line := NULL; t_task_input := NULL;
+    -- Kind 2 and 3: a submit (plb_submit of migration 7). outcome: 0
+    -- accepted, 1 already submitted, 2 no such task, 3 not the worker's
+    -- task, 4 the job is not in progress, 5 the lease has ended. A refusal
+    -- changes nothing; the assignment row stays locked until the commit.
+    IF p_kind[i] <> 1 THEN
+      SELECT s.job_id, s.idx, s.user_id, s.state, s.accepted_ms, s.deadline_ms,
+             jb.name AS j_name, jb.status AS j_status INTO a
+      FROM assignments s LEFT JOIN jobs jb ON jb.id = s.job_id
+      WHERE s.id = p_id[i] FOR UPDATE OF s;
+      IF NOT FOUND THEN
+        outcome := 2;
+      ELSIF a.user_id <> p_user[i] THEN
+        outcome := 3;
+      ELSIF a.state = 1 THEN
+        outcome := 1;
+      ELSIF a.j_status IS NOT NULL AND a.j_status <> 'InProgress' THEN
+        outcome := 4; job_name := a.j_name; job_status := a.j_status;
+      ELSIF a.state <> 0 OR p_now[i] > a.deadline_ms THEN
+        outcome := 5;
+      ELSE
+        WITH answered AS (
+          UPDATE assignments SET state = 1, submitted_ms = p_now[i], answer = p_answer[i],
+            time_spent = CASE WHEN p_spent[i] > 0 THEN p_spent[i]
+                              ELSE (p_now[i] - a.accepted_ms)::float8 / 1000.0 END
+          WHERE id = p_id[i])
+        UPDATE objects o SET leases = o.leases - 1, answers = o.answers + 1
+        WHERE o.job_id = a.job_id AND o.idx = a.idx
+        RETURNING (o.answers + o.declines) = o.needed AND o.released_ms > 0 INTO left_window;
+        IF left_window THEN
+          PERFORM plb_release_next(a.job_id, 1, p_now[i]);
+        END IF;
+        outcome := 0;
+      END IF;
+    END IF;
+    -- Kind 1, and 3 after a submit that was not refused: a claim (plb_claim
+    -- of migration 7, but for the pick of a fresh object).
+    IF p_kind[i] <> 2 AND coalesce(outcome, 0) <= 1 THEN
+      SELECT jb.status, jb.labeled INTO j_status, j_labeled FROM jobs jb WHERE jb.id = p_job[i];
+      IF FOUND AND j_status = 'InProgress' THEN
+        claim_now := p_claim_now[i];
+        start_new := p_start_new[i] AND
+                     NOT (p_stop_at_labeled[i] > 0 AND j_labeled >= p_stop_at_labeled[i]);
+        cutoff := claim_now - p_availability_ms[i];
+        IF EXISTS (SELECT 1 FROM assignments x WHERE x.state = 0 AND x.deadline_ms < claim_now) THEN
+          PERFORM plb_expire_leases(claim_now);
+        END IF;
+        PERFORM pg_advisory_xact_lock(CAST(p_job[i] % 2147483647 AS integer),
+                                      CAST(p_claim_user[i] % 2147483647 AS integer));
+        -- The worker's live task (no row: every t_ column NULL).
+        SELECT x.id, x.job_id, x.idx, x.user_id, x.state, x.accepted_ms, x.deadline_ms,
+               x.submitted_ms, x.answer, x.time_spent, o.line, o.task_input
+        INTO t_id, t_job, t_idx, t_user, t_state, t_accepted_ms, t_deadline_ms,
+             t_submitted_ms, t_answer, t_time_spent, t_line, t_task_input
+        FROM assignments x LEFT JOIN objects o ON o.job_id = x.job_id AND o.idx = x.idx
+        WHERE x.user_id = p_claim_user[i] AND x.job_id = p_job[i] AND x.state = 0
+        ORDER BY x.id LIMIT 1;
+        IF t_id IS NULL THEN
+          pick := NULL;
+          IF p_require_input[i] THEN
+            SELECT o.idx INTO pick FROM objects o WHERE o.job_id = p_job[i] AND o.state = 0
+              AND (o.answers + o.leases + o.declines) > 0
+              AND o.needed > (o.answers + o.leases + o.declines) AND o.released_ms >= cutoff
+              AND o.task_input IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM assignments x WHERE x.job_id = o.job_id
+                              AND x.idx = o.idx AND x.user_id = p_claim_user[i]
+                              AND x.state IN (0, 1, 3) OFFSET 0)
+              ORDER BY o.idx LIMIT 1 FOR UPDATE SKIP LOCKED;
+          ELSE
+            SELECT o.idx INTO pick FROM objects o WHERE o.job_id = p_job[i] AND o.state = 0
+              AND (o.answers + o.leases + o.declines) > 0
+              AND o.needed > (o.answers + o.leases + o.declines) AND o.released_ms >= cutoff
+              AND NOT EXISTS (SELECT 1 FROM assignments x WHERE x.job_id = o.job_id
+                              AND x.idx = o.idx AND x.user_id = p_claim_user[i]
+                              AND x.state IN (0, 1, 3) OFFSET 0)
+              ORDER BY o.idx LIMIT 1 FOR UPDATE SKIP LOCKED;
+          END IF;
+          IF pick IS NULL AND start_new THEN
+            -- A fresh object: the next of the batch's cursor over
+            -- objects_ready (opened by the first claim that needs one, in
+            -- manifest order, locking each row it hands back). A row
+            -- released before this claim's cutoff is passed over. Its
+            -- LIMIT (the claims left in the batch) keeps its plan an
+            -- ordered scan of the index once the table is analysed:
+            -- without one the plan reads and sorts every ready object.
+            IF fresh_job IS DISTINCT FROM p_job[i] OR fresh_input IS DISTINCT FROM p_require_input[i] THEN
+              IF fresh_job IS NOT NULL THEN CLOSE fresh; END IF;
+              fresh_job := p_job[i];
+              fresh_input := p_require_input[i];
+              fresh_left := true;
+              fresh_limit := 0;
+              FOR k IN i .. array_length(p_kind, 1) LOOP
+                IF p_kind[k] <> 2 THEN fresh_limit := fresh_limit + 1; END IF;
+              END LOOP;
+              IF p_require_input[i] THEN
+                OPEN fresh FOR SELECT o.idx, o.released_ms FROM objects o
+                  WHERE o.job_id = fresh_job AND o.state = 0 AND o.released_ms > 0
+                    AND o.answers = 0 AND o.leases = 0 AND o.declines = 0
+                    AND o.task_input IS NOT NULL
+                  ORDER BY o.idx LIMIT fresh_limit FOR UPDATE SKIP LOCKED;
+              ELSE
+                OPEN fresh FOR SELECT o.idx, o.released_ms FROM objects o
+                  WHERE o.job_id = fresh_job AND o.state = 0 AND o.released_ms > 0
+                    AND o.answers = 0 AND o.leases = 0 AND o.declines = 0
+                  ORDER BY o.idx LIMIT fresh_limit FOR UPDATE SKIP LOCKED;
+              END IF;
+            END IF;
+            WHILE fresh_left LOOP
+              FETCH fresh INTO f_idx, f_released;
+              IF NOT FOUND THEN
+                fresh_left := false;
+              ELSIF f_released >= cutoff THEN
+                pick := f_idx;
+                EXIT;
+              END IF;
+            END LOOP;
+            -- Run out: what the batch's submits released since it opened.
+            IF pick IS NULL THEN
+              IF p_require_input[i] THEN
+                SELECT o.idx INTO pick FROM objects o WHERE o.job_id = p_job[i] AND o.state = 0
+                  AND o.released_ms > 0 AND o.answers = 0 AND o.leases = 0 AND o.declines = 0
+                  AND o.released_ms >= cutoff AND o.task_input IS NOT NULL
+                  ORDER BY o.idx LIMIT 1 FOR UPDATE SKIP LOCKED;
+              ELSE
+                SELECT o.idx INTO pick FROM objects o WHERE o.job_id = p_job[i] AND o.state = 0
+                  AND o.released_ms > 0 AND o.answers = 0 AND o.leases = 0 AND o.declines = 0
+                  AND o.released_ms >= cutoff
+                  ORDER BY o.idx LIMIT 1 FOR UPDATE SKIP LOCKED;
+              END IF;
+            END IF;
+          END IF;
+          IF pick IS NOT NULL THEN
+            WITH lease AS (
+              INSERT INTO assignments(job_id, idx, user_id, state, accepted_ms, deadline_ms)
+              VALUES (p_job[i], pick, p_claim_user[i], 0, claim_now, claim_now + p_lease_ms[i])
+              RETURNING id)
+            UPDATE objects o SET leases = o.leases + 1 FROM lease
+            WHERE o.job_id = p_job[i] AND o.idx = pick
+            RETURNING lease.id, o.line, o.task_input INTO t_id, t_line, t_task_input;
+            t_job := p_job[i];
+            t_idx := pick;
+            t_user := p_claim_user[i];
+            t_state := 0;
+            t_accepted_ms := claim_now;
+            t_deadline_ms := claim_now + p_lease_ms[i];
+            t_submitted_ms := 0;
+            t_answer := '';
+            t_time_spent := 0;
+          END IF;
+        END IF;
+      END IF;
+    END IF;
+    RETURN NEXT;
+  END LOOP;
+  IF fresh_job IS NOT NULL THEN CLOSE fresh; END IF;
+END $$;
+)sql";
+
+}  // namespace plumbline::store::postgresql
