@@ -101,16 +101,22 @@ char* AppendFixed(char* out, double value, int precision) {
   return std::to_chars(out, out + 350, value, std::chars_format::fixed, precision).ptr;
 }
 
-// The output CSV in one uninitialised buffer (no zero fill of ~10 MB), in
-// two parts when it was formatted on two threads (written with writev).
+// The output CSV in one or two uninitialised buffers (no zero fill of ~10
+// MB): two when it was formatted on two threads, written with writev. Two
+// blocks of half the size fit where the scan's and the EM's freed arrays
+// were, where one block would have grown the heap by its whole size.
 class LabelsCsv {
  public:
-  explicit LabelsCsv(size_t capacity)
-      : data_(std::make_unique_for_overwrite<char[]>(capacity)), capacity_(capacity) {}
-  char* data() { return data_.get(); }
-  size_t capacity() const { return capacity_; }
-  void add_part(const char* begin, const char* end) {
-    parts_[num_parts_++] = std::string_view(begin, static_cast<size_t>(end - begin));
+  // A buffer of `capacity` bytes for the next part; returns its start.
+  char* NewPart(size_t capacity) {
+    buffers_[num_parts_] = std::make_unique_for_overwrite<char[]>(capacity);
+    parts_[num_parts_] = std::string_view(buffers_[num_parts_].get(), 0);
+    return buffers_[num_parts_++].get();
+  }
+  // Part `part` (0 or 1) was written up to `end`.
+  void EndPart(size_t part, const char* end) {
+    const char* begin = buffers_[part].get();
+    parts_[part] = std::string_view(begin, static_cast<size_t>(end - begin));
   }
   std::span<const std::string_view> parts() const { return {parts_, num_parts_}; }
   std::string text() const {
@@ -120,8 +126,7 @@ class LabelsCsv {
   }
 
  private:
-  std::unique_ptr<char[]> data_;
-  size_t capacity_;
+  std::unique_ptr<char[]> buffers_[2];
   std::string_view parts_[2];
   size_t num_parts_ = 0;
 };
@@ -184,34 +189,36 @@ LabelsCsv WriteLabelsCsv(std::span<const Name> tasks, const std::vector<std::str
     field.resize(static_cast<size_t>(AppendField(field.data(), l) - field.data()));
     label_fields.push_back(std::move(field));
   }
+  LabelsCsv csv;
   if (threads < 2 || rows < kParallelFormatMin) {
-    LabelsCsv csv(kOutHeader.size() + RowsCapacity(tasks, result, max_label, precision, 0, rows));
-    char* p = csv.data();
+    char* p = csv.NewPart(kOutHeader.size() +
+                          RowsCapacity(tasks, result, max_label, precision, 0, rows));
     std::memcpy(p, kOutHeader.data(), kOutHeader.size());
-    p = FormatRows(tasks, label_fields, result, precision, 0, rows, p + kOutHeader.size());
-    csv.add_part(csv.data(), p);
+    csv.EndPart(0, FormatRows(tasks, label_fields, result, precision, 0, rows,
+                              p + kOutHeader.size()));
     return csv;
   }
   const size_t middle = rows / 2;
   size_t second_capacity = 0;
-  char* second_end = nullptr;
   std::thread helper([&] {
     second_capacity = RowsCapacity(tasks, result, max_label, precision, middle, rows);
   });
   const size_t first_capacity =
       kOutHeader.size() + RowsCapacity(tasks, result, max_label, precision, 0, middle);
   helper.join();
-  LabelsCsv csv(first_capacity + second_capacity);
-  char* second = csv.data() + first_capacity;
+  // Both blocks are allocated on this thread: one allocated on the
+  // formatter's would come from another malloc arena (fresh memory).
+  char* first = csv.NewPart(first_capacity);
+  char* second = csv.NewPart(second_capacity);
+  char* second_end = nullptr;
   std::thread formatter([&] {
     second_end = FormatRows(tasks, label_fields, result, precision, middle, rows, second);
   });
-  char* p = csv.data();
-  std::memcpy(p, kOutHeader.data(), kOutHeader.size());
-  p = FormatRows(tasks, label_fields, result, precision, 0, middle, p + kOutHeader.size());
+  std::memcpy(first, kOutHeader.data(), kOutHeader.size());
+  csv.EndPart(0, FormatRows(tasks, label_fields, result, precision, 0, middle,
+                            first + kOutHeader.size()));
   formatter.join();
-  csv.add_part(csv.data(), p);
-  csv.add_part(second, second_end);
+  csv.EndPart(1, second_end);
   return csv;
 }
 
@@ -434,14 +441,19 @@ void AddConsolidateCommand(CLI::App& app) {
     consolidation::Options options;
     options.algorithm = *algorithm;
     options.num_threads = threads;
-    const consolidation::Consolidation result = consolidation::Consolidate(table->problem(), options);
+    // Fresh memory is what the command pays most for after the EM itself: a
+    // page the process touches first is zeroed by the kernel and, on VMs
+    // whose host takes freed memory back, faulted in by the host too (about
+    // 1 ms a MiB here when cold). So each phase reuses the memory of the one
+    // before: the answers are freed once the EM's index is built, and the
+    // EM's posteriors and the labels take their place.
+    const size_t answer_count = table->answers.size();
+    consolidation::Problem problem = table->problem();
+    problem.answers_read = [&table] { std::vector<consolidation::Answer>().swap(table->answers); };
+    const consolidation::Consolidation result = consolidation::Consolidate(problem, options);
     timer.Lap("consolidate");
     timer.Note("iterations " + std::to_string(result.iterations) + ", threads " +
-               std::to_string(threads) + ", answers " + std::to_string(table->answers.size()));
-    // The answers are done with: their memory takes the output's text
-    // (already-touched pages, where a new block would be zeroed by the
-    // kernel page by page).
-    std::vector<consolidation::Answer>().swap(table->answers);
+               std::to_string(threads) + ", answers " + std::to_string(answer_count));
     const LabelsCsv output =
         WriteLabelsCsv(std::span<const std::string_view>(table->tasks), table->labels, result,
                        flags->precision, threads);

@@ -148,6 +148,7 @@ Consolidation Consolidate(const Problem& problem, const Options& options) {
   const int k_count = problem.num_classes;
   Consolidation out;
   if (options.algorithm != Algorithm::kMajorityVote) {
+    if (problem.answers_read) problem.answers_read();
     // The EM starts from the vote shares, which it computes in its own order,
     // and the labels are read off its own layout; the task-order table is
     // made only when asked for.
@@ -166,6 +167,7 @@ Consolidation Consolidate(const Problem& problem, const Options& options) {
     return out;
   }
   std::vector<double> posteriors = detail::VoteShares(problem, index);
+  if (problem.answers_read) problem.answers_read();
   // The vote shares are the posteriors; the "prior" is their mean, so that
   // every algorithm fills the same fields.
   out.class_priors.assign(k_count, 0.0);

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -45,6 +46,10 @@ struct Problem {
   int32_t num_workers = 0;
   int32_t num_classes = 0;  // K >= 1
   std::span<const Answer> answers;
+  // Optional: called once Consolidate has read `answers` for the last time
+  // (for the EM, as soon as its task index is built), so that a caller
+  // holding a large table may free it and the EM's tables reuse its memory.
+  std::function<void()> answers_read;
 };
 
 // Returns std::nullopt if `problem` is well formed, else a message naming the

@@ -219,6 +219,32 @@ TEST(ConsolidationTest, DeterministicAndThreadCountIndependent) {
   }
 }
 
+// Problem::answers_read: called once, after which the answers are not read
+// again (the consolidate command frees them there). Scribbling over them in
+// the callback must leave every bit of the result as it is.
+TEST(ConsolidationTest, AnswersReadIsCalledOnceAndTheAnswersAreNotReadAfterIt) {
+  std::vector<int32_t> truth;
+  const std::vector<Answer> answers = Synthetic(2000, 40, 3, 5, &truth, 5);
+  for (Algorithm a : kAll) {
+    const Consolidation expected = Consolidate({2000, 40, 3, answers}, With(a));
+    std::vector<Answer> scratch = answers;
+    int calls = 0;
+    Problem problem{2000, 40, 3, scratch};
+    problem.answers_read = [&] {
+      ++calls;
+      for (Answer& answer : scratch) answer = Answer{0, 0, 2};
+    };
+    const Consolidation got = Consolidate(problem, With(a));
+    EXPECT_EQ(calls, 1) << AlgorithmName(a);
+    EXPECT_EQ(got.posteriors, expected.posteriors) << AlgorithmName(a);
+    ASSERT_EQ(got.tasks.size(), expected.tasks.size());
+    for (size_t t = 0; t < got.tasks.size(); ++t) {
+      ASSERT_EQ(got.tasks[t].label, expected.tasks[t].label) << AlgorithmName(a) << " task " << t;
+      ASSERT_EQ(got.tasks[t].num_answers, expected.tasks[t].num_answers);
+    }
+  }
+}
+
 // The E-step reads 16-bit answer rows when workers x classes fit in them and
 // 32-bit ones otherwise. Workers without answers change no posterior, so
 // padding the worker count past 65,536 rows takes the 32-bit path over the
