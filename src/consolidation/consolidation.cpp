@@ -25,7 +25,8 @@ uint64_t SplitMix64(uint64_t x) {
 // posterior; among ties (§7.1 step 5) the class with more raw votes, then
 // the lowest index or a seeded pseudo-random one. `rows` are the task's
 // answers (worker * K + label); votes are only counted for a tie.
-int32_t ChooseLabel(const double* t, int k_count, std::span<const int32_t> rows, int32_t task,
+template <class Row>
+int32_t ChooseLabel(const double* t, int k_count, std::span<const Row> rows, int32_t task,
                     const Options& options) {
   double best = t[0];
   int first_best = 0;
@@ -42,7 +43,7 @@ int32_t ChooseLabel(const double* t, int k_count, std::span<const int32_t> rows,
   int32_t small_votes[32] = {};
   std::vector<int32_t> large_votes(k_count > 32 ? k_count : 0, 0);
   int32_t* votes = k_count > 32 ? large_votes.data() : small_votes;
-  for (int32_t r : rows) ++votes[r % k_count];
+  for (const Row r : rows) ++votes[static_cast<int32_t>(r) % k_count];
   int32_t best_votes = -1;
   for (int k = 0; k < k_count; ++k) {
     if (best - t[k] <= kTieTolerance) best_votes = std::max(best_votes, votes[k]);
@@ -78,8 +79,9 @@ void FillLabels(const detail::TaskIndex& index, const double* posteriors, int st
     label.num_answers = last - first;
     if (first == last) continue;
     const double* t = posteriors + static_cast<int64_t>(by_position ? p : i) * stride;
-    const std::span<const int32_t> rows(index.rows.data() + first, last - first);
-    label.label = ChooseLabel(t, k_count, rows, i, options);
+    label.label = index.WithRows([&](const auto* rows) {
+      return ChooseLabel(t, k_count, std::span(rows + first, rows + last), i, options);
+    });
     label.confidence = t[label.label];
   }
 }

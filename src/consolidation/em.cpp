@@ -20,6 +20,7 @@
 #include <memory>
 #include <stdexcept>
 #include <thread>
+#include <type_traits>
 
 #include "consolidation/detail/em.hpp"
 #include "consolidation/detail/em_kernels.hpp"
@@ -110,11 +111,9 @@ void InitialPass(const TaskIndex& index, double* posteriors, Chunk& out,
   std::fill(out.stats.begin(), out.stats.end(), 0.0);
   std::fill(out.class_mass.begin(), out.class_mass.end(), 0.0);
   row_answers.assign(out.stats.size() / Stride(index.num_classes), 0);
-  if (!index.rows16.empty()) {
-    InitialPassRows(index, index.rows16.data(), posteriors, out, row_answers);
-  } else {
-    InitialPassRows(index, index.rows.data(), posteriors, out, row_answers);
-  }
+  index.WithRows([&](const auto* rows) {
+    InitialPassRows(index, rows, posteriors, out, row_answers);
+  });
 }
 
 // Sums the chunks' statistics of rows [begin, end) (row: worker * K +
@@ -440,12 +439,17 @@ TaskIndex BuildTaskIndex(const Problem& problem) {
   index.run_starts.push_back(task_count);
   // Counting sort of the answers by position; stable.
   std::vector<int32_t> cursor(index.offsets.begin(), index.offsets.end() - 1);
-  index.rows.resize(problem.answers.size());
-  for (const Answer& a : problem.answers) {
-    index.rows[cursor[position[a.task]]++] = a.worker * problem.num_classes + a.label;
-  }
+  auto place = [&](auto& rows) {
+    using Row = typename std::remove_reference_t<decltype(rows)>::value_type;
+    rows.resize(problem.answers.size());
+    for (const Answer& a : problem.answers) {
+      rows[cursor[position[a.task]]++] = static_cast<Row>(a.worker * problem.num_classes + a.label);
+    }
+  };
   if (static_cast<int64_t>(problem.num_workers) * problem.num_classes <= 65536) {
-    index.rows16.assign(index.rows.begin(), index.rows.end());
+    place(index.rows16);
+  } else {
+    place(index.rows);
   }
   return index;
 }

@@ -25,8 +25,8 @@ constexpr int kRescaleEvery = 8;
 
 // Scalar E-step for any K (stride == K); what it writes besides the
 // statistics depends on kKind (PassKind).
-template <PassKind kKind>
-void EStepScalar(const EStepInput& in, Chunk& chunk) {
+template <PassKind kKind, class Row>
+void EStepScalarRows(const EStepInput& in, const Row* rows, Chunk& chunk) {
   const TaskIndex& index = *in.index;
   constexpr bool kFinal = kKind == PassKind::kFinal;
   const int k_count = index.num_classes;
@@ -42,7 +42,7 @@ void EStepScalar(const EStepInput& in, Chunk& chunk) {
     for (int k = 0; k < k_count; ++k) p[k] = in.prior[k];
     int since_rescale = 0;
     for (int64_t j = first; j < last; ++j) {
-      const double* l = in.likelihood + static_cast<int64_t>(index.rows[j]) * k_count;
+      const double* l = in.likelihood + static_cast<int64_t>(rows[j]) * k_count;
       for (int k = 0; k < k_count; ++k) p[k] *= l[k];
       if (++since_rescale == kRescaleEvery) {
         since_rescale = 0;
@@ -67,13 +67,18 @@ void EStepScalar(const EStepInput& in, Chunk& chunk) {
       mass[k] += p[k];
     }
     for (int64_t j = first; j < last; ++j) {
-      double* s = chunk.stats.data() + static_cast<int64_t>(index.rows[j]) * k_count;
+      double* s = chunk.stats.data() + static_cast<int64_t>(rows[j]) * k_count;
       for (int k = 0; k < k_count; ++k) s[k] += p[k];
     }
   }
   if (kFinal) return;
   chunk.class_mass = mass;
   chunk.max_delta = max_delta;
+}
+
+template <PassKind kKind>
+void EStepScalar(const EStepInput& in, Chunk& chunk) {
+  in.index->WithRows([&](const auto* rows) { EStepScalarRows<kKind>(in, rows, chunk); });
 }
 
 // The same E-step with one posterior row in one vector V of kLanes doubles,
@@ -218,6 +223,8 @@ template <class V, int kLanes, PassKind kKind, class Row>
 template <class V, int kLanes, PassKind kKind>
 [[gnu::always_inline]] inline void EStepVectorBody(const EStepInput& in, Chunk& chunk) {
   const TaskIndex& index = *in.index;
+  // An if rather than TaskIndex::WithRows: a lambda would be a function of
+  // its own, outside this function's target_clones (AVX2) copy.
   if (!index.rows16.empty()) {
     EStepVectorRuns<V, kLanes, kKind>(in, index.rows16.data(), chunk);
   } else {

@@ -28,14 +28,21 @@ struct TaskIndex {
   // Positions where the answer count changes, then T: positions
   // [run_starts[r], run_starts[r+1]) all have the same number of answers.
   std::vector<int32_t> run_starts;
-  std::vector<int32_t> rows;            // size N; worker * K + label
-  // The same rows in 16 bits when W * K <= 65536 (else empty): the E-step
-  // streams them every iteration, and half the bytes is less memory traffic.
+  // The answers' rows worker * K + label, size N, in one of two widths:
+  // 16 bits when W * K <= 65536 (rows16; rows is then empty), else 32 bits
+  // (rows). The E-step streams them every iteration: half the bytes is less
+  // memory traffic, and the array is made once, in the width it is read in.
+  std::vector<int32_t> rows;
   std::vector<uint16_t> rows16;
   std::vector<int32_t> worker_answers;  // size W; answers per worker
 
   int32_t answers_at(int32_t position) const {
     return offsets[position + 1] - offsets[position];
+  }
+  // f(const Row* rows) with the rows in their width (Row: uint16_t or int32_t).
+  template <class F>
+  decltype(auto) WithRows(F&& f) const {
+    return rows16.empty() ? f(rows.data()) : f(rows16.data());
   }
 };
 
