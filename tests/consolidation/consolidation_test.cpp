@@ -10,6 +10,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "consolidation/detail/em.hpp"
+
 namespace plumbline::consolidation {
 namespace {
 
@@ -214,6 +216,13 @@ TEST(ConsolidationTest, DeterministicAndThreadCountIndependent) {
         EXPECT_EQ(x.posteriors, y.posteriors) << AlgorithmName(a) << " threads=" << threads;
         EXPECT_EQ(x.worker_accuracy, y.worker_accuracy) << AlgorithmName(a);
         EXPECT_EQ(x.class_priors, y.class_priors) << AlgorithmName(a);
+        // The labels too (chosen on two threads from 50,000 tasks).
+        ASSERT_EQ(x.tasks.size(), y.tasks.size());
+        for (size_t t = 0; t < x.tasks.size(); ++t) {
+          ASSERT_EQ(x.tasks[t].label, y.tasks[t].label) << AlgorithmName(a) << " task " << t;
+          ASSERT_EQ(x.tasks[t].confidence, y.tasks[t].confidence) << AlgorithmName(a);
+          ASSERT_EQ(x.tasks[t].num_answers, y.tasks[t].num_answers) << AlgorithmName(a);
+        }
       }
     }
   }
@@ -265,6 +274,44 @@ TEST(ConsolidationTest, SixteenAndThirtyTwoBitRowsAgree) {
                              wide.worker_accuracy.begin()))
           << AlgorithmName(a);
     }
+  }
+}
+
+// The task index built from two halves of the answers on two threads is
+// the one built on one, in both row widths: answers in random task order,
+// more than the two-thread threshold, some tasks without answers.
+TEST(ConsolidationTest, TaskIndexIsTheSameOnOneAndTwoThreads) {
+  std::mt19937_64 rng(17);
+  std::vector<Answer> answers(300000);
+  for (Answer& a : answers) {
+    a = Answer{static_cast<int32_t>(rng() % 70000), static_cast<int32_t>(rng() % 500),
+               static_cast<int32_t>(rng() % 3)};
+  }
+  for (int32_t workers : {500, 65536 / 3 + 1}) {
+    const Problem problem{70001, workers, 3, answers};
+    const detail::TaskIndex one = detail::BuildTaskIndex(problem, 1);
+    const detail::TaskIndex two = detail::BuildTaskIndex(problem, 2);
+    EXPECT_EQ(one.order, two.order) << workers;
+    EXPECT_EQ(one.offsets, two.offsets) << workers;
+    EXPECT_EQ(one.run_starts, two.run_starts) << workers;
+    EXPECT_EQ(one.rows, two.rows) << workers;
+    EXPECT_EQ(one.rows16, two.rows16) << workers;
+    EXPECT_EQ(one.worker_answers, two.worker_answers) << workers;
+    EXPECT_EQ(one.rows16.empty(), workers * 3 > 65536);
+    EXPECT_EQ(one.rows.empty(), workers * 3 <= 65536);
+    // A task's rows are its answers in input order.
+    const int32_t task = one.order[one.num_tasks - 1];
+    std::vector<int32_t> expected;
+    for (const Answer& a : answers) {
+      if (a.task == task) expected.push_back(a.worker * 3 + a.label);
+    }
+    std::vector<int32_t> got;
+    one.WithRows([&](const auto* rows) {
+      for (int32_t j = one.offsets[one.num_tasks - 1]; j < one.offsets[one.num_tasks]; ++j) {
+        got.push_back(rows[j]);
+      }
+    });
+    EXPECT_EQ(got, expected) << workers;
   }
 }
 

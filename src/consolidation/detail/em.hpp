@@ -46,7 +46,9 @@ struct TaskIndex {
   }
 };
 
-TaskIndex BuildTaskIndex(const Problem& problem);
+// With threads >= 2 and many answers, the two halves of the answers are
+// counted and placed on two threads; the index is the same.
+TaskIndex BuildTaskIndex(const Problem& problem, int threads = 1);
 
 // The model that an EM run estimates. All variants share one parameter
 // layout: likelihood[(w * K + y) * K + k] = P(worker w answers y | true k).
