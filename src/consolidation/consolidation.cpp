@@ -101,9 +101,8 @@ void FillLabels(const detail::TaskIndex& index, const double* posteriors, int st
   high.join();
 }
 
-}  // namespace
-
-std::optional<std::string> Validate(const Problem& problem) {
+// Validate's checks of the counts and sizes, before any answer is read.
+std::optional<std::string> ValidateShape(const Problem& problem) {
   if (problem.num_tasks < 0) return "num_tasks is negative";
   if (problem.num_workers < 0) return "num_workers is negative";
   if (problem.num_classes < 1) return "num_classes must be at least 1";
@@ -113,6 +112,13 @@ std::optional<std::string> Validate(const Problem& problem) {
   if (problem.answers.size() > static_cast<size_t>(INT32_MAX)) {
     return "more than 2^31 - 1 answers";
   }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> Validate(const Problem& problem) {
+  if (auto error = ValidateShape(problem)) return error;
   // One pass without branches (negative ids wrap to large unsigned ones);
   // the answer at fault is looked for only when there is one.
   const auto tasks = static_cast<uint32_t>(problem.num_tasks);
@@ -157,11 +163,15 @@ std::optional<Algorithm> ParseAlgorithm(std::string_view name) {
 }
 
 Consolidation Consolidate(const Problem& problem, const Options& options) {
-  if (auto error = Validate(problem)) throw std::invalid_argument(*error);
+  // The answers' ids are checked while the task index counts them; only a
+  // problem that fails there is walked again, for the message.
+  if (auto error = ValidateShape(problem)) throw std::invalid_argument(*error);
   if (options.max_iterations < 0) throw std::invalid_argument("max_iterations < 0");
   if (options.num_threads < 1) throw std::invalid_argument("num_threads < 1");
 
-  const detail::TaskIndex index = detail::BuildTaskIndex(problem, options.num_threads);
+  std::optional<detail::TaskIndex> built = detail::BuildTaskIndex(problem, options.num_threads);
+  if (!built) throw std::invalid_argument(Validate(problem).value_or("an answer is out of range"));
+  const detail::TaskIndex& index = *built;
   const int k_count = problem.num_classes;
   Consolidation out;
   if (options.algorithm != Algorithm::kMajorityVote) {

@@ -18,6 +18,7 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <thread>
@@ -409,7 +410,7 @@ class Estimator {
 
 }  // namespace
 
-TaskIndex BuildTaskIndex(const Problem& problem, int threads) {
+std::optional<TaskIndex> BuildTaskIndex(const Problem& problem, int threads) {
   TaskIndex index;
   const int32_t task_count = problem.num_tasks;
   index.num_tasks = task_count;
@@ -433,14 +434,28 @@ TaskIndex BuildTaskIndex(const Problem& problem, int threads) {
   std::vector<int32_t> counts(two ? task_count : 0, 0);
   std::vector<int32_t> high_workers(two ? problem.num_workers : 0, 0);
   index.worker_answers.assign(problem.num_workers, 0);
+  // The answers' ids are checked here, in the pass that reads them anyway
+  // (unsigned: a negative id is a large one).
+  const auto task_limit = static_cast<uint32_t>(task_count);
+  const auto worker_limit = static_cast<uint32_t>(problem.num_workers);
+  const auto class_limit = static_cast<uint32_t>(problem.num_classes);
+  std::atomic<bool> out_of_range{false};
   on_halves([&](size_t begin, size_t end, int part) {
     int32_t* tasks = part == 0 ? low_counts.data() : counts.data();
     int32_t* workers = part == 0 ? index.worker_answers.data() : high_workers.data();
     for (size_t n = begin; n < end; ++n) {
-      ++tasks[answers[n].task];
-      ++workers[answers[n].worker];
+      const Answer& a = answers[n];
+      if ((static_cast<uint32_t>(a.task) >= task_limit) |
+          (static_cast<uint32_t>(a.worker) >= worker_limit) |
+          (static_cast<uint32_t>(a.label) >= class_limit)) [[unlikely]] {
+        out_of_range = true;
+        return;
+      }
+      ++tasks[a.task];
+      ++workers[a.worker];
     }
   });
+  if (out_of_range) return std::nullopt;
   if (two) {
     for (int32_t t = 0; t < task_count; ++t) counts[t] += low_counts[t];
     for (int32_t w = 0; w < problem.num_workers; ++w) index.worker_answers[w] += high_workers[w];

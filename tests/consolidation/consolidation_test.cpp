@@ -8,6 +8,7 @@
 #include <cmath>
 #include <random>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "consolidation/detail/em.hpp"
@@ -289,8 +290,8 @@ TEST(ConsolidationTest, TaskIndexIsTheSameOnOneAndTwoThreads) {
   }
   for (int32_t workers : {500, 65536 / 3 + 1}) {
     const Problem problem{70001, workers, 3, answers};
-    const detail::TaskIndex one = detail::BuildTaskIndex(problem, 1);
-    const detail::TaskIndex two = detail::BuildTaskIndex(problem, 2);
+    const detail::TaskIndex one = detail::BuildTaskIndex(problem, 1).value();
+    const detail::TaskIndex two = detail::BuildTaskIndex(problem, 2).value();
     EXPECT_EQ(one.order, two.order) << workers;
     EXPECT_EQ(one.offsets, two.offsets) << workers;
     EXPECT_EQ(one.run_starts, two.run_starts) << workers;
@@ -312,6 +313,37 @@ TEST(ConsolidationTest, TaskIndexIsTheSameOnOneAndTwoThreads) {
       }
     });
     EXPECT_EQ(got, expected) << workers;
+  }
+}
+
+// Consolidate checks the answers' ids while it indexes them (on two threads
+// for many answers) and refuses a bad one with Validate's message, naming
+// it, in either half and for every algorithm.
+TEST(ConsolidationTest, ConsolidateRefusesAnAnswerOutOfRangeWithValidatesMessage) {
+  std::vector<int32_t> truth;
+  const std::vector<Answer> good = Synthetic(70000, 50, 3, 4, &truth, 9);  // 280k answers
+  for (size_t at : {size_t{5}, good.size() - 3}) {
+    for (int field = 0; field < 3; ++field) {
+      std::vector<Answer> answers = good;
+      if (field == 0) answers[at].task = -1;
+      if (field == 1) answers[at].worker = 50;
+      if (field == 2) answers[at].label = 3;
+      const Problem problem{70000, 50, 3, answers};
+      const std::string expected = Validate(problem).value();
+      EXPECT_NE(expected.find("answer " + std::to_string(at)), std::string::npos) << expected;
+      for (Algorithm a : kAll) {
+        for (int threads : {1, 2}) {
+          Options options = With(a);
+          options.num_threads = threads;
+          try {
+            Consolidate(problem, options);
+            ADD_FAILURE() << "accepted answer " << at << " field " << field;
+          } catch (const std::invalid_argument& e) {
+            EXPECT_EQ(e.what(), expected) << AlgorithmName(a) << " threads " << threads;
+          }
+        }
+      }
+    }
   }
 }
 
