@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
-#include <thread>
 
 #include "consolidation/detail/em.hpp"
 
@@ -66,39 +65,27 @@ int32_t ChooseLabel(const double* t, int k_count, std::span<const Row> rows, int
   return first_tied;
 }
 
-// Labels are chosen on two threads from this many tasks.
-constexpr int32_t kParallelLabelsMin = 50000;
-
 // `posteriors`: rows of `stride` doubles, by position (TaskIndex::order)
-// when `by_position`, else by task. With options.num_threads >= 2 and many
-// tasks, the two halves of the positions are labelled on two threads.
+// when `by_position`, else by task. On one thread: two threads labelling
+// halves of the positions write neighbouring tasks' labels (the positions
+// interleave the tasks), which shares their cache lines.
 void FillLabels(const detail::TaskIndex& index, const double* posteriors, int stride,
                 bool by_position, const Options& options, Consolidation& out) {
   const int k_count = index.num_classes;
   out.tasks.assign(index.num_tasks, TaskLabel{});
-  auto fill = [&](int32_t begin, int32_t end) {
-    for (int32_t p = begin; p < end; ++p) {
-      const int32_t i = index.order[p];
-      const int32_t first = index.offsets[p];
-      const int32_t last = index.offsets[p + 1];
-      TaskLabel& label = out.tasks[i];
-      label.num_answers = last - first;
-      if (first == last) continue;
-      const double* t = posteriors + static_cast<int64_t>(by_position ? p : i) * stride;
-      label.label = index.WithRows([&](const auto* rows) {
-        return ChooseLabel(t, k_count, std::span(rows + first, rows + last), i, options);
-      });
-      label.confidence = t[label.label];
-    }
-  };
-  if (options.num_threads < 2 || index.num_tasks < kParallelLabelsMin) {
-    fill(0, index.num_tasks);
-    return;
+  for (int32_t p = 0; p < index.num_tasks; ++p) {
+    const int32_t i = index.order[p];
+    const int32_t first = index.offsets[p];
+    const int32_t last = index.offsets[p + 1];
+    TaskLabel& label = out.tasks[i];
+    label.num_answers = last - first;
+    if (first == last) continue;
+    const double* t = posteriors + static_cast<int64_t>(by_position ? p : i) * stride;
+    label.label = index.WithRows([&](const auto* rows) {
+      return ChooseLabel(t, k_count, std::span(rows + first, rows + last), i, options);
+    });
+    label.confidence = t[label.label];
   }
-  const int32_t middle = index.num_tasks / 2;
-  std::thread high([&] { fill(middle, index.num_tasks); });
-  fill(0, middle);
-  high.join();
 }
 
 // Validate's checks of the counts and sizes, before any answer is read.
@@ -169,7 +156,7 @@ Consolidation Consolidate(const Problem& problem, const Options& options) {
   if (options.max_iterations < 0) throw std::invalid_argument("max_iterations < 0");
   if (options.num_threads < 1) throw std::invalid_argument("num_threads < 1");
 
-  std::optional<detail::TaskIndex> built = detail::BuildTaskIndex(problem, options.num_threads);
+  std::optional<detail::TaskIndex> built = detail::BuildTaskIndex(problem);
   if (!built) throw std::invalid_argument(Validate(problem).value_or("an answer is out of range"));
   const detail::TaskIndex& index = *built;
   const int k_count = problem.num_classes;

@@ -19,7 +19,6 @@
 #include <limits>
 #include <memory>
 #include <optional>
-#include <span>
 #include <stdexcept>
 #include <thread>
 #include <type_traits>
@@ -39,8 +38,6 @@ constexpr double kMaxAccuracy = 0.99;
 // size so that the summation order, hence the result, ignores num_threads.
 constexpr int64_t kAnswersPerChunk = 131072;
 constexpr int kMaxChunks = 4;
-// Answers from which the task index is built on two threads.
-constexpr size_t kParallelIndexMin = size_t{1} << 18;
 
 // Splits the tasks into chunks of roughly equal answer counts.
 std::vector<Chunk> MakeChunks(const TaskIndex& index) {
@@ -410,57 +407,27 @@ class Estimator {
 
 }  // namespace
 
-std::optional<TaskIndex> BuildTaskIndex(const Problem& problem, int threads) {
+std::optional<TaskIndex> BuildTaskIndex(const Problem& problem) {
   TaskIndex index;
   const int32_t task_count = problem.num_tasks;
   index.num_tasks = task_count;
   index.num_workers = problem.num_workers;
   index.num_classes = problem.num_classes;
-  const std::span<const Answer> answers = problem.answers;
-  // Two halves of the answers on two threads: the low half's answers of a
-  // task go first, in input order, then the high half's, which is the input
-  // order again (the counting sort below is stable either way).
-  const bool two = threads >= 2 && answers.size() >= kParallelIndexMin;
-  const size_t half = two ? answers.size() / 2 : answers.size();
-  auto on_halves = [&](const auto& work) {
-    if (!two) return work(size_t{0}, answers.size(), 0);
-    std::thread high([&] { work(half, answers.size(), 1); });
-    work(size_t{0}, half, 0);
-    high.join();
-  };
-  // Answers per task and per worker in each half (the high half's worker
-  // counts go into a table of their own, added after).
-  std::vector<int32_t> low_counts(task_count, 0);
-  std::vector<int32_t> counts(two ? task_count : 0, 0);
-  std::vector<int32_t> high_workers(two ? problem.num_workers : 0, 0);
+  std::vector<int32_t> counts(task_count, 0);
   index.worker_answers.assign(problem.num_workers, 0);
   // The answers' ids are checked here, in the pass that reads them anyway
   // (unsigned: a negative id is a large one).
   const auto task_limit = static_cast<uint32_t>(task_count);
   const auto worker_limit = static_cast<uint32_t>(problem.num_workers);
   const auto class_limit = static_cast<uint32_t>(problem.num_classes);
-  std::atomic<bool> out_of_range{false};
-  on_halves([&](size_t begin, size_t end, int part) {
-    int32_t* tasks = part == 0 ? low_counts.data() : counts.data();
-    int32_t* workers = part == 0 ? index.worker_answers.data() : high_workers.data();
-    for (size_t n = begin; n < end; ++n) {
-      const Answer& a = answers[n];
-      if ((static_cast<uint32_t>(a.task) >= task_limit) |
-          (static_cast<uint32_t>(a.worker) >= worker_limit) |
-          (static_cast<uint32_t>(a.label) >= class_limit)) [[unlikely]] {
-        out_of_range = true;
-        return;
-      }
-      ++tasks[a.task];
-      ++workers[a.worker];
+  for (const Answer& a : problem.answers) {
+    if ((static_cast<uint32_t>(a.task) >= task_limit) |
+        (static_cast<uint32_t>(a.worker) >= worker_limit) |
+        (static_cast<uint32_t>(a.label) >= class_limit)) [[unlikely]] {
+      return std::nullopt;
     }
-  });
-  if (out_of_range) return std::nullopt;
-  if (two) {
-    for (int32_t t = 0; t < task_count; ++t) counts[t] += low_counts[t];
-    for (int32_t w = 0; w < problem.num_workers; ++w) index.worker_answers[w] += high_workers[w];
-  } else {
-    counts.swap(low_counts);
+    ++counts[a.task];
+    ++index.worker_answers[a.worker];
   }
   // Positions: a stable counting sort of the tasks by answer count.
   const int32_t max_count = task_count > 0 ? *std::max_element(counts.begin(), counts.end()) : 0;
@@ -481,26 +448,16 @@ std::optional<TaskIndex> BuildTaskIndex(const Problem& problem, int threads) {
     }
   }
   index.run_starts.push_back(task_count);
-  // Counting sort of the answers by position. Each half has its cursor per
-  // task: the low half's from the task's first slot, the high half's after
-  // the low half's answers of that task (made in place of the positions and
-  // of the low half's counts: fresh memory is dear).
-  std::vector<int32_t>& low_cursor = position;
-  std::vector<int32_t>& high_cursor = low_counts;
-  for (int32_t t = 0; t < task_count; ++t) {
-    low_cursor[t] = index.offsets[position[t]];
-    if (two) high_cursor[t] += low_cursor[t];
-  }
+  // Counting sort of the answers by position (stable), each task's cursor
+  // made in place of its position (fresh memory is dear).
+  std::vector<int32_t>& cursor = position;
+  for (int32_t t = 0; t < task_count; ++t) cursor[t] = index.offsets[position[t]];
   auto place = [&](auto& rows) {
     using Row = typename std::remove_reference_t<decltype(rows)>::value_type;
-    rows.resize(answers.size());
-    on_halves([&](size_t begin, size_t end, int part) {
-      int32_t* cursor = part == 0 ? low_cursor.data() : high_cursor.data();
-      for (size_t n = begin; n < end; ++n) {
-        const Answer& a = answers[n];
-        rows[cursor[a.task]++] = static_cast<Row>(a.worker * problem.num_classes + a.label);
-      }
-    });
+    rows.resize(problem.answers.size());
+    for (const Answer& a : problem.answers) {
+      rows[cursor[a.task]++] = static_cast<Row>(a.worker * problem.num_classes + a.label);
+    }
   };
   if (static_cast<int64_t>(problem.num_workers) * problem.num_classes <= 65536) {
     place(index.rows16);

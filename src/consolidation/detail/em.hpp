@@ -47,11 +47,9 @@ struct TaskIndex {
   }
 };
 
-// With threads >= 2 and many answers, the two halves of the answers are
-// counted and placed on two threads; the index is the same. std::nullopt
-// when an answer's task, worker or label is out of range (the counts and
-// sizes must be valid: Validate's checks before the answers).
-std::optional<TaskIndex> BuildTaskIndex(const Problem& problem, int threads = 1);
+// std::nullopt when an answer's task, worker or label is out of range (the
+// counts and sizes must be valid: Validate's checks before the answers).
+std::optional<TaskIndex> BuildTaskIndex(const Problem& problem);
 
 // The model that an EM run estimates. All variants share one parameter
 // layout: likelihood[(w * K + y) * K + k] = P(worker w answers y | true k).
