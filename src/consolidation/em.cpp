@@ -23,6 +23,10 @@
 #include <thread>
 #include <type_traits>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "consolidation/detail/em.hpp"
 #include "consolidation/detail/em_kernels.hpp"
 
@@ -63,6 +67,19 @@ std::vector<Chunk> MakeChunks(const TaskIndex& index) {
   return chunks;
 }
 
+using Doubles2 = double __attribute__((vector_size(16)));
+
+// Stores the pair `v` at `to` (16-byte aligned, as malloc's blocks and
+// their 16- and 32-byte rows are) without reading its cache line first or
+// keeping it in cache.
+inline void StoreStreaming(double* to, Doubles2 v) {
+#if defined(__SSE2__)
+  _mm_stream_pd(to, reinterpret_cast<__m128d>(v));
+#else
+  std::memcpy(to, &v, sizeof v);
+#endif
+}
+
 // The initialisation pass (§7.1 step 1), in position order: each position's
 // vote shares T_ik = votes / |W_i|, padded to the stride, into `posteriors`
 // (the same values as VoteShares; row % K is the label), and at once the
@@ -95,13 +112,75 @@ void InitialPassOf(const TaskIndex& index, const Row* rows, int k_count, double*
   }
 }
 
+// The same pass for K <= 4, with the same values: a position's votes are
+// counted in one register (16 bits a class) instead of a chain of
+// read-modify-writes of its posterior row, each share v / n is read from a
+// table of those divisions (the same IEEE quotient, made once) for the
+// usual small n, and a row (K padded to 2 or 4 lanes) is one vector. The
+// posteriors are stored past the cache: no bounded pass reads them.
+template <int kClasses, class Row>
+void InitialPassSmallK(const TaskIndex& index, const Row* rows, double* posteriors, Chunk& out,
+                       std::vector<int32_t>& row_answers) {
+  static_assert(kClasses >= 2 && kClasses <= 4);
+  // A row is one or two pairs of doubles: the width of the baseline target
+  // this file is built for (wider vectors would be split through memory).
+  constexpr int kStride = kClasses == 3 ? 4 : kClasses;
+  constexpr int kPairs = kStride / 2;
+  constexpr int32_t kTabled = 32;  // answers per task with shares in the table
+  double share_of[kTabled + 1][kTabled + 1];
+  for (int32_t n = 1; n <= kTabled; ++n) {
+    for (int32_t v = 0; v <= n; ++v) share_of[n][v] = static_cast<double>(v) / n;
+  }
+  double* __restrict stats = out.stats.data();
+  int32_t* __restrict counts = row_answers.data();
+  Doubles2 mass[kPairs] = {};
+  for (int32_t p = 0; p < index.num_tasks; ++p) {
+    const int32_t first = index.offsets[p];
+    const int32_t n = index.offsets[p + 1] - first;
+    Doubles2 t[kPairs] = {};
+    if (n > 0 && n <= kTabled) {
+      uint64_t votes = 0;
+      for (int32_t j = first; j < first + n; ++j) votes += uint64_t{1} << (16 * (rows[j] % kClasses));
+      // The pairs made of their lanes at once: lanes written one by one
+      // through memory would stall the pair's load.
+      const double* share = share_of[n];
+      auto lane = [&](int c) { return c < kClasses ? share[(votes >> (16 * c)) & 0xFFFF] : 0.0; };
+      for (int h = 0; h < kPairs; ++h) t[h] = Doubles2{lane(2 * h), lane(2 * h + 1)};
+    } else if (n > 0) {
+      double share[kStride] = {};
+      for (int32_t j = first; j < first + n; ++j) share[rows[j] % kClasses] += 1.0;
+      for (int c = 0; c < kClasses; ++c) share[c] /= n;
+      std::memcpy(t, share, sizeof t);
+    }
+    double* row_out = posteriors + static_cast<int64_t>(p) * kStride;
+    for (int h = 0; h < kPairs; ++h) StoreStreaming(row_out + 2 * h, t[h]);
+    if (n == 0) continue;
+    for (int h = 0; h < kPairs; ++h) mass[h] += t[h];
+    for (int32_t j = first; j < first + n; ++j) {
+      const int64_t row = rows[j];
+      ++counts[row];
+      double* cells = stats + row * kStride;
+      for (int h = 0; h < kPairs; ++h) {
+        Doubles2 c;
+        std::memcpy(&c, cells + 2 * h, sizeof c);
+        c += t[h];
+        std::memcpy(cells + 2 * h, &c, sizeof c);
+      }
+    }
+  }
+#if defined(__SSE2__)
+  _mm_sfence();  // the streaming stores are seen before the pass's end
+#endif
+  for (int c = 0; c < kClasses; ++c) out.class_mass[c] += mass[c / 2][c % 2];
+}
+
 template <class Row>
 void InitialPassRows(const TaskIndex& index, const Row* rows, double* posteriors, Chunk& out,
                      std::vector<int32_t>& row_answers) {
   switch (index.num_classes) {  // a constant K makes row % K cheap
-    case 2: return InitialPassOf<2>(index, rows, 2, posteriors, out, row_answers);
-    case 3: return InitialPassOf<3>(index, rows, 3, posteriors, out, row_answers);
-    case 4: return InitialPassOf<4>(index, rows, 4, posteriors, out, row_answers);
+    case 2: return InitialPassSmallK<2>(index, rows, posteriors, out, row_answers);
+    case 3: return InitialPassSmallK<3>(index, rows, posteriors, out, row_answers);
+    case 4: return InitialPassSmallK<4>(index, rows, posteriors, out, row_answers);
     default:
       return InitialPassOf<0>(index, rows, index.num_classes, posteriors, out, row_answers);
   }

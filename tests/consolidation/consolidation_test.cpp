@@ -495,6 +495,36 @@ TEST(ConsolidationTest, ZeroIterationsKeepsVoteShares) {
   EXPECT_DOUBLE_EQ(r.tasks[0].confidence, 2.0 / 3.0);
 }
 
+// The first pass's vote shares are exactly votes / answers for every K and
+// task size: 1 to 40 answers (the K <= 4 pass reads the small ones from a
+// table of the same divisions), tasks without answers between.
+TEST(ConsolidationTest, ZeroIterationsGiveExactVoteSharesForAnyTaskSize) {
+  std::mt19937_64 rng(23);
+  for (int32_t classes : {2, 3, 4, 5}) {
+    std::vector<Answer> answers;
+    std::vector<std::vector<int32_t>> votes(82, std::vector<int32_t>(classes, 0));
+    for (int32_t task = 0; task < 82; task += 2) {
+      const int32_t n = 1 + task / 2;
+      for (int32_t j = 0; j < n; ++j) {
+        const auto label = static_cast<int32_t>(rng() % classes);
+        answers.push_back({task, static_cast<int32_t>(rng() % 30), label});
+        ++votes[task][label];
+      }
+    }
+    std::shuffle(answers.begin(), answers.end(), rng);
+    Options options = With(Algorithm::kDawidSkene);
+    options.max_iterations = 0;
+    const Consolidation r = Consolidate({82, 30, classes, answers}, options);
+    for (int32_t task = 0; task < 82; task += 2) {
+      const int32_t n = 1 + task / 2;
+      for (int32_t k = 0; k < classes; ++k) {
+        ASSERT_EQ(r.posteriors[task * classes + k], static_cast<double>(votes[task][k]) / n)
+            << "K=" << classes << " task " << task << " class " << k;
+      }
+    }
+  }
+}
+
 TEST(ConsolidationTest, DuplicateAnswersCountAsVotes) {
   const std::vector<Answer> answers = {{0, 0, 1}, {0, 0, 1}, {0, 1, 0}};
   const Consolidation r = Consolidate({1, 2, 2, answers}, With(Algorithm::kMajorityVote));
