@@ -326,7 +326,7 @@ Status ScanAll(CsvScanner& scanner, AnswerViews& table, ScannedAnswers& out) {
     }
     consolidation::Answer answer;
     if (runs.empty() || !SameBytes(fields[0], runs.back())) {
-      if (!runs.empty()) out.increasing = out.increasing && runs.back() < fields[0];
+      if (!runs.empty()) out.increasing = out.increasing && LessBytes(runs.back(), fields[0]);
       runs.push_back(fields[0]);
     }
     answer.task = static_cast<int32_t>(runs.size() - 1);
@@ -397,7 +397,9 @@ bool ScanPlain(std::string_view text, std::vector<consolidation::Answer>& answer
   auto add = [&] {
     consolidation::Answer answer;
     if (out.runs.empty() || !SameBytes(fields[0], out.runs.back())) {
-      if (!out.runs.empty()) out.increasing = out.increasing && out.runs.back() < fields[0];
+      if (!out.runs.empty()) {
+        out.increasing = out.increasing && LessBytes(out.runs.back(), fields[0]);
+      }
       out.runs.push_back(fields[0]);
     }
     answer.task = static_cast<int32_t>(out.runs.size() - 1);
@@ -545,7 +547,7 @@ bool ScanInPieces(std::string_view body, AnswerViews& table, ScannedAnswers& out
                            SameBytes(out.runs.back(), scanned.runs.front());
     out.increasing = out.increasing && scanned.increasing &&
                      (out.runs.empty() || scanned.runs.empty() || continues ||
-                      out.runs.back() < scanned.runs.front());
+                      LessBytes(out.runs.back(), scanned.runs.front()));
     Renumber& r = renumber[i];
     r.run_base = static_cast<int32_t>(out.runs.size()) - (continues ? 1 : 0);
     out.runs.insert(out.runs.end(), scanned.runs.begin() + (continues ? 1 : 0),

@@ -1,5 +1,6 @@
 // The CSV side of `plumbline consolidate` (src/cli/consolidate_cmd.hpp).
 #include "cli/consolidate_cmd.hpp"
+#include "cli/answers_interner.hpp"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -22,6 +23,33 @@ using consolidation::Algorithm;
 std::string ErrorOf(std::string_view text) {
   Result<AnswerTable> r = ParseAnswersCsv(text);
   return r ? std::string("(no error)") : r.error().message;
+}
+
+// The scan's inline order of ids (runs in increasing order skip the task
+// hash table) is std::string_view's, bytes above 0x7f included: random ids
+// of 0 to 20 bytes that share prefixes of every length.
+TEST(AnswersInternerTest, LessBytesOrdersAsStringViewDoes) {
+  std::mt19937_64 rng(3);
+  const std::string alphabet = std::string("ab-0") + '\x7f' + '\x80' + '\xff';
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3000; ++i) {
+    std::string id(rng() % 21, 'a');
+    for (char& c : id) c = alphabet[rng() % alphabet.size()];
+    ids.push_back(id);
+    if (!id.empty()) {  // a near twin: one byte changed, or one more byte
+      std::string twin = id;
+      twin[rng() % twin.size()] = alphabet[rng() % alphabet.size()];
+      ids.push_back(twin);
+      ids.push_back(id + alphabet[rng() % alphabet.size()]);
+    }
+  }
+  for (size_t i = 0; i + 1 < ids.size(); ++i) {
+    for (size_t j : {i + 1, (i * 7919) % ids.size()}) {
+      const std::string_view a = ids[i], b = ids[j];
+      ASSERT_EQ(answers_csv_detail::LessBytes(a, b), a < b) << i << " " << j;
+      ASSERT_EQ(answers_csv_detail::LessBytes(b, a), b < a) << i << " " << j;
+    }
+  }
 }
 
 TEST(ParseAnswersCsvTest, MapsStringsToDenseIds) {
