@@ -69,15 +69,17 @@ std::vector<Chunk> MakeChunks(const TaskIndex& index) {
 
 using Doubles2 = double __attribute__((vector_size(16)));
 
-// Stores the pair `v` at `to` (16-byte aligned, as malloc's blocks and
-// their 16- and 32-byte rows are) without reading its cache line first or
-// keeping it in cache.
-inline void StoreStreaming(double* to, Doubles2 v) {
+// Stores the pair `v` at `to`, when `streaming` (`to` 16-byte aligned)
+// without reading its cache line first or keeping it in cache.
+inline void StorePair(double* to, Doubles2 v, bool streaming) {
 #if defined(__SSE2__)
-  _mm_stream_pd(to, reinterpret_cast<__m128d>(v));
-#else
-  std::memcpy(to, &v, sizeof v);
+  if (streaming) {
+    _mm_stream_pd(to, reinterpret_cast<__m128d>(v));
+    return;
+  }
 #endif
+  (void)streaming;
+  std::memcpy(to, &v, sizeof v);
 }
 
 // The initialisation pass (§7.1 step 1), in position order: each position's
@@ -133,6 +135,9 @@ void InitialPassSmallK(const TaskIndex& index, const Row* rows, double* posterio
   }
   double* __restrict stats = out.stats.data();
   int32_t* __restrict counts = row_answers.data();
+  // Rows of 2 or 4 doubles from a 16-byte aligned start (new[]'s blocks
+  // are) are 16-byte aligned pairs.
+  const bool streaming = reinterpret_cast<uintptr_t>(posteriors) % 16 == 0;
   Doubles2 mass[kPairs] = {};
   for (int32_t p = 0; p < index.num_tasks; ++p) {
     const int32_t first = index.offsets[p];
@@ -153,7 +158,7 @@ void InitialPassSmallK(const TaskIndex& index, const Row* rows, double* posterio
       std::memcpy(t, share, sizeof t);
     }
     double* row_out = posteriors + static_cast<int64_t>(p) * kStride;
-    for (int h = 0; h < kPairs; ++h) StoreStreaming(row_out + 2 * h, t[h]);
+    for (int h = 0; h < kPairs; ++h) StorePair(row_out + 2 * h, t[h], streaming);
     if (n == 0) continue;
     for (int h = 0; h < kPairs; ++h) mass[h] += t[h];
     for (int32_t j = first; j < first + n; ++j) {
