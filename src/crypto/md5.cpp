@@ -58,9 +58,9 @@ inline uint32_t Step4(uint32_t a, uint32_t b, uint32_t c, uint32_t d, uint32_t m
 
 }  // namespace
 
-// The state stays in registers from one block to the next (storing it and
-// loading it back between two blocks would put a store-to-load forwarding on
-// the chain too).
+// The state stays in registers from one block to the next: storing it and
+// loading it back between two blocks puts a store-to-load forwarding on the
+// chain too (4.74 cycles per byte that way here, 4.53 this way).
 void Md5Blocks(Md5State& state, const unsigned char* p, size_t count) {
   uint32_t sa = state[0], sb = state[1], sc = state[2], sd = state[3];
   for (; count > 0; --count, p += 64) {
