@@ -5,6 +5,8 @@
 #include <array>
 #include <stdexcept>
 
+#include "crypto/md5.hpp"
+
 namespace plumbline::crypto {
 namespace {
 
@@ -43,11 +45,12 @@ struct Digest::Evp {
 };
 
 Digest::Digest(Kind kind) : kind_(kind) {
-  if (kind == Kind::kMd5 || kind == Kind::kSha256) {
+  if (kind == Kind::kMd5) {
+    md5_ = std::make_unique<Md5Hasher>();
+  } else if (kind == Kind::kSha256) {
     evp_ = std::make_unique<Evp>();
     evp_->ctx = EVP_MD_CTX_new();
-    if (!evp_->ctx ||
-        EVP_DigestInit_ex(evp_->ctx, kind == Kind::kMd5 ? EVP_md5() : EVP_sha256(), nullptr) != 1)
+    if (!evp_->ctx || EVP_DigestInit_ex(evp_->ctx, EVP_sha256(), nullptr) != 1)
       throw std::runtime_error("OpenSSL digest initialisation failed");
   }
 }
@@ -59,6 +62,7 @@ void Digest::Update(std::string_view bytes) {
   switch (kind_) {
     case Kind::kCrc32: crc_ = CrcUpdate(Crc32Table(), crc_, bytes); break;
     case Kind::kCrc32c: crc_ = CrcUpdate(Crc32cTable(), crc_, bytes); break;
+    case Kind::kMd5: md5_->Update(bytes); break;
     default: EVP_DigestUpdate(evp_->ctx, bytes.data(), bytes.size());
   }
 }
@@ -68,6 +72,10 @@ std::string Digest::Finish() {
     std::string out(4, '\0');
     for (int i = 0; i < 4; ++i) out[i] = static_cast<char>((crc_ >> (24 - 8 * i)) & 0xff);
     return out;
+  }
+  if (kind_ == Kind::kMd5) {
+    auto md = md5_->Finish();
+    return std::string(reinterpret_cast<const char*>(md.data()), md.size());
   }
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;

@@ -1,7 +1,9 @@
 // Streaming digests for object storage: MD5 (S3's ETag), SHA-256 (SigV4
 // payload hashes of bodies that never sit in memory whole), and the CRC
 // checksums newer AWS SDKs send with uploads (x-amz-checksum-crc32,
-// -crc32c). Backed by OpenSSL's EVP (MD5, SHA-256) and small tables (CRC).
+// -crc32c). MD5 is the project's own (md5.hpp: the ETag of every upload is
+// the hot path of a large PutObject), SHA-256 OpenSSL's EVP (with the CPU's
+// SHA extensions where there are some), the CRCs small tables.
 //
 // A Digest is used by one thread at a time; distinct Digests are independent.
 #pragma once
@@ -12,6 +14,8 @@
 #include <string_view>
 
 namespace plumbline::crypto {
+
+class Md5Hasher;
 
 class Digest {
  public:
@@ -30,7 +34,8 @@ class Digest {
  private:
   Kind kind_;
   struct Evp;
-  std::unique_ptr<Evp> evp_;
+  std::unique_ptr<Evp> evp_;  // SHA-256
+  std::unique_ptr<Md5Hasher> md5_;
   uint32_t crc_ = 0;
 };
 

@@ -37,7 +37,13 @@ namespace plumbline::s3 {
 
 class DigestPipeline {
  public:
-  static constexpr size_t kBuffers = 4;
+  // Eight buffers rather than four: the body can then run up to 8 MiB ahead
+  // of the MD5 (the slowest of the work), so the client is done sending, and
+  // off the cores, sooner. Measured on the 2-core development machine, 64 MiB
+  // uploads through curl alternated between the two sizes: 8% less time
+  // (median of the pairs' ratios); 16 buffers, or 16 of 512 KiB, were no
+  // better than 8.
+  static constexpr size_t kBuffers = 8;
   static constexpr size_t kBufferBytes = 1u << 20;
   // Where a full buffer's bytes go besides the digests (in place only).
   using Store = std::function<Status(std::string_view)>;
