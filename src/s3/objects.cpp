@@ -419,7 +419,8 @@ http::Response S3Service::Impl::GetObject(const http::Request& r, const Target& 
   if (const std::string* h = Find(r, "If-Match")) {
     if (!EtagMatches(*h, info->etag))
       return ErrorResponse({412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold"}, t.Resource());
-  } else if (const std::string* h = Find(r, "If-Unmodified-Since"); h && ParseHttpDate(*h, &since)) {
+  } else if (const std::string* date = Find(r, "If-Unmodified-Since");
+             date && ParseHttpDate(*date, &since)) {
     if (mtime_s > since)
       return ErrorResponse({412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold"}, t.Resource());
   }
@@ -431,7 +432,8 @@ http::Response S3Service::Impl::GetObject(const http::Request& r, const Target& 
       out.status = 304;
       return out;
     }
-  } else if (const std::string* h = Find(r, "If-Modified-Since"); h && ParseHttpDate(*h, &since)) {
+  } else if (const std::string* date = Find(r, "If-Modified-Since");
+             date && ParseHttpDate(*date, &since)) {
     if (mtime_s <= since) {
       out.status = 304;
       return out;
