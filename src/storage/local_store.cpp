@@ -213,9 +213,14 @@ class LocalObjectStore final : public ObjectStore {
   // A writer to a new temporary file beside the object's path.
   Result<std::unique_ptr<FileWriter>> OpenFile(const std::string& uri) {
     PLB_ASSIGN_OR_RETURN(fs::path p, Resolve(uri));
-    std::error_code ec;
-    fs::create_directories(p.parent_path(), ec);
-    if (ec) return Unavailable("cannot create folder for " + uri + ": " + ec.message());
+    // One mkdir where the parent folder exists (consolidation makes a folder
+    // per data object in one that does); create_directories would first
+    // look at each folder of the path.
+    if (::mkdir(p.parent_path().c_str(), 0755) != 0 && errno != EEXIST) {
+      std::error_code ec;
+      fs::create_directories(p.parent_path(), ec);
+      if (ec) return Unavailable("cannot create folder for " + uri + ": " + ec.message());
+    }
     fs::path tmp = p.parent_path() / (".tmp-" + RandomHex(8) + "-" + p.filename().string());
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return Unavailable(Errno("cannot write " + uri));

@@ -70,6 +70,26 @@ TEST_F(LocalStoreTest, BatchWritesEveryObjectOrLeavesNoTemporaryFile) {
             0);
 }
 
+// A write makes the folders its key names, however deep and whether or not
+// the last one exists; a key under an object (a file, not a folder) fails
+// and leaves the object as it was.
+TEST_F(LocalStoreTest, WritesMakeTheirFoldersAndRefuseAFileAsOne) {
+  ASSERT_TRUE(store_->WriteAllBatch({{"s3://bucket/x/y/z/1.json", "deep"},
+                                     {"s3://bucket/x/y/z/2.json", "beside"},
+                                     {"s3://bucket/x/y/w/3.json", "sibling"}}));
+  EXPECT_EQ(store_->ReadAll("s3://bucket/x/y/z/1.json").value(), "deep");
+  EXPECT_EQ(store_->ReadAll("s3://bucket/x/y/z/2.json").value(), "beside");
+  EXPECT_EQ(store_->ReadAll("s3://bucket/x/y/w/3.json").value(), "sibling");
+  ASSERT_TRUE(store_->WriteAll("s3://bucket/x/y/z/1.json", "again"));
+  EXPECT_EQ(store_->ReadAll("s3://bucket/x/y/z/1.json").value(), "again");
+  auto under_file = store_->WriteAll("s3://bucket/x/y/z/1.json/inner.json", "no");
+  ASSERT_FALSE(under_file);
+  EXPECT_NE(under_file.error().message.find("s3://bucket/x/y/z/1.json/inner.json"),
+            std::string::npos)
+      << under_file.error().message;
+  EXPECT_EQ(store_->ReadAll("s3://bucket/x/y/z/1.json").value(), "again");
+}
+
 TEST_F(LocalStoreTest, LineReaderNumbersLinesAndHandlesCrLf) {
   std::string big(70000, 'x');
   ASSERT_TRUE(store_->WriteAll("s3://b/m", "a\r\n\nb\n" + big + "\nlast"));

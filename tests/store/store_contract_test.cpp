@@ -1200,6 +1200,75 @@ TEST_P(StoreTest, TwoStoresOnOneDatabaseNeverHandOutAnObjectTwice) {
   }
 }
 
+// The runner reads a batch of objects at once: each with its answers in
+// the order they were submitted, in the order asked (an index asked twice
+// comes twice), and a missing object fails the read.
+TEST_P(StoreTest, ObjectsWithAnswersComeInTheOrderAsked) {
+  int64_t job = MakeJob("batch_read", 4, 2);
+  auto first = store_->Claim(Req(job, 1, 2000)).value();
+  auto second = store_->Claim(Req(job, 2, 2000)).value();
+  auto third = store_->Claim(Req(job, 3, 2000)).value();
+  ASSERT_TRUE(first && second && third);
+  ASSERT_EQ(first->object_index, 0);
+  ASSERT_EQ(second->object_index, 0);
+  ASSERT_EQ(third->object_index, 1);
+  // Worker 2 submits first.
+  ASSERT_EQ(store_->Submit(second->id, 2, R"({"w":2})", 1, 2050).value(), SubmitOutcome::kAccepted);
+  ASSERT_EQ(store_->Submit(first->id, 1, R"({"w":1})", 1, 2100).value(), SubmitOutcome::kAccepted);
+  ASSERT_EQ(store_->Submit(third->id, 3, R"({"w":3})", 1, 2100).value(), SubmitOutcome::kAccepted);
+  auto read = store_->GetObjectsWithAnswers(job, {2, 0, 1, 0}).value();
+  ASSERT_EQ(read.size(), 4u);
+  std::vector<int64_t> order;
+  for (const auto& oa : read) order.push_back(oa.object.index);
+  EXPECT_EQ(order, (std::vector<int64_t>{2, 0, 1, 0}));
+  EXPECT_TRUE(read[0].answers.empty());
+  EXPECT_EQ(read[0].object.line, R"({"source":"2"})");
+  for (size_t i : {size_t{1}, size_t{3}}) {
+    ASSERT_EQ(read[i].answers.size(), 2u) << i;
+    EXPECT_EQ(read[i].answers[0].user_id, 2) << i;
+    EXPECT_EQ(read[i].answers[0].answer_json, R"({"w":2})") << i;
+    EXPECT_EQ(read[i].answers[1].user_id, 1) << i;
+    EXPECT_EQ(read[i].answers[1].submitted_ms, 2100) << i;
+    EXPECT_EQ(read[i].object.answers, 2) << i;
+  }
+  ASSERT_EQ(read[2].answers.size(), 1u);
+  EXPECT_EQ(read[2].answers[0].id, third->id);
+  EXPECT_EQ(read[2].answers[0].object_index, 1);
+  EXPECT_EQ(store_->GetObjectsWithAnswers(job, {0, 7}).error().code, ErrorCode::kNotFound);
+}
+
+// FinishObjects settles each outcome on its own (a missing object, one
+// finished earlier in the same call), and the window takes in as many new
+// objects as left it.
+TEST_P(StoreTest, FinishObjectsRefusesBadOutcomesAloneAndRefillsTheWindow) {
+  int64_t job = MakeJob("finish_batch", 6, 1, 2);
+  auto done = store_->FinishObjects(job, {{1, ObjectState::kFailed, "", "gone"},
+                                          {99, ObjectState::kLabeled, "{}", ""},
+                                          {1, ObjectState::kLabeled, "{}", ""},
+                                          {0, ObjectState::kLabeled, R"({"l":"a\"b"})", ""}},
+                                   2000)
+                  .value();
+  ASSERT_EQ(done.size(), 4u);
+  EXPECT_TRUE(done[0]);
+  EXPECT_EQ(done[1].error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(done[2].error().code, ErrorCode::kConflict);
+  EXPECT_TRUE(done[3]);
+  Job j = store_->GetJob(job).value();
+  EXPECT_EQ(j.labeled, 1);
+  EXPECT_EQ(j.failed, 1);
+  DataObject zero = store_->GetObject(job, 0).value();
+  EXPECT_EQ(zero.state, ObjectState::kLabeled);
+  EXPECT_EQ(zero.label_json, R"({"l":"a\"b"})");
+  DataObject one = store_->GetObject(job, 1).value();
+  EXPECT_EQ(one.state, ObjectState::kFailed);
+  EXPECT_EQ(one.failure_reason, "gone");
+  // Objects 0 and 1 left the window of two: 2 and 3 are handed out, 4 is not.
+  std::vector<int64_t> claimed;
+  for (int64_t user = 1; user <= 3; ++user)
+    if (auto c = store_->Claim(Req(job, user, 2100)).value()) claimed.push_back(c->object_index);
+  EXPECT_EQ(claimed, (std::vector<int64_t>{2, 3}));
+}
+
 TEST_P(StoreTest, ALeaseHasOneHolderUntilItExpiresOrIsReleased) {
   int64_t first = store_->AcquireLease("job:1", "replica-a", 1000, 100).value();
   EXPECT_GT(first, 0);

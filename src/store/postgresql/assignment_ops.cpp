@@ -6,18 +6,18 @@
 
 namespace plumbline::store::postgresql {
 
-Assignment ReadAssignmentRow(const Query& q) {
+Assignment ReadAssignmentRow(const Query& q, int first) {
   Assignment a;
-  a.id = q.Int(0);
-  a.job_id = q.Int(1);
-  a.object_index = q.Int(2);
-  a.user_id = q.Int(3);
-  a.state = static_cast<AssignmentState>(q.Int(4));
-  a.accepted_ms = q.Int(5);
-  a.deadline_ms = q.Int(6);
-  a.submitted_ms = q.Int(7);
-  a.answer_json = q.Text(8);
-  a.time_spent_s = q.Real(9);
+  a.id = q.Int(first);
+  a.job_id = q.Int(first + 1);
+  a.object_index = q.Int(first + 2);
+  a.user_id = q.Int(first + 3);
+  a.state = static_cast<AssignmentState>(q.Int(first + 4));
+  a.accepted_ms = q.Int(first + 5);
+  a.deadline_ms = q.Int(first + 6);
+  a.submitted_ms = q.Int(first + 7);
+  a.answer_json = q.Text(first + 8);
+  a.time_spent_s = q.Real(first + 9);
   return a;
 }
 // With for_update, the row stays locked until the transaction ends: a
@@ -91,40 +91,6 @@ BatchWrite SubmitWrite(BatchWrite::Kind kind, int64_t id, int64_t user_id, std::
   w.now_ms = now_ms;
   return w;
 }
-
-// A PostgreSQL array literal of text-form elements (`{1,2}`,
-// `{"a","b\"c"}`), built one element at a time.
-class ArrayLiteral {
- public:
-  ArrayLiteral& Add(int64_t v) { return Raw(std::to_string(v)); }
-  ArrayLiteral& Add(bool v) { return Raw(v ? "t" : "f"); }
-  ArrayLiteral& Add(double v) {
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-    return Raw(buf);
-  }
-  // Quoted, with `"` and `\` escaped by a backslash.
-  ArrayLiteral& AddText(const std::string& v) {
-    Next();
-    text_ += '"';
-    for (char c : v) {
-      if (c == '"' || c == '\\') text_ += '\\';
-      text_ += c;
-    }
-    text_ += '"';
-    return *this;
-  }
-  std::string Done() const { return text_.empty() ? "{}" : text_ + "}"; }
-
- private:
-  void Next() { text_ += text_.empty() ? "{" : ","; }
-  ArrayLiteral& Raw(const std::string& v) {
-    Next();
-    text_ += v;
-    return *this;
-  }
-  std::string text_;
-};
 
 }  // namespace
 
@@ -238,22 +204,38 @@ Result<int64_t> PgStore::ExpireLeases(int64_t now_ms) {
 }
 Result<std::vector<ObjectAnswers>> PgStore::GetObjectsWithAnswers(
     int64_t job_id, const std::vector<int64_t>& indexes) {
-  return Read<std::vector<ObjectAnswers>>([&]() -> Result<std::vector<ObjectAnswers>> {
+  // One statement for the whole list (the runner asks for a batch of up to
+  // a thousand objects): each object with its answers, in submission order,
+  // a row per answer (one with NULL answer columns when it has none).
+  ArrayLiteral wanted;
+  for (int64_t idx : indexes) wanted.Add(idx);
+  return ReadOne<std::vector<ObjectAnswers>>([&]() -> Result<std::vector<ObjectAnswers>> {
+    std::unordered_map<int64_t, ObjectAnswers> found;
+    Query q = Q(
+        "SELECT o.job_id,o.idx,o.state,o.line,o.label,o.failure_reason,o.answers,o.leases,"
+        "o.task_input,a.id,a.job_id,a.idx,a.user_id,a.state,a.accepted_ms,a.deadline_ms,"
+        "a.submitted_ms,a.answer,a.time_spent FROM objects o LEFT JOIN assignments a "
+        "ON a.job_id=o.job_id AND a.idx=o.idx AND a.state=1 "
+        "WHERE o.job_id=? AND o.idx=ANY(?::bigint[]) ORDER BY o.idx, a.submitted_ms, a.id");
+    q.Bind(1, job_id).Bind(2, wanted.Done());
+    while (q.Step()) {
+      auto [it, first] = found.try_emplace(q.Int(1));
+      if (first) it->second.object = ReadObject(q);
+      if (!q.IsNull(kObjectColumns))
+        it->second.answers.push_back(ReadAssignmentRow(q, kObjectColumns));
+    }
+    // In the order asked (an index asked for twice is copied).
+    std::unordered_map<int64_t, int> uses;
+    for (int64_t idx : indexes) ++uses[idx];
     std::vector<ObjectAnswers> out;
     out.reserve(indexes.size());
     for (int64_t idx : indexes) {
-      ObjectAnswers oa;
-      {
-        Query q = Q(kObjectSelect " WHERE job_id=? AND idx=?");
-        q.Bind(1, job_id).Bind(2, idx);
-        if (!q.Step()) return NotFound("no object " + std::to_string(idx));
-        oa.object = ReadObject(q);
-      }
-      Query q =
-          Q(kAssignmentSelect " WHERE job_id=? AND idx=? AND state=1 ORDER BY submitted_ms, id");
-      q.Bind(1, job_id).Bind(2, idx);
-      while (q.Step()) oa.answers.push_back(ReadAssignmentRow(q));
-      out.push_back(std::move(oa));
+      auto it = found.find(idx);
+      if (it == found.end()) return NotFound("no object " + std::to_string(idx));
+      if (--uses[idx] == 0)
+        out.push_back(std::move(it->second));
+      else
+        out.push_back(it->second);
     }
     return out;
   });

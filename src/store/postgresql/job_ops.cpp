@@ -172,7 +172,7 @@ Result<Job> PgStore::CreateJob(const Job& job) {
   });
 }
 Result<Job> PgStore::GetJobByName(const std::string& name) {
-  return Read<Job>([&]() -> Result<Job> {
+  return ReadOne<Job>([&]() -> Result<Job> {
     Query q = Q(kJobSelect " WHERE lower(name)=lower(?)");
     q.Bind(1, name);
     if (!q.Step()) return NotFound("Could not find labeling job with name " + name);
@@ -180,7 +180,7 @@ Result<Job> PgStore::GetJobByName(const std::string& name) {
   });
 }
 Result<Job> PgStore::GetJob(int64_t id) {
-  return Read<Job>([&]() -> Result<Job> {
+  return ReadOne<Job>([&]() -> Result<Job> {
     Query q = Q(kJobSelect " WHERE id=?");
     q.Bind(1, id);
     if (!q.Step()) return NotFound("no job with id " + std::to_string(id));
@@ -188,7 +188,7 @@ Result<Job> PgStore::GetJob(int64_t id) {
   });
 }
 Result<std::vector<Job>> PgStore::ListJobs(const JobFilter& f) {
-  return Read<std::vector<Job>>([&]() -> Result<std::vector<Job>> {
+  return ReadOne<std::vector<Job>>([&]() -> Result<std::vector<Job>> {
     std::vector<Job> out;
     Query q =
         Q(f.unfinished_only ? kJobSelect
@@ -424,7 +424,7 @@ Status PgStore::ForEachObjectLabel(
   }
 }
 Result<std::vector<int64_t>> PgStore::ObjectsReadyToConsolidate(int64_t job_id, size_t limit) {
-  return Read<std::vector<int64_t>>([&]() -> Result<std::vector<int64_t>> {
+  return ReadOne<std::vector<int64_t>>([&]() -> Result<std::vector<int64_t>> {
     std::vector<int64_t> out;
     Query q =
         Q("SELECT idx FROM objects WHERE job_id=? AND state=0 AND "
@@ -435,60 +435,84 @@ Result<std::vector<int64_t>> PgStore::ObjectsReadyToConsolidate(int64_t job_id, 
     return out;
   });
 }
+// A few statements for the whole call, not three per object: the objects
+// are locked and read in one (in index order, so two callers lock them in
+// the same order), the finished ones updated in one, the window refilled
+// by one release of as many objects as left it, and the job's counters
+// written once (each update of the job row is a new version of it, with
+// entries in its indexes, which every claim reads).
 Result<std::vector<Status>> PgStore::FinishObjects(int64_t job_id,
                                                    const std::vector<ObjectOutcome>& outcomes,
                                                    int64_t now_ms, const LeaseFence* fence) {
   return Txn<std::vector<Status>>(changes::kWork, [&]() -> Result<std::vector<Status>> {
     PLB_TRY(CheckFence(fence));
+    struct Found {
+      bool open = false;       // not finished yet (nor by an earlier outcome of this call)
+      bool in_window = false;  // released and still needing answers
+    };
+    std::unordered_map<int64_t, Found> found;
+    {
+      ArrayLiteral wanted;
+      for (const auto& o : outcomes) wanted.Add(o.index);
+      Query q = Q(
+          "SELECT idx, state, released_ms > 0 AND (answers + declines) < needed FROM objects "
+          "WHERE job_id=? AND idx=ANY(?::bigint[]) ORDER BY idx FOR UPDATE");
+      q.Bind(1, job_id).Bind(2, wanted.Done());
+      while (q.Step()) found[q.Int(0)] = Found{q.Int(1) == 0, q.Int(2) != 0};
+    }
     std::vector<Status> out;
     out.reserve(outcomes.size());
     JobCounts counts;
-    for (const auto& o : outcomes) out.push_back(FinishLocked(job_id, o, now_ms, counts));
-    // The job's counters once for the whole call: each update of the job
-    // row is a new version of it (its progress is indexed), which every
-    // claim reads.
-    if (counts.labeled != 0 || counts.skipped != 0 || counts.failed != 0)
-      Q("UPDATE jobs SET labeled=labeled+?, object_count=object_count-?, failed=failed+?, "
-        "modified_ms=? WHERE id=?")
-          .Bind(1, counts.labeled)
-          .Bind(2, counts.skipped)
-          .Bind(3, counts.failed)
-          .Bind(4, now_ms)
-          .Bind(5, job_id)
-          .Step();
+    int64_t left_window = 0;
+    ArrayLiteral idx, state, label, reason;
+    for (const auto& o : outcomes) {
+      auto it = found.find(o.index);
+      if (it == found.end()) {
+        out.push_back(NotFound("no object " + std::to_string(o.index)));
+        continue;
+      }
+      if (!it->second.open) {
+        out.push_back(Conflict("object " + std::to_string(o.index) + " already finished"));
+        continue;
+      }
+      it->second.open = false;
+      if (it->second.in_window) ++left_window;
+      idx.Add(o.index);
+      state.Add(static_cast<int64_t>(o.state));
+      label.AddText(o.label_json);
+      reason.AddText(o.failure_reason);
+      if (o.state == ObjectState::kLabeled)
+        ++counts.labeled;
+      else if (o.state == ObjectState::kSkipped)  // needs no label: leaves the job's total
+        ++counts.skipped;
+      else
+        ++counts.failed;
+      out.push_back({});
+    }
+    if (counts.labeled + counts.skipped + counts.failed == 0) return out;
+    Q("UPDATE objects o SET state=t.state, label=t.label, failure_reason=t.reason "
+      "FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[]) AS t(idx, state, label, reason) "
+      "WHERE o.job_id=? AND o.idx=t.idx")
+        .Bind(1, idx.Done())
+        .Bind(2, state.Done())
+        .Bind(3, label.Done())
+        .Bind(4, reason.Done())
+        .Bind(5, job_id)
+        .Step();
+    if (left_window > 0) ReleaseNext(job_id, left_window, now_ms);
+    Q("UPDATE jobs SET labeled=labeled+?, object_count=object_count-?, failed=failed+?, "
+      "modified_ms=? WHERE id=?")
+        .Bind(1, counts.labeled)
+        .Bind(2, counts.skipped)
+        .Bind(3, counts.failed)
+        .Bind(4, now_ms)
+        .Bind(5, job_id)
+        .Step();
     return out;
   });
 }
-Status PgStore::FinishLocked(int64_t job_id, const ObjectOutcome& o, int64_t now_ms,
-                             JobCounts& counts) {
-  bool was_in_window = false;
-  {
-    Query q =
-        Q("SELECT state, released_ms > 0 AND (answers + declines) < needed FROM objects "
-          "WHERE job_id=? AND idx=? FOR UPDATE");
-    q.Bind(1, job_id).Bind(2, o.index);
-    if (!q.Step()) return NotFound("no object " + std::to_string(o.index));
-    if (q.Int(0) != 0) return Conflict("object " + std::to_string(o.index) + " already finished");
-    was_in_window = q.Int(1) != 0;
-  }
-  Q("UPDATE objects SET state=?, label=?, failure_reason=? WHERE job_id=? AND idx=?")
-      .Bind(1, static_cast<int64_t>(o.state))
-      .Bind(2, o.label_json)
-      .Bind(3, o.failure_reason)
-      .Bind(4, job_id)
-      .Bind(5, o.index)
-      .Step();
-  if (o.state == ObjectState::kLabeled)
-    ++counts.labeled;
-  else if (o.state == ObjectState::kSkipped)  // needs no label: leaves the job's total
-    ++counts.skipped;
-  else
-    ++counts.failed;
-  if (was_in_window) ReleaseNext(job_id, 1, now_ms);
-  return {};
-}
 Result<int64_t> PgStore::CountInProgress(int64_t job_id) {
-  return Read<int64_t>([&]() -> Result<int64_t> {
+  return ReadOne<int64_t>([&]() -> Result<int64_t> {
     // Started objects are released ones: the count reads the window (and
     // the objects awaiting consolidation), not the whole job.
     Query q =
@@ -502,7 +526,7 @@ Result<int64_t> PgStore::CountInProgress(int64_t job_id) {
 Result<std::vector<std::pair<int64_t, int64_t>>> PgStore::ExpiredObjects(
     int64_t job_id, int64_t released_before_ms, size_t limit) {
   using Rows = std::vector<std::pair<int64_t, int64_t>>;
-  return Read<Rows>([&]() -> Result<Rows> {
+  return ReadOne<Rows>([&]() -> Result<Rows> {
     Rows out;
     Query q =
         Q("SELECT idx, answers FROM objects WHERE job_id=? AND "
@@ -522,7 +546,7 @@ Status PgStore::ReleaseObjects(int64_t job_id, int64_t count, int64_t now_ms,
   });
 }
 Result<int64_t> PgStore::CountAvailable(int64_t job_id) {
-  return Read<int64_t>([&]() -> Result<int64_t> {
+  return ReadOne<int64_t>([&]() -> Result<int64_t> {
     // The job's counters, kept in the transactions that change object
     // states: no scan of the objects.
     Query q = Q("SELECT object_count - labeled - failed FROM jobs WHERE id=?");

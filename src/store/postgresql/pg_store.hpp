@@ -49,6 +49,7 @@
 #include <libpq-fe.h>
 
 #include <atomic>
+#include <cstdio>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -222,6 +223,40 @@ class Query {
   int row_ = -1;
 };
 
+// A PostgreSQL array literal of text-form elements (`{1,2}`,
+// `{"a","b\"c"}`), built one element at a time.
+class ArrayLiteral {
+ public:
+  ArrayLiteral& Add(int64_t v) { return Raw(std::to_string(v)); }
+  ArrayLiteral& Add(bool v) { return Raw(v ? "t" : "f"); }
+  ArrayLiteral& Add(double v) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    return Raw(buf);
+  }
+  // Quoted, with `"` and `\` escaped by a backslash.
+  ArrayLiteral& AddText(const std::string& v) {
+    Next();
+    text_ += '"';
+    for (char c : v) {
+      if (c == '"' || c == '\\') text_ += '\\';
+      text_ += c;
+    }
+    text_ += '"';
+    return *this;
+  }
+  std::string Done() const { return text_.empty() ? "{}" : text_ + "}"; }
+
+ private:
+  void Next() { text_ += text_.empty() ? "{" : ","; }
+  ArrayLiteral& Raw(const std::string& v) {
+    Next();
+    text_ += v;
+    return *this;
+  }
+  std::string text_;
+};
+
 // A claim, a submit or a submit that also claims: one element of the
 // arrays plb_write_batch takes (schema.cpp, migration 8), whose row for it
 // holds the submit's outcome from column kBatchOutcomeCol (outcome, job
@@ -244,7 +279,10 @@ inline constexpr int kBatchClaimCol = 4;
 User ReadUser(const Query& q);
 Job ReadJob(const Query& q);
 DataObject ReadObject(const Query& q);
-Assignment ReadAssignmentRow(const Query& q);
+// The columns of kAssignmentSelect from column `first` on.
+Assignment ReadAssignmentRow(const Query& q, int first = 0);
+// How many columns kObjectSelect has.
+inline constexpr int kObjectColumns = 9;
 KmsKey ReadKmsKey(const Query& q);
 
 class PgStore final : public Store {
@@ -568,7 +606,8 @@ class PgStore final : public Store {
   // (a statement outside a transaction block is a transaction of its own
   // and reads one snapshot), so it costs the server one round trip and one
   // statement instead of three. The hot reads of every worker request (the
-  // identity version, a task) go this way.
+  // identity version, a task) and the runner's reads of each pass go this
+  // way.
   template <class T, class F>
   Result<T> ReadOne(F&& fn) {
     return OnReader<T>(/*transaction=*/false, std::forward<F>(fn));
@@ -621,11 +660,10 @@ class PgStore final : public Store {
   int64_t Changes() const { return t_conn->changes; }
 
   // ---- helpers inside a transaction ----
-  // What FinishLocked adds to the job's counters (written once per call).
+  // What FinishObjects adds to the job's counters (written once per call).
   struct JobCounts {
     int64_t labeled = 0, skipped = 0, failed = 0;
   };
-  Status FinishLocked(int64_t job_id, const ObjectOutcome& o, int64_t now_ms, JobCounts& counts);
   // Inside a write's transaction: LeaseLost unless `fence` (when given)
   // still holds (the lease row is read FOR SHARE, so a takeover waits for this transaction). In
   // lease_ops.cpp.
