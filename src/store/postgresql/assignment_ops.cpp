@@ -33,7 +33,7 @@ Result<Assignment> PgStore::ReadAssignment(int64_t id, bool for_update) {
 // ---------------- assignments ----------------
 //
 // Claims and submits are rows of one statement: plb_write_batch
-// (schema.cpp, migration 8) holds their logic and takes the writer's
+// (write_functions.cpp, migration 8) holds their logic and takes the writer's
 // consecutive claims and submits of a batch together (connection.cpp).
 
 namespace {
@@ -42,17 +42,7 @@ namespace {
 // when its id is NULL (nothing was claimed).
 std::optional<Assignment> ClaimedAt(const Query& q, int first) {
   if (q.IsNull(first)) return std::nullopt;
-  Assignment a;
-  a.id = q.Int(first);
-  a.job_id = q.Int(first + 1);
-  a.object_index = q.Int(first + 2);
-  a.user_id = q.Int(first + 3);
-  a.state = static_cast<AssignmentState>(q.Int(first + 4));
-  a.accepted_ms = q.Int(first + 5);
-  a.deadline_ms = q.Int(first + 6);
-  a.submitted_ms = q.Int(first + 7);
-  a.answer_json = q.Text(first + 8);
-  a.time_spent_s = q.Real(first + 9);
+  Assignment a = ReadAssignmentRow(q, first);
   a.object_line = q.Text(first + 10);
   a.task_input_json = q.Text(first + 11);
   return a;

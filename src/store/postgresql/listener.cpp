@@ -81,19 +81,22 @@ namespace {
 // The listener's connection gives up on a server that stopped answering
 // (a silent network) within seconds, as the health check's query would not,
 // and so does a connection attempt (a store being closed waits for it).
-std::string WithTimeouts(std::string conninfo) {
-  conninfo.push_back(conninfo.find('?') == std::string::npos ? '?' : '&');
-  conninfo +=
+std::string WithTimeouts(const std::string& conninfo) {
+  std::string out;
+  out.reserve(conninfo.size() + 128);
+  out.append(conninfo);
+  out.append(conninfo.find('?') == std::string::npos ? "?" : "&");
+  out.append(
       "keepalives=1&keepalives_idle=5&keepalives_interval=2&keepalives_count=3"
-      "&tcp_user_timeout=15000&connect_timeout=10";
-  return conninfo;
+      "&tcp_user_timeout=15000&connect_timeout=10");
+  return out;
 }
 }  // namespace
 
 ChangeListener::ChangeListener(std::string conninfo, std::string display_url, std::string channel,
                                std::string origin, ChangeFeed& feed,
                                std::atomic<int64_t>& reconnects)
-    : conninfo_(WithTimeouts(std::move(conninfo))),
+    : conninfo_(WithTimeouts(conninfo)),
       display_url_(std::move(display_url)),
       channel_(std::move(channel)),
       origin_(std::move(origin)),

@@ -258,7 +258,7 @@ class ArrayLiteral {
 };
 
 // A claim, a submit or a submit that also claims: one element of the
-// arrays plb_write_batch takes (schema.cpp, migration 8), whose row for it
+// arrays plb_write_batch takes (write_functions.cpp, migration 8), whose row for it
 // holds the submit's outcome from column kBatchOutcomeCol (outcome, job
 // name, job status) and the claimed task from kBatchClaimCol (NULLs when
 // nothing was claimed).
