@@ -124,8 +124,8 @@ Respond OnceRespond(Respond deliver) {
     if (once->given.exchange(true)) return;
     // What `deliver` holds is let go once it has delivered, whoever still
     // holds a copy of the Respond.
-    Respond deliver = std::move(once->deliver);
-    deliver(std::move(make));
+    Respond now = std::move(once->deliver);
+    now(std::move(make));
   };
 }
 

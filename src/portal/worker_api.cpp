@@ -245,9 +245,9 @@ void WorkerApi::Register(http::Router& router) {
                     object o;
                     o["next"] = nullptr;
                     if (both.next) {
-                      auto next = TaskJson(*both.next, pages_);
-                      if (!next) return FromError(next.error());
-                      o["next"] = std::move(*next);
+                      auto next_task = TaskJson(*both.next, pages_);
+                      if (!next_task) return FromError(next_task.error());
+                      o["next"] = std::move(*next_task);
                     }
                     return reply(both.outcome, std::move(o));
                   }));
