@@ -159,10 +159,10 @@ Consolidation Consolidate(const Problem& problem, const Options& options) {
   std::optional<detail::TaskIndex> built = detail::BuildTaskIndex(problem);
   if (!built) throw std::invalid_argument(Validate(problem).value_or("an answer is out of range"));
   const detail::TaskIndex& index = *built;
+  if (problem.answers_read) problem.answers_read();  // everything below reads the index
   const int k_count = problem.num_classes;
   Consolidation out;
   if (options.algorithm != Algorithm::kMajorityVote) {
-    if (problem.answers_read) problem.answers_read();
     // The EM starts from the vote shares, which it computes in its own order,
     // and the labels are read off its own layout; the task-order table is
     // made only when asked for.
@@ -180,8 +180,7 @@ Consolidation Consolidate(const Problem& problem, const Options& options) {
     out.converged = em.converged;
     return out;
   }
-  std::vector<double> posteriors = detail::VoteShares(problem, index);
-  if (problem.answers_read) problem.answers_read();
+  std::vector<double> posteriors = detail::VoteShares(index);
   // The vote shares are the posteriors; the "prior" is their mean, so that
   // every algorithm fills the same fields.
   out.class_priors.assign(k_count, 0.0);

@@ -47,8 +47,8 @@ struct Problem {
   int32_t num_classes = 0;  // K >= 1
   std::span<const Answer> answers;
   // Optional: called once Consolidate has read `answers` for the last time
-  // (for the EM, as soon as its task index is built), so that a caller
-  // holding a large table may free it and the EM's tables reuse its memory.
+  // (as soon as its task index is built), so that a caller holding a large
+  // table may free it and the algorithm's tables reuse its memory.
   std::function<void()> answers_read;
 };
 

@@ -88,10 +88,11 @@ inline void StorePair(double* to, Doubles2 v, bool streaming) {
 // statistics of those posteriors: stats[(w*K+y)*stride+k] = sum of T_ik over
 // w's answers y, the class mass, and the number of those answers,
 // row_answers[w*K+y]. The rows of a position are read once for both.
-template <int kClasses, class Row>
-void InitialPassOf(const TaskIndex& index, const Row* rows, int k_count, double* posteriors,
-                   Chunk& out, std::vector<int32_t>& row_answers) {
-  const int k = kClasses > 0 ? kClasses : k_count;
+// This is the pass for K > 4 (InitialPassSmallK below for the others).
+template <class Row>
+void InitialPassAnyK(const TaskIndex& index, const Row* rows, double* posteriors, Chunk& out,
+                     std::vector<int32_t>& row_answers) {
+  const int k = index.num_classes;
   const int stride = Stride(k);
   double* __restrict stats = out.stats.data();
   double* __restrict mass = out.class_mass.data();
@@ -186,8 +187,7 @@ void InitialPassRows(const TaskIndex& index, const Row* rows, double* posteriors
     case 2: return InitialPassSmallK<2>(index, rows, posteriors, out, row_answers);
     case 3: return InitialPassSmallK<3>(index, rows, posteriors, out, row_answers);
     case 4: return InitialPassSmallK<4>(index, rows, posteriors, out, row_answers);
-    default:
-      return InitialPassOf<0>(index, rows, index.num_classes, posteriors, out, row_answers);
+    default: return InitialPassAnyK(index, rows, posteriors, out, row_answers);
   }
 }
 
@@ -551,18 +551,19 @@ std::optional<TaskIndex> BuildTaskIndex(const Problem& problem) {
   return index;
 }
 
-std::vector<double> VoteShares(const Problem& problem, const TaskIndex& index) {
+std::vector<double> VoteShares(const TaskIndex& index) {
   const int k_count = index.num_classes;
   std::vector<double> shares(static_cast<size_t>(index.num_tasks) * k_count, 0.0);
-  for (const Answer& a : problem.answers) {
-    shares[static_cast<size_t>(a.task) * k_count + a.label] += 1.0;
-  }
-  for (int32_t p = 0; p < index.num_tasks; ++p) {
-    const int32_t n = index.answers_at(p);
-    if (n == 0) continue;
-    double* t = shares.data() + static_cast<size_t>(index.order[p]) * k_count;
-    for (int k = 0; k < k_count; ++k) t[k] /= n;  // §7.1 step 1: T_ik = votes / |W_i|
-  }
+  index.WithRows([&](const auto* rows) {
+    for (int32_t p = 0; p < index.num_tasks; ++p) {
+      const int32_t first = index.offsets[p];
+      const int32_t n = index.offsets[p + 1] - first;
+      if (n == 0) continue;
+      double* t = shares.data() + static_cast<size_t>(index.order[p]) * k_count;
+      for (int32_t j = first; j < first + n; ++j) t[static_cast<int32_t>(rows[j]) % k_count] += 1.0;
+      for (int k = 0; k < k_count; ++k) t[k] /= n;  // §7.1 step 1: T_ik = votes / |W_i|
+    }
+  });
   return shares;
 }
 

@@ -74,8 +74,8 @@ EmResult RunEm(const TaskIndex& index, EmModel model, const Options& options);
 // without answers).
 std::vector<double> TaskOrderPosteriors(const TaskIndex& index, const EmResult& result);
 
-// Vote shares (T x K) of problem.answers; a task without answers gets an
-// all-zero row.
-std::vector<double> VoteShares(const Problem& problem, const TaskIndex& index);
+// Vote shares (T x K, task order) of the index's answers; a task without
+// answers gets an all-zero row.
+std::vector<double> VoteShares(const TaskIndex& index);
 
 }  // namespace plumbline::consolidation::detail
