@@ -428,7 +428,9 @@ void AddConsolidateCommand(CLI::App& app) {
     if (!algorithm) fail("unknown algorithm '" + flags->algorithm + "'");
     Result<std::unique_ptr<InputText>> input = InputText::Open(flags->input);
     if (!input) fail(input.error().message);
-    // The peak heap is about twice the input (answers, EM tables, output).
+    // The heap spans about the input's size (the answers, then the EM's
+    // tables, then the output, each in memory the one before freed); three
+    // times that is set aside for huge pages.
     UseHugePageHeap(3 * (*input)->text().size());
     timer.Lap("read");
     const int threads =
