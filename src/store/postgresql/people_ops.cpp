@@ -167,7 +167,8 @@ Status PgStore::PutSession(const Session& s) {
 }
 // Cached: every request of a signed-in worker asks. An entry is kept with
 // the identity version it was read under, and a lookup first reads the
-// current version (a point read on a reader connection): every change that
+// current version (a point read on a reader connection, shared by the
+// lookups waiting at the same time; see identity_version_): every change that
 // could make an entry stale bumps it in its own transaction, in this
 // process or another one sharing the database, so a hit is never older
 // than the last such change.
@@ -215,9 +216,7 @@ Result<std::optional<std::pair<Session, User>>> PgStore::FindSessionUserUncached
     return Out(std::make_pair(std::move(s), std::move(u)));
   });
 }
-Result<int64_t> PgStore::IdentityVersion() {
-  return ReadOne<int64_t>([&]() -> Result<int64_t> { return ReadIdentityVersion(); });
-}
+Result<int64_t> PgStore::IdentityVersion() { return identity_version_.Get(); }
 int64_t PgStore::ReadIdentityVersion() {
   Query q = Q("SELECT version FROM identity_version WHERE id=1");
   return q.Step() ? q.Int(0) : 0;

@@ -64,6 +64,7 @@
 #include <vector>
 
 #include "common/await.hpp"
+#include "common/fresh_read.hpp"
 #include "store/postgresql/listener.hpp"
 #include "store/store.hpp"
 
@@ -712,6 +713,12 @@ class PgStore final : public Store {
   std::atomic<int64_t> readers_open_{0}, readers_busy_{0}, reconnects_{0};
 
   static constexpr size_t kMaxCachedSessions = 100000;
+  // The identity version every session lookup checks, read for many
+  // requests at once: each is answered by a read that started after it
+  // asked, so it sees every change committed before, and one read answers
+  // all the requests that arrived while the one before it ran.
+  FreshRead<Result<int64_t>, std::function<Result<int64_t>()>> identity_version_{
+      [this] { return ReadOne<int64_t>([&]() -> Result<int64_t> { return ReadIdentityVersion(); }); }};
   std::mutex auth_mu_;
   int64_t cache_version_ = -1;
   std::unordered_map<std::string, std::pair<Session, User>> auth_cache_;
