@@ -254,12 +254,14 @@ SignInResult Identity::SignIn(const std::string& username, const std::string& pa
   return out;
 }
 
-Result<std::optional<SignedIn>> Identity::FindSession(const std::string& token) {
+Result<std::optional<SignedIn>> Identity::FindSession(const std::string& token,
+                                                      store::SessionCheck check) {
   if (token.empty()) return std::optional<SignedIn>();
-  PLB_ASSIGN_OR_RETURN(auto found, store_.FindSessionUser(token));
-  if (!found || found->first.expires_ms < ToEpochMs(clock_.Now())) return std::optional<SignedIn>();
-  if (found->second.disabled) return PermissionDenied("this account is disabled");
-  return std::optional<SignedIn>(SignedIn{std::move(found->first), std::move(found->second)});
+  PLB_ASSIGN_OR_RETURN(auto found, store_.FindSession(token, check));
+  if (!found || found->session.expires_ms < ToEpochMs(clock_.Now())) return std::optional<SignedIn>();
+  if (found->user.disabled) return PermissionDenied("this account is disabled");
+  return std::optional<SignedIn>(
+      SignedIn{std::move(found->session), std::move(found->user), found->identity_version});
 }
 
 bool Identity::CsrfMatches(const store::Session& session, std::string_view csrf_token) {

@@ -114,6 +114,9 @@ struct Principal {
 struct SignedIn {
   store::Session session;
   store::User user;
+  // The identity version the two were read under (store::SessionUser): a
+  // worker write passes it on to be checked in its transaction.
+  int64_t identity_version = 0;
 };
 
 // What SignIn answers. Exactly one of: `status` OK with `signed_in` set;
@@ -226,8 +229,11 @@ class Identity {
                       const RequestSource& source);
   // The session of `token` and its user. nullopt for an unknown or expired
   // session; kPermissionDenied "this account is disabled" when the user is
-  // disabled; kUnavailable when the store failed.
-  Result<std::optional<SignedIn>> FindSession(const std::string& token);
+  // disabled; kUnavailable when the store failed. `check`: how fresh the
+  // answer must be (store::SessionCheck; kCheckedByTheWrite only for a
+  // caller that hands identity_version to its write).
+  Result<std::optional<SignedIn>> FindSession(
+      const std::string& token, store::SessionCheck check = store::SessionCheck::kCurrent);
   // True when `csrf_token` is the session's (constant-time comparison).
   static bool CsrfMatches(const store::Session& session, std::string_view csrf_token);
   // Ends the session (audited as "portal:logout"). kUnavailable.

@@ -174,15 +174,19 @@ class LabelingService {
   // function that completes the call (for a task handed out: its parsed
   // task input) and returns what the blocking form returns; `done`
   // must return quickly and leave that function to a thread of its own.
+  // `identity_version` (> 0): the identity version the worker's session was
+  // read under (store::SessionUser), checked in the write's transaction; a
+  // change since fails the call with store::IdentityChanged and nothing
+  // written (see store::Store::ClaimAsync). 0: not checked.
   template <class T>
   using Then = std::function<void(std::function<Result<T>()>)>;
   void ClaimAsync(const store::User& worker, const std::string& job_name,
-                  Then<std::optional<ClaimedTask>> done);
+                  int64_t identity_version, Then<std::optional<ClaimedTask>> done);
   void SubmitAsync(const store::User& worker, int64_t task_id, const boost::json::value& answer,
-                   double time_spent_s, Then<store::SubmitOutcome> done);
+                   double time_spent_s, int64_t identity_version, Then<store::SubmitOutcome> done);
   void SubmitAndClaimNextAsync(const store::User& worker, int64_t task_id,
                                const boost::json::value& answer, double time_spent_s,
-                               Then<SubmitAndNext> done);
+                               int64_t identity_version, Then<SubmitAndNext> done);
   Status Release(const store::User& worker, int64_t task_id);
   Status Decline(const store::User& worker, int64_t task_id);
   // The task this worker will likely get after `task_id` (its own live

@@ -146,11 +146,11 @@ Result<T> Wait(Start start) {
 Result<std::optional<ClaimedTask>> LabelingService::Claim(const store::User& worker,
                                                           const std::string& job_name) {
   return Wait<std::optional<ClaimedTask>>(
-      [&](auto done) { ClaimAsync(worker, job_name, std::move(done)); });
+      [&](auto done) { ClaimAsync(worker, job_name, 0, std::move(done)); });
 }
 
 void LabelingService::ClaimAsync(const store::User& worker, const std::string& job_name,
-                                 Then<std::optional<ClaimedTask>> done) {
+                                 int64_t identity_version, Then<std::optional<ClaimedTask>> done) {
   using Out = std::optional<ClaimedTask>;
   auto found = impl_->ClaimJobNamed(job_name);
   if (!found) return done(Ready<Out>(found.error()));
@@ -161,7 +161,7 @@ void LabelingService::ClaimAsync(const store::User& worker, const std::string& j
   auto info = impl_->InfoOf(*shared);
   Impl* impl = impl_.get();
   impl_->store.ClaimAsync(
-      ClaimRequestFor(*shared, info->config, worker.id, impl_->NowMs()),
+      ClaimRequestFor(*shared, info->config, worker.id, impl_->NowMs()), identity_version,
       [impl, shared, info, done = std::move(done)](Result<std::optional<store::Assignment>> a) {
         done([impl, shared, info, a = std::move(a)]() -> Result<Out> {
           if (!a) return a.error();
@@ -177,18 +177,19 @@ Result<store::SubmitOutcome> LabelingService::Submit(const store::User& worker, 
                                                      const boost::json::value& answer,
                                                      double time_spent_s) {
   return Wait<store::SubmitOutcome>(
-      [&](auto done) { SubmitAsync(worker, task_id, answer, time_spent_s, std::move(done)); });
+      [&](auto done) { SubmitAsync(worker, task_id, answer, time_spent_s, 0, std::move(done)); });
 }
 
 void LabelingService::SubmitAsync(const store::User& worker, int64_t task_id,
                                   const boost::json::value& answer, double time_spent_s,
-                                  Then<store::SubmitOutcome> done) {
+                                  int64_t identity_version, Then<store::SubmitOutcome> done) {
   using Out = store::SubmitOutcome;
   if (!answer.is_object()) return done(Ready<Out>(InvalidArgument("answer must be a JSON object")));
   impl_->TakeTaskJob(task_id);
   // One write transaction checks the lease, the owner and the job's status.
   impl_->store.SubmitAsync(task_id, worker.id, json::Serialize(answer), time_spent_s,
-                           impl_->NowMs(), [this, done = std::move(done)](Result<Out> outcome) {
+                           impl_->NowMs(), identity_version,
+                           [this, done = std::move(done)](Result<Out> outcome) {
                              if (outcome) Wake();
                              done(Ready<Out>(std::move(outcome)));
                            });
@@ -199,13 +200,13 @@ Result<SubmitAndNext> LabelingService::SubmitAndClaimNext(const store::User& wor
                                                           const boost::json::value& answer,
                                                           double time_spent_s) {
   return Wait<SubmitAndNext>([&](auto done) {
-    SubmitAndClaimNextAsync(worker, task_id, answer, time_spent_s, std::move(done));
+    SubmitAndClaimNextAsync(worker, task_id, answer, time_spent_s, 0, std::move(done));
   });
 }
 
 void LabelingService::SubmitAndClaimNextAsync(const store::User& worker, int64_t task_id,
                                               const boost::json::value& answer, double time_spent_s,
-                                              Then<SubmitAndNext> done) {
+                                              int64_t identity_version, Then<SubmitAndNext> done) {
   if (!answer.is_object())
     return done(Ready<SubmitAndNext>(InvalidArgument("answer must be a JSON object")));
   // The task's job (known when this process handed the task out, else
@@ -224,7 +225,7 @@ void LabelingService::SubmitAndClaimNextAsync(const store::User& worker, int64_t
     // Outside the team now, or the job has ended: the submit alone says
     // what became of the answer.
     return SubmitAsync(
-        worker, task_id, answer, time_spent_s,
+        worker, task_id, answer, time_spent_s, identity_version,
         [done = std::move(done)](std::function<Result<store::SubmitOutcome>()> finish) {
           done([finish]() -> Result<SubmitAndNext> {
             PLB_ASSIGN_OR_RETURN(auto outcome, finish());
@@ -239,7 +240,7 @@ void LabelingService::SubmitAndClaimNextAsync(const store::User& worker, int64_t
   // One write transaction: the submit, then the claim of the next task.
   impl_->store.SubmitAndClaimAsync(
       task_id, worker.id, json::Serialize(answer), time_spent_s, now,
-      ClaimRequestFor(*shared, info->config, worker.id, now),
+      ClaimRequestFor(*shared, info->config, worker.id, now), identity_version,
       [this, impl, shared, info,
        done = std::move(done)](Result<store::Store::SubmittedAndClaimed> both) {
         if (both) Wake();

@@ -70,10 +70,11 @@ http::Response SessionResponse(identity::Identity& identity, const identity::Sig
 }
 
 std::variant<http::Response, identity::SignedIn> FindSession(identity::Identity& identity,
-                                                             const http::Request& req) {
+                                                             const http::Request& req,
+                                                             store::SessionCheck check) {
   std::string token = req.Cookie(kSessionCookie);
   if (token.empty()) return FromError(Unauthenticated("sign in first"));
-  auto found = identity.FindSession(token);
+  auto found = identity.FindSession(token, check);
   if (!found) return FromError(found.error());  // disabled: 403, store down: 503
   if (!*found) return FromError(Unauthenticated("your session has ended; sign in again"));
   return std::move(**found);
@@ -87,8 +88,9 @@ std::optional<http::Response> CheckCsrf(const http::Request& req, const identity
 }
 
 std::variant<http::Response, identity::SignedIn> SessionOf(identity::Identity& identity,
-                                                           const http::Request& req) {
-  auto found = FindSession(identity, req);
+                                                           const http::Request& req,
+                                                           store::SessionCheck check) {
+  auto found = FindSession(identity, req, check);
   if (auto* s = std::get_if<identity::SignedIn>(&found)) {
     if (auto refused = CheckCsrf(req, *s)) return std::move(*refused);
   }

@@ -38,13 +38,16 @@ http::Response SessionResponse(identity::Identity& identity, const identity::Sig
                                bool secure_cookies);
 
 // The session of the request's session cookie, or the refusal (no or an
-// ended session, a disabled account, the store down).
-std::variant<http::Response, identity::SignedIn> FindSession(identity::Identity& identity,
-                                                             const http::Request& req);
+// ended session, a disabled account, the store down). `check`: see
+// identity::Identity::FindSession.
+std::variant<http::Response, identity::SignedIn> FindSession(
+    identity::Identity& identity, const http::Request& req,
+    store::SessionCheck check = store::SessionCheck::kCurrent);
 // The refusal of a POST without the session's CSRF token in X-CSRF-Token.
 std::optional<http::Response> CheckCsrf(const http::Request& req, const identity::SignedIn& s);
 // Both: the session, its CSRF header checked on a POST, or the refusal.
-std::variant<http::Response, identity::SignedIn> SessionOf(identity::Identity& identity,
-                                                           const http::Request& req);
+std::variant<http::Response, identity::SignedIn> SessionOf(
+    identity::Identity& identity, const http::Request& req,
+    store::SessionCheck check = store::SessionCheck::kCurrent);
 
 }  // namespace plumbline::portal

@@ -1,8 +1,10 @@
 #include "portal/worker_api.hpp"
 
 #include <boost/json.hpp>
+#include <memory>
 #include <variant>
 
+#include "common/await.hpp"
 #include "common/ids.hpp"
 #include "common/json.hpp"
 #include "common/work_pool.hpp"
@@ -37,17 +39,47 @@ Result<object> TaskJson(const labeling::ClaimedTask& task, const TaskPages* page
   return o;
 }
 
-// A labeling call's completion handed to the server: on an I/O thread the
-// call is finished and its result made a response (errors as FromError).
-template <class T, class ToResponse>
-labeling::LabelingService::Then<T> RespondWith(http::Respond respond, ToResponse to_response) {
-  return [respond, to_response](std::function<Result<T>()> finish) {
-    respond([finish, to_response]() -> http::Response {
-      auto result = finish();
+// A worker's claim or submit, as one asynchronous request. `start(user,
+// identity_version, then)` starts the labeling call. The session is the one
+// the cache holds, not checked against the store's identity version first
+// (a database round trip per request saved): the write checks that version
+// in its own transaction. When it finds that users, groups, sessions or
+// keys changed since (store::IsIdentityChanged, nothing written), or the
+// call was refused as not allowed (the cached groups may predate the
+// worker's joining a team), the request is authenticated again against
+// the current version (CSRF token too) and, if it still stands under a
+// newer version, made again, on this I/O thread (a change is rare). On an
+// I/O thread the call is finished and its result made a response (errors
+// as FromError).
+constexpr int kIdentityRetries = 3;
+
+template <class T, class Start, class ToResponse>
+void WriteAsWorker(identity::Identity& identity, const http::Request& req,
+                   const identity::SignedIn& who, Start start, ToResponse to_response,
+                   http::Respond respond) {
+  auto then = [&identity, &req, start, to_response, version = who.identity_version,
+               respond = std::move(respond)](std::function<Result<T>()> finish) {
+    // The server keeps `req` until the response is made.
+    respond([&identity, &req, start, to_response, finish, version]() -> http::Response {
+      Result<T> result = finish();
+      int64_t used = version;
+      for (int again = 0; again < kIdentityRetries && !result &&
+                          (store::IsIdentityChanged(result.error()) ||
+                           result.error().code == ErrorCode::kPermissionDenied);
+           ++again) {
+        auto now = SessionOf(identity, req);
+        if (auto* refused = std::get_if<http::Response>(&now)) return std::move(*refused);
+        const auto& current = std::get<identity::SignedIn>(now);
+        if (current.identity_version == used) break;  // the refusal stands
+        used = current.identity_version;
+        result = Await<std::function<Result<T>()>>(
+            [&](auto done) { start(current.user, used, std::move(done)); })();
+      }
       if (!result) return FromError(result.error());
       return to_response(*result);
     });
   };
+  start(who.user, who.identity_version, std::move(then));
 }
 
 }  // namespace
@@ -129,12 +161,14 @@ void WorkerApi::Register(http::Router& router) {
       return fn(req, signed_in);
     };
   };
+  // A worker write: the session from the cache, its identity version
+  // checked by the write (WriteAsWorker).
   auto authed_async = [this](auto fn) {
     return [this, fn](const http::Request& req, http::Respond respond) {
-      auto who = Authenticate(req);
+      auto who = SessionOf(identity_, req, store::SessionCheck::kCheckedByTheWrite);
       if (auto* refused = std::get_if<http::Response>(&who))
         return respond(http::Ready(std::move(*refused)));
-      fn(req, std::get<identity::SignedIn>(who).user, std::move(respond));
+      fn(req, std::get<identity::SignedIn>(who), std::move(respond));
     };
   };
   auto task_id = [](const http::Request& req) -> std::optional<int64_t> {
@@ -199,24 +233,29 @@ void WorkerApi::Register(http::Router& router) {
   // I/O thread while it is pending.
   router.AddAsync(
       "POST", "/worker/api/jobs/{jobName}/claim",
-      authed_async([this](const http::Request& req, const store::User& user, http::Respond respond) {
-        service_.ClaimAsync(
-            user, req.Param("jobName"),
-            RespondWith<std::optional<labeling::ClaimedTask>>(
-                std::move(respond), [this](const std::optional<labeling::ClaimedTask>& task) {
-                  if (task) {
-                    auto body = TaskJson(*task, pages_);
-                    return body ? Ok(*body) : FromError(body.error());
-                  }
-                  http::Response none;
-                  none.status = 204;
-                  return none;
-                }));
+      authed_async([this](const http::Request& req, const identity::SignedIn& who,
+                          http::Respond respond) {
+        WriteAsWorker<std::optional<labeling::ClaimedTask>>(
+            identity_, req, who,
+            [this, job = req.Param("jobName")](const store::User& user, int64_t version,
+                                               auto then) {
+              service_.ClaimAsync(user, job, version, std::move(then));
+            },
+            [this](const std::optional<labeling::ClaimedTask>& task) {
+              if (task) {
+                auto body = TaskJson(*task, pages_);
+                return body ? Ok(*body) : FromError(body.error());
+              }
+              http::Response none;
+              none.status = 204;
+              return none;
+            },
+            std::move(respond));
       }));
 
   router.AddAsync(
       "POST", "/worker/api/tasks/{taskId}/submit",
-      authed_async([this, task_id](const http::Request& req, const store::User& user,
+      authed_async([this, task_id](const http::Request& req, const identity::SignedIn& who,
                                    http::Respond respond) {
         auto answer = [&respond](http::Response r) { respond(http::Ready(std::move(r))); };
         auto id = task_id(req);
@@ -232,31 +271,40 @@ void WorkerApi::Register(http::Router& router) {
         // same commit) and answers it as "next" (null: none).
         const auto* next = body->get_object().if_contains("next");
         bool claim_next = next && next->is_bool() && next->get_bool();
+        auto given = std::make_shared<const boost::json::value>(std::move(it->value()));
         auto reply = [task = *id](store::SubmitOutcome outcome, object o) {
           o["taskId"] = std::to_string(task);
           o["status"] = outcome == store::SubmitOutcome::kAccepted ? "accepted" : "duplicate";
           return Ok(o);
         };
         if (claim_next) {
-          service_.SubmitAndClaimNextAsync(
-              user, *id, it->value(), spent,
-              RespondWith<labeling::SubmitAndNext>(
-                  std::move(respond), [this, reply](const labeling::SubmitAndNext& both) {
-                    object o;
-                    o["next"] = nullptr;
-                    if (both.next) {
-                      auto next_task = TaskJson(*both.next, pages_);
-                      if (!next_task) return FromError(next_task.error());
-                      o["next"] = std::move(*next_task);
-                    }
-                    return reply(both.outcome, std::move(o));
-                  }));
+          WriteAsWorker<labeling::SubmitAndNext>(
+              identity_, req, who,
+              [this, task = *id, given, spent](const store::User& user, int64_t version,
+                                               auto then) {
+                service_.SubmitAndClaimNextAsync(user, task, *given, spent, version,
+                                                 std::move(then));
+              },
+              [this, reply](const labeling::SubmitAndNext& both) {
+                object o;
+                o["next"] = nullptr;
+                if (both.next) {
+                  auto next_task = TaskJson(*both.next, pages_);
+                  if (!next_task) return FromError(next_task.error());
+                  o["next"] = std::move(*next_task);
+                }
+                return reply(both.outcome, std::move(o));
+              },
+              std::move(respond));
         } else {
-          service_.SubmitAsync(user, *id, it->value(), spent,
-                               RespondWith<store::SubmitOutcome>(
-                                   std::move(respond), [reply](store::SubmitOutcome outcome) {
-                                     return reply(outcome, object());
-                                   }));
+          WriteAsWorker<store::SubmitOutcome>(
+              identity_, req, who,
+              [this, task = *id, given, spent](const store::User& user, int64_t version,
+                                               auto then) {
+                service_.SubmitAsync(user, task, *given, spent, version, std::move(then));
+              },
+              [reply](store::SubmitOutcome outcome) { return reply(outcome, object()); },
+              std::move(respond));
         }
       }));
 

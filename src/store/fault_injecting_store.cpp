@@ -90,31 +90,33 @@ void FaultInjectingStore::WriteAsync(const char* operation, Start&& start, Done<
       }));
 }
 
-void FaultInjectingStore::ClaimAsync(const ClaimRequest& request,
+void FaultInjectingStore::ClaimAsync(const ClaimRequest& request, int64_t identity_version,
                                      Done<std::optional<Assignment>> done) {
   WriteAsync<std::optional<Assignment>>(
-      "Claim", [&](auto d) { inner_->ClaimAsync(request, std::move(d)); }, std::move(done));
+      "Claim", [&](auto d) { inner_->ClaimAsync(request, identity_version, std::move(d)); },
+      std::move(done));
 }
 void FaultInjectingStore::SubmitAsync(int64_t assignment_id, int64_t user_id,
                                       std::string answer_json, double time_spent_s, int64_t now_ms,
-                                      Done<SubmitOutcome> done) {
+                                      int64_t identity_version, Done<SubmitOutcome> done) {
   WriteAsync<SubmitOutcome>(
       "Submit",
       [&](auto d) {
         inner_->SubmitAsync(assignment_id, user_id, std::move(answer_json), time_spent_s, now_ms,
-                            std::move(d));
+                            identity_version, std::move(d));
       },
       std::move(done));
 }
 void FaultInjectingStore::SubmitAndClaimAsync(int64_t assignment_id, int64_t user_id,
                                               std::string answer_json, double time_spent_s,
                                               int64_t now_ms, const ClaimRequest& next,
+                                              int64_t identity_version,
                                               Done<SubmittedAndClaimed> done) {
   WriteAsync<SubmittedAndClaimed>(
       "SubmitAndClaim",
       [&](auto d) {
         inner_->SubmitAndClaimAsync(assignment_id, user_id, std::move(answer_json), time_spent_s,
-                                    now_ms, next, std::move(d));
+                                    now_ms, next, identity_version, std::move(d));
       },
       std::move(done));
 }
@@ -147,9 +149,9 @@ Result<std::optional<AccessKey>> FaultInjectingStore::FindAccessKey(
 Status FaultInjectingStore::PutSession(const Session& s) {
   return Write<void>("PutSession", [&] { return inner_->PutSession(s); });
 }
-Result<std::optional<std::pair<Session, User>>> FaultInjectingStore::FindSessionUser(
-    const std::string& token) {
-  return inner_->FindSessionUser(token);
+Result<std::optional<SessionUser>> FaultInjectingStore::FindSession(const std::string& token,
+                                                                     SessionCheck check) {
+  return inner_->FindSession(token, check);
 }
 Status FaultInjectingStore::DeleteSession(const std::string& token) {
   return Write<void>("DeleteSession", [&] { return inner_->DeleteSession(token); });

@@ -66,8 +66,8 @@ class FaultInjectingStore final : public Store {
   Status PutAccessKey(const AccessKey& key) override;
   Result<std::optional<AccessKey>> FindAccessKey(const std::string& access_key_id) override;
   Status PutSession(const Session& s) override;
-  Result<std::optional<std::pair<Session, User>>> FindSessionUser(
-      const std::string& token) override;
+  Result<std::optional<SessionUser>> FindSession(const std::string& token,
+                                                 SessionCheck check) override;
   Status DeleteSession(const std::string& token) override;
   Result<int64_t> IdentityVersion() override;
   Result<Workteam> CreateWorkteam(const Workteam& team) override;
@@ -105,13 +105,14 @@ class FaultInjectingStore final : public Store {
                                                                   size_t limit) override;
   Status ReleaseObjects(int64_t job_id, int64_t count, int64_t now_ms,
                         const LeaseFence* fence = nullptr) override;
-  void ClaimAsync(const ClaimRequest& request, Done<std::optional<Assignment>> done) override;
+  void ClaimAsync(const ClaimRequest& request, int64_t identity_version,
+                  Done<std::optional<Assignment>> done) override;
   Result<Assignment> GetAssignment(int64_t id) override;
   void SubmitAsync(int64_t assignment_id, int64_t user_id, std::string answer_json,
-                   double time_spent_s, int64_t now_ms, Done<SubmitOutcome> done) override;
+                   double time_spent_s, int64_t now_ms, int64_t identity_version, Done<SubmitOutcome> done) override;
   void SubmitAndClaimAsync(int64_t assignment_id, int64_t user_id, std::string answer_json,
                            double time_spent_s, int64_t now_ms, const ClaimRequest& next,
-                           Done<SubmittedAndClaimed> done) override;
+                           int64_t identity_version, Done<SubmittedAndClaimed> done) override;
   Status EndLease(int64_t assignment_id, int64_t user_id, AssignmentState new_state,
                   int64_t now_ms) override;
   Result<int64_t> ExpireLeases(int64_t now_ms) override;

@@ -52,6 +52,29 @@ bool IsLeaseLost(const Error& e) {
 }
 
 namespace {
+constexpr std::string_view kIdentityChanged = "identity changed: ";
+}  // namespace
+
+Error IdentityChanged(int64_t authorised, int64_t now) {
+  return Unavailable(std::string(kIdentityChanged) + "the write was authorised under identity version " +
+                     std::to_string(authorised) + ", the store's is now " + std::to_string(now) +
+                     "; the write was not applied");
+}
+
+bool IsIdentityChanged(const Error& e) {
+  return e.code == ErrorCode::kUnavailable &&
+         std::string_view(e.message).starts_with(kIdentityChanged);
+}
+
+Result<std::optional<std::pair<Session, User>>> Store::FindSessionUser(const std::string& token) {
+  using Out = std::optional<std::pair<Session, User>>;
+  PLB_ASSIGN_OR_RETURN(auto found, FindSession(token, SessionCheck::kCurrent));
+  if (!found) return Out();
+  return Out(std::make_pair(std::move(found->session), std::move(found->user)));
+}
+
+
+namespace {
 
 // Where a store URL points: which implementation and its own locator (the
 // SQLite file's path, or the libpq URI).

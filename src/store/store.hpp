@@ -242,6 +242,9 @@ struct StoreStats {
   int64_t claims_empty = 0;
   int64_t answers_committed = 0;
   int64_t answers_repeated = 0;
+  // Worker writes refused with IdentityChanged: the identity version had
+  // moved since their session was read.
+  int64_t identity_refused = 0;
   // Committed transactions by number of writes: batch_sizes[i] counts the
   // commits of at most kBatchSizeBounds[i] writes (not cumulative).
   static constexpr int64_t kBatchSizeBounds[] = {1, 2, 4, 8, 16, 32, 64, 128, 256};
@@ -255,6 +258,7 @@ class StoreCounters {
   void Submitted(bool repeated) {
     (repeated ? answers_repeated_ : answers_committed_).fetch_add(1, std::memory_order_relaxed);
   }
+  void IdentityRefused() { identity_refused_.fetch_add(1, std::memory_order_relaxed); }
   void Committed(size_t writes) {
     size_t i = 0;
     while (i + 1 < std::size(StoreStats::kBatchSizeBounds) &&
@@ -267,12 +271,14 @@ class StoreCounters {
     s.claims_empty = claims_empty_.load();
     s.answers_committed = answers_committed_.load();
     s.answers_repeated = answers_repeated_.load();
+    s.identity_refused = identity_refused_.load();
     s.batch_sizes.clear();
     for (const auto& b : batches_) s.batch_sizes.push_back(b.load());
   }
 
  private:
   std::atomic<int64_t> claims_{0}, claims_empty_{0}, answers_committed_{0}, answers_repeated_{0};
+  std::atomic<int64_t> identity_refused_{0};
   std::atomic<int64_t> batches_[std::size(StoreStats::kBatchSizeBounds)] = {};
 };
 
@@ -392,6 +398,33 @@ struct LeaseFence {
 Error LeaseLost(const LeaseFence& fence, const std::string& holder_now, int64_t epoch_now);
 bool IsLeaseLost(const Error& e);
 
+// A portal session with its user (and groups), and the identity version
+// (Store::IdentityVersion) they were read under.
+struct SessionUser {
+  Session session;
+  User user;
+  int64_t identity_version = 0;
+};
+// How fresh a session lookup (Store::FindSession) must be.
+enum class SessionCheck {
+  // Never older than a change committed before the call (in this process or
+  // another one sharing the database): the current identity version is
+  // read first.
+  kCurrent,
+  // May come from the cache without that read, so it may predate a change
+  // committed since. Only for a caller that hands the answer's
+  // identity_version to a worker write (ClaimAsync, SubmitAsync,
+  // SubmitAndClaimAsync), which checks it in its own transaction.
+  kCheckedByTheWrite,
+};
+// The error of a worker write authorised under an identity version that is
+// no longer the store's: kUnavailable with a message beginning "identity
+// changed: ". The write changed nothing; its caller looks the session up
+// again (SessionCheck::kCurrent) and, if it still stands, writes again
+// with the version that lookup read.
+Error IdentityChanged(int64_t authorised, int64_t now);
+bool IsIdentityChanged(const Error& e);
+
 class Store {
  public:
   Store() = default;
@@ -413,11 +446,15 @@ class Store {
   virtual Status PutAccessKey(const AccessKey& key) = 0;
   virtual Result<std::optional<AccessKey>> FindAccessKey(const std::string& access_key_id) = 0;
   virtual Status PutSession(const Session& s) = 0;
-  // The session and its user (with groups) in one read; nullopt for an
-  // unknown token. Expiry is the caller's to check. Implementations may
-  // cache the answer, but a lookup never returns what a committed change
+  // The session and its user (with groups) in one read, with the identity
+  // version they were read under; nullopt for an unknown token. Expiry is
+  // the caller's to check. Implementations may cache the answer; with
+  // SessionCheck::kCurrent a lookup never returns what a committed change
   // (in this process or another one sharing the database) has replaced.
-  virtual Result<std::optional<std::pair<Session, User>>> FindSessionUser(const std::string& token) = 0;
+  virtual Result<std::optional<SessionUser>> FindSession(const std::string& token,
+                                                         SessionCheck check) = 0;
+  // FindSession(token, kCurrent) without the version.
+  Result<std::optional<std::pair<Session, User>>> FindSessionUser(const std::string& token);
   virtual Status DeleteSession(const std::string& token) = 0;
   // A number that grows in the same transaction as every change of users,
   // their groups, passwords and disabled flags, sessions ending, and access
@@ -519,6 +556,16 @@ class Store {
   // exactly once, when the transaction has committed or failed, possibly on
   // a thread of the store's (one that runs the commits): it must return
   // quickly and must not call the store.
+  //
+  // `identity_version` (> 0) is the identity version the caller's
+  // authorisation was read under (SessionUser::identity_version): the write
+  // happens only when IdentityVersion() is still that number in the
+  // write's own transaction; else it changes nothing and fails with
+  // IdentityChanged. So a worker whose session was answered from a cache
+  // (SessionCheck::kCheckedByTheWrite) writes nothing that a change
+  // committed before the write (a revoked session, a disabled user, new
+  // groups) forbids, without a read of the version per request. 0: not
+  // checked (the blocking forms).
   template <class T>
   using Done = std::function<void(Result<T>)>;
 
@@ -533,10 +580,11 @@ class Store {
   // out an object past its availability lifetime, nor one without a task
   // input when require_task_input is set. The assignment carries the
   // object's manifest line and task input (empty when it has none).
-  virtual void ClaimAsync(const ClaimRequest& request, Done<std::optional<Assignment>> done) = 0;
+  virtual void ClaimAsync(const ClaimRequest& request, int64_t identity_version,
+                          Done<std::optional<Assignment>> done) = 0;
   Result<std::optional<Assignment>> Claim(const ClaimRequest& request) {
     return Await<Result<std::optional<Assignment>>>(
-        [&](auto done) { ClaimAsync(request, std::move(done)); });
+        [&](auto done) { ClaimAsync(request, 0, std::move(done)); });
   }
   virtual Result<Assignment> GetAssignment(int64_t id) = 0;  // kNotFound
   // Stores the answer of a leased assignment. kConflict when the lease
@@ -545,11 +593,12 @@ class Store {
   // (idempotent retry, also after the job ended). kNotFound for an unknown
   // assignment. time_spent_s <= 0: the time since the lease began.
   virtual void SubmitAsync(int64_t assignment_id, int64_t user_id, std::string answer_json,
-                           double time_spent_s, int64_t now_ms, Done<SubmitOutcome> done) = 0;
+                           double time_spent_s, int64_t now_ms, int64_t identity_version,
+                           Done<SubmitOutcome> done) = 0;
   Result<SubmitOutcome> Submit(int64_t assignment_id, int64_t user_id, std::string answer_json,
                                double time_spent_s, int64_t now_ms) {
     return Await<Result<SubmitOutcome>>([&](auto done) {
-      SubmitAsync(assignment_id, user_id, std::move(answer_json), time_spent_s, now_ms,
+      SubmitAsync(assignment_id, user_id, std::move(answer_json), time_spent_s, now_ms, 0,
                   std::move(done));
     });
   }
@@ -560,13 +609,13 @@ class Store {
   using SubmittedAndClaimed = std::pair<SubmitOutcome, std::optional<Assignment>>;
   virtual void SubmitAndClaimAsync(int64_t assignment_id, int64_t user_id, std::string answer_json,
                                    double time_spent_s, int64_t now_ms, const ClaimRequest& next,
-                                   Done<SubmittedAndClaimed> done) = 0;
+                                   int64_t identity_version, Done<SubmittedAndClaimed> done) = 0;
   Result<SubmittedAndClaimed> SubmitAndClaim(int64_t assignment_id, int64_t user_id,
                                              std::string answer_json, double time_spent_s,
                                              int64_t now_ms, const ClaimRequest& next) {
     return Await<Result<SubmittedAndClaimed>>([&](auto done) {
       SubmitAndClaimAsync(assignment_id, user_id, std::move(answer_json), time_spent_s, now_ms,
-                          next, std::move(done));
+                          next, 0, std::move(done));
     });
   }
   // Ends a live lease as Released or Declined. kConflict as for Submit.

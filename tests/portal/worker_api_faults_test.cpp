@@ -152,6 +152,70 @@ TEST_F(WorkerApiFaultsTest, AFailedSubmitCommitIs503LosesNothingAcknowledgedAndR
 
 // A claim whose commit fails is 503 too, and leases nothing: the next claim
 // gets the first task.
+// Claims and submits take the session from the cache and leave the
+// identity version to their write. After a change to people or sessions the
+// write is refused once, the request authenticated again and written again;
+// a session the change ended is refused without anything written.
+TEST_F(WorkerApiFaultsTest, AWriteAfterAnIdentityChangeIsAuthenticatedAgain) {
+  http::Response claim = Post("/worker/api/jobs/faults/claim");
+  ASSERT_EQ(claim.status, 200) << claim.body;
+  std::string first_id(Body(claim).at("taskId").as_string());
+  const int64_t refused_before = store_->Stats().identity_refused;
+
+  // Another session of the worker ends: the identity version moves past the
+  // one the cached session was read under.
+  auto second = identity_->SignIn("w", "w-password", {"test", ""});
+  ASSERT_TRUE(second.status);
+  ASSERT_TRUE(identity_->SignOut(*second.signed_in, {"test", ""}));
+  http::Response acked = Submit(first_id, true);
+  ASSERT_EQ(acked.status, 200) << acked.body;
+  EXPECT_EQ(Body(acked).at("status"), "accepted");
+  std::string second_id(Body(acked).at("next").at("taskId").as_string());
+  EXPECT_EQ(store_->Stats().identity_refused - refused_before, 1);
+  EXPECT_EQ(AnswersOf(0), 1);
+
+  // Written again under the new version: no refusal while nothing changes.
+  http::Response plain = Submit(second_id, false);
+  ASSERT_EQ(plain.status, 200) << plain.body;
+  EXPECT_EQ(store_->Stats().identity_refused - refused_before, 1);
+  EXPECT_EQ(AnswersOf(1), 1);
+
+  // Disabling the worker ends their sessions: the cached one is refused by
+  // the write, and the new lookup finds no session.
+  http::Response third = Post("/worker/api/jobs/faults/claim");
+  ASSERT_EQ(third.status, 200) << third.body;
+  std::string third_id(Body(third).at("taskId").as_string());
+  ASSERT_TRUE(identity_->SetDisabled("w", true));
+  http::Response refused = Submit(third_id, false);
+  EXPECT_EQ(refused.status, 401) << refused.body;
+  EXPECT_EQ(AnswersOf(2), 0);
+  EXPECT_EQ(Post("/worker/api/jobs/faults/claim").status, 401);
+  EXPECT_EQ(store_->Stats().identity_refused - refused_before, 2);
+}
+
+// The cached session's groups may be older than the worker's: a worker
+// taken out of the team is refused by the claim's write and then by the
+// current lookup (403); put back in, the refusal of the cached groups is
+// checked against the current version and the claim made again (200).
+TEST_F(WorkerApiFaultsTest, AClaimFollowsTheWorkersCurrentGroups) {
+  http::Response claim = Post("/worker/api/jobs/faults/claim");
+  ASSERT_EQ(claim.status, 200) << claim.body;
+  std::string first_id(Body(claim).at("taskId").as_string());
+  ASSERT_EQ(Submit(first_id, false).status, 200);
+
+  ASSERT_TRUE(identity_->ChangeGroups("w", identity::GroupChange::kSet, {"other"}));
+  http::Response out = Post("/worker/api/jobs/faults/claim");
+  EXPECT_EQ(out.status, 403) << out.body;
+  EXPECT_EQ(AnswersOf(1) + store_->GetObject(service_->DescribeJob("faults").value().id, 1)
+                               .value()
+                               .leases,
+            0);
+
+  ASSERT_TRUE(identity_->ChangeGroups("w", identity::GroupChange::kAdd, {"g"}));
+  http::Response in = Post("/worker/api/jobs/faults/claim");
+  EXPECT_EQ(in.status, 200) << in.body;
+}
+
 TEST_F(WorkerApiFaultsTest, AFailedClaimCommitIs503) {
   faults_->FailNext("Claim");
   http::Response failed = Post("/worker/api/jobs/faults/claim");

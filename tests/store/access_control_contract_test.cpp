@@ -6,8 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include "common/await.hpp"
 #include "common/ids.hpp"
 #include "contract_targets.hpp"
+#include "test_jobs.hpp"
 
 namespace plumbline::store {
 namespace {
@@ -189,6 +191,121 @@ TEST_P(AccessControlStoreTest, IdentityVersionGrowsWithEveryIdentityChange) {
   grew("revoked");
   ASSERT_FALSE(store_->SetUserDisabled(999, true));
   EXPECT_EQ(store_->IdentityVersion().value(), v);  // rolled back with the change
+}
+
+// A lookup for a worker write may answer from the cache without reading
+// the current identity version, and then says which version its answer was
+// read under; a current lookup never answers what a change replaced.
+TEST_P(AccessControlStoreTest, ASessionForAWriteComesWithTheVersionItWasReadUnder) {
+  User u = MakeUser("alice", {"a"});
+  ASSERT_TRUE(store_->PutSession({"s1", u.id, "c", 99}));
+  auto first = store_->FindSession("s1", SessionCheck::kCurrent).value();
+  ASSERT_TRUE(first);
+  const int64_t v1 = first->identity_version;
+  EXPECT_EQ(v1, store_->IdentityVersion().value());
+
+  auto other = Open(options_);  // another process
+  ASSERT_TRUE(other->SetUserGroups(u.id, {"b"}));
+  auto cached = store_->FindSession("s1", SessionCheck::kCheckedByTheWrite).value();
+  ASSERT_TRUE(cached);
+  EXPECT_EQ(cached->identity_version, v1);  // what the cache holds, and its version
+  EXPECT_EQ(cached->user.groups, std::vector<std::string>{"a"});
+
+  auto current = store_->FindSession("s1", SessionCheck::kCurrent).value();
+  ASSERT_TRUE(current);
+  EXPECT_GT(current->identity_version, v1);
+  EXPECT_EQ(current->user.groups, std::vector<std::string>{"b"});
+  auto after = store_->FindSession("s1", SessionCheck::kCheckedByTheWrite).value();
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->identity_version, current->identity_version);
+  EXPECT_EQ(after->user.groups, std::vector<std::string>{"b"});
+
+  // Not cached yet: read with the version of the read's own snapshot.
+  ASSERT_TRUE(other->PutSession({"s2", u.id, "c2", 99}));
+  auto fresh = store_->FindSession("s2", SessionCheck::kCheckedByTheWrite).value();
+  ASSERT_TRUE(fresh);
+  EXPECT_EQ(fresh->identity_version, store_->IdentityVersion().value());
+  EXPECT_FALSE(store_->FindSession("nope", SessionCheck::kCheckedByTheWrite).value());
+}
+
+// A claim, a submit and a submit-and-claim authorised under an identity
+// version that has moved since (a change here or in another process) are
+// refused with IdentityChanged and change nothing; under the current
+// version they go through.
+TEST_P(AccessControlStoreTest, WorkerWritesAuthorisedUnderAnOlderIdentityVersionChangeNothing) {
+  User u = MakeUser("alice", {"a"});
+  const int64_t job = test_jobs::MakeReleasedJob(*store_, "j", 3);
+  auto request = [&](int64_t now) {
+    ClaimRequest r;
+    r.job_id = job;
+    r.user_id = u.id;
+    r.now_ms = now;
+    r.lease_ms = 60000;
+    return r;
+  };
+  auto claim = [&](int64_t version, int64_t now) {
+    return Await<Result<std::optional<Assignment>>>(
+        [&](auto done) { store_->ClaimAsync(request(now), version, std::move(done)); });
+  };
+  auto submit = [&](int64_t task, int64_t version) {
+    return Await<Result<SubmitOutcome>>([&](auto done) {
+      store_->SubmitAsync(task, u.id, "{\"x\":1}", 1, 200, version, std::move(done));
+    });
+  };
+  auto submit_and_claim = [&](int64_t task, int64_t version) {
+    return Await<Result<Store::SubmittedAndClaimed>>([&](auto done) {
+      store_->SubmitAndClaimAsync(task, u.id, "{\"x\":1}", 1, 300, request(300), version,
+                                  std::move(done));
+    });
+  };
+  auto leases = [&] {
+    int64_t n = 0;
+    for (int i = 0; i < 3; ++i) n += store_->GetObject(job, i).value().leases;
+    return n;
+  };
+  auto answers = [&] {
+    int64_t n = 0;
+    for (int i = 0; i < 3; ++i) n += store_->GetObject(job, i).value().answers;
+    return n;
+  };
+  const int64_t v1 = store_->IdentityVersion().value();
+  auto task = claim(v1, 100);
+  ASSERT_TRUE(task);
+  ASSERT_TRUE(*task);
+  EXPECT_EQ(leases(), 1);
+
+  ASSERT_TRUE(store_->SetUserGroups(u.id, {"b"}));  // this process
+  auto refused = submit((*task)->id, v1);
+  ASSERT_FALSE(refused);
+  EXPECT_TRUE(IsIdentityChanged(refused.error())) << refused.error().message;
+  auto both = submit_and_claim((*task)->id, v1);
+  ASSERT_FALSE(both);
+  EXPECT_TRUE(IsIdentityChanged(both.error())) << both.error().message;
+  EXPECT_EQ(answers(), 0);
+  EXPECT_EQ(leases(), 1);
+
+  const int64_t v2 = store_->IdentityVersion().value();
+  auto other = Open(options_);  // another process
+  ASSERT_TRUE(other->SetUserGroups(u.id, {"c"}));
+  auto stale_claim = claim(v2, 150);
+  ASSERT_FALSE(stale_claim);
+  EXPECT_TRUE(IsIdentityChanged(stale_claim.error())) << stale_claim.error().message;
+  EXPECT_EQ(leases(), 1);
+  EXPECT_EQ(store_->Stats().identity_refused, 3);
+
+  // Under the current version: the answer is stored and the next task
+  // handed out in the same transaction.
+  const int64_t v3 = store_->IdentityVersion().value();
+  auto ok = submit_and_claim((*task)->id, v3);
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->first, SubmitOutcome::kAccepted);
+  ASSERT_TRUE(ok->second);
+  EXPECT_EQ(answers(), 1);
+  EXPECT_EQ(leases(), 1);
+  auto unchecked = submit(ok->second->id, 0);  // 0: not checked
+  ASSERT_TRUE(unchecked);
+  EXPECT_EQ(answers(), 2);
+  EXPECT_EQ(store_->Stats().identity_refused, 3);
 }
 
 TEST_P(AccessControlStoreTest, AuditLogKeepsEntriesInOrderAndFilters) {

@@ -64,7 +64,7 @@ class PostgresBatchTest : public ::testing::Test {
     lock_conn_ = PQconnectdb(server_.c_str());
     ASSERT_EQ(PQstatus(lock_conn_), CONNECTION_OK) << PQerrorMessage(lock_conn_);
     Exec("SELECT pg_advisory_lock(" + std::to_string(job) + ", " + std::to_string(kBlocker) + ")");
-    store_->ClaimAsync(Req(job, kBlocker), [this](Result<std::optional<Assignment>> r) {
+    store_->ClaimAsync(Req(job, kBlocker), 0, [this](Result<std::optional<Assignment>> r) {
       std::lock_guard<std::mutex> lock(mu_);
       blocker_claimed_ = r && r->has_value();
       ++done_;
@@ -95,8 +95,8 @@ class PostgresBatchTest : public ::testing::Test {
   }
 
   // A claim queued now; its result lands in claims_[key].
-  void Claim(const ClaimRequest& r, int key) {
-    store_->ClaimAsync(r, [this, key](Result<std::optional<Assignment>> res) {
+  void Claim(const ClaimRequest& r, int key, int64_t identity_version = 0) {
+    store_->ClaimAsync(r, identity_version, [this, key](Result<std::optional<Assignment>> res) {
       std::lock_guard<std::mutex> lock(mu_);
       claims_.emplace(key, std::move(res));
       ++done_;
@@ -157,6 +157,47 @@ TEST_F(PostgresBatchTest, AFailingClaimFailsAloneAndTheOthersOfItsBatchCommit) {
   EXPECT_EQ(objects.count((*again)->object_index), 0u);
 }
 
+// The writer reads the identity version in the batch's pipeline. Claims
+// authorised under an older one (users 2 and 5) fail with IdentityChanged,
+// and since they had run, the transaction is rolled back: the others run
+// again in the next one and get their tasks; nothing of the refused ones
+// stays.
+TEST_F(PostgresBatchTest, WritesUnderAnOlderIdentityVersionFailAndTheRestOfTheirBatchCommits) {
+  const int64_t job = MakeJob("identity", 10, 1);
+  const int64_t before_change = store_->IdentityVersion().value();
+  User u;
+  u.username = "someone";
+  u.password_hash = "h";
+  const User made = store_->CreateUser(u).value();
+  ASSERT_TRUE(store_->SetUserGroups(made.id, {"g"}));
+  const int64_t now = store_->IdentityVersion().value();
+  ASSERT_GT(now, before_change);
+  Block(job);
+  const StoreStats before = store_->Stats();
+  for (int user = 1; user <= 6; ++user)
+    Claim(Req(job, user), user, user == 2 || user == 5 ? before_change : now);
+  UnblockAndWait(7);
+  std::set<int64_t> objects;
+  for (int user = 1; user <= 6; ++user) {
+    const auto& r = claims_.at(user);
+    if (user == 2 || user == 5) {
+      ASSERT_FALSE(r) << user << " was handed a task under an older identity version";
+      EXPECT_TRUE(IsIdentityChanged(r.error())) << r.error().message;
+      continue;
+    }
+    ASSERT_TRUE(r) << user << ": " << r.error().message;
+    ASSERT_TRUE(r->has_value()) << user;
+    objects.insert((*r)->object_index);
+  }
+  EXPECT_EQ(objects.size(), 4u) << "an object was handed out twice";
+  const StoreStats after = store_->Stats();
+  EXPECT_EQ(after.identity_refused - before.identity_refused, 2);
+  EXPECT_EQ(after.writes - before.writes, 5);  // the blocker's and four claims
+  int64_t leases = 0;
+  for (int i = 0; i < 10; ++i) leases += store_->GetObject(job, i).value().leases;
+  EXPECT_EQ(leases, 5);
+}
+
 TEST_F(PostgresBatchTest, ABatchOfClaimsFillsStartedObjectsFirstAndNoneOverN) {
   // N = 2. The blocker starts object 0. Then, in one batch, users 1-5:
   // user 1 takes object 0's second place, users 2 and 3 share object 1,
@@ -196,7 +237,7 @@ TEST_F(PostgresBatchTest, SubmitsRefusalsAndClaimsShareOneStatement) {
   std::map<std::string, Result<SubmitOutcome>> submits;
   std::optional<Result<Store::SubmittedAndClaimed>> next;
   auto submit = [&](const std::string& key, int64_t task, int64_t user, std::string answer) {
-    store_->SubmitAsync(task, user, std::move(answer), 1.5, 3000,
+    store_->SubmitAsync(task, user, std::move(answer), 1.5, 3000, 0,
                         [this, &submits, key](Result<SubmitOutcome> r) {
                           std::lock_guard<std::mutex> lock(mu_);
                           submits.emplace(key, std::move(r));
@@ -206,7 +247,7 @@ TEST_F(PostgresBatchTest, SubmitsRefusalsAndClaimsShareOneStatement) {
   };
   ClaimRequest after1 = Req(job, 1);
   after1.now_ms = 3000;
-  store_->SubmitAndClaimAsync(t1, 1, "{\"a\":1}", 2.0, 3000, after1,
+  store_->SubmitAndClaimAsync(t1, 1, "{\"a\":1}", 2.0, 3000, after1, 0,
                               [this, &next](Result<Store::SubmittedAndClaimed> r) {
                                 std::lock_guard<std::mutex> lock(mu_);
                                 next.emplace(std::move(r));
@@ -272,7 +313,7 @@ TEST_F(PostgresBatchTest, ABatchWhoseObjectLockDeadlocksRunsAgainWhole) {
 
   std::map<int64_t, Result<SubmitOutcome>> submits;
   for (const auto& [task, user] : {std::pair{t0, int64_t{1}}, std::pair{t1, int64_t{2}}}) {
-    store_->SubmitAsync(task, user, "{\"ok\":true}", 1.0, 3000,
+    store_->SubmitAsync(task, user, "{\"ok\":true}", 1.0, 3000, 0,
                         [this, &submits, task](Result<SubmitOutcome> r) {
                           std::lock_guard<std::mutex> lock(mu_);
                           submits.emplace(task, std::move(r));

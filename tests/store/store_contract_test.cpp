@@ -519,7 +519,7 @@ TEST_P(StoreTest, AsyncWritesAnswerOnceEachAfterTheirCommit) {
   };
   std::map<int64_t, Assignment> claimed;  // by worker
   for (int64_t w = 1; w <= 16; ++w) {
-    store_->ClaimAsync(Req(job, w, 100), [&, w](Result<std::optional<Assignment>> a) {
+    store_->ClaimAsync(Req(job, w, 100), 0, [&, w](Result<std::optional<Assignment>> a) {
       std::lock_guard<std::mutex> lock(m);
       if (a && *a) claimed[w] = **a;
       ++answered;
@@ -544,10 +544,10 @@ TEST_P(StoreTest, AsyncWritesAnswerOnceEachAfterTheirCommit) {
     cv.notify_all();
   };
   answered = 0;
-  for (const auto& [w, a] : claimed) store_->SubmitAsync(a.id, w, "{\"x\":1}", 1, 200, record);
+  for (const auto& [w, a] : claimed) store_->SubmitAsync(a.id, w, "{\"x\":1}", 1, 200, 0, record);
   ASSERT_TRUE(wait_for(16));
-  for (const auto& [w, a] : claimed) store_->SubmitAsync(a.id, w, "{\"x\":1}", 1, 300, record);
-  store_->SubmitAsync(claimed.at(1).id, 2, "{}", 1, 300, record);
+  for (const auto& [w, a] : claimed) store_->SubmitAsync(a.id, w, "{\"x\":1}", 1, 300, 0, record);
+  store_->SubmitAsync(claimed.at(1).id, 2, "{}", 1, 300, 0, record);
   ASSERT_TRUE(wait_for(33));
   int accepted = 0, duplicates = 0, refused = 0;
   for (const auto& r : outcomes) {
@@ -572,7 +572,7 @@ TEST_P(StoreTest, AsyncWritesAnswerOnceEachAfterTheirCommit) {
   auto next = store_->Claim(Req(job, 1, 400)).value();
   ASSERT_TRUE(next);
   answered = 0;
-  store_->SubmitAndClaimAsync(next->id, 1, "{}", 1, 500, Req(job, 1, 500), [&](auto r) {
+  store_->SubmitAndClaimAsync(next->id, 1, "{}", 1, 500, Req(job, 1, 500), 0, [&](auto r) {
     std::lock_guard<std::mutex> lock(m);
     both.emplace(std::move(r));
     ++answered;
@@ -754,7 +754,7 @@ TEST_P(StoreTest, ConcurrentWritersShareCommitsAndFailAlone) {
   std::mutex m;
   std::condition_variable cv;
   bool holding = false, release = false;
-  store_->ClaimAsync(Req(job, 999, 100), [&](Result<std::optional<Assignment>>) {
+  store_->ClaimAsync(Req(job, 999, 100), 0, [&](Result<std::optional<Assignment>>) {
     std::unique_lock<std::mutex> lock(m);
     holding = true;
     cv.notify_all();
@@ -827,7 +827,7 @@ TEST_P(StoreTest, ABatchOfSubmitsAndClaimsKeepsEachWritesFailureItsOwn) {
   std::condition_variable cv;
   bool holding = false, release = false;
   int answered = 0;
-  store_->ClaimAsync(Req(hold_job, 999, 100), [&](Result<std::optional<Assignment>>) {
+  store_->ClaimAsync(Req(hold_job, 999, 100), 0, [&](Result<std::optional<Assignment>>) {
     std::unique_lock<std::mutex> lock(m);
     holding = true;
     cv.notify_all();
@@ -842,7 +842,7 @@ TEST_P(StoreTest, ABatchOfSubmitsAndClaimsKeepsEachWritesFailureItsOwn) {
   for (int64_t w = 1; w <= 20; ++w) {
     if (w == 7 || w == 13) {
       const std::string answer = w == 7 ? "{\"x\":\"\xff\xfe\"}" : "{}";
-      store_->SubmitAsync(held[w == 13 ? 14 : w].id, w, answer, 1, 200, [&, w](Result<SubmitOutcome> r) {
+      store_->SubmitAsync(held[w == 13 ? 14 : w].id, w, answer, 1, 200, 0, [&, w](Result<SubmitOutcome> r) {
         std::lock_guard<std::mutex> lock(m);
         alone.emplace(w, std::move(r));
         ++answered;
@@ -850,7 +850,7 @@ TEST_P(StoreTest, ABatchOfSubmitsAndClaimsKeepsEachWritesFailureItsOwn) {
       });
       continue;
     }
-    store_->SubmitAndClaimAsync(held[w].id, w, "{\"x\":1}", 1, 200, Req(job, w, 200), [&, w](auto r) {
+    store_->SubmitAndClaimAsync(held[w].id, w, "{\"x\":1}", 1, 200, Req(job, w, 200), 0, [&, w](auto r) {
       std::lock_guard<std::mutex> lock(m);
       both.emplace(w, std::move(r));
       ++answered;

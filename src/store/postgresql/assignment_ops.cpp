@@ -71,8 +71,9 @@ Result<SubmitOutcome> SubmitOutcomeOf(const Query& q, int first, int64_t id) {
 }
 
 BatchWrite SubmitWrite(BatchWrite::Kind kind, int64_t id, int64_t user_id, std::string answer_json,
-                       double time_spent_s, int64_t now_ms) {
+                       double time_spent_s, int64_t now_ms, int64_t identity_version) {
   BatchWrite w;
+  w.identity_version = identity_version;
   w.kind = kind;
   w.id = id;
   w.user_id = user_id;
@@ -113,10 +114,12 @@ Query PgStore::WriteBatchQuery(const std::vector<const BatchWrite*>& writes) {
   return q;
 }
 
-void PgStore::ClaimAsync(const ClaimRequest& r, Done<std::optional<Assignment>> done) {
+void PgStore::ClaimAsync(const ClaimRequest& r, int64_t identity_version,
+                         Done<std::optional<Assignment>> done) {
   BatchWrite w;
   w.kind = BatchWrite::kClaim;
   w.claim = r;
+  w.identity_version = identity_version;
   WriteAsync<std::optional<Assignment>>(
       changes::kWork, std::move(w),
       [this](Query& row) -> Result<std::optional<Assignment>> {
@@ -131,10 +134,12 @@ void PgStore::ClaimAsync(const ClaimRequest& r, Done<std::optional<Assignment>> 
       });
 }
 void PgStore::SubmitAsync(int64_t id, int64_t user_id, std::string answer_json,
-                              double time_spent_s, int64_t now_ms, Done<SubmitOutcome> done) {
+                          double time_spent_s, int64_t now_ms, int64_t identity_version,
+                          Done<SubmitOutcome> done) {
   WriteAsync<SubmitOutcome>(
       changes::kWork,
-      SubmitWrite(BatchWrite::kSubmit, id, user_id, std::move(answer_json), time_spent_s, now_ms),
+      SubmitWrite(BatchWrite::kSubmit, id, user_id, std::move(answer_json), time_spent_s, now_ms,
+                  identity_version),
       [id](Query& row) -> Result<SubmitOutcome> {
         return SubmitOutcomeOf(row, kBatchOutcomeCol, id);
       },
@@ -145,10 +150,10 @@ void PgStore::SubmitAsync(int64_t id, int64_t user_id, std::string answer_json,
       id);
 }
 void PgStore::SubmitAndClaimAsync(int64_t id, int64_t user_id, std::string answer_json,
-                                      double time_spent_s, int64_t now_ms, const ClaimRequest& next,
-                                      Done<SubmittedAndClaimed> done) {
+                                  double time_spent_s, int64_t now_ms, const ClaimRequest& next,
+                                  int64_t identity_version, Done<SubmittedAndClaimed> done) {
   BatchWrite w = SubmitWrite(BatchWrite::kSubmitAndClaim, id, user_id, std::move(answer_json),
-                             time_spent_s, now_ms);
+                             time_spent_s, now_ms, identity_version);
   w.claim = next;
   WriteAsync<SubmittedAndClaimed>(
       changes::kWork, std::move(w),

@@ -495,6 +495,22 @@ std::vector<PgStore::Op*> PgStore::RunBatch(const std::vector<Op*>& batch) {
         return again;
       }
       begun = begun || run.began;
+      if (run.identity_version > 0 && IdentityMoved(batch, i, to, run.identity_version)) {
+        // Writes authorised under an older identity version ran: the whole
+        // transaction goes. They fail (their callers authenticate again);
+        // the rest of the batch runs again in the next transaction.
+        writer_.Exec("ROLLBACK");
+        for (Op* op : batch) {
+          const BatchWrite* w = op->Write();
+          if (w && w->identity_version > 0 && w->identity_version != run.identity_version) {
+            op->Fail(IdentityChanged(w->identity_version, run.identity_version));
+            counters_.IdentityRefused();
+          } else {
+            again.push_back(op);
+          }
+        }
+        return again;
+      }
       i = run.next;
       if (run.error) {
         // The transaction is aborted; back to before the failed statement.
@@ -547,6 +563,15 @@ std::vector<PgStore::Op*> PgStore::RunBatch(const std::vector<Op*>& batch) {
   return again;
 }
 
+bool PgStore::IdentityMoved(const std::vector<Op*>& batch, size_t from, size_t to,
+                            int64_t version) {
+  for (size_t k = from; k < to; ++k) {
+    const int64_t authorised = batch[k]->Write()->identity_version;
+    if (authorised > 0 && authorised != version) return true;
+  }
+  return false;
+}
+
 bool PgStore::RunsAgain(Op* op) { return op->Retryable() && ++op->failures < kMaxRetries; }
 
 bool PgStore::RunAlone(Op* op, bool last) {
@@ -557,6 +582,15 @@ bool PgStore::RunAlone(Op* op, bool last) {
   writer_.Exec("ROLLBACK TO op");
   return !RunsAgain(op);
 }
+
+namespace {
+// The identity version from its pipelined read.
+int64_t ReadVersionRow(Query& q) {
+  q.Collect();
+  if (!q.Step()) throw SqlError("", "the identity_version row is missing");
+  return q.Int(0);
+}
+}  // namespace
 
 PgStore::PipelineRun PgStore::RunPipelined(const std::vector<Op*>& batch, size_t from,
                                            size_t to, bool begin, size_t alone_until) {
@@ -586,6 +620,13 @@ PgStore::PipelineRun PgStore::RunPipelined(const std::vector<Op*>& batch, size_t
     }
     if (!objects.empty()) objects += "}";
   }
+  // The identity version, when a write was authorised under one: read in
+  // this pipeline, before the writes, so that a change committed before
+  // they ran is seen (RunBatch takes back the writes it does not match).
+  std::optional<Query> identity;
+  for (size_t k = from; k < to && !identity; ++k)
+    if (batch[k]->Write()->identity_version > 0)
+      identity.emplace(Q("SELECT version FROM identity_version WHERE id=1"));
   writer_.EnterPipeline();
   try {
     if (begin) {
@@ -596,8 +637,11 @@ PgStore::PipelineRun PgStore::RunPipelined(const std::vector<Op*>& batch, size_t
             "WHERE a.id = ANY($1::bigint[]) ORDER BY o.job_id, o.idx FOR UPDATE OF o",
             objects);
       }
+      if (identity) identity->Send();
       writer_.SendCommand("SAVEPOINT op");
       run.began = true;
+    } else if (identity) {
+      identity->Send();
     }
     for (Statement& st : statements) {
       st.query.Send();
@@ -625,7 +669,10 @@ PgStore::PipelineRun PgStore::RunPipelined(const std::vector<Op*>& batch, size_t
           return run;
         }
       }
+      if (identity) run.identity_version = ReadVersionRow(*identity);
       writer_.ReadCommand("SAVEPOINT op");
+    } else if (identity) {
+      run.identity_version = ReadVersionRow(*identity);
     }
     for (Statement& st : statements) {
       try {

@@ -165,38 +165,16 @@ Status PgStore::PutSession(const Session& s) {
     return {};
   });
 }
-// Cached: every request of a signed-in worker asks. An entry is kept with
-// the identity version it was read under, and a lookup first reads the
-// current version (a point read on a reader connection, shared by the
-// lookups waiting at the same time; see identity_version_): every change that
-// could make an entry stale bumps it in its own transaction, in this
-// process or another one sharing the database, so a hit is never older
-// than the last such change.
-Result<std::optional<std::pair<Session, User>>> PgStore::FindSessionUser(
-    const std::string& token) {
-  using Out = std::optional<std::pair<Session, User>>;
-  PLB_ASSIGN_OR_RETURN(int64_t version, IdentityVersion());
-  {
-    std::lock_guard<std::mutex> lock(auth_mu_);
-    if (version > cache_version_) {
-      auth_cache_.clear();
-      cache_version_ = version;
-    }
-    // (A lookup that read an older version than the cache's is answered
-    // from the database.)
-    if (version == cache_version_)
-      if (auto it = auth_cache_.find(token); it != auth_cache_.end()) return Out(it->second);
-  }
-  int64_t read_version = 0;
-  auto found = FindSessionUserUncached(token, &read_version);
-  if (found && *found) {
-    std::lock_guard<std::mutex> lock(auth_mu_);
-    if (read_version == cache_version_) {
-      if (auth_cache_.size() >= kMaxCachedSessions) auth_cache_.clear();
-      auth_cache_.emplace(token, **found);
-    }
-  }
-  return found;
+// Cached (SessionCache): every request of a signed-in worker asks. Every
+// change that could make an entry stale bumps the identity version in its
+// own transaction, in this process or another one sharing the database; a
+// kCurrent lookup reads the version first, shared by the lookups waiting at the same time (identity_version_), so
+// its hit is never older than the last such change.
+Result<std::optional<SessionUser>> PgStore::FindSession(const std::string& token,
+                                                       SessionCheck check) {
+  return sessions_.Find(
+      token, check, [this] { return IdentityVersion(); },
+      [this](const std::string& t, int64_t* version) { return FindSessionUserUncached(t, version); });
 }
 // The session, its user and the identity version in one snapshot.
 Result<std::optional<std::pair<Session, User>>> PgStore::FindSessionUserUncached(

@@ -66,6 +66,7 @@
 #include "common/await.hpp"
 #include "common/fresh_read.hpp"
 #include "store/postgresql/listener.hpp"
+#include "store/session_cache.hpp"
 #include "store/store.hpp"
 
 namespace plumbline::store::postgresql {
@@ -272,6 +273,10 @@ struct BatchWrite {
   double time_spent_s = 0;
   int64_t now_ms = 0;
   ClaimRequest claim;  // a claim's
+  // The identity version the worker was authorised under (see
+  // Store::ClaimAsync; 0: unchecked). The writer reads the store's in the
+  // write's pipeline and takes back the writes it does not match.
+  int64_t identity_version = 0;
 };
 inline constexpr int kBatchOutcomeCol = 1;
 inline constexpr int kBatchClaimCol = 4;
@@ -310,8 +315,8 @@ class PgStore final : public Store {
   Status PutAccessKey(const AccessKey& key) override;
   Result<std::optional<AccessKey>> FindAccessKey(const std::string& id) override;
   Status PutSession(const Session& s) override;
-  Result<std::optional<std::pair<Session, User>>> FindSessionUser(
-      const std::string& token) override;
+  Result<std::optional<SessionUser>> FindSession(const std::string& token,
+                                                 SessionCheck check) override;
   Status DeleteSession(const std::string& token) override;
   Result<int64_t> IdentityVersion() override;
 
@@ -357,7 +362,8 @@ class PgStore final : public Store {
                         const LeaseFence* fence = nullptr) override;
 
   // assignments (assignment_ops.cpp)
-  void ClaimAsync(const ClaimRequest& r, Done<std::optional<Assignment>> done) override;
+  void ClaimAsync(const ClaimRequest& r, int64_t identity_version,
+                  Done<std::optional<Assignment>> done) override;
   Result<Assignment> GetAssignment(int64_t id) override;
   Status ForEachAnswer(int64_t job_id, const std::function<void(const Assignment&)>& fn) override;
   Status ForEachObjectLabel(int64_t job_id,
@@ -374,10 +380,10 @@ class PgStore final : public Store {
                                int64_t ttl_ms) override;
   Status ReleaseLease(const std::string& name, const std::string& holder) override;
   void SubmitAsync(int64_t id, int64_t user_id, std::string answer_json, double time_spent_s,
-                   int64_t now_ms, Done<SubmitOutcome> done) override;
+                   int64_t now_ms, int64_t identity_version, Done<SubmitOutcome> done) override;
   void SubmitAndClaimAsync(int64_t id, int64_t user_id, std::string answer_json,
                            double time_spent_s, int64_t now_ms, const ClaimRequest& next,
-                           Done<SubmittedAndClaimed> done) override;
+                           int64_t identity_version, Done<SubmittedAndClaimed> done) override;
   Status EndLease(int64_t id, int64_t user_id, AssignmentState new_state, int64_t now_ms) override;
   Result<int64_t> ExpireLeases(int64_t now_ms) override;
   Result<std::vector<ObjectAnswers>> GetObjectsWithAnswers(
@@ -452,6 +458,10 @@ class PgStore final : public Store {
   // Runs one operation by itself at the savepoint; `last`: no operation
   // follows it in the batch. False: it runs again in the next transaction.
   bool RunAlone(Op* op, bool last);
+  // Whether a write of batch[from, to) was authorised under an identity
+  // version other than `version`.
+  static bool IdentityMoved(const std::vector<Op*>& batch, size_t from, size_t to,
+                            int64_t version);
   // Counts a failure of `op`; true when it met a deadlock and may run again.
   bool RunsAgain(Op* op);
   struct PipelineRun {
@@ -462,6 +472,9 @@ class PgStore final : public Store {
     std::optional<SqlError> error;
     bool began = false;                 // the pipeline began the transaction
     bool lock_deadlocked = false;       // locking the objects met a deadlock: nothing ran
+    // The identity version read in the pipeline (writes that carry one:
+    // see BatchWrite::identity_version), 0 when none was read.
+    int64_t identity_version = 0;
   };
   // Runs the writes batch[from, to) (see Op::Write) in one pipeline as one
   // plb_write_batch statement, except that those before `alone_until` get
@@ -469,7 +482,9 @@ class PgStore final : public Store {
   // "RELEASE op", "SAVEPOINT op". With `begin` (no transaction yet) the
   // pipeline starts with "BEGIN", the lock of the objects its submits
   // update (by job and index, so every batch takes them in the same
-  // order), then "SAVEPOINT op". Stops reading at a failed statement.
+  // order), then "SAVEPOINT op". When a write carries an identity version
+  // the pipeline also reads the store's (before the writes), into
+  // PipelineRun::identity_version. Stops reading at a failed statement.
   PipelineRun RunPipelined(const std::vector<Op*>& batch, size_t from, size_t to, bool begin,
                            size_t alone_until);
   // The plb_write_batch statement for these writes, bound.
@@ -553,6 +568,13 @@ class PgStore final : public Store {
       // Alone, a statement of its own (the writer pipelines it instead).
       bool Run() override {
         return Settle([&]() -> Result<T> {
+                 if (write.identity_version > 0) {
+                   const int64_t now = store->ReadIdentityVersion();
+                   if (now != write.identity_version) {
+                     store->counters_.IdentityRefused();
+                     return IdentityChanged(write.identity_version, now);
+                   }
+                 }
                  Query q = store->WriteBatchQuery({&write});
                  if (!q.Step()) return Unavailable("database error: no row for a write");
                  return read(q);
@@ -712,16 +734,13 @@ class PgStore final : public Store {
   std::vector<std::unique_ptr<Conn>> readers_;
   std::atomic<int64_t> readers_open_{0}, readers_busy_{0}, reconnects_{0};
 
-  static constexpr size_t kMaxCachedSessions = 100000;
-  // The identity version every session lookup checks, read for many
+  // The identity version every kCurrent session lookup checks, read for many
   // requests at once: each is answered by a read that started after it
   // asked, so it sees every change committed before, and one read answers
   // all the requests that arrived while the one before it ran.
   FreshRead<Result<int64_t>, std::function<Result<int64_t>()>> identity_version_{
       [this] { return ReadOne<int64_t>([&]() -> Result<int64_t> { return ReadIdentityVersion(); }); }};
-  std::mutex auth_mu_;
-  int64_t cache_version_ = -1;
-  std::unordered_map<std::string, std::pair<Session, User>> auth_cache_;
+  SessionCache sessions_;  // FindSession (people_ops.cpp)
 };
 
 }  // namespace plumbline::store::postgresql

@@ -41,10 +41,23 @@ void SqliteStore::FillObjectOf(Assignment& a) {
 }
 
 // ---------------- assignments ----------------
-void SqliteStore::ClaimAsync(const ClaimRequest& r, Done<std::optional<Assignment>> done) {
+// A worker write's check of the identity version it was authorised under
+// (Store::ClaimAsync), in the write's transaction; 0 checks nothing.
+Status SqliteStore::CheckIdentityLocked(int64_t identity_version) {
+  if (identity_version <= 0) return {};
+  const int64_t now = ReadIdentityVersion();
+  if (now == identity_version) return {};
+  Touched(changes::kNone);
+  counters_.IdentityRefused();
+  return IdentityChanged(identity_version, now);
+}
+
+void SqliteStore::ClaimAsync(const ClaimRequest& r, int64_t identity_version,
+                             Done<std::optional<Assignment>> done) {
   TxnAsync<std::optional<Assignment>>(
       changes::kWork,
-      [this, r] {
+      [this, r, identity_version]() -> Result<std::optional<Assignment>> {
+        PLB_TRY(CheckIdentityLocked(identity_version));
         auto claimed = ClaimLocked(r);
         // A claim that found nothing to hand out changed nothing.
         if (claimed && !claimed->has_value()) Touched(changes::kNone);
@@ -56,10 +69,13 @@ void SqliteStore::ClaimAsync(const ClaimRequest& r, Done<std::optional<Assignmen
       });
 }
 void SqliteStore::SubmitAsync(int64_t id, int64_t user_id, std::string answer_json,
-                              double time_spent_s, int64_t now_ms, Done<SubmitOutcome> done) {
+                              double time_spent_s, int64_t now_ms, int64_t identity_version,
+                              Done<SubmitOutcome> done) {
   TxnAsync<SubmitOutcome>(
       changes::kWork,
-      [this, id, user_id, answer = std::move(answer_json), time_spent_s, now_ms] {
+      [this, id, user_id, answer = std::move(answer_json), time_spent_s, now_ms,
+       identity_version]() -> Result<SubmitOutcome> {
+        PLB_TRY(CheckIdentityLocked(identity_version));
         return SubmitLocked(id, user_id, answer, time_spent_s, now_ms);
       },
       [this, done = std::move(done)](Result<SubmitOutcome> res) {
@@ -69,10 +85,12 @@ void SqliteStore::SubmitAsync(int64_t id, int64_t user_id, std::string answer_js
 }
 void SqliteStore::SubmitAndClaimAsync(int64_t id, int64_t user_id, std::string answer_json,
                                       double time_spent_s, int64_t now_ms, const ClaimRequest& next,
-                                      Done<SubmittedAndClaimed> done) {
+                                      int64_t identity_version, Done<SubmittedAndClaimed> done) {
   TxnAsync<SubmittedAndClaimed>(
       changes::kWork,
-      [this, id, user_id, answer = std::move(answer_json), time_spent_s, now_ms, next] {
+      [this, id, user_id, answer = std::move(answer_json), time_spent_s, now_ms, next,
+       identity_version]() -> Result<SubmittedAndClaimed> {
+        PLB_TRY(CheckIdentityLocked(identity_version));
         return SubmitAndClaimLocked(id, user_id, answer, time_spent_s, now_ms, next);
       },
       [this, done = std::move(done)](Result<SubmittedAndClaimed> res) {

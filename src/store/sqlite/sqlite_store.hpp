@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "common/await.hpp"
+#include "store/session_cache.hpp"
 #include "store/store.hpp"
 
 namespace plumbline::store::sqlite {
@@ -187,8 +188,8 @@ class SqliteStore final : public Store {
   Status PutAccessKey(const AccessKey& key) override;
   Result<std::optional<AccessKey>> FindAccessKey(const std::string& id) override;
   Status PutSession(const Session& s) override;
-  Result<std::optional<std::pair<Session, User>>> FindSessionUser(
-      const std::string& token) override;
+  Result<std::optional<SessionUser>> FindSession(const std::string& token,
+                                                 SessionCheck check) override;
   Status DeleteSession(const std::string& token) override;
   Result<int64_t> IdentityVersion() override;
 
@@ -234,13 +235,14 @@ class SqliteStore final : public Store {
                         const LeaseFence* fence = nullptr) override;
 
   // assignments (assignment_ops.cpp)
-  void ClaimAsync(const ClaimRequest& r, Done<std::optional<Assignment>> done) override;
+  void ClaimAsync(const ClaimRequest& r, int64_t identity_version,
+                  Done<std::optional<Assignment>> done) override;
   Result<Assignment> GetAssignment(int64_t id) override;
   void SubmitAsync(int64_t id, int64_t user_id, std::string answer_json, double time_spent_s,
-                   int64_t now_ms, Done<SubmitOutcome> done) override;
+                   int64_t now_ms, int64_t identity_version, Done<SubmitOutcome> done) override;
   void SubmitAndClaimAsync(int64_t id, int64_t user_id, std::string answer_json,
                            double time_spent_s, int64_t now_ms, const ClaimRequest& next,
-                           Done<SubmittedAndClaimed> done) override;
+                           int64_t identity_version, Done<SubmittedAndClaimed> done) override;
   Status EndLease(int64_t id, int64_t user_id, AssignmentState new_state, int64_t now_ms) override;
   Result<int64_t> ExpireLeases(int64_t now_ms) override;
   Result<std::vector<ObjectAnswers>> GetObjectsWithAnswers(
@@ -435,6 +437,7 @@ class SqliteStore final : public Store {
   // it, so that session caches in every process sharing the database see it.
   void BumpIdentityVersion();
   int64_t ReadIdentityVersion();
+  Status CheckIdentityLocked(int64_t identity_version);
 
   // ---- state ----
   std::string path_;
@@ -465,13 +468,8 @@ class SqliteStore final : public Store {
   bool checkpoint_stop_ = false;
   std::thread checkpointer_;
 
-  // The session cache (people_ops.cpp): entries read under identity
-  // version `cache_version_`; dropped when the version read on lookup
-  // differs.
-  static constexpr size_t kMaxCachedSessions = 100000;
-  std::mutex auth_mu_;
-  int64_t cache_version_ = -1;
-  std::unordered_map<std::string, std::pair<Session, User>> auth_cache_;
+  // The session cache (FindSession, people_ops.cpp).
+  SessionCache sessions_;
 };
 
 }  // namespace plumbline::store::sqlite
