@@ -7,6 +7,8 @@
 # workers over them. DB_PID=PID (that database's postmaster) has load_bench
 # count the database's CPU too. PLUMBLINE_BIN (build/plumbline) runs another
 # build of the server, to compare two builds under the same conditions.
+# LOAD_ARGS passes more options to load_bench (e.g. "--flow next": only the
+# portal's submit+next flow).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 WORKERS="${WORKERS:-64}"
@@ -57,7 +59,7 @@ done
 status=0
 build/bench/labeling/load_bench --url "$(IFS=,; echo "${urls[*]}")" --job load --user-prefix w --password-suffix -password \
   --workers "$WORKERS" --seconds "$SECONDS_RUN" --rounds "$ROUNDS" --scratch "$dir" --server-pid "$(IFS=,; echo "${pids[*]}")" \
-  ${DB_PID:+--db-pid "$DB_PID"} || status=$?
+  ${DB_PID:+--db-pid "$DB_PID"} ${LOAD_ARGS:-} || status=$?
 # How far consolidation kept up: objects labeled by the end of the run.
 sleep 1
 /usr/bin/aws --endpoint-url "$url" sagemaker describe-labeling-job --labeling-job-name load \
