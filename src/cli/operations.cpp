@@ -97,7 +97,9 @@ void RegisterOperations(http::Router& router, http::Metrics& metrics, store::Sto
   metrics.AddCollector("plumbline_store_identity_refused_total", "counter",
                        "Worker writes refused because users, groups, sessions or keys changed "
                        "after the worker's session was read (the request is authenticated again).",
-                       [stats] { return Samples{{{}, double(stats().identity_refused), ""}}; });
+                       [stats] {
+                         return Samples{{{}, double(stats().identity_refused), ""}};
+                       });
   metrics.AddCollector("plumbline_jobs", "gauge", "Labeling jobs by status.", [&store] {
     std::map<std::string, int64_t> by_status;
     for (auto st : {store::JobStatus::kInitializing, store::JobStatus::kInProgress,

@@ -57,8 +57,8 @@ class FreshRead {
     return *last_;
   }
 
-  // How many reads have been made: callers answered per read, for metrics
-  // and tests.
+  // How many reads have ended with a value (tests compare it with the
+  // calls made).
   uint64_t reads() const {
     std::lock_guard<std::mutex> lock(mu_);
     return finished_;

@@ -258,7 +258,8 @@ Result<std::optional<SignedIn>> Identity::FindSession(const std::string& token,
                                                       store::SessionCheck check) {
   if (token.empty()) return std::optional<SignedIn>();
   PLB_ASSIGN_OR_RETURN(auto found, store_.FindSession(token, check));
-  if (!found || found->session.expires_ms < ToEpochMs(clock_.Now())) return std::optional<SignedIn>();
+  if (!found || found->session.expires_ms < ToEpochMs(clock_.Now()))
+    return std::optional<SignedIn>();
   if (found->user.disabled) return PermissionDenied("this account is disabled");
   return std::optional<SignedIn>(
       SignedIn{std::move(found->session), std::move(found->user), found->identity_version});

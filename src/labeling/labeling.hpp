@@ -180,8 +180,8 @@ class LabelingService {
   // written (see store::Store::ClaimAsync). 0: not checked.
   template <class T>
   using Then = std::function<void(std::function<Result<T>()>)>;
-  void ClaimAsync(const store::User& worker, const std::string& job_name,
-                  int64_t identity_version, Then<std::optional<ClaimedTask>> done);
+  void ClaimAsync(const store::User& worker, const std::string& job_name, int64_t identity_version,
+                  Then<std::optional<ClaimedTask>> done);
   void SubmitAsync(const store::User& worker, int64_t task_id, const boost::json::value& answer,
                    double time_spent_s, int64_t identity_version, Then<store::SubmitOutcome> done);
   void SubmitAndClaimNextAsync(const store::User& worker, int64_t task_id,

@@ -231,27 +231,26 @@ void WorkerApi::Register(http::Router& router) {
 
   // Claims and submits answer from the store's commit without holding an
   // I/O thread while it is pending.
-  router.AddAsync(
-      "POST", "/worker/api/jobs/{jobName}/claim",
-      authed_async([this](const http::Request& req, const identity::SignedIn& who,
-                          http::Respond respond) {
-        WriteAsWorker<std::optional<labeling::ClaimedTask>>(
-            identity_, req, who,
-            [this, job = req.Param("jobName")](const store::User& user, int64_t version,
-                                               auto then) {
-              service_.ClaimAsync(user, job, version, std::move(then));
-            },
-            [this](const std::optional<labeling::ClaimedTask>& task) {
-              if (task) {
-                auto body = TaskJson(*task, pages_);
-                return body ? Ok(*body) : FromError(body.error());
-              }
-              http::Response none;
-              none.status = 204;
-              return none;
-            },
-            std::move(respond));
-      }));
+  router.AddAsync("POST", "/worker/api/jobs/{jobName}/claim",
+                  authed_async([this](const http::Request& req, const identity::SignedIn& who,
+                                      http::Respond respond) {
+                    WriteAsWorker<std::optional<labeling::ClaimedTask>>(
+                        identity_, req, who,
+                        [this, job = req.Param("jobName")](const store::User& user, int64_t version,
+                                                           auto then) {
+                          service_.ClaimAsync(user, job, version, std::move(then));
+                        },
+                        [this](const std::optional<labeling::ClaimedTask>& task) {
+                          if (task) {
+                            auto body = TaskJson(*task, pages_);
+                            return body ? Ok(*body) : FromError(body.error());
+                          }
+                          http::Response none;
+                          none.status = 204;
+                          return none;
+                        },
+                        std::move(respond));
+                  }));
 
   router.AddAsync(
       "POST", "/worker/api/tasks/{taskId}/submit",

@@ -150,7 +150,7 @@ Status FaultInjectingStore::PutSession(const Session& s) {
   return Write<void>("PutSession", [&] { return inner_->PutSession(s); });
 }
 Result<std::optional<SessionUser>> FaultInjectingStore::FindSession(const std::string& token,
-                                                                     SessionCheck check) {
+                                                                    SessionCheck check) {
   return inner_->FindSession(token, check);
 }
 Status FaultInjectingStore::DeleteSession(const std::string& token) {

@@ -109,7 +109,8 @@ class FaultInjectingStore final : public Store {
                   Done<std::optional<Assignment>> done) override;
   Result<Assignment> GetAssignment(int64_t id) override;
   void SubmitAsync(int64_t assignment_id, int64_t user_id, std::string answer_json,
-                   double time_spent_s, int64_t now_ms, int64_t identity_version, Done<SubmitOutcome> done) override;
+                   double time_spent_s, int64_t now_ms, int64_t identity_version,
+                   Done<SubmitOutcome> done) override;
   void SubmitAndClaimAsync(int64_t assignment_id, int64_t user_id, std::string answer_json,
                            double time_spent_s, int64_t now_ms, const ClaimRequest& next,
                            int64_t identity_version, Done<SubmittedAndClaimed> done) override;

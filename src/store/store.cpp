@@ -56,7 +56,8 @@ constexpr std::string_view kIdentityChanged = "identity changed: ";
 }  // namespace
 
 Error IdentityChanged(int64_t authorised, int64_t now) {
-  return Unavailable(std::string(kIdentityChanged) + "the write was authorised under identity version " +
+  return Unavailable(std::string(kIdentityChanged) +
+                     "the write was authorised under identity version " +
                      std::to_string(authorised) + ", the store's is now " + std::to_string(now) +
                      "; the write was not applied");
 }
@@ -72,7 +73,6 @@ Result<std::optional<std::pair<Session, User>>> Store::FindSessionUser(const std
   if (!found) return Out();
   return Out(std::make_pair(std::move(found->session), std::move(found->user)));
 }
-
 
 namespace {
 

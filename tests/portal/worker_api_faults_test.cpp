@@ -206,9 +206,8 @@ TEST_F(WorkerApiFaultsTest, AClaimFollowsTheWorkersCurrentGroups) {
   ASSERT_TRUE(identity_->ChangeGroups("w", identity::GroupChange::kSet, {"other"}));
   http::Response out = Post("/worker/api/jobs/faults/claim");
   EXPECT_EQ(out.status, 403) << out.body;
-  EXPECT_EQ(AnswersOf(1) + store_->GetObject(service_->DescribeJob("faults").value().id, 1)
-                               .value()
-                               .leases,
+  EXPECT_EQ(AnswersOf(1) +
+                store_->GetObject(service_->DescribeJob("faults").value().id, 1).value().leases,
             0);
 
   ASSERT_TRUE(identity_->ChangeGroups("w", identity::GroupChange::kAdd, {"g"}));

@@ -842,20 +842,22 @@ TEST_P(StoreTest, ABatchOfSubmitsAndClaimsKeepsEachWritesFailureItsOwn) {
   for (int64_t w = 1; w <= 20; ++w) {
     if (w == 7 || w == 13) {
       const std::string answer = w == 7 ? "{\"x\":\"\xff\xfe\"}" : "{}";
-      store_->SubmitAsync(held[w == 13 ? 14 : w].id, w, answer, 1, 200, 0, [&, w](Result<SubmitOutcome> r) {
-        std::lock_guard<std::mutex> lock(m);
-        alone.emplace(w, std::move(r));
-        ++answered;
-        cv.notify_all();
-      });
+      store_->SubmitAsync(held[w == 13 ? 14 : w].id, w, answer, 1, 200, 0,
+                          [&, w](Result<SubmitOutcome> r) {
+                            std::lock_guard<std::mutex> lock(m);
+                            alone.emplace(w, std::move(r));
+                            ++answered;
+                            cv.notify_all();
+                          });
       continue;
     }
-    store_->SubmitAndClaimAsync(held[w].id, w, "{\"x\":1}", 1, 200, Req(job, w, 200), 0, [&, w](auto r) {
-      std::lock_guard<std::mutex> lock(m);
-      both.emplace(w, std::move(r));
-      ++answered;
-      cv.notify_all();
-    });
+    store_->SubmitAndClaimAsync(held[w].id, w, "{\"x\":1}", 1, 200, Req(job, w, 200), 0,
+                                [&, w](auto r) {
+                                  std::lock_guard<std::mutex> lock(m);
+                                  both.emplace(w, std::move(r));
+                                  ++answered;
+                                  cv.notify_all();
+                                });
   }
   {
     std::unique_lock<std::mutex> lock(m);

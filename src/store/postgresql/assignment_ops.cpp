@@ -133,9 +133,8 @@ void PgStore::ClaimAsync(const ClaimRequest& r, int64_t identity_version,
         done(std::move(res));
       });
 }
-void PgStore::SubmitAsync(int64_t id, int64_t user_id, std::string answer_json,
-                          double time_spent_s, int64_t now_ms, int64_t identity_version,
-                          Done<SubmitOutcome> done) {
+void PgStore::SubmitAsync(int64_t id, int64_t user_id, std::string answer_json, double time_spent_s,
+                          int64_t now_ms, int64_t identity_version, Done<SubmitOutcome> done) {
   WriteAsync<SubmitOutcome>(
       changes::kWork,
       SubmitWrite(BatchWrite::kSubmit, id, user_id, std::move(answer_json), time_spent_s, now_ms,

@@ -495,15 +495,17 @@ std::vector<PgStore::Op*> PgStore::RunBatch(const std::vector<Op*>& batch) {
         return again;
       }
       begun = begun || run.began;
-      if (run.identity_version > 0 && IdentityMoved(batch, i, to, run.identity_version)) {
+      auto stale = [&](const Op* op) { return AuthorisedUnderAnother(op, run.identity_version); };
+      if (run.identity_version > 0 &&
+          std::any_of(batch.begin() + static_cast<std::ptrdiff_t>(i),
+                      batch.begin() + static_cast<std::ptrdiff_t>(to), stale)) {
         // Writes authorised under an older identity version ran: the whole
         // transaction goes. They fail (their callers authenticate again);
         // the rest of the batch runs again in the next transaction.
         writer_.Exec("ROLLBACK");
         for (Op* op : batch) {
-          const BatchWrite* w = op->Write();
-          if (w && w->identity_version > 0 && w->identity_version != run.identity_version) {
-            op->Fail(IdentityChanged(w->identity_version, run.identity_version));
+          if (stale(op)) {
+            op->Fail(IdentityChanged(op->Write()->identity_version, run.identity_version));
             counters_.IdentityRefused();
           } else {
             again.push_back(op);
@@ -563,13 +565,9 @@ std::vector<PgStore::Op*> PgStore::RunBatch(const std::vector<Op*>& batch) {
   return again;
 }
 
-bool PgStore::IdentityMoved(const std::vector<Op*>& batch, size_t from, size_t to,
-                            int64_t version) {
-  for (size_t k = from; k < to; ++k) {
-    const int64_t authorised = batch[k]->Write()->identity_version;
-    if (authorised > 0 && authorised != version) return true;
-  }
-  return false;
+bool PgStore::AuthorisedUnderAnother(const Op* op, int64_t version) {
+  const BatchWrite* w = op->Write();
+  return w && w->identity_version > 0 && w->identity_version != version;
 }
 
 bool PgStore::RunsAgain(Op* op) { return op->Retryable() && ++op->failures < kMaxRetries; }

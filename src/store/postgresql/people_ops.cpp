@@ -168,13 +168,16 @@ Status PgStore::PutSession(const Session& s) {
 // Cached (SessionCache): every request of a signed-in worker asks. Every
 // change that could make an entry stale bumps the identity version in its
 // own transaction, in this process or another one sharing the database; a
-// kCurrent lookup reads the version first, shared by the lookups waiting at the same time (identity_version_), so
-// its hit is never older than the last such change.
+// kCurrent lookup reads the version first (one read shared by the lookups
+// waiting at the same time: identity_version_), so its hit is never older
+// than the last such change.
 Result<std::optional<SessionUser>> PgStore::FindSession(const std::string& token,
-                                                       SessionCheck check) {
+                                                        SessionCheck check) {
   return sessions_.Find(
       token, check, [this] { return IdentityVersion(); },
-      [this](const std::string& t, int64_t* version) { return FindSessionUserUncached(t, version); });
+      [this](const std::string& t, int64_t* version) {
+        return FindSessionUserUncached(t, version);
+      });
 }
 // The session, its user and the identity version in one snapshot.
 Result<std::optional<std::pair<Session, User>>> PgStore::FindSessionUserUncached(

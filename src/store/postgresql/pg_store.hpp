@@ -49,8 +49,8 @@
 #include <libpq-fe.h>
 
 #include <atomic>
-#include <cstdio>
 #include <condition_variable>
+#include <cstdio>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -458,10 +458,9 @@ class PgStore final : public Store {
   // Runs one operation by itself at the savepoint; `last`: no operation
   // follows it in the batch. False: it runs again in the next transaction.
   bool RunAlone(Op* op, bool last);
-  // Whether a write of batch[from, to) was authorised under an identity
-  // version other than `version`.
-  static bool IdentityMoved(const std::vector<Op*>& batch, size_t from, size_t to,
-                            int64_t version);
+  // Whether `op` is a write authorised under an identity version other than
+  // `version` (see BatchWrite::identity_version).
+  static bool AuthorisedUnderAnother(const Op* op, int64_t version);
   // Counts a failure of `op`; true when it met a deadlock and may run again.
   bool RunsAgain(Op* op);
   struct PipelineRun {
@@ -565,21 +564,11 @@ class PgStore final : public Store {
         if (ran && result->has_value()) kept_changes = touched;
         return ran;
       }
-      // Alone, a statement of its own (the writer pipelines it instead).
+      // Never called: the writer sends every write in a pipeline
+      // (RunPipelined), one statement each after a statement that failed.
       bool Run() override {
-        return Settle([&]() -> Result<T> {
-                 if (write.identity_version > 0) {
-                   const int64_t now = store->ReadIdentityVersion();
-                   if (now != write.identity_version) {
-                     store->counters_.IdentityRefused();
-                     return IdentityChanged(write.identity_version, now);
-                   }
-                 }
-                 Query q = store->WriteBatchQuery({&write});
-                 if (!q.Step()) return Unavailable("database error: no row for a write");
-                 return read(q);
-               }) &&
-               result->has_value();
+        result.emplace(Internal("a claim or a submit ran outside the writer's pipeline"));
+        return false;
       }
       bool Retryable() const override { return retryable; }
       void Fail(const Error& e) override { result.emplace(e); }
@@ -738,8 +727,9 @@ class PgStore final : public Store {
   // requests at once: each is answered by a read that started after it
   // asked, so it sees every change committed before, and one read answers
   // all the requests that arrived while the one before it ran.
-  FreshRead<Result<int64_t>, std::function<Result<int64_t>()>> identity_version_{
-      [this] { return ReadOne<int64_t>([&]() -> Result<int64_t> { return ReadIdentityVersion(); }); }};
+  FreshRead<Result<int64_t>, std::function<Result<int64_t>()>> identity_version_{[this] {
+    return ReadOne<int64_t>([&]() -> Result<int64_t> { return ReadIdentityVersion(); });
+  }};
   SessionCache sessions_;  // FindSession (people_ops.cpp)
 };
 

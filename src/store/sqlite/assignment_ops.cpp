@@ -47,7 +47,6 @@ Status SqliteStore::CheckIdentityLocked(int64_t identity_version) {
   if (identity_version <= 0) return {};
   const int64_t now = ReadIdentityVersion();
   if (now == identity_version) return {};
-  Touched(changes::kNone);
   counters_.IdentityRefused();
   return IdentityChanged(identity_version, now);
 }
