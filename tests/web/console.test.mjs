@@ -458,7 +458,8 @@ test('console: an admin invites a worker by a one-time link; it works once', { s
     body: JSON.stringify({ username: 'dora', password: 'dora-password' }) });
   assert.equal(r.status, 200);
   await page.reload();
-  await page.waitForFunction(() => /accepted/.test(document.querySelector('#invitations tr[data-invitation="dora"]').textContent));
+  // (The rows come from a fetch after the reload: none may be there yet.)
+  await page.waitForFunction(() => /accepted/.test(document.querySelector('#invitations tr[data-invitation="dora"]')?.textContent ?? ''));
 });
 
 let outputKey;
