@@ -7,7 +7,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { launch, openPage, ORIGIN, READY_PROBE, waitReady, previewAnswer, SCREENSHOTS, escapeHtml, makePng } from './lib.mjs';
+import { launch, openPage, ORIGIN, READY_PROBE, waitReady, previewAnswer, SCREENSHOTS, escapeHtml, makePng,
+  frameTimesTest, measureFrames, frameFigures, withinBudget, pct } from './lib.mjs';
 
 const W = 800, H = 600;
 const IMG = makePng(W, H);
@@ -178,9 +179,7 @@ test('crowd-instance-segmentation: each label choice starts an instance with its
   assert.deepEqual(errors, []);
 });
 
-const pct = (arr, q) => { const s = [...arr].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))]; };
-
-test('frame times while painting brush strokes on a 4000x3000 image', async () => {
+frameTimesTest('frame times while painting brush strokes on a 4000x3000 image', async () => {
   const BW = 4000, BH = 3000;
   const html = page().replace(`${ORIGIN}/img.png`, `${ORIGIN}/big.png`);
   const { page: p, errors } = await openPage(browser.context, { '/t.html': html, '/big.png': makePng(BW, BH) });
@@ -202,12 +201,11 @@ test('frame times while painting brush strokes on a 4000x3000 image', async () =
     return { counted: !!el._counts && el._counts[0] === el._mask.length, tiles: el._tiles.size };
   }), { counted: true, tiles: 0 });
   // In the page: the time each pointer move takes to paint (stamps along the
-  // move and the RGBA copy of the changed rectangle), the start and end of a
-  // stroke (the undo copy), the frame draws and the frame intervals.
+  // move and the RGBA copy of the changed rectangle) and the start and end of
+  // a stroke (the undo copy); the frame clock adds the draws and intervals.
   await p.evaluate(() => {
     const el = document.querySelector('crowd-semantic-segmentation');
     const begin = el._beginCreate.bind(el);
-    window.__paint = { moves: [], begins: [], ends: [] };
     el._beginCreate = (p0, e) => {
       const t0 = performance.now();
       const r = begin(p0, e);
@@ -219,35 +217,35 @@ test('frame times while painting brush strokes on a 4000x3000 image', async () =
       }
       return r;
     };
-    el._drawTimes.length = 0;
-    window.__intervals = []; let last = performance.now();
-    window.__rafOn = true;
-    const tick = (t) => { window.__intervals.push(t - last); last = t; if (window.__rafOn) requestAnimationFrame(tick); };
-    requestAnimationFrame(tick);
   });
-  // Five strokes across the image, one label each, then one with the eraser.
+  // Five strokes across the image, one label each, then one with the eraser
+  // (a second try paints the same strokes again).
+  const EL = 'crowd-semantic-segmentation';
   const strokes = [];
-  for (let k = 0; k < 6; k++) {
-    await p.keyboard.press(k === 5 ? 'e' : String((k % 3) + 1));
-    const from = { x: g.left + 40, y: g.top + 30 + k * (g.height - 60) / 6 };
-    await p.mouse.move(from.x, from.y);
-    await p.mouse.down();
-    for (let i = 1; i <= 60; i++) await p.mouse.move(from.x + i * (g.width - 80) / 60, from.y + 20 * Math.sin(i / 6));
-    await p.mouse.up();
-    strokes.push(from);
-  }
-  const m = await p.evaluate(() => {
-    window.__rafOn = false;
-    const el = document.querySelector('crowd-semantic-segmentation');
-    return { ...window.__paint, draws: el._drawTimes.slice(), intervals: window.__intervals.slice(2) };
-  });
+  let m, firstStart;
+  const f = await withinBudget('paint strokes', async () => {
+    await p.evaluate(() => { window.__paint = { moves: [], begins: [], ends: [] }; });
+    strokes.length = 0;
+    const frames = await measureFrames(p, EL, async () => {
+      for (let k = 0; k < 6; k++) {
+        await p.keyboard.press(k === 5 ? 'e' : String((k % 3) + 1));
+        const from = { x: g.left + 40, y: g.top + 30 + k * (g.height - 60) / 6 };
+        await p.mouse.move(from.x, from.y);
+        await p.mouse.down();
+        for (let i = 1; i <= 60; i++) await p.mouse.move(from.x + i * (g.width - 80) / 60, from.y + 20 * Math.sin(i / 6));
+        await p.mouse.up();
+        strokes.push(from);
+      }
+    });
+    m = { ...(await p.evaluate(() => window.__paint)), ...frames };
+    firstStart ??= m.begins[0];
+    const r2 = (x) => +x.toFixed(2);
+    return {
+      moves: m.moves.length, paintP50: r2(pct(m.moves, 0.5)), paintP95: r2(pct(m.moves, 0.95)), paintMax: r2(Math.max(...m.moves)),
+      ...frameFigures(frames), strokeStartMax: r2(Math.max(...m.begins)), strokeEndMax: r2(Math.max(...m.ends)),
+    };
+  }, (f) => f.paintP95 + f.drawP95 < 16);
   await p.screenshot({ path: path.join(SCREENSHOTS, 'segmentation-4000x3000-strokes.png') });
-  const r2 = (x) => +x.toFixed(2);
-  const f = {
-    moves: m.moves.length, paintP50: r2(pct(m.moves, 0.5)), paintP95: r2(pct(m.moves, 0.95)), paintMax: r2(Math.max(...m.moves)),
-    frames: m.draws.length, drawP50: r2(pct(m.draws, 0.5)), drawP95: r2(pct(m.draws, 0.95)), drawMax: r2(Math.max(...m.draws)),
-    strokeStartMax: r2(Math.max(...m.begins)), strokeEndMax: r2(Math.max(...m.ends)), intervalP95: +pct(m.intervals, 0.95).toFixed(1),
-  };
   console.log(`# stroke starts ${m.begins.map((x) => x.toFixed(1))} ends ${m.ends.map((x) => x.toFixed(1))}`);
   console.log(`# frame times, 4000x3000 image, brush ${await p.evaluate(() => document.querySelector('crowd-semantic-segmentation')._brush)} px at ${Math.round(g.s * 100)}%: ${JSON.stringify(f)}`);
   // The strokes were painted: the first with road, the eraser's cleared the sixth row.
@@ -279,6 +277,6 @@ test('frame times while painting brush strokes on a 4000x3000 image', async () =
   // The first stroke starts as fast as the others do, give or take a loaded
   // machine (it took 0.2-0.7 s when its first paint allocated the colour
   // layer of the whole image).
-  assert.ok(m.begins[0] < 150, `the first stroke's start took ${m.begins[0].toFixed(1)} ms`);
+  assert.ok(firstStart < 150, `the first stroke's start took ${firstStart.toFixed(1)} ms`);
   assert.deepEqual(errors, []);
 });
