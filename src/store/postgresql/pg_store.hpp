@@ -42,7 +42,10 @@
 //   job_ops.cpp         settings, jobs, data objects, the release window
 //   assignment_ops.cpp  claims, submits, leases, answers
 //   people_ops.cpp      users, sessions (and their cache), keys, teams,
-//                       KMS keys, the audit log
+//                       KMS keys, invitations, the audit log: the
+//                       instantiation of sql::SqlPeople (store/sql/,
+//                       written once for both SQL stores), with the
+//                       statements in this dialect (PeopleSql below)
 //   function_ops.cpp    registered functions (custom hooks)
 #pragma once
 
@@ -67,12 +70,12 @@
 #include "common/fresh_read.hpp"
 #include "store/postgresql/listener.hpp"
 #include "store/session_cache.hpp"
+#include "store/sql/sql_people.hpp"
 #include "store/store.hpp"
 
 namespace plumbline::store::postgresql {
 
 // Column lists shared by the queries and the Read* helpers.
-#define kUserSelect "SELECT id,username,password_hash,is_admin,disabled,worker_key,sub FROM users"
 #define kJobSelect                                                                               \
   "SELECT id,name,arn,status,failure_reason,request,workteam_arn,job_reference_code,created_ms," \
   "modified_ms,object_count,labeled,failed,output_written,labels_json,ui_template,"              \
@@ -282,16 +285,14 @@ inline constexpr int kBatchOutcomeCol = 1;
 inline constexpr int kBatchClaimCol = 4;
 
 // Rows to values (the column order of the k*Select lists above).
-User ReadUser(const Query& q);
 Job ReadJob(const Query& q);
 DataObject ReadObject(const Query& q);
 // The columns of kAssignmentSelect from column `first` on.
 Assignment ReadAssignmentRow(const Query& q, int first = 0);
 // How many columns kObjectSelect has.
 inline constexpr int kObjectColumns = 9;
-KmsKey ReadKmsKey(const Query& q);
 
-class PgStore final : public Store {
+class PgStore final : public sql::SqlPeople<PgStore> {
  public:
   PgStore() = default;
   ~PgStore() override;
@@ -306,27 +307,10 @@ class PgStore final : public Store {
   Result<std::optional<std::string>> GetSetting(const std::string& key) override;
   Status PutSetting(const std::string& key, const std::string& value) override;
 
-  // people (people_ops.cpp)
-  Result<User> CreateUser(const User& user) override;
-  Result<User> GetUserByName(const std::string& username) override;
-  Result<User> GetUser(int64_t id) override;
-  Result<std::vector<User>> ListUsers() override;
-  Status SetUserGroups(int64_t user_id, const std::vector<std::string>& groups) override;
-  Status PutAccessKey(const AccessKey& key) override;
-  Result<std::optional<AccessKey>> FindAccessKey(const std::string& id) override;
-  Status PutSession(const Session& s) override;
-  Result<std::optional<SessionUser>> FindSession(const std::string& token,
-                                                 SessionCheck check) override;
-  Status DeleteSession(const std::string& token) override;
+  // Users, sessions, keys, teams, KMS keys, invitations and the audit log:
+  // sql::SqlPeople (store/sql/sql_people.hpp); the identity version is read
+  // this store's way (people_ops.cpp).
   Result<int64_t> IdentityVersion() override;
-
-  // work teams (people_ops.cpp)
-  Result<Workteam> CreateWorkteam(const Workteam& team) override;
-  Result<Workteam> GetWorkteamByName(const std::string& name) override;
-  Result<Workteam> GetWorkteamByArn(const std::string& arn) override;
-  Result<std::vector<Workteam>> ListWorkteams() override;
-  Result<Workteam> UpdateWorkteam(const Workteam& team) override;
-  Status DeleteWorkteam(const std::string& name) override;
 
   // jobs and objects (job_ops.cpp)
   Result<Job> CreateJob(const Job& job) override;
@@ -392,35 +376,35 @@ class PgStore final : public Store {
                               const std::function<void(const Assignment&)>& fn) override;
   Result<int64_t> CountClaimable(int64_t job_id, int64_t user_id) override;
 
-  // KMS keys, account lifecycle, audit (people_ops.cpp)
-  Status CreateKmsKey(const KmsKey& k) override;
-  Result<KmsKey> GetKmsKey(const std::string& key_id) override;
-  Result<KmsKey> GetKmsKeyByAlias(const std::string& alias) override;
-  Result<std::vector<KmsKey>> ListKmsKeys() override;
-  Status SetKmsKeyEnabled(const std::string& key_id, bool enabled, int64_t now_ms) override;
-  Status UpdateKmsKey(const std::string& key_id,
-                      const std::function<Status(KmsKey&)>& change) override;
-  Status DeleteKmsKey(const std::string& key_id) override;
-  Status CreateKmsAlias(const KmsAlias& alias) override;
-  Status UpdateKmsAlias(const std::string& alias, const std::string& key_id,
-                        int64_t now_ms) override;
-  Status DeleteKmsAlias(const std::string& alias) override;
-  Result<std::vector<KmsAlias>> ListKmsAliases() override;
-  Status SetUserDisabled(int64_t user_id, bool disabled) override;
-  Status SetUserPassword(int64_t user_id, const std::string& password_hash) override;
-  Result<std::vector<AccessKeyInfo>> ListAccessKeys(std::optional<int64_t> user_id) override;
-  Status RevokeAccessKey(const std::string& access_key_id, int64_t now_ms) override;
-  Status AppendAudit(const AuditEntry& e) override;
-  Result<std::vector<AuditEntry>> ListAudit(int64_t since_ms, size_t limit) override;
-  Status CreateInvitation(const Invitation& invitation) override;
-  Result<Invitation> GetInvitation(const std::string& token_hash) override;
-  Result<std::vector<Invitation>> ListInvitations() override;
-  Result<User> AcceptInvitation(const std::string& token_hash, const User& user, int64_t now_ms) override;
-
   StoreStats Stats() override;
   ChangeFeed& Feed() override { return changes_; }
 
  private:
+  friend class sql::SqlPeople<PgStore>;
+  // The statements of SqlPeople in PostgreSQL's words: names compared
+  // case-insensitively with lower(), the server's clock, row locks.
+  struct PeopleSql {
+    static constexpr const char* kUserNamed = "SELECT 1 FROM users WHERE lower(username)=lower(?)";
+    static constexpr const char* kUserByName = kUserSelect " WHERE lower(username)=lower(?)";
+    static constexpr const char* kTeamNamed = "SELECT 1 FROM workteams WHERE lower(name)=lower(?)";
+    static constexpr const char* kTeamByName =
+        "SELECT id,name,arn,doc,created_ms,updated_ms FROM workteams WHERE lower(name)=lower(?)";
+    static constexpr const char* kTeamByArn =
+        "SELECT id,name,arn,doc,created_ms,updated_ms FROM workteams WHERE lower(arn)=lower(?)";
+    static constexpr const char* kPutAccessKey =
+        "INSERT INTO access_keys(access_key_id,secret,user_id,is_root,created_ms) "
+        "VALUES(?,?,?,?,(extract(epoch from clock_timestamp())*1000)::bigint) "
+        "ON CONFLICT(access_key_id) DO UPDATE SET secret=excluded.secret, "
+        "user_id=excluded.user_id, is_root=excluded.is_root";
+    static constexpr const char* kRunningJobOfTeam =
+        "SELECT name FROM jobs WHERE lower(workteam_arn)=lower(?) AND status IN "
+        "('Initializing','InProgress','Stopping') LIMIT 1";
+    // The row stays locked to the transaction: a replica accepting the same
+    // invitation at once waits, then finds it used.
+    static constexpr const char* kInvitationForUpdate =
+        kInvitationSelect " WHERE token_hash=? FOR UPDATE";
+  };
+
   // ---- the write path (connection.cpp) ----
   struct Op {
     virtual ~Op() = default;
@@ -684,14 +668,6 @@ class PgStore final : public Store {
   Result<Assignment> ReadAssignment(int64_t id, bool for_update);
   void EndLeaseOf(const Assignment& a, bool answered, bool declined, int64_t now_ms);
   int64_t ExpireLocked(int64_t now_ms);
-  std::vector<std::string> ReadGroups(int64_t user_id);
-  void WriteGroups(int64_t user_id, const std::vector<std::string>& groups);
-  Result<Workteam> ReadTeam(const char* column, const std::string& value);
-  Status SealPlaintextSecrets();
-  Result<std::optional<std::pair<Session, User>>> FindSessionUserUncached(const std::string& token,
-                                                                          int64_t* version);
-  void BumpIdentityVersion();
-  int64_t ReadIdentityVersion();
 
   // ---- state ----
   std::string conninfo_;  // the URL without the store's own parameters
@@ -734,3 +710,6 @@ class PgStore final : public Store {
 };
 
 }  // namespace plumbline::store::postgresql
+
+// Compiled once, in people_ops.cpp.
+extern template class plumbline::store::sql::SqlPeople<plumbline::store::postgresql::PgStore>;

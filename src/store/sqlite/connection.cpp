@@ -50,7 +50,14 @@ Status SqliteStore::Open(const std::string& path, const StoreOptions& options) {
   PLB_TRY(Migrate());
   if (readers_enabled_) PLB_TRY(StartCheckpointer());
   sealer_ = options.secret_sealer;
-  if (sealer_) PLB_TRY(SealPlaintextSecrets());
+  if (sealer_) {
+    PLB_TRY(SealPlaintextSecrets());
+    // Then the WAL is truncated, so that no old page image keeps the
+    // plaintext (secure_delete zeroes it in the main file).
+    // (On the writer connection: Open's scope.)
+    std::lock_guard<std::mutex> db_lock(mu_);
+    (void)Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
   return {};
 }
 

@@ -17,7 +17,10 @@
 //   job_ops.cpp         settings, jobs, data objects, the release window
 //   assignment_ops.cpp  claims, submits, leases, answers
 //   people_ops.cpp      users, sessions (and their cache), keys, teams,
-//                       KMS keys, the audit log
+//                       KMS keys, invitations, the audit log: the
+//                       instantiation of sql::SqlPeople (store/sql/,
+//                       written once for both SQL stores), with the
+//                       statements in this dialect (PeopleSql below)
 //   function_ops.cpp    registered functions
 #pragma once
 
@@ -38,12 +41,12 @@
 
 #include "common/await.hpp"
 #include "store/session_cache.hpp"
+#include "store/sql/sql_people.hpp"
 #include "store/store.hpp"
 
 namespace plumbline::store::sqlite {
 
 // Column lists shared by the queries and the Read* helpers.
-#define kUserSelect "SELECT id,username,password_hash,is_admin,disabled,worker_key,sub FROM users"
 #define kJobSelect                                                                               \
   "SELECT id,name,arn,status,failure_reason,request,workteam_arn,job_reference_code,created_ms," \
   "modified_ms,object_count,labeled,failed,output_written,labels_json,ui_template,"              \
@@ -161,13 +164,11 @@ class Query {
 };
 
 // Rows to values (the column order of the k*Select lists above).
-User ReadUser(const Query& q);
 Job ReadJob(const Query& q);
 DataObject ReadObject(const Query& q);
 Assignment ReadAssignmentRow(const Query& q);
-KmsKey ReadKmsKey(const Query& q);
 
-class SqliteStore final : public Store {
+class SqliteStore final : public sql::SqlPeople<SqliteStore> {
  public:
   SqliteStore() = default;
   ~SqliteStore() override;
@@ -179,27 +180,10 @@ class SqliteStore final : public Store {
   Result<std::optional<std::string>> GetSetting(const std::string& key) override;
   Status PutSetting(const std::string& key, const std::string& value) override;
 
-  // people (people_ops.cpp)
-  Result<User> CreateUser(const User& user) override;
-  Result<User> GetUserByName(const std::string& username) override;
-  Result<User> GetUser(int64_t id) override;
-  Result<std::vector<User>> ListUsers() override;
-  Status SetUserGroups(int64_t user_id, const std::vector<std::string>& groups) override;
-  Status PutAccessKey(const AccessKey& key) override;
-  Result<std::optional<AccessKey>> FindAccessKey(const std::string& id) override;
-  Status PutSession(const Session& s) override;
-  Result<std::optional<SessionUser>> FindSession(const std::string& token,
-                                                 SessionCheck check) override;
-  Status DeleteSession(const std::string& token) override;
+  // Users, sessions, keys, teams, KMS keys, invitations and the audit log:
+  // sql::SqlPeople (store/sql/sql_people.hpp); the identity version is read
+  // this store's way (people_ops.cpp).
   Result<int64_t> IdentityVersion() override;
-
-  // work teams (people_ops.cpp)
-  Result<Workteam> CreateWorkteam(const Workteam& team) override;
-  Result<Workteam> GetWorkteamByName(const std::string& name) override;
-  Result<Workteam> GetWorkteamByArn(const std::string& arn) override;
-  Result<std::vector<Workteam>> ListWorkteams() override;
-  Result<Workteam> UpdateWorkteam(const Workteam& team) override;
-  Status DeleteWorkteam(const std::string& name) override;
 
   // jobs and objects (job_ops.cpp)
   Result<Job> CreateJob(const Job& job) override;
@@ -254,31 +238,6 @@ class SqliteStore final : public Store {
                             const std::function<void(int64_t, const std::string&)>& fn) override;
   Result<int64_t> CountClaimable(int64_t job_id, int64_t user_id) override;
 
-  // KMS keys, account lifecycle, audit (people_ops.cpp)
-  Status CreateKmsKey(const KmsKey& k) override;
-  Result<KmsKey> GetKmsKey(const std::string& key_id) override;
-  Result<KmsKey> GetKmsKeyByAlias(const std::string& alias) override;
-  Result<std::vector<KmsKey>> ListKmsKeys() override;
-  Status SetKmsKeyEnabled(const std::string& key_id, bool enabled, int64_t now_ms) override;
-  Status UpdateKmsKey(const std::string& key_id,
-                      const std::function<Status(KmsKey&)>& change) override;
-  Status DeleteKmsKey(const std::string& key_id) override;
-  Status CreateKmsAlias(const KmsAlias& alias) override;
-  Status UpdateKmsAlias(const std::string& alias, const std::string& key_id,
-                        int64_t now_ms) override;
-  Status DeleteKmsAlias(const std::string& alias) override;
-  Result<std::vector<KmsAlias>> ListKmsAliases() override;
-  Status SetUserDisabled(int64_t user_id, bool disabled) override;
-  Status SetUserPassword(int64_t user_id, const std::string& password_hash) override;
-  Result<std::vector<AccessKeyInfo>> ListAccessKeys(std::optional<int64_t> user_id) override;
-  Status RevokeAccessKey(const std::string& access_key_id, int64_t now_ms) override;
-  Status AppendAudit(const AuditEntry& e) override;
-  Result<std::vector<AuditEntry>> ListAudit(int64_t since_ms, size_t limit) override;
-  Status CreateInvitation(const Invitation& invitation) override;
-  Result<Invitation> GetInvitation(const std::string& token_hash) override;
-  Result<std::vector<Invitation>> ListInvitations() override;
-  Result<User> AcceptInvitation(const std::string& token_hash, const User& user, int64_t now_ms) override;
-
   // functions (function_ops.cpp)
   Status CreateFunction(const Function& fn) override;
   Result<Function> GetFunction(const std::string& name_or_arn) override;
@@ -295,6 +254,30 @@ class SqliteStore final : public Store {
   ChangeFeed& Feed() override { return changes_; }
 
  private:
+  friend class sql::SqlPeople<SqliteStore>;
+  // The statements of SqlPeople in SQLite's words: names compare
+  // case-insensitively by their columns' NOCASE collation (so the indexes
+  // serve), the clock is julianday('now'), and the writer's transaction
+  // already keeps every other writer out.
+  struct PeopleSql {
+    static constexpr const char* kUserNamed = "SELECT 1 FROM users WHERE username=?";
+    static constexpr const char* kUserByName = kUserSelect " WHERE username=?";
+    static constexpr const char* kTeamNamed = "SELECT 1 FROM workteams WHERE name=?";
+    static constexpr const char* kTeamByName =
+        "SELECT id,name,arn,doc,created_ms,updated_ms FROM workteams WHERE name=?";
+    static constexpr const char* kTeamByArn =
+        "SELECT id,name,arn,doc,created_ms,updated_ms FROM workteams WHERE arn=?";
+    static constexpr const char* kPutAccessKey =
+        "INSERT INTO access_keys(access_key_id,secret,user_id,is_root,created_ms) "
+        "VALUES(?,?,?,?,CAST((julianday('now')-2440587.5)*86400000 AS INTEGER)) "
+        "ON CONFLICT(access_key_id) DO UPDATE SET secret=excluded.secret, "
+        "user_id=excluded.user_id, is_root=excluded.is_root";
+    static constexpr const char* kRunningJobOfTeam =
+        "SELECT name FROM jobs WHERE workteam_arn=? COLLATE NOCASE AND status IN "
+        "('Initializing','InProgress','Stopping') LIMIT 1";
+    static constexpr const char* kInvitationForUpdate = kInvitationSelect " WHERE token_hash=?";
+  };
+
   // ---- the write path (connection.cpp) ----
   // One write waiting for the writer thread. The writer runs it inside the
   // batch's transaction, then (committed or not) calls Finish and deletes it.
@@ -397,6 +380,8 @@ class SqliteStore final : public Store {
   sqlite3* Db() const { return t_conn->db; }
   sqlite3_stmt* Stmt_(const char* sql) { return t_conn->Prepare(sql); }
   Query Q(const char* sql) { return Query(t_conn->db, t_conn->Prepare(sql)); }
+  // Rows the last statement on the current connection changed.
+  int64_t Changes() const { return sqlite3_changes(t_conn->db); }
   // A statement whose text is built at run time (cached by text).
   Query QText(const std::string& sql) { return Query(t_conn->db, t_conn->PrepareText(sql)); }
   // Runs SQL without results on the current connection.
@@ -426,17 +411,9 @@ class SqliteStore final : public Store {
   void EndLeaseOf(const Assignment& a, bool answered, bool declined, int64_t now_ms);
   int64_t ExpireLocked(int64_t now_ms);
   // people_ops.cpp
-  std::vector<std::string> ReadGroups(int64_t user_id);
-  void WriteGroups(int64_t user_id, const std::vector<std::string>& groups);
-  Result<Workteam> ReadTeam(const char* column, const std::string& value);
-  Status SealPlaintextSecrets();
-  Result<std::optional<std::pair<Session, User>>> FindSessionUserUncached(const std::string& token,
-                                                                          int64_t* version);
   // Bumps the identity version inside the current write transaction; every
   // change of users, groups, passwords, sessions ending or access keys calls
   // it, so that session caches in every process sharing the database see it.
-  void BumpIdentityVersion();
-  int64_t ReadIdentityVersion();
   Status CheckIdentityLocked(int64_t identity_version);
 
   // ---- state ----
@@ -473,3 +450,6 @@ class SqliteStore final : public Store {
 };
 
 }  // namespace plumbline::store::sqlite
+
+// Compiled once, in people_ops.cpp.
+extern template class plumbline::store::sql::SqlPeople<plumbline::store::sqlite::SqliteStore>;
