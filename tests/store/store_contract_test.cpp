@@ -1122,6 +1122,9 @@ TEST_P(StoreTest, FunctionsAreNamedUniquelyFoundByNameOrArnUpdatedAndDeleted) {
   Function dup = f;
   dup.arn += "-other";
   EXPECT_EQ(store_->CreateFunction(dup).error().code, ErrorCode::kAlreadyExists);
+  Function same_arn = f;  // another name, the same ARN
+  same_arn.name = "gt-pre-2";
+  EXPECT_EQ(store_->CreateFunction(same_arn).error().code, ErrorCode::kAlreadyExists);
   Function g = f;
   g.name = "gt-acs";
   g.arn = "arn:aws:lambda:us-east-1:123456789012:function:gt-acs";

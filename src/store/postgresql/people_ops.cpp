@@ -1,5 +1,5 @@
 // The PostgreSQL store's users, sessions, keys, teams, KMS keys, invitations
-// and audit log: sql::SqlPeople over this store's statements (PeopleSql in
+// and audit log: sql::SqlPeople over this store's statements (Dialect in
 // pg_store.hpp), compiled here; and the identity version, read for many
 // session lookups at once (identity_version_).
 #include "store/postgresql/pg_store.hpp"

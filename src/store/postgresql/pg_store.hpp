@@ -45,8 +45,9 @@
 //                       KMS keys, invitations, the audit log: the
 //                       instantiation of sql::SqlPeople (store/sql/,
 //                       written once for both SQL stores), with the
-//                       statements in this dialect (PeopleSql below)
-//   function_ops.cpp    registered functions (custom hooks)
+//                       statements in this dialect (Dialect below)
+//   function_ops.cpp    registered functions (custom hooks): the
+//                       instantiation of sql::SqlFunctions
 #pragma once
 
 #include <libpq-fe.h>
@@ -70,7 +71,7 @@
 #include "common/fresh_read.hpp"
 #include "store/postgresql/listener.hpp"
 #include "store/session_cache.hpp"
-#include "store/sql/sql_people.hpp"
+#include "store/sql/sql_functions.hpp"
 #include "store/store.hpp"
 
 namespace plumbline::store::postgresql {
@@ -292,7 +293,7 @@ Assignment ReadAssignmentRow(const Query& q, int first = 0);
 // How many columns kObjectSelect has.
 inline constexpr int kObjectColumns = 9;
 
-class PgStore final : public sql::SqlPeople<PgStore> {
+class PgStore final : public sql::SqlFunctions<PgStore> {
  public:
   PgStore() = default;
   ~PgStore() override;
@@ -353,12 +354,6 @@ class PgStore final : public sql::SqlPeople<PgStore> {
   Status ForEachObjectLabel(int64_t job_id,
                             const std::function<void(int64_t, const std::string&)>& fn) override;
 
-  Status CreateFunction(const Function& fn) override;
-  Result<Function> GetFunction(const std::string& name_or_arn) override;
-  Result<std::vector<Function>> ListFunctions() override;
-  Result<Function> UpdateFunction(const Function& fn) override;
-  Status DeleteFunction(const std::string& name) override;
-
   // runner leases (lease_ops.cpp)
   Result<int64_t> AcquireLease(const std::string& name, const std::string& holder, int64_t now_ms,
                                int64_t ttl_ms) override;
@@ -381,9 +376,11 @@ class PgStore final : public sql::SqlPeople<PgStore> {
 
  private:
   friend class sql::SqlPeople<PgStore>;
-  // The statements of SqlPeople in PostgreSQL's words: names compared
-  // case-insensitively with lower(), the server's clock, row locks.
-  struct PeopleSql {
+  friend class sql::SqlFunctions<PgStore>;
+  // The statements of SqlPeople and SqlFunctions in PostgreSQL's words:
+  // names compared case-insensitively with lower(), the server's clock,
+  // row locks.
+  struct Dialect {
     static constexpr const char* kUserNamed = "SELECT 1 FROM users WHERE lower(username)=lower(?)";
     static constexpr const char* kUserByName = kUserSelect " WHERE lower(username)=lower(?)";
     static constexpr const char* kTeamNamed = "SELECT 1 FROM workteams WHERE lower(name)=lower(?)";
@@ -403,6 +400,7 @@ class PgStore final : public sql::SqlPeople<PgStore> {
     // invitation at once waits, then finds it used.
     static constexpr const char* kInvitationForUpdate =
         kInvitationSelect " WHERE token_hash=? FOR UPDATE";
+    static constexpr const char* kFunctionForUpdate = kFunctionSelect " WHERE name=? FOR UPDATE";
   };
 
   // ---- the write path (connection.cpp) ----
@@ -711,5 +709,6 @@ class PgStore final : public sql::SqlPeople<PgStore> {
 
 }  // namespace plumbline::store::postgresql
 
-// Compiled once, in people_ops.cpp.
+// Compiled once each, in people_ops.cpp and function_ops.cpp.
 extern template class plumbline::store::sql::SqlPeople<plumbline::store::postgresql::PgStore>;
+extern template class plumbline::store::sql::SqlFunctions<plumbline::store::postgresql::PgStore>;

@@ -16,12 +16,13 @@
 //   sealer_, sessions_           the secrets' sealer (optional) and the
 //                                session cache
 //   IdentityVersion()            Store's, read the store's own way
-//   S::PeopleSql                 the statements whose SQL differs between
+//   S::Dialect                   the statements whose SQL differs between
 //                                the two dialects (case-insensitive names,
 //                                the clock, row locks): kUserNamed,
 //                                kUserByName, kTeamNamed, kTeamByName,
 //                                kTeamByArn, kPutAccessKey, kRunningJobOfTeam,
-//                                kInvitationForUpdate
+//                                kInvitationForUpdate (and SqlFunctions'
+//                                kFunctionForUpdate)
 #pragma once
 
 #include <cstdint>

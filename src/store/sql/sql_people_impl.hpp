@@ -86,8 +86,8 @@ template <class S>
 Result<Workteam> SqlPeople<S>::ReadTeam(const char* column, const std::string& value) {
   Workteam t;
   {
-    auto q = self().Q(std::string(column) == "name" ? S::PeopleSql::kTeamByName
-                                                    : S::PeopleSql::kTeamByArn);
+    auto q =
+        self().Q(std::string(column) == "name" ? S::Dialect::kTeamByName : S::Dialect::kTeamByArn);
     q.Bind(1, value);
     if (!q.Step()) return NotFound("Workteam " + value + " does not exist");
     t.id = q.Int(0);
@@ -109,7 +109,7 @@ template <class S>
 Result<User> SqlPeople<S>::CreateUser(const User& user) {
   return self().template Txn<User>(changes::kPeople, [&]() -> Result<User> {
     {
-      auto q = self().Q(S::PeopleSql::kUserNamed);
+      auto q = self().Q(S::Dialect::kUserNamed);
       q.Bind(1, user.username);
       if (q.Step()) return AlreadyExists("user '" + user.username + "' already exists");
     }
@@ -132,7 +132,7 @@ Result<User> SqlPeople<S>::CreateUser(const User& user) {
 template <class S>
 Result<User> SqlPeople<S>::GetUserByName(const std::string& username) {
   return self().template Read<User>([&]() -> Result<User> {
-    auto q = self().Q(S::PeopleSql::kUserByName);
+    auto q = self().Q(S::Dialect::kUserByName);
     q.Bind(1, username);
     if (!q.Step()) return NotFound("no user named '" + username + "'");
     User u = people_detail::ReadUser(q);
@@ -181,7 +181,7 @@ Status SqlPeople<S>::PutAccessKey(const AccessKey& key) {
       PLB_ASSIGN_OR_RETURN(stored, self().sealer_->seal(key.secret, key.access_key_id));
     }
     self()
-        .Q(S::PeopleSql::kPutAccessKey)
+        .Q(S::Dialect::kPutAccessKey)
         .Bind(1, key.access_key_id)
         .Bind(2, stored)
         .Bind(3, key.user_id)
@@ -279,7 +279,7 @@ template <class S>
 Result<Workteam> SqlPeople<S>::CreateWorkteam(const Workteam& team) {
   return self().template Txn<Workteam>(changes::kTeams, [&]() -> Result<Workteam> {
     {
-      auto q = self().Q(S::PeopleSql::kTeamNamed);
+      auto q = self().Q(S::Dialect::kTeamNamed);
       q.Bind(1, team.name);
       if (q.Step()) return AlreadyExists("Workteam " + team.name + " already exists");
     }
@@ -539,7 +539,7 @@ Status SqlPeople<S>::DeleteWorkteam(const std::string& name) {
   return self().template Txn<void>(changes::kTeams, [&]() -> Status {
     PLB_ASSIGN_OR_RETURN(Workteam t, ReadTeam("name", name));
     {
-      auto q = self().Q(S::PeopleSql::kRunningJobOfTeam);
+      auto q = self().Q(S::Dialect::kRunningJobOfTeam);
       q.Bind(1, t.arn);
       if (q.Step())
         return Conflict("Workteam " + t.name + " is used by the running labeling job " + q.Text(0));
@@ -655,7 +655,7 @@ template <class S>
 Status SqlPeople<S>::CreateInvitation(const Invitation& inv) {
   return self().template Txn<void>(changes::kPeople, [&]() -> Status {
     {
-      auto q = self().Q(S::PeopleSql::kUserNamed);
+      auto q = self().Q(S::Dialect::kUserNamed);
       q.Bind(1, inv.username);
       if (q.Step()) return AlreadyExists("user '" + inv.username + "' already exists");
     }
@@ -705,7 +705,7 @@ Result<User> SqlPeople<S>::AcceptInvitation(const std::string& token_hash, const
     {
       // The row stays locked to this transaction: a replica accepting the
       // same invitation at once waits, then finds it used.
-      auto q = self().Q(S::PeopleSql::kInvitationForUpdate);
+      auto q = self().Q(S::Dialect::kInvitationForUpdate);
       q.Bind(1, token_hash);
       if (!q.Step()) return NotFound("no such invitation");
       inv = people_detail::ReadInvitation(q);
@@ -713,7 +713,7 @@ Result<User> SqlPeople<S>::AcceptInvitation(const std::string& token_hash, const
     if (inv.used_ms != 0) return Conflict("the invitation was already used");
     if (now_ms >= inv.expires_ms) return Conflict("the invitation expired");
     {
-      auto q = self().Q(S::PeopleSql::kUserNamed);
+      auto q = self().Q(S::Dialect::kUserNamed);
       q.Bind(1, inv.username);
       if (q.Step()) return AlreadyExists("user '" + inv.username + "' already exists");
     }

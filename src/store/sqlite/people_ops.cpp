@@ -1,5 +1,5 @@
 // The SQLite store's users, sessions, keys, teams, KMS keys, invitations and
-// audit log: sql::SqlPeople over this store's statements (PeopleSql in
+// audit log: sql::SqlPeople over this store's statements (Dialect in
 // sqlite_store.hpp), compiled here; and the identity version, read by each
 // lookup that needs it.
 #include "store/sql/sql_people_impl.hpp"

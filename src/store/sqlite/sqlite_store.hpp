@@ -20,8 +20,9 @@
 //                       KMS keys, invitations, the audit log: the
 //                       instantiation of sql::SqlPeople (store/sql/,
 //                       written once for both SQL stores), with the
-//                       statements in this dialect (PeopleSql below)
-//   function_ops.cpp    registered functions
+//                       statements in this dialect (Dialect below)
+//   function_ops.cpp    registered functions (custom hooks): the
+//                       instantiation of sql::SqlFunctions
 #pragma once
 
 #include <sqlite3.h>
@@ -41,7 +42,7 @@
 
 #include "common/await.hpp"
 #include "store/session_cache.hpp"
-#include "store/sql/sql_people.hpp"
+#include "store/sql/sql_functions.hpp"
 #include "store/store.hpp"
 
 namespace plumbline::store::sqlite {
@@ -168,7 +169,7 @@ Job ReadJob(const Query& q);
 DataObject ReadObject(const Query& q);
 Assignment ReadAssignmentRow(const Query& q);
 
-class SqliteStore final : public sql::SqlPeople<SqliteStore> {
+class SqliteStore final : public sql::SqlFunctions<SqliteStore> {
  public:
   SqliteStore() = default;
   ~SqliteStore() override;
@@ -238,13 +239,6 @@ class SqliteStore final : public sql::SqlPeople<SqliteStore> {
                             const std::function<void(int64_t, const std::string&)>& fn) override;
   Result<int64_t> CountClaimable(int64_t job_id, int64_t user_id) override;
 
-  // functions (function_ops.cpp)
-  Status CreateFunction(const Function& fn) override;
-  Result<Function> GetFunction(const std::string& name_or_arn) override;
-  Result<std::vector<Function>> ListFunctions() override;
-  Result<Function> UpdateFunction(const Function& fn) override;
-  Status DeleteFunction(const std::string& name) override;
-
   // runner leases (lease_ops.cpp)
   Result<int64_t> AcquireLease(const std::string& name, const std::string& holder, int64_t now_ms,
                                int64_t ttl_ms) override;
@@ -255,11 +249,12 @@ class SqliteStore final : public sql::SqlPeople<SqliteStore> {
 
  private:
   friend class sql::SqlPeople<SqliteStore>;
-  // The statements of SqlPeople in SQLite's words: names compare
-  // case-insensitively by their columns' NOCASE collation (so the indexes
-  // serve), the clock is julianday('now'), and the writer's transaction
-  // already keeps every other writer out.
-  struct PeopleSql {
+  friend class sql::SqlFunctions<SqliteStore>;
+  // The statements of SqlPeople and SqlFunctions in SQLite's words: names
+  // compare case-insensitively by their columns' NOCASE collation (so the
+  // indexes serve), the clock is julianday('now'), and the writer's
+  // transaction already keeps every other writer out.
+  struct Dialect {
     static constexpr const char* kUserNamed = "SELECT 1 FROM users WHERE username=?";
     static constexpr const char* kUserByName = kUserSelect " WHERE username=?";
     static constexpr const char* kTeamNamed = "SELECT 1 FROM workteams WHERE name=?";
@@ -276,6 +271,7 @@ class SqliteStore final : public sql::SqlPeople<SqliteStore> {
         "SELECT name FROM jobs WHERE workteam_arn=? COLLATE NOCASE AND status IN "
         "('Initializing','InProgress','Stopping') LIMIT 1";
     static constexpr const char* kInvitationForUpdate = kInvitationSelect " WHERE token_hash=?";
+    static constexpr const char* kFunctionForUpdate = kFunctionSelect " WHERE name=?";
   };
 
   // ---- the write path (connection.cpp) ----
@@ -451,5 +447,6 @@ class SqliteStore final : public sql::SqlPeople<SqliteStore> {
 
 }  // namespace plumbline::store::sqlite
 
-// Compiled once, in people_ops.cpp.
+// Compiled once each, in people_ops.cpp and function_ops.cpp.
 extern template class plumbline::store::sql::SqlPeople<plumbline::store::sqlite::SqliteStore>;
+extern template class plumbline::store::sql::SqlFunctions<plumbline::store::sqlite::SqliteStore>;

@@ -1,0 +1,33 @@
+// Registered functions (custom hooks), written once for both SQL stores: a
+// base class of each store (CRTP) above sql::SqlPeople, on the same terms
+// (see sql_people.hpp). The definitions are in sql_functions_impl.hpp,
+// compiled once per store in its function_ops.cpp; the one statement whose
+// SQL differs (a row lock) is the store's Dialect::kFunctionForUpdate.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "store/sql/sql_people.hpp"
+
+namespace plumbline::store::sql {
+
+template <class S>
+class SqlFunctions : public SqlPeople<S> {
+ public:
+  Status CreateFunction(const Function& fn) override;
+  Result<Function> GetFunction(const std::string& name_or_arn) override;
+  Result<std::vector<Function>> ListFunctions() override;
+  Result<Function> UpdateFunction(const Function& fn) override;
+  Status DeleteFunction(const std::string& name) override;
+
+ private:
+  S& self() { return static_cast<S&>(*this); }
+};
+
+// The columns of a function, in the order ReadFunction reads them.
+#define kFunctionSelect                                                                      \
+  "SELECT name,arn,kind,runtime,handler,code_dir,code_sha256,code_size,timeout_s,memory_mb," \
+  "environment,description,role,revision,created_ms,modified_ms FROM functions"
+
+}  // namespace plumbline::store::sql
