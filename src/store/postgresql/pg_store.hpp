@@ -71,21 +71,12 @@
 #include "common/fresh_read.hpp"
 #include "store/postgresql/listener.hpp"
 #include "store/session_cache.hpp"
-#include "store/sql/sql_functions.hpp"
+#include "store/sql/sql_jobs.hpp"
 #include "store/store.hpp"
 
 namespace plumbline::store::postgresql {
 
-// Column lists shared by the queries and the Read* helpers.
-#define kJobSelect                                                                               \
-  "SELECT id,name,arn,status,failure_reason,request,workteam_arn,job_reference_code,created_ms," \
-  "modified_ms,object_count,labeled,failed,output_written,labels_json,ui_template,"              \
-  "workers_per_object FROM jobs"
-#define kObjectSelect \
-  "SELECT job_id,idx,state,line,label,failure_reason,answers,leases,task_input FROM objects"
-#define kAssignmentSelect                                                                      \
-  "SELECT id,job_id,idx,user_id,state,accepted_ms,deadline_ms,submitted_ms,answer,time_spent " \
-  "FROM assignments"
+// Column lists: store/sql/columns.hpp.
 
 // The migrations, applied in order; the schema version is their count.
 extern const char* const kMigrations[];
@@ -286,14 +277,14 @@ inline constexpr int kBatchOutcomeCol = 1;
 inline constexpr int kBatchClaimCol = 4;
 
 // Rows to values (the column order of the k*Select lists above).
-Job ReadJob(const Query& q);
-DataObject ReadObject(const Query& q);
+using sql::ReadJob;
+using sql::ReadObject;
 // The columns of kAssignmentSelect from column `first` on.
 Assignment ReadAssignmentRow(const Query& q, int first = 0);
 // How many columns kObjectSelect has.
 inline constexpr int kObjectColumns = 9;
 
-class PgStore final : public sql::SqlFunctions<PgStore> {
+class PgStore final : public sql::SqlJobs<PgStore> {
  public:
   PgStore() = default;
   ~PgStore() override;
@@ -304,55 +295,24 @@ class PgStore final : public sql::SqlFunctions<PgStore> {
   Result<std::vector<TableCopied>> ImportSqlite(const std::string& sqlite_path, const std::string& url,
                                                 const CopyProgress& progress);
 
-  // settings (job_ops.cpp)
-  Result<std::optional<std::string>> GetSetting(const std::string& key) override;
-  Status PutSetting(const std::string& key, const std::string& value) override;
-
   // Users, sessions, keys, teams, KMS keys, invitations and the audit log:
   // sql::SqlPeople (store/sql/sql_people.hpp); the identity version is read
   // this store's way (people_ops.cpp).
   Result<int64_t> IdentityVersion() override;
 
   // jobs and objects (job_ops.cpp)
-  Result<Job> CreateJob(const Job& job) override;
-  Result<Job> GetJobByName(const std::string& name) override;
-  Result<Job> GetJob(int64_t id) override;
-  Result<std::vector<Job>> ListJobs(const JobFilter& f) override;
-  Result<JobPage> ListJobPage(const JobPageQuery& query) override;
-  Status SetJobStatus(int64_t job_id, JobStatus status, const std::string& reason, int64_t now_ms,
-                      const LeaseFence* fence = nullptr) override;
-  Status SetJobInputs(int64_t job_id, const std::string& labels_json,
-                      const std::string& ui_template, const LeaseFence* fence = nullptr) override;
-  Status MarkOutputWritten(int64_t job_id, int64_t now_ms,
-                           const LeaseFence* fence = nullptr) override;
-  Status DeleteObjects(int64_t job_id, const LeaseFence* fence = nullptr) override;
   Status InsertObjects(int64_t job_id, const std::vector<DataObject>& objects, int64_t now_ms,
                        const LeaseFence* fence = nullptr) override;
-  Result<DataObject> GetObject(int64_t job_id, int64_t index) override;
-  Status ForEachObject(int64_t job_id, const std::function<void(const DataObject&)>& fn) override;
-  Result<std::vector<int64_t>> ObjectsReadyToConsolidate(int64_t job_id, size_t limit) override;
   Result<std::vector<Status>> FinishObjects(int64_t job_id,
                                             const std::vector<ObjectOutcome>& outcomes,
                                             int64_t now_ms,
                                             const LeaseFence* fence = nullptr) override;
-  Status SetTaskInputs(int64_t job_id, const std::vector<std::pair<int64_t, std::string>>& inputs,
-                       const LeaseFence* fence = nullptr) override;
-  Result<std::vector<DataObject>> ObjectsToPreprocess(int64_t job_id, size_t limit) override;
-  Result<int64_t> CountAvailable(int64_t job_id) override;
-  Result<int64_t> CountInProgress(int64_t job_id) override;
-  Result<std::vector<std::pair<int64_t, int64_t>>> ExpiredObjects(int64_t job_id,
-                                                                  int64_t released_before_ms,
-                                                                  size_t limit) override;
-  Status ReleaseObjects(int64_t job_id, int64_t count, int64_t now_ms,
-                        const LeaseFence* fence = nullptr) override;
 
   // assignments (assignment_ops.cpp)
   void ClaimAsync(const ClaimRequest& r, int64_t identity_version,
                   Done<std::optional<Assignment>> done) override;
   Result<Assignment> GetAssignment(int64_t id) override;
   Status ForEachAnswer(int64_t job_id, const std::function<void(const Assignment&)>& fn) override;
-  Status ForEachObjectLabel(int64_t job_id,
-                            const std::function<void(int64_t, const std::string&)>& fn) override;
 
   // runner leases (lease_ops.cpp)
   Result<int64_t> AcquireLease(const std::string& name, const std::string& holder, int64_t now_ms,
@@ -377,6 +337,7 @@ class PgStore final : public sql::SqlFunctions<PgStore> {
  private:
   friend class sql::SqlPeople<PgStore>;
   friend class sql::SqlFunctions<PgStore>;
+  friend class sql::SqlJobs<PgStore>;
   // The statements of SqlPeople and SqlFunctions in PostgreSQL's words:
   // names compared case-insensitively with lower(), the server's clock,
   // row locks.
@@ -401,6 +362,19 @@ class PgStore final : public sql::SqlFunctions<PgStore> {
     static constexpr const char* kInvitationForUpdate =
         kInvitationSelect " WHERE token_hash=? FOR UPDATE";
     static constexpr const char* kFunctionForUpdate = kFunctionSelect " WHERE name=? FOR UPDATE";
+    static constexpr const char* kJobNamed = "SELECT 1 FROM jobs WHERE lower(name)=lower(?)";
+    static constexpr const char* kJobByName = kJobSelect " WHERE lower(name)=lower(?)";
+    static constexpr const char* kObjectsToPreprocess = PLB_SQL_OBJECTS_TO_PREPROCESS("");
+    static constexpr const char* kObjectLabelsPage = PLB_SQL_OBJECT_LABELS_PAGE("");
+    static constexpr const char* kObjectsReadyToConsolidate =
+        PLB_SQL_OBJECTS_READY_TO_CONSOLIDATE("");
+    static constexpr const char* kCountInProgress = PLB_SQL_COUNT_IN_PROGRESS("");
+    static constexpr const char* kExpiredObjects = PLB_SQL_EXPIRED_OBJECTS("");
+    // The job list's order and filter terms, as its indexes were made
+    // (job_ops.cpp).
+    static const char* JobOrderBy(JobSort sort, bool descending);
+    static const char* const kJobTeamIs;
+    static const char* const kJobNameContains;
   };
 
   // ---- the write path (connection.cpp) ----
@@ -709,6 +683,7 @@ class PgStore final : public sql::SqlFunctions<PgStore> {
 
 }  // namespace plumbline::store::postgresql
 
-// Compiled once each, in people_ops.cpp and function_ops.cpp.
+// Compiled once each, in people_ops.cpp, function_ops.cpp and job_ops.cpp.
 extern template class plumbline::store::sql::SqlPeople<plumbline::store::postgresql::PgStore>;
 extern template class plumbline::store::sql::SqlFunctions<plumbline::store::postgresql::PgStore>;
+extern template class plumbline::store::sql::SqlJobs<plumbline::store::postgresql::PgStore>;

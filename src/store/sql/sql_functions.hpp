@@ -25,9 +25,4 @@ class SqlFunctions : public SqlPeople<S> {
   S& self() { return static_cast<S&>(*this); }
 };
 
-// The columns of a function, in the order ReadFunction reads them.
-#define kFunctionSelect                                                                      \
-  "SELECT name,arn,kind,runtime,handler,code_dir,code_sha256,code_size,timeout_s,memory_mb," \
-  "environment,description,role,revision,created_ms,modified_ms FROM functions"
-
 }  // namespace plumbline::store::sql

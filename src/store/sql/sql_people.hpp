@@ -32,16 +32,10 @@
 #include <utility>
 #include <vector>
 
+#include "store/sql/columns.hpp"
 #include "store/store.hpp"
 
 namespace plumbline::store::sql {
-
-// The columns of a user and of an invitation, in the order the Read*
-// helpers of sql_people_impl.hpp read them.
-#define kUserSelect "SELECT id,username,password_hash,is_admin,disabled,worker_key,sub FROM users"
-#define kInvitationSelect                                                                     \
-  "SELECT token_hash,username,group_names,is_admin,invited_by,created_ms,expires_ms,used_ms " \
-  "FROM invitations"
 
 template <class S>
 class SqlPeople : public Store {

@@ -42,21 +42,12 @@
 
 #include "common/await.hpp"
 #include "store/session_cache.hpp"
-#include "store/sql/sql_functions.hpp"
+#include "store/sql/sql_jobs.hpp"
 #include "store/store.hpp"
 
 namespace plumbline::store::sqlite {
 
-// Column lists shared by the queries and the Read* helpers.
-#define kJobSelect                                                                               \
-  "SELECT id,name,arn,status,failure_reason,request,workteam_arn,job_reference_code,created_ms," \
-  "modified_ms,object_count,labeled,failed,output_written,labels_json,ui_template,"              \
-  "workers_per_object FROM jobs"
-#define kObjectSelect \
-  "SELECT job_id,idx,state,line,label,failure_reason,answers,leases,task_input FROM objects"
-#define kAssignmentSelect                                                                      \
-  "SELECT id,job_id,idx,user_id,state,accepted_ms,deadline_ms,submitted_ms,answer,time_spent " \
-  "FROM assignments"
+// Column lists: store/sql/columns.hpp.
 
 // The migrations, applied in order; the schema version is their count.
 extern const char* const kMigrations[];
@@ -165,11 +156,11 @@ class Query {
 };
 
 // Rows to values (the column order of the k*Select lists above).
-Job ReadJob(const Query& q);
-DataObject ReadObject(const Query& q);
+using sql::ReadJob;
+using sql::ReadObject;
 Assignment ReadAssignmentRow(const Query& q);
 
-class SqliteStore final : public sql::SqlFunctions<SqliteStore> {
+class SqliteStore final : public sql::SqlJobs<SqliteStore> {
  public:
   SqliteStore() = default;
   ~SqliteStore() override;
@@ -177,47 +168,18 @@ class SqliteStore final : public sql::SqlFunctions<SqliteStore> {
   // The schema of the database `target` names, read without changing it.
   Result<SchemaInfo> Inspect(const std::string& target);
 
-  // settings (job_ops.cpp)
-  Result<std::optional<std::string>> GetSetting(const std::string& key) override;
-  Status PutSetting(const std::string& key, const std::string& value) override;
-
   // Users, sessions, keys, teams, KMS keys, invitations and the audit log:
   // sql::SqlPeople (store/sql/sql_people.hpp); the identity version is read
   // this store's way (people_ops.cpp).
   Result<int64_t> IdentityVersion() override;
 
   // jobs and objects (job_ops.cpp)
-  Result<Job> CreateJob(const Job& job) override;
-  Result<Job> GetJobByName(const std::string& name) override;
-  Result<Job> GetJob(int64_t id) override;
-  Result<std::vector<Job>> ListJobs(const JobFilter& f) override;
-  Result<JobPage> ListJobPage(const JobPageQuery& query) override;
-  Status SetJobStatus(int64_t job_id, JobStatus status, const std::string& reason, int64_t now_ms,
-                      const LeaseFence* fence = nullptr) override;
-  Status SetJobInputs(int64_t job_id, const std::string& labels_json,
-                      const std::string& ui_template, const LeaseFence* fence = nullptr) override;
-  Status MarkOutputWritten(int64_t job_id, int64_t now_ms,
-                           const LeaseFence* fence = nullptr) override;
-  Status DeleteObjects(int64_t job_id, const LeaseFence* fence = nullptr) override;
   Status InsertObjects(int64_t job_id, const std::vector<DataObject>& objects, int64_t now_ms,
                        const LeaseFence* fence = nullptr) override;
-  Result<DataObject> GetObject(int64_t job_id, int64_t index) override;
-  Status ForEachObject(int64_t job_id, const std::function<void(const DataObject&)>& fn) override;
-  Result<std::vector<int64_t>> ObjectsReadyToConsolidate(int64_t job_id, size_t limit) override;
   Result<std::vector<Status>> FinishObjects(int64_t job_id,
                                             const std::vector<ObjectOutcome>& outcomes,
                                             int64_t now_ms,
                                             const LeaseFence* fence = nullptr) override;
-  Status SetTaskInputs(int64_t job_id, const std::vector<std::pair<int64_t, std::string>>& inputs,
-                       const LeaseFence* fence = nullptr) override;
-  Result<std::vector<DataObject>> ObjectsToPreprocess(int64_t job_id, size_t limit) override;
-  Result<int64_t> CountAvailable(int64_t job_id) override;
-  Result<int64_t> CountInProgress(int64_t job_id) override;
-  Result<std::vector<std::pair<int64_t, int64_t>>> ExpiredObjects(int64_t job_id,
-                                                                  int64_t released_before_ms,
-                                                                  size_t limit) override;
-  Status ReleaseObjects(int64_t job_id, int64_t count, int64_t now_ms,
-                        const LeaseFence* fence = nullptr) override;
 
   // assignments (assignment_ops.cpp)
   void ClaimAsync(const ClaimRequest& r, int64_t identity_version,
@@ -235,8 +197,6 @@ class SqliteStore final : public sql::SqlFunctions<SqliteStore> {
   Status ForEachLabeledAnswer(int64_t job_id,
                               const std::function<void(const Assignment&)>& fn) override;
   Status ForEachAnswer(int64_t job_id, const std::function<void(const Assignment&)>& fn) override;
-  Status ForEachObjectLabel(int64_t job_id,
-                            const std::function<void(int64_t, const std::string&)>& fn) override;
   Result<int64_t> CountClaimable(int64_t job_id, int64_t user_id) override;
 
   // runner leases (lease_ops.cpp)
@@ -250,6 +210,7 @@ class SqliteStore final : public sql::SqlFunctions<SqliteStore> {
  private:
   friend class sql::SqlPeople<SqliteStore>;
   friend class sql::SqlFunctions<SqliteStore>;
+  friend class sql::SqlJobs<SqliteStore>;
   // The statements of SqlPeople and SqlFunctions in SQLite's words: names
   // compare case-insensitively by their columns' NOCASE collation (so the
   // indexes serve), the clock is julianday('now'), and the writer's
@@ -272,6 +233,23 @@ class SqliteStore final : public sql::SqlFunctions<SqliteStore> {
         "('Initializing','InProgress','Stopping') LIMIT 1";
     static constexpr const char* kInvitationForUpdate = kInvitationSelect " WHERE token_hash=?";
     static constexpr const char* kFunctionForUpdate = kFunctionSelect " WHERE name=?";
+    static constexpr const char* kJobNamed = "SELECT 1 FROM jobs WHERE name=?";
+    static constexpr const char* kJobByName = kJobSelect " WHERE name=?";
+    static constexpr const char* kObjectsToPreprocess =
+        PLB_SQL_OBJECTS_TO_PREPROCESS(" INDEXED BY objects_unprocessed");
+    static constexpr const char* kObjectLabelsPage =
+        PLB_SQL_OBJECT_LABELS_PAGE(" INDEXED BY objects_labeled");
+    static constexpr const char* kObjectsReadyToConsolidate =
+        PLB_SQL_OBJECTS_READY_TO_CONSOLIDATE(" INDEXED BY objects_full");
+    static constexpr const char* kCountInProgress =
+        PLB_SQL_COUNT_IN_PROGRESS(" INDEXED BY objects_released");
+    static constexpr const char* kExpiredObjects =
+        PLB_SQL_EXPIRED_OBJECTS(" INDEXED BY objects_released");
+    // The job list's order and filter terms, as its indexes were made
+    // (job_ops.cpp).
+    static const char* JobOrderBy(JobSort sort, bool descending);
+    static const char* const kJobTeamIs;
+    static const char* const kJobNameContains;
   };
 
   // ---- the write path (connection.cpp) ----
@@ -364,6 +342,12 @@ class SqliteStore final : public sql::SqlFunctions<SqliteStore> {
     ReturnReader(std::move(conn));
     return std::move(*result);
   }
+  // A read of one statement (sql::SqlJobs asks for it by this name, as
+  // PostgreSQL runs such a read without a transaction): here simply a read.
+  template <class T, class F>
+  Result<T> ReadOne(F&& fn) {
+    return Read<T>(std::forward<F>(fn));
+  }
   std::unique_ptr<Conn> TakeReader();
   void ReturnReader(std::unique_ptr<Conn> conn);
 
@@ -447,6 +431,7 @@ class SqliteStore final : public sql::SqlFunctions<SqliteStore> {
 
 }  // namespace plumbline::store::sqlite
 
-// Compiled once each, in people_ops.cpp and function_ops.cpp.
+// Compiled once each, in people_ops.cpp, function_ops.cpp and job_ops.cpp.
 extern template class plumbline::store::sql::SqlPeople<plumbline::store::sqlite::SqliteStore>;
 extern template class plumbline::store::sql::SqlFunctions<plumbline::store::sqlite::SqliteStore>;
+extern template class plumbline::store::sql::SqlJobs<plumbline::store::sqlite::SqliteStore>;
