@@ -39,7 +39,9 @@
 // Files:
 //   connection.cpp      connections, the pool, the writer thread
 //   schema.cpp          the migrations
-//   job_ops.cpp         settings, jobs, data objects, the release window
+//   job_ops.cpp         settings, jobs, data objects, runner leases (the
+//                       instantiation of sql::SqlJobs) and what this store
+//                       does its own way: the release window, bulk inserts
 //   assignment_ops.cpp  claims, submits, leases, answers
 //   people_ops.cpp      users, sessions (and their cache), keys, teams,
 //                       KMS keys, invitations, the audit log: the
@@ -314,10 +316,6 @@ class PgStore final : public sql::SqlJobs<PgStore> {
   Result<Assignment> GetAssignment(int64_t id) override;
   Status ForEachAnswer(int64_t job_id, const std::function<void(const Assignment&)>& fn) override;
 
-  // runner leases (lease_ops.cpp)
-  Result<int64_t> AcquireLease(const std::string& name, const std::string& holder, int64_t now_ms,
-                               int64_t ttl_ms) override;
-  Status ReleaseLease(const std::string& name, const std::string& holder) override;
   void SubmitAsync(int64_t id, int64_t user_id, std::string answer_json, double time_spent_s,
                    int64_t now_ms, int64_t identity_version, Done<SubmitOutcome> done) override;
   void SubmitAndClaimAsync(int64_t id, int64_t user_id, std::string answer_json,
@@ -375,6 +373,8 @@ class PgStore final : public sql::SqlJobs<PgStore> {
     static const char* JobOrderBy(JobSort sort, bool descending);
     static const char* const kJobTeamIs;
     static const char* const kJobNameContains;
+    static constexpr const char* kLeaseOfFence =
+        "SELECT holder, epoch FROM runner_leases WHERE name=? FOR SHARE";
   };
 
   // ---- the write path (connection.cpp) ----
@@ -632,10 +632,6 @@ class PgStore final : public sql::SqlJobs<PgStore> {
   struct JobCounts {
     int64_t labeled = 0, skipped = 0, failed = 0;
   };
-  // Inside a write's transaction: LeaseLost unless `fence` (when given)
-  // still holds (the lease row is read FOR SHARE, so a takeover waits for this transaction). In
-  // lease_ops.cpp.
-  Status CheckFence(const LeaseFence* fence);
   void ReleaseNext(int64_t job_id, int64_t count, int64_t now_ms);
   Result<Assignment> ReadAssignment(int64_t id, bool for_update);
   void EndLeaseOf(const Assignment& a, bool answered, bool declined, int64_t now_ms);

@@ -5,13 +5,14 @@
 // differ), inserting objects in bulk, finishing a batch of objects and
 // releasing the next ones into the window. The definitions are in
 // sql_jobs_impl.hpp, compiled once per store in its job_ops.cpp. The store
-// also provides CheckFence(fence), ReleaseNext(job, count, now), ReadOne<T>
+// also provides ReleaseNext(job, count, now), ReadOne<T>
 // (a read of one statement; PostgreSQL runs it without a transaction) and,
 // in its Dialect: the job list's terms (JobOrderBy, kJobTeamIs,
 // kJobNameContains: the expressions its indexes were made on), kJobNamed,
 // kJobByName and the PLB_SQL_* statements of
 // columns.hpp with its index hints (kObjectsToPreprocess, kObjectLabelsPage,
-// kObjectsReadyToConsolidate, kCountInProgress, kExpiredObjects).
+// kObjectsReadyToConsolidate, kCountInProgress, kExpiredObjects) and
+// kLeaseOfFence.
 #pragma once
 
 #include <cstdint>
@@ -100,6 +101,20 @@ class SqlJobs : public SqlFunctions<S> {
                                                                   size_t limit) override;
   Status ReleaseObjects(int64_t job_id, int64_t count, int64_t now_ms,
                         const LeaseFence* fence = nullptr) override;
+
+  // runner leases (which process's runner works on a job)
+  Result<int64_t> AcquireLease(const std::string& name, const std::string& holder, int64_t now_ms,
+                               int64_t ttl_ms) override;
+  Status ReleaseLease(const std::string& name, const std::string& holder) override;
+
+ protected:
+  // Inside a write's transaction: LeaseLost unless `fence` (when given)
+  // still holds. The lease row is read with the dialect's kLeaseOfFence:
+  // PostgreSQL's reads it FOR SHARE, so a takeover waits for this
+  // transaction, and a takeover that committed first is what the read sees
+  // (READ COMMITTED reads the newest row after the wait); in SQLite the
+  // writer's transaction already sees every other write.
+  Status CheckFence(const LeaseFence* fence);
 
  private:
   S& self() { return static_cast<S&>(*this); }

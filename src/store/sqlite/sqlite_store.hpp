@@ -14,7 +14,9 @@
 // The class is split over several files along its seams:
 //   connection.cpp      opening, the writer thread, readers, checkpoints
 //   schema.cpp          the migrations
-//   job_ops.cpp         settings, jobs, data objects, the release window
+//   job_ops.cpp         settings, jobs, data objects, runner leases (the
+//                       instantiation of sql::SqlJobs) and what this store
+//                       does its own way: the release window, bulk inserts
 //   assignment_ops.cpp  claims, submits, leases, answers
 //   people_ops.cpp      users, sessions (and their cache), keys, teams,
 //                       KMS keys, invitations, the audit log: the
@@ -199,11 +201,6 @@ class SqliteStore final : public sql::SqlJobs<SqliteStore> {
   Status ForEachAnswer(int64_t job_id, const std::function<void(const Assignment&)>& fn) override;
   Result<int64_t> CountClaimable(int64_t job_id, int64_t user_id) override;
 
-  // runner leases (lease_ops.cpp)
-  Result<int64_t> AcquireLease(const std::string& name, const std::string& holder, int64_t now_ms,
-                               int64_t ttl_ms) override;
-  Status ReleaseLease(const std::string& name, const std::string& holder) override;
-
   StoreStats Stats() override;
   ChangeFeed& Feed() override { return changes_; }
 
@@ -250,6 +247,8 @@ class SqliteStore final : public sql::SqlJobs<SqliteStore> {
     static const char* JobOrderBy(JobSort sort, bool descending);
     static const char* const kJobTeamIs;
     static const char* const kJobNameContains;
+    static constexpr const char* kLeaseOfFence =
+        "SELECT holder, epoch FROM runner_leases WHERE name=?";
   };
 
   // ---- the write path (connection.cpp) ----
@@ -373,9 +372,6 @@ class SqliteStore final : public sql::SqlJobs<SqliteStore> {
   // ---- helpers inside a transaction ----
   // job_ops.cpp
   Status FinishLocked(int64_t job_id, const ObjectOutcome& o, int64_t now_ms);
-  // Inside a write's transaction: LeaseLost unless `fence` (when given)
-  // still holds (the writer's transaction sees every other write). In lease_ops.cpp.
-  Status CheckFence(const LeaseFence* fence);
   void ReleaseNext(int64_t job_id, int64_t count, int64_t now_ms);
   // assignment_ops.cpp
   Result<std::optional<Assignment>> ClaimLocked(const ClaimRequest& r);
