@@ -302,3 +302,50 @@ export async function withinBudget(what, measure, fits, attempts = 3) {
   }
   return f;
 }
+
+// The worker portal's task frame: a sandboxed srcdoc iframe, which Chromium
+// runs out of process, replaced by a new one for each task. An evaluation in
+// such a frame caught while the page swaps it can wait forever in Playwright
+// (seen once on a loaded CI machine: the portal test hung until the run was
+// cut). So the portal tests evaluate through inTaskFrame: each try is
+// bounded, and a try that fails or times out is made again on the frame the
+// page shows then.
+export async function taskFrame(page) {
+  const handle = await page.waitForSelector('.stage iframe.task', { timeout: 15000 });
+  const frame = await handle.contentFrame();
+  if (!frame) throw new Error('the task frame was detached');
+  return frame;
+}
+export async function inTaskFrame(page, fn, arg, { timeout = 5000, tries = 3 } = {}) {
+  for (let attempt = 1; ; attempt++) {
+    let timer;
+    try {
+      const frame = await taskFrame(page);
+      return await Promise.race([
+        frame.evaluate(fn, arg),
+        new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer from the task frame in ${timeout} ms`)), timeout); }),
+      ]);
+    } catch (e) {
+      if (attempt >= tries) throw e;
+      console.log(`# task frame evaluation, try ${attempt}: ${String(e).split('\n')[0]}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+// A key that submits the task: its keydown reaches the task's frame, which
+// submits, and the portal then replaces that frame with the next task's. The
+// keyup can reach Chromium after the frame is gone, and its acknowledgement
+// may then never come (a labeling test hung on it on a loaded machine, with
+// the answer stored and the next task claimed), so the keyup is waited for
+// at most a second.
+export async function pressSubmittingKey(page, key = 'Enter') {
+  await page.keyboard.down(key);
+  let timer;
+  await Promise.race([
+    page.keyboard.up(key).catch(() => {}),
+    new Promise((resolve) => { timer = setTimeout(resolve, 1000); }),
+  ]);
+  clearTimeout(timer);
+}

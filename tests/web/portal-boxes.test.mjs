@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { launch, REPO, SCREENSHOTS, AWS_CLI, awsCli, waitJobStatus, createBoxJob } from './lib.mjs';
+import { launch, REPO, SCREENSHOTS, AWS_CLI, awsCli, waitJobStatus, createBoxJob, inTaskFrame } from './lib.mjs';
 
 const BINARY = path.resolve(REPO, process.env.PLUMBLINE_BINARY || 'build/plumbline');
 const AWS = AWS_CLI;
@@ -51,7 +51,7 @@ after(async () => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-test('crowd-bounding-box in the portal\'s sandboxed frame: boxes drawn with the mouse, submitted, stored and consolidated', { skip: skipReason || false }, async () => {
+test('crowd-bounding-box in the portal\'s sandboxed frame: boxes drawn with the mouse, submitted, stored and consolidated', { skip: skipReason || false, timeout: 180_000 }, async () => {
   await page.goto(base + '/worker/');
   await page.locator('#username').waitFor();
   await page.fill('#username', 'bea');
@@ -67,10 +67,10 @@ test('crowd-bounding-box in the portal\'s sandboxed frame: boxes drawn with the 
   const frame = await (await page.$('.stage iframe.task')).contentFrame();
   await frame.waitForFunction(() => { const el = document.querySelector('crowd-bounding-box'); return el && el._imgState === 'loaded' && el._stageSize; }, null, { timeout: 15000 });
   // The image comes through a signed media link.
-  assert.match(await frame.evaluate(() => document.querySelector('crowd-bounding-box').getAttribute('src')), /\/worker\/media/);
+  assert.match(await inTaskFrame(page, () => document.querySelector('crowd-bounding-box').getAttribute('src')), /\/worker\/media/);
   // Frame coordinates of image pixels, in page coordinates.
   const box = await iframe.boundingBox();
-  const g = await frame.evaluate(() => {
+  const g = await inTaskFrame(page, () => {
     const el = document.querySelector('crowd-bounding-box');
     const r = el.shadowRoot.querySelector('canvas.upper-canvas').getBoundingClientRect();
     return { left: r.left, top: r.top, s: el._view.s, x: el._view.x, y: el._view.y };
@@ -87,7 +87,8 @@ test('crowd-bounding-box in the portal\'s sandboxed frame: boxes drawn with the 
   await page.keyboard.press('2');            // person
   await drag(at(420, 120), at(480, 320));
   await page.screenshot({ path: path.join(SCREENSHOTS, 'portal-boxes.png') });
-  await frame.evaluate(() => document.querySelector('crowd-bounding-box').shadowRoot.querySelector('[type="submit"]').click());
+  // Once: a second try could submit the next task.
+  await inTaskFrame(page, () => document.querySelector('crowd-bounding-box').shadowRoot.querySelector('[type="submit"]').click(), undefined, { tries: 1 });
   await page.locator('#notice-title', { hasText: 'All done' }).waitFor({ timeout: 15000 });
   await waitStatus(['Completed']);
   const tol = Math.ceil(1 / g.s) + 1;

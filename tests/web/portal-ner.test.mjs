@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { launch, REPO, SCREENSHOTS, AWS_CLI, awsCli, waitJobStatus, startPlumbline } from './lib.mjs';
+import { launch, REPO, SCREENSHOTS, AWS_CLI, awsCli, waitJobStatus, startPlumbline, inTaskFrame } from './lib.mjs';
 
 const BINARY = path.resolve(REPO, process.env.PLUMBLINE_BINARY || 'build/plumbline');
 const AWS = AWS_CLI;
@@ -74,7 +74,7 @@ after(async () => {
 // Drags over `needle` in the frame's entity annotation, in page coordinates.
 async function drag(frame, needle) {
   const box = await page.locator('.stage iframe.task').boundingBox();
-  const r = await frame.evaluate((n) => {
+  const r = await inTaskFrame(page, (n) => {
     const el = document.querySelector('crowd-entity-annotation');
     const seg = [...el.shadowRoot.querySelectorAll('.seg')].find((s) => s.textContent.includes(n));
     const i = seg.textContent.indexOf(n);
@@ -92,7 +92,7 @@ async function drag(frame, needle) {
   await page.mouse.up();
 }
 
-test('hosted NER UI: a worker labels both texts in the portal; the output has the entities', { skip: skipReason || false }, async () => {
+test('hosted NER UI: a worker labels both texts in the portal; the output has the entities', { skip: skipReason || false, timeout: 180_000 }, async () => {
   await page.goto(base + '/worker/');
   await page.locator('#username').waitFor();
   await page.fill('#username', 'nora');
@@ -106,7 +106,7 @@ test('hosted NER UI: a worker labels both texts in the portal; the output has th
     await page.waitForFunction((k) => document.getElementById('done').textContent === String(k), n, { timeout: 5000 });
     const frame = await (await page.$('.stage iframe.task')).contentFrame();
     await frame.locator('crowd-entity-annotation .ner-text .seg').first().waitFor();
-    const text = await frame.evaluate(() => document.querySelector('crowd-entity-annotation').text);
+    const text = await inTaskFrame(page, () => document.querySelector('crowd-entity-annotation').text);
     const idx = TEXTS.indexOf(text);
     assert.ok(idx >= 0 && !seen.includes(idx), `a new manifest text: ${text}`);
     seen.push(idx);

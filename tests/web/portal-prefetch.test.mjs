@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { launch, REPO, AWS_CLI, awsCli, waitJobStatus, createBoxJob } from './lib.mjs';
+import { launch, REPO, AWS_CLI, awsCli, waitJobStatus, createBoxJob, inTaskFrame } from './lib.mjs';
 
 const BINARY = path.resolve(REPO, process.env.PLUMBLINE_BINARY || 'build/plumbline');
 const AWS = AWS_CLI;
@@ -52,7 +52,7 @@ const imageOf = (url) => {
   return decodeURIComponent(new URL(url).searchParams.get('uri') || '').split('/').pop();
 };
 
-test('the second task\'s image is fetched while the first is labeled and shown from that fetch', { skip: skipReason || false }, async () => {
+test('the second task\'s image is fetched while the first is labeled and shown from that fetch', { skip: skipReason || false, timeout: 180_000 }, async () => {
   const log = [];  // [what, image or path, time]
   page.on('request', (r) => {
     const image = imageOf(r.url());
@@ -85,11 +85,12 @@ test('the second task\'s image is fetched while the first is labeled and shown f
     }
   };
   const first = await loaded();
-  assert.match(await first.evaluate(() => document.querySelector('crowd-bounding-box').getAttribute('src')), /\/worker\/media\?uri=.*first\.png/);
+  assert.match(await inTaskFrame(page, () => document.querySelector('crowd-bounding-box').getAttribute('src')), /\/worker\/media\?uri=.*first\.png/);
   // The next task's image arrives in the background.
   await page.waitForFunction(() => document.body.dataset.prefetched === '1', null, { timeout: 15000 });
   const submitted = Date.now();
-  await first.evaluate(() => document.querySelector('crowd-bounding-box').shadowRoot.querySelector('[type="submit"]').click());
+  // Once: a second try could submit the next task.
+  await inTaskFrame(page, () => document.querySelector('crowd-bounding-box').shadowRoot.querySelector('[type="submit"]').click(), undefined, { tries: 1 });
   await page.waitForFunction(() => {
     const f = document.querySelector('.stage iframe.task');
     return f && /second|data:image\/png/.test(f.srcdoc);

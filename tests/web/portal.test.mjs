@@ -8,7 +8,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { launch, REPO, SHARED, SCREENSHOTS, AWS_CLI, awsCli, waitJobStatus, startPlumbline } from './lib.mjs';
+import { launch, REPO, SHARED, SCREENSHOTS, AWS_CLI, awsCli, waitJobStatus, startPlumbline, inTaskFrame,
+  pressSubmittingKey } from './lib.mjs';
 
 const BINARY = path.resolve(REPO, process.env.PLUMBLINE_BINARY || 'build/plumbline');
 const AWS = AWS_CLI;
@@ -82,7 +83,7 @@ after(async () => {
 
 const shot = (name) => page.screenshot({ path: path.join(SCREENSHOTS, name) });
 
-test('pages: / redirects, pages carry CSP and security headers, no session means sign-in', { skip: skipReason || false }, async (t) => {
+test('pages: / redirects, pages carry CSP and security headers, no session means sign-in', { skip: skipReason || false, timeout: 180_000 }, async (t) => {
   if (pagesMissing) return t.skip(NO_PAGES);
   let r = await fetch(base + '/', { redirect: 'manual' });
   assert.equal(r.status, 302);
@@ -102,7 +103,7 @@ test('pages: / redirects, pages carry CSP and security headers, no session means
   assert.equal(r.status, 302);
 });
 
-test('sign-in page: a wrong password is refused, then the job list shows the seed job', { skip: skipReason || false }, async (t) => {
+test('sign-in page: a wrong password is refused, then the job list shows the seed job', { skip: skipReason || false, timeout: 180_000 }, async (t) => {
   if (pagesMissing) return t.skip(NO_PAGES);
   await page.goto(base + '/');
   assert.equal(new URL(page.url()).pathname, '/worker/');
@@ -130,7 +131,7 @@ test('sign-in page: a wrong password is refused, then the job list shows the see
   await page.setViewportSize({ width: 1280, height: 800 });
 });
 
-test('labeling page: all 7 objects labeled (Submit button, Enter, and r resets), fast task-to-task', { skip: skipReason || false }, async (t) => {
+test('labeling page: all 7 objects labeled (Submit button, Enter, and r resets), fast task-to-task', { skip: skipReason || false, timeout: 180_000 }, async (t) => {
   if (pagesMissing) return t.skip(NO_PAGES);
   // Portal-side probe: absolute times of the template's plumbline:ready and of
   // the test's marks (posted from inside the frame when Submit/Enter is used).
@@ -154,7 +155,7 @@ test('labeling page: all 7 objects labeled (Submit button, Enter, and r resets),
     const frame = await handle.contentFrame();
     await frame.locator('crowd-classifier .category-picker-wrapper button.awsui-button').waitFor();
     // Marks the moment Submit is clicked or Enter pressed, in the frame's clock.
-    await frame.evaluate(() => {
+    await inTaskFrame(page, () => {
       const mark = () => parent.postMessage({ type: 'test:act', t: performance.timeOrigin + performance.now() }, '*');
       document.addEventListener('click', (e) => { if (e.composedPath().some((n) => n.classList && n.classList.contains('awsui-button'))) mark(); }, true);
       document.addEventListener('keydown', (e) => { if (e.key === 'Enter') mark(); }, true);
@@ -163,18 +164,18 @@ test('labeling page: all 7 objects labeled (Submit button, Enter, and r resets),
   };
 
   let frame = await waitReady(++readyCount);
-  const task = await frame.evaluate(() => document.querySelector('classification-target strong').textContent.trim());
+  const task = await inTaskFrame(page, () => document.querySelector('classification-target strong').textContent.trim());
   assert.ok(manifest.includes(task), `task text "${task}" is a manifest line`);
   // The seed's script ran (inline, with the page's nonce): injected Submit and break-all on the target.
-  assert.equal(await frame.evaluate(() => getComputedStyle(document.querySelector('classification-target strong')).wordBreak), 'break-all');
-  assert.equal(await frame.evaluate(() => document.querySelector('crowd-classifier').shadowRoot.querySelector('.annotation-area.target').style.wordBreak), 'break-all');
+  assert.equal(await inTaskFrame(page, () => getComputedStyle(document.querySelector('classification-target strong')).wordBreak), 'break-all');
+  assert.equal(await inTaskFrame(page, () => document.querySelector('crowd-classifier').shadowRoot.querySelector('.annotation-area.target').style.wordBreak), 'break-all');
   // Header: title, tasks left (this one included), countdown to the lease deadline.
   assert.equal(await page.locator('#job-title').textContent(), 'Text classification task');
   await page.waitForFunction(() => document.getElementById('left').textContent === '7');
   await page.waitForFunction(() => /^(59:\d\d|1:00:00)$/.test(document.getElementById('countdown').textContent), null, { timeout: 3000 });
 
   // Sandbox: the template runs in an opaque origin, without the portal's cookies or DOM.
-  const sandbox = await frame.evaluate(() => {
+  const sandbox = await inTaskFrame(page, () => {
     const tryIt = (f) => { try { return { ok: true, value: String(f()) }; } catch (e) { return { ok: false, error: e.name }; } };
     return { origin: self.origin, cookie: tryIt(() => document.cookie), parentCookie: tryIt(() => parent.document.cookie),
       storage: tryIt(() => localStorage.length) };
@@ -203,7 +204,7 @@ test('labeling page: all 7 objects labeled (Submit button, Enter, and r resets),
   await page.setViewportSize({ width: 1280, height: 800 });
 
   for (let i = 0; i < 7; i++) {
-    const text = await frame.evaluate(() => document.querySelector('classification-target strong').textContent.trim());
+    const text = await inTaskFrame(page, () => document.querySelector('classification-target strong').textContent.trim());
     const idx = manifest.indexOf(text);
     assert.ok(idx >= 0 && !chosen.has(idx), `new manifest line: ${text}`);
     const label = WANT[idx];
@@ -214,24 +215,24 @@ test('labeling page: all 7 objects labeled (Submit button, Enter, and r resets),
       await frame.locator('crowd-classifier .category-picker-wrapper button.awsui-button').click();
     } else if (i === 2 || i === 3) {
       await page.keyboard.press(digit);
-      await page.keyboard.press('Enter');
+      await pressSubmittingKey(page);
     } else if (i === 4) {
       // 'r' clears the choice; an empty answer is refused and nothing is sent.
       const other = CATEGORIES.find((c) => c !== label);
       await page.keyboard.press(String(CATEGORIES.indexOf(other) + 1));
-      assert.equal(await frame.evaluate(() => document.querySelector('crowd-classifier').value), other);
+      assert.equal(await inTaskFrame(page, () => document.querySelector('crowd-classifier').value), other);
       await page.keyboard.press('r');
-      assert.equal(await frame.evaluate(() => document.querySelector('crowd-classifier').value || ''), '');
-      await page.keyboard.press('Enter');
+      assert.equal(await inTaskFrame(page, () => document.querySelector('crowd-classifier').value || ''), '');
+      await pressSubmittingKey(page);
       await frame.locator('crowd-form .toast').waitFor({ state: 'visible' });
       await page.waitForTimeout(150);
       assert.equal(await page.evaluate(() => window.__t.ready.length), readyCount, 'refused: no next task');
       assert.equal(await page.locator('#done').textContent(), String(i));
       await page.keyboard.press(digit);
-      await page.keyboard.press('Enter');
+      await pressSubmittingKey(page);
     } else {
       await button(label).click();
-      await page.keyboard.press('Enter');
+      await pressSubmittingKey(page);
     }
     chosen.set(idx, label);
     if (i < 6) {
@@ -270,7 +271,7 @@ test('labeling page: all 7 objects labeled (Submit button, Enter, and r resets),
   }
 });
 
-test('sign out ends the session', { skip: skipReason || false }, async (t) => {
+test('sign out ends the session', { skip: skipReason || false, timeout: 180_000 }, async (t) => {
   if (pagesMissing) return t.skip(NO_PAGES);
   await page.locator('#signout').click();
   await page.locator('#username').waitFor();
