@@ -20,9 +20,6 @@ class SqlFunctions : public SqlPeople<S> {
   Result<std::vector<Function>> ListFunctions() override;
   Result<Function> UpdateFunction(const Function& fn) override;
   Status DeleteFunction(const std::string& name) override;
-
- private:
-  S& self() { return static_cast<S&>(*this); }
 };
 
 }  // namespace plumbline::store::sql

@@ -35,8 +35,8 @@ Function ReadFunction(const Query& q) {
 
 template <class S>
 Status SqlFunctions<S>::CreateFunction(const Function& f) {
-  return self().template Txn<void>(changes::kFunctions, [&]() -> Status {
-    self()
+  return this->self().template Txn<void>(changes::kFunctions, [&]() -> Status {
+    this->self()
         .Q("INSERT INTO functions(name,arn,kind,runtime,handler,code_dir,code_sha256,code_size,"
            "timeout_s,memory_mb,environment,description,role,revision,created_ms,modified_ms) "
            "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING")
@@ -57,15 +57,15 @@ Status SqlFunctions<S>::CreateFunction(const Function& f) {
         .Bind(15, f.created_ms)
         .Bind(16, f.modified_ms)
         .Step();
-    if (self().Changes() == 0) return AlreadyExists("Function already exist: " + f.name);
+    if (this->self().Changes() == 0) return AlreadyExists("Function already exist: " + f.name);
     return {};
   });
 }
 
 template <class S>
 Result<Function> SqlFunctions<S>::GetFunction(const std::string& name_or_arn) {
-  return self().template Read<Function>([&]() -> Result<Function> {
-    auto q = self().Q(kFunctionSelect " WHERE name=?1 OR arn=?1");
+  return this->self().template Read<Function>([&]() -> Result<Function> {
+    auto q = this->self().Q(kFunctionSelect " WHERE name=?1 OR arn=?1");
     q.Bind(1, name_or_arn);
     if (!q.Step()) return NotFound("Function not found: " + name_or_arn);
     return functions_detail::ReadFunction(q);
@@ -74,9 +74,9 @@ Result<Function> SqlFunctions<S>::GetFunction(const std::string& name_or_arn) {
 
 template <class S>
 Result<std::vector<Function>> SqlFunctions<S>::ListFunctions() {
-  return self().template Read<std::vector<Function>>([&]() -> Result<std::vector<Function>> {
+  return this->self().template Read<std::vector<Function>>([&]() -> Result<std::vector<Function>> {
     std::vector<Function> out;
-    auto q = self().Q(kFunctionSelect " ORDER BY name");
+    auto q = this->self().Q(kFunctionSelect " ORDER BY name");
     while (q.Step()) out.push_back(functions_detail::ReadFunction(q));
     return out;
   });
@@ -84,10 +84,10 @@ Result<std::vector<Function>> SqlFunctions<S>::ListFunctions() {
 
 template <class S>
 Result<Function> SqlFunctions<S>::UpdateFunction(const Function& f) {
-  return self().template Txn<Function>(changes::kFunctions, [&]() -> Result<Function> {
+  return this->self().template Txn<Function>(changes::kFunctions, [&]() -> Result<Function> {
     Function old;
     {
-      auto q = self().Q(S::Dialect::kFunctionForUpdate);
+      auto q = this->self().Q(S::Dialect::kFunctionForUpdate);
       q.Bind(1, f.name);
       if (!q.Step()) return NotFound("Function not found: " + f.name);
       old = functions_detail::ReadFunction(q);
@@ -96,7 +96,7 @@ Result<Function> SqlFunctions<S>::UpdateFunction(const Function& f) {
     now.arn = old.arn;
     now.created_ms = old.created_ms;
     now.revision = old.revision + 1;
-    self()
+    this->self()
         .Q("UPDATE functions SET kind=?2,runtime=?3,handler=?4,code_dir=?5,code_sha256=?6,"
            "code_size=?7,timeout_s=?8,memory_mb=?9,environment=?10,description=?11,role=?12,"
            "revision=?13,modified_ms=?14 WHERE name=?1")
@@ -121,9 +121,9 @@ Result<Function> SqlFunctions<S>::UpdateFunction(const Function& f) {
 
 template <class S>
 Status SqlFunctions<S>::DeleteFunction(const std::string& name) {
-  return self().template Txn<void>(changes::kFunctions, [&]() -> Status {
-    self().Q("DELETE FROM functions WHERE name=?").Bind(1, name).Step();
-    if (self().Changes() == 0) return NotFound("Function not found: " + name);
+  return this->self().template Txn<void>(changes::kFunctions, [&]() -> Status {
+    this->self().Q("DELETE FROM functions WHERE name=?").Bind(1, name).Step();
+    if (this->self().Changes() == 0) return NotFound("Function not found: " + name);
     return {};
   });
 }

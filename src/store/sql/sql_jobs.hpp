@@ -115,9 +115,6 @@ class SqlJobs : public SqlFunctions<S> {
   // (READ COMMITTED reads the newest row after the wait); in SQLite the
   // writer's transaction already sees every other write.
   Status CheckFence(const LeaseFence* fence);
-
- private:
-  S& self() { return static_cast<S&>(*this); }
 };
 
 }  // namespace plumbline::store::sql

@@ -12,23 +12,6 @@ namespace plumbline::store::sql {
 
 namespace jobs_detail {
 
-// a == b, and whether hay contains needle, without ASCII case (as the
-// stores compare job names and work team ARNs).
-inline bool EqualsNoCase(const std::string& a, const std::string& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
-inline bool ContainsNoCase(const std::string& hay, const std::string& needle) {
-  std::string h = hay, n = needle;
-  for (auto& c : h) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (auto& c : n) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return h.find(n) != std::string::npos;
-}
-
 inline std::string LowerAscii(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -74,9 +57,9 @@ void BindAll(Query& q, const JobWhere& w) {
 
 template <class S>
 Result<std::optional<std::string>> SqlJobs<S>::GetSetting(const std::string& key) {
-  return self().template Read<std::optional<std::string>>(
+  return this->self().template Read<std::optional<std::string>>(
       [&]() -> Result<std::optional<std::string>> {
-        auto q = self().Q("SELECT value FROM settings WHERE key=?");
+        auto q = this->self().Q("SELECT value FROM settings WHERE key=?");
         q.Bind(1, key);
         if (q.Step()) return std::optional<std::string>(q.Text(0));
         return std::optional<std::string>();
@@ -85,8 +68,8 @@ Result<std::optional<std::string>> SqlJobs<S>::GetSetting(const std::string& key
 
 template <class S>
 Status SqlJobs<S>::PutSetting(const std::string& key, const std::string& value) {
-  return self().template Txn<void>(changes::kSettings, [&]() -> Status {
-    self()
+  return this->self().template Txn<void>(changes::kSettings, [&]() -> Status {
+    this->self()
         .Q("INSERT INTO settings(key,value) VALUES(?,?) ON CONFLICT(key) DO UPDATE SET "
            "value=excluded.value")
         .Bind(1, key)
@@ -98,13 +81,13 @@ Status SqlJobs<S>::PutSetting(const std::string& key, const std::string& value) 
 
 template <class S>
 Result<Job> SqlJobs<S>::CreateJob(const Job& job) {
-  return self().template Txn<Job>(changes::kJobs, [&]() -> Result<Job> {
+  return this->self().template Txn<Job>(changes::kJobs, [&]() -> Result<Job> {
     {
-      auto q = self().Q(S::Dialect::kJobNamed);
+      auto q = this->self().Q(S::Dialect::kJobNamed);
       q.Bind(1, job.name);
       if (q.Step()) return AlreadyExists("Job name " + job.name + " is already in use");
     }
-    auto ins = self().Q(
+    auto ins = this->self().Q(
         "INSERT INTO jobs(name,arn,status,failure_reason,request,workteam_arn,job_reference_code,"
         "created_ms,modified_ms,workers_per_object) VALUES(?,?,?,?,?,?,?,?,?,?) RETURNING id");
     ins.Bind(1, job.name)
@@ -126,8 +109,8 @@ Result<Job> SqlJobs<S>::CreateJob(const Job& job) {
 
 template <class S>
 Result<Job> SqlJobs<S>::GetJobByName(const std::string& name) {
-  return self().template ReadOne<Job>([&]() -> Result<Job> {
-    auto q = self().Q(S::Dialect::kJobByName);
+  return this->self().template ReadOne<Job>([&]() -> Result<Job> {
+    auto q = this->self().Q(S::Dialect::kJobByName);
     q.Bind(1, name);
     if (!q.Step()) return NotFound("Could not find labeling job with name " + name);
     return ReadJob(q);
@@ -136,33 +119,23 @@ Result<Job> SqlJobs<S>::GetJobByName(const std::string& name) {
 
 template <class S>
 Result<Job> SqlJobs<S>::GetJob(int64_t id) {
-  return self().template ReadOne<Job>([&]() -> Result<Job> {
-    auto q = self().Q(kJobSelect " WHERE id=?");
+  return this->self().template ReadOne<Job>([&]() -> Result<Job> {
+    auto q = this->self().Q(kJobSelect " WHERE id=?");
     q.Bind(1, id);
     if (!q.Step()) return NotFound("no job with id " + std::to_string(id));
     return ReadJob(q);
   });
 }
 
+// The filter in SQL, as the job list's pages have it (WhereOf).
 template <class S>
 Result<std::vector<Job>> SqlJobs<S>::ListJobs(const JobFilter& f) {
-  return self().template ReadOne<std::vector<Job>>([&]() -> Result<std::vector<Job>> {
+  const jobs_detail::JobWhere where = jobs_detail::WhereOf<typename S::Dialect>(f);
+  return this->self().template ReadOne<std::vector<Job>>([&]() -> Result<std::vector<Job>> {
     std::vector<Job> out;
-    auto q = self().Q(
-        f.unfinished_only ? kJobSelect
-            " WHERE status IN ('Initializing','InProgress','Stopping') ORDER BY created_ms, id"
-                          : kJobSelect " ORDER BY created_ms, id");
-    while (q.Step()) {
-      Job j = ReadJob(q);
-      if (f.created_after_ms && !(j.created_ms > *f.created_after_ms)) continue;
-      if (f.created_before_ms && !(j.created_ms < *f.created_before_ms)) continue;
-      if (f.modified_after_ms && !(j.modified_ms > *f.modified_after_ms)) continue;
-      if (f.modified_before_ms && !(j.modified_ms < *f.modified_before_ms)) continue;
-      if (f.status && j.status != *f.status) continue;
-      if (f.workteam_arn && !jobs_detail::EqualsNoCase(j.workteam_arn, *f.workteam_arn)) continue;
-      if (f.name_contains && !jobs_detail::ContainsNoCase(j.name, *f.name_contains)) continue;
-      out.push_back(std::move(j));
-    }
+    auto q = this->self().QText(kJobSelect + where.sql + " ORDER BY created_ms, id");
+    jobs_detail::BindAll(q, where);
+    while (q.Step()) out.push_back(ReadJob(q));
     return out;
   });
 }
@@ -173,10 +146,10 @@ Result<JobPage> SqlJobs<S>::ListJobPage(const JobPageQuery& query) {
   if (query.limit < 0) return InvalidArgument("limit: must not be negative");
   const jobs_detail::JobWhere where = jobs_detail::WhereOf<typename S::Dialect>(query.filter);
   // The count and the page in one read transaction: they agree.
-  return self().template Read<JobPage>([&]() -> Result<JobPage> {
+  return this->self().template Read<JobPage>([&]() -> Result<JobPage> {
     JobPage page;
     {
-      auto q = self().QText("SELECT count(*) FROM jobs" + where.sql);
+      auto q = this->self().QText("SELECT count(*) FROM jobs" + where.sql);
       jobs_detail::BindAll(q, where);
       q.Step();
       page.total = q.Int(0);
@@ -184,7 +157,7 @@ Result<JobPage> SqlJobs<S>::ListJobPage(const JobPageQuery& query) {
     if (query.limit == 0 || query.offset >= page.total) return page;
     // Only the page's rows are read (an index gives the order), and of them
     // not the labels nor the template.
-    auto q = self().QText(
+    auto q = this->self().QText(
         "SELECT id,name,arn,status,failure_reason,request,created_ms,modified_ms,object_count,"
         "labeled,failed,workers_per_object FROM jobs" +
         where.sql + S::Dialect::JobOrderBy(query.sort, query.descending) + " LIMIT ? OFFSET ?");
@@ -214,9 +187,9 @@ Result<JobPage> SqlJobs<S>::ListJobPage(const JobPageQuery& query) {
 template <class S>
 Status SqlJobs<S>::SetJobStatus(int64_t job_id, JobStatus status, const std::string& reason,
                                 int64_t now_ms, const LeaseFence* fence) {
-  return self().template Txn<void>(changes::kJobs, [&]() -> Status {
-    PLB_TRY(self().CheckFence(fence));
-    self()
+  return this->self().template Txn<void>(changes::kJobs, [&]() -> Status {
+    PLB_TRY(this->self().CheckFence(fence));
+    this->self()
         .Q("UPDATE jobs SET status=?, failure_reason=?, modified_ms=? WHERE id=?")
         .Bind(1, std::string(JobStatusName(status)))
         .Bind(2, reason)
@@ -230,9 +203,9 @@ Status SqlJobs<S>::SetJobStatus(int64_t job_id, JobStatus status, const std::str
 template <class S>
 Status SqlJobs<S>::SetJobInputs(int64_t job_id, const std::string& labels_json,
                                 const std::string& ui_template, const LeaseFence* fence) {
-  return self().template Txn<void>(changes::kJobs, [&]() -> Status {
-    PLB_TRY(self().CheckFence(fence));
-    self()
+  return this->self().template Txn<void>(changes::kJobs, [&]() -> Status {
+    PLB_TRY(this->self().CheckFence(fence));
+    this->self()
         .Q("UPDATE jobs SET labels_json=?, ui_template=? WHERE id=?")
         .Bind(1, labels_json)
         .Bind(2, ui_template)
@@ -244,9 +217,9 @@ Status SqlJobs<S>::SetJobInputs(int64_t job_id, const std::string& labels_json,
 
 template <class S>
 Status SqlJobs<S>::MarkOutputWritten(int64_t job_id, int64_t now_ms, const LeaseFence* fence) {
-  return self().template Txn<void>(changes::kJobs, [&]() -> Status {
-    PLB_TRY(self().CheckFence(fence));
-    self()
+  return this->self().template Txn<void>(changes::kJobs, [&]() -> Status {
+    PLB_TRY(this->self().CheckFence(fence));
+    this->self()
         .Q("UPDATE jobs SET output_written=1, modified_ms=? WHERE id=?")
         .Bind(1, now_ms)
         .Bind(2, job_id)
@@ -257,11 +230,11 @@ Status SqlJobs<S>::MarkOutputWritten(int64_t job_id, int64_t now_ms, const Lease
 
 template <class S>
 Status SqlJobs<S>::DeleteObjects(int64_t job_id, const LeaseFence* fence) {
-  return self().template Txn<void>(changes::kWork, [&]() -> Status {
-    PLB_TRY(self().CheckFence(fence));
-    self().Q("DELETE FROM objects WHERE job_id=?").Bind(1, job_id).Step();
-    self().Q("DELETE FROM assignments WHERE job_id=?").Bind(1, job_id).Step();
-    self()
+  return this->self().template Txn<void>(changes::kWork, [&]() -> Status {
+    PLB_TRY(this->self().CheckFence(fence));
+    this->self().Q("DELETE FROM objects WHERE job_id=?").Bind(1, job_id).Step();
+    this->self().Q("DELETE FROM assignments WHERE job_id=?").Bind(1, job_id).Step();
+    this->self()
         .Q("UPDATE jobs SET object_count=0, labeled=0, failed=0 WHERE id=?")
         .Bind(1, job_id)
         .Step();
@@ -273,16 +246,16 @@ template <class S>
 Status SqlJobs<S>::SetTaskInputs(int64_t job_id,
                                  const std::vector<std::pair<int64_t, std::string>>& inputs,
                                  const LeaseFence* fence) {
-  return self().template Txn<void>(changes::kWork, [&]() -> Status {
-    PLB_TRY(self().CheckFence(fence));
+  return this->self().template Txn<void>(changes::kWork, [&]() -> Status {
+    PLB_TRY(this->self().CheckFence(fence));
     for (const auto& [index, input] : inputs) {
-      self()
+      this->self()
           .Q("UPDATE objects SET task_input=? WHERE job_id=? AND idx=?")
           .Bind(1, input)
           .Bind(2, job_id)
           .Bind(3, index)
           .Step();
-      if (self().Changes() == 0) return NotFound("no object " + std::to_string(index));
+      if (this->self().Changes() == 0) return NotFound("no object " + std::to_string(index));
     }
     return {};
   });
@@ -290,19 +263,20 @@ Status SqlJobs<S>::SetTaskInputs(int64_t job_id,
 
 template <class S>
 Result<std::vector<DataObject>> SqlJobs<S>::ObjectsToPreprocess(int64_t job_id, size_t limit) {
-  return self().template Read<std::vector<DataObject>>([&]() -> Result<std::vector<DataObject>> {
-    std::vector<DataObject> out;
-    auto q = self().Q(S::Dialect::kObjectsToPreprocess);
-    q.Bind(1, job_id).Bind(2, static_cast<int64_t>(limit));
-    while (q.Step()) out.push_back(ReadObject(q));
-    return out;
-  });
+  return this->self().template Read<std::vector<DataObject>>(
+      [&]() -> Result<std::vector<DataObject>> {
+        std::vector<DataObject> out;
+        auto q = this->self().Q(S::Dialect::kObjectsToPreprocess);
+        q.Bind(1, job_id).Bind(2, static_cast<int64_t>(limit));
+        while (q.Step()) out.push_back(ReadObject(q));
+        return out;
+      });
 }
 
 template <class S>
 Result<DataObject> SqlJobs<S>::GetObject(int64_t job_id, int64_t index) {
-  return self().template Read<DataObject>([&]() -> Result<DataObject> {
-    auto q = self().Q(kObjectSelect " WHERE job_id=? AND idx=?");
+  return this->self().template Read<DataObject>([&]() -> Result<DataObject> {
+    auto q = this->self().Q(kObjectSelect " WHERE job_id=? AND idx=?");
     q.Bind(1, job_id).Bind(2, index);
     if (!q.Step()) return NotFound("no object " + std::to_string(index));
     return ReadObject(q);
@@ -315,8 +289,8 @@ Status SqlJobs<S>::ForEachObject(int64_t job_id, const std::function<void(const 
   int64_t next = 0;
   for (;;) {
     std::vector<DataObject> page;
-    auto r = self().template Read<void>([&]() -> Status {
-      auto q = self().Q(kObjectSelect " WHERE job_id=? AND idx>=? ORDER BY idx LIMIT 4096");
+    auto r = this->self().template Read<void>([&]() -> Status {
+      auto q = this->self().Q(kObjectSelect " WHERE job_id=? AND idx>=? ORDER BY idx LIMIT 4096");
       q.Bind(1, job_id).Bind(2, next);
       while (q.Step()) page.push_back(ReadObject(q));
       return {};
@@ -334,8 +308,8 @@ Status SqlJobs<S>::ForEachObjectLabel(int64_t job_id,
   int64_t next = 0;
   for (;;) {
     std::vector<std::pair<int64_t, std::string>> page;
-    auto r = self().template Read<void>([&]() -> Status {
-      auto q = self().Q(S::Dialect::kObjectLabelsPage);
+    auto r = this->self().template Read<void>([&]() -> Status {
+      auto q = this->self().Q(S::Dialect::kObjectLabelsPage);
       q.Bind(1, job_id).Bind(2, next);
       while (q.Step()) page.emplace_back(q.Int(0), q.Text(1));
       return {};
@@ -349,9 +323,9 @@ Status SqlJobs<S>::ForEachObjectLabel(int64_t job_id,
 
 template <class S>
 Result<std::vector<int64_t>> SqlJobs<S>::ObjectsReadyToConsolidate(int64_t job_id, size_t limit) {
-  return self().template ReadOne<std::vector<int64_t>>([&]() -> Result<std::vector<int64_t>> {
+  return this->self().template ReadOne<std::vector<int64_t>>([&]() -> Result<std::vector<int64_t>> {
     std::vector<int64_t> out;
-    auto q = self().Q(S::Dialect::kObjectsReadyToConsolidate);
+    auto q = this->self().Q(S::Dialect::kObjectsReadyToConsolidate);
     q.Bind(1, job_id).Bind(2, static_cast<int64_t>(limit));
     while (q.Step()) out.push_back(q.Int(0));
     return out;
@@ -360,10 +334,10 @@ Result<std::vector<int64_t>> SqlJobs<S>::ObjectsReadyToConsolidate(int64_t job_i
 
 template <class S>
 Result<int64_t> SqlJobs<S>::CountInProgress(int64_t job_id) {
-  return self().template ReadOne<int64_t>([&]() -> Result<int64_t> {
+  return this->self().template ReadOne<int64_t>([&]() -> Result<int64_t> {
     // Started objects are released ones: the count reads the window (and
     // the objects awaiting consolidation), not the whole job.
-    auto q = self().Q(S::Dialect::kCountInProgress);
+    auto q = this->self().Q(S::Dialect::kCountInProgress);
     q.Bind(1, job_id);
     q.Step();
     return q.Int(0);
@@ -374,9 +348,9 @@ template <class S>
 Result<std::vector<std::pair<int64_t, int64_t>>> SqlJobs<S>::ExpiredObjects(
     int64_t job_id, int64_t released_before_ms, size_t limit) {
   using Rows = std::vector<std::pair<int64_t, int64_t>>;
-  return self().template ReadOne<Rows>([&]() -> Result<Rows> {
+  return this->self().template ReadOne<Rows>([&]() -> Result<Rows> {
     Rows out;
-    auto q = self().Q(S::Dialect::kExpiredObjects);
+    auto q = this->self().Q(S::Dialect::kExpiredObjects);
     q.Bind(1, job_id).Bind(2, released_before_ms).Bind(3, static_cast<int64_t>(limit));
     while (q.Step()) out.emplace_back(q.Int(0), q.Int(1));
     return out;
@@ -386,19 +360,19 @@ Result<std::vector<std::pair<int64_t, int64_t>>> SqlJobs<S>::ExpiredObjects(
 template <class S>
 Status SqlJobs<S>::ReleaseObjects(int64_t job_id, int64_t count, int64_t now_ms,
                                   const LeaseFence* fence) {
-  return self().template Txn<void>(changes::kWork, [&]() -> Status {
-    PLB_TRY(self().CheckFence(fence));
-    self().ReleaseNext(job_id, count, now_ms);
+  return this->self().template Txn<void>(changes::kWork, [&]() -> Status {
+    PLB_TRY(this->self().CheckFence(fence));
+    this->self().ReleaseNext(job_id, count, now_ms);
     return {};
   });
 }
 
 template <class S>
 Result<int64_t> SqlJobs<S>::CountAvailable(int64_t job_id) {
-  return self().template ReadOne<int64_t>([&]() -> Result<int64_t> {
+  return this->self().template ReadOne<int64_t>([&]() -> Result<int64_t> {
     // The job's counters, kept in the transactions that change object
     // states: no scan of the objects.
-    auto q = self().Q("SELECT object_count - labeled - failed FROM jobs WHERE id=?");
+    auto q = this->self().Q("SELECT object_count - labeled - failed FROM jobs WHERE id=?");
     q.Bind(1, job_id);
     q.Step();
     return q.Int(0);
@@ -415,10 +389,10 @@ Result<int64_t> SqlJobs<S>::AcquireLease(const std::string& name, const std::str
   if (name.empty()) return InvalidArgument("lease name must not be empty");
   if (holder.empty()) return InvalidArgument("lease holder must not be empty");
   if (ttl_ms <= 0) return InvalidArgument("lease ttl_ms must be positive");
-  return self().template Txn<int64_t>(changes::kNone, [&]() -> Result<int64_t> {
+  return this->self().template Txn<int64_t>(changes::kNone, [&]() -> Result<int64_t> {
     // The row is taken when it is free, expired or already the holder's;
     // the epoch grows when the holder changes. (SET reads the old row.)
-    auto q = self().Q(
+    auto q = this->self().Q(
         "INSERT INTO runner_leases(name,holder,expires_ms,epoch) VALUES(?,?,?,1) "
         "ON CONFLICT(name) DO UPDATE SET "
         "epoch=CASE WHEN runner_leases.holder=excluded.holder THEN runner_leases.epoch "
@@ -434,8 +408,8 @@ Result<int64_t> SqlJobs<S>::AcquireLease(const std::string& name, const std::str
 
 template <class S>
 Status SqlJobs<S>::ReleaseLease(const std::string& name, const std::string& holder) {
-  return self().template Txn<void>(changes::kNone, [&]() -> Status {
-    self()
+  return this->self().template Txn<void>(changes::kNone, [&]() -> Status {
+    this->self()
         .Q("UPDATE runner_leases SET holder='', expires_ms=0 WHERE name=? AND holder=?")
         .Bind(1, name)
         .Bind(2, holder)
@@ -447,7 +421,7 @@ Status SqlJobs<S>::ReleaseLease(const std::string& name, const std::string& hold
 template <class S>
 Status SqlJobs<S>::CheckFence(const LeaseFence* fence) {
   if (!fence) return {};
-  auto q = self().Q(S::Dialect::kLeaseOfFence);
+  auto q = this->self().Q(S::Dialect::kLeaseOfFence);
   q.Bind(1, fence->name);
   if (!q.Step()) return LeaseLost(*fence, "", 0);
   std::string holder = q.Text(0);

@@ -107,7 +107,7 @@ class SqlPeople : public Store {
   // transaction. Only with a sealer.
   Status SealPlaintextSecrets();
 
- private:
+  // The store itself (CRTP); the derived bases use it too.
   S& self() { return static_cast<S&>(*this); }
 };
 
