@@ -232,6 +232,35 @@ class StagedWriter final : public ObjectWriter {
     StartWriteback();
     return {};
   }
+  // Appends the whole file open at `from`, from its start: copied by the
+  // kernel (copy_file_range(2): no trip through this process, and on file
+  // systems that share extents, no copy at all), with read and write where
+  // the kernel cannot copy between these two files.
+  Status AppendFile(int from) {
+    off_t at = 0;
+    for (;;) {
+      ssize_t n = ::copy_file_range(from, &at, fd_, nullptr, kCopyPiece, 0);
+      if (n > 0) {
+        written_ += static_cast<uint64_t>(n);
+        StartWriteback();
+        continue;
+      }
+      if (n == 0) return {};
+      if (errno == EINTR) continue;
+      if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+        return Unavailable(Errno("copy into " + key_ + " failed"));
+      break;
+    }
+    std::vector<char> buf(kMaxWrite);
+    for (;;) {
+      ssize_t r = ::pread(from, buf.data(), buf.size(), at);
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) return Unavailable(Errno("read for " + key_ + " failed"));
+      if (r == 0) return {};
+      at += r;
+      PLB_TRY(Append(std::string_view(buf.data(), static_cast<size_t>(r))));
+    }
+  }
   uint64_t written() const override { return written_; }
   Status Sync() override {
     WaitForCommitter();
@@ -288,6 +317,9 @@ class StagedWriter final : public ObjectWriter {
   // often but not always (larger writes get larger folios; fresh memory
   // for those is the likely cost).
   static constexpr size_t kMaxWrite = 256u << 10;
+  // AppendFile's pieces: one window's worth is handed to writeback as each
+  // lands, as Append does.
+  static constexpr size_t kCopyPiece = 4u << 20;
   void StartWriteback() {
     while (written_ - flushed_ >= kWindow) {
       ::sync_file_range(fd_, static_cast<off_t>(flushed_), kWindow, SYNC_FILE_RANGE_WRITE);
@@ -704,25 +736,18 @@ Result<std::vector<UploadInfo>> LocalBuckets::ListUploads(const std::string& buc
 
 Status LocalBuckets::CompleteUpload(const UploadInfo& upload, const std::vector<int>& numbers,
                                     const ObjectInfo& info) {
-  PLB_ASSIGN_OR_RETURN(auto writer, Create(upload.bucket, upload.key));
+  PLB_ASSIGN_OR_RETURN(auto created, Create(upload.bucket, upload.key));
+  auto& writer = static_cast<StagedWriter&>(*created);  // what Create makes
   std::string dir = UploadDir(data_dir_, upload.upload_id);
-  std::vector<char> buf(1 << 20);
   for (int n : numbers) {
     std::string path = dir + "/part-" + std::to_string(n);
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return NotFound("part " + std::to_string(n) + " is missing");
-    for (;;) {
-      ssize_t r = ::read(fd, buf.data(), buf.size());
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) break;
-      if (auto s = writer->Append(std::string_view(buf.data(), static_cast<size_t>(r))); !s) {
-        ::close(fd);
-        return s;
-      }
-    }
+    Status copied = writer.AppendFile(fd);
     ::close(fd);
+    PLB_TRY(copied);
   }
-  PLB_TRY(writer->Commit(info));
+  PLB_TRY(writer.Commit(info));
   return AbortUpload(upload);
 }
 
