@@ -25,6 +25,8 @@ References for the 64 MiB objects, each measured in the same run:
     loopback) and by a client that recv()s into a 4 MiB buffer (the
     object through a presigned URL). Likewise the uploads are sent once
     more by a client that sends the file with sendfile(2).
+  Multipart uploads of the same 64 MiB as the CLIs send a large file (8 MiB
+    parts, 2 and 4 at a time, from sendfile clients)  vs  the same raw write.
   GetObject, cold (posix_fadvise DONTNEED on the object's file first)  vs
     a read(2) of the raw file after the same DONTNEED.
 
