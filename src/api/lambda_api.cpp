@@ -5,6 +5,7 @@
 #include "api/aws_auth.hpp"
 #include "api/aws_json.hpp"
 #include "common/json.hpp"
+#include "common/text.hpp"
 #include "common/work_pool.hpp"
 #include "crypto/envelope.hpp"
 #include "functions/functions.hpp"
@@ -42,13 +43,7 @@ std::string PercentDecode(std::string_view s) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '%' && i + 2 < s.size()) {
-      auto hex = [](char c) -> int {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-        return -1;
-      };
-      int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
+      int hi = HexDigitValue(s[i + 1]), lo = HexDigitValue(s[i + 2]);
       if (hi >= 0 && lo >= 0) {
         out += static_cast<char>(hi * 16 + lo);
         i += 2;

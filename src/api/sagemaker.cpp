@@ -12,6 +12,7 @@
 #include "api/validation.hpp"
 #include "common/ids.hpp"
 #include "common/json.hpp"
+#include "common/text.hpp"
 #include "crypto/sigv4.hpp"
 #include "identity/identity.hpp"
 #include "labeling/labeling.hpp"
@@ -24,11 +25,6 @@ using boost::json::object;
 using boost::json::value;
 
 namespace {
-
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // The one place where an Error becomes a SageMaker error. A missing
 // resource is ValidationException, as the real service answers its describe
@@ -60,10 +56,10 @@ std::string ResourceArn(const http::Request& request, const std::string& region,
   auto body = json::Parse(request.body);
   if (body && body->is_object()) {
     const auto& o = body->get_object();
-    if (auto v = json::GetString(o, "LabelingJobName")) return prefix + "labeling-job/" + Lower(*v);
+    if (auto v = json::GetString(o, "LabelingJobName")) return prefix + "labeling-job/" + AsciiLower(*v);
     if (auto v = json::GetString(o, "WorkteamArn")) return *v;
     if (auto v = json::GetString(o, "WorkteamName"))
-      return prefix + "workteam/private-crowd/" + Lower(*v);
+      return prefix + "workteam/private-crowd/" + AsciiLower(*v);
   }
   return prefix + "*";
 }
@@ -330,7 +326,7 @@ http::Response SageMakerApi::Serve(const http::Request& request, AuditNote& note
     if (!jobs) return fail(jobs.error());
     std::string sort = json::GetString(body, "SortBy").value_or("CreationTime");
     if (sort == "Name")
-      SortBy(*jobs, body, [](const store::Job& j) { return Lower(j.name); });
+      SortBy(*jobs, body, [](const store::Job& j) { return AsciiLower(j.name); });
     else if (sort == "Status")
       SortBy(*jobs, body, [](const store::Job& j) { return std::string(store::JobStatusName(j.status)); });
     else
@@ -407,13 +403,13 @@ http::Response SageMakerApi::Serve(const http::Request& request, AuditNote& note
     auto teams = service_.ListWorkteams();
     if (!teams) return fail(teams.error());
     if (auto nc = json::GetString(body, "NameContains")) {
-      std::string needle = Lower(*nc);
+      std::string needle = AsciiLower(*nc);
       std::erase_if(*teams, [&](const store::Workteam& t) {
-        return Lower(t.name).find(needle) == std::string::npos;
+        return AsciiLower(t.name).find(needle) == std::string::npos;
       });
     }
     if (json::GetString(body, "SortBy").value_or("CreateDate") == "Name")
-      SortBy(*teams, body, [](const store::Workteam& t) { return Lower(t.name); });
+      SortBy(*teams, body, [](const store::Workteam& t) { return AsciiLower(t.name); });
     else
       SortBy(*teams, body, [](const store::Workteam& t) { return t.created_ms; });
     auto page = Page(std::move(*teams), body);

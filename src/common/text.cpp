@@ -2,6 +2,19 @@
 
 namespace plumbline {
 
+std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = AsciiLower(c);
+  return out;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
+  return true;
+}
+
 void AppendPercentEncoded(std::string& out, std::string_view s, bool keep_slash) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   for (unsigned char c : s) {

@@ -6,6 +6,21 @@
 
 namespace plumbline {
 
+// ASCII case folding: only A-Z change, whatever the process's C locale says,
+// so protocol names (HTTP headers, SigV4, S3 and KMS names) and identifiers
+// (usernames, team and job names) fold alike in every room.
+constexpr char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+std::string AsciiLower(std::string_view s);
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);  // ASCII letters fold
+
+// The value of a hexadecimal digit (0-9, a-f, A-F), or -1.
+constexpr int HexDigitValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 // RFC 3986 percent-encoding: everything but the unreserved characters
 // (A-Z a-z 0-9 - . _ ~) becomes %XX (upper-case hex); '/' too unless
 // keep_slash (object keys and URI paths). This is what SigV4, S3 keys and

@@ -1,5 +1,7 @@
 #include "common/wildcard.hpp"
 
+#include "common/text.hpp"
+
 #include <cctype>
 
 namespace plumbline {
@@ -7,7 +9,7 @@ namespace plumbline {
 bool WildcardMatch(std::string_view p, std::string_view t, bool fold_case) {
   auto same = [fold_case](char a, char b) {
     if (!fold_case) return a == b;
-    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+    return AsciiLower(a) == AsciiLower(b);
   };
   // Iterative match with one backtrack point (the last '*').
   size_t pi = 0, ti = 0, star = std::string_view::npos, mark = 0;

@@ -68,11 +68,6 @@ int64_t IntParam(const std::map<std::string, std::string>& q, const std::string&
   }
 }
 
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 std::vector<std::string> LabelsOf(const store::Job& job) {
   std::vector<std::string> out;
   auto v = json::Parse(job.labels_json);

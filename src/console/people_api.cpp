@@ -203,7 +203,7 @@ http::Response Console::Impl::ChangeUser(const http::Request& req, const identit
   if (!body || !body->is_object()) return JsonError(400, "InvalidRequest", "expected a JSON object");
   const object& b = body->get_object();
   if (action == "disable" || action == "enable") {
-    if (action == "disable" && Lower(name) == Lower(who.user.username))
+    if (action == "disable" && AsciiLower(name) == AsciiLower(who.user.username))
       return JsonError(409, "Conflict", "you cannot disable your own account");
     auto u = identity.SetDisabled(name, action == "disable");
     AuditChange(req, who, "console:users:" + action, name, u ? Status() : Status(u.error()));
@@ -315,7 +315,7 @@ http::Response Console::Impl::RevokeKey(const http::Request& req, const identity
 
 http::Response Console::Impl::Audit(const http::Request& req) {
   auto q = http::ParseQuery(req.query);
-  std::string needle = Lower(q.count("q") ? q["q"] : "");
+  std::string needle = AsciiLower(q.count("q") ? q["q"] : "");
   int64_t limit = IntParam(q, "limit", 200, 1, 1000);
   auto entries = identity.ListAudit(0, 100000);
   if (!entries) return FromError(entries.error());
@@ -323,7 +323,7 @@ http::Response Console::Impl::Audit(const http::Request& req) {
   for (auto it = entries->rbegin(); it != entries->rend() && static_cast<int64_t>(list.size()) < limit; ++it) {
     const auto& e = *it;
     if (!needle.empty()) {
-      std::string all = Lower(e.actor + " " + e.action + " " + e.target + " " + e.source + " " +
+      std::string all = AsciiLower(e.actor + " " + e.action + " " + e.target + " " + e.source + " " +
                               e.outcome + " " + e.detail);
       if (all.find(needle) == std::string::npos) continue;
     }

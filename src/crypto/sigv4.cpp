@@ -13,30 +13,8 @@ namespace {
 constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
 constexpr std::string_view kTerminator = "aws4_request";
 
-char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = AsciiLower(c);
-  return out;
-}
-
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
-  return true;
-}
-
 // Header whitespace includes CR/LF so that obs-folded values collapse too.
 bool IsWs(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // Percent-decoding for query components. A '%' not followed by two hex digits
 // is kept literally (and so re-encoded as %25). '+' stays '+': AWS clients
@@ -46,7 +24,7 @@ std::string PercentDecode(std::string_view s) {
   out.reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '%' && i + 2 < s.size()) {
-      int hi = HexValue(s[i + 1]), lo = HexValue(s[i + 2]);
+      int hi = HexDigitValue(s[i + 1]), lo = HexDigitValue(s[i + 2]);
       if (hi >= 0 && lo >= 0) {
         out.push_back(static_cast<char>(hi * 16 + lo));
         i += 2;
@@ -83,7 +61,7 @@ std::string_view Trim(std::string_view s) {
 
 const Header* FindHeader(std::span<const Header> headers, std::string_view name) {
   for (const Header& h : headers)
-    if (IEquals(h.first, name)) return &h;
+    if (EqualsIgnoreCase(h.first, name)) return &h;
   return nullptr;
 }
 
@@ -151,13 +129,13 @@ std::optional<AuthError> S3PayloadHash(std::span<const Header> headers, std::str
       "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"};
   bool ok = std::find(std::begin(kModes), std::end(kModes), v) != std::end(kModes);
   if (!ok && v.size() == 64)
-    ok = std::all_of(v.begin(), v.end(), [](char c) { return HexValue(c) >= 0; });
+    ok = std::all_of(v.begin(), v.end(), [](char c) { return HexDigitValue(c) >= 0; });
   if (!ok)
     return AuthError{"InvalidArgument",
                      "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-"
                      "TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, "
                      "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid sha256 value."};
-  *out = v.size() == 64 ? Lower(v) : v;
+  *out = v.size() == 64 ? AsciiLower(v) : v;
   return std::nullopt;
 }
 
@@ -247,7 +225,7 @@ std::string CanonicalHeaders(std::span<const Header> headers,
     out.push_back(':');
     bool first = true;
     for (const Header& h : headers) {
-      if (!IEquals(h.first, name)) continue;
+      if (!EqualsIgnoreCase(h.first, name)) continue;
       if (!first) out.push_back(',');
       first = false;
       out += TrimCollapse(h.second);
@@ -319,7 +297,7 @@ SigningResult Sign(const RequestView& request, const SigningParams& params) {
   // The request as it will be sent: caller's headers minus the ones we own.
   std::vector<Header> headers;
   for (const Header& h : request.headers) {
-    if (IEquals(h.first, "authorization") || IEquals(h.first, "x-amz-date")) continue;
+    if (EqualsIgnoreCase(h.first, "authorization") || EqualsIgnoreCase(h.first, "x-amz-date")) continue;
     headers.push_back(h);
   }
   result.headers_to_add.emplace_back("X-Amz-Date", result.amz_date);
@@ -331,7 +309,7 @@ SigningResult Sign(const RequestView& request, const SigningParams& params) {
 
   std::vector<std::string> names;
   for (const Header& h : headers) {
-    std::string n = Lower(h.first);
+    std::string n = AsciiLower(h.first);
     if (n == "user-agent" || n == "expect" || n == "x-amzn-trace-id" || n.starts_with("amz-sdk-"))
       continue;
     if (n == "x-amz-security-token" && !params.sign_session_token) continue;
@@ -432,7 +410,7 @@ VerifyResult Verify(const RequestView& request, const SecretLookup& lookup, Time
   for (std::string_view n : Split(*signed_headers_text, ';')) {
     if (n.empty())
       return Incomplete("Invalid SignedHeaders: '" + std::string(*signed_headers_text) + "'");
-    signed_names.push_back(Lower(n));
+    signed_names.push_back(AsciiLower(n));
   }
   if (std::find(signed_names.begin(), signed_names.end(), "host") == signed_names.end())
     return Incomplete("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
@@ -482,7 +460,7 @@ VerifyResult Verify(const RequestView& request, const SecretLookup& lookup, Time
     if (const Header* h = FindHeader(request.headers, "x-amz-content-sha256")) {
       // A declared payload hash must be the body's: UNSIGNED-PAYLOAD would leave
       // the JSON body unauthenticated.
-      if (Lower(Trim(h->second)) != payload_hash) {
+      if (AsciiLower(Trim(h->second)) != payload_hash) {
         return InvalidSig(
             "The provided 'x-amz-content-sha256' header does not match what was computed.");
       }
@@ -555,7 +533,7 @@ VerifyResult VerifyPresigned(const RequestView& request, const SecretLookup& loo
   std::vector<std::string> signed_names;
   for (std::string_view n : Split(signed_text, ';')) {
     if (n.empty()) return query_error("Invalid X-Amz-SignedHeaders: '" + signed_text + "'");
-    signed_names.push_back(Lower(n));
+    signed_names.push_back(AsciiLower(n));
   }
   if (std::find(signed_names.begin(), signed_names.end(), "host") == signed_names.end())
     return query_error("Query-string authentication requires the Host header to be signed.");

@@ -1,5 +1,6 @@
 // A small HTTP/1.0 client for Lambda's Invoke API (no TLS: endpoints are
 // local emulators or proxies; HTTP/1.0 keeps the answer unchunked).
+#include "common/text.hpp"
 #include "functions/detail/http_invoke.hpp"
 
 #include <fcntl.h>
@@ -28,11 +29,6 @@ struct Fd {
     if (fd >= 0) ::close(fd);
   }
 };
-
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 }  // namespace
 
@@ -146,7 +142,7 @@ Result<HttpAnswer> HttpInvoke(const std::string& url, const std::string& event,
     size_t end = answer.find("\r\n", line);
     std::string h = answer.substr(line, end - line);
     size_t colon = h.find(':');
-    if (colon != std::string::npos && Lower(h.substr(0, colon)) == "x-amz-function-error") {
+    if (colon != std::string::npos && AsciiLower(h.substr(0, colon)) == "x-amz-function-error") {
       size_t v = h.find_first_not_of(' ', colon + 1);
       out.function_error = v == std::string::npos ? "Unhandled" : h.substr(v);
     }

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "common/await.hpp"
+#include "common/text.hpp"
 #include "http/http.hpp"
 
 namespace plumbline::http {
@@ -173,14 +174,8 @@ bool PercentDecode(std::string_view in, std::string* out) {
       out->push_back(c);
       continue;
     }
-    auto hex = [](char h) -> int {
-      if (h >= '0' && h <= '9') return h - '0';
-      if (h >= 'a' && h <= 'f') return h - 'a' + 10;
-      if (h >= 'A' && h <= 'F') return h - 'A' + 10;
-      return -1;
-    };
     if (i + 2 >= in.size()) return false;
-    int hi = hex(in[i + 1]), lo = hex(in[i + 2]);
+    int hi = HexDigitValue(in[i + 1]), lo = HexDigitValue(in[i + 2]);
     if (hi < 0 || lo < 0) return false;
     out->push_back(static_cast<char>(hi * 16 + lo));
     i += 2;

@@ -8,6 +8,7 @@
 
 #include "common/ids.hpp"
 #include "common/json.hpp"
+#include "common/text.hpp"
 #include "crypto/hash.hpp"
 #include "crypto/password.hpp"
 #include "identity/detail/sign_in_throttle.hpp"
@@ -357,18 +358,11 @@ struct SessionClaims {
   std::vector<std::string> policies;
 };
 
-int Hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 std::string PercentDecode(std::string_view s) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && Hex(s[i + 1]) >= 0 && Hex(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(Hex(s[i + 1]) * 16 + Hex(s[i + 2])));
+    if (s[i] == '%' && i + 2 < s.size() && HexDigitValue(s[i + 1]) >= 0 && HexDigitValue(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(HexDigitValue(s[i + 1]) * 16 + HexDigitValue(s[i + 2])));
       i += 2;
     } else {
       out.push_back(s[i] == '+' ? ' ' : s[i]);
@@ -380,8 +374,7 @@ std::string PercentDecode(std::string_view s) {
 // X-Amz-Security-Token from the headers, or from a presigned URL's query.
 std::string SessionTokenOf(const crypto::RequestView& request) {
   for (const auto& [name, value] : request.headers) {
-    if (name.size() == 20 && std::equal(name.begin(), name.end(), "x-amz-security-token",
-                                        [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; }))
+    if (name.size() == 20 && EqualsIgnoreCase(name, "x-amz-security-token"))
       return value;
   }
   size_t q = request.target.find('?');

@@ -1,3 +1,4 @@
+#include "common/text.hpp"
 #include "identity/detail/sign_in_throttle.hpp"
 
 #include <algorithm>
@@ -6,9 +7,7 @@
 namespace plumbline::identity {
 namespace {
 std::string UserKey(const std::string& username) {
-  std::string k = "u:" + username.substr(0, 256);
-  for (auto& c : k) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return k;
+  return "u:" + AsciiLower(std::string_view(username).substr(0, 256));
 }
 std::string AddressKey(const std::string& address) { return "a:" + address; }
 }  // namespace

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "common/json.hpp"
+#include "common/text.hpp"
 #include "common/wildcard.hpp"
 
 namespace plumbline::kms {
@@ -19,14 +20,6 @@ bool IsAccountId(std::string_view s) {
   if (s.size() != 12) return false;
   for (char c : s)
     if (!std::isdigit(static_cast<unsigned char>(c))) return false;
-  return true;
-}
-
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
   return true;
 }
 
@@ -76,7 +69,7 @@ Result<PolicyStatement> ParseStatement(const boost::json::value& v, const std::s
     } else if (k == "Action") {
       PLB_ASSIGN_OR_RETURN(s.actions, Strings(val, "Action"));
       for (const auto& a : s.actions)
-        if (a != "*" && !(a.size() > 4 && EqualsNoCase(a.substr(0, 4), "kms:")))
+        if (a != "*" && !(a.size() > 4 && EqualsIgnoreCase(a.substr(0, 4), "kms:")))
           return Malformed("Action " + a + " is not a kms: action");
     } else if (k == "Resource") {
       PLB_ASSIGN_OR_RETURN(auto r, Strings(val, "Resource"));
@@ -99,7 +92,7 @@ bool PrincipalMatches(const PolicyStatement& s, const std::vector<std::string>& 
   if (s.any_principal) return true;
   for (const auto& p : s.principals)
     for (const auto& a : arns)
-      if (EqualsNoCase(p, a)) return true;
+      if (EqualsIgnoreCase(p, a)) return true;
   return false;
 }
 

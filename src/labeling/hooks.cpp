@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/json.hpp"
+#include "common/text.hpp"
 #include "functions/functions.hpp"
 #include "kms/kms.hpp"
 #include "labeling/detail/service_impl.hpp"
@@ -43,8 +44,7 @@ Result<bool> HumanRequired(const boost::json::object& answer) {
     if (!v || v->is_null()) continue;
     if (v->is_bool()) return v->get_bool();
     if (v->is_string()) {
-      std::string t(v->get_string());
-      for (auto& ch : t) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      std::string t = AsciiLower(v->get_string());
       if (t == "true") return true;
       if (t == "false") return false;
     }

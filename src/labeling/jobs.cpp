@@ -6,6 +6,7 @@
 
 #include "common/ids.hpp"
 #include "common/json.hpp"
+#include "common/text.hpp"
 #include "functions/functions.hpp"
 #include "labeling/detail/service_impl.hpp"
 #include "labeling/labeling.hpp"
@@ -182,8 +183,7 @@ Result<std::string> LabelingService::CreateJob(const boost::json::object& reques
   if (!out.contains("KmsKeyId")) out["KmsKeyId"] = "";
 
   std::string name = c.job_name;
-  std::string lower = name;
-  for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  std::string lower = AsciiLower(name);
   Job job;
   job.name = name;
   job.arn =

@@ -12,6 +12,7 @@
 #include "kms/kms.hpp"
 #include "common/ids.hpp"
 #include "common/json.hpp"
+#include "common/text.hpp"
 #include "labeling/detail/service_impl.hpp"
 #include "storage/object_store.hpp"
 
@@ -112,8 +113,7 @@ std::vector<std::string> LabelingService::Impl::LabelsOf(const Job& job,
 
 // ------------------------------------------------------------- work teams
 Result<std::vector<std::string>> LabelingService::Impl::TeamGroups(const std::string& arn) {
-  std::string key = arn;
-  for (auto& ch : key) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  std::string key = AsciiLower(arn);
   uint64_t generation;
   {
     std::lock_guard<std::mutex> lock(team_mu);

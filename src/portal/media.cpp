@@ -13,8 +13,7 @@ namespace {
 
 std::string ContentType(const std::string& uri) {
   auto dot = uri.rfind('.');
-  std::string ext = dot == std::string::npos ? "" : uri.substr(dot + 1);
-  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string ext = dot == std::string::npos ? "" : AsciiLower(std::string_view(uri).substr(dot + 1));
   if (ext == "jpg" || ext == "jpeg") return "image/jpeg";
   if (ext == "png") return "image/png";
   if (ext == "gif") return "image/gif";

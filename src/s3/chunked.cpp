@@ -1,5 +1,6 @@
 #include "s3/chunked.hpp"
 
+#include "common/text.hpp"
 #include "crypto/envelope.hpp"
 #include "crypto/hash.hpp"
 #include "crypto/sigv4.hpp"
@@ -85,10 +86,7 @@ Status ChunkedDecoder::Line(std::string_view line) {
     if (size_text.empty() || size_text.size() > 15) return InvalidArgument("bad chunk size");
     uint64_t size = 0;
     for (char c : size_text) {
-      int v = (c >= '0' && c <= '9') ? c - '0'
-              : (c >= 'a' && c <= 'f') ? c - 'a' + 10
-              : (c >= 'A' && c <= 'F') ? c - 'A' + 10
-                                        : -1;
+      int v = HexDigitValue(c);
       if (v < 0) return InvalidArgument("bad chunk size");
       size = size * 16 + static_cast<uint64_t>(v);
     }

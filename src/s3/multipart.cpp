@@ -3,6 +3,7 @@
 // concatenated binary MD5s of the parts, "-" and the part count, as S3.
 #include <algorithm>
 
+#include "common/text.hpp"
 #include "crypto/digest.hpp"
 #include "crypto/hash.hpp"
 #include "kms/kms.hpp"
@@ -27,7 +28,7 @@ bool HexToRaw(const std::string& hex, std::string* raw) {
     int v = 0;
     for (int k = 0; k < 2; ++k) {
       char c = hex[i + k];
-      int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+      int d = HexDigitValue(c);
       if (d < 0) return false;
       v = v * 16 + d;
     }

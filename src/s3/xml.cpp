@@ -67,10 +67,8 @@ struct Parser {
       std::string_view digits = e.substr(hex ? 2 : 1);
       if (digits.empty()) return Fail("bad character reference");
       for (char c : digits) {
-        int v = (c >= '0' && c <= '9') ? c - '0'
-                : (hex && c >= 'a' && c <= 'f') ? c - 'a' + 10
-                : (hex && c >= 'A' && c <= 'F') ? c - 'A' + 10
-                                                  : -1;
+        int v = HexDigitValue(c);
+        if (!hex && v > 9) v = -1;
         if (v < 0) return Fail("bad character reference");
         cp = cp * (hex ? 16 : 10) + static_cast<unsigned long>(v);
         if (cp > 0x10FFFF) return Fail("bad character reference");

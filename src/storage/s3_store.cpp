@@ -34,8 +34,7 @@ HeaderList SignS3(const S3SignInput& in, const S3Credentials& creds, TimePoint n
   // Every header is signed (as botocore does), names lower case and sorted.
   std::vector<std::string> names;
   for (const auto& h : headers) {
-    std::string n = h.first;
-    for (auto& c : n) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string n = AsciiLower(h.first);
     if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
   }
   std::sort(names.begin(), names.end());
@@ -89,8 +88,7 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   std::string_view line(data, size * n);
   size_t colon = line.find(':');
   if (colon != std::string_view::npos) {
-    std::string name(line.substr(0, colon));
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string name = AsciiLower(line.substr(0, colon));
     std::string_view value = line.substr(colon + 1);
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
     while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))

@@ -1,5 +1,6 @@
 // PNG decoding and indexed encoding through libpng's simplified API
 // (detail/png.hpp), base64 and hex colours for the segmentation types.
+#include "common/text.hpp"
 #include "tasktypes/detail/png.hpp"
 
 #include <png.h>
@@ -199,16 +200,10 @@ Result<std::string> DecodeBase64(std::string_view text) {
 Result<std::array<uint8_t, 3>> ParseHexColor(std::string_view t) {
   if (!t.starts_with('#')) return InvalidArgument("a colour is \"#rrggbb\"");
   t.remove_prefix(1);
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
   std::array<uint8_t, 3> rgb{};
   if (t.size() == 3) {
     for (int i = 0; i < 3; ++i) {
-      const int v = hex(t[static_cast<size_t>(i)]);
+      const int v = HexDigitValue(t[static_cast<size_t>(i)]);
       if (v < 0) return InvalidArgument("a colour is \"#rrggbb\"");
       rgb[static_cast<size_t>(i)] = static_cast<uint8_t>(v * 17);
     }
@@ -216,7 +211,7 @@ Result<std::array<uint8_t, 3>> ParseHexColor(std::string_view t) {
   }
   if (t.size() != 6) return InvalidArgument("a colour is \"#rrggbb\"");
   for (int i = 0; i < 3; ++i) {
-    const int hi = hex(t[static_cast<size_t>(2 * i)]), lo = hex(t[static_cast<size_t>(2 * i + 1)]);
+    const int hi = HexDigitValue(t[static_cast<size_t>(2 * i)]), lo = HexDigitValue(t[static_cast<size_t>(2 * i + 1)]);
     if (hi < 0 || lo < 0) return InvalidArgument("a colour is \"#rrggbb\"");
     rgb[static_cast<size_t>(i)] = static_cast<uint8_t>(hi * 16 + lo);
   }

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "common/json.hpp"
+#include "common/text.hpp"
 
 namespace plumbline::tasktypes {
 
@@ -146,9 +147,7 @@ void AddFailureMetadata(boost::json::object& line, const std::string& attr,
 }
 
 std::string MetadataJobName(const std::string& job_name) {
-  std::string lower = job_name;
-  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return "labeling-job/" + lower;
+  return "labeling-job/" + AsciiLower(job_name);
 }
 
 std::string OutputType(const std::string& task_type) {

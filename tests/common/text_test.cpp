@@ -22,5 +22,25 @@ TEST(TextTest, XmlEscapingKeepsCarriageReturns) {
             "&lt;k a=&apos;1&apos;&gt;&quot;&amp;&quot;&#13;\n&lt;/k&gt;");
 }
 
+TEST(TextTest, CaseFoldingChangesOnlyAsciiLetters) {
+  EXPECT_EQ(AsciiLower("X-Amz-Date: AbC_09"), "x-amz-date: abc_09");
+  // Bytes outside ASCII (here UTF-8 for "É") stay as they are.
+  EXPECT_EQ(AsciiLower("\xc3\x89T\xc3\xa9"), "\xc3\x89t\xc3\xa9");
+  EXPECT_EQ(AsciiLower('@'), '@');
+  EXPECT_EQ(AsciiLower('['), '[');
+  EXPECT_TRUE(EqualsIgnoreCase("X-Amz-Security-Token", "x-amz-security-token"));
+  EXPECT_TRUE(EqualsIgnoreCase("", ""));
+  EXPECT_FALSE(EqualsIgnoreCase("abc", "abcd"));
+  EXPECT_FALSE(EqualsIgnoreCase("a@", "a`"));  // '@' and '`' are not a case pair
+  EXPECT_FALSE(EqualsIgnoreCase("\xc3\x89", "\xc3\xa9"));
+}
+
+TEST(TextTest, HexDigitValues) {
+  const std::string digits = "0123456789abcdefABCDEF";
+  for (size_t i = 0; i < digits.size(); ++i)
+    EXPECT_EQ(HexDigitValue(digits[i]), i < 16 ? static_cast<int>(i) : static_cast<int>(i) - 6) << digits[i];
+  for (char c : std::string("gG/:@`xX \x80\xff")) EXPECT_EQ(HexDigitValue(c), -1) << c;
+}
+
 }  // namespace
 }  // namespace plumbline

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "api/detail/unicode.hpp"
+#include "common/text.hpp"
 
 namespace plumbline::api::detail {
 
@@ -171,10 +172,7 @@ class Regex::Program {
     for (int k = 0; k < 4; ++k) {
       if (AtEnd()) Fail("bad \\u");
       char32_t c = Peek();
-      int d = (c >= '0' && c <= '9')   ? int(c - '0')
-              : (c >= 'a' && c <= 'f') ? int(c - 'a' + 10)
-              : (c >= 'A' && c <= 'F') ? int(c - 'A' + 10)
-                                       : -1;
+      int d = c < 0x80 ? HexDigitValue(static_cast<char>(c)) : -1;
       if (d < 0) Fail("bad \\u");
       v = v * 16 + static_cast<char32_t>(d);
       ++pos_;

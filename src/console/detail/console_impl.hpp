@@ -46,7 +46,6 @@ using portal::SourceOf;
 // A query parameter as a number within [lo, hi], else `fallback`.
 int64_t IntParam(const std::map<std::string, std::string>& q, const std::string& key,
                  int64_t fallback, int64_t lo, int64_t hi);
-std::string Lower(std::string s);
 std::vector<std::string> LabelsOf(const store::Job& job);
 labeling::JobConfig ConfigOf(const std::string& request_json);
 // The counters the console shows for a job: the store's, with the objects

@@ -6,16 +6,12 @@
 #include <cctype>
 #include <variant>
 
+#include "common/text.hpp"
 #include "store/sql/sql_jobs.hpp"
 
 namespace plumbline::store::sql {
 
 namespace jobs_detail {
-
-inline std::string LowerAscii(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // A JobFilter as a WHERE clause ("" for none) and the values of its
 // parameters, in order. Names and work team ARNs compare without ASCII
@@ -37,9 +33,9 @@ JobWhere WhereOf(const JobFilter& f) {
   if (f.modified_before_ms) term("modified_ms < ?"), w.params.emplace_back(*f.modified_before_ms);
   if (f.status) term("status = ?"), w.params.emplace_back(std::string(JobStatusName(*f.status)));
   if (f.unfinished_only) term("status IN ('Initializing','InProgress','Stopping')");
-  if (f.workteam_arn) term(Dialect::kJobTeamIs), w.params.emplace_back(LowerAscii(*f.workteam_arn));
+  if (f.workteam_arn) term(Dialect::kJobTeamIs), w.params.emplace_back(AsciiLower(*f.workteam_arn));
   if (f.name_contains)
-    term(Dialect::kJobNameContains), w.params.emplace_back(LowerAscii(*f.name_contains));
+    term(Dialect::kJobNameContains), w.params.emplace_back(AsciiLower(*f.name_contains));
   return w;
 }
 template <class Query>
