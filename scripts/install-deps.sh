@@ -8,7 +8,7 @@ set -euo pipefail
 BUILD_PKGS=(cmake ninja-build ccache g++ pkg-config libboost1.81-dev libboost-json1.81-dev
   libboost-url1.81-dev libsqlite3-dev libsodium-dev libcurl4-openssl-dev libcli11-dev libfmt-dev
   libspdlog-dev libssl-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev libpng-dev libpq-dev)
-TEST_PKGS=(awscli python3 python3-boto3 ruby ruby-liquid chromium curl openssl postgresql-15)
+TEST_PKGS=(awscli python3 python3-boto3 python3-yaml ruby ruby-liquid chromium curl openssl postgresql-15)
 
 want=("${BUILD_PKGS[@]}")
 if [[ "${1:-}" == "--test" ]]; then
