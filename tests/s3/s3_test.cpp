@@ -4,6 +4,7 @@
 #include "s3/xml.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -326,6 +327,87 @@ TEST_F(BucketsTest, FilesWrittenOutsideS3GetTheirEtagAndEnvelopesTheirPlaintextS
     EXPECT_EQ(e->sse_kms_key_id, key.key_arn);
     EXPECT_EQ(e->size, n);
   }
+}
+
+// What an object's file keeps beside its bytes (the "user.plumbline.s3"
+// attribute): the common case in the compact form ext4 keeps inside the
+// inode (60 bytes or less), the rest as JSON; both read back whole, and an
+// attribute written before the compact form still serves.
+TEST_F(BucketsTest, ObjectInfoIsKeptCompactWhereItCanBe) {
+  storage::LocalBuckets b(dir_.string());
+  ASSERT_TRUE(b.CreateBucket("bkt"));
+  auto attr = [&](const std::string& key) {
+    char buf[4096];
+    ssize_t n = ::getxattr((dir_ / "buckets/bkt" / key).c_str(), "user.plumbline.s3", buf, sizeof buf);
+    return n < 0 ? std::string() : std::string(buf, static_cast<size_t>(n));
+  };
+  auto put = [&](const std::string& key, storage::ObjectInfo info) {
+    auto w = b.Create("bkt", key);
+    ASSERT_TRUE(w);
+    ASSERT_TRUE((*w)->Append(std::string(1000, 'x')));
+    info.size = 1000;
+    ASSERT_TRUE((*w)->Commit(info));
+  };
+  const std::string md5 = "0123456789abcdef0123456789abcdef";
+  struct Case {
+    std::string key, etag, content_type;
+    std::vector<std::pair<std::string, std::string>> metadata;
+    bool compact;
+  } cases[] = {
+      {"plain", md5, "", {}, true},
+      {"typed", md5, "application/octet-stream", {}, true},
+      {"parts", md5 + "-12", "text/plain", {}, true},
+      {"long-type", md5, "application/vnd.openxmlformats-officedocument", {}, false},
+      {"with-meta", md5, "text/plain", {{"color", "blue"}}, false},
+      {"upper-hex", "0123456789ABCDEF0123456789ABCDEF", "", {}, false},
+      {"odd-etag", "not-an-md5", "", {}, false},
+  };
+  for (const auto& c : cases) {
+    storage::ObjectInfo info;
+    info.etag = c.etag;
+    info.content_type = c.content_type;
+    info.metadata = c.metadata;
+    put(c.key, info);
+    std::string stored = attr(c.key);
+    ASSERT_FALSE(stored.empty()) << c.key;
+    if (c.compact) {
+      EXPECT_EQ(stored[0], '\x01') << c.key;
+      EXPECT_LE(stored.size(), 60u) << c.key;
+    } else {
+      EXPECT_EQ(stored[0], '{') << c.key;
+    }
+    auto head = b.Head("bkt", c.key);
+    ASSERT_TRUE(head) << c.key;
+    EXPECT_EQ(head->etag, c.etag) << c.key;
+    EXPECT_EQ(head->size, 1000u) << c.key;
+    EXPECT_EQ(head->content_type, c.content_type) << c.key;
+    EXPECT_EQ(head->metadata, c.metadata) << c.key;
+  }
+  // A JSON attribute of an earlier version, naming an ETag that is not the
+  // file's MD5: it is read, not recomputed.
+  std::string path = (dir_ / "buckets/bkt/plain").string();
+  struct stat st;
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  std::string old = "{\"etag\":\"" + md5 + "\",\"size\":1000,\"fsize\":1000,\"mtime\":" +
+                    std::to_string(int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec) +
+                    ",\"ct\":\"text/csv\"}";
+  ASSERT_EQ(::setxattr(path.c_str(), "user.plumbline.s3", old.data(), old.size(), 0), 0);
+  auto head = b.Head("bkt", "plain");
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->etag, md5);
+  EXPECT_EQ(head->content_type, "text/csv");
+  // A file changed behind the store's back (another size): its ETag is
+  // computed again, and kept compact.
+  {
+    FILE* f = std::fopen(path.c_str(), "a");
+    std::fputs("more", f);
+    std::fclose(f);
+  }
+  head = b.Head("bkt", "plain");
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->etag, crypto::HexEncode(crypto::Md5(std::string(1000, 'x') + "more")));
+  EXPECT_EQ(head->size, 1004u);
+  EXPECT_EQ(attr("plain")[0], '\x01');
 }
 
 }  // namespace
