@@ -9,6 +9,7 @@
 #include <cstring>
 #include <span>
 
+#include "common/text.hpp"
 #include "crypto/digest.hpp"
 #include "crypto/envelope.hpp"
 #include "crypto/hash.hpp"
@@ -24,13 +25,20 @@ namespace plumbline::s3 {
 
 namespace {
 
-std::string Lower(std::string s) {
-  for (char& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return s;
-}
-
 const std::string* Find(const http::Request& r, std::string_view name) { return r.FindHeader(name); }
+
+// The body's length as the request declares it (an aws-chunked body's
+// decoded length), 0 when it does not.
+uint64_t DeclaredLength(const http::Request& r) {
+  const std::string* v = Find(r, "x-amz-decoded-content-length");
+  if (!v) {
+    const std::string* sha = Find(r, "x-amz-content-sha256");
+    if (sha && sha->rfind("STREAMING-", 0) == 0) return 0;
+    v = Find(r, "Content-Length");
+  }
+  if (!v || v->empty() || v->size() > 19 || v->find_first_not_of("0123456789") != std::string::npos) return 0;
+  return std::stoull(*v);
+}
 
 Error ToStatus(const S3Error& e) { return InvalidArgument(e.code + ": " + e.message); }
 
@@ -39,7 +47,7 @@ Error ToStatus(const S3Error& e) { return InvalidArgument(e.code + ": " + e.mess
 storage::ObjectInfo MetadataFromHeaders(const http::Request& r) {
   storage::ObjectInfo info;
   for (const auto& h : r.headers) {
-    std::string name = Lower(h.name);
+    std::string name = AsciiLower(h.name);
     if (name == "content-type") info.content_type = h.value;
     if (name.rfind("x-amz-meta-", 0) == 0) info.metadata.emplace_back(name.substr(11), h.value);
   }
@@ -183,7 +191,7 @@ class UploadSink final : public http::BodySink {
     } else if (auto e = EncryptionFor(s3_, head, target.bucket, &info)) {
       return Fail(*e);
     }
-    auto writer = is_part ? s3_.buckets.CreatePart(upload, part_number)
+    auto writer = is_part ? s3_.buckets.CreatePart(upload, part_number, DeclaredLength(head))
                           : s3_.buckets.Create(target.bucket, target.key);
     if (!writer) return Fail(FromStorage(writer.error(), true));
     writer_ = std::move(*writer);
@@ -559,7 +567,7 @@ http::Response S3Service::Impl::CopyObject(const http::Request& r, const Target&
   http::Request put = r;
   put.headers.clear();
   for (const auto& h : r.headers) {
-    std::string n = Lower(h.name);
+    std::string n = AsciiLower(h.name);
     if (n == "content-type" || n.rfind("x-amz-meta-", 0) == 0 || n == "x-amz-content-sha256" ||
         n == "content-md5" || n.rfind("x-amz-checksum-", 0) == 0 || n == "x-amz-decoded-content-length")
       continue;

@@ -9,11 +9,16 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <boost/json.hpp>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <functional>
+#include <map>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "common/ids.hpp"
@@ -280,6 +285,12 @@ void PruneEmpty(fs::path dir, const fs::path& stop) {
   }
 }
 
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 Status SyncDir(const std::string& dir) {
   int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0) return Unavailable(Errno("cannot open " + dir));
@@ -305,16 +316,18 @@ class FileReader final : public Reader {
   int fd_;
 };
 
-class StagedWriter final : public ObjectWriter {
+// Writes an object's or a part's bytes into an open file from `base` on (at
+// most `room` of them), handing them to writeback as they come; publishing
+// them is the subclass's.
+class FileWriter : public ObjectWriter {
  public:
-  StagedWriter(int fd, std::string tmp, std::string target, std::string key)
-      : fd_(fd), tmp_(std::move(tmp)), target_(std::move(target)), key_(std::move(key)) {}
-  ~StagedWriter() override {
+  ~FileWriter() override {
     WaitForCommitter();
     if (fd_ >= 0) ::close(fd_);
-    if (!published_) ::unlink(tmp_.c_str());
   }
   Status Append(std::string_view data) override {
+    if (data.size() > room_ - written_)
+      return InvalidArgument("more bytes for " + key_ + " than the " + std::to_string(room_) + " it has room for");
     while (!data.empty()) {
       ssize_t w = ::write(fd_, data.data(), std::min(data.size(), kMaxWrite));
       if (w < 0) {
@@ -327,16 +340,18 @@ class StagedWriter final : public ObjectWriter {
     StartWriteback();
     return {};
   }
-  // Appends the whole file open at `from`, from its start: copied by the
-  // kernel (copy_file_range(2): no trip through this process, and on file
-  // systems that share extents, no copy at all), with read and write where
-  // the kernel cannot copy between these two files.
-  Status AppendFile(int from) {
-    off_t at = 0;
+  // Appends `length` bytes of the file open at `from`, from `at` (to its
+  // end when it is shorter): copied by the kernel (copy_file_range(2): no
+  // trip through this process, and on file systems that share extents, no
+  // copy at all), with read and write where the kernel cannot copy between
+  // these two files.
+  Status AppendFile(int from, off_t at, uint64_t length) {
     for (;;) {
-      ssize_t n = ::copy_file_range(from, &at, fd_, nullptr, kCopyPiece, 0);
+      if (length == 0) return {};
+      ssize_t n = ::copy_file_range(from, &at, fd_, nullptr, std::min<uint64_t>(length, kCopyPiece), 0);
       if (n > 0) {
         written_ += static_cast<uint64_t>(n);
+        length -= static_cast<uint64_t>(n);
         StartWriteback();
         continue;
       }
@@ -347,14 +362,16 @@ class StagedWriter final : public ObjectWriter {
       break;
     }
     std::vector<char> buf(kMaxWrite);
-    for (;;) {
-      ssize_t r = ::pread(from, buf.data(), buf.size(), at);
+    while (length > 0) {
+      ssize_t r = ::pread(from, buf.data(), std::min<uint64_t>(buf.size(), length), at);
       if (r < 0 && errno == EINTR) continue;
       if (r < 0) return Unavailable(Errno("read for " + key_ + " failed"));
       if (r == 0) return {};
       at += r;
+      length -= static_cast<uint64_t>(r);
       PLB_TRY(Append(std::string_view(buf.data(), static_cast<size_t>(r))));
     }
+    return {};
   }
   uint64_t written() const override { return written_; }
   Status Sync() override {
@@ -367,28 +384,15 @@ class StagedWriter final : public ObjectWriter {
     synced_ = written_;
     return {};
   }
-  Status Commit(const ObjectInfo& info) override {
-    // Only the tail not yet written back (or synced by Sync) is left.
-    if (synced_ != written_ || written_ == 0) PLB_TRY(Sync());
-    struct stat st;
-    if (::fstat(fd_, &st) != 0) return Unavailable(Errno("stat failed"));
-    std::string attr = EncodeInfo(info, st);
-    if (::fsetxattr(fd_, kAttr, attr.data(), attr.size(), 0) != 0)
-      return Unavailable(Errno("cannot store the object's metadata (extended attributes)"));
-    ::close(fd_);
-    fd_ = -1;
-    fs::path parent = fs::path(target_).parent_path();
-    std::error_code ec;
-    fs::create_directories(parent, ec);
-    if (ec) return Conflict("the key " + key_ + " lies under an existing object: " + ec.message());
-    if (::rename(tmp_.c_str(), target_.c_str()) != 0) {
-      if (errno == EISDIR || errno == ENOTEMPTY || errno == ENOTDIR || errno == EEXIST)
-        return Conflict(Errno("the key " + key_ + " is a folder of other keys"));
-      return Unavailable(Errno("cannot publish " + key_));
-    }
-    published_ = true;
-    return SyncDir(parent.string());
-  }
+
+ protected:
+  FileWriter(int fd, std::string key, uint64_t base = 0, uint64_t room = UINT64_MAX)
+      : fd_(fd), key_(std::move(key)), base_(base), room_(room) {}
+  // Only the tail not yet written back (or synced by Sync) is left.
+  Status SyncRest() { return synced_ != written_ || written_ == 0 ? Sync() : Status{}; }
+
+  int fd_;
+  std::string key_;
 
  private:
   // A large upload's pages go to the disk while the rest of the body is
@@ -417,9 +421,9 @@ class StagedWriter final : public ObjectWriter {
   static constexpr size_t kCopyPiece = 4u << 20;
   void StartWriteback() {
     while (written_ - flushed_ >= kWindow) {
-      ::sync_file_range(fd_, static_cast<off_t>(flushed_), kWindow, SYNC_FILE_RANGE_WRITE);
+      ::sync_file_range(fd_, static_cast<off_t>(base_ + flushed_), kWindow, SYNC_FILE_RANGE_WRITE);
       if (flushed_ >= kWindow)
-        ::sync_file_range(fd_, static_cast<off_t>(flushed_ - kWindow), kWindow,
+        ::sync_file_range(fd_, static_cast<off_t>(base_ + flushed_ - kWindow), kWindow,
                           SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
       flushed_ += kWindow;
     }
@@ -438,8 +442,8 @@ class StagedWriter final : public ObjectWriter {
     if (committer_.joinable()) committer_.join();
   }
 
-  int fd_;
-  std::string tmp_, target_, key_;
+  const uint64_t base_;  // where the bytes start in the file
+  const uint64_t room_;  // how many may be written
   uint64_t written_ = 0;
   uint64_t flushed_ = 0;  // bytes handed to writeback
   uint64_t synced_ = 0;   // bytes made durable by Sync
@@ -447,18 +451,146 @@ class StagedWriter final : public ObjectWriter {
   std::atomic<bool> committing_{false};
   int commit_errno_ = 0;  // the committer's; read after joining it
   std::thread committer_;
+};
+
+// Publishes an object (or a part in a file of its own): its info in the
+// file's attribute, then the staged file renamed over the target.
+class StagedWriter final : public FileWriter {
+ public:
+  StagedWriter(int fd, std::string tmp, std::string target, std::string key)
+      : FileWriter(fd, std::move(key)), tmp_(std::move(tmp)), target_(std::move(target)) {}
+  // A part in a file of its own replaces the part's record of the same
+  // number (`other`) under `lock`, so the part committed last stands.
+  StagedWriter(int fd, std::string tmp, std::string target, std::string key, std::string other,
+               std::shared_ptr<std::mutex> lock)
+      : StagedWriter(fd, std::move(tmp), std::move(target), std::move(key)) {
+    other_ = std::move(other);
+    lock_ = std::move(lock);
+  }
+  ~StagedWriter() override {
+    if (!published_) ::unlink(tmp_.c_str());
+  }
+  Status Commit(const ObjectInfo& info) override {
+    PLB_TRY(SyncRest());
+    struct stat st;
+    if (::fstat(fd_, &st) != 0) return Unavailable(Errno("stat failed"));
+    std::string attr = EncodeInfo(info, st);
+    if (::fsetxattr(fd_, kAttr, attr.data(), attr.size(), 0) != 0)
+      return Unavailable(Errno("cannot store the object's metadata (extended attributes)"));
+    ::close(fd_);
+    fd_ = -1;
+    return Publish(tmp_, target_, key_, &published_, other_, lock_.get());
+  }
+
+  // Renames a complete, synced file over an object's path (making the
+  // folders above it) and syncs the folder.
+  // With `other`, removes that file too, the two under `lock`.
+  static Status Publish(const std::string& from, const std::string& target, const std::string& key,
+                        bool* published, const std::string& other = "", std::mutex* lock = nullptr) {
+    fs::path parent = fs::path(target).parent_path();
+    std::error_code ec;
+    fs::create_directories(parent, ec);
+    if (ec) return Conflict("the key " + key + " lies under an existing object: " + ec.message());
+    {
+      std::unique_lock<std::mutex> held;
+      if (lock) held = std::unique_lock<std::mutex>(*lock);
+      if (::rename(from.c_str(), target.c_str()) != 0) {
+        if (errno == EISDIR || errno == ENOTEMPTY || errno == ENOTDIR || errno == EEXIST)
+          return Conflict(Errno("the key " + key + " is a folder of other keys"));
+        return Unavailable(Errno("cannot publish " + key));
+      }
+      if (!other.empty()) ::unlink(other.c_str());
+    }
+    *published = true;
+    return SyncDir(parent.string());
+  }
+
+ private:
+  std::string tmp_, target_;
+  std::string other_;
+  std::shared_ptr<std::mutex> lock_;
   bool published_ = false;
 };
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+// A part written in place: into its upload's data file at its slot, and
+// published by a record beside it ("part-N.at": where it lies, its size,
+// ETag and time), written once its bytes are on disk. `release` runs when
+// the writer goes, committed or not.
+class RegionWriter final : public FileWriter {
+ public:
+  // `other`: the part's file of its own, removed with the record's
+  // publishing under `lock`, so the part committed last stands.
+  RegionWriter(int fd, uint64_t offset, uint64_t room, std::string record, std::string key,
+               std::string other, std::shared_ptr<std::mutex> lock, std::function<void()> release)
+      : FileWriter(fd, std::move(key), offset, room),
+        offset_(offset),
+        record_(std::move(record)),
+        other_(std::move(other)),
+        lock_(std::move(lock)),
+        release_(std::move(release)) {}
+  ~RegionWriter() override { release_(); }
+  Status Commit(const ObjectInfo& info) override {
+    PLB_TRY(SyncRest());
+    std::string text = "plbpart1 " + std::to_string(offset_) + " " + std::to_string(written()) + " " +
+                       info.etag + " " + std::to_string(NowMs()) + "\n";
+    std::string dir = fs::path(record_).parent_path().string();
+    std::string tmp = dir + "/.tmp-" + RandomHex(8);
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) return Unavailable(Errno("cannot record a part"));
+    bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+    ::close(fd);
+    bool published = false;
+    if (ok) {
+      std::lock_guard<std::mutex> held(*lock_);
+      published = ::rename(tmp.c_str(), record_.c_str()) == 0;
+      if (published) ::unlink(other_.c_str());
+    }
+    if (!published) {
+      ::unlink(tmp.c_str());
+      return Unavailable(Errno("cannot record a part"));
+    }
+    return SyncDir(dir);
+  }
+
+ private:
+  uint64_t offset_;
+  std::string record_, other_;
+  std::shared_ptr<std::mutex> lock_;
+  std::function<void()> release_;
+};
+
+// Reads `size` bytes of an open file from `offset` (a part written in place).
+class RegionReader final : public Reader {
+ public:
+  RegionReader(int fd, uint64_t offset, uint64_t size) : fd_(fd), at_(offset), left_(size) {}
+  ~RegionReader() override { ::close(fd_); }
+  Result<size_t> Read(char* buf, size_t n) override {
+    for (;;) {
+      ssize_t r = ::pread(fd_, buf, static_cast<size_t>(std::min<uint64_t>(n, left_)), static_cast<off_t>(at_));
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) return Unavailable(Errno("read failed"));
+      at_ += static_cast<uint64_t>(r);
+      left_ -= static_cast<uint64_t>(r);
+      return static_cast<size_t>(r);
+    }
+  }
+
+ private:
+  int fd_;
+  uint64_t at_, left_;
+};
 
 }  // namespace
 
-LocalBuckets::LocalBuckets(std::string data_dir) : data_dir_(std::move(data_dir)) {}
+struct LocalBuckets::PartsInFlight {
+  std::mutex m;
+  std::set<std::pair<std::string, int>> writing;  // (upload id, part number)
+  // Held while a part is published and its other form removed.
+  std::shared_ptr<std::mutex> publishing = std::make_shared<std::mutex>();
+};
+
+LocalBuckets::LocalBuckets(std::string data_dir)
+    : data_dir_(std::move(data_dir)), in_flight_(std::make_shared<PartsInFlight>()) {}
 
 std::string LocalBuckets::BucketDir(const std::string& bucket) const {
   return data_dir_ + "/buckets/" + bucket;
@@ -581,8 +713,7 @@ Result<std::unique_ptr<Reader>> LocalBuckets::Open(const std::string& bucket,
   return std::unique_ptr<Reader>(new FileReader(fd));
 }
 
-Result<std::unique_ptr<ObjectWriter>> LocalBuckets::Create(const std::string& bucket,
-                                                           const std::string& key) {
+Result<std::string> LocalBuckets::TargetPath(const std::string& bucket, const std::string& key) {
   PLB_TRY(HeadBucket(bucket));
   PLB_TRY(CheckKey(key));
   // A key under an object, or an object where a folder is: refuse before
@@ -598,6 +729,12 @@ Result<std::unique_ptr<ObjectWriter>> LocalBuckets::Create(const std::string& bu
       return Conflict("the key " + key + " lies under the object " + key.substr(0, slash) +
                       " in this store");
   }
+  return target;
+}
+
+Result<std::unique_ptr<ObjectWriter>> LocalBuckets::Create(const std::string& bucket,
+                                                           const std::string& key) {
+  PLB_ASSIGN_OR_RETURN(std::string target, TargetPath(bucket, key));
   std::string staging = data_dir_ + "/s3-staging/tmp";
   std::error_code ec;
   fs::create_directories(staging, ec);
@@ -782,38 +919,137 @@ Result<UploadInfo> LocalBuckets::GetUpload(const std::string& bucket, const std:
   return u;
 }
 
-Result<std::unique_ptr<ObjectWriter>> LocalBuckets::CreatePart(const UploadInfo& upload,
-                                                               int number) {
+namespace {
+
+// The upload's stride: the size of the first part offered to go in place,
+// made once (a complete file linked into place, so two parts racing agree)
+// and on disk before any part record that relies on it: a record becomes
+// durable with a sync of this same folder, which the link precedes.
+Result<uint64_t> StrideOf(const std::string& dir, uint64_t proposed) {
+  const std::string path = dir + "/stride";
+  auto read = [&]() -> std::optional<uint64_t> {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return std::nullopt;
+    char buf[32] = {};
+    ssize_t n = ::read(fd, buf, sizeof buf - 1);
+    ::close(fd);
+    uint64_t v = n > 0 ? std::strtoull(buf, nullptr, 10) : 0;
+    return v > 0 ? std::optional<uint64_t>(v) : std::nullopt;
+  };
+  if (auto v = read()) return *v;
+  const std::string tmp = dir + "/.tmp-" + RandomHex(8);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return Unavailable(Errno("cannot stage a part"));
+  const std::string text = std::to_string(proposed);
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  bool linked = ok && ::link(tmp.c_str(), path.c_str()) == 0;
+  ::unlink(tmp.c_str());
+  if (linked) return proposed;
+  if (auto v = read()) return *v;  // another part's stride came first
+  return Unavailable(Errno("cannot stage a part"));
+}
+
+// A part's record (RegionWriter::Commit), or nullopt when it is not one.
+std::optional<PartInfo> ReadRecord(const std::string& path, int number) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  char buf[256] = {};
+  ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return std::nullopt;
+  char etag[80] = {};
+  unsigned long long offset = 0, size = 0;
+  long long mtime = 0;
+  if (std::sscanf(buf, "plbpart1 %llu %llu %79s %lld", &offset, &size, etag, &mtime) != 4) return std::nullopt;
+  PartInfo p;
+  p.number = number;
+  p.size = size;
+  p.etag = etag;
+  p.mtime_ms = mtime;
+  p.in_place = true;
+  p.offset = offset;
+  return p;
+}
+
+int64_t ChangedNs(const struct stat& st) { return int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec; }
+
+}  // namespace
+
+Result<std::unique_ptr<ObjectWriter>> LocalBuckets::CreatePart(const UploadInfo& upload, int number,
+                                                               uint64_t size) {
   std::string dir = UploadDir(data_dir_, upload.upload_id);
+  if (size > 0 && upload.meta.sse.empty() && number >= 1) {
+    PLB_ASSIGN_OR_RETURN(uint64_t stride, StrideOf(dir, size));
+    auto slot = std::make_pair(upload.upload_id, number);
+    bool free = false;
+    if (size <= stride) {
+      std::lock_guard<std::mutex> lock(in_flight_->m);
+      free = in_flight_->writing.insert(slot).second;
+    }
+    if (free) {
+      auto release = [in_flight = in_flight_, slot] {
+        std::lock_guard<std::mutex> lock(in_flight->m);
+        in_flight->writing.erase(slot);
+      };
+      const uint64_t offset = static_cast<uint64_t>(number - 1) * stride;
+      int fd = ::open((dir + "/data").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+      if (fd < 0 || ::lseek(fd, static_cast<off_t>(offset), SEEK_SET) < 0) {
+        if (fd >= 0) ::close(fd);
+        release();
+        return Unavailable(Errno("cannot stage a part"));
+      }
+      const std::string file = dir + "/part-" + std::to_string(number);
+      return std::unique_ptr<ObjectWriter>(new RegionWriter(fd, offset, stride, file + ".at", upload.key,
+                                                            file, in_flight_->publishing, release));
+    }
+  }
   std::string tmp = dir + "/.tmp-" + RandomHex(8);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return Unavailable(Errno("cannot stage a part"));
+  const std::string file = dir + "/part-" + std::to_string(number);
   return std::unique_ptr<ObjectWriter>(
-      new StagedWriter(fd, tmp, dir + "/part-" + std::to_string(number), upload.key));
+      new StagedWriter(fd, tmp, file, upload.key, file + ".at", in_flight_->publishing));
 }
 
 Result<std::unique_ptr<Reader>> LocalBuckets::OpenPart(const UploadInfo& upload, int number) {
-  std::string path = UploadDir(data_dir_, upload.upload_id) + "/part-" + std::to_string(number);
+  PLB_ASSIGN_OR_RETURN(auto parts, ListParts(upload));
+  auto it = std::find_if(parts.begin(), parts.end(), [&](const PartInfo& p) { return p.number == number; });
+  if (it == parts.end()) return NotFound("part " + std::to_string(number) + " is missing");
+  std::string dir = UploadDir(data_dir_, upload.upload_id);
+  std::string path = it->in_place ? dir + "/data" : dir + "/part-" + std::to_string(number);
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return NotFound("part " + std::to_string(number) + " is missing");
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  if (it->in_place) return std::unique_ptr<Reader>(new RegionReader(fd, it->offset, it->size));
   return std::unique_ptr<Reader>(new FileReader(fd));
 }
 
 Result<std::vector<PartInfo>> LocalBuckets::ListParts(const UploadInfo& upload) {
-  std::vector<PartInfo> parts;
+  std::map<int, std::pair<PartInfo, int64_t>> parts;  // number: the part, when it was stored (ns)
   std::string dir = UploadDir(data_dir_, upload.upload_id);
   for (const Entry& e : SortedEntries(dir)) {
     if (e.dir || e.name.rfind("part-", 0) != 0) continue;
     std::string path = dir + "/" + e.name;
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) continue;
-    PLB_ASSIGN_OR_RETURN(ObjectInfo info, InfoOf(path, e.name, st));
-    parts.push_back({std::atoi(e.name.c_str() + 5), info.size, info.etag, info.mtime_ms});
+    const int number = std::atoi(e.name.c_str() + 5);
+    std::optional<PartInfo> part;
+    if (e.name.size() > 3 && e.name.compare(e.name.size() - 3, 3, ".at") == 0) {
+      part = ReadRecord(path, number);
+    } else {
+      PLB_ASSIGN_OR_RETURN(ObjectInfo info, InfoOf(path, e.name, st));
+      part = PartInfo{number, info.size, info.etag, info.mtime_ms};
+    }
+    if (!part) continue;
+    // Both forms (a crash between publishing one and removing the other):
+    // the later one stands.
+    auto [it, added] = parts.try_emplace(number, *part, ChangedNs(st));
+    if (!added && ChangedNs(st) > it->second.second) it->second = {*part, ChangedNs(st)};
   }
-  std::sort(parts.begin(), parts.end(),
-            [](const PartInfo& a, const PartInfo& b) { return a.number < b.number; });
-  return parts;
+  std::vector<PartInfo> out;
+  for (auto& [number, part] : parts) out.push_back(std::move(part.first));
+  return out;
 }
 
 Result<std::vector<UploadInfo>> LocalBuckets::ListUploads(const std::string& bucket) {
@@ -831,14 +1067,50 @@ Result<std::vector<UploadInfo>> LocalBuckets::ListUploads(const std::string& buc
 
 Status LocalBuckets::CompleteUpload(const UploadInfo& upload, const std::vector<int>& numbers,
                                     const ObjectInfo& info) {
+  PLB_ASSIGN_OR_RETURN(auto listed, ListParts(upload));
+  std::map<int, PartInfo> by_number;
+  for (auto& p : listed) by_number.emplace(p.number, std::move(p));
+  std::vector<const PartInfo*> parts;
+  for (int n : numbers) {
+    auto it = by_number.find(n);
+    if (it == by_number.end()) return NotFound("part " + std::to_string(n) + " is missing");
+    parts.push_back(&it->second);
+  }
+  const std::string dir = UploadDir(data_dir_, upload.upload_id);
+  // Parts 1..N all in place, each a whole stride but the last: the data
+  // file is the object already.
+  bool whole = !parts.empty();
+  const uint64_t stride = whole ? parts[0]->size : 0;
+  uint64_t total = 0;
+  for (size_t i = 0; whole && i < parts.size(); ++i) {
+    const PartInfo& p = *parts[i];
+    whole = p.in_place && p.number == static_cast<int>(i) + 1 && p.offset == i * stride &&
+            (i + 1 == parts.size() ? p.size <= stride : p.size == stride);
+    total += p.size;
+  }
+  if (whole) {
+    PLB_ASSIGN_OR_RETURN(std::string target, TargetPath(upload.bucket, upload.key));
+    const std::string data = dir + "/data";
+    int fd = ::open(data.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return Unavailable(Errno("cannot open the upload's data"));
+    struct stat st;
+    bool ok = ::ftruncate(fd, static_cast<off_t>(total)) == 0 && ::fstat(fd, &st) == 0;
+    std::string attr = ok ? EncodeInfo(info, st) : std::string();
+    ok = ok && ::fsetxattr(fd, kAttr, attr.data(), attr.size(), 0) == 0 && ::fsync(fd) == 0;
+    ::close(fd);
+    if (!ok) return Unavailable(Errno("cannot complete " + upload.key));
+    bool published = false;
+    PLB_TRY(StagedWriter::Publish(data, target, upload.key, &published));
+    return AbortUpload(upload);
+  }
   PLB_ASSIGN_OR_RETURN(auto created, Create(upload.bucket, upload.key));
   auto& writer = static_cast<StagedWriter&>(*created);  // what Create makes
-  std::string dir = UploadDir(data_dir_, upload.upload_id);
-  for (int n : numbers) {
-    std::string path = dir + "/part-" + std::to_string(n);
+  for (const PartInfo* p : parts) {
+    std::string path = p->in_place ? dir + "/data" : dir + "/part-" + std::to_string(p->number);
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return NotFound("part " + std::to_string(n) + " is missing");
-    Status copied = writer.AppendFile(fd);
+    if (fd < 0) return NotFound("part " + std::to_string(p->number) + " is missing");
+    Status copied = p->in_place ? writer.AppendFile(fd, static_cast<off_t>(p->offset), p->size)
+                                : writer.AppendFile(fd, 0, UINT64_MAX);
     ::close(fd);
     PLB_TRY(copied);
   }

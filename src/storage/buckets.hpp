@@ -98,6 +98,8 @@ struct PartInfo {
   uint64_t size = 0;
   std::string etag;
   int64_t mtime_ms = 0;
+  bool in_place = false;  // in the upload's data file at `offset`, else a file of its own
+  uint64_t offset = 0;
 };
 
 class LocalBuckets {
@@ -140,7 +142,17 @@ class LocalBuckets {
   // kNotFound ("NoSuchUpload") when the id is unknown or for another key.
   Result<UploadInfo> GetUpload(const std::string& bucket, const std::string& key,
                                const std::string& upload_id);
-  Result<std::unique_ptr<ObjectWriter>> CreatePart(const UploadInfo& upload, int number);
+  // A part's writer. `size`, the part's length when the request declares
+  // it (0 when not), lets the part go straight to its place in the
+  // object-to-be: the first such part of an upload fixes the stride, and a
+  // later one no longer than it (and not being written already) goes to
+  // (number - 1) x stride of the upload's data file, so that completing
+  // parts 1..N that all lie in place (all of the stride but the last) only
+  // renames that file. Any other part goes to a file of its own, and
+  // completing copies. An SSE-KMS upload's parts always have files of their own.
+  Result<std::unique_ptr<ObjectWriter>> CreatePart(const UploadInfo& upload, int number,
+                                                   uint64_t size = 0);
+  // The parts uploaded, by number (a part uploaded again: the last one).
   Result<std::vector<PartInfo>> ListParts(const UploadInfo& upload);
   // A part's stored bytes. kNotFound.
   Result<std::unique_ptr<Reader>> OpenPart(const UploadInfo& upload, int number);
@@ -157,7 +169,11 @@ class LocalBuckets {
 
  private:
   std::string BucketDir(const std::string& bucket) const;
+  // kNotFound, kInvalidArgument, kConflict: where an object `key` would lie.
+  Result<std::string> TargetPath(const std::string& bucket, const std::string& key);
   std::string data_dir_;
+  struct PartsInFlight;  // the (upload, part number)s being written in place
+  std::shared_ptr<PartsInFlight> in_flight_;
 };
 
 }  // namespace plumbline::storage

@@ -410,5 +410,182 @@ TEST_F(BucketsTest, ObjectInfoIsKeptCompactWhereItCanBe) {
   EXPECT_EQ(attr("plain")[0], '\x01');
 }
 
+// Multipart parts that declare their size go straight to their place in
+// the upload's data file; completing parts 1..N that all lie there (a whole
+// stride each but the last) renames that file, anything else is copied.
+class PartsTest : public BucketsTest {
+ protected:
+  storage::UploadInfo Upload(storage::LocalBuckets& b, const std::string& key, std::string sse = "") {
+    storage::ObjectInfo meta;
+    meta.sse = std::move(sse);
+    auto u = b.CreateUpload("bkt", key, meta);
+    EXPECT_TRUE(u);
+    return *u;
+  }
+  // Writes and commits part `n` (its size declared); returns its ETag.
+  std::string Part(storage::LocalBuckets& b, const storage::UploadInfo& u, int n, const std::string& data) {
+    auto w = b.CreatePart(u, n, data.size());
+    EXPECT_TRUE(w);
+    EXPECT_TRUE((*w)->Append(data));
+    storage::ObjectInfo info;
+    info.etag = crypto::HexEncode(crypto::Md5(data));
+    info.size = data.size();
+    EXPECT_TRUE((*w)->Commit(info));
+    return info.etag;
+  }
+  static std::string Bytes(char c, size_t n) { return std::string(n, c); }
+  std::string Read(storage::LocalBuckets& b, const std::string& key) {
+    auto r = b.Open("bkt", key, 0);
+    EXPECT_TRUE(r);
+    std::string out;
+    char buf[4096];
+    for (;;) {
+      auto n = (*r)->Read(buf, sizeof buf);
+      EXPECT_TRUE(n);
+      if (!n || *n == 0) return out;
+      out.append(buf, *n);
+    }
+  }
+  std::string ReadPart(storage::LocalBuckets& b, const storage::UploadInfo& u, int n) {
+    auto r = b.OpenPart(u, n);
+    EXPECT_TRUE(r) << n;
+    std::string out;
+    char buf[4096];
+    for (;;) {
+      auto got = (*r)->Read(buf, sizeof buf);
+      if (!got || *got == 0) return out;
+      out.append(buf, *got);
+    }
+  }
+  std::filesystem::path UploadDir(const storage::UploadInfo& u) { return dir_ / "s3-staging/uploads" / u.upload_id; }
+  storage::ObjectInfo Whole(const std::string& etag, uint64_t size) {
+    storage::ObjectInfo info;
+    info.etag = etag;
+    info.size = size;
+    return info;
+  }
+};
+
+TEST_F(PartsTest, PartsInPlaceOutOfOrderCompleteByRenamingTheDataFile) {
+  storage::LocalBuckets b(dir_.string());
+  ASSERT_TRUE(b.CreateBucket("bkt"));
+  auto u = Upload(b, "big/object");
+  const size_t stride = 3000;
+  Part(b, u, 2, Bytes('b', stride));  // the first part offered fixes the stride
+  Part(b, u, 3, Bytes('c', 1234));    // the last, shorter
+  Part(b, u, 1, Bytes('a', stride));
+  auto parts = b.ListParts(u);
+  ASSERT_TRUE(parts);
+  ASSERT_EQ(parts->size(), 3u);
+  for (const auto& p : *parts) {
+    EXPECT_TRUE(p.in_place) << p.number;
+    EXPECT_EQ(p.offset, (p.number - 1) * stride) << p.number;
+  }
+  EXPECT_EQ((*parts)[2].size, 1234u);
+  EXPECT_EQ(ReadPart(b, u, 2), Bytes('b', stride));
+  struct stat data;
+  ASSERT_EQ(::stat((UploadDir(u) / "data").c_str(), &data), 0);
+  const std::string whole = Bytes('a', stride) + Bytes('b', stride) + Bytes('c', 1234);
+  ASSERT_TRUE(b.CompleteUpload(u, {1, 2, 3}, Whole("0123456789abcdef0123456789abcdef-3", whole.size())));
+  EXPECT_EQ(Read(b, "big/object"), whole);
+  struct stat object;
+  ASSERT_EQ(::stat((dir_ / "buckets/bkt/big/object").c_str(), &object), 0);
+  EXPECT_EQ(object.st_ino, data.st_ino);  // renamed, not copied
+  auto head = b.Head("bkt", "big/object");
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->etag, "0123456789abcdef0123456789abcdef-3");
+  EXPECT_EQ(head->size, whole.size());
+  EXPECT_FALSE(std::filesystem::exists(UploadDir(u)));
+}
+
+TEST_F(PartsTest, PartsOutOfStrideOrOutOfSequenceAreCopied) {
+  storage::LocalBuckets b(dir_.string());
+  ASSERT_TRUE(b.CreateBucket("bkt"));
+  auto u = Upload(b, "mixed");
+  Part(b, u, 2, Bytes('b', 50));   // fixes the stride at 50
+  Part(b, u, 1, Bytes('a', 100));  // longer than the stride: a file of its own
+  Part(b, u, 3, Bytes('c', 30));
+  Part(b, u, 5, Bytes('e', 10));
+  auto parts = b.ListParts(u);
+  ASSERT_TRUE(parts);
+  ASSERT_EQ(parts->size(), 4u);
+  EXPECT_FALSE((*parts)[0].in_place);
+  EXPECT_TRUE((*parts)[1].in_place);
+  EXPECT_EQ((*parts)[3].offset, 200u);
+  ASSERT_TRUE(b.CompleteUpload(u, {1, 2, 3}, Whole("0123456789abcdef0123456789abcdef-3", 180)));
+  EXPECT_EQ(Read(b, "mixed"), Bytes('a', 100) + Bytes('b', 50) + Bytes('c', 30));
+
+  // All in place, but not 1..N: parts 1, 2 and 4.
+  auto gaps = Upload(b, "gaps");
+  for (int n : {1, 2, 4}) Part(b, gaps, n, Bytes(static_cast<char>('0' + n), 64));
+  ASSERT_TRUE(b.CompleteUpload(gaps, {1, 2, 4}, Whole("0123456789abcdef0123456789abcdef-3", 192)));
+  EXPECT_EQ(Read(b, "gaps"), Bytes('1', 64) + Bytes('2', 64) + Bytes('4', 64));
+}
+
+TEST_F(PartsTest, APartUploadedAgainKeepsTheLastAndTwoAtOnceDoNotShareItsPlace) {
+  storage::LocalBuckets b(dir_.string());
+  ASSERT_TRUE(b.CreateBucket("bkt"));
+  auto u = Upload(b, "again");
+  Part(b, u, 1, Bytes('x', 100));
+  // Two writers of part 2 at once: the second gets a file of its own.
+  auto first = b.CreatePart(u, 2, 100);
+  auto second = b.CreatePart(u, 2, 100);
+  ASSERT_TRUE(first && second);
+  ASSERT_TRUE((*first)->Append(Bytes('f', 100)));
+  ASSERT_TRUE((*second)->Append(Bytes('s', 100)));
+  storage::ObjectInfo s_info = Whole(crypto::HexEncode(crypto::Md5(Bytes('s', 100))), 100);
+  storage::ObjectInfo f_info = Whole(crypto::HexEncode(crypto::Md5(Bytes('f', 100))), 100);
+  ASSERT_TRUE((*second)->Commit(s_info));
+  ASSERT_TRUE((*first)->Commit(f_info));
+  first->reset();
+  second->reset();
+  auto parts = b.ListParts(u);
+  ASSERT_TRUE(parts);
+  ASSERT_EQ(parts->size(), 2u);
+  EXPECT_TRUE((*parts)[1].in_place);
+  EXPECT_EQ((*parts)[1].etag, f_info.etag);  // committed last
+  EXPECT_EQ(ReadPart(b, u, 2), Bytes('f', 100));
+  EXPECT_FALSE(std::filesystem::exists(UploadDir(u) / "part-2"));  // replaced by the later one
+  // Once it is done, part 2 goes in place again, and stands; then in a
+  // file of its own, which replaces the record.
+  std::string etag = Part(b, u, 2, Bytes('g', 100));
+  parts = b.ListParts(u);
+  ASSERT_TRUE(parts);
+  EXPECT_EQ((*parts)[1].etag, etag);
+  EXPECT_TRUE((*parts)[1].in_place);
+  {
+    auto busy = b.CreatePart(u, 2, 100);  // holds part 2's place
+    ASSERT_TRUE(busy);
+    etag = Part(b, u, 2, Bytes('h', 100));
+  }
+  parts = b.ListParts(u);
+  ASSERT_TRUE(parts);
+  EXPECT_EQ((*parts)[1].etag, etag);
+  EXPECT_FALSE((*parts)[1].in_place);
+  EXPECT_FALSE(std::filesystem::exists(UploadDir(u) / "part-2.at"));
+  ASSERT_TRUE(b.CompleteUpload(u, {1, 2}, Whole("0123456789abcdef0123456789abcdef-2", 200)));
+  EXPECT_EQ(Read(b, "again"), Bytes('x', 100) + Bytes('h', 100));
+}
+
+TEST_F(PartsTest, APartCannotWriteBeyondItsPlaceAndEncryptedUploadsKeepPartFiles) {
+  storage::LocalBuckets b(dir_.string());
+  ASSERT_TRUE(b.CreateBucket("bkt"));
+  auto u = Upload(b, "bounded");
+  auto w = b.CreatePart(u, 1, 10);
+  ASSERT_TRUE(w);
+  EXPECT_FALSE((*w)->Append(Bytes('z', 11)));  // would run into part 2's place
+  w->reset();
+  auto parts = b.ListParts(u);
+  ASSERT_TRUE(parts);
+  EXPECT_TRUE(parts->empty());  // nothing recorded
+  auto sealed = Upload(b, "sealed", "aws:kms");
+  Part(b, sealed, 1, Bytes('k', 100));
+  parts = b.ListParts(sealed);
+  ASSERT_TRUE(parts);
+  ASSERT_EQ(parts->size(), 1u);
+  EXPECT_FALSE((*parts)[0].in_place);
+  EXPECT_EQ(ReadPart(b, sealed, 1), Bytes('k', 100));
+}
+
 }  // namespace
 }  // namespace plumbline::s3
