@@ -1153,6 +1153,7 @@ TEST_P(StoreTest, FunctionsAreNamedUniquelyFoundByNameOrArnUpdatedAndDeleted) {
   EXPECT_EQ(updated.revision, 2);
   EXPECT_EQ(updated.arn, f.arn);
   auto read = store_->GetFunction("gt-pre").value();
+  EXPECT_EQ(read.arn, f.arn);  // an update keeps the ARN and the creation time
   EXPECT_EQ(read.timeout_s, 30);
   EXPECT_EQ(read.code_dir, "functions/gt-pre/2");
   EXPECT_EQ(read.created_ms, 1000);

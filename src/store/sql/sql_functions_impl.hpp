@@ -31,32 +31,38 @@ Function ReadFunction(const Query& q) {
   return f;
 }
 
+// Binds a function's columns as ?1..?16, in kFunctionColumns' order: the
+// INSERT and the UPDATE name the same parameters.
+template <class Statement>
+Statement& BindFunction(Statement& q, const Function& f) {
+  return q.Bind(1, f.name)
+      .Bind(2, f.arn)
+      .Bind(3, f.kind)
+      .Bind(4, f.runtime)
+      .Bind(5, f.handler)
+      .Bind(6, f.code_dir)
+      .Bind(7, f.code_sha256)
+      .Bind(8, f.code_size)
+      .Bind(9, f.timeout_s)
+      .Bind(10, f.memory_mb)
+      .Bind(11, f.environment_json)
+      .Bind(12, f.description)
+      .Bind(13, f.role)
+      .Bind(14, f.revision)
+      .Bind(15, f.created_ms)
+      .Bind(16, f.modified_ms);
+}
+
 }  // namespace functions_detail
 
 template <class S>
 Status SqlFunctions<S>::CreateFunction(const Function& f) {
   return this->self().template Txn<void>(changes::kFunctions, [&]() -> Status {
-    this->self()
-        .Q("INSERT INTO functions(name,arn,kind,runtime,handler,code_dir,code_sha256,code_size,"
-           "timeout_s,memory_mb,environment,description,role,revision,created_ms,modified_ms) "
-           "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING")
-        .Bind(1, f.name)
-        .Bind(2, f.arn)
-        .Bind(3, f.kind)
-        .Bind(4, f.runtime)
-        .Bind(5, f.handler)
-        .Bind(6, f.code_dir)
-        .Bind(7, f.code_sha256)
-        .Bind(8, f.code_size)
-        .Bind(9, f.timeout_s)
-        .Bind(10, f.memory_mb)
-        .Bind(11, f.environment_json)
-        .Bind(12, f.description)
-        .Bind(13, f.role)
-        .Bind(14, f.revision)
-        .Bind(15, f.created_ms)
-        .Bind(16, f.modified_ms)
-        .Step();
+    auto q = this->self().Q(
+        "INSERT INTO functions(name,arn,kind,runtime,handler,code_dir,code_sha256,code_size,"
+        "timeout_s,memory_mb,environment,description,role,revision,created_ms,modified_ms) "
+        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16) ON CONFLICT DO NOTHING");
+    functions_detail::BindFunction(q, f).Step();
     if (this->self().Changes() == 0) return AlreadyExists("Function already exist: " + f.name);
     return {};
   });
@@ -96,25 +102,13 @@ Result<Function> SqlFunctions<S>::UpdateFunction(const Function& f) {
     now.arn = old.arn;
     now.created_ms = old.created_ms;
     now.revision = old.revision + 1;
-    this->self()
-        .Q("UPDATE functions SET kind=?2,runtime=?3,handler=?4,code_dir=?5,code_sha256=?6,"
-           "code_size=?7,timeout_s=?8,memory_mb=?9,environment=?10,description=?11,role=?12,"
-           "revision=?13,modified_ms=?14 WHERE name=?1")
-        .Bind(1, now.name)
-        .Bind(2, now.kind)
-        .Bind(3, now.runtime)
-        .Bind(4, now.handler)
-        .Bind(5, now.code_dir)
-        .Bind(6, now.code_sha256)
-        .Bind(7, now.code_size)
-        .Bind(8, now.timeout_s)
-        .Bind(9, now.memory_mb)
-        .Bind(10, now.environment_json)
-        .Bind(11, now.description)
-        .Bind(12, now.role)
-        .Bind(13, now.revision)
-        .Bind(14, now.modified_ms)
-        .Step();
+    // Every column is set (the ARN and creation time to what they were),
+    // so the UPDATE names all 16 parameters the INSERT does.
+    auto q = this->self().Q(
+        "UPDATE functions SET arn=?2,kind=?3,runtime=?4,handler=?5,code_dir=?6,code_sha256=?7,"
+        "code_size=?8,timeout_s=?9,memory_mb=?10,environment=?11,description=?12,role=?13,"
+        "revision=?14,created_ms=?15,modified_ms=?16 WHERE name=?1");
+    functions_detail::BindFunction(q, now).Step();
     return now;
   });
 }
