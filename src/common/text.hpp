@@ -1,6 +1,7 @@
 // Small text encodings shared across subsystems.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -20,6 +21,11 @@ constexpr int HexDigitValue(char c) {
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
+
+// The bytes a string of hexadecimal digit pairs spells (either case), or
+// nullopt (an odd length, a non-digit). Not for secrets: its time depends
+// on the input (those use libsodium's sodium_hex2bin).
+std::optional<std::string> HexDecode(std::string_view hex);
 
 // RFC 3986 percent-encoding: everything but the unreserved characters
 // (A-Z a-z 0-9 - . _ ~) becomes %XX (upper-case hex); '/' too unless

@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "common/text.hpp"
-
 #include "liquid/detail/filters.hpp"
 
 namespace plumbline::liquid::detail::filters {
@@ -340,11 +339,9 @@ static int NilSafeCompare(const Value& a, const Value& b) {
   throw RenderError("cannot sort values of incompatible types");
 }
 
-static std::string Lower(std::string s) { return AsciiMap(std::move(s), ::tolower); }
-
 static int NilSafeCaseCompare(const Value& a, const Value& b) {
   if (!a.is_nil() && !b.is_nil()) {
-    int c = Lower(Str(a)).compare(Lower(Str(b)));
+    int c = AsciiLower(Str(a)).compare(AsciiLower(Str(b)));
     return c < 0 ? -1 : c > 0;
   }
   if (a.is_nil() && b.is_nil()) return 0;

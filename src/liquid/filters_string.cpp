@@ -19,9 +19,9 @@ Value FAppend(Context&, const Value& in, const Args& a) { return Value::String(S
 Value FPrepend(Context&, const Value& in, const Args& a) { return Value::String(Str(Arg(a, 0)) + Str(in)); }
 
 Value FUpcase(Context&, const Value& in, const Args&) { return Value::String(AsciiMap(Str(in), ::toupper)); }
-Value FDowncase(Context&, const Value& in, const Args&) { return Value::String(AsciiMap(Str(in), ::tolower)); }
+Value FDowncase(Context&, const Value& in, const Args&) { return Value::String(AsciiLower(Str(in))); }
 Value FCapitalize(Context&, const Value& in, const Args&) {
-  std::string s = AsciiMap(Str(in), ::tolower);
+  std::string s = AsciiLower(Str(in));
   if (!s.empty() && static_cast<unsigned char>(s[0]) < 0x80) s[0] = static_cast<char>(::toupper(s[0]));
   return Value::String(std::move(s));
 }

@@ -21,28 +21,12 @@ std::string Unquote(std::string s) {
   return s;
 }
 
-bool HexToRaw(const std::string& hex, std::string* raw) {
-  if (hex.size() != 32) return false;
-  raw->clear();
-  for (size_t i = 0; i < 32; i += 2) {
-    int v = 0;
-    for (int k = 0; k < 2; ++k) {
-      char c = hex[i + k];
-      int d = HexDigitValue(c);
-      if (d < 0) return false;
-      v = v * 16 + d;
-    }
-    raw->push_back(static_cast<char>(v));
-  }
-  return true;
-}
-
 // An SSE-KMS upload's parts are envelopes of their own (each with its data
 // key); the object is one envelope, so completing decrypts the parts in
 // order (as the caller: S3 also needs kms:Decrypt for this) and encrypts
 // them under a fresh data key into the staged object.
 std::optional<S3Error> CompleteEncrypted(S3Service::Impl& s3, const storage::UploadInfo& u,
-                                         const std::vector<int>& numbers,
+                                         const std::vector<storage::PartInfo>& parts,
                                          const identity::Principal& who, storage::ObjectInfo* info) {
   if (!s3.keys) return S3Error{501, "NotImplemented", "SSE-KMS is not available on this server."};
   auto writer = s3.buckets.Create(u.bucket, u.key);
@@ -52,8 +36,8 @@ std::optional<S3Error> CompleteEncrypted(S3Service::Impl& s3, const storage::Upl
   kms::Caller caller = kms::KeyService::CallerOf(who);
   const std::string source = "s3:CompleteMultipartUpload /" + u.bucket + "/" + u.key;
   uint64_t size = 0;
-  for (int number : numbers) {
-    auto part = s3.buckets.OpenPart(u, number);
+  for (const storage::PartInfo& p : parts) {
+    auto part = s3.buckets.OpenPart(u, p);
     if (!part) return FromStorage(part.error(), true);
     auto plain = kms::DecryptingReader(std::move(*part), s3.keys->ring(), caller);
     if (!plain) return S3Error{403, "AccessDenied", plain.error().message};
@@ -96,7 +80,7 @@ http::Response S3Service::Impl::CompleteUpload(const http::Request& r, const Tar
     return ErrorResponse({400, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema"}, t.Resource());
   auto parts = buckets.ListParts(*u);
   if (!parts) return ErrorResponse(FromStorage(parts.error(), true), t.Resource());
-  std::vector<int> numbers;
+  std::vector<storage::PartInfo> chosen;  // the listed parts, in order
   std::string md5s;
   uint64_t size = 0;
   int previous = 0;
@@ -118,22 +102,22 @@ http::Response S3Service::Impl::CompleteUpload(const http::Request& r, const Tar
     previous = number;
     std::string etag = Unquote(p.ChildText("ETag"));
     auto it = std::find_if(parts->begin(), parts->end(), [&](const storage::PartInfo& x) { return x.number == number; });
-    std::string raw;
-    if (it == parts->end() || it->etag != etag || !HexToRaw(etag, &raw))
+    std::optional<std::string> raw;
+    if (it == parts->end() || it->etag != etag || etag.size() != 32 || !(raw = HexDecode(etag)))
       return ErrorResponse({400, "InvalidPart", "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag."}, t.Resource());
     if (index < listed && it->size < kMinPartBytes)
       return ErrorResponse({400, "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size"}, t.Resource());
-    numbers.push_back(number);
-    md5s += raw;
+    chosen.push_back(*it);
+    md5s += *raw;
     size += it->size;
   }
   storage::ObjectInfo info = u->meta;
   info.key = t.key;
   info.size = size;
-  info.etag = crypto::HexEncode(crypto::Md5(md5s)) + "-" + std::to_string(numbers.size());
+  info.etag = crypto::HexEncode(crypto::Md5(md5s)) + "-" + std::to_string(chosen.size());
   if (!info.sse.empty()) {
-    if (auto e = CompleteEncrypted(*this, *u, numbers, who, &info)) return ErrorResponse(*e, t.Resource());
-  } else if (auto s = buckets.CompleteUpload(*u, numbers, info); !s) {
+    if (auto e = CompleteEncrypted(*this, *u, chosen, who, &info)) return ErrorResponse(*e, t.Resource());
+  } else if (auto s = buckets.CompleteUpload(*u, chosen, info); !s) {
     return ErrorResponse(FromStorage(s.error(), true), t.Resource());
   }
   XmlWriter x("CompleteMultipartUploadResult");

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <span>
 
@@ -26,19 +27,6 @@ namespace plumbline::s3 {
 namespace {
 
 const std::string* Find(const http::Request& r, std::string_view name) { return r.FindHeader(name); }
-
-// The body's length as the request declares it (an aws-chunked body's
-// decoded length), 0 when it does not.
-uint64_t DeclaredLength(const http::Request& r) {
-  const std::string* v = Find(r, "x-amz-decoded-content-length");
-  if (!v) {
-    const std::string* sha = Find(r, "x-amz-content-sha256");
-    if (sha && sha->rfind("STREAMING-", 0) == 0) return 0;
-    v = Find(r, "Content-Length");
-  }
-  if (!v || v->empty() || v->size() > 19 || v->find_first_not_of("0123456789") != std::string::npos) return 0;
-  return std::stoull(*v);
-}
 
 Error ToStatus(const S3Error& e) { return InvalidArgument(e.code + ": " + e.message); }
 
@@ -191,7 +179,21 @@ class UploadSink final : public http::BodySink {
     } else if (auto e = EncryptionFor(s3_, head, target.bucket, &info)) {
       return Fail(*e);
     }
-    auto writer = is_part ? s3_.buckets.CreatePart(upload, part_number, DeclaredLength(head))
+    if (const std::string* dl = Find(head, "x-amz-decoded-content-length")) {
+      try {
+        decoded_length_ = std::stoll(*dl);
+      } catch (...) {
+        return Fail({400, "InvalidArgument", "x-amz-decoded-content-length is not a number"});
+      }
+    }
+    // The part's length, when the request declares it, lets it go straight
+    // to its place in the object-to-be (an aws-chunked body's Content-Length
+    // counts its framing: only its decoded length tells).
+    uint64_t part_length = decoded_length_ >= 0 ? static_cast<uint64_t>(decoded_length_) : 0;
+    const std::string* length = Find(head, "Content-Length");
+    if (decoded_length_ < 0 && length && who.signed_with.payload_hash.rfind("STREAMING-", 0) != 0)
+      part_length = std::strtoull(length->c_str(), nullptr, 10);
+    auto writer = is_part ? s3_.buckets.CreatePart(upload, part_number, part_length)
                           : s3_.buckets.Create(target.bucket, target.key);
     if (!writer) return Fail(FromStorage(writer.error(), true));
     writer_ = std::move(*writer);
@@ -220,13 +222,6 @@ class UploadSink final : public http::BodySink {
             checksum_name_ == "x-amz-checksum-crc32"    ? crypto::Digest::Kind::kCrc32
             : checksum_name_ == "x-amz-checksum-crc32c" ? crypto::Digest::Kind::kCrc32c
                                                           : crypto::Digest::Kind::kSha256);
-      }
-    }
-    if (const std::string* dl = Find(head, "x-amz-decoded-content-length")) {
-      try {
-        decoded_length_ = std::stoll(*dl);
-      } catch (...) {
-        return Fail({400, "InvalidArgument", "x-amz-decoded-content-length is not a number"});
       }
     }
     if (declared.rfind("STREAMING-", 0) == 0) {

@@ -85,13 +85,10 @@ bool GetVarint(std::string_view& in, uint64_t* v) {
 // a '-' (0 for none).
 bool SplitEtag(const std::string& etag, std::string* md5, uint64_t* parts) {
   if (etag.size() < 32) return false;
-  md5->clear();
-  for (size_t i = 0; i < 32; i += 2) {
-    int hi = HexDigitValue(etag[i]), lo = HexDigitValue(etag[i + 1]);
-    if (hi < 0 || lo < 0 || AsciiLower(etag[i]) != etag[i] || AsciiLower(etag[i + 1]) != etag[i + 1])
-      return false;
-    md5->push_back(static_cast<char>(hi * 16 + lo));
-  }
+  const std::string_view hex = std::string_view(etag).substr(0, 32);
+  auto raw = HexDecode(hex);
+  if (!raw || AsciiLower(hex) != hex) return false;  // re-encoded lower case
+  *md5 = std::move(*raw);
   *parts = 0;
   if (etag.size() == 32) return true;
   if (etag[32] != '-' || etag.size() == 33 || etag.size() > 38 || etag[33] == '0') return false;
@@ -291,6 +288,45 @@ int64_t NowMs() {
       .count();
 }
 
+// Stores an object's info in its file's attribute (as of the file's size
+// and modification time now, which DecodeInfo checks).
+Status KeepInfo(int fd, const ObjectInfo& info) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return Unavailable(Errno("stat failed"));
+  std::string attr = EncodeInfo(info, st);
+  if (::fsetxattr(fd, kAttr, attr.data(), attr.size(), 0) != 0)
+    return Unavailable(Errno("cannot store the object's metadata (extended attributes)"));
+  return {};
+}
+
+// A new file in `dir` holding `text`, synced: the caller renames or links
+// it into place (and syncs `dir`). Returns its path.
+Result<std::string> StageSmallFile(const std::string& dir, std::string_view text) {
+  std::string tmp = dir + "/.tmp-" + RandomHex(8);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return Unavailable(Errno("cannot write in " + dir));
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) {
+    ::unlink(tmp.c_str());
+    return Unavailable(Errno("cannot write in " + dir));
+  }
+  return tmp;
+}
+
+// A small file's bytes (its first `limit`), nullopt when it cannot be read.
+std::optional<std::string> ReadSmallFile(const std::string& path, size_t limit = 64 << 10) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::string text;
+  char buf[4096];
+  ssize_t n = 0;
+  while (text.size() < limit && (n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  if (n < 0) return std::nullopt;
+  return text;
+}
+
 Status SyncDir(const std::string& dir) {
   int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0) return Unavailable(Errno("cannot open " + dir));
@@ -472,11 +508,7 @@ class StagedWriter final : public FileWriter {
   }
   Status Commit(const ObjectInfo& info) override {
     PLB_TRY(SyncRest());
-    struct stat st;
-    if (::fstat(fd_, &st) != 0) return Unavailable(Errno("stat failed"));
-    std::string attr = EncodeInfo(info, st);
-    if (::fsetxattr(fd_, kAttr, attr.data(), attr.size(), 0) != 0)
-      return Unavailable(Errno("cannot store the object's metadata (extended attributes)"));
+    PLB_TRY(KeepInfo(fd_, info));
     ::close(fd_);
     fd_ = -1;
     return Publish(tmp_, target_, key_, &published_, other_, lock_.get());
@@ -533,14 +565,10 @@ class RegionWriter final : public FileWriter {
     PLB_TRY(SyncRest());
     std::string text = "plbpart1 " + std::to_string(offset_) + " " + std::to_string(written()) + " " +
                        info.etag + " " + std::to_string(NowMs()) + "\n";
-    std::string dir = fs::path(record_).parent_path().string();
-    std::string tmp = dir + "/.tmp-" + RandomHex(8);
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) return Unavailable(Errno("cannot record a part"));
-    bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-    ::close(fd);
+    const std::string dir = fs::path(record_).parent_path().string();
+    PLB_ASSIGN_OR_RETURN(std::string tmp, StageSmallFile(dir, text));
     bool published = false;
-    if (ok) {
+    {
       std::lock_guard<std::mutex> held(*lock_);
       published = ::rename(tmp.c_str(), record_.c_str()) == 0;
       if (published) ::unlink(other_.c_str());
@@ -873,13 +901,13 @@ Result<UploadInfo> LocalBuckets::CreateUpload(const std::string& bucket, const s
   o["meta"] = std::move(m);
   o["sse"] = meta.sse;
   o["kms"] = meta.sse_kms_key_id;
-  std::string text = bj::serialize(o);
-  std::string path = dir + "/upload.json";
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Unavailable(Errno("cannot stage an upload"));
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) return Unavailable(Errno("cannot stage an upload"));
+  PLB_ASSIGN_OR_RETURN(std::string tmp, StageSmallFile(dir, bj::serialize(o)));
+  if (::rename(tmp.c_str(), (dir + "/upload.json").c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return Unavailable(Errno("cannot stage an upload"));
+  }
+  PLB_TRY(SyncDir(dir));
+  PLB_TRY(SyncDir(fs::path(dir).parent_path().string()));  // the upload's folder itself
   return u;
 }
 
@@ -889,15 +917,10 @@ Result<UploadInfo> LocalBuckets::GetUpload(const std::string& bucket, const std:
       "The specified upload does not exist. The upload ID may be invalid, or the upload may have "
       "been aborted or completed.");
   if (!ValidUploadId(upload_id)) return none;
-  std::string path = UploadDir(data_dir_, upload_id) + "/upload.json";
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return none;
-  std::string text;
-  char buf[4096];
-  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
-  ::close(fd);
+  auto text = ReadSmallFile(UploadDir(data_dir_, upload_id) + "/upload.json");
+  if (!text) return none;
   boost::system::error_code ec;
-  bj::value v = bj::parse(text, ec);
+  bj::value v = bj::parse(*text, ec);
   if (ec || !v.is_object()) return none;
   const bj::object& o = v.as_object();
   UploadInfo u;
@@ -928,22 +951,13 @@ namespace {
 Result<uint64_t> StrideOf(const std::string& dir, uint64_t proposed) {
   const std::string path = dir + "/stride";
   auto read = [&]() -> std::optional<uint64_t> {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return std::nullopt;
-    char buf[32] = {};
-    ssize_t n = ::read(fd, buf, sizeof buf - 1);
-    ::close(fd);
-    uint64_t v = n > 0 ? std::strtoull(buf, nullptr, 10) : 0;
+    auto text = ReadSmallFile(path, 32);
+    uint64_t v = text ? std::strtoull(text->c_str(), nullptr, 10) : 0;
     return v > 0 ? std::optional<uint64_t>(v) : std::nullopt;
   };
   if (auto v = read()) return *v;
-  const std::string tmp = dir + "/.tmp-" + RandomHex(8);
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return Unavailable(Errno("cannot stage a part"));
-  const std::string text = std::to_string(proposed);
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  bool linked = ok && ::link(tmp.c_str(), path.c_str()) == 0;
+  PLB_ASSIGN_OR_RETURN(std::string tmp, StageSmallFile(dir, std::to_string(proposed)));
+  bool linked = ::link(tmp.c_str(), path.c_str()) == 0;
   ::unlink(tmp.c_str());
   if (linked) return proposed;
   if (auto v = read()) return *v;  // another part's stride came first
@@ -952,16 +966,13 @@ Result<uint64_t> StrideOf(const std::string& dir, uint64_t proposed) {
 
 // A part's record (RegionWriter::Commit), or nullopt when it is not one.
 std::optional<PartInfo> ReadRecord(const std::string& path, int number) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
-  char buf[256] = {};
-  ssize_t n = ::read(fd, buf, sizeof buf - 1);
-  ::close(fd);
-  if (n <= 0) return std::nullopt;
+  auto text = ReadSmallFile(path, 256);
+  if (!text) return std::nullopt;
   char etag[80] = {};
   unsigned long long offset = 0, size = 0;
   long long mtime = 0;
-  if (std::sscanf(buf, "plbpart1 %llu %llu %79s %lld", &offset, &size, etag, &mtime) != 4) return std::nullopt;
+  if (std::sscanf(text->c_str(), "plbpart1 %llu %llu %79s %lld", &offset, &size, etag, &mtime) != 4)
+    return std::nullopt;
   PartInfo p;
   p.number = number;
   p.size = size;
@@ -1012,16 +1023,20 @@ Result<std::unique_ptr<ObjectWriter>> LocalBuckets::CreatePart(const UploadInfo&
       new StagedWriter(fd, tmp, file, upload.key, file + ".at", in_flight_->publishing));
 }
 
-Result<std::unique_ptr<Reader>> LocalBuckets::OpenPart(const UploadInfo& upload, int number) {
-  PLB_ASSIGN_OR_RETURN(auto parts, ListParts(upload));
-  auto it = std::find_if(parts.begin(), parts.end(), [&](const PartInfo& p) { return p.number == number; });
-  if (it == parts.end()) return NotFound("part " + std::to_string(number) + " is missing");
-  std::string dir = UploadDir(data_dir_, upload.upload_id);
-  std::string path = it->in_place ? dir + "/data" : dir + "/part-" + std::to_string(number);
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return NotFound("part " + std::to_string(number) + " is missing");
+namespace {
+
+// Where a listed part's bytes lie in its upload's folder.
+std::string PartFile(const std::string& dir, const PartInfo& p) {
+  return p.in_place ? dir + "/data" : dir + "/part-" + std::to_string(p.number);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Reader>> LocalBuckets::OpenPart(const UploadInfo& upload, const PartInfo& part) {
+  int fd = ::open(PartFile(UploadDir(data_dir_, upload.upload_id), part).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return NotFound("part " + std::to_string(part.number) + " is missing");
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-  if (it->in_place) return std::unique_ptr<Reader>(new RegionReader(fd, it->offset, it->size));
+  if (part.in_place) return std::unique_ptr<Reader>(new RegionReader(fd, part.offset, part.size));
   return std::unique_ptr<Reader>(new FileReader(fd));
 }
 
@@ -1065,25 +1080,16 @@ Result<std::vector<UploadInfo>> LocalBuckets::ListUploads(const std::string& buc
   return out;
 }
 
-Status LocalBuckets::CompleteUpload(const UploadInfo& upload, const std::vector<int>& numbers,
+Status LocalBuckets::CompleteUpload(const UploadInfo& upload, const std::vector<PartInfo>& parts,
                                     const ObjectInfo& info) {
-  PLB_ASSIGN_OR_RETURN(auto listed, ListParts(upload));
-  std::map<int, PartInfo> by_number;
-  for (auto& p : listed) by_number.emplace(p.number, std::move(p));
-  std::vector<const PartInfo*> parts;
-  for (int n : numbers) {
-    auto it = by_number.find(n);
-    if (it == by_number.end()) return NotFound("part " + std::to_string(n) + " is missing");
-    parts.push_back(&it->second);
-  }
   const std::string dir = UploadDir(data_dir_, upload.upload_id);
   // Parts 1..N all in place, each a whole stride but the last: the data
   // file is the object already.
   bool whole = !parts.empty();
-  const uint64_t stride = whole ? parts[0]->size : 0;
+  const uint64_t stride = whole ? parts[0].size : 0;
   uint64_t total = 0;
   for (size_t i = 0; whole && i < parts.size(); ++i) {
-    const PartInfo& p = *parts[i];
+    const PartInfo& p = parts[i];
     whole = p.in_place && p.number == static_cast<int>(i) + 1 && p.offset == i * stride &&
             (i + 1 == parts.size() ? p.size <= stride : p.size == stride);
     total += p.size;
@@ -1093,24 +1099,23 @@ Status LocalBuckets::CompleteUpload(const UploadInfo& upload, const std::vector<
     const std::string data = dir + "/data";
     int fd = ::open(data.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd < 0) return Unavailable(Errno("cannot open the upload's data"));
-    struct stat st;
-    bool ok = ::ftruncate(fd, static_cast<off_t>(total)) == 0 && ::fstat(fd, &st) == 0;
-    std::string attr = ok ? EncodeInfo(info, st) : std::string();
-    ok = ok && ::fsetxattr(fd, kAttr, attr.data(), attr.size(), 0) == 0 && ::fsync(fd) == 0;
+    Status kept = ::ftruncate(fd, static_cast<off_t>(total)) != 0
+                      ? Unavailable(Errno("cannot complete " + upload.key))
+                      : KeepInfo(fd, info);
+    if (kept && ::fsync(fd) != 0) kept = Unavailable(Errno("fsync of " + upload.key + " failed"));
     ::close(fd);
-    if (!ok) return Unavailable(Errno("cannot complete " + upload.key));
+    PLB_TRY(kept);
     bool published = false;
     PLB_TRY(StagedWriter::Publish(data, target, upload.key, &published));
     return AbortUpload(upload);
   }
   PLB_ASSIGN_OR_RETURN(auto created, Create(upload.bucket, upload.key));
   auto& writer = static_cast<StagedWriter&>(*created);  // what Create makes
-  for (const PartInfo* p : parts) {
-    std::string path = p->in_place ? dir + "/data" : dir + "/part-" + std::to_string(p->number);
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return NotFound("part " + std::to_string(p->number) + " is missing");
-    Status copied = p->in_place ? writer.AppendFile(fd, static_cast<off_t>(p->offset), p->size)
-                                : writer.AppendFile(fd, 0, UINT64_MAX);
+  for (const PartInfo& p : parts) {
+    int fd = ::open(PartFile(dir, p).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return NotFound("part " + std::to_string(p.number) + " is missing");
+    Status copied = p.in_place ? writer.AppendFile(fd, static_cast<off_t>(p.offset), p.size)
+                               : writer.AppendFile(fd, 0, UINT64_MAX);
     ::close(fd);
     PLB_TRY(copied);
   }

@@ -154,14 +154,15 @@ class LocalBuckets {
                                                    uint64_t size = 0);
   // The parts uploaded, by number (a part uploaded again: the last one).
   Result<std::vector<PartInfo>> ListParts(const UploadInfo& upload);
-  // A part's stored bytes. kNotFound.
-  Result<std::unique_ptr<Reader>> OpenPart(const UploadInfo& upload, int number);
+  // A listed part's stored bytes. kNotFound.
+  Result<std::unique_ptr<Reader>> OpenPart(const UploadInfo& upload, const PartInfo& part);
   Result<std::vector<UploadInfo>> ListUploads(const std::string& bucket);
-  // Concatenates `numbers`' parts (in that order) into the object and ends
-  // the upload; `info` is the object's metadata (etag computed by the caller).
-  // (An encrypted upload's parts are envelopes of their own: s3/ re-encrypts
-  // them into one object through Create, then ends the upload with Abort.)
-  Status CompleteUpload(const UploadInfo& upload, const std::vector<int>& numbers,
+  // Joins `parts` (as ListParts gave them, in the object's order) into the
+  // object and ends the upload; `info` is the object's metadata (etag
+  // computed by the caller). (An encrypted upload's parts are envelopes of
+  // their own: s3/ re-encrypts them into one object through Create, then
+  // ends the upload with Abort.)
+  Status CompleteUpload(const UploadInfo& upload, const std::vector<PartInfo>& parts,
                         const ObjectInfo& info);
   Status AbortUpload(const UploadInfo& upload);
 

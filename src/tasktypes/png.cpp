@@ -209,12 +209,9 @@ Result<std::array<uint8_t, 3>> ParseHexColor(std::string_view t) {
     }
     return rgb;
   }
-  if (t.size() != 6) return InvalidArgument("a colour is \"#rrggbb\"");
-  for (int i = 0; i < 3; ++i) {
-    const int hi = HexDigitValue(t[static_cast<size_t>(2 * i)]), lo = HexDigitValue(t[static_cast<size_t>(2 * i + 1)]);
-    if (hi < 0 || lo < 0) return InvalidArgument("a colour is \"#rrggbb\"");
-    rgb[static_cast<size_t>(i)] = static_cast<uint8_t>(hi * 16 + lo);
-  }
+  auto bytes = t.size() == 6 ? HexDecode(t) : std::nullopt;
+  if (!bytes) return InvalidArgument("a colour is \"#rrggbb\"");
+  for (size_t i = 0; i < 3; ++i) rgb[i] = static_cast<uint8_t>((*bytes)[i]);
   return rgb;
 }
 

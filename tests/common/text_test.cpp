@@ -42,5 +42,13 @@ TEST(TextTest, HexDigitValues) {
   for (char c : std::string("gG/:@`xX \x80\xff")) EXPECT_EQ(HexDigitValue(c), -1) << c;
 }
 
+TEST(TextTest, HexDecodingTakesDigitPairsOfEitherCase) {
+  EXPECT_EQ(HexDecode(""), std::string());
+  EXPECT_EQ(HexDecode("00ff7Fa0"), std::string("\x00\xff\x7f\xa0", 4));
+  EXPECT_EQ(HexDecode("abc"), std::nullopt);  // odd length
+  EXPECT_EQ(HexDecode("0g"), std::nullopt);
+  EXPECT_EQ(HexDecode(" 0"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace plumbline

@@ -6,20 +6,6 @@
 
 namespace plumbline::store::postgresql {
 
-Assignment ReadAssignmentRow(const Query& q, int first) {
-  Assignment a;
-  a.id = q.Int(first);
-  a.job_id = q.Int(first + 1);
-  a.object_index = q.Int(first + 2);
-  a.user_id = q.Int(first + 3);
-  a.state = static_cast<AssignmentState>(q.Int(first + 4));
-  a.accepted_ms = q.Int(first + 5);
-  a.deadline_ms = q.Int(first + 6);
-  a.submitted_ms = q.Int(first + 7);
-  a.answer_json = q.Text(first + 8);
-  a.time_spent_s = q.Real(first + 9);
-  return a;
-}
 // With for_update, the row stays locked until the transaction ends: a
 // submit or an end of lease on another replica waits and then sees the new
 // state.

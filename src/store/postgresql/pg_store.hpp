@@ -280,9 +280,8 @@ inline constexpr int kBatchClaimCol = 4;
 
 // Rows to values (the column order of the k*Select lists above).
 using sql::ReadJob;
+using sql::ReadAssignmentRow;
 using sql::ReadObject;
-// The columns of kAssignmentSelect from column `first` on.
-Assignment ReadAssignmentRow(const Query& q, int first = 0);
 // How many columns kObjectSelect has.
 inline constexpr int kObjectColumns = 9;
 

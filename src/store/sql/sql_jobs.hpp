@@ -26,16 +26,24 @@
 
 namespace plumbline::store::sql {
 
-// Rows to values, in the column order of kJobSelect and kObjectSelect.
-template <class Query>
-Job ReadJob(const Query& q) {
-  Job j;
+// Rows to values, in the column order of kJobSelect, kObjectSelect and
+// kAssignmentSelect.
+//
+// The first six columns of a job, which a job's row and a job list's
+// summary row share: id, name, arn, status, failure_reason, request.
+template <class Query, class JobOrSummary>
+void ReadJobHead(const Query& q, JobOrSummary& j) {
   j.id = q.Int(0);
   j.name = q.Text(1);
   j.arn = q.Text(2);
   j.status = ParseJobStatus(q.Text(3)).value_or(JobStatus::kFailed);
   j.failure_reason = q.Text(4);
   j.request_json = q.Text(5);
+}
+template <class Query>
+Job ReadJob(const Query& q) {
+  Job j;
+  ReadJobHead(q, j);
   j.workteam_arn = q.Text(6);
   j.job_reference_code = q.Text(7);
   j.created_ms = q.Int(8);
@@ -62,6 +70,23 @@ DataObject ReadObject(const Query& q) {
   o.leases = q.Int(7);
   o.task_input_json = q.Text(8);  // NULL (not pre-processed) reads as empty
   return o;
+}
+
+// The columns of kAssignmentSelect from column `first` on.
+template <class Query>
+Assignment ReadAssignmentRow(const Query& q, int first = 0) {
+  Assignment a;
+  a.id = q.Int(first);
+  a.job_id = q.Int(first + 1);
+  a.object_index = q.Int(first + 2);
+  a.user_id = q.Int(first + 3);
+  a.state = static_cast<AssignmentState>(q.Int(first + 4));
+  a.accepted_ms = q.Int(first + 5);
+  a.deadline_ms = q.Int(first + 6);
+  a.submitted_ms = q.Int(first + 7);
+  a.answer_json = q.Text(first + 8);
+  a.time_spent_s = q.Real(first + 9);
+  return a;
 }
 
 template <class S>

@@ -162,12 +162,7 @@ Result<JobPage> SqlJobs<S>::ListJobPage(const JobPageQuery& query) {
     q.Bind(at + 1, query.limit).Bind(at + 2, query.offset);
     while (q.Step()) {
       JobSummary j;
-      j.id = q.Int(0);
-      j.name = q.Text(1);
-      j.arn = q.Text(2);
-      j.status = ParseJobStatus(q.Text(3)).value_or(JobStatus::kFailed);
-      j.failure_reason = q.Text(4);
-      j.request_json = q.Text(5);
+      ReadJobHead(q, j);
       j.created_ms = q.Int(6);
       j.modified_ms = q.Int(7);
       j.object_count = q.Int(8);

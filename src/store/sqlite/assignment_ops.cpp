@@ -4,20 +4,6 @@
 
 namespace plumbline::store::sqlite {
 
-Assignment ReadAssignmentRow(const Query& q) {
-  Assignment a;
-  a.id = q.Int(0);
-  a.job_id = q.Int(1);
-  a.object_index = q.Int(2);
-  a.user_id = q.Int(3);
-  a.state = static_cast<AssignmentState>(q.Int(4));
-  a.accepted_ms = q.Int(5);
-  a.deadline_ms = q.Int(6);
-  a.submitted_ms = q.Int(7);
-  a.answer_json = q.Text(8);
-  a.time_spent_s = q.Real(9);
-  return a;
-}
 Result<Assignment> SqliteStore::ReadAssignment(int64_t id) {
   Query q = Q(kAssignmentSelect " WHERE id=?");
   q.Bind(1, id);

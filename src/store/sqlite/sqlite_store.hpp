@@ -159,8 +159,8 @@ class Query {
 
 // Rows to values (the column order of the k*Select lists above).
 using sql::ReadJob;
+using sql::ReadAssignmentRow;
 using sql::ReadObject;
-Assignment ReadAssignmentRow(const Query& q);
 
 class SqliteStore final : public sql::SqlJobs<SqliteStore> {
  public:
