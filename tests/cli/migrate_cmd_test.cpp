@@ -57,9 +57,10 @@ TEST_P(MigrateCmdTest, DryRunListsCheckFailsApplyAppliesOnce) {
             std::string::npos)
       << listed;
   EXPECT_NE(listed.find("  1  "), std::string::npos) << listed;
-  // PostgreSQL has three more: its claims and submits as server-side
-  // functions, the same in fewer statements, then a batch of them in one.
-  const int64_t orders = GetParam() ? latest - 3 : latest;
+  // PostgreSQL has four more: its claims and submits as server-side
+  // functions, the same in fewer statements, a batch of them in one, then
+  // the objects' pick state.
+  const int64_t orders = GetParam() ? latest - 4 : latest;
   EXPECT_NE(listed.find("  " + std::to_string(orders - 2) + "  runner leases"), std::string::npos)
       << listed;
   EXPECT_NE(listed.find("  " + std::to_string(orders - 1) + "  invitations"), std::string::npos)
@@ -67,15 +68,19 @@ TEST_P(MigrateCmdTest, DryRunListsCheckFailsApplyAppliesOnce) {
   EXPECT_NE(listed.find("  " + std::to_string(orders) + "  job list orders"), std::string::npos)
       << listed;
   if (GetParam()) {
-    EXPECT_NE(listed.find("  " + std::to_string(latest - 2) +
+    EXPECT_NE(listed.find("  " + std::to_string(latest - 3) +
                           "  claims and submits as server-side functions"),
               std::string::npos)
         << listed;
-    EXPECT_NE(listed.find("  " + std::to_string(latest - 1) +
+    EXPECT_NE(listed.find("  " + std::to_string(latest - 2) +
                           "  claims and submits in fewer statements"),
               std::string::npos)
         << listed;
-    EXPECT_NE(listed.find("  " + all + "  a batch's claims and submits in one statement"),
+    EXPECT_NE(listed.find("  " + std::to_string(latest - 1) +
+                          "  a batch's claims and submits in one statement"),
+              std::string::npos)
+        << listed;
+    EXPECT_NE(listed.find("  " + all + "  an object's pick state as a stored column"),
               std::string::npos)
         << listed;
   }

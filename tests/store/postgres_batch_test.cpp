@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "store/postgresql/pg_store.hpp"
 #include "store/store.hpp"
 #include "test_jobs.hpp"
 #include "test_postgres.hpp"
@@ -344,6 +345,96 @@ TEST_F(PostgresBatchTest, ABatchWhoseObjectLockDeadlocksRunsAgainWhole) {
   }
   lock.unlock();
   for (int i = 0; i < 2; ++i) EXPECT_EQ(store_->GetObject(job, i).value().answers, 1) << i;
+}
+
+// Migration 9: `pick` says where an object stands, and the indexes that
+// find an object to hand out name only it. A claim or a submit that leaves
+// it as it was changes no indexed column: PostgreSQL updates the row in
+// place (HOT). N = 3, a window of one object: the release, the first and
+// third claims, the third answer and the release it brings change `pick`;
+// the second claim and the first two answers do not.
+TEST_F(PostgresBatchTest, OnlyAnObjectsChangesOfPickTouchItsIndexes) {
+  const int64_t job = test_jobs::MakeReleasedJob(*store_, "pick", 2, 3, /*window=*/1);
+  lock_conn_ = PQconnectdb(server_.c_str());
+  ASSERT_EQ(PQstatus(lock_conn_), CONNECTION_OK) << PQerrorMessage(lock_conn_);
+  auto pick = [&](int idx) {
+    return Exec("SELECT pick FROM " + schema_ + ".objects WHERE job_id = " + std::to_string(job) +
+                " AND idx = " + std::to_string(idx));
+  };
+  EXPECT_EQ(pick(0), "1");  // released, untouched
+  EXPECT_EQ(pick(1), "0");  // not released
+  std::vector<int64_t> tasks;
+  for (int64_t user = 1; user <= 3; ++user) {
+    auto c = store_->Claim(Req(job, user));
+    ASSERT_TRUE(c && c->has_value()) << user;
+    EXPECT_EQ((*c)->object_index, 0);
+    tasks.push_back((*c)->id);
+    EXPECT_EQ(pick(0), user < 3 ? "2" : "3") << "after claim " << user;  // open, then taken
+  }
+  for (int64_t user = 1; user <= 3; ++user) {
+    auto r = store_->Submit(tasks[user - 1], user, "{}", 1.0, 3000);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(pick(0), user < 3 ? "3" : "4") << "after answer " << user;  // taken, then full
+  }
+  EXPECT_EQ(pick(1), "1") << "the full object did not release the next";
+  // A session sends its statistics when it ends (an idle one only every
+  // ten seconds): closing the store ends the writer's.
+  store_.reset();
+  const std::string stats = "SELECT n_tup_upd || ' ' || n_tup_hot_upd FROM pg_stat_user_tables "
+                            "WHERE schemaname = '" + schema_ + "' AND relname = 'objects'";
+  std::string seen;
+  for (int i = 0; i < 100; ++i) {
+    Exec("SELECT pg_stat_clear_snapshot()");
+    seen = Exec(stats);
+    if (seen == "8 3") break;
+    std::this_thread::sleep_for(100ms);
+  }
+  // Eight updates (the release, three claims, three answers, the next
+  // release), three of them HOT.
+  EXPECT_EQ(seen, "8 3");
+}
+
+// The runner reads a batch of objects with their answers. On tables
+// autovacuum has not analysed yet (a new job's), the planner once chose to
+// read every answer of the job for each object; the statement now looks up
+// each object's answers by index, whatever plan the server caches.
+TEST_F(PostgresBatchTest, TheConsolidationReadLooksUpEachObjectsAnswers) {
+  const int64_t job = MakeJob("answers", 40, 2);
+  for (int round = 0; round < 40; ++round) {
+    for (int64_t user = 1; user <= 2; ++user) {
+      auto c = store_->Claim(Req(job, user));
+      ASSERT_TRUE(c && c->has_value());
+      ASSERT_TRUE(store_->Submit((*c)->id, user, "{}", 1.0, 3000));
+    }
+  }
+  auto read = store_->GetObjectsWithAnswers(job, {0, 1, 2, 39});
+  ASSERT_TRUE(read) << read.error().message;
+  ASSERT_EQ(read->size(), 4u);
+  for (const auto& oa : *read) EXPECT_EQ(oa.answers.size(), 2u) << oa.object.index;
+
+  lock_conn_ = PQconnectdb(server_.c_str());
+  ASSERT_EQ(PQstatus(lock_conn_), CONNECTION_OK) << PQerrorMessage(lock_conn_);
+  int params = 0;
+  const std::string sql = postgresql::ToDollarPlaceholders(postgresql::kObjectsWithAnswersSql, &params);
+  ASSERT_EQ(params, 2);
+  auto plan = [&](const std::string& explain) {
+    PGresult* r = PQexec(lock_conn_, explain.c_str());
+    EXPECT_EQ(PQresultStatus(r), PGRES_TUPLES_OK) << PQerrorMessage(lock_conn_);
+    std::string text;
+    for (int i = 0; i < PQntuples(r); ++i) text += std::string(PQgetvalue(r, i, 0)) + "\n";
+    PQclear(r);
+    return text;
+  };
+  Exec("SELECT set_config('search_path', '" + schema_ + "', false)");
+  PQclear(PQexec(lock_conn_, ("PREPARE answers(bigint, bigint[]) AS " + sql).c_str()));
+  const std::string args = "(" + std::to_string(job) + ", '{0,1,2,3,4,5,6,7,8,9}')";
+  for (const char* mode : {"force_custom_plan", "force_generic_plan"}) {
+    Exec(std::string("SELECT set_config('plan_cache_mode', '") + mode + "', false)");
+    const std::string p = plan("EXPLAIN EXECUTE answers" + args);
+    EXPECT_NE(p.find("assignments_answers"), std::string::npos) << mode << "\n" << p;
+    EXPECT_NE(p.find("(idx = o.idx)"), std::string::npos) << mode << "\n" << p;
+    EXPECT_EQ(p.find("Join Filter"), std::string::npos) << mode << "\n" << p;
+  }
 }
 
 }  // namespace

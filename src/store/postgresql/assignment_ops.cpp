@@ -184,19 +184,11 @@ Result<int64_t> PgStore::ExpireLeases(int64_t now_ms) {
 }
 Result<std::vector<ObjectAnswers>> PgStore::GetObjectsWithAnswers(
     int64_t job_id, const std::vector<int64_t>& indexes) {
-  // One statement for the whole list (the runner asks for a batch of up to
-  // a thousand objects): each object with its answers, in submission order,
-  // a row per answer (one with NULL answer columns when it has none).
   ArrayLiteral wanted;
   for (int64_t idx : indexes) wanted.Add(idx);
   return ReadOne<std::vector<ObjectAnswers>>([&]() -> Result<std::vector<ObjectAnswers>> {
     std::unordered_map<int64_t, ObjectAnswers> found;
-    Query q = Q(
-        "SELECT o.job_id,o.idx,o.state,o.line,o.label,o.failure_reason,o.answers,o.leases,"
-        "o.task_input,a.id,a.job_id,a.idx,a.user_id,a.state,a.accepted_ms,a.deadline_ms,"
-        "a.submitted_ms,a.answer,a.time_spent FROM objects o LEFT JOIN assignments a "
-        "ON a.job_id=o.job_id AND a.idx=o.idx AND a.state=1 "
-        "WHERE o.job_id=? AND o.idx=ANY(?::bigint[]) ORDER BY o.idx, a.submitted_ms, a.id");
+    Query q = Q(kObjectsWithAnswersSql);
     q.Bind(1, job_id).Bind(2, wanted.Done());
     while (q.Step()) {
       auto [it, first] = found.try_emplace(q.Int(1));

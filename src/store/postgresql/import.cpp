@@ -1,12 +1,14 @@
 // Copying an SQLite store into PostgreSQL (`plumbline migrate --from`).
 //
 // At their latest schemas both stores hold the same tables with the same
-// columns (schema.cpp), so the copy is generic: each of the target's tables,
-// in the order they were created (a referenced table before the tables that
-// refer to it), is filled by one COPY ... FROM STDIN from a SELECT of the same
-// columns in the SQLite file, opened read-only. Identity columns then carry
-// on after the highest copied id. Everything happens in one transaction: a
-// copy that fails leaves the target as it was.
+// columns (schema.cpp), but for PostgreSQL's stored computed columns (such
+// as objects.pick), which it computes itself. So the copy is generic: each
+// of the target's tables, in the order they were created (a referenced
+// table before the tables that refer to it), is filled by one COPY ... FROM
+// STDIN from a SELECT of the same columns in the SQLite file, opened
+// read-only. Identity columns then carry on after the highest copied id.
+// Everything happens in one transaction: a copy that fails leaves the
+// target as it was.
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -216,7 +218,8 @@ Result<std::vector<TableCopied>> PgStore::ImportSqlite(const std::string& sqlite
       {
         Query q = QText(
             "SELECT column_name, is_identity FROM information_schema.columns "
-            "WHERE table_schema = current_schema() AND table_name = ?1 ORDER BY ordinal_position");
+            "WHERE table_schema = current_schema() AND table_name = ?1 AND is_generated = 'NEVER' "
+            "ORDER BY ordinal_position");
         q.Bind(1, t);
         while (q.Step()) {
           columns.push_back(q.Text(0));

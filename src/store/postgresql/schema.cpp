@@ -208,10 +208,11 @@ CREATE INDEX jobs_progress ON jobs(
    ELSE 0::float8 END),
   created_ms, id);
 )sql",
-    // 6-8: the hot writes as server-side functions (write_functions.cpp).
+    // 6-9: the hot writes as server-side functions (write_functions.cpp).
     kHotWritesSql,
     kFewerStatementsSql,
     kWriteBatchSql,
+    kPickStateSql,
 };
 
 const size_t kMigrationCount = std::size(kMigrations);
@@ -226,6 +227,7 @@ const char* const kMigrationSummaries[] = {
     "claims and submits as server-side functions (one statement each, pipelined by the writer)",
     "claims and submits in fewer statements inside their functions",
     "a batch's claims and submits in one statement (plb_write_batch), an index of each object's answers",
+    "an object's pick state as a stored column, so claims and submits leave the indexes alone (HOT)",
 };
 static_assert(std::size(kMigrationSummaries) == std::size(kMigrations),
               "one summary per migration");
