@@ -437,5 +437,41 @@ TEST_F(PostgresBatchTest, TheConsolidationReadLooksUpEachObjectsAnswers) {
   }
 }
 
+// A database at migration 8 with a job under way: migration 9 computes
+// `pick` for the rows already there, and the claims after it go on where
+// the ones before left off (the started object's free place first).
+TEST_F(PostgresBatchTest, MigrationNineCarriesAJobUnderWayOver) {
+  store_.reset();
+  StoreOptions at8 = test_postgres::FreshSchema(server_, "plb_pick9");
+  at8.schema_version = 8;
+  schema_ = at8.url.substr(at8.url.rfind("schema=") + 7);
+  auto old = OpenStore(at8);
+  ASSERT_TRUE(old) << old.error().message;
+  const int64_t job = test_jobs::MakeReleasedJob(**old, "carried", 3, 2, /*window=*/2);
+  auto first = (*old)->Claim(Req(job, 1));
+  ASSERT_TRUE(first && first->has_value());
+  ASSERT_EQ((*first)->object_index, 0);
+  old->reset();
+
+  StoreOptions latest = at8;
+  latest.schema_version = 0;
+  auto opened = OpenStore(latest);
+  ASSERT_TRUE(opened) << opened.error().message;
+  store_ = std::move(*opened);
+  lock_conn_ = PQconnectdb(server_.c_str());
+  ASSERT_EQ(PQstatus(lock_conn_), CONNECTION_OK) << PQerrorMessage(lock_conn_);
+  EXPECT_EQ(Exec("SELECT string_agg(idx || ':' || pick, ' ' ORDER BY idx) FROM " + schema_ +
+                 ".objects WHERE job_id = " + std::to_string(job)),
+            "0:2 1:1 2:0");  // started with a place free, released, not released
+  auto second = store_->Claim(Req(job, 2));
+  ASSERT_TRUE(second && second->has_value());
+  EXPECT_EQ((*second)->object_index, 0) << "the started object's free place comes first";
+  ASSERT_TRUE(store_->Submit((*first)->id, 1, "{}", 1.0, 3000));
+  ASSERT_TRUE(store_->Submit((*second)->id, 2, "{}", 1.0, 3000));
+  EXPECT_EQ(Exec("SELECT string_agg(idx || ':' || pick, ' ' ORDER BY idx) FROM " + schema_ +
+                 ".objects WHERE job_id = " + std::to_string(job)),
+            "0:4 1:1 2:1");  // answered in full (to consolidate), and the next released
+}
+
 }  // namespace
 }  // namespace plumbline::store
