@@ -566,8 +566,9 @@ END $$;
 //   9 labeled or failed.
 // The pick indexes now name only `pick`, so a claim or a submit that
 // leaves it as it was (the second of three claims, the first two of three
-// answers) is a HOT update: no index entry at all. A third of the table's
-// pages are left free (fillfactor) so the new version fits beside the old.
+// answers) is a HOT update: no index entry at all. Pages written from now
+// on keep 30% free (fillfactor 70), so the new version fits beside the old.
+// Adding the stored column rewrites the table once.
 // plb_write_batch is migration 8's in fewer statements (each costs the
 // server a plan check, locks and an executor start beside its work): the
 // picks on `pick`; an accepted submit in one statement (the conditions
@@ -576,8 +577,8 @@ END $$;
 // status read once per batch and ended leases looked for once per batch;
 // no look for the worker's live task right after their submit of the
 // same job was accepted.
-// plb_claim and plb_submit_and_claim (no longer called) still read the
-// counters: right, without the pick indexes' help.
+// plb_claim (no longer called, nor plb_submit_and_claim, which calls it)
+// still picks by the counters: right, without the pick indexes' help.
 extern const char kPickStateSql[] = R"sql(
 ALTER TABLE objects ADD COLUMN pick SMALLINT GENERATED ALWAYS AS (
   CASE WHEN state <> 0 THEN 9
