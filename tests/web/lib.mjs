@@ -316,6 +316,20 @@ export async function taskFrame(page) {
   if (!frame) throw new Error('the task frame was detached');
   return frame;
 }
+// The task frame once `selector` is in it. The frame found may be the one
+// the page is about to replace (or none, between two tasks): a try whose
+// frame goes away is made again on the frame the page shows then.
+export async function taskFrameWith(page, selector, { timeout = 5000, tries = 3 } = {}) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const frame = await taskFrame(page);
+      await frame.locator(selector).first().waitFor({ timeout });
+      return frame;
+    } catch (e) {
+      if (attempt >= tries) throw e;
+    }
+  }
+}
 export async function inTaskFrame(page, fn, arg, { timeout = 5000, tries = 3 } = {}) {
   for (let attempt = 1; ; attempt++) {
     let timer;

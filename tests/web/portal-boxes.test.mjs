@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { launch, REPO, SCREENSHOTS, AWS_CLI, awsCli, waitJobStatus, createBoxJob, inTaskFrame } from './lib.mjs';
+import { launch, REPO, SCREENSHOTS, AWS_CLI, awsCli, waitJobStatus, createBoxJob, inTaskFrame, taskFrame } from './lib.mjs';
 
 const BINARY = path.resolve(REPO, process.env.PLUMBLINE_BINARY || 'build/plumbline');
 const AWS = AWS_CLI;
@@ -64,7 +64,7 @@ test('crowd-bounding-box in the portal\'s sandboxed frame: boxes drawn with the 
   await iframe.waitFor();
   assert.match(await iframe.getAttribute('sandbox'), /allow-scripts/);
   assert.doesNotMatch(await iframe.getAttribute('sandbox'), /allow-same-origin/, 'the template cannot reach the portal');
-  const frame = await (await page.$('.stage iframe.task')).contentFrame();
+  const frame = await taskFrame(page);
   await frame.waitForFunction(() => { const el = document.querySelector('crowd-bounding-box'); return el && el._imgState === 'loaded' && el._stageSize; }, null, { timeout: 15000 });
   // The image comes through a signed media link.
   assert.match(await inTaskFrame(page, () => document.querySelector('crowd-bounding-box').getAttribute('src')), /\/worker\/media/);

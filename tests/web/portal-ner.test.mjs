@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { launch, REPO, SCREENSHOTS, AWS_CLI, awsCli, waitJobStatus, startPlumbline, inTaskFrame } from './lib.mjs';
+import { launch, REPO, SCREENSHOTS, AWS_CLI, awsCli, waitJobStatus, startPlumbline, inTaskFrame, taskFrameWith } from './lib.mjs';
 
 const BINARY = path.resolve(REPO, process.env.PLUMBLINE_BINARY || 'build/plumbline');
 const AWS = AWS_CLI;
@@ -104,8 +104,7 @@ test('hosted NER UI: a worker labels both texts in the portal; the output has th
   const seen = [];
   for (let n = 0; n < 2; n++) {
     await page.waitForFunction((k) => document.getElementById('done').textContent === String(k), n, { timeout: 5000 });
-    const frame = await (await page.$('.stage iframe.task')).contentFrame();
-    await frame.locator('crowd-entity-annotation .ner-text .seg').first().waitFor();
+    const frame = await taskFrameWith(page, 'crowd-entity-annotation .ner-text .seg');
     const text = await inTaskFrame(page, () => document.querySelector('crowd-entity-annotation').text);
     const idx = TEXTS.indexOf(text);
     assert.ok(idx >= 0 && !seen.includes(idx), `a new manifest text: ${text}`);

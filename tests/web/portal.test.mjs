@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { launch, REPO, SHARED, SCREENSHOTS, AWS_CLI, awsCli, waitJobStatus, startPlumbline, inTaskFrame,
-  pressSubmittingKey } from './lib.mjs';
+  pressSubmittingKey, taskFrameWith } from './lib.mjs';
 
 const BINARY = path.resolve(REPO, process.env.PLUMBLINE_BINARY || 'build/plumbline');
 const AWS = AWS_CLI;
@@ -151,9 +151,7 @@ test('labeling page: all 7 objects labeled (Submit button, Enter, and r resets),
 
   const waitReady = async (n) => {
     await page.waitForFunction((k) => window.__t.ready.length >= k, n, { timeout: 5000 });
-    const handle = await page.$('.stage iframe.task');
-    const frame = await handle.contentFrame();
-    await frame.locator('crowd-classifier .category-picker-wrapper button.awsui-button').waitFor();
+    const frame = await taskFrameWith(page, 'crowd-classifier .category-picker-wrapper button.awsui-button');
     // Marks the moment Submit is clicked or Enter pressed, in the frame's clock.
     await inTaskFrame(page, () => {
       const mark = () => parent.postMessage({ type: 'test:act', t: performance.timeOrigin + performance.now() }, '*');
