@@ -62,8 +62,7 @@ class PostgresBatchTest : public ::testing::Test {
   // the writer's transaction waits for the lock. Writes sent before Unblock
   // queue behind it and make one batch.
   void Block(int64_t job) {
-    lock_conn_ = PQconnectdb(server_.c_str());
-    ASSERT_EQ(PQstatus(lock_conn_), CONNECTION_OK) << PQerrorMessage(lock_conn_);
+    ASSERT_NO_FATAL_FAILURE(Connect());
     Exec("SELECT pg_advisory_lock(" + std::to_string(job) + ", " + std::to_string(kBlocker) + ")");
     store_->ClaimAsync(Req(job, kBlocker), 0, [this](Result<std::optional<Assignment>> r) {
       std::lock_guard<std::mutex> lock(mu_);
@@ -86,6 +85,17 @@ class PostgresBatchTest : public ::testing::Test {
     ASSERT_TRUE(cv_.wait_for(lock, 10s, [&] { return done_ == writes; }))
         << done_ << " of " << writes << " writes reported";
     EXPECT_TRUE(blocker_claimed_);
+  }
+  // The test's own connection (lock_conn_), for what it reads or locks
+  // beside the store.
+  void Connect() {
+    lock_conn_ = PQconnectdb(server_.c_str());
+    ASSERT_EQ(PQstatus(lock_conn_), CONNECTION_OK) << PQerrorMessage(lock_conn_);
+  }
+  // Each object's pick state in the test's schema, "idx:pick" in order.
+  std::string Picks(int64_t job) {
+    return Exec("SELECT string_agg(idx || ':' || pick, ' ' ORDER BY idx) FROM " + schema_ +
+                ".objects WHERE job_id = " + std::to_string(job));
   }
   std::string Exec(const std::string& sql) {
     PGresult* r = PQexec(lock_conn_, sql.c_str());
@@ -355,28 +365,23 @@ TEST_F(PostgresBatchTest, ABatchWhoseObjectLockDeadlocksRunsAgainWhole) {
 // the second claim and the first two answers do not.
 TEST_F(PostgresBatchTest, OnlyAnObjectsChangesOfPickTouchItsIndexes) {
   const int64_t job = test_jobs::MakeReleasedJob(*store_, "pick", 2, 3, /*window=*/1);
-  lock_conn_ = PQconnectdb(server_.c_str());
-  ASSERT_EQ(PQstatus(lock_conn_), CONNECTION_OK) << PQerrorMessage(lock_conn_);
-  auto pick = [&](int idx) {
-    return Exec("SELECT pick FROM " + schema_ + ".objects WHERE job_id = " + std::to_string(job) +
-                " AND idx = " + std::to_string(idx));
-  };
-  EXPECT_EQ(pick(0), "1");  // released, untouched
-  EXPECT_EQ(pick(1), "0");  // not released
+  ASSERT_NO_FATAL_FAILURE(Connect());
+  EXPECT_EQ(Picks(job), "0:1 1:0");  // released and untouched, not released
   std::vector<int64_t> tasks;
   for (int64_t user = 1; user <= 3; ++user) {
     auto c = store_->Claim(Req(job, user));
     ASSERT_TRUE(c && c->has_value()) << user;
     EXPECT_EQ((*c)->object_index, 0);
     tasks.push_back((*c)->id);
-    EXPECT_EQ(pick(0), user < 3 ? "2" : "3") << "after claim " << user;  // open, then taken
+    // Open, then taken.
+    EXPECT_EQ(Picks(job), user < 3 ? "0:2 1:0" : "0:3 1:0") << "after claim " << user;
   }
   for (int64_t user = 1; user <= 3; ++user) {
     auto r = store_->Submit(tasks[user - 1], user, "{}", 1.0, 3000);
     ASSERT_TRUE(r) << r.error().message;
-    EXPECT_EQ(pick(0), user < 3 ? "3" : "4") << "after answer " << user;  // taken, then full
+    // Taken, then full; the full object releases the next.
+    EXPECT_EQ(Picks(job), user < 3 ? "0:3 1:0" : "0:4 1:1") << "after answer " << user;
   }
-  EXPECT_EQ(pick(1), "1") << "the full object did not release the next";
   // A session sends its statistics when it ends (an idle one only every
   // ten seconds): closing the store ends the writer's.
   store_.reset();
@@ -412,8 +417,7 @@ TEST_F(PostgresBatchTest, TheConsolidationReadLooksUpEachObjectsAnswers) {
   ASSERT_EQ(read->size(), 4u);
   for (const auto& oa : *read) EXPECT_EQ(oa.answers.size(), 2u) << oa.object.index;
 
-  lock_conn_ = PQconnectdb(server_.c_str());
-  ASSERT_EQ(PQstatus(lock_conn_), CONNECTION_OK) << PQerrorMessage(lock_conn_);
+  ASSERT_NO_FATAL_FAILURE(Connect());
   int params = 0;
   const std::string sql = postgresql::ToDollarPlaceholders(postgresql::kObjectsWithAnswersSql, &params);
   ASSERT_EQ(params, 2);
@@ -458,19 +462,14 @@ TEST_F(PostgresBatchTest, MigrationNineCarriesAJobUnderWayOver) {
   auto opened = OpenStore(latest);
   ASSERT_TRUE(opened) << opened.error().message;
   store_ = std::move(*opened);
-  lock_conn_ = PQconnectdb(server_.c_str());
-  ASSERT_EQ(PQstatus(lock_conn_), CONNECTION_OK) << PQerrorMessage(lock_conn_);
-  EXPECT_EQ(Exec("SELECT string_agg(idx || ':' || pick, ' ' ORDER BY idx) FROM " + schema_ +
-                 ".objects WHERE job_id = " + std::to_string(job)),
-            "0:2 1:1 2:0");  // started with a place free, released, not released
+  ASSERT_NO_FATAL_FAILURE(Connect());
+  EXPECT_EQ(Picks(job), "0:2 1:1 2:0");  // started with a place free, released, not released
   auto second = store_->Claim(Req(job, 2));
   ASSERT_TRUE(second && second->has_value());
   EXPECT_EQ((*second)->object_index, 0) << "the started object's free place comes first";
   ASSERT_TRUE(store_->Submit((*first)->id, 1, "{}", 1.0, 3000));
   ASSERT_TRUE(store_->Submit((*second)->id, 2, "{}", 1.0, 3000));
-  EXPECT_EQ(Exec("SELECT string_agg(idx || ':' || pick, ' ' ORDER BY idx) FROM " + schema_ +
-                 ".objects WHERE job_id = " + std::to_string(job)),
-            "0:4 1:1 2:1");  // answered in full (to consolidate), and the next released
+  EXPECT_EQ(Picks(job), "0:4 1:1 2:1");  // answered in full (to consolidate), and the next released
 }
 
 }  // namespace

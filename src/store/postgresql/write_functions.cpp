@@ -571,12 +571,13 @@ END $$;
 // Adding the stored column rewrites the table once.
 // plb_write_batch is migration 8's in fewer statements (each costs the
 // server a plan check, locks and an executor start beside its work): the
-// picks on `pick`; an accepted submit in one statement (the conditions
-// in its UPDATE; why a refused one changed nothing is read after it);
-// the release of the next object written in rather than called; a job's
-// status read once per batch and ended leases looked for once per batch;
-// no look for the worker's live task right after their submit of the
-// same job was accepted.
+// picks on `pick`, each one query whether or not it needs a task input
+// (the pick indexes do not name task_input, so a filter does); an accepted
+// submit in one statement (the conditions in its UPDATE; why a refused one
+// changed nothing is read after it); the release of the next object
+// written in rather than called; a job's status read once per batch and
+// ended leases looked for once per batch; no look for the worker's live
+// task right after their submit of the same job was accepted.
 // plb_claim (no longer called, nor plb_submit_and_claim, which calls it)
 // still picks by the counters: right, without the pick indexes' help.
 extern const char kPickStateSql[] = R"sql(
@@ -718,23 +719,16 @@ BEGIN
           ORDER BY x.id LIMIT 1;
         END IF;
         IF t_id IS NULL THEN
-          chosen := NULL;
-          IF p_require_input[i] THEN
-            SELECT o.idx INTO chosen FROM objects o WHERE o.job_id = p_job[i] AND o.pick = 2
-              AND o.released_ms >= cutoff
-              AND o.task_input IS NOT NULL
-              AND NOT EXISTS (SELECT 1 FROM assignments x WHERE x.job_id = o.job_id
-                              AND x.idx = o.idx AND x.user_id = p_claim_user[i]
-                              AND x.state IN (0, 1, 3) OFFSET 0)
-              ORDER BY o.idx LIMIT 1 FOR UPDATE SKIP LOCKED;
-          ELSE
-            SELECT o.idx INTO chosen FROM objects o WHERE o.job_id = p_job[i] AND o.pick = 2
-              AND o.released_ms >= cutoff
-              AND NOT EXISTS (SELECT 1 FROM assignments x WHERE x.job_id = o.job_id
-                              AND x.idx = o.idx AND x.user_id = p_claim_user[i]
-                              AND x.state IN (0, 1, 3) OFFSET 0)
-              ORDER BY o.idx LIMIT 1 FOR UPDATE SKIP LOCKED;
-          END IF;
+          -- With p_require_input, objects not pre-processed yet are
+          -- passed over: a filter on top of the pick index, whose
+          -- predicate names `pick` alone.
+          SELECT o.idx INTO chosen FROM objects o WHERE o.job_id = p_job[i] AND o.pick = 2
+            AND o.released_ms >= cutoff
+            AND (NOT p_require_input[i] OR o.task_input IS NOT NULL)
+            AND NOT EXISTS (SELECT 1 FROM assignments x WHERE x.job_id = o.job_id
+                            AND x.idx = o.idx AND x.user_id = p_claim_user[i]
+                            AND x.state IN (0, 1, 3) OFFSET 0)
+            ORDER BY o.idx LIMIT 1 FOR UPDATE SKIP LOCKED;
           IF chosen IS NULL AND start_new THEN
             -- A fresh object: the next of the batch's cursor over
             -- objects_ready (opened by the first claim that needs one, in
@@ -752,16 +746,10 @@ BEGIN
               FOR k IN i .. array_length(p_kind, 1) LOOP
                 IF p_kind[k] <> 2 THEN fresh_limit := fresh_limit + 1; END IF;
               END LOOP;
-              IF p_require_input[i] THEN
-                OPEN fresh FOR SELECT o.idx, o.released_ms FROM objects o
-                  WHERE o.job_id = fresh_job AND o.pick = 1
-                    AND o.task_input IS NOT NULL
-                  ORDER BY o.idx LIMIT fresh_limit FOR UPDATE SKIP LOCKED;
-              ELSE
-                OPEN fresh FOR SELECT o.idx, o.released_ms FROM objects o
-                  WHERE o.job_id = fresh_job AND o.pick = 1
-                  ORDER BY o.idx LIMIT fresh_limit FOR UPDATE SKIP LOCKED;
-              END IF;
+              OPEN fresh FOR SELECT o.idx, o.released_ms FROM objects o
+                WHERE o.job_id = fresh_job AND o.pick = 1
+                  AND (NOT fresh_input OR o.task_input IS NOT NULL)
+                ORDER BY o.idx LIMIT fresh_limit FOR UPDATE SKIP LOCKED;
             END IF;
             WHILE fresh_left LOOP
               FETCH fresh INTO f_idx, f_released;
@@ -774,15 +762,10 @@ BEGIN
             END LOOP;
             -- Run out: what the batch's submits released since it opened.
             IF chosen IS NULL THEN
-              IF p_require_input[i] THEN
-                SELECT o.idx INTO chosen FROM objects o WHERE o.job_id = p_job[i] AND o.pick = 1
-                  AND o.released_ms >= cutoff AND o.task_input IS NOT NULL
-                  ORDER BY o.idx LIMIT 1 FOR UPDATE SKIP LOCKED;
-              ELSE
-                SELECT o.idx INTO chosen FROM objects o WHERE o.job_id = p_job[i] AND o.pick = 1
-                  AND o.released_ms >= cutoff
-                  ORDER BY o.idx LIMIT 1 FOR UPDATE SKIP LOCKED;
-              END IF;
+              SELECT o.idx INTO chosen FROM objects o WHERE o.job_id = p_job[i] AND o.pick = 1
+                AND o.released_ms >= cutoff
+                AND (NOT p_require_input[i] OR o.task_input IS NOT NULL)
+                ORDER BY o.idx LIMIT 1 FOR UPDATE SKIP LOCKED;
             END IF;
           END IF;
           IF chosen IS NOT NULL THEN
