@@ -1,8 +1,9 @@
 // Copying an SQLite store into PostgreSQL (`plumbline migrate --from`).
 //
 // At their latest schemas both stores hold the same tables with the same
-// columns (schema.cpp), but for PostgreSQL's stored computed columns (such
-// as objects.pick), which it computes itself. So the copy is generic: each
+// columns (schema.cpp), but for the columns PostgreSQL derives from others
+// (objects.pick), which the copy leaves out and then computes. So the copy
+// is generic: each
 // of the target's tables, in the order they were created (a referenced
 // table before the tables that refer to it), is filled by one COPY ... FROM
 // STDIN from a SELECT of the same columns in the SQLite file, opened
@@ -27,6 +28,23 @@ constexpr size_t kCopyChunk = 1 << 20;
 
 // Tables the copy leaves alone: each store's own migration bookkeeping.
 bool IsBookkeeping(const std::string& table) { return table == "schema_version"; }
+
+// PostgreSQL's columns that SQLite lacks because they follow from the
+// others, each with the statement that sets it once its table is copied.
+struct Derived {
+  const char* table;
+  const char* column;
+  const char* fill;
+};
+constexpr Derived kDerived[] = {
+    {"objects", "pick",
+     "UPDATE objects SET pick = plb_pick(state, needed, answers, leases, declines, released_ms)"},
+};
+const Derived* DerivedColumn(const std::string& table, const std::string& column) {
+  for (const auto& d : kDerived)
+    if (table == d.table && column == d.column) return &d;
+  return nullptr;
+}
 
 // `text` as libpq escapes it for SQL: an identifier ("name") or a literal ('text').
 std::string Escaped(PGconn* pg, const std::string& text, char* (*escape)(PGconn*, const char*, size_t)) {
@@ -215,6 +233,7 @@ Result<std::vector<TableCopied>> PgStore::ImportSqlite(const std::string& sqlite
     for (const auto& t : tables) {
       if (!sqlite_tables.count(t)) return InvalidArgument("the SQLite store has no table " + t + migrate_first);
       std::vector<std::string> columns, identity;
+      std::vector<const Derived*> derived;
       {
         Query q = QText(
             "SELECT column_name, is_identity FROM information_schema.columns "
@@ -222,6 +241,10 @@ Result<std::vector<TableCopied>> PgStore::ImportSqlite(const std::string& sqlite
             "ORDER BY ordinal_position");
         q.Bind(1, t);
         while (q.Step()) {
+          if (const Derived* d = DerivedColumn(t, q.Text(0))) {
+            derived.push_back(d);
+            continue;
+          }
           columns.push_back(q.Text(0));
           if (q.Text(1) == "YES") identity.push_back(q.Text(0));
         }
@@ -236,6 +259,7 @@ Result<std::vector<TableCopied>> PgStore::ImportSqlite(const std::string& sqlite
                                  " (is the SQLite store from a newer plumbline?)");
       if (t == "identity_version") writer_.Exec("DELETE FROM identity_version");
       int64_t rows = CopyTable(pg, raw, t, columns, progress);
+      for (const Derived* d : derived) writer_.Exec(d->fill);
       for (const auto& c : identity) {
         // New rows get ids after the highest copied one.
         Query q = QText("SELECT setval(pg_get_serial_sequence(" + Literal(pg, Quoted(pg, t)) + ", " +

@@ -54,13 +54,15 @@ Status PgStore::InsertObjects(int64_t job_id, const std::vector<DataObject>& obj
     PLB_TRY(CheckFence(fence));
     // Rows go in groups of kRows per statement: one round trip per group.
     // An empty task input is bound as NULL (the object awaits
-    // pre-processing).
+    // pre-processing). A new object's pick state (plb_pick, schema.cpp)
+    // follows from its state and the places it needs.
     constexpr size_t kRows = 64;
-    constexpr int kCols = 7;
+    constexpr int kCols = 9;
+    static const std::string one = "(?,?,?,?,?,?,?,plb_pick(?,?,0,0,0,0))";
     static const std::string many = [] {
       std::string sql =
-          "INSERT INTO objects(job_id,idx,state,line,failure_reason,needed,task_input) VALUES";
-      for (size_t i = 0; i < kRows; ++i) sql += i ? ",(?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?)";
+          "INSERT INTO objects(job_id,idx,state,line,failure_reason,needed,task_input,pick) VALUES";
+      for (size_t i = 0; i < kRows; ++i) sql += (i ? "," : "") + one;
       return sql;
     }();
     int64_t needed = 1;
@@ -80,6 +82,7 @@ Status PgStore::InsertObjects(int64_t job_id, const std::vector<DataObject>& obj
           .Bind(base + 5, o.failure_reason)
           .Bind(base + 6, needed);
       if (!o.task_input_json.empty()) q.Bind(base + 7, o.task_input_json);  // else NULL
+      q.Bind(base + 8, static_cast<int64_t>(o.state)).Bind(base + 9, needed);
       if (o.state == ObjectState::kFailed) ++failed;
       if (o.state == ObjectState::kSkipped) ++skipped;
     };
@@ -89,9 +92,10 @@ Status PgStore::InsertObjects(int64_t job_id, const std::vector<DataObject>& obj
       q.Step();
     }
     for (; i < objects.size(); ++i) {
-      Query q =
-          Q("INSERT INTO objects(job_id,idx,state,line,failure_reason,needed,task_input) "
-            "VALUES(?,?,?,?,?,?,?)");
+      static const std::string single =
+          "INSERT INTO objects(job_id,idx,state,line,failure_reason,needed,task_input,pick) VALUES" +
+          one;
+      Query q = Q(single.c_str());
       bind_row(q, 0, objects[i]);
       q.Step();
     }
@@ -159,7 +163,8 @@ Result<std::vector<Status>> PgStore::FinishObjects(int64_t job_id,
       out.push_back({});
     }
     if (counts.labeled + counts.skipped + counts.failed == 0) return out;
-    Q("UPDATE objects o SET state=t.state, label=t.label, failure_reason=t.reason "
+    Q("UPDATE objects o SET state=t.state, label=t.label, failure_reason=t.reason, "
+      "pick=plb_pick(t.state, o.needed, o.answers, o.leases, o.declines, o.released_ms) "
       "FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[]) AS t(idx, state, label, reason) "
       "WHERE o.job_id=? AND o.idx=t.idx")
         .Bind(1, idx.Done())

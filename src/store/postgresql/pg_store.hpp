@@ -87,6 +87,7 @@ extern const char kHotWritesSql[];
 extern const char kFewerStatementsSql[];
 extern const char kWriteBatchSql[];
 extern const char kPickStateSql[];
+extern const char kPlainPickSql[];
 extern const size_t kMigrationCount;
 // One line per migration, what it brings (plumbline migrate lists them).
 extern const char* const kMigrationSummaries[];

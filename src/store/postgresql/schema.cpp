@@ -208,11 +208,12 @@ CREATE INDEX jobs_progress ON jobs(
    ELSE 0::float8 END),
   created_ms, id);
 )sql",
-    // 6-9: the hot writes as server-side functions (write_functions.cpp).
+    // 6-10: the hot writes as server-side functions (write_functions.cpp).
     kHotWritesSql,
     kFewerStatementsSql,
     kWriteBatchSql,
     kPickStateSql,
+    kPlainPickSql,
 };
 
 const size_t kMigrationCount = std::size(kMigrations);
@@ -228,6 +229,8 @@ const char* const kMigrationSummaries[] = {
     "claims and submits in fewer statements inside their functions",
     "a batch's claims and submits in one statement (plb_write_batch), an index of each object's answers",
     "an object's pick state as a stored column, so claims and submits leave the indexes alone (HOT)",
+    "the pick state set by each write (plb_pick) instead of computed by the table, which cost every "
+    "update of an object a compile of its expression",
 };
 static_assert(std::size(kMigrationSummaries) == std::size(kMigrations),
               "one summary per migration");
