@@ -8,7 +8,10 @@
 # count the database's CPU too. PLUMBLINE_BIN (build/plumbline) runs another
 # build of the server, to compare two builds under the same conditions.
 # LOAD_ARGS passes more options to load_bench (e.g. "--flow next": only the
-# portal's submit+next flow).
+# portal's submit+next flow). DATA_TMPDIR=DIR puts the servers' data dir
+# (the buckets the job's files and consolidation's output go to, and the
+# SQLite store when PLUMBLINE_STORE names none) in a new folder under DIR
+# instead of beside the bench's scratch files.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 WORKERS="${WORKERS:-64}"
@@ -19,11 +22,14 @@ OBJECTS="${OBJECTS:-200000}"
 bin="${PLUMBLINE_BIN:-build/plumbline}"
 scripts/build.sh >/dev/null
 dir=$(mktemp -d)
+data_parent=$dir
+[[ -n "${DATA_TMPDIR:-}" ]] && data_parent=$(mktemp -d -p "$DATA_TMPDIR")
+data="$data_parent/data"
 pids=()
-trap 'kill "${pids[@]}" 2>/dev/null; wait "${pids[@]}" 2>/dev/null; rm -rf "$dir"' EXIT
+trap 'kill "${pids[@]}" 2>/dev/null; wait "${pids[@]}" 2>/dev/null; rm -rf "$dir" "$data_parent"' EXIT
 export PLUMBLINE_ROOT_ACCESS_KEY_ID=AKIDBENCH PLUMBLINE_ROOT_SECRET_ACCESS_KEY=bench-secret
-mkdir -p "$dir/data/buckets/b"
-python3 - "$dir/data/buckets/b" "$OBJECTS" <<'PY'
+mkdir -p "$data/buckets/b"
+python3 - "$data/buckets/b" "$OBJECTS" <<'PY'
 import json, sys
 d, n = sys.argv[1], int(sys.argv[2])
 with open(d + "/m.manifest", "w") as f:
@@ -33,12 +39,12 @@ open(d + "/c.json", "w").write('{"labels":[{"label":"person"},{"label":"animal"}
 open(d + "/t.html", "w").write("<p>{{ task.input.taskObject }}</p>")
 PY
 for i in $(seq 0 $((WORKERS - 1))); do
-  echo "w$i-password" | "$bin" users add --data-dir "$dir/data" --username "w$i" --password-stdin --groups crowd >/dev/null
+  echo "w$i-password" | "$bin" users add --data-dir "$data" --username "w$i" --password-stdin --groups crowd >/dev/null
 done
 # One after the other: the first migrates the store, the others find it ready.
 urls=()
 for r in $(seq "$REPLICAS"); do
-  "$bin" serve --data-dir "$dir/data" --listen 127.0.0.1:0 ${SERVE_ARGS:-} >"$dir/out$r" 2>"$dir/log$r" &
+  "$bin" serve --data-dir "$data" --listen 127.0.0.1:0 ${SERVE_ARGS:-} >"$dir/out$r" 2>"$dir/log$r" &
   pids+=($!)
   for _ in $(seq 100); do grep -q listening "$dir/out$r" && break; sleep 0.1; done
   urls+=("$(grep -o 'http://[0-9.:]*' "$dir/out$r")")

@@ -17,17 +17,32 @@
 #      postmaster and every process under it) and the load client.
 # Environment: WORKERS (64), SECONDS_RUN (5), OBJECTS (20000), REPLICA_COUNTS ("1 2 3"),
 # SQLITE (1; 0 skips the SQLite run), SQLITE_OBJECTS (100000: the SQLite run's
-# job), PLUMBLINE_BIN (build/plumbline: another build to measure, see load.sh).
+# job), PLUMBLINE_BIN (build/plumbline: another build to measure, see load.sh),
+# PG_DATA_TMPDIR (/dev/shm when writable; empty: the disk): where the
+# PostgreSQL runs' replicas keep their data dir, which then holds only the
+# buckets (the job's files and consolidation's output; a scaled-out
+# installation keeps them on an S3 server elsewhere). On this kind of
+# machine's journal-less ext4, creating a file next to thousands deleted in
+# the last minutes (every run removes its own) scans past each of them: the
+# runner's per-object output files then cost half a core the database
+# needs. PostgreSQL's own data stays on the disk, fsync on; the SQLite run
+# keeps its data dir on the disk.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export WORKERS="${WORKERS:-64}" SECONDS_RUN="${SECONDS_RUN:-5}" OBJECTS="${OBJECTS:-20000}"
 export REPLICA_COUNTS="${REPLICA_COUNTS:-1 2 3}"
 SQLITE="${SQLITE:-1}"
+if [[ -z "${PG_DATA_TMPDIR+set}" ]]; then
+  PG_DATA_TMPDIR=""
+  [[ -d /dev/shm && -w /dev/shm ]] && PG_DATA_TMPDIR=/dev/shm
+fi
+export PG_DATA_TMPDIR
 scripts/build.sh >/dev/null
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 export BENCH_OUT="$out"
 echo "machine: $(nproc) cores; load before: $(uptime | sed 's/.*load average/load average/')"
+echo "replicas' data dir (buckets) under: ${PG_DATA_TMPDIR:-the disk (TMPDIR)}"
 
 # Everything on PostgreSQL runs inside one with-postgres.sh (one server).
 scripts/with-postgres.sh --durable bash -c '
@@ -45,7 +60,8 @@ scripts/with-postgres.sh --durable bash -c '
   for n in $REPLICA_COUNTS; do
     echo "--- plumbline on PostgreSQL ($n replica(s)) ---"
     DB_PID=$(head -1 "$PLUMBLINE_TEST_PG_DATA/postmaster.pid") \
-    PLUMBLINE_STORE="$PLUMBLINE_TEST_PG?schema=bench$n" REPLICAS=$n bench/labeling/load.sh |
+    PLUMBLINE_STORE="$PLUMBLINE_TEST_PG?schema=bench$n" REPLICAS=$n DATA_TMPDIR="$PG_DATA_TMPDIR" \
+      bench/labeling/load.sh |
       tee "$BENCH_OUT/pg$n"
     psql -X -q -A -t -F " " -v schema="bench$n" -f bench/postgres/table_stats.sql "$PLUMBLINE_TEST_PG" |
       sed "s/^/pg$n tables: /; s/ *\$//"
