@@ -11,6 +11,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <future>
 #include <limits>
 #include <map>
 #include <memory>
@@ -444,6 +445,29 @@ TEST_F(PostgresBatchTest, TheConsolidationReadLooksUpEachObjectsAnswers) {
     EXPECT_NE(p.find("(idx = o.idx)"), std::string::npos) << mode << "\n" << p;
     EXPECT_EQ(p.find("Join Filter"), std::string::npos) << mode << "\n" << p;
   }
+}
+
+// A replica that does not hold a job's runner lease asks for it on every
+// pass. Its answer, another holder's lease is live, comes from a plain
+// read: the upsert that takes a lease locks the row even when it leaves it
+// alone, and that lock, held until the asking replica's batch committed,
+// made a deadlock with the holder finishing objects (its fence reads the
+// row FOR SHARE while it holds objects that batch waits for).
+TEST_F(PostgresBatchTest, AskingForAnotherHoldersLiveLeaseTakesNoLock) {
+  ASSERT_NO_FATAL_FAILURE(Connect());
+  ASSERT_EQ(store_->AcquireLease("job-7", "replica-a", 1000, 60000).value(), 1);
+  Command("BEGIN");
+  EXPECT_EQ(Exec("SELECT holder FROM " + schema_ + ".runner_leases WHERE name = 'job-7' FOR SHARE"),
+            "replica-a");
+  auto asked = std::async(std::launch::async,
+                          [&] { return store_->AcquireLease("job-7", "replica-b", 2000, 60000); });
+  const bool answered = asked.wait_for(5s) == std::future_status::ready;
+  Command("ROLLBACK");
+  ASSERT_TRUE(answered) << "the request waited for the holder's transaction";
+  EXPECT_EQ(asked.get().value(), 0);
+  // Once the lease has expired the other replica takes it (a new epoch).
+  EXPECT_EQ(store_->AcquireLease("job-7", "replica-b", 61001, 60000).value(), 2);
+  EXPECT_EQ(store_->AcquireLease("job-7", "replica-a", 62000, 60000).value(), 0);
 }
 
 // Migration 10: `pick` is set by each write rather than computed by the

@@ -381,6 +381,17 @@ Result<int64_t> SqlJobs<S>::AcquireLease(const std::string& name, const std::str
   if (holder.empty()) return InvalidArgument("lease holder must not be empty");
   if (ttl_ms <= 0) return InvalidArgument("lease ttl_ms must be positive");
   return this->self().template Txn<int64_t>(changes::kNone, [&]() -> Result<int64_t> {
+    // Another holder's live lease, read without a lock: the upsert below
+    // locks the row even when its WHERE leaves it alone, and on PostgreSQL
+    // that lock lasted until the writer's batch committed, while the
+    // holder's finishing writes wait for the row (CheckFence, FOR SHARE)
+    // holding objects that batch's claims and submits wait for: a
+    // deadlock. The upsert checks again.
+    {
+      auto held = this->self().Q("SELECT holder, expires_ms FROM runner_leases WHERE name=?");
+      held.Bind(1, name);
+      if (held.Step() && held.Text(0) != holder && held.Int(1) > now_ms) return int64_t{0};
+    }
     // The row is taken when it is free, expired or already the holder's;
     // the epoch grows when the holder changes. (SET reads the old row.)
     auto q = this->self().Q(
