@@ -240,6 +240,35 @@ TEST_F(PostgresBatchTest, ABatchOfClaimsFillsStartedObjectsFirstAndNoneOverN) {
   EXPECT_FALSE(none->has_value());
 }
 
+// A batch runs its claims and submits before its other operations, so that
+// the statement locking the objects its submits update begins the
+// transaction (two replicas' batches otherwise could wait for each other).
+// N = 1, one object, held by user 1. Behind the blocker: user 1 handing the
+// task back (not a claim or submit), then user 2's claim. The claim runs
+// first and finds the object's one place held; run in the order they came,
+// it would have taken the place the hand-back freed.
+TEST_F(PostgresBatchTest, ABatchRunsItsClaimsAndSubmitsBeforeItsOtherOperations) {
+  const int64_t job = MakeJob("claims-first", 1, 1);
+  auto held = store_->Claim(Req(job, 1));
+  ASSERT_TRUE(held && held->has_value());
+  Block(MakeJob("blocker", 1, 1));
+  Status handed_back;
+  std::thread hand_back([&] {
+    handed_back = store_->EndLease((*held)->id, 1, AssignmentState::kReleased, 2500);
+  });
+  std::this_thread::sleep_for(300ms);  // the hand-back is queued
+  Claim(Req(job, 2), 2);
+  UnblockAndWait(2);
+  hand_back.join();
+  ASSERT_TRUE(handed_back) << handed_back.error().message;
+  ASSERT_TRUE(claims_.at(2)) << claims_.at(2).error().message;
+  EXPECT_FALSE(claims_.at(2)->has_value()) << "the claim ran after the hand-back";
+  // After the batch the freed place is there to take.
+  auto after = store_->Claim(Req(job, 3));
+  ASSERT_TRUE(after && after->has_value());
+  EXPECT_EQ((*after)->object_index, 0);
+}
+
 TEST_F(PostgresBatchTest, SubmitsRefusalsAndClaimsShareOneStatement) {
   // N = 1, four objects. Users 1 and 2 hold objects 0 and 1, the blocker
   // takes object 2. Then in one batch: user 1 submits and claims the next
