@@ -1,5 +1,5 @@
 // The PostgreSQL store's hot writes as server-side functions: the text of
-// migrations 6 to 9, which schema.cpp lists in kMigrations. Landed
+// migrations 6 to 10, which schema.cpp lists in kMigrations. Landed
 // migrations are never edited: a change is a new migration.
 #include "store/postgresql/pg_store.hpp"
 

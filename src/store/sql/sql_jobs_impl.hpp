@@ -370,10 +370,17 @@ Result<int64_t> SqlJobs<S>::CountAvailable(int64_t job_id) {
   });
 }
 
-// Replicas taking the same lease at once serialize on its row (PostgreSQL's
-// INSERT ... ON CONFLICT DO UPDATE locks it, and the WHERE is checked
-// against the row as the lock holder left it; SQLite has one writer), so
-// one of them gets it.
+// A free, expired or own lease is taken by an UPDATE, which locks the row
+// only when its WHERE holds: replicas taking it at once wait for one
+// another, and the later finds it taken when it checks again (PostgreSQL;
+// SQLite has one writer). A lease asked for the first time is inserted,
+// and of two replicas inserting it together one gets it. A replica asking
+// for a lease another holds live, as every runner pass does, locks
+// nothing: an upsert (ON CONFLICT DO UPDATE) locks the row it meets even
+// when its WHERE leaves it alone, and on PostgreSQL that lock lasted until
+// the asking writer's batch committed, while the holder, finishing
+// objects, waited for the row (CheckFence, FOR SHARE) holding objects that
+// batch's claims and submits waited for: a deadlock.
 template <class S>
 Result<int64_t> SqlJobs<S>::AcquireLease(const std::string& name, const std::string& holder,
                                          int64_t now_ms, int64_t ttl_ms) {
@@ -381,30 +388,21 @@ Result<int64_t> SqlJobs<S>::AcquireLease(const std::string& name, const std::str
   if (holder.empty()) return InvalidArgument("lease holder must not be empty");
   if (ttl_ms <= 0) return InvalidArgument("lease ttl_ms must be positive");
   return this->self().template Txn<int64_t>(changes::kNone, [&]() -> Result<int64_t> {
-    // Another holder's live lease, read without a lock: the upsert below
-    // locks the row even when its WHERE leaves it alone, and on PostgreSQL
-    // that lock lasted until the writer's batch committed, while the
-    // holder's finishing writes wait for the row (CheckFence, FOR SHARE)
-    // holding objects that batch's claims and submits wait for: a
-    // deadlock. The upsert checks again.
     {
-      auto held = this->self().Q("SELECT holder, expires_ms FROM runner_leases WHERE name=?");
-      held.Bind(1, name);
-      if (held.Step() && held.Text(0) != holder && held.Int(1) > now_ms) return int64_t{0};
+      // The epoch grows when the holder changes (SET reads the old row).
+      auto taken = this->self().Q(
+          "UPDATE runner_leases SET epoch=CASE WHEN holder=?2 THEN epoch ELSE epoch+1 END, "
+          "holder=?2, expires_ms=?3 WHERE name=?1 AND (holder=?2 OR expires_ms<=?4) "
+          "RETURNING epoch");
+      taken.Bind(1, name).Bind(2, holder).Bind(3, now_ms + ttl_ms).Bind(4, now_ms);
+      if (taken.Step()) return taken.Int(0);
     }
-    // The row is taken when it is free, expired or already the holder's;
-    // the epoch grows when the holder changes. (SET reads the old row.)
-    auto q = this->self().Q(
-        "INSERT INTO runner_leases(name,holder,expires_ms,epoch) VALUES(?,?,?,1) "
-        "ON CONFLICT(name) DO UPDATE SET "
-        "epoch=CASE WHEN runner_leases.holder=excluded.holder THEN runner_leases.epoch "
-        "ELSE runner_leases.epoch+1 END, "
-        "holder=excluded.holder, expires_ms=excluded.expires_ms "
-        "WHERE runner_leases.holder=excluded.holder OR runner_leases.expires_ms<=? "
-        "RETURNING epoch");
-    q.Bind(1, name).Bind(2, holder).Bind(3, now_ms + ttl_ms).Bind(4, now_ms);
-    if (!q.Step()) return int64_t{0};  // another holder's lease is live
-    return q.Int(0);
+    auto made = this->self().Q(
+        "INSERT INTO runner_leases(name,holder,expires_ms,epoch) VALUES(?1,?2,?3,1) "
+        "ON CONFLICT(name) DO NOTHING RETURNING epoch");
+    made.Bind(1, name).Bind(2, holder).Bind(3, now_ms + ttl_ms);
+    if (made.Step()) return made.Int(0);
+    return int64_t{0};  // another holder's lease is live
   });
 }
 
