@@ -158,8 +158,6 @@ struct Conn {
   void EnterPipeline();
   // Queues a statement without parameters or rows (SAVEPOINT, COMMIT ...).
   void SendCommand(const char* sql);
-  // Queues a statement with one text parameter whose rows are dropped.
-  void SendWithParam(const char* sql, const std::string& param);
   // Sends what is queued, reading the server's answers meanwhile.
   void Flush();
   // Ends the pipeline with a Sync and sends it.
@@ -169,11 +167,6 @@ struct Conn {
   PGresult* NextResult();
   // Reads the result of a SendCommand; throws SqlError unless it succeeded.
   void ReadCommand(const char* what);
-  // Reads the result of a SendWithParam (rows or none); throws SqlError
-  // unless it succeeded.
-  void ReadAny(const char* what);
-  // Both: `rows` accepts a result with rows as well.
-  void ReadResult(const char* what, bool rows);
   // Reads and drops whatever is left up to the Sync and leaves pipeline
   // mode; a connection that cannot is closed (the writer reconnects).
   void EndPipeline() noexcept;
