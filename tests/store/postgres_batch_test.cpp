@@ -328,6 +328,62 @@ TEST_F(PostgresBatchTest, SubmitsRefusalsAndClaimsShareOneStatement) {
   EXPECT_EQ(store_->GetObject(job, 1).value().answers, 1);
 }
 
+// A batch's submits run as one statement (migration 11): an object's
+// counters move once by all of its accepted submits, one object is released
+// for each object that left the window, a worker's second submit of a task
+// finds it submitted and another worker's is refused, and a claim of the
+// same batch finds what the submits released.
+TEST_F(PostgresBatchTest, ABatchsSubmitsMoveEachObjectOnceAndReleaseOnePerObjectDone) {
+  // N = 2, six objects, three released.
+  const int64_t job = test_jobs::MakeReleasedJob(*store_, "set-submits", 6, 2, 3);
+  std::map<int64_t, int64_t> task;  // by user
+  for (int64_t user : {1, 2, 3, 4}) {
+    auto c = store_->Claim(Req(job, user));
+    ASSERT_TRUE(c && c->has_value());
+    task[user] = (*c)->id;
+  }
+  Block(MakeJob("blocker", 1, 1));
+  ASSERT_EQ(Picks(job), "0:3 1:3 2:1 3:0 4:0 5:0");
+  std::map<std::string, Result<SubmitOutcome>> submits;
+  auto submit = [&](const std::string& key, int64_t t, int64_t user) {
+    store_->SubmitAsync(t, user, "{\"by\":" + std::to_string(user) + "}", 1.0, 3000, 0,
+                        [this, &submits, key](Result<SubmitOutcome> r) {
+                          std::lock_guard<std::mutex> lock(mu_);
+                          submits.emplace(key, std::move(r));
+                          ++done_;
+                          cv_.notify_all();
+                        });
+  };
+  submit("1", task[1], 1);
+  submit("3", task[3], 3);
+  submit("1 again", task[1], 1);
+  submit("2", task[2], 2);
+  submit("4 by 5", task[4], 5);
+  submit("4", task[4], 4);
+  ClaimRequest later = Req(job, 6);
+  later.now_ms = 3000;
+  Claim(later, 6);
+  UnblockAndWait(1 + 7);
+
+  for (const char* key : {"1", "2", "3", "4"}) {
+    ASSERT_TRUE(submits.at(key)) << key << ": " << submits.at(key).error().message;
+    EXPECT_EQ(*submits.at(key), SubmitOutcome::kAccepted) << key;
+  }
+  ASSERT_TRUE(submits.at("1 again"));
+  EXPECT_EQ(*submits.at("1 again"), SubmitOutcome::kAlreadySubmitted);
+  EXPECT_EQ(submits.at("4 by 5").error().code, ErrorCode::kConflict);
+  for (int64_t idx : {0, 1}) {
+    const DataObject o = store_->GetObject(job, idx).value();
+    EXPECT_EQ(o.answers, 2) << "object " << idx;
+    EXPECT_EQ(o.leases, 0) << "object " << idx;
+  }
+  EXPECT_EQ(store_->GetAssignment(task[4]).value().answer_json, "{\"by\":4}");
+  ASSERT_TRUE(claims_.at(6) && claims_.at(6)->has_value());
+  EXPECT_EQ((*claims_.at(6))->object_index, 2);
+  // Objects 0 and 1 answered in full, object 2 started, 3 and 4 released.
+  EXPECT_EQ(Picks(job), "0:4 1:4 2:2 3:1 4:1 5:0");
+}
+
 // A batch's first statement locks the objects its submits update, in one
 // order. When another transaction holds one of them and then waits for one
 // the batch has locked, PostgreSQL breaks the deadlock by failing the batch's
@@ -550,10 +606,10 @@ TEST_F(PostgresBatchTest, EveryWriteLeavesEachObjectsPickAsItsColumnsSay) {
 
 // A database at migration 8 with a job under way: migration 9 computes
 // `pick` for the rows already there, migration 10 keeps those values as
-// the writes' own, and the claims after them go on where the ones before
-// left off (the started object's free place first). At 8 the objects go
-// in by hand: this build's insert sets `pick`, which 8 lacks.
-TEST_F(PostgresBatchTest, MigrationsNineAndTenCarryAJobUnderWayOver) {
+// the writes' own, and the claims and submits after 11 go on where the
+// ones before left off (the started object's free place first). At 8 the
+// objects go in by hand: this build's insert sets `pick`, which 8 lacks.
+TEST_F(PostgresBatchTest, MigrationsNineToElevenCarryAJobUnderWayOver) {
   store_.reset();
   ASSERT_NO_FATAL_FAILURE(Connect());
   StoreOptions at8 = test_postgres::FreshSchema(server_, "plb_pick9");
@@ -575,7 +631,7 @@ TEST_F(PostgresBatchTest, MigrationsNineAndTenCarryAJobUnderWayOver) {
   auto opened = OpenStore(latest);
   ASSERT_TRUE(opened) << opened.error().message;
   store_ = std::move(*opened);
-  EXPECT_EQ(Exec("SELECT max(version) FROM " + schema_ + ".schema_version"), "10");
+  EXPECT_EQ(Exec("SELECT max(version) FROM " + schema_ + ".schema_version"), "11");
   EXPECT_EQ(Picks(job), "0:2 1:1 2:0");  // started with a place free, released, not released
   auto second = store_->Claim(Req(job, 2));
   ASSERT_TRUE(second && second->has_value());

@@ -82,12 +82,13 @@ namespace plumbline::store::postgresql {
 
 // The migrations, applied in order; the schema version is their count.
 extern const char* const kMigrations[];
-// Migrations 6 to 10 (write_functions.cpp): the hot writes as functions.
+// Migrations 6 to 11 (write_functions.cpp): the hot writes as functions.
 extern const char kHotWritesSql[];
 extern const char kFewerStatementsSql[];
 extern const char kWriteBatchSql[];
 extern const char kPickStateSql[];
 extern const char kPlainPickSql[];
+extern const char kSetSubmitsSql[];
 extern const size_t kMigrationCount;
 // One line per migration, what it brings (plumbline migrate lists them).
 extern const char* const kMigrationSummaries[];

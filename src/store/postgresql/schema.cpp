@@ -208,12 +208,13 @@ CREATE INDEX jobs_progress ON jobs(
    ELSE 0::float8 END),
   created_ms, id);
 )sql",
-    // 6-10: the hot writes as server-side functions (write_functions.cpp).
+    // 6-11: the hot writes as server-side functions (write_functions.cpp).
     kHotWritesSql,
     kFewerStatementsSql,
     kWriteBatchSql,
     kPickStateSql,
     kPlainPickSql,
+    kSetSubmitsSql,
 };
 
 const size_t kMigrationCount = std::size(kMigrations);
@@ -231,6 +232,7 @@ const char* const kMigrationSummaries[] = {
     "an object's pick state as a stored column, so claims and submits leave the indexes alone (HOT)",
     "the pick state set by each write (plb_pick) instead of computed by the table, which cost every "
     "update of an object a compile of its expression",
+    "a batch's submits as one statement, and one release of objects per job and batch",
 };
 static_assert(std::size(kMigrationSummaries) == std::size(kMigrations),
               "one summary per migration");

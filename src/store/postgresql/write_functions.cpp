@@ -1,5 +1,5 @@
 // The PostgreSQL store's hot writes as server-side functions: the text of
-// migrations 6 to 10, which schema.cpp lists in kMigrations. Landed
+// migrations 6 to 11, which schema.cpp lists in kMigrations. Landed
 // migrations are never edited: a change is a new migration.
 #include "store/postgresql/pg_store.hpp"
 
@@ -945,6 +945,252 @@ BEGIN
             SELECT u.idx FROM objects u WHERE u.job_id = s_job AND u.state = 0
               AND u.released_ms = 0 ORDER BY u.idx LIMIT 1 FOR UPDATE SKIP LOCKED);
         END IF;
+        outcome := 0;
+      ELSE
+        SELECT s.user_id, s.state, s.deadline_ms, jb.name AS j_name, jb.status AS j_status
+        INTO a FROM assignments s LEFT JOIN jobs jb ON jb.id = s.job_id
+        WHERE s.id = p_id[i] FOR UPDATE OF s;
+        IF NOT FOUND THEN
+          outcome := 2;
+        ELSIF a.user_id <> p_user[i] THEN
+          outcome := 3;
+        ELSIF a.state = 1 THEN
+          outcome := 1;
+        ELSIF a.j_status IS NOT NULL AND a.j_status <> 'InProgress' THEN
+          outcome := 4; job_name := a.j_name; job_status := a.j_status;
+        ELSE
+          outcome := 5;
+        END IF;
+      END IF;
+    END IF;
+    -- Kind 1, and 3 after a submit that was not refused: a claim (plb_claim
+    -- of migration 7, but for the pick of a fresh object). The job's status
+    -- is read once per batch and job, and ended leases looked for once per
+    -- batch: a batch is a few milliseconds.
+    IF p_kind[i] <> 2 AND coalesce(outcome, 0) <= 1 THEN
+      IF j_read IS DISTINCT FROM p_job[i] THEN
+        j_read := p_job[i];
+        SELECT jb.status, jb.labeled INTO j_status, j_labeled FROM jobs jb WHERE jb.id = j_read;
+      END IF;
+      IF j_status = 'InProgress' THEN
+        claim_now := p_claim_now[i];
+        start_new := p_start_new[i] AND
+                     NOT (p_stop_at_labeled[i] > 0 AND j_labeled >= p_stop_at_labeled[i]);
+        cutoff := claim_now - p_availability_ms[i];
+        IF NOT expiry_checked THEN
+          expiry_checked := true;
+          IF EXISTS (SELECT 1 FROM assignments x WHERE x.state = 0 AND x.deadline_ms < claim_now) THEN
+            PERFORM plb_expire_leases(claim_now);
+          END IF;
+        END IF;
+        PERFORM pg_advisory_xact_lock(CAST(p_job[i] % 2147483647 AS integer),
+                                      CAST(p_claim_user[i] % 2147483647 AS integer));
+        -- The worker's live task (no row: every t_ column NULL). A worker
+        -- holds one live task per job at most: none when their submit of
+        -- this job was just accepted.
+        IF s_job IS DISTINCT FROM p_job[i] OR p_user[i] IS DISTINCT FROM p_claim_user[i] THEN
+          SELECT x.id, x.job_id, x.idx, x.user_id, x.state, x.accepted_ms, x.deadline_ms,
+                 x.submitted_ms, x.answer, x.time_spent, o.line, o.task_input
+          INTO t_id, t_job, t_idx, t_user, t_state, t_accepted_ms, t_deadline_ms,
+               t_submitted_ms, t_answer, t_time_spent, t_line, t_task_input
+          FROM assignments x LEFT JOIN objects o ON o.job_id = x.job_id AND o.idx = x.idx
+          WHERE x.user_id = p_claim_user[i] AND x.job_id = p_job[i] AND x.state = 0
+          ORDER BY x.id LIMIT 1;
+        END IF;
+        IF t_id IS NULL THEN
+          -- With p_require_input, objects not pre-processed yet are
+          -- passed over: a filter on top of the pick index, whose
+          -- predicate names `pick` alone.
+          SELECT o.idx INTO chosen FROM objects o WHERE o.job_id = p_job[i] AND o.pick = 2
+            AND o.released_ms >= cutoff
+            AND (NOT p_require_input[i] OR o.task_input IS NOT NULL)
+            AND NOT EXISTS (SELECT 1 FROM assignments x WHERE x.job_id = o.job_id
+                            AND x.idx = o.idx AND x.user_id = p_claim_user[i]
+                            AND x.state IN (0, 1, 3) OFFSET 0)
+            ORDER BY o.idx LIMIT 1 FOR UPDATE SKIP LOCKED;
+          IF chosen IS NULL AND start_new THEN
+            -- A fresh object: the next of the batch's cursor over
+            -- objects_ready (opened by the first claim that needs one, in
+            -- manifest order, locking each row it hands back). A row
+            -- released before this claim's cutoff is passed over. Its
+            -- LIMIT (the claims left in the batch) keeps its plan an
+            -- ordered scan of the index once the table is analysed:
+            -- without one the plan reads and sorts every ready object.
+            IF fresh_job IS DISTINCT FROM p_job[i] OR fresh_input IS DISTINCT FROM p_require_input[i] THEN
+              IF fresh_job IS NOT NULL THEN CLOSE fresh; END IF;
+              fresh_job := p_job[i];
+              fresh_input := p_require_input[i];
+              fresh_left := true;
+              fresh_limit := 0;
+              FOR k IN i .. array_length(p_kind, 1) LOOP
+                IF p_kind[k] <> 2 THEN fresh_limit := fresh_limit + 1; END IF;
+              END LOOP;
+              OPEN fresh FOR SELECT o.idx, o.released_ms FROM objects o
+                WHERE o.job_id = fresh_job AND o.pick = 1
+                  AND (NOT fresh_input OR o.task_input IS NOT NULL)
+                ORDER BY o.idx LIMIT fresh_limit FOR UPDATE SKIP LOCKED;
+            END IF;
+            WHILE fresh_left LOOP
+              FETCH fresh INTO f_idx, f_released;
+              IF NOT FOUND THEN
+                fresh_left := false;
+              ELSIF f_released >= cutoff THEN
+                chosen := f_idx;
+                EXIT;
+              END IF;
+            END LOOP;
+            -- Run out: what the batch's submits released since it opened.
+            IF chosen IS NULL THEN
+              SELECT o.idx INTO chosen FROM objects o WHERE o.job_id = p_job[i] AND o.pick = 1
+                AND o.released_ms >= cutoff
+                AND (NOT p_require_input[i] OR o.task_input IS NOT NULL)
+                ORDER BY o.idx LIMIT 1 FOR UPDATE SKIP LOCKED;
+            END IF;
+          END IF;
+          IF chosen IS NOT NULL THEN
+            WITH lease AS (
+              INSERT INTO assignments(job_id, idx, user_id, state, accepted_ms, deadline_ms)
+              VALUES (p_job[i], chosen, p_claim_user[i], 0, claim_now, claim_now + p_lease_ms[i])
+              RETURNING id)
+            UPDATE objects o SET leases = o.leases + 1,
+              pick = plb_pick(o.state, o.needed, o.answers, o.leases + 1, o.declines, o.released_ms)
+            FROM lease
+            WHERE o.job_id = p_job[i] AND o.idx = chosen
+            RETURNING lease.id, o.line, o.task_input INTO t_id, t_line, t_task_input;
+            t_job := p_job[i];
+            t_idx := chosen;
+            t_user := p_claim_user[i];
+            t_state := 0;
+            t_accepted_ms := claim_now;
+            t_deadline_ms := claim_now + p_lease_ms[i];
+            t_submitted_ms := 0;
+            t_answer := '';
+            t_time_spent := 0;
+          END IF;
+        END IF;
+      END IF;
+    END IF;
+    RETURN NEXT;
+  END LOOP;
+  IF fresh_job IS NOT NULL THEN CLOSE fresh; END IF;
+END $$;
+)sql";
+
+// 11: a batch's submits as one statement. With a statement per submit,
+// each paid its executor's start-up (two updates, their index opens, a
+// subquery), a third of the writer's backend time in the claim + submit
+// bench, and each submit that ended an object's last place released the
+// next object by a walk of its own past the released rows still in
+// objects_unreleased. plb_write_batch now runs every submit of the batch
+// first, in one statement that also moves each object's counters once,
+// then one release per job; the claims follow as before (redefined whole:
+// a migration states what it installs).
+extern const char kSetSubmitsSql[] = R"sql(
+CREATE OR REPLACE FUNCTION plb_write_batch(p_kind INTEGER[], p_id BIGINT[], p_user BIGINT[],
+                                p_answer TEXT[], p_spent DOUBLE PRECISION[], p_now BIGINT[],
+                                p_job BIGINT[], p_claim_user BIGINT[], p_claim_now BIGINT[],
+                                p_lease_ms BIGINT[], p_availability_ms BIGINT[],
+                                p_start_new BOOLEAN[], p_stop_at_labeled BIGINT[],
+                                p_require_input BOOLEAN[])
+RETURNS TABLE(ord INTEGER, outcome INTEGER, job_name TEXT, job_status TEXT,
+              t_id BIGINT, t_job BIGINT, t_idx BIGINT, t_user BIGINT, t_state BIGINT,
+              t_accepted_ms BIGINT, t_deadline_ms BIGINT, t_submitted_ms BIGINT,
+              t_answer TEXT, t_time_spent DOUBLE PRECISION, t_line TEXT, t_task_input TEXT)
+LANGUAGE plpgsql AS $$
+DECLARE
+  a RECORD;
+  s_job BIGINT;
+  j_read BIGINT;         -- the job whose status j_status and j_labeled hold
+  j_status TEXT;
+  j_labeled BIGINT;
+  start_new BOOLEAN;
+  claim_now BIGINT;
+  cutoff BIGINT;
+  chosen BIGINT;
+  fresh refcursor;
+  fresh_job BIGINT;      -- the job (and kind) the open cursor reads; NULL: none open
+  fresh_input BOOLEAN;
+  fresh_left BOOLEAN;    -- false once the cursor has run out
+  fresh_limit BIGINT;    -- the claims left in the batch when it opened
+  f_idx BIGINT;
+  f_released BIGINT;
+  expiry_checked BOOLEAN := false;
+  s_jobs BIGINT[];       -- by ord: the job of the accepted submit (NULL: none)
+  acc_ords BIGINT[];
+  acc_jobs BIGINT[];
+  left_jobs BIGINT[];    -- a job once for each of its objects that left the window
+  rel_now BIGINT;
+  r RECORD;
+BEGIN
+  -- Every submit of the batch in one statement, before the claims (any
+  -- order of a batch is one its callers could have seen: none has heard
+  -- back). A submit is accepted when every condition holds; of a worker's
+  -- two for one task the first counts, as when they ran in order.
+  -- Each object's counters move once by its accepted submits, and one
+  -- object is released per object that left the window, per job in one
+  -- statement. Run a statement each, the submits' executor start-ups,
+  -- the objects' index opens and the release's walk past released rows
+  -- were paid once per submit.
+  IF 2 = ANY(p_kind) OR 3 = ANY(p_kind) THEN
+    WITH input AS (
+      SELECT DISTINCT ON (t.id, t.user_id) t.ord, t.id, t.user_id, t.answer, t.spent, t.now,
+             0::BIGINT AS live
+      FROM unnest(p_kind, p_id, p_user, p_answer, p_spent, p_now) WITH ORDINALITY
+           AS t(kind, id, user_id, answer, spent, now, ord)
+      WHERE t.kind <> 1
+      ORDER BY t.id, t.user_id, t.ord),
+    answered AS (
+      UPDATE assignments s SET state = 1, submitted_ms = i.now, answer = i.answer,
+        time_spent = CASE WHEN i.spent > 0 THEN i.spent
+                          ELSE (i.now - s.accepted_ms)::float8 / 1000.0 END
+      FROM input i
+      -- The tasks by their key, and the live state (0) compared with the
+      -- input's column: a constant would let the plan read the tasks
+      -- through a partial index of live tasks (assignments_held), whose
+      -- entries each submit leaves behind until a vacuum, for every batch.
+      WHERE s.id = ANY(p_id) AND s.id = i.id AND s.user_id = i.user_id AND s.state = i.live
+        AND i.now <= s.deadline_ms
+        AND NOT EXISTS (SELECT 1 FROM jobs jb WHERE jb.id = s.job_id
+                        AND jb.status <> 'InProgress')
+      RETURNING i.ord, i.now, s.job_id, s.idx),
+    counted AS (
+      SELECT d.job_id, d.idx, count(*) AS n FROM answered d GROUP BY d.job_id, d.idx),
+    ended AS (
+      UPDATE objects o SET leases = o.leases - c.n, answers = o.answers + c.n,
+        pick = plb_pick(o.state, o.needed, o.answers + c.n, o.leases - c.n, o.declines,
+                        o.released_ms)
+      FROM counted c WHERE o.job_id = c.job_id AND o.idx = c.idx
+      RETURNING o.job_id, (o.answers + o.declines) = o.needed AND o.released_ms > 0 AS left_window)
+    SELECT array_agg(d.ord ORDER BY d.ord), array_agg(d.job_id ORDER BY d.ord), max(d.now),
+           (SELECT array_agg(e.job_id) FROM ended e WHERE e.left_window)
+    INTO acc_ords, acc_jobs, rel_now, left_jobs FROM answered d;
+    FOR k IN 1 .. coalesce(array_length(acc_ords, 1), 0) LOOP
+      s_jobs[acc_ords[k]] := acc_jobs[k];
+    END LOOP;
+    FOR r IN SELECT l.job_id, count(*) AS n FROM unnest(left_jobs) AS l(job_id)
+             GROUP BY l.job_id ORDER BY l.job_id LOOP
+      UPDATE objects SET released_ms = greatest(rel_now, 1),
+        pick = plb_pick(state, needed, answers, leases, declines, greatest(rel_now, 1))
+      WHERE job_id = r.job_id AND idx IN (
+        SELECT u.idx FROM objects u WHERE u.job_id = r.job_id AND u.state = 0
+          AND u.released_ms = 0 ORDER BY u.idx LIMIT r.n FOR UPDATE SKIP LOCKED);
+    END LOOP;
+  END IF;
+  FOR i IN 1 .. coalesce(array_length(p_kind, 1), 0) LOOP
+    ord := i;
+    outcome := NULL; job_name := NULL; job_status := NULL;
+    t_id := NULL; t_job := NULL; t_idx := NULL; t_user := NULL; t_state := NULL;
+    t_accepted_ms := NULL; t_deadline_ms := NULL; t_submitted_ms := NULL; t_answer := NULL;
+    t_time_spent := NULL; t_line := NULL; t_task_input := NULL;
+    -- Kind 2 and 3: a submit, run above with the batch's others. outcome:
+    -- 0 accepted, 1 already submitted, 2 no such task, 3 not the worker's
+    -- task, 4 the job is not in progress, 5 the lease has ended. A refused
+    -- submit changes nothing; the assignment row read for the reason stays
+    -- locked until the commit.
+    s_job := NULL;
+    IF p_kind[i] <> 1 THEN
+      s_job := s_jobs[i];
+      IF s_job IS NOT NULL THEN
         outcome := 0;
       ELSE
         SELECT s.user_id, s.state, s.deadline_ms, jb.name AS j_name, jb.status AS j_status
