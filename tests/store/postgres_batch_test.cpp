@@ -384,6 +384,54 @@ TEST_F(PostgresBatchTest, ABatchsSubmitsMoveEachObjectOnceAndReleaseOnePerObject
   EXPECT_EQ(Picks(job), "0:4 1:4 2:2 3:1 4:1 5:0");
 }
 
+// A batch's claims insert their leases together at its end, unless a
+// worker claims twice in one job in the batch: then each claim inserts its
+// own, so that the second finds the first's lease and hands back the same
+// task. Here worker 1 claims twice and worker 2 once (N = 2): worker 1 has
+// one task, and worker 2 shares its object.
+TEST_F(PostgresBatchTest, AWorkersSecondClaimInOneBatchGetsTheSameTask) {
+  const int64_t job = MakeJob("twice", 3, 2);
+  Block(MakeJob("blocker", 1, 1));
+  Claim(Req(job, 1), 1);
+  Claim(Req(job, 1), 2);
+  Claim(Req(job, 2), 3);
+  UnblockAndWait(1 + 3);
+  for (int key : {1, 2, 3})
+    ASSERT_TRUE(claims_.at(key) && claims_.at(key)->has_value()) << key;
+  EXPECT_EQ((*claims_.at(1))->id, (*claims_.at(2))->id);
+  EXPECT_EQ((*claims_.at(3))->object_index, (*claims_.at(1))->object_index);
+  EXPECT_NE((*claims_.at(3))->id, (*claims_.at(1))->id);
+  EXPECT_EQ(store_->GetObject(job, (*claims_.at(1))->object_index).value().leases, 2);
+  // And the batched leases are real rows: a submit of each is accepted.
+  ASSERT_TRUE(store_->Submit((*claims_.at(1))->id, 1, "{}", 1.0, 3000));
+  auto second = store_->Submit((*claims_.at(3))->id, 2, "{}", 1.0, 3000);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(*second, SubmitOutcome::kAccepted);
+}
+
+// Leases inserted together at the end of a batch take their ids in claim
+// order, and each is a row its worker can submit.
+TEST_F(PostgresBatchTest, ABatchsClaimsInsertTheirLeasesTogether) {
+  const int64_t job = MakeJob("together", 4, 1);
+  Block(MakeJob("blocker", 1, 1));
+  for (int64_t user = 1; user <= 4; ++user) Claim(Req(job, user), static_cast<int>(user));
+  UnblockAndWait(1 + 4);
+  int64_t last_id = 0;
+  for (int64_t user = 1; user <= 4; ++user) {
+    const auto& c = claims_.at(static_cast<int>(user));
+    ASSERT_TRUE(c && c->has_value()) << user;
+    EXPECT_EQ((*c)->object_index, user - 1);
+    EXPECT_GT((*c)->id, last_id);
+    last_id = (*c)->id;
+    const Assignment held = store_->GetAssignment((*c)->id).value();
+    EXPECT_EQ(held.user_id, user);
+    EXPECT_EQ(held.object_index, user - 1);
+    auto done = store_->Submit((*c)->id, user, "{}", 1.0, 3000);
+    ASSERT_TRUE(done);
+    EXPECT_EQ(*done, SubmitOutcome::kAccepted);
+  }
+}
+
 // A batch's first statement locks the objects its submits update, in one
 // order. When another transaction holds one of them and then waits for one
 // the batch has locked, PostgreSQL breaks the deadlock by failing the batch's

@@ -232,7 +232,8 @@ const char* const kMigrationSummaries[] = {
     "an object's pick state as a stored column, so claims and submits leave the indexes alone (HOT)",
     "the pick state set by each write (plb_pick) instead of computed by the table, which cost every "
     "update of an object a compile of its expression",
-    "a batch's submits as one statement, and one release of objects per job and batch",
+    "a batch's submits as one statement, one release of objects per job and batch, and its "
+    "claims' leases inserted together",
 };
 static_assert(std::size(kMigrationSummaries) == std::size(kMigrations),
               "one summary per migration");

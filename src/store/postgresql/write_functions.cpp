@@ -1076,15 +1076,17 @@ BEGIN
 END $$;
 )sql";
 
-// 11: a batch's submits as one statement. With a statement per submit,
-// each paid its executor's start-up (two updates, their index opens, a
-// subquery), a third of the writer's backend time in the claim + submit
-// bench, and each submit that ended an object's last place released the
-// next object by a walk of its own past the released rows still in
-// objects_unreleased. plb_write_batch now runs every submit of the batch
-// first, in one statement that also moves each object's counters once,
-// then one release per job; the claims follow as before (redefined whole:
-// a migration states what it installs).
+// 11: a batch's submits as one statement, and its claims' leases as one
+// insert. With a statement per write, each paid its executor's start-up
+// (the updates' index opens, subqueries): a third of the writer's backend
+// time in the claim + submit bench. And each submit that ended an object's
+// last place released the next object by a walk of its own past the
+// released rows still in objects_unreleased. plb_write_batch now runs
+// every submit of the batch first, in one statement that also moves each
+// object's counters once, then one release per job; then the claims in
+// order, each picking a started object and counting its lease in one
+// statement, their assignment rows inserted together at the end
+// (redefined whole: a migration states what it installs).
 extern const char kSetSubmitsSql[] = R"sql(
 CREATE OR REPLACE FUNCTION plb_write_batch(p_kind INTEGER[], p_id BIGINT[], p_user BIGINT[],
                                 p_answer TEXT[], p_spent DOUBLE PRECISION[], p_now BIGINT[],
@@ -1121,6 +1123,15 @@ DECLARE
   left_jobs BIGINT[];    -- a job once for each of its objects that left the window
   rel_now BIGINT;
   r RECORD;
+  deferred BOOLEAN;      -- the claims' leases are inserted together at the end
+  seq REGCLASS;          -- assignments.id's sequence
+  l_n INTEGER := 0;      -- the leases to insert, one array per column
+  l_id BIGINT[];
+  l_job BIGINT[];
+  l_idx BIGINT[];
+  l_user BIGINT[];
+  l_acc BIGINT[];
+  l_dead BIGINT[];
 BEGIN
   -- Every submit of the batch in one statement, before the claims (any
   -- order of a batch is one its callers could have seen: none has heard
@@ -1176,6 +1187,12 @@ BEGIN
           AND u.released_ms = 0 ORDER BY u.idx LIMIT r.n FOR UPDATE SKIP LOCKED);
     END LOOP;
   END IF;
+  -- The claims' leases (assignment rows) wait for one insert at the end,
+  -- their ids taken from the sequence as they are made, unless a worker
+  -- claims twice in one job in the batch: their second claim must find
+  -- the first's lease (their live task) and pass over its object.
+  deferred := NOT EXISTS (SELECT 1 FROM unnest(p_kind, p_job, p_claim_user) AS c(kind, job, u)
+                          WHERE c.kind <> 2 GROUP BY c.job, c.u HAVING count(*) > 1);
   FOR i IN 1 .. coalesce(array_length(p_kind, 1), 0) LOOP
     ord := i;
     outcome := NULL; job_name := NULL; job_status := NULL;
@@ -1244,16 +1261,21 @@ BEGIN
           ORDER BY x.id LIMIT 1;
         END IF;
         IF t_id IS NULL THEN
-          -- With p_require_input, objects not pre-processed yet are
-          -- passed over: a filter on top of the pick index, whose
+          -- A started object with a place free, picked and counted in one
+          -- statement. With p_require_input, objects not pre-processed yet
+          -- are passed over: a filter on top of the pick index, whose
           -- predicate names `pick` alone.
-          SELECT o.idx INTO chosen FROM objects o WHERE o.job_id = p_job[i] AND o.pick = 2
-            AND o.released_ms >= cutoff
-            AND (NOT p_require_input[i] OR o.task_input IS NOT NULL)
-            AND NOT EXISTS (SELECT 1 FROM assignments x WHERE x.job_id = o.job_id
-                            AND x.idx = o.idx AND x.user_id = p_claim_user[i]
-                            AND x.state IN (0, 1, 3) OFFSET 0)
-            ORDER BY o.idx LIMIT 1 FOR UPDATE SKIP LOCKED;
+          UPDATE objects o SET leases = o.leases + 1,
+            pick = plb_pick(o.state, o.needed, o.answers, o.leases + 1, o.declines, o.released_ms)
+          WHERE o.job_id = p_job[i] AND o.idx = (
+            SELECT c.idx FROM objects c WHERE c.job_id = p_job[i] AND c.pick = 2
+              AND c.released_ms >= cutoff
+              AND (NOT p_require_input[i] OR c.task_input IS NOT NULL)
+              AND NOT EXISTS (SELECT 1 FROM assignments x WHERE x.job_id = c.job_id
+                              AND x.idx = c.idx AND x.user_id = p_claim_user[i]
+                              AND x.state IN (0, 1, 3) OFFSET 0)
+              ORDER BY c.idx LIMIT 1 FOR UPDATE SKIP LOCKED)
+          RETURNING o.idx, o.line, o.task_input INTO chosen, t_line, t_task_input;
           IF chosen IS NULL AND start_new THEN
             -- A fresh object: the next of the batch's cursor over
             -- objects_ready (opened by the first claim that needs one, in
@@ -1292,17 +1314,32 @@ BEGIN
                 AND (NOT p_require_input[i] OR o.task_input IS NOT NULL)
                 ORDER BY o.idx LIMIT 1 FOR UPDATE SKIP LOCKED;
             END IF;
+            IF chosen IS NOT NULL THEN
+              UPDATE objects o SET leases = o.leases + 1,
+                pick = plb_pick(o.state, o.needed, o.answers, o.leases + 1, o.declines,
+                                o.released_ms)
+              WHERE o.job_id = p_job[i] AND o.idx = chosen
+              RETURNING o.line, o.task_input INTO t_line, t_task_input;
+            END IF;
           END IF;
           IF chosen IS NOT NULL THEN
-            WITH lease AS (
+            IF deferred THEN
+              IF seq IS NULL THEN
+                seq := pg_get_serial_sequence('assignments', 'id')::regclass;
+              END IF;
+              t_id := nextval(seq);
+              l_n := l_n + 1;
+              l_id[l_n] := t_id;
+              l_job[l_n] := p_job[i];
+              l_idx[l_n] := chosen;
+              l_user[l_n] := p_claim_user[i];
+              l_acc[l_n] := claim_now;
+              l_dead[l_n] := claim_now + p_lease_ms[i];
+            ELSE
               INSERT INTO assignments(job_id, idx, user_id, state, accepted_ms, deadline_ms)
               VALUES (p_job[i], chosen, p_claim_user[i], 0, claim_now, claim_now + p_lease_ms[i])
-              RETURNING id)
-            UPDATE objects o SET leases = o.leases + 1,
-              pick = plb_pick(o.state, o.needed, o.answers, o.leases + 1, o.declines, o.released_ms)
-            FROM lease
-            WHERE o.job_id = p_job[i] AND o.idx = chosen
-            RETURNING lease.id, o.line, o.task_input INTO t_id, t_line, t_task_input;
+              RETURNING id INTO t_id;
+            END IF;
             t_job := p_job[i];
             t_idx := chosen;
             t_user := p_claim_user[i];
@@ -1318,6 +1355,11 @@ BEGIN
     END IF;
     RETURN NEXT;
   END LOOP;
+  IF l_n > 0 THEN
+    INSERT INTO assignments(id, job_id, idx, user_id, state, accepted_ms, deadline_ms)
+    SELECT l.id, l.job, l.idx, l.u, 0, l.acc, l.dead
+    FROM unnest(l_id, l_job, l_idx, l_user, l_acc, l_dead) AS l(id, job, idx, u, acc, dead);
+  END IF;
   IF fresh_job IS NOT NULL THEN CLOSE fresh; END IF;
 END $$;
 )sql";
