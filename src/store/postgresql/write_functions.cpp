@@ -1139,9 +1139,9 @@ BEGIN
   -- two for one task the first counts, as when they ran in order.
   -- Each object's counters move once by its accepted submits, and one
   -- object is released per object that left the window, per job in one
-  -- statement. Run a statement each, the submits' executor start-ups,
-  -- the objects' index opens and the release's walk past released rows
-  -- were paid once per submit.
+  -- statement. As a statement each, the submits paid the executor's
+  -- start-up, the objects' index opens and the release's walk past
+  -- released rows once per submit.
   IF 2 = ANY(p_kind) OR 3 = ANY(p_kind) THEN
     WITH input AS (
       SELECT DISTINCT ON (t.id, t.user_id) t.ord, t.id, t.user_id, t.answer, t.spent, t.now,
