@@ -432,6 +432,33 @@ TEST_F(PostgresBatchTest, ABatchsClaimsInsertTheirLeasesTogether) {
   }
 }
 
+// The writer hands each committed batch to a thread of its own that tells
+// the callers, and goes on with the next batch. Closing the store still
+// tells every caller whose write was queued, in the order of the batches.
+TEST_F(PostgresBatchTest, ClosingTheStoreTellsEveryQueuedCaller) {
+  const int64_t job = MakeJob("closing", 200, 1);
+  std::vector<int> heard;
+  auto claim = [&](int user) {
+    store_->ClaimAsync(Req(job, user), 0, [this, &heard, user](Result<std::optional<Assignment>> r) {
+      // A slow caller: results wait to be told while the store closes.
+      std::this_thread::sleep_for(3ms);
+      std::lock_guard<std::mutex> lock(mu_);
+      if (r && r->has_value()) heard.push_back(user);
+      cv_.notify_all();
+    });
+  };
+  for (int user = 1; user <= 50; ++user) claim(user);
+  {
+    // The first batch is being told; the next ones queue behind it.
+    std::unique_lock<std::mutex> lock(mu_);
+    ASSERT_TRUE(cv_.wait_for(lock, 10s, [&] { return !heard.empty(); }));
+  }
+  for (int user = 51; user <= 100; ++user) claim(user);
+  store_.reset();
+  ASSERT_EQ(heard.size(), 100u);
+  for (size_t k = 1; k < heard.size(); ++k) EXPECT_LT(heard[k - 1], heard[k]);
+}
+
 // A batch's first statement locks the objects its submits update, in one
 // order. When another transaction holds one of them and then waits for one
 // the batch has locked, PostgreSQL breaks the deadlock by failing the batch's

@@ -324,6 +324,10 @@ Status PgStore::Open(const std::string& url, const StoreOptions& options) {
     NameThisThread("plb-pg-writer");
     WriterLoop();
   });
+  completer_thread_ = std::thread([this] {
+    NameThisThread("plb-pg-done");
+    CompleterLoop();
+  });
   sealer_ = options.secret_sealer;
   if (sealer_) PLB_TRY(SealPlaintextSecrets());
   return {};
@@ -400,8 +404,34 @@ void PgStore::WriterLoop() {
     std::stable_partition(batch.begin(), batch.end(),
                           [](const Op* o) { return o->Write() != nullptr; });
     const std::vector<Op*> again = RunBatch(batch);
+    // The callers hear on the completer's thread, while this one goes on
+    // with the next batch: handing each result back (waking the thread
+    // that answers it) took the writer about 0.6 ms a batch of 27 writes,
+    // a seventh of its cycle, with the database idle.
+    std::vector<Op*> done;
+    done.reserve(batch.size() - again.size());
+    for (Op* o : batch)
+      if (std::find(again.begin(), again.end(), o) == again.end()) done.push_back(o);
+    if (!done.empty()) {
+      std::lock_guard<std::mutex> done_lock(done_mu_);
+      done_.push_back(std::move(done));
+      done_cv_.notify_one();
+    }
+    lock.lock();
+    // Writes that met a deadlock go first in the next transaction.
+    queue_.insert(queue_.begin(), again.begin(), again.end());
+  }
+}
+
+void PgStore::CompleterLoop() {
+  std::unique_lock<std::mutex> lock(done_mu_);
+  for (;;) {
+    done_cv_.wait(lock, [&] { return done_stop_ || !done_.empty(); });
+    if (done_.empty()) return;
+    std::vector<Op*> batch = std::move(done_.front());
+    done_.pop_front();
+    lock.unlock();
     for (Op* o : batch) {
-      if (std::find(again.begin(), again.end(), o) != again.end()) continue;
       std::unique_ptr<Op> owned(o);
       try {
         owned->Finish();
@@ -409,8 +439,6 @@ void PgStore::WriterLoop() {
       }
     }
     lock.lock();
-    // Writes that met a deadlock go first in the next transaction.
-    queue_.insert(queue_.begin(), again.begin(), again.end());
   }
 }
 
@@ -421,6 +449,13 @@ void PgStore::StopWriter() {
   }
   writer_cv_.notify_one();
   if (writer_thread_.joinable()) writer_thread_.join();
+  // Then every result the writer handed over reaches its caller.
+  {
+    std::lock_guard<std::mutex> lock(done_mu_);
+    done_stop_ = true;
+  }
+  done_cv_.notify_one();
+  if (completer_thread_.joinable()) completer_thread_.join();
 }
 
 // The batch runs in one transaction with a savepoint before each operation

@@ -420,6 +420,8 @@ class PgStore final : public sql::SqlJobs<PgStore> {
   };
   void Enqueue(Op* op);
   void WriterLoop();
+  // Reports the writer's committed batches to their callers, in order.
+  void CompleterLoop();
   void StopWriter();
   // Runs a batch in one transaction; returns the operations to run again in
   // the next one (they met a deadlock), which have not reported.
@@ -666,6 +668,11 @@ class PgStore final : public sql::SqlJobs<PgStore> {
   std::condition_variable writer_cv_;
   bool writer_stop_ = false;
   std::thread writer_thread_;
+  std::mutex done_mu_;
+  std::deque<std::vector<Op*>> done_;  // batches whose callers have not heard yet
+  std::condition_variable done_cv_;
+  bool done_stop_ = false;
+  std::thread completer_thread_;
   std::atomic<int64_t> commits_{0}, committed_writes_{0}, failed_commits_{0};
   StoreCounters counters_;
   ChangeSet* op_changes_ = nullptr;  // the running write's (writer thread only)
