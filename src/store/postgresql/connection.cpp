@@ -649,13 +649,9 @@ PgStore::PipelineRun PgStore::RunPipelined(const std::vector<Op*>& batch, size_t
   std::optional<Query> lock;
   if (begin) {
     ArrayLiteral ids;
-    bool any = false;
-    for (size_t k = from; k < to; ++k) {
-      if (batch[k]->object_of_assignment <= 0) continue;
-      ids.Add(batch[k]->object_of_assignment);
-      any = true;
-    }
-    if (any) {
+    for (size_t k = from; k < to; ++k)
+      if (batch[k]->object_of_assignment > 0) ids.Add(batch[k]->object_of_assignment);
+    if (!ids.Empty()) {
       lock.emplace(
           Q("SELECT 1 FROM objects o JOIN assignments a ON o.job_id = a.job_id AND o.idx = a.idx "
             "WHERE a.id = ANY(?::bigint[]) ORDER BY o.job_id, o.idx FOR UPDATE OF o"));

@@ -3,11 +3,10 @@
 // At their latest schemas both stores hold the same tables with the same
 // columns (schema.cpp), but for the columns PostgreSQL derives from others
 // (objects.pick), which the copy leaves out and then computes. So the copy
-// is generic: each
-// of the target's tables, in the order they were created (a referenced
-// table before the tables that refer to it), is filled by one COPY ... FROM
-// STDIN from a SELECT of the same columns in the SQLite file, opened
-// read-only. Identity columns then carry on after the highest copied id.
+// is generic: each of the target's tables, in the order they were created
+// (a referenced table before the tables that refer to it), is filled by one
+// COPY ... FROM STDIN from a SELECT of the same columns in the SQLite file,
+// opened read-only. Identity columns then carry on after the highest copied id.
 // Everything happens in one transaction: a copy that fails leaves the
 // target as it was.
 #include <sqlite3.h>

@@ -58,13 +58,15 @@ Status PgStore::InsertObjects(int64_t job_id, const std::vector<DataObject>& obj
     // follows from its state and the places it needs.
     constexpr size_t kRows = 64;
     constexpr int kCols = 9;
+    static const std::string head =
+        "INSERT INTO objects(job_id,idx,state,line,failure_reason,needed,task_input,pick) VALUES";
     static const std::string one = "(?,?,?,?,?,?,?,plb_pick(?,?,0,0,0,0))";
     static const std::string many = [] {
-      std::string sql =
-          "INSERT INTO objects(job_id,idx,state,line,failure_reason,needed,task_input,pick) VALUES";
+      std::string sql = head;
       for (size_t i = 0; i < kRows; ++i) sql += (i ? "," : "") + one;
       return sql;
     }();
+    static const std::string single = head + one;
     int64_t needed = 1;
     {
       Query q = Q("SELECT workers_per_object FROM jobs WHERE id=?");
@@ -92,9 +94,6 @@ Status PgStore::InsertObjects(int64_t job_id, const std::vector<DataObject>& obj
       q.Step();
     }
     for (; i < objects.size(); ++i) {
-      static const std::string single =
-          "INSERT INTO objects(job_id,idx,state,line,failure_reason,needed,task_input,pick) VALUES" +
-          one;
       Query q = Q(single.c_str());
       bind_row(q, 0, objects[i]);
       q.Step();

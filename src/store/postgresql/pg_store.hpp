@@ -258,6 +258,7 @@ class ArrayLiteral {
     return *this;
   }
   std::string Done() const { return text_.empty() ? "{}" : text_ + "}"; }
+  bool Empty() const { return text_.empty(); }
 
  private:
   void Next() { text_ += text_.empty() ? "{" : ","; }

@@ -1081,13 +1081,25 @@ END $$;
 // (the updates' index opens, subqueries): a third of the writer's backend
 // time in the claim + submit bench. And each submit that ended an object's
 // last place released the next object by a walk of its own past the
-// released rows still in objects_unreleased. plb_write_batch now runs
-// every submit of the batch first, in one statement that also moves each
-// object's counters once, then one release per job; then the claims in
-// order, each picking a started object and counting its lease in one
-// statement, their assignment rows inserted together at the end
-// (redefined whole: a migration states what it installs).
+// released rows still in objects_unreleased. plb_release_next becomes one
+// statement (it updated the objects it released one at a time), and
+// plb_write_batch now runs every submit of the batch first, in one
+// statement that also moves each object's counters once, then one
+// plb_release_next per job; then the claims in order, each picking a
+// started object and counting its lease in one statement, their
+// assignment rows inserted together at the end (redefined whole: a
+// migration states what it installs).
 extern const char kSetSubmitsSql[] = R"sql(
+CREATE OR REPLACE FUNCTION plb_release_next(p_job BIGINT, p_count BIGINT, p_now BIGINT) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE objects SET released_ms = greatest(p_now, 1),
+    pick = plb_pick(state, needed, answers, leases, declines, greatest(p_now, 1))
+  WHERE job_id = p_job AND idx IN (
+    SELECT u.idx FROM objects u WHERE u.job_id = p_job AND u.state = 0 AND u.released_ms = 0
+    ORDER BY u.idx LIMIT p_count FOR UPDATE SKIP LOCKED);
+END $$;
+
 CREATE OR REPLACE FUNCTION plb_write_batch(p_kind INTEGER[], p_id BIGINT[], p_user BIGINT[],
                                 p_answer TEXT[], p_spent DOUBLE PRECISION[], p_now BIGINT[],
                                 p_job BIGINT[], p_claim_user BIGINT[], p_claim_now BIGINT[],
@@ -1180,11 +1192,7 @@ BEGIN
     END LOOP;
     FOR r IN SELECT l.job_id, count(*) AS n FROM unnest(left_jobs) AS l(job_id)
              GROUP BY l.job_id ORDER BY l.job_id LOOP
-      UPDATE objects SET released_ms = greatest(rel_now, 1),
-        pick = plb_pick(state, needed, answers, leases, declines, greatest(rel_now, 1))
-      WHERE job_id = r.job_id AND idx IN (
-        SELECT u.idx FROM objects u WHERE u.job_id = r.job_id AND u.state = 0
-          AND u.released_ms = 0 ORDER BY u.idx LIMIT r.n FOR UPDATE SKIP LOCKED);
+      PERFORM plb_release_next(r.job_id, r.n, rel_now);
     END LOOP;
   END IF;
   -- The claims' leases (assignment rows) wait for one insert at the end,
