@@ -57,11 +57,11 @@ TEST_P(MigrateCmdTest, DryRunListsCheckFailsApplyAppliesOnce) {
             std::string::npos)
       << listed;
   EXPECT_NE(listed.find("  1  "), std::string::npos) << listed;
-  // PostgreSQL has six more: its claims and submits as server-side
+  // PostgreSQL has seven more: its claims and submits as server-side
   // functions, the same in fewer statements, a batch of them in one, the
-  // objects' pick state, computed by the table and then set by writes, and
-  // a batch's submits in one statement.
-  const int64_t orders = GetParam() ? latest - 6 : latest;
+  // objects' pick state, computed by the table and then set by writes, a
+  // batch's submits in one statement, and its claims from a pool.
+  const int64_t orders = GetParam() ? latest - 7 : latest;
   EXPECT_NE(listed.find("  " + std::to_string(orders - 2) + "  runner leases"), std::string::npos)
       << listed;
   EXPECT_NE(listed.find("  " + std::to_string(orders - 1) + "  invitations"), std::string::npos)
@@ -76,8 +76,9 @@ TEST_P(MigrateCmdTest, DryRunListsCheckFailsApplyAppliesOnce) {
         "an object's pick state as a stored column",
         "the pick state set by each write",
         "a batch's submits as one statement",
+        "a batch's claims from a pool",
     };
-    for (int64_t k = 0; k < 6; ++k)
+    for (int64_t k = 0; k < 7; ++k)
       EXPECT_NE(listed.find("  " + std::to_string(orders + 1 + k) + "  " + pg_only[k]),
                 std::string::npos)
           << pg_only[k] << "\n"

@@ -45,7 +45,7 @@ class SeedJobOnPostgres(seed.LabelingTest):
                          "Completed")
         self.assertEqual(psql("SELECT count(*) FROM %s.assignments a JOIN %s.jobs j ON j.id=a.job_id "
                               "WHERE j.name='%s' AND a.state=1" % (SCHEMA, SCHEMA, job)), "7")
-        self.assertEqual(psql("SELECT max(version) FROM %s.schema_version" % SCHEMA), "11")  # base, functions, runner leases, invitations, job list orders, claim/submit functions, the same in fewer statements, a batch of them in one, pick state, pick set by writes, a batch's submits in one statement
+        self.assertEqual(psql("SELECT max(version) FROM %s.schema_version" % SCHEMA), "12")  # base, functions, runner leases, invitations, job list orders, claim/submit functions, the same in fewer statements, a batch of them in one, pick state, pick set by writes, a batch's submits in one statement, a batch's claims from a pool
         seed.SERVER.kill9()
         seed.SERVER.restart()
         d = seed.SERVER.wait_status(job, ["Completed"])

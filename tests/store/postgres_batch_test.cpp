@@ -240,6 +240,33 @@ TEST_F(PostgresBatchTest, ABatchOfClaimsFillsStartedObjectsFirstAndNoneOverN) {
   EXPECT_FALSE(none->has_value());
 }
 
+// A batch's claims take started objects from a pool it locks in one
+// statement: as many as it has claims left and a few more. A claim that
+// none of the pool's objects can serve, when more started objects lie past
+// it, takes the first of those before a fresh one. N = 3: users 1 and 2
+// answer objects 0-7 (each stays started, a place free), user 2 starts
+// object 8; user 1's claim, alone in its batch, finds the pool all
+// answered by them and gets object 8, not the fresh object 9.
+TEST_F(PostgresBatchTest, AClaimNoneOfThePoolCanServeTakesAStartedObjectPastIt) {
+  const int64_t job = MakeJob("past-the-pool", 12, 3);
+  for (int64_t user : {1, 2}) {
+    for (int64_t i = 0; i < 8; ++i) {
+      auto c = store_->Claim(Req(job, user));
+      ASSERT_TRUE(c && c->has_value()) << user << " " << i;
+      ASSERT_EQ((*c)->object_index, i) << "user " << user;
+      ASSERT_TRUE(store_->Submit((*c)->id, user, "{}", 1.0, 3000));
+    }
+  }
+  auto started = store_->Claim(Req(job, 2));
+  ASSERT_TRUE(started && started->has_value());
+  ASSERT_EQ((*started)->object_index, 8);
+  auto past = store_->Claim(Req(job, 1));
+  ASSERT_TRUE(past && past->has_value());
+  EXPECT_EQ((*past)->object_index, 8) << "a started object comes before a fresh one";
+  EXPECT_EQ(store_->GetObject(job, 8).value().leases, 2);
+  EXPECT_EQ(store_->GetObject(job, 9).value().leases, 0);
+}
+
 // A batch runs its claims and submits before its other operations, so that
 // the statement locking the objects its submits update begins the
 // transaction (two replicas' batches otherwise could wait for each other).
@@ -681,10 +708,10 @@ TEST_F(PostgresBatchTest, EveryWriteLeavesEachObjectsPickAsItsColumnsSay) {
 
 // A database at migration 8 with a job under way: migration 9 computes
 // `pick` for the rows already there, migration 10 keeps those values as
-// the writes' own, and the claims and submits after 11 go on where the
+// the writes' own, and the claims and submits after 12 go on where the
 // ones before left off (the started object's free place first). At 8 the
 // objects go in by hand: this build's insert sets `pick`, which 8 lacks.
-TEST_F(PostgresBatchTest, MigrationsNineToElevenCarryAJobUnderWayOver) {
+TEST_F(PostgresBatchTest, MigrationsNineToTwelveCarryAJobUnderWayOver) {
   store_.reset();
   ASSERT_NO_FATAL_FAILURE(Connect());
   StoreOptions at8 = test_postgres::FreshSchema(server_, "plb_pick9");
@@ -706,7 +733,7 @@ TEST_F(PostgresBatchTest, MigrationsNineToElevenCarryAJobUnderWayOver) {
   auto opened = OpenStore(latest);
   ASSERT_TRUE(opened) << opened.error().message;
   store_ = std::move(*opened);
-  EXPECT_EQ(Exec("SELECT max(version) FROM " + schema_ + ".schema_version"), "11");
+  EXPECT_EQ(Exec("SELECT max(version) FROM " + schema_ + ".schema_version"), "12");
   EXPECT_EQ(Picks(job), "0:2 1:1 2:0");  // started with a place free, released, not released
   auto second = store_->Claim(Req(job, 2));
   ASSERT_TRUE(second && second->has_value());

@@ -89,6 +89,7 @@ extern const char kWriteBatchSql[];
 extern const char kPickStateSql[];
 extern const char kPlainPickSql[];
 extern const char kSetSubmitsSql[];
+extern const char kClaimPoolSql[];
 extern const size_t kMigrationCount;
 // One line per migration, what it brings (plumbline migrate lists them).
 extern const char* const kMigrationSummaries[];

@@ -215,6 +215,7 @@ CREATE INDEX jobs_progress ON jobs(
     kPickStateSql,
     kPlainPickSql,
     kSetSubmitsSql,
+    kClaimPoolSql,
 };
 
 const size_t kMigrationCount = std::size(kMigrations);
@@ -234,6 +235,8 @@ const char* const kMigrationSummaries[] = {
     "update of an object a compile of its expression",
     "a batch's submits as one statement, one release of objects per job and batch, and its "
     "claims' leases inserted together",
+    "a batch's claims from a pool of objects locked in one statement, their leases counted "
+    "together",
 };
 static_assert(std::size(kMigrationSummaries) == std::size(kMigrations),
               "one summary per migration");

@@ -1,5 +1,5 @@
 // The PostgreSQL store's hot writes as server-side functions: the text of
-// migrations 6 to 11, which schema.cpp lists in kMigrations. Landed
+// migrations 6 to 12, which schema.cpp lists in kMigrations. Landed
 // migrations are never edited: a change is a new migration.
 #include "store/postgresql/pg_store.hpp"
 
@@ -1369,6 +1369,443 @@ BEGIN
     FROM unnest(l_id, l_job, l_idx, l_user, l_acc, l_dead) AS l(id, job, idx, u, acc, dead);
   END IF;
   IF fresh_job IS NOT NULL THEN CLOSE fresh; END IF;
+END $$;
+)sql";
+
+// 12: a batch's claims from a pool. Each claim was three statements or
+// more (its worker's lock, their live task, the pick and count of a
+// started object; a fresh object's fetch and count besides), each paying
+// its executor's start-up: 60% of plb_write_batch's time in the claim +
+// submit bench went to statements run once per claim. Now the batch takes
+// every claim's lock in one statement (in one order), reads which workers
+// hold a live task in one, and locks a pool of started objects of the job
+// in one, as many as it has claims left and a few more, with which of
+// them its workers have had. Each claim takes the first object of the
+// pool it may (a fresh one from the cursor joins the pool), the leases
+// counted in memory and written in one statement (plb_add_leases) when
+// the pool is let go. A claim the pool cannot serve when there are more
+// started objects than it holds, or when the cursor has run out, writes
+// the pool's leases and then picks as before.
+extern const char kClaimPoolSql[] = R"sql(
+CREATE FUNCTION plb_add_leases(p_job BIGINT, p_idx BIGINT[], p_n BIGINT[]) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE objects o SET leases = o.leases + u.n,
+    pick = plb_pick(o.state, o.needed, o.answers, o.leases + u.n, o.declines, o.released_ms)
+  FROM unnest(p_idx, p_n) AS u(idx, n)
+  WHERE o.job_id = p_job AND o.idx = ANY(p_idx) AND o.idx = u.idx AND u.n > 0;
+END $$;
+
+CREATE OR REPLACE FUNCTION plb_write_batch(p_kind INTEGER[], p_id BIGINT[], p_user BIGINT[],
+                                p_answer TEXT[], p_spent DOUBLE PRECISION[], p_now BIGINT[],
+                                p_job BIGINT[], p_claim_user BIGINT[], p_claim_now BIGINT[],
+                                p_lease_ms BIGINT[], p_availability_ms BIGINT[],
+                                p_start_new BOOLEAN[], p_stop_at_labeled BIGINT[],
+                                p_require_input BOOLEAN[])
+RETURNS TABLE(ord INTEGER, outcome INTEGER, job_name TEXT, job_status TEXT,
+              t_id BIGINT, t_job BIGINT, t_idx BIGINT, t_user BIGINT, t_state BIGINT,
+              t_accepted_ms BIGINT, t_deadline_ms BIGINT, t_submitted_ms BIGINT,
+              t_answer TEXT, t_time_spent DOUBLE PRECISION, t_line TEXT, t_task_input TEXT)
+LANGUAGE plpgsql AS $$
+DECLARE
+  a RECORD;
+  s_job BIGINT;
+  j_read BIGINT;         -- the job whose status j_status and j_labeled hold
+  j_status TEXT;
+  j_labeled BIGINT;
+  start_new BOOLEAN;
+  claim_now BIGINT;
+  cutoff BIGINT;
+  chosen BIGINT;
+  c_total INTEGER;       -- the batch's claims (kinds 1 and 3)
+  c_seen INTEGER := 0;   -- of them, those the loop has reached
+  c_first_now BIGINT;
+  lv_keys TEXT[];        -- 'job:user' of the claims whose worker holds a live task
+  fresh refcursor;
+  fresh_open BOOLEAN := false;
+  fresh_left BOOLEAN;    -- false once the cursor has run out
+  fresh_limit BIGINT;    -- the claims left in the batch when it opened
+  f_idx BIGINT;
+  f_released BIGINT;
+  f_places BIGINT;
+  f_line TEXT;
+  f_input TEXT;
+  -- The pool: objects of one job (and kind) this batch has locked to claim
+  -- from, in pick order, with their places left and the leases the batch
+  -- has counted on them but not yet written.
+  pl_job BIGINT;         -- NULL: no pool
+  pl_input BOOLEAN;
+  pl_n INTEGER := 0;
+  pl_limit INTEGER;      -- the started objects it asked for
+  pl_first INTEGER;      -- the first entry that may still have a place
+  pl_full BOOLEAN;       -- the pool holds as many started objects as it asked for
+  pl_dirty BOOLEAN := false;
+  pl_idx BIGINT[];
+  pl_rel BIGINT[];
+  pl_places BIGINT[];
+  pl_add BIGINT[];
+  pl_line TEXT[];
+  pl_task TEXT[];
+  pl_excl TEXT[];        -- 'idx:user' of the pool's objects the batch's workers have had
+  kc INTEGER;
+  s_jobs BIGINT[];       -- by ord: the job of the accepted submit (NULL: none)
+  acc_ords BIGINT[];
+  acc_jobs BIGINT[];
+  left_jobs BIGINT[];    -- a job once for each of its objects that left the window
+  rel_now BIGINT;
+  r RECORD;
+  deferred BOOLEAN;      -- the claims' leases are inserted together at the end
+  seq REGCLASS;          -- assignments.id's sequence
+  l_n INTEGER := 0;      -- the leases to insert, one array per column
+  l_id BIGINT[];
+  l_job BIGINT[];
+  l_idx BIGINT[];
+  l_user BIGINT[];
+  l_acc BIGINT[];
+  l_dead BIGINT[];
+BEGIN
+  -- Every submit of the batch in one statement, before the claims (any
+  -- order of a batch is one its callers could have seen: none has heard
+  -- back). A submit is accepted when every condition holds; of a worker's
+  -- two for one task the first counts, as when they ran in order.
+  -- Each object's counters move once by its accepted submits, and one
+  -- object is released per object that left the window, per job in one
+  -- statement. As a statement each, the submits paid the executor's
+  -- start-up, the objects' index opens and the release's walk past
+  -- released rows once per submit.
+  IF 2 = ANY(p_kind) OR 3 = ANY(p_kind) THEN
+    WITH input AS (
+      SELECT DISTINCT ON (t.id, t.user_id) t.ord, t.id, t.user_id, t.answer, t.spent, t.now,
+             0::BIGINT AS live
+      FROM unnest(p_kind, p_id, p_user, p_answer, p_spent, p_now) WITH ORDINALITY
+           AS t(kind, id, user_id, answer, spent, now, ord)
+      WHERE t.kind <> 1
+      ORDER BY t.id, t.user_id, t.ord),
+    answered AS (
+      UPDATE assignments s SET state = 1, submitted_ms = i.now, answer = i.answer,
+        time_spent = CASE WHEN i.spent > 0 THEN i.spent
+                          ELSE (i.now - s.accepted_ms)::float8 / 1000.0 END
+      FROM input i
+      -- The tasks by their key, and the live state (0) compared with the
+      -- input's column: a constant would let the plan read the tasks
+      -- through a partial index of live tasks (assignments_held), whose
+      -- entries each submit leaves behind until a vacuum, for every batch.
+      WHERE s.id = ANY(p_id) AND s.id = i.id AND s.user_id = i.user_id AND s.state = i.live
+        AND i.now <= s.deadline_ms
+        AND NOT EXISTS (SELECT 1 FROM jobs jb WHERE jb.id = s.job_id
+                        AND jb.status <> 'InProgress')
+      RETURNING i.ord, i.now, s.job_id, s.idx),
+    counted AS (
+      SELECT d.job_id, d.idx, count(*) AS n FROM answered d GROUP BY d.job_id, d.idx),
+    ended AS (
+      UPDATE objects o SET leases = o.leases - c.n, answers = o.answers + c.n,
+        pick = plb_pick(o.state, o.needed, o.answers + c.n, o.leases - c.n, o.declines,
+                        o.released_ms)
+      FROM counted c WHERE o.job_id = c.job_id AND o.idx = c.idx
+      RETURNING o.job_id, (o.answers + o.declines) = o.needed AND o.released_ms > 0 AS left_window)
+    SELECT array_agg(d.ord ORDER BY d.ord), array_agg(d.job_id ORDER BY d.ord), max(d.now),
+           (SELECT array_agg(e.job_id) FROM ended e WHERE e.left_window)
+    INTO acc_ords, acc_jobs, rel_now, left_jobs FROM answered d;
+    FOR k IN 1 .. coalesce(array_length(acc_ords, 1), 0) LOOP
+      s_jobs[acc_ords[k]] := acc_jobs[k];
+    END LOOP;
+    FOR r IN SELECT l.job_id, count(*) AS n FROM unnest(left_jobs) AS l(job_id)
+             GROUP BY l.job_id ORDER BY l.job_id LOOP
+      PERFORM plb_release_next(r.job_id, r.n, rel_now);
+    END LOOP;
+  END IF;
+  -- The claims' leases (assignment rows) wait for one insert at the end,
+  -- their ids taken from the sequence as they are made, unless a worker
+  -- claims twice in one job in the batch: their second claim must find
+  -- the first's lease (their live task) and pass over its object.
+  SELECT coalesce(sum(c.n), 0), min(c.now), coalesce(bool_and(c.once), true)
+  INTO c_total, c_first_now, deferred
+  FROM (SELECT count(*) = 1 AS once, min(c.now) AS now, count(*) AS n
+        FROM unnest(p_kind, p_job, p_claim_user, p_claim_now) AS c(kind, job, u, now)
+        WHERE c.kind <> 2 GROUP BY c.job, c.u) c;
+  IF c_total > 0 THEN
+    -- Ended leases looked for once per batch (a batch is a few
+    -- milliseconds), then every claim's (job, worker) lock in one
+    -- statement and one order, then, when no worker claims twice in a
+    -- job, which of them hold a live task, in one statement.
+    IF EXISTS (SELECT 1 FROM assignments x WHERE x.state = 0 AND x.deadline_ms < c_first_now) THEN
+      PERFORM plb_expire_leases(c_first_now);
+    END IF;
+    PERFORM pg_advisory_xact_lock(l.a, l.b) FROM (
+      SELECT DISTINCT CAST(c.job % 2147483647 AS integer) AS a,
+                      CAST(c.u % 2147483647 AS integer) AS b
+      FROM unnest(p_kind, p_job, p_claim_user) AS c(kind, job, u)
+      WHERE c.kind <> 2 ORDER BY 1, 2) l;
+    -- Each pair looked up by itself (LATERAL ... LIMIT 1): joined as a
+    -- set, the plan reads every entry of the live tasks' index, which
+    -- keeps those of ended tasks until a vacuum.
+    IF deferred THEN
+      SELECT array_agg(c.job || ':' || c.u) INTO lv_keys
+      FROM (SELECT DISTINCT c.job, c.u FROM unnest(p_kind, p_job, p_claim_user) AS c(kind, job, u)
+            WHERE c.kind <> 2) c,
+           LATERAL (SELECT 1 FROM assignments x WHERE x.user_id = c.u AND x.job_id = c.job
+                    AND x.state = 0 LIMIT 1) h;
+    END IF;
+  END IF;
+  FOR i IN 1 .. coalesce(array_length(p_kind, 1), 0) LOOP
+    ord := i;
+    outcome := NULL; job_name := NULL; job_status := NULL;
+    t_id := NULL; t_job := NULL; t_idx := NULL; t_user := NULL; t_state := NULL;
+    t_accepted_ms := NULL; t_deadline_ms := NULL; t_submitted_ms := NULL; t_answer := NULL;
+    t_time_spent := NULL; t_line := NULL; t_task_input := NULL;
+    -- Kind 2 and 3: a submit, run above with the batch's others. outcome:
+    -- 0 accepted, 1 already submitted, 2 no such task, 3 not the worker's
+    -- task, 4 the job is not in progress, 5 the lease has ended. A refused
+    -- submit changes nothing; the assignment row read for the reason stays
+    -- locked until the commit.
+    s_job := NULL;
+    IF p_kind[i] <> 1 THEN
+      s_job := s_jobs[i];
+      IF s_job IS NOT NULL THEN
+        outcome := 0;
+      ELSE
+        SELECT s.user_id, s.state, s.deadline_ms, jb.name AS j_name, jb.status AS j_status
+        INTO a FROM assignments s LEFT JOIN jobs jb ON jb.id = s.job_id
+        WHERE s.id = p_id[i] FOR UPDATE OF s;
+        IF NOT FOUND THEN
+          outcome := 2;
+        ELSIF a.user_id <> p_user[i] THEN
+          outcome := 3;
+        ELSIF a.state = 1 THEN
+          outcome := 1;
+        ELSIF a.j_status IS NOT NULL AND a.j_status <> 'InProgress' THEN
+          outcome := 4; job_name := a.j_name; job_status := a.j_status;
+        ELSE
+          outcome := 5;
+        END IF;
+      END IF;
+    END IF;
+    -- Kind 1, and 3 after a submit that was not refused: a claim (plb_claim
+    -- Kind 1, and 3 after a submit that was not refused: a claim. The
+    -- job's status is read once per batch and job.
+    IF p_kind[i] <> 2 THEN c_seen := c_seen + 1; END IF;
+    IF p_kind[i] <> 2 AND coalesce(outcome, 0) <= 1 THEN
+      IF j_read IS DISTINCT FROM p_job[i] THEN
+        j_read := p_job[i];
+        SELECT jb.status, jb.labeled INTO j_status, j_labeled FROM jobs jb WHERE jb.id = j_read;
+      END IF;
+      IF j_status = 'InProgress' THEN
+        claim_now := p_claim_now[i];
+        start_new := p_start_new[i] AND
+                     NOT (p_stop_at_labeled[i] > 0 AND j_labeled >= p_stop_at_labeled[i]);
+        cutoff := claim_now - p_availability_ms[i];
+        -- The worker's live task (no row: every t_ column NULL). A worker
+        -- holds one live task per job at most: none when their submit of
+        -- this job was just accepted.
+        IF (deferred AND coalesce((p_job[i] || ':' || p_claim_user[i]) = ANY(lv_keys), false))
+           OR (NOT deferred AND (s_job IS DISTINCT FROM p_job[i]
+                                 OR p_user[i] IS DISTINCT FROM p_claim_user[i])) THEN
+          SELECT x.id, x.job_id, x.idx, x.user_id, x.state, x.accepted_ms, x.deadline_ms,
+                 x.submitted_ms, x.answer, x.time_spent, o.line, o.task_input
+          INTO t_id, t_job, t_idx, t_user, t_state, t_accepted_ms, t_deadline_ms,
+               t_submitted_ms, t_answer, t_time_spent, t_line, t_task_input
+          FROM assignments x LEFT JOIN objects o ON o.job_id = x.job_id AND o.idx = x.idx
+          WHERE x.user_id = p_claim_user[i] AND x.job_id = p_job[i] AND x.state = 0
+          ORDER BY x.id LIMIT 1;
+        END IF;
+        IF t_id IS NULL THEN
+          -- The pool of this job (and kind): the started objects with a
+          -- place free, locked in one statement, as many as there are
+          -- claims left in the batch and a few more, with which of them
+          -- the batch's workers have had. Each claim takes the first it
+          -- may; the leases are counted in memory and written in one
+          -- statement (plb_add_leases) when the pool is let go. With
+          -- p_require_input, objects not pre-processed yet are passed
+          -- over: a filter on top of the pick index.
+          IF pl_job IS DISTINCT FROM p_job[i] OR pl_input IS DISTINCT FROM p_require_input[i] THEN
+            IF pl_dirty THEN PERFORM plb_add_leases(pl_job, pl_idx, pl_add); END IF;
+            IF fresh_open THEN CLOSE fresh; fresh_open := false; END IF;
+            pl_job := p_job[i];
+            pl_input := p_require_input[i];
+            pl_dirty := false;
+            pl_limit := c_total - c_seen + 5;
+            SELECT array_agg(c.idx ORDER BY c.idx), array_agg(c.released_ms ORDER BY c.idx),
+                   array_agg(c.places ORDER BY c.idx), array_agg(c.line ORDER BY c.idx),
+                   array_agg(c.task_input ORDER BY c.idx)
+            INTO pl_idx, pl_rel, pl_places, pl_line, pl_task
+            FROM (SELECT o.idx, o.released_ms, o.needed - o.answers - o.leases - o.declines AS places,
+                         o.line, o.task_input
+                  FROM objects o WHERE o.job_id = pl_job AND o.pick = 2
+                    AND o.released_ms >= cutoff
+                    AND (NOT pl_input OR o.task_input IS NOT NULL)
+                  ORDER BY o.idx LIMIT pl_limit FOR UPDATE SKIP LOCKED) c;
+            pl_n := coalesce(array_length(pl_idx, 1), 0);
+            pl_full := pl_n >= pl_limit;
+            pl_add := array_fill(0::BIGINT, ARRAY[pl_n]);
+            pl_first := 1;
+            pl_excl := NULL;
+            IF pl_n > 0 THEN
+              -- Object by object (LATERAL ... OFFSET 0), each looked up
+              -- by both keys: as one condition on an array the generic
+              -- plan, costed when the table was small, read every task of
+              -- the job. The worker is a filter (+ 0), not a key.
+              SELECT array_agg(e.idx || ':' || h.user_id) INTO pl_excl
+              FROM unnest(pl_idx) AS e(idx),
+                   LATERAL (SELECT x.user_id FROM assignments x
+                            WHERE x.job_id = pl_job AND x.idx = e.idx
+                              AND x.user_id + 0 = ANY(p_claim_user) AND x.state IN (0, 1, 3)
+                            OFFSET 0) h;
+            END IF;
+          END IF;
+          kc := NULL;
+          chosen := NULL;
+          FOR k IN pl_first .. pl_n LOOP
+            IF pl_places[k] <= 0 THEN
+              IF k = pl_first THEN pl_first := k + 1; END IF;
+            ELSIF pl_rel[k] >= cutoff
+                  AND NOT coalesce((pl_idx[k] || ':' || p_claim_user[i]) = ANY(pl_excl), false) THEN
+              kc := k;
+              EXIT;
+            END IF;
+          END LOOP;
+          IF kc IS NULL AND pl_full THEN
+            -- More started objects than the pool holds: the next one past
+            -- it, picked and counted in one statement once the pool's
+            -- leases are written.
+            IF pl_dirty THEN
+              PERFORM plb_add_leases(pl_job, pl_idx, pl_add);
+              pl_add := array_fill(0::BIGINT, ARRAY[pl_n]);
+              pl_dirty := false;
+            END IF;
+            UPDATE objects o SET leases = o.leases + 1,
+              pick = plb_pick(o.state, o.needed, o.answers, o.leases + 1, o.declines, o.released_ms)
+            WHERE o.job_id = p_job[i] AND o.idx = (
+              SELECT c.idx FROM objects c WHERE c.job_id = p_job[i] AND c.pick = 2
+                AND c.released_ms >= cutoff
+                AND (NOT p_require_input[i] OR c.task_input IS NOT NULL)
+                AND NOT EXISTS (SELECT 1 FROM assignments x WHERE x.job_id = c.job_id
+                                AND x.idx = c.idx AND x.user_id = p_claim_user[i]
+                                AND x.state IN (0, 1, 3) OFFSET 0)
+                AND c.idx <> ALL(pl_idx)
+              ORDER BY c.idx LIMIT 1 FOR UPDATE SKIP LOCKED)
+            RETURNING o.idx, o.released_ms, o.needed - o.answers - o.leases - o.declines,
+                      o.line, o.task_input
+            INTO f_idx, f_released, f_places, f_line, f_input;
+            IF FOUND THEN
+              pl_n := pl_n + 1;
+              pl_idx[pl_n] := f_idx; pl_rel[pl_n] := f_released; pl_places[pl_n] := f_places;
+              pl_add[pl_n] := 0; pl_line[pl_n] := f_line; pl_task[pl_n] := f_input;
+              pl_excl := pl_excl || (f_idx || ':' || p_claim_user[i]);
+              t_line := f_line;
+              t_task_input := f_input;
+              chosen := f_idx;
+            END IF;
+          END IF;
+          IF kc IS NULL AND chosen IS NULL AND start_new THEN
+            -- A fresh object: the next of the pool's cursor over
+            -- objects_ready (opened by the first claim that needs one, in
+            -- manifest order, locking each row it hands back). A row
+            -- released before this claim's cutoff is passed over. Its
+            -- LIMIT (the claims left in the batch) keeps its plan an
+            -- ordered scan of the index once the table is analysed:
+            -- without one the plan reads and sorts every ready object.
+            IF NOT fresh_open THEN
+              fresh_open := true;
+              fresh_left := true;
+              fresh_limit := c_total - c_seen + 1;
+              OPEN fresh FOR SELECT o.idx, o.released_ms, o.needed - o.answers - o.leases - o.declines,
+                                    o.line, o.task_input
+                FROM objects o WHERE o.job_id = pl_job AND o.pick = 1
+                  AND (NOT pl_input OR o.task_input IS NOT NULL)
+                ORDER BY o.idx LIMIT fresh_limit FOR UPDATE SKIP LOCKED;
+            END IF;
+            WHILE fresh_left LOOP
+              FETCH fresh INTO f_idx, f_released, f_places, f_line, f_input;
+              IF NOT FOUND THEN
+                fresh_left := false;
+              ELSIF f_released >= cutoff THEN
+                pl_n := pl_n + 1;
+                pl_idx[pl_n] := f_idx; pl_rel[pl_n] := f_released; pl_places[pl_n] := f_places;
+                pl_add[pl_n] := 0; pl_line[pl_n] := f_line; pl_task[pl_n] := f_input;
+                kc := pl_n;
+                EXIT;
+              END IF;
+            END LOOP;
+            -- Run out: what the batch's submits released since it opened.
+            IF kc IS NULL THEN
+              IF pl_dirty THEN
+                PERFORM plb_add_leases(pl_job, pl_idx, pl_add);
+                pl_add := array_fill(0::BIGINT, ARRAY[pl_n]);
+                pl_dirty := false;
+              END IF;
+              UPDATE objects o SET leases = o.leases + 1,
+                pick = plb_pick(o.state, o.needed, o.answers, o.leases + 1, o.declines,
+                                o.released_ms)
+              WHERE o.job_id = p_job[i] AND o.idx = (
+                SELECT c.idx FROM objects c WHERE c.job_id = p_job[i] AND c.pick = 1
+                  AND c.released_ms >= cutoff
+                  AND (NOT p_require_input[i] OR c.task_input IS NOT NULL)
+                ORDER BY c.idx LIMIT 1 FOR UPDATE SKIP LOCKED)
+              RETURNING o.idx, o.released_ms, o.needed - o.answers - o.leases - o.declines,
+                        o.line, o.task_input
+              INTO f_idx, f_released, f_places, f_line, f_input;
+              IF FOUND THEN
+                pl_n := pl_n + 1;
+                pl_idx[pl_n] := f_idx; pl_rel[pl_n] := f_released; pl_places[pl_n] := f_places;
+                pl_add[pl_n] := 0; pl_line[pl_n] := f_line; pl_task[pl_n] := f_input;
+                pl_excl := pl_excl || (f_idx || ':' || p_claim_user[i]);
+                t_line := f_line;
+                t_task_input := f_input;
+                chosen := f_idx;
+              END IF;
+            END IF;
+          END IF;
+          IF kc IS NOT NULL THEN
+            -- A lease counted on the pool's entry, written when the pool
+            -- is let go.
+            pl_places[kc] := pl_places[kc] - 1;
+            pl_add[kc] := pl_add[kc] + 1;
+            pl_dirty := true;
+            pl_excl := pl_excl || (pl_idx[kc] || ':' || p_claim_user[i]);
+            t_line := pl_line[kc];
+            t_task_input := pl_task[kc];
+            chosen := pl_idx[kc];
+          END IF;
+          IF chosen IS NOT NULL THEN
+            IF deferred THEN
+              IF seq IS NULL THEN
+                seq := pg_get_serial_sequence('assignments', 'id')::regclass;
+              END IF;
+              t_id := nextval(seq);
+              l_n := l_n + 1;
+              l_id[l_n] := t_id;
+              l_job[l_n] := p_job[i];
+              l_idx[l_n] := chosen;
+              l_user[l_n] := p_claim_user[i];
+              l_acc[l_n] := claim_now;
+              l_dead[l_n] := claim_now + p_lease_ms[i];
+            ELSE
+              INSERT INTO assignments(job_id, idx, user_id, state, accepted_ms, deadline_ms)
+              VALUES (p_job[i], chosen, p_claim_user[i], 0, claim_now, claim_now + p_lease_ms[i])
+              RETURNING id INTO t_id;
+            END IF;
+            t_job := p_job[i];
+            t_idx := chosen;
+            t_user := p_claim_user[i];
+            t_state := 0;
+            t_accepted_ms := claim_now;
+            t_deadline_ms := claim_now + p_lease_ms[i];
+            t_submitted_ms := 0;
+            t_answer := '';
+            t_time_spent := 0;
+          END IF;
+        END IF;
+      END IF;
+    END IF;
+    RETURN NEXT;
+  END LOOP;
+  IF pl_dirty THEN PERFORM plb_add_leases(pl_job, pl_idx, pl_add); END IF;
+  IF l_n > 0 THEN
+    INSERT INTO assignments(id, job_id, idx, user_id, state, accepted_ms, deadline_ms)
+    SELECT l.id, l.job, l.idx, l.u, 0, l.acc, l.dead
+    FROM unnest(l_id, l_job, l_idx, l_user, l_acc, l_dead) AS l(id, job, idx, u, acc, dead);
+  END IF;
+  IF fresh_open THEN CLOSE fresh; END IF;
 END $$;
 )sql";
 
