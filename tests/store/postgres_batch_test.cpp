@@ -240,10 +240,10 @@ TEST_F(PostgresBatchTest, ABatchOfClaimsFillsStartedObjectsFirstAndNoneOverN) {
   EXPECT_FALSE(none->has_value());
 }
 
-// A batch's claims take started objects from a pool it locks in one
-// statement: as many as it has claims left and a few more. A claim that
-// none of the pool's objects can serve, when more started objects lie past
-// it, takes the first of those before a fresh one. N = 3: users 1 and 2
+// A batch's claims take started objects from a pool it locks as they need
+// them, a load as many as it has claims left. A claim that none of the
+// pool's objects can serve loads the started objects past it before it
+// takes a fresh one. N = 3: users 1 and 2
 // answer objects 0-7 (each stays started, a place free), user 2 starts
 // object 8; user 1's claim, alone in its batch, finds the pool all
 // answered by them and gets object 8, not the fresh object 9.

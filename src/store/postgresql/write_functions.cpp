@@ -1375,25 +1375,28 @@ END $$;
 // 12: a batch's claims from a pool. Each claim was three statements or
 // more (its worker's lock, their live task, the pick and count of a
 // started object; a fresh object's fetch and count besides), each paying
-// its executor's start-up: 60% of plb_write_batch's time in the claim +
-// submit bench went to statements run once per claim. Now the batch takes
-// every claim's lock in one statement (in one order), reads which workers
-// hold a live task in one, and locks a pool of started objects of the job
-// in one, as many as it has claims left and a few more, with which of
-// them its workers have had. Each claim takes the first object of the
-// pool it may (a fresh one from the cursor joins the pool), the leases
-// counted in memory and written in one statement (plb_add_leases) when
-// the pool is let go. A claim the pool cannot serve when there are more
-// started objects than it holds, or when the cursor has run out, writes
-// the pool's leases and then picks as before.
+// its executor's start-up, about 60% of plb_write_batch's time in the
+// claim + submit bench. Now the batch takes every claim's lock in one
+// statement (in one order) and reads which workers hold a live task in
+// one. Per job, a pool of started objects, locked as the claims need
+// them: a load (one statement) takes as many as there are claims left,
+// each with which of the batch's workers have had it; each claim takes
+// the first object of the pool it may, a fresh one from the cursor joins
+// the pool, and the leases are counted in memory and written in one
+// statement (plb_add_leases) when the pool is let go. A claim that finds
+// the cursor run out writes the pool's leases and then picks as before.
 extern const char kClaimPoolSql[] = R"sql(
+-- The objects by key (one index scan for the array), each counted by its
+-- place in it. The plan does not depend on the arrays: its generic plan
+-- is kept (a plan per call, chosen when the arrays were short, cost more
+-- than the update).
 CREATE FUNCTION plb_add_leases(p_job BIGINT, p_idx BIGINT[], p_n BIGINT[]) RETURNS void
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 BEGIN
-  UPDATE objects o SET leases = o.leases + u.n,
-    pick = plb_pick(o.state, o.needed, o.answers, o.leases + u.n, o.declines, o.released_ms)
-  FROM unnest(p_idx, p_n) AS u(idx, n)
-  WHERE o.job_id = p_job AND o.idx = ANY(p_idx) AND o.idx = u.idx AND u.n > 0;
+  UPDATE objects o SET leases = o.leases + p_n[array_position(p_idx, o.idx)],
+    pick = plb_pick(o.state, o.needed, o.answers, o.leases + p_n[array_position(p_idx, o.idx)],
+                    o.declines, o.released_ms)
+  WHERE o.job_id = p_job AND o.idx = ANY(p_idx) AND p_n[array_position(p_idx, o.idx)] > 0;
 END $$;
 
 CREATE OR REPLACE FUNCTION plb_write_batch(p_kind INTEGER[], p_id BIGINT[], p_user BIGINT[],
@@ -1436,9 +1439,10 @@ DECLARE
   pl_job BIGINT;         -- NULL: no pool
   pl_input BOOLEAN;
   pl_n INTEGER := 0;
-  pl_limit INTEGER;      -- the started objects it asked for
+  pl_limit INTEGER;      -- the started objects the pool's last load asked for
   pl_first INTEGER;      -- the first entry that may still have a place
-  pl_full BOOLEAN;       -- the pool holds as many started objects as it asked for
+  pl_last BIGINT;        -- the last started object loaded
+  pl_more BOOLEAN;       -- more started objects may lie past it
   pl_dirty BOOLEAN := false;
   pl_idx BIGINT[];
   pl_rel BIGINT[];
@@ -1446,8 +1450,16 @@ DECLARE
   pl_add BIGINT[];
   pl_line TEXT[];
   pl_task TEXT[];
-  pl_excl TEXT[];        -- 'idx:user' of the pool's objects the batch's workers have had
+  pl_had TEXT[];         -- ',user,user,': the batch's workers who have had the object
   kc INTEGER;
+  k_from INTEGER;
+  e_n INTEGER;           -- a load's rows, one array per column
+  e_idx BIGINT[];
+  e_rel BIGINT[];
+  e_places BIGINT[];
+  e_line TEXT[];
+  e_task TEXT[];
+  e_had TEXT[];
   s_jobs BIGINT[];       -- by ord: the job of the accepted submit (NULL: none)
   acc_ords BIGINT[];
   acc_jobs BIGINT[];
@@ -1580,7 +1592,6 @@ BEGIN
         END IF;
       END IF;
     END IF;
-    -- Kind 1, and 3 after a submit that was not refused: a claim (plb_claim
     -- Kind 1, and 3 after a submit that was not refused: a claim. The
     -- job's status is read once per batch and job.
     IF p_kind[i] <> 2 THEN c_seen := c_seen + 1; END IF;
@@ -1609,12 +1620,16 @@ BEGIN
           ORDER BY x.id LIMIT 1;
         END IF;
         IF t_id IS NULL THEN
-          -- The pool of this job (and kind): the started objects with a
-          -- place free, locked in one statement, as many as there are
-          -- claims left in the batch and a few more, with which of them
-          -- the batch's workers have had. Each claim takes the first it
-          -- may; the leases are counted in memory and written in one
-          -- statement (plb_add_leases) when the pool is let go. With
+          -- The pool of this job (and kind): started objects with a place
+          -- free, locked as the claims need them, each with the batch's
+          -- workers who have had it (looked up by the object's key; the
+          -- worker is a filter, + 0, not a key of the index). Each claim
+          -- takes the first it may. When none may, the next started
+          -- objects past the pool join it in one statement, as many as
+          -- there are claims left in the batch: rows locked and left
+          -- unused keep other replicas' submits of them waiting until
+          -- the commit. The leases are counted in memory and written in
+          -- one statement (plb_add_leases) when the pool is let go. With
           -- p_require_input, objects not pre-processed yet are passed
           -- over: a filter on top of the pick index.
           IF pl_job IS DISTINCT FROM p_job[i] OR pl_input IS DISTINCT FROM p_require_input[i] THEN
@@ -1623,79 +1638,57 @@ BEGIN
             pl_job := p_job[i];
             pl_input := p_require_input[i];
             pl_dirty := false;
-            pl_limit := c_total - c_seen + 5;
-            SELECT array_agg(c.idx ORDER BY c.idx), array_agg(c.released_ms ORDER BY c.idx),
-                   array_agg(c.places ORDER BY c.idx), array_agg(c.line ORDER BY c.idx),
-                   array_agg(c.task_input ORDER BY c.idx)
-            INTO pl_idx, pl_rel, pl_places, pl_line, pl_task
-            FROM (SELECT o.idx, o.released_ms, o.needed - o.answers - o.leases - o.declines AS places,
-                         o.line, o.task_input
-                  FROM objects o WHERE o.job_id = pl_job AND o.pick = 2
-                    AND o.released_ms >= cutoff
-                    AND (NOT pl_input OR o.task_input IS NOT NULL)
-                  ORDER BY o.idx LIMIT pl_limit FOR UPDATE SKIP LOCKED) c;
-            pl_n := coalesce(array_length(pl_idx, 1), 0);
-            pl_full := pl_n >= pl_limit;
-            pl_add := array_fill(0::BIGINT, ARRAY[pl_n]);
+            pl_n := 0;
+            pl_idx := '{}'; pl_rel := '{}'; pl_places := '{}'; pl_add := '{}';
+            pl_line := '{}'; pl_task := '{}'; pl_had := '{}';
             pl_first := 1;
-            pl_excl := NULL;
-            IF pl_n > 0 THEN
-              -- Object by object (LATERAL ... OFFSET 0), each looked up
-              -- by both keys: as one condition on an array the generic
-              -- plan, costed when the table was small, read every task of
-              -- the job. The worker is a filter (+ 0), not a key.
-              SELECT array_agg(e.idx || ':' || h.user_id) INTO pl_excl
-              FROM unnest(pl_idx) AS e(idx),
-                   LATERAL (SELECT x.user_id FROM assignments x
-                            WHERE x.job_id = pl_job AND x.idx = e.idx
-                              AND x.user_id + 0 = ANY(p_claim_user) AND x.state IN (0, 1, 3)
-                            OFFSET 0) h;
-            END IF;
+            pl_last := -1;
+            pl_more := true;
+            pl_limit := 0;
           END IF;
           kc := NULL;
           chosen := NULL;
-          FOR k IN pl_first .. pl_n LOOP
-            IF pl_places[k] <= 0 THEN
-              IF k = pl_first THEN pl_first := k + 1; END IF;
-            ELSIF pl_rel[k] >= cutoff
-                  AND NOT coalesce((pl_idx[k] || ':' || p_claim_user[i]) = ANY(pl_excl), false) THEN
-              kc := k;
-              EXIT;
-            END IF;
+          k_from := pl_first;
+          LOOP
+            FOR k IN k_from .. pl_n LOOP
+              IF pl_places[k] <= 0 THEN
+                IF k = pl_first THEN pl_first := k + 1; END IF;
+              ELSIF pl_rel[k] >= cutoff
+                    AND strpos(pl_had[k], ',' || p_claim_user[i] || ',') = 0 THEN
+                kc := k;
+                EXIT;
+              END IF;
+            END LOOP;
+            EXIT WHEN kc IS NOT NULL OR NOT pl_more;
+            -- Twice the last load at least, so that a worker who has had
+            -- many of the started objects does not take a load per
+            -- object; not the pool's fresh objects again (their pick is
+            -- written with their leases).
+            pl_limit := greatest(c_total - c_seen + 1, pl_limit * 2);
+            SELECT array_agg(c.idx ORDER BY c.idx), array_agg(c.released_ms ORDER BY c.idx),
+                   array_agg(c.places ORDER BY c.idx), array_agg(c.line ORDER BY c.idx),
+                   array_agg(c.task_input ORDER BY c.idx), array_agg(c.had ORDER BY c.idx)
+            INTO e_idx, e_rel, e_places, e_line, e_task, e_had
+            FROM (SELECT o.idx, o.released_ms, o.needed - o.answers - o.leases - o.declines AS places,
+                         o.line, o.task_input,
+                         (SELECT ',' || coalesce(string_agg(x.user_id::TEXT, ','), '') || ','
+                          FROM assignments x WHERE x.job_id = o.job_id AND x.idx = o.idx
+                            AND x.user_id + 0 = ANY(p_claim_user) AND x.state IN (0, 1, 3)) AS had
+                  FROM objects o WHERE o.job_id = pl_job AND o.pick = 2 AND o.idx > pl_last
+                    AND o.released_ms >= cutoff
+                    AND (NOT pl_input OR o.task_input IS NOT NULL)
+                    AND o.idx <> ALL(pl_idx)
+                  ORDER BY o.idx LIMIT pl_limit FOR UPDATE SKIP LOCKED) c;
+            e_n := coalesce(array_length(e_idx, 1), 0);
+            pl_more := e_n >= pl_limit;
+            EXIT WHEN e_n = 0;
+            pl_idx := pl_idx || e_idx; pl_rel := pl_rel || e_rel; pl_places := pl_places || e_places;
+            pl_line := pl_line || e_line; pl_task := pl_task || e_task; pl_had := pl_had || e_had;
+            pl_add := pl_add || array_fill(0::BIGINT, ARRAY[e_n]);
+            pl_last := e_idx[e_n];
+            k_from := pl_n + 1;
+            pl_n := pl_n + e_n;
           END LOOP;
-          IF kc IS NULL AND pl_full THEN
-            -- More started objects than the pool holds: the next one past
-            -- it, picked and counted in one statement once the pool's
-            -- leases are written.
-            IF pl_dirty THEN
-              PERFORM plb_add_leases(pl_job, pl_idx, pl_add);
-              pl_add := array_fill(0::BIGINT, ARRAY[pl_n]);
-              pl_dirty := false;
-            END IF;
-            UPDATE objects o SET leases = o.leases + 1,
-              pick = plb_pick(o.state, o.needed, o.answers, o.leases + 1, o.declines, o.released_ms)
-            WHERE o.job_id = p_job[i] AND o.idx = (
-              SELECT c.idx FROM objects c WHERE c.job_id = p_job[i] AND c.pick = 2
-                AND c.released_ms >= cutoff
-                AND (NOT p_require_input[i] OR c.task_input IS NOT NULL)
-                AND NOT EXISTS (SELECT 1 FROM assignments x WHERE x.job_id = c.job_id
-                                AND x.idx = c.idx AND x.user_id = p_claim_user[i]
-                                AND x.state IN (0, 1, 3) OFFSET 0)
-                AND c.idx <> ALL(pl_idx)
-              ORDER BY c.idx LIMIT 1 FOR UPDATE SKIP LOCKED)
-            RETURNING o.idx, o.released_ms, o.needed - o.answers - o.leases - o.declines,
-                      o.line, o.task_input
-            INTO f_idx, f_released, f_places, f_line, f_input;
-            IF FOUND THEN
-              pl_n := pl_n + 1;
-              pl_idx[pl_n] := f_idx; pl_rel[pl_n] := f_released; pl_places[pl_n] := f_places;
-              pl_add[pl_n] := 0; pl_line[pl_n] := f_line; pl_task[pl_n] := f_input;
-              pl_excl := pl_excl || (f_idx || ':' || p_claim_user[i]);
-              t_line := f_line;
-              t_task_input := f_input;
-              chosen := f_idx;
-            END IF;
-          END IF;
           IF kc IS NULL AND chosen IS NULL AND start_new THEN
             -- A fresh object: the next of the pool's cursor over
             -- objects_ready (opened by the first claim that needs one, in
@@ -1722,6 +1715,7 @@ BEGIN
                 pl_n := pl_n + 1;
                 pl_idx[pl_n] := f_idx; pl_rel[pl_n] := f_released; pl_places[pl_n] := f_places;
                 pl_add[pl_n] := 0; pl_line[pl_n] := f_line; pl_task[pl_n] := f_input;
+                pl_had[pl_n] := ',';
                 kc := pl_n;
                 EXIT;
               END IF;
@@ -1741,18 +1735,7 @@ BEGIN
                   AND c.released_ms >= cutoff
                   AND (NOT p_require_input[i] OR c.task_input IS NOT NULL)
                 ORDER BY c.idx LIMIT 1 FOR UPDATE SKIP LOCKED)
-              RETURNING o.idx, o.released_ms, o.needed - o.answers - o.leases - o.declines,
-                        o.line, o.task_input
-              INTO f_idx, f_released, f_places, f_line, f_input;
-              IF FOUND THEN
-                pl_n := pl_n + 1;
-                pl_idx[pl_n] := f_idx; pl_rel[pl_n] := f_released; pl_places[pl_n] := f_places;
-                pl_add[pl_n] := 0; pl_line[pl_n] := f_line; pl_task[pl_n] := f_input;
-                pl_excl := pl_excl || (f_idx || ':' || p_claim_user[i]);
-                t_line := f_line;
-                t_task_input := f_input;
-                chosen := f_idx;
-              END IF;
+              RETURNING o.idx, o.line, o.task_input INTO chosen, t_line, t_task_input;
             END IF;
           END IF;
           IF kc IS NOT NULL THEN
@@ -1761,7 +1744,7 @@ BEGIN
             pl_places[kc] := pl_places[kc] - 1;
             pl_add[kc] := pl_add[kc] + 1;
             pl_dirty := true;
-            pl_excl := pl_excl || (pl_idx[kc] || ':' || p_claim_user[i]);
+            pl_had[kc] := pl_had[kc] || p_claim_user[i] || ',';
             t_line := pl_line[kc];
             t_task_input := pl_task[kc];
             chosen := pl_idx[kc];
