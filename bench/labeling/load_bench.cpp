@@ -289,7 +289,10 @@ FlowResult RunFlow(const Target& t, bool chained, double seconds) {
           auto claim = c.Do("POST", "/worker/api/jobs/" + t.job + "/claim", "", hdr);
           if (claim.status != 200) {
             if (failed++ == 0)
-              std::fprintf(stderr, "claim answered %d: %s\n", claim.status, claim.body.c_str());
+              std::fprintf(stderr, "claim answered %d: %s\n", claim.status,
+                           claim.status == 204 ? "no task left: the job ran out before the run "
+                                                 "ended (a bigger job: OBJECTS)"
+                                               : claim.body.c_str());
             break;
           }
           task = JsonField(claim.body, "taskId");
