@@ -391,6 +391,17 @@ class ReplicasCrashTest(unittest.TestCase):
             who = [w for w, _ in answers]
             self.assertEqual(len(who), len(set(who)), "object %d: a worker twice: %s" % (idx, who))
             self.assertLessEqual(len(who), N, "object %d" % idx)
+        # Each object's counters say what its tasks say: the leases,
+        # answers and declines the writes counted (a batch's claims count
+        # theirs together) are its live, answered and declined tasks.
+        self.assertEqual(psql(
+            "SELECT count(*) FROM %s.objects o, LATERAL (SELECT "
+            "count(*) FILTER (WHERE a.state = 0) AS live, "
+            "count(*) FILTER (WHERE a.state = 1) AS answered, "
+            "count(*) FILTER (WHERE a.state = 3) AS declined FROM %s.assignments a "
+            "WHERE a.job_id = o.job_id AND a.idx = o.idx) t WHERE o.job_id = %d AND "
+            "(o.leases, o.answers, o.declines) IS DISTINCT FROM (t.live, t.answered, t.declined)"
+            % (SCHEMA, SCHEMA, job_id)), "0")
         line_of = {"object %d" % i: i for i in range(OBJECTS)}
         for obj, name, label, _ in set(acked):
             self.assertIn(name, [w for w, _ in stored.get(line_of[obj], [])],
