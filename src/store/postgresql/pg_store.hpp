@@ -82,7 +82,7 @@ namespace plumbline::store::postgresql {
 
 // The migrations, applied in order; the schema version is their count.
 extern const char* const kMigrations[];
-// Migrations 6 to 11 (write_functions.cpp): the hot writes as functions.
+// Migrations 6 to 12 (write_functions.cpp): the hot writes as functions.
 extern const char kHotWritesSql[];
 extern const char kFewerStatementsSql[];
 extern const char kWriteBatchSql[];

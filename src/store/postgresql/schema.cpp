@@ -208,7 +208,7 @@ CREATE INDEX jobs_progress ON jobs(
    ELSE 0::float8 END),
   created_ms, id);
 )sql",
-    // 6-11: the hot writes as server-side functions (write_functions.cpp).
+    // 6-12: the hot writes as server-side functions (write_functions.cpp).
     kHotWritesSql,
     kFewerStatementsSql,
     kWriteBatchSql,
@@ -235,8 +235,8 @@ const char* const kMigrationSummaries[] = {
     "update of an object a compile of its expression",
     "a batch's submits as one statement, one release of objects per job and batch, and its "
     "claims' leases inserted together",
-    "a batch's claims from a pool of objects locked in one statement, their leases counted "
-    "together",
+    "a batch's claims from a pool of started objects locked as they need them, their leases "
+    "counted together",
 };
 static_assert(std::size(kMigrationSummaries) == std::size(kMigrations),
               "one summary per migration");

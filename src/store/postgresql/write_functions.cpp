@@ -1427,7 +1427,6 @@ DECLARE
   fresh refcursor;
   fresh_open BOOLEAN := false;
   fresh_left BOOLEAN;    -- false once the cursor has run out
-  fresh_limit BIGINT;    -- the claims left in the batch when it opened
   f_idx BIGINT;
   f_released BIGINT;
   f_places BIGINT;
@@ -1689,7 +1688,7 @@ BEGIN
             k_from := pl_n + 1;
             pl_n := pl_n + e_n;
           END LOOP;
-          IF kc IS NULL AND chosen IS NULL AND start_new THEN
+          IF kc IS NULL AND start_new THEN
             -- A fresh object: the next of the pool's cursor over
             -- objects_ready (opened by the first claim that needs one, in
             -- manifest order, locking each row it hands back). A row
@@ -1700,12 +1699,11 @@ BEGIN
             IF NOT fresh_open THEN
               fresh_open := true;
               fresh_left := true;
-              fresh_limit := c_total - c_seen + 1;
               OPEN fresh FOR SELECT o.idx, o.released_ms, o.needed - o.answers - o.leases - o.declines,
                                     o.line, o.task_input
                 FROM objects o WHERE o.job_id = pl_job AND o.pick = 1
                   AND (NOT pl_input OR o.task_input IS NOT NULL)
-                ORDER BY o.idx LIMIT fresh_limit FOR UPDATE SKIP LOCKED;
+                ORDER BY o.idx LIMIT c_total - c_seen + 1 FOR UPDATE SKIP LOCKED;
             END IF;
             WHILE fresh_left LOOP
               FETCH fresh INTO f_idx, f_released, f_places, f_line, f_input;
@@ -1720,7 +1718,10 @@ BEGIN
                 EXIT;
               END IF;
             END LOOP;
-            -- Run out: what the batch's submits released since it opened.
+            -- Run out (its LIMIT spent on rows released after this claim's
+            -- cutoff, or rows other transactions held when it opened):
+            -- one fresh object on its own, once the pool's leases are
+            -- written (the pool's fresh objects are still ready there).
             IF kc IS NULL THEN
               IF pl_dirty THEN
                 PERFORM plb_add_leases(pl_job, pl_idx, pl_add);
