@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Installs what Plumbline needs from Debian 12's packages (and nothing else).
 #   scripts/install-deps.sh          build and run dependencies
-#   scripts/install-deps.sh --test   plus the test tools (aws CLI, Ruby Liquid, Chromium, Node)
+#   scripts/install-deps.sh --test   plus the test tools (aws CLI, Ruby Liquid, Chromium, Node,
+#                                    PostgreSQL, Docker's engine and Compose, debootstrap)
 # Only missing packages are installed; `apt-get update` runs once, when needed.
 set -euo pipefail
 
 BUILD_PKGS=(cmake ninja-build ccache g++ pkg-config libboost1.81-dev libboost-json1.81-dev
   libboost-url1.81-dev libsqlite3-dev libsodium-dev libcurl4-openssl-dev libcli11-dev libfmt-dev
   libspdlog-dev libssl-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev libpng-dev libpq-dev)
-TEST_PKGS=(awscli python3 python3-boto3 python3-yaml ruby ruby-liquid chromium curl openssl postgresql-15)
+TEST_PKGS=(awscli python3 python3-boto3 python3-yaml ruby ruby-liquid chromium curl openssl postgresql-15
+  docker.io docker-compose debootstrap)
 
 want=("${BUILD_PKGS[@]}")
 if [[ "${1:-}" == "--test" ]]; then

@@ -1,0 +1,475 @@
+#!/usr/bin/env python3
+"""deploy/compose.yaml started for real, on a Docker engine of the test's own.
+
+The engine is `dockerd` (Debian's docker.io) with its data and socket in
+folders of the test's, stopped by PID at the end. The base image the
+Dockerfiles name, debian:bookworm-slim, is made here with debootstrap from
+Debian's mirror and imported under that name (this machine reaches Debian's
+packages, not an image registry); everything else is the repository's:
+deploy/compose.yaml, deploy/Dockerfile, deploy/postgres/, .dockerignore and
+the Release binary, copied into a build context as they are, with the key
+files and deploy/.env made as the compose file's header says.
+
+What it shows, with `docker-compose` (Compose 1.29, Debian's) and `aws`:
+- the stack builds and comes up: PostgreSQL healthy, the S3 server healthy,
+  the buckets made, the schema migrated once, three replicas ready;
+- the seed's files go to the S3 server with `aws s3 cp`; a work team and a
+  labeling job are made through replica 1; workers (added with `plumbline
+  users add` inside a replica's container) label through all three;
+- the replica holding the job's runner lease is SIGKILLed; Docker restarts
+  it (restart: unless-stopped), a replica takes the job over, the job
+  completes and its output manifest, read back from the S3 server with
+  `aws s3 cp`, has every object once, labeled;
+- `docker-compose stop` of a replica ends it with exit code 0 within its
+  stop_grace_period (SIGTERM drains it).
+
+Exit 77 (skipped) only when no Docker engine can be started here (not root,
+or dockerd refuses to run); any other failure fails.
+
+Usage: compose_test.py --binary build/plumbline --repo . --shared ../shared --work build/compose
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import plumbline_harness as h  # noqa: E402
+
+PROJECT = "plbcompose"
+BASE_IMAGE = "debian:bookworm-slim"
+KEY = "AKIDCOMPOSETEST0001"
+SECRET = "compose-test-secret-0123456789abcdefghij"
+BUCKET = "plumbline"
+JOB = "compose-job"
+OBJECTS = 24
+ROLE = "arn:aws:iam::123456789012:role/GroundTruthExecutionRole"
+RUNNER_LEASE = 15  # deploy/compose.yaml's --runner-lease
+
+
+def log(message):
+    print("[%s] %s" % (time.strftime("%H:%M:%S"), message), flush=True)
+
+
+def fail(message):
+    raise AssertionError(message)
+
+
+def run(argv, env=None, check=True, timeout=600, stdin=None):
+    p = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout, input=stdin)
+    if check and p.returncode != 0:
+        fail("%s: exit %d\n%s\n%s" % (" ".join(argv), p.returncode, p.stdout[-4000:], p.stderr[-4000:]))
+    return p
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def http_status(url):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+    except (OSError, urllib.error.URLError):
+        return None
+
+
+class Engine:
+    """A dockerd of the test's own: its data root in `work` (image layers
+    kept between runs), its socket and run state in a short temp folder."""
+
+    def __init__(self, work):
+        self.run_dir = tempfile.mkdtemp(prefix="plb-dk-")
+        self.socket = os.path.join(self.run_dir, "docker.sock")
+        self.log_path = os.path.join(work, "dockerd.log")
+        self.proc = None
+        self.env = {**os.environ, "DOCKER_HOST": "unix://" + self.socket}
+        self.env.pop("DOCKER_CONTEXT", None)
+        os.makedirs(os.path.join(work, "docker"), exist_ok=True)
+        self.argv = ["dockerd", "--data-root", os.path.join(work, "docker"),
+                     "--exec-root", os.path.join(self.run_dir, "exec"),
+                     "--pidfile", os.path.join(self.run_dir, "dockerd.pid"),
+                     "-H", "unix://" + self.socket]
+
+    def start(self):
+        """True when the engine answers; False when it cannot run here."""
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(self.argv, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                return False
+            if os.path.exists(self.socket) and self.docker("version", check=False).returncode == 0:
+                return True
+            time.sleep(0.5)
+        return False
+
+    def docker(self, *args, check=True, timeout=600):
+        return run(["docker", *args], env=self.env, check=check, timeout=timeout)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        shutil.rmtree(self.run_dir, ignore_errors=True)
+
+    def tail(self):
+        try:
+            with open(self.log_path) as f:
+                return "".join(f.readlines()[-30:])
+        except OSError:
+            return ""
+
+
+def base_image(engine, work):
+    """debian:bookworm-slim from debootstrap (minbase), the tarball kept in
+    `work` for the next run."""
+    if engine.docker("image", "inspect", BASE_IMAGE, check=False).returncode == 0:
+        return
+    tarball = os.path.join(work, "bookworm-minbase.tar")
+    if not os.path.exists(tarball):
+        rootfs = tempfile.mkdtemp(prefix="plb-rootfs-", dir=work)
+        log("debootstrap bookworm (minbase) for %s" % BASE_IMAGE)
+        run(["debootstrap", "--variant=minbase", "bookworm", rootfs, "http://deb.debian.org/debian"],
+            timeout=900)
+        run(["tar", "-C", rootfs, "-cf", tarball + ".part", "."])
+        os.rename(tarball + ".part", tarball)
+        shutil.rmtree(rootfs, ignore_errors=True)
+    engine.docker("import", "--change", 'CMD ["bash"]', tarball, BASE_IMAGE)
+
+
+def build_context(repo, binary, ctx):
+    """The repository's deploy files and the binary, laid out as in the
+    checkout; the key files and deploy/.env as the compose file's header
+    says, with free host ports."""
+    os.makedirs(os.path.join(ctx, "build"))
+    shutil.copytree(os.path.join(repo, "deploy"), os.path.join(ctx, "deploy"),
+                    ignore=shutil.ignore_patterns("secrets", ".env"))
+    shutil.copy(os.path.join(repo, ".dockerignore"), ctx)
+    shutil.copy(binary, os.path.join(ctx, "build", "plumbline"))
+    secrets = os.path.join(ctx, "deploy", "secrets")
+    os.makedirs(secrets)
+    for name in ("secrets.key", "kms-root.key"):
+        path = os.path.join(secrets, name)
+        with open(path, "w") as f:
+            f.write(os.urandom(32).hex() + "\n")
+        os.chmod(path, 0o600)
+        os.chown(path, 10001, 10001)  # the image's `plumbline` user
+    ports = {"PLUMBLINE_PORT_1": free_port(), "PLUMBLINE_PORT_2": free_port(),
+             "PLUMBLINE_PORT_3": free_port(), "PLUMBLINE_S3_PORT": free_port()}
+    values = {"PLUMBLINE_DB_PASSWORD": "compose-db-" + os.urandom(6).hex(),
+              "PLUMBLINE_ROOT_ACCESS_KEY_ID": KEY, "PLUMBLINE_ROOT_SECRET_ACCESS_KEY": SECRET,
+              "PLUMBLINE_BUCKETS": BUCKET + " spare", **{k: str(v) for k, v in ports.items()}}
+    lines = []
+    with open(os.path.join(repo, "deploy", "compose.env.example")) as f:
+        for line in f:
+            name = line.split("=", 1)[0]
+            if not line.startswith("#") and "=" in line and name not in values:
+                fail("compose.env.example sets %s, which this test does not know" % name)
+            lines.append(line if name not in values else "%s=%s\n" % (name, values.pop(name)))
+    if values:
+        fail("compose.env.example does not list %s" % sorted(values))
+    with open(os.path.join(ctx, "deploy", ".env"), "w") as f:
+        f.writelines(lines)
+    return ports
+
+
+class Stack:
+    def __init__(self, engine, ctx):
+        self.engine = engine
+        self.ctx = ctx
+
+    def compose(self, *args, check=True, timeout=900):
+        return run(["docker-compose", "-p", PROJECT, "-f", os.path.join(self.ctx, "deploy", "compose.yaml"),
+                    "--env-file", os.path.join(self.ctx, "deploy", ".env"), *args],
+                   env=self.engine.env, check=check, timeout=timeout)
+
+    def container(self, service):
+        ids = self.compose("ps", "-q", service).stdout.split()
+        if len(ids) != 1:
+            fail("service %s has containers %s" % (service, ids))
+        return ids[0]
+
+    def inspect(self, service):
+        out = self.engine.docker("inspect", self.container(service)).stdout
+        return json.loads(out)[0]
+
+    def logs(self, service, lines="40"):
+        return self.compose("logs", "--no-color", "--tail", lines, service, check=False).stdout
+
+    def psql(self, sql):
+        p = self.engine.docker("exec", self.container("postgres"), "psql", "-X", "-At", "-U", "plumbline",
+                               "-d", "plumbline", "-c", sql)
+        return p.stdout.strip()
+
+
+class Endpoint(h.Server):
+    """The harness's aws CLI and worker API against a published port (no
+    process of the test's own behind it)."""
+
+    def __init__(self, port, name):  # noqa: super().__init__ would start a server
+        self.url = "http://127.0.0.1:%d" % port
+        self.name = name
+
+    def cli(self, *args, **kw):
+        return super().cli(*args, key=KEY, secret=SECRET, **kw)
+
+    def aws_text(self, *args):
+        """`aws` commands that print text (s3 cp): their standard output."""
+        env = {**os.environ, "AWS_ACCESS_KEY_ID": KEY, "AWS_SECRET_ACCESS_KEY": SECRET,
+               "AWS_DEFAULT_REGION": h.REGION, "AWS_EC2_METADATA_DISABLED": "true",
+               "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+        return run(["/usr/bin/aws", "--endpoint-url", self.url, *args], env=env, timeout=120).stdout
+
+
+def wait_ready(endpoints, timeout):
+    deadline = time.time() + timeout
+    pending = list(endpoints)
+    while pending and time.time() < deadline:
+        pending = [e for e in pending if http_status(e.url + "/readyz") != 200]
+        time.sleep(0.5)
+    if pending:
+        fail("not ready after %d s: %s" % (timeout, [e.name for e in pending]))
+
+
+def label(workers, replicas, rounds):
+    """Each worker claims and submits up to `rounds` tasks, its requests
+    going round `replicas` (one that does not answer is passed over).
+    Returns the answers accepted."""
+    accepted, turn = 0, 0
+    for _ in range(rounds):
+        for sessions in workers.values():
+            for _ in range(len(replicas)):
+                replica = replicas[turn % len(replicas)]
+                turn += 1
+                if http_status(replica.url + "/healthz") == 200:
+                    break
+            else:
+                fail("no replica answers")
+            w = sessions[replica.name]
+            if w.csrf is None:
+                status = w.login(w.username, w.password)[0]
+                if status != 200:
+                    fail("login on %s: %d" % (replica.name, status))
+            status, task, _ = w.request("POST", "/worker/api/jobs/%s/claim" % JOB)
+            if status == 204 or (status == 200 and not task):
+                continue
+            if status != 200:
+                fail("claim on %s: %d %s" % (replica.name, status, task))
+            status, res, _ = w.request("POST", "/worker/api/tasks/%s/submit" % task["taskId"],
+                                       {"answer": {"crowd-classifier": {"label": "animal"}}})
+            if status != 200:
+                fail("submit on %s: %d %s" % (replica.name, status, res))
+            if res["status"] == "accepted":
+                accepted += 1
+    return accepted
+
+
+def worker_sessions(replicas, names):
+    workers = {}
+    for name in names:
+        workers[name] = {}
+        for r in replicas:
+            w = h.Worker(r)
+            w.username, w.password = name, name + "-password"
+            workers[name][r.name] = w
+    return workers
+
+
+def exercise(stack, ports, shared):
+    replicas = [Endpoint(ports["PLUMBLINE_PORT_%d" % i], "replica-%d" % i) for i in (1, 2, 3)]
+    s3 = Endpoint(ports["PLUMBLINE_S3_PORT"], "s3")
+    wait_ready(replicas + [s3], 180)
+    for service in ("postgres", "s3", "replica-1", "replica-2", "replica-3"):
+        health = stack.inspect(service)["State"].get("Health", {}).get("Status")
+        deadline = time.time() + 60
+        while health != "healthy" and time.time() < deadline:
+            time.sleep(1)
+            health = stack.inspect(service)["State"].get("Health", {}).get("Status")
+        if health != "healthy":
+            fail("%s is %s:\n%s" % (service, health, stack.logs(service)))
+    for service in ("migrate", "buckets"):
+        code = stack.inspect(service)["State"]["ExitCode"]
+        if code != 0:
+            fail("%s exited %d:\n%s" % (service, code, stack.logs(service)))
+    if "schema version 12 of 12" not in stack.logs("migrate"):
+        fail("migrate did not say the schema is current:\n" + stack.logs("migrate"))
+    log("stack up: PostgreSQL and the S3 server healthy, migrated, buckets made, 3 replicas ready")
+
+    # The seed's files on the S3 server, through its published port.
+    work = tempfile.mkdtemp(prefix="plb-compose-in-")
+    with open(os.path.join(work, "objects.manifest"), "w") as f:
+        f.writelines(json.dumps({"source": "sentence %d" % i}) + "\n" for i in range(OBJECTS))
+    for name in ("categories.json", "worker_gui.html"):
+        shutil.copy(os.path.join(shared, "seed", name), work)
+    s3.aws_text("s3", "cp", "--recursive", work, "s3://%s/in/" % BUCKET)
+    shutil.rmtree(work)
+    _, listing, _ = s3.cli("s3api", "list-objects-v2", "--bucket", BUCKET, "--prefix", "in/")
+    keys = sorted(o["Key"] for o in listing["Contents"])
+    if keys != ["in/categories.json", "in/objects.manifest", "in/worker_gui.html"]:
+        fail("the S3 server lists %s" % keys)
+    _, buckets, _ = s3.cli("s3api", "list-buckets")
+    if sorted(b["Name"] for b in buckets["Buckets"]) != sorted([BUCKET, "spare"]):
+        fail("the S3 server's buckets: %s" % buckets)
+
+    # Workers, added the way an operator would: the CLI in a replica's container.
+    for name in ("alice", "bob"):
+        run(["docker", "exec", "-i", stack.container("replica-2"), "plumbline", "users", "add",
+             "--data-dir", "/var/lib/plumbline", "--username", name, "--password-stdin",
+             "--groups", "labelers"], env=stack.engine.env, stdin=name + "-password\n")
+    one, two, three = replicas
+    _, team, _ = one.cli("sagemaker", "create-workteam", "--workteam-name", "compose-team",
+                         "--description", "Compose", "--member-definitions",
+                         '[{"OidcMemberDefinition":{"Groups":["labelers"]}}]')
+    htc = {"AnnotationConsolidationConfig": {"AnnotationConsolidationLambdaArn":
+           "arn:aws:lambda:us-west-2:081040173940:function:ACS-TextMultiClass"},
+           "TaskTimeLimitInSeconds": 3600, "NumberOfHumanWorkersPerDataObject": 2,
+           "PreHumanTaskLambdaArn": "arn:aws:lambda:us-west-2:081040173940:function:PRE-TextMultiClass",
+           "WorkteamArn": team["WorkteamArn"], "TaskDescription": "Classify", "TaskTitle": "Classify",
+           "UiConfig": {"UiTemplateS3Uri": "s3://%s/in/worker_gui.html" % BUCKET}}
+    one.cli("sagemaker", "create-labeling-job", "--labeling-job-name", JOB,
+            "--label-attribute-name", "label", "--role-arn", ROLE,
+            "--label-category-config-s3-uri", "s3://%s/in/categories.json" % BUCKET,
+            "--input-config", json.dumps({"DataSource": {"S3DataSource": {
+                "ManifestS3Uri": "s3://%s/in/objects.manifest" % BUCKET}}}),
+            "--output-config", json.dumps({"S3OutputPath": "s3://%s/out/" % BUCKET}),
+            "--human-task-config", json.dumps(htc))
+    three.wait_status(JOB, ["InProgress"], timeout=60)
+    log("job created through replica 1, in progress on replica 3")
+
+    workers = worker_sessions(replicas, ("alice", "bob"))
+    for sessions in workers.values():
+        for w in sessions.values():
+            if w.login(w.username, w.password)[0] != 200:
+                fail("%s cannot sign in on %s" % (w.username, w.server.name))
+    accepted = label(workers, replicas, OBJECTS // 2)
+    if accepted != OBJECTS:
+        fail("the first half: %d answers accepted, not %d" % (accepted, OBJECTS))
+
+    # The replica holding the job's runner lease: its holder names the
+    # container's host name (the container's short id) and pid.
+    holder = stack.psql("SELECT holder FROM runner_leases WHERE name LIKE 'job:%' AND expires_ms > 0")
+    hosts = {stack.inspect(r.name)["Config"]["Hostname"]: r for r in replicas}
+    victim = next((r for host, r in hosts.items() if holder.startswith(host + "-")), None)
+    if victim is None:
+        fail("the runner lease's holder %r is none of the replicas %s" % (holder, sorted(hosts)))
+    state = stack.inspect(victim.name)["State"]
+    restarts = stack.inspect(victim.name)["RestartCount"]
+    log("SIGKILL to %s (host pid %d), the job's runner" % (victim.name, state["Pid"]))
+    os.kill(state["Pid"], signal.SIGKILL)
+    deadline = time.time() + 60
+    while time.time() < deadline and stack.inspect(victim.name)["RestartCount"] == restarts:
+        time.sleep(0.5)
+    if stack.inspect(victim.name)["RestartCount"] != restarts + 1:
+        fail("Docker did not restart %s:\n%s" % (victim.name, stack.logs(victim.name)))
+    for sessions in workers.values():
+        sessions[victim.name].csrf = None  # the same session on the restarted replica
+    accepted += label(workers, replicas, OBJECTS)
+    if accepted != 2 * OBJECTS:
+        fail("%d answers accepted in all, not %d" % (accepted, 2 * OBJECTS))
+    d = one.wait_status(JOB, ["Completed"], timeout=4 * RUNNER_LEASE + 60)
+    if d["LabelCounters"]["HumanLabeled"] != OBJECTS:
+        fail("labeled: %s" % d["LabelCounters"])
+    wait_ready([victim], 60)
+    # The runner work was taken over once: one more lease taken, after the kill.
+    takes = {r.name: stack.logs(r.name, lines="all").count('"msg":"runner lease taken"') for r in replicas}
+    if sum(takes.values()) != 2:
+        fail("runner leases taken: %s (the first, then one takeover)" % takes)
+    log("job completed; runner leases taken per replica %s" % takes)
+
+    # The output manifest, read back from the S3 server.
+    out = os.path.join(tempfile.mkdtemp(prefix="plb-compose-out-"), "output.manifest")
+    s3.aws_text("s3", "cp", "s3://%s/out/%s/manifests/output/output.manifest" % (BUCKET, JOB), out)
+    with open(out) as f:
+        lines = [json.loads(line) for line in f if line.strip()]
+    shutil.rmtree(os.path.dirname(out))
+    sources = sorted(line["source"] for line in lines)
+    if sources != sorted("sentence %d" % i for i in range(OBJECTS)):
+        fail("the output's objects: %s" % sources)
+    for line in lines:
+        if line["label-metadata"]["class-name"] != "animal":
+            fail("unlabeled line %s" % line)
+    answers = stack.psql("SELECT count(*) FROM assignments a JOIN jobs j ON j.id = a.job_id "
+                         "WHERE j.name = '%s' AND a.state = 1" % JOB)
+    if answers != str(2 * OBJECTS):
+        fail("%s answers stored, not %d" % (answers, 2 * OBJECTS))
+    log("output manifest: %d objects, each once, labeled; %s answers stored" % (len(lines), answers))
+
+    # SIGTERM drains a replica: exit 0 within the stop grace period.
+    started = time.time()
+    stack.compose("stop", "replica-3")
+    took = time.time() - started
+    state = stack.inspect("replica-3")["State"]
+    if state["Running"] or state["ExitCode"] != 0 or took > 35:
+        fail("replica-3 stopped with %s in %.1f s:\n%s" % (state, took, stack.logs("replica-3")))
+    log("docker-compose stop replica-3: exit 0 in %.1f s" % took)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--binary", required=True)
+    p.add_argument("--repo", required=True)
+    p.add_argument("--shared", required=True)
+    p.add_argument("--work", required=True, help="the engine's data and the base image's tarball, kept")
+    a = p.parse_args()
+    if os.geteuid() != 0:
+        print("SKIP: starting a Docker engine needs root")
+        return 77
+    for tool in ("dockerd", "docker", "docker-compose", "debootstrap"):
+        if shutil.which(tool) is None:
+            fail("%s is missing: scripts/install-deps.sh --test installs it" % tool)
+    work = os.path.abspath(a.work)
+    os.makedirs(work, exist_ok=True)
+    engine = Engine(work)
+    ctx = tempfile.mkdtemp(prefix="plb-compose-ctx-")
+    stack = None
+    try:
+        if not engine.start():
+            print("SKIP: dockerd does not run here:\n" + engine.tail())
+            return 77
+        log("engine up")
+        base_image(engine, work)
+        ports = build_context(a.repo, os.path.abspath(a.binary), ctx)
+        stack = Stack(engine, ctx)
+        stack.compose("down", "-v", "--remove-orphans", check=False)  # a run killed midway
+        started = time.time()
+        stack.compose("build")
+        log("images built in %.0f s" % (time.time() - started))
+        stack.compose("up", "-d")
+        exercise(stack, ports, a.shared)
+    except Exception as e:  # noqa: BLE001 (any failure: the services' logs with it)
+        print("FAIL: %s: %s" % (type(e).__name__, e))
+        if stack:
+            for service in ("postgres", "s3", "migrate", "buckets", "replica-1", "replica-2", "replica-3"):
+                print("--- %s\n%s" % (service, stack.logs(service)))
+        return 1
+    finally:
+        if stack:
+            stack.compose("down", "-v", "--remove-orphans", check=False)
+        engine.stop()
+        shutil.rmtree(ctx, ignore_errors=True)
+    print("PASS")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
