@@ -34,7 +34,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -69,14 +68,6 @@ def run(argv, env=None, check=True, timeout=600, stdin=None):
     if check and p.returncode != 0:
         fail("%s: exit %d\n%s\n%s" % (" ".join(argv), p.returncode, p.stdout[-4000:], p.stderr[-4000:]))
     return p
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def http_status(url):
@@ -174,8 +165,8 @@ def build_context(repo, binary, ctx):
             f.write(os.urandom(32).hex() + "\n")
         os.chmod(path, 0o600)
         os.chown(path, 10001, 10001)  # the image's `plumbline` user
-    ports = {"PLUMBLINE_PORT_1": free_port(), "PLUMBLINE_PORT_2": free_port(),
-             "PLUMBLINE_PORT_3": free_port(), "PLUMBLINE_S3_PORT": free_port()}
+    ports = {"PLUMBLINE_PORT_1": h.free_port(), "PLUMBLINE_PORT_2": h.free_port(),
+             "PLUMBLINE_PORT_3": h.free_port(), "PLUMBLINE_S3_PORT": h.free_port()}
     values = {"PLUMBLINE_DB_PASSWORD": "compose-db-" + os.urandom(6).hex(),
               "PLUMBLINE_ROOT_ACCESS_KEY_ID": KEY, "PLUMBLINE_ROOT_SECRET_ACCESS_KEY": SECRET,
               "PLUMBLINE_BUCKETS": BUCKET + " spare", **{k: str(v) for k, v in ports.items()}}

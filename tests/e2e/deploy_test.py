@@ -30,7 +30,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,6 +38,9 @@ import urllib.error
 import urllib.request
 
 import yaml
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import plumbline_harness as h  # noqa: E402
 
 ROOT = {"PLUMBLINE_ROOT_ACCESS_KEY_ID": "AKIDDEPLOYTEST01",
         "PLUMBLINE_ROOT_SECRET_ACCESS_KEY": "deploy-test-secret-0123456789abcdefghij"}
@@ -50,15 +52,6 @@ BASE_PACKAGES = {"libc6", "libgcc-s1", "libstdc++6", "zlib1g"}
 def fail(message):
     print("FAIL: " + message)
     sys.exit(1)
-
-
-def closed_port():
-    """A loopback port nothing listens on (bound, then released)."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def get(url):
@@ -169,7 +162,7 @@ def check_unit(binary, repo, scratch):
         fail("the unit reads its settings from %r" % service.get("EnvironmentFile"))
     kill = getattr(signal, service.get("KillSignal", "SIGTERM"))
     grace = seconds(service.get("TimeoutStopSec", "90"))
-    port = closed_port()
+    port = h.free_port()
     for label, extra in (("no S3 server", {}),
                          ("an S3 server", {"PLUMBLINE_S3_ENDPOINT": "http://127.0.0.1:%d" % port,
                                            "AWS_ACCESS_KEY_ID": "s3-user", "AWS_SECRET_ACCESS_KEY": "s3-secret"})):
@@ -250,7 +243,7 @@ def check_compose(binary, repo, scratch):
     proc, _ = serve([binary, "serve", "--data-dir", probe, "--listen", "127.0.0.1:0"], {**os.environ, **ROOT})
     stop(proc, signal.SIGTERM, 30, "a probe server")
     kept = set(os.listdir(probe))
-    s3 = "http://127.0.0.1:%d" % closed_port()
+    s3 = "http://127.0.0.1:%d" % h.free_port()
     order = sorted(ours, key=lambda n: ours[n]["command"][0] != "migrate")  # migrate first, as depends_on says
     data = os.path.join(scratch, "compose")
     for name in order:

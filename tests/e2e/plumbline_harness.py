@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -17,6 +18,13 @@ import urllib.request
 ROOT_KEY = "AKIDPLUMBLINETEST01"
 ROOT_SECRET = "plumbline-test-secret-key-0123456789abcd"
 REGION = "us-west-2"
+
+
+def free_port():
+    """A loopback port nothing listens on now (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def psql(sql):

@@ -25,7 +25,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -53,12 +52,6 @@ S3_ENV = {"AWS_ACCESS_KEY_ID": "S3RVER", "AWS_SECRET_ACCESS_KEY": "S3RVER",
           "AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true",
           "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
 OUTPUT_KEY = "out/%s/manifests/output/output.manifest" % JOB
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 psql = h.psql
@@ -117,7 +110,7 @@ class S3rver:
         self.dir = tempfile.mkdtemp(prefix="plb-s3rver-")
         self.log_path = os.path.join(self.dir, "s3rver.log")
         self.log = open(self.log_path, "w")
-        self.endpoint = "http://127.0.0.1:%d" % free_port()
+        self.endpoint = "http://127.0.0.1:%d" % h.free_port()
         port = self.endpoint.rsplit(":", 1)[1]
         self.proc = subprocess.Popen(["node", script, "-d", os.path.join(self.dir, "data"),
                                       "-a", "127.0.0.1", "-p", port,

@@ -11,7 +11,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,12 +24,6 @@ import seed_e2e_test as seed  # noqa: E402
 
 ARGS = None
 BUCKET = "seed-s3"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class S3Test(unittest.TestCase):
@@ -49,7 +42,7 @@ class S3Test(unittest.TestCase):
         if not os.path.exists(script):
             raise RuntimeError("s3rver is missing; run `npm ci` in the repository root")
         cls.s3dir = tempfile.mkdtemp(prefix="plb-s3rver-")
-        cls.port = free_port()
+        cls.port = h.free_port()
         cls.s3 = subprocess.Popen(["node", script, "-d", cls.s3dir, "-a", "127.0.0.1", "-p",
                                    str(cls.port), "--configure-bucket", BUCKET],
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

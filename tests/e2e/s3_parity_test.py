@@ -57,12 +57,6 @@ KNOWN = {
 }
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def client(url, key, secret):
     return boto3.client("s3", endpoint_url=url, region_name="us-east-1",
                         aws_access_key_id=key, aws_secret_access_key=secret,
@@ -179,7 +173,7 @@ def main():
         print("skipped: no node or no s3rver in node_modules")
         return 77
     tmp = tempfile.mkdtemp(prefix="plb-parity-")
-    port = free_port()
+    port = h.free_port()
     peer = subprocess.Popen([node, s3rver_js, "-d", os.path.join(tmp, "s3rver"), "-a", "127.0.0.1",
                              "-p", str(port), "--silent"], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
