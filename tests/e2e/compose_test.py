@@ -17,11 +17,16 @@ What it shows, with `docker-compose` (Compose 1.29, Debian's) and `aws`:
   labeling job are made through replica 1; workers (added with `plumbline
   users add` inside a replica's container) label through all three;
 - the replica holding the job's runner lease is SIGKILLed; Docker restarts
-  it (restart: unless-stopped), a replica takes the job over, the job
-  completes and its output manifest, read back from the S3 server with
-  `aws s3 cp`, has every object once, labeled;
-- `docker-compose stop` of a replica ends it with exit code 0 within its
-  stop_grace_period (SIGTERM drains it).
+  it (restart: unless-stopped) and a replica takes the job over once the
+  lease runs out;
+- a rolling restart while the workers go on labeling (their requests go to
+  a replica that takes them, as behind a load balancer): each replica in
+  turn `docker-compose stop` (SIGTERM drains it: exit 0; a runner lease it
+  held is handed back and another replica takes it within 5 s, a third of
+  the lease) and `start`;
+- the job completes; its output manifest, read back from the S3 server
+  with `aws s3 cp`, has every object once, labeled, and every answer
+  accepted is stored.
 
 Exit 77 (skipped) only when no Docker engine can be started here (not root,
 or dockerd refuses to run); any other failure fails.
@@ -30,6 +35,7 @@ Usage: compose_test.py --binary build/plumbline --repo . --shared ../shared --wo
 """
 
 import argparse
+import http.client
 import json
 import os
 import shutil
@@ -37,6 +43,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -50,7 +57,7 @@ KEY = "AKIDCOMPOSETEST0001"
 SECRET = "compose-test-secret-0123456789abcdefghij"
 BUCKET = "plumbline"
 JOB = "compose-job"
-OBJECTS = 24
+OBJECTS = 60
 ROLE = "arn:aws:iam::123456789012:role/GroundTruthExecutionRole"
 RUNNER_LEASE = 15  # deploy/compose.yaml's --runner-lease
 
@@ -242,48 +249,75 @@ def wait_ready(endpoints, timeout):
         fail("not ready after %d s: %s" % (timeout, [e.name for e in pending]))
 
 
-def label(workers, replicas, rounds):
-    """Each worker claims and submits up to `rounds` tasks, its requests
-    going round `replicas` (one that does not answer is passed over).
-    Returns the answers accepted."""
-    accepted, turn = 0, 0
-    for _ in range(rounds):
-        for sessions in workers.values():
-            for _ in range(len(replicas)):
-                replica = replicas[turn % len(replicas)]
-                turn += 1
-                if http_status(replica.url + "/healthz") == 200:
-                    break
-            else:
-                fail("no replica answers")
-            w = sessions[replica.name]
-            if w.csrf is None:
-                status = w.login(w.username, w.password)[0]
-                if status != 200:
-                    fail("login on %s: %d" % (replica.name, status))
-            status, task, _ = w.request("POST", "/worker/api/jobs/%s/claim" % JOB)
-            if status == 204 or (status == 200 and not task):
+class Labeler:
+    """Workers claiming and submitting through whichever replica answers, as
+    behind a load balancer: a request a replica cannot take (connection
+    refused or cut, 503 while it drains) goes to the next one."""
+
+    def __init__(self, replicas, names):
+        self.replicas = replicas
+        self.sessions = {name: {r.name: h.Worker(r) for r in replicas} for name in names}
+        self.turn = 0
+        self.accepted = 0
+        self.passed_over = 0
+
+    def request(self, name, method, path, body=None):
+        for _ in range(20 * len(self.replicas)):
+            replica = self.replicas[self.turn % len(self.replicas)]
+            self.turn += 1
+            w = self.sessions[name][replica.name]
+            try:
+                status = 200
+                if w.csrf is None:
+                    status = w.login(name, name + "-password")[0]
+                if status == 200:
+                    status, answer, _ = w.request(method, path, body)
+            except (OSError, http.client.HTTPException):
+                status = None
+            if status in (None, 502, 503):
+                self.passed_over += 1
+                time.sleep(0.1)
                 continue
-            if status != 200:
-                fail("claim on %s: %d %s" % (replica.name, status, task))
-            status, res, _ = w.request("POST", "/worker/api/tasks/%s/submit" % task["taskId"],
-                                       {"answer": {"crowd-classifier": {"label": "animal"}}})
-            if status != 200:
-                fail("submit on %s: %d %s" % (replica.name, status, res))
-            if res["status"] == "accepted":
-                accepted += 1
-    return accepted
+            return replica, status, answer
+        fail("no replica took %s %s" % (method, path))
+
+    def one(self, name):
+        """One task claimed and answered by `name`; False when none is left for them."""
+        replica, status, task = self.request(name, "POST", "/worker/api/jobs/%s/claim" % JOB)
+        if status == 204 or (status == 200 and not task):
+            return False
+        if status != 200:
+            fail("%s's claim on %s: %d %s" % (name, replica.name, status, task))
+        replica, status, res = self.request(name, "POST", "/worker/api/tasks/%s/submit" % task["taskId"],
+                                            {"answer": {"crowd-classifier": {"label": "animal"}}})
+        if status != 200 or res.get("status") != "accepted":
+            fail("%s's submit on %s: %d %s" % (name, replica.name, status, res))
+        self.accepted += 1
+        return True
+
+    def until(self, answers, pause=0.0, stop=None):
+        """Round the workers until `answers` are accepted in all, none is left,
+        or `stop` is set, sleeping `pause` between rounds while `stop` is not."""
+        left = set(self.sessions)
+        while left and self.accepted < answers and not (stop and stop.is_set()):
+            for name in sorted(left):
+                if not self.one(name):
+                    left.discard(name)
+            if pause and not (stop and stop.is_set()):
+                time.sleep(pause)
 
 
-def worker_sessions(replicas, names):
-    workers = {}
-    for name in names:
-        workers[name] = {}
-        for r in replicas:
-            w = h.Worker(r)
-            w.username, w.password = name, name + "-password"
-            workers[name][r.name] = w
-    return workers
+def runner_of(stack, replicas, required=True):
+    """The replica holding the job's live runner lease and the holder's name
+    (the container's host name, its short id, then the pid)."""
+    holder = stack.psql("SELECT holder FROM runner_leases WHERE name LIKE 'job:%' AND expires_ms > 0")
+    if not holder and not required:
+        return None, ""
+    hosts = {stack.inspect(r.name)["Config"]["Hostname"]: r for r in replicas}
+    replica = next((r for host, r in hosts.items() if holder.startswith(host + "-")), None)
+    if replica is None:
+        fail("the runner lease's holder %r is none of the replicas %s" % (holder, sorted(hosts)))
+    return replica, holder
 
 
 def exercise(stack, ports, shared):
@@ -347,22 +381,14 @@ def exercise(stack, ports, shared):
     three.wait_status(JOB, ["InProgress"], timeout=60)
     log("job created through replica 1, in progress on replica 3")
 
-    workers = worker_sessions(replicas, ("alice", "bob"))
-    for sessions in workers.values():
-        for w in sessions.values():
-            if w.login(w.username, w.password)[0] != 200:
-                fail("%s cannot sign in on %s" % (w.username, w.server.name))
-    accepted = label(workers, replicas, OBJECTS // 2)
-    if accepted != OBJECTS:
-        fail("the first half: %d answers accepted, not %d" % (accepted, OBJECTS))
+    labeler = Labeler(replicas, ("alice", "bob"))
+    labeler.until(OBJECTS)  # half of the answers
+    if labeler.accepted != OBJECTS or labeler.passed_over:
+        fail("the first half: %d answers accepted, %d requests passed over"
+             % (labeler.accepted, labeler.passed_over))
 
-    # The replica holding the job's runner lease: its holder names the
-    # container's host name (the container's short id) and pid.
-    holder = stack.psql("SELECT holder FROM runner_leases WHERE name LIKE 'job:%' AND expires_ms > 0")
-    hosts = {stack.inspect(r.name)["Config"]["Hostname"]: r for r in replicas}
-    victim = next((r for host, r in hosts.items() if holder.startswith(host + "-")), None)
-    if victim is None:
-        fail("the runner lease's holder %r is none of the replicas %s" % (holder, sorted(hosts)))
+    # The replica holding the job's runner lease is SIGKILLed; Docker restarts it.
+    victim, killed = runner_of(stack, replicas)
     state = stack.inspect(victim.name)["State"]
     restarts = stack.inspect(victim.name)["RestartCount"]
     log("SIGKILL to %s (host pid %d), the job's runner" % (victim.name, state["Pid"]))
@@ -372,19 +398,82 @@ def exercise(stack, ports, shared):
         time.sleep(0.5)
     if stack.inspect(victim.name)["RestartCount"] != restarts + 1:
         fail("Docker did not restart %s:\n%s" % (victim.name, stack.logs(victim.name)))
-    for sessions in workers.values():
-        sessions[victim.name].csrf = None  # the same session on the restarted replica
-    accepted += label(workers, replicas, OBJECTS)
-    if accepted != 2 * OBJECTS:
-        fail("%d answers accepted in all, not %d" % (accepted, 2 * OBJECTS))
+    wait_ready([victim], 60)
+    # The killed holder's lease runs out (15 s unrenewed), then a replica
+    # (perhaps the restarted one: a new holder name) takes the job over.
+    deadline = time.time() + 4 * RUNNER_LEASE
+    taker, holder = None, killed
+    while time.time() < deadline and holder in ("", killed):
+        taker, holder = runner_of(stack, replicas, required=False)
+        time.sleep(0.5)
+    if holder in ("", killed):
+        fail("no replica took the job's runner lease over from the killed %s" % killed)
+    log("Docker restarted %s; %s took the job's runner lease over" % (victim.name, taker.name))
+
+    # A rolling restart while the workers go on: each replica in turn stopped
+    # (SIGTERM: exit 0, its runner lease handed back, so another replica
+    # takes the job at once rather than when the lease expires) and started.
+    stop = threading.Event()
+    failure = []
+
+    def work():
+        try:
+            # The last answers wait for the restarts' end: the job (and its
+            # runner lease) lasts until then.
+            labeler.until(2 * OBJECTS - 10, pause=0.5, stop=stop)
+            stop.wait()
+            labeler.until(2 * OBJECTS)
+        except Exception as e:  # noqa: BLE001 (reported by the main thread)
+            failure.append(e)
+    thread = threading.Thread(target=work)
+    thread.start()
+    before = labeler.accepted
+    handovers = 0
+    try:
+        for r in replicas:
+            runner, _ = runner_of(stack, replicas)
+            started = time.time()
+            stack.compose("stop", r.name)
+            took = time.time() - started
+            state = stack.inspect(r.name)["State"]
+            if state["Running"] or state["ExitCode"] != 0 or took > 35:
+                fail("%s stopped with %s in %.1f s:\n%s" % (r.name, state, took, stack.logs(r.name)))
+            note = ""
+            if runner is r:
+                deadline = time.time() + 5  # the lease lasts 15 s unrenewed
+                taker = None
+                while time.time() < deadline and taker in (None, r):
+                    taker = runner_of(stack, replicas, required=False)[0]
+                    time.sleep(0.2)
+                if taker in (None, r):
+                    fail("%s held the runner lease and stopped; no other replica took it within 5 s" % r.name)
+                note = "; %s took the job's runner lease" % taker.name
+                handovers += 1
+            stack.compose("start", r.name)
+            wait_ready([r], 60)
+            log("rolling restart: %s stopped (exit 0 in %.1f s%s), started, ready; %d answers so far"
+                % (r.name, took, note, labeler.accepted))
+        during = labeler.accepted - before
+    finally:
+        stop.set()
+        thread.join(180)
+    if failure:
+        raise failure[0]
+    if labeler.accepted != 2 * OBJECTS:
+        fail("%d answers accepted in all, not %d" % (labeler.accepted, 2 * OBJECTS))
+    if during == 0:
+        fail("no answer was accepted during the rolling restart")
+    log("%d answers accepted during the rolling restart; %d requests a replica could not take went to"
+        " another" % (during, labeler.passed_over))
     d = one.wait_status(JOB, ["Completed"], timeout=4 * RUNNER_LEASE + 60)
     if d["LabelCounters"]["HumanLabeled"] != OBJECTS:
         fail("labeled: %s" % d["LabelCounters"])
-    wait_ready([victim], 60)
-    # The runner work was taken over once: one more lease taken, after the kill.
+    # The runner lease was taken at the start, after the kill and after each
+    # stop of its holder, and at no other time.
     takes = {r.name: stack.logs(r.name, lines="all").count('"msg":"runner lease taken"') for r in replicas}
-    if sum(takes.values()) != 2:
-        fail("runner leases taken: %s (the first, then one takeover)" % takes)
+    if sum(takes.values()) != 2 + handovers:
+        fail("runner leases taken: %s; expected the first, one after the kill and %d handed over"
+             % (takes, handovers))
     log("job completed; runner leases taken per replica %s" % takes)
 
     # The output manifest, read back from the S3 server.
@@ -404,15 +493,6 @@ def exercise(stack, ports, shared):
     if answers != str(2 * OBJECTS):
         fail("%s answers stored, not %d" % (answers, 2 * OBJECTS))
     log("output manifest: %d objects, each once, labeled; %s answers stored" % (len(lines), answers))
-
-    # SIGTERM drains a replica: exit 0 within the stop grace period.
-    started = time.time()
-    stack.compose("stop", "replica-3")
-    took = time.time() - started
-    state = stack.inspect("replica-3")["State"]
-    if state["Running"] or state["ExitCode"] != 0 or took > 35:
-        fail("replica-3 stopped with %s in %.1f s:\n%s" % (state, took, stack.logs("replica-3")))
-    log("docker-compose stop replica-3: exit 0 in %.1f s" % took)
 
 
 def main():
