@@ -139,13 +139,11 @@ int Serve(const ServeArgs& args) {
   // (file:// and plain paths stay local).
   auto local = storage::OpenLocal(args.data_dir);
   std::unique_ptr<storage::ObjectStore> s3;
-  std::optional<storage::S3Options> s3_options;
   storage::ObjectStore* objects = local.get();
   if (!args.s3_endpoint.empty()) {
     auto o = storage::S3OptionsFromEnvironment(args.s3_endpoint);
     if (!o) throw ErrorException(o.error());
     o->fallback = local.get();
-    s3_options = *o;
     s3 = storage::OpenS3(*o);
     objects = s3.get();
   }
@@ -160,15 +158,10 @@ int Serve(const ServeArgs& args) {
   auto ring = kms::KeyRing::Open(*dd.store, kopts);
   if (!ring) throw ErrorException(ring.error());
   service.SetKeyRing(ring->get());
-  if (s3_options) {
-    // Outputs of jobs with a KmsKeyId also carry S3's SSE-KMS headers, as
-    // Ground Truth's do (on top of Plumbline's envelope encryption).
-    service.SetOutputStoreFactory([&s3_options](const std::string& kms_key_id) {
-      storage::S3Options o = *s3_options;
-      o.sse_kms_key_id = kms_key_id;
-      return storage::OpenS3(o);
-    });
-  }
+  // Outputs of jobs with a KmsKeyId are envelopes under the key (on an S3
+  // server too, sent without SSE headers: the key is this installation's,
+  // which no other S3 knows). A Plumbline S3 server of the installation keeps
+  // such an object as SSE-KMS under that key (storage::NoteEnvelope).
   kms::KeyService keys(**ring, *dd.identity);
   api::KmsApi kms(keys, *dd.identity, {std::chrono::seconds(args.skew_seconds)});
   api::StsApiOptions stsopts;

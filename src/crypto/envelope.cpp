@@ -93,6 +93,22 @@ Result<EnvelopeHeader> ParseEnvelopeHeader(std::string_view prefix, size_t* cons
   return h;
 }
 
+Result<EnvelopeLayout> InspectEnvelope(std::string_view head, uint64_t file_size) {
+  size_t consumed = 0;
+  PLB_ASSIGN_OR_RETURN(EnvelopeHeader header, ParseEnvelopeHeader(head, &consumed));
+  // The secretstream header, then chunks of chunk_bytes plaintext each with
+  // its 17-byte tag; the last (possibly empty) chunk is shorter.
+  const uint64_t start = consumed + kSsHeaderBytes;
+  const uint64_t chunk = header.chunk_bytes + kSsABytes;
+  if (file_size < start + kSsABytes) return InvalidArgument("encrypted file is truncated");
+  const uint64_t body = file_size - start;
+  const uint64_t chunks = (body + chunk - 1) / chunk;
+  EnvelopeLayout layout;
+  layout.plaintext_size = body - kSsABytes * chunks;
+  layout.header = std::move(header);
+  return layout;
+}
+
 // ---------------------------------------------------------------------------
 // Encryptor
 

@@ -101,6 +101,18 @@ class EnvelopeDecryptor {
 // malformed; *consumed is set to the header's total size.
 Result<EnvelopeHeader> ParseEnvelopeHeader(std::string_view prefix, size_t* consumed);
 
+// The bytes at the start of a file that hold any envelope's whole header.
+inline constexpr size_t kEnvelopeHeadBytes = 8 + 4 + 64 * 1024;
+// A whole encrypted file of `file_size` bytes starting with `head` (its
+// first kEnvelopeHeadBytes, or all of a shorter file): its header and
+// plaintext size. kInvalidArgument when it is no envelope or its size fits
+// no plaintext (not authenticated: the chunks are not read).
+struct EnvelopeLayout {
+  EnvelopeHeader header;
+  uint64_t plaintext_size = 0;
+};
+Result<EnvelopeLayout> InspectEnvelope(std::string_view head, uint64_t file_size);
+
 // One-shot helpers over the streaming classes.
 Result<std::string> SealEnvelope(const DataKey& key, std::string_view plaintext,
                                  size_t chunk_bytes = kDefaultChunkBytes);

@@ -49,9 +49,6 @@ LabelingService::~LabelingService() { Shutdown(); }
 
 void LabelingService::SetTemplateValidator(TemplateValidator v) { impl_->validator = std::move(v); }
 void LabelingService::SetKeyRing(kms::KeyRing* ring) { impl_->ring = ring; }
-void LabelingService::SetOutputStoreFactory(OutputStoreFactory f) {
-  impl_->output_store_factory = std::move(f);
-}
 
 void LabelingService::SetFunctions(functions::Registry* registry, RunEnvironment environment) {
   impl_->functions = registry;
@@ -63,12 +60,9 @@ Result<storage::ObjectStore*> LabelingService::Impl::Out(const Job& job) {
   std::string key = InfoOf(job)->config.kms_key_id;
   if (key.empty() || !ring) return &objects;
   auto it = encrypting.find(job.id);
-  if (it != encrypting.end()) return it->second.encrypting.get();
-  JobOutput out;
-  if (output_store_factory) out.destination = output_store_factory(key);
-  storage::ObjectStore& base = out.destination ? *out.destination : objects;
-  PLB_ASSIGN_OR_RETURN(out.encrypting, kms::EncryptingStore(base, *ring, key));
-  return encrypting.emplace(job.id, std::move(out)).first->second.encrypting.get();
+  if (it != encrypting.end()) return it->second.get();
+  PLB_ASSIGN_OR_RETURN(auto out, kms::EncryptingStore(objects, *ring, key));
+  return encrypting.emplace(job.id, std::move(out)).first->second.get();
 }
 
 Status LabelingService::Impl::CheckOutputKey(const std::string& kms_key_id) {

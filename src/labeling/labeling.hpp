@@ -102,12 +102,6 @@ class LabelingService {
   // disabled keys, and every output file of such a job is envelope-encrypted.
   // Without a key ring, KmsKeyId is stored and echoed only.
   void SetKeyRing(kms::KeyRing* ring);
-  // The store a job's outputs go to when it names a KmsKeyId, before the
-  // envelope encryption: with a real S3 destination, one that sends the
-  // SSE-KMS request headers Ground Truth sends. Default: the service's store.
-  using OutputStoreFactory =
-      std::function<std::unique_ptr<storage::ObjectStore>(const std::string& kms_key_id)>;
-  void SetOutputStoreFactory(OutputStoreFactory factory);
   // Custom hooks: a PreHumanTaskLambdaArn or AnnotationConsolidationLambdaArn
   // that is not a built-in PRE-/ACS- function names a function of this
   // registry (by ARN or name). Each run gets the environment variables

@@ -177,6 +177,34 @@ bool DecodeInfo(const std::string& text, const struct stat& st, ObjectInfo* info
   return true;
 }
 
+// An object whose bytes are an envelope (a job's output written through
+// kms::EncryptingStore, here or by another server of the installation that
+// sent it through S3 without SSE headers) is kept as SSE-KMS under the
+// envelope's key: decrypted for the callers its policy allows, its size the
+// plaintext's. The envelope's chunks are not read here; a reader that
+// decrypts checks them.
+void NoteEnvelope(const std::string& path, ObjectInfo* info) {
+  if (!info->sse.empty()) return;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  struct stat st {};
+  std::string head;
+  if (::fstat(fd, &st) == 0 && st.st_size > 12) {
+    head.resize(static_cast<size_t>(std::min<off_t>(st.st_size, crypto::kEnvelopeHeadBytes)));
+    ssize_t got = ::pread(fd, head.data(), 8, 0) == 8 && head.compare(0, 8, crypto::kEnvelopeMagic) == 0
+                      ? ::pread(fd, head.data(), head.size(), 0)
+                      : -1;
+    head.resize(got > 0 ? static_cast<size_t>(got) : 0);
+  }
+  ::close(fd);
+  if (head.empty()) return;
+  if (auto layout = crypto::InspectEnvelope(head, static_cast<uint64_t>(st.st_size))) {
+    info->sse = "aws:kms";
+    info->sse_kms_key_id = layout->header.key_arn;
+    info->size = layout->plaintext_size;
+  }
+}
+
 // A file's S3 info: its attribute, else its MD5 (kept for next time).
 Result<ObjectInfo> InfoOf(const std::string& path, const std::string& key, const struct stat& st) {
   ObjectInfo info;
@@ -204,25 +232,8 @@ Result<ObjectInfo> InfoOf(const std::string& path, const std::string& key, const
   }
   info.etag = crypto::HexEncode(md5.Finish());
   info.size = static_cast<uint64_t>(st.st_size);
-  // A job's output written through kms::EncryptingStore is an envelope: it
-  // is served as SSE-KMS, decrypted for the callers its key allows.
-  std::string prefix(static_cast<size_t>(std::min<off_t>(st.st_size, 8 + 4 + 65536)), '\0');
-  ssize_t got = ::pread(fd, prefix.data(), prefix.size(), 0);
   ::close(fd);
-  if (got > 12 && prefix.compare(0, 8, "PLBENC01") == 0) {
-    prefix.resize(static_cast<size_t>(got));
-    size_t consumed = 0;
-    auto header = crypto::ParseEnvelopeHeader(prefix, &consumed);
-    const uint64_t start = consumed + 24;  // the secretstream header follows
-    uint64_t body = info.size > start ? info.size - start : 0;
-    const uint64_t chunk = header ? header->chunk_bytes + 17 : 0;
-    if (header && chunk > 17 && body >= 17) {
-      uint64_t chunks = (body + chunk - 1) / chunk;
-      info.sse = "aws:kms";
-      info.sse_kms_key_id = header->key_arn;
-      info.size = body - 17 * chunks;
-    }
-  }
+  NoteEnvelope(path, &info);
   std::string attr = EncodeInfo(info, st);
   ::setxattr(path.c_str(), kAttr, attr.data(), attr.size(), 0);  // a cache: best effort
   return info;
@@ -502,13 +513,16 @@ class StagedWriter final : public FileWriter {
       : StagedWriter(fd, std::move(tmp), std::move(target), std::move(key)) {
     other_ = std::move(other);
     lock_ = std::move(lock);
+    part_ = true;
   }
   ~StagedWriter() override {
     if (!published_) ::unlink(tmp_.c_str());
   }
   Status Commit(const ObjectInfo& info) override {
     PLB_TRY(SyncRest());
-    PLB_TRY(KeepInfo(fd_, info));
+    ObjectInfo kept = info;
+    if (!part_) NoteEnvelope(tmp_, &kept);
+    PLB_TRY(KeepInfo(fd_, kept));
     ::close(fd_);
     fd_ = -1;
     return Publish(tmp_, target_, key_, &published_, other_, lock_.get());
@@ -541,6 +555,7 @@ class StagedWriter final : public FileWriter {
   std::string tmp_, target_;
   std::string other_;
   std::shared_ptr<std::mutex> lock_;
+  bool part_ = false;  // a part's file, not an object
   bool published_ = false;
 };
 
@@ -1099,9 +1114,12 @@ Status LocalBuckets::CompleteUpload(const UploadInfo& upload, const std::vector<
     const std::string data = dir + "/data";
     int fd = ::open(data.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd < 0) return Unavailable(Errno("cannot open the upload's data"));
+    ObjectInfo object = info;
     Status kept = ::ftruncate(fd, static_cast<off_t>(total)) != 0
                       ? Unavailable(Errno("cannot complete " + upload.key))
-                      : KeepInfo(fd, info);
+                      : Status{};
+    if (kept) NoteEnvelope(data, &object);
+    if (kept) kept = KeepInfo(fd, object);
     if (kept && ::fsync(fd) != 0) kept = Unavailable(Errno("fsync of " + upload.key + " failed"));
     ::close(fd);
     PLB_TRY(kept);

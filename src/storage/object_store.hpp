@@ -102,10 +102,6 @@ struct S3Options {
   std::string access_key_id;
   std::string secret_access_key;
   std::string session_token;     // optional (X-Amz-Security-Token)
-  // When set, every PUT and multipart upload asks for SSE-KMS with this key
-  // (x-amz-server-side-encryption: aws:kms, ...-aws-kms-key-id), as Ground
-  // Truth does for OutputConfig.KmsKeyId.
-  std::string sse_kms_key_id;
   size_t part_bytes = 8u << 20;  // >= 5 MiB (S3's minimum part size)
   size_t read_bytes = 4u << 20;  // bytes per ranged GET
   int max_attempts = 4;          // per request, including the first

@@ -429,12 +429,7 @@ class S3Writer final : public Writer {
 
  private:
   HeaderList BaseHeaders() const {
-    HeaderList h = {{"Content-Type", "application/octet-stream"}};
-    if (!s_.options().sse_kms_key_id.empty()) {
-      h.emplace_back("x-amz-server-side-encryption", "aws:kms");
-      h.emplace_back("x-amz-server-side-encryption-aws-kms-key-id", s_.options().sse_kms_key_id);
-    }
-    return h;
+    return {{"Content-Type", "application/octet-stream"}};
   }
 
   Status UploadPart() {

@@ -13,9 +13,11 @@ files and deploy/.env made as the compose file's header says.
 What it shows, with `docker-compose` (Compose 1.29, Debian's) and `aws`:
 - the stack builds and comes up: PostgreSQL healthy, the S3 server healthy,
   the buckets made, the schema migrated once, three replicas ready;
-- the seed's files go to the S3 server with `aws s3 cp`; a work team and a
-  labeling job are made through replica 1; workers (added with `plumbline
-  users add` inside a replica's container) label through all three;
+- the seed's files go to the S3 server with `aws s3 cp`; workers are added
+  with `plumbline users add` (and access keys) inside replicas' containers;
+  a KMS key that lets alice decrypt, a work team and a labeling job whose
+  output is encrypted with that key are made through replica 1; the workers
+  label through all three;
 - the replica holding the job's runner lease is SIGKILLed; Docker restarts
   it (restart: unless-stopped) and a replica takes the job over once the
   lease runs out;
@@ -25,8 +27,9 @@ What it shows, with `docker-compose` (Compose 1.29, Debian's) and `aws`:
   held is handed back and another replica takes it within 5 s, a third of
   the lease) and `start`;
 - the job completes; its output manifest, read back from the S3 server
-  with `aws s3 cp`, has every object once, labeled, and every answer
-  accepted is stored.
+  with `aws s3 cp` as alice, has every object once, labeled, and every
+  answer accepted is stored; bob is refused (AccessDenied) and the file on
+  the S3 server's disk holds no text in clear.
 
 Exit 77 (skipped) only when no Docker engine can be started here (not root,
 or dockerd refuses to run); any other failure fails.
@@ -231,12 +234,16 @@ class Endpoint(h.Server):
     def cli(self, *args, **kw):
         return super().cli(*args, key=KEY, secret=SECRET, **kw)
 
-    def aws_text(self, *args):
-        """`aws` commands that print text (s3 cp): their standard output."""
-        env = {**os.environ, "AWS_ACCESS_KEY_ID": KEY, "AWS_SECRET_ACCESS_KEY": SECRET,
+    def aws_text(self, *args, who=None, check=True):
+        """`aws` commands that print text (s3 cp), as root or as `who` (an
+        access key as `plumbline users create-access-key` prints it): their
+        standard output, or the whole result when not `check`ed."""
+        key, secret = (who["AccessKeyId"], who["SecretAccessKey"]) if who else (KEY, SECRET)
+        env = {**os.environ, "AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret,
                "AWS_DEFAULT_REGION": h.REGION, "AWS_EC2_METADATA_DISABLED": "true",
                "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
-        return run(["/usr/bin/aws", "--endpoint-url", self.url, *args], env=env, timeout=120).stdout
+        p = run(["/usr/bin/aws", "--endpoint-url", self.url, *args], env=env, timeout=120, check=check)
+        return p.stdout if check else p
 
 
 def wait_ready(endpoints, timeout):
@@ -307,17 +314,18 @@ class Labeler:
                 time.sleep(pause)
 
 
-def runner_of(stack, replicas, required=True):
-    """The replica holding the job's live runner lease and the holder's name
-    (the container's host name, its short id, then the pid)."""
+def runner_of(stack, servers, required=True):
+    """The server holding the job's live runner lease and the holder's name
+    (the container's host name, its short id, then the pid). The S3 server
+    is a server of the installation too, and may hold it."""
     holder = stack.psql("SELECT holder FROM runner_leases WHERE name LIKE 'job:%' AND expires_ms > 0")
     if not holder and not required:
         return None, ""
-    hosts = {stack.inspect(r.name)["Config"]["Hostname"]: r for r in replicas}
-    replica = next((r for host, r in hosts.items() if holder.startswith(host + "-")), None)
-    if replica is None:
-        fail("the runner lease's holder %r is none of the replicas %s" % (holder, sorted(hosts)))
-    return replica, holder
+    hosts = {stack.inspect(r.name)["Config"]["Hostname"]: r for r in servers}
+    server = next((r for host, r in hosts.items() if holder.startswith(host + "-")), None)
+    if server is None:
+        fail("the runner lease's holder %r is none of the servers %s" % (holder, sorted(hosts)))
+    return server, holder
 
 
 def exercise(stack, ports, shared):
@@ -361,7 +369,22 @@ def exercise(stack, ports, shared):
         run(["docker", "exec", "-i", stack.container("replica-2"), "plumbline", "users", "add",
              "--data-dir", "/var/lib/plumbline", "--username", name, "--password-stdin",
              "--groups", "labelers"], env=stack.engine.env, stdin=name + "-password\n")
+    keys = {}
+    for name in ("alice", "bob"):
+        p = run(["docker", "exec", stack.container("replica-3"), "plumbline", "users", "create-access-key",
+                 "--data-dir", "/var/lib/plumbline", "--username", name], env=stack.engine.env)
+        keys[name] = json.loads(p.stdout)
     one, two, three = replicas
+    # The output's key, made through replica 1: alice may decrypt, bob may not.
+    _, who, _ = one.cli("sts", "get-caller-identity")
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "Admin", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::%s:root" % who["Account"]},
+         "Action": "kms:*", "Resource": "*"},
+        {"Sid": "Readers", "Effect": "Allow",
+         "Principal": {"AWS": "arn:aws:iam::%s:user/alice" % who["Account"]},
+         "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": "*"}]}
+    _, key, _ = one.cli("kms", "create-key", "--description", "compose output", "--policy", json.dumps(policy))
+    kms_key = key["KeyMetadata"]["Arn"]
     _, team, _ = one.cli("sagemaker", "create-workteam", "--workteam-name", "compose-team",
                          "--description", "Compose", "--member-definitions",
                          '[{"OidcMemberDefinition":{"Groups":["labelers"]}}]')
@@ -376,7 +399,7 @@ def exercise(stack, ports, shared):
             "--label-category-config-s3-uri", "s3://%s/in/categories.json" % BUCKET,
             "--input-config", json.dumps({"DataSource": {"S3DataSource": {
                 "ManifestS3Uri": "s3://%s/in/objects.manifest" % BUCKET}}}),
-            "--output-config", json.dumps({"S3OutputPath": "s3://%s/out/" % BUCKET}),
+            "--output-config", json.dumps({"S3OutputPath": "s3://%s/out/" % BUCKET, "KmsKeyId": kms_key}),
             "--human-task-config", json.dumps(htc))
     three.wait_status(JOB, ["InProgress"], timeout=60)
     log("job created through replica 1, in progress on replica 3")
@@ -388,7 +411,8 @@ def exercise(stack, ports, shared):
              % (labeler.accepted, labeler.passed_over))
 
     # The replica holding the job's runner lease is SIGKILLed; Docker restarts it.
-    victim, killed = runner_of(stack, replicas)
+    servers = replicas + [s3]
+    victim, killed = runner_of(stack, servers)
     state = stack.inspect(victim.name)["State"]
     restarts = stack.inspect(victim.name)["RestartCount"]
     log("SIGKILL to %s (host pid %d), the job's runner" % (victim.name, state["Pid"]))
@@ -404,7 +428,7 @@ def exercise(stack, ports, shared):
     deadline = time.time() + 4 * RUNNER_LEASE
     taker, holder = None, killed
     while time.time() < deadline and holder in ("", killed):
-        taker, holder = runner_of(stack, replicas, required=False)
+        taker, holder = runner_of(stack, servers, required=False)
         time.sleep(0.5)
     if holder in ("", killed):
         fail("no replica took the job's runner lease over from the killed %s" % killed)
@@ -431,7 +455,7 @@ def exercise(stack, ports, shared):
     handovers = 0
     try:
         for r in replicas:
-            runner, _ = runner_of(stack, replicas)
+            runner, _ = runner_of(stack, servers)
             started = time.time()
             stack.compose("stop", r.name)
             took = time.time() - started
@@ -443,7 +467,7 @@ def exercise(stack, ports, shared):
                 deadline = time.time() + 5  # the lease lasts 15 s unrenewed
                 taker = None
                 while time.time() < deadline and taker in (None, r):
-                    taker = runner_of(stack, replicas, required=False)[0]
+                    taker = runner_of(stack, servers, required=False)[0]
                     time.sleep(0.2)
                 if taker in (None, r):
                     fail("%s held the runner lease and stopped; no other replica took it within 5 s" % r.name)
@@ -470,18 +494,25 @@ def exercise(stack, ports, shared):
         fail("labeled: %s" % d["LabelCounters"])
     # The runner lease was taken at the start, after the kill and after each
     # stop of its holder, and at no other time.
-    takes = {r.name: stack.logs(r.name, lines="all").count('"msg":"runner lease taken"') for r in replicas}
+    takes = {r.name: stack.logs(r.name, lines="all").count('"msg":"runner lease taken"') for r in servers}
     if sum(takes.values()) != 2 + handovers:
         fail("runner leases taken: %s; expected the first, one after the kill and %d handed over"
              % (takes, handovers))
     log("job completed; runner leases taken per replica %s" % takes)
 
-    # The output manifest, read back from the S3 server.
-    out = os.path.join(tempfile.mkdtemp(prefix="plb-compose-out-"), "output.manifest")
-    s3.aws_text("s3", "cp", "s3://%s/out/%s/manifests/output/output.manifest" % (BUCKET, JOB), out)
-    with open(out) as f:
-        lines = [json.loads(line) for line in f if line.strip()]
-    shutil.rmtree(os.path.dirname(out))
+    # The output manifest, read back from the S3 server by alice, whom the
+    # key's policy lets decrypt; bob is refused; on the S3 server's disk the
+    # object holds no label or source text in clear.
+    key = "out/%s/manifests/output/output.manifest" % JOB
+    text = s3.aws_text("s3", "cp", "s3://%s/%s" % (BUCKET, key), "-", who=keys["alice"])
+    lines = [json.loads(line) for line in text.splitlines() if line.strip()]
+    refused = s3.aws_text("s3", "cp", "s3://%s/%s" % (BUCKET, key), "-", who=keys["bob"], check=False)
+    if refused.returncode == 0 or "AccessDenied" not in refused.stderr:
+        fail("bob read the output: %d %s" % (refused.returncode, refused.stderr))
+    stored = subprocess.run(["docker", "exec", stack.container("s3"), "cat", "/var/lib/plumbline/buckets/%s/%s"
+                             % (BUCKET, key)], env=stack.engine.env, capture_output=True, timeout=60).stdout
+    if not stored.startswith(b"PLBENC01") or b"sentence" in stored or b"animal" in stored:
+        fail("the output on the S3 server's disk is not an envelope: %r" % stored[:64])
     sources = sorted(line["source"] for line in lines)
     if sources != sorted("sentence %d" % i for i in range(OBJECTS)):
         fail("the output's objects: %s" % sources)
@@ -492,7 +523,8 @@ def exercise(stack, ports, shared):
                          "WHERE j.name = '%s' AND a.state = 1" % JOB)
     if answers != str(2 * OBJECTS):
         fail("%s answers stored, not %d" % (answers, 2 * OBJECTS))
-    log("output manifest: %d objects, each once, labeled; %s answers stored" % (len(lines), answers))
+    log("output manifest read by alice: %d objects, each once, labeled (bob refused; an envelope on the"
+        " S3 server's disk); %s answers stored" % (len(lines), answers))
 
 
 def main():
@@ -501,6 +533,7 @@ def main():
     p.add_argument("--repo", required=True)
     p.add_argument("--shared", required=True)
     p.add_argument("--work", required=True, help="the engine's data and the base image's tarball, kept")
+    p.add_argument("--keep", action="store_true", help="leave the stack and the engine running (debugging)")
     a = p.parse_args()
     if os.geteuid() != 0:
         print("SKIP: starting a Docker engine needs root")
@@ -534,10 +567,13 @@ def main():
                 print("--- %s\n%s" % (service, stack.logs(service)))
         return 1
     finally:
-        if stack:
-            stack.compose("down", "-v", "--remove-orphans", check=False)
-        engine.stop()
-        shutil.rmtree(ctx, ignore_errors=True)
+        if a.keep:
+            print("kept: DOCKER_HOST=%s, the compose file in %s" % (engine.env["DOCKER_HOST"], ctx))
+        else:
+            if stack:
+                stack.compose("down", "-v", "--remove-orphans", check=False)
+            engine.stop()
+            shutil.rmtree(ctx, ignore_errors=True)
     print("PASS")
     return 0
 

@@ -215,6 +215,19 @@ class S3Api(unittest.TestCase):
             self.assertIn("AccessDenied", p.stderr.decode())
         audit = self.server.plumbline("audit", "--data-dir", self.server.data_dir)
         self.assertIn("bob", audit)
+        # The envelope itself put as a plain object (as a replica sends a job's
+        # encrypted output to the installation's S3 server): kept as SSE-KMS
+        # under its key, so the key policy still decides who reads the text.
+        self.aws(cli, "s3", "cp", self.file("envelope", stored), "s3://secret/adopted.txt")
+        head = json.loads(self.aws(cli, "s3api", "head-object", "--bucket", "secret", "--key",
+                                   "adopted.txt", who="alice").stdout)
+        self.assertEqual(head["ServerSideEncryption"], "aws:kms")
+        self.assertEqual(head["SSEKMSKeyId"], key["Arn"])
+        self.assertEqual(head["ContentLength"], len(text))
+        self.assertEqual(self.aws(cli, "s3", "cp", "s3://secret/adopted.txt", "-", who="alice").stdout,
+                         text)
+        p = self.aws(cli, "s3", "cp", "s3://secret/adopted.txt", "-", who="bob", check=False)
+        self.assertIn("AccessDenied", p.stderr.decode())
         # Over the CLI's 8 MiB threshold: a multipart upload, each part an
         # envelope of its own while the upload is open, one envelope once it
         # completes. As on S3, completing needs kms:Decrypt on the key: the

@@ -481,6 +481,56 @@ class PartsTest : public BucketsTest {
   }
 };
 
+// An envelope put as a plain object (a job's output that another server of
+// the installation wrote through S3, without SSE headers) is kept as SSE-KMS
+// under its key with its plaintext size, whole or in parts (in place or
+// copied); a part alone is not, and neither is an object that only starts
+// like one.
+TEST_F(PartsTest, EnvelopesPutAsPlainObjectsAreKeptAsSseKms) {
+  storage::LocalBuckets b(dir_.string());
+  ASSERT_TRUE(b.CreateBucket("bkt"));
+  crypto::DataKey key;
+  key.plaintext = std::string(32, 'k');
+  key.wrapped = "blob";
+  key.key_arn = "arn:aws:kms:us-east-1:000000000000:key/x";
+  auto sealed = crypto::SealEnvelope(key, std::string(200000, 'p'));
+  ASSERT_TRUE(sealed);
+  Put(b, "whole", *sealed);
+  auto e = b.Head("bkt", "whole");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->sse, "aws:kms");
+  EXPECT_EQ(e->sse_kms_key_id, key.key_arn);
+  EXPECT_EQ(e->size, 200000u);
+  EXPECT_EQ(Read(b, "whole"), *sealed);  // decrypting is the S3 layer's, for callers the key allows
+  Put(b, "lookalike", std::string(crypto::kEnvelopeMagic) + "not a header");
+  auto plain = b.Head("bkt", "lookalike");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->sse, "");
+  EXPECT_EQ(plain->size, 20u);
+
+  const size_t first = (sealed->size() + 1) / 2;
+  for (bool in_place : {true, false}) {
+    const std::string name = in_place ? "in-place" : "copied";
+    storage::UploadInfo u = Upload(b, name);
+    for (int n : {1, 2}) {
+      std::string bytes = n == 1 ? sealed->substr(0, first) : sealed->substr(first);
+      auto w = b.CreatePart(u, n, in_place ? bytes.size() : 0);
+      ASSERT_TRUE(w);
+      ASSERT_TRUE((*w)->Append(bytes));
+      ASSERT_TRUE((*w)->Commit(Whole(crypto::HexEncode(crypto::Md5(bytes)), bytes.size())));
+    }
+    EXPECT_EQ(Listed(b, u, 1).in_place, in_place) << name;
+    EXPECT_EQ(ReadPart(b, u, 1), sealed->substr(0, first)) << name;  // a part stays as sent
+    ASSERT_TRUE(Complete(b, u, {1, 2}, Whole("parts-2", sealed->size()))) << name;
+    auto m = b.Head("bkt", name);
+    ASSERT_TRUE(m) << name;
+    EXPECT_EQ(m->sse, "aws:kms") << name;
+    EXPECT_EQ(m->sse_kms_key_id, key.key_arn) << name;
+    EXPECT_EQ(m->size, 200000u) << name;
+    EXPECT_EQ(m->etag, "parts-2") << name;
+  }
+}
+
 TEST_F(PartsTest, PartsInPlaceOutOfOrderCompleteByRenamingTheDataFile) {
   storage::LocalBuckets b(dir_.string());
   ASSERT_TRUE(b.CreateBucket("bkt"));

@@ -160,19 +160,6 @@ TEST_F(S3StoreTest, PutAndGet) {
   EXPECT_EQ(store_->ReadAll(prefix_ + "dir/a b+c.txt").value(), "second");
 }
 
-TEST_F(S3StoreTest, SseKmsHeadersAreAccepted) {
-  S3Options o;
-  o.endpoint = S3rver::Get().endpoint();
-  o.access_key_id = o.secret_access_key = "S3RVER";
-  o.sse_kms_key_id = "arn:aws:kms:us-east-1:000000000000:key/11111111-2222-4333-8444-555555555555";
-  auto s3 = OpenS3(o);
-  ASSERT_TRUE(s3->WriteAll(prefix_ + "sse.txt", "encrypted at rest"));
-  auto w = s3->OpenWrite(prefix_ + "sse-multi.bin").value();
-  ASSERT_TRUE(w->Append(Pattern(6u << 20)));
-  ASSERT_TRUE(w->Commit());
-  EXPECT_EQ(s3->ReadAll(prefix_ + "sse.txt").value(), "encrypted at rest");
-}
-
 TEST_F(S3StoreTest, StreamsAMultiMebibyteObjectInRanges) {
   std::string data = Pattern((3u << 20) + 12345);
   ASSERT_TRUE(store_->WriteAll(prefix_ + "big.bin", data));
@@ -332,21 +319,6 @@ TEST(S3Retries, FiveHundredsAreRetriedWithBackoff) {
   auto store = OpenS3(o);
   EXPECT_EQ(store->ReadAll("s3://b/k").value(), "payload");
   EXPECT_EQ(server.requests(), 4);  // HEAD: 503, 503, 200; then the GET
-}
-
-TEST(S3SseKms, WritesCarryGroundTruthsSseKmsHeaders) {
-  FlakyServer server(0);
-  S3Options o;
-  o.endpoint = "http://127.0.0.1:" + std::to_string(server.port());
-  o.access_key_id = o.secret_access_key = "x";
-  o.sse_kms_key_id = "arn:aws:kms:us-west-2:111122223333:key/abc";
-  auto store = OpenS3(o);
-  ASSERT_TRUE(store->WriteAll("s3://b/out/output.manifest", "{}\n"));
-  std::string req = server.last_request();
-  for (auto& c : req) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  EXPECT_NE(req.find("x-amz-server-side-encryption: aws:kms"), std::string::npos) << req;
-  EXPECT_NE(req.find("x-amz-server-side-encryption-aws-kms-key-id: arn:aws:kms:us-west-2:111122223333:key/abc"),
-            std::string::npos) << req;
 }
 
 TEST(S3Retries, GivesUpAfterMaxAttemptsWithUnavailable) {

@@ -34,7 +34,6 @@ struct LabelingService::Impl {
   Options options;
   TemplateValidator validator;
   kms::KeyRing* ring = nullptr;
-  LabelingService::OutputStoreFactory output_store_factory;
   functions::Registry* functions = nullptr;
   LabelingService::RunEnvironment run_environment;
   int64_t last_function_sweep_ms = 0;  // the runner's (Pass) last SweepWarmWorkers
@@ -43,12 +42,8 @@ struct LabelingService::Impl {
 
   // ------------------------------------------------- job outputs (runner)
   // Per job with a KmsKeyId: the store every output file is written through
-  // (encrypting), over the job's destination store.
-  struct JobOutput {
-    std::unique_ptr<storage::ObjectStore> destination;  // null: `objects`
-    std::unique_ptr<storage::ObjectStore> encrypting;
-  };
-  std::map<int64_t, JobOutput> encrypting;
+  // (encrypting, over `objects`).
+  std::map<int64_t, std::unique_ptr<storage::ObjectStore>> encrypting;
   // Where a job's outputs are written: encrypting when the job names a key.
   Result<storage::ObjectStore*> Out(const store::Job& job);
   // CreateLabelingJob's check of OutputConfig.KmsKeyId: ok without a key
