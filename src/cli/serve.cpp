@@ -301,15 +301,17 @@ int Serve(const ServeArgs& args) {
   // 1.28 on, and older boto3 (Debian's 1.26) through the python bootstrap;
   // PLUMBLINE_ENDPOINT_URL names it too, for handlers that pass
   // endpoint_url themselves. A job's python workers start with these
-  // variables and are replaced before the credentials expire.
+  // variables and are replaced before the credentials expire. With storage
+  // on an S3 server, AWS_ENDPOINT_URL_S3 (and PLUMBLINE_ENDPOINT_URL_S3)
+  // send the hook's S3 calls there.
   std::string function_endpoint =
       std::string(args.tls_cert.empty() ? "http" : "https") + "://" +
       (sopts.host.find(':') != std::string::npos ? "[" + sopts.host + "]" : sopts.host) + ":" +
       std::to_string((*server)->port());
   service.SetFunctions(
       &function_registry,
-      [&dd, function_endpoint](const store::Job& job, const std::string& role_arn,
-                               const std::string& session_policy)
+      [&dd, function_endpoint, s3_endpoint = args.s3_endpoint](
+          const store::Job& job, const std::string& role_arn, const std::string& session_policy)
           -> Result<labeling::LabelingService::RunVariables> {
         PLB_ASSIGN_OR_RETURN(auto access_keys, dd.store->ListAccessKeys(std::nullopt));
         auto root = std::find_if(access_keys.begin(), access_keys.end(),
@@ -329,6 +331,12 @@ int Serve(const ServeArgs& args) {
                     {"AWS_SESSION_TOKEN", creds.session_token},
                     {"AWS_ENDPOINT_URL", function_endpoint},
                     {"PLUMBLINE_ENDPOINT_URL", function_endpoint}};
+        // Storage on an S3 server: the hook reads its payload there (the
+        // installation's S3 server accepts these session credentials).
+        if (!s3_endpoint.empty()) {
+          vars.env["AWS_ENDPOINT_URL_S3"] = s3_endpoint;
+          vars.env["PLUMBLINE_ENDPOINT_URL_S3"] = s3_endpoint;
+        }
         vars.expires_ms = creds.expires_ms;
         return vars;
       });

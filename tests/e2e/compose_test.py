@@ -29,7 +29,11 @@ What it shows, with `docker-compose` (Compose 1.29, Debian's) and `aws`:
 - the job completes; its output manifest, read back from the S3 server
   with `aws s3 cp` as alice, has every object once, labeled, and every
   answer accepted is stored; bob is refused (AccessDenied) and the file on
-  the S3 server's disk holds no text in clear.
+  the S3 server's disk holds no text in clear;
+- a consolidation hook (Python, boto3) made through replica 1, replica 1
+  stopped: a job made through replica 2 with that hook completes with the
+  hook's labels (the functions' folder is a shared volume, and the hook
+  reads its payload from the S3 server through AWS_ENDPOINT_URL_S3).
 
 Exit 77 (skipped) only when no Docker engine can be started here (not root,
 or dockerd refuses to run); any other failure fails.
@@ -39,6 +43,7 @@ Usage: compose_test.py --binary build/plumbline --repo . --shared ../shared --wo
 
 import argparse
 import http.client
+import io
 import json
 import os
 import shutil
@@ -50,6 +55,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import plumbline_harness as h  # noqa: E402
@@ -63,6 +69,36 @@ JOB = "compose-job"
 OBJECTS = 60
 ROLE = "arn:aws:iam::123456789012:role/GroundTruthExecutionRole"
 RUNNER_LEASE = 15  # deploy/compose.yaml's --runner-lease
+
+
+# A consolidation hook as Ground Truth's documentation writes one: it assumes
+# the event's role, reads the request from S3 with boto3 (endpoints from the
+# environment the server gives it) and votes.
+ACS_HOOK = """
+import json
+from urllib.parse import urlparse
+
+import boto3
+
+
+def lambda_handler(event, context):
+    creds = boto3.client("sts").assume_role(RoleArn=event["roleArn"],
+                                            RoleSessionName="consolidation")["Credentials"]
+    s3 = boto3.client("s3", aws_access_key_id=creds["AccessKeyId"],
+                      aws_secret_access_key=creds["SecretAccessKey"],
+                      aws_session_token=creds["SessionToken"])
+    uri = urlparse(event["payload"]["s3Uri"])
+    body = s3.get_object(Bucket=uri.netloc, Key=uri.path.lstrip("/"))["Body"].read()
+    answers = []
+    for item in json.loads(body):
+        votes = [json.loads(a["annotationData"]["content"])["crowd-classifier"]["label"]
+                 for a in item["annotations"]]
+        answers.append({"datasetObjectId": item["datasetObjectId"],
+                        "consolidatedAnnotation": {"content": {event["labelAttributeName"]: {
+                            "label": max(sorted(set(votes)), key=votes.count),
+                            "votes": len(votes), "by": "hook"}}}})
+    return answers
+"""
 
 
 def log(message):
@@ -261,8 +297,9 @@ class Labeler:
     behind a load balancer: a request a replica cannot take (connection
     refused or cut, 503 while it drains) goes to the next one."""
 
-    def __init__(self, replicas, names):
+    def __init__(self, replicas, names, job=JOB):
         self.replicas = replicas
+        self.job = job
         self.sessions = {name: {r.name: h.Worker(r) for r in replicas} for name in names}
         self.turn = 0
         self.accepted = 0
@@ -290,7 +327,7 @@ class Labeler:
 
     def one(self, name):
         """One task claimed and answered by `name`; False when none is left for them."""
-        replica, status, task = self.request(name, "POST", "/worker/api/jobs/%s/claim" % JOB)
+        replica, status, task = self.request(name, "POST", "/worker/api/jobs/%s/claim" % self.job)
         if status == 204 or (status == 200 and not task):
             return False
         if status != 200:
@@ -525,6 +562,48 @@ def exercise(stack, ports, shared):
         fail("%s answers stored, not %d" % (answers, 2 * OBJECTS))
     log("output manifest read by alice: %d objects, each once, labeled (bob refused; an envelope on the"
         " S3 server's disk); %s answers stored" % (len(lines), answers))
+
+    # A custom consolidation hook made through replica 1, which then stops:
+    # another server runs it (the functions' folder is a shared volume) and
+    # the hook reads its payload from the S3 server.
+    zipped = io.BytesIO()
+    with zipfile.ZipFile(zipped, "w") as z:
+        z.writestr("acs.py", ACS_HOOK)
+    archive = os.path.join(tempfile.mkdtemp(prefix="plb-compose-fn-"), "acs.zip")
+    with open(archive, "wb") as f:
+        f.write(zipped.getvalue())
+    _, fn, _ = one.cli("lambda", "create-function", "--function-name", "compose-acs", "--runtime",
+                       "python3.11", "--handler", "acs.lambda_handler", "--role", ROLE, "--timeout", "30",
+                       "--zip-file", "fileb://" + archive)
+    shutil.rmtree(os.path.dirname(archive))
+    stack.compose("stop", "replica-1")
+    small = tempfile.mkdtemp(prefix="plb-compose-small-")
+    with open(os.path.join(small, "small.manifest"), "w") as f:
+        f.writelines(json.dumps({"source": "short %d" % i}) + "\n" for i in range(6))
+    s3.aws_text("s3", "cp", os.path.join(small, "small.manifest"), "s3://%s/in/small.manifest" % BUCKET)
+    shutil.rmtree(small)
+    hooks = dict(htc, NumberOfHumanWorkersPerDataObject=1,
+                 AnnotationConsolidationConfig={"AnnotationConsolidationLambdaArn": fn["FunctionArn"]})
+    own_role = "arn:aws:iam::%s:role/GroundTruthExecutionRole" % who["Account"]  # the hook assumes it
+    two.cli("sagemaker", "create-labeling-job", "--labeling-job-name", "compose-hooks",
+            "--label-attribute-name", "topic", "--role-arn", own_role,
+            "--label-category-config-s3-uri", "s3://%s/in/categories.json" % BUCKET,
+            "--input-config", json.dumps({"DataSource": {"S3DataSource": {
+                "ManifestS3Uri": "s3://%s/in/small.manifest" % BUCKET}}}),
+            "--output-config", json.dumps({"S3OutputPath": "s3://%s/out/" % BUCKET}),
+            "--human-task-config", json.dumps(hooks))
+    three.wait_status("compose-hooks", ["InProgress"], timeout=60)
+    Labeler([two, three], ("alice",), job="compose-hooks").until(6)
+    d = two.wait_status("compose-hooks", ["Completed"], timeout=120)
+    if d["LabelCounters"]["HumanLabeled"] != 6 or d["LabelCounters"].get("FailedNonRetryableError"):
+        fail("the hook's job: %s" % d["LabelCounters"])
+    text = s3.aws_text("s3", "cp", "s3://%s/out/compose-hooks/manifests/output/output.manifest" % BUCKET, "-")
+    out = [json.loads(line) for line in text.splitlines() if line.strip()]
+    if len(out) != 6 or any(line["topic"].get("by") != "hook" for line in out):
+        fail("the hook's output: %s" % out)
+    stack.compose("start", "replica-1")
+    wait_ready([one], 60)
+    log("a consolidation hook made through replica 1 ran with replica 1 stopped; 6 objects labeled by it")
 
 
 def main():
