@@ -244,6 +244,7 @@ int Serve(const ServeArgs& args) {
   s3::S3Options s3opts;
   s3opts.virtual_host = args.s3_host;
   s3opts.account_id = dd.account_id;
+  s3opts.storage_elsewhere = args.s3_endpoint;
   s3::S3Service s3_api(buckets, *dd.identity, &keys, s3opts);
   aws.AddService("s3", [&](http::Request& r, http::Respond respond) { s3_api.Handle(r, std::move(respond)); });
   // Unsigned requests for paths no page serves are anonymous S3 calls:

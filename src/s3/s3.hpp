@@ -49,6 +49,11 @@ struct S3Options {
   std::chrono::seconds allowed_skew{900};  // S3 allows 15 minutes
   std::string region = "us-east-1";        // GetBucketLocation default
   std::string account_id = "000000000000";
+  // The installation's storage is this S3 server (`serve --s3-endpoint`):
+  // every S3 request an authenticated caller sends here is answered 501
+  // NotImplemented naming it, rather than served from this server's own
+  // buckets folder, which no job reads.
+  std::string storage_elsewhere;
 };
 
 class S3Service {

@@ -254,6 +254,11 @@ void S3Service::Handle(http::Request& request, http::Respond respond) {
   http::Response out;
   if (auto e = impl_->Authenticate(request, &who)) {
     out = ErrorResponse(*e, t->Resource());
+  } else if (!impl_->options.storage_elsewhere.empty()) {
+    out = ErrorResponse({501, "NotImplemented",
+                         "This server keeps no buckets: the installation's storage is the S3 server at " +
+                             impl_->options.storage_elsewhere + ". Send S3 requests there."},
+                        t->Resource());
   } else {
     out = impl_->Dispatch(request, *t, who);
   }
@@ -263,6 +268,7 @@ void S3Service::Handle(http::Request& request, http::Respond respond) {
 
 std::shared_ptr<http::BodySink> S3Service::OpenBody(const http::Request& head) {
   if (head.method != "PUT" || head.FindHeader("x-amz-copy-source")) return nullptr;
+  if (!impl_->options.storage_elsewhere.empty()) return nullptr;  // refused by Handle
   auto t = ParseTarget(head, impl_->options);
   if (!t || t->bucket.empty() || t->key.empty()) return nullptr;
   return StartUpload(*impl_, head);

@@ -119,6 +119,15 @@ class S3Test(unittest.TestCase):
         self.assertFalse(os.path.exists(self.server.bucket_path(BUCKET, "output")))
 
 
+    def test_own_s3_api_names_the_s3_server(self):
+        # With --s3-endpoint, the server's own S3 API refuses (501) and names
+        # the S3 server, rather than serving a folder no job reads.
+        for args in (("s3", "ls"), ("s3api", "put-object", "--bucket", BUCKET, "--key", "x")):
+            rc, _, err = self.server.cli(*args, check=False)
+            self.assertNotEqual(rc, 0, args)
+            self.assertIn("NotImplemented", err)
+            self.assertIn("the S3 server at " + self.endpoint, err)
+
     def test_kms_job_on_s3_writes_encrypted_outputs(self):
         key = json.loads(self.server.plumbline("kms", "create-key", "--data-dir", self.server.data_dir))
         rc, out, err = seed.run_seed_script("seed-on-s3-kms", kms_key=key["KeyId"])
