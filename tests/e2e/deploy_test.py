@@ -108,8 +108,12 @@ def here(argv, binary, data_dir):
 
 
 def serve(argv, env):
-    """Starts a server; returns (process, URL) once it listens."""
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    """Starts a server; returns (process, URL) once it listens. Its log goes
+    to a file (a pipe nobody reads while it runs would stop it once full)."""
+    log = tempfile.NamedTemporaryFile(mode="w+", prefix="plb-deploy-log-", delete=False)
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=log, env=env, text=True)
+    proc.log_path = log.name
+    log.close()
     deadline = time.time() + 20
     while time.time() < deadline:
         line = proc.stdout.readline()
@@ -119,7 +123,12 @@ def serve(argv, env):
         if m:
             return proc, m.group(1)
     proc.kill()
-    fail("%s did not start: %s" % (" ".join(argv), proc.stderr.read()))
+    fail("%s did not start: %s" % (" ".join(argv), log_tail(proc)))
+
+
+def log_tail(proc, lines=40):
+    with open(proc.log_path) as f:
+        return "".join(f.readlines()[-lines:])
 
 
 def stop(proc, sig, grace, what):
@@ -129,10 +138,11 @@ def stop(proc, sig, grace, what):
         rc = proc.wait(grace)
     except subprocess.TimeoutExpired:
         proc.kill()
-        fail("%s did not stop within %s s of signal %s" % (what, grace, sig))
+        fail("%s did not stop within %s s of signal %s; its log ends:\n%s" % (what, grace, sig, log_tail(proc)))
     if rc != 0:
-        fail("%s exited %d on signal %s: %s" % (what, rc, sig, proc.stderr.read()))
+        fail("%s exited %d on signal %s: %s" % (what, rc, sig, log_tail(proc)))
     print("  %s stopped on %s in %.2f s, exit 0" % (what, signal.Signals(sig).name, time.time() - start))
+    os.unlink(proc.log_path)
 
 
 def seconds(text):
