@@ -182,22 +182,18 @@ bool DecodeInfo(const std::string& text, const struct stat& st, ObjectInfo* info
 // sent it through S3 without SSE headers) is kept as SSE-KMS under the
 // envelope's key: decrypted for the callers its policy allows, its size the
 // plaintext's. The envelope's chunks are not read here; a reader that
-// decrypts checks them.
-void NoteEnvelope(const std::string& path, ObjectInfo* info) {
+// decrypts checks them. `fd` must be open for reading.
+void NoteEnvelope(int fd, ObjectInfo* info) {
   if (!info->sse.empty()) return;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
   struct stat st {};
-  std::string head;
-  if (::fstat(fd, &st) == 0 && st.st_size > 12) {
-    head.resize(static_cast<size_t>(std::min<off_t>(st.st_size, crypto::kEnvelopeHeadBytes)));
-    ssize_t got = ::pread(fd, head.data(), 8, 0) == 8 && head.compare(0, 8, crypto::kEnvelopeMagic) == 0
-                      ? ::pread(fd, head.data(), head.size(), 0)
-                      : -1;
-    head.resize(got > 0 ? static_cast<size_t>(got) : 0);
-  }
-  ::close(fd);
-  if (head.empty()) return;
+  char magic[8];
+  if (::fstat(fd, &st) != 0 || st.st_size <= 12 || ::pread(fd, magic, sizeof magic, 0) != 8 ||
+      std::string_view(magic, sizeof magic) != crypto::kEnvelopeMagic)
+    return;
+  std::string head(static_cast<size_t>(std::min<off_t>(st.st_size, crypto::kEnvelopeHeadBytes)), '\0');
+  ssize_t got = ::pread(fd, head.data(), head.size(), 0);
+  if (got <= 0) return;
+  head.resize(static_cast<size_t>(got));
   if (auto layout = crypto::InspectEnvelope(head, static_cast<uint64_t>(st.st_size))) {
     info->sse = "aws:kms";
     info->sse_kms_key_id = layout->header.key_arn;
@@ -232,8 +228,8 @@ Result<ObjectInfo> InfoOf(const std::string& path, const std::string& key, const
   }
   info.etag = crypto::HexEncode(md5.Finish());
   info.size = static_cast<uint64_t>(st.st_size);
+  NoteEnvelope(fd, &info);
   ::close(fd);
-  NoteEnvelope(path, &info);
   std::string attr = EncodeInfo(info, st);
   ::setxattr(path.c_str(), kAttr, attr.data(), attr.size(), 0);  // a cache: best effort
   return info;
@@ -521,7 +517,7 @@ class StagedWriter final : public FileWriter {
   Status Commit(const ObjectInfo& info) override {
     PLB_TRY(SyncRest());
     ObjectInfo kept = info;
-    if (!part_) NoteEnvelope(tmp_, &kept);
+    if (!part_) NoteEnvelope(fd_, &kept);
     PLB_TRY(KeepInfo(fd_, kept));
     ::close(fd_);
     fd_ = -1;
@@ -782,7 +778,8 @@ Result<std::unique_ptr<ObjectWriter>> LocalBuckets::Create(const std::string& bu
   std::error_code ec;
   fs::create_directories(staging, ec);
   std::string tmp = staging + "/" + RandomHex(12);
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  // Read too: Commit looks at the first bytes (NoteEnvelope).
+  int fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return Unavailable(Errno("cannot stage " + key));
   return std::unique_ptr<ObjectWriter>(new StagedWriter(fd, tmp, target, key));
 }
@@ -1112,13 +1109,13 @@ Status LocalBuckets::CompleteUpload(const UploadInfo& upload, const std::vector<
   if (whole) {
     PLB_ASSIGN_OR_RETURN(std::string target, TargetPath(upload.bucket, upload.key));
     const std::string data = dir + "/data";
-    int fd = ::open(data.c_str(), O_WRONLY | O_CLOEXEC);
+    int fd = ::open(data.c_str(), O_RDWR | O_CLOEXEC);  // read too: NoteEnvelope
     if (fd < 0) return Unavailable(Errno("cannot open the upload's data"));
     ObjectInfo object = info;
     Status kept = ::ftruncate(fd, static_cast<off_t>(total)) != 0
                       ? Unavailable(Errno("cannot complete " + upload.key))
                       : Status{};
-    if (kept) NoteEnvelope(data, &object);
+    if (kept) NoteEnvelope(fd, &object);
     if (kept) kept = KeepInfo(fd, object);
     if (kept && ::fsync(fd) != 0) kept = Unavailable(Errno("fsync of " + upload.key + " failed"));
     ::close(fd);

@@ -275,10 +275,8 @@ class Endpoint(h.Server):
         access key as `plumbline users create-access-key` prints it): their
         standard output, or the whole result when not `check`ed."""
         key, secret = (who["AccessKeyId"], who["SecretAccessKey"]) if who else (KEY, SECRET)
-        env = {**os.environ, "AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret,
-               "AWS_DEFAULT_REGION": h.REGION, "AWS_EC2_METADATA_DISABLED": "true",
-               "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
-        p = run(["/usr/bin/aws", "--endpoint-url", self.url, *args], env=env, timeout=120, check=check)
+        p = run(["/usr/bin/aws", "--endpoint-url", self.url, *args], env=h.aws_env(key, secret),
+                timeout=120, check=check)
         return p.stdout if check else p
 
 
@@ -349,6 +347,18 @@ class Labeler:
                     left.discard(name)
             if pause and not (stop and stop.is_set()):
                 time.sleep(pause)
+
+
+def create_job(endpoint, name, manifest, attribute, role, htc, **output):
+    """CreateLabelingJob through `endpoint` over the bucket's in/ files,
+    the output under out/ (`output`: more OutputConfig fields)."""
+    endpoint.cli("sagemaker", "create-labeling-job", "--labeling-job-name", name,
+                 "--label-attribute-name", attribute, "--role-arn", role,
+                 "--label-category-config-s3-uri", "s3://%s/in/categories.json" % BUCKET,
+                 "--input-config", json.dumps({"DataSource": {"S3DataSource": {
+                     "ManifestS3Uri": "s3://%s/in/%s" % (BUCKET, manifest)}}}),
+                 "--output-config", json.dumps({"S3OutputPath": "s3://%s/out/" % BUCKET, **output}),
+                 "--human-task-config", json.dumps(htc))
 
 
 def runner_of(stack, servers, required=True):
@@ -431,13 +441,7 @@ def exercise(stack, ports, shared):
            "PreHumanTaskLambdaArn": "arn:aws:lambda:us-west-2:081040173940:function:PRE-TextMultiClass",
            "WorkteamArn": team["WorkteamArn"], "TaskDescription": "Classify", "TaskTitle": "Classify",
            "UiConfig": {"UiTemplateS3Uri": "s3://%s/in/worker_gui.html" % BUCKET}}
-    one.cli("sagemaker", "create-labeling-job", "--labeling-job-name", JOB,
-            "--label-attribute-name", "label", "--role-arn", ROLE,
-            "--label-category-config-s3-uri", "s3://%s/in/categories.json" % BUCKET,
-            "--input-config", json.dumps({"DataSource": {"S3DataSource": {
-                "ManifestS3Uri": "s3://%s/in/objects.manifest" % BUCKET}}}),
-            "--output-config", json.dumps({"S3OutputPath": "s3://%s/out/" % BUCKET, "KmsKeyId": kms_key}),
-            "--human-task-config", json.dumps(htc))
+    create_job(one, JOB, "objects.manifest", "label", ROLE, htc, KmsKeyId=kms_key)
     three.wait_status(JOB, ["InProgress"], timeout=60)
     log("job created through replica 1, in progress on replica 3")
 
@@ -585,13 +589,7 @@ def exercise(stack, ports, shared):
     hooks = dict(htc, NumberOfHumanWorkersPerDataObject=1,
                  AnnotationConsolidationConfig={"AnnotationConsolidationLambdaArn": fn["FunctionArn"]})
     own_role = "arn:aws:iam::%s:role/GroundTruthExecutionRole" % who["Account"]  # the hook assumes it
-    two.cli("sagemaker", "create-labeling-job", "--labeling-job-name", "compose-hooks",
-            "--label-attribute-name", "topic", "--role-arn", own_role,
-            "--label-category-config-s3-uri", "s3://%s/in/categories.json" % BUCKET,
-            "--input-config", json.dumps({"DataSource": {"S3DataSource": {
-                "ManifestS3Uri": "s3://%s/in/small.manifest" % BUCKET}}}),
-            "--output-config", json.dumps({"S3OutputPath": "s3://%s/out/" % BUCKET}),
-            "--human-task-config", json.dumps(hooks))
+    create_job(two, "compose-hooks", "small.manifest", "topic", own_role, hooks)
     three.wait_status("compose-hooks", ["InProgress"], timeout=60)
     Labeler([two, three], ("alice",), job="compose-hooks").until(6)
     d = two.wait_status("compose-hooks", ["Completed"], timeout=120)

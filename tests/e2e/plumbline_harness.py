@@ -27,6 +27,18 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def aws_env(key, secret):
+    """The environment an aws CLI run signs with `key` in: this machine's own
+    AWS settings (config files, a session token, instance metadata) left out."""
+    env = dict(os.environ)
+    env.update({"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret,
+                "AWS_DEFAULT_REGION": REGION, "AWS_EC2_METADATA_DISABLED": "true",
+                "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+                "AWS_PAGER": ""})
+    env.pop("AWS_SESSION_TOKEN", None)
+    return env
+
+
 def psql(sql):
     """One SQL statement through psql against the PostgreSQL that
     scripts/with-postgres.sh started (PLUMBLINE_TEST_PG): its output."""
@@ -116,13 +128,7 @@ class Server:
 
     def cli(self, *args, aws="/usr/bin/aws", secret=ROOT_SECRET, key=ROOT_KEY, check=True):
         """Runs the aws CLI against the server; returns (exit code, parsed JSON or None, stderr)."""
-        env = dict(os.environ)
-        env.update({"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret,
-                    "AWS_DEFAULT_REGION": REGION, "AWS_EC2_METADATA_DISABLED": "true",
-                    "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-                    "AWS_PAGER": ""})
-        env.pop("AWS_SESSION_TOKEN", None)
-        p = subprocess.run([aws, "--endpoint-url", self.url, *args], env=env,
+        p = subprocess.run([aws, "--endpoint-url", self.url, *args], env=aws_env(key, secret),
                            capture_output=True, text=True, timeout=60)
         out = json.loads(p.stdout) if p.stdout.strip() else None
         if check and p.returncode != 0:
